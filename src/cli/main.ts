@@ -1,0 +1,346 @@
+/**
+ * The `pgload` command: a thin shell around the core. Parses flags, runs, prints the report, sets the exit code.
+ * Exit codes: 0 ok · 1 some requests failed (or the run ended early) · 2 bad usage or input, nothing ran ·
+ * 3 a --max-* gate failed · 130 cancelled (Ctrl-C).
+ */
+import * as fs from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ProfileResult } from '../shared/result';
+import { PgloadError, errorMessage } from '../core/errors';
+import { formatMarkdownReport, formatMs, formatQps, formatTextReport, formatCount } from '../core/format';
+import type { Logger } from '../core/logger';
+import { profile, type Progress } from '../core/runner';
+import { parseDurationMs, parseWholeNumber } from '../core/units';
+import { ensureParser, splitStatements } from '../core/sql';
+import { makeRedactor } from '../core/redact';
+import { VERSION } from '../core/version';
+
+export const EXIT = { ok: 0, failures: 1, usage: 2, gate: 3, cancelled: 130 } as const;
+
+export interface CliIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Whether stderr is a terminal (live progress line) or a log (occasional lines). */
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+  /** Aborted on Ctrl-C. */
+  signal?: AbortSignal;
+}
+
+const MAIN_HELP = `pgload ${VERSION} — profile a PostgreSQL query under concurrent load
+
+Usage:
+  pgload run (--sql TEXT | --file PATH [--statement N]) [options]
+  pgload --help | --version
+
+Commands:
+  run     Run a statement alone (baseline) and then with N concurrent clients; print the report.
+
+Run "pgload run --help" for every option. Connection: --url, or the PG* environment variables
+(PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT) and ~/.pgpass.
+
+Example:
+  PGHOST=localhost PGDATABASE=shop pgload run --sql "SELECT * FROM orders WHERE id = 42" --clients 50 --duration 30s
+`;
+
+const RUN_HELP = `Usage: pgload run (--sql TEXT | --file PATH [--statement N]) [options]
+
+Runs one statement once cold and a few times warm on one session (the baseline), then opens N sessions,
+releases them together and runs the statement until the requests or the duration are done.
+Read-only statements run in read-only sessions. DML needs --allow-writes and is then rolled back after
+every request, so no row is kept. DDL, utility statements and transaction control are refused.
+
+What to run:
+  --sql TEXT               The statement.                     e.g. --sql "SELECT count(*) FROM orders"
+  --file PATH              A .sql file holding the statement.  e.g. --file queries/report.sql
+  --statement N            With --file: which statement (1-based) when the file holds several. e.g. --statement 2
+
+Where:
+  --url URL                postgres://user@host:5432/db?sslmode=require or "host=… dbname=…".
+                           Without it the PG* environment variables and ~/.pgpass are used.
+                           Prefer PGPASSWORD or ~/.pgpass to a password in the URL.
+
+How much:
+  --clients N              Concurrent clients, each on its own session (default 10).     e.g. --clients 100
+  --requests N             Total requests across all clients (default 200).             e.g. --requests 5000
+  --duration TIME          Run for a time instead of a number of requests.              e.g. --duration 30s
+  --warmup N               Requests per client before timing starts, not counted (default 0). e.g. --warmup 5
+  --baseline-runs N        Warm single executions after the cold one (default 5).       e.g. --baseline-runs 20
+
+Limits:
+  --threshold TIME         Count requests slower than this (default 500ms).             e.g. --threshold 200ms
+  --statement-timeout TIME Server-side statement_timeout per request (default 30s).     e.g. --statement-timeout 5s
+  --max-errors N           Stop the run after N failed requests; 0 never (default 100). e.g. --max-errors 10
+  --allow-writes           Allow INSERT/UPDATE/DELETE/MERGE; each request is rolled back.
+
+Output:
+  --json PATH|-            Write the result object as JSON (- for stdout; the report then goes to stderr).
+  --markdown PATH          Write a Markdown report.                                     e.g. --markdown report.md
+  --no-progress            No progress output.
+  --verbose                Log what pgload does to stderr.
+
+Gates (exit code 3 when exceeded):
+  --max-p95 TIME           Fail when the p95 under load is above this.                  e.g. --max-p95 200ms
+  --max-p99 TIME           Fail when the p99 under load is above this.                  e.g. --max-p99 1s
+
+Exit codes: 0 ok · 1 some requests failed or the run ended early · 2 bad usage or input (nothing ran) ·
+            3 a gate failed · 130 cancelled.
+
+Examples:
+  pgload run --sql "SELECT pg_sleep(0.05)" --clients 10 --duration 10s
+  pgload run --file report.sql --statement 2 --url postgres://app@db:5432/shop --clients 100 --requests 2000 --json -
+  pgload run --file slow.sql --clients 50 --duration 1m --max-p95 500ms --markdown slow.md
+`;
+
+const RUN_OPTIONS = {
+  sql: { type: 'string' },
+  file: { type: 'string' },
+  statement: { type: 'string' },
+  url: { type: 'string' },
+  clients: { type: 'string' },
+  requests: { type: 'string' },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  'baseline-runs': { type: 'string' },
+  threshold: { type: 'string' },
+  'statement-timeout': { type: 'string' },
+  'max-errors': { type: 'string' },
+  'allow-writes': { type: 'boolean' },
+  json: { type: 'string' },
+  markdown: { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  'max-p95': { type: 'string' },
+  'max-p99': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+class UsageError extends Error {}
+
+function usage(message: string): never {
+  throw new UsageError(message);
+}
+
+function parseFlags(args: string[]) {
+  try {
+    return parseArgs({ args, options: RUN_OPTIONS, strict: true, allowPositionals: true });
+  } catch (err) {
+    const m = errorMessage(err);
+    const unknown = /Unknown option '([^']+)'/.exec(m);
+    if (unknown) usage(`Unknown option ${unknown[1]}; see "pgload run --help" for the options`);
+    const missing = /Option '([^']+?)(?:, -\w)?(?: <value>)?' argument missing/.exec(m);
+    if (missing) usage(`${missing[1]} needs a value; see "pgload run --help"`);
+    usage(`${m}; see "pgload run --help"`);
+  }
+}
+
+function duration(flag: string, text: string | undefined, bare: 'ms' | 's', min = 0): number | undefined {
+  if (text === undefined) return undefined;
+  if (/^\s*-/.test(text)) usage(`--${flag} ${text}: a duration cannot be negative; write it like 500ms or 30s`);
+  const r = parseDurationMs(text, bare);
+  if (!r.ok) usage(`--${flag}: ${r.error}`);
+  if (r.ms <= min) usage(`--${flag} ${text}: must be more than ${formatMs(min)}`);
+  return r.ms;
+}
+
+function whole(flag: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const r = parseWholeNumber(text, min, max);
+  if (!r.ok) usage(`--${flag} ${text}: ${r.error}`);
+  return r.value;
+}
+
+/** Reads a .sql file as UTF-8 text, with a specific message for each way it can be wrong. */
+function readSqlFile(path: string): string {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') usage(`--file ${path}: no such file`);
+    if (code === 'EISDIR') usage(`--file ${path}: is a folder; give a .sql file`);
+    usage(`--file ${path}: cannot be read (${code ?? errorMessage(err)})`);
+  }
+  if (buf.length === 0) usage(`--file ${path}: the file is empty; put the statement to profile in it`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buf).replace(/^\uFEFF/, '');
+  } catch {
+    usage(`--file ${path}: is not UTF-8 text; save it as UTF-8`);
+  }
+}
+
+async function pickStatement(text: string, source: string, n: number | undefined): Promise<string> {
+  if (n === undefined) return text;
+  await ensureParser();
+  const statements = splitStatements(text);
+  if (statements.length === 0) usage(`${source} holds no statement`);
+  if (n > statements.length) {
+    usage(`--statement ${n}: ${source} holds ${statements.length} statement${statements.length === 1 ? '' : 's'}; give a number from 1 to ${statements.length}`);
+  }
+  return statements[n - 1].text;
+}
+
+function progressPrinter(io: CliIO): { onProgress: (p: Progress) => void; done: () => void } {
+  let lastLineAt = 0;
+  let lastPhaseMessage = '';
+  let drewLine = false;
+  const describe = (p: Progress) => {
+    const count = p.total !== null ? `${formatCount(p.done)}/${formatCount(p.total)} requests` : `${formatCount(p.done)} requests, ${formatMs(p.elapsedMs)}/${formatMs(p.plannedMs)}`;
+    return `load: ${count} · ${formatQps(p.qps)} q/s · p95 ${formatMs(p.p95Ms)} · ${p.errors} errors`;
+  };
+  return {
+    onProgress(p) {
+      if (p.message && p.message !== lastPhaseMessage) {
+        lastPhaseMessage = p.message;
+        lastLineAt = Date.now();
+        if (drewLine) io.stderr('\r\x1b[K');
+        drewLine = false;
+        io.stderr(`pgload: ${p.message}\n`);
+        return;
+      }
+      if (p.phase !== 'load') return;
+      if (io.isTTY) {
+        io.stderr(`\r\x1b[K${describe(p)}`);
+        drewLine = true;
+      } else if (Date.now() - lastLineAt >= 5000) {
+        lastLineAt = Date.now();
+        io.stderr(`pgload: ${describe(p)}\n`);
+      }
+    },
+    done() {
+      if (drewLine) io.stderr('\r\x1b[K');
+      drewLine = false;
+    },
+  };
+}
+
+function stderrLogger(io: CliIO, verbose: boolean): Logger {
+  return {
+    debug: (m) => verbose && io.stderr(`pgload: debug: ${m}\n`),
+    info: (m) => verbose && io.stderr(`pgload: ${m}\n`),
+    warn: (m) => io.stderr(`pgload: warning: ${m}\n`),
+    error: (m) => verbose && io.stderr(`pgload: error: ${m}\n`),
+  };
+}
+
+function writeOutput(path: string, text: string, what: string): void {
+  try {
+    fs.writeFileSync(path, text);
+  } catch (err) {
+    throw new UsageError(`Could not write the ${what} to ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+  }
+}
+
+function checkGates(r: ProfileResult, maxP95?: number, maxP99?: number): string[] {
+  const failed: string[] = [];
+  if (maxP95 !== undefined && r.load.latency.p95Ms > maxP95) failed.push(`p95 ${formatMs(r.load.latency.p95Ms)} is above --max-p95 ${formatMs(maxP95)}`);
+  if (maxP99 !== undefined && r.load.latency.p99Ms > maxP99) failed.push(`p99 ${formatMs(r.load.latency.p99Ms)} is above --max-p99 ${formatMs(maxP99)}`);
+  return failed;
+}
+
+async function runCommand(args: string[], io: CliIO): Promise<number> {
+  const { values: v, positionals } = parseFlags(args);
+  if (v.help) {
+    io.stdout(RUN_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) usage(`Unexpected argument "${positionals[0]}"; put the SQL after --sql, or a file after --file`);
+  if (v.sql !== undefined && v.file !== undefined) usage('Give either --sql or --file, not both');
+  if (v.sql === undefined && v.file === undefined) usage('No SQL given; use --sql "SELECT …" or --file query.sql');
+  if (v.requests !== undefined && v.duration !== undefined) usage('Give either --requests or --duration, not both');
+  if (v.sql !== undefined && v.sql.trim() === '') usage('--sql is empty; give the statement to profile');
+  if (v.url !== undefined && v.url.trim() === '') usage('--url is empty; give a URL like postgres://user@host:5432/dbname, or leave it out to use PG* variables');
+
+  const statementNo = whole('statement', v.statement, 1, 1_000_000);
+  const clients = whole('clients', v.clients, 1, 10_000);
+  const requests = whole('requests', v.requests, 1, 1_000_000_000);
+  const durationMs = duration('duration', v.duration, 's', 0);
+  if (durationMs !== undefined && durationMs < 100) usage(`--duration ${v.duration}: must be at least 100ms`);
+  const warmup = whole('warmup', v.warmup, 0, 1_000_000);
+  const baselineRuns = whole('baseline-runs', v['baseline-runs'], 1, 10_000);
+  const thresholdMs = duration('threshold', v.threshold, 'ms', 0);
+  const statementTimeoutMs = duration('statement-timeout', v['statement-timeout'], 'ms', 0);
+  const maxErrors = whole('max-errors', v['max-errors'], 0, 1_000_000_000);
+  const maxP95 = duration('max-p95', v['max-p95'], 'ms', 0);
+  const maxP99 = duration('max-p99', v['max-p99'], 'ms', 0);
+  if (v.json !== undefined && v.json.trim() === '') usage('--json needs a path, or - for stdout');
+
+  const source = v.file !== undefined ? `--file ${v.file}` : '--sql';
+  const text = v.file !== undefined ? readSqlFile(v.file) : v.sql!;
+  const sql = await pickStatement(text, source, statementNo);
+
+  const jsonToStdout = v.json === '-';
+  const out = (s: string) => (jsonToStdout ? io.stderr(s) : io.stdout(s));
+  const showProgress = !v['no-progress'];
+  const printer = progressPrinter(io);
+  const logger = stderrLogger(io, v.verbose === true);
+
+  let result: ProfileResult;
+  try {
+    result = await profile(
+      {
+        sql,
+        connection: v.url !== undefined ? { url: v.url } : {},
+        clients,
+        requests,
+        durationMs,
+        warmupPerClient: warmup,
+        baselineRuns,
+        thresholdMs,
+        statementTimeoutMs,
+        maxErrors,
+        allowWrites: v['allow-writes'] === true,
+      },
+      { signal: io.signal, logger, onProgress: showProgress ? printer.onProgress : undefined, environment: { env: io.env } },
+    );
+  } finally {
+    printer.done();
+  }
+
+  if (v.json !== undefined) {
+    const json = JSON.stringify(result, null, 2) + '\n';
+    if (jsonToStdout) io.stdout(json);
+    else writeOutput(v.json, json, 'JSON result');
+  }
+  if (v.markdown !== undefined) writeOutput(v.markdown, formatMarkdownReport(result), 'Markdown report');
+  out(formatTextReport(result) + '\n');
+
+  if (result.status === 'cancelled') return EXIT.cancelled;
+  const gates = checkGates(result, maxP95, maxP99);
+  if (gates.length > 0) {
+    for (const g of gates) io.stderr(`pgload: GATE FAILED: ${g}\n`);
+    return EXIT.gate;
+  }
+  if (result.load.requests.failed > 0 || result.status !== 'completed') return EXIT.failures;
+  return EXIT.ok;
+}
+
+/** Runs the CLI with the given arguments; returns the exit code. Never throws. */
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const redact = makeRedactor([io.env.PGPASSWORD]);
+  try {
+    const [command, ...rest] = argv;
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      io.stdout(MAIN_HELP);
+      return command === undefined ? EXIT.usage : EXIT.ok;
+    }
+    if (command === '--version' || command === '-v') {
+      io.stdout(`${VERSION}\n`);
+      return EXIT.ok;
+    }
+    if (command === 'run') return await runCommand(rest, io);
+    usage(`Unknown command "${command}"; the command is "run" (see "pgload --help")`);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`pgload: ${redact(err.message)}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof PgloadError) {
+      io.stderr(`pgload: ${redact(err.message)}\n`);
+      if (err.kind === 'cancelled') return EXIT.cancelled;
+      return EXIT.usage;
+    }
+    io.stderr(`pgload: unexpected error: ${redact(errorMessage(err))}\n`);
+    return EXIT.failures;
+  }
+}

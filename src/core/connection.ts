@@ -1,0 +1,511 @@
+/**
+ * Connection settings: from a libpq URL or keyword/value string, from fields (the extension's settings),
+ * from the standard PG* environment variables and from ~/.pgpass — resolved once, validated up front.
+ * Opening sessions: every session carries application_name = 'pgload', an 'error' listener, and the
+ * run's session settings; failures become one specific sentence.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { Client, type ClientConfig } from 'pg';
+import type { ConnectionSummary } from '../shared/result';
+import { asDriverError, PgloadError } from './errors';
+import { makeRedactor } from './redact';
+
+export const APPLICATION_NAME = 'pgload';
+
+export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+/** What a user can give; every field is optional and falls back as libpq does. */
+export interface ConnectionInput {
+  /** `postgres://user:pass@host:port/db?sslmode=require` or `host=… dbname=… user=…`. */
+  url?: string;
+  host?: string;
+  port?: number | string;
+  database?: string;
+  user?: string;
+  password?: string;
+  sslmode?: string;
+  sslrootcert?: string;
+  /** Seconds to wait for a connection, like libpq's connect_timeout. */
+  connectTimeoutSeconds?: number | string;
+}
+
+export type PasswordSource = 'given' | 'url' | 'environment' | 'pgpass' | 'none';
+
+export interface ResolvedConnection {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password?: string;
+  passwordSource: PasswordSource;
+  sslmode: SslMode;
+  sslrootcert?: string;
+  /** Contents of the CA file, read once. */
+  ca?: string;
+  connectTimeoutMs: number;
+  /** Things worth telling the user that are not errors (e.g. an ignored ~/.pgpass). */
+  warnings: string[];
+  /** Removes this connection's password (and any URL password) from a text. */
+  redact: (text: string) => string;
+}
+
+export interface ResolveEnvironment {
+  env?: NodeJS.ProcessEnv;
+  homedir?: string;
+  /** The OS user name, libpq's default user. */
+  osUser?: string;
+}
+
+interface Fields {
+  host?: string;
+  port?: string;
+  database?: string;
+  user?: string;
+  password?: string;
+  sslmode?: string;
+  sslrootcert?: string;
+  connect_timeout?: string;
+}
+
+/** Parses a `postgres://` URL or a libpq `key=value` string into fields; throws a usage error naming the problem. */
+export function parseConnectionString(text: string): Fields {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new PgloadError('usage', 'The connection URL is empty; give one like postgres://user@host:5432/dbname');
+  if (/^postgres(ql)?:\/\//i.test(trimmed)) return parseUrl(trimmed);
+  if (/^[a-z_]+\s*=/.test(trimmed)) return parseKeywordValue(trimmed);
+  throw new PgloadError(
+    'usage',
+    `The connection URL "${makeRedactor([])(trimmed)}" is neither a postgres:// URL nor a key=value string; give one like postgres://user@host:5432/dbname`,
+  );
+}
+
+function parseUrl(text: string): Fields {
+  let url: URL;
+  try {
+    // The WHATWG parser needs a special scheme to parse the authority the way libpq does.
+    url = new URL(text.replace(/^postgres(ql)?:/i, 'http:'));
+  } catch {
+    throw new PgloadError('usage', `The connection URL "${makeRedactor([])(text)}" does not parse; write it like postgres://user:password@host:5432/dbname`);
+  }
+  const decode = (s: string, what: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw new PgloadError('usage', `The ${what} in the connection URL has a broken %-escape; percent-encode special characters (e.g. @ as %40)`);
+    }
+  };
+  const fields: Fields = {};
+  if (url.hostname) fields.host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (url.port) fields.port = url.port;
+  if (url.username) fields.user = decode(url.username, 'user name');
+  if (url.password) fields.password = decode(url.password, 'password');
+  const db = url.pathname.replace(/^\//, '');
+  if (db) fields.database = decode(db, 'database name');
+  for (const [key, value] of url.searchParams) {
+    const k = key === 'dbname' ? 'database' : key;
+    if (k === 'host' || k === 'port' || k === 'database' || k === 'user' || k === 'password' || k === 'sslmode' || k === 'sslrootcert' || k === 'connect_timeout') {
+      fields[k] = value;
+    }
+  }
+  return fields;
+}
+
+function parseKeywordValue(text: string): Fields {
+  const fields: Fields = {};
+  const re = /\s*([a-z_]+)\s*=\s*(?:'((?:[^'\\]|\\.)*)'|(\S*))/gy;
+  let m: RegExpExecArray | null;
+  let last = 0;
+  while ((m = re.exec(text)) !== null) {
+    last = re.lastIndex;
+    const key = m[1] === 'dbname' ? 'database' : m[1];
+    const value = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3];
+    if (key === 'host' || key === 'port' || key === 'database' || key === 'user' || key === 'password' || key === 'sslmode' || key === 'sslrootcert' || key === 'connect_timeout') {
+      fields[key] = value;
+    }
+  }
+  if (text.slice(last).trim() !== '') {
+    throw new PgloadError('usage', `The connection string does not parse near "${makeRedactor([])(text.slice(last).trim().slice(0, 20))}"; write key=value pairs separated by spaces`);
+  }
+  return fields;
+}
+
+/**
+ * Resolves the connection as libpq would: explicit fields, then the URL, then PG* variables, then defaults;
+ * the password from the fields, the URL, PGPASSWORD, or ~/.pgpass (PGPASSFILE). Reads the CA file.
+ */
+export function resolveConnection(input: ConnectionInput, environment: ResolveEnvironment = {}): ResolvedConnection {
+  const env = environment.env ?? process.env;
+  const warnings: string[] = [];
+  const fromUrl: Fields = input.url ? parseConnectionString(input.url) : {};
+  const pick = (given: string | number | undefined, url: string | undefined, envName: string): string | undefined => {
+    if (given !== undefined && given !== '') return String(given);
+    if (url !== undefined && url !== '') return url;
+    const e = env[envName];
+    return e !== undefined && e !== '' ? e : undefined;
+  };
+
+  const host = pick(input.host, fromUrl.host, 'PGHOST') ?? 'localhost';
+  const portText = pick(input.port, fromUrl.port, 'PGPORT') ?? '5432';
+  if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
+    throw new PgloadError('usage', `The port "${portText}" is not a TCP port; give a number from 1 to 65535`);
+  }
+  const port = Number(portText);
+  const user = pick(input.user, fromUrl.user, 'PGUSER') ?? environment.osUser ?? safeOsUser();
+  const database = pick(input.database, fromUrl.database, 'PGDATABASE') ?? user;
+  const sslmodeText = (pick(input.sslmode, fromUrl.sslmode, 'PGSSLMODE') ?? 'prefer').toLowerCase();
+  if (!(SSL_MODES as readonly string[]).includes(sslmodeText)) {
+    throw new PgloadError('usage', `sslmode "${sslmodeText}" is not supported; use one of ${SSL_MODES.join(', ')}`);
+  }
+  const sslmode = sslmodeText as SslMode;
+  const sslrootcert = pick(input.sslrootcert, fromUrl.sslrootcert, 'PGSSLROOTCERT');
+  const timeoutText = pick(input.connectTimeoutSeconds, fromUrl.connect_timeout, 'PGCONNECT_TIMEOUT') ?? '10';
+  if (!/^\d+(\.\d+)?$/.test(timeoutText)) {
+    throw new PgloadError('usage', `connect_timeout "${timeoutText}" is not a number of seconds`);
+  }
+  const connectTimeoutMs = Math.max(1000, Number(timeoutText) * 1000);
+
+  let password: string | undefined;
+  let passwordSource: PasswordSource = 'none';
+  if (input.password !== undefined && input.password !== '') {
+    password = input.password;
+    passwordSource = 'given';
+  } else if (fromUrl.password !== undefined && fromUrl.password !== '') {
+    password = fromUrl.password;
+    passwordSource = 'url';
+  } else if (env.PGPASSWORD) {
+    password = env.PGPASSWORD;
+    passwordSource = 'environment';
+  } else {
+    const file = env.PGPASSFILE || path.join(environment.homedir ?? os.homedir(), '.pgpass');
+    const found = lookupPgpass(file, { host, port, database, user }, warnings);
+    if (found !== undefined) {
+      password = found;
+      passwordSource = 'pgpass';
+    }
+  }
+
+  let ca: string | undefined;
+  if (sslrootcert && sslmode !== 'disable') {
+    try {
+      ca = fs.readFileSync(sslrootcert, 'utf8');
+    } catch (err) {
+      const code = asDriverError(err).code;
+      throw new PgloadError(
+        'usage',
+        code === 'ENOENT'
+          ? `The CA file "${sslrootcert}" (sslrootcert) does not exist; give the path of the server's root certificate in PEM format`
+          : `The CA file "${sslrootcert}" (sslrootcert) cannot be read (${code ?? 'error'}); check its permissions`,
+      );
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new PgloadError('usage', `The CA file "${sslrootcert}" (sslrootcert) holds no PEM certificate; give the server's root certificate in PEM format`);
+    }
+  }
+  if (sslmode === 'verify-ca' && !ca) {
+    throw new PgloadError('usage', 'sslmode=verify-ca needs the CA that signed the server certificate: set sslrootcert (or PGSSLROOTCERT) to its PEM file');
+  }
+
+  return {
+    host,
+    port,
+    database,
+    user,
+    password,
+    passwordSource,
+    sslmode,
+    sslrootcert,
+    ca,
+    connectTimeoutMs,
+    warnings,
+    redact: makeRedactor([password]),
+  };
+}
+
+function safeOsUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'postgres';
+  }
+}
+
+/** libpq's ~/.pgpass lookup: `host:port:database:user:password`, `*` matches anything, `\:` and `\\` escape. */
+export function lookupPgpass(
+  file: string,
+  target: { host: string; port: number; database: string; user: string },
+  warnings: string[],
+): string | undefined {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    return undefined;
+  }
+  if (!stat.isFile()) return undefined;
+  if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
+    warnings.push(`${file} is ignored because others can read it; run chmod 0600 ${file}`);
+    return undefined;
+  }
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    warnings.push(`${file} could not be read; check its permissions`);
+    return undefined;
+  }
+  const host = target.host.startsWith('/') ? 'localhost' : target.host;
+  for (const raw of text.split(/\r?\n/)) {
+    if (raw.trim() === '' || raw.trimStart().startsWith('#')) continue;
+    const parts = splitPgpassLine(raw);
+    if (parts.length < 5) continue;
+    const [h, p, d, u] = parts;
+    const pw = parts.slice(4).join(':');
+    const match = (pattern: string, value: string) => pattern === '*' || pattern === value;
+    if (match(h, host) && match(p, String(target.port)) && match(d, target.database) && match(u, target.user)) return pw;
+  }
+  return undefined;
+}
+
+function splitPgpassLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '\\' && i + 1 < line.length) {
+      cur += line[++i];
+    } else if (c === ':' && out.length < 4) {
+      out.push(cur);
+      cur = '';
+    } else {
+      cur += c;
+    }
+  }
+  out.push(cur);
+  return out;
+}
+
+/** `user@host:port/database` — never with the password. */
+export function describeTarget(c: Pick<ResolvedConnection, 'user' | 'host' | 'port' | 'database'>): string {
+  const host = c.host.includes(':') ? `[${c.host}]` : c.host;
+  return `${c.user}@${host}:${c.port}/${c.database}`;
+}
+
+export function connectionSummary(c: ResolvedConnection, usedSsl: boolean): ConnectionSummary {
+  return { host: c.host, port: c.port, database: c.database, user: c.user, sslmode: c.sslmode, ssl: usedSsl };
+}
+
+/** Settings every session of a run starts with (sent in the startup packet, so they hold from the first query). */
+export interface SessionSettings {
+  statementTimeoutMs: number;
+  /** `default_transaction_read_only = on`: a write slipping through is rejected by the server itself. */
+  readOnly: boolean;
+  /** Extra `-c name=value` startup settings. */
+  extra?: Record<string, string>;
+}
+
+function tlsOptions(c: ResolvedConnection): TlsOptions | false {
+  switch (c.sslmode) {
+    case 'disable':
+      return false;
+    case 'prefer':
+      return { rejectUnauthorized: false };
+    case 'require':
+      // As libpq: with a root certificate given, require verifies the CA.
+      return c.ca ? { ca: c.ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } : { rejectUnauthorized: false };
+    case 'verify-ca':
+      return { ca: c.ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    case 'verify-full':
+      return c.ca ? { ca: c.ca, rejectUnauthorized: true, servername: c.host } : { rejectUnauthorized: true, servername: c.host };
+  }
+}
+
+function clientConfig(c: ResolvedConnection, s: SessionSettings, ssl: TlsOptions | false): ClientConfig {
+  const startup: string[] = [];
+  if (s.readOnly) startup.push('-c default_transaction_read_only=on');
+  // A session left inside a transaction (a crashed client) is ended by the server itself.
+  startup.push(`-c idle_in_transaction_session_timeout=${Math.max(60_000, s.statementTimeoutMs * 2)}`);
+  for (const [k, v] of Object.entries(s.extra ?? {})) startup.push(`-c ${k}=${v.replace(/([\\ ])/g, '\\$1')}`);
+  return {
+    host: c.host,
+    port: c.port,
+    database: c.database,
+    user: c.user,
+    password: c.password ?? '',
+    ssl: ssl === false ? false : ssl,
+    application_name: APPLICATION_NAME,
+    statement_timeout: s.statementTimeoutMs,
+    options: startup.join(' '),
+    connectionTimeoutMillis: c.connectTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  };
+}
+
+export interface OpenedSession {
+  client: Client;
+  connectMs: number;
+  ssl: boolean;
+  /** Set once the session has failed (connection lost, terminated); it must not be used again. */
+  readonly broken: boolean;
+  /** The last connection-level error, when broken. */
+  readonly lastError?: Error;
+}
+
+/**
+ * Opens one session. `sslDecided` carries the outcome of sslmode=prefer from an earlier session so that
+ * a run negotiates once, not once per client.
+ */
+export async function openSession(
+  c: ResolvedConnection,
+  settings: SessionSettings,
+  sslDecided?: { useSsl: boolean },
+): Promise<OpenedSession> {
+  let ssl = tlsOptions(c);
+  if (c.sslmode === 'prefer' && sslDecided && !sslDecided.useSsl) ssl = false;
+  const started = performance.now();
+  try {
+    return await connectOnce(c, settings, ssl, started);
+  } catch (err) {
+    if (c.sslmode === 'prefer' && ssl !== false && isSslNotOffered(err)) {
+      if (sslDecided) sslDecided.useSsl = false;
+      try {
+        return await connectOnce(c, settings, false, started);
+      } catch (err2) {
+        throw explainConnectError(err2, c);
+      }
+    }
+    throw explainConnectError(err, c);
+  }
+}
+
+async function connectOnce(c: ResolvedConnection, settings: SessionSettings, ssl: TlsOptions | false, started: number): Promise<OpenedSession> {
+  const client = new Client(clientConfig(c, settings, ssl));
+  const state: { broken: boolean; lastError?: Error } = { broken: false };
+  // Without a listener an error on an idle client crashes the process (node-postgres emits 'error').
+  client.on('error', (err: Error) => {
+    state.broken = true;
+    state.lastError = err;
+  });
+  client.on('end', () => {
+    state.broken = true;
+  });
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw err;
+  }
+  return {
+    client,
+    connectMs: performance.now() - started,
+    ssl: ssl !== false,
+    get broken() {
+      return state.broken;
+    },
+    get lastError() {
+      return state.lastError;
+    },
+  };
+}
+
+function isSslNotOffered(err: unknown): boolean {
+  return /does not support SSL/i.test(asDriverError(err).message ?? '');
+}
+
+/** Closes a session; never hangs (the socket is destroyed if the polite goodbye takes longer than `ms`). */
+export async function closeSession(s: OpenedSession | Client, ms = 2000): Promise<void> {
+  const client = s instanceof Client ? s : s.client;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+    timer.unref();
+  });
+  const ended = client.end().then(
+    () => 'ended' as const,
+    () => 'ended' as const,
+  );
+  const outcome = await Promise.race([ended, timeout]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    const stream = (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
+    stream?.destroy();
+  }
+}
+
+/** Turns a failure to connect into one sentence that says what to do. The password is never in it. */
+export function explainConnectError(err: unknown, c: ResolvedConnection): PgloadError {
+  const e = asDriverError(err);
+  const msg = e.message ?? String(err);
+  const where = `${c.host}:${c.port}`;
+  const target = describeTarget(c);
+  const say = (text: string) => new PgloadError('connection', c.redact(text), { code: e.code, cause: err });
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return say(`Connection refused at ${where}: is PostgreSQL running there and listening on TCP? Check the host and port (--url, PGHOST, PGPORT).`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return say(`The host name "${c.host}" could not be resolved; check the host in the URL or PGHOST.`);
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return say(`No route to ${where} (${e.code}); check the host, the network and any firewall.`);
+    case 'ENOENT':
+      return say(`No PostgreSQL socket at ${where}; check the socket directory given as host.`);
+    case '28P01':
+      return say(
+        `Password authentication failed for user "${c.user}" at ${where}; check the password (${passwordHint(c)}).`,
+      );
+    case '28000':
+      return say(`The server refused user "${c.user}" for database "${c.database}" at ${where}: ${msg}. Check the user name and the server's pg_hba.conf.`);
+    case '3D000':
+      return say(`Database "${c.database}" does not exist at ${where}; check the database name (the URL path or PGDATABASE).`);
+    case '53300':
+      return say(`The server at ${where} has no free connection slots (${msg}); close other sessions or use fewer clients.`);
+    case '57P03':
+      return say(`The server at ${where} is not accepting connections yet (${msg}); try again in a moment.`);
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'CERT_SIGNATURE_FAILURE':
+      return say(
+        `The server certificate at ${where} is not signed by a trusted CA (${e.code}) with sslmode=${c.sslmode}; set sslrootcert to the CA that signed it.`,
+      );
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return say(`The server certificate at ${where} is not valid for the host name "${c.host}" (sslmode=verify-full); connect with the name in the certificate, or use sslmode=verify-ca.`);
+    case 'CERT_HAS_EXPIRED':
+      return say(`The server certificate at ${where} has expired; renew it on the server.`);
+  }
+  if (isSslNotOffered(err)) {
+    return say(`SSL is required (sslmode=${c.sslmode}) but the server at ${where} does not offer it; enable ssl on the server, or use sslmode=prefer or disable.`);
+  }
+  if (/client password must be a string|no password was provided|password must be a string/i.test(msg)) {
+    return say(`The server asks for a password for user "${c.user}" at ${where} but none was given; ${passwordHint(c)}.`);
+  }
+  if (/timeout expired|Connection terminated due to connection timeout/i.test(msg)) {
+    return say(`No answer from ${where} within ${Math.round(c.connectTimeoutMs / 1000)} s; check that the host and port are right and reachable (connect_timeout to wait longer).`);
+  }
+  if (/Connection terminated unexpectedly/i.test(msg)) {
+    return say(`The server at ${where} closed the connection during start-up; it may be shutting down, or the port is not PostgreSQL.`);
+  }
+  return say(`Could not connect to ${target}: ${msg}`);
+}
+
+function passwordHint(c: ResolvedConnection): string {
+  switch (c.passwordSource) {
+    case 'url':
+      return 'it came from the URL';
+    case 'environment':
+      return 'it came from PGPASSWORD';
+    case 'pgpass':
+      return 'it came from ~/.pgpass';
+    case 'given':
+      return 'the one given for this connection';
+    case 'none':
+      return 'give one with PGPASSWORD, ~/.pgpass or the URL';
+  }
+}

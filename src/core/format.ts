@@ -1,0 +1,155 @@
+/**
+ * Text and Markdown from a result object. Formatters only read the result: they never recompute statistics.
+ */
+import type { ErrorGroup, LatencyStats, ProfileResult } from '../shared/result';
+import { oneLine } from './sql';
+
+/** 0.42 ms, 12.3 ms, 311 ms, 1.77 s — three significant figures, as people read latencies. */
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
+  if (ms >= 1000) return `${trim3(ms / 1000)} s`;
+  return `${trim3(ms)} ms`;
+}
+
+function trim3(v: number): string {
+  if (v === 0) return '0';
+  if (v >= 100) return v.toFixed(0);
+  if (v >= 10) return v.toFixed(1);
+  if (v >= 1) return v.toFixed(2);
+  return v.toFixed(3);
+}
+
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function formatPercent(p: number): string {
+  return `${p >= 10 ? p.toFixed(0) : p.toFixed(1)} %`;
+}
+
+export function formatQps(q: number): string {
+  return q >= 100 ? formatCount(q) : q.toFixed(1);
+}
+
+export function describePlan(r: ProfileResult): string {
+  const o = r.options;
+  const what = o.requests !== null ? `${formatCount(o.requests)} requests` : `${formatMs(o.durationMs)}`;
+  const warm = o.warmupPerClient > 0 ? `, ${o.warmupPerClient} warm-up per client excluded` : '';
+  return `${o.clients} client${o.clients === 1 ? '' : 's'} × ${what}${warm}`;
+}
+
+function statusLine(r: ProfileResult): string | undefined {
+  if (r.status === 'completed') return undefined;
+  return `${r.status.toUpperCase()}: ${r.statusDetail ?? ''}`;
+}
+
+function target(r: ProfileResult): string {
+  const c = r.connection;
+  return `${c.user}@${c.host}:${c.port}/${c.database}${c.ssl ? ' (TLS)' : ''}`;
+}
+
+function serverLine(r: ProfileResult): string {
+  const s = r.server.settings;
+  return `PostgreSQL ${r.server.version} · work_mem ${s.work_mem} · shared_buffers ${s.shared_buffers} · max_connections ${s.max_connections} · parallel workers/gather ${s.max_parallel_workers_per_gather} · jit ${s.jit}`;
+}
+
+function percentileLine(l: LatencyStats): string {
+  return `p50 ${formatMs(l.p50Ms)} · p90 ${formatMs(l.p90Ms)} · p95 ${formatMs(l.p95Ms)} · p99 ${formatMs(l.p99Ms)} · p99.9 ${formatMs(l.p999Ms)}`;
+}
+
+function errorLines(errors: ErrorGroup[], max = 8): string[] {
+  return errors.slice(0, max).map((e) => {
+    const when = e.phase === 'load' ? `first at ${formatMs(e.firstAtMs)}` : `during ${e.phase}`;
+    return `${formatCount(e.count)}× ${e.code} ${e.message} (${when})`;
+  });
+}
+
+/** The terminal report, like a "Results Summary" but complete. */
+export function formatTextReport(r: ProfileResult): string {
+  const L = r.load;
+  const b = r.baseline.latency;
+  const lines: string[] = [];
+  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(18)}${value}`);
+  lines.push(`pgload ${r.tool.version} — ${oneLine(r.sql, 100)}`);
+  const st = statusLine(r);
+  if (st) lines.push(`  ${st}`);
+  row('Target', target(r));
+  row('Server', serverLine(r));
+  row('Mode', r.options.executionMode === 'read-only' ? 'read-only session' : 'each request in a transaction that is rolled back');
+  lines.push('');
+  lines.push('Baseline (1 client, one request at a time)');
+  row('Cold (first run)', formatMs(r.baseline.coldMs));
+  row('Warm', `mean ${formatMs(b.meanMs)} · p50 ${formatMs(b.p50Ms)} · p95 ${formatMs(b.p95Ms)} · max ${formatMs(b.maxMs)} (${b.count} runs)`);
+  lines.push('');
+  lines.push(`Under load (${describePlan(r)})`);
+  row('Total time', formatMs(L.wallMs));
+  row('Requests', `${formatCount(L.requests.total)} · ${formatCount(L.requests.ok)} ok · ${formatCount(L.requests.failed)} failed`);
+  row('Throughput', `${formatQps(L.throughputQps)} queries/s`);
+  row('Latency', `mean ${formatMs(L.latency.meanMs)} · min ${formatMs(L.latency.minMs)} · max ${formatMs(L.latency.maxMs)} · stddev ${formatMs(L.latency.stddevMs)}`);
+  row('Percentiles', percentileLine(L.latency));
+  row(`Over ${formatMs(L.overThreshold.thresholdMs)}`, `${formatCount(L.overThreshold.count)} (${formatPercent(L.overThreshold.percent)})`);
+  row('Slowdown', L.slowdown === null ? '–' : `${L.slowdown.toFixed(1)}× the single-run mean`);
+  row('Connect', `p50 ${formatMs(L.connectMs.p50Ms)} · max ${formatMs(L.connectMs.maxMs)} (not in latency)`);
+  if (r.errors.length > 0) {
+    lines.push('');
+    lines.push('Errors');
+    for (const e of errorLines(r.errors)) lines.push(`  ${e}`);
+    if (r.errors.length > 8) lines.push(`  … ${r.errors.length - 8} more kinds`);
+  }
+  if (r.hints.length > 0) {
+    lines.push('');
+    lines.push('Why');
+    for (const h of r.hints) lines.push(`  [${h.severity}] ${h.title}${h.node ? ` — ${h.node}` : ''}\n    ${h.detail}\n    → ${h.action}`);
+  }
+  if (r.cleanup.leftoverSessions > 0) {
+    lines.push('');
+    lines.push(`WARNING: ${r.cleanup.leftoverSessions} pgload sessions were still on the server after the run.`);
+  }
+  return lines.join('\n');
+}
+
+const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+
+/** A Markdown report for a pull request or a ticket. */
+export function formatMarkdownReport(r: ProfileResult): string {
+  const L = r.load;
+  const b = r.baseline.latency;
+  const out: string[] = [];
+  out.push(`## pgload: ${mdCell(oneLine(r.sql, 80))}`);
+  out.push('');
+  const st = statusLine(r);
+  if (st) out.push(`> **${st}**`, '');
+  out.push('```sql', r.sql.replace(/```/g, '` ` `'), '```', '');
+  out.push(`- **Target:** \`${target(r)}\` — ${serverLine(r)}`);
+  out.push(`- **Run:** ${describePlan(r)}; ${r.options.executionMode === 'read-only' ? 'read-only session' : 'each request rolled back'}; started ${r.startedAt}`);
+  out.push('');
+  out.push('| | Baseline (1 client) | Under load |');
+  out.push('|---|---:|---:|');
+  const rowMd = (label: string, a: string, c: string) => out.push(`| ${label} | ${a} | ${c} |`);
+  rowMd('mean', formatMs(b.meanMs), formatMs(L.latency.meanMs));
+  rowMd('p50', formatMs(b.p50Ms), formatMs(L.latency.p50Ms));
+  rowMd('p90', formatMs(b.p90Ms), formatMs(L.latency.p90Ms));
+  rowMd('p95', formatMs(b.p95Ms), formatMs(L.latency.p95Ms));
+  rowMd('p99', formatMs(b.p99Ms), formatMs(L.latency.p99Ms));
+  rowMd('p99.9', formatMs(b.p999Ms), formatMs(L.latency.p999Ms));
+  rowMd('max', formatMs(b.maxMs), formatMs(L.latency.maxMs));
+  rowMd('requests', `${b.count} (+1 cold: ${formatMs(r.baseline.coldMs)})`, `${formatCount(L.requests.ok)} ok · ${formatCount(L.requests.failed)} failed`);
+  out.push('');
+  out.push(
+    `**Throughput** ${formatQps(L.throughputQps)} queries/s · **total time** ${formatMs(L.wallMs)} · ` +
+      `**over ${formatMs(L.overThreshold.thresholdMs)}** ${formatCount(L.overThreshold.count)} (${formatPercent(L.overThreshold.percent)}) · ` +
+      `**slowdown** ${L.slowdown === null ? '–' : `${L.slowdown.toFixed(1)}×`} · **connect** p50 ${formatMs(L.connectMs.p50Ms)}, max ${formatMs(L.connectMs.maxMs)}`,
+  );
+  if (r.errors.length > 0) {
+    out.push('', '### Errors', '', '| count | code | message | when |', '|---:|---|---|---|');
+    for (const e of r.errors.slice(0, 20)) {
+      out.push(`| ${formatCount(e.count)} | ${e.code} | ${mdCell(e.message)} | ${e.phase === 'load' ? `first at ${formatMs(e.firstAtMs)}` : e.phase} |`);
+    }
+  }
+  if (r.hints.length > 0) {
+    out.push('', '### Why', '');
+    for (const h of r.hints) out.push(`- **${h.severity}: ${mdCell(h.title)}**${h.node ? ` (${mdCell(h.node)})` : ''} — ${mdCell(h.detail)} → ${mdCell(h.action)}`);
+  }
+  out.push('', `<sub>pgload ${r.tool.version} · fingerprint ${r.fingerprint}</sub>`, '');
+  return out.join('\n');
+}

@@ -1,0 +1,111 @@
+/**
+ * Latency recording in HDR histograms, with their settings in one place. Values are recorded in
+ * microseconds (integers); everything leaving this module is in milliseconds.
+ */
+import * as hdr from 'hdr-histogram-js';
+import type { HistogramBucket, LatencyStats, PercentilePoint } from '../shared/result';
+
+export type Histogram = hdr.Histogram;
+
+/** 1 µs to 1 hour at 3 significant digits (0.1 % resolution); ~90 KB per histogram whatever the count. */
+const SETTINGS: hdr.BuildRequest = {
+  bitBucketSize: 32,
+  autoResize: false,
+  lowestDiscernibleValue: 1,
+  highestTrackableValue: 3_600_000_000,
+  numberOfSignificantValueDigits: 3,
+  useWebAssembly: false,
+};
+const HIGHEST_US = SETTINGS.highestTrackableValue!;
+
+export function createHistogram(): Histogram {
+  return hdr.build(SETTINGS);
+}
+
+/** Records one latency given in microseconds (clamped into the trackable range). */
+export function recordUs(h: Histogram, us: number): void {
+  h.recordValue(us < 1 ? 1 : us > HIGHEST_US ? HIGHEST_US : Math.round(us));
+}
+
+const ms = (us: number) => us / 1000;
+
+export function latencyStats(h: Histogram): LatencyStats {
+  if (h.totalCount === 0) {
+    return { count: 0, minMs: 0, meanMs: 0, stddevMs: 0, p50Ms: 0, p90Ms: 0, p95Ms: 0, p99Ms: 0, p999Ms: 0, maxMs: 0 };
+  }
+  return {
+    count: h.totalCount,
+    minMs: ms(h.minNonZeroValue),
+    meanMs: ms(h.mean),
+    stddevMs: ms(h.stdDeviation),
+    p50Ms: ms(h.getValueAtPercentile(50)),
+    p90Ms: ms(h.getValueAtPercentile(90)),
+    p95Ms: ms(h.getValueAtPercentile(95)),
+    p99Ms: ms(h.getValueAtPercentile(99)),
+    p999Ms: ms(h.getValueAtPercentile(99.9)),
+    maxMs: ms(h.maxValue),
+  };
+}
+
+/** The points of the percentile curve a chart draws (p0 … p100). */
+export const CURVE_PERCENTILES = [0, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 95, 97.5, 99, 99.5, 99.9, 99.99, 100];
+
+export function percentileCurve(h: Histogram): PercentilePoint[] {
+  if (h.totalCount === 0) return [];
+  return CURVE_PERCENTILES.map((p) => ({
+    percentile: p,
+    ms: ms(p === 0 ? h.minNonZeroValue : p === 100 ? h.maxValue : h.getValueAtPercentile(p)),
+  }));
+}
+
+/** Visits each distinct recorded value (its HDR-equivalent value) with its count. */
+function forEachRecorded(h: Histogram, visit: (valueUs: number, count: number) => void): void {
+  const js = h as unknown as hdr.JsHistogram;
+  const it = js.recordedValuesIterator;
+  it.reset();
+  while (it.hasNext()) {
+    const v = it.next();
+    visit(v.valueIteratedTo, v.countAtValueIteratedTo);
+  }
+}
+
+/**
+ * Log-spaced buckets between the smallest and largest latency: `perDecade` buckets per factor of 10,
+ * at most `maxBuckets` (the spacing widens to fit). Ready for a bar chart.
+ */
+export function logBuckets(h: Histogram, perDecade = 10, maxBuckets = 60): HistogramBucket[] {
+  if (h.totalCount === 0) return [];
+  const lo = Math.max(1, h.minNonZeroValue);
+  const hi = Math.max(lo + 1, h.maxValue);
+  let steps = perDecade;
+  const decades = Math.log10(hi) - Math.floor(Math.log10(lo));
+  while (Math.ceil(decades * steps) > maxBuckets && steps > 1) steps--;
+  const start = Math.pow(10, Math.floor(Math.log10(lo) * steps) / steps);
+  const factor = Math.pow(10, 1 / steps);
+  const edges: number[] = [start];
+  while (edges[edges.length - 1] <= hi) edges.push(edges[edges.length - 1] * factor);
+  const counts = new Array<number>(edges.length - 1).fill(0);
+  forEachRecorded(h, (v, c) => {
+    let i = Math.floor((Math.log10(v) - Math.log10(start)) * steps);
+    if (i < 0) i = 0;
+    if (i >= counts.length) i = counts.length - 1;
+    // Guard the floating-point edge: a value exactly on an edge belongs to the bucket it starts.
+    while (i > 0 && v < edges[i]) i--;
+    while (i < counts.length - 1 && v >= edges[i + 1]) i++;
+    counts[i] += c;
+  });
+  let first = counts.findIndex((c) => c > 0);
+  let last = counts.length - 1 - [...counts].reverse().findIndex((c) => c > 0);
+  if (first < 0) first = last = 0;
+  const out: HistogramBucket[] = [];
+  for (let i = first; i <= last; i++) out.push({ fromMs: ms(edges[i]), toMs: ms(edges[i + 1]), count: counts[i] });
+  return out;
+}
+
+export function encodeHistogram(h: Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+export function decodeHistogram(base64: string): Histogram {
+  return hdr.decodeFromCompressedBase64(base64, 32, false);
+}

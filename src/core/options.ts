@@ -1,0 +1,88 @@
+/**
+ * Run options: defaults in one place, merged as {...DEFAULTS, ...given}, validated up front with a
+ * specific sentence per problem. Every consumer (CLI flags, extension settings) ends up here.
+ */
+import type { ConnectionInput } from './connection';
+import { PgloadError } from './errors';
+
+export interface ProfileOptions {
+  sql: string;
+  connection: ConnectionInput;
+  /** Concurrent clients, each on its own session. */
+  clients: number;
+  /** Total requests across all clients. Exclusive with durationMs; when neither is given, DEFAULT_REQUESTS. */
+  requests?: number;
+  /** Run for this long instead of a number of requests. */
+  durationMs?: number;
+  /** Requests per client run before the barrier and left out of the statistics. */
+  warmupPerClient: number;
+  /** Warm single executions after the cold one. */
+  baselineRuns: number;
+  /** Latency above which a request counts as slow (the over-threshold figure). */
+  thresholdMs: number;
+  statementTimeoutMs: number;
+  /** Allows DML; it then runs inside a transaction that is always rolled back. */
+  allowWrites: boolean;
+  /** The run stops itself after this many failed requests (0 = never). */
+  maxErrors: number;
+  /** Timeline interval; 0 chooses one from the expected length of the run. */
+  intervalMs: number;
+}
+
+export const DEFAULT_REQUESTS = 200;
+export const MAX_CLIENTS = 10_000;
+
+export const DEFAULTS: Omit<ProfileOptions, 'sql' | 'connection'> = {
+  clients: 10,
+  warmupPerClient: 0,
+  baselineRuns: 5,
+  thresholdMs: 500,
+  statementTimeoutMs: 30_000,
+  allowWrites: false,
+  maxErrors: 100,
+  intervalMs: 0,
+};
+
+export type ProfileInput = Partial<ProfileOptions> & Pick<ProfileOptions, 'sql'>;
+
+/** Merges with the defaults and validates; throws PgloadError('usage') naming the option and what to do. */
+export function normalizeOptions(input: ProfileInput): ProfileOptions {
+  const o: ProfileOptions = { ...DEFAULTS, connection: {}, ...stripUndefined(input) } as ProfileOptions;
+  const bad = (msg: string): never => {
+    throw new PgloadError('usage', msg);
+  };
+  if (typeof o.sql !== 'string') bad('No SQL was given; give one statement to profile');
+  const whole = (name: string, v: unknown, min: number, max: number) => {
+    if (typeof v !== 'number' || !Number.isInteger(v)) bad(`${name} must be a whole number, got ${JSON.stringify(v)}`);
+    if ((v as number) < min || (v as number) > max) bad(`${name} must be from ${min} to ${max}, got ${v}`);
+  };
+  const positive = (name: string, v: unknown, min: number) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${name} must be a number, got ${JSON.stringify(v)}`);
+    if ((v as number) < min) bad(`${name} must be at least ${min}, got ${v}`);
+  };
+  whole('clients', o.clients, 1, MAX_CLIENTS);
+  if (o.requests !== undefined && o.durationMs !== undefined) {
+    bad('Give either a number of requests or a duration, not both');
+  }
+  if (o.requests !== undefined) whole('requests', o.requests, 1, 1_000_000_000);
+  if (o.durationMs !== undefined) positive('duration (ms)', o.durationMs, 100);
+  if (o.requests === undefined && o.durationMs === undefined) o.requests = DEFAULT_REQUESTS;
+  if (o.requests !== undefined && o.requests < o.clients) {
+    bad(`${o.requests} requests cannot keep ${o.clients} clients busy; give at least as many requests as clients`);
+  }
+  whole('warmup', o.warmupPerClient, 0, 1_000_000);
+  whole('baseline runs', o.baselineRuns, 1, 10_000);
+  positive('threshold (ms)', o.thresholdMs, 0.001);
+  positive('statement timeout (ms)', o.statementTimeoutMs, 1);
+  whole('statement timeout (ms)', Math.round(o.statementTimeoutMs), 1, 2_147_483_647);
+  whole('max errors', o.maxErrors, 0, 1_000_000_000);
+  positive('interval (ms)', o.intervalMs, 0);
+  if (typeof o.allowWrites !== 'boolean') bad('allowWrites must be true or false');
+  return o;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

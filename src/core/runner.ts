@@ -1,0 +1,588 @@
+/**
+ * The profiler: a baseline on one session, then N clients released together by a barrier.
+ *
+ * Order of a run: validate everything (options, SQL, safety, connection) → control session (server info,
+ * free slots) → baseline (one cold, then warm single executions) → open N sessions (connect time measured
+ * apart) → optional warm-up → barrier → load → close every session and check none is left on the server.
+ *
+ * Stopping is explicit: an AbortSignal (the user), `maxErrors` (bail-out), the end of the requests or the
+ * duration. In-flight queries are cancelled on the server when the run is stopped early.
+ */
+import type { Client, QueryArrayConfig } from 'pg';
+import type { ErrorGroup, ExecutionMode, ProfileResult, RunStatus, TimelinePoint } from '../shared/result';
+import { RESULT_SCHEMA_VERSION } from '../shared/result';
+import {
+  closeSession,
+  connectionSummary,
+  describeTarget,
+  openSession,
+  resolveConnection,
+  type OpenedSession,
+  type ResolveEnvironment,
+  type ResolvedConnection,
+  type SessionSettings,
+} from './connection';
+import { asDriverError, codePointToUtf16, errorMessage, locate, PgloadError } from './errors';
+import { ErrorTally, errorIdentity, isSessionFatal } from './errortally';
+import { createHistogram, encodeHistogram, latencyStats, logBuckets, percentileCurve, recordUs, type Histogram } from './histogram';
+import { redactingLogger, silentLogger, type Logger } from './logger';
+import { normalizeOptions, type ProfileInput, type ProfileOptions } from './options';
+import { executionModeFor } from './safety';
+import { assertCapacity, cancelBackends, ensureGone, readCapacity, readServerInfo } from './server';
+import { ensureParser, oneLine, parseSingleStatement, type SqlStatement } from './sql';
+import { chooseIntervalMs, Timeline } from './timeline';
+import { VERSION } from './version';
+
+export type Phase = 'preparing' | 'connecting' | 'baseline' | 'load' | 'closing';
+
+export interface Progress {
+  phase: Phase;
+  /** Requests done in the load phase so far (successful and failed). */
+  done: number;
+  /** Planned requests (request mode) or null (duration mode). */
+  total: number | null;
+  /** Milliseconds since the barrier (load), else since the phase started. */
+  elapsedMs: number;
+  /** Planned length in duration mode, else null. */
+  plannedMs: number | null;
+  /** Successful requests per second over the last interval. */
+  qps: number;
+  /** p95 of the whole load so far, in ms (null before the first response). */
+  p95Ms: number | null;
+  errors: number;
+  message: string;
+}
+
+export interface RunContext {
+  signal?: AbortSignal;
+  logger?: Logger;
+  onProgress?: (p: Progress) => void;
+  /** Where PG* variables and ~/.pgpass come from (tests pass their own). */
+  environment?: ResolveEnvironment;
+}
+
+/** Everything that can be checked without a server: throws PgloadError for bad options, SQL or connection settings. */
+export async function prepareRun(input: ProfileInput, environment?: ResolveEnvironment): Promise<PreparedRun> {
+  const options = normalizeOptions(input);
+  await ensureParser();
+  const statement = parseSingleStatement(options.sql);
+  if (statement.paramCount > 0) {
+    throw new PgloadError(
+      'input',
+      `The statement uses ${statement.paramCount === 1 ? 'parameter $1' : `parameters $1 … $${statement.paramCount}`}; pgload cannot bind values to them yet. Replace them with literal values to profile it.`,
+    );
+  }
+  const mode = executionModeFor(statement, options.allowWrites);
+  const connection = resolveConnection(options.connection, environment);
+  return { options, statement, mode, connection };
+}
+
+export interface PreparedRun {
+  options: ProfileOptions;
+  statement: SqlStatement;
+  mode: ExecutionMode;
+  connection: ResolvedConnection;
+}
+
+/** Runs a profile and returns the result object. Throws PgloadError when nothing could be measured. */
+export async function profile(input: ProfileInput, ctx: RunContext = {}): Promise<ProfileResult> {
+  const prepared = await prepareRun(input, ctx.environment);
+  return new Run(prepared, ctx).execute();
+}
+
+interface LoadClient {
+  session: OpenedSession;
+  pid: number;
+  busy: boolean;
+  alive: boolean;
+}
+
+class Run {
+  private readonly o: ProfileOptions;
+  private readonly stmt: SqlStatement;
+  private readonly mode: ExecutionMode;
+  private readonly conn: ResolvedConnection;
+  private readonly log: Logger;
+  private readonly signal?: AbortSignal;
+  private readonly onProgress?: (p: Progress) => void;
+  private readonly sessions = new Set<OpenedSession>();
+  private readonly pids = new Set<number>();
+  private readonly errors: ErrorTally;
+  private readonly sslDecided = { useSsl: true };
+  private readonly query: QueryArrayConfig;
+  private control?: OpenedSession;
+  private usedSsl = false;
+
+  // Load state, read on the hot path.
+  private stop = false;
+  private cancelled = false;
+  private bailed = false;
+  private remaining: number | null = null;
+  private loadClients: LoadClient[] = [];
+  private baselineClient?: LoadClient;
+  private t0 = 0n;
+
+  constructor(p: PreparedRun, ctx: RunContext) {
+    this.o = p.options;
+    this.stmt = p.statement;
+    this.mode = p.mode;
+    this.conn = p.connection;
+    this.log = redactingLogger(ctx.logger ?? silentLogger, this.conn.redact);
+    this.signal = ctx.signal;
+    this.onProgress = ctx.onProgress;
+    this.errors = new ErrorTally(this.conn.redact);
+    this.query = { text: this.stmt.text, rowMode: 'array' };
+  }
+
+  private sessionSettings(): SessionSettings {
+    return { statementTimeoutMs: Math.round(this.o.statementTimeoutMs), readOnly: this.mode === 'read-only' };
+  }
+
+  private progress(p: Omit<Progress, 'message'> & { message?: string }): void {
+    if (!this.onProgress) return;
+    try {
+      this.onProgress({ message: '', ...p });
+    } catch (err) {
+      this.log.warn(`progress listener failed: ${errorMessage(err)}`);
+    }
+  }
+
+  private checkAborted(): void {
+    if (this.signal?.aborted) throw new PgloadError('cancelled', 'The run was cancelled before the load started; nothing was measured.');
+  }
+
+  async execute(): Promise<ProfileResult> {
+    const startedAt = new Date();
+    const o = this.o;
+    for (const w of this.conn.warnings) this.log.warn(w);
+    this.log.info(
+      `run: ${describeTarget(this.conn)} sslmode=${this.conn.sslmode} clients=${o.clients} ` +
+        `${o.requests !== undefined ? `requests=${o.requests}` : `duration=${o.durationMs}ms`} warmup=${o.warmupPerClient} ` +
+        `baselineRuns=${o.baselineRuns} statementTimeout=${o.statementTimeoutMs}ms mode=${this.mode} sql=${oneLine(this.stmt.text, 200)}`,
+    );
+    this.checkAborted();
+    const onAbort = () => void this.abort();
+    this.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      this.progress({ phase: 'connecting', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `connecting to ${describeTarget(this.conn)}` });
+      this.control = await this.open({ statementTimeoutMs: 15_000, readOnly: true });
+      this.usedSsl = this.control.ssl;
+      const server = await readServerInfo(this.control.client);
+      this.log.info(`server: PostgreSQL ${server.version}; ${Object.entries(server.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      const capacity = await readCapacity(this.control.client);
+      assertCapacity(capacity, o.clients, `${o.clients} clients`);
+      this.checkAborted();
+
+      const baseline = await this.runBaseline();
+      this.checkAborted();
+
+      const load = await this.runLoad(baseline.hist.mean / 1000);
+      const finishedAt = new Date();
+      const leftover = await this.cleanup();
+
+      const loadStats = latencyStats(load.hist);
+      const baseStats = latencyStats(baseline.hist);
+      const status: RunStatus = this.cancelled ? 'cancelled' : this.bailed ? 'bailed-out' : load.lostAll ? 'clients-lost' : 'completed';
+      const result: ProfileResult = {
+        schemaVersion: RESULT_SCHEMA_VERSION,
+        tool: { name: 'pgload', version: VERSION },
+        status,
+        statusDetail: this.statusDetail(status),
+        sql: this.stmt.text,
+        fingerprint: this.stmt.fingerprint,
+        statementKind: this.stmt.kind,
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        connection: connectionSummary(this.conn, this.usedSsl),
+        options: {
+          clients: o.clients,
+          requests: o.requests ?? null,
+          durationMs: o.durationMs ?? null,
+          warmupPerClient: o.warmupPerClient,
+          baselineRuns: o.baselineRuns,
+          thresholdMs: o.thresholdMs,
+          statementTimeoutMs: o.statementTimeoutMs,
+          allowWrites: o.allowWrites,
+          maxErrors: o.maxErrors,
+          executionMode: this.mode,
+        },
+        server,
+        baseline: { coldMs: baseline.coldMs, latency: baseStats },
+        load: {
+          clients: o.clients,
+          requests: { total: load.ok + load.failed, ok: load.ok, failed: load.failed },
+          wallMs: load.wallMs,
+          throughputQps: load.wallMs > 0 ? (load.ok * 1000) / load.wallMs : 0,
+          latency: loadStats,
+          overThreshold: {
+            thresholdMs: o.thresholdMs,
+            count: load.over,
+            percent: load.ok > 0 ? (load.over * 100) / load.ok : 0,
+          },
+          slowdown: baseStats.meanMs > 0 && loadStats.count > 0 ? loadStats.meanMs / baseStats.meanMs : null,
+          connectMs: load.connect,
+          percentiles: percentileCurve(load.hist),
+        },
+        timeline: load.timeline,
+        histogram: logBuckets(load.hist),
+        errors: this.errors.list(),
+        hints: [],
+        hdr: { unit: 'us', baseline: encodeHistogram(baseline.hist), load: encodeHistogram(load.hist) },
+        cleanup: { leftoverSessions: leftover },
+      };
+      this.log.info(
+        `done: status=${status} ok=${load.ok} failed=${load.failed} qps=${result.load.throughputQps.toFixed(1)} ` +
+          `p50=${loadStats.p50Ms.toFixed(2)}ms p95=${loadStats.p95Ms.toFixed(2)}ms leftoverSessions=${leftover}`,
+      );
+      return result;
+    } catch (err) {
+      await this.cleanup().catch((e) => this.log.warn(`cleanup after failure: ${errorMessage(e)}`));
+      if (err instanceof PgloadError) {
+        this.log.error(err.message);
+        throw err;
+      }
+      if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled before the load started; nothing was measured.', { cause: err });
+      const e = asDriverError(err);
+      this.log.error(`run failed: ${e.code ?? ''} ${errorMessage(err)}`);
+      throw new PgloadError('connection', this.conn.redact(`The run failed: ${errorMessage(err)}`), { code: e.code, cause: err });
+    } finally {
+      this.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private statusDetail(status: RunStatus): string | undefined {
+    const top = this.errors.list()[0];
+    const topText = top ? `; most frequent: ${top.code} ${top.message} (${top.count}×)` : '';
+    switch (status) {
+      case 'cancelled':
+        return 'Cancelled by the user; the figures cover the requests that finished before.';
+      case 'bailed-out':
+        return `Stopped after ${this.o.maxErrors} failed requests (max errors)${topText}`;
+      case 'clients-lost':
+        return `Every client lost its session before the planned requests were done${topText}`;
+      default:
+        return undefined;
+    }
+  }
+
+  private async open(settings: SessionSettings): Promise<OpenedSession> {
+    const s = await openSession(this.conn, settings, this.sslDecided);
+    this.sessions.add(s);
+    const pid = (s.client as unknown as { processID?: number }).processID;
+    if (pid) this.pids.add(pid);
+    return s;
+  }
+
+  private pidOf(s: OpenedSession): number {
+    return (s.client as unknown as { processID?: number }).processID ?? 0;
+  }
+
+  /** One request: the statement (timed) — inside BEGIN … ROLLBACK when the mode says so. Returns µs, or throws. */
+  private async execOnce(client: Client): Promise<number> {
+    if (this.mode === 'rolled-back') {
+      await client.query('BEGIN');
+      let us: number;
+      try {
+        const t = process.hrtime.bigint();
+        await client.query(this.query);
+        us = Number(process.hrtime.bigint() - t) / 1000;
+      } finally {
+        await client.query('ROLLBACK').catch(() => undefined);
+      }
+      return us;
+    }
+    const t = process.hrtime.bigint();
+    await client.query(this.query);
+    return Number(process.hrtime.bigint() - t) / 1000;
+  }
+
+  private async runBaseline(): Promise<{ coldMs: number; hist: Histogram }> {
+    const o = this.o;
+    this.progress({ phase: 'baseline', done: 0, total: o.baselineRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `baseline: 1 cold + ${o.baselineRuns} warm executions on one session` });
+    const session = await this.open(this.sessionSettings());
+    const c: LoadClient = { session, pid: this.pidOf(session), busy: false, alive: true };
+    this.baselineClient = c;
+    const hist = createHistogram();
+    let coldMs = 0;
+    try {
+      for (let i = 0; i <= o.baselineRuns; i++) {
+        if (this.stop) break;
+        c.busy = true;
+        let us: number;
+        try {
+          us = await this.execOnce(session.client);
+        } catch (err) {
+          if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled during the baseline; nothing was measured under load.');
+          throw this.statementFailed(err, i === 0 ? 'its first execution' : `warm execution ${i}`);
+        } finally {
+          c.busy = false;
+        }
+        if (i === 0) coldMs = us / 1000;
+        else recordUs(hist, us);
+      }
+    } finally {
+      this.baselineClient = undefined;
+      await closeSession(session);
+      this.sessions.delete(session);
+    }
+    this.log.info(`baseline: cold ${coldMs.toFixed(2)} ms, warm mean ${(hist.mean / 1000).toFixed(2)} ms over ${hist.totalCount} runs`);
+    return { coldMs, hist };
+  }
+
+  private statementFailed(err: unknown, when: string): PgloadError {
+    const e = asDriverError(err);
+    const { code, message } = errorIdentity(err);
+    let location;
+    const pos = Number(e.position);
+    if (Number.isInteger(pos) && pos > 0) {
+      // The server counts characters (1-based) in the text we sent; map back into the user's SQL.
+      const inStatement = codePointToUtf16(this.stmt.text, pos - 1);
+      location = locate(this.o.sql, this.stmt.start + inStatement);
+    }
+    const at = location ? ` (line ${location.line}, column ${location.column})` : '';
+    const hint = code === '25006' ? ' The statement writes (e.g. nextval() or a function that changes data); pgload runs queries read-only unless writes are allowed (--allow-writes).' : code === '57014' ? ` It ran longer than the statement timeout (${this.o.statementTimeoutMs} ms); raise it or make the query faster.` : '';
+    return new PgloadError('statement', this.conn.redact(`The statement failed on ${when}, before any load: ${code} ${message}${at}.${hint}`), {
+      code,
+      location,
+      cause: err,
+    });
+  }
+
+  private async runLoad(baselineMeanMs: number): Promise<{
+    hist: Histogram;
+    ok: number;
+    failed: number;
+    over: number;
+    wallMs: number;
+    connect: { p50Ms: number; maxMs: number };
+    timeline: TimelinePoint[];
+    lostAll: boolean;
+  }> {
+    const o = this.o;
+    const started = performance.now();
+    this.progress({ phase: 'connecting', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `opening ${plural(o.clients, 'session')}` });
+    const connectTimes = await this.openClients();
+    this.log.info(`load: ${o.clients} sessions open in ${(performance.now() - started).toFixed(0)} ms`);
+
+    if (o.warmupPerClient > 0) {
+      this.progress({ phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: this.errors.total, message: `warm-up: ${o.warmupPerClient} requests per client` });
+      await Promise.all(this.loadClients.map((c) => this.warmup(c)));
+    }
+    if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled before the load started; nothing was measured under load.');
+
+    const hist = createHistogram();
+    // Under load a request is slower than alone; twice the baseline is a fair first guess for the interval.
+    const expectedMs = o.durationMs ?? (o.requests! / o.clients) * Math.max(0.05, baselineMeanMs) * 2;
+    const timeline = new Timeline(o.intervalMs > 0 ? o.intervalMs : chooseIntervalMs(expectedMs));
+    const counters = { ok: 0, failed: 0, over: 0, lastOk: 0 };
+    this.remaining = o.requests ?? null;
+    const thresholdUs = o.thresholdMs * 1000;
+    const maxErrors = o.maxErrors;
+
+    // The barrier: every session is open (and warm); all clients start on the same tick.
+    this.t0 = process.hrtime.bigint();
+    const sinceStartMs = () => Number(process.hrtime.bigint() - this.t0) / 1e6;
+    let ticker: NodeJS.Timeout | undefined;
+    let lastTickMs = 0;
+    const scheduleTicker = () => {
+      ticker = setInterval(() => {
+        const now = sinceStartMs();
+        const okSince = counters.ok - counters.lastOk;
+        counters.lastOk = counters.ok;
+        const qps = now > lastTickMs ? (okSince * 1000) / (now - lastTickMs) : 0;
+        lastTickMs = now;
+        if (timeline.tick(now)) {
+          clearInterval(ticker);
+          scheduleTicker();
+        }
+        this.progress({
+          phase: 'load',
+          done: counters.ok + counters.failed,
+          total: o.requests ?? null,
+          elapsedMs: now,
+          plannedMs: o.durationMs ?? null,
+          qps,
+          p95Ms: hist.totalCount > 0 ? hist.getValueAtPercentile(95) / 1000 : null,
+          errors: counters.failed,
+        });
+      }, timeline.intervalMs);
+    };
+    scheduleTicker();
+    let durationTimer: NodeJS.Timeout | undefined;
+    if (o.durationMs !== undefined) durationTimer = setTimeout(() => (this.stop = true), o.durationMs);
+
+    const loop = async (c: LoadClient): Promise<void> => {
+      const client = c.session.client;
+      while (!this.stop) {
+        if (this.remaining !== null) {
+          if (this.remaining <= 0) break;
+          this.remaining--;
+        }
+        c.busy = true;
+        let us = 0;
+        let failure: unknown;
+        try {
+          us = await this.execOnce(client);
+        } catch (err) {
+          failure = err;
+        }
+        c.busy = false;
+        if (failure === undefined) {
+          recordUs(hist, us);
+          timeline.record(us < 1 ? 1 : Math.round(us));
+          counters.ok++;
+          if (us > thresholdUs) counters.over++;
+          continue;
+        }
+        // Queries we cancelled ourselves (user stop, bail-out) are not the database's failures.
+        if (this.stop && (this.cancelled || this.bailed) && errorIdentity(failure).code === '57014') break;
+        counters.failed++;
+        timeline.error();
+        this.errors.add(failure, 'load', sinceStartMs());
+        if (c.session.broken || isSessionFatal(failure)) {
+          c.alive = false;
+          this.log.warn(`client pid ${c.pid} lost its session: ${errorMessage(failure)}`);
+          break;
+        }
+        if (maxErrors > 0 && counters.failed >= maxErrors && !this.stop) {
+          this.bailed = true;
+          this.stop = true;
+          this.log.warn(`bail-out: ${counters.failed} failed requests (max errors ${maxErrors})`);
+          void this.cancelInFlight();
+        }
+      }
+    };
+    this.progress({ phase: 'load', done: 0, total: o.requests ?? null, elapsedMs: 0, plannedMs: o.durationMs ?? null, qps: 0, p95Ms: null, errors: 0, message: `load: ${plural(o.clients, 'client')}${o.requests !== undefined ? ` × ${o.requests} requests` : ` for ${(o.durationMs! / 1000).toFixed(1)} s`}` });
+    await Promise.all(this.loadClients.map(loop));
+    const wallMs = sinceStartMs();
+    clearInterval(ticker);
+    clearTimeout(durationTimer);
+    this.stop = true;
+    const points = timeline.finish(wallMs);
+    this.progress({ phase: 'closing', done: counters.ok + counters.failed, total: o.requests ?? null, elapsedMs: wallMs, plannedMs: o.durationMs ?? null, qps: 0, p95Ms: hist.totalCount > 0 ? hist.getValueAtPercentile(95) / 1000 : null, errors: counters.failed, message: 'closing sessions' });
+
+    connectTimes.sort((a, b) => a - b);
+    const lostAll = this.loadClients.every((c) => !c.alive) && (this.remaining === null ? !this.cancelled && !this.bailed : this.remaining > 0);
+    return {
+      hist,
+      ok: counters.ok,
+      failed: counters.failed,
+      over: counters.over,
+      wallMs,
+      connect: { p50Ms: connectTimes[Math.floor((connectTimes.length - 1) / 2)] ?? 0, maxMs: connectTimes[connectTimes.length - 1] ?? 0 },
+      timeline: points,
+      lostAll,
+    };
+  }
+
+  /** Opens every client's session before timing starts; any failure ends the run with the reasons grouped. */
+  private async openClients(): Promise<number[]> {
+    const o = this.o;
+    const settings = this.sessionSettings();
+    const times: number[] = [];
+    const failures = new Map<string, number>();
+    let firstFailure: PgloadError | undefined;
+    let next = 0;
+    const worker = async () => {
+      while (next < o.clients && !this.cancelled) {
+        next++;
+        try {
+          const s = await this.open(settings);
+          times.push(s.connectMs);
+          this.loadClients.push({ session: s, pid: this.pidOf(s), busy: false, alive: true });
+        } catch (err) {
+          const pe = err instanceof PgloadError ? err : new PgloadError('connection', errorMessage(err));
+          firstFailure ??= pe;
+          const key = pe.message;
+          failures.set(key, (failures.get(key) ?? 0) + 1);
+        }
+      }
+    };
+    // Open at most 16 at a time: a burst of hundreds of forks at once is a storm of its own.
+    await Promise.all(Array.from({ length: Math.min(16, o.clients) }, worker));
+    if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled while opening sessions; nothing was measured under load.');
+    if (failures.size > 0) {
+      const failed = [...failures.values()].reduce((a, b) => a + b, 0);
+      const reasons = [...failures.entries()].map(([m, n]) => `${n}× ${m}`).join('; ');
+      throw new PgloadError(firstFailure!.kind, `${failed} of ${o.clients} clients could not open a session, so the load did not start: ${reasons}`, {
+        code: firstFailure!.code,
+      });
+    }
+    return times;
+  }
+
+  private async warmup(c: LoadClient): Promise<void> {
+    for (let i = 0; i < this.o.warmupPerClient && !this.stop; i++) {
+      c.busy = true;
+      try {
+        await this.execOnce(c.session.client);
+      } catch (err) {
+        if (this.cancelled) return;
+        this.errors.add(err, 'warmup', -1);
+        if (c.session.broken || isSessionFatal(err)) {
+          c.alive = false;
+          return;
+        }
+      } finally {
+        c.busy = false;
+      }
+    }
+  }
+
+  /** The user's stop: no new requests, in-flight queries cancelled on the server. */
+  private async abort(): Promise<void> {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.stop = true;
+    this.log.info('cancel requested: stopping new requests and cancelling running queries');
+    await this.cancelInFlight();
+  }
+
+  private async cancelInFlight(): Promise<void> {
+    const busy = [...this.loadClients, ...(this.baselineClient ? [this.baselineClient] : [])].filter((c) => c.busy && c.pid).map((c) => c.pid);
+    if (busy.length === 0 || !this.control || this.control.broken) return;
+    try {
+      await cancelBackends(this.control.client, busy);
+    } catch (err) {
+      this.log.warn(`could not cancel running queries: ${errorMessage(err)}`);
+    }
+  }
+
+  /** Closes every session; terminates any of ours still on the server; returns how many remain (0 expected). */
+  private async cleanup(): Promise<number> {
+    const sessions = [...this.sessions].filter((s) => s !== this.control);
+    // Queries still running (e.g. after a failure elsewhere) are cancelled first so the backends can leave.
+    await this.cancelInFlight();
+    await Promise.all(sessions.map((s) => closeSession(s)));
+    for (const s of sessions) this.sessions.delete(s);
+    const ours = [...this.pids].filter((p) => p !== (this.control ? this.pidOf(this.control) : -1));
+    let leftover = 0;
+    let control = this.control && !this.control.broken ? this.control : undefined;
+    let temporary = false;
+    try {
+      if (!control && ours.length > 0) {
+        // The control session is gone (e.g. the server restarted): a fresh one checks what is left.
+        control = await openSession(this.conn, { statementTimeoutMs: 15_000, readOnly: true }, this.sslDecided).catch(() => undefined);
+        temporary = control !== undefined;
+      }
+      if (control) leftover = await ensureGone(control.client, ours);
+    } catch (err) {
+      this.log.warn(`could not verify that all sessions closed: ${errorMessage(err)}`);
+    } finally {
+      if (this.control) {
+        await closeSession(this.control);
+        this.sessions.delete(this.control);
+        this.control = undefined;
+      }
+      if (temporary && control) await closeSession(control);
+    }
+    if (leftover > 0) this.log.warn(`${leftover} pgload sessions were still on the server after the run`);
+    return leftover;
+  }
+}
+
+export type { ErrorGroup };
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,101 @@
+/**
+ * Per-interval statistics of the load phase. Each interval keeps a small histogram (2 significant digits)
+ * so that, when a long run exceeds MAX_POINTS intervals, neighbours merge exactly and the interval doubles:
+ * memory stays bounded whatever the run's length.
+ */
+import * as hdr from 'hdr-histogram-js';
+import type { TimelinePoint } from '../shared/result';
+
+const MAX_POINTS = 240;
+const INTERVAL_SETTINGS: hdr.BuildRequest = {
+  bitBucketSize: 32,
+  lowestDiscernibleValue: 1,
+  highestTrackableValue: 3_600_000_000,
+  numberOfSignificantValueDigits: 2,
+  useWebAssembly: false,
+};
+
+interface Slot {
+  startMs: number;
+  endMs: number;
+  hist: hdr.Histogram;
+  errors: number;
+}
+
+export class Timeline {
+  private slots: Slot[] = [];
+  private current: Slot;
+  private _intervalMs: number;
+
+  constructor(intervalMs: number) {
+    this._intervalMs = intervalMs;
+    this.current = { startMs: 0, endMs: 0, hist: hdr.build(INTERVAL_SETTINGS), errors: 0 };
+  }
+
+  get intervalMs(): number {
+    return this._intervalMs;
+  }
+
+  /** Latency of one successful request, in microseconds (already clamped by the caller). */
+  record(us: number): void {
+    this.current.hist.recordValue(us);
+  }
+
+  error(): void {
+    this.current.errors++;
+  }
+
+  /** Closes the current interval at `nowMs` (since the barrier) and opens the next. Returns true when the interval doubled. */
+  tick(nowMs: number): boolean {
+    this.current.endMs = nowMs;
+    this.slots.push(this.current);
+    this.current = { startMs: nowMs, endMs: nowMs, hist: hdr.build(INTERVAL_SETTINGS), errors: 0 };
+    if (this.slots.length >= MAX_POINTS) {
+      const merged: Slot[] = [];
+      for (let i = 0; i < this.slots.length; i += 2) {
+        const a = this.slots[i];
+        const b = this.slots[i + 1];
+        if (b) {
+          a.hist.add(b.hist);
+          merged.push({ startMs: a.startMs, endMs: b.endMs, hist: a.hist, errors: a.errors + b.errors });
+        } else {
+          merged.push(a);
+        }
+      }
+      this.slots = merged;
+      this._intervalMs *= 2;
+      return true;
+    }
+    return false;
+  }
+
+  /** Closes the last (partial) interval and returns the chart-ready points. */
+  finish(nowMs: number): TimelinePoint[] {
+    if (this.current.hist.totalCount > 0 || this.current.errors > 0 || this.slots.length === 0) {
+      this.current.endMs = Math.max(nowMs, this.current.startMs);
+      this.slots.push(this.current);
+    }
+    return this.slots.map((s) => {
+      const durationMs = Math.max(0, s.endMs - s.startMs);
+      const count = s.hist.totalCount;
+      const has = count > 0;
+      return {
+        tMs: s.startMs,
+        durationMs,
+        count,
+        errors: s.errors,
+        qps: durationMs > 0 ? (count * 1000) / durationMs : 0,
+        p50Ms: has ? s.hist.getValueAtPercentile(50) / 1000 : null,
+        p95Ms: has ? s.hist.getValueAtPercentile(95) / 1000 : null,
+        maxMs: has ? s.hist.maxValue / 1000 : null,
+      };
+    });
+  }
+}
+
+/** A timeline interval that gives about 100 points for a run of the expected length, 50 ms at the least. */
+export function chooseIntervalMs(expectedMs: number): number {
+  const raw = Math.max(50, expectedMs / 100);
+  const nice = [50, 100, 200, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000];
+  return nice.find((n) => n >= raw) ?? 60_000;
+}

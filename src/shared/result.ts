@@ -1,0 +1,178 @@
+/**
+ * The one result object of a pgload run. Plain JSON, versioned: the CLI report, `--json`,
+ * the webview, the CodeLens cache and every export read it; none of them recompute statistics.
+ *
+ * Times are milliseconds (floating point) unless a name says otherwise.
+ * This file holds types only: it is imported with `import type` by the core, the CLI,
+ * the extension and the webview.
+ */
+
+export const RESULT_SCHEMA_VERSION = 1 as const;
+
+export type StatementKind = 'query' | 'dml' | 'ddl' | 'utility' | 'transaction';
+
+/** How each request was executed on the server. */
+export type ExecutionMode =
+  /** A plain read-only statement in a read-only session (`default_transaction_read_only = on`). */
+  | 'read-only'
+  /** `BEGIN; <statement>; ROLLBACK` for every request: nothing it changes is kept. */
+  | 'rolled-back';
+
+export type RunStatus =
+  /** Every planned request ran (some may have failed). */
+  | 'completed'
+  /** The user stopped the run; the figures cover what ran until then. */
+  | 'cancelled'
+  /** The run stopped itself after too many errors (`maxErrors`). */
+  | 'bailed-out'
+  /** Every client lost its connection before the planned requests were done. */
+  | 'clients-lost';
+
+export interface LatencyStats {
+  count: number;
+  minMs: number;
+  meanMs: number;
+  stddevMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+}
+
+/** One point of the latency percentile curve (p0 … p100), ready for a chart. */
+export interface PercentilePoint {
+  percentile: number;
+  ms: number;
+}
+
+/** One bucket of the latency histogram; buckets are log-spaced. */
+export interface HistogramBucket {
+  fromMs: number;
+  toMs: number;
+  count: number;
+}
+
+/** One interval of the load phase. `tMs` is the interval's start, counted from the barrier release. */
+export interface TimelinePoint {
+  tMs: number;
+  durationMs: number;
+  count: number;
+  errors: number;
+  qps: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  maxMs: number | null;
+}
+
+export interface ErrorGroup {
+  /** SQLSTATE when the server sent one, else a client-side code such as `ECONNRESET` or `CONNECTION_LOST`. */
+  code: string;
+  message: string;
+  count: number;
+  phase: 'baseline' | 'warmup' | 'load';
+  /** Milliseconds after the barrier release (negative: before it, during warm-up). */
+  firstAtMs: number;
+}
+
+export type HintSeverity = 'info' | 'warning' | 'critical';
+
+export interface Hint {
+  id: string;
+  severity: HintSeverity;
+  title: string;
+  detail: string;
+  /** The plan node it concerns, e.g. `Sort (node 3)`, when it concerns one. */
+  node?: string;
+  action: string;
+  /** SQL the user can copy, e.g. `SET LOCAL work_mem = '64MB'`. */
+  sql?: string;
+}
+
+export interface ConnectionSummary {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  sslmode: string;
+  /** Whether the sessions actually used TLS. */
+  ssl: boolean;
+}
+
+export interface ResultOptions {
+  clients: number;
+  /** Total requests across all clients (request mode), or null in duration mode. */
+  requests: number | null;
+  /** Run length in duration mode, or null in request mode. */
+  durationMs: number | null;
+  /** Warm-up requests per client, run before the barrier and excluded from the statistics. */
+  warmupPerClient: number;
+  baselineRuns: number;
+  thresholdMs: number;
+  statementTimeoutMs: number;
+  allowWrites: boolean;
+  maxErrors: number;
+  executionMode: ExecutionMode;
+}
+
+export interface ServerInfo {
+  version: string;
+  versionNum: number;
+  settings: {
+    work_mem: string;
+    max_connections: string;
+    shared_buffers: string;
+    max_parallel_workers_per_gather: string;
+    jit: string;
+    [name: string]: string;
+  };
+}
+
+export interface BaselineResult {
+  /** The first execution on a fresh session (catalog and plan caches cold). */
+  coldMs: number;
+  /** The warm single executions that follow, one at a time on the same session. */
+  latency: LatencyStats;
+}
+
+export interface LoadResult {
+  clients: number;
+  requests: { total: number; ok: number; failed: number };
+  /** From the barrier release to the last response. */
+  wallMs: number;
+  throughputQps: number;
+  latency: LatencyStats;
+  overThreshold: { thresholdMs: number; count: number; percent: number };
+  /** Load mean ÷ baseline warm mean. */
+  slowdown: number | null;
+  /** Time to open each client's session, measured before timing starts and never mixed into latency. */
+  connectMs: { p50Ms: number; maxMs: number };
+  percentiles: PercentilePoint[];
+}
+
+export interface ProfileResult {
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  tool: { name: 'pgload'; version: string };
+  status: RunStatus;
+  /** A sentence saying why the run ended early, when it did. */
+  statusDetail?: string;
+  sql: string;
+  fingerprint: string;
+  statementKind: StatementKind;
+  startedAt: string;
+  finishedAt: string;
+  connection: ConnectionSummary;
+  options: ResultOptions;
+  server: ServerInfo;
+  baseline: BaselineResult;
+  load: LoadResult;
+  timeline: TimelinePoint[];
+  histogram: HistogramBucket[];
+  errors: ErrorGroup[];
+  hints: Hint[];
+  /** HDR histograms (microseconds) as compressed base64, for exact merging and comparison later. */
+  hdr: { unit: 'us'; baseline: string; load: string };
+  /** Sessions of this run still on the server after it closed them (should always be 0). */
+  cleanup: { leftoverSessions: number };
+}

@@ -1,0 +1,129 @@
+import * as assert from 'node:assert/strict';
+import { createHistogram, decodeHistogram, encodeHistogram, latencyStats, logBuckets, percentileCurve, recordUs } from '../../src/core/histogram';
+import { Timeline, chooseIntervalMs } from '../../src/core/timeline';
+
+/** A seeded PRNG (mulberry32) so the sample is the same on every run. */
+function rng(seed: number): () => number {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Latencies like a real query: log-normal around 60 ms with a long tail, in microseconds. */
+function sample(n: number): number[] {
+  const r = rng(42);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+    out.push(Math.round(60_000 * Math.exp(0.8 * z)));
+  }
+  return out;
+}
+
+function exactPercentile(sorted: number[], p: number): number {
+  // HDR's definition: the smallest value with at least p % of the values at or below it.
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length - 1e-9));
+  return sorted[rank - 1];
+}
+
+describe('HDR latency recording', () => {
+  const values = sample(20_000);
+  const sorted = [...values].sort((a, b) => a - b);
+  const h = createHistogram();
+  for (const v of values) recordUs(h, v);
+
+  it('percentiles match the exact percentiles of a known sample to within 1 %', () => {
+    const s = latencyStats(h);
+    const pairs: Array<[number, number]> = [
+      [50, s.p50Ms],
+      [90, s.p90Ms],
+      [95, s.p95Ms],
+      [99, s.p99Ms],
+      [99.9, s.p999Ms],
+    ];
+    for (const [p, got] of pairs) {
+      const exact = exactPercentile(sorted, p) / 1000;
+      assert.ok(Math.abs(got - exact) / exact <= 0.01, `p${p}: HDR ${got} ms vs exact ${exact} ms`);
+    }
+    const mean = values.reduce((a, b) => a + b, 0) / values.length / 1000;
+    assert.ok(Math.abs(s.meanMs - mean) / mean <= 0.01, `mean ${s.meanMs} vs ${mean}`);
+    assert.equal(s.count, values.length);
+    assert.ok(Math.abs(s.maxMs - sorted[sorted.length - 1] / 1000) / s.maxMs <= 0.001);
+    assert.ok(Math.abs(s.minMs - sorted[0] / 1000) / s.minMs <= 0.001);
+  });
+
+  it('log buckets cover every sample once and are contiguous', () => {
+    const buckets = logBuckets(h);
+    assert.equal(buckets.reduce((a, b) => a + b.count, 0), values.length);
+    assert.ok(buckets.length <= 60);
+    for (let i = 1; i < buckets.length; i++) assert.ok(Math.abs(buckets[i].fromMs - buckets[i - 1].toMs) < 1e-9);
+    assert.ok(buckets[0].fromMs <= sorted[0] / 1000 && buckets[buckets.length - 1].toMs >= sorted[sorted.length - 1] / 1000);
+  });
+
+  it('the percentile curve rises from the minimum to the maximum', () => {
+    const curve = percentileCurve(h);
+    assert.equal(curve[0].percentile, 0);
+    assert.equal(curve[curve.length - 1].percentile, 100);
+    for (let i = 1; i < curve.length; i++) assert.ok(curve[i].ms >= curve[i - 1].ms);
+  });
+
+  it('survives encoding for later merging: the decoded histogram gives the same percentiles', () => {
+    const back = latencyStats(decodeHistogram(encodeHistogram(h)));
+    const orig = latencyStats(h);
+    assert.equal(back.count, orig.count);
+    for (const k of ['p50Ms', 'p90Ms', 'p95Ms', 'p99Ms', 'p999Ms'] as const) assert.equal(back[k], orig[k], k);
+    // min and max come back at the histogram's resolution (0.1 %).
+    assert.ok(Math.abs(back.maxMs - orig.maxMs) / orig.maxMs <= 0.001);
+    assert.ok(Math.abs(back.minMs - orig.minMs) / orig.minMs <= 0.001);
+  });
+
+  it('an empty histogram gives zeros, no buckets and no curve', () => {
+    const e = createHistogram();
+    assert.equal(latencyStats(e).count, 0);
+    assert.deepEqual(logBuckets(e), []);
+    assert.deepEqual(percentileCurve(e), []);
+  });
+});
+
+describe('Load timeline', () => {
+  it('keeps per-interval counts, errors and percentiles', () => {
+    const t = new Timeline(100);
+    for (let i = 0; i < 10; i++) t.record(1000 * (i + 1));
+    t.error();
+    t.tick(100);
+    t.record(5000);
+    const points = t.finish(150);
+    assert.equal(points.length, 2);
+    assert.equal(points[0].count, 10);
+    assert.equal(points[0].errors, 1);
+    assert.equal(points[0].qps, 100);
+    assert.ok(Math.abs(points[0].maxMs! - 10) < 0.1);
+    assert.equal(points[1].count, 1);
+    assert.equal(points[1].durationMs, 50);
+  });
+
+  it('merges neighbours exactly and doubles the interval when a long run has too many points', () => {
+    const t = new Timeline(100);
+    let doubled = false;
+    for (let i = 1; i <= 240; i++) {
+      t.record(1000);
+      doubled = t.tick(i * 100) || doubled;
+    }
+    assert.ok(doubled);
+    assert.equal(t.intervalMs, 200);
+    const points = t.finish(24_000);
+    assert.equal(points.length, 120);
+    assert.equal(points.reduce((a, p) => a + p.count, 0), 240);
+    assert.ok(points.every((p) => p.durationMs === 200 && p.count === 2));
+  });
+
+  it('chooses an interval that gives about a hundred points', () => {
+    assert.equal(chooseIntervalMs(1000), 50);
+    assert.equal(chooseIntervalMs(30_000), 500);
+    assert.equal(chooseIntervalMs(600_000), 10_000);
+  });
+});

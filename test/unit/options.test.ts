@@ -1,0 +1,74 @@
+import * as assert from 'node:assert/strict';
+import { DEFAULTS, normalizeOptions } from '../../src/core/options';
+import { executionModeFor } from '../../src/core/safety';
+import { ensureParser, parseSingleStatement } from '../../src/core/sql';
+import { parseDurationMs, parseWholeNumber } from '../../src/core/units';
+
+describe('Run options', () => {
+  it('fills defaults and 200 requests when neither requests nor duration is given', () => {
+    const o = normalizeOptions({ sql: 'SELECT 1' });
+    assert.equal(o.clients, DEFAULTS.clients);
+    assert.equal(o.requests, 200);
+    assert.equal(o.durationMs, undefined);
+  });
+
+  it('rejects impossible combinations with a sentence that names the option', () => {
+    const bad: Array<[object, RegExp]> = [
+      [{ clients: 0 }, /clients must be from 1 to 10000, got 0/],
+      [{ clients: 2.5 }, /clients must be a whole number/],
+      [{ requests: 10, durationMs: 1000 }, /either a number of requests or a duration, not both/],
+      [{ durationMs: -5 }, /duration \(ms\) must be at least 100/],
+      [{ clients: 50, requests: 10 }, /10 requests cannot keep 50 clients busy/],
+      [{ statementTimeoutMs: 0 }, /statement timeout \(ms\) must be at least 1/],
+      [{ maxErrors: -1 }, /max errors must be from 0/],
+    ];
+    for (const [extra, re] of bad) assert.throws(() => normalizeOptions({ sql: 'SELECT 1', ...extra }), re);
+  });
+});
+
+describe('Durations and counts from people', () => {
+  it('reads 500ms, 30s, 2m, 1.5h and bare numbers in the given unit', () => {
+    const ms = (t: string, bare: 'ms' | 's') => {
+      const r = parseDurationMs(t, bare);
+      return r.ok ? r.ms : r.error;
+    };
+    assert.equal(ms('500ms', 's'), 500);
+    assert.equal(ms('30s', 'ms'), 30_000);
+    assert.equal(ms('2m', 'ms'), 120_000);
+    assert.equal(ms('1.5h', 'ms'), 5_400_000);
+    assert.equal(ms('250', 'ms'), 250);
+    assert.equal(ms('3', 's'), 3000);
+    assert.match(String(ms('soon', 's')), /is not a duration; write it like 500ms, 30s/);
+  });
+
+  it('reads whole numbers within a range', () => {
+    assert.deepEqual(parseWholeNumber('12', 1, 100), { ok: true, value: 12 });
+    assert.match((parseWholeNumber('ten', 1, 100) as { error: string }).error, /not a whole number/);
+    assert.match((parseWholeNumber('0', 1, 100) as { error: string }).error, /too small; the smallest allowed is 1/);
+  });
+});
+
+describe('Safety policy', () => {
+  before(() => ensureParser());
+  const mode = (sql: string, allowWrites = false) => executionModeFor(parseSingleStatement(sql), allowWrites);
+
+  it('runs plain queries read-only and row-locking queries rolled back', () => {
+    assert.equal(mode('SELECT * FROM t'), 'read-only');
+    assert.equal(mode('SELECT * FROM t FOR UPDATE'), 'rolled-back');
+  });
+
+  it('refuses DML unless writes are allowed, and then rolls every request back', () => {
+    assert.throws(() => mode('DELETE FROM t'), /changes data \(DELETE\); pgload refuses it unless writes are allowed/);
+    assert.equal(mode('DELETE FROM t', true), 'rolled-back');
+    assert.equal(mode('WITH x AS (UPDATE t SET a = 1 RETURNING *) SELECT * FROM x', true), 'rolled-back');
+  });
+
+  it('always refuses DDL, utility statements and transaction control, saying why', () => {
+    assert.throws(() => mode('DROP TABLE t', true), /does not run schema changes \(DROP\)/);
+    assert.throws(() => mode('BEGIN', true), /refuses transaction control/);
+    assert.throws(() => mode('VACUUM t', true), /refuses VACUUM/);
+    assert.throws(() => mode("COPY t TO PROGRAM 'x'", true), /refuses COPY/);
+    assert.throws(() => mode("SET work_mem = '1GB'", true), /refuses SET/);
+    assert.throws(() => mode('EXPLAIN ANALYZE SELECT 1', true), /runs EXPLAIN itself/);
+  });
+});

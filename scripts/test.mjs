@@ -1,0 +1,70 @@
+// `npm test`: type-check, lint, then every test tier in its own process; prints per-tier counts and one
+// closing line "N passed, N failed". Exits non-zero when anything failed.
+// Usage: node scripts/test.mjs [tier …]   (tiers: typecheck lint unit integration)
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+const TIERS = {
+  typecheck: { cmd: bin('tsc'), args: ['-p', '.', '--noEmit'], counts: false },
+  lint: { cmd: bin('eslint'), args: ['--max-warnings', '0', 'src', 'test', 'scripts'], counts: false },
+  unit: { cmd: bin('mocha'), args: ['--config', 'test/.mocharc.unit.json'], counts: true },
+  integration: { cmd: bin('mocha'), args: ['--config', 'test/.mocharc.integration.json'], counts: true },
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = wanted.filter((t) => !(t in TIERS));
+if (unknown.length > 0) {
+  console.error(`unknown tier(s): ${unknown.join(', ')}; known: ${Object.keys(TIERS).join(', ')}`);
+  process.exit(2);
+}
+const order = wanted.length > 0 ? wanted : Object.keys(TIERS);
+
+function run(name, { cmd, args }) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    console.log(`\n=== ${name}: ${[cmd.replace(root + '/', ''), ...args].join(' ')}`);
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    let out = '';
+    const tee = (stream, target) =>
+      stream.on('data', (d) => {
+        out += d;
+        target.write(d);
+      });
+    tee(child.stdout, process.stdout);
+    tee(child.stderr, process.stderr);
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), out, seconds: (Date.now() - started) / 1000 }));
+  });
+}
+
+const rows = [];
+let passed = 0;
+let failed = 0;
+let pending = 0;
+for (const name of order) {
+  const tier = TIERS[name];
+  const r = await run(name, tier);
+  if (tier.counts) {
+    const p = Number(/(\d+) passing/.exec(r.out)?.[1] ?? 0);
+    let f = Number(/(\d+) failing/.exec(r.out)?.[1] ?? 0);
+    const s = Number(/(\d+) pending/.exec(r.out)?.[1] ?? 0);
+    // A crash before mocha's summary counts as one failure, so it can never read as a pass.
+    if (r.code !== 0 && f === 0) f = 1;
+    if (p + f === 0) f = 1;
+    passed += p;
+    failed += f;
+    pending += s;
+    rows.push(`${name.padEnd(12)} ${String(p).padStart(4)} passed ${String(f).padStart(4)} failed ${String(s).padStart(4)} skipped  ${r.seconds.toFixed(1)} s`);
+  } else {
+    if (r.code === 0) passed += 1;
+    else failed += 1;
+    rows.push(`${name.padEnd(12)} ${r.code === 0 ? 'ok' : 'FAILED'}  ${r.seconds.toFixed(1)} s`);
+  }
+}
+console.log('\n=== summary');
+for (const row of rows) console.log(row);
+console.log(`${passed} passed, ${failed} failed${pending ? `, ${pending} skipped` : ''}`);
+process.exit(failed > 0 ? 1 : 0);

@@ -24,6 +24,20 @@ const common = {
 
 await Promise.all([
   build({ ...common, entryPoints: [join(root, 'src/cli/index.ts')], outfile: join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }),
+  // The extension: `vscode` is provided by the host.
+  build({ ...common, entryPoints: [join(root, 'src/extension/extension.ts')], outfile: join(dist, 'extension.js'), external: [...common.external, 'vscode'], minify: true }),
+  // The report panel: a browser bundle with Chart.js and the webview UI toolkit inside (no CDN).
+  build({
+    entryPoints: [join(root, 'webview/main.ts')],
+    outfile: join(dist, 'webview/main.js'),
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    minify: true,
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  }),
 ]);
 chmodSync(join(dist, 'cli.js'), 0o755);
 copyFileSync(join(root, 'node_modules/libpg-query/wasm/libpg-query.wasm'), join(dist, 'libpg-query.wasm'));

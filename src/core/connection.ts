@@ -14,6 +14,14 @@ import { asDriverError, PgloadError } from './errors';
 import { makeRedactor } from './redact';
 
 export const APPLICATION_NAME = 'pgload';
+/** The code of the connection error raised when the server wants a password and none was given. */
+export const NO_PASSWORD = 'NO_PASSWORD';
+
+/** Whether a connection failure is about the password (wrong or missing): a UI may ask for it and retry. */
+export function isPasswordProblem(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === '28P01' || code === NO_PASSWORD;
+}
 
 export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
@@ -442,7 +450,7 @@ export function explainConnectError(err: unknown, c: ResolvedConnection): Pgload
   const msg = e.message ?? String(err);
   const where = `${c.host}:${c.port}`;
   const target = describeTarget(c);
-  const say = (text: string) => new PgloadError('connection', c.redact(text), { code: e.code, cause: err });
+  const say = (text: string, code = e.code) => new PgloadError('connection', c.redact(text), { code, cause: err });
   switch (e.code) {
     case 'ECONNREFUSED':
       return say(`Connection refused at ${where}: is PostgreSQL running there and listening on TCP? Check the host and port (--url, PGHOST, PGPORT).`);
@@ -484,7 +492,7 @@ export function explainConnectError(err: unknown, c: ResolvedConnection): Pgload
     return say(`SSL is required (sslmode=${c.sslmode}) but the server at ${where} does not offer it; enable ssl on the server, or use sslmode=prefer or disable.`);
   }
   if (/client password must be a string|no password was provided|password must be a string/i.test(msg)) {
-    return say(`The server asks for a password for user "${c.user}" at ${where} but none was given; ${passwordHint(c)}.`);
+    return say(`The server asks for a password for user "${c.user}" at ${where} but none was given; ${passwordHint(c)}.`, NO_PASSWORD);
   }
   if (/timeout expired|Connection terminated due to connection timeout/i.test(msg)) {
     return say(`No answer from ${where} within ${Math.round(c.connectTimeoutMs / 1000)} s; check that the host and port are right and reachable (connect_timeout to wait longer).`);

@@ -2,7 +2,10 @@
  * Text and Markdown from a result object. Formatters only read the result: they never recompute statistics.
  */
 import type { ErrorGroup, LatencyStats, ProfileResult } from '../shared/result';
-import { oneLine } from './sql';
+
+/** What the formatters read: the result, with or without its HDR encodings. */
+export type ReportInput = Omit<ProfileResult, 'hdr'>;
+import { oneLine } from './text';
 
 /** 0.42 ms, 12.3 ms, 311 ms, 1.77 s — three significant figures, as people read latencies. */
 export function formatMs(ms: number | null | undefined): string {
@@ -31,24 +34,24 @@ export function formatQps(q: number): string {
   return q >= 100 ? formatCount(q) : q.toFixed(1);
 }
 
-export function describePlan(r: ProfileResult): string {
+export function describePlan(r: ReportInput): string {
   const o = r.options;
   const what = o.requests !== null ? `${formatCount(o.requests)} requests` : `${formatMs(o.durationMs)}`;
   const warm = o.warmupPerClient > 0 ? `, ${o.warmupPerClient} warm-up per client excluded` : '';
   return `${o.clients} client${o.clients === 1 ? '' : 's'} × ${what}${warm}`;
 }
 
-function statusLine(r: ProfileResult): string | undefined {
+function statusLine(r: ReportInput): string | undefined {
   if (r.status === 'completed') return undefined;
   return `${r.status.toUpperCase()}: ${r.statusDetail ?? ''}`;
 }
 
-function target(r: ProfileResult): string {
+function target(r: ReportInput): string {
   const c = r.connection;
   return `${c.user}@${c.host}:${c.port}/${c.database}${c.ssl ? ' (TLS)' : ''}`;
 }
 
-function serverLine(r: ProfileResult): string {
+function serverLine(r: ReportInput): string {
   const s = r.server.settings;
   return `PostgreSQL ${r.server.version} · work_mem ${s.work_mem} · shared_buffers ${s.shared_buffers} · max_connections ${s.max_connections} · parallel workers/gather ${s.max_parallel_workers_per_gather} · jit ${s.jit}`;
 }
@@ -65,7 +68,7 @@ function errorLines(errors: ErrorGroup[], max = 8): string[] {
 }
 
 /** The terminal report, like a "Results Summary" but complete. */
-export function formatTextReport(r: ProfileResult): string {
+export function formatTextReport(r: ReportInput): string {
   const L = r.load;
   const b = r.baseline.latency;
   const lines: string[] = [];
@@ -111,7 +114,7 @@ export function formatTextReport(r: ProfileResult): string {
 const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
 /** A Markdown report for a pull request or a ticket. */
-export function formatMarkdownReport(r: ProfileResult): string {
+export function formatMarkdownReport(r: ReportInput): string {
   const L = r.load;
   const b = r.baseline.latency;
   const out: string[] = [];
@@ -152,4 +155,21 @@ export function formatMarkdownReport(r: ProfileResult): string {
   }
   out.push('', `<sub>pgload ${r.tool.version} · fingerprint ${r.fingerprint}</sub>`, '');
   return out.join('\n');
+}
+
+/** "3 min ago", "just now", "2 h ago", "5 d ago". */
+export function formatAgo(thenIso: string, now: number): string {
+  const s = Math.max(0, (now - Date.parse(thenIso)) / 1000);
+  if (!Number.isFinite(s) || s < 45) return 'just now';
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86_400)} d ago`;
+}
+
+/** The CodeLens title for a statement's last result: `p50 12 ms · p95 48 ms · 50 clients · 3 min ago`. */
+export function formatLensTitle(r: Pick<ProfileResult, 'load' | 'finishedAt' | 'status'>, now: number, stale: boolean): string {
+  const parts = [`p50 ${formatMs(r.load.latency.p50Ms)}`, `p95 ${formatMs(r.load.latency.p95Ms)}`, `${r.load.clients} client${r.load.clients === 1 ? '' : 's'}`, formatAgo(r.finishedAt, now)];
+  if (r.load.requests.failed > 0) parts.push(`${formatCount(r.load.requests.failed)} failed`);
+  if (r.status !== 'completed') parts.push(r.status);
+  return `${stale ? '$(history) stale: ' : ''}${parts.join(' · ')}`;
 }

@@ -29,7 +29,8 @@ import { redactingLogger, silentLogger, type Logger } from './logger';
 import { normalizeOptions, type ProfileInput, type ProfileOptions } from './options';
 import { executionModeFor } from './safety';
 import { assertCapacity, cancelBackends, ensureGone, readCapacity, readServerInfo } from './server';
-import { ensureParser, oneLine, parseSingleStatement, type SqlStatement } from './sql';
+import { ensureParser, parseSingleStatement, type SqlStatement } from './sql';
+import { oneLine } from './text';
 import { chooseIntervalMs, Timeline } from './timeline';
 import { VERSION } from './version';
 

@@ -5,6 +5,7 @@
  */
 import type { StatementKind } from '../shared/result';
 import { asDriverError, codePointToUtf16, locate, PgloadError } from './errors';
+import { oneLine } from './text';
 
 export interface SqlStatement {
   /** 0-based position among the document's statements. */
@@ -243,10 +244,4 @@ export function parseSingleStatement(text: string): SqlStatement {
     );
   }
   return statements[0];
-}
-
-/** A statement on one line, shortened with an ellipsis. */
-export function oneLine(sql: string, max: number): string {
-  const flat = sql.replace(/\s+/g, ' ').trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }

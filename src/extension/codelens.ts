@@ -1,0 +1,95 @@
+/**
+ * CodeLens above every statement of a SQL document: "▶ Profile under load", and the last result's
+ * `p50 · p95 · clients · when` — marked stale when the statement changed since. Titles come from the
+ * core's pure formatter.
+ */
+import * as vscode from 'vscode';
+import { formatLensTitle } from '../core/format';
+import { ensureParser, splitStatements, type SqlStatement } from '../core/sql';
+import { codeLensEnabled } from './config';
+import { Commands, SQL_LANGUAGES } from './constants';
+import { Disposable } from './lifecycle';
+import type { ResultStore, StoredRun } from './resultStore';
+
+export interface LensInfo {
+  statement: SqlStatement;
+  run?: StoredRun;
+  stale: boolean;
+}
+
+export class PgloadCodeLensProvider extends Disposable implements vscode.CodeLensProvider {
+  private readonly changed = this._register(new vscode.EventEmitter<void>());
+  readonly onDidChangeCodeLenses = this.changed.event;
+  /** The last statements that parsed, per document: used while the text has a syntax error. */
+  private readonly lastGood = new Map<string, SqlStatement[]>();
+
+  constructor(private readonly store: ResultStore) {
+    super();
+    this._register(store.onDidChange(() => this.changed.fire()));
+    this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('pgload.codeLens') && this.changed.fire()));
+    this._register(vscode.workspace.onDidCloseTextDocument((d) => this.lastGood.delete(d.uri.toString())));
+    // "3 min ago" ages: refresh the titles every minute.
+    const timer = setInterval(() => this.changed.fire(), 60_000);
+    this._register({ dispose: () => clearInterval(timer) });
+  }
+
+  refresh(): void {
+    this.changed.fire();
+  }
+
+  /** Statements and what is known of each; exported for tests and the profile-under-cursor command. */
+  async statementsOf(document: vscode.TextDocument): Promise<SqlStatement[]> {
+    await ensureParser();
+    const key = document.uri.toString();
+    try {
+      const s = splitStatements(document.getText());
+      this.lastGood.set(key, s);
+      return s;
+    } catch {
+      // While the user types, a syntax error must not make every lens disappear.
+      const previous = this.lastGood.get(key) ?? [];
+      const length = document.getText().length;
+      return previous.filter((s) => s.end <= length);
+    }
+  }
+
+  lensInfo(document: vscode.TextDocument, statements: SqlStatement[]): LensInfo[] {
+    const uri = document.uri.toString();
+    return statements.map((statement) => {
+      const byFp = this.store.byFingerprint(statement.fingerprint);
+      if (byFp) return { statement, run: byFp, stale: byFp.result.sql !== statement.text };
+      const byPos = this.store.byPosition(uri, statement.index);
+      return byPos ? { statement, run: byPos, stale: true } : { statement, stale: false };
+    });
+  }
+
+  async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
+    if (!codeLensEnabled() || !SQL_LANGUAGES.includes(document.languageId)) return [];
+    const statements = await this.statementsOf(document);
+    const now = Date.now();
+    const lenses: vscode.CodeLens[] = [];
+    for (const info of this.lensInfo(document, statements)) {
+      const start = document.positionAt(info.statement.start);
+      const range = new vscode.Range(start, start);
+      lenses.push(
+        new vscode.CodeLens(range, {
+          title: '$(play) Profile under load',
+          command: Commands.profileStatement,
+          arguments: [document.uri, info.statement.index],
+          tooltip: 'Run this statement alone and then with concurrent clients',
+        }),
+      );
+      if (info.run) {
+        lenses.push(
+          new vscode.CodeLens(range, {
+            title: formatLensTitle(info.run.result, now, info.stale),
+            command: Commands.showLastReport,
+            arguments: [info.run.runId],
+            tooltip: info.stale ? 'The statement changed since this run — click for its report' : 'Click for the report of the last run',
+          }),
+        );
+      }
+    }
+    return lenses;
+  }
+}

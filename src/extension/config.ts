@@ -1,0 +1,114 @@
+/**
+ * The extension's settings, read through one typed module. Bad values are reported with the setting's
+ * name and what to put there; nothing is run with them.
+ */
+import * as vscode from 'vscode';
+import { Settings } from './constants';
+
+export interface ConnectionSetting {
+  name: string;
+  url?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+  user?: string;
+  sslmode?: string;
+  sslrootcert?: string;
+}
+
+export interface RunDefaults {
+  clients: number;
+  requests: number;
+  /** 0: use requests. */
+  durationSeconds: number;
+  thresholdMs: number;
+  statementTimeoutMs: number;
+}
+
+export class SettingsError extends Error {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function cfg(): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration(Settings.section);
+}
+
+function wholeSetting(name: string, min: number, max: number): number {
+  const v = cfg().get<unknown>(name);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new SettingsError(`pgload.${name}`, `The setting pgload.${name} is ${JSON.stringify(v)}; it must be a whole number from ${min} to ${max}.`);
+  }
+  return v;
+}
+
+export function readRunDefaults(): RunDefaults {
+  return {
+    clients: wholeSetting(Settings.clients, 1, 10_000),
+    requests: wholeSetting(Settings.requests, 1, 100_000_000),
+    durationSeconds: wholeSetting(Settings.durationSeconds, 0, 86_400),
+    thresholdMs: wholeSetting(Settings.thresholdMs, 1, 3_600_000),
+    statementTimeoutMs: wholeSetting(Settings.statementTimeoutMs, 1, 2_147_483_647),
+  };
+}
+
+export function codeLensEnabled(): boolean {
+  return cfg().get<boolean>(Settings.codeLensEnabled) !== false;
+}
+
+export function askBeforeRun(): boolean {
+  return cfg().get<boolean>(Settings.askBeforeRun) !== false;
+}
+
+const CONNECTION_FIELDS = new Set(['name', 'url', 'host', 'port', 'database', 'user', 'sslmode', 'sslrootcert']);
+
+/** The configured connections; entries that are not objects with a name are reported, not ignored. */
+export function readConnections(): ConnectionSetting[] {
+  const raw = cfg().get<unknown>(Settings.connections) ?? [];
+  if (!Array.isArray(raw)) {
+    throw new SettingsError('pgload.connections', 'The setting pgload.connections must be a list of connections like { "name": "local", "host": "localhost", "database": "shop" }.');
+  }
+  const seen = new Set<string>();
+  return raw.map((c: unknown, i: number) => {
+    if (!c || typeof c !== 'object' || typeof (c as { name?: unknown }).name !== 'string' || (c as { name: string }).name.trim() === '') {
+      throw new SettingsError('pgload.connections', `Entry ${i + 1} of pgload.connections has no "name"; give every connection a name.`);
+    }
+    const conn = c as ConnectionSetting & Record<string, unknown>;
+    if (seen.has(conn.name)) throw new SettingsError('pgload.connections', `Two entries of pgload.connections are named "${conn.name}"; names must be unique.`);
+    seen.add(conn.name);
+    if ('password' in conn) {
+      throw new SettingsError(
+        'pgload.connections',
+        `Connection "${conn.name}" has a "password" in settings. Remove it: pgload asks for the password once and keeps it in the system keychain (or uses PGPASSWORD / ~/.pgpass).`,
+      );
+    }
+    if (typeof conn.url === 'string' && /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/i.test(conn.url)) {
+      throw new SettingsError(
+        'pgload.connections',
+        `The url of connection "${conn.name}" holds a password. Remove it from the URL: pgload asks for the password once and keeps it in the system keychain.`,
+      );
+    }
+    if (conn.port !== undefined && (typeof conn.port !== 'number' || !Number.isInteger(conn.port) || conn.port < 1 || conn.port > 65535)) {
+      throw new SettingsError('pgload.connections', `Connection "${conn.name}" has port ${JSON.stringify(conn.port)}; give a number from 1 to 65535.`);
+    }
+    for (const k of Object.keys(conn)) {
+      if (!CONNECTION_FIELDS.has(k)) throw new SettingsError('pgload.connections', `Connection "${conn.name}" has an unknown field "${k}"; the fields are ${[...CONNECTION_FIELDS].join(', ')}.`);
+    }
+    return conn;
+  });
+}
+
+export function readDefaultConnectionName(): string | undefined {
+  const v = cfg().get<string>(Settings.defaultConnection);
+  return typeof v === 'string' && v.trim() !== '' ? v : undefined;
+}
+
+/** Appends a connection to the user's settings. */
+export async function addConnectionSetting(c: ConnectionSetting): Promise<void> {
+  const current = (cfg().inspect<ConnectionSetting[]>(Settings.connections)?.globalValue ?? []).filter((x) => x.name !== c.name);
+  await cfg().update(Settings.connections, [...current, c], vscode.ConfigurationTarget.Global);
+}

@@ -1,0 +1,255 @@
+/**
+ * Connections: which one is active (settings + a per-workspace choice), its status bar item, and the
+ * password — never in settings: asked once, kept in SecretStorage, or taken from PGPASSWORD / ~/.pgpass.
+ */
+import * as vscode from 'vscode';
+import { isPasswordProblem, type ConnectionInput } from '../core/connection';
+import { PgloadError, errorMessage } from '../core/errors';
+import { probeConnection } from '../core/probe';
+import { addConnectionSetting, readConnections, readDefaultConnectionName, SettingsError, type ConnectionSetting } from './config';
+import { Commands, SQL_LANGUAGES } from './constants';
+import { Disposable } from './lifecycle';
+import type { Log } from './log';
+
+/** A pseudo-connection for the PG* variables of the environment VS Code was started with. */
+export const ENVIRONMENT_CONNECTION = '(PG* environment)';
+const ACTIVE_KEY = 'pgload.activeConnection';
+const secretKey = (name: string) => `pgload.password:${name}`;
+
+export class ConnectionManager extends Disposable {
+  private readonly status: vscode.StatusBarItem;
+  private runText: string | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: Log,
+  ) {
+    super();
+    this.status = this._register(vscode.window.createStatusBarItem('pgload.connection', vscode.StatusBarAlignment.Left, 50));
+    this.status.name = 'pgload connection';
+    this._register(vscode.window.onDidChangeActiveTextEditor(() => this.updateStatus()));
+    this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('pgload') && this.updateStatus()));
+    this.updateStatus();
+  }
+
+  private hasEnvironment(): boolean {
+    return Boolean(process.env.PGHOST || process.env.PGDATABASE || process.env.PGSERVICE);
+  }
+
+  /** The connections a user can pick: the configured ones, plus the environment's when PG* variables are set. */
+  available(): ConnectionSetting[] {
+    const list = readConnections();
+    if (this.hasEnvironment() && !list.some((c) => c.name === ENVIRONMENT_CONNECTION)) list.push({ name: ENVIRONMENT_CONNECTION });
+    return list;
+  }
+
+  /** The active connection's name: this workspace's choice, else pgload.defaultConnection, else the only one. */
+  activeName(): string | undefined {
+    const chosen = this.context.workspaceState.get<string>(ACTIVE_KEY);
+    if (chosen) return chosen;
+    const def = readDefaultConnectionName();
+    if (def) return def;
+    try {
+      const list = this.available();
+      return list.length === 1 ? list[0].name : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Sets the text shown while a run is in progress (undefined: back to the connection). */
+  setRunStatus(text: string | undefined): void {
+    this.runText = text;
+    this.updateStatus();
+  }
+
+  private updateStatus(): void {
+    if (this.runText) {
+      this.status.text = `$(pulse) ${this.runText}`;
+      this.status.tooltip = 'pgload run in progress — click to cancel';
+      this.status.command = Commands.cancel;
+      this.status.show();
+      return;
+    }
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || !SQL_LANGUAGES.includes(editor.document.languageId)) {
+      this.status.hide();
+      return;
+    }
+    const name = this.activeName();
+    this.status.text = `$(database) ${name ?? 'pgload: no connection'}`;
+    this.status.tooltip = name ? `pgload profiles against "${name}" — click to switch` : 'pgload has no connection — click to choose or add one';
+    this.status.command = Commands.selectConnection;
+    this.status.show();
+  }
+
+  async select(): Promise<ConnectionSetting | undefined> {
+    let list: ConnectionSetting[];
+    try {
+      list = this.available();
+    } catch (err) {
+      await this.reportSettings(err);
+      return undefined;
+    }
+    const active = this.activeName();
+    type Item = vscode.QuickPickItem & { connection?: ConnectionSetting; add?: boolean };
+    const items: Item[] = list.map((c) => ({
+      label: `${c.name === active ? '$(check) ' : ''}${c.name}`,
+      description: describeSetting(c),
+      connection: c,
+    }));
+    items.push({ label: '$(add) Add connection…', add: true });
+    const picked = await vscode.window.showQuickPick(items, { title: 'pgload: connection to profile against', placeHolder: 'Pick a connection' });
+    if (!picked) return undefined;
+    if (picked.add) return this.add();
+    await this.context.workspaceState.update(ACTIVE_KEY, picked.connection!.name);
+    this.updateStatus();
+    return picked.connection;
+  }
+
+  /** A few questions, then the connection is added to the user settings (no password there). */
+  async add(): Promise<ConnectionSetting | undefined> {
+    const ask = (prompt: string, value: string, validate?: (v: string) => string | undefined) =>
+      vscode.window.showInputBox({ title: 'pgload: add connection', prompt, value, ignoreFocusOut: true, validateInput: validate });
+    const existing = new Set(this.available().map((c) => c.name));
+    const name = await ask('A name for this connection', 'local', (v) => (v.trim() === '' ? 'Give a name' : existing.has(v.trim()) ? `"${v.trim()}" exists already` : undefined));
+    if (name === undefined) return undefined;
+    const host = await ask('Host name or address of the PostgreSQL server', 'localhost', (v) => (v.trim() === '' ? 'Give a host' : undefined));
+    if (host === undefined) return undefined;
+    const port = await ask('Port', '5432', (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535 ? undefined : 'A port is a number from 1 to 65535'));
+    if (port === undefined) return undefined;
+    const database = await ask('Database', 'postgres', (v) => (v.trim() === '' ? 'Give a database' : undefined));
+    if (database === undefined) return undefined;
+    const user = await ask('User', 'postgres', (v) => (v.trim() === '' ? 'Give a user' : undefined));
+    if (user === undefined) return undefined;
+    const c: ConnectionSetting = { name: name.trim(), host: host.trim(), port: Number(port), database: database.trim(), user: user.trim() };
+    await addConnectionSetting(c);
+    await this.context.workspaceState.update(ACTIVE_KEY, c.name);
+    this.updateStatus();
+    vscode.window.showInformationMessage(`pgload: connection "${c.name}" added to your settings. pgload asks for its password on first use and keeps it in the system keychain.`);
+    return c;
+  }
+
+  /**
+   * The connection for a run, or undefined after telling the user what is missing (no connection, an unknown
+   * default, bad settings). Never throws.
+   */
+  async forRun(): Promise<ConnectionSetting | undefined> {
+    let list: ConnectionSetting[];
+    try {
+      list = this.available();
+    } catch (err) {
+      await this.reportSettings(err);
+      return undefined;
+    }
+    if (list.length === 0) {
+      const pick = await vscode.window.showWarningMessage('pgload has no connection to profile against. Add one (host, database, user), or set PGHOST/PGDATABASE before starting VS Code.', 'Add Connection', 'Open Settings');
+      if (pick === 'Add Connection') return this.add();
+      if (pick === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'pgload.connections');
+      return undefined;
+    }
+    const name = this.activeName();
+    if (!name) return this.select();
+    const found = list.find((c) => c.name === name);
+    if (!found) {
+      const names = list.map((c) => `"${c.name}"`).join(', ');
+      const pick = await vscode.window.showErrorMessage(`pgload: the connection "${name}" is not in pgload.connections (there: ${names}).`, 'Select Connection', 'Open Settings');
+      if (pick === 'Select Connection') return this.select();
+      if (pick === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'pgload.defaultConnection');
+      return undefined;
+    }
+    return found;
+  }
+
+  async reportSettings(err: unknown): Promise<void> {
+    const message = err instanceof SettingsError ? err.message : `pgload: the settings could not be read: ${errorMessage(err)}`;
+    this.log.error(message);
+    const pick = await vscode.window.showErrorMessage(message, 'Open Settings');
+    if (pick === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', err instanceof SettingsError ? err.setting : 'pgload');
+  }
+
+  private inputFor(c: ConnectionSetting, password: string | undefined): ConnectionInput {
+    if (c.name === ENVIRONMENT_CONNECTION) return { password };
+    return { url: c.url, host: c.host, port: c.port, database: c.database, user: c.user, sslmode: c.sslmode, sslrootcert: c.sslrootcert, password };
+  }
+
+  /**
+   * Runs `fn` with the connection's settings and password. When the server refuses the password (or wants
+   * one), asks for it — up to three times — and keeps it in SecretStorage only once it worked; a stored
+   * password that stopped working is removed.
+   */
+  async withPassword<T>(c: ConnectionSetting, fn: (input: ConnectionInput) => Promise<T>): Promise<T> {
+    const stored = await this.context.secrets.get(secretKey(c.name));
+    let password = stored;
+    let asked = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await fn(this.inputFor(c, password));
+        if (asked && password !== undefined) await this.context.secrets.store(secretKey(c.name), password);
+        return result;
+      } catch (err) {
+        if (!isPasswordProblem(err) || attempt >= 3) throw err;
+        if (stored !== undefined && password === stored) await this.context.secrets.delete(secretKey(c.name));
+        const wrong = (err as PgloadError).code === '28P01';
+        const entered = await vscode.window.showInputBox({
+          title: `pgload: password for "${c.name}"`,
+          prompt: wrong
+            ? `The server refused ${password === undefined ? 'the password' : 'that password'} for this connection. Enter it again (kept in the system keychain once it works).`
+            : 'The server asks for a password. It is kept in the system keychain, never in settings.',
+          password: true,
+          ignoreFocusOut: true,
+        });
+        if (entered === undefined) throw new PgloadError('cancelled', 'No password was entered; nothing ran.');
+        password = entered;
+        asked = true;
+      }
+    }
+  }
+
+  async forgetPassword(): Promise<void> {
+    let list: ConnectionSetting[];
+    try {
+      list = this.available();
+    } catch (err) {
+      await this.reportSettings(err);
+      return;
+    }
+    const withSecret: ConnectionSetting[] = [];
+    for (const c of list) if ((await this.context.secrets.get(secretKey(c.name))) !== undefined) withSecret.push(c);
+    if (withSecret.length === 0) {
+      vscode.window.showInformationMessage('pgload keeps no password for any connection.');
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(
+      withSecret.map((c) => ({ label: c.name, description: describeSetting(c) })),
+      { title: 'pgload: forget the password of…' },
+    );
+    if (!picked) return;
+    await this.context.secrets.delete(secretKey(picked.label));
+    vscode.window.showInformationMessage(`pgload forgot the password of "${picked.label}".`);
+  }
+
+  async test(): Promise<void> {
+    const c = await this.forRun();
+    if (!c) return;
+    try {
+      const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `pgload: connecting to "${c.name}"…` }, () =>
+        this.withPassword(c, (input) => probeConnection(input)),
+      );
+      for (const w of r.warnings) this.log.warn(w);
+      this.log.info(`test connection "${c.name}": ${r.target} PostgreSQL ${r.version}${r.ssl ? ' (TLS)' : ''}`);
+      vscode.window.showInformationMessage(`pgload: connected to ${r.target} — PostgreSQL ${r.version}${r.ssl ? ' over TLS' : ''}.`);
+    } catch (err) {
+      if (err instanceof PgloadError && err.kind === 'cancelled') return;
+      const msg = err instanceof PgloadError ? err.message : errorMessage(err);
+      this.log.error(`test connection "${c.name}": ${msg}`);
+      await this.log.showError(`pgload: ${msg}`);
+    }
+  }
+}
+
+export function describeSetting(c: ConnectionSetting): string {
+  if (c.name === ENVIRONMENT_CONNECTION) return [process.env.PGUSER, process.env.PGHOST, process.env.PGDATABASE].filter(Boolean).join(' · ');
+  if (c.url) return c.url.replace(/:\/\/([^:/@]*):[^@/]*@/, '://$1:***@');
+  return `${c.user ?? ''}${c.user ? '@' : ''}${c.host ?? 'localhost'}:${c.port ?? 5432}/${c.database ?? ''}`;
+}

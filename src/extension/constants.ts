@@ -1,0 +1,32 @@
+/** Every id the extension contributes, in one place (package.json must match; a test checks it). */
+export const Commands = {
+  profileSelection: 'pgload.profileSelection',
+  profileStatement: 'pgload.profileStatement',
+  cancel: 'pgload.cancel',
+  selectConnection: 'pgload.selectConnection',
+  addConnection: 'pgload.addConnection',
+  testConnection: 'pgload.testConnection',
+  forgetPassword: 'pgload.forgetPassword',
+  showLastReport: 'pgload.showLastReport',
+  showLog: 'pgload.showLog',
+} as const;
+
+export const Settings = {
+  section: 'pgload',
+  connections: 'connections',
+  defaultConnection: 'defaultConnection',
+  clients: 'clients',
+  requests: 'requests',
+  durationSeconds: 'durationSeconds',
+  thresholdMs: 'thresholdMs',
+  statementTimeoutMs: 'statementTimeoutMs',
+  codeLensEnabled: 'codeLens.enabled',
+  askBeforeRun: 'askBeforeRun',
+} as const;
+
+export const ContextKeys = {
+  running: 'pgload:running',
+} as const;
+
+export const PANEL_VIEW_TYPE = 'pgload.report';
+export const SQL_LANGUAGES = ['sql', 'pgsql', 'postgres', 'postgresql'];

@@ -1,0 +1,65 @@
+/** The VS Code layer: wires commands, CodeLens, the report panel, connections and the log to the core. */
+import * as vscode from 'vscode';
+import { PgloadCodeLensProvider } from './codelens';
+import { ConnectionManager } from './connections';
+import { Commands, ContextKeys, SQL_LANGUAGES } from './constants';
+import { setContext } from './lifecycle';
+import { Log } from './log';
+import { ReportPanels } from './panel';
+import { ResultStore } from './resultStore';
+import { RunController } from './runController';
+
+/** What activate returns: used by the extension tests, not a public API. */
+export interface PgloadApi {
+  runs: RunController;
+  store: ResultStore;
+  lenses: PgloadCodeLensProvider;
+  connections: ConnectionManager;
+}
+
+export function activate(context: vscode.ExtensionContext): PgloadApi {
+  const log = new Log();
+  context.subscriptions.push(log);
+  const store = new ResultStore(context.workspaceState);
+  context.subscriptions.push(store);
+  const connections = new ConnectionManager(context, log);
+  context.subscriptions.push(connections);
+  const lenses = new PgloadCodeLensProvider(store);
+  context.subscriptions.push(lenses);
+  context.subscriptions.push(vscode.languages.registerCodeLensProvider(SQL_LANGUAGES.map((language) => ({ language })), lenses));
+  const panels = new ReportPanels(context.extensionUri, store, log);
+  context.subscriptions.push(panels);
+  const runs = new RunController(log, connections, store, panels, lenses);
+  context.subscriptions.push(runs);
+  void setContext(ContextKeys.running, false);
+
+  const command = (id: string, fn: (...args: never[]) => unknown) =>
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (...args: never[]) => {
+        try {
+          return await fn(...args);
+        } catch (err) {
+          // The last line of defence: a command never fails silently or with a stack trace.
+          log.error(`${id} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+          void log.showError(`pgload: ${id.replace('pgload.', '')} failed: ${err instanceof Error ? err.message : String(err)}`);
+          return undefined;
+        }
+      }),
+    );
+  command(Commands.profileSelection, () => runs.profileSelection());
+  command(Commands.profileStatement, (uri: vscode.Uri, index: number) => runs.profileStatement(uri, index));
+  command(Commands.cancel, () => runs.cancel());
+  command(Commands.selectConnection, () => connections.select());
+  command(Commands.addConnection, () => connections.add());
+  command(Commands.testConnection, () => connections.test());
+  command(Commands.forgetPassword, () => connections.forgetPassword());
+  command(Commands.showLastReport, (runId: string) => runs.showReport(runId));
+  command(Commands.showLog, () => log.show());
+
+  log.info(`pgload activated (VS Code ${vscode.version}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'} UI)`);
+  return { runs, store, lenses, connections };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions; a run in progress is aborted by its controller's dispose.
+}

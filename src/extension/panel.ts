@@ -1,0 +1,237 @@
+/**
+ * The report panel: one per statement (fingerprint), created or revealed when a run starts, updated live,
+ * restored after a reload from the stored result. Messages wait for the webview's "ready".
+ */
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import { formatMarkdownReport } from '../core/format';
+import { oneLine } from '../core/text';
+import type { FromWebview, PanelResult, PanelState, ProgressView, ToWebview, WebviewPersistedState } from '../shared/protocol';
+import type { ProfileResult } from '../shared/result';
+import { PANEL_VIEW_TYPE } from './constants';
+import { Disposable } from './lifecycle';
+import type { Log } from './log';
+import { panelHtml } from './panelHtml';
+import { parseFromWebview } from './protocolGuard';
+import type { ResultStore } from './resultStore';
+
+export interface PanelActions {
+  rerun(fingerprint: string): Promise<void>;
+  cancel(): void;
+}
+
+/** The result without the HDR encodings: the panel needs only chart-ready data. */
+export function toPanelResult(r: ProfileResult): PanelResult {
+  const { hdr: _hdr, ...rest } = r;
+  return rest;
+}
+
+export class ReportPanel extends Disposable {
+  private ready = false;
+  private readonly queue: ToWebview[] = [];
+  private state: PanelState;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    state: PanelState,
+    private readonly extensionUri: vscode.Uri,
+    private readonly actions: PanelActions,
+    private readonly log: Log,
+    onDispose: () => void,
+  ) {
+    super();
+    this.state = state;
+    panel.webview.options = this.webviewOptions();
+    panel.webview.html = this.html();
+    panel.title = titleFor(state.sql);
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'pgload.svg');
+    this._register(panel.webview.onDidReceiveMessage((m) => void this.onMessage(m)));
+    this._register(panel.onDidDispose(() => {
+      onDispose();
+      this.dispose();
+    }));
+  }
+
+  get fingerprint(): string {
+    return this.state.fingerprint;
+  }
+
+  get runId(): string {
+    return this.state.runId;
+  }
+
+  webviewOptions(): vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+    };
+  }
+
+  private html(): string {
+    const w = this.panel.webview;
+    return panelHtml({
+      cspSource: w.cspSource,
+      scriptUri: w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'main.js')).toString(),
+      styleUri: w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'panel.css')).toString(),
+      title: 'pgload report',
+    });
+  }
+
+  private post(m: ToWebview): void {
+    if (!this.ready) {
+      // Until the webview is ready: the state is sent in full on "ready"; only answers need keeping.
+      if (m.type === 'ack') this.queue.push(m);
+      return;
+    }
+    void this.panel.webview.postMessage(m);
+  }
+
+  show(state: PanelState, reveal: boolean): void {
+    this.state = state;
+    this.panel.title = titleFor(state.sql);
+    this.post({ type: 'show', panel: state });
+    if (reveal) this.panel.reveal(this.panel.viewColumn ?? vscode.ViewColumn.Beside, true);
+  }
+
+  progress(runId: string, progress: ProgressView): void {
+    if (runId !== this.state.runId) return;
+    this.state = { ...this.state, progress };
+    this.post({ type: 'progress', runId, progress });
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const m = parseFromWebview(raw);
+    if (!m) {
+      this.log.warn(`report panel: ignored a malformed message: ${JSON.stringify(raw)?.slice(0, 200)}`);
+      return;
+    }
+    if (m.type === 'ready') {
+      // Also after the webview reloads: it gets the whole current state again.
+      this.ready = true;
+      void this.panel.webview.postMessage({ type: 'show', panel: this.state } satisfies ToWebview);
+      for (const a of this.queue.splice(0)) void this.panel.webview.postMessage(a);
+      return;
+    }
+    await this.handle(m);
+  }
+
+  private async handle(m: Exclude<FromWebview, { type: 'ready' }>): Promise<void> {
+    const ack = (ok: boolean, message?: string) => this.post({ type: 'ack', requestId: m.requestId, ok, message });
+    try {
+      switch (m.type) {
+        case 'rerun':
+          ack(true);
+          await this.actions.rerun(this.state.fingerprint);
+          return;
+        case 'cancel':
+          this.actions.cancel();
+          ack(true);
+          return;
+        case 'showLog':
+          this.log.show();
+          ack(true);
+          return;
+        case 'copyMarkdown': {
+          const r = this.state.result;
+          if (!r) return ack(false, 'No result to copy yet.');
+          await vscode.env.clipboard.writeText(formatMarkdownReport(r));
+          return ack(true, 'Markdown report copied.');
+        }
+        case 'saveJson': {
+          const r = this.state.result;
+          if (!r) return ack(false, 'No result to save yet.');
+          const target = await vscode.window.showSaveDialog({
+            title: 'Save the pgload result as JSON',
+            filters: { JSON: ['json'] },
+            defaultUri: vscode.Uri.joinPath(vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir()), `pgload-${r.fingerprint}.json`),
+          });
+          if (!target) return ack(false, 'Not saved.');
+          await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(JSON.stringify(this.fullResult ?? r, null, 2) + '\n'));
+          return ack(true, `Saved to ${target.fsPath}.`);
+        }
+      }
+    } catch (err) {
+      this.log.error(`report panel action ${m.type} failed: ${err instanceof Error ? err.message : String(err)}`);
+      ack(false, 'That did not work; see the pgload log.');
+    }
+  }
+
+  /** The full result (with HDR data) for "Save JSON"; the webview only ever gets the panel result. */
+  fullResult?: ProfileResult;
+}
+
+function titleFor(sql: string): string {
+  return `pgload: ${oneLine(sql, 40)}`;
+}
+
+/** All report panels, one per statement fingerprint, and their restoration after a reload. */
+export class ReportPanels extends Disposable implements vscode.WebviewPanelSerializer<WebviewPersistedState> {
+  private readonly panels = new Map<string, ReportPanel>();
+  actions: PanelActions = { rerun: async () => undefined, cancel: () => undefined };
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly store: ResultStore,
+    private readonly log: Log,
+  ) {
+    super();
+    this._register(vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, this));
+  }
+
+  get(fingerprint: string): ReportPanel | undefined {
+    return this.panels.get(fingerprint);
+  }
+
+  /** Creates or reveals the panel of this statement and shows the state. */
+  show(state: PanelState, full?: ProfileResult): ReportPanel {
+    let p = this.panels.get(state.fingerprint);
+    if (!p) {
+      const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, titleFor(state.sql), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+        enableScripts: true,
+        retainContextWhenHidden: true,
+        localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+      });
+      p = this.adopt(panel, state);
+    }
+    p.fullResult = full;
+    p.show(state, true);
+    return p;
+  }
+
+  private adopt(panel: vscode.WebviewPanel, state: PanelState): ReportPanel {
+    const p = new ReportPanel(panel, state, this.extensionUri, { rerun: (f) => this.actions.rerun(f), cancel: () => this.actions.cancel() }, this.log, () =>
+      this.panels.delete(state.fingerprint),
+    );
+    this.panels.set(state.fingerprint, p);
+    return p;
+  }
+
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, persisted: WebviewPersistedState | undefined): Promise<void> {
+    const stored = (persisted?.runId && this.store.byRunId(persisted.runId)) || (persisted?.fingerprint && this.store.byFingerprint(persisted.fingerprint)) || undefined;
+    if (!stored) {
+      panel.webview.html = '<!DOCTYPE html><html><body><p>This pgload report is no longer stored. Profile the statement again to see a new one.</p></body></html>';
+      return;
+    }
+    const state = stateFromStored(stored.runId, stored.result, stored.connectionName);
+    const p = this.adopt(panel, state);
+    p.fullResult = stored.result;
+    p.show(state, false);
+  }
+
+  override dispose(): void {
+    for (const p of this.panels.values()) p.dispose();
+    this.panels.clear();
+    super.dispose();
+  }
+}
+
+export function stateFromStored(runId: string, result: ProfileResult, connectionName: string): PanelState {
+  return {
+    runId,
+    fingerprint: result.fingerprint,
+    sql: result.sql,
+    connectionLabel: connectionName,
+    state: result.status === 'cancelled' ? 'cancelled' : 'done',
+    result: toPanelResult(result),
+  };
+}

@@ -1,0 +1,15 @@
+/** Validation of messages from the webview: type and shape are checked before the extension acts. */
+import type { FromWebview } from '../shared/protocol';
+
+const WITH_REQUEST = new Set(['rerun', 'cancel', 'copyMarkdown', 'saveJson', 'showLog']);
+
+export function parseFromWebview(raw: unknown): FromWebview | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const m = raw as Record<string, unknown>;
+  if (m.type === 'ready' && Object.keys(m).length === 1) return { type: 'ready' };
+  if (typeof m.type === 'string' && WITH_REQUEST.has(m.type)) {
+    if (typeof m.requestId !== 'number' || !Number.isSafeInteger(m.requestId) || Object.keys(m).length !== 2) return undefined;
+    return { type: m.type, requestId: m.requestId } as FromWebview;
+  }
+  return undefined;
+}

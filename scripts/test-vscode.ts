@@ -1,0 +1,188 @@
+/**
+ * Runs test/extension (the `vscode` API suite) inside a real VS Code: code-server + Chromium here, or
+ * @vscode/test-electron where VS Code can be downloaded (`--electron`). The suite is the same file.
+ *
+ *   tsx scripts/test-vscode.ts            code-server (this machine: no internet)
+ *   tsx scripts/test-vscode.ts --electron desktop VS Code through @vscode/test-electron
+ */
+import { build } from 'esbuild';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { format } from 'node:util';
+import { chromium } from 'playwright-core';
+import { startEmbeddedPostgres, type EmbeddedServer } from './lib/embedded-pg';
+import { CHROMIUM_ARGS, chromiumPath, startCodeServer } from './lib/code-server';
+
+const root = path.resolve(__dirname, '..');
+
+export interface TestDatabase {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function testDatabase(): Promise<TestDatabase> {
+  const given = process.env.PGLOAD_TEST_URL;
+  if (given) {
+    const u = new URL(given.replace(/^postgres(ql)?:/, 'http:'));
+    return {
+      host: u.hostname,
+      port: Number(u.port || 5432),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+      database: decodeURIComponent(u.pathname.slice(1)) || 'postgres',
+      url: given,
+      stop: async () => undefined,
+    };
+  }
+  const s: EmbeddedServer = await startEmbeddedPostgres({ database: 'pgload_vscode' });
+  return { host: s.host, port: s.port, user: s.user, password: s.password, database: s.database, url: s.url, stop: () => s.stop() };
+}
+
+/** A workspace folder with SQL files and settings pointing at the test database (no password in them). */
+export function makeWorkspace(db: TestDatabase, extraSettings: Record<string, unknown> = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-ws-'));
+  fs.mkdirSync(path.join(dir, '.vscode'));
+  fs.writeFileSync(
+    path.join(dir, '.vscode', 'settings.json'),
+    JSON.stringify(
+      {
+        'pgload.connections': [{ name: 'test', host: db.host, port: db.port, database: db.database, user: db.user, sslmode: 'disable' }],
+        'pgload.defaultConnection': 'test',
+        'pgload.askBeforeRun': false,
+        'pgload.clients': 2,
+        'pgload.requests': 20,
+        ...extraSettings,
+      },
+      null,
+      2,
+    ),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'queries.sql'),
+    [
+      '-- pgload test queries',
+      'SELECT pg_sleep(0.01) AS first;',
+      '',
+      'SELECT count(*) FROM generate_series(1, 1000) AS g WHERE g % 7 = 0;',
+      '',
+      'SELECT pg_sleep(5) AS slow;',
+      '',
+      "SELECT '<img src=x onerror=\"window.__xss=1\">' AS payload, pg_sleep(0.002);",
+      '',
+    ].join('\n'),
+  );
+  fs.writeFileSync(path.join(dir, 'broken.sql'), 'SELECT id,\n  FROM orders;\n');
+  return dir;
+}
+
+export async function bundleExtensionTests(): Promise<string> {
+  const outfile = path.join(root, 'out', 'test', 'extension', 'index.js');
+  await build({
+    entryPoints: [path.join(root, 'test/extension/index.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    packages: 'external',
+    external: ['vscode'],
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+async function viaCodeServer(suite: string, workspace: string, db: TestDatabase): Promise<number> {
+  const resultFile = path.join(os.tmpdir(), `pgload-extension-result-${process.pid}.json`);
+  fs.rmSync(resultFile, { force: true });
+  const server = await startCodeServer({
+    env: { PGLOAD_TEST_ADMIN_URL: db.url, PGLOAD_TEST_PASSWORD: db.password, PGLOAD_EXTENSION_RESULT_FILE: resultFile },
+  });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, env: { HOME: server.home, TMPDIR: os.tmpdir() } });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    let resolveExit!: (code: number) => void;
+    const exited = new Promise<number>((r) => (resolveExit = r));
+    await page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
+      const list = Array.isArray(args) ? args : [args];
+      const text = typeof list[0] === 'string' ? format(list[0], ...list.slice(1)) : list.map((a) => JSON.stringify(a)).join(' ');
+      if (/ENOTFOUND|extension gallery|marketplace/i.test(text)) return; // no network here, by design
+      const done = /PGLOAD_EXTENSION_TESTS_DONE failures=(\d+)/.exec(text);
+      if (done) {
+        resolveExit(Number(done[1]) > 0 ? 1 : 0);
+        return;
+      }
+      process.stdout.write(`${type === 'error' ? '[host error] ' : ''}${text}\n`);
+    });
+    await page.exposeFunction('codeAutomationExit', (code: number) => resolveExit(code));
+    process.env.PGLOAD_TEST_USER_DATA = server.userDataDir;
+    const url = server.workbenchUrl(workspace, [
+      ['extensionDevelopmentPath', server.remote(root)],
+      ['extensionTestsPath', server.remote(suite)],
+    ]);
+    await page.goto(url);
+    const poll = setInterval(() => {
+      if (!fs.existsSync(resultFile)) return;
+      try {
+        const r = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as { failures: number };
+        resolveExit(r.failures > 0 ? 1 : 0);
+      } catch {
+        // being written
+      }
+    }, 250);
+    exited.finally(() => clearInterval(poll));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<number>((r) => (timer = setTimeout(() => r(-1), 10 * 60_000)));
+    const code = await Promise.race([exited, timeout]);
+    clearTimeout(timer);
+    if (code === -1) {
+      process.stdout.write('extension tests did not finish within 10 minutes\n');
+      await page.screenshot({ path: path.join(root, 'test-results', 'extension-timeout.png') }).catch(() => undefined);
+      return 1;
+    }
+    return code;
+  } finally {
+    await browser.close().catch(() => undefined);
+    await server.stop();
+  }
+}
+
+async function viaElectron(suite: string, workspace: string, db: TestDatabase): Promise<number> {
+  const { runTests } = await import('@vscode/test-electron');
+  process.env.PGLOAD_TEST_ADMIN_URL = db.url;
+  process.env.PGLOAD_TEST_PASSWORD = db.password;
+  try {
+    await runTests({ extensionDevelopmentPath: root, extensionTestsPath: suite, launchArgs: [workspace, '--disable-extensions'] });
+    return 0;
+  } catch {
+    return 1;
+  }
+}
+
+async function main(): Promise<void> {
+  fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
+  const suite = await bundleExtensionTests();
+  const db = await testDatabase();
+  const workspace = makeWorkspace(db);
+  let code = 1;
+  try {
+    code = process.argv.includes('--electron') ? await viaElectron(suite, workspace, db) : await viaCodeServer(suite, workspace, db);
+  } finally {
+    await db.stop();
+    fs.rmSync(workspace, { recursive: true, force: true });
+  }
+  process.exitCode = code;
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`extension tests could not run: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}

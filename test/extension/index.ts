@@ -1,0 +1,27 @@
+/**
+ * Entry of the in-host test suite: VS Code loads this file in its extension host (extensionTestsPath) and
+ * calls run(). Works the same under @vscode/test-electron (desktop) and code-server (here).
+ */
+import Mocha from 'mocha';
+import * as fs from 'node:fs';
+
+export const DONE_MARKER = 'PGLOAD_EXTENSION_TESTS_DONE';
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', timeout: 90_000, color: false, reporter: 'spec' });
+  // Defines describe/it on the global object before the test files are evaluated.
+  mocha.suite.emit('pre-require', globalThis, 'pgload-extension-tests', mocha);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('./extension.test');
+  return new Promise((resolve, reject) => {
+    mocha.run((failures) => {
+      // The code-server runner waits for this file: a remote extension host does not report its exit to
+      // the page, and its last log lines can be lost when it shuts down.
+      const resultFile = process.env.PGLOAD_EXTENSION_RESULT_FILE;
+      if (resultFile) fs.writeFileSync(resultFile, JSON.stringify({ failures, passes: mocha.suite.total() - failures }));
+      console.log(`${DONE_MARKER} failures=${failures}`);
+      if (failures > 0) reject(new Error(`${failures} extension tests failed`));
+      else resolve();
+    });
+  });
+}

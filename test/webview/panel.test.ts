@@ -1,0 +1,220 @@
+/**
+ * The built report panel alone in Chromium: the exact HTML the extension serves (same builder, same CSP),
+ * a stubbed acquireVsCodeApi, fed a recorded result from a real run. Screenshots in test-results/.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/code-server';
+import { formatMs } from '../../src/core/format';
+import { panelHtml } from '../../src/extension/panelHtml';
+import type { PanelState } from '../../src/shared/protocol';
+import type { ProfileResult } from '../../src/shared/result';
+
+const root = path.resolve(__dirname, '../..');
+const results = path.join(root, 'test-results');
+const recorded = JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures/result-demo-50-clients.json'), 'utf8')) as ProfileResult;
+
+/** The CSS variables VS Code injects, for a light and a dark theme (a subset: what the panel uses). */
+const THEMES: Record<string, { bodyClass: string; vars: Record<string, string> }> = {
+  light: {
+    bodyClass: 'vscode-light',
+    vars: {
+      '--vscode-foreground': '#3b3b3b',
+      '--vscode-editor-background': '#ffffff',
+      '--vscode-descriptionForeground': '#717171',
+      '--vscode-panel-border': '#e5e5e5',
+      '--vscode-textCodeBlock-background': '#f2f2f2',
+      '--vscode-charts-blue': '#1a85ff',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-red': '#e51400',
+      '--vscode-charts-green': '#388a34',
+      '--vscode-font-family': 'sans-serif',
+      '--vscode-editor-font-family': 'monospace',
+    },
+  },
+  dark: {
+    bodyClass: 'vscode-dark',
+    vars: {
+      '--vscode-foreground': '#cccccc',
+      '--vscode-editor-background': '#1f1f1f',
+      '--vscode-descriptionForeground': '#9d9d9d',
+      '--vscode-panel-border': '#2b2b2b',
+      '--vscode-textCodeBlock-background': '#2b2b2b',
+      '--vscode-charts-blue': '#3794ff',
+      '--vscode-charts-orange': '#d18616',
+      '--vscode-charts-red': '#f14c4c',
+      '--vscode-charts-green': '#89d185',
+      '--vscode-font-family': 'sans-serif',
+      '--vscode-editor-font-family': 'monospace',
+    },
+  },
+};
+
+function withoutHdr(r: ProfileResult): PanelState['result'] {
+  const { hdr: _hdr, ...rest } = r;
+  return rest;
+}
+
+function stateOf(r: ProfileResult, over: Partial<PanelState> = {}): PanelState {
+  return { runId: 'run-1', fingerprint: r.fingerprint, sql: r.sql, connectionLabel: 'demo', state: 'done', result: withoutHdr(r), ...over };
+}
+
+describe('Report panel in Chromium', function () {
+  this.timeout(60_000);
+  let server: http.Server;
+  let origin: string;
+  let browser: Browser;
+  const pageHtml = new Map<string, string>();
+
+  before(async () => {
+    assert.ok(fs.existsSync(path.join(root, 'dist/webview/main.js')), 'the webview bundle is built');
+    fs.mkdirSync(results, { recursive: true });
+    server = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const page = pageHtml.get(url.pathname);
+      if (page) {
+        res.writeHead(200, { 'content-type': 'text/html' }).end(page);
+        return;
+      }
+      const file = path.join(root, path.normalize(url.pathname));
+      if (!file.startsWith(path.join(root, 'dist')) && !file.startsWith(path.join(root, 'media'))) {
+        res.writeHead(404).end();
+        return;
+      }
+      fs.readFile(file, (err, data) => {
+        if (err) res.writeHead(404).end();
+        else res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'application/octet-stream' }).end(data);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise((r) => server?.close(r));
+  });
+
+  /** Serves the panel's HTML (from the extension's own builder) with the VS Code stub and a theme. */
+  async function openPanel(theme: keyof typeof THEMES): Promise<Page> {
+    const nonce = 'testnonce' + theme;
+    const t = THEMES[theme];
+    let html = panelHtml({ cspSource: origin, scriptUri: `${origin}/dist/webview/main.js`, styleUri: `${origin}/media/panel.css`, nonce, title: 'pgload report' });
+    const stub = `<script nonce="${nonce}">
+      window.__sent = []; window.__state = undefined;
+      window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__sent.push(m), setState: (s) => { window.__state = s; }, getState: () => window.__state });
+    </script>`;
+    const vars = `<style>body { ${Object.entries(t.vars).map(([k, v]) => `${k}: ${v};`).join(' ')} }</style>`;
+    html = html.replace('<script nonce=', `${stub}\n<script nonce=`).replace('</head>', `${vars}\n</head>`).replace('<body>', `<body class="${t.bodyClass}">`);
+    const route = `/panel-${theme}.html`;
+    pageHtml.set(route, html);
+    const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
+    const cspViolations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+    (page as unknown as { cspViolations: string[] }).cspViolations = cspViolations;
+    await page.goto(origin + route);
+    await page.waitForFunction(() => (window as unknown as { __sent: Array<{ type: string }> }).__sent.some((m) => m.type === 'ready'));
+    return page;
+  }
+
+  const show = (page: Page, state: PanelState) => page.evaluate((s) => window.postMessage({ type: 'show', panel: s }, '*'), state);
+
+  /** Non-background pixels drawn on a canvas (0 for a blank chart). */
+  const inkOf = (page: Page, id: string) =>
+    page.evaluate((cid) => {
+      const c = document.getElementById(cid) as HTMLCanvasElement | null;
+      if (!c || c.width === 0 || c.height === 0) return 0;
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+      return n;
+    }, id);
+
+  for (const theme of ['light', 'dark'] as const) {
+    it(`renders the summary and every chart of a recorded run (${theme} theme)`, async () => {
+      const page = await openPanel(theme);
+      await show(page, stateOf(recorded));
+      await page.waitForSelector('#summary');
+      const summary = await page.textContent('#summary');
+      assert.ok(summary?.includes(formatMs(recorded.load.latency.p50Ms)), summary ?? '');
+      assert.ok(summary?.includes(formatMs(recorded.load.latency.p95Ms)));
+      assert.ok(summary?.includes(formatMs(recorded.baseline.latency.meanMs)));
+      assert.equal(await page.textContent('#tile-qps .tile-value'), `${recorded.load.throughputQps.toFixed(1)} q/s`);
+      for (const id of ['chart-percentiles', 'chart-histogram', 'chart-latency-time', 'chart-throughput']) {
+        const ink = await inkOf(page, id);
+        assert.ok(ink > 2000, `${id} has drawn (${ink} pixels)`);
+      }
+      const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      assert.equal(bg, theme === 'light' ? 'rgb(255, 255, 255)' : 'rgb(31, 31, 31)');
+      assert.deepEqual((page as unknown as { cspViolations: string[] }).cspViolations, [], 'no CSP violation');
+      await page.screenshot({ path: path.join(results, `webview-${theme}.png`), fullPage: true });
+      await page.close();
+    });
+  }
+
+  it('shows SQL, error messages and hints with HTML in them as text: nothing injected, no script run', async () => {
+    const page = await openPanel('dark');
+    const payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+    const evil: ProfileResult = {
+      ...recorded,
+      sql: `SELECT '${payload}' AS a`,
+      errors: [{ code: '42P01', message: `relation "${payload}" does not exist`, count: 3, phase: 'load', firstAtMs: 12 }],
+      hints: [{ id: 'x', severity: 'warning', title: payload, detail: payload, node: payload, action: payload, sql: payload }],
+      server: { ...recorded.server, settings: { ...recorded.server.settings, work_mem: payload } },
+    };
+    await show(page, stateOf(evil, { connectionLabel: payload }));
+    await page.waitForSelector('#summary');
+    const counts = await page.evaluate(() => ({
+      img: document.querySelectorAll('img').length,
+      scripts: document.querySelectorAll('script').length,
+      xss: (window as unknown as { __xss?: number }).__xss,
+    }));
+    assert.deepEqual(counts, { img: 0, scripts: 2, xss: undefined }, 'only the page\'s own two scripts: the stub and the bundle');
+    assert.ok((await page.textContent('#sql'))?.includes(payload));
+    assert.ok((await page.textContent('#errors'))?.includes(payload));
+    assert.ok((await page.textContent('#hints'))?.includes(payload));
+    await page.close();
+  });
+
+  it('shows live progress while running, and the buttons send requests with ids', async () => {
+    const page = await openPanel('light');
+    await show(page, { runId: 'run-2', fingerprint: 'f', sql: 'SELECT 1', connectionLabel: 'demo', state: 'running' });
+    await page.waitForSelector('#progress');
+    for (let i = 1; i <= 5; i++) {
+      await page.evaluate((n) => window.postMessage({ type: 'progress', runId: 'run-2', progress: { phase: 'load', done: n * 100, total: 1000, elapsedMs: n * 1000, plannedMs: null, qps: 100 + n, p95Ms: 20 + n, errors: 0, message: '' } }, '*'), i);
+    }
+    assert.equal(await page.textContent('#progress-text'), '500 / 1,000 requests · 105 q/s · p95 25.0 ms · 0 errors');
+    assert.ok((await inkOf(page, 'chart-live')) > 1000, 'the live chart has drawn');
+    await page.click('vscode-button[data-action="cancel"]');
+    await show(page, stateOf(recorded, { runId: 'run-2' }));
+    await page.waitForSelector('#summary');
+    await page.click('vscode-button[data-action="copyMarkdown"]');
+    await page.click('vscode-button[data-action="saveJson"]');
+    const sent = await page.evaluate(() => (window as unknown as { __sent: Array<{ type: string; requestId?: number }> }).__sent);
+    assert.deepEqual(
+      sent.map((m) => m.type),
+      ['ready', 'cancel', 'copyMarkdown', 'saveJson'],
+    );
+    assert.ok(sent.slice(1).every((m, i, all) => typeof m.requestId === 'number' && (i === 0 || m.requestId > all[i - 1].requestId!)));
+    assert.deepEqual(await page.evaluate(() => (window as unknown as { __state: unknown }).__state), { runId: 'run-2', fingerprint: recorded.fingerprint });
+    await page.evaluate(() => window.postMessage({ type: 'ack', requestId: 3, ok: true, message: 'Markdown report copied.' }, '*'));
+    assert.equal(await page.textContent('#toast'), 'Markdown report copied.');
+    await page.close();
+  });
+
+  it('a failed run shows the reason and offers a re-run', async () => {
+    const page = await openPanel('dark');
+    await show(page, { runId: 'run-3', fingerprint: 'f', sql: 'SELECT 1', connectionLabel: 'demo', state: 'failed', error: 'Connection refused at db:5432: is PostgreSQL running there?' });
+    await page.waitForSelector('#failure');
+    assert.match((await page.textContent('#failure')) ?? '', /The run failed.*Connection refused at db:5432/s);
+    assert.ok(await page.$('vscode-button[data-action="rerun"]'));
+    await page.close();
+  });
+});

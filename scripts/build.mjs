@@ -19,7 +19,9 @@ const common = {
   logLevel: 'warning',
   // pg-native is an optional native driver that node-postgres tries to load only when asked for.
   external: ['pg-native'],
-  define: { __PGLOAD_VERSION__: JSON.stringify(pkg.version) },
+  // node-postgres looks at `navigator` to detect Cloudflare Workers; VS Code's extension host reports any
+  // touch of `navigator` as an error (PendingMigrationError). These bundles run on Node: there is none.
+  define: { __PGLOAD_VERSION__: JSON.stringify(pkg.version), navigator: 'undefined' },
 };
 
 await Promise.all([

@@ -1,6 +1,6 @@
 // `npm test`: type-check, lint, then every test tier in its own process; prints per-tier counts and one
 // closing line "N passed, N failed". Exits non-zero when anything failed.
-// Usage: node scripts/test.mjs [tier …]   (tiers: typecheck lint unit integration)
+// Usage: node scripts/test.mjs [tier …]   (tiers: typecheck lint unit integration webview extension e2e)
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,9 @@ const TIERS = {
   lint: { cmd: bin('eslint'), args: ['--max-warnings', '0', 'src', 'test', 'scripts'], counts: false },
   unit: { cmd: bin('mocha'), args: ['--config', 'test/.mocharc.unit.json'], counts: true },
   integration: { cmd: bin('mocha'), args: ['--config', 'test/.mocharc.integration.json'], counts: true },
+  webview: { cmd: bin('mocha'), args: ['--config', 'test/.mocharc.webview.json'], counts: true },
+  extension: { cmd: bin('tsx'), args: ['scripts/test-vscode.ts'], counts: true },
+  e2e: { cmd: bin('mocha'), args: ['--config', 'test/.mocharc.e2e.json'], counts: true },
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -53,13 +53,23 @@ export class PgloadCodeLensProvider extends Disposable implements vscode.CodeLen
     }
   }
 
+  /**
+   * Which stored run belongs above each statement:
+   *  1. a run of exactly this text — fresh;
+   *  2. the last run started from this statement's position in this document — stale (it was edited);
+   *  3. a run with the same fingerprint (constants changed, or the statement moved) — stale, unless another
+   *     statement of this document has that run's exact text (different statements can share a fingerprint).
+   */
   lensInfo(document: vscode.TextDocument, statements: SqlStatement[]): LensInfo[] {
     const uri = document.uri.toString();
+    const texts = new Set(statements.map((s) => s.text));
     return statements.map((statement) => {
-      const byFp = this.store.byFingerprint(statement.fingerprint);
-      if (byFp) return { statement, run: byFp, stale: byFp.result.sql !== statement.text };
+      const exact = this.store.bySql(statement.text);
+      if (exact) return { statement, run: exact, stale: false };
       const byPos = this.store.byPosition(uri, statement.index);
-      return byPos ? { statement, run: byPos, stale: true } : { statement, stale: false };
+      if (byPos && !texts.has(byPos.result.sql)) return { statement, run: byPos, stale: true };
+      const sameShape = this.store.byFingerprint(statement.fingerprint).find((r) => !texts.has(r.result.sql));
+      return sameShape ? { statement, run: sameShape, stale: true } : { statement, stale: false };
     });
   }
 

@@ -16,7 +16,8 @@ import { parseFromWebview } from './protocolGuard';
 import type { ResultStore } from './resultStore';
 
 export interface PanelActions {
-  rerun(fingerprint: string): Promise<void>;
+  /** Runs the statement with this exact text again. */
+  rerun(sql: string): Promise<void>;
   cancel(): void;
 }
 
@@ -52,8 +53,8 @@ export class ReportPanel extends Disposable {
     }));
   }
 
-  get fingerprint(): string {
-    return this.state.fingerprint;
+  get sql(): string {
+    return this.state.sql;
   }
 
   get runId(): string {
@@ -121,7 +122,7 @@ export class ReportPanel extends Disposable {
       switch (m.type) {
         case 'rerun':
           ack(true);
-          await this.actions.rerun(this.state.fingerprint);
+          await this.actions.rerun(this.state.sql);
           return;
         case 'cancel':
           this.actions.cancel();
@@ -164,7 +165,7 @@ function titleFor(sql: string): string {
   return `pgload: ${oneLine(sql, 40)}`;
 }
 
-/** All report panels, one per statement fingerprint, and their restoration after a reload. */
+/** All report panels, one per statement (its exact text), and their restoration after a reload. */
 export class ReportPanels extends Disposable implements vscode.WebviewPanelSerializer<WebviewPersistedState> {
   private readonly panels = new Map<string, ReportPanel>();
   actions: PanelActions = { rerun: async () => undefined, cancel: () => undefined };
@@ -178,13 +179,13 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
     this._register(vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, this));
   }
 
-  get(fingerprint: string): ReportPanel | undefined {
-    return this.panels.get(fingerprint);
+  get(sql: string): ReportPanel | undefined {
+    return this.panels.get(sql);
   }
 
   /** Creates or reveals the panel of this statement and shows the state. */
   show(state: PanelState, full?: ProfileResult): ReportPanel {
-    let p = this.panels.get(state.fingerprint);
+    let p = this.panels.get(state.sql);
     if (!p) {
       const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, titleFor(state.sql), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
         enableScripts: true,
@@ -199,15 +200,15 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
   }
 
   private adopt(panel: vscode.WebviewPanel, state: PanelState): ReportPanel {
-    const p = new ReportPanel(panel, state, this.extensionUri, { rerun: (f) => this.actions.rerun(f), cancel: () => this.actions.cancel() }, this.log, () =>
-      this.panels.delete(state.fingerprint),
+    const p = new ReportPanel(panel, state, this.extensionUri, { rerun: (sql) => this.actions.rerun(sql), cancel: () => this.actions.cancel() }, this.log, () =>
+      this.panels.delete(state.sql),
     );
-    this.panels.set(state.fingerprint, p);
+    this.panels.set(state.sql, p);
     return p;
   }
 
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, persisted: WebviewPersistedState | undefined): Promise<void> {
-    const stored = (persisted?.runId && this.store.byRunId(persisted.runId)) || (persisted?.fingerprint && this.store.byFingerprint(persisted.fingerprint)) || undefined;
+    const stored = (persisted?.runId && this.store.byRunId(persisted.runId)) || (persisted?.fingerprint && this.store.byFingerprint(persisted.fingerprint)[0]) || undefined;
     if (!stored) {
       panel.webview.html = '<!DOCTYPE html><html><body><p>This pgload report is no longer stored. Profile the statement again to see a new one.</p></body></html>';
       return;

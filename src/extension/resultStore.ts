@@ -1,6 +1,8 @@
 /**
- * The last result of each statement (by fingerprint), kept in workspace state so that CodeLens and the
- * report panel survive a reload. Bounded: the oldest entries go first.
+ * The last result of each statement (by its exact text), kept in workspace state so that CodeLens and the
+ * report panel survive a reload. Bounded: the oldest entries go first. Fingerprints find runs of the same
+ * statement after its constants changed — but different statements can share one (pg_query ignores
+ * constants and column aliases), so the exact text is the key.
  */
 import * as vscode from 'vscode';
 import type { ProfileResult } from '../shared/result';
@@ -31,13 +33,19 @@ export class ResultStore {
   }
 
   async save(run: StoredRun): Promise<void> {
-    const rest = this.all().filter((r) => r.result.fingerprint !== run.result.fingerprint && r.runId !== run.runId);
+    const rest = this.all().filter((r) => r.result.sql !== run.result.sql && r.runId !== run.runId);
     await this.memento.update(KEY, [run, ...rest].slice(0, this.max));
     this.changed.fire(run);
   }
 
-  byFingerprint(fingerprint: string): StoredRun | undefined {
-    return this.all().find((r) => r.result.fingerprint === fingerprint);
+  /** The latest run of exactly this statement text. */
+  bySql(sql: string): StoredRun | undefined {
+    return this.all().find((r) => r.result.sql === sql);
+  }
+
+  /** Runs with this fingerprint, latest first. */
+  byFingerprint(fingerprint: string): StoredRun[] {
+    return this.all().filter((r) => r.result.fingerprint === fingerprint);
   }
 
   byRunId(runId: string): StoredRun | undefined {

@@ -50,7 +50,7 @@ interface ActiveRun {
 export class RunController extends Disposable {
   private active?: ActiveRun;
   private readonly diagnostics: vscode.DiagnosticCollection;
-  /** The last request per fingerprint, for "Re-run" from the panel. */
+  /** The last request per statement text, for "Re-run" from the panel. */
   private readonly lastRequest = new Map<string, RunRequest>();
   /** Settles when the current run (if any) has finished; tests and the cancel command wait on it. */
   runFinished: Promise<void> = Promise.resolve();
@@ -124,13 +124,13 @@ export class RunController extends Disposable {
     return this.start({ sql: s.text, document: doc, baseOffset: s.start, statementIndex: s.index });
   }
 
-  async rerun(fingerprint: string): Promise<void> {
-    const last = this.lastRequest.get(fingerprint);
+  async rerun(sql: string): Promise<void> {
+    const last = this.lastRequest.get(sql);
     if (last) {
       await this.start({ ...last });
       return;
     }
-    const stored = this.store.byFingerprint(fingerprint);
+    const stored = this.store.bySql(sql);
     if (!stored) {
       vscode.window.showWarningMessage('pgload: nothing to re-run; profile the statement from the editor.');
       return;
@@ -263,7 +263,7 @@ export class RunController extends Disposable {
     const connection = req.connection ?? (await this.connections.forRun());
     if (!connection) return undefined;
     const full: RunRequest & { plan: LoadPlan; connection: ConnectionSetting } = { ...req, plan, allowWrites, connection };
-    this.lastRequest.set(statement.fingerprint, full);
+    this.lastRequest.set(statement.text, full);
     return this.execute(full, statement, defaults);
   }
 

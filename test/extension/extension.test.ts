@@ -85,7 +85,7 @@ describe('pgload in VS Code', function () {
     assert.equal(result.load.requests.ok, 20);
     assert.equal(result.load.clients, 2);
     assert.ok(result.load.latency.p50Ms >= 10 && result.load.latency.p50Ms < 20, `p50 ${result.load.latency.p50Ms}`);
-    assert.equal(api.store.byFingerprint(result.fingerprint)?.result.finishedAt, result.finishedAt);
+    assert.equal(api.store.bySql(result.sql)?.result.finishedAt, result.finishedAt);
     assert.equal(asked.length, 2, `asked twice (wrong, then right): ${asked.join(' | ')}`);
     assert.match(asked[0], /asks for a password/);
     assert.match(asked[1], /refused that password/);
@@ -112,8 +112,9 @@ describe('pgload in VS Code', function () {
     const line = doc.positionAt(doc.getText().indexOf('SELECT pg_sleep(0.01) AS first')).line;
     const profileLenses = lenses.filter((l) => l.command?.title === '$(play) Profile under load');
     assert.equal(profileLenses.length, 4, 'one per statement');
-    const resultLens = lenses.find((l) => l.command?.title.startsWith('p50'));
-    assert.ok(resultLens);
+    const resultLenses = lenses.filter((l) => /^(\$\(history\) stale: )?p50/.test(l.command?.title ?? ''));
+    assert.equal(resultLenses.length, 1, 'only the profiled statement has numbers — not pg_sleep(5) AS slow, which shares its fingerprint');
+    const resultLens = resultLenses[0];
     assert.equal(resultLens.range.start.line, line);
     assert.equal(resultLens.command!.title, `p50 ${formatMs(first.load.latency.p50Ms)} · p95 ${formatMs(first.load.latency.p95Ms)} · 2 clients · just now`);
   });

@@ -1,0 +1,124 @@
+/**
+ * The UI as a person uses it, in a real VS Code (code-server) in Chromium: open a .sql file, the CodeLens
+ * appears; select a statement, right-click → "Profile under load"; the report panel shows the numbers and
+ * its charts have drawn. Screenshots go to test-results/.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, chromiumPath, startCodeServer, type RunningCodeServer } from '../../scripts/lib/code-server';
+import { makeWorkspace, testDatabase, type TestDatabase } from '../../scripts/test-vscode';
+
+const root = path.resolve(__dirname, '../..');
+const results = path.join(root, 'test-results');
+
+async function poll<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The frame of the pgload report webview, once it shows the element. */
+function reportFrame(page: Page, selector: string): Promise<Frame> {
+  return poll(`the report panel to show ${selector}`, async () => {
+    for (const f of page.frames()) {
+      if (!f.url().includes('/webview/') && !f.url().startsWith('vscode-webview')) continue;
+      if (await f.$(selector).catch(() => null)) return f;
+    }
+    return undefined;
+  });
+}
+
+describe('pgload UI in VS Code (code-server + Chromium)', function () {
+  this.timeout(240_000);
+  let db: TestDatabase;
+  let server: RunningCodeServer;
+  let browser: Browser;
+  let page: Page;
+  let workspace: string;
+  const hostErrors: string[] = [];
+
+  before(async () => {
+    fs.mkdirSync(results, { recursive: true });
+    assert.ok(fs.existsSync(path.join(root, 'dist/extension.js')), 'the extension is built');
+    db = await testDatabase();
+    workspace = makeWorkspace(db);
+    // The password comes from the environment here (PGPASSWORD works as with psql).
+    server = await startCodeServer({ env: { PGPASSWORD: db.password } });
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /pgload/i.test(m.text())) hostErrors.push(m.text());
+    });
+    await page.goto(server.workbenchUrl(workspace, [['extensionDevelopmentPath', server.remote(root)]]));
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+    await db?.stop();
+    if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
+  });
+
+  it('opening a .sql file shows "Profile under load" CodeLens above its statements', async () => {
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'queries.sql' });
+    await row.waitFor({ timeout: 60_000 });
+    await row.click();
+    await page.waitForSelector('.tab.active:has-text("queries.sql")', { timeout: 30_000 });
+    const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Profile under load' });
+    await lens.first().waitFor({ timeout: 60_000 });
+    assert.equal(await lens.count(), 4);
+    await page.screenshot({ path: path.join(results, 'e2e-codelens-before.png') });
+  });
+
+  it('right-click → Profile under load on a selection runs against the test database and shows the report', async () => {
+    // Select the first statement's line with the keyboard, as a person would.
+    const line = page.locator('.monaco-editor .view-line', { hasText: 'SELECT pg_sleep(0.01) AS first;' });
+    await line.click();
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Shift+End');
+    await line.click({ button: 'right', position: { x: 40, y: 5 } });
+    const item = page.locator('.context-view .action-item', { hasText: 'Profile under load' });
+    await item.first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(results, 'e2e-context-menu.png') });
+    await item.first().click();
+
+    const frame = await reportFrame(page, '#summary');
+    const summary = (await frame.textContent('#summary')) ?? '';
+    assert.match(summary, /Under load \(2 clients\)/);
+    assert.match(summary, /p50\s*1\d\.\d+ ms\s*1\d\.\d+ ms/, summary);
+    assert.match(summary, /20 ok · 0 failed/);
+    for (const id of ['chart-percentiles', 'chart-histogram', 'chart-latency-time', 'chart-throughput']) {
+      const ink = await frame.evaluate((cid) => {
+        const c = document.getElementById(cid) as HTMLCanvasElement | null;
+        if (!c || !c.width) return 0;
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+        return n;
+      }, id);
+      assert.ok(ink > 1000, `${id} has drawn (${ink} pixels)`);
+    }
+    await page.screenshot({ path: path.join(results, 'e2e-panel.png') });
+  });
+
+  it('after the run the CodeLens shows the p50/p95 of the profiled statement', async () => {
+    const resultLens = page.locator('.monaco-editor .codelens-decoration a', { hasText: /^p50 .* · p95 .* · 2 clients · just now$/ });
+    await resultLens.first().waitFor({ timeout: 30_000 });
+    // Only the profiled statement: `SELECT pg_sleep(5) AS slow` shares its fingerprint but not its numbers.
+    assert.equal(await page.locator('.monaco-editor .codelens-decoration a', { hasText: /p50 / }).count(), 1);
+    await page.screenshot({ path: path.join(results, 'e2e-codelens-after.png') });
+    assert.deepEqual(hostErrors, []);
+  });
+});

@@ -130,7 +130,10 @@ async function viaCodeServer(suite: string, workspace: string, db: TestDatabase)
     const poll = setInterval(() => {
       if (!fs.existsSync(resultFile)) return;
       try {
-        const r = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as { failures: number };
+        const r = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as { failures: number; passes: number; failed: string[] };
+        // The host's own summary can be lost when it shuts down: print it from the result file.
+        process.stdout.write(`\n  ${r.passes} passing (in the extension host)\n`);
+        if (r.failures > 0) process.stdout.write(`  ${r.failures} failing\n${r.failed.map((f, i) => `  ${i + 1}) ${f}`).join('\n')}\n`);
         resolveExit(r.failures > 0 ? 1 : 0);
       } catch {
         // being written

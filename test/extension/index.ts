@@ -13,15 +13,19 @@ export function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'pgload-extension-tests', mocha);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require('./extension.test');
+  const failed: string[] = [];
+  let passes = 0;
   return new Promise((resolve, reject) => {
-    mocha.run((failures) => {
+    const runner = mocha.run((failures) => {
       // The code-server runner waits for this file: a remote extension host does not report its exit to
       // the page, and its last log lines can be lost when it shuts down.
       const resultFile = process.env.PGLOAD_EXTENSION_RESULT_FILE;
-      if (resultFile) fs.writeFileSync(resultFile, JSON.stringify({ failures, passes: mocha.suite.total() - failures }));
+      if (resultFile) fs.writeFileSync(resultFile, JSON.stringify({ failures, passes, failed }));
       console.log(`${DONE_MARKER} failures=${failures}`);
       if (failures > 0) reject(new Error(`${failures} extension tests failed`));
       else resolve();
     });
+    runner.on('pass', () => passes++);
+    runner.on('fail', (test, err: Error) => failed.push(`${test.fullTitle()}: ${err.message}`));
   });
 }

@@ -10,26 +10,21 @@ import { addConnectionSetting, readConnections, readDefaultConnectionName, Setti
 import { Commands, SQL_LANGUAGES } from './constants';
 import { Disposable } from './lifecycle';
 import type { Log } from './log';
+import type { Ui } from './ui';
 
 /** A pseudo-connection for the PG* variables of the environment VS Code was started with. */
 export const ENVIRONMENT_CONNECTION = '(PG* environment)';
 const ACTIVE_KEY = 'pgload.activeConnection';
 const secretKey = (name: string) => `pgload.password:${name}`;
 
-export type PasswordPrompt = (connectionName: string, prompt: string) => Thenable<string | undefined>;
-
-const askWithInputBox: PasswordPrompt = (name, prompt) =>
-  vscode.window.showInputBox({ title: `pgload: password for "${name}"`, prompt, password: true, ignoreFocusOut: true });
-
 export class ConnectionManager extends Disposable {
   private readonly status: vscode.StatusBarItem;
   private runText: string | undefined;
-  /** How the password is asked for; the extension tests replace it (they cannot type into an input box). */
-  askPassword: PasswordPrompt = askWithInputBox;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly log: Log,
+    private readonly ui: Ui,
   ) {
     super();
     this.status = this._register(vscode.window.createStatusBarItem('pgload.connection', vscode.StatusBarAlignment.Left, 50));
@@ -106,7 +101,7 @@ export class ConnectionManager extends Disposable {
       connection: c,
     }));
     items.push({ label: '$(add) Add connection…', add: true });
-    const picked = await vscode.window.showQuickPick(items, { title: 'pgload: connection to profile against', placeHolder: 'Pick a connection' });
+    const picked = await this.ui.pick(items, { title: 'pgload: connection to profile against', placeHolder: 'Pick a connection' });
     if (!picked) return undefined;
     if (picked.add) return this.add();
     await this.context.workspaceState.update(ACTIVE_KEY, picked.connection!.name);
@@ -117,7 +112,7 @@ export class ConnectionManager extends Disposable {
   /** A few questions, then the connection is added to the user settings (no password there). */
   async add(): Promise<ConnectionSetting | undefined> {
     const ask = (prompt: string, value: string, validate?: (v: string) => string | undefined) =>
-      vscode.window.showInputBox({ title: 'pgload: add connection', prompt, value, ignoreFocusOut: true, validateInput: validate });
+      this.ui.input({ title: 'pgload: add connection', prompt, value, ignoreFocusOut: true, validateInput: validate });
     const existing = new Set(this.available().map((c) => c.name));
     const name = await ask('A name for this connection', 'local', (v) => (v.trim() === '' ? 'Give a name' : existing.has(v.trim()) ? `"${v.trim()}" exists already` : undefined));
     if (name === undefined) return undefined;
@@ -133,7 +128,7 @@ export class ConnectionManager extends Disposable {
     await addConnectionSetting(c);
     await this.context.workspaceState.update(ACTIVE_KEY, c.name);
     this.updateStatus();
-    vscode.window.showInformationMessage(`pgload: connection "${c.name}" added to your settings. pgload asks for its password on first use and keeps it in the system keychain.`);
+    this.ui.info(`pgload: connection "${c.name}" added to your settings. pgload asks for its password on first use and keeps it in the system keychain.`);
     return c;
   }
 
@@ -150,7 +145,7 @@ export class ConnectionManager extends Disposable {
       return undefined;
     }
     if (list.length === 0) {
-      const pick = await vscode.window.showWarningMessage('pgload has no connection to profile against. Add one (host, database, user), or set PGHOST/PGDATABASE before starting VS Code.', 'Add Connection', 'Open Settings');
+      const pick = await this.ui.warn('pgload has no connection to profile against. Add one (host, database, user), or set PGHOST/PGDATABASE before starting VS Code.', 'Add Connection', 'Open Settings');
       if (pick === 'Add Connection') return this.add();
       if (pick === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'pgload.connections');
       return undefined;
@@ -160,7 +155,7 @@ export class ConnectionManager extends Disposable {
     const found = list.find((c) => c.name === name);
     if (!found) {
       const names = list.map((c) => `"${c.name}"`).join(', ');
-      const pick = await vscode.window.showErrorMessage(`pgload: the connection "${name}" is not in pgload.connections (there: ${names}).`, 'Select Connection', 'Open Settings');
+      const pick = await this.ui.error(`pgload: the connection "${name}" is not in pgload.connections (there: ${names}).`, 'Select Connection', 'Open Settings');
       if (pick === 'Select Connection') return this.select();
       if (pick === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'pgload.defaultConnection');
       return undefined;
@@ -170,8 +165,7 @@ export class ConnectionManager extends Disposable {
 
   async reportSettings(err: unknown): Promise<void> {
     const message = err instanceof SettingsError ? err.message : `pgload: the settings could not be read: ${errorMessage(err)}`;
-    this.log.error(message);
-    const pick = await vscode.window.showErrorMessage(message, 'Open Settings');
+    const pick = await this.ui.error(message, 'Open Settings');
     if (pick === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', err instanceof SettingsError ? err.setting : 'pgload');
   }
 
@@ -198,12 +192,14 @@ export class ConnectionManager extends Disposable {
         if (!isPasswordProblem(err) || attempt >= 3) throw err;
         if (stored !== undefined && password === stored) await this.context.secrets.delete(secretKey(c.name));
         const wrong = (err as PgloadError).code === '28P01';
-        const entered = await this.askPassword(
-          c.name,
-          wrong
+        const entered = await this.ui.input({
+          title: `pgload: password for "${c.name}"`,
+          prompt: wrong
             ? `The server refused ${password === undefined ? 'the password' : 'that password'} for this connection. Enter it again (kept in the system keychain once it works).`
             : 'The server asks for a password. It is kept in the system keychain, never in settings.',
-        );
+          password: true,
+          ignoreFocusOut: true,
+        });
         if (entered === undefined) throw new PgloadError('cancelled', 'No password was entered; nothing ran.');
         password = entered;
         asked = true;
@@ -227,16 +223,16 @@ export class ConnectionManager extends Disposable {
     const withSecret: ConnectionSetting[] = [];
     for (const c of list) if ((await this.context.secrets.get(secretKey(c.name))) !== undefined) withSecret.push(c);
     if (withSecret.length === 0) {
-      vscode.window.showInformationMessage('pgload keeps no password for any connection.');
+      this.ui.info('pgload keeps no password for any connection.');
       return;
     }
-    const picked = await vscode.window.showQuickPick(
+    const picked = await this.ui.pick(
       withSecret.map((c) => ({ label: c.name, description: describeSetting(c) })),
       { title: 'pgload: forget the password of…' },
     );
     if (!picked) return;
     await this.context.secrets.delete(secretKey(picked.label));
-    vscode.window.showInformationMessage(`pgload forgot the password of "${picked.label}".`);
+    this.ui.info(`pgload forgot the password of "${picked.label}".`);
   }
 
   async test(): Promise<void> {
@@ -248,12 +244,11 @@ export class ConnectionManager extends Disposable {
       );
       for (const w of r.warnings) this.log.warn(w);
       this.log.info(`test connection "${c.name}": ${r.target} PostgreSQL ${r.version}${r.ssl ? ' (TLS)' : ''}`);
-      vscode.window.showInformationMessage(`pgload: connected to ${r.target} — PostgreSQL ${r.version}${r.ssl ? ' over TLS' : ''}.`);
+      this.ui.info(`pgload: connected to ${r.target} — PostgreSQL ${r.version}${r.ssl ? ' over TLS' : ''}.`);
     } catch (err) {
       if (err instanceof PgloadError && err.kind === 'cancelled') return;
       const msg = err instanceof PgloadError ? err.message : errorMessage(err);
-      this.log.error(`test connection "${c.name}": ${msg}`);
-      await this.log.showError(`pgload: ${msg}`);
+      await this.ui.error(`pgload: ${msg}`);
     }
   }
 }

@@ -8,6 +8,7 @@ import { Log } from './log';
 import { ReportPanels } from './panel';
 import { ResultStore } from './resultStore';
 import { RunController } from './runController';
+import { Ui } from './ui';
 
 /** What activate returns: used by the extension tests, not a public API. */
 export interface PgloadApi {
@@ -15,21 +16,23 @@ export interface PgloadApi {
   store: ResultStore;
   lenses: PgloadCodeLensProvider;
   connections: ConnectionManager;
+  ui: Ui;
 }
 
 export function activate(context: vscode.ExtensionContext): PgloadApi {
   const log = new Log();
   context.subscriptions.push(log);
+  const ui = new Ui(log);
   const store = new ResultStore(context.workspaceState);
   context.subscriptions.push(store);
-  const connections = new ConnectionManager(context, log);
+  const connections = new ConnectionManager(context, log, ui);
   context.subscriptions.push(connections);
   const lenses = new PgloadCodeLensProvider(store);
   context.subscriptions.push(lenses);
   context.subscriptions.push(vscode.languages.registerCodeLensProvider(SQL_LANGUAGES.map((language) => ({ language })), lenses));
   const panels = new ReportPanels(context.extensionUri, store, log);
   context.subscriptions.push(panels);
-  const runs = new RunController(log, connections, store, panels, lenses);
+  const runs = new RunController(log, connections, store, panels, lenses, ui);
   context.subscriptions.push(runs);
   void setContext(ContextKeys.running, false);
 
@@ -41,7 +44,7 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
         } catch (err) {
           // The last line of defence: a command never fails silently or with a stack trace.
           log.error(`${id} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-          void log.showError(`pgload: ${id.replace('pgload.', '')} failed: ${err instanceof Error ? err.message : String(err)}`);
+          void ui.error(`pgload: ${id.replace('pgload.', '')} failed: ${err instanceof Error ? err.message : String(err)}`);
           return undefined;
         }
       }),
@@ -57,7 +60,7 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
   command(Commands.showLog, () => log.show());
 
   log.info(`pgload activated (VS Code ${vscode.version}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'} UI)`);
-  return { runs, store, lenses, connections };
+  return { runs, store, lenses, connections, ui };
 }
 
 export function deactivate(): void {

@@ -28,13 +28,6 @@ export class Log implements Logger, vscode.Disposable {
     this.channel.show(true);
   }
 
-  /** A short, specific message with a "Show Log" action (the detail is already in the log). */
-  async showError(message: string, ...actions: string[]): Promise<string | undefined> {
-    const picked = await vscode.window.showErrorMessage(redactUrlPasswords(message), ...actions, 'Show Log');
-    if (picked === 'Show Log') this.show();
-    return picked;
-  }
-
   dispose(): void {
     this.channel.dispose();
   }

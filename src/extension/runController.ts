@@ -20,6 +20,7 @@ import { Disposable, setContext } from './lifecycle';
 import type { Log } from './log';
 import { stateFromStored, type ReportPanels } from './panel';
 import type { ResultStore } from './resultStore';
+import type { Ui } from './ui';
 
 /** A run's load plan: clients and either requests or a duration. */
 export interface LoadPlan {
@@ -61,6 +62,7 @@ export class RunController extends Disposable {
     private readonly store: ResultStore,
     private readonly panels: ReportPanels,
     private readonly lenses: PgloadCodeLensProvider,
+    private readonly ui: Ui,
   ) {
     super();
     this.diagnostics = this._register(vscode.languages.createDiagnosticCollection('pgload'));
@@ -74,7 +76,7 @@ export class RunController extends Disposable {
 
   cancel(): void {
     if (!this.active) {
-      vscode.window.showInformationMessage('pgload: no run in progress.');
+      this.ui.info('pgload: no run in progress.');
       return;
     }
     this.log.info('cancel requested by the user');
@@ -84,7 +86,7 @@ export class RunController extends Disposable {
   /** The command "Profile under load": the selection, or the statement under the cursor. */
   async profileSelection(editor = vscode.window.activeTextEditor): Promise<ProfileResult | undefined> {
     if (!editor) {
-      vscode.window.showWarningMessage('pgload: open a SQL file and select a statement (or put the cursor in one) to profile it.');
+      this.ui.warn('pgload: open a SQL file and select a statement (or put the cursor in one) to profile it.');
       return undefined;
     }
     const doc = editor.document;
@@ -103,7 +105,7 @@ export class RunController extends Disposable {
     }
     const at = statementAt(statements, doc.offsetAt(sel.active));
     if (!at) {
-      vscode.window.showWarningMessage(
+      this.ui.warn(
         statements.length === 0 ? 'pgload: there is no SQL statement in this file to profile.' : 'pgload: the cursor is not in a statement; put it inside one, or select the SQL to profile.',
       );
       return undefined;
@@ -118,7 +120,7 @@ export class RunController extends Disposable {
     const statements = await this.lenses.statementsOf(doc);
     const s = statements[index];
     if (!s) {
-      vscode.window.showWarningMessage('pgload: that statement is no longer in the file; the CodeLens was out of date.');
+      this.ui.warn('pgload: that statement is no longer in the file; the CodeLens was out of date.');
       return undefined;
     }
     return this.start({ sql: s.text, document: doc, baseOffset: s.start, statementIndex: s.index });
@@ -132,7 +134,7 @@ export class RunController extends Disposable {
     }
     const stored = this.store.bySql(sql);
     if (!stored) {
-      vscode.window.showWarningMessage('pgload: nothing to re-run; profile the statement from the editor.');
+      this.ui.warn('pgload: nothing to re-run; profile the statement from the editor.');
       return;
     }
     const o = stored.result.options;
@@ -150,12 +152,12 @@ export class RunController extends Disposable {
       return undefined;
     }
     if (statements.length === 0) {
-      vscode.window.showWarningMessage('pgload: the selection holds only comments; select a statement to profile.');
+      this.ui.warn('pgload: the selection holds only comments; select a statement to profile.');
       return undefined;
     }
     let chosen = statements[0];
     if (statements.length > 1) {
-      const picked = await vscode.window.showQuickPick(
+      const picked = await this.ui.pick(
         statements.map((s) => ({ label: oneLine(s.text, 80), description: `statement ${s.index + 1}, line ${doc.positionAt(baseOffset + s.start).line + 1}`, s })),
         { title: `pgload: the selection holds ${statements.length} statements — profile which one?`, placeHolder: 'pgload profiles one statement at a time' },
       );
@@ -173,7 +175,7 @@ export class RunController extends Disposable {
       d.source = 'pgload';
       this.diagnostics.set(doc.uri, [d]);
     }
-    void this.log.showError(`pgload: ${errorMessage(err)}`);
+    void this.ui.error(`pgload: ${errorMessage(err)}`);
   }
 
   private async pickPlan(defaults: RunDefaults): Promise<LoadPlan | undefined> {
@@ -191,16 +193,16 @@ export class RunController extends Disposable {
       ...presets.map((p) => ({ label: label(p), plan: p })),
       { label: '$(edit) Custom…', description: 'choose the clients and the requests or duration' },
     ];
-    const picked = await vscode.window.showQuickPick(items, { title: 'pgload: how much load?', placeHolder: 'Clients run at the same time, each on its own session' });
+    const picked = await this.ui.pick(items, { title: 'pgload: how much load?', placeHolder: 'Clients run at the same time, each on its own session' });
     if (!picked) return undefined;
     if (picked.plan) return picked.plan;
-    const clients = await vscode.window.showInputBox({
+    const clients = await this.ui.input({
       title: 'pgload: concurrent clients',
       value: String(defaults.clients),
       validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 && Number(v) <= 10_000 ? undefined : 'A whole number from 1 to 10,000'),
     });
     if (clients === undefined) return undefined;
-    const amount = await vscode.window.showInputBox({
+    const amount = await this.ui.input({
       title: 'pgload: total requests, or a duration',
       prompt: 'A number of requests (e.g. 500) or a duration (e.g. 30s, 2m)',
       value: String(defaults.requests),
@@ -217,7 +219,7 @@ export class RunController extends Disposable {
 
   private async start(req: RunRequest): Promise<ProfileResult | undefined> {
     if (this.active) {
-      const pick = await vscode.window.showWarningMessage('pgload: a run is in progress. Cancel it first.', 'Cancel Run');
+      const pick = await this.ui.warn('pgload: a run is in progress. Cancel it first.', 'Cancel Run');
       if (pick === 'Cancel Run') this.cancel();
       return undefined;
     }
@@ -230,7 +232,7 @@ export class RunController extends Disposable {
       }
     } catch (err) {
       if (req.document) this.reportSqlError(req.document, req.baseOffset, err);
-      else void this.log.showError(`pgload: ${errorMessage(err)}`);
+      else void this.ui.error(`pgload: ${errorMessage(err)}`);
       return undefined;
     }
     // Safety first: DDL and utility statements are refused with the reason; DML needs an explicit yes.
@@ -239,12 +241,11 @@ export class RunController extends Disposable {
       executionModeFor(statement, allowWrites);
     } catch (err) {
       if (statement.kind !== 'dml') {
-        void this.log.showError(`pgload: ${errorMessage(err)}`);
+        void this.ui.error(`pgload: ${errorMessage(err)}`);
         return undefined;
       }
-      const yes = await vscode.window.showWarningMessage(
+      const yes = await this.ui.confirm(
         `This ${describeNode(statement.nodeType)} changes data. pgload will run every request inside a transaction that is rolled back, so no row is kept — but locks are taken while it runs. Profile it?`,
-        { modal: true },
         'Profile with Rollback',
       );
       if (yes !== 'Profile with Rollback') return undefined;
@@ -320,17 +321,17 @@ export class RunController extends Disposable {
       await this.store.save({ runId: run.id, result, connectionName: req.connection.name, uri: req.document?.uri.toString(), statementIndex: req.statementIndex });
       this.panels.show(stateFromStored(run.id, result, req.connection.name), result);
       this.lenses.refresh();
-      if (result.status === 'cancelled') vscode.window.showInformationMessage('pgload: run cancelled; the report shows what ran before.');
-      else if (result.status !== 'completed') void this.log.showError(`pgload: ${result.statusDetail ?? result.status}`);
+      if (result.status === 'cancelled') this.ui.info('pgload: run cancelled; the report shows what ran before.');
+      else if (result.status !== 'completed') void this.ui.error(`pgload: ${result.statusDetail ?? result.status}`);
       return result;
     } catch (err) {
       const cancelled = isPgloadError(err) && err.kind === 'cancelled';
       const message = errorMessage(err);
       this.panels.show({ ...base, state: cancelled ? 'cancelled' : 'failed', error: message });
-      if (cancelled) vscode.window.showInformationMessage(`pgload: ${message}`);
+      if (cancelled) this.ui.info(`pgload: ${message}`);
       else {
         if (isPgloadError(err) && err.location && req.document) this.reportSqlError(req.document, req.baseOffset, err);
-        else void this.log.showError(`pgload: ${message}`);
+        else void this.ui.error(`pgload: ${message}`);
       }
       return undefined;
     } finally {
@@ -345,7 +346,7 @@ export class RunController extends Disposable {
   showReport(runId?: string): void {
     const stored = (typeof runId === 'string' && this.store.byRunId(runId)) || this.store.latest();
     if (!stored) {
-      vscode.window.showInformationMessage('pgload: no report yet. Select a statement and run "Profile under load".');
+      this.ui.info('pgload: no report yet. Select a statement and run "Profile under load".');
       return;
     }
     this.panels.show(stateFromStored(stored.runId, stored.result, stored.connectionName), stored.result);

@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import type { PgloadApi } from '../../src/extension/extension';
 import { formatMs } from '../../src/core/format';
 import type { ProfileResult } from '../../src/shared/result';
+import type { ShownMessage } from '../../src/extension/ui';
 
 const ADMIN_URL = process.env.PGLOAD_TEST_ADMIN_URL ?? '';
 const PASSWORD = process.env.PGLOAD_TEST_PASSWORD ?? '';
@@ -49,22 +50,42 @@ async function selectText(editor: vscode.TextEditor, text: string): Promise<void
   editor.selection = new vscode.Selection(editor.document.positionAt(at), editor.document.positionAt(at + text.length));
 }
 
-describe('pgload in VS Code', function () {
-  let api: PgloadApi;
-  const asked: string[] = [];
+let api: PgloadApi;
+/** What the tests answer, as a person would, to messages, quick picks and input boxes. */
+const answers = { passwords: [] as string[], message: (_m: ShownMessage): string | undefined => undefined, pick: (_title: string, _labels: string[]): number | undefined => undefined };
+const asked: string[] = [];
 
-  before(async () => {
-    assert.ok(ADMIN_URL && PASSWORD, 'PGLOAD_TEST_ADMIN_URL and PGLOAD_TEST_PASSWORD are set by the test runner');
-    const ext = vscode.extensions.getExtension('pgload.pgload');
-    assert.ok(ext, 'the extension under development is loaded');
-    api = (await ext.activate()) as PgloadApi;
-    // First a wrong password, then the right one: the extension must ask again and keep only the right one.
-    const answers = ['not-the-password', PASSWORD];
-    api.connections.askPassword = async (name, prompt) => {
-      asked.push(`${name}: ${prompt}`);
-      return answers.shift();
-    };
-  });
+before(async () => {
+  assert.ok(ADMIN_URL && PASSWORD, 'PGLOAD_TEST_ADMIN_URL and PGLOAD_TEST_PASSWORD are set by the test runner');
+  const ext = vscode.extensions.getExtension('pgload.pgload');
+  assert.ok(ext, 'the extension under development is loaded');
+  api = (await ext.activate()) as PgloadApi;
+  // First a wrong password, then the right one: the extension must ask again and keep only the right one.
+  answers.passwords = ['not-the-password', PASSWORD];
+  api.ui.responder = {
+    input: (title, prompt, password) => {
+      if (!password) return undefined;
+      asked.push(`${title}: ${prompt}`);
+      return answers.passwords.shift();
+    },
+    message: (m) => answers.message(m),
+    pick: (title, labels) => answers.pick(title, labels),
+  };
+});
+
+/** The messages shown while fn ran. */
+async function messagesDuring(fn: () => Thenable<unknown>): Promise<ShownMessage[]> {
+  const from = api.ui.shown.length;
+  await fn();
+  return api.ui.shown.slice(from);
+}
+
+async function setSettings(values: Record<string, unknown>): Promise<void> {
+  const cfg = vscode.workspace.getConfiguration('pgload');
+  for (const [k, v] of Object.entries(values)) await cfg.update(k, v, vscode.ConfigurationTarget.Workspace);
+}
+
+describe('pgload in VS Code', function () {
 
   it('registers every command it contributes, and contributes every command it registers', async () => {
     const contributed: string[] = vscode.extensions.getExtension('pgload.pgload')!.packageJSON.contributes.commands.map((c: { command: string }) => c.command);
@@ -87,7 +108,7 @@ describe('pgload in VS Code', function () {
     assert.ok(result.load.latency.p50Ms >= 10 && result.load.latency.p50Ms < 20, `p50 ${result.load.latency.p50Ms}`);
     assert.equal(api.store.bySql(result.sql)?.result.finishedAt, result.finishedAt);
     assert.equal(asked.length, 2, `asked twice (wrong, then right): ${asked.join(' | ')}`);
-    assert.match(asked[0], /asks for a password/);
+    assert.match(asked[0], /password for "test".*asks for a password/);
     assert.match(asked[1], /refused that password/);
     assert.ok(await api.connections.hasStoredPassword('test'), 'the working password is kept in SecretStorage');
   });
@@ -171,3 +192,132 @@ describe('pgload in VS Code', function () {
     assert.equal(api.store.latest()?.runId, before, 'nothing was stored');
   });
 });
+
+describe('pgload in VS Code: bad input gets a specific message and nothing runs', function () {
+  const original = {
+    connections: vscode.workspace.getConfiguration('pgload').get('connections'),
+    defaultConnection: vscode.workspace.getConfiguration('pgload').get('defaultConnection'),
+    clients: vscode.workspace.getConfiguration('pgload').get('clients'),
+  };
+  afterEach(async () => {
+    answers.message = () => undefined;
+    answers.pick = () => undefined;
+    await setSettings(original);
+  });
+
+  async function profile(file: string, select?: string): Promise<{ result: unknown; messages: ShownMessage[] }> {
+    const doc = await vscode.workspace.openTextDocument(workspaceFile(file));
+    const editor = await vscode.window.showTextDocument(doc);
+    if (select !== undefined) await selectText(editor, select);
+    else editor.selection = new vscode.Selection(0, 0, 0, 0);
+    let result: unknown;
+    const messages = await messagesDuring(async () => {
+      result = await vscode.commands.executeCommand('pgload.profileSelection');
+    });
+    return { result, messages };
+  }
+
+  it('no connection configured: says so and offers to add one or open the setting', async () => {
+    await setSettings({ connections: [], defaultConnection: '' });
+    const { result, messages } = await profile('queries.sql', 'SELECT pg_sleep(0.01) AS first');
+    assert.equal(result, undefined);
+    assert.equal(messages.length, 1);
+    assert.match(messages[0].message, /pgload has no connection to profile against/);
+    assert.deepEqual(messages[0].actions, ['Add Connection', 'Open Settings']);
+  });
+
+  it('an unknown default connection name: names it and the ones that exist', async () => {
+    await setSettings({ defaultConnection: 'nope' });
+    const { result, messages } = await profile('queries.sql', 'SELECT pg_sleep(0.01) AS first');
+    assert.equal(result, undefined);
+    assert.match(messages[0].message, /the connection "nope" is not in pgload.connections \(there: "test"\)/);
+  });
+
+  it('a server that is down: the exact failure, no result stored', async () => {
+    const conns = vscode.workspace.getConfiguration('pgload').get<Array<Record<string, unknown>>>('connections')!;
+    await setSettings({ connections: [...conns, { name: 'down', host: '127.0.0.1', port: 1, database: 'x', user: 'x', sslmode: 'disable' }], defaultConnection: 'down' });
+    const before = api.store.latest()?.runId;
+    const { result, messages } = await profile('queries.sql', 'SELECT pg_sleep(0.01) AS first');
+    assert.equal(result, undefined);
+    const err = messages.find((m) => m.kind === 'error');
+    assert.ok(err, JSON.stringify(messages));
+    assert.match(err.message, /Connection refused at 127\.0\.0\.1:1: is PostgreSQL running there/);
+    assert.ok(err.actions.includes('Show Log'));
+    assert.equal(api.store.latest()?.runId, before);
+  });
+
+  it('invalid settings: negative clients named with what to put there; too many clients refused with the numbers', async () => {
+    await setSettings({ clients: -5 });
+    let r = await profile('queries.sql', 'SELECT pg_sleep(0.01) AS first');
+    assert.equal(r.result, undefined);
+    assert.match(r.messages[0].message, /The setting pgload\.clients is -5; it must be a whole number from 1 to 10000/);
+    assert.deepEqual(r.messages[0].actions, ['Open Settings', 'Show Log']);
+    await setSettings({ clients: 5000 });
+    r = await profile('queries.sql', 'SELECT pg_sleep(0.01) AS first');
+    assert.equal(r.result, undefined);
+    assert.match(r.messages.find((m) => m.kind === 'error')?.message ?? '', /5000 clients need 5000 connections, but the server has \d+ free/);
+    assert.equal(await pgloadSessions(), 0);
+  });
+
+  it('no statement under the cursor: says where to put it', async () => {
+    const uri = workspaceFile('comments.sql');
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('-- only a comment\n/* and another */\n'));
+    const { result, messages } = await profile('comments.sql');
+    assert.equal(result, undefined);
+    assert.match(messages[0].message, /there is no SQL statement in this file to profile/);
+  });
+
+  it('a selection with two statements: offers to pick one, and profiles the one picked', async () => {
+    let offered: string[] = [];
+    answers.pick = (title, labels) => {
+      offered = [title, ...labels];
+      return labels.findIndex((l) => l.startsWith('SELECT count(*)'));
+    };
+    const doc = await vscode.workspace.openTextDocument(workspaceFile('queries.sql'));
+    const text = doc.getText();
+    const from = text.indexOf('SELECT pg_sleep(0.01)');
+    const to = text.indexOf('g % 7 = 0;') + 'g % 7 = 0;'.length;
+    const { result } = await profile('queries.sql', text.slice(from, to));
+    assert.match(offered[0], /the selection holds 2 statements — profile which one\?/);
+    assert.deepEqual(offered.slice(1), ['SELECT pg_sleep(0.01) AS first', 'SELECT count(*) FROM generate_series(1, 1000) AS g WHERE g % 7 = 0']);
+    assert.equal((result as ProfileResult).sql, 'SELECT count(*) FROM generate_series(1, 1000) AS g WHERE g % 7 = 0');
+  });
+
+  it('a non-SQL selection in a non-SQL file: the parser error at the right place', async () => {
+    const uri = workspaceFile('notes.txt');
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('Meeting notes\nthe query is slow under load\n'));
+    const { result, messages } = await profile('notes.txt', 'the query is slow under load');
+    assert.equal(result, undefined);
+    assert.match(messages[0].message, /SQL syntax error at line 1, column 1: syntax error at or near "the"/);
+    const d = vscode.languages.getDiagnostics(uri).filter((x) => x.source === 'pgload');
+    assert.equal(d[0].range.start.line, 1);
+    assert.equal(d[0].range.start.character, 0);
+  });
+
+  it('DDL is refused with the reason; DML asks first and, confirmed, leaves the table unchanged', async () => {
+    const admin = new Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    try {
+      await admin.query('DROP TABLE IF EXISTS ext_items; CREATE TABLE ext_items (id int); INSERT INTO ext_items SELECT generate_series(1, 100)');
+      const uri = workspaceFile('writes.sql');
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('DROP TABLE ext_items;\nDELETE FROM ext_items WHERE id > 50;\n'));
+      let r = await profile('writes.sql', 'DROP TABLE ext_items');
+      assert.equal(r.result, undefined);
+      assert.match(r.messages[0].message, /does not run schema changes \(DROP\)/);
+      // Dismissed: nothing runs.
+      r = await profile('writes.sql', 'DELETE FROM ext_items WHERE id > 50');
+      assert.equal(r.result, undefined);
+      assert.match(r.messages[0].message, /This DELETE changes data\. pgload will run every request inside a transaction that is rolled back/);
+      // Confirmed: it runs, rolled back.
+      answers.message = (m) => (m.actions.includes('Profile with Rollback') ? 'Profile with Rollback' : undefined);
+      r = await profile('writes.sql', 'DELETE FROM ext_items WHERE id > 50');
+      const result = r.result as ProfileResult;
+      assert.equal(result.options.executionMode, 'rolled-back');
+      assert.equal(result.load.requests.ok, 20);
+      assert.equal((await admin.query('SELECT count(*)::int AS n FROM ext_items')).rows[0].n, 100);
+    } finally {
+      await admin.end();
+    }
+  });
+});
+

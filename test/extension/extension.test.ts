@@ -105,7 +105,8 @@ describe('pgload in VS Code', function () {
     assert.equal(result.sql, 'SELECT pg_sleep(0.01) AS first');
     assert.equal(result.load.requests.ok, 20);
     assert.equal(result.load.clients, 2);
-    assert.ok(result.load.latency.p50Ms >= 10 && result.load.latency.p50Ms < 20, `p50 ${result.load.latency.p50Ms}`);
+    // pg_sleep(0.01) ran on the server: never under 10 ms (the upper bound leaves room for a busy CI machine).
+    assert.ok(result.load.latency.p50Ms >= 10 && result.load.latency.p50Ms < 100, `p50 ${result.load.latency.p50Ms}`);
     assert.equal(api.store.bySql(result.sql)?.result.finishedAt, result.finishedAt);
     assert.equal(asked.length, 2, `asked twice (wrong, then right): ${asked.join(' | ')}`);
     assert.match(asked[0], /password for "test".*asks for a password/);
@@ -153,6 +154,19 @@ describe('pgload in VS Code', function () {
     });
     assert.match(stale.command!.title, /^\$\(history\) stale: p50 /);
     await vscode.commands.executeCommand('workbench.action.files.revert');
+  });
+
+  it('pgload.codeLens.enabled = false removes the lenses; true brings them back', async () => {
+    const uri = workspaceFile('queries.sql');
+    await setSettings({ 'codeLens.enabled': false });
+    try {
+      const none = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 10)) ?? [];
+      assert.equal(none.length, 0);
+    } finally {
+      await setSettings({ 'codeLens.enabled': undefined });
+    }
+    const back = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 10)) ?? [];
+    assert.ok(back.length >= 4);
   });
 
   it('cancel stops the run and leaves no session on the server', async () => {

@@ -72,6 +72,12 @@ Limits:
   --statement-timeout TIME Server-side statement_timeout per request (default 30s).     e.g. --statement-timeout 5s
   --max-errors N           Stop the run after N failed requests; 0 never (default 100). e.g. --max-errors 10
   --allow-writes           Allow INSERT/UPDATE/DELETE/MERGE; each request is rolled back.
+  --set NAME=VALUE         A setting for every session of the run (repeatable).       e.g. --set work_mem=64MB
+
+Server insight:
+  --server-vcpus N         The server's CPU count, to compare with active sessions.  e.g. --server-vcpus 2
+  --no-explain             Do not capture EXPLAIN ANALYZE (alone and under load).
+  --sample-interval TIME   How often to sample what sessions wait on; 0 off (default 100ms). e.g. --sample-interval 250ms
 
 Output:
   --json PATH|-            Write the result object as JSON (- for stdout; the report then goes to stderr).
@@ -110,6 +116,10 @@ const RUN_OPTIONS = {
   markdown: { type: 'string' },
   'no-progress': { type: 'boolean' },
   verbose: { type: 'boolean' },
+  set: { type: 'string', multiple: true },
+  'server-vcpus': { type: 'string' },
+  'no-explain': { type: 'boolean' },
+  'sample-interval': { type: 'string' },
   'max-p95': { type: 'string' },
   'max-p99': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -276,6 +286,14 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const thresholdMs = duration('threshold', v.threshold, 'ms', 0);
   const statementTimeoutMs = duration('statement-timeout', v['statement-timeout'], 'ms', 0);
   const maxErrors = whole('max-errors', v['max-errors'], 0, 1_000_000_000);
+  const serverVcpus = whole('server-vcpus', v['server-vcpus'], 1, 4096);
+  const sampleIntervalMs = v['sample-interval'] !== undefined && /^\s*0+\s*(ms|s)?\s*$/.test(v['sample-interval']) ? 0 : duration('sample-interval', v['sample-interval'], 'ms', 0);
+  const settings: Record<string, string> = {};
+  for (const pair of v.set ?? []) {
+    const m = /^\s*([^=\s]+)\s*=\s*(.*?)\s*$/.exec(pair);
+    if (!m || m[2] === '') usage(`--set ${pair}: write it as NAME=VALUE, like --set work_mem=64MB`);
+    settings[m[1]] = m[2];
+  }
   const maxP95 = duration('max-p95', v['max-p95'], 'ms', 0);
   const maxP99 = duration('max-p99', v['max-p99'], 'ms', 0);
   if (v.json !== undefined && v.json.trim() === '') usage('--json needs a path, or - for stdout');
@@ -305,6 +323,10 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
         statementTimeoutMs,
         maxErrors,
         allowWrites: v['allow-writes'] === true,
+        settings,
+        serverVcpus,
+        explain: v['no-explain'] !== true,
+        sampleIntervalMs,
       },
       { signal: io.signal, logger, onProgress: showProgress ? printer.onProgress : undefined, environment: { env: io.env } },
     );

@@ -102,13 +102,62 @@ export function formatTextReport(r: ReportInput): string {
   if (r.hints.length > 0) {
     lines.push('');
     lines.push('Why');
-    for (const h of r.hints) lines.push(`  [${h.severity}] ${h.title}${h.node ? ` — ${h.node}` : ''}\n    ${h.detail}\n    → ${h.action}`);
+    for (const h of r.hints) {
+      lines.push(`  [${h.severity}] ${h.title}${h.node ? ` — ${h.node}` : ''}\n    ${h.detail}\n    → ${h.action}`);
+      if (h.sql) lines.push(`    ${h.sql}`);
+    }
   }
+  lines.push(...serverLines(r).map((l) => (l === '' ? l : `  ${l}`)));
   if (r.cleanup.leftoverSessions > 0) {
     lines.push('');
     lines.push(`WARNING: ${r.cleanup.leftoverSessions} pgload sessions were still on the server after the run.`);
   }
   return lines.join('\n');
+}
+
+/** The server side of the run: waits, counters, plans — as plain lines (the first is a heading). */
+export function serverLines(r: ReportInput): string[] {
+  const i = r.insight;
+  if (!i) return [];
+  const out: string[] = ['', 'Server side'];
+  const w = i.waits;
+  if (w && w.samples > 0) {
+    const top = w.shares
+      .filter((s) => s.share >= 0.01)
+      .slice(0, 6)
+      .map((s) => `${s.event} ${(s.share * 100).toFixed(0)} %`)
+      .join(' · ');
+    out.push(`Waits (${formatCount(w.samples)} samples every ${w.intervalMs} ms): ${top}`);
+    out.push(
+      `Active sessions: ${w.avgActive.toFixed(1)} on average${w.serverVcpus ? ` on ${w.serverVcpus} vCPUs (${w.vcpusSource})` : ' (server vCPUs unknown: --server-vcpus N)'} · sampling used ${w.overheadPct < 0.1 ? '< 0.1' : w.overheadPct.toFixed(1)} % of the server's capacity`,
+    );
+  }
+  const d = i.counters.database;
+  if (d) {
+    out.push(
+      `Database during the load: ${formatCount(d.temp_files)} temp files (${formatBytesShort(d.temp_bytes)}) · blocks read ${formatCount(d.blks_read)}, hit ${formatCount(d.blks_hit)} · ${formatCount(d.xact_commit)} commits, ${formatCount(d.xact_rollback)} rollbacks${d.deadlocks ? ` · ${d.deadlocks} deadlocks` : ''}`,
+    );
+  }
+  const st = i.counters.statement;
+  if (st) {
+    out.push(
+      `pg_stat_statements: ${formatCount(st.calls)} calls · mean ${formatMs(st.meanExecMs)}${st.stddevExecMs !== null ? ` ± ${formatMs(st.stddevExecMs)}` : ''} in the server · temp blocks ${formatCount(st.tempBlksWritten)} written, ${formatCount(st.tempBlksRead)} read · shared blocks ${formatCount(st.sharedBlksRead)} read, ${formatCount(st.sharedBlksHit)} hit`,
+    );
+  }
+  for (const p of i.plans) {
+    const label = p.when === 'alone' ? 'Plan alone' : 'Plan under load';
+    out.push(p.unavailable ? `${label}: not available — ${p.unavailable}` : `${label}: planning ${formatMs(p.planningMs)} · execution ${formatMs(p.executionMs)}`);
+  }
+  if (i.planDiff) for (const n of i.planDiff.notes) out.push(`Alone vs under load: ${n}`);
+  for (const n of i.counters.notes) out.push(`Note: ${n}`);
+  return out.length > 2 ? out : [];
+}
+
+function formatBytesShort(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(0)} kB`;
+  return `${bytes} B`;
 }
 
 const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -151,7 +200,14 @@ export function formatMarkdownReport(r: ReportInput): string {
   }
   if (r.hints.length > 0) {
     out.push('', '### Why', '');
-    for (const h of r.hints) out.push(`- **${h.severity}: ${mdCell(h.title)}**${h.node ? ` (${mdCell(h.node)})` : ''} — ${mdCell(h.detail)} → ${mdCell(h.action)}`);
+    for (const h of r.hints) {
+      out.push(`- **${h.severity}: ${mdCell(h.title)}**${h.node ? ` (${mdCell(h.node)})` : ''} — ${mdCell(h.detail)} → ${mdCell(h.action)}${h.sql ? ` \`${h.sql}\`` : ''}`);
+    }
+  }
+  const server = serverLines(r);
+  if (server.length > 0) {
+    out.push('', '### Server side', '');
+    for (const l of server.slice(2)) out.push(`- ${mdCell(l)}`);
   }
   out.push('', `<sub>pgload ${r.tool.version} · fingerprint ${r.fingerprint}</sub>`, '');
   return out.join('\n');

@@ -27,6 +27,14 @@ export interface ProfileOptions {
   maxErrors: number;
   /** Timeline interval; 0 chooses one from the expected length of the run. */
   intervalMs: number;
+  /** Session settings for every session of the run (e.g. { work_mem: '64MB' }). */
+  settings: Record<string, string>;
+  /** Capture EXPLAIN ANALYZE alone and under load. */
+  explain: boolean;
+  /** Sample what the server's sessions wait on every this many ms (0: off). */
+  sampleIntervalMs: number;
+  /** The server's CPU count, when the user knows it (for "sessions active vs vCPUs"). */
+  serverVcpus?: number;
 }
 
 export const DEFAULT_REQUESTS = 200;
@@ -41,7 +49,13 @@ export const DEFAULTS: Omit<ProfileOptions, 'sql' | 'connection'> = {
   allowWrites: false,
   maxErrors: 100,
   intervalMs: 0,
+  settings: {},
+  explain: true,
+  sampleIntervalMs: 100,
 };
+
+/** Settings pgload sets on every session itself; a user setting them would undo its safety. */
+const SESSION_LIMITS = new Set(['default_transaction_read_only', 'transaction_read_only', 'statement_timeout', 'idle_in_transaction_session_timeout', 'application_name']);
 
 export type ProfileInput = Partial<ProfileOptions> & Pick<ProfileOptions, 'sql'>;
 
@@ -78,6 +92,18 @@ export function normalizeOptions(input: ProfileInput): ProfileOptions {
   whole('max errors', o.maxErrors, 0, 1_000_000_000);
   positive('interval (ms)', o.intervalMs, 0);
   if (typeof o.allowWrites !== 'boolean') bad('allowWrites must be true or false');
+  if (typeof o.explain !== 'boolean') bad('explain must be true or false');
+  positive('sample interval (ms)', o.sampleIntervalMs, 0);
+  if (o.sampleIntervalMs > 0 && o.sampleIntervalMs < 10) bad(`sample interval (ms) must be 0 (off) or at least 10, got ${o.sampleIntervalMs}`);
+  if (o.serverVcpus !== undefined) whole('server vCPUs', o.serverVcpus, 1, 4096);
+  if (!o.settings || typeof o.settings !== 'object') bad('settings must be name → value pairs');
+  for (const [name, value] of Object.entries(o.settings)) {
+    if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/i.test(name)) bad(`"${name}" is not a setting name; write it like work_mem=64MB`);
+    if (typeof value !== 'string' || value === '' || value.length > 200 || /[\u0000-\u001f'"]/.test(value)) {
+      bad(`The value of ${name} must be plain text without quotes, like work_mem=64MB`);
+    }
+    if (SESSION_LIMITS.has(name.toLowerCase())) bad(`${name} is set by pgload itself (use the statement timeout option instead)`);
+  }
   return o;
 }
 

@@ -9,7 +9,7 @@
  * duration. In-flight queries are cancelled on the server when the run is stopped early.
  */
 import type { Client, QueryArrayConfig } from 'pg';
-import type { ErrorGroup, ExecutionMode, ProfileResult, RunStatus, TimelinePoint } from '../shared/result';
+import type { CapturedPlan, ErrorGroup, ExecutionMode, Hint, ProfileResult, RunStatus, ServerInfo, TimelinePoint, WaitSampling } from '../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../shared/result';
 import {
   closeSession,
@@ -29,6 +29,12 @@ import { redactingLogger, silentLogger, type Logger } from './logger';
 import { normalizeOptions, type ProfileInput, type ProfileOptions } from './options';
 import { executionModeFor } from './safety';
 import { assertCapacity, cancelBackends, ensureGone, readCapacity, readServerInfo } from './server';
+import { captureExplain } from './explain';
+import { analyzePlan, combineHints, diffPlans, parseMemoryKB, type PlanContext } from './plan';
+import { WaitSampler } from './sampler';
+import { counterDelta, snapshotCounters, type CounterSnapshot } from './serverstats';
+import { waitHints } from './waithints';
+import * as os from 'node:os';
 import { ensureParser, parseSingleStatement, type SqlStatement } from './sql';
 import { oneLine } from './text';
 import { chooseIntervalMs, Timeline } from './timeline';
@@ -113,6 +119,14 @@ class Run {
   private readonly query: QueryArrayConfig;
   private control?: OpenedSession;
   private usedSsl = false;
+  private server?: ServerInfo;
+  /** Extra sessions for EXPLAIN under load and wait sampling, when the server has room for them. */
+  private insightSessions = false;
+  private readonly insightNotes: string[] = [];
+  private planAlone?: CapturedPlan;
+  private planUnderLoad?: CapturedPlan;
+  private waits: WaitSampling | null = null;
+  private countersBefore?: CounterSnapshot;
 
   // Load state, read on the hot path.
   private stop = false;
@@ -136,7 +150,12 @@ class Run {
   }
 
   private sessionSettings(): SessionSettings {
-    return { statementTimeoutMs: Math.round(this.o.statementTimeoutMs), readOnly: this.mode === 'read-only' };
+    return { statementTimeoutMs: Math.round(this.o.statementTimeoutMs), readOnly: this.mode === 'read-only', extra: this.o.settings };
+  }
+
+  private sessionSetting(name: string): string | undefined {
+    const key = Object.keys(this.o.settings).find((k) => k.toLowerCase() === name);
+    return key === undefined ? undefined : this.o.settings[key];
   }
 
   private progress(p: Omit<Progress, 'message'> & { message?: string }): void {
@@ -169,9 +188,15 @@ class Run {
       this.control = await this.open({ statementTimeoutMs: 15_000, readOnly: true });
       this.usedSsl = this.control.ssl;
       const server = await readServerInfo(this.control.client);
+      this.server = server;
       this.log.info(`server: PostgreSQL ${server.version}; ${Object.entries(server.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
       const capacity = await readCapacity(this.control.client);
       assertCapacity(capacity, o.clients, `${o.clients} clients`);
+      const wantInsight = o.explain || o.sampleIntervalMs > 0;
+      this.insightSessions = wantInsight && capacity.free >= o.clients + 2;
+      if (wantInsight && !this.insightSessions) {
+        this.insightNotes.push(`No plan under load and no wait sampling: they need 2 more connections than the ${o.clients} clients, and the server has ${capacity.free} free.`);
+      }
       this.checkAborted();
 
       const baseline = await this.runBaseline();
@@ -179,7 +204,26 @@ class Run {
 
       const load = await this.runLoad(baseline.hist.mean / 1000);
       const finishedAt = new Date();
-      const leftover = await this.cleanup();
+      // The clients' sessions are closed (and gone) before the counters are read: a backend flushes its
+      // statistics when it exits.
+      const leftover = await this.closeWorkers();
+      const counters = this.countersBefore
+        ? counterDelta(this.countersBefore, await snapshotCounters(this.control.client, server.versionNum), load.ok + load.failed)
+        : { database: null, statement: null, notes: ['The server counters were not read.'] };
+      await this.cleanup();
+      const planContext: PlanContext = {
+        blockSize: Number(server.settings.block_size) || 8192,
+        // What the run's sessions had: the settings given for the run, else the server's.
+        workMemKB: parseMemoryKB(this.sessionSetting('work_mem') ?? server.settings.work_mem) ?? 4096,
+        hashMemMultiplier: Number(this.sessionSetting('hash_mem_multiplier') ?? server.settings.hash_mem_multiplier) || 1,
+        sharedBuffersKB: parseMemoryKB(server.settings.shared_buffers) ?? 131072,
+        clients: o.clients,
+      };
+      const plans = [this.planAlone, this.planUnderLoad].filter((p): p is CapturedPlan => p !== undefined);
+      const hints: Hint[] = [
+        ...combineHints(this.planAlone ? analyzePlan(this.planAlone, planContext) : [], this.planUnderLoad ? analyzePlan(this.planUnderLoad, planContext) : []),
+        ...waitHints(this.waits),
+      ];
 
       const loadStats = latencyStats(load.hist);
       const baseStats = latencyStats(baseline.hist);
@@ -206,6 +250,7 @@ class Run {
           allowWrites: o.allowWrites,
           maxErrors: o.maxErrors,
           executionMode: this.mode,
+          settings: o.settings,
         },
         server,
         baseline: { coldMs: baseline.coldMs, latency: baseStats },
@@ -227,7 +272,13 @@ class Run {
         timeline: load.timeline,
         histogram: logBuckets(load.hist),
         errors: this.errors.list(),
-        hints: [],
+        hints,
+        insight: {
+          plans,
+          planDiff: diffPlans(this.planAlone, this.planUnderLoad, planContext.blockSize),
+          waits: this.waits,
+          counters: { ...counters, notes: [...this.insightNotes, ...counters.notes] },
+        },
         hdr: { unit: 'us', baseline: encodeHistogram(baseline.hist), load: encodeHistogram(load.hist) },
         cleanup: { leftoverSessions: leftover },
       };
@@ -321,6 +372,13 @@ class Run {
         if (i === 0) coldMs = us / 1000;
         else recordUs(hist, us);
       }
+      if (o.explain && !this.stop) {
+        this.progress({ phase: 'baseline', done: o.baselineRuns + 1, total: o.baselineRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'EXPLAIN ANALYZE alone' });
+        c.busy = true;
+        this.planAlone = await captureExplain(session.client, this.stmt.text, this.server!.versionNum, 'alone');
+        c.busy = false;
+        if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled during the baseline; nothing was measured under load.');
+      }
     } finally {
       this.baselineClient = undefined;
       await closeSession(session);
@@ -371,6 +429,19 @@ class Run {
     }
     if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled before the load started; nothing was measured under load.');
 
+    // Insight sessions are opened before the barrier too, so that nothing connects while the load runs.
+    let explainSession: OpenedSession | undefined;
+    let samplerSession: OpenedSession | undefined;
+    if (this.insightSessions) {
+      try {
+        if (o.explain) explainSession = await this.open(this.sessionSettings());
+        if (o.sampleIntervalMs > 0) samplerSession = await this.open({ statementTimeoutMs: 5000, readOnly: true });
+      } catch (err) {
+        this.insightNotes.push(`The extra sessions for EXPLAIN under load and wait sampling could not be opened (${errorMessage(err)}); the run goes on without them.`);
+      }
+    }
+    this.countersBefore = await snapshotCounters(this.control!.client, this.server!.versionNum);
+
     const hist = createHistogram();
     // Under load a request is slower than alone; twice the baseline is a fair first guess for the interval.
     const expectedMs = o.durationMs ?? (o.requests! / o.clients) * Math.max(0.05, baselineMeanMs) * 2;
@@ -380,9 +451,13 @@ class Run {
     const thresholdUs = o.thresholdMs * 1000;
     const maxErrors = o.maxErrors;
 
+    const sinceStartMs = () => Number(process.hrtime.bigint() - this.t0) / 1e6;
+    const loadPids = this.loadClients.map((c) => c.pid);
+    const sampler = samplerSession ? new WaitSampler(samplerSession.client, loadPids, o.sampleIntervalMs, sinceStartMs, Math.max(1000, timeline.intervalMs)) : undefined;
+    if (sampler) await sampler.calibrate().catch(() => undefined);
+
     // The barrier: every session is open (and warm); all clients start on the same tick.
     this.t0 = process.hrtime.bigint();
-    const sinceStartMs = () => Number(process.hrtime.bigint() - this.t0) / 1e6;
     let ticker: NodeJS.Timeout | undefined;
     // The live rate is measured over windows of at least a second: slow queries complete too rarely
     // for a per-tick rate to mean anything.
@@ -399,6 +474,7 @@ class Run {
           clearInterval(ticker);
           scheduleTicker();
         }
+        maybeExplain();
         this.progress({
           phase: 'load',
           done: counters.ok + counters.failed,
@@ -410,6 +486,17 @@ class Run {
           errors: counters.failed,
         });
       }, timeline.intervalMs);
+    };
+    sampler?.start();
+    // The plan under load is taken once the load is well under way (40 % of the planned requests or time).
+    let explainUnderLoad: Promise<CapturedPlan> | undefined;
+    const maybeExplain = () => {
+      if (explainUnderLoad || !explainSession || this.stop) return;
+      const done = counters.ok + counters.failed;
+      const progress = o.requests !== undefined ? done / o.requests : sinceStartMs() / o.durationMs!;
+      if (progress < 0.4) return;
+      this.log.info(`EXPLAIN ANALYZE under load at ${(progress * 100).toFixed(0)} % of the run`);
+      explainUnderLoad = captureExplain(explainSession.client, this.stmt.text, this.server!.versionNum, 'under-load');
     };
     scheduleTicker();
     let durationTimer: NodeJS.Timeout | undefined;
@@ -462,6 +549,22 @@ class Run {
     clearInterval(ticker);
     clearTimeout(durationTimer);
     this.stop = true;
+    await sampler?.stop();
+    if (sampler) {
+      const local = ['localhost', '127.0.0.1', '::1'].includes(this.conn.host) || this.conn.host.startsWith('/');
+      const vcpus = o.serverVcpus ?? (local ? os.cpus().length : null);
+      this.waits = sampler.result(wallMs, vcpus, o.serverVcpus !== undefined ? 'given' : local ? 'local machine' : null);
+    }
+    if (explainSession) {
+      if (explainUnderLoad) {
+        // A plan still running when the load ended is stopped: it would no longer be "under load".
+        const timer = setTimeout(() => void cancelBackends(this.control!.client, [this.pidOf(explainSession!)]).catch(() => undefined), 2000);
+        this.planUnderLoad = await explainUnderLoad;
+        clearTimeout(timer);
+      } else {
+        this.planUnderLoad = { when: 'under-load', options: [], planningMs: null, executionMs: null, json: null, unavailable: this.cancelled ? 'The run was cancelled before the plan under load was taken.' : 'The load ended before the plan under load was taken (the run was too short); run longer to get it.' };
+      }
+    }
     const points = timeline.finish(wallMs);
     this.progress({ phase: 'closing', done: counters.ok + counters.failed, total: o.requests ?? null, elapsedMs: wallMs, plannedMs: o.durationMs ?? null, qps: 0, p95Ms: hist.totalCount > 0 ? hist.getValueAtPercentile(95) / 1000 : null, errors: counters.failed, message: 'closing sessions' });
 
@@ -549,6 +652,22 @@ class Run {
       await cancelBackends(this.control.client, busy);
     } catch (err) {
       this.log.warn(`could not cancel running queries: ${errorMessage(err)}`);
+    }
+  }
+
+  /** Closes every session but the control session, and waits (on the server) until they are gone. */
+  private async closeWorkers(): Promise<number> {
+    const sessions = [...this.sessions].filter((s) => s !== this.control);
+    await this.cancelInFlight();
+    await Promise.all(sessions.map((s) => closeSession(s)));
+    for (const s of sessions) this.sessions.delete(s);
+    if (!this.control || this.control.broken) return 0;
+    const controlPid = this.pidOf(this.control);
+    try {
+      return await ensureGone(this.control.client, [...this.pids].filter((p) => p !== controlPid));
+    } catch (err) {
+      this.log.warn(`could not verify that all sessions closed: ${errorMessage(err)}`);
+      return 0;
     }
   }
 

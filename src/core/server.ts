@@ -16,6 +16,7 @@ export const REPORTED_SETTINGS = [
   'max_parallel_workers',
   'max_worker_processes',
   'default_transaction_isolation',
+  'block_size',
 ] as const;
 
 export async function readServerInfo(control: Client): Promise<ServerInfo> {

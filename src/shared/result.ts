@@ -83,7 +83,7 @@ export interface Hint {
   severity: HintSeverity;
   title: string;
   detail: string;
-  /** The plan node it concerns, e.g. `Sort (node 3)`, when it concerns one. */
+  /** The plan node it concerns, e.g. `Sort #3`, when it concerns one. */
   node?: string;
   action: string;
   /** SQL the user can copy, e.g. `SET LOCAL work_mem = '64MB'`. */
@@ -114,6 +114,8 @@ export interface ResultOptions {
   allowWrites: boolean;
   maxErrors: number;
   executionMode: ExecutionMode;
+  /** Session settings given for the run (e.g. work_mem), applied to every session. */
+  settings: Record<string, string>;
 }
 
 export interface ServerInfo {
@@ -151,6 +153,94 @@ export interface LoadResult {
   percentiles: PercentilePoint[];
 }
 
+/** One captured EXPLAIN (ANALYZE, BUFFERS, SETTINGS, FORMAT JSON), or why there is none. */
+export interface CapturedPlan {
+  /** `alone`: in the baseline; `under-load`: on an extra session while all clients were running. */
+  when: 'alone' | 'under-load';
+  /** The EXPLAIN options used (those the server's version has). */
+  options: string[];
+  planningMs: number | null;
+  executionMs: number | null;
+  /** The server's JSON output, first element (with `Plan`, `Planning Time`, `JIT`, `Settings`…). */
+  json: Record<string, unknown> | null;
+  /** Why there is no plan (e.g. the statement cannot be explained, or the user cancelled). */
+  unavailable?: string;
+}
+
+/** One row of the plan comparison, alone vs under load, for nodes at the same place in both plans. */
+export interface PlanDiffRow {
+  node: string;
+  alone: PlanNodeFigures;
+  underLoad: PlanNodeFigures;
+}
+
+export interface PlanNodeFigures {
+  totalMs: number;
+  rows: number;
+  loops: number;
+  workersLaunched: number | null;
+  tempBlocks: number;
+  sharedReadBlocks: number;
+}
+
+export interface PlanDiff {
+  sameShape: boolean;
+  /** Sentences for what changed: shape, workers, temp files, reads, the slowest-growing node. */
+  notes: string[];
+  rows: PlanDiffRow[];
+}
+
+/** Share of samples per wait (CPU = active with no wait event). */
+export interface WaitShare {
+  event: string;
+  samples: number;
+  share: number;
+  /** Average number of sessions in this state. */
+  avgSessions: number;
+}
+
+export interface WaitSampling {
+  intervalMs: number;
+  samples: number;
+  shares: WaitShare[];
+  /** Per sampling window: sessions per wait (top waits only, the rest as `other`). */
+  timeline: Array<{ tMs: number; counts: Record<string, number> }>;
+  /** Average sessions active on the server (not idle). */
+  avgActive: number;
+  /** The server's CPUs when known (a flag or setting, or this machine for a local server). */
+  serverVcpus: number | null;
+  vcpusSource: 'given' | 'local machine' | null;
+  /**
+   * The server time the sampler's queries used, as a share of the server's capacity over the run (its CPUs,
+   * or one when unknown): samples × the cost of one sample measured on the quiet server before the load.
+   */
+  overheadPct: number;
+}
+
+export interface ServerCounters {
+  /** pg_stat_database deltas for the target database over the load phase. */
+  database: Record<'temp_files' | 'temp_bytes' | 'blks_read' | 'blks_hit' | 'xact_commit' | 'xact_rollback' | 'deadlocks', number> | null;
+  /** pg_stat_statements deltas for this statement, when the extension is there. */
+  statement: {
+    calls: number;
+    meanExecMs: number;
+    stddevExecMs: number | null;
+    tempBlksRead: number;
+    tempBlksWritten: number;
+    sharedBlksRead: number;
+    sharedBlksHit: number;
+  } | null;
+  /** Why something above is missing ("pg_stat_statements is not installed…"). */
+  notes: string[];
+}
+
+export interface ServerInsight {
+  plans: CapturedPlan[];
+  planDiff: PlanDiff | null;
+  waits: WaitSampling | null;
+  counters: ServerCounters;
+}
+
 export interface ProfileResult {
   schemaVersion: typeof RESULT_SCHEMA_VERSION;
   tool: { name: 'pgload'; version: string };
@@ -171,6 +261,8 @@ export interface ProfileResult {
   histogram: HistogramBucket[];
   errors: ErrorGroup[];
   hints: Hint[];
+  /** EXPLAIN plans, what the server waited on, and its counters over the run. */
+  insight: ServerInsight;
   /** HDR histograms (microseconds) as compressed base64, for exact merging and comparison later. */
   hdr: { unit: 'us'; baseline: string; load: string };
   /** Sessions of this run still on the server after it closed them (should always be 0). */

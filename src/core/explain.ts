@@ -1,0 +1,41 @@
+/**
+ * EXPLAIN (ANALYZE, BUFFERS, SETTINGS, FORMAT JSON), always inside a transaction that is rolled back — so
+ * explaining DML (with writes allowed) changes nothing. Options the server's version lacks are left out.
+ */
+import type { Client } from 'pg';
+import type { CapturedPlan } from '../shared/result';
+import { errorMessage } from './errors';
+
+export function explainOptions(versionNum: number): string[] {
+  const options = ['ANALYZE', 'BUFFERS'];
+  if (versionNum >= 120000) options.push('SETTINGS');
+  return options;
+}
+
+export async function captureExplain(client: Client, sql: string, versionNum: number, when: CapturedPlan['when']): Promise<CapturedPlan> {
+  const options = explainOptions(versionNum);
+  const empty = { when, options, planningMs: null, executionMs: null, json: null };
+  try {
+    await client.query('BEGIN');
+    try {
+      const r = await client.query({ text: `EXPLAIN (${options.join(', ')}, FORMAT JSON) ${sql}`, rowMode: 'array' });
+      const raw = r.rows[0]?.[0] as unknown;
+      const parsed = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
+      const top = (Array.isArray(parsed) ? parsed[0] : parsed) as Record<string, unknown> | undefined;
+      if (!top || typeof top !== 'object' || !top.Plan) return { ...empty, unavailable: 'The server returned no plan.' };
+      return {
+        when,
+        options,
+        planningMs: typeof top['Planning Time'] === 'number' ? (top['Planning Time'] as number) : null,
+        executionMs: typeof top['Execution Time'] === 'number' ? (top['Execution Time'] as number) : null,
+        json: top,
+      };
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+    }
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const reason = code === '42601' ? 'EXPLAIN cannot take this kind of statement' : `EXPLAIN failed: ${errorMessage(err)}`;
+    return { ...empty, unavailable: `${reason}; the run itself is not affected.` };
+  }
+}

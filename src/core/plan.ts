@@ -1,0 +1,400 @@
+/**
+ * Reading EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) plans: hints with the numbers, the node and an action;
+ * work_mem advice that counts the concurrency; and what changed between the plan alone and under load.
+ * Pure and linear in the number of nodes (a 5,000-node plan is analysed in milliseconds).
+ */
+import type { CapturedPlan, Hint, PlanDiff, PlanDiffRow, PlanNodeFigures } from '../shared/result';
+
+type Json = Record<string, unknown>;
+
+export interface PlanNode {
+  /** 1-based, in depth-first order from the root (as a person counts the lines of EXPLAIN). */
+  id: number;
+  /** Below a Limit: the node may stop early, so fewer rows than planned is expected there. */
+  underLimit: boolean;
+  type: string;
+  /** `Sort #3`, `Seq Scan on orders #5`. */
+  label: string;
+  raw: Json;
+  children: PlanNode[];
+}
+
+export interface PlanContext {
+  /** The server's block size in bytes (block_size). */
+  blockSize: number;
+  workMemKB: number;
+  hashMemMultiplier: number;
+  sharedBuffersKB: number;
+  /** Concurrent clients of the run: what a setting costs when every one of them runs the query. */
+  clients: number;
+}
+
+const num = (n: Json, key: string): number => (typeof n[key] === 'number' ? (n[key] as number) : 0);
+const str = (n: Json, key: string): string | undefined => (typeof n[key] === 'string' ? (n[key] as string) : undefined);
+
+/** `4MB` / `64kB` / `1GB` / `8192` (kB) → kB. */
+export function parseMemoryKB(setting: string | undefined): number | null {
+  if (!setting) return null;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(kB|MB|GB|TB)?\s*$/i.exec(setting);
+  if (!m) return null;
+  const factor: Record<string, number> = { kb: 1, mb: 1024, gb: 1024 * 1024, tb: 1024 * 1024 * 1024 };
+  return Number(m[1]) * factor[(m[2] ?? 'kB').toLowerCase()];
+}
+
+/** kB → `64MB`, `512kB`, `1.5GB`, as PostgreSQL settings are written. */
+export function formatMemoryKB(kb: number): string {
+  if (kb >= 1024 * 1024) return `${trimNum(kb / (1024 * 1024))}GB`;
+  if (kb >= 1024) return `${trimNum(kb / 1024)}MB`;
+  return `${Math.round(kb)}kB`;
+}
+
+function trimNum(v: number): string {
+  return v >= 10 ? String(Math.round(v)) : String(Math.round(v * 10) / 10);
+}
+
+/** Bytes → `312 kB`, `4.6 MB`, as people read sizes. */
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${trimNum(bytes / 1024 ** 3)} GB`;
+  if (bytes >= 1024 ** 2) return `${trimNum(bytes / 1024 ** 2)} MB`;
+  if (bytes >= 1024) return `${Math.round(bytes / 1024)} kB`;
+  return `${Math.round(bytes)} B`;
+}
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** The plan's nodes in depth-first order (iterative: deep plans do not overflow the stack). */
+export function flattenPlan(root: Json | undefined): PlanNode[] {
+  if (!root) return [];
+  const out: PlanNode[] = [];
+  const stack: Array<{ raw: Json; parent?: PlanNode }> = [{ raw: root }];
+  while (stack.length) {
+    const { raw, parent } = stack.pop()!;
+    const type = str(raw, 'Node Type') ?? 'Node';
+    const rel = str(raw, 'Relation Name');
+    const id = out.length + 1;
+    const underLimit = parent !== undefined && (parent.underLimit || parent.type === 'Limit');
+    const node: PlanNode = { id, type, underLimit, label: `${type}${rel ? ` on ${rel}` : ''} #${id}`, raw, children: [] };
+    out.push(node);
+    parent?.children.push(node);
+    const kids = Array.isArray(raw.Plans) ? (raw.Plans as Json[]) : [];
+    for (let i = kids.length - 1; i >= 0; i--) stack.push({ raw: kids[i], parent: node });
+  }
+  return out;
+}
+
+/** Temp blocks written + read by the node itself (EXPLAIN's buffer counts include the children's). */
+function exclusiveTemp(n: PlanNode): { written: number; read: number } {
+  let written = num(n.raw, 'Temp Written Blocks');
+  let read = num(n.raw, 'Temp Read Blocks');
+  for (const c of n.children) {
+    written -= num(c.raw, 'Temp Written Blocks');
+    read -= num(c.raw, 'Temp Read Blocks');
+  }
+  return { written: Math.max(0, written), read: Math.max(0, read) };
+}
+
+interface Spill {
+  node: PlanNode;
+  /** Memory the node would need to stay in memory, kB. */
+  neededKB: number;
+  /** Whether its limit is work_mem × hash_mem_multiplier. */
+  hash: boolean;
+}
+
+/** Hints from one plan. `when` tags what only showed under load. */
+export function analyzePlan(plan: CapturedPlan, ctx: PlanContext): Hint[] {
+  const root = plan.json?.Plan as Json | undefined;
+  if (!root) return [];
+  const nodes = flattenPlan(root);
+  const hints: Hint[] = [];
+  const spills: Spill[] = [];
+  const blocks = (b: number) => formatBytes(b * ctx.blockSize);
+  const workMem = formatMemoryKB(ctx.workMemKB);
+
+  for (const n of nodes) {
+    const r = n.raw;
+    const loops = num(r, 'Actual Loops');
+    // Sort spilled to disk.
+    const sortType = str(r, 'Sort Space Type');
+    const sortMethod = str(r, 'Sort Method') ?? '';
+    if (n.type === 'Sort' && (sortType === 'Disk' || /external/i.test(sortMethod))) {
+      const usedKB = num(r, 'Sort Space Used');
+      spills.push({ node: n, neededKB: usedKB * 2, hash: false });
+      const key = Array.isArray(r['Sort Key']) ? (r['Sort Key'] as string[]).join(', ') : '';
+      hints.push({
+        id: 'sort-spill',
+        severity: 'warning',
+        title: 'A sort spilled to disk',
+        detail: `${n.label} sorted ${fmtInt(num(r, 'Actual Rows') * Math.max(1, loops))} rows${key ? ` by ${key}` : ''} with "${sortMethod}" and wrote ${formatMemoryKB(usedKB)} to temporary files: work_mem (${workMem}) was too small.`,
+        node: n.label,
+        action: `Give this query more sort memory (SET LOCAL work_mem = '${formatMemoryKB(roundUpMB(usedKB * 2))}' in its transaction), or an index that delivers the rows in ${key ? 'that' : 'sorted'} order so no sort is needed.`,
+        sql: `SET LOCAL work_mem = '${formatMemoryKB(roundUpMB(usedKB * 2))}';`,
+      });
+    }
+    // Hash join batches.
+    const batches = num(r, 'Hash Batches');
+    if (n.type === 'Hash' && batches > 1) {
+      const original = num(r, 'Original Hash Batches');
+      const peak = num(r, 'Peak Memory Usage');
+      spills.push({ node: n, neededKB: peak * batches * 1.25, hash: true });
+      const grew = original > 0 && original < batches;
+      hints.push({
+        id: 'hash-batches',
+        severity: 'warning',
+        title: 'A hash join split its hash table into batches on disk',
+        detail: `${n.label} used ${fmtInt(batches)} batches${grew ? ` (planned ${fmtInt(original)}: the planner expected fewer rows)` : ''}, ${formatMemoryKB(peak)} in memory per batch, for ${fmtInt(num(r, 'Actual Rows'))} rows; the limit is work_mem × hash_mem_multiplier = ${formatMemoryKB(ctx.workMemKB * ctx.hashMemMultiplier)}.`,
+        node: n.label,
+        action: grew
+          ? 'Refresh statistics (ANALYZE) so the planner sizes the hash right, and give the query more hash memory for this query only.'
+          : `Give this query more hash memory (SET LOCAL work_mem or hash_mem_multiplier in its transaction), or reduce the rows hashed (filter earlier, hash the smaller side).`,
+        sql: `SET LOCAL work_mem = '${formatMemoryKB(roundUpMB((peak * batches * 1.25) / ctx.hashMemMultiplier))}';`,
+      });
+    }
+    // Hash aggregate spilled.
+    const aggBatches = num(r, 'HashAgg Batches');
+    if (aggBatches > 1) {
+      const disk = num(r, 'Disk Usage');
+      const peak = num(r, 'Peak Memory Usage');
+      spills.push({ node: n, neededKB: (peak + disk) * 1.5, hash: true });
+      hints.push({
+        id: 'hashagg-spill',
+        severity: 'warning',
+        title: 'A hash aggregate spilled to disk',
+        detail: `${n.label} used ${fmtInt(aggBatches)} batches, ${formatMemoryKB(peak)} in memory and ${formatMemoryKB(disk)} on disk for ${fmtInt(num(r, 'Actual Rows'))} groups; the limit is work_mem × hash_mem_multiplier = ${formatMemoryKB(ctx.workMemKB * ctx.hashMemMultiplier)}.`,
+        node: n.label,
+        action: 'Give this query more hash memory for its transaction, or aggregate fewer groups (filter before grouping).',
+        sql: `SET LOCAL work_mem = '${formatMemoryKB(roundUpMB(((peak + disk) * 1.5) / ctx.hashMemMultiplier))}';`,
+      });
+    }
+    // Parallel workers planned but not launched.
+    if (n.type === 'Gather' || n.type === 'Gather Merge') {
+      const planned = num(r, 'Workers Planned');
+      const launched = num(r, 'Workers Launched');
+      if (planned > 0 && launched < planned) {
+        hints.push({
+          id: 'workers-not-launched',
+          severity: 'warning',
+          title: 'Parallel workers were planned but not launched',
+          detail: `${n.label} planned ${planned} workers and got ${launched}: the server's pool of parallel workers (max_parallel_workers, max_worker_processes) was used up — typical when many sessions run parallel plans at once. The leader then does all the work the plan divided.`,
+          node: n.label,
+          action: 'Under concurrency, parallelism does not add capacity: consider max_parallel_workers_per_gather = 0 for this query (SET LOCAL) so its plan is costed for one process, or raise max_parallel_workers if the server has idle cores.',
+          sql: 'SET LOCAL max_parallel_workers_per_gather = 0;',
+        });
+      }
+    }
+    // Row misestimate.
+    if (loops > 0 && typeof r['Plan Rows'] === 'number') {
+      const actual = num(r, 'Actual Rows') * loops;
+      const planned = num(r, 'Plan Rows') * loops;
+      const ratio = Math.max(actual, planned) / Math.max(1, Math.min(actual, planned));
+      const stoppedEarly = n.underLimit && actual < planned;
+      if (ratio >= 10 && Math.max(actual, planned) >= 100 && !stoppedEarly) {
+        hints.push({
+          id: 'row-misestimate',
+          severity: ratio >= 100 ? 'warning' : 'info',
+          title: `The planner misestimated rows ${Math.round(ratio)}×`,
+          detail: `${n.label} expected ${fmtInt(planned)} rows and got ${fmtInt(actual)}${str(r, 'Filter') ? ` (filter: ${str(r, 'Filter')})` : ''}. Plans built on wrong row counts pick wrong join methods and memory sizes.`,
+          node: n.label,
+          action: 'Run ANALYZE on the tables involved; for correlated columns in the filter, CREATE STATISTICS (dependencies, mcv) on them.',
+        });
+      }
+    }
+    // Most rows removed by a filter.
+    const removed = (num(r, 'Rows Removed by Filter') + num(r, 'Rows Removed by Join Filter')) * Math.max(1, loops);
+    const kept = num(r, 'Actual Rows') * Math.max(1, loops);
+    if (removed >= 10_000 && removed / (removed + kept) >= 0.9) {
+      hints.push({
+        id: 'filter-removes-most',
+        severity: 'info',
+        title: 'Most rows read were thrown away by a filter',
+        detail: `${n.label} read ${fmtInt(removed + kept)} rows and kept ${fmtInt(kept)} (${((kept * 100) / (removed + kept)).toFixed(1)} %)${str(r, 'Filter') ? `; filter: ${str(r, 'Filter')}` : ''}.`,
+        node: n.label,
+        action: 'An index on the filtered columns (or a partial index for this condition) lets the server read only the rows it keeps.',
+      });
+    }
+    // Loop amplification.
+    if (loops >= 1000) {
+      hints.push({
+        id: 'loop-amplification',
+        severity: 'info',
+        title: `A node ran ${fmtInt(loops)} times`,
+        detail: `${n.label} was executed ${fmtInt(loops)} times (inside a nested loop), ${(num(r, 'Actual Total Time') * loops).toFixed(1)} ms in all.`,
+        node: n.label,
+        action: 'If the outer side is large, a hash or merge join (or an index that makes each loop cheap) scales better than repeating this node.',
+      });
+    }
+    // Memoize evictions.
+    if (n.type === 'Memoize' && num(r, 'Cache Evictions') > 0) {
+      hints.push({
+        id: 'memoize-evictions',
+        severity: 'info',
+        title: 'A memoize cache overflowed',
+        detail: `${n.label} evicted ${fmtInt(num(r, 'Cache Evictions'))} entries (${fmtInt(num(r, 'Cache Hits'))} hits, ${fmtInt(num(r, 'Cache Misses'))} misses): its memory (work_mem × hash_mem_multiplier) was too small.`,
+        node: n.label,
+        action: 'More hash memory for this query keeps the cache whole.',
+      });
+    }
+    // Lossy bitmap heap scan.
+    if (num(r, 'Lossy Heap Blocks') > 0) {
+      hints.push({
+        id: 'lossy-bitmap',
+        severity: 'info',
+        title: 'A bitmap scan became lossy',
+        detail: `${n.label} had ${fmtInt(num(r, 'Lossy Heap Blocks'))} lossy heap blocks (and ${fmtInt(num(r, 'Exact Heap Blocks'))} exact): with work_mem ${workMem} the bitmap kept whole pages, and every row on them had to be rechecked.`,
+        node: n.label,
+        action: 'More work_mem for this query keeps the bitmap exact.',
+      });
+    }
+  }
+
+  // Temp I/O by node.
+  const temp = nodes.map((n) => ({ n, ...exclusiveTemp(n) })).filter((t) => t.written + t.read > 0).sort((a, b) => b.written + b.read - (a.written + a.read));
+  if (temp.length > 0) {
+    const total = temp.reduce((a, t) => a + t.written + t.read, 0);
+    hints.push({
+      id: 'temp-io',
+      severity: total * ctx.blockSize >= 1024 * 1024 ? 'warning' : 'info',
+      title: 'Temporary files were written and read',
+      detail: `${temp
+        .slice(0, 4)
+        .map((t) => `${t.n.label} wrote ${blocks(t.written)} and read ${blocks(t.read)}`)
+        .join('; ')}. Under concurrency every session does this at once, on the same disk.`,
+      node: temp[0].n.label,
+      action: 'See the spill hints above: more memory for this query, or less data into the sort/hash.',
+    });
+  }
+
+  // Cache misses (whole plan: the root's buffer counts include everything).
+  const hit = num(root, 'Shared Hit Blocks');
+  const read = num(root, 'Shared Read Blocks');
+  if (read >= 1000 && read / (read + hit) >= 0.1) {
+    hints.push({
+      id: 'cache-misses',
+      severity: 'info',
+      title: 'Much of the data was not in shared buffers',
+      detail: `The query read ${blocks(read)} from the OS cache or disk and found ${blocks(hit)} in shared buffers (${((read * 100) / (read + hit)).toFixed(0)} % misses; shared_buffers is ${formatMemoryKB(ctx.sharedBuffersKB)}).`,
+      action: 'Repeated runs warm the cache; if misses stay high, the working set is larger than shared_buffers: read less (indexes, narrower rows) or give the server more memory.',
+    });
+  }
+
+  // JIT and planning time (top level of the EXPLAIN output).
+  const json = plan.json ?? {};
+  const exec = plan.executionMs ?? 0;
+  const jitTotal = (((json.JIT as Json | undefined)?.Timing as Json | undefined)?.Total as number | undefined) ?? 0;
+  if (jitTotal >= 5 && exec > 0 && jitTotal / exec >= 0.1) {
+    hints.push({
+      id: 'jit-time',
+      severity: 'warning',
+      title: 'JIT compilation took a large share of the time',
+      detail: `JIT took ${jitTotal.toFixed(1)} ms of the ${exec.toFixed(1)} ms execution (${((jitTotal * 100) / exec).toFixed(0)} %): the plan's cost crossed jit_above_cost, but the query is too short to win it back.`,
+      action: 'Turn JIT off for this query (SET LOCAL jit = off) or raise jit_above_cost.',
+      sql: 'SET LOCAL jit = off;',
+    });
+  }
+  const planning = plan.planningMs ?? 0;
+  if (planning >= 1 && planning > exec) {
+    hints.push({
+      id: 'planning-time',
+      severity: 'info',
+      title: 'Planning took longer than executing',
+      detail: `Planning took ${planning.toFixed(2)} ms and execution ${exec.toFixed(2)} ms.`,
+      action: 'Prepared statements (or your driver\'s statement cache) plan once and execute many times; for an ORM, check that it reuses prepared statements.',
+    });
+  }
+
+  const advice = workMemAdvice(spills, ctx);
+  if (advice) hints.push(advice);
+  return hints;
+}
+
+function roundUpMB(kb: number): number {
+  const mb = Math.max(1, Math.ceil(kb / 1024));
+  return Math.pow(2, Math.ceil(Math.log2(mb))) * 1024;
+}
+
+/** The work_mem that keeps every spilling node in memory, and what it would cost at this run's concurrency. */
+function workMemAdvice(spills: Spill[], ctx: PlanContext): Hint | undefined {
+  if (spills.length === 0) return undefined;
+  const neededKB = Math.max(...spills.map((s) => (s.hash ? s.neededKB / ctx.hashMemMultiplier : s.neededKB)));
+  const suggested = Math.max(roundUpMB(neededKB), ctx.workMemKB * 2);
+  const perQueryKB = spills.reduce((a, s) => a + suggested * (s.hash ? ctx.hashMemMultiplier : 1), 0);
+  const atConcurrency = perQueryKB * ctx.clients;
+  const ratio = ctx.sharedBuffersKB > 0 ? atConcurrency / ctx.sharedBuffersKB : 0;
+  const dangerous = ratio >= 0.25;
+  const nodesText = spills.length === 1 ? spills[0].node.label : `${spills.length} nodes (${spills.map((s) => s.node.label).join(', ')})`;
+  return {
+    id: 'work-mem-advice',
+    severity: 'warning',
+    title: `work_mem ${formatMemoryKB(suggested)} would keep this query in memory — ${dangerous ? 'but not for the whole server' : 'affordable at this concurrency'}`,
+    detail:
+      `With work_mem = ${formatMemoryKB(suggested)} (now ${formatMemoryKB(ctx.workMemKB)}), ${nodesText} would not spill. ` +
+      `Each execution could then use up to ${formatMemoryKB(perQueryKB)}${spills.some((s) => s.hash) ? ` (hash nodes get work_mem × hash_mem_multiplier ${ctx.hashMemMultiplier})` : ''}; ` +
+      `with ${ctx.clients} concurrent clients that is up to ${formatMemoryKB(atConcurrency)} at once, ${ratio >= 1 ? `${ratio.toFixed(1)}×` : `${(ratio * 100).toFixed(0)} % of`} shared_buffers (${formatMemoryKB(ctx.sharedBuffersKB)}).`,
+    action: dangerous
+      ? `Do not raise work_mem for the whole server: every session of every query would be allowed that much per sort and hash. Set it for this query only, inside its transaction — in SQLAlchemy, execute the SET LOCAL right after the transaction begins.`
+      : `Set it for this query only (SET LOCAL in its transaction); raising it server-wide affects every query's sorts and hashes.`,
+    sql: `SET LOCAL work_mem = '${formatMemoryKB(suggested)}';`,
+  };
+}
+
+/** Hints from both plans: those seen only under load are marked so, and each appears once. */
+export function combineHints(alone: Hint[], underLoad: Hint[]): Hint[] {
+  const key = (h: Hint) => `${h.id}|${(h.node ?? '').replace(/ #\d+$/, '')}`;
+  const seen = new Map<string, Hint>();
+  for (const h of alone) if (!seen.has(key(h))) seen.set(key(h), h);
+  for (const h of underLoad) {
+    if (seen.has(key(h))) continue;
+    seen.set(key(h), { ...h, title: `Under load: ${h.title}` });
+  }
+  const order = { critical: 0, warning: 1, info: 2 } as const;
+  return [...seen.values()].sort((a, b) => order[a.severity] - order[b.severity]);
+}
+
+function figures(n: PlanNode): PlanNodeFigures {
+  const r = n.raw;
+  return {
+    totalMs: num(r, 'Actual Total Time'),
+    rows: num(r, 'Actual Rows'),
+    loops: num(r, 'Actual Loops'),
+    workersLaunched: typeof r['Workers Launched'] === 'number' ? (r['Workers Launched'] as number) : null,
+    tempBlocks: num(r, 'Temp Written Blocks') + num(r, 'Temp Read Blocks'),
+    sharedReadBlocks: num(r, 'Shared Read Blocks'),
+  };
+}
+
+/** What changed between the plan alone and the plan under load. */
+export function diffPlans(alone: CapturedPlan | undefined, underLoad: CapturedPlan | undefined, blockSize: number): PlanDiff | null {
+  const a = flattenPlan(alone?.json?.Plan as Json | undefined);
+  const b = flattenPlan(underLoad?.json?.Plan as Json | undefined);
+  if (a.length === 0 || b.length === 0) return null;
+  const sameShape = a.length === b.length && a.every((n, i) => n.type === b[i].type && str(n.raw, 'Relation Name') === str(b[i].raw, 'Relation Name'));
+  const notes: string[] = [];
+  if (!sameShape) {
+    notes.push(`The plan under load differs from the plan alone: ${a.map((n) => n.type).join(' → ')} became ${b.map((n) => n.type).join(' → ')}. Something the planner sees (e.g. fewer parallel workers, other settings) changed its choice.`);
+    return { sameShape, notes, rows: [] };
+  }
+  const rows: PlanDiffRow[] = a.map((n, i) => ({ node: n.label, alone: figures(n), underLoad: figures(b[i]) }));
+  for (const r of rows) {
+    if (r.alone.workersLaunched !== null && r.underLoad.workersLaunched !== null && r.underLoad.workersLaunched < r.alone.workersLaunched) {
+      notes.push(`${r.node} launched ${r.underLoad.workersLaunched} parallel workers under load, ${r.alone.workersLaunched} alone.`);
+    }
+    if (r.underLoad.tempBlocks > r.alone.tempBlocks) {
+      notes.push(`${r.node} used ${formatBytes((r.underLoad.tempBlocks - r.alone.tempBlocks) * blockSize)} more temporary files under load.`);
+    }
+  }
+  const rootA = rows[0].alone;
+  const rootB = rows[0].underLoad;
+  if (rootB.sharedReadBlocks > rootA.sharedReadBlocks * 2 && rootB.sharedReadBlocks - rootA.sharedReadBlocks >= 100) {
+    notes.push(`Under load the query read ${formatBytes((rootB.sharedReadBlocks - rootA.sharedReadBlocks) * blockSize)} more outside shared buffers.`);
+  }
+  const slowest = rows
+    .filter((r) => r.alone.totalMs > 0.1)
+    .map((r) => ({ r, growth: (r.underLoad.totalMs * Math.max(1, r.underLoad.loops)) / (r.alone.totalMs * Math.max(1, r.alone.loops)) }))
+    .sort((x, y) => y.growth - x.growth)[0];
+  if (slowest && slowest.growth >= 1.5) {
+    notes.push(`${slowest.r.node} took ${slowest.growth.toFixed(1)}× as long under load (${slowest.r.alone.totalMs.toFixed(1)} → ${slowest.r.underLoad.totalMs.toFixed(1)} ms per loop): it waited for CPU, I/O or locks that other sessions held.`);
+  }
+  if (rootB.totalMs > 0 && rootA.totalMs > 0) {
+    notes.unshift(`Same plan shape. The whole plan took ${rootA.totalMs.toFixed(1)} ms alone and ${rootB.totalMs.toFixed(1)} ms under load (${(rootB.totalMs / rootA.totalMs).toFixed(1)}×).`);
+  }
+  return { sameShape, notes, rows };
+}

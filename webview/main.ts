@@ -3,7 +3,9 @@
  * Every piece of text from the result (SQL, error messages, setting values) goes in through textContent.
  */
 import {
+  ArcElement,
   BarController,
+  DoughnutController,
   BarElement,
   CategoryScale,
   Chart,
@@ -22,7 +24,7 @@ import type { FromWebview, PanelResult, PanelState, ProgressView, ToWebview, Web
 import { formatCount, formatMs, formatPercent, formatQps, describePlan } from '../src/core/format';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeProgressRing());
-Chart.register(LineController, BarController, LineElement, BarElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend, Filler);
+Chart.register(LineController, BarController, DoughnutController, ArcElement, LineElement, BarElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend, Filler);
 
 interface VsCodeApi {
   postMessage(m: FromWebview): void;
@@ -46,11 +48,11 @@ function h(tag: string, attrs: Record<string, string> = {}, ...children: Child[]
   return el;
 }
 
-function send(type: Exclude<FromWebview['type'], 'ready'>): void {
+function send(type: Exclude<FromWebview['type'], 'ready' | 'copyText'>): void {
   vscode.postMessage({ type, requestId: ++requestSeq } as FromWebview);
 }
 
-function button(label: string, type: Exclude<FromWebview['type'], 'ready'>, appearance: 'primary' | 'secondary' = 'secondary'): HTMLElement {
+function button(label: string, type: Exclude<FromWebview['type'], 'ready' | 'copyText'>, appearance: 'primary' | 'secondary' = 'secondary'): HTMLElement {
   const b = h('vscode-button', { appearance, 'data-action': type }, label);
   b.addEventListener('click', () => send(type));
   return b;
@@ -180,11 +182,104 @@ function hintsSection(r: PanelResult): HTMLElement {
           h('div', { class: 'hint-title' }, h('span', { class: 'sev' }, x.severity), ' ', x.title, x.node ? h('span', { class: 'muted' }, ` — ${x.node}`) : null),
           h('div', {}, x.detail),
           h('div', { class: 'hint-action' }, `→ ${x.action}`),
-          x.sql ? h('pre', { class: 'sql small' }, x.sql) : null,
+          x.sql ? h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, x.sql), copyButton(x.sql)) : null,
         ),
       ),
     ),
   );
+}
+
+function copyButton(text: string): HTMLElement {
+  const b = h('vscode-button', { appearance: 'icon', 'aria-label': 'Copy', title: 'Copy', 'data-action': 'copyText' }, 'Copy');
+  b.addEventListener('click', () => vscode.postMessage({ type: 'copyText', requestId: ++requestSeq, text }));
+  return b;
+}
+
+/** Waits, counters, plans alone vs under load: what the server did during the run. */
+function serverSection(r: PanelResult): HTMLElement | null {
+  const i = r.insight;
+  if (!i) return null;
+  const section = h('section', { id: 'server' }, h('h3', {}, 'Server side'));
+  const w = i.waits;
+  if (w && w.samples > 0) {
+    const grid = h('div', { class: 'charts' });
+    section.append(
+      h(
+        'p',
+        { class: 'muted' },
+        `${formatCount(w.samples)} samples every ${w.intervalMs} ms · ${w.avgActive.toFixed(1)} sessions active on average${w.serverVcpus ? ` on ${w.serverVcpus} vCPUs (${w.vcpusSource})` : ''} · sampling used ${w.overheadPct < 0.1 ? '< 0.1' : w.overheadPct.toFixed(1)} % of the server's capacity`,
+      ),
+      grid,
+    );
+    drawWaitCharts(r, grid);
+  }
+  const d = i.counters.database;
+  const st = i.counters.statement;
+  const facts: string[] = [];
+  if (d) facts.push(`During the load the database wrote ${formatCount(d.temp_files)} temp files (${formatCount(d.temp_bytes / 1024)} kB), read ${formatCount(d.blks_read)} blocks and found ${formatCount(d.blks_hit)} in cache; ${formatCount(d.xact_commit)} commits, ${formatCount(d.xact_rollback)} rollbacks${d.deadlocks ? `, ${d.deadlocks} deadlocks` : ''}.`);
+  if (st) facts.push(`pg_stat_statements: ${formatCount(st.calls)} calls, mean ${formatMs(st.meanExecMs)} in the server${st.stddevExecMs !== null ? ` ± ${formatMs(st.stddevExecMs)}` : ''}; temp blocks ${formatCount(st.tempBlksWritten)} written; shared blocks ${formatCount(st.sharedBlksRead)} read, ${formatCount(st.sharedBlksHit)} hit.`);
+  for (const p of i.plans) facts.push(p.unavailable ? `Plan ${p.when === 'alone' ? 'alone' : 'under load'}: not available — ${p.unavailable}` : `Plan ${p.when === 'alone' ? 'alone' : 'under load'}: planning ${formatMs(p.planningMs)}, execution ${formatMs(p.executionMs)}.`);
+  for (const n of i.counters.notes) facts.push(n);
+  if (facts.length) section.append(h('ul', { class: 'facts', id: 'server-facts' }, ...facts.map((f) => h('li', {}, f))));
+  const diff = i.planDiff;
+  if (diff) {
+    section.append(h('h3', {}, 'Plan alone vs under load'), h('ul', { class: 'facts', id: 'plan-diff-notes' }, ...diff.notes.map((n) => h('li', {}, n))));
+    if (diff.rows.length) {
+      section.append(
+        h(
+          'table',
+          { class: 'plan-diff', id: 'plan-diff' },
+          h('thead', {}, h('tr', {}, h('th', {}, 'node'), h('th', {}, 'alone'), h('th', {}, 'under load'), h('th', {}, 'loops'), h('th', {}, 'workers'), h('th', {}, 'temp blocks'), h('th', {}, 'blocks read'))),
+          h(
+            'tbody',
+            {},
+            ...diff.rows.map((row) =>
+              h(
+                'tr',
+                {},
+                h('th', {}, row.node),
+                h('td', {}, formatMs(row.alone.totalMs)),
+                h('td', {}, formatMs(row.underLoad.totalMs)),
+                h('td', {}, `${formatCount(row.alone.loops)} / ${formatCount(row.underLoad.loops)}`),
+                h('td', {}, row.alone.workersLaunched === null ? '' : `${row.alone.workersLaunched} / ${row.underLoad.workersLaunched}`),
+                h('td', {}, `${formatCount(row.alone.tempBlocks)} / ${formatCount(row.underLoad.tempBlocks)}`),
+                h('td', {}, `${formatCount(row.alone.sharedReadBlocks)} / ${formatCount(row.underLoad.sharedReadBlocks)}`),
+              ),
+            ),
+          ),
+        ),
+      );
+    }
+  }
+  return section;
+}
+
+function drawWaitCharts(r: PanelResult, grid: HTMLElement): void {
+  const w = r.insight.waits!;
+  const t = theme();
+  // One colour per wait, the same in both charts: CPU green, temp files orange, locks red, idle blue.
+  const fixed: Record<string, string> = { CPU: t.green, 'Idle (waiting for the client)': t.blue, other: t.fg };
+  const spare = [t.orange, t.purple, t.red, t.blue, t.green];
+  const colour = (event: string, i: number) =>
+    fixed[event] ?? (/^IO:BufFile/i.test(event) ? t.orange : /^Lock:/.test(event) ? t.red : /^LWLock:/.test(event) ? t.purple : spare[i % spare.length]);
+  const shown = w.shares.filter((s) => s.share >= 0.005).slice(0, 6);
+  const doughnut = chartBox('chart-waits', 'What the sessions waited on', 'Share of samples: CPU = running, IO:BufFile = temp files, Lock/LWLock = contention, Idle = waiting for the client.');
+  const time = chartBox('chart-waits-time', 'Waits over time', 'Average sessions in each state per window.');
+  grid.append(doughnut.box, time.box);
+  chart(doughnut.canvas, {
+    type: 'doughnut',
+    data: { labels: shown.map((s) => `${s.event} ${(s.share * 100).toFixed(0)} %`), datasets: [{ data: shown.map((s) => s.samples), backgroundColor: shown.map((s, i) => colour(s.event, i)) }] },
+    options: { plugins: { legend: { position: 'right' } } },
+  });
+  const keys = [...new Set(w.timeline.flatMap((p) => Object.keys(p.counts)))];
+  chart(time.canvas, {
+    type: 'bar',
+    data: {
+      labels: w.timeline.map((p) => (p.tMs / 1000).toFixed(1)),
+      datasets: keys.map((k, i) => ({ label: k, data: w.timeline.map((p) => p.counts[k] ?? 0), backgroundColor: colour(k, i), stack: 'waits' })),
+    },
+    options: { scales: { x: { stacked: true, title: { display: true, text: 's' } }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'sessions' } } } },
+  });
 }
 
 function errorsSection(r: PanelResult): HTMLElement | null {
@@ -298,6 +393,8 @@ function render(): void {
   app.append(grid);
   drawResultCharts(r, grid);
   app.append(hintsSection(r));
+  const server = serverSection(r);
+  if (server) app.append(server);
   const errs = errorsSection(r);
   if (errs) app.append(errs);
 }

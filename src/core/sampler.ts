@@ -100,7 +100,8 @@ export class WaitSampler {
     const shares = [...this.totals.entries()]
       .map(([event, n]) => ({ event, samples: n, share: all > 0 ? n / all : 0, avgSessions: this.samples > 0 ? n / this.samples : 0 }))
       .sort((a, b) => b.samples - a.samples);
-    const top = new Set(shares.slice(0, 6).map((s) => s.event));
+    // The timeline keeps the waits that matter (≥ 1 % of the samples, at most 6); the rest is "other".
+    const top = new Set(shares.filter((s) => s.share >= 0.01).slice(0, 6).map((s) => s.event));
     const timeline = this.windows.map((w) => {
       const counts: Record<string, number> = {};
       for (const [k, v] of w.sums) {

@@ -23,6 +23,10 @@ export interface RunDefaults {
   durationSeconds: number;
   thresholdMs: number;
   statementTimeoutMs: number;
+  /** undefined: unknown. */
+  serverVcpus: number | undefined;
+  explain: boolean;
+  sampleIntervalMs: number;
 }
 
 export class SettingsError extends Error {
@@ -53,6 +57,9 @@ export function readRunDefaults(): RunDefaults {
     durationSeconds: wholeSetting(Settings.durationSeconds, 0, 86_400),
     thresholdMs: wholeSetting(Settings.thresholdMs, 1, 3_600_000),
     statementTimeoutMs: wholeSetting(Settings.statementTimeoutMs, 1, 2_147_483_647),
+    serverVcpus: wholeSetting(Settings.serverVcpus, 0, 4096) || undefined,
+    explain: cfg().get<boolean>(Settings.explain) !== false,
+    sampleIntervalMs: wholeSetting(Settings.sampleIntervalMs, 0, 60_000),
   };
 }
 

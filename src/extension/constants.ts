@@ -22,6 +22,9 @@ export const Settings = {
   statementTimeoutMs: 'statementTimeoutMs',
   codeLensEnabled: 'codeLens.enabled',
   askBeforeRun: 'askBeforeRun',
+  serverVcpus: 'serverVcpus',
+  explain: 'explain',
+  sampleIntervalMs: 'sampleIntervalMs',
 } as const;
 
 export const ContextKeys = {

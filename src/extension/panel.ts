@@ -132,6 +132,9 @@ export class ReportPanel extends Disposable {
           this.log.show();
           ack(true);
           return;
+        case 'copyText':
+          await vscode.env.clipboard.writeText(m.text);
+          return ack(true, 'Copied.');
         case 'copyMarkdown': {
           const r = this.state.result;
           if (!r) return ack(false, 'No result to copy yet.');

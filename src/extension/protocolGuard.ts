@@ -7,6 +7,10 @@ export function parseFromWebview(raw: unknown): FromWebview | undefined {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
   const m = raw as Record<string, unknown>;
   if (m.type === 'ready' && Object.keys(m).length === 1) return { type: 'ready' };
+  if (m.type === 'copyText') {
+    if (typeof m.requestId !== 'number' || !Number.isSafeInteger(m.requestId) || typeof m.text !== 'string' || m.text.length > 10_000 || Object.keys(m).length !== 3) return undefined;
+    return { type: 'copyText', requestId: m.requestId, text: m.text };
+  }
   if (typeof m.type === 'string' && WITH_REQUEST.has(m.type)) {
     if (typeof m.requestId !== 'number' || !Number.isSafeInteger(m.requestId) || Object.keys(m).length !== 2) return undefined;
     return { type: m.type, requestId: m.requestId } as FromWebview;

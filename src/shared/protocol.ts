@@ -47,7 +47,9 @@ export type FromWebview =
   | { type: 'cancel'; requestId: number }
   | { type: 'copyMarkdown'; requestId: number }
   | { type: 'saveJson'; requestId: number }
-  | { type: 'showLog'; requestId: number };
+  | { type: 'showLog'; requestId: number }
+  /** Copy a hint's SQL (e.g. `SET LOCAL work_mem = '64MB';`) to the clipboard. */
+  | { type: 'copyText'; requestId: number; text: string };
 
 /** What the webview keeps with vscode.setState so that the serializer can restore the panel. */
 export interface WebviewPersistedState {

@@ -147,10 +147,16 @@ describe('Report panel in Chromium', function () {
       assert.ok(summary?.includes(formatMs(recorded.load.latency.p95Ms)));
       assert.ok(summary?.includes(formatMs(recorded.baseline.latency.meanMs)));
       assert.equal(await page.textContent('#tile-qps .tile-value'), `${recorded.load.throughputQps.toFixed(1)} q/s`);
-      for (const id of ['chart-percentiles', 'chart-histogram', 'chart-latency-time', 'chart-throughput']) {
+      for (const id of ['chart-percentiles', 'chart-histogram', 'chart-latency-time', 'chart-throughput', 'chart-waits', 'chart-waits-time']) {
         const ink = await inkOf(page, id);
         assert.ok(ink > 2000, `${id} has drawn (${ink} pixels)`);
       }
+      // The server side: hints with their SQL, the plan comparison, the counters.
+      const hints = (await page.textContent('#hints')) ?? '';
+      for (const h of recorded.hints) assert.ok(hints.includes(h.title), h.title);
+      assert.equal(await page.locator('#plan-diff tbody tr').count(), recorded.insight.planDiff!.rows.length);
+      assert.ok(((await page.textContent('#plan-diff-notes')) ?? '').includes(recorded.insight.planDiff!.notes[0]));
+      assert.match((await page.textContent('#server-facts')) ?? '', /temp files/);
       const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       assert.equal(bg, theme === 'light' ? 'rgb(255, 255, 255)' : 'rgb(31, 31, 31)');
       assert.deepEqual((page as unknown as { cspViolations: string[] }).cspViolations, [], 'no CSP violation');
@@ -197,11 +203,13 @@ describe('Report panel in Chromium', function () {
     await page.waitForSelector('#summary');
     await page.click('vscode-button[data-action="copyMarkdown"]');
     await page.click('vscode-button[data-action="saveJson"]');
-    const sent = await page.evaluate(() => (window as unknown as { __sent: Array<{ type: string; requestId?: number }> }).__sent);
+    await page.locator('vscode-button[data-action="copyText"]').first().click();
+    const sent = await page.evaluate(() => (window as unknown as { __sent: Array<{ type: string; requestId?: number; text?: string }> }).__sent);
     assert.deepEqual(
       sent.map((m) => m.type),
-      ['ready', 'cancel', 'copyMarkdown', 'saveJson'],
+      ['ready', 'cancel', 'copyMarkdown', 'saveJson', 'copyText'],
     );
+    assert.equal(sent[4].text, recorded.hints.find((h) => h.sql)!.sql);
     assert.ok(sent.slice(1).every((m, i, all) => typeof m.requestId === 'number' && (i === 0 || m.requestId > all[i - 1].requestId!)));
     assert.deepEqual(await page.evaluate(() => (window as unknown as { __state: unknown }).__state), { runId: 'run-2', fingerprint: recorded.fingerprint });
     await page.evaluate(() => window.postMessage({ type: 'ack', requestId: 3, ok: true, message: 'Markdown report copied.' }, '*'));

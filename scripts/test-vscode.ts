@@ -11,38 +11,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { chromium } from 'playwright-core';
-import { startEmbeddedPostgres, type EmbeddedServer } from './lib/embedded-pg';
+import { testDatabase, type TestDatabase } from './lib/embedded-pg';
 import { CHROMIUM_ARGS, chromiumPath, startCodeServer } from './lib/code-server';
 
 const root = path.resolve(__dirname, '..');
 
-export interface TestDatabase {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  database: string;
-  url: string;
-  stop(): Promise<void>;
-}
-
-export async function testDatabase(): Promise<TestDatabase> {
-  const given = process.env.PGLOAD_TEST_URL;
-  if (given) {
-    const u = new URL(given.replace(/^postgres(ql)?:/, 'http:'));
-    return {
-      host: u.hostname,
-      port: Number(u.port || 5432),
-      user: decodeURIComponent(u.username),
-      password: decodeURIComponent(u.password),
-      database: decodeURIComponent(u.pathname.slice(1)) || 'postgres',
-      url: given,
-      stop: async () => undefined,
-    };
-  }
-  const s: EmbeddedServer = await startEmbeddedPostgres({ database: 'pgload_vscode' });
-  return { host: s.host, port: s.port, user: s.user, password: s.password, database: s.database, url: s.url, stop: () => s.stop() };
-}
+export { testDatabase, type TestDatabase };
 
 /** A workspace folder with SQL files and settings pointing at the test database (no password in them). */
 export function makeWorkspace(db: TestDatabase, extraSettings: Record<string, unknown> = {}): string {
@@ -171,7 +145,7 @@ async function viaElectron(suite: string, workspace: string, db: TestDatabase): 
 async function main(): Promise<void> {
   fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
   const suite = await bundleExtensionTests();
-  const db = await testDatabase();
+  const db = await testDatabase({ database: 'pgload_vscode' });
   const workspace = makeWorkspace(db);
   let code = 1;
   try {

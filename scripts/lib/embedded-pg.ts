@@ -117,3 +117,24 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
     },
   };
 }
+
+/** A database for tests and tools: the server in PGLOAD_TEST_URL when set, else a new embedded one. */
+export type TestDatabase = Pick<EmbeddedServer, 'host' | 'port' | 'user' | 'password' | 'database' | 'url' | 'stop'> & { embedded?: EmbeddedServer };
+
+export async function testDatabase(options: StartOptions = {}): Promise<TestDatabase> {
+  const given = process.env.PGLOAD_TEST_URL;
+  if (given) {
+    const u = new URL(given.replace(/^postgres(ql)?:/, 'http:'));
+    return {
+      host: u.hostname,
+      port: Number(u.port || 5432),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+      database: decodeURIComponent(u.pathname.slice(1)) || 'postgres',
+      url: given,
+      stop: async () => undefined,
+    };
+  }
+  const s = await startEmbeddedPostgres(options);
+  return { host: s.host, port: s.port, user: s.user, password: s.password, database: s.database, url: s.url, embedded: s, stop: () => s.stop() };
+}

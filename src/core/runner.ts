@@ -11,6 +11,7 @@
 import type { Client, QueryArrayConfig } from 'pg';
 import type { CapturedPlan, ErrorGroup, ExecutionMode, Hint, ProfileResult, RunStatus, ServerInfo, TimelinePoint, WaitSampling } from '../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../shared/result';
+import type { ProgressView } from '../shared/protocol';
 import {
   closeSession,
   connectionSummary,
@@ -40,25 +41,8 @@ import { oneLine } from './text';
 import { chooseIntervalMs, Timeline } from './timeline';
 import { VERSION } from './version';
 
-export type Phase = 'preparing' | 'connecting' | 'baseline' | 'load' | 'closing';
-
-export interface Progress {
-  phase: Phase;
-  /** Requests done in the load phase so far (successful and failed). */
-  done: number;
-  /** Planned requests (request mode) or null (duration mode). */
-  total: number | null;
-  /** Milliseconds since the barrier (load), else since the phase started. */
-  elapsedMs: number;
-  /** Planned length in duration mode, else null. */
-  plannedMs: number | null;
-  /** Successful requests per second over the last interval. */
-  qps: number;
-  /** p95 of the whole load so far, in ms (null before the first response). */
-  p95Ms: number | null;
-  errors: number;
-  message: string;
-}
+export type Progress = ProgressView;
+export type Phase = Progress['phase'];
 
 export interface RunContext {
   signal?: AbortSignal;

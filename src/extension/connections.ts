@@ -45,6 +45,16 @@ export class ConnectionManager extends Disposable {
     return list;
   }
 
+  /** The connections, or undefined after telling the user what is wrong with the settings. */
+  private async availableOrReport(): Promise<ConnectionSetting[] | undefined> {
+    try {
+      return this.available();
+    } catch (err) {
+      await this.reportSettings(err);
+      return undefined;
+    }
+  }
+
   /** The active connection's name: this workspace's choice, else pgload.defaultConnection, else the only one. */
   activeName(): string | undefined {
     const chosen = this.context.workspaceState.get<string>(ACTIVE_KEY);
@@ -86,13 +96,8 @@ export class ConnectionManager extends Disposable {
   }
 
   async select(): Promise<ConnectionSetting | undefined> {
-    let list: ConnectionSetting[];
-    try {
-      list = this.available();
-    } catch (err) {
-      await this.reportSettings(err);
-      return undefined;
-    }
+    const list = await this.availableOrReport();
+    if (!list) return undefined;
     const active = this.activeName();
     type Item = vscode.QuickPickItem & { connection?: ConnectionSetting; add?: boolean };
     const items: Item[] = list.map((c) => ({
@@ -137,13 +142,8 @@ export class ConnectionManager extends Disposable {
    * default, bad settings). Never throws.
    */
   async forRun(): Promise<ConnectionSetting | undefined> {
-    let list: ConnectionSetting[];
-    try {
-      list = this.available();
-    } catch (err) {
-      await this.reportSettings(err);
-      return undefined;
-    }
+    const list = await this.availableOrReport();
+    if (!list) return undefined;
     if (list.length === 0) {
       const pick = await this.ui.warn('pgload has no connection to profile against. Add one (host, database, user), or set PGHOST/PGDATABASE before starting VS Code.', 'Add Connection', 'Open Settings');
       if (pick === 'Add Connection') return this.add();
@@ -213,13 +213,8 @@ export class ConnectionManager extends Disposable {
   }
 
   async forgetPassword(): Promise<void> {
-    let list: ConnectionSetting[];
-    try {
-      list = this.available();
-    } catch (err) {
-      await this.reportSettings(err);
-      return;
-    }
+    const list = await this.availableOrReport();
+    if (!list) return;
     const withSecret: ConnectionSetting[] = [];
     for (const c of list) if ((await this.context.secrets.get(secretKey(c.name))) !== undefined) withSecret.push(c);
     if (withSecret.length === 0) {

@@ -10,7 +10,7 @@ import { profile, type Progress } from '../core/runner';
 import { executionModeFor, describeNode } from '../core/safety';
 import { ensureParser, parseSingleStatement, splitStatements, statementAt, type SqlStatement } from '../core/sql';
 import { oneLine } from '../core/text';
-import type { PanelState, ProgressView } from '../shared/protocol';
+import type { PanelState } from '../shared/protocol';
 import type { ProfileResult } from '../shared/result';
 import type { PgloadCodeLensProvider } from './codelens';
 import { askBeforeRun, readRunDefaults, SettingsError, type ConnectionSetting, type RunDefaults } from './config';
@@ -278,8 +278,7 @@ export class RunController extends Disposable {
     const panel = this.panels.show(base);
     let lastStatus = 0;
     const onProgress = (p: Progress) => {
-      const view: ProgressView = { ...p };
-      panel.progress(run.id, view);
+      panel.progress(run.id, p);
       reportProgress?.(p);
       const now = Date.now();
       if (p.phase === 'load' && now - lastStatus > 500) {

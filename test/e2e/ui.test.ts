@@ -51,7 +51,7 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
   before(async () => {
     fs.mkdirSync(results, { recursive: true });
     assert.ok(fs.existsSync(path.join(root, 'dist/extension.js')), 'the extension is built');
-    db = await testDatabase();
+    db = await testDatabase({ database: 'pgload_e2e' });
     workspace = makeWorkspace(db);
     // The password comes from the environment here (PGPASSWORD works as with psql).
     server = await startCodeServer({ env: { PGPASSWORD: db.password } });

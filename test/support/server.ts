@@ -3,17 +3,9 @@
  * PostgreSQL started once for the whole test process (mocha global fixture) and stopped at the end.
  */
 import { Client } from 'pg';
-import { startEmbeddedPostgres, type EmbeddedServer } from '../../scripts/lib/embedded-pg';
+import { testDatabase, type TestDatabase } from '../../scripts/lib/embedded-pg';
 
-export interface TestDb {
-  url: string;
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  database: string;
-  embedded?: EmbeddedServer;
-}
+export type TestDb = TestDatabase;
 
 let current: TestDb | undefined;
 
@@ -23,26 +15,12 @@ export function testDb(): TestDb {
 }
 
 export async function startTestDb(): Promise<TestDb> {
-  const given = process.env.PGLOAD_TEST_URL;
-  if (given) {
-    const u = new URL(given.replace(/^postgres(ql)?:/, 'http:'));
-    current = {
-      url: given,
-      host: u.hostname,
-      port: Number(u.port || 5432),
-      user: decodeURIComponent(u.username),
-      password: decodeURIComponent(u.password),
-      database: decodeURIComponent(u.pathname.slice(1)) || 'postgres',
-    };
-    return current;
-  }
-  const embedded = await startEmbeddedPostgres({ database: 'pgload_test', settings: { max_connections: '120', shared_preload_libraries: 'pg_stat_statements' } });
-  current = { url: embedded.url, host: embedded.host, port: embedded.port, user: embedded.user, password: embedded.password, database: embedded.database, embedded };
+  current = await testDatabase({ database: 'pgload_test', settings: { max_connections: '120', shared_preload_libraries: 'pg_stat_statements' } });
   return current;
 }
 
 export async function stopTestDb(): Promise<void> {
-  await current?.embedded?.stop();
+  await current?.stop();
   current = undefined;
 }
 

@@ -328,7 +328,7 @@ function workMemAdvice(spills: Spill[], ctx: PlanContext): Hint | undefined {
     detail:
       `With work_mem = ${formatMemoryKB(suggested)} (now ${formatMemoryKB(ctx.workMemKB)}), ${nodesText} would not spill. ` +
       `Each execution could then use up to ${formatMemoryKB(perQueryKB)}${spills.some((s) => s.hash) ? ` (hash nodes get work_mem × hash_mem_multiplier ${ctx.hashMemMultiplier})` : ''}; ` +
-      `with ${ctx.clients} concurrent clients that is up to ${formatMemoryKB(atConcurrency)} at once, ${ratio >= 1 ? `${ratio.toFixed(1)}×` : `${(ratio * 100).toFixed(0)} % of`} shared_buffers (${formatMemoryKB(ctx.sharedBuffersKB)}).`,
+      `with ${ctx.clients} concurrent client${ctx.clients === 1 ? "" : "s"} that is up to ${formatMemoryKB(atConcurrency)} at once, ${ratio >= 1 ? `${ratio.toFixed(1)}×` : `${(ratio * 100).toFixed(0)} % of`} shared_buffers (${formatMemoryKB(ctx.sharedBuffersKB)}).`,
     action: dangerous
       ? `Do not raise work_mem for the whole server: every session of every query would be allowed that much per sort and hash. Set it for this query only, inside its transaction — in SQLAlchemy, execute the SET LOCAL right after the transaction begins.`
       : `Set it for this query only (SET LOCAL in its transaction); raising it server-wide affects every query's sorts and hashes.`,

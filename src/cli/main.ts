@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ProfileResult } from '../shared/result';
 import { PgloadError, errorMessage } from '../core/errors';
-import { formatMarkdownReport, formatMs, formatQps, formatTextReport, formatCount } from '../core/format';
+import { formatMarkdownReport, formatMs, formatQps, formatSweepReport, formatTextReport, formatCount } from '../core/format';
+import { sweep } from '../core/sweep';
 import type { Logger } from '../core/logger';
 import { profile, type Progress } from '../core/runner';
 import { parseDurationMs, parseWholeNumber } from '../core/units';
@@ -31,12 +32,14 @@ const MAIN_HELP = `pgload ${VERSION} — profile a PostgreSQL query under concur
 
 Usage:
   pgload run (--sql TEXT | --file PATH [--statement N]) [options]
+  pgload sweep (--sql TEXT | --file PATH [--statement N]) [--max-clients 64] [--steps 1,2,4] [--step-duration 5s]
   pgload --help | --version
 
 Commands:
   run     Run a statement alone (baseline) and then with N concurrent clients; print the report.
+  sweep   Run it at 1, 2, 4, … clients; fit the Universal Scalability Law; recommend a pool size.
 
-Run "pgload run --help" for every option. Connection: --url, or the PG* environment variables
+Run "pgload run --help" or "pgload sweep --help" for every option. Connection: --url, or the PG* environment variables
 (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT) and ~/.pgpass.
 
 Example:
@@ -96,6 +99,26 @@ Examples:
   pgload run --sql "SELECT pg_sleep(0.05)" --clients 10 --duration 10s
   pgload run --file report.sql --statement 2 --url postgres://app@db:5432/shop --clients 100 --requests 2000 --json -
   pgload run --file slow.sql --clients 50 --duration 1m --max-p95 500ms --markdown slow.md
+`;
+
+const SWEEP_HELP = `Usage: pgload sweep (--sql TEXT | --file PATH [--statement N]) [options]
+
+Runs the statement at a series of client counts, each for a fixed time (1 warm-up request per client not
+counted), and prints throughput and p50/p95/p99 per step. Fits the Universal Scalability Law
+X(N) = λN / (1 + σ(N−1) + κN(N−1)) to the throughput, reports the concurrency of peak throughput, and
+recommends the pool size that gets within 5 % of the best throughput at the lowest p95. Steps above the
+server's free connections are left out with a notice.
+
+  --sql TEXT / --file PATH / --statement N / --url URL    as for "pgload run"
+  --max-clients N          The largest step (default 64); steps are 1, 2, 4, … up to it.  e.g. --max-clients 32
+  --steps LIST             The client counts to run instead.                             e.g. --steps 1,2,4,8,16
+  --step-duration TIME     How long each step runs (default 5s).                         e.g. --step-duration 10s
+  --statement-timeout TIME, --allow-writes, --set NAME=VALUE                             as for "pgload run"
+  --json PATH|-            Write the sweep result (steps, usl, recommendation) as JSON.
+  --no-progress            No progress output.
+
+Example:
+  pgload sweep --file report.sql --max-clients 64 --step-duration 10s --json sweep.json
 `;
 
 const RUN_OPTIONS = {
@@ -263,6 +286,97 @@ function checkGates(r: ProfileResult, maxP95?: number, maxP99?: number): string[
   return failed;
 }
 
+const SWEEP_OPTIONS = {
+  sql: { type: 'string' },
+  file: { type: 'string' },
+  statement: { type: 'string' },
+  url: { type: 'string' },
+  'max-clients': { type: 'string' },
+  steps: { type: 'string' },
+  'step-duration': { type: 'string' },
+  'statement-timeout': { type: 'string' },
+  'allow-writes': { type: 'boolean' },
+  set: { type: 'string', multiple: true },
+  json: { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+/** The SQL to run, from --sql or --file (and --statement), with the checks both commands share. */
+async function sqlFromFlags(v: { sql?: string; file?: string; statement?: string }, positionals: string[]): Promise<string> {
+  if (positionals.length > 0) usage(`Unexpected argument "${positionals[0]}"; put the SQL after --sql, or a file after --file`);
+  if (v.sql !== undefined && v.file !== undefined) usage('Give either --sql or --file, not both');
+  if (v.sql === undefined && v.file === undefined) usage('No SQL given; use --sql "SELECT …" or --file query.sql');
+  if (v.sql !== undefined && v.sql.trim() === '') usage('--sql is empty; give the statement to profile');
+  const statementNo = whole('statement', v.statement, 1, 1_000_000);
+  const source = v.file !== undefined ? `--file ${v.file}` : '--sql';
+  const text = v.file !== undefined ? readSqlFile(v.file) : v.sql!;
+  return pickStatement(text, source, statementNo);
+}
+
+function settingsFromFlags(pairs: string[] | undefined): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const m = /^\s*([^=\s]+)\s*=\s*(.*?)\s*$/.exec(pair);
+    if (!m || m[2] === '') usage(`--set ${pair}: write it as NAME=VALUE, like --set work_mem=64MB`);
+    settings[m[1]] = m[2];
+  }
+  return settings;
+}
+
+async function sweepCommand(args: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: joinNegativeValues(args), options: SWEEP_OPTIONS, strict: true, allowPositionals: true });
+  } catch (err) {
+    const unknown = /Unknown option '([^']+)'/.exec(errorMessage(err));
+    usage(unknown ? `Unknown option ${unknown[1]}; see "pgload sweep --help" for the options` : `${errorMessage(err)}; see "pgload sweep --help"`);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) {
+    io.stdout(SWEEP_HELP);
+    return EXIT.ok;
+  }
+  if (v.url !== undefined && v.url.trim() === '') usage('--url is empty; give a URL like postgres://user@host:5432/dbname, or leave it out to use PG* variables');
+  const maxClients = whole('max-clients', v['max-clients'], 1, 10_000) ?? 64;
+  let steps: number[] | undefined;
+  if (v.steps !== undefined) {
+    const parts = v.steps.split(',').map((x) => x.trim());
+    if (parts.some((x) => !/^\d+$/.test(x) || Number(x) < 1)) usage(`--steps ${v.steps}: give client counts separated by commas, like 1,2,4,8`);
+    steps = parts.map(Number);
+    if (steps.length < 3) usage(`--steps ${v.steps}: give at least three steps, so that a curve can be fitted`);
+  }
+  const stepDurationMs = duration('step-duration', v['step-duration'], 's', 0) ?? 5000;
+  if (stepDurationMs < 500) usage(`--step-duration ${v['step-duration']}: must be at least 500ms`);
+  const statementTimeoutMs = duration('statement-timeout', v['statement-timeout'], 'ms', 0);
+  const sql = await sqlFromFlags(v, positionals);
+  const logger = stderrLogger(io, v.verbose === true);
+  const jsonToStdout = v.json === '-';
+  let lastLine = '';
+  const result = await sweep(
+    { sql, connection: v.url !== undefined ? { url: v.url } : {}, steps, maxClients, stepDurationMs, statementTimeoutMs, allowWrites: v['allow-writes'] === true, settings: settingsFromFlags(v.set) },
+    {
+      signal: io.signal,
+      logger,
+      environment: { env: io.env },
+      onStep: (i, of, clients) => {
+        const line = `pgload: step ${i}/${of}: ${clients} client${clients === 1 ? '' : 's'} for ${formatMs(stepDurationMs)}`;
+        if (!v['no-progress'] && line !== lastLine) io.stderr(`${line}\n`);
+        lastLine = line;
+      },
+    },
+  );
+  if (v.json !== undefined) {
+    const json = JSON.stringify(result, null, 2) + '\n';
+    if (jsonToStdout) io.stdout(json);
+    else writeOutput(v.json, json, 'JSON result');
+  }
+  (jsonToStdout ? io.stderr : io.stdout)(formatSweepReport(result) + '\n');
+  if (io.signal?.aborted) return EXIT.cancelled;
+  return result.steps.some((s) => s.failed > 0) ? EXIT.failures : EXIT.ok;
+}
+
 async function runCommand(args: string[], io: CliIO): Promise<number> {
   const { values: v, positionals } = parseFlags(args);
   if (v.help) {
@@ -273,10 +387,8 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   if (v.sql !== undefined && v.file !== undefined) usage('Give either --sql or --file, not both');
   if (v.sql === undefined && v.file === undefined) usage('No SQL given; use --sql "SELECT …" or --file query.sql');
   if (v.requests !== undefined && v.duration !== undefined) usage('Give either --requests or --duration, not both');
-  if (v.sql !== undefined && v.sql.trim() === '') usage('--sql is empty; give the statement to profile');
   if (v.url !== undefined && v.url.trim() === '') usage('--url is empty; give a URL like postgres://user@host:5432/dbname, or leave it out to use PG* variables');
 
-  const statementNo = whole('statement', v.statement, 1, 1_000_000);
   const clients = whole('clients', v.clients, 1, 10_000);
   const requests = whole('requests', v.requests, 1, 1_000_000_000);
   const durationMs = duration('duration', v.duration, 's', 0);
@@ -288,19 +400,12 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const maxErrors = whole('max-errors', v['max-errors'], 0, 1_000_000_000);
   const serverVcpus = whole('server-vcpus', v['server-vcpus'], 1, 4096);
   const sampleIntervalMs = v['sample-interval'] !== undefined && /^\s*0+\s*(ms|s)?\s*$/.test(v['sample-interval']) ? 0 : duration('sample-interval', v['sample-interval'], 'ms', 0);
-  const settings: Record<string, string> = {};
-  for (const pair of v.set ?? []) {
-    const m = /^\s*([^=\s]+)\s*=\s*(.*?)\s*$/.exec(pair);
-    if (!m || m[2] === '') usage(`--set ${pair}: write it as NAME=VALUE, like --set work_mem=64MB`);
-    settings[m[1]] = m[2];
-  }
+  const settings = settingsFromFlags(v.set);
   const maxP95 = duration('max-p95', v['max-p95'], 'ms', 0);
   const maxP99 = duration('max-p99', v['max-p99'], 'ms', 0);
   if (v.json !== undefined && v.json.trim() === '') usage('--json needs a path, or - for stdout');
 
-  const source = v.file !== undefined ? `--file ${v.file}` : '--sql';
-  const text = v.file !== undefined ? readSqlFile(v.file) : v.sql!;
-  const sql = await pickStatement(text, source, statementNo);
+  const sql = await sqlFromFlags(v, positionals);
 
   const jsonToStdout = v.json === '-';
   const out = (s: string) => (jsonToStdout ? io.stderr(s) : io.stdout(s));
@@ -366,7 +471,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       return EXIT.ok;
     }
     if (command === 'run') return await runCommand(rest, io);
-    usage(`Unknown command "${command}"; the command is "run" (see "pgload --help")`);
+    if (command === 'sweep') return await sweepCommand(rest, io);
+    usage(`Unknown command "${command}"; the commands are "run" and "sweep" (see "pgload --help")`);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`pgload: ${redact(err.message)}\n`);

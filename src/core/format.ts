@@ -1,7 +1,7 @@
 /**
  * Text and Markdown from a result object. Formatters only read the result: they never recompute statistics.
  */
-import type { ErrorGroup, LatencyStats, ProfileResult } from '../shared/result';
+import type { ErrorGroup, LatencyStats, ProfileResult, SweepResult } from '../shared/result';
 
 /** What the formatters read: the result, with or without its HDR encodings. */
 export type ReportInput = Omit<ProfileResult, 'hdr'>;
@@ -228,4 +228,27 @@ export function formatLensTitle(r: Pick<ProfileResult, 'load' | 'finishedAt' | '
   if (r.load.requests.failed > 0) parts.push(`${formatCount(r.load.requests.failed)} failed`);
   if (r.status !== 'completed') parts.push(r.status);
   return `${stale ? '$(history) stale: ' : ''}${parts.join(' · ')}`;
+}
+
+/** The sweep report: a table per step, the fitted law and the pool size to use. */
+export function formatSweepReport(r: SweepResult): string {
+  const lines: string[] = [];
+  lines.push(`pgload ${r.tool.version} sweep — ${oneLine(r.sql, 100)}`);
+  lines.push(`  ${r.connection.user}@${r.connection.host}:${r.connection.port}/${r.connection.database} · PostgreSQL ${r.server.version} · ${formatMs(r.stepDurationMs)} per step, 1 warm-up request per client excluded`);
+  lines.push('');
+  lines.push(`  ${'clients'.padStart(7)}  ${'queries/s'.padStart(10)}  ${'p50'.padStart(9)}  ${'p95'.padStart(9)}  ${'p99'.padStart(9)}  ${'failed'.padStart(6)}  ${'USL fit'.padStart(10)}`);
+  for (const s of r.steps) {
+    const fitted = r.usl ? formatQps(r.usl.lambda * s.clients / (1 + r.usl.sigma * (s.clients - 1) + r.usl.kappa * s.clients * (s.clients - 1))) : '–';
+    lines.push(`  ${String(s.clients).padStart(7)}  ${formatQps(s.throughputQps).padStart(10)}  ${formatMs(s.p50Ms).padStart(9)}  ${formatMs(s.p95Ms).padStart(9)}  ${formatMs(s.p99Ms).padStart(9)}  ${String(s.failed).padStart(6)}  ${fitted.padStart(10)}`);
+  }
+  lines.push('');
+  if (r.usl) {
+    lines.push(
+      `  Universal Scalability Law: λ ${r.usl.lambda.toFixed(2)} q/s per client, σ ${r.usl.sigma.toFixed(4)} (contention), κ ${r.usl.kappa.toFixed(6)} (coherency), R² ${r.usl.r2.toFixed(3)}; ` +
+        (r.usl.peakClients === null ? 'no peak' : `peak throughput at N* ≈ ${r.usl.peakClients.toFixed(1)} clients`),
+    );
+  }
+  if (r.recommendation) lines.push(`  Pool size: ${r.recommendation.poolSize}. ${r.recommendation.reason}`);
+  for (const n of r.notes) lines.push(`  Note: ${n}`);
+  return lines.join('\n');
 }

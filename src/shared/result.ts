@@ -268,3 +268,35 @@ export interface ProfileResult {
   /** Sessions of this run still on the server after it closed them (should always be 0). */
   cleanup: { leftoverSessions: number };
 }
+
+/** One step of a concurrency sweep. */
+export interface SweepStep {
+  clients: number;
+  throughputQps: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  ok: number;
+  failed: number;
+}
+
+/** `pgload sweep`: throughput and latency against concurrency, the USL fit and the pool size to use. */
+export interface SweepResult {
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  kind: 'sweep';
+  tool: { name: 'pgload'; version: string };
+  sql: string;
+  fingerprint: string;
+  startedAt: string;
+  finishedAt: string;
+  connection: ConnectionSummary;
+  server: ServerInfo;
+  stepDurationMs: number;
+  steps: SweepStep[];
+  usl: { lambda: number; sigma: number; kappa: number; r2: number; peakClients: number | null } | null;
+  /** The fitted curve at the measured client counts and between them, for the chart. */
+  curve: Array<{ clients: number; throughputQps: number }>;
+  recommendation: { poolSize: number; reason: string } | null;
+  /** Steps trimmed to the server's free connections, a poor fit, noisy data… */
+  notes: string[];
+}

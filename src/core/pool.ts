@@ -1,0 +1,93 @@
+/**
+ * An application connection pool in front of the database, as SQLAlchemy's QueuePool (pool_size + max_overflow,
+ * pool_timeout) or a plain fixed-size pool (HikariCP, pgx): U users share the pool's sessions; a request first
+ * waits for a session (pool wait), then runs (database time). Waiters are served first come, first served.
+ */
+
+export interface PoolOptions {
+  /** Concurrent application users (each a closed loop: next request as soon as the last one answers). */
+  users: number;
+  /** Persistent connections (SQLAlchemy pool_size, HikariCP maximumPoolSize). */
+  size: number;
+  /** Extra connections when all are busy (SQLAlchemy max_overflow; 0 for a fixed pool). */
+  maxOverflow: number;
+  /** How long a request waits for a connection before failing (SQLAlchemy pool_timeout). */
+  timeoutMs: number;
+}
+
+export class PoolTimeout extends Error {
+  readonly code = 'POOL_TIMEOUT';
+  constructor(o: PoolOptions) {
+    // SQLAlchemy's wording, so that a user recognises the error their application would raise.
+    super(`QueuePool limit of size ${o.size} overflow ${o.maxOverflow} reached, connection timed out, timeout ${(o.timeoutMs / 1000).toFixed(2)}`);
+  }
+}
+
+export class PoolClosed extends Error {}
+
+interface Waiter<T> {
+  resolve(item: T): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class SessionPool<T> {
+  private readonly idle: T[];
+  private readonly waiters: Waiter<T>[] = [];
+  private closed = false;
+  /** The most sessions in use at once. */
+  maxInUse = 0;
+  private inUse = 0;
+
+  constructor(
+    items: T[],
+    private readonly options: PoolOptions,
+  ) {
+    this.idle = [...items];
+  }
+
+  acquire(): Promise<T> {
+    if (this.closed) return Promise.reject(new PoolClosed());
+    const item = this.idle.pop();
+    if (item !== undefined) {
+      this.inUse++;
+      if (this.inUse > this.maxInUse) this.maxInUse = this.inUse;
+      return Promise.resolve(item);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const waiter: Waiter<T> = {
+        resolve: (i) => {
+          clearTimeout(waiter.timer);
+          resolve(i);
+        },
+        reject: (e) => {
+          clearTimeout(waiter.timer);
+          reject(e);
+        },
+        timer: setTimeout(() => {
+          const at = this.waiters.indexOf(waiter);
+          if (at >= 0) this.waiters.splice(at, 1);
+          reject(new PoolTimeout(this.options));
+        }, this.options.timeoutMs),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Returns a session; a broken one is dropped (the pool shrinks, as a real pool would until it reconnects). */
+  release(item: T, usable: boolean): void {
+    const next = usable ? this.waiters.shift() : undefined;
+    if (next) {
+      next.resolve(item);
+      return;
+    }
+    this.inUse--;
+    if (usable && !this.closed) this.idle.push(item);
+  }
+
+  /** Ends the pool: every waiter is rejected with PoolClosed. */
+  close(): void {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w.reject(new PoolClosed());
+  }
+}

@@ -1,0 +1,57 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { profile } from '../../src/core/runner';
+import { testDb, waitNoPgloadSessions } from '../support/server';
+
+const conn = () => ({ url: testDb().url });
+
+describe('Application pool emulation', function () {
+  this.timeout(60_000);
+
+  it('40 users on a pool of 4 over pg_sleep(0.05): pool wait ≈ 9 × database time at p50 (queueing theory, within 20 %)', async () => {
+    const r = await profile({ sql: 'SELECT pg_sleep(0.05)', connection: conn(), durationMs: 4000, baselineRuns: 1, explain: false, pool: { users: 40, size: 4, maxOverflow: 0, timeoutMs: 30_000 } });
+    const p = r.load.pool!;
+    assert.equal(p.sessions, 4);
+    assert.equal(p.maxInUse, 4);
+    assert.equal(r.load.clients, 4);
+    // Closed loop: each request finds the 36 others queued ahead of it, 4 at a time, 50 ms each.
+    const ratio = p.waitMs.p50Ms / p.dbMs.p50Ms;
+    assert.ok(ratio >= 9 * 0.8 && ratio <= 9 * 1.2, `wait/db at p50 = ${ratio.toFixed(2)} (${p.waitMs.p50Ms} / ${p.dbMs.p50Ms} ms)`);
+    assert.ok(p.dbMs.p50Ms >= 50 && p.dbMs.p50Ms < 56);
+    assert.ok(r.load.throughputQps > 70 && r.load.throughputQps <= 80, `${r.load.throughputQps} q/s for 4 sessions of 50 ms`);
+    assert.equal(p.timeouts, 0);
+    assert.equal(await waitNoPgloadSessions(2000), 0);
+  });
+
+  it('a pool_timeout shorter than the queue gives counted timeouts with SQLAlchemy\'s message', async () => {
+    const r = await profile({ sql: 'SELECT pg_sleep(0.05)', connection: conn(), durationMs: 2000, baselineRuns: 1, explain: false, maxErrors: 0, pool: { users: 20, size: 2, maxOverflow: 0, timeoutMs: 200 } });
+    const p = r.load.pool!;
+    assert.ok(p.timeouts > 10, `${p.timeouts} timeouts`);
+    assert.equal(r.load.requests.failed, p.timeouts);
+    const g = r.errors.find((e) => e.code === 'POOL_TIMEOUT')!;
+    assert.equal(g.message, 'QueuePool limit of size 2 overflow 0 reached, connection timed out, timeout 0.20');
+    assert.ok(p.waitMs.maxMs <= 260, `no successful request waited longer than the timeout: ${p.waitMs.maxMs}`);
+  });
+
+  it('20 + 100 overflow for 100 users gives every user a session: no pool wait, all the time in the database', async () => {
+    const r = await profile({ sql: 'SELECT pg_sleep(0.02)', connection: conn(), durationMs: 2000, baselineRuns: 1, explain: false, sampleIntervalMs: 0, pool: { users: 100, size: 20, maxOverflow: 100, timeoutMs: 30_000 } });
+    const p = r.load.pool!;
+    assert.equal(p.sessions, 100);
+    assert.ok(p.waitMs.p95Ms < 1, `pool wait p95 ${p.waitMs.p95Ms}`);
+    assert.ok(p.dbMs.p50Ms >= 20);
+  });
+
+  it('the CLI splits the report into pool wait and database time, and checks its flags', () => {
+    const cli = path.resolve(__dirname, '../../dist/cli.js');
+    const run = (args: string[]) => spawnSync(process.execPath, [cli, 'run', '--url', testDb().url, '--no-progress', '--no-explain', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    const ok = run(['--sql', 'SELECT pg_sleep(0.02)', '--users', '12', '--pool-size', '3', '--duration', '1500ms']);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /Under load \(12 users over a pool of 3 \(pool_timeout 30\.0 s\) × 1\.50 s\)/);
+    assert.match(ok.stdout, /Wait \+ database: p50 \S+ ms \+ 2\d\.\d ms/);
+    assert.match(ok.stdout, /of the time was waiting for a pooled connection: the latency is queueing in the application, not the query/);
+    const bad = run(['--sql', 'SELECT 1', '--users', '10']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /An application pool needs both --users and --pool-size/);
+  });
+});

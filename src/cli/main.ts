@@ -84,6 +84,12 @@ Application pool (instead of --clients: users share a pool, as SQLAlchemy's Queu
   --pool-timeout TIME      How long a request waits for a connection (default 30s).   e.g. --pool-timeout 30s
                            The report splits every request into pool wait + database time.
 
+Fixed arrival rate (open loop; latency from each request's intended start, coordinated-omission corrected):
+  --rate R/s               Requests per second, sent whatever the responses; --clients sessions serve them. e.g. --rate 100/s
+  --arrival KIND           constant (default) or poisson.                             e.g. --arrival poisson
+  --max-outstanding N      Queued + running requests at most; more are dropped and counted (default 10 × rate). e.g. --max-outstanding 500
+  --seed N                 Seed of the Poisson arrivals, for a reproducible run (default 1). e.g. --seed 42
+
 Server insight:
   --server-vcpus N         The server's CPU count, to compare with active sessions.  e.g. --server-vcpus 2
   --no-explain             Do not capture EXPLAIN ANALYZE (alone and under load).
@@ -147,6 +153,10 @@ const RUN_OPTIONS = {
   'no-progress': { type: 'boolean' },
   verbose: { type: 'boolean' },
   set: { type: 'string', multiple: true },
+  rate: { type: 'string' },
+  arrival: { type: 'string' },
+  'max-outstanding': { type: 'string' },
+  seed: { type: 'string' },
   users: { type: 'string' },
   'pool-size': { type: 'string' },
   'max-overflow': { type: 'string' },
@@ -418,6 +428,23 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   if (users === undefined && (maxOverflow !== undefined || poolTimeoutMs !== undefined)) usage('--max-overflow and --pool-timeout need --users and --pool-size');
   if (users !== undefined && clients !== undefined) usage('Give either --clients or --users with --pool-size, not both');
   const pool = users !== undefined ? { users, size: poolSize!, maxOverflow: maxOverflow ?? 0, timeoutMs: poolTimeoutMs ?? 30_000 } : undefined;
+  let rate;
+  if (v.rate !== undefined) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*s|\/\s*sec|per\s*s)?\s*$/i.exec(v.rate);
+    if (!m || Number(m[1]) <= 0) usage(`--rate ${v.rate}: write requests per second, like --rate 100/s`);
+    if (pool) usage('Give either --rate or --users with --pool-size, not both');
+    const arrival = (v.arrival ?? 'constant').toLowerCase();
+    if (arrival !== 'constant' && arrival !== 'poisson') usage(`--arrival ${v.arrival}: use constant or poisson`);
+    const perSecond = Number(m[1]);
+    rate = {
+      perSecond,
+      distribution: arrival as 'constant' | 'poisson',
+      maxOutstanding: whole('max-outstanding', v['max-outstanding'], 1, 10_000_000) ?? Math.max(100, Math.ceil(perSecond * 10)),
+      seed: whole('seed', v.seed, 0, 2 ** 32 - 1) ?? 1,
+    };
+  } else if (v.arrival !== undefined || v['max-outstanding'] !== undefined || v.seed !== undefined) {
+    usage('--arrival, --max-outstanding and --seed go with --rate');
+  }
   const sampleIntervalMs = v['sample-interval'] !== undefined && /^\s*0+\s*(ms|s)?\s*$/.test(v['sample-interval']) ? 0 : duration('sample-interval', v['sample-interval'], 'ms', 0);
   const settings = settingsFromFlags(v.set);
   const maxP95 = duration('max-p95', v['max-p95'], 'ms', 0);
@@ -450,6 +477,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
         settings,
         serverVcpus,
         pool,
+        rate,
         explain: v['no-explain'] !== true,
         sampleIntervalMs,
       },

@@ -38,11 +38,25 @@ export function describePlan(r: ReportInput): string {
   const o = r.options;
   const what = o.requests !== null ? `${formatCount(o.requests)} requests` : `${formatMs(o.durationMs)}`;
   const warm = o.warmupPerClient > 0 ? `, ${o.warmupPerClient} warm-up per client excluded` : '';
+  if (o.rate) return `${formatQps(o.rate.perSecond)} requests/s (${o.rate.distribution}) on ${o.clients} session${o.clients === 1 ? '' : 's'} × ${what}${warm}`;
   if (o.pool) {
     const overflow = o.pool.maxOverflow > 0 ? ` + ${o.pool.maxOverflow} overflow` : '';
     return `${o.pool.users} users over a pool of ${o.pool.size}${overflow} (pool_timeout ${formatMs(o.pool.timeoutMs)}) × ${what}${warm}`;
   }
   return `${o.clients} client${o.clients === 1 ? '' : 's'} × ${what}${warm}`;
+}
+
+/** A fixed arrival rate: what was achieved, and latency from the intended start vs from sending. */
+export function openLoopLines(r: ReportInput): string[] {
+  const ol = r.load.openLoop;
+  if (!ol) return [];
+  const met = ol.achievedQps >= ol.targetQps * 0.95;
+  const c = r.load.latency;
+  const u = ol.uncorrected;
+  return [
+    `Arrivals: ${formatQps(ol.targetQps)}/s ${ol.distribution} · achieved ${formatQps(ol.achievedQps)}/s${met ? '' : ' — the rate could not be met; requests queued behind the busy sessions'} · ${formatCount(ol.late)} sent late · ${formatCount(ol.dropped)} dropped (max outstanding ${formatCount(ol.maxOutstanding)})`,
+    `From the intended start (corrected): p50 ${formatMs(c.p50Ms)} · p95 ${formatMs(c.p95Ms)} · p99 ${formatMs(c.p99Ms)}; from sending (uncorrected): p50 ${formatMs(u.p50Ms)} · p95 ${formatMs(u.p95Ms)} · p99 ${formatMs(u.p99Ms)}`,
+  ];
 }
 
 /** Where the time went with an application pool: waiting for a connection vs the database. */
@@ -112,7 +126,7 @@ export function formatTextReport(r: ReportInput): string {
   row(`Over ${formatMs(L.overThreshold.thresholdMs)}`, `${formatCount(L.overThreshold.count)} (${formatPercent(L.overThreshold.percent)})`);
   row('Slowdown', L.slowdown === null ? '–' : `${L.slowdown.toFixed(1)}× the single-run mean`);
   row('Connect', `p50 ${formatMs(L.connectMs.p50Ms)} · max ${formatMs(L.connectMs.maxMs)} (not in latency)`);
-  for (const l of poolLines(r)) lines.push(`  ${l}`);
+  for (const l of [...poolLines(r), ...openLoopLines(r)]) lines.push(`  ${l}`);
   if (r.errors.length > 0) {
     lines.push('');
     lines.push('Errors');
@@ -212,7 +226,7 @@ export function formatMarkdownReport(r: ReportInput): string {
       `**over ${formatMs(L.overThreshold.thresholdMs)}** ${formatCount(L.overThreshold.count)} (${formatPercent(L.overThreshold.percent)}) · ` +
       `**slowdown** ${L.slowdown === null ? '–' : `${L.slowdown.toFixed(1)}×`} · **connect** p50 ${formatMs(L.connectMs.p50Ms)}, max ${formatMs(L.connectMs.maxMs)}`,
   );
-  for (const l of poolLines(r)) out.push('', `- ${mdCell(l)}`);
+  for (const l of [...poolLines(r), ...openLoopLines(r)]) out.push('', `- ${mdCell(l)}`);
   if (r.errors.length > 0) {
     out.push('', '### Errors', '', '| count | code | message | when |', '|---:|---|---|---|');
     for (const e of r.errors.slice(0, 20)) {

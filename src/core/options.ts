@@ -38,6 +38,17 @@ export interface ProfileOptions {
   serverVcpus?: number;
   /** Emulate an application pool: `users` share `size` (+ `maxOverflow`) sessions; clients is then the session count. */
   pool?: PoolOptions;
+  /** Open loop: requests arrive at this rate whatever the responses; `clients` sessions serve them. */
+  rate?: RateOptions;
+}
+
+export interface RateOptions {
+  perSecond: number;
+  distribution: 'constant' | 'poisson';
+  /** Requests queued or in flight at most; more are dropped (and counted). */
+  maxOutstanding: number;
+  /** Seed of the Poisson arrivals. */
+  seed: number;
 }
 
 export const DEFAULT_REQUESTS = 200;
@@ -85,6 +96,14 @@ export function normalizeOptions(input: ProfileInput): ProfileOptions {
     // The database sees at most one session per user, and never more than the pool allows.
     o.clients = Math.min(o.pool.users, o.pool.size + o.pool.maxOverflow);
   }
+  if (o.rate) {
+    if (o.pool) bad('Give either an application pool or a fixed rate, not both');
+    positive('rate (per second)', o.rate.perSecond, 0.01);
+    if (o.rate.perSecond > 1_000_000) bad(`rate must be at most 1,000,000 per second, got ${o.rate.perSecond}`);
+    if (o.rate.distribution !== 'constant' && o.rate.distribution !== 'poisson') bad('The arrival distribution must be constant or poisson');
+    whole('max outstanding', o.rate.maxOutstanding, 1, 10_000_000);
+    whole('seed', o.rate.seed, 0, 2 ** 32 - 1);
+  }
   whole('clients', o.clients, 1, MAX_CLIENTS);
   if (o.requests !== undefined && o.durationMs !== undefined) {
     bad('Give either a number of requests or a duration, not both');
@@ -92,7 +111,7 @@ export function normalizeOptions(input: ProfileInput): ProfileOptions {
   if (o.requests !== undefined) whole('requests', o.requests, 1, 1_000_000_000);
   if (o.durationMs !== undefined) positive('duration (ms)', o.durationMs, 100);
   if (o.requests === undefined && o.durationMs === undefined) o.requests = DEFAULT_REQUESTS;
-  const concurrency = o.pool ? o.pool.users : o.clients;
+  const concurrency = o.pool ? o.pool.users : o.rate ? 1 : o.clients;
   if (o.requests !== undefined && o.requests < concurrency) {
     bad(`${o.requests} requests cannot keep ${concurrency} ${o.pool ? 'users' : 'clients'} busy; give at least as many requests as ${o.pool ? 'users' : 'clients'}`);
   }

@@ -9,7 +9,7 @@
  * duration. In-flight queries are cancelled on the server when the run is stopped early.
  */
 import type { Client, QueryArrayConfig } from 'pg';
-import type { CapturedPlan, ErrorGroup, ExecutionMode, Hint, PoolResult, ProfileResult, RunStatus, ServerInfo, TimelinePoint, WaitSampling } from '../shared/result';
+import type { CapturedPlan, ErrorGroup, ExecutionMode, Hint, OpenLoopResult, PoolResult, ProfileResult, RunStatus, ServerInfo, TimelinePoint, WaitSampling } from '../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../shared/result';
 import type { ProgressView } from '../shared/protocol';
 import {
@@ -27,7 +27,8 @@ import { asDriverError, codePointToUtf16, errorMessage, locate, PgloadError } fr
 import { ErrorTally, errorIdentity, isSessionFatal } from './errortally';
 import { createHistogram, encodeHistogram, latencyStats, logBuckets, percentileCurve, recordUs, type Histogram } from './histogram';
 import { redactingLogger, silentLogger, type Logger } from './logger';
-import { normalizeOptions, type ProfileInput, type ProfileOptions } from './options';
+import { normalizeOptions, type ProfileInput, type ProfileOptions, type RateOptions } from './options';
+import { poissonGapMs, seededRandom } from './random';
 import { executionModeFor } from './safety';
 import { assertCapacity, cancelBackends, ensureGone, readCapacity, readServerInfo } from './server';
 import { captureExplain } from './explain';
@@ -239,6 +240,7 @@ class Run {
           executionMode: this.mode,
           settings: o.settings,
           ...(o.pool ? { pool: { ...o.pool } } : {}),
+          ...(o.rate ? { rate: { ...o.rate } } : {}),
         },
         server,
         baseline: { coldMs: baseline.coldMs, latency: baseStats },
@@ -257,6 +259,7 @@ class Run {
           connectMs: load.connect,
           percentiles: percentileCurve(load.hist),
           ...(load.pool ? { pool: load.pool } : {}),
+          ...(load.openLoop ? { openLoop: load.openLoop } : {}),
         },
         timeline: load.timeline,
         histogram: logBuckets(load.hist),
@@ -406,6 +409,7 @@ class Run {
     timeline: TimelinePoint[];
     lostAll: boolean;
     pool?: PoolResult;
+    openLoop?: OpenLoopResult;
   }> {
     const o = this.o;
     const started = performance.now();
@@ -490,7 +494,10 @@ class Run {
     };
     scheduleTicker();
     let durationTimer: NodeJS.Timeout | undefined;
-    if (o.durationMs !== undefined) durationTimer = setTimeout(() => this.halt(), o.durationMs);
+    const uncorrected = createHistogram();
+    const openState = { scheduling: true, late: 0, dropped: 0 };
+    // At the end of the duration an open loop stops scheduling and serves its backlog; a closed loop stops.
+    if (o.durationMs !== undefined) durationTimer = setTimeout(() => (o.rate ? (openState.scheduling = false) : this.halt()), o.durationMs);
 
     /** Counts one failed request; returns true when the loop must end (our own cancel, or a lost session). */
     const onFailure = (failure: unknown, c: LoadClient | undefined): boolean => {
@@ -578,7 +585,73 @@ class Run {
         } else if (onFailure(failure, broken ? c : undefined)) break;
       }
     };
-    await Promise.all(pool ? Array.from({ length: o.pool!.users }, () => pooledLoop(pool)) : this.loadClients.map(loop));
+    // Open loop: requests arrive on a timer whatever the responses; latency counts from the intended start.
+    const openLoop = (r: RateOptions): Promise<void> =>
+      new Promise<void>((resolve) => {
+        const random = seededRandom(r.seed);
+        const gap = () => (r.distribution === 'poisson' ? poissonGapMs(random, r.perSecond) : 1000 / r.perSecond);
+        const idle = this.loadClients.filter((c) => c.alive);
+        const queue: number[] = [];
+        let inFlight = 0;
+        let nextAt = 0;
+        let timer: NodeJS.Timeout | undefined;
+        let finished = false;
+        const finishIfDone = () => {
+          if (finished || inFlight > 0) return;
+          if (this.stop || (!openState.scheduling && queue.length === 0) || idle.length === 0) {
+            finished = true;
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        const send = (c: LoadClient, intendedMs: number) => {
+          inFlight++;
+          c.busy = true;
+          const sent = process.hrtime.bigint();
+          if (Number(sent - this.t0) / 1e6 - intendedMs > 1) openState.late++;
+          this.execOnce(c.session.client).then(
+            (us) => {
+              const correctedUs = (Number(process.hrtime.bigint() - this.t0) / 1e6 - intendedMs) * 1000;
+              succeeded(Math.max(us, correctedUs));
+              recordUs(uncorrected, us);
+            },
+            (err: unknown) => {
+              if (onFailure(err, c)) c.alive = false;
+            },
+          ).finally(() => {
+            c.busy = false;
+            inFlight--;
+            if (c.alive && !c.session.broken) idle.push(c);
+            pump();
+            finishIfDone();
+          });
+        };
+        const pump = () => {
+          while (!this.stop && idle.length > 0 && queue.length > 0) send(idle.pop()!, queue.shift()!);
+        };
+        const schedule = () => {
+          const now = sinceStartMs();
+          while (!this.stop && openState.scheduling && nextAt <= now) {
+            if (!claim()) {
+              openState.scheduling = false;
+              break;
+            }
+            if (queue.length + inFlight >= r.maxOutstanding) openState.dropped++;
+            else queue.push(nextAt);
+            nextAt += gap();
+          }
+          pump();
+          if (!this.stop && openState.scheduling) timer = setTimeout(schedule, Math.max(0, nextAt - sinceStartMs()));
+          else finishIfDone();
+        };
+        this.onHalt = () => {
+          clearTimeout(timer);
+          finishIfDone();
+        };
+        schedule();
+      });
+
+    await (o.rate ? openLoop(o.rate) : Promise.all(pool ? Array.from({ length: o.pool!.users }, () => pooledLoop(pool)) : this.loadClients.map(loop)));
     const wallMs = sinceStartMs();
     clearInterval(ticker);
     clearTimeout(durationTimer);
@@ -621,6 +694,17 @@ class Run {
             timeouts: this.errors.list().filter((e) => e.code === 'POOL_TIMEOUT').reduce((a, e) => a + e.count, 0),
             waitMs: latencyStats(waitHist),
             dbMs: latencyStats(dbHist),
+          }
+        : undefined,
+      openLoop: o.rate
+        ? {
+            targetQps: o.rate.perSecond,
+            distribution: o.rate.distribution,
+            achievedQps: wallMs > 0 ? (counters.ok * 1000) / wallMs : 0,
+            uncorrected: latencyStats(uncorrected),
+            late: openState.late,
+            dropped: openState.dropped,
+            maxOutstanding: o.rate.maxOutstanding,
           }
         : undefined,
     };

@@ -118,6 +118,8 @@ export interface ResultOptions {
   settings: Record<string, string>;
   /** The emulated application pool, when the run used one. */
   pool?: { users: number; size: number; maxOverflow: number; timeoutMs: number };
+  /** The fixed arrival rate, when the run used one. */
+  rate?: { perSecond: number; distribution: 'constant' | 'poisson'; maxOutstanding: number; seed: number };
 }
 
 export interface ServerInfo {
@@ -155,6 +157,22 @@ export interface LoadResult {
   percentiles: PercentilePoint[];
   /** With an emulated application pool: how the latency splits into waiting for a connection and the database. */
   pool?: PoolResult;
+  /** With a fixed arrival rate: `latency` counts from each request's intended start; this holds the rest. */
+  openLoop?: OpenLoopResult;
+}
+
+export interface OpenLoopResult {
+  targetQps: number;
+  distribution: 'constant' | 'poisson';
+  /** Successful requests per second actually achieved. */
+  achievedQps: number;
+  /** Latency from the moment the request was sent (what a closed-loop tool would report). */
+  uncorrected: LatencyStats;
+  /** Requests sent later than intended because every session was busy (> 1 ms late). */
+  late: number;
+  /** Requests not sent because max outstanding was reached. */
+  dropped: number;
+  maxOutstanding: number;
 }
 
 export interface PoolResult {

@@ -46,14 +46,22 @@ export class SessionPool<T> {
     this.idle = [...items];
   }
 
-  acquire(): Promise<T> {
-    if (this.closed) return Promise.reject(new PoolClosed());
+  /** A free session at once, or undefined when the caller must wait (acquire). */
+  tryAcquire(): T | undefined {
+    if (this.closed) return undefined;
     const item = this.idle.pop();
     if (item !== undefined) {
       this.inUse++;
       if (this.inUse > this.maxInUse) this.maxInUse = this.inUse;
-      return Promise.resolve(item);
     }
+    return item;
+  }
+
+  /** Waits, first come first served, until a session is returned or the pool timeout passes. */
+  acquire(): Promise<T> {
+    if (this.closed) return Promise.reject(new PoolClosed());
+    const item = this.tryAcquire();
+    if (item !== undefined) return Promise.resolve(item);
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter<T> = {
         resolve: (i) => {

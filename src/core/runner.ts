@@ -557,16 +557,20 @@ class Run {
     const dbHist = createHistogram();
     const pooledLoop = async (p: SessionPool<LoadClient>): Promise<void> => {
       while (!this.stop && claim()) {
-        const t0 = process.hrtime.bigint();
-        let c: LoadClient;
-        try {
-          c = await p.acquire();
-        } catch (err) {
-          if (err instanceof PoolClosed) break;
-          if (onFailure(err, undefined)) break;
-          continue;
+        // A free session means no pool wait at all; only a request that queues is timed waiting.
+        let c = p.tryAcquire();
+        let waitUs = 0;
+        if (c === undefined) {
+          const t0 = process.hrtime.bigint();
+          try {
+            c = await p.acquire();
+          } catch (err) {
+            if (err instanceof PoolClosed) break;
+            if (onFailure(err, undefined)) break;
+            continue;
+          }
+          waitUs = Number(process.hrtime.bigint() - t0) / 1000;
         }
-        const waitUs = Number(process.hrtime.bigint() - t0) / 1000;
         c.busy = true;
         let us = 0;
         let failure: unknown;

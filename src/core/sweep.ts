@@ -40,18 +40,32 @@ export function defaultSteps(maxClients: number): number[] {
   return steps;
 }
 
-/** Within 5 % of the best measured throughput, the step with the lowest p95 (fewest clients on a tie). */
+/** Standard error of a step's throughput: the spread of its full-length timeline intervals. */
+export function throughputStandardError(timeline: ProfileResult['timeline']): number {
+  if (timeline.length < 3) return 0;
+  const full = timeline.filter((p) => p.durationMs >= 0.5 * timeline[0].durationMs).map((p) => p.qps);
+  if (full.length < 3) return 0;
+  const mean = full.reduce((a, b) => a + b, 0) / full.length;
+  const variance = full.reduce((a, b) => a + (b - mean) ** 2, 0) / (full.length - 1);
+  return Math.sqrt(variance / full.length);
+}
+
+/**
+ * Among the steps that reach the peak, the one with the lowest p95 (fewest clients on a tie). A step reaches the
+ * peak when its throughput is within 5 % of the best, or not significantly below that (two standard errors):
+ * on a busy machine a lucky step must not push the pool size up.
+ */
 export function recommendPoolSize(steps: SweepStep[]): { poolSize: number; reason: string } | null {
   const usable = steps.filter((s) => s.ok > 0);
   if (usable.length === 0) return null;
   const best = usable.reduce((a, b) => (b.throughputQps > a.throughputQps ? b : a));
-  const near = usable.filter((s) => s.throughputQps >= best.throughputQps * 0.95);
+  const near = usable.filter((s) => s.throughputQps + 2 * Math.hypot(s.throughputSe, best.throughputSe) >= best.throughputQps * 0.95);
   const pick = near.reduce((a, b) => (b.p95Ms < a.p95Ms || (b.p95Ms === a.p95Ms && b.clients < a.clients) ? b : a));
   const fmt = (q: number) => (q >= 100 ? Math.round(q).toLocaleString('en-US') : q.toFixed(1));
   return {
     poolSize: pick.clients,
     reason:
-      `${pick.clients} concurrent ${pick.clients === 1 ? 'query gives' : 'queries give'} ${fmt(pick.throughputQps)} q/s, within 5 % of the best measured (${fmt(best.throughputQps)} q/s at ${best.clients}), ` +
+      `${pick.clients} concurrent ${pick.clients === 1 ? 'query gives' : 'queries give'} ${fmt(pick.throughputQps)} q/s, within 5 % (or the measurement noise) of the best measured (${fmt(best.throughputQps)} q/s at ${best.clients}), ` +
       `with p95 ${pick.p95Ms.toFixed(1)} ms${best.clients !== pick.clients ? ` instead of ${best.p95Ms.toFixed(1)} ms` : ''}. ` +
       `More concurrent queries than that only queue: size the application's pool (pool_size + max_overflow) so that no more run at once.`,
   };
@@ -122,6 +136,7 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
     measured.push({
       clients,
       throughputQps: r.load.throughputQps,
+      throughputSe: throughputStandardError(r.timeline),
       p50Ms: r.load.latency.p50Ms,
       p95Ms: r.load.latency.p95Ms,
       p99Ms: r.load.latency.p99Ms,

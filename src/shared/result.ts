@@ -311,6 +311,8 @@ export interface ProfileResult {
 export interface SweepStep {
   clients: number;
   throughputQps: number;
+  /** Standard error of the step's throughput, from the spread of its timeline intervals. */
+  throughputSe: number;
   p50Ms: number;
   p95Ms: number;
   p99Ms: number;

@@ -26,11 +26,12 @@ describe('Concurrency sweep on a real PostgreSQL', function () {
   it('a CPU-bound query on this 2-core machine peaks at a small N, and the recommended pool is ≤ 8', async () => {
     const r = await sweep({ sql: 'SELECT count(*) FROM generate_series(1, 300000)', connection: { url: testDb().url }, steps: [1, 2, 4, 8, 16, 32], maxClients: 32, stepDurationMs: 4000 });
     // Past the CPUs throughput is a plateau whose highest step is chance; the peak is where the plateau starts.
-    const best = Math.max(...r.steps.map((s) => s.throughputQps));
-    const plateau = r.steps.find((s) => s.throughputQps >= 0.95 * best)!;
-    assert.ok(plateau.clients <= 8, `throughput reaches its peak at ${plateau.clients} clients: ${r.steps.map((s) => `${s.clients}:${s.throughputQps.toFixed(0)}`).join(' ')}`);
+    const best = r.steps.reduce((a, b) => (b.throughputQps > a.throughputQps ? b : a));
+    const plateau = r.steps.find((s) => s.throughputQps + 2 * Math.hypot(s.throughputSe, best.throughputSe) >= 0.95 * best.throughputQps)!;
+    const shown = r.steps.map((s) => `${s.clients}:${s.throughputQps.toFixed(0)}±${s.throughputSe.toFixed(1)}`).join(' ');
+    assert.ok(plateau.clients <= 8, `throughput reaches its peak at ${plateau.clients} clients: ${shown}`);
     assert.ok(r.recommendation && r.recommendation.poolSize <= 8, JSON.stringify(r.recommendation));
-    assert.match(r.recommendation.reason, /within 5 % of the best measured/);
+    assert.match(r.recommendation.reason, /within 5 % \(or the measurement noise\) of the best measured/);
     // Latency keeps growing past the CPUs while throughput does not: the point of a smaller pool.
     assert.ok(r.steps[5].p95Ms > 4 * r.steps[1].p95Ms, `p95 at 32 ${r.steps[5].p95Ms} vs at 2 ${r.steps[1].p95Ms}`);
   });

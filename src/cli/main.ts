@@ -9,6 +9,7 @@ import type { ProfileResult } from '../shared/result';
 import { PgloadError, errorMessage } from '../core/errors';
 import { formatMarkdownReport, formatMs, formatQps, formatSweepReport, formatTextReport, formatCount } from '../core/format';
 import { sweep } from '../core/sweep';
+import { parseParamFlag, type ParamInput } from '../core/params';
 import type { Logger } from '../core/logger';
 import { profile, type Progress } from '../core/runner';
 import { parseDurationMs, parseWholeNumber } from '../core/units';
@@ -88,7 +89,18 @@ Fixed arrival rate (open loop; latency from each request's intended start, coord
   --rate R/s               Requests per second, sent whatever the responses; --clients sessions serve them. e.g. --rate 100/s
   --arrival KIND           constant (default) or poisson.                             e.g. --arrival poisson
   --max-outstanding N      Queued + running requests at most; more are dropped and counted (default 10 × rate). e.g. --max-outstanding 500
-  --seed N                 Seed of the Poisson arrivals, for a reproducible run (default 1). e.g. --seed 42
+
+Parameters ($1 … $n) and protocol:
+  --param N=GENERATOR      Values for $N (repeatable; one for every parameter the statement uses):
+                             int:1..100000          uniform whole numbers
+                             zipf:1..100000[:1.1]   Zipfian whole numbers, rank 1 most frequent (like pgbench random_zipfian)
+                             num:0.5..99.5          uniform real numbers
+                             list:a,b,c             one of the values (\, for a comma inside one)
+                             csv:FILE:COLUMN        a column of a CSV file with a header (name or 1-based number)
+                             sql:SELECT …           the first column of a read-only query run once before the run
+                           e.g. --param 1=int:1..100000 --param 2=list:open,closed
+  --prepared               Send the statement as a named prepared statement (parse and plan once per session, like pgbench -M prepared).
+  --seed N                 Seed of every random choice (parameter values, Poisson arrivals); the same seed repeats them (default 1).
 
 Server insight:
   --server-vcpus N         The server's CPU count, to compare with active sessions.  e.g. --server-vcpus 2
@@ -126,7 +138,7 @@ server's free connections are left out with a notice.
   --max-clients N          The largest step (default 64); steps are 1, 2, 4, … up to it.  e.g. --max-clients 32
   --steps LIST             The client counts to run instead.                             e.g. --steps 1,2,4,8,16
   --step-duration TIME     How long each step runs (default 5s).                         e.g. --step-duration 10s
-  --statement-timeout TIME, --allow-writes, --set NAME=VALUE                             as for "pgload run"
+  --statement-timeout TIME, --allow-writes, --set NAME=VALUE, --param N=GENERATOR, --prepared, --seed N   as for "pgload run"
   --json PATH|-            Write the sweep result (steps, usl, recommendation) as JSON.
   --no-progress            No progress output.
 
@@ -143,6 +155,9 @@ const COMMON_OPTIONS = {
   'statement-timeout': { type: 'string' },
   'allow-writes': { type: 'boolean' },
   set: { type: 'string', multiple: true },
+  param: { type: 'string', multiple: true },
+  prepared: { type: 'boolean' },
+  seed: { type: 'string' },
   json: { type: 'string' },
   'no-progress': { type: 'boolean' },
   verbose: { type: 'boolean' },
@@ -162,7 +177,6 @@ const RUN_OPTIONS = {
   rate: { type: 'string' },
   arrival: { type: 'string' },
   'max-outstanding': { type: 'string' },
-  seed: { type: 'string' },
   users: { type: 'string' },
   'pool-size': { type: 'string' },
   'max-overflow': { type: 'string' },
@@ -331,6 +345,15 @@ async function sqlFromFlags(v: { sql?: string; file?: string; statement?: string
   return pickStatement(text, source, statementNo);
 }
 
+/** --param N=SPEC (repeatable), --prepared and --seed: how the statement's `$n` get values and how it is sent. */
+function paramsFromFlags(v: { param?: string[]; prepared?: boolean; seed?: string }): { params: ParamInput[]; prepared: boolean; seed: number } {
+  return {
+    params: (v.param ?? []).map(parseParamFlag),
+    prepared: v.prepared === true,
+    seed: whole('seed', v.seed, 0, 2 ** 32 - 1) ?? 1,
+  };
+}
+
 function settingsFromFlags(pairs: string[] | undefined): Record<string, string> {
   const settings: Record<string, string> = {};
   for (const pair of pairs ?? []) {
@@ -365,7 +388,7 @@ async function sweepCommand(args: string[], io: CliIO): Promise<number> {
   const jsonToStdout = v.json === '-';
   let lastLine = '';
   const result = await sweep(
-    { sql, connection: v.url !== undefined ? { url: v.url } : {}, steps, maxClients, stepDurationMs, statementTimeoutMs, allowWrites: v['allow-writes'] === true, settings: settingsFromFlags(v.set) },
+    { sql, connection: v.url !== undefined ? { url: v.url } : {}, steps, maxClients, stepDurationMs, statementTimeoutMs, allowWrites: v['allow-writes'] === true, settings: settingsFromFlags(v.set), ...paramsFromFlags(v) },
     {
       signal: io.signal,
       logger,
@@ -417,6 +440,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   if (users === undefined && (maxOverflow !== undefined || poolTimeoutMs !== undefined)) usage('--max-overflow and --pool-timeout need --users and --pool-size');
   if (users !== undefined && clients !== undefined) usage('Give either --clients or --users with --pool-size, not both');
   const pool = users !== undefined ? { users, size: poolSize!, maxOverflow: maxOverflow ?? 0, timeoutMs: poolTimeoutMs ?? 30_000 } : undefined;
+  const { params, prepared, seed } = paramsFromFlags(v);
   let rate;
   if (v.rate !== undefined) {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*s|\/\s*sec|per\s*s)?\s*$/i.exec(v.rate);
@@ -429,10 +453,10 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
       perSecond,
       distribution: arrival as 'constant' | 'poisson',
       maxOutstanding: whole('max-outstanding', v['max-outstanding'], 1, 10_000_000) ?? Math.max(100, Math.ceil(perSecond * 10)),
-      seed: whole('seed', v.seed, 0, 2 ** 32 - 1) ?? 1,
+      seed,
     };
-  } else if (v.arrival !== undefined || v['max-outstanding'] !== undefined || v.seed !== undefined) {
-    usage('--arrival, --max-outstanding and --seed go with --rate');
+  } else if (v.arrival !== undefined || v['max-outstanding'] !== undefined) {
+    usage('--arrival and --max-outstanding go with --rate');
   }
   const sampleIntervalMs = v['sample-interval'] !== undefined && /^\s*0+\s*(ms|s)?\s*$/.test(v['sample-interval']) ? 0 : duration('sample-interval', v['sample-interval'], 'ms', 0);
   const settings = settingsFromFlags(v.set);
@@ -469,6 +493,9 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
         rate,
         explain: v['no-explain'] !== true,
         sampleIntervalMs,
+        params,
+        prepared,
+        seed,
       },
       { signal: io.signal, logger, onProgress: showProgress ? printer.onProgress : undefined, environment: { env: io.env } },
     );

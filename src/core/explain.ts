@@ -12,13 +12,13 @@ export function explainOptions(versionNum: number): string[] {
   return options;
 }
 
-export async function captureExplain(client: Client, sql: string, versionNum: number, when: CapturedPlan['when']): Promise<CapturedPlan> {
+export async function captureExplain(client: Client, sql: string, versionNum: number, when: CapturedPlan['when'], values?: Array<string | null>): Promise<CapturedPlan> {
   const options = explainOptions(versionNum);
   const empty = { when, options, planningMs: null, executionMs: null, json: null };
   try {
     await client.query('BEGIN');
     try {
-      const r = await client.query({ text: `EXPLAIN (${options.join(', ')}, FORMAT JSON) ${sql}`, rowMode: 'array' });
+      const r = await client.query({ text: `EXPLAIN (${options.join(', ')}, FORMAT JSON) ${sql}`, rowMode: 'array', ...(values?.length ? { values } : {}) });
       const raw = r.rows[0]?.[0] as unknown;
       const parsed = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
       const top = (Array.isArray(parsed) ? parsed[0] : parsed) as Record<string, unknown> | undefined;

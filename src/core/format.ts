@@ -74,6 +74,19 @@ export function poolLines(r: ReportInput): string[] {
   ];
 }
 
+/** "$1 int:1..100000 (e.g. 4711, 17) · prepared statement · seed 42", or undefined for a plain run. */
+export function paramsLine(r: ReportInput): string | undefined {
+  const o = r.options;
+  if (!o.params?.length && !o.prepared) return undefined;
+  const parts = (o.params ?? []).map((p) => {
+    const shown = p.sample.slice(0, 3).map((v) => (v === null ? 'NULL' : oneLine(v, 20)));
+    return `$${p.index} ${p.spec}${shown.length ? ` (e.g. ${shown.join(', ')})` : ''}`;
+  });
+  parts.push(o.prepared ? 'prepared statement' : 'unnamed statement (parsed every time)');
+  if (o.params?.length && o.seed !== undefined) parts.push(`seed ${o.seed}`);
+  return parts.join(' · ');
+}
+
 function statusLine(r: ReportInput): string | undefined {
   if (r.status === 'completed') return undefined;
   return `${r.status.toUpperCase()}: ${r.statusDetail ?? ''}`;
@@ -112,6 +125,8 @@ export function formatTextReport(r: ReportInput): string {
   row('Target', target(r));
   row('Server', serverLine(r));
   row('Mode', r.options.executionMode === 'read-only' ? 'read-only session' : 'each request in a transaction that is rolled back');
+  const params = paramsLine(r);
+  if (params) row('Parameters', params);
   lines.push('');
   lines.push('Baseline (1 client, one request at a time)');
   row('Cold (first run)', formatMs(r.baseline.coldMs));
@@ -208,6 +223,8 @@ export function formatMarkdownReport(r: ReportInput): string {
   out.push('```sql', r.sql.replace(/```/g, '` ` `'), '```', '');
   out.push(`- **Target:** \`${target(r)}\` — ${serverLine(r)}`);
   out.push(`- **Run:** ${describePlan(r)}; ${r.options.executionMode === 'read-only' ? 'read-only session' : 'each request rolled back'}; started ${r.startedAt}`);
+  const params = paramsLine(r);
+  if (params) out.push(`- **Parameters:** ${mdCell(params)}`);
   out.push('');
   out.push('| | Baseline (1 client) | Under load |');
   out.push('|---|---:|---:|');

@@ -4,6 +4,7 @@
  */
 import type { ConnectionInput } from './connection';
 import type { PoolOptions } from './pool';
+import type { ParamInput } from './params';
 import { PgloadError } from './errors';
 
 export interface ProfileOptions {
@@ -40,6 +41,12 @@ export interface ProfileOptions {
   pool?: PoolOptions;
   /** Open loop: requests arrive at this rate whatever the responses; `clients` sessions serve them. */
   rate?: RateOptions;
+  /** Value generators for `$1 … $n`, one per parameter the statement uses. */
+  params: ParamInput[];
+  /** Run the statement as a named prepared statement (parse and plan once per session). */
+  prepared: boolean;
+  /** Seed of the run's random choices; the same seed gives the same parameter values (and arrivals). */
+  seed: number;
 }
 
 export interface RateOptions {
@@ -66,6 +73,9 @@ export const DEFAULTS: Omit<ProfileOptions, 'sql' | 'connection'> = {
   settings: {},
   explain: true,
   sampleIntervalMs: 100,
+  params: [],
+  prepared: false,
+  seed: 1,
 };
 
 /** Settings pgload sets on every session itself; a user setting them would undo its safety. */
@@ -126,6 +136,11 @@ export function normalizeOptions(input: ProfileInput): ProfileOptions {
   if (typeof o.explain !== 'boolean') bad('explain must be true or false');
   positive('sample interval (ms)', o.sampleIntervalMs, 0);
   if (o.sampleIntervalMs > 0 && o.sampleIntervalMs < 10) bad(`sample interval (ms) must be 0 (off) or at least 10, got ${o.sampleIntervalMs}`);
+  if (typeof o.prepared !== 'boolean') bad('prepared must be true or false');
+  whole('seed', o.seed, 0, 2 ** 32 - 1);
+  if (!Array.isArray(o.params) || o.params.some((p) => !p || typeof p.spec !== 'string' || !Number.isInteger(p.index))) {
+    bad('params must be a list of { index, spec } generators, like { index: 1, spec: "int:1..100000" }');
+  }
   if (o.serverVcpus !== undefined) whole('server vCPUs', o.serverVcpus, 1, 4096);
   if (!o.settings || typeof o.settings !== 'object') bad('settings must be name → value pairs');
   for (const [name, value] of Object.entries(o.settings)) {

@@ -39,6 +39,9 @@ import { counterDelta, snapshotCounters, type CounterSnapshot } from './serverst
 import { waitHints } from './waithints';
 import * as os from 'node:os';
 import { ensureParser, parseSingleStatement, type SqlStatement } from './sql';
+import { checkParams, makeSources, readCsvColumn, type ParamSpec, type ParamInput, type ValueSource } from './params';
+
+type CheckedParam = ParamInput & { parsed: ParamSpec };
 import { oneLine } from './text';
 import { chooseIntervalMs, Timeline } from './timeline';
 import { VERSION } from './version';
@@ -59,15 +62,15 @@ export async function prepareRun(input: ProfileInput, environment?: ResolveEnvir
   const options = normalizeOptions(input);
   await ensureParser();
   const statement = parseSingleStatement(options.sql);
-  if (statement.paramCount > 0) {
-    throw new PgloadError(
-      'input',
-      `The statement uses ${statement.paramCount === 1 ? 'parameter $1' : `parameters $1 … $${statement.paramCount}`}; pgload cannot bind values to them yet. Replace them with literal values to profile it.`,
-    );
-  }
   const mode = executionModeFor(statement, options.allowWrites);
+  const params = checkParams(options.params, statement.paramCount);
+  const values = new Map<number, Array<string | null>>();
+  for (const p of params) {
+    if (p.parsed.kind === 'csv') values.set(p.index, readCsvColumn(p.parsed.file, p.parsed.column, `$${p.index}`));
+    if (p.parsed.kind === 'sql') checkSamplingQuery(p.parsed.query, `$${p.index}`);
+  }
   const connection = resolveConnection(options.connection, environment);
-  return { options, statement, mode, connection };
+  return { options, statement, mode, connection, params, values };
 }
 
 export interface PreparedRun {
@@ -75,6 +78,23 @@ export interface PreparedRun {
   statement: SqlStatement;
   mode: ExecutionMode;
   connection: ResolvedConnection;
+  /** The statement's parameter generators, checked, in `$n` order. */
+  params: CheckedParam[];
+  /** Values read ahead for list-like generators (CSV now, sampling queries once connected). */
+  values: Map<number, Array<string | null>>;
+}
+
+/** A sampling query must be one read-only SELECT: it runs on the user's database before the load. */
+function checkSamplingQuery(query: string, label: string): void {
+  let s: SqlStatement;
+  try {
+    s = parseSingleStatement(query);
+  } catch (err) {
+    throw new PgloadError('usage', `The sampling query for ${label} is not valid: ${errorMessage(err)}`);
+  }
+  if (s.kind !== 'query' || s.locksRows || s.paramCount > 0) {
+    throw new PgloadError('usage', `The sampling query for ${label} must be a plain SELECT without parameters or row locks (it runs read-only before the load), got: ${oneLine(query, 80)}`);
+  }
 }
 
 /** Runs a profile and returns the result object. Throws PgloadError when nothing could be measured. */
@@ -103,6 +123,12 @@ class Run {
   private readonly errors: ErrorTally;
   private readonly sslDecided = { useSsl: true };
   private readonly query: QueryArrayConfig;
+  private readonly params: CheckedParam[];
+  private readonly values: Map<number, Array<string | null>>;
+  /** One value source per parameter (empty when the statement has none). */
+  private sources: ValueSource[] = [];
+  /** The first values drawn, for the result (so a user can see what was sent). */
+  private readonly sample: Array<Array<string | null>> = [];
   private control?: OpenedSession;
   private usedSsl = false;
   private server?: ServerInfo;
@@ -134,7 +160,44 @@ class Run {
     this.signal = ctx.signal;
     this.onProgress = ctx.onProgress;
     this.errors = new ErrorTally(this.conn.redact);
-    this.query = { text: this.stmt.text, rowMode: 'array' };
+    this.params = p.params;
+    this.values = p.values;
+    // A named statement is parsed and planned once per session, then only bound and executed (pgbench -M prepared).
+    this.query = { text: this.stmt.text, rowMode: 'array', ...(this.o.prepared ? { name: `pgload_${this.stmt.fingerprint}` } : {}) };
+  }
+
+  /** The query of one request: the statement with fresh parameter values, when it has parameters. */
+  private nextQuery(): QueryArrayConfig {
+    if (this.sources.length === 0) return this.query;
+    const values = this.sources.map((next) => next());
+    if (this.sample.length < 5) this.sample.push(values);
+    return { ...this.query, values };
+  }
+
+  /** Runs each sampling query (`sql:` generators) once, read-only, and builds the value sources. */
+  private async loadParamValues(client: Client): Promise<void> {
+    for (const p of this.params) {
+      if (p.parsed.kind !== 'sql') continue;
+      const label = `$${p.index}`;
+      let rows: unknown[][];
+      try {
+        // Values stay in the server's text form: they are sent back as text parameters.
+        const r = await client.query({ text: p.parsed.query, rowMode: 'array', types: { getTypeParser: () => (v: string) => v } });
+        rows = r.rows;
+      } catch (err) {
+        const { code, message } = errorIdentity(err);
+        throw new PgloadError('input', this.conn.redact(`The sampling query for ${label} failed: ${code} ${message}. Fix it and run again; nothing was measured.`), { cause: err });
+      }
+      if (rows.length === 0) {
+        throw new PgloadError('input', `The sampling query for ${label} returned no rows (${oneLine(p.parsed.query, 80)}); it must return at least one value to draw from. Nothing was measured.`);
+      }
+      if (rows[0].length === 0) throw new PgloadError('input', `The sampling query for ${label} returns no columns; select the values to use as its first column.`);
+      const cap = 1_000_000;
+      if (rows.length > cap) this.log.warn(`The sampling query for ${label} returned ${rows.length} rows; the first ${cap} are used.`);
+      this.values.set(p.index, rows.slice(0, cap).map((r) => (r[0] === null ? null : String(r[0]))));
+      this.log.info(`parameter ${label}: ${rows.length} values sampled`);
+    }
+    this.sources = makeSources(this.params, this.values, this.o.seed);
   }
 
   private sessionSettings(): SessionSettings {
@@ -180,6 +243,7 @@ class Run {
       this.log.info(`server: PostgreSQL ${server.version}; ${Object.entries(server.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
       const capacity = await readCapacity(this.control.client);
       assertCapacity(capacity, o.clients, `${o.clients} clients`);
+      await this.loadParamValues(this.control.client);
       const wantInsight = o.explain || o.sampleIntervalMs > 0;
       this.insightSessions = wantInsight && capacity.free >= o.clients + 2;
       if (wantInsight && !this.insightSessions) {
@@ -241,6 +305,9 @@ class Run {
           settings: o.settings,
           ...(o.pool ? { pool: { ...o.pool } } : {}),
           ...(o.rate ? { rate: { ...o.rate } } : {}),
+          ...(this.params.length ? { params: this.params.map((p, i) => ({ index: p.index, spec: p.spec, sample: this.sample.map((v) => v[i]) })) } : {}),
+          ...(o.prepared ? { prepared: true } : {}),
+          seed: o.seed,
         },
         server,
         baseline: { coldMs: baseline.coldMs, latency: baseStats },
@@ -323,12 +390,13 @@ class Run {
 
   /** One request: the statement (timed) — inside BEGIN … ROLLBACK when the mode says so. Returns µs, or throws. */
   private async execOnce(client: Client): Promise<number> {
+    const query = this.nextQuery();
     if (this.mode === 'rolled-back') {
       await client.query('BEGIN');
       let us: number;
       try {
         const t = process.hrtime.bigint();
-        await client.query(this.query);
+        await client.query(query);
         us = Number(process.hrtime.bigint() - t) / 1000;
       } finally {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -336,7 +404,7 @@ class Run {
       return us;
     }
     const t = process.hrtime.bigint();
-    await client.query(this.query);
+    await client.query(query);
     return Number(process.hrtime.bigint() - t) / 1000;
   }
 
@@ -367,7 +435,7 @@ class Run {
       if (o.explain && !this.stop) {
         this.progress({ phase: 'baseline', done: o.baselineRuns + 1, total: o.baselineRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'EXPLAIN ANALYZE alone' });
         c.busy = true;
-        this.planAlone = await captureExplain(session.client, this.stmt.text, this.server!.versionNum, 'alone');
+        this.planAlone = await captureExplain(session.client, this.stmt.text, this.server!.versionNum, 'alone', this.nextQuery().values as Array<string | null> | undefined);
         c.busy = false;
         if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled during the baseline; nothing was measured under load.');
       }
@@ -490,7 +558,7 @@ class Run {
       const progress = o.requests !== undefined ? done / o.requests : sinceStartMs() / o.durationMs!;
       if (progress < 0.4) return;
       this.log.info(`EXPLAIN ANALYZE under load at ${(progress * 100).toFixed(0)} % of the run`);
-      explainUnderLoad = captureExplain(explainSession.client, this.stmt.text, this.server!.versionNum, 'under-load');
+      explainUnderLoad = captureExplain(explainSession.client, this.stmt.text, this.server!.versionNum, 'under-load', this.nextQuery().values as Array<string | null> | undefined);
     };
     scheduleTicker();
     let durationTimer: NodeJS.Timeout | undefined;

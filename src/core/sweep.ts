@@ -8,9 +8,9 @@ import { RESULT_SCHEMA_VERSION } from '../shared/result';
 import { closeSession, connectionSummary, openSession, resolveConnection, type ConnectionInput, type ResolveEnvironment } from './connection';
 import { PgloadError } from './errors';
 import type { Logger } from './logger';
-import { profile, type Progress } from './runner';
+import { prepareRun, profile, type Progress } from './runner';
+import type { ParamInput } from './params';
 import { readCapacity, readServerInfo } from './server';
-import { ensureParser, parseSingleStatement } from './sql';
 import { fitUsl, uslThroughput } from './usl';
 import { VERSION } from './version';
 
@@ -24,6 +24,10 @@ export interface SweepOptions {
   statementTimeoutMs?: number;
   allowWrites?: boolean;
   settings?: Record<string, string>;
+  /** Generators of `$1 … $n`, prepared statements and the seed, as for a run. */
+  params?: ParamInput[];
+  prepared?: boolean;
+  seed?: number;
 }
 
 export interface SweepContext {
@@ -72,8 +76,8 @@ export function recommendPoolSize(steps: SweepStep[]): { poolSize: number; reaso
 }
 
 export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<SweepResult> {
-  await ensureParser();
-  const statement = parseSingleStatement(o.sql);
+  // Everything a step would refuse (SQL, safety, generators, connection settings) is refused before the first.
+  const { statement } = await prepareRun({ sql: o.sql, connection: o.connection, allowWrites: o.allowWrites, settings: o.settings, params: o.params, prepared: o.prepared, seed: o.seed }, ctx.environment);
   if (!Number.isInteger(o.maxClients) || o.maxClients < 1) throw new PgloadError('usage', `The sweep's maximum clients must be a whole number of at least 1, got ${o.maxClients}`);
   if (!(o.stepDurationMs >= 500)) throw new PgloadError('usage', `Each sweep step must last at least 500ms, got ${o.stepDurationMs}ms`);
   let steps = [...new Set(o.steps ?? defaultSteps(o.maxClients))].sort((a, b) => a - b);
@@ -122,6 +126,9 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
           statementTimeoutMs: o.statementTimeoutMs,
           allowWrites: o.allowWrites,
           settings: o.settings,
+          params: o.params,
+          prepared: o.prepared,
+          seed: o.seed,
           maxErrors: 0,
         },
         { signal: ctx.signal, logger: ctx.logger, environment: ctx.environment, onProgress: (p) => ctx.onStep?.(i + 1, steps.length, clients, p) },

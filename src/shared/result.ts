@@ -120,6 +120,12 @@ export interface ResultOptions {
   pool?: { users: number; size: number; maxOverflow: number; timeoutMs: number };
   /** The fixed arrival rate, when the run used one. */
   rate?: { perSecond: number; distribution: 'constant' | 'poisson'; maxOutstanding: number; seed: number };
+  /** Generators of `$1 … $n` (as written, e.g. `int:1..100000`) and the first values drawn, when the statement has parameters. */
+  params?: Array<{ index: number; spec: string; sample: Array<string | null> }>;
+  /** The statement ran as a named prepared statement (parsed and planned once per session, like pgbench -M prepared). */
+  prepared?: boolean;
+  /** Seed of the run's random choices (parameter values, Poisson arrivals): the same seed repeats them. */
+  seed?: number;
 }
 
 export interface ServerInfo {

@@ -15,7 +15,7 @@ export function testDb(): TestDb {
 }
 
 export async function startTestDb(): Promise<TestDb> {
-  current = await testDatabase({ database: 'pgload_test', settings: { max_connections: '120', shared_preload_libraries: 'pg_stat_statements' } });
+  current = await testDatabase({ database: 'pgload_test', settings: { max_connections: '120', shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on' } });
   return current;
 }
 

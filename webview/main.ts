@@ -21,7 +21,8 @@ import {
 } from 'chart.js';
 import { provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeDivider, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
 import type { FromWebview, PanelResult, PanelState, ProgressView, ToWebview, WebviewPersistedState } from '../src/shared/protocol';
-import { formatCount, formatMs, formatPercent, formatQps, describePlan, poolLines } from '../src/core/format';
+import type { SweepResult } from '../src/shared/result';
+import { formatCount, formatMs, formatPercent, formatQps, describePlan, paramsLine, poolLines, formatSweepReport } from '../src/core/format';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeProgressRing());
 Chart.register(LineController, BarController, DoughnutController, ArcElement, LineElement, BarElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend, Filler);
@@ -38,6 +39,8 @@ let current: PanelState | undefined;
 const charts: Chart[] = [];
 const live: Array<{ t: number; qps: number; p95: number | null }> = [];
 let requestSeq = 0;
+/** The tab shown: the run's report, or the statement's concurrency sweep. */
+let tab: 'report' | 'scaling' = 'report';
 
 type Child = Node | string | null | undefined | false;
 /** Builds an element; strings become text nodes, so nothing from the result is ever parsed as HTML. */
@@ -157,10 +160,123 @@ function summary(r: PanelResult): HTMLElement {
     {},
     r.statusDetail ? h('p', { class: 'status-detail' }, r.statusDetail) : null,
     h('p', { class: 'muted' }, `${describePlan(r)} · PostgreSQL ${r.server.version} · work_mem ${s.work_mem} · max_connections ${s.max_connections} · shared_buffers ${s.shared_buffers}`),
+    paramsLine(r) ? h('p', { class: 'muted', id: 'params' }, `Parameters: ${paramsLine(r)}`) : null,
     tiles,
     table,
     r.load.pool ? h('ul', { class: 'facts', id: 'pool-split' }, ...poolLines(r).map((l) => h('li', {}, l))) : null,
   );
+}
+
+/** Pool wait and database time at each percentile, stacked: where a request's time went. */
+function drawPoolChart(r: PanelResult, grid: HTMLElement): void {
+  const p = r.load.pool;
+  if (!p) return;
+  const t = theme();
+  const box = chartBox('chart-pool-split', 'Pool wait vs database time', `${p.users} users on a pool of ${p.size} + ${p.maxOverflow} overflow: each bar stacks the percentile of the wait for a connection and of the time in the database.`);
+  grid.append(box.box);
+  const keys = ['p50Ms', 'p95Ms', 'p99Ms'] as const;
+  chart(box.canvas, {
+    type: 'bar',
+    data: {
+      labels: ['p50', 'p95', 'p99'],
+      datasets: [
+        { label: 'waiting for a pooled connection', data: keys.map((k) => p.waitMs[k]), backgroundColor: t.orange, stack: 'time' },
+        { label: 'in the database', data: keys.map((k) => p.dbMs[k]), backgroundColor: t.blue, stack: 'time' },
+      ],
+    },
+    options: { indexAxis: 'y', scales: { x: { stacked: true, beginAtZero: true, title: { display: true, text: 'ms' } }, y: { stacked: true } } },
+  });
+}
+
+// ---- scaling (concurrency sweep) -------------------------------------------------------------------------------
+function scalingSection(sw: SweepResult | undefined): HTMLElement {
+  const section = h('section', { id: 'scaling' });
+  if (!sw) {
+    section.append(
+      h('p', { class: 'muted' }, 'No concurrency sweep of this statement yet. A sweep runs it at 1, 2, 4, … clients, fits the Universal Scalability Law to the throughput and recommends a pool size.'),
+      h('div', { class: 'actions' }, button('Find the right pool size', 'sweep', 'primary')),
+    );
+    return section;
+  }
+  const rec = sw.recommendation;
+  const usl = sw.usl;
+  section.append(
+    h('div', { class: 'actions' }, button('Run the sweep again', 'sweep', 'primary'), copyButton(formatSweepReport(sw), 'Copy as text')),
+    h(
+      'div',
+      { class: 'tiles' },
+      tile('Recommended pool size', rec ? String(rec.poolSize) : '–', 'tile-pool-size'),
+      tile('Peak throughput at', usl ? (usl.peakClients === null ? 'no peak' : `${usl.peakClients.toFixed(1)} clients`) : '–', 'tile-peak'),
+      tile('Steps', sw.steps.length ? `${sw.steps.length} (${sw.steps[0].clients}–${sw.steps[sw.steps.length - 1].clients} clients)` : '0', 'tile-steps'),
+      tile('Fit R²', usl ? usl.r2.toFixed(3) : '–', 'tile-r2'),
+    ),
+    h('p', { id: 'recommendation', class: rec ? 'recommendation' : 'status-detail' }, rec ? rec.reason : 'No pool size can be recommended from this sweep: see the notes below.'),
+  );
+  if (usl) section.append(h('p', { class: 'muted', id: 'usl' }, `Universal Scalability Law X(N) = λN / (1 + σ(N−1) + κN(N−1)): λ ${usl.lambda.toFixed(2)} q/s per client · σ ${usl.sigma.toFixed(4)} (contention) · κ ${usl.kappa.toFixed(6)} (coherency) · ${formatMs(sw.stepDurationMs)} per step`));
+  const grid = h('div', { class: 'charts' });
+  section.append(grid);
+  drawScalingChart(sw, grid);
+  section.append(
+    h(
+      'table',
+      { class: 'steps', id: 'sweep-steps' },
+      h('thead', {}, h('tr', {}, ...['clients', 'queries/s', 'p50', 'p95', 'p99', 'failed'].map((c) => h('th', {}, c)))),
+      h(
+        'tbody',
+        {},
+        ...sw.steps.map((x) =>
+          h(
+            'tr',
+            rec && x.clients === rec.poolSize ? { class: 'picked' } : {},
+            h('th', {}, String(x.clients)),
+            h('td', {}, formatQps(x.throughputQps)),
+            h('td', {}, formatMs(x.p50Ms)),
+            h('td', {}, formatMs(x.p95Ms)),
+            h('td', {}, formatMs(x.p99Ms)),
+            h('td', {}, formatCount(x.failed)),
+          ),
+        ),
+      ),
+    ),
+  );
+  if (sw.notes.length) section.append(h('ul', { class: 'facts', id: 'sweep-notes' }, ...sw.notes.map((n) => h('li', {}, n))));
+  return section;
+}
+
+function drawScalingChart(sw: SweepResult, grid: HTMLElement): void {
+  const t = theme();
+  const box = chartBox('chart-scaling', 'Throughput and p95 against concurrent clients', 'Points: measured steps; line: the fitted Universal Scalability Law; red: p95 (right axis).');
+  grid.append(box.box);
+  const rec = sw.recommendation?.poolSize;
+  chart(box.canvas, {
+    type: 'line',
+    data: {
+      datasets: [
+        { label: 'queries/s (measured)', data: sw.steps.map((x) => ({ x: x.clients, y: x.throughputQps })), borderColor: t.green, backgroundColor: t.green, showLine: false, pointRadius: sw.steps.map((x) => (x.clients === rec ? 7 : 4)), yAxisID: 'y' },
+        { label: 'queries/s (USL fit)', data: sw.curve.map((c) => ({ x: c.clients, y: c.throughputQps })), borderColor: t.blue, backgroundColor: t.blue, pointRadius: 0, borderDash: [6, 4], yAxisID: 'y' },
+        { label: 'p95 ms', data: sw.steps.map((x) => ({ x: x.clients, y: x.p95Ms })), borderColor: t.red, backgroundColor: t.red, pointRadius: 3, yAxisID: 'y1' },
+      ],
+    },
+    options: {
+      scales: {
+        x: { type: 'linear', min: 0, title: { display: true, text: 'concurrent clients' } },
+        y: { beginAtZero: true, position: 'left', title: { display: true, text: 'queries/s' } },
+        y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: 'p95 ms' } },
+      },
+    },
+  });
+}
+
+function tabs(s: PanelState): HTMLElement {
+  const tabButton = (id: 'report' | 'scaling', label: string, enabled: boolean) => {
+    const b = h('button', { class: `tab${tab === id ? ' selected' : ''}`, role: 'tab', 'aria-selected': String(tab === id), id: `tab-${id}`, ...(enabled ? {} : { disabled: '' }) }, label);
+    b.addEventListener('click', () => {
+      tab = id;
+      render();
+    });
+    return b;
+  };
+  return h('div', { class: 'tabs', role: 'tablist' }, tabButton('report', 'Report', !!s.result), tabButton('scaling', 'Scaling', true));
 }
 
 function tile(label: string, value: string, id: string): HTMLElement {
@@ -190,8 +306,8 @@ function hintsSection(r: PanelResult): HTMLElement {
   );
 }
 
-function copyButton(text: string): HTMLElement {
-  const b = h('vscode-button', { appearance: 'icon', 'aria-label': 'Copy', title: 'Copy', 'data-action': 'copyText' }, 'Copy');
+function copyButton(text: string, label = 'Copy'): HTMLElement {
+  const b = h('vscode-button', { appearance: label === 'Copy' ? 'icon' : 'secondary', 'aria-label': label, title: label, 'data-action': 'copyText' }, label);
   b.addEventListener('click', () => vscode.postMessage({ type: 'copyText', requestId: ++requestSeq, text }));
   return b;
 }
@@ -375,15 +491,24 @@ function render(): void {
   }
   app.append(header(s));
   if (s.state === 'running') {
+    if (s.activity === 'sweep') app.append(h('p', { class: 'muted' }, 'Concurrency sweep: the statement runs at 1, 2, 4, … clients, one step after the other.'));
     app.append(progressSection(s));
     const grid = h('div', { class: 'charts' });
     app.append(grid);
     drawLiveChart(grid);
     return;
   }
-  if (s.state === 'failed' || (s.state === 'cancelled' && !s.result)) {
-    app.append(h('section', { class: 'failure', id: 'failure' }, h('h3', {}, s.state === 'failed' ? 'The run failed' : 'The run was cancelled'), h('p', {}, s.error ?? '')));
-    app.append(h('div', { class: 'actions' }, button('Re-run', 'rerun', 'primary'), button('Show log', 'showLog')));
+  if (s.state === 'failed' || (s.state === 'cancelled' && !s.result && !s.sweep)) {
+    const what = s.activity === 'sweep' ? 'sweep' : 'run';
+    app.append(h('section', { class: 'failure', id: 'failure' }, h('h3', {}, s.state === 'failed' ? `The ${what} failed` : `The ${what} was cancelled`), h('p', {}, s.error ?? '')));
+    app.append(h('div', { class: 'actions' }, what === 'sweep' ? button('Run the sweep again', 'sweep', 'primary') : button('Re-run', 'rerun', 'primary'), button('Show log', 'showLog')));
+    return;
+  }
+  if (!s.result) tab = 'scaling';
+  app.append(tabs(s));
+  if (tab === 'scaling') {
+    app.append(h('div', { class: 'toast', id: 'toast', role: 'status' }));
+    app.append(scalingSection(s.sweep));
     return;
   }
   const r = s.result!;
@@ -392,6 +517,7 @@ function render(): void {
   app.append(summary(r));
   const grid = h('div', { class: 'charts' });
   app.append(grid);
+  drawPoolChart(r, grid);
   drawResultCharts(r, grid);
   app.append(hintsSection(r));
   const server = serverSection(r);
@@ -423,7 +549,11 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   if (!m || typeof m !== 'object') return;
   switch (m.type) {
     case 'show':
-      if (!current || current.runId !== m.panel.runId) live.length = 0;
+      if (!current || current.runId !== m.panel.runId) {
+        live.length = 0;
+        // A new run opens on its report, a sweep on the Scaling tab.
+        tab = m.panel.activity === 'sweep' ? 'scaling' : 'report';
+      }
       current = m.panel;
       vscode.setState({ runId: m.panel.runId, fingerprint: m.panel.fingerprint });
       render();

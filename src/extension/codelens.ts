@@ -89,6 +89,18 @@ export class PgloadCodeLensProvider extends Disposable implements vscode.CodeLen
           tooltip: 'Run this statement alone and then with concurrent clients',
         }),
       );
+      const n = info.statement.paramCount;
+      if (n > 0) {
+        const remembered = this.store.paramsFor(info.statement.fingerprint);
+        lenses.push(
+          new vscode.CodeLens(range, {
+            title: remembered?.length === n ? `$(symbol-parameter) ${remembered.map((spec, i) => `$${i + 1} ${spec}`).join(' · ')}` : `$(symbol-parameter) Set values for ${n === 1 ? '$1' : `$1 … $${n}`}`,
+            command: Commands.editParameters,
+            arguments: [document.uri, info.statement.index],
+            tooltip: 'The generators that give each request its parameter values (remembered for this statement)',
+          }),
+        );
+      }
       if (info.run) {
         lenses.push(
           new vscode.CodeLens(range, {

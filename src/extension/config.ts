@@ -27,6 +27,11 @@ export interface RunDefaults {
   serverVcpus: number | undefined;
   explain: boolean;
   sampleIntervalMs: number;
+  /** Send the statement as a named prepared statement. */
+  prepared: boolean;
+  /** The concurrency sweep: its largest step and each step's length. */
+  sweepMaxClients: number;
+  sweepStepSeconds: number;
 }
 
 export class SettingsError extends Error {
@@ -60,6 +65,9 @@ export function readRunDefaults(): RunDefaults {
     serverVcpus: wholeSetting(Settings.serverVcpus, 0, 4096) || undefined,
     explain: cfg().get<boolean>(Settings.explain) !== false,
     sampleIntervalMs: wholeSetting(Settings.sampleIntervalMs, 0, 60_000),
+    prepared: cfg().get<boolean>(Settings.prepared) === true,
+    sweepMaxClients: wholeSetting(Settings.sweepMaxClients, 1, 10_000),
+    sweepStepSeconds: wholeSetting(Settings.sweepStepSeconds, 1, 3600),
   };
 }
 

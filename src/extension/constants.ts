@@ -2,6 +2,8 @@
 export const Commands = {
   profileSelection: 'pgload.profileSelection',
   profileStatement: 'pgload.profileStatement',
+  findPoolSize: 'pgload.findPoolSize',
+  editParameters: 'pgload.editParameters',
   cancel: 'pgload.cancel',
   selectConnection: 'pgload.selectConnection',
   addConnection: 'pgload.addConnection',
@@ -25,6 +27,9 @@ export const Settings = {
   serverVcpus: 'serverVcpus',
   explain: 'explain',
   sampleIntervalMs: 'sampleIntervalMs',
+  prepared: 'prepared',
+  sweepMaxClients: 'sweep.maxClients',
+  sweepStepSeconds: 'sweep.stepSeconds',
 } as const;
 
 export const ContextKeys = {

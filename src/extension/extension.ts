@@ -51,6 +51,8 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
     );
   command(Commands.profileSelection, () => runs.profileSelection());
   command(Commands.profileStatement, (uri: vscode.Uri, index: number) => runs.profileStatement(uri, index));
+  command(Commands.findPoolSize, () => runs.findPoolSize());
+  command(Commands.editParameters, (uri: vscode.Uri, index: number) => runs.editParameters(uri, index));
   command(Commands.cancel, () => runs.cancel());
   command(Commands.selectConnection, () => connections.select());
   command(Commands.addConnection, () => connections.add());

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { formatMarkdownReport } from '../core/format';
 import { oneLine } from '../core/text';
 import type { FromWebview, PanelResult, PanelState, ProgressView, ToWebview, WebviewPersistedState } from '../shared/protocol';
-import type { ProfileResult } from '../shared/result';
+import type { ProfileResult, SweepResult } from '../shared/result';
 import { PANEL_VIEW_TYPE } from './constants';
 import { Disposable } from './lifecycle';
 import type { Log } from './log';
@@ -18,6 +18,8 @@ import type { ResultStore } from './resultStore';
 export interface PanelActions {
   /** Runs the statement with this exact text again. */
   rerun(sql: string): Promise<void>;
+  /** Runs the concurrency sweep of the statement with this exact text. */
+  sweep(sql: string): Promise<void>;
   cancel(): void;
 }
 
@@ -124,6 +126,10 @@ export class ReportPanel extends Disposable {
           ack(true);
           await this.actions.rerun(this.state.sql);
           return;
+        case 'sweep':
+          ack(true);
+          await this.actions.sweep(this.state.sql);
+          return;
         case 'cancel':
           this.actions.cancel();
           ack(true);
@@ -171,7 +177,7 @@ function titleFor(sql: string): string {
 /** All report panels, one per statement (its exact text), and their restoration after a reload. */
 export class ReportPanels extends Disposable implements vscode.WebviewPanelSerializer<WebviewPersistedState> {
   private readonly panels = new Map<string, ReportPanel>();
-  actions: PanelActions = { rerun: async () => undefined, cancel: () => undefined };
+  actions: PanelActions = { rerun: async () => undefined, sweep: async () => undefined, cancel: () => undefined };
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -188,6 +194,8 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
 
   /** Creates or reveals the panel of this statement and shows the state. */
   show(state: PanelState, full?: ProfileResult): ReportPanel {
+    // The Scaling tab shows the statement's latest sweep beside any run.
+    if (!state.sweep && state.activity !== 'sweep') state = { ...state, sweep: this.store.sweepBySql(state.sql)?.sweep };
     let p = this.panels.get(state.sql);
     if (!p) {
       const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, titleFor(state.sql), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
@@ -203,7 +211,7 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
   }
 
   private adopt(panel: vscode.WebviewPanel, state: PanelState): ReportPanel {
-    const p = new ReportPanel(panel, state, this.extensionUri, { rerun: (sql) => this.actions.rerun(sql), cancel: () => this.actions.cancel() }, this.log, () =>
+    const p = new ReportPanel(panel, state, this.extensionUri, { rerun: (sql) => this.actions.rerun(sql), sweep: (sql) => this.actions.sweep(sql), cancel: () => this.actions.cancel() }, this.log, () =>
       this.panels.delete(state.sql),
     );
     this.panels.set(state.sql, p);
@@ -212,13 +220,14 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
 
   async deserializeWebviewPanel(panel: vscode.WebviewPanel, persisted: WebviewPersistedState | undefined): Promise<void> {
     const stored = (persisted?.runId && this.store.byRunId(persisted.runId)) || (persisted?.fingerprint && this.store.byFingerprint(persisted.fingerprint)[0]) || undefined;
-    if (!stored) {
+    const sweep = stored ? this.store.sweepBySql(stored.result.sql) : persisted?.fingerprint ? this.store.sweepByFingerprint(persisted.fingerprint) : undefined;
+    if (!stored && !sweep) {
       panel.webview.html = '<!DOCTYPE html><html><body><p>This pgload report is no longer stored. Profile the statement again to see a new one.</p></body></html>';
       return;
     }
-    const state = stateFromStored(stored.runId, stored.result, stored.connectionName);
+    const state = stored ? stateFromStored(stored.runId, stored.result, stored.connectionName, sweep?.sweep) : stateFromSweep(persisted!.runId, sweep!.sweep, sweep!.connectionName);
     const p = this.adopt(panel, state);
-    p.fullResult = stored.result;
+    p.fullResult = stored?.result;
     p.show(state, false);
   }
 
@@ -229,7 +238,7 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
   }
 }
 
-export function stateFromStored(runId: string, result: ProfileResult, connectionName: string): PanelState {
+export function stateFromStored(runId: string, result: ProfileResult, connectionName: string, sweep?: SweepResult): PanelState {
   return {
     runId,
     fingerprint: result.fingerprint,
@@ -237,5 +246,20 @@ export function stateFromStored(runId: string, result: ProfileResult, connection
     connectionLabel: connectionName,
     state: result.status === 'cancelled' ? 'cancelled' : 'done',
     result: toPanelResult(result),
+    ...(sweep ? { sweep } : {}),
+  };
+}
+
+/** A panel showing a sweep (the Scaling tab), with the statement's last run when there is one. */
+export function stateFromSweep(runId: string, sweep: SweepResult, connectionName: string, run?: ProfileResult): PanelState {
+  return {
+    runId,
+    fingerprint: sweep.fingerprint,
+    sql: sweep.sql,
+    connectionLabel: connectionName,
+    state: 'done',
+    activity: 'sweep',
+    sweep,
+    ...(run ? { result: toPanelResult(run) } : {}),
   };
 }

@@ -5,7 +5,7 @@
  * constants and column aliases), so the exact text is the key.
  */
 import * as vscode from 'vscode';
-import type { ProfileResult } from '../shared/result';
+import type { ProfileResult, SweepResult } from '../shared/result';
 
 export interface StoredRun {
   runId: string;
@@ -17,6 +17,13 @@ export interface StoredRun {
 }
 
 const KEY = 'pgload.results.v1';
+const SWEEPS = 'pgload.sweeps.v1';
+const PARAMS = 'pgload.params.v1';
+
+export interface StoredSweep {
+  sweep: SweepResult;
+  connectionName: string;
+}
 
 export class ResultStore {
   private readonly changed = new vscode.EventEmitter<StoredRun>();
@@ -59,6 +66,38 @@ export class ResultStore {
   /** The latest run started from this statement position of this document. */
   byPosition(uri: string, statementIndex: number): StoredRun | undefined {
     return this.all().find((r) => r.uri === uri && r.statementIndex === statementIndex);
+  }
+
+  private sweeps(): StoredSweep[] {
+    const v = this.memento.get<unknown>(SWEEPS);
+    return Array.isArray(v) ? (v as StoredSweep[]).filter((r) => r && typeof r === 'object' && r.sweep && typeof r.sweep.sql === 'string') : [];
+  }
+
+  /** Keeps the latest sweep of each statement (by exact text), newest first, bounded like the runs. */
+  async saveSweep(s: StoredSweep): Promise<void> {
+    const rest = this.sweeps().filter((r) => r.sweep.sql !== s.sweep.sql);
+    await this.memento.update(SWEEPS, [s, ...rest].slice(0, this.max));
+  }
+
+  sweepBySql(sql: string): StoredSweep | undefined {
+    return this.sweeps().find((r) => r.sweep.sql === sql);
+  }
+
+  sweepByFingerprint(fingerprint: string): StoredSweep | undefined {
+    return this.sweeps().find((r) => r.sweep.fingerprint === fingerprint);
+  }
+
+  /** Parameter generators remembered per statement (fingerprint: the same statement with other constants). */
+  paramsFor(fingerprint: string): string[] | undefined {
+    const v = this.memento.get<Record<string, unknown>>(PARAMS)?.[fingerprint];
+    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+  }
+
+  async rememberParams(fingerprint: string, specs: string[]): Promise<void> {
+    const all = { ...(this.memento.get<Record<string, unknown>>(PARAMS) ?? {}) };
+    delete all[fingerprint];
+    const entries = [[fingerprint, specs] as const, ...Object.entries(all)].slice(0, 500);
+    await this.memento.update(PARAMS, Object.fromEntries(entries));
   }
 
   dispose(): void {

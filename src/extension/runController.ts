@@ -4,21 +4,24 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import { errorMessage, isPgloadError, PgloadError } from '../core/errors';
+import { errorMessage, isPgloadError } from '../core/errors';
 import { formatMs, formatQps } from '../core/format';
 import { profile, type Progress } from '../core/runner';
+import { parseParamSpec, type ParamInput } from '../core/params';
+import { sweep } from '../core/sweep';
+import * as path from 'node:path';
 import { executionModeFor, describeNode } from '../core/safety';
 import { ensureParser, parseSingleStatement, splitStatements, statementAt, type SqlStatement } from '../core/sql';
 import { oneLine } from '../core/text';
 import type { PanelState } from '../shared/protocol';
-import type { ProfileResult } from '../shared/result';
+import type { ProfileResult, SweepResult } from '../shared/result';
 import type { PgloadCodeLensProvider } from './codelens';
 import { askBeforeRun, readRunDefaults, SettingsError, type ConnectionSetting, type RunDefaults } from './config';
 import type { ConnectionManager } from './connections';
 import { ContextKeys } from './constants';
 import { Disposable, setContext } from './lifecycle';
 import type { Log } from './log';
-import { stateFromStored, type ReportPanels } from './panel';
+import { stateFromStored, stateFromSweep, type ReportPanels } from './panel';
 import type { ResultStore } from './resultStore';
 import type { Ui } from './ui';
 
@@ -40,6 +43,10 @@ interface RunRequest {
   plan?: LoadPlan;
   allowWrites?: boolean;
   connection?: ConnectionSetting;
+  /** A profile run (default) or a concurrency sweep. */
+  kind?: 'run' | 'sweep';
+  /** Values for `$1 … $n` (asked once, then remembered per statement). */
+  params?: ParamInput[];
 }
 
 interface ActiveRun {
@@ -67,7 +74,7 @@ export class RunController extends Disposable {
     super();
     this.diagnostics = this._register(vscode.languages.createDiagnosticCollection('pgload'));
     this._register(vscode.workspace.onDidChangeTextDocument((e) => this.diagnostics.delete(e.document.uri)));
-    panels.actions = { rerun: (f) => this.rerun(f), cancel: () => this.cancel() };
+    panels.actions = { rerun: (f) => this.rerun(f), sweep: (f) => this.sweepAgain(f), cancel: () => this.cancel() };
   }
 
   get running(): boolean {
@@ -85,15 +92,53 @@ export class RunController extends Disposable {
 
   /** The command "Profile under load": the selection, or the statement under the cursor. */
   async profileSelection(editor = vscode.window.activeTextEditor): Promise<ProfileResult | undefined> {
+    const req = await this.requestFromEditor(editor, 'profile');
+    return req ? ((await this.start(req)) as ProfileResult | undefined) : undefined;
+  }
+
+  /** The command "Find the right pool size": a concurrency sweep of the selection or the statement under the cursor. */
+  async findPoolSize(editor = vscode.window.activeTextEditor): Promise<SweepResult | undefined> {
+    const req = await this.requestFromEditor(editor, 'sweep');
+    return req ? ((await this.start({ ...req, kind: 'sweep' })) as SweepResult | undefined) : undefined;
+  }
+
+  /** Asks again for the values of the statement's `$n` (selection or cursor) and remembers them. */
+  async editParameters(uri?: vscode.Uri, index?: number): Promise<string[] | undefined> {
+    const req = uri instanceof vscode.Uri && typeof index === 'number' ? await this.requestAt(uri, index) : await this.requestFromEditor(vscode.window.activeTextEditor, 'set the parameters of');
+    if (!req) return undefined;
+    await ensureParser();
+    const statement = parseSingleStatement(req.sql);
+    if (statement.paramCount === 0) {
+      this.ui.info('pgload: this statement has no parameters ($1 … $n); it runs as written.');
+      return undefined;
+    }
+    const params = await this.askParams(statement, req.document, true);
+    this.lenses.refresh();
+    return params?.map((p) => p.spec);
+  }
+
+  /** Statement `index` of the document at `uri` (a CodeLens target). */
+  private async requestAt(uri: vscode.Uri, index: number): Promise<RunRequest | undefined> {
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const s = (await this.lenses.statementsOf(doc))[index];
+    if (!s) {
+      this.ui.warn('pgload: that statement is no longer in the file; the CodeLens was out of date.');
+      return undefined;
+    }
+    return { sql: s.text, document: doc, baseOffset: s.start, statementIndex: s.index };
+  }
+
+  /** The statement the user means: the selection (one of several if it holds more), else the one under the cursor. */
+  private async requestFromEditor(editor: vscode.TextEditor | undefined, verb: string): Promise<RunRequest | undefined> {
     if (!editor) {
-      this.ui.warn('pgload: open a SQL file and select a statement (or put the cursor in one) to profile it.');
+      this.ui.warn(`pgload: open a SQL file and select a statement (or put the cursor in one) to ${verb} it.`);
       return undefined;
     }
     const doc = editor.document;
     const sel = editor.selection;
     if (!sel.isEmpty) {
       const text = doc.getText(sel);
-      if (text.trim() !== '') return this.fromText(doc, text, doc.offsetAt(sel.start));
+      if (text.trim() !== '') return this.fromText(doc, text, doc.offsetAt(sel.start), verb);
     }
     await ensureParser();
     let statements: SqlStatement[];
@@ -106,30 +151,30 @@ export class RunController extends Disposable {
     const at = statementAt(statements, doc.offsetAt(sel.active));
     if (!at) {
       this.ui.warn(
-        statements.length === 0 ? 'pgload: there is no SQL statement in this file to profile.' : 'pgload: the cursor is not in a statement; put it inside one, or select the SQL to profile.',
+        statements.length === 0 ? `pgload: there is no SQL statement in this file to ${verb}.` : `pgload: the cursor is not in a statement; put it inside one, or select the SQL to ${verb}.`,
       );
       return undefined;
     }
-    return this.start({ sql: at.text, document: doc, baseOffset: at.start, statementIndex: at.index });
+    return { sql: at.text, document: doc, baseOffset: at.start, statementIndex: at.index };
   }
 
   /** The CodeLens command: the statement with this index in this document. */
   async profileStatement(uri?: vscode.Uri, index?: number): Promise<ProfileResult | undefined> {
     if (!(uri instanceof vscode.Uri) || typeof index !== 'number') return this.profileSelection();
-    const doc = await vscode.workspace.openTextDocument(uri);
-    const statements = await this.lenses.statementsOf(doc);
-    const s = statements[index];
-    if (!s) {
-      this.ui.warn('pgload: that statement is no longer in the file; the CodeLens was out of date.');
-      return undefined;
-    }
-    return this.start({ sql: s.text, document: doc, baseOffset: s.start, statementIndex: s.index });
+    const req = await this.requestAt(uri, index);
+    return req ? ((await this.start(req)) as ProfileResult | undefined) : undefined;
+  }
+
+  /** The panel's "Run the sweep": the statement's last request, as a sweep. */
+  async sweepAgain(sql: string): Promise<void> {
+    const last = this.lastRequest.get(sql);
+    await this.start({ ...(last ?? { sql, baseOffset: 0 }), kind: 'sweep' });
   }
 
   async rerun(sql: string): Promise<void> {
     const last = this.lastRequest.get(sql);
     if (last) {
-      await this.start({ ...last });
+      await this.start({ ...last, kind: 'run' });
       return;
     }
     const stored = this.store.bySql(sql);
@@ -138,11 +183,17 @@ export class RunController extends Disposable {
       return;
     }
     const o = stored.result.options;
-    await this.start({ sql: stored.result.sql, baseOffset: 0, plan: { clients: o.clients, requests: o.requests ?? undefined, durationMs: o.durationMs ?? undefined }, allowWrites: o.allowWrites });
+    await this.start({
+      sql: stored.result.sql,
+      baseOffset: 0,
+      plan: { clients: o.clients, requests: o.requests ?? undefined, durationMs: o.durationMs ?? undefined },
+      allowWrites: o.allowWrites,
+      params: o.params?.map((p) => ({ index: p.index, spec: p.spec })),
+    });
   }
 
   /** A selection: exactly one statement, or the user picks among several. */
-  private async fromText(doc: vscode.TextDocument, text: string, baseOffset: number): Promise<ProfileResult | undefined> {
+  private async fromText(doc: vscode.TextDocument, text: string, baseOffset: number, verb: string): Promise<RunRequest | undefined> {
     await ensureParser();
     let statements: SqlStatement[];
     try {
@@ -152,19 +203,19 @@ export class RunController extends Disposable {
       return undefined;
     }
     if (statements.length === 0) {
-      this.ui.warn('pgload: the selection holds only comments; select a statement to profile.');
+      this.ui.warn(`pgload: the selection holds only comments; select a statement to ${verb}.`);
       return undefined;
     }
     let chosen = statements[0];
     if (statements.length > 1) {
       const picked = await this.ui.pick(
         statements.map((s) => ({ label: oneLine(s.text, 80), description: `statement ${s.index + 1}, line ${doc.positionAt(baseOffset + s.start).line + 1}`, s })),
-        { title: `pgload: the selection holds ${statements.length} statements — profile which one?`, placeHolder: 'pgload profiles one statement at a time' },
+        { title: `pgload: the selection holds ${statements.length} statements — ${verb} which one?`, placeHolder: 'pgload profiles one statement at a time' },
       );
       if (!picked) return undefined;
       chosen = picked.s;
     }
-    return this.start({ sql: chosen.text, document: doc, baseOffset: baseOffset + chosen.start });
+    return { sql: chosen.text, document: doc, baseOffset: baseOffset + chosen.start };
   }
 
   private reportSqlError(doc: vscode.TextDocument, baseOffset: number, err: unknown): void {
@@ -217,7 +268,7 @@ export class RunController extends Disposable {
     return { clients: n, durationMs: Number(m[1]) * factor };
   }
 
-  private async start(req: RunRequest): Promise<ProfileResult | undefined> {
+  private async start(req: RunRequest): Promise<ProfileResult | SweepResult | undefined> {
     if (this.active) {
       const pick = await this.ui.warn('pgload: a run is in progress. Cancel it first.', 'Cancel Run');
       if (pick === 'Cancel Run') this.cancel();
@@ -227,9 +278,6 @@ export class RunController extends Disposable {
     let statement: SqlStatement;
     try {
       statement = parseSingleStatement(req.sql);
-      if (statement.paramCount > 0) {
-        throw new PgloadError('input', `The statement uses parameters ($1 … $${statement.paramCount}); pgload cannot bind values to them yet. Replace them with literal values to profile it.`);
-      }
     } catch (err) {
       if (req.document) this.reportSqlError(req.document, req.baseOffset, err);
       else void this.ui.error(`pgload: ${errorMessage(err)}`);
@@ -258,25 +306,99 @@ export class RunController extends Disposable {
       await this.connections.reportSettings(err instanceof SettingsError ? err : new SettingsError('pgload', errorMessage(err)));
       return undefined;
     }
-    const plan = req.plan ?? (await this.pickPlan(defaults));
+    let params = req.params ?? [];
+    if (statement.paramCount > 0 && params.length !== statement.paramCount) {
+      const asked = await this.askParams(statement, req.document, false);
+      if (!asked) return undefined;
+      params = asked;
+    }
+    const kind = req.kind ?? 'run';
+    const plan = kind === 'sweep' ? (req.plan ?? { clients: 1 }) : (req.plan ?? (await this.pickPlan(defaults)));
     if (!plan) return undefined;
     if (plan.requests !== undefined && plan.requests < plan.clients) plan.requests = plan.clients;
     const connection = req.connection ?? (await this.connections.forRun());
     if (!connection) return undefined;
-    const full: RunRequest & { plan: LoadPlan; connection: ConnectionSetting } = { ...req, plan, allowWrites, connection };
-    this.lastRequest.set(statement.text, full);
-    return this.execute(full, statement, defaults);
+    const full: RunRequest & { plan: LoadPlan; connection: ConnectionSetting } = { ...req, plan, allowWrites, connection, params };
+    // Remembered for the panel's buttons; a sweep keeps the load plan of the last run (if any).
+    this.lastRequest.set(statement.text, { ...full, kind: undefined, plan: kind === 'sweep' ? this.lastRequest.get(statement.text)?.plan : plan });
+    return kind === 'sweep' ? this.executeSweep(full, statement, defaults) : this.execute(full, statement, defaults);
   }
 
-  private async execute(req: RunRequest & { plan: LoadPlan; connection: ConnectionSetting }, statement: SqlStatement, defaults: RunDefaults): Promise<ProfileResult | undefined> {
+  /**
+   * Asks for a generator per `$n` (an input box each, checked as typed), or offers the ones remembered for
+   * this statement; remembers the answer. Relative CSV paths are taken from the workspace folder.
+   */
+  private async askParams(statement: SqlStatement, doc: vscode.TextDocument | undefined, edit: boolean): Promise<ParamInput[] | undefined> {
+    const n = statement.paramCount;
+    const remembered = this.store.paramsFor(statement.fingerprint);
+    const toInputs = (specs: string[]) => specs.map((spec, i) => ({ index: i + 1, spec: this.absoluteCsv(spec, doc) }));
+    if (!edit && remembered?.length === n) {
+      const describe = remembered.map((spec, i) => `$${i + 1} ${spec}`).join(' · ');
+      type Item = vscode.QuickPickItem & { use: boolean };
+      const picked = await this.ui.pick<Item>(
+        [
+          { label: `$(check) ${describe}`, description: 'remembered for this statement', use: true },
+          { label: '$(edit) Change the values…', use: false },
+        ],
+        { title: `pgload: values for ${n === 1 ? '$1' : `$1 … $${n}`}`, placeHolder: 'Each request draws new values from these generators' },
+      );
+      if (!picked) return undefined;
+      if (picked.use) return toInputs(remembered);
+    }
+    const specs: string[] = [];
+    for (let i = 1; i <= n; i++) {
+      const value = await this.ui.input({
+        title: `pgload: values for $${i}${n > 1 ? ` (${i} of ${n})` : ''}`,
+        prompt: 'int:1..100000 · zipf:1..100000[:1.1] · num:0.5..9.5 · list:a,b,c · csv:FILE:COLUMN · sql:SELECT id FROM …',
+        value: remembered?.[i - 1] ?? 'int:1..1000',
+        ignoreFocusOut: true,
+        validateInput: (v) => {
+          try {
+            parseParamSpec(v, `$${i}`);
+            return undefined;
+          } catch (err) {
+            return errorMessage(err);
+          }
+        },
+      });
+      if (value === undefined) return undefined;
+      specs.push(value.trim());
+    }
+    await this.store.rememberParams(statement.fingerprint, specs);
+    return toInputs(specs);
+  }
+
+  private absoluteCsv(spec: string, doc: vscode.TextDocument | undefined): string {
+    const m = /^(\s*csv\s*:)(.*)$/is.exec(spec);
+    if (!m) return spec;
+    const base = (doc && vscode.workspace.getWorkspaceFolder(doc.uri)?.uri.fsPath) ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? (doc && doc.uri.scheme === 'file' ? path.dirname(doc.uri.fsPath) : undefined);
+    const rest = m[2];
+    const at = rest.lastIndexOf(':');
+    const file = at < 0 ? rest : rest.slice(0, at);
+    if (!base || path.isAbsolute(file.trim())) return spec;
+    return `${m[1]}${path.join(base, file.trim())}${at < 0 ? '' : rest.slice(at)}`;
+  }
+
+  /**
+   * The frame of every run and sweep: one at a time, the "running" context key, a progress notification
+   * with Cancel, the panel's live state, the status bar, and the same handling of failure and cancel.
+   */
+  private async track<T>(
+    req: RunRequest & { connection: ConnectionSetting },
+    statement: SqlStatement,
+    activity: 'run' | 'sweep',
+    body: (signal: AbortSignal, onProgress: (p: Progress) => void) => Promise<T>,
+    done: (runId: string, value: T) => Promise<void>,
+  ): Promise<T | undefined> {
     const run: ActiveRun = { id: randomUUID(), controller: new AbortController(), fingerprint: statement.fingerprint };
     this.active = run;
     let finish!: () => void;
     this.runFinished = new Promise((r) => (finish = r));
     await setContext(ContextKeys.running, true);
-    const base: PanelState = { runId: run.id, fingerprint: statement.fingerprint, sql: statement.text, connectionLabel: req.connection.name, state: 'running' };
+    const base: PanelState = { runId: run.id, fingerprint: statement.fingerprint, sql: statement.text, connectionLabel: req.connection.name, state: 'running', activity };
     const panel = this.panels.show(base);
     let lastStatus = 0;
+    let reportProgress: ((p: Progress) => void) | undefined;
     const onProgress = (p: Progress) => {
       panel.progress(run.id, p);
       reportProgress?.(p);
@@ -286,10 +408,9 @@ export class RunController extends Disposable {
         this.connections.setRunStatus(`pgload ${formatQps(p.qps)} q/s · p95 ${formatMs(p.p95Ms)}`);
       }
     };
-    let reportProgress: ((p: Progress) => void) | undefined;
     try {
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `pgload: ${oneLine(statement.text, 50)}`, cancellable: true },
+      const value = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `pgload${activity === 'sweep' ? ' sweep' : ''}: ${oneLine(statement.text, 50)}`, cancellable: true },
         async (progress, token) => {
           token.onCancellationRequested(() => run.controller.abort());
           let lastPct = 0;
@@ -300,32 +421,11 @@ export class RunController extends Disposable {
             progress.report({ message: p.message || `${formatQps(p.qps)} q/s · p95 ${formatMs(p.p95Ms)} · ${p.errors} errors`, increment: inc });
           };
           this.connections.setRunStatus('pgload connecting…');
-          return this.connections.withPassword(req.connection, (input) =>
-            profile(
-              {
-                sql: statement.text,
-                connection: input,
-                clients: req.plan.clients,
-                requests: req.plan.requests,
-                durationMs: req.plan.durationMs,
-                thresholdMs: defaults.thresholdMs,
-                statementTimeoutMs: defaults.statementTimeoutMs,
-                allowWrites: req.allowWrites ?? false,
-                serverVcpus: defaults.serverVcpus,
-                explain: defaults.explain,
-                sampleIntervalMs: defaults.sampleIntervalMs,
-              },
-              { signal: run.controller.signal, logger: this.log, onProgress },
-            ),
-          );
+          return body(run.controller.signal, onProgress);
         },
       );
-      await this.store.save({ runId: run.id, result, connectionName: req.connection.name, uri: req.document?.uri.toString(), statementIndex: req.statementIndex });
-      this.panels.show(stateFromStored(run.id, result, req.connection.name), result);
-      this.lenses.refresh();
-      if (result.status === 'cancelled') this.ui.info('pgload: run cancelled; the report shows what ran before.');
-      else if (result.status !== 'completed') void this.ui.error(`pgload: ${result.statusDetail ?? result.status}`);
-      return result;
+      await done(run.id, value);
+      return value;
     } catch (err) {
       const cancelled = isPgloadError(err) && err.kind === 'cancelled';
       const message = errorMessage(err);
@@ -342,6 +442,84 @@ export class RunController extends Disposable {
       await setContext(ContextKeys.running, false);
       finish();
     }
+  }
+
+  private execute(req: RunRequest & { plan: LoadPlan; connection: ConnectionSetting }, statement: SqlStatement, defaults: RunDefaults): Promise<ProfileResult | undefined> {
+    return this.track(
+      req,
+      statement,
+      'run',
+      (signal, onProgress) =>
+        this.connections.withPassword(req.connection, (input) =>
+          profile(
+            {
+              sql: statement.text,
+              connection: input,
+              clients: req.plan.clients,
+              requests: req.plan.requests,
+              durationMs: req.plan.durationMs,
+              thresholdMs: defaults.thresholdMs,
+              statementTimeoutMs: defaults.statementTimeoutMs,
+              allowWrites: req.allowWrites ?? false,
+              serverVcpus: defaults.serverVcpus,
+              explain: defaults.explain,
+              sampleIntervalMs: defaults.sampleIntervalMs,
+              params: req.params,
+              prepared: defaults.prepared,
+            },
+            { signal, logger: this.log, onProgress },
+          ),
+        ),
+      async (runId, result) => {
+        await this.store.save({ runId, result, connectionName: req.connection.name, uri: req.document?.uri.toString(), statementIndex: req.statementIndex });
+        this.panels.show(stateFromStored(runId, result, req.connection.name), result);
+        this.lenses.refresh();
+        if (result.status === 'cancelled') this.ui.info('pgload: run cancelled; the report shows what ran before.');
+        else if (result.status !== 'completed') void this.ui.error(`pgload: ${result.statusDetail ?? result.status}`);
+      },
+    );
+  }
+
+  /** A concurrency sweep (1, 2, 4, … clients) of the statement; the panel opens on its Scaling tab. */
+  private executeSweep(req: RunRequest & { connection: ConnectionSetting }, statement: SqlStatement, defaults: RunDefaults): Promise<SweepResult | undefined> {
+    const stepMs = defaults.sweepStepSeconds * 1000;
+    return this.track(
+      req,
+      statement,
+      'sweep',
+      (signal, onProgress) =>
+        this.connections.withPassword(req.connection, (input) =>
+          sweep(
+            {
+              sql: statement.text,
+              connection: input,
+              maxClients: defaults.sweepMaxClients,
+              stepDurationMs: stepMs,
+              statementTimeoutMs: defaults.statementTimeoutMs,
+              allowWrites: req.allowWrites ?? false,
+              params: req.params,
+              prepared: defaults.prepared,
+            },
+            {
+              signal,
+              logger: this.log,
+              onStep: (i, of, clients, p) =>
+                onProgress(
+                  p && p.phase === 'load'
+                    ? { ...p, message: '' }
+                    : { phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs: stepMs, qps: 0, p95Ms: null, errors: 0, message: `step ${i} of ${of}: ${clients} client${clients === 1 ? '' : 's'} for ${formatMs(stepMs)}` },
+                ),
+            },
+          ),
+        ),
+      async (runId, result) => {
+        await this.store.saveSweep({ sweep: result, connectionName: req.connection.name });
+        const run = this.store.bySql(result.sql);
+        this.panels.show(stateFromSweep(runId, result, req.connection.name, run?.result), run?.result);
+        if (result.recommendation) this.ui.info(`pgload: pool size ${result.recommendation.poolSize} for this statement — see the Scaling tab.`);
+        else void this.ui.warn(`pgload: the sweep could not recommend a pool size${result.notes.length ? `: ${result.notes[0]}` : ''}`);
+      },
+    );
   }
 
   /** Opens the report of a stored run (CodeLens), or of the latest one. */

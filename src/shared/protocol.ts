@@ -3,7 +3,7 @@
  * The webview says `ready` before the extension posts anything; requests from the webview carry an id
  * that the extension answers with `ack`. The extension validates every message before acting on it.
  */
-import type { ProfileResult } from './result';
+import type { ProfileResult, SweepResult } from './result';
 
 /** A run's live progress, as the core reports it and the panel shows it. */
 export interface ProgressView {
@@ -41,6 +41,10 @@ export interface PanelState {
   result?: PanelResult;
   /** One sentence when the run failed. */
   error?: string;
+  /** What is running or failed: a profile run (the default) or a concurrency sweep. */
+  activity?: 'run' | 'sweep';
+  /** The statement's latest concurrency sweep, for the Scaling tab. */
+  sweep?: SweepResult;
 }
 
 export type ToWebview =
@@ -51,6 +55,8 @@ export type ToWebview =
 export type FromWebview =
   | { type: 'ready' }
   | { type: 'rerun'; requestId: number }
+  /** Run the concurrency sweep of the panel's statement (again). */
+  | { type: 'sweep'; requestId: number }
   | { type: 'cancel'; requestId: number }
   | { type: 'copyMarkdown'; requestId: number }
   | { type: 'saveJson'; requestId: number }

@@ -12,11 +12,15 @@ import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/code-server';
 import { formatMs } from '../../src/core/format';
 import { panelHtml } from '../../src/extension/panelHtml';
 import type { PanelState } from '../../src/shared/protocol';
-import type { ProfileResult } from '../../src/shared/result';
+import type { ProfileResult, SweepResult } from '../../src/shared/result';
 
 const root = path.resolve(__dirname, '../..');
 const results = path.join(root, 'test-results');
-const recorded = JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures/result-demo-50-clients.json'), 'utf8')) as ProfileResult;
+const fixture = <T>(name: string) => JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures', name), 'utf8')) as T;
+const recorded = fixture<ProfileResult>('result-demo-50-clients.json');
+/** Recorded from real runs: a sweep of a CPU-bound query on this 2-core machine, and 40 users on a pool of 4 + 2. */
+const sweepRecorded = fixture<SweepResult>('sweep-cpu-2-cores.json');
+const poolRecorded = fixture<ProfileResult>('result-pool-40-users.json');
 
 /** The CSS variables VS Code injects, for a light and a dark theme (a subset: what the panel uses). */
 const THEMES: Record<string, { bodyClass: string; vars: Record<string, string> }> = {
@@ -224,6 +228,60 @@ describe('Report panel in Chromium', function () {
     assert.deepEqual(await page.evaluate(() => (window as unknown as { __state: unknown }).__state), { runId: 'run-2', fingerprint: recorded.fingerprint });
     await post(page, { type: 'ack', requestId: 3, ok: true, message: 'Markdown report copied.' });
     assert.equal(await page.textContent('#toast'), 'Markdown report copied.');
+    await page.close();
+  });
+
+  it('an application-pool run shows the pool wait and the database time stacked per percentile', async () => {
+    const page = await openPanel('light');
+    await show(page, stateOf(poolRecorded));
+    await page.waitForSelector('#summary');
+    assert.ok((await inkOf(page, 'chart-pool-split')) > 2000, 'the pool chart has drawn');
+    assert.equal(await page.getAttribute('#chart-pool-split', 'aria-label'), 'Pool wait vs database time');
+    const split = (await page.textContent('#pool-split')) ?? '';
+    assert.ok(split.includes(`p50 ${formatMs(poolRecorded.load.pool!.waitMs.p50Ms)} + ${formatMs(poolRecorded.load.pool!.dbMs.p50Ms)}`), split);
+    await page.locator('#chart-pool-split').screenshot({ path: path.join(results, 'webview-pool-split.png') });
+    await page.close();
+  });
+
+  it('a sweep opens on the Scaling tab: recommendation, the fitted chart, the steps; its buttons send requests', async () => {
+    const page = await openPanel('dark');
+    await show(page, { runId: 'sweep-1', fingerprint: sweepRecorded.fingerprint, sql: sweepRecorded.sql, connectionLabel: 'demo', state: 'done', activity: 'sweep', sweep: sweepRecorded });
+    await page.waitForSelector('#scaling');
+    assert.equal(await page.getAttribute('#tab-scaling', 'aria-selected'), 'true');
+    assert.equal(await page.getAttribute('#tab-report', 'disabled'), '', 'no run yet: the Report tab is disabled');
+    assert.equal(await page.textContent('#tile-pool-size .tile-value'), String(sweepRecorded.recommendation!.poolSize));
+    assert.equal(await page.textContent('#recommendation'), sweepRecorded.recommendation!.reason);
+    assert.match((await page.textContent('#usl')) ?? '', new RegExp(`σ ${sweepRecorded.usl!.sigma.toFixed(4)}`));
+    assert.equal(await page.locator('#sweep-steps tbody tr').count(), sweepRecorded.steps.length);
+    assert.equal(await page.locator('#sweep-steps tr.picked th').textContent(), String(sweepRecorded.recommendation!.poolSize));
+    assert.equal(await page.locator('#sweep-notes li').count(), sweepRecorded.notes.length);
+    assert.ok((await inkOf(page, 'chart-scaling')) > 3000, 'the scaling chart has drawn');
+    await page.screenshot({ path: path.join(results, 'webview-scaling.png'), fullPage: true });
+    await page.click('vscode-button[data-action="sweep"]');
+    await page.click('vscode-button[data-action="copyText"]');
+    const sent = await page.evaluate(() => (window as unknown as { __sent: Array<{ type: string; text?: string }> }).__sent);
+    assert.deepEqual(sent.map((m) => m.type), ['ready', 'sweep', 'copyText']);
+    assert.match(sent[2].text!, new RegExp(`Pool size: ${sweepRecorded.recommendation!.poolSize}\\.`));
+    await page.close();
+  });
+
+  it('with a run and a sweep, the tabs switch between the report and the scaling view', async () => {
+    const page = await openPanel('light');
+    await show(page, { ...stateOf(recorded), sweep: sweepRecorded });
+    await page.waitForSelector('#summary');
+    assert.equal(await page.$('#scaling'), null);
+    await page.click('#tab-scaling');
+    await page.waitForSelector('#scaling');
+    assert.equal(await page.$('#summary'), null);
+    assert.ok((await inkOf(page, 'chart-scaling')) > 3000);
+    await page.click('#tab-report');
+    await page.waitForSelector('#summary');
+    assert.ok((await inkOf(page, 'chart-percentiles')) > 2000, 'the report charts are drawn again');
+    // A statement without a sweep: the Scaling tab offers to run one.
+    await show(page, stateOf(recorded, { runId: 'run-9' }));
+    await page.click('#tab-scaling');
+    assert.match((await page.textContent('#scaling')) ?? '', /No concurrency sweep of this statement yet/);
+    assert.ok(await page.$('#scaling vscode-button[data-action="sweep"]'));
     await page.close();
   });
 

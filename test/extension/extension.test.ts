@@ -11,7 +11,7 @@ import { Client } from 'pg';
 import * as vscode from 'vscode';
 import type { PgloadApi } from '../../src/extension/extension';
 import { formatMs } from '../../src/core/format';
-import type { ProfileResult } from '../../src/shared/result';
+import type { ProfileResult, SweepResult } from '../../src/shared/result';
 import type { ShownMessage } from '../../src/extension/ui';
 
 const ADMIN_URL = process.env.PGLOAD_TEST_ADMIN_URL ?? '';
@@ -52,7 +52,13 @@ async function selectText(editor: vscode.TextEditor, text: string): Promise<void
 
 let api: PgloadApi;
 /** What the tests answer, as a person would, to messages, quick picks and input boxes. */
-const answers = { passwords: [] as string[], message: (_m: ShownMessage): string | undefined => undefined, pick: (_title: string, _labels: string[]): number | undefined => undefined };
+const answers = {
+  passwords: [] as string[],
+  message: (_m: ShownMessage): string | undefined => undefined,
+  pick: (_title: string, _labels: string[]): number | undefined => undefined,
+  /** Input boxes other than passwords (e.g. parameter generators). */
+  input: (_title: string, _prompt: string): string | undefined => undefined,
+};
 const asked: string[] = [];
 
 before(async () => {
@@ -64,7 +70,7 @@ before(async () => {
   answers.passwords = ['not-the-password', PASSWORD];
   api.ui.responder = {
     input: (title, prompt, password) => {
-      if (!password) return undefined;
+      if (!password) return answers.input(title, prompt);
       asked.push(`${title}: ${prompt}`);
       return answers.passwords.shift();
     },
@@ -335,3 +341,84 @@ describe('pgload in VS Code: bad input gets a specific message and nothing runs'
   });
 });
 
+
+describe('pgload in VS Code: parameters and the concurrency sweep', function () {
+  afterEach(() => {
+    answers.input = () => undefined;
+    answers.pick = () => undefined;
+  });
+
+  it('a statement with $1 and $2 asks for their generators, runs with them, remembers them, and the CodeLens shows them', async () => {
+    const uri = workspaceFile('params.sql');
+    const sql = "SELECT CASE WHEN $1::int BETWEEN 1 AND 50 AND $2::text IN ('a', 'b') THEN 1 ELSE 1/0 END AS checked";
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(`${sql};\n`));
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    editor.selection = new vscode.Selection(0, 10, 0, 10);
+    const titles: string[] = [];
+    const typed = ['zipf:1..50', 'list:a,b'];
+    answers.input = (title) => {
+      titles.push(title);
+      return typed.shift();
+    };
+    const result = (await vscode.commands.executeCommand('pgload.profileSelection')) as ProfileResult | undefined;
+    assert.ok(result, 'the run finished');
+    assert.deepEqual(titles, ['pgload: values for $1 (1 of 2)', 'pgload: values for $2 (2 of 2)']);
+    assert.equal(result.load.requests.failed, 0, 'every value was in range (the statement divides by zero otherwise)');
+    assert.deepEqual(result.options.params!.map((p) => p.spec), ['zipf:1..50', 'list:a,b']);
+    assert.deepEqual(api.store.paramsFor(result.fingerprint), ['zipf:1..50', 'list:a,b']);
+
+    // The CodeLens shows the remembered generators; the next run offers them instead of asking again.
+    const lenses = await waitFor('parameter lens', async () => {
+      const l = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 10)) ?? [];
+      return l.find((x) => x.command?.command === 'pgload.editParameters');
+    });
+    assert.equal(lenses.command!.title, '$(symbol-parameter) $1 zipf:1..50 · $2 list:a,b');
+    const picks: string[][] = [];
+    answers.pick = (_title, labels) => {
+      picks.push(labels);
+      return 0;
+    };
+    answers.input = (title) => assert.fail(`asked again: ${title}`);
+    const again = (await vscode.commands.executeCommand('pgload.profileSelection')) as ProfileResult | undefined;
+    assert.ok(again);
+    assert.equal(picks[0][0], '$(check) $1 zipf:1..50 · $2 list:a,b');
+    assert.equal(again.load.requests.failed, 0);
+  });
+
+  it('a generator the input box rejects is explained there, and nothing is remembered', async () => {
+    const uri = workspaceFile('params.sql');
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    const before = api.store.paramsFor((await api.lenses.statementsOf(await vscode.workspace.openTextDocument(uri)))[0].fingerprint);
+    answers.input = () => 'int:9..1';
+    const messages = await messagesDuring(() => vscode.commands.executeCommand('pgload.editParameters', uri, 0));
+    // The test seam reports what the real input box would show under the field.
+    assert.match(messages[0].message, /rejected by the input box: The generator for \$1 \("int:9\.\.1"\) has its low end above its high end \(9 > 1\)/);
+    assert.deepEqual(api.store.paramsFor((await api.lenses.statementsOf(await vscode.workspace.openTextDocument(uri)))[0].fingerprint), before);
+  });
+
+  it('"Find the right pool size" runs a sweep, stores it, and recommends a pool size; no session is left', async () => {
+    const cfg = vscode.workspace.getConfiguration('pgload');
+    await cfg.update('sweep.maxClients', 4, vscode.ConfigurationTarget.Workspace);
+    await cfg.update('sweep.stepSeconds', 1, vscode.ConfigurationTarget.Workspace);
+    try {
+      const doc = await vscode.workspace.openTextDocument(workspaceFile('queries.sql'));
+      const editor = await vscode.window.showTextDocument(doc);
+      await selectText(editor, 'SELECT pg_sleep(0.01) AS first');
+      let sweep: SweepResult | undefined;
+      const messages = await messagesDuring(async () => {
+        sweep = (await vscode.commands.executeCommand('pgload.findPoolSize')) as SweepResult | undefined;
+      });
+      assert.ok(sweep, `the sweep finished: ${JSON.stringify(messages)}`);
+      assert.deepEqual(sweep.steps.map((x) => x.clients), [1, 2, 4]);
+      // pg_sleep scales: 4 clients do about 4 times the work of one.
+      assert.ok(sweep.steps[2].throughputQps > 3 * sweep.steps[0].throughputQps, JSON.stringify(sweep.steps));
+      assert.ok(sweep.recommendation, 'a pool size is recommended');
+      assert.equal(api.store.sweepBySql('SELECT pg_sleep(0.01) AS first')?.sweep.finishedAt, sweep.finishedAt);
+      assert.ok(messages.some((m) => m.message === `pgload: pool size ${sweep!.recommendation!.poolSize} for this statement — see the Scaling tab.`), JSON.stringify(messages));
+      assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
+    } finally {
+      await cfg.update('sweep.maxClients', undefined, vscode.ConfigurationTarget.Workspace);
+      await cfg.update('sweep.stepSeconds', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+});

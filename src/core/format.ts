@@ -304,3 +304,53 @@ export function formatSweepReport(r: SweepResult): string {
   for (const n of r.notes) lines.push(`  Note: ${n}`);
   return lines.join('\n');
 }
+
+/** Application-pool configurations side by side (same statement, same users, one after the other). */
+export function formatPoolComparison(runs: ReportInput[]): string {
+  const lines: string[] = [];
+  const first = runs[0];
+  lines.push(`pgload ${first.tool.version} pools — ${oneLine(first.sql, 100)}`);
+  const o = first.options;
+  lines.push(`  ${o.pool?.users ?? first.load.clients} users · ${o.requests !== null ? `${formatCount(o.requests)} requests` : formatMs(o.durationMs)} per configuration, one after the other · ${target(first)}`);
+  lines.push('');
+  const head = ['pool', 'sessions', 'queries/s', 'p50', 'p95', 'p99', 'p95 wait', 'p95 db', 'wait %', 'timeouts', 'failed'];
+  const rows = runs.map((r) => {
+    const p = r.load.pool;
+    const l = r.load.latency;
+    const wait = p && l.meanMs > 0 ? `${((p.waitMs.meanMs * 100) / l.meanMs).toFixed(0)} %` : '–';
+    return [
+      p ? `${p.size}${p.maxOverflow ? ` + ${p.maxOverflow}` : ''}` : `${r.load.clients} clients`,
+      String(p?.sessions ?? r.load.clients),
+      formatQps(r.load.throughputQps),
+      formatMs(l.p50Ms),
+      formatMs(l.p95Ms),
+      formatMs(l.p99Ms),
+      p ? formatMs(p.waitMs.p95Ms) : '–',
+      p ? formatMs(p.dbMs.p95Ms) : '–',
+      wait,
+      formatCount(p?.timeouts ?? 0),
+      formatCount(r.load.requests.failed),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`;
+  lines.push(line(head));
+  for (const r of rows) lines.push(line(r));
+  lines.push('');
+  for (const r of runs) {
+    const p = r.load.pool;
+    if (!p) continue;
+    const share = r.load.latency.meanMs > 0 ? (p.waitMs.meanMs * 100) / r.load.latency.meanMs : 0;
+    lines.push(
+      `  ${p.size}${p.maxOverflow ? ` + ${p.maxOverflow}` : ''}: ${p.sessions} sessions for ${p.users} users; ${share >= 50 ? `${share.toFixed(0)} % of a request's time is waiting for a connection (queueing in the application)` : `${(100 - share).toFixed(0)} % of a request's time is in the database`}; the database's own p95 is ${formatMs(p.dbMs.p95Ms)}.`,
+    );
+  }
+  const label = (r: ReportInput) => (r.load.pool ? `${r.load.pool.size}${r.load.pool.maxOverflow ? ` + ${r.load.pool.maxOverflow}` : ''}` : `${r.load.clients} clients`);
+  const fastest = runs.reduce((a, b) => (b.load.throughputQps > a.load.throughputQps ? b : a));
+  const steadiest = runs.reduce((a, b) => (b.load.latency.p95Ms < a.load.latency.p95Ms ? b : a));
+  lines.push(
+    `  Highest throughput: ${label(fastest)} (${formatQps(fastest.load.throughputQps)} q/s) · lowest p95: ${label(steadiest)} (${formatMs(steadiest.load.latency.p95Ms)}). ` +
+      'When a smaller pool matches the throughput, the extra sessions of the larger one only queue inside the database.',
+  );
+  return lines.join('\n');
+}

@@ -3,6 +3,9 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { profile } from '../../src/core/runner';
 import { testDb, waitNoPgloadSessions } from '../support/server';
+import { pgload, tmp } from '../support/cli';
+import * as fs from 'node:fs';
+import type { ProfileResult } from '../../src/shared/result';
 
 const conn = () => ({ url: testDb().url });
 
@@ -53,5 +56,25 @@ describe('Application pool emulation', function () {
     const bad = run(['--sql', 'SELECT 1', '--users', '10']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /An application pool needs both --users and --pool-size/);
+  });
+
+  it('pgload pools compares two configurations side by side: the small pool queues in the application at the same database time', async () => {
+    const json = tmp('pools.json');
+    const r = await pgload(['pools', '--url', testDb().url, '--sql', 'SELECT pg_sleep(0.02)', '--users', '20', '--pool', '10+10', '--pool', '2', '--duration', '1500ms', '--no-progress', '--json', json]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ {2}pool +sessions +queries\/s +p50 +p95 +p99 +p95 wait +p95 db +wait % +timeouts +failed$/m);
+    assert.match(r.stdout, /^ {2}10 \+ 10 +20 /m);
+    assert.match(r.stdout, /^ {2}2 +2 /m);
+    const out = JSON.parse(fs.readFileSync(json, 'utf8')) as { kind: string; runs: ProfileResult[] };
+    assert.equal(out.kind, 'pool-comparison');
+    const [big, small] = out.runs.map((x) => x.load.pool!);
+    assert.deepEqual([big.sessions, small.sessions], [20, 2]);
+    // Both spend ~20 ms in the database; only the small pool makes requests wait (18 queued ahead, 2 at a time).
+    assert.ok(big.dbMs.p50Ms >= 20 && small.dbMs.p50Ms >= 20 && small.dbMs.p50Ms < 30);
+    assert.ok(big.waitMs.p95Ms < 2 && small.waitMs.p50Ms > 5 * small.dbMs.p50Ms, `waits: ${big.waitMs.p95Ms} / ${small.waitMs.p50Ms}`);
+    assert.match(r.stdout, /Highest throughput: 10 \+ 10 \(/);
+    const bad = await pgload(['pools', '--url', testDb().url, '--sql', 'SELECT 1', '--users', '4', '--pool', '2']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /Give two to four pool configurations to compare, like --pool 20\+100 --pool 4 \(got 1\)/);
   });
 });

@@ -7,9 +7,12 @@ import * as fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ProfileResult } from '../shared/result';
 import { PgloadError, errorMessage } from '../core/errors';
-import { formatMarkdownReport, formatMs, formatPoolComparison, formatQps, formatSweepReport, formatTextReport, formatCount } from '../core/format';
+import { formatComparison, formatMarkdownReport, formatMs, formatPoolComparison, formatQps, formatSweepReport, formatTextReport, formatCount } from '../core/format';
 import { sweep } from '../core/sweep';
 import { parseParamFlag, type ParamInput } from '../core/params';
+import { compareResults, regressions } from '../core/compare';
+import { readResultFile } from '../core/resultfile';
+import * as path from 'node:path';
 import type { Logger } from '../core/logger';
 import { profile, type Progress } from '../core/runner';
 import { parseDurationMs, parseWholeNumber } from '../core/units';
@@ -35,12 +38,14 @@ Usage:
   pgload run (--sql TEXT | --file PATH [--statement N]) [options]
   pgload sweep (--sql TEXT | --file PATH [--statement N]) [--max-clients 64] [--steps 1,2,4] [--step-duration 5s]
   pgload pools (--sql TEXT | --file PATH) --users N --pool 20+100 --pool 4 [--duration 10s]
+  pgload compare BEFORE.json AFTER.json [--max-regression 10%]
   pgload --help | --version
 
 Commands:
   run     Run a statement alone (baseline) and then with N concurrent clients; print the report.
   sweep   Run it at 1, 2, 4, … clients; fit the Universal Scalability Law; recommend a pool size.
   pools   Compare application-pool configurations side by side (pool wait vs database time).
+  compare Compare two saved results: percentiles with intervals, significance, hints and plans.
 
 Run "pgload run --help", "pgload sweep --help" or "pgload pools --help" for every option. Connection: --url, or the PG* environment variables
 (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT) and ~/.pgpass.
@@ -168,6 +173,62 @@ the time in the database. Answers "is 20 + 100 right for 100 users, or would the
 Example:
   pgload pools --file report.sql --users 100 --pool 20+100 --pool 4 --duration 30s
 `;
+
+const COMPARE_HELP = `Usage: pgload compare BEFORE.json AFTER.json [--max-regression 10%] [--json PATH|-]
+
+Compares two results written by "pgload run --json" (e.g. before and after adding an index): p50, p95, p99 with
+95 % confidence intervals and throughput, whether the latency distribution shifted (Mann–Whitney U over every
+recorded request, Cliff's δ), the hints that appeared or went away, and the plans. Changes under the noise
+floor are treated as run-to-run noise.
+
+  --max-regression PCT     Exit 3 when AFTER is significantly worse than BEFORE by more than this on p50, p95,
+                           p99 or throughput.                                          e.g. --max-regression 10%
+  --noise-floor PCT        Smaller changes count as noise (default 10%: two runs of one query on a busy
+                           machine differ by 5–15 % at the median).                    e.g. --noise-floor 5%
+  --json PATH|-            Write the comparison as JSON.
+
+Exit codes: 0 compared · 2 a file is missing or not a result · 3 a regression beyond --max-regression.
+`;
+
+const COMPARE_OPTIONS = {
+  'max-regression': { type: 'string' },
+  'noise-floor': { type: 'string' },
+  json: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+function compareCommand(args: string[], io: CliIO): number {
+  const { values: v, positionals } = parseFlags(args, COMPARE_OPTIONS, 'compare');
+  if (v.help) {
+    io.stdout(COMPARE_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 2) usage(`pgload compare takes two result files (before and after), got ${positionals.length}; e.g. pgload compare before.json after.json`);
+  const percent = (flag: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
+    if (!m) usage(`--${flag} ${text}: write a percentage, like 10%`);
+    return Number(m![1]) / 100;
+  };
+  const maxRegression = percent('max-regression', v['max-regression']);
+  const noiseFloor = percent('noise-floor', v['noise-floor']);
+  const [a, b] = positionals.map(readResultFile);
+  const comparison = compareResults(a, b, { labels: [path.basename(positionals[0]), path.basename(positionals[1])], noiseFloor });
+  if (v.json !== undefined) {
+    const json = JSON.stringify(comparison, null, 2) + '\n';
+    if (v.json === '-') io.stdout(json);
+    else writeOutput(v.json, json, 'comparison');
+  }
+  (v.json === '-' ? io.stderr : io.stdout)(formatComparison(comparison) + '\n');
+  if (maxRegression !== undefined) {
+    const failed = regressions(comparison, maxRegression);
+    if (failed.length) {
+      for (const f of failed) io.stderr(`pgload: REGRESSION: ${f}\n`);
+      return EXIT.gate;
+    }
+  }
+  return EXIT.ok;
+}
 
 /** Flags both commands take: what to run, where, and how to write the result. */
 const COMMON_OPTIONS = {
@@ -635,7 +696,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (command === 'run') return await runCommand(rest, io);
     if (command === 'sweep') return await sweepCommand(rest, io);
     if (command === 'pools') return await poolsCommand(rest, io);
-    usage(`Unknown command "${command}"; the commands are "run", "sweep" and "pools" (see "pgload --help")`);
+    if (command === 'compare') return compareCommand(rest, io);
+    usage(`Unknown command "${command}"; the commands are "run", "sweep", "pools" and "compare" (see "pgload --help")`);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`pgload: ${redact(err.message)}\n`);

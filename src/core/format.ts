@@ -1,7 +1,7 @@
 /**
  * Text and Markdown from a result object. Formatters only read the result: they never recompute statistics.
  */
-import type { ErrorGroup, LatencyStats, ProfileResult, SweepResult } from '../shared/result';
+import type { Comparison, ComparisonMetric, ErrorGroup, LatencyStats, ProfileResult, SweepResult } from '../shared/result';
 
 /** What the formatters read: the result, with or without its HDR encodings. */
 export type ReportInput = Omit<ProfileResult, 'hdr'>;
@@ -352,5 +352,43 @@ export function formatPoolComparison(runs: ReportInput[]): string {
     `  Highest throughput: ${label(fastest)} (${formatQps(fastest.load.throughputQps)} q/s) · lowest p95: ${label(steadiest)} (${formatMs(steadiest.load.latency.p95Ms)}). ` +
       'When a smaller pool matches the throughput, the extra sessions of the larger one only queue inside the database.',
   );
+  return lines.join('\n');
+}
+
+/** `pgload compare`: the figures side by side with their intervals, the verdict, hints and plans. */
+export function formatComparison(c: Comparison): string {
+  const [la, lb] = c.labels;
+  const lines: string[] = [];
+  lines.push(`pgload ${c.tool.version} compare — ${la} → ${lb}`);
+  lines.push(`  ${la}: ${oneLine(c.a.sql, 90)} (${c.a.clients} clients, ${formatCount(c.a.requests)} requests, ${c.a.startedAt})`);
+  lines.push(`  ${lb}: ${oneLine(c.b.sql, 90)} (${c.b.clients} clients, ${formatCount(c.b.requests)} requests, ${c.b.startedAt})`);
+  lines.push('');
+  const fmt = (m: ComparisonMetric, v: number) => (m.unit === 'ms' ? formatMs(v) : `${formatQps(v)} q/s`);
+  const rows = c.metrics.map((m) => [
+    m.name,
+    fmt(m, m.a),
+    `[${fmt(m, m.ciA[0])} – ${fmt(m, m.ciA[1])}]`,
+    fmt(m, m.b),
+    `[${fmt(m, m.ciB[0])} – ${fmt(m, m.ciB[1])}]`,
+    `${m.change >= 0 ? '+' : '−'}${Math.abs(m.change * 100).toFixed(1)} %`,
+    m.significant ? (m.better === 'b' ? `${lb} better` : `${la} better`) : 'within noise',
+  ]);
+  const head = ['', la, '95 % interval', lb, '95 % interval', 'change', ''];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `  ${cells.map((x, i) => (i === 0 || i === cells.length - 1 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ')}`.trimEnd();
+  lines.push(line(head));
+  for (const r of rows) lines.push(line(r));
+  lines.push('');
+  lines.push(`  ${c.summary}`);
+  for (const n of c.notes) lines.push(`  Note: ${n}`);
+  if (c.hints.appeared.length || c.hints.disappeared.length) {
+    lines.push('');
+    for (const h of c.hints.appeared) lines.push(`  + hint in ${lb}: [${h.severity}] ${h.title}${h.node ? ` — ${h.node}` : ''}`);
+    for (const h of c.hints.disappeared) lines.push(`  − hint gone in ${lb}: [${h.severity}] ${h.title}${h.node ? ` — ${h.node}` : ''}`);
+  }
+  if (c.plan) {
+    lines.push('');
+    for (const n of c.plan.notes) lines.push(`  Plan: ${n}`);
+  }
   return lines.join('\n');
 }

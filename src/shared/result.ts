@@ -346,3 +346,56 @@ export interface SweepResult {
   /** Steps trimmed to the server's free connections, a poor fit, noisy data… */
   notes: string[];
 }
+
+/** One figure of a comparison: both values, their 95 % intervals, and whether the change is real. */
+export interface ComparisonMetric {
+  name: 'p50' | 'p95' | 'p99' | 'qps';
+  unit: 'ms' | 'q/s';
+  a: number;
+  b: number;
+  /** (b − a) / a. */
+  change: number;
+  ciA: [number, number];
+  ciB: [number, number];
+  /** Outside both intervals and at least the noise floor (10 % by default). */
+  significant: boolean;
+  /** Which run is better on this figure, when the difference is significant. */
+  better: 'a' | 'b' | null;
+}
+
+/** Two results compared (`pgload compare`, the panel's Compare view). */
+export interface Comparison {
+  schemaVersion: 1;
+  kind: 'comparison';
+  tool: { name: 'pgload'; version: string };
+  labels: [string, string];
+  a: ComparedRun;
+  b: ComparedRun;
+  sameStatement: boolean;
+  /** What makes the runs less comparable (other concurrency, settings, server…). */
+  notes: string[];
+  metrics: ComparisonMetric[];
+  /** Mann–Whitney U of B's latencies against A's; Cliff's δ > 0 means B is slower. */
+  distribution: { u: number; z: number; p: number; cliffsDelta: number; shifted: boolean } | null;
+  verdict: 'faster' | 'slower' | 'no-significant-difference';
+  summary: string;
+  hints: { appeared: Hint[]; disappeared: Hint[]; kept: Hint[] };
+  plan: { a: ComparedPlan; b: ComparedPlan; sameShape: boolean; notes: string[] } | null;
+  percentiles: { a: PercentilePoint[]; b: PercentilePoint[] };
+}
+
+export interface ComparedRun {
+  sql: string;
+  fingerprint: string;
+  startedAt: string;
+  clients: number;
+  requests: number;
+  settings: Record<string, string>;
+  server: string;
+}
+
+export interface ComparedPlan {
+  when: CapturedPlan['when'];
+  shape: string;
+  executionMs: number | null;
+}

@@ -1,0 +1,74 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { compareResults } from '../../src/core/compare';
+import type { Comparison, ProfileResult } from '../../src/shared/result';
+import { pgload, tmp } from '../support/cli';
+import { testDb, withAdmin } from '../support/server';
+
+describe('Comparing runs on a real PostgreSQL', function () {
+  this.timeout(120_000);
+
+  after(() => withAdmin((c) => c.query('DROP TABLE IF EXISTS cmp_items')));
+
+  it('two runs of the same query, each its own pgload process as a user runs them: "no significant difference"', async () => {
+    const files = [tmp('a.json'), tmp('b.json')];
+    for (const f of files) {
+      const r = await pgload(['run', '--url', testDb().url, '--sql', 'SELECT pg_sleep(0.005), count(*) FROM generate_series(1, 5000)', '--clients', '2', '--requests', '400', '--warmup', '20', '--no-explain', '--sample-interval', '0', '--no-progress', '--json', f]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const c = compareResults(...(files.map((f) => JSON.parse(fs.readFileSync(f, 'utf8'))) as [ProfileResult, ProfileResult]));
+    assert.equal(c.verdict, 'no-significant-difference', c.summary);
+    assert.match(c.summary, /^No significant difference/);
+    assert.equal(c.metrics[0].significant, false, JSON.stringify(c.metrics[0]));
+  });
+
+  it('before and after adding an index: significantly faster, the plan change and the CLI regression gate', async () => {
+    await withAdmin(async (c) => {
+      await c.query('DROP TABLE IF EXISTS cmp_items');
+      await c.query('CREATE TABLE cmp_items (id int, k int, payload text)');
+      await c.query(`INSERT INTO cmp_items SELECT g, g % 50000, repeat('x', 40) FROM generate_series(1, 300000) g`);
+      await c.query('VACUUM ANALYZE cmp_items');
+    });
+    const sql = 'SELECT id, payload FROM cmp_items WHERE k = 4242';
+    const before = tmp('before.json');
+    const after = tmp('after.json');
+    const args = (json: string) => ['run', '--url', testDb().url, '--sql', sql, '--clients', '2', '--requests', '200', '--no-progress', '--json', json];
+    const r1 = await pgload(args(before));
+    assert.equal(r1.code, 0, r1.stderr);
+    await withAdmin((c) => c.query('CREATE INDEX cmp_items_k ON cmp_items (k)'));
+    try {
+      const r2 = await pgload(args(after));
+      assert.equal(r2.code, 0, r2.stderr);
+    } finally {
+      await withAdmin((c) => c.query('DROP INDEX IF EXISTS cmp_items_k'));
+    }
+    const json = tmp('cmp.json');
+    const cmp = await pgload(['compare', before, after, '--json', json, '--max-regression', '10%']);
+    assert.equal(cmp.code, 0, cmp.stderr);
+    assert.match(cmp.stdout, /after\.json is significantly faster: median/);
+    assert.match(cmp.stdout, /^ {2}p95 +\S+ ms +\[.+\] +\S+ ms +\[.+\] +−\d+\.\d % +after\.json better$/m);
+    assert.match(cmp.stdout, /Plan: The plan changed: before\.json: .*Seq Scan on cmp_items.*; after\.json: .*(Index|Bitmap).*cmp_items/);
+    const c = JSON.parse(fs.readFileSync(json, 'utf8')) as Comparison;
+    assert.equal(c.verdict, 'faster');
+    assert.ok(c.distribution!.cliffsDelta < -0.9);
+    // The other way round it is a regression: exit 3 with the figures.
+    const back = await pgload(['compare', after, before, '--max-regression', '10%']);
+    assert.equal(back.code, 3, back.stderr);
+    assert.match(back.stderr, /REGRESSION: p50 rose \d+(\.\d)? % \(.+ → .+ ms\), above the allowed 10 %/);
+  });
+
+  it('bad arguments: one file, a missing file, a sweep file, a bad percentage', async () => {
+    const sweepFile = tmp('sweep.json', JSON.stringify({ schemaVersion: 1, kind: 'sweep' }));
+    const cases: Array<[string[], RegExp]> = [
+      [['compare', 'a.json'], /takes two result files \(before and after\), got 1/],
+      [['compare', '/nonexistent/a.json', '/nonexistent/b.json'], /\/nonexistent\/a\.json does not exist/],
+      [['compare', sweepFile, sweepFile], /is a sweep result/],
+      [['compare', sweepFile, sweepFile, '--max-regression', 'lots'], /--max-regression lots: write a percentage, like 10%/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await pgload(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+    }
+  });
+});

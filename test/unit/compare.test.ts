@@ -1,0 +1,73 @@
+import * as assert from 'node:assert/strict';
+import { mannWhitney, normalTail, percentileInterval } from '../../src/core/compare';
+import { createHistogram, recordUs } from '../../src/core/histogram';
+import { parseResult } from '../../src/core/resultfile';
+import { seededRandom } from '../../src/core/random';
+
+/** A histogram of n log-normal latencies around `medianMs` (a realistic, skewed shape). */
+function latencies(n: number, medianMs: number, seed: number, spread = 0.3) {
+  const random = seededRandom(seed);
+  const h = createHistogram();
+  for (let i = 0; i < n; i++) {
+    // Box–Muller: a standard normal from two uniforms.
+    const z = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    recordUs(h, medianMs * 1000 * Math.exp(spread * z));
+  }
+  return h;
+}
+
+describe('Comparing runs: the statistics', () => {
+  it('Mann–Whitney on small exact samples matches the textbook U (with ties)', () => {
+    const a = createHistogram();
+    const b = createHistogram();
+    for (const v of [1, 2, 3, 3]) recordUs(a, v * 1000);
+    for (const v of [3, 4, 5]) recordUs(b, v * 1000);
+    // Pairs (b > a) + half the ties: b=3 → 2 + 2×0.5 = 3; b=4 → 4; b=5 → 4 → U = 11 of 12.
+    const r = mannWhitney(a, b)!;
+    assert.equal(r.u, 11);
+    assert.ok(Math.abs(r.cliffsDelta - (2 * 11) / 12 + 1) < 1e-12);
+  });
+
+  it('two samples from the same distribution: no shift (p large, δ ≈ 0)', () => {
+    const r = mannWhitney(latencies(5000, 20, 1), latencies(5000, 20, 2))!;
+    assert.ok(r.p > 0.01, `p ${r.p}`);
+    assert.ok(Math.abs(r.cliffsDelta) < 0.05, `δ ${r.cliffsDelta}`);
+  });
+
+  it('a 20 % slower B: significant with δ > 0.147; a faster B: δ < 0', () => {
+    const slower = mannWhitney(latencies(5000, 20, 1), latencies(5000, 24, 2))!;
+    assert.ok(slower.p < 1e-6 && slower.cliffsDelta > 0.147, JSON.stringify(slower));
+    const faster = mannWhitney(latencies(5000, 20, 1), latencies(5000, 10, 2))!;
+    assert.ok(faster.cliffsDelta < -0.9, JSON.stringify(faster));
+  });
+
+  it('normal tail: known values', () => {
+    assert.ok(Math.abs(normalTail(0) - 0.5) < 1e-7);
+    assert.ok(Math.abs(normalTail(1.959964) - 0.025) < 1e-6);
+    assert.ok(Math.abs(normalTail(3) - 0.0013499) < 1e-6);
+    assert.ok(Math.abs(normalTail(-1) - 0.8413447) < 1e-6);
+  });
+
+  it('percentile intervals contain the true percentile and narrow with more requests', () => {
+    // Log-normal median 20 ms, σ 0.3: p95 = 20·e^(0.3·1.645) = 32.8 ms.
+    const truth = 20 * Math.exp(0.3 * 1.6449);
+    const small = percentileInterval(latencies(500, 20, 3), 95);
+    const large = percentileInterval(latencies(50_000, 20, 3), 95);
+    for (const [lo, hi] of [small, large]) assert.ok(lo <= truth * 1.01 && hi >= truth * 0.99, `[${lo}, ${hi}] vs ${truth}`);
+    assert.ok(large[1] - large[0] < (small[1] - small[0]) / 4, `${large} vs ${small}`);
+  });
+});
+
+describe('Comparing runs: bad files', () => {
+  it('each kind of wrong file gets its own message', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['not json', /x\.json is not JSON .*"pgload run --json FILE"/],
+      ['[1,2]', /is not a pgload result/],
+      ['{"schemaVersion":1,"kind":"sweep"}', /is a sweep result; compare takes results of single runs/],
+      ['{"schemaVersion":9,"load":{}}', /has result schema version 9; this pgload reads version 1/],
+      ['{"schemaVersion":1,"sql":"SELECT 1"}', /is missing parts of a result/],
+      ['{"hello":"world"}', /no schemaVersion/],
+    ];
+    for (const [text, re] of cases) assert.throws(() => parseResult(text, 'x.json'), re, text);
+  });
+});

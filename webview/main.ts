@@ -512,7 +512,18 @@ function render(): void {
     return;
   }
   const r = s.result!;
-  app.append(h('div', { class: 'actions' }, button('Re-run', 'rerun', 'primary'), button('Copy Markdown', 'copyMarkdown'), button('Save JSON', 'saveJson'), button('Show log', 'showLog')));
+  app.append(
+    h(
+      'div',
+      { class: 'actions' },
+      button('Re-run', 'rerun', 'primary'),
+      button('Copy Markdown', 'copyMarkdown'),
+      button('Save JSON', 'saveJson'),
+      button('Export HTML', 'exportHtml'),
+      button('Export CSV', 'exportCsv'),
+      button('Show log', 'showLog'),
+    ),
+  );
   app.append(h('div', { class: 'toast', id: 'toast', role: 'status' }));
   app.append(summary(r));
   const grid = h('div', { class: 'charts' });

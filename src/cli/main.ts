@@ -7,11 +7,12 @@ import * as fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ProfileResult } from '../shared/result';
 import { PgloadError, errorMessage } from '../core/errors';
-import { formatComparison, formatMarkdownReport, formatMs, formatPoolComparison, formatQps, formatSweepReport, formatTextReport, formatCount } from '../core/format';
+import { formatComparison, formatMarkdownReport, formatMs, formatPoolComparison, formatTimelineCsv, formatQps, formatSweepReport, formatTextReport, formatCount } from '../core/format';
 import { sweep } from '../core/sweep';
 import { parseParamFlag, type ParamInput } from '../core/params';
 import { compareResults, regressions } from '../core/compare';
 import { readResultFile } from '../core/resultfile';
+import { buildHtmlReport, exportState, loadReportAssets } from '../core/htmlreport';
 import * as path from 'node:path';
 import type { Logger } from '../core/logger';
 import { profile, type Progress } from '../core/runner';
@@ -117,6 +118,8 @@ Server insight:
 Output:
   --json PATH|-            Write the result object as JSON (- for stdout; the report then goes to stderr).
   --markdown PATH          Write a Markdown report.                                     e.g. --markdown report.md
+  --html PATH              Write a self-contained HTML report with the charts (opens offline). e.g. --html report.html
+  --csv PATH               Write the timeline (per interval: count, errors, q/s, p50, p95, max) as CSV. e.g. --csv timeline.csv
   --no-progress            No progress output.
   --verbose                Log what pgload does to stderr.
 
@@ -258,6 +261,8 @@ const RUN_OPTIONS = {
   threshold: { type: 'string' },
   'max-errors': { type: 'string' },
   markdown: { type: 'string' },
+  html: { type: 'string' },
+  csv: { type: 'string' },
   rate: { type: 'string' },
   arrival: { type: 'string' },
   'max-outstanding': { type: 'string' },
@@ -621,7 +626,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const settings = settingsFromFlags(v.set);
   const maxP95 = duration('max-p95', v['max-p95'], 'ms', 0);
   const maxP99 = duration('max-p99', v['max-p99'], 'ms', 0);
-  if (v.json !== undefined && v.json.trim() === '') usage('--json needs a path, or - for stdout');
+  for (const flag of ['json', 'markdown', 'html', 'csv'] as const) if (v[flag] !== undefined && v[flag].trim() === '') usage(`--${flag} needs a path${flag === 'json' ? ', or - for stdout' : ''}`);
 
   const sql = await sqlFromFlags(v, positionals);
 
@@ -668,6 +673,8 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
     else writeOutput(v.json, json, 'JSON result');
   }
   if (v.markdown !== undefined) writeOutput(v.markdown, formatMarkdownReport(result), 'Markdown report');
+  if (v.csv !== undefined) writeOutput(v.csv, formatTimelineCsv(result), 'timeline CSV');
+  if (v.html !== undefined) writeOutput(v.html, buildHtmlReport(exportState(result, result.connection.host), loadReportAssets()), 'HTML report');
   out(formatTextReport(result) + '\n');
 
   if (result.status === 'cancelled') return EXIT.cancelled;

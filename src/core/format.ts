@@ -392,3 +392,11 @@ export function formatComparison(c: Comparison): string {
   }
   return lines.join('\n');
 }
+
+/** The timeline as CSV (one row per interval), for a spreadsheet or a plotting tool. */
+export function formatTimelineCsv(r: ReportInput): string {
+  const head = 't_ms,duration_ms,count,errors,qps,p50_ms,p95_ms,max_ms';
+  const cell = (v: number | null) => (v === null || v === undefined ? '' : String(Math.round(v * 1000) / 1000));
+  const rows = r.timeline.map((p) => [p.tMs, p.durationMs, p.count, p.errors, p.qps, p.p50Ms, p.p95Ms, p.maxMs].map(cell).join(','));
+  return [head, ...rows].join('\n') + '\n';
+}

@@ -4,7 +4,9 @@
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { formatMarkdownReport } from '../core/format';
+import * as path from 'node:path';
+import { formatMarkdownReport, formatTimelineCsv } from '../core/format';
+import { buildHtmlReport, exportState, loadReportAssets } from '../core/htmlreport';
 import { oneLine } from '../core/text';
 import type { FromWebview, PanelResult, PanelState, ProgressView, ToWebview, WebviewPersistedState } from '../shared/protocol';
 import type { ProfileResult, SweepResult } from '../shared/result';
@@ -150,20 +152,39 @@ export class ReportPanel extends Disposable {
         case 'saveJson': {
           const r = this.state.result;
           if (!r) return ack(false, 'No result to save yet.');
-          const target = await vscode.window.showSaveDialog({
-            title: 'Save the pgload result as JSON',
-            filters: { JSON: ['json'] },
-            defaultUri: vscode.Uri.joinPath(vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir()), `pgload-${r.fingerprint}.json`),
-          });
-          if (!target) return ack(false, 'Not saved.');
-          await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(JSON.stringify(this.fullResult ?? r, null, 2) + '\n'));
-          return ack(true, `Saved to ${target.fsPath}.`);
+          return ack(...(await this.saveAs('the pgload result as JSON', `pgload-${r.fingerprint}.json`, { JSON: ['json'] }, () => JSON.stringify(this.fullResult ?? r, null, 2) + '\n')));
+        }
+        case 'exportHtml': {
+          const r = this.fullResult;
+          if (!r) return ack(false, 'No result to export yet.');
+          return ack(
+            ...(await this.saveAs('a self-contained HTML report', `pgload-${r.fingerprint}.html`, { HTML: ['html'] }, () =>
+              buildHtmlReport(exportState(r, this.state.connectionLabel, this.state.sweep ? { sweep: this.state.sweep } : {}), loadReportAssets(path.join(this.extensionUri.fsPath, 'dist'))),
+            )),
+          );
+        }
+        case 'exportCsv': {
+          const r = this.state.result;
+          if (!r) return ack(false, 'No result to export yet.');
+          return ack(...(await this.saveAs('the timeline as CSV', `pgload-${r.fingerprint}-timeline.csv`, { CSV: ['csv'] }, () => formatTimelineCsv(r))));
         }
       }
     } catch (err) {
       this.log.error(`report panel action ${m.type} failed: ${err instanceof Error ? err.message : String(err)}`);
       ack(false, 'That did not work; see the pgload log.');
     }
+  }
+
+  /** Asks where to save, writes the content there; the answer for the webview's toast. */
+  private async saveAs(what: string, fileName: string, filters: Record<string, string[]>, content: () => string): Promise<[boolean, string]> {
+    const target = await vscode.window.showSaveDialog({
+      title: `Save ${what}`,
+      filters,
+      defaultUri: vscode.Uri.joinPath(vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir()), fileName),
+    });
+    if (!target) return [false, 'Not saved.'];
+    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(content()));
+    return [true, `Saved to ${target.fsPath}.`];
   }
 
   /** The full result (with HDR data) for "Save JSON"; the webview only ever gets the panel result. */

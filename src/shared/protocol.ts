@@ -60,6 +60,10 @@ export type FromWebview =
   | { type: 'cancel'; requestId: number }
   | { type: 'copyMarkdown'; requestId: number }
   | { type: 'saveJson'; requestId: number }
+  /** Save a self-contained HTML report (charts included, opens offline). */
+  | { type: 'exportHtml'; requestId: number }
+  /** Save the timeline as CSV. */
+  | { type: 'exportCsv'; requestId: number }
   | { type: 'showLog'; requestId: number }
   /** Copy a hint's SQL (e.g. `SET LOCAL work_mem = '64MB';`) to the clipboard. */
   | { type: 'copyText'; requestId: number; text: string };

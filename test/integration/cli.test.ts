@@ -28,6 +28,27 @@ describe('pgload CLI', function () {
     assert.ok(!r.stdout.includes(testDb().password) && !r.stderr.includes(testDb().password) && !mdText.includes(testDb().password));
   });
 
+  it('--html writes one self-contained page with the result, --csv the timeline, both free of the password', async () => {
+    const [json, html, csv] = [tmp('r.json'), tmp('r.html'), tmp('r.csv')];
+    const r = await pgload(['run', '--url', url(), '--sql', 'SELECT pg_sleep(0.002)', '--clients', '2', '--requests', '60', '--json', json, '--html', html, '--csv', csv, '--no-progress']);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(fs.readFileSync(json, 'utf8')) as ProfileResult;
+    const page = fs.readFileSync(html, 'utf8');
+    assert.match(page, /^<!DOCTYPE html>/);
+    assert.match(page, /Content-Security-Policy" content="default-src &#39;none&#39;|Content-Security-Policy" content="default-src 'none'/);
+    assert.ok(!/<(script|link|img)[^>]+(src|href)=["']?https?:/i.test(page), 'no external script, stylesheet or image');
+    assert.ok(page.includes(JSON.stringify(result.fingerprint)), 'the result is inside');
+    assert.ok(!page.includes(result.hdr.load), 'without the HDR data');
+    const lines = fs.readFileSync(csv, 'utf8').trim().split('\n');
+    assert.equal(lines[0], 't_ms,duration_ms,count,errors,qps,p50_ms,p95_ms,max_ms');
+    assert.equal(lines.length, result.timeline.length + 1);
+    assert.equal(lines.slice(1).reduce((n, l) => n + Number(l.split(',')[2]), 0), result.load.requests.total, 'the counts add up to the requests');
+    for (const text of [page, lines.join('\n')]) assert.ok(!text.includes(testDb().password));
+    const bad = await pgload(['run', '--url', url(), '--sql', 'SELECT 1', '--html', '']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--html needs a path/);
+  });
+
   it('--json - puts only the JSON on stdout and the report on stderr; PG* variables work without --url', async () => {
     const db = testDb();
     const r = await pgload(['run', '--sql', 'SELECT 1', '--clients', '2', '--requests', '10', '--json', '-'], {

@@ -11,6 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/code-server';
 import { formatMs } from '../../src/core/format';
 import { panelHtml } from '../../src/extension/panelHtml';
+import { buildHtmlReport, exportState, loadReportAssets } from '../../src/core/htmlreport';
 import type { PanelState } from '../../src/shared/protocol';
 import type { ProfileResult, SweepResult } from '../../src/shared/result';
 
@@ -283,6 +284,28 @@ describe('Report panel in Chromium', function () {
     assert.match((await page.textContent('#scaling')) ?? '', /No concurrency sweep of this statement yet/);
     assert.ok(await page.$('#scaling vscode-button[data-action="sweep"]'));
     await page.close();
+  });
+
+  it('the exported HTML report opens from a file with the network cut, draws every chart and makes no request', async () => {
+    const file = path.join(results, 'report-export.html');
+    fs.writeFileSync(file, buildHtmlReport(exportState(recorded, 'demo', { sweep: sweepRecorded }), loadReportAssets(path.join(root, 'dist'))));
+    const context = await browser.newContext({ offline: true, viewport: { width: 1200, height: 1400 } });
+    const page = await context.newPage();
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto('file://' + file);
+    await page.waitForSelector('#summary');
+    for (const id of ['chart-percentiles', 'chart-histogram', 'chart-latency-time', 'chart-throughput', 'chart-waits']) assert.ok((await inkOf(page, id)) > 2000, `${id} has drawn`);
+    assert.deepEqual(requests, ['file://' + file], 'no request but the file itself');
+    assert.deepEqual(errors, []);
+    assert.equal(await page.locator('vscode-button').first().isVisible(), false, 'no buttons that would do nothing');
+    await page.screenshot({ path: path.join(results, 'report-export.png'), fullPage: true });
+    await page.click('#tab-scaling');
+    assert.ok((await inkOf(page, 'chart-scaling')) > 3000, 'the sweep travels with it');
+    await context.close();
   });
 
   it('a failed run shows the reason and offers a re-run', async () => {

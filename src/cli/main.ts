@@ -5,9 +5,9 @@
  */
 import * as fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { ProfileResult } from '../shared/result';
+import type { CheckOutcome, ProfileResult } from '../shared/result';
 import { PgloadError, errorMessage } from '../core/errors';
-import { formatComparison, formatMarkdownReport, formatMs, formatPoolComparison, formatTimelineCsv, formatQps, formatSweepReport, formatTextReport, formatCount } from '../core/format';
+import { formatCheckMarkdown, formatCheckReport, formatComparison, formatMarkdownReport, formatMs, formatPoolComparison, formatTimelineCsv, formatQps, formatSweepReport, formatTextReport, formatCount } from '../core/format';
 import { sweep } from '../core/sweep';
 import { parseParamFlag, type ParamInput } from '../core/params';
 import { compareResults, regressions } from '../core/compare';
@@ -15,7 +15,8 @@ import { readResultFile } from '../core/resultfile';
 import { buildHtmlReport, exportState, loadReportAssets } from '../core/htmlreport';
 import * as path from 'node:path';
 import type { Logger } from '../core/logger';
-import { profile, type Progress } from '../core/runner';
+import { prepareRun, profile, type Progress } from '../core/runner';
+import { evaluateBudgets, loadCheckFile } from '../core/check';
 import { parseDurationMs, parseWholeNumber } from '../core/units';
 import { ensureParser, splitStatements } from '../core/sql';
 import { makeRedactor } from '../core/redact';
@@ -40,6 +41,7 @@ Usage:
   pgload sweep (--sql TEXT | --file PATH [--statement N]) [--max-clients 64] [--steps 1,2,4] [--step-duration 5s]
   pgload pools (--sql TEXT | --file PATH) --users N --pool 20+100 --pool 4 [--duration 10s]
   pgload compare BEFORE.json AFTER.json [--max-regression 10%]
+  pgload check pgload.yml [--url URL] [--json PATH|-] [--markdown PATH]
   pgload --help | --version
 
 Commands:
@@ -47,6 +49,7 @@ Commands:
   sweep   Run it at 1, 2, 4, … clients; fit the Universal Scalability Law; recommend a pool size.
   pools   Compare application-pool configurations side by side (pool wait vs database time).
   compare Compare two saved results: percentiles with intervals, significance, hints and plans.
+  check   Run a list of statements with budgets (p95 < 200ms, qps > 100, no warning hint): a CI gate.
 
 Run "pgload run --help", "pgload sweep --help" or "pgload pools --help" for every option. Connection: --url, or the PG* environment variables
 (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT) and ~/.pgpass.
@@ -231,6 +234,91 @@ function compareCommand(args: string[], io: CliIO): number {
     }
   }
   return EXIT.ok;
+}
+
+const CHECK_HELP = `Usage: pgload check FILE.yml [--url URL] [--json PATH|-] [--markdown PATH] [--no-progress]
+
+Runs every statement of the check file with its load and compares the result with its budgets; prints a
+summary table. Everything in the file is checked before anything runs.
+
+  url: postgres://app@localhost:5432/shop     # optional; --url wins, else PG* variables and ~/.pgpass
+  defaults:                                   # run options for every check
+    clients: 10
+    duration: 5s                              # or requests: 500
+  checks:
+    - name: orders of a customer
+      file: queries/orders.sql                # relative to this file; or sql: "SELECT …"
+      statement: 2                            # which statement, when the file holds several
+      clients: 20
+      params: { 1: "int:1..1000" }            # generators for $1 … $n, as --param
+      settings: { work_mem: 64MB }
+      budgets:
+        p95: 200ms                            # p50 p90 p95 p99 max mean: upper bounds
+        qps: 100                              # at least this throughput
+        errors: 0                             # at most this many failed requests
+        hints: warning                        # no hint of this severity or above (info, warning, critical)
+
+Run options: clients, requests, duration, warmup, statementTimeout, threshold, settings, params, prepared,
+seed, allowWrites, explain.
+
+Exit codes: 0 every budget met · 3 a budget failed · 1 a check could not run or ended early ·
+            2 the file is wrong (nothing ran) · 130 cancelled.
+`;
+
+const CHECK_OPTIONS = {
+  url: { type: 'string' },
+  json: { type: 'string' },
+  markdown: { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+async function checkCommand(args: string[], io: CliIO): Promise<number> {
+  const { values: v, positionals } = parseFlags(args, CHECK_OPTIONS, 'check');
+  if (v.help) {
+    io.stdout(CHECK_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) usage(`pgload check takes one check file, got ${positionals.length}; e.g. pgload check pgload.yml (see "pgload check --help")`);
+  const file = await loadCheckFile(positionals[0]);
+  const url = v.url ?? file.url;
+  const connection = url !== undefined ? { url } : {};
+  // Every check is validated (SQL, safety, generators, connection settings) before the first runs.
+  for (const c of file.checks) {
+    try {
+      await prepareRun({ ...c.input, connection }, { env: io.env });
+    } catch (err) {
+      if (err instanceof PgloadError && (err.kind === 'usage' || err.kind === 'input')) usage(`${positionals[0]}: check "${c.name}": ${err.message}`);
+      throw err;
+    }
+  }
+  const logger = stderrLogger(io, v.verbose === true);
+  const outcomes: CheckOutcome[] = [];
+  for (const [i, c] of file.checks.entries()) {
+    if (io.signal?.aborted) break;
+    if (!v['no-progress']) io.stderr(`pgload: check ${i + 1} of ${file.checks.length}: ${c.name}\n`);
+    try {
+      const result = await profile({ ...c.input, connection }, { signal: io.signal, logger, environment: { env: io.env } });
+      const failures = evaluateBudgets(result, c.budgets);
+      if (result.status !== 'completed') failures.unshift(`the run ended early: ${result.statusDetail ?? result.status}`);
+      outcomes.push({ name: c.name, status: result.status !== 'completed' ? 'error' : failures.length ? 'failed' : 'passed', failures, budgets: c.budgets.map((b) => `${b.metric} ${b.text}`), result });
+    } catch (err) {
+      if (err instanceof PgloadError && err.kind === 'cancelled') break;
+      outcomes.push({ name: c.name, status: 'error', failures: [errorMessage(err)], budgets: c.budgets.map((b) => `${b.metric} ${b.text}`) });
+    }
+  }
+  const jsonToStdout = v.json === '-';
+  if (v.json !== undefined) {
+    const json = JSON.stringify({ schemaVersion: 1, kind: 'check', file: positionals[0], checks: outcomes }, null, 2) + '\n';
+    if (jsonToStdout) io.stdout(json);
+    else writeOutput(v.json, json, 'JSON result');
+  }
+  if (v.markdown !== undefined) writeOutput(v.markdown, formatCheckMarkdown(outcomes), 'Markdown summary');
+  (jsonToStdout ? io.stderr : io.stdout)(formatCheckReport(outcomes, positionals[0]) + '\n');
+  if (io.signal?.aborted || outcomes.length < file.checks.length) return EXIT.cancelled;
+  if (outcomes.some((o) => o.status === 'error')) return EXIT.failures;
+  return outcomes.some((o) => o.status === 'failed') ? EXIT.gate : EXIT.ok;
 }
 
 /** Flags both commands take: what to run, where, and how to write the result. */
@@ -704,7 +792,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (command === 'sweep') return await sweepCommand(rest, io);
     if (command === 'pools') return await poolsCommand(rest, io);
     if (command === 'compare') return compareCommand(rest, io);
-    usage(`Unknown command "${command}"; the commands are "run", "sweep", "pools" and "compare" (see "pgload --help")`);
+    if (command === 'check') return await checkCommand(rest, io);
+    usage(`Unknown command "${command}"; the commands are "run", "sweep", "pools", "compare" and "check" (see "pgload --help")`);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`pgload: ${redact(err.message)}\n`);

@@ -1,7 +1,7 @@
 /**
  * Text and Markdown from a result object. Formatters only read the result: they never recompute statistics.
  */
-import type { Comparison, ComparisonMetric, ErrorGroup, LatencyStats, ProfileResult, SweepResult } from '../shared/result';
+import type { CheckOutcome, Comparison, ComparisonMetric, ErrorGroup, LatencyStats, ProfileResult, SweepResult } from '../shared/result';
 
 /** What the formatters read: the result, with or without its HDR encodings. */
 export type ReportInput = Omit<ProfileResult, 'hdr'>;
@@ -399,4 +399,50 @@ export function formatTimelineCsv(r: ReportInput): string {
   const cell = (v: number | null) => (v === null || v === undefined ? '' : String(Math.round(v * 1000) / 1000));
   const rows = r.timeline.map((p) => [p.tMs, p.durationMs, p.count, p.errors, p.qps, p.p50Ms, p.p95Ms, p.maxMs].map(cell).join(','));
   return [head, ...rows].join('\n') + '\n';
+}
+
+/** `pgload check`: one row per check, then what failed. */
+export function formatCheckReport(outcomes: CheckOutcome[], file: string): string {
+  const lines: string[] = [`pgload check ${file}`, ''];
+  const head = ['check', 'clients', 'p50', 'p95', 'p99', 'queries/s', 'failed', 'result'];
+  const rows = outcomes.map((o) => {
+    const r = o.result;
+    return [
+      oneLine(o.name, 40),
+      r ? String(r.load.clients) : '–',
+      r ? formatMs(r.load.latency.p50Ms) : '–',
+      r ? formatMs(r.load.latency.p95Ms) : '–',
+      r ? formatMs(r.load.latency.p99Ms) : '–',
+      r ? formatQps(r.load.throughputQps) : '–',
+      r ? formatCount(r.load.requests.failed) : '–',
+      o.status === 'passed' ? 'PASS' : o.status === 'failed' ? 'FAIL' : 'ERROR',
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`.trimEnd();
+  lines.push(line(head), ...rows.map(line), '');
+  for (const o of outcomes) for (const f of o.failures) lines.push(`  ${o.status === 'failed' ? 'FAIL' : 'ERROR'} ${o.name}: ${f}`);
+  const count = (s: CheckOutcome['status']) => outcomes.filter((o) => o.status === s).length;
+  lines.push(`${count('passed')} passed, ${count('failed')} failed${count('error') ? `, ${count('error')} could not run` : ''}`);
+  return lines.join('\n');
+}
+
+/** The same as a Markdown table, for a pull-request comment or a job summary. */
+export function formatCheckMarkdown(outcomes: CheckOutcome[]): string {
+  const out = ['| check | clients | p50 | p95 | p99 | q/s | budgets | result |', '|---|---:|---:|---:|---:|---:|---|---|'];
+  for (const o of outcomes) {
+    const r = o.result;
+    const cells = [
+      mdCell(o.name),
+      r ? String(r.load.clients) : '–',
+      r ? formatMs(r.load.latency.p50Ms) : '–',
+      r ? formatMs(r.load.latency.p95Ms) : '–',
+      r ? formatMs(r.load.latency.p99Ms) : '–',
+      r ? formatQps(r.load.throughputQps) : '–',
+      mdCell(o.budgets.join(', ')),
+      o.status === 'passed' ? '✅ pass' : `❌ ${mdCell(o.failures.join('; '))}`,
+    ];
+    out.push(`| ${cells.join(' | ')} |`);
+  }
+  return out.join('\n') + '\n';
 }

@@ -399,3 +399,13 @@ export interface ComparedPlan {
   shape: string;
   executionMs: number | null;
 }
+
+/** One check of `pgload check`: its budgets, what broke them, and the run's result. */
+export interface CheckOutcome {
+  name: string;
+  /** `error`: the check could not run or ended early. */
+  status: 'passed' | 'failed' | 'error';
+  failures: string[];
+  budgets: string[];
+  result?: ProfileResult;
+}

@@ -1,0 +1,242 @@
+/**
+ * `pgload check pgload.yml`: a list of statements with their load and budgets, for a CI job.
+ *
+ *   url: postgres://app@db:5432/shop        # optional: else --url, else PG* variables and ~/.pgpass
+ *   defaults: { clients: 10, duration: 5s }  # any run option below, for every check
+ *   checks:
+ *     - name: orders of a customer
+ *       file: queries/orders.sql            # or sql: "SELECT …"; statement: N picks one of a file's statements
+ *       clients: 20
+ *       duration: 10s                       # or requests: 500
+ *       params: { 1: "int:1..1000" }
+ *       budgets: { p95: 200ms, qps: 100, errors: 0, hints: warning }
+ *
+ * The file is read and every check validated (SQL, safety, generators, budgets) before anything runs.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { HintSeverity, ProfileResult } from '../shared/result';
+import { PgloadError } from './errors';
+import type { ProfileInput } from './options';
+import type { ParamInput } from './params';
+import { ensureParser, splitStatements } from './sql';
+import { parseDurationMs } from './units';
+
+export interface Budget {
+  /** What is measured: a latency percentile (an upper bound), throughput (a lower bound), failed requests, hints. */
+  metric: 'p50' | 'p90' | 'p95' | 'p99' | 'max' | 'mean' | 'qps' | 'errors' | 'hints';
+  /** The bound: ms for latencies, q/s, a count of failed requests, or the lowest hint severity not allowed. */
+  limit: number | HintSeverity;
+  /** As written, for messages. */
+  text: string;
+}
+
+export interface CheckSpec {
+  name: string;
+  input: ProfileInput;
+  budgets: Budget[];
+}
+
+export interface CheckFile {
+  url?: string;
+  checks: CheckSpec[];
+}
+
+const LATENCY = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'] as const;
+const BUDGET_KEYS = [...LATENCY, 'qps', 'errors', 'hints'];
+const RUN_KEYS = ['clients', 'requests', 'duration', 'warmup', 'statementTimeout', 'threshold', 'settings', 'params', 'prepared', 'seed', 'allowWrites', 'explain'];
+const CHECK_KEYS = ['name', 'sql', 'file', 'statement', 'budgets', ...RUN_KEYS];
+const SEVERITY_ORDER: HintSeverity[] = ['info', 'warning', 'critical'];
+
+type Obj = Record<string, unknown>;
+
+export async function loadCheckFile(file: string): Promise<CheckFile> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new PgloadError('usage', `${file} ${code === 'ENOENT' ? 'does not exist; write one like the example in "pgload check --help"' : `cannot be read (${code ?? String(err)})`}`);
+  }
+  return parseCheckFile(text, file);
+}
+
+export async function parseCheckFile(text: string, file: string): Promise<CheckFile> {
+  const bad = (msg: string): never => {
+    throw new PgloadError('usage', `${file}: ${msg}`);
+  };
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const at = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : 'somewhere';
+    bad(`is not valid YAML at ${at}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
+  }
+  const root = doc.toJS() as unknown;
+  if (!isObj(root)) return bad('must be a mapping with a "checks" list (see "pgload check --help")');
+  unknownKeys(root, ['url', 'defaults', 'checks'], 'the top level', bad);
+  if (root.url !== undefined && typeof root.url !== 'string') bad('"url" must be a connection URL string');
+  const defaults = root.defaults ?? {};
+  if (!isObj(defaults)) bad('"defaults" must be a mapping of run options, like { clients: 10, duration: 5s }');
+  unknownKeys(defaults as Obj, RUN_KEYS, '"defaults"', bad);
+  if (!Array.isArray(root.checks) || root.checks.length === 0) bad('needs a non-empty "checks" list');
+  await ensureParser();
+  const names = new Set<string>();
+  const checks = (root.checks as unknown[]).map((raw, i) => {
+    const where = `check ${i + 1}`;
+    if (!isObj(raw)) return bad(`${where} must be a mapping with a name, sql or file, and budgets`);
+    unknownKeys(raw, CHECK_KEYS, where, bad);
+    const name = raw.name ?? `check ${i + 1}`;
+    if (typeof name !== 'string' || name.trim() === '') bad(`${where}: "name" must be text`);
+    if (names.has(name as string)) bad(`two checks are named "${name}"; give each its own name`);
+    names.add(name as string);
+    const label = `check "${name}"`;
+    // A check's own requests or duration replaces the default's (either of them).
+    const inherited = { ...(defaults as Obj) };
+    if (raw.requests !== undefined || raw.duration !== undefined) {
+      delete inherited.requests;
+      delete inherited.duration;
+    }
+    const merged = { ...inherited, ...raw };
+    const sql = statementOf(raw, path.dirname(file), label, bad);
+    return { name: name as string, input: { ...runInput(merged, label, bad), sql }, budgets: budgetsOf(raw.budgets, label, bad) };
+  });
+  return { url: root.url as string | undefined, checks };
+}
+
+function isObj(v: unknown): v is Obj {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+function unknownKeys(o: Obj, allowed: string[], where: string, bad: (m: string) => never): void {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) bad(`${where} has an unknown key "${k}"; the keys are ${allowed.join(', ')}`);
+}
+
+function statementOf(raw: Obj, dir: string, label: string, bad: (m: string) => never): string {
+  if ((raw.sql === undefined) === (raw.file === undefined)) bad(`${label} needs either "sql" or "file"`);
+  if (raw.sql !== undefined) {
+    if (typeof raw.sql !== 'string' || raw.sql.trim() === '') bad(`${label}: "sql" must be the statement's text`);
+    if (raw.statement !== undefined) bad(`${label}: "statement" goes with "file"`);
+    return raw.sql as string;
+  }
+  if (typeof raw.file !== 'string') return bad(`${label}: "file" must be a path (relative to the check file)`);
+  const file = path.resolve(dir, raw.file);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return bad(`${label}: ${raw.file} does not exist or cannot be read (paths are relative to the check file)`);
+  }
+  let statements;
+  try {
+    statements = splitStatements(text);
+  } catch (err) {
+    return bad(`${label}: ${raw.file}: ${(err as Error).message}`);
+  }
+  if (statements.length === 0) bad(`${label}: ${raw.file} holds no statement`);
+  const n = raw.statement ?? 1;
+  if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > statements.length) {
+    bad(`${label}: "statement" must be from 1 to ${statements.length} (the statements in ${raw.file}), got ${JSON.stringify(raw.statement)}`);
+  }
+  if (raw.statement === undefined && statements.length > 1) bad(`${label}: ${raw.file} holds ${statements.length} statements; say which with "statement: N"`);
+  return statements[(n as number) - 1].text;
+}
+
+function runInput(o: Obj, label: string, bad: (m: string) => never): Omit<ProfileInput, 'sql'> {
+  const ms = (key: string, bare: 'ms' | 's') => {
+    const v = o[key];
+    if (v === undefined) return undefined;
+    if (typeof v === 'number') return bare === 's' ? v * 1000 : v;
+    const r = typeof v === 'string' ? parseDurationMs(v, bare) : { ok: false as const, error: 'not text' };
+    if (!r.ok) bad(`${label}: "${key}" must be a duration like 5s or 200ms, got ${JSON.stringify(v)}`);
+    return (r as { ms: number }).ms;
+  };
+  const num = (key: string) => {
+    const v = o[key];
+    if (v !== undefined && typeof v !== 'number') bad(`${label}: "${key}" must be a number, got ${JSON.stringify(v)}`);
+    return v as number | undefined;
+  };
+  const bool = (key: string) => {
+    const v = o[key];
+    if (v !== undefined && typeof v !== 'boolean') bad(`${label}: "${key}" must be true or false, got ${JSON.stringify(v)}`);
+    return v as boolean | undefined;
+  };
+  let params: ParamInput[] | undefined;
+  if (o.params !== undefined) {
+    if (Array.isArray(o.params)) params = o.params.map((spec, i) => ({ index: i + 1, spec: String(spec) }));
+    else if (isObj(o.params)) params = Object.entries(o.params).map(([k, spec]) => ({ index: Number(k.replace(/^\$/, '')), spec: String(spec) }));
+    else bad(`${label}: "params" must be a list (for $1, $2, …) or a mapping like { 1: "int:1..1000" }`);
+    if (params!.some((p) => !Number.isInteger(p.index) || p.index < 1)) bad(`${label}: "params" keys must be parameter numbers like 1 or $1`);
+  }
+  let settings: Record<string, string> | undefined;
+  if (o.settings !== undefined) {
+    if (!isObj(o.settings)) bad(`${label}: "settings" must be a mapping like { work_mem: 64MB }`);
+    settings = Object.fromEntries(Object.entries(o.settings as Obj).map(([k, v]) => [k, String(v)]));
+  }
+  const requests = num('requests');
+  const durationMs = ms('duration', 's');
+  if (requests !== undefined && durationMs !== undefined) bad(`${label}: give "requests" or "duration", not both`);
+  return {
+    clients: num('clients'),
+    requests,
+    durationMs: requests === undefined && durationMs === undefined ? 5000 : durationMs,
+    warmupPerClient: num('warmup'),
+    statementTimeoutMs: ms('statementTimeout', 'ms'),
+    thresholdMs: ms('threshold', 'ms'),
+    settings,
+    params,
+    prepared: bool('prepared'),
+    seed: num('seed'),
+    allowWrites: bool('allowWrites'),
+    explain: bool('explain'),
+  };
+}
+
+function budgetsOf(raw: unknown, label: string, bad: (m: string) => never): Budget[] {
+  if (raw === undefined) return bad(`${label} has no "budgets"; give at least one, like budgets: { p95: 200ms }`);
+  if (!isObj(raw) || Object.keys(raw).length === 0) return bad(`${label}: "budgets" must be a mapping like { p95: 200ms, qps: 100 }`);
+  return Object.entries(raw).map(([metric, value]) => {
+    if (!BUDGET_KEYS.includes(metric)) bad(`${label}: unknown budget "${metric}"; the budgets are ${BUDGET_KEYS.join(', ')}`);
+    const text = String(value).trim();
+    // "< 200ms", "> 100", or just the bound: the direction is the metric's own.
+    const expect = metric === 'qps' ? '>' : metric === 'hints' ? '' : '<';
+    const op = /^([<>]=?)\s*/.exec(text)?.[1];
+    if (op && op[0] !== expect) bad(`${label}: budget ${metric} ${text}: ${metric} is a ${expect === '>' ? 'lower' : 'upper'} bound, write it as ${metric}: ${expect} …`);
+    const bound = text.replace(/^[<>]=?\s*/, '');
+    if (metric === 'hints') {
+      const sev = bound.replace(/^no\s+/i, '').toLowerCase();
+      if (!SEVERITY_ORDER.includes(sev as HintSeverity)) bad(`${label}: budget hints ${text}: give the lowest severity not allowed: info, warning or critical`);
+      return { metric: 'hints' as const, limit: sev as HintSeverity, text };
+    }
+    if (metric === 'qps' || metric === 'errors') {
+      const n = Number(bound.replace(/\s*(q\/s|qps|\/s)$/i, ''));
+      if (!Number.isFinite(n) || n < 0) bad(`${label}: budget ${metric} ${text}: give a number, like ${metric === 'qps' ? '100' : '0'}`);
+      return { metric: metric as Budget['metric'], limit: n, text };
+    }
+    const r = typeof value === 'number' ? { ok: true as const, ms: value } : parseDurationMs(bound, 'ms');
+    if (!r.ok || r.ms <= 0) bad(`${label}: budget ${metric} ${text}: give a duration like 200ms or 1.5s`);
+    return { metric: metric as Budget['metric'], limit: (r as { ms: number }).ms, text };
+  });
+}
+
+/** The budgets a result breaks, each as a sentence with the measured figure. */
+export function evaluateBudgets(r: ProfileResult, budgets: Budget[]): string[] {
+  const failed: string[] = [];
+  const l = r.load.latency;
+  const f = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 2 : 1)} ms`);
+  for (const b of budgets) {
+    if ((LATENCY as readonly string[]).includes(b.metric)) {
+      const v = b.metric === 'max' ? l.maxMs : b.metric === 'mean' ? l.meanMs : l[`${b.metric as 'p50'}Ms`];
+      if (l.count === 0 || v > (b.limit as number)) failed.push(`${b.metric} ${l.count === 0 ? 'not measured (no successful request)' : f(v)} is above the budget ${f(b.limit as number)}`);
+    } else if (b.metric === 'qps') {
+      if (r.load.throughputQps < (b.limit as number)) failed.push(`throughput ${r.load.throughputQps.toFixed(1)} q/s is below the budget ${b.limit} q/s`);
+    } else if (b.metric === 'errors') {
+      if (r.load.requests.failed > (b.limit as number)) failed.push(`${r.load.requests.failed} failed requests, the budget allows ${b.limit}`);
+    } else {
+      const min = SEVERITY_ORDER.indexOf(b.limit as HintSeverity);
+      const found = r.hints.filter((h) => SEVERITY_ORDER.indexOf(h.severity) >= min);
+      if (found.length) failed.push(`${found.length} hint${found.length === 1 ? '' : 's'} of severity ${b.limit} or above: ${found.map((h) => h.title).join('; ')}`);
+    }
+  }
+  return failed;
+}

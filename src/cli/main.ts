@@ -7,10 +7,12 @@ import * as fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CheckOutcome, ProfileResult } from '../shared/result';
 import { PgloadError, errorMessage } from '../core/errors';
-import { formatCheckMarkdown, formatCheckReport, formatComparison, formatMarkdownReport, formatMs, formatPoolComparison, formatTimelineCsv, formatQps, formatSweepReport, formatTextReport, formatCount } from '../core/format';
+import { describePlan, formatCheckMarkdown, formatCheckReport, formatComparison, formatMarkdownReport, formatMs, formatPoolComparison, formatTimelineCsv, formatQps, formatSweepReport, formatTextReport, formatCount } from '../core/format';
 import { sweep } from '../core/sweep';
 import { parseParamFlag, type ParamInput } from '../core/params';
 import { compareResults, regressions } from '../core/compare';
+import { abTest } from '../core/ab';
+import { oneLine } from '../core/text';
 import { readResultFile } from '../core/resultfile';
 import { buildHtmlReport, exportState, loadReportAssets } from '../core/htmlreport';
 import * as path from 'node:path';
@@ -42,6 +44,7 @@ Usage:
   pgload pools (--sql TEXT | --file PATH) --users N --pool 20+100 --pool 4 [--duration 10s]
   pgload compare BEFORE.json AFTER.json [--max-regression 10%]
   pgload check pgload.yml [--url URL] [--json PATH|-] [--markdown PATH]
+  pgload ab (--sql A | --file A) (--setting NAME=VALUE | --sql-b B | --file-b B) [--rounds 4]
   pgload --help | --version
 
 Commands:
@@ -50,6 +53,7 @@ Commands:
   pools   Compare application-pool configurations side by side (pool wait vs database time).
   compare Compare two saved results: percentiles with intervals, significance, hints and plans.
   check   Run a list of statements with budgets (p95 < 200ms, qps > 100, no warning hint): a CI gate.
+  ab      A against B in alternating legs (other settings, or other SQL such as an ORM query vs a rewrite).
 
 Run "pgload run --help", "pgload sweep --help" or "pgload pools --help" for every option. Connection: --url, or the PG* environment variables
 (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT) and ~/.pgpass.
@@ -210,14 +214,8 @@ function compareCommand(args: string[], io: CliIO): number {
     return EXIT.ok;
   }
   if (positionals.length !== 2) usage(`pgload compare takes two result files (before and after), got ${positionals.length}; e.g. pgload compare before.json after.json`);
-  const percent = (flag: string, text: string | undefined): number | undefined => {
-    if (text === undefined) return undefined;
-    const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
-    if (!m) usage(`--${flag} ${text}: write a percentage, like 10%`);
-    return Number(m![1]) / 100;
-  };
-  const maxRegression = percent('max-regression', v['max-regression']);
-  const noiseFloor = percent('noise-floor', v['noise-floor']);
+  const maxRegression = percentFlag('max-regression', v['max-regression']);
+  const noiseFloor = percentFlag('noise-floor', v['noise-floor']);
   const [a, b] = positionals.map(readResultFile);
   const comparison = compareResults(a, b, { labels: [path.basename(positionals[0]), path.basename(positionals[1])], noiseFloor });
   if (v.json !== undefined) {
@@ -408,6 +406,14 @@ function duration(flag: string, text: string | undefined, bare: 'ms' | 's', min 
   return r.ms;
 }
 
+/** `10%` or `10` → 0.1. */
+function percentFlag(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
+  if (!m) usage(`--${flag} ${text}: write a percentage, like 10%`);
+  return Number(m![1]) / 100;
+}
+
 function whole(flag: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
   const r = parseWholeNumber(text, min, max);
@@ -416,21 +422,21 @@ function whole(flag: string, text: string | undefined, min: number, max: number)
 }
 
 /** Reads a .sql file as UTF-8 text, with a specific message for each way it can be wrong. */
-function readSqlFile(path: string): string {
+function readSqlFile(path: string, flag = 'file'): string {
   let buf: Buffer;
   try {
     buf = fs.readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') usage(`--file ${path}: no such file`);
-    if (code === 'EISDIR') usage(`--file ${path}: is a folder; give a .sql file`);
-    usage(`--file ${path}: cannot be read (${code ?? errorMessage(err)})`);
+    if (code === 'ENOENT') usage(`--${flag} ${path}: no such file`);
+    if (code === 'EISDIR') usage(`--${flag} ${path}: is a folder; give a .sql file`);
+    usage(`--${flag} ${path}: cannot be read (${code ?? errorMessage(err)})`);
   }
-  if (buf.length === 0) usage(`--file ${path}: the file is empty; put the statement to profile in it`);
+  if (buf.length === 0) usage(`--${flag} ${path}: the file is empty; put the statement to profile in it`);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(buf).replace(/^\uFEFF/, '');
   } catch {
-    usage(`--file ${path}: is not UTF-8 text; save it as UTF-8`);
+    usage(`--${flag} ${path}: is not UTF-8 text; save it as UTF-8`);
   }
 }
 
@@ -606,11 +612,11 @@ function paramsFromFlags(v: { param?: string[]; prepared?: boolean; seed?: strin
   };
 }
 
-function settingsFromFlags(pairs: string[] | undefined): Record<string, string> {
+function settingsFromFlags(pairs: string[] | undefined, flag = 'set'): Record<string, string> {
   const settings: Record<string, string> = {};
   for (const pair of pairs ?? []) {
     const m = /^\s*([^=\s]+)\s*=\s*(.*?)\s*$/.exec(pair);
-    if (!m || m[2] === '') usage(`--set ${pair}: write it as NAME=VALUE, like --set work_mem=64MB`);
+    if (!m || m[2] === '') usage(`--${flag} ${pair}: write it as NAME=VALUE, like --${flag} work_mem=64MB`);
     settings[m[1]] = m[2];
   }
   return settings;
@@ -775,6 +781,120 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   return EXIT.ok;
 }
 
+const AB_HELP = `Usage: pgload ab (--sql TEXT | --file PATH [--statement N]) (--setting NAME=VALUE … | --sql-b TEXT | --file-b PATH) [options]
+
+Runs two variants of a statement under the same load in alternating legs — A B, B A, A B, … — so that what
+the machine does meanwhile hits both, then compares them as "pgload compare" does: percentiles with
+intervals, the shift of the whole distribution, the hints only one side has (e.g. a sort spilling to disk
+only with the smaller work_mem), and the plans.
+
+B differs from A by:
+  --setting NAME=VALUE     Session settings for B only (repeatable).                 e.g. --setting work_mem=64MB
+  --sql-b TEXT / --file-b PATH [--statement-b N]   Another statement for B, e.g. the SQL your ORM emits (A)
+                           against a hand-written rewrite (B); with --file-b, --statement-b picks one of its statements.
+
+Load (per side, split over the legs):
+  --clients N (default 10), --requests N or --duration TIME (default 10s), --warmup N
+  --rounds N               Legs per side (default 4).                               e.g. --rounds 6
+  --sql/--file/--statement/--url, --statement-timeout, --allow-writes, --set (both sides), --param, --prepared, --seed
+  --no-explain             No EXPLAIN (plans and spill hints come from the first leg of each side).
+  --max-regression PCT     Exit 3 when B is significantly worse than A by more than this.
+  --json PATH|-            Write { kind: "ab", order, a, b, comparison } as JSON.
+
+Example:
+  pgload ab --file report.sql --setting work_mem=64MB --clients 20 --duration 30s
+`;
+
+const AB_OPTIONS = {
+  ...COMMON_OPTIONS,
+  clients: { type: 'string' },
+  requests: { type: 'string' },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  rounds: { type: 'string' },
+  setting: { type: 'string', multiple: true },
+  'sql-b': { type: 'string' },
+  'file-b': { type: 'string' },
+  'statement-b': { type: 'string' },
+  'no-explain': { type: 'boolean' },
+  'max-regression': { type: 'string' },
+} satisfies ParseArgsConfig['options'];
+
+async function abCommand(args: string[], io: CliIO): Promise<number> {
+  const { values: v, positionals } = parseFlags(args, AB_OPTIONS, 'ab');
+  if (v.help) {
+    io.stdout(AB_HELP);
+    return EXIT.ok;
+  }
+  if (v.url !== undefined && v.url.trim() === '') usage('--url is empty; give a URL like postgres://user@host:5432/dbname, or leave it out to use PG* variables');
+  if (v['sql-b'] !== undefined && v['file-b'] !== undefined) usage('Give either --sql-b or --file-b, not both');
+  if (v.requests !== undefined && v.duration !== undefined) usage('Give either --requests or --duration, not both');
+  const clients = whole('clients', v.clients, 1, 10_000);
+  const requests = whole('requests', v.requests, 1, 1_000_000_000);
+  const durationMs = duration('duration', v.duration, 's', 0) ?? (requests === undefined ? 10_000 : undefined);
+  const rounds = whole('rounds', v.rounds, 1, 50) ?? 4;
+  const maxRegression = percentFlag('max-regression', v['max-regression']);
+  const sql = await sqlFromFlags(v, positionals);
+  let sqlB: string | undefined;
+  if (v['sql-b'] !== undefined) {
+    if (v['sql-b'].trim() === '') usage('--sql-b is empty; give the statement B runs');
+    sqlB = v['sql-b'];
+  } else if (v['file-b'] !== undefined) {
+    sqlB = await pickStatement(readSqlFile(v['file-b'], 'file-b'), `--file-b ${v['file-b']}`, whole('statement-b', v['statement-b'], 1, 1_000_000));
+  }
+  const settingsB = settingsFromFlags(v.setting, 'setting');
+  const logger = stderrLogger(io, v.verbose === true);
+  const printer = progressPrinter(io);
+  let result;
+  try {
+    result = await abTest(
+      {
+        base: {
+          sql,
+          connection: v.url !== undefined ? { url: v.url } : {},
+          clients,
+          requests,
+          durationMs,
+          warmupPerClient: whole('warmup', v.warmup, 0, 1_000_000),
+          statementTimeoutMs: duration('statement-timeout', v['statement-timeout'], 'ms', 0),
+          allowWrites: v['allow-writes'] === true,
+          settings: settingsFromFlags(v.set),
+          explain: v['no-explain'] !== true,
+          ...paramsFromFlags(v),
+        },
+        b: { sql: sqlB, settings: settingsB },
+        rounds,
+      },
+      {
+        signal: io.signal,
+        logger,
+        environment: { env: io.env },
+        onProgress: v['no-progress'] ? undefined : printer.onProgress,
+        onLeg: (i, of, side) => !v['no-progress'] && io.stderr(`pgload: leg ${i} of ${of}: ${side}\n`),
+      },
+    );
+  } finally {
+    printer.done();
+  }
+  const jsonToStdout = v.json === '-';
+  if (v.json !== undefined) {
+    const json = JSON.stringify(result, null, 2) + '\n';
+    if (jsonToStdout) io.stdout(json);
+    else writeOutput(v.json, json, 'JSON result');
+  }
+  const out = jsonToStdout ? io.stderr : io.stdout;
+  out(`A/B in ${result.order.length} alternating legs (${result.order.join(' ')}), ${describePlan(result.a)} per side\n`);
+  if (sqlB) out(`  A: ${oneLine(sql, 100)}\n  B: ${oneLine(sqlB, 100)}\n`);
+  out(formatComparison(result.comparison) + '\n');
+  if (result.a.status === 'cancelled' || result.b.status === 'cancelled') return EXIT.cancelled;
+  if (maxRegression !== undefined) {
+    const failed = regressions(result.comparison, maxRegression);
+    for (const f of failed) io.stderr(`pgload: REGRESSION (B against A): ${f}\n`);
+    if (failed.length) return EXIT.gate;
+  }
+  return result.a.load.requests.failed + result.b.load.requests.failed > 0 ? EXIT.failures : EXIT.ok;
+}
+
 /** Runs the CLI with the given arguments; returns the exit code. Never throws. */
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const redact = makeRedactor([io.env.PGPASSWORD]);
@@ -793,7 +913,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (command === 'pools') return await poolsCommand(rest, io);
     if (command === 'compare') return compareCommand(rest, io);
     if (command === 'check') return await checkCommand(rest, io);
-    usage(`Unknown command "${command}"; the commands are "run", "sweep", "pools", "compare" and "check" (see "pgload --help")`);
+    if (command === 'ab') return await abCommand(rest, io);
+    usage(`Unknown command "${command}"; the commands are "run", "sweep", "pools", "compare", "check" and "ab" (see "pgload --help")`);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`pgload: ${redact(err.message)}\n`);

@@ -151,7 +151,7 @@ export function compareResults(a: ProfileResult, b: ProfileResult, options: Comp
     a: runFacts(a),
     b: runFacts(b),
     sameStatement,
-    notes: comparabilityNotes(a, b),
+    notes: comparabilityNotes(a, b, labelA, labelB),
     metrics,
     distribution: mw ? { ...mw, shifted } : null,
     verdict,
@@ -179,7 +179,7 @@ function runFacts(r: ProfileResult): Comparison['a'] {
 }
 
 /** Differences that make the two runs less comparable: said, not hidden. */
-function comparabilityNotes(a: ProfileResult, b: ProfileResult): string[] {
+function comparabilityNotes(a: ProfileResult, b: ProfileResult, labelA: string, labelB: string): string[] {
   const notes: string[] = [];
   if (a.fingerprint !== b.fingerprint) notes.push('The two runs are of different statements: the comparison is of their latencies under the same kind of load, e.g. an ORM query against a rewrite.');
   if (a.load.clients !== b.load.clients) notes.push(`The runs had different concurrency (${a.load.clients} vs ${b.load.clients} clients): latency grows with it, so part of the difference is the load.`);
@@ -188,7 +188,7 @@ function comparabilityNotes(a: ProfileResult, b: ProfileResult): string[] {
   if (setA !== setB) notes.push(`Session settings differ: ${setA === '{}' ? 'none' : setA} vs ${setB === '{}' ? 'none' : setB}.`);
   if (a.connection.host !== b.connection.host || a.connection.port !== b.connection.port || a.connection.database !== b.connection.database) notes.push('The runs were against different servers or databases.');
   if (a.server.version !== b.server.version) notes.push(`Different PostgreSQL versions: ${a.server.version} vs ${b.server.version}.`);
-  for (const [r, label] of [[a, 'first'], [b, 'second']] as const) if (r.load.requests.ok < 100) notes.push(`The ${label} run has only ${r.load.requests.ok} requests: percentile intervals are wide.`);
+  for (const [r, label] of [[a, labelA], [b, labelB]] as const) if (r.load.requests.ok < 100) notes.push(`${label} has only ${r.load.requests.ok} requests: percentile intervals are wide.`);
   return notes;
 }
 

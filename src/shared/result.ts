@@ -409,3 +409,16 @@ export interface CheckOutcome {
   budgets: string[];
   result?: ProfileResult;
 }
+
+/** `pgload ab`: two variants run in alternating legs, each side merged, and their comparison. */
+export interface AbResult {
+  schemaVersion: 1;
+  kind: 'ab';
+  tool: { name: 'pgload'; version: string };
+  /** The legs in the order they ran, e.g. A B B A A B B A. */
+  order: Array<'A' | 'B'>;
+  rounds: number;
+  a: ProfileResult;
+  b: ProfileResult;
+  comparison: Comparison;
+}

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { compareResults } from '../../src/core/compare';
-import type { Comparison, ProfileResult } from '../../src/shared/result';
+import type { AbResult, Comparison, ProfileResult } from '../../src/shared/result';
 import { pgload, tmp } from '../support/cli';
 import { testDb, withAdmin } from '../support/server';
 
@@ -70,5 +70,51 @@ describe('Comparing runs on a real PostgreSQL', function () {
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, re);
     }
+  });
+});
+
+describe('pgload ab: two variants in alternating legs', function () {
+  this.timeout(120_000);
+
+  before(() =>
+    withAdmin(async (c) => {
+      await c.query('DROP TABLE IF EXISTS ab_items');
+      await c.query('CREATE TABLE ab_items AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 300000) g');
+      await c.query('VACUUM ANALYZE ab_items');
+    }),
+  );
+  after(() => withAdmin((c) => c.query('DROP TABLE IF EXISTS ab_items')));
+
+  it('work_mem=64MB against the default on a spilling sort: the spill hint only on A, and the legs alternate', async () => {
+    const json = tmp('ab.json');
+    const r = await pgload([
+      'ab', '--url', testDb().url, '--sql', 'SELECT max(r) FROM (SELECT row_number() OVER (ORDER BY h) AS r FROM ab_items) s',
+      '--setting', 'work_mem=64MB', '--clients', '2', '--duration', '3s', '--rounds', '2', '--no-progress', '--json', json,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const ab = JSON.parse(fs.readFileSync(json, 'utf8')) as AbResult;
+    assert.deepEqual(ab.order, ['A', 'B', 'B', 'A']);
+    assert.ok(ab.a.hints.some((h) => h.id === 'sort-spill'), `A (work_mem 4MB) spills: ${JSON.stringify(ab.a.hints.map((h) => h.id))} ${JSON.stringify(ab.a.insight.plans.map((p) => p.unavailable ?? p.executionMs))}`);
+    assert.ok(!ab.b.hints.some((h) => h.id === 'sort-spill'), 'B (64MB) sorts in memory');
+    assert.ok(ab.comparison.hints.disappeared.some((h) => h.id === 'sort-spill'));
+    assert.deepEqual(ab.b.options.settings, { work_mem: '64MB' });
+    // Each side's legs merged exactly: the counts add up and the histogram holds every request.
+    assert.equal(ab.a.load.latency.count, ab.a.load.requests.ok);
+    assert.equal(ab.a.timeline.reduce((n, p) => n + p.count, 0), ab.a.load.requests.total);
+    assert.match(r.stdout, /^A\/B in 4 alternating legs \(A B B A\)/);
+    assert.match(r.stdout, /− hint gone in B \(work_mem=64MB\): \[warning\] A sort spilled to disk/);
+    assert.match(r.stdout, /Plan: Temporary-file blocks: [\d,]+ → 0\./);
+  });
+
+  it('B the same as A, or both SQL sources for B: refused before anything runs', async () => {
+    const same = await pgload(['ab', '--url', testDb().url, '--sql', 'SELECT 1']);
+    assert.equal(same.code, 2);
+    assert.match(same.stderr, /B is the same as A: give B other SQL \(--sql-b \/ --file-b\) or other settings \(--setting NAME=VALUE\)/);
+    const both = await pgload(['ab', '--url', testDb().url, '--sql', 'SELECT 1', '--sql-b', 'SELECT 2', '--file-b', 'x.sql']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /Give either --sql-b or --file-b, not both/);
+    const ddl = await pgload(['ab', '--url', testDb().url, '--sql', 'SELECT 1', '--sql-b', 'DROP TABLE ab_items']);
+    assert.equal(ddl.code, 2);
+    assert.match(ddl.stderr, /does not run schema changes/);
   });
 });

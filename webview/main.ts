@@ -21,7 +21,7 @@ import {
 } from 'chart.js';
 import { provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeDivider, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
 import type { FromWebview, PanelResult, PanelState, ProgressView, ToWebview, WebviewPersistedState } from '../src/shared/protocol';
-import type { SweepResult } from '../src/shared/result';
+import type { Comparison, SweepResult } from '../src/shared/result';
 import { formatCount, formatMs, formatPercent, formatQps, describePlan, paramsLine, poolLines, formatSweepReport } from '../src/core/format';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeProgressRing());
@@ -40,7 +40,7 @@ const charts: Chart[] = [];
 const live: Array<{ t: number; qps: number; p95: number | null }> = [];
 let requestSeq = 0;
 /** The tab shown: the run's report, or the statement's concurrency sweep. */
-let tab: 'report' | 'scaling' = 'report';
+let tab: 'report' | 'scaling' | 'compare' = 'report';
 
 type Child = Node | string | null | undefined | false;
 /** Builds an element; strings become text nodes, so nothing from the result is ever parsed as HTML. */
@@ -267,8 +267,66 @@ function drawScalingChart(sw: SweepResult, grid: HTMLElement): void {
   });
 }
 
+// ---- compare (two runs) ------------------------------------------------------------------------------------------
+function compareSection(c: Comparison): HTMLElement {
+  const [la, lb] = c.labels;
+  const fmt = (unit: string, v: number) => (unit === 'ms' ? formatMs(v) : `${formatQps(v)} q/s`);
+  const section = h(
+    'section',
+    { id: 'compare' },
+    h('p', { id: 'compare-verdict', class: c.verdict === 'no-significant-difference' ? 'status-detail' : c.verdict === 'faster' ? 'recommendation' : 'failure' }, c.summary),
+    h('p', { class: 'muted' }, `${la}: ${c.a.startedAt} · ${c.a.clients} clients · ${formatCount(c.a.requests)} requests — ${lb}: ${c.b.startedAt} · ${c.b.clients} clients · ${formatCount(c.b.requests)} requests`),
+    h(
+      'table',
+      { class: 'summary', id: 'compare-metrics' },
+      h('thead', {}, h('tr', {}, ...['', la, '95 % interval', lb, '95 % interval', 'change', ''].map((x) => h('th', {}, x)))),
+      h(
+        'tbody',
+        {},
+        ...c.metrics.map((m) =>
+          h(
+            'tr',
+            { 'data-metric': m.name, class: m.significant ? `significant better-${m.better}` : '' },
+            h('th', {}, m.name),
+            h('td', {}, fmt(m.unit, m.a)),
+            h('td', { class: 'muted' }, `${fmt(m.unit, m.ciA[0])} – ${fmt(m.unit, m.ciA[1])}`),
+            h('td', {}, fmt(m.unit, m.b)),
+            h('td', { class: 'muted' }, `${fmt(m.unit, m.ciB[0])} – ${fmt(m.unit, m.ciB[1])}`),
+            h('td', {}, `${m.change >= 0 ? '+' : '−'}${Math.abs(m.change * 100).toFixed(1)} %`),
+            h('td', {}, m.significant ? `${m.better === 'b' ? lb : la} better` : 'within noise'),
+          ),
+        ),
+      ),
+    ),
+  );
+  const grid = h('div', { class: 'charts' });
+  section.append(grid);
+  const t = theme();
+  const box = chartBox('chart-compare', 'Latency by percentile, both runs', 'Logarithmic axis: where the curves part is where the runs differ.');
+  grid.append(box.box);
+  chart(box.canvas, {
+    type: 'line',
+    data: {
+      labels: c.percentiles.a.map((p) => `p${p.percentile}`),
+      datasets: [
+        { label: la, data: c.percentiles.a.map((p) => p.ms), borderColor: t.blue, backgroundColor: t.blue, pointRadius: 2 },
+        { label: lb, data: c.percentiles.b.map((p) => p.ms), borderColor: t.orange, backgroundColor: t.orange, pointRadius: 2 },
+      ],
+    },
+    options: { scales: { y: { type: 'logarithmic', title: { display: true, text: 'ms' } } } },
+  });
+  const hintItems = [
+    ...c.hints.appeared.map((x) => h('li', { class: 'hint-appeared' }, `New in ${lb}: [${x.severity}] ${x.title}${x.node ? ` — ${x.node}` : ''}`)),
+    ...c.hints.disappeared.map((x) => h('li', { class: 'hint-gone' }, `Gone in ${lb}: [${x.severity}] ${x.title}${x.node ? ` — ${x.node}` : ''}`)),
+  ];
+  if (hintItems.length) section.append(h('h3', {}, 'Hints'), h('ul', { class: 'facts', id: 'compare-hints' }, ...hintItems));
+  if (c.plan) section.append(h('h3', {}, 'Plans'), h('ul', { class: 'facts', id: 'compare-plan' }, ...c.plan.notes.map((n) => h('li', {}, n))));
+  if (c.notes.length) section.append(h('ul', { class: 'facts', id: 'compare-notes' }, ...c.notes.map((n) => h('li', { class: 'muted' }, n))));
+  return section;
+}
+
 function tabs(s: PanelState): HTMLElement {
-  const tabButton = (id: 'report' | 'scaling', label: string, enabled: boolean) => {
+  const tabButton = (id: 'report' | 'scaling' | 'compare', label: string, enabled: boolean) => {
     const b = h('button', { class: `tab${tab === id ? ' selected' : ''}`, role: 'tab', 'aria-selected': String(tab === id), id: `tab-${id}`, ...(enabled ? {} : { disabled: '' }) }, label);
     b.addEventListener('click', () => {
       tab = id;
@@ -276,7 +334,7 @@ function tabs(s: PanelState): HTMLElement {
     });
     return b;
   };
-  return h('div', { class: 'tabs', role: 'tablist' }, tabButton('report', 'Report', !!s.result), tabButton('scaling', 'Scaling', true));
+  return h('div', { class: 'tabs', role: 'tablist' }, tabButton('report', 'Report', !!s.result), tabButton('scaling', 'Scaling', true), s.comparison ? tabButton('compare', 'Compare', true) : null);
 }
 
 function tile(label: string, value: string, id: string): HTMLElement {
@@ -504,8 +562,13 @@ function render(): void {
     app.append(h('div', { class: 'actions' }, what === 'sweep' ? button('Run the sweep again', 'sweep', 'primary') : button('Re-run', 'rerun', 'primary'), button('Show log', 'showLog')));
     return;
   }
-  if (!s.result) tab = 'scaling';
+  if (tab === 'compare' && !s.comparison) tab = 'report';
+  if (!s.result && tab === 'report') tab = s.comparison ? 'compare' : 'scaling';
   app.append(tabs(s));
+  if (tab === 'compare') {
+    app.append(compareSection(s.comparison!));
+    return;
+  }
   if (tab === 'scaling') {
     app.append(h('div', { class: 'toast', id: 'toast', role: 'status' }));
     app.append(scalingSection(s.sweep));
@@ -562,8 +625,8 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'show':
       if (!current || current.runId !== m.panel.runId) {
         live.length = 0;
-        // A new run opens on its report, a sweep on the Scaling tab.
-        tab = m.panel.activity === 'sweep' ? 'scaling' : 'report';
+        // A new run opens on its report, a sweep on the Scaling tab, a comparison on the Compare tab.
+        tab = m.panel.comparison ? 'compare' : m.panel.activity === 'sweep' ? 'scaling' : 'report';
       }
       current = m.panel;
       vscode.setState({ runId: m.panel.runId, fingerprint: m.panel.fingerprint });

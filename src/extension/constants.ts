@@ -11,6 +11,13 @@ export const Commands = {
   forgetPassword: 'pgload.forgetPassword',
   showLastReport: 'pgload.showLastReport',
   showLog: 'pgload.showLog',
+  runsOpen: 'pgload.runs.open',
+  runsRename: 'pgload.runs.rename',
+  runsPin: 'pgload.runs.pin',
+  runsUnpin: 'pgload.runs.unpin',
+  runsDelete: 'pgload.runs.delete',
+  runsExport: 'pgload.runs.export',
+  runsCompare: 'pgload.runs.compare',
 } as const;
 
 export const Settings = {
@@ -30,7 +37,10 @@ export const Settings = {
   prepared: 'prepared',
   sweepMaxClients: 'sweep.maxClients',
   sweepStepSeconds: 'sweep.stepSeconds',
+  historyMaxRuns: 'history.maxRuns',
 } as const;
+
+export const RUNS_VIEW = 'pgload.runs';
 
 export const ContextKeys = {
   running: 'pgload:running',

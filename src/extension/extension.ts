@@ -2,7 +2,10 @@
 import * as vscode from 'vscode';
 import { PgloadCodeLensProvider } from './codelens';
 import { ConnectionManager } from './connections';
-import { Commands, ContextKeys, SQL_LANGUAGES } from './constants';
+import { Commands, ContextKeys, RUNS_VIEW, Settings, SQL_LANGUAGES } from './constants';
+import { HistoryStore } from './historyStore';
+import { RunsView } from './runsView';
+import * as path from 'node:path';
 import { setContext } from './lifecycle';
 import { Log } from './log';
 import { ReportPanels } from './panel';
@@ -17,6 +20,8 @@ export interface PgloadApi {
   lenses: PgloadCodeLensProvider;
   connections: ConnectionManager;
   ui: Ui;
+  history: HistoryStore;
+  runsView: RunsView;
 }
 
 export function activate(context: vscode.ExtensionContext): PgloadApi {
@@ -30,10 +35,33 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
   const lenses = new PgloadCodeLensProvider(store);
   context.subscriptions.push(lenses);
   context.subscriptions.push(vscode.languages.registerCodeLensProvider(SQL_LANGUAGES.map((language) => ({ language })), lenses));
-  const panels = new ReportPanels(context.extensionUri, store, log);
+  const panels = new ReportPanels(context.extensionUri, store, log, ui);
   context.subscriptions.push(panels);
   const runs = new RunController(log, connections, store, panels, lenses, ui);
   context.subscriptions.push(runs);
+  // Every run is kept in the workspace's storage folder (the global one without a workspace), bounded by a setting.
+  const maxRuns = () => {
+    const v = vscode.workspace.getConfiguration(Settings.section).get<number>(Settings.historyMaxRuns);
+    return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : 200;
+  };
+  const history = new HistoryStore(path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'runs'), maxRuns);
+  const runsView = new RunsView(history, panels, ui, context.extensionUri);
+  context.subscriptions.push(runsView, vscode.window.registerTreeDataProvider(RUNS_VIEW, runsView));
+  context.subscriptions.push(
+    store.onDidChange((run) => {
+      try {
+        history.add(run.runId, run.result, run.connectionName);
+      } catch (err) {
+        log.error(`could not keep the run in the history folder ${history.folder}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      runsView.refresh();
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(`${Settings.section}.${Settings.historyMaxRuns}`)) return;
+      history.enforceLimit();
+      runsView.refresh();
+    }),
+  );
   void setContext(ContextKeys.running, false);
 
   const command = (id: string, fn: (...args: never[]) => unknown) =>
@@ -60,9 +88,16 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
   command(Commands.forgetPassword, () => connections.forgetPassword());
   command(Commands.showLastReport, (runId: string) => runs.showReport(runId));
   command(Commands.showLog, () => log.show());
+  command(Commands.runsOpen, (node: unknown) => runsView.open(node));
+  command(Commands.runsRename, (node: unknown) => runsView.rename(node));
+  command(Commands.runsPin, (node: unknown) => runsView.pin(node, true));
+  command(Commands.runsUnpin, (node: unknown) => runsView.pin(node, false));
+  command(Commands.runsDelete, (node: unknown) => runsView.delete(node));
+  command(Commands.runsExport, (node: unknown) => runsView.export(node));
+  command(Commands.runsCompare, (node: unknown, other: unknown) => runsView.compare(node, other));
 
   log.info(`pgload activated (VS Code ${vscode.version}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'} UI)`);
-  return { runs, store, lenses, connections, ui };
+  return { runs, store, lenses, connections, ui, history, runsView };
 }
 
 export function deactivate(): void {

@@ -2,11 +2,10 @@
  * The report panel: one per statement (fingerprint), created or revealed when a run starts, updated live,
  * restored after a reload from the stored result. Messages wait for the webview's "ready".
  */
-import * as os from 'node:os';
 import * as vscode from 'vscode';
-import * as path from 'node:path';
-import { formatMarkdownReport, formatTimelineCsv } from '../core/format';
-import { buildHtmlReport, exportState, loadReportAssets } from '../core/htmlreport';
+import { formatMarkdownReport } from '../core/format';
+import { exportResult } from './exports';
+import type { Ui } from './ui';
 import { oneLine } from '../core/text';
 import type { FromWebview, PanelResult, PanelState, ProgressView, ToWebview, WebviewPersistedState } from '../shared/protocol';
 import type { ProfileResult, SweepResult } from '../shared/result';
@@ -42,6 +41,7 @@ export class ReportPanel extends Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly actions: PanelActions,
     private readonly log: Log,
+    private readonly ui: Ui,
     onDispose: () => void,
   ) {
     super();
@@ -149,42 +149,19 @@ export class ReportPanel extends Disposable {
           await vscode.env.clipboard.writeText(formatMarkdownReport(r));
           return ack(true, 'Markdown report copied.');
         }
-        case 'saveJson': {
-          const r = this.state.result;
-          if (!r) return ack(false, 'No result to save yet.');
-          return ack(...(await this.saveAs('the pgload result as JSON', `pgload-${r.fingerprint}.json`, { JSON: ['json'] }, () => JSON.stringify(this.fullResult ?? r, null, 2) + '\n')));
-        }
-        case 'exportHtml': {
-          const r = this.fullResult;
-          if (!r) return ack(false, 'No result to export yet.');
-          return ack(
-            ...(await this.saveAs('a self-contained HTML report', `pgload-${r.fingerprint}.html`, { HTML: ['html'] }, () =>
-              buildHtmlReport(exportState(r, this.state.connectionLabel, this.state.sweep ? { sweep: this.state.sweep } : {}), loadReportAssets(path.join(this.extensionUri.fsPath, 'dist'))),
-            )),
-          );
-        }
+        case 'saveJson':
+        case 'exportHtml':
         case 'exportCsv': {
-          const r = this.state.result;
-          if (!r) return ack(false, 'No result to export yet.');
-          return ack(...(await this.saveAs('the timeline as CSV', `pgload-${r.fingerprint}-timeline.csv`, { CSV: ['csv'] }, () => formatTimelineCsv(r))));
+          const r = this.fullResult;
+          if (!r) return ack(false, 'No result to save yet.');
+          const format = m.type === 'saveJson' ? 'json' : m.type === 'exportHtml' ? 'html' : 'csv';
+          return ack(...(await exportResult(this.ui, format, r, this.state.connectionLabel, this.extensionUri, this.state.sweep)));
         }
       }
     } catch (err) {
       this.log.error(`report panel action ${m.type} failed: ${err instanceof Error ? err.message : String(err)}`);
       ack(false, 'That did not work; see the pgload log.');
     }
-  }
-
-  /** Asks where to save, writes the content there; the answer for the webview's toast. */
-  private async saveAs(what: string, fileName: string, filters: Record<string, string[]>, content: () => string): Promise<[boolean, string]> {
-    const target = await vscode.window.showSaveDialog({
-      title: `Save ${what}`,
-      filters,
-      defaultUri: vscode.Uri.joinPath(vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir()), fileName),
-    });
-    if (!target) return [false, 'Not saved.'];
-    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(content()));
-    return [true, `Saved to ${target.fsPath}.`];
   }
 
   /** The full result (with HDR data) for "Save JSON"; the webview only ever gets the panel result. */
@@ -204,6 +181,7 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
     private readonly extensionUri: vscode.Uri,
     private readonly store: ResultStore,
     private readonly log: Log,
+    private readonly ui: Ui,
   ) {
     super();
     this._register(vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, this));
@@ -232,7 +210,7 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
   }
 
   private adopt(panel: vscode.WebviewPanel, state: PanelState): ReportPanel {
-    const p = new ReportPanel(panel, state, this.extensionUri, { rerun: (sql) => this.actions.rerun(sql), sweep: (sql) => this.actions.sweep(sql), cancel: () => this.actions.cancel() }, this.log, () =>
+    const p = new ReportPanel(panel, state, this.extensionUri, { rerun: (sql) => this.actions.rerun(sql), sweep: (sql) => this.actions.sweep(sql), cancel: () => this.actions.cancel() }, this.log, this.ui, () =>
       this.panels.delete(state.sql),
     );
     this.panels.set(state.sql, p);

@@ -3,6 +3,7 @@
  * wording rules (short, specific, "Show Log" on errors, no secrets), and one seam for the extension
  * tests, which cannot click a notification or type into an input box.
  */
+import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { redactUrlPasswords } from '../core/redact';
 import type { Log } from './log';
@@ -20,6 +21,8 @@ export interface UiResponder {
   message?(m: ShownMessage): string | undefined;
   pick?(title: string, labels: string[]): number | undefined;
   input?(title: string, prompt: string, password: boolean): string | undefined;
+  /** A file path for a save dialog (undefined: cancelled). */
+  save?(title: string, defaultName: string): string | undefined;
 }
 
 export class Ui {
@@ -73,6 +76,19 @@ export class Ui {
       return i === undefined ? undefined : items[i];
     }
     return vscode.window.showQuickPick(items, options);
+  }
+
+  /** Where to save a file: the save dialog, starting in the workspace folder with `defaultName`. */
+  async saveTarget(title: string, defaultName: string, filters: Record<string, string[]>): Promise<vscode.Uri | undefined> {
+    if (this.responder) {
+      const p = this.responder.save?.(title, defaultName);
+      return p === undefined ? undefined : vscode.Uri.file(p);
+    }
+    return vscode.window.showSaveDialog({
+      title,
+      filters,
+      defaultUri: vscode.Uri.joinPath(vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir()), defaultName),
+    });
   }
 
   async input(options: vscode.InputBoxOptions & { title: string }): Promise<string | undefined> {

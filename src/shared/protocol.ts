@@ -3,7 +3,7 @@
  * The webview says `ready` before the extension posts anything; requests from the webview carry an id
  * that the extension answers with `ack`. The extension validates every message before acting on it.
  */
-import type { ProfileResult, SweepResult } from './result';
+import type { Comparison, ProfileResult, SweepResult } from './result';
 
 /** A run's live progress, as the core reports it and the panel shows it. */
 export interface ProgressView {
@@ -45,6 +45,8 @@ export interface PanelState {
   activity?: 'run' | 'sweep';
   /** The statement's latest concurrency sweep, for the Scaling tab. */
   sweep?: SweepResult;
+  /** Two runs compared (from the Runs view), for the Compare tab. */
+  comparison?: Comparison;
 }
 
 export type ToWebview =

@@ -11,7 +11,8 @@ import { Client } from 'pg';
 import * as vscode from 'vscode';
 import type { PgloadApi } from '../../src/extension/extension';
 import { formatMs } from '../../src/core/format';
-import type { ProfileResult, SweepResult } from '../../src/shared/result';
+import type { Comparison, ProfileResult, SweepResult } from '../../src/shared/result';
+import * as os from 'node:os';
 import type { ShownMessage } from '../../src/extension/ui';
 
 const ADMIN_URL = process.env.PGLOAD_TEST_ADMIN_URL ?? '';
@@ -58,6 +59,8 @@ const answers = {
   pick: (_title: string, _labels: string[]): number | undefined => undefined,
   /** Input boxes other than passwords (e.g. parameter generators). */
   input: (_title: string, _prompt: string): string | undefined => undefined,
+  /** Save dialogs: the path chosen. */
+  save: (_title: string, _defaultName: string): string | undefined => undefined,
 };
 const asked: string[] = [];
 
@@ -76,6 +79,7 @@ before(async () => {
     },
     message: (m) => answers.message(m),
     pick: (title, labels) => answers.pick(title, labels),
+    save: (title, name) => answers.save(title, name),
   };
 });
 
@@ -95,7 +99,10 @@ describe('pgload in VS Code', function () {
 
   it('registers every command it contributes, and contributes every command it registers', async () => {
     const contributed: string[] = vscode.extensions.getExtension('pgload.pgload')!.packageJSON.contributes.commands.map((c: { command: string }) => c.command);
-    const registered = (await vscode.commands.getCommands(true)).filter((c) => c.startsWith('pgload.'));
+    // VS Code itself adds focus/visibility commands for every contributed view (pgload.runs.focus, …).
+    const views: string[] = Object.values(vscode.extensions.getExtension('pgload.pgload')!.packageJSON.contributes.views as Record<string, Array<{ id: string }>>).flat().map((v) => v.id);
+    const generated = new Set(views.flatMap((v) => ['focus', 'removeView', 'resetViewLocation', 'toggleVisibility', 'open'].map((x) => `${v}.${x}`)));
+    const registered = (await vscode.commands.getCommands(true)).filter((c) => c.startsWith('pgload.') && !(generated.has(c) && !contributed.includes(c)));
     assert.deepEqual([...contributed].sort(), [...registered].sort());
     assert.ok(contributed.includes('pgload.profileSelection') && contributed.includes('pgload.cancel'));
   });
@@ -420,5 +427,78 @@ describe('pgload in VS Code: parameters and the concurrency sweep', function () 
       await cfg.update('sweep.maxClients', undefined, vscode.ConfigurationTarget.Workspace);
       await cfg.update('sweep.stepSeconds', undefined, vscode.ConfigurationTarget.Workspace);
     }
+  });
+});
+
+describe('pgload in VS Code: the Runs view (history), compare and export', function () {
+  afterEach(async () => {
+    answers.input = () => undefined;
+    answers.pick = () => undefined;
+    answers.message = () => undefined;
+    answers.save = () => undefined;
+    await vscode.workspace.getConfiguration('pgload').update('history.maxRuns', undefined, vscode.ConfigurationTarget.Workspace);
+  });
+
+  it('every run is kept, grouped by statement, in the tree with connection, clients and p50/p95', async () => {
+    const runs = api.history.list();
+    assert.ok(runs.length >= 4, `${runs.length} runs kept`);
+    const latest = api.store.latest()!;
+    assert.equal(runs[0].runId, latest.runId);
+    const groups = api.runsView.getChildren();
+    assert.ok(groups.length >= 2);
+    const children = api.runsView.getChildren(groups[0]);
+    const item = api.runsView.getTreeItem(children[0]);
+    assert.match(String(item.description), /^test · \d+ clients · p50 .+ · p95 .+/);
+    assert.equal(item.contextValue, 'pgload.run');
+  });
+
+  it('rename, pin and delete act on the run and survive in the index', async () => {
+    const [first] = api.history.list();
+    answers.input = () => 'before the index';
+    await vscode.commands.executeCommand('pgload.runs.rename', first.runId);
+    await vscode.commands.executeCommand('pgload.runs.pin', first.runId);
+    const e = api.history.entry(first.runId)!;
+    assert.equal(e.name, 'before the index');
+    assert.equal(e.pinned, true);
+    const index = JSON.parse(fs.readFileSync(path.join(api.history.folder, 'index.json'), 'utf8')) as Array<{ runId: string; name?: string }>;
+    assert.equal(index.find((x) => x.runId === first.runId)?.name, 'before the index');
+    const victim = api.history.list()[1];
+    answers.message = (m) => (m.actions.includes('Delete') ? 'Delete' : undefined);
+    assert.equal(await vscode.commands.executeCommand('pgload.runs.delete', victim.runId), true);
+    assert.equal(api.history.entry(victim.runId), undefined);
+    assert.ok(!fs.existsSync(path.join(api.history.folder, victim.file)), 'its file is gone');
+  });
+
+  it('compares two runs of the same statement and exports a run as a self-contained HTML file', async () => {
+    const doc = await vscode.workspace.openTextDocument(workspaceFile('queries.sql'));
+    const editor = await vscode.window.showTextDocument(doc);
+    await selectText(editor, 'SELECT pg_sleep(0.01) AS first');
+    const a = (await vscode.commands.executeCommand('pgload.profileSelection')) as ProfileResult;
+    const b = (await vscode.commands.executeCommand('pgload.profileSelection')) as ProfileResult;
+    const [rb, ra] = api.history.list();
+    assert.equal(ra.startedAt, a.startedAt);
+    assert.equal(rb.startedAt, b.startedAt);
+    const c = (await vscode.commands.executeCommand('pgload.runs.compare', rb.runId, ra.runId)) as Comparison;
+    assert.equal(c.sameStatement, true);
+    assert.deepEqual(c.metrics.map((m) => m.name), ['p50', 'p95', 'p99', 'qps']);
+    // pg_sleep(0.01) twice: the medians are within a few percent, far below the noise floor.
+    assert.equal(c.verdict, 'no-significant-difference', c.summary);
+
+    const target = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-export-')), 'run.html');
+    answers.pick = (_title, labels) => labels.indexOf('HTML');
+    answers.save = () => target;
+    assert.equal(await vscode.commands.executeCommand('pgload.runs.export', rb.runId), true);
+    const html = fs.readFileSync(target, 'utf8');
+    assert.match(html, /^<!DOCTYPE html>/);
+    assert.ok(html.includes(JSON.stringify(b.fingerprint)));
+    assert.ok(!html.includes(PASSWORD));
+  });
+
+  it('pgload.history.maxRuns prunes to the newest runs at once, keeping pinned ones', async () => {
+    const pinned = api.history.list().filter((e) => e.pinned).map((e) => e.runId);
+    const newest = api.history.list().filter((e) => !e.pinned)[0].runId;
+    await vscode.workspace.getConfiguration('pgload').update('history.maxRuns', 1 + pinned.length, vscode.ConfigurationTarget.Workspace);
+    await waitFor('pruned', () => (api.history.list().length === 1 + pinned.length ? true : undefined), 5000);
+    assert.deepEqual(api.history.list().map((e) => e.runId).sort(), [newest, ...pinned].sort());
   });
 });

@@ -12,6 +12,7 @@ import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/code-server';
 import { formatMs } from '../../src/core/format';
 import { panelHtml } from '../../src/extension/panelHtml';
 import { buildHtmlReport, exportState, loadReportAssets } from '../../src/core/htmlreport';
+import { compareResults } from '../../src/core/compare';
 import type { PanelState } from '../../src/shared/protocol';
 import type { ProfileResult, SweepResult } from '../../src/shared/result';
 
@@ -306,6 +307,23 @@ describe('Report panel in Chromium', function () {
     await page.click('#tab-scaling');
     assert.ok((await inkOf(page, 'chart-scaling')) > 3000, 'the sweep travels with it');
     await context.close();
+  });
+
+  it('a comparison opens on the Compare tab: verdict, both percentile curves, figures with intervals, hints gone and new', async () => {
+    const c = compareResults(poolRecorded, recorded, { labels: ['pool run', 'demo run'] });
+    const page = await openPanel('light');
+    await show(page, { ...stateOf(recorded, { runId: 'compare:1:2' }), comparison: c });
+    await page.waitForSelector('#compare');
+    assert.equal(await page.getAttribute('#tab-compare', 'aria-selected'), 'true');
+    assert.equal(await page.textContent('#compare-verdict'), c.summary);
+    assert.equal(await page.locator('#compare-metrics tbody tr').count(), 4);
+    assert.match((await page.textContent('#compare-metrics tr[data-metric="p95"]')) ?? '', /demo run better|pool run better|within noise/);
+    assert.ok((await inkOf(page, 'chart-compare')) > 3000, 'the overlaid curves have drawn');
+    assert.equal(await page.locator('#compare-hints li.hint-appeared').count(), c.hints.appeared.length);
+    await page.screenshot({ path: path.join(results, 'webview-compare.png'), fullPage: true });
+    await page.click('#tab-report');
+    await page.waitForSelector('#summary');
+    await page.close();
   });
 
   it('a failed run shows the reason and offers a re-run', async () => {

@@ -1,0 +1,156 @@
+/**
+ * Every run kept, per workspace, as one JSON file in the extension's storage folder, with an index for
+ * listing without reading them all. Bounded: past the limit the oldest unpinned runs are deleted first.
+ * Plain Node (no `vscode` import), so that its rules are unit-tested.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ProfileResult } from '../shared/result';
+
+export interface HistoryEntry {
+  runId: string;
+  /** A name the user gave the run ("before the index"); the date when none. */
+  name?: string;
+  pinned: boolean;
+  connectionName: string;
+  sql: string;
+  fingerprint: string;
+  startedAt: string;
+  status: ProfileResult['status'];
+  clients: number;
+  p50Ms: number;
+  p95Ms: number;
+  qps: number;
+  file: string;
+}
+
+const INDEX = 'index.json';
+
+export class HistoryStore {
+  private entries: HistoryEntry[];
+
+  constructor(
+    readonly folder: string,
+    private maxRuns: () => number,
+  ) {
+    fs.mkdirSync(folder, { recursive: true });
+    this.entries = this.readIndex();
+  }
+
+  private readIndex(): HistoryEntry[] {
+    try {
+      const v = JSON.parse(fs.readFileSync(path.join(this.folder, INDEX), 'utf8')) as unknown;
+      if (!Array.isArray(v)) return [];
+      // Entries whose file is gone (deleted by hand) are dropped.
+      return (v as HistoryEntry[]).filter((e) => e && typeof e.runId === 'string' && typeof e.file === 'string' && fs.existsSync(path.join(this.folder, e.file)));
+    } catch {
+      return [];
+    }
+  }
+
+  private writeIndex(): void {
+    const tmp = path.join(this.folder, `${INDEX}.tmp`);
+    fs.writeFileSync(tmp, JSON.stringify(this.entries));
+    fs.renameSync(tmp, path.join(this.folder, INDEX));
+  }
+
+  /** Newest first. */
+  list(): HistoryEntry[] {
+    return [...this.entries].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  }
+
+  /** Runs grouped by statement (fingerprint), groups ordered by their newest run. */
+  groups(): Array<{ fingerprint: string; sql: string; runs: HistoryEntry[] }> {
+    const by = new Map<string, HistoryEntry[]>();
+    for (const e of this.list()) {
+      const g = by.get(e.fingerprint) ?? [];
+      g.push(e);
+      by.set(e.fingerprint, g);
+    }
+    return [...by.entries()].map(([fingerprint, runs]) => ({ fingerprint, sql: runs[0].sql, runs }));
+  }
+
+  entry(runId: string): HistoryEntry | undefined {
+    return this.entries.find((e) => e.runId === runId);
+  }
+
+  /** The full result of a run, or undefined when its file is gone or unreadable. */
+  result(runId: string): ProfileResult | undefined {
+    const e = this.entry(runId);
+    if (!e) return undefined;
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.folder, e.file), 'utf8')) as ProfileResult;
+    } catch {
+      return undefined;
+    }
+  }
+
+  add(runId: string, result: ProfileResult, connectionName: string): HistoryEntry {
+    const file = `${result.startedAt.replace(/[:.]/g, '-')}-${runId.replace(/[^A-Za-z0-9-]/g, '')}.json`;
+    fs.writeFileSync(path.join(this.folder, file), JSON.stringify(result));
+    const entry: HistoryEntry = {
+      runId,
+      pinned: false,
+      connectionName,
+      sql: result.sql,
+      fingerprint: result.fingerprint,
+      startedAt: result.startedAt,
+      status: result.status,
+      clients: result.load.clients,
+      p50Ms: result.load.latency.p50Ms,
+      p95Ms: result.load.latency.p95Ms,
+      qps: result.load.throughputQps,
+      file,
+    };
+    this.entries.push(entry);
+    this.prune();
+    this.writeIndex();
+    return entry;
+  }
+
+  /** Keeps at most maxRuns: the oldest unpinned go first; pinned runs are never dropped. */
+  private prune(): void {
+    const max = Math.max(1, this.maxRuns());
+    const byAge = [...this.entries].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    let excess = this.entries.length - max;
+    for (const e of byAge) {
+      if (excess <= 0) break;
+      if (e.pinned) continue;
+      this.remove(e);
+      excess--;
+    }
+  }
+
+  private remove(e: HistoryEntry): void {
+    this.entries = this.entries.filter((x) => x !== e);
+    fs.rmSync(path.join(this.folder, e.file), { force: true });
+  }
+
+  rename(runId: string, name: string): void {
+    const e = this.entry(runId);
+    if (!e) return;
+    e.name = name.trim() || undefined;
+    this.writeIndex();
+  }
+
+  setPinned(runId: string, pinned: boolean): void {
+    const e = this.entry(runId);
+    if (!e) return;
+    e.pinned = pinned;
+    this.writeIndex();
+  }
+
+  delete(runId: string): boolean {
+    const e = this.entry(runId);
+    if (!e) return false;
+    this.remove(e);
+    this.writeIndex();
+    return true;
+  }
+
+  /** Applies a lowered limit at once. */
+  enforceLimit(): void {
+    this.prune();
+    this.writeIndex();
+  }
+}

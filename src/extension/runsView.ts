@@ -1,0 +1,165 @@
+/**
+ * The "pgload Runs" view: every kept run, grouped by statement, with date, connection, clients and p50/p95;
+ * open, rename, pin, delete, export, and compare two runs.
+ */
+import * as vscode from 'vscode';
+import { compareResults } from '../core/compare';
+import { formatMs } from '../core/format';
+import { oneLine } from '../core/text';
+import type { Comparison } from '../shared/result';
+import { Disposable } from './lifecycle';
+import { EXPORT_FORMATS, exportResult } from './exports';
+import type { HistoryEntry, HistoryStore } from './historyStore';
+import { stateFromStored, type ReportPanels } from './panel';
+import type { Ui } from './ui';
+
+type Node = { kind: 'group'; fingerprint: string; sql: string; runs: HistoryEntry[] } | { kind: 'run'; entry: HistoryEntry };
+
+export function runLabel(e: HistoryEntry): string {
+  return e.name ?? new Date(e.startedAt).toLocaleString('en-GB', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+export class RunsView extends Disposable implements vscode.TreeDataProvider<Node> {
+  private readonly changed = this._register(new vscode.EventEmitter<Node | undefined>());
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(
+    private readonly history: HistoryStore,
+    private readonly panels: ReportPanels,
+    private readonly ui: Ui,
+    private readonly extensionUri: vscode.Uri,
+  ) {
+    super();
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  getChildren(node?: Node): Node[] {
+    if (!node) return this.history.groups().map((g) => ({ kind: 'group', ...g }));
+    return node.kind === 'group' ? node.runs.map((entry) => ({ kind: 'run', entry })) : [];
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    if (node.kind === 'group') {
+      const item = new vscode.TreeItem(oneLine(node.sql, 60), vscode.TreeItemCollapsibleState.Expanded);
+      item.description = `${node.runs.length} run${node.runs.length === 1 ? '' : 's'}`;
+      item.tooltip = node.sql;
+      item.contextValue = 'pgload.statement';
+      item.iconPath = new vscode.ThemeIcon('database');
+      return item;
+    }
+    const e = node.entry;
+    const item = new vscode.TreeItem(runLabel(e), vscode.TreeItemCollapsibleState.None);
+    item.description = `${e.connectionName} · ${e.clients} clients · p50 ${formatMs(e.p50Ms)} · p95 ${formatMs(e.p95Ms)}${e.status === 'completed' ? '' : ` · ${e.status}`}`;
+    item.tooltip = new vscode.MarkdownString(`**${runLabel(e)}**${e.pinned ? ' (pinned)' : ''}\n\n${e.startedAt} on ${e.connectionName}\n\n${e.clients} clients · ${e.qps.toFixed(1)} q/s · p50 ${formatMs(e.p50Ms)} · p95 ${formatMs(e.p95Ms)}`);
+    item.contextValue = e.pinned ? 'pgload.run.pinned' : 'pgload.run';
+    item.iconPath = new vscode.ThemeIcon(e.pinned ? 'pinned' : e.status === 'completed' ? 'pulse' : 'warning');
+    item.command = { command: 'pgload.runs.open', title: 'Open', arguments: [node] };
+    return item;
+  }
+
+  /** The run a command targets: a tree node, a run id, or (from the palette) one the user picks. */
+  private async target(arg: unknown, title: string): Promise<HistoryEntry | undefined> {
+    if (arg && typeof arg === 'object' && (arg as Node).kind === 'run') return this.history.entry((arg as { entry: HistoryEntry }).entry.runId);
+    if (typeof arg === 'string') return this.history.entry(arg);
+    const runs = this.history.list();
+    if (runs.length === 0) {
+      this.ui.info('pgload: no runs kept yet. Profile a statement first.');
+      return undefined;
+    }
+    const picked = await this.ui.pick(
+      runs.map((e) => ({ label: runLabel(e), description: oneLine(e.sql, 60), detail: `${e.connectionName} · ${e.clients} clients · p95 ${formatMs(e.p95Ms)}`, e })),
+      { title },
+    );
+    return picked?.e;
+  }
+
+  async open(arg: unknown): Promise<void> {
+    const e = await this.target(arg, 'pgload: open which run?');
+    if (!e) return;
+    const r = this.history.result(e.runId);
+    if (!r) {
+      void this.ui.error(`pgload: the file of run "${runLabel(e)}" is missing or damaged; delete it from the list.`);
+      return;
+    }
+    this.panels.show(stateFromStored(e.runId, r, e.connectionName), r);
+  }
+
+  async rename(arg: unknown): Promise<void> {
+    const e = await this.target(arg, 'pgload: rename which run?');
+    if (!e) return;
+    const name = await this.ui.input({ title: 'pgload: name this run', prompt: 'e.g. "before the index" (empty: the date)', value: e.name ?? '' });
+    if (name === undefined) return;
+    this.history.rename(e.runId, name);
+    this.refresh();
+  }
+
+  async pin(arg: unknown, pinned: boolean): Promise<void> {
+    const e = await this.target(arg, `pgload: ${pinned ? 'pin' : 'unpin'} which run?`);
+    if (!e) return;
+    this.history.setPinned(e.runId, pinned);
+    this.refresh();
+  }
+
+  async delete(arg: unknown): Promise<boolean> {
+    const e = await this.target(arg, 'pgload: delete which run?');
+    if (!e) return false;
+    const yes = await this.ui.confirm(`Delete the run "${runLabel(e)}" of ${oneLine(e.sql, 50)}? Its result file is removed.`, 'Delete');
+    if (yes !== 'Delete') return false;
+    this.history.delete(e.runId);
+    this.refresh();
+    return true;
+  }
+
+  async export(arg: unknown): Promise<boolean> {
+    const e = await this.target(arg, 'pgload: export which run?');
+    if (!e) return false;
+    const r = this.history.result(e.runId);
+    if (!r) {
+      void this.ui.error(`pgload: the file of run "${runLabel(e)}" is missing or damaged.`);
+      return false;
+    }
+    const f = await this.ui.pick(
+      EXPORT_FORMATS.map((x) => ({ label: x.label, detail: x.detail, format: x.format })),
+      { title: `pgload: export "${runLabel(e)}" as` },
+    );
+    if (!f) return false;
+    const [ok, message] = await exportResult(this.ui, f.format, r, e.connectionName, this.extensionUri);
+    if (ok) this.ui.info(`pgload: ${message}`);
+    return ok;
+  }
+
+  /** Compares two runs (B against A): the run given (or picked) against another one the user picks. */
+  async compare(arg: unknown, other?: unknown): Promise<Comparison | undefined> {
+    const b = await this.target(arg, 'pgload: compare which run (the newer one, B)?');
+    if (!b) return undefined;
+    let a = typeof other === 'string' ? this.history.entry(other) : undefined;
+    if (!a) {
+      const candidates = this.history.list().filter((x) => x.runId !== b.runId);
+      if (candidates.length === 0) {
+        this.ui.info('pgload: there is no other run to compare with. Run the statement again, e.g. after a change.');
+        return undefined;
+      }
+      // Runs of the same statement first: the usual before/after.
+      candidates.sort((x, y) => Number(y.fingerprint === b.fingerprint) - Number(x.fingerprint === b.fingerprint));
+      const picked = await this.ui.pick(
+        candidates.map((x) => ({ label: runLabel(x), description: x.fingerprint === b.fingerprint ? 'same statement' : oneLine(x.sql, 50), detail: `${x.connectionName} · ${x.clients} clients · p95 ${formatMs(x.p95Ms)}`, x })),
+        { title: `pgload: compare "${runLabel(b)}" with which run (A, the baseline)?` },
+      );
+      if (!picked) return undefined;
+      a = picked.x;
+    }
+    const ra = this.history.result(a.runId);
+    const rb = this.history.result(b.runId);
+    if (!ra || !rb) {
+      void this.ui.error('pgload: the file of one of these runs is missing or damaged.');
+      return undefined;
+    }
+    const comparison = compareResults(ra, rb, { labels: [runLabel(a), runLabel(b)] });
+    // Its own run id: the panel opens on the Compare tab even when it already shows run B.
+    this.panels.show({ ...stateFromStored(`compare:${a.runId}:${b.runId}`, rb, b.connectionName), comparison }, rb);
+    return comparison;
+  }
+}

@@ -1,6 +1,6 @@
 // `npm test`: type-check, lint, then every test tier in its own process; prints per-tier counts and one
 // closing line "N passed, N failed". Exits non-zero when anything failed.
-// Usage: node scripts/test.mjs [tier …]   (tiers: typecheck lint unit integration webview extension e2e)
+// Usage: node scripts/test.mjs [tier …]   (tiers: typecheck lint unit integration webview extension e2e bench)
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,8 @@ const TIERS = {
   webview: { cmd: bin('mocha'), args: ['--config', 'test/.mocharc.webview.json'], counts: true },
   extension: { cmd: bin('tsx'), args: ['scripts/test-vscode.ts'], counts: true },
   e2e: { cmd: bin('mocha'), args: ['--config', 'test/.mocharc.e2e.json'], counts: true },
+  // The benchmark's smoke run (a few seconds) so that it never rots; its timings are printed, not asserted.
+  bench: { cmd: bin('tsx'), args: ['scripts/bench.ts', '--quick', '--out', 'test-results/bench'], counts: false },
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -74,6 +74,13 @@ export function poolLines(r: ReportInput): string[] {
   ];
 }
 
+/** pgload's own cost during the load, and whether it was the bottleneck. */
+export function clientLine(r: ReportInput): string | undefined {
+  const c = r.load.client;
+  if (!c) return undefined;
+  return `${c.cpuUsPerRequest.toFixed(0)} µs CPU per request · ${(c.cpuShareOfOneCore * 100).toFixed(0)} % of a core · event-loop delay p99 ${formatMs(c.eventLoopDelayP99Ms)}${c.clientBound ? ' — CLIENT-BOUND: latencies include pgload\'s own queueing' : ''}`;
+}
+
 /** "$1 int:1..100000 (e.g. 4711, 17) · prepared statement · seed 42", or undefined for a plain run. */
 export function paramsLine(r: ReportInput): string | undefined {
   const o = r.options;
@@ -141,6 +148,8 @@ export function formatTextReport(r: ReportInput): string {
   row(`Over ${formatMs(L.overThreshold.thresholdMs)}`, `${formatCount(L.overThreshold.count)} (${formatPercent(L.overThreshold.percent)})`);
   row('Slowdown', L.slowdown === null ? '–' : `${L.slowdown.toFixed(1)}× the single-run mean`);
   row('Connect', `p50 ${formatMs(L.connectMs.p50Ms)} · max ${formatMs(L.connectMs.maxMs)} (not in latency)`);
+  const own = clientLine(r);
+  if (own) row('pgload itself', own);
   for (const l of [...poolLines(r), ...openLoopLines(r)]) lines.push(`  ${l}`);
   if (r.errors.length > 0) {
     lines.push('');
@@ -225,6 +234,8 @@ export function formatMarkdownReport(r: ReportInput): string {
   out.push(`- **Run:** ${describePlan(r)}; ${r.options.executionMode === 'read-only' ? 'read-only session' : 'each request rolled back'}; started ${r.startedAt}`);
   const params = paramsLine(r);
   if (params) out.push(`- **Parameters:** ${mdCell(params)}`);
+  const own = clientLine(r);
+  if (own) out.push(`- **pgload itself:** ${mdCell(own)}`);
   out.push('');
   out.push('| | Baseline (1 client) | Under load |');
   out.push('|---|---:|---:|');

@@ -9,7 +9,7 @@
  * duration. In-flight queries are cancelled on the server when the run is stopped early.
  */
 import type { Client, QueryArrayConfig } from 'pg';
-import type { CapturedPlan, ErrorGroup, ExecutionMode, Hint, OpenLoopResult, PoolResult, ProfileResult, RunStatus, ServerInfo, TimelinePoint, WaitSampling } from '../shared/result';
+import type { CapturedPlan, ClientOverhead, ErrorGroup, ExecutionMode, Hint, OpenLoopResult, PoolResult, ProfileResult, RunStatus, ServerInfo, TimelinePoint, WaitSampling } from '../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../shared/result';
 import type { ProgressView } from '../shared/protocol';
 import {
@@ -37,6 +37,7 @@ import { WaitSampler } from './sampler';
 import { PoolClosed, SessionPool } from './pool';
 import { counterDelta, snapshotCounters, type CounterSnapshot } from './serverstats';
 import { waitHints } from './waithints';
+import { OverheadMeter, overheadHint } from './overhead';
 import * as os from 'node:os';
 import { ensureParser, parseSingleStatement, type SqlStatement } from './sql';
 import { checkParams, makeSources, readCsvColumn, type ParamSpec, type ParamInput, type ValueSource } from './params';
@@ -276,6 +277,8 @@ class Run {
         ...combineHints(this.planAlone ? analyzePlan(this.planAlone, planContext) : [], this.planUnderLoad ? analyzePlan(this.planUnderLoad, planContext) : []),
         ...waitHints(this.waits),
       ];
+      const clientHint = overheadHint(load.client, o.clients, latencyStats(load.hist).p50Ms);
+      if (clientHint) hints.push(clientHint);
 
       const loadStats = latencyStats(load.hist);
       const baseStats = latencyStats(baseline.hist);
@@ -327,6 +330,7 @@ class Run {
           percentiles: percentileCurve(load.hist),
           ...(load.pool ? { pool: load.pool } : {}),
           ...(load.openLoop ? { openLoop: load.openLoop } : {}),
+          client: load.client,
         },
         timeline: load.timeline,
         histogram: logBuckets(load.hist),
@@ -476,6 +480,7 @@ class Run {
     connect: { p50Ms: number; maxMs: number };
     timeline: TimelinePoint[];
     lostAll: boolean;
+    client: ClientOverhead;
     pool?: PoolResult;
     openLoop?: OpenLoopResult;
   }> {
@@ -519,6 +524,7 @@ class Run {
     if (sampler) await sampler.calibrate().catch(() => undefined);
 
     // The barrier: every session is open (and warm); all clients start on the same tick.
+    const meter = new OverheadMeter();
     this.t0 = process.hrtime.bigint();
     let ticker: NodeJS.Timeout | undefined;
     // The live rate is measured over windows of at least a second: slow queries complete too rarely
@@ -724,6 +730,7 @@ class Run {
 
     await (o.rate ? openLoop(o.rate) : Promise.all(pool ? Array.from({ length: o.pool!.users }, () => pooledLoop(pool)) : this.loadClients.map(loop)));
     const wallMs = sinceStartMs();
+    const client = meter.finish(counters.ok + counters.failed);
     clearInterval(ticker);
     clearTimeout(durationTimer);
     this.halt();
@@ -757,6 +764,7 @@ class Run {
       connect: { p50Ms: connectTimes[Math.floor((connectTimes.length - 1) / 2)] ?? 0, maxMs: connectTimes[connectTimes.length - 1] ?? 0 },
       timeline: points,
       lostAll,
+      client,
       pool: pool
         ? {
             ...o.pool!,

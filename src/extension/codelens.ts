@@ -22,12 +22,19 @@ export class PgloadCodeLensProvider extends Disposable implements vscode.CodeLen
   readonly onDidChangeCodeLenses = this.changed.event;
   /** The last statements that parsed, per document: used while the text has a syntax error. */
   private readonly lastGood = new Map<string, SqlStatement[]>();
+  /** The statements of each open document's current version (parsing a large file takes a while). */
+  private readonly parsed = new Map<string, { version: number; statements: SqlStatement[] }>();
 
   constructor(private readonly store: ResultStore) {
     super();
     this._register(store.onDidChange(() => this.changed.fire()));
     this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('pgload.codeLens') && this.changed.fire()));
-    this._register(vscode.workspace.onDidCloseTextDocument((d) => this.lastGood.delete(d.uri.toString())));
+    this._register(
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        this.lastGood.delete(d.uri.toString());
+        this.parsed.delete(d.uri.toString());
+      }),
+    );
     // "3 min ago" ages: refresh the titles every minute.
     const timer = setInterval(() => this.changed.fire(), 60_000);
     this._register({ dispose: () => clearInterval(timer) });
@@ -41,9 +48,13 @@ export class PgloadCodeLensProvider extends Disposable implements vscode.CodeLen
   async statementsOf(document: vscode.TextDocument): Promise<SqlStatement[]> {
     await ensureParser();
     const key = document.uri.toString();
+    // The same version is asked for again on every refresh (a stored run, the minute tick): parse it once.
+    const cached = this.parsed.get(key);
+    if (cached && cached.version === document.version) return cached.statements;
     try {
       const s = splitStatements(document.getText());
       this.lastGood.set(key, s);
+      this.parsed.set(key, { version: document.version, statements: s });
       return s;
     } catch {
       // While the user types, a syntax error must not make every lens disappear.

@@ -165,6 +165,21 @@ export interface LoadResult {
   pool?: PoolResult;
   /** With a fixed arrival rate: `latency` counts from each request's intended start; this holds the rest. */
   openLoop?: OpenLoopResult;
+  /** pgload's own cost during the load: when it is high, the latencies include client-side queueing. */
+  client?: ClientOverhead;
+}
+
+export interface ClientOverhead {
+  /** CPU time of the pgload process during the load (user + system). */
+  cpuMs: number;
+  cpuUsPerRequest: number;
+  /** CPU time ÷ wall time: 1 is one core busy all the time. */
+  cpuShareOfOneCore: number;
+  /** How late the event loop ran its callbacks (monitorEventLoopDelay), p99 and max. */
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
+  /** Event-loop delay p99 > 20 ms or CPU > 85 % of a core: the figures include pgload's own queueing. */
+  clientBound: boolean;
 }
 
 export interface OpenLoopResult {

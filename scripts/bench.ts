@@ -1,0 +1,293 @@
+/**
+ * `npm run bench`: pgload against pgbench on the same statements, settings and machine, alternating, each case
+ * repeated; then pgload's own budgets (recording cost, memory, plan analysis, payload size, activation, CodeLens).
+ *
+ *   npm run bench                 the full comparison (a few minutes) and the budgets
+ *   npm run bench -- --quick      a few seconds: one small case and the budgets at a smaller scale (CI smoke)
+ *   options: --repeats N  --duration S  --out DIR   (PGLOAD_BENCH_URL: use that server instead of an embedded one)
+ *
+ * Timings are printed and written (Markdown + JSON under bench-results/), never asserted.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Module from 'node:module';
+import { Client } from 'pg';
+import { createHistogram, logBuckets, latencyStats, percentileCurve, recordUs } from '../src/core/histogram';
+import { analyzePlan } from '../src/core/plan';
+import { ensureParser, splitStatements } from '../src/core/sql';
+import { formatLensTitle } from '../src/core/format';
+import { Timeline } from '../src/core/timeline';
+import type { CapturedPlan, ProfileResult } from '../src/shared/result';
+import { startEmbeddedPostgres } from './lib/embedded-pg';
+import { figuresFromLatencies, meetsTarget, parsePgbenchLog, parsePgbenchTps, ratios, type Ratio, type ToolFigures } from './lib/benchlib';
+
+const root = path.resolve(__dirname, '..');
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const value = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+};
+const quick = flag('quick');
+const repeats = Number(value('repeats', quick ? '1' : '3'));
+const durationS = Number(value('duration', quick ? '1' : '5'));
+const outDir = path.resolve(value('out', path.join(root, 'bench-results')));
+
+/** The DB-bound statement: JOIN + EXISTS + ORDER BY … LIMIT on pgbench's tables, ~10 ms alone at scale 10. */
+const DB_QUERY = `SELECT a.aid, a.abalance, b.bbalance
+FROM pgbench_accounts a
+JOIN pgbench_branches b ON b.bid = a.bid
+WHERE a.aid BETWEEN 1 AND 60000
+  AND EXISTS (SELECT 1 FROM pgbench_tellers t WHERE t.bid = a.bid AND t.tbalance >= 0)
+ORDER BY a.abalance DESC, a.aid
+LIMIT 10`;
+
+interface Case {
+  name: string;
+  sql: string;
+  clients: number;
+  protocol: 'simple' | 'prepared';
+  target: { minQps: number; maxP50?: number; maxP95?: number };
+}
+
+function cases(): Case[] {
+  if (quick) return [{ name: 'SELECT 1', sql: 'SELECT 1', clients: 10, protocol: 'prepared', target: { minQps: 0.8 } }];
+  const out: Case[] = [];
+  for (const protocol of ['simple', 'prepared'] as const) {
+    for (const clients of [10, 50, 100]) out.push({ name: 'SELECT 1', sql: 'SELECT 1', clients, protocol, target: { minQps: protocol === 'prepared' ? 0.8 : 0 } });
+    for (const clients of [1, 10, 50, 100]) out.push({ name: 'DB-bound JOIN + EXISTS', sql: DB_QUERY, clients, protocol, target: { minQps: 0.98, maxP50: 1.05, maxP95: 1.1 } });
+  }
+  return out;
+}
+
+function findPgbench(): string | null {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), ...fs.readdirSync('/usr/lib/postgresql', { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `/usr/lib/postgresql/${d.name}/bin`)]) {
+    const p = path.join(dir, 'pgbench');
+    if (dir && fs.existsSync(p)) return p;
+  }
+  return null;
+}
+
+function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+async function runPgbench(pgbench: string, url: string, c: Case): Promise<ToolFigures> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-bench-'));
+  try {
+    const script = path.join(dir, 'script.sql');
+    fs.writeFileSync(script, c.sql.replace(/\s*\n\s*/g, ' ') + ';\n');
+    // One thread, like pgload's one event loop: -j 1.
+    const r = await run(pgbench, ['-n', '-f', script, '-M', c.protocol, '-c', String(c.clients), '-j', '1', '-T', String(durationS), '--log', `--log-prefix=${path.join(dir, 'tx')}`, url], process.env);
+    if (r.code !== 0) throw new Error(`pgbench failed: ${r.stderr || r.stdout}`);
+    const logs = fs.readdirSync(dir).filter((f) => f.startsWith('tx'));
+    let latencies: number[] = [];
+    let failed = 0;
+    for (const f of logs) {
+      const parsed = parsePgbenchLog(fs.readFileSync(path.join(dir, f), 'utf8'));
+      latencies = latencies.concat(parsed.latenciesUs);
+      failed += parsed.failed;
+    }
+    return figuresFromLatencies(latencies, failed, parsePgbenchTps(r.stdout) ?? latencies.length / durationS);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runPgload(url: string, c: Case): Promise<ToolFigures & { client?: ProfileResult['load']['client'] }> {
+  const argv = [path.join(root, 'dist', 'cli.js'), 'run', '--url', url, '--sql', c.sql, '--clients', String(c.clients), '--duration', `${durationS}s`, '--no-explain', '--sample-interval', '0', '--baseline-runs', '1', '--no-progress', '--json', '-', '--max-errors', '0'];
+  if (c.protocol === 'prepared') argv.push('--prepared');
+  const r = await run(process.execPath, argv, process.env);
+  if (r.code !== 0) throw new Error(`pgload failed (${r.code}): ${r.stderr}`);
+  const res = JSON.parse(r.stdout) as ProfileResult;
+  const l = res.load.latency;
+  return { qps: res.load.throughputQps, p50Ms: l.p50Ms, p95Ms: l.p95Ms, p99Ms: l.p99Ms, count: res.load.requests.ok, failed: res.load.requests.failed, client: res.load.client };
+}
+
+async function prepareData(pgbench: string | null, url: string): Promise<void> {
+  const scale = quick ? 1 : 10;
+  if (pgbench) {
+    const r = spawnSync(pgbench, ['-i', '-q', '-s', String(scale), url], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`pgbench -i failed: ${r.stderr}`);
+    return;
+  }
+  // The same tables as pgbench -i, for benchmarking pgload alone.
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(`DROP TABLE IF EXISTS pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history;
+      CREATE TABLE pgbench_branches (bid int PRIMARY KEY, bbalance int, filler char(88));
+      CREATE TABLE pgbench_tellers (tid int PRIMARY KEY, bid int, tbalance int, filler char(84));
+      CREATE TABLE pgbench_accounts (aid int PRIMARY KEY, bid int, abalance int, filler char(84));
+      INSERT INTO pgbench_branches SELECT g, 0 FROM generate_series(1, ${scale}) g;
+      INSERT INTO pgbench_tellers SELECT g, (g - 1) / 10 + 1, 0 FROM generate_series(1, ${scale * 10}) g;
+      INSERT INTO pgbench_accounts SELECT g, (g - 1) / 100000 + 1, 0, '' FROM generate_series(1, ${scale * 100000}) g;
+      VACUUM ANALYZE;`);
+  } finally {
+    await c.end();
+  }
+}
+
+// ---- pgload's own budgets ---------------------------------------------------------------------------------------
+interface Budget {
+  name: string;
+  measured: string;
+  target: string;
+  met: boolean;
+}
+
+function timeIt(fn: () => void): number {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+async function budgets(): Promise<Budget[]> {
+  const out: Budget[] = [];
+  // Recording: 10 M samples (1 M in quick mode) of realistic latencies.
+  const n = quick ? 1_000_000 : 10_000_000;
+  const h = createHistogram();
+  const values = new Float64Array(1 << 16).map((_, i) => 200 + ((i * 7919) % 200_000));
+  for (let i = 0; i < 100_000; i++) recordUs(h, values[i & 0xffff]); // warm the JIT
+  const heapBefore = process.memoryUsage().heapUsed;
+  const ms = timeIt(() => {
+    for (let i = 0; i < n; i++) recordUs(h, values[i & 0xffff]);
+  });
+  const perSampleUs = (ms * 1000) / n;
+  out.push({ name: `HDR recording, per sample (${n.toLocaleString('en-US')} samples)`, measured: `${perSampleUs.toFixed(3)} µs`, target: '< 0.3 µs', met: perSampleUs < 0.3 });
+  const footprint = (h as unknown as { estimatedFootprintInBytes: number }).estimatedFootprintInBytes;
+  const heapGrowth = Math.max(0, process.memoryUsage().heapUsed - heapBefore);
+  out.push({ name: `Memory for ${n.toLocaleString('en-US')} samples`, measured: `${(footprint / 1024).toFixed(0)} kB histogram (heap +${(heapGrowth / 1024 / 1024).toFixed(1)} MB while recording)`, target: '< 5 MB', met: footprint < 5 * 1024 * 1024 });
+
+  // A 5,000-node plan: an Append over 4,999 scans, each with buffers and timing.
+  const scans = Array.from({ length: 4999 }, (_, i) => ({ 'Node Type': 'Seq Scan', 'Relation Name': `part_${i}`, 'Actual Total Time': 0.5, 'Actual Rows': 100, 'Actual Loops': 1, 'Plan Rows': 100, 'Shared Hit Blocks': 10, 'Shared Read Blocks': i % 7, 'Rows Removed by Filter': 5 }));
+  const plan: CapturedPlan = { when: 'alone', options: [], planningMs: 1, executionMs: 2500, json: { Plan: { 'Node Type': 'Append', 'Actual Total Time': 2500, 'Actual Rows': 499_900, 'Actual Loops': 1, 'Plan Rows': 499_900, Plans: scans }, 'Planning Time': 1, 'Execution Time': 2500 } };
+  const ctx = { blockSize: 8192, workMemKB: 4096, hashMemMultiplier: 2, sharedBuffersKB: 131072, clients: 50 };
+  analyzePlan(plan, ctx);
+  const planMs = timeIt(() => analyzePlan(plan, ctx));
+  out.push({ name: 'Analysing a 5,000-node plan', measured: `${planMs.toFixed(1)} ms`, target: '< 50 ms', met: planMs < 50 });
+
+  // The webview payload of a 1 M-request run (60 s): histogram, percentiles, buckets, the adaptive timeline.
+  const reqs = quick ? 100_000 : 1_000_000;
+  const load = createHistogram();
+  const timeline = new Timeline(100);
+  for (let i = 0; i < reqs; i++) {
+    const us = 1000 + ((i * 104729) % 50_000);
+    recordUs(load, us);
+    timeline.record(us);
+    // 600 ticks of 100 ms over the simulated minute: the timeline merges itself down to its maximum of points.
+    if (i > 0 && i % Math.floor(reqs / 600) === 0) timeline.tick((i / reqs) * 60_000);
+  }
+  const payload = { latency: latencyStats(load), percentiles: percentileCurve(load), histogram: logBuckets(load), timeline: timeline.finish(60_000) };
+  const bytes = Buffer.byteLength(JSON.stringify(payload));
+  out.push({ name: `Webview payload of a ${reqs.toLocaleString('en-US')}-request run`, measured: `${(bytes / 1024).toFixed(1)} kB (${payload.timeline.length} timeline points)`, target: '< 200 kB', met: bytes < 200 * 1024 });
+
+  // Extension activation: loading the bundle (vscode stubbed: only module load is timed).
+  const original = (Module as unknown as { _load: (r: string, ...a: unknown[]) => unknown })._load;
+  (Module as unknown as { _load: (r: string, ...a: unknown[]) => unknown })._load = function (request: string, ...rest: unknown[]) {
+    if (request === 'vscode') return new Proxy({}, { get: () => new Proxy(function () {}, { get: () => ({}) }) });
+    return original.call(this, request, ...rest);
+  };
+  const bundle = path.join(root, 'dist', 'extension.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const loadMs = timeIt(() => require(bundle));
+  (Module as unknown as { _load: unknown })._load = original;
+  out.push({ name: 'Extension bundle load (activation)', measured: `${loadMs.toFixed(1)} ms`, target: '< 50 ms', met: loadMs < 50 });
+
+  // CodeLens on a 1,000-statement file, first time (later refreshes of the same version are cached):
+  // the statement split with the real parser (parse, scan, fingerprint per statement) and the titles.
+  await ensureParser();
+  const doc = Array.from({ length: 1000 }, (_, i) => `SELECT o.id, o.total FROM orders o WHERE o.customer_id = ${i} AND EXISTS (SELECT 1 FROM items t WHERE t.order_id = o.id) ORDER BY o.created_at DESC LIMIT 10;`).join('\n');
+  const recorded = JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures/result-demo-50-clients.json'), 'utf8')) as ProfileResult;
+  splitStatements(doc);
+  const lensMs = timeIt(() => {
+    const s = splitStatements(doc);
+    for (let i = 0; i < s.length; i++) formatLensTitle(recorded, Date.now(), i % 2 === 0);
+  });
+  out.push({ name: 'CodeLens on a 1,000-statement file', measured: `${lensMs.toFixed(1)} ms`, target: '< 30 ms', met: lensMs < 30 });
+  return out;
+}
+
+// ---- main -------------------------------------------------------------------------------------------------------
+async function main(): Promise<void> {
+  if (!fs.existsSync(path.join(root, 'dist', 'cli.js'))) throw new Error('dist/cli.js is not built: run "npm run build" first');
+  const pgbench = findPgbench();
+  if (!pgbench) {
+    console.log('pgbench not found: only pgload is benchmarked. On Debian 12 it comes with PostgreSQL: apt-get install -y postgresql-15 (or postgresql-client-15), then run again.');
+  }
+  const external = process.env.PGLOAD_BENCH_URL;
+  const server = external ? undefined : await startEmbeddedPostgres({ settings: { max_connections: '300', shared_buffers: '256MB' } });
+  const url = external ?? server!.url;
+  const started = Date.now();
+  const rows: Array<{ c: Case; pgload: ToolFigures[]; pgbench: ToolFigures[]; r?: { qps: Ratio; p50: Ratio; p95: Ratio; p99: Ratio }; clientBound: number }> = [];
+  try {
+    console.log(`bench: ${external ? 'PGLOAD_BENCH_URL' : `embedded PostgreSQL on port ${server!.port}`} · ${os.cpus().length} cores · ${repeats} repeat(s) × ${durationS} s per tool and case${quick ? ' (quick)' : ''}`);
+    await prepareData(pgbench, url);
+    for (const c of cases()) {
+      const row = { c, pgload: [] as ToolFigures[], pgbench: [] as ToolFigures[], clientBound: 0 };
+      for (let i = 0; i < repeats; i++) {
+        // Alternating, pgbench first on even repeats: drift in the machine hits both tools alike.
+        const order = i % 2 === 0 ? (['pgbench', 'pgload'] as const) : (['pgload', 'pgbench'] as const);
+        for (const tool of order) {
+          if (tool === 'pgbench' && !pgbench) continue;
+          if (tool === 'pgbench') row.pgbench.push(await runPgbench(pgbench!, url, c));
+          else {
+            const f = await runPgload(url, c);
+            if (f.client?.clientBound) row.clientBound++;
+            row.pgload.push(f);
+          }
+        }
+      }
+      const r = row.pgbench.length ? { qps: ratios(row.pgload, row.pgbench, 'qps'), p50: ratios(row.pgload, row.pgbench, 'p50Ms'), p95: ratios(row.pgload, row.pgbench, 'p95Ms'), p99: ratios(row.pgload, row.pgbench, 'p99Ms') } : undefined;
+      rows.push({ ...row, r });
+      const med = (fs: ToolFigures[], k: keyof ToolFigures) => (fs.length ? [...fs.map((x) => x[k] as number)].sort((a, b) => a - b)[Math.floor(fs.length / 2)] : NaN);
+      console.log(
+        `${c.name.padEnd(24)} ${c.protocol.padEnd(8)} ${String(c.clients).padStart(3)} clients · pgload ${med(row.pgload, 'qps').toFixed(0)} q/s p95 ${med(row.pgload, 'p95Ms').toFixed(2)} ms` +
+          (r ? ` · pgbench ${med(row.pgbench, 'qps').toFixed(0)} q/s p95 ${med(row.pgbench, 'p95Ms').toFixed(2)} ms · qps ×${r.qps.median.toFixed(2)} p50 ×${r.p50.median.toFixed(2)} p95 ×${r.p95.median.toFixed(2)}${meetsTarget(r, c.target) ? '' : '  (target missed)'}` : ''),
+      );
+    }
+  } finally {
+    await server?.stop();
+  }
+  const b = await budgets();
+  for (const x of b) console.log(`budget: ${x.name}: ${x.measured} (target ${x.target})${x.met ? '' : '  (target missed)'}`);
+
+  fs.mkdirSync(outDir, { recursive: true });
+  const fmtR = (r?: Ratio) => (r ? `${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : '–');
+  const med = (fs: ToolFigures[], k: keyof ToolFigures) => (fs.length ? [...fs.map((x) => x[k] as number)].sort((a, b) => a - b)[Math.floor(fs.length / 2)] : NaN);
+  const md = [
+    `# pgload vs pgbench — ${new Date().toISOString()}`,
+    '',
+    `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, ${pgbench ? `pgbench ${spawnSync(pgbench, ['--version'], { encoding: 'utf8' }).stdout.trim()}` : 'no pgbench'}; ${repeats} repeat(s) of ${durationS} s per tool and case, alternating; pgbench -j 1 (pgload runs one event loop). Ratios are pgload ÷ pgbench, median of the repeats (min–max).`,
+    '',
+    '| statement | protocol | clients | pgload q/s | pgbench q/s | qps ratio | pgload p50 | pgbench p50 | p50 ratio | pgload p95 | pgbench p95 | p95 ratio | p99 ratio | pgload client-bound | target |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...rows.map(({ c, pgload, pgbench: pb, r, clientBound }) =>
+      `| ${c.name} | ${c.protocol} | ${c.clients} | ${med(pgload, 'qps').toFixed(0)} | ${pb.length ? med(pb, 'qps').toFixed(0) : '–'} | ${fmtR(r?.qps)} | ${med(pgload, 'p50Ms').toFixed(3)} | ${pb.length ? med(pb, 'p50Ms').toFixed(3) : '–'} | ${fmtR(r?.p50)} | ${med(pgload, 'p95Ms').toFixed(3)} | ${pb.length ? med(pb, 'p95Ms').toFixed(3) : '–'} | ${fmtR(r?.p95)} | ${fmtR(r?.p99)} | ${clientBound}/${pgload.length} | ${r ? (meetsTarget(r, c.target) ? 'met' : 'missed') : '–'} |`,
+    ),
+    '',
+    '| budget | measured | target | |',
+    '|---|---|---|---|',
+    ...b.map((x) => `| ${x.name} | ${x.measured} | ${x.target} | ${x.met ? 'met' : 'missed'} |`),
+    '',
+    `Total ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+    '',
+  ].join('\n');
+  fs.writeFileSync(path.join(outDir, 'bench.md'), md);
+  fs.writeFileSync(path.join(outDir, 'bench.json'), JSON.stringify({ quick, repeats, durationS, cases: rows, budgets: b }, null, 2) + '\n');
+  console.log(`bench: wrote ${path.relative(process.cwd(), path.join(outDir, 'bench.md'))} and bench.json`);
+}
+
+main().catch((err) => {
+  console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+import * as assert from 'node:assert/strict';
+import { formatTextReport } from '../../src/core/format';
+import { profile } from '../../src/core/runner';
+import { testDb } from '../support/server';
+
+const conn = () => ({ url: testDb().url });
+
+describe("pgload's own overhead in every result", function () {
+  this.timeout(60_000);
+
+  it('a normal run reports its CPU per request and event-loop delay, and is not client-bound', async () => {
+    const r = await profile({ sql: 'SELECT pg_sleep(0.01)', connection: conn(), clients: 4, durationMs: 1500, baselineRuns: 1, explain: false, sampleIntervalMs: 0 });
+    const c = r.load.client!;
+    assert.ok(c.cpuMs > 0 && c.cpuUsPerRequest > 0, JSON.stringify(c));
+    assert.ok(c.eventLoopDelayMaxMs >= c.eventLoopDelayP99Ms);
+    assert.equal(c.clientBound, false, JSON.stringify(c));
+    assert.ok(!r.hints.some((h) => h.id === 'client-bound'));
+    assert.match(formatTextReport(r), /pgload itself +\d+ µs CPU per request · \d+ % of a core · event-loop delay p99 /);
+  });
+
+  it('when pgload itself is blocked (a listener that hogs the event loop), the run says its latencies include that', async () => {
+    const busy = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    // A progress listener that blocks for 60 ms on every update: responses wait in pgload, not in the database.
+    const r = await profile(
+      { sql: 'SELECT pg_sleep(0.005)', connection: conn(), clients: 4, durationMs: 2000, baselineRuns: 1, explain: false, sampleIntervalMs: 0 },
+      { onProgress: (p) => p.phase === 'load' && busy(60) },
+    );
+    const c = r.load.client!;
+    assert.equal(c.clientBound, true, JSON.stringify(c));
+    assert.ok(c.eventLoopDelayP99Ms > 20, JSON.stringify(c));
+    const hint = r.hints.find((h) => h.id === 'client-bound');
+    assert.ok(hint, JSON.stringify(r.hints.map((h) => h.id)));
+    assert.match(hint.detail, /event loop ran callbacks up to \d+\.\d ms late/);
+    assert.match(formatTextReport(r), /CLIENT-BOUND: latencies include pgload's own queueing/);
+  });
+});

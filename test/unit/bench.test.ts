@@ -1,0 +1,37 @@
+import * as assert from 'node:assert/strict';
+import { figuresFromLatencies, meetsTarget, median, parsePgbenchLog, parsePgbenchTps, percentileOf, ratios } from '../../scripts/lib/benchlib';
+
+describe('Benchmark arithmetic (npm run bench)', () => {
+  it('reads pgbench per-transaction logs, counting failed and skipped transactions apart', () => {
+    const log = ['0 0 1520 0 1763712000 123456', '0 1 980 0 1763712000 125000', '1 0 failed 0 1763712000 126000', '1 1 skipped 0 1763712000 127000 15', '2 0 2010 0 1763712001 5000 3 0', '', 'garbage'].join('\n');
+    assert.deepEqual(parsePgbenchLog(log), { latenciesUs: [1520, 980, 2010], failed: 2 });
+  });
+
+  it('nearest-rank percentiles and figures in ms', () => {
+    const us = Array.from({ length: 100 }, (_, i) => (i + 1) * 1000);
+    assert.equal(percentileOf([...us].sort((a, b) => a - b), 50), 50_000);
+    assert.equal(percentileOf([...us], 95), 95_000);
+    assert.equal(percentileOf([...us], 99), 99_000);
+    assert.ok(Number.isNaN(percentileOf([], 50)));
+    assert.deepEqual(figuresFromLatencies([3000, 1000, 2000], 1, 42), { qps: 42, p50Ms: 2, p95Ms: 3, p99Ms: 3, count: 3, failed: 1 });
+  });
+
+  it('reads tps from pgbench output', () => {
+    assert.equal(parsePgbenchTps('latency average = 0.160 ms\ninitial connection time = 3.1 ms\ntps = 62471.902391 (without initial connection time)\n'), 62471.902391);
+    assert.equal(parsePgbenchTps('no tps here'), null);
+  });
+
+  it('ratios pgload ÷ pgbench per repeat, their median and spread, and the target check', () => {
+    const f = (qps: number, p50Ms: number, p95Ms: number) => ({ qps, p50Ms, p95Ms, p99Ms: p95Ms, count: 1, failed: 0 });
+    const pgload = [f(80, 11, 22), f(90, 10, 20), f(100, 10.5, 21)];
+    const pgbench = [f(100, 10, 20), f(100, 10, 20), f(100, 10, 20)];
+    const q = ratios(pgload, pgbench, 'qps');
+    assert.deepEqual(q, { median: 0.9, min: 0.8, max: 1 });
+    assert.equal(median([3, 1, 2, 10]), 2.5);
+    const r = { qps: q, p50: ratios(pgload, pgbench, 'p50Ms'), p95: ratios(pgload, pgbench, 'p95Ms') };
+    assert.equal(meetsTarget(r, { minQps: 0.8 }), true);
+    assert.equal(meetsTarget(r, { minQps: 0.98 }), false);
+    assert.equal(meetsTarget(r, { minQps: 0.8, maxP50: 1.05, maxP95: 1.1 }), true);
+    assert.equal(meetsTarget(r, { minQps: 0.8, maxP50: 1.01 }), false);
+  });
+});

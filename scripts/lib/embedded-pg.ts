@@ -73,6 +73,8 @@ export interface EmbeddedServer {
   /** The server's own log, for diagnosing a failed start or test. */
   log: string[];
   stop(): Promise<void>;
+  /** Fast shutdown, `downMs` with no server, start again on the same port with the same data. */
+  restart(downMs?: number): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -166,6 +168,21 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
       stopped = true;
       await pg.stop().catch(() => undefined);
       fs.rmSync(base, { recursive: true, force: true });
+    },
+    async restart(downMs = 0) {
+      // SIGINT is PostgreSQL's fast shutdown: sessions are terminated, the data is kept. (The package's own
+      // stop() also deletes a non-persistent data folder, so the process is stopped here directly.)
+      const holder = pg as unknown as { process?: import('node:child_process').ChildProcess };
+      const proc = holder.process;
+      if (proc && proc.exitCode === null) {
+        await new Promise<void>((resolve) => {
+          proc.once('exit', () => resolve());
+          proc.kill('SIGINT');
+        });
+      }
+      holder.process = undefined;
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      await pg.start();
     },
   };
 }

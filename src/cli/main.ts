@@ -91,6 +91,8 @@ Limits:
   --statement-timeout TIME Server-side statement_timeout per request (default 30s).     e.g. --statement-timeout 5s
   --max-errors N           Stop the run after N failed requests; 0 never (default 100). e.g. --max-errors 10
   --allow-writes           Allow INSERT/UPDATE/DELETE/MERGE; each request is rolled back.
+  --reconnect              A client whose session is lost (server restart, terminated backend) connects again,
+                           retrying with backoff, instead of stopping; the report shows the outage window.
   --set NAME=VALUE         A setting for every session of the run (repeatable).       e.g. --set work_mem=64MB
 
 Application pool (instead of --clients: users share a pool, as SQLAlchemy's QueuePool or HikariCP):
@@ -346,6 +348,7 @@ const RUN_OPTIONS = {
   'baseline-runs': { type: 'string' },
   threshold: { type: 'string' },
   'max-errors': { type: 'string' },
+  reconnect: { type: 'boolean' },
   markdown: { type: 'string' },
   html: { type: 'string' },
   csv: { type: 'string' },
@@ -369,13 +372,18 @@ function usage(message: string): never {
   throw new UsageError(message);
 }
 
-/** `--duration -1` → `--duration=-1`, so that a negative number reaches validation instead of reading as a flag. */
+/**
+ * `--duration -1` → `--duration=-1`, so that a negative number reaches validation instead of reading as a flag;
+ * likewise SQL that starts with a `--` comment after --sql.
+ */
 function joinNegativeValues(args: string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const name = args[i].startsWith('--') ? args[i].slice(2) : undefined;
     const spec = name !== undefined ? options[name] : undefined;
-    if (spec?.type === 'string' && i + 1 < args.length && /^-\d/.test(args[i + 1])) {
+    // SQL may begin with a "-- comment": after --sql the next word is always its value.
+    const takesAnything = name === 'sql' || name === 'sql-b';
+    if (spec?.type === 'string' && i + 1 < args.length && (/^-\d/.test(args[i + 1]) || (takesAnything && args[i + 1].startsWith('-')))) {
       out.push(`${args[i]}=${args[++i]}`);
     } else {
       out.push(args[i]);
@@ -754,6 +762,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
         params,
         prepared,
         seed,
+        reconnect: v.reconnect === true,
       },
       { signal: io.signal, logger, onProgress: showProgress ? printer.onProgress : undefined, environment: { env: io.env } },
     );

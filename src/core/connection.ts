@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { isIP } from 'node:net';
+import { checkServerIdentity, type ConnectionOptions as TlsOptions, type PeerCertificate } from 'node:tls';
 import { Client, type ClientConfig } from 'pg';
 import type { ConnectionSummary } from '../shared/result';
 import { asDriverError, PgloadError } from './errors';
@@ -326,8 +327,12 @@ function tlsOptions(c: ResolvedConnection): TlsOptions | false {
       return c.ca ? { ca: c.ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } : { rejectUnauthorized: false };
     case 'verify-ca':
       return { ca: c.ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
-    case 'verify-full':
-      return c.ca ? { ca: c.ca, rejectUnauthorized: true, servername: c.host } : { rejectUnauthorized: true, servername: c.host };
+    case 'verify-full': {
+      // The certificate must name the host we connected to — an IP address too (its IP SAN); SNI carries
+      // names only, never an address.
+      const identity = { checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(c.host, cert), ...(isIP(c.host) ? {} : { servername: c.host }) };
+      return c.ca ? { ca: c.ca, rejectUnauthorized: true, ...identity } : { rejectUnauthorized: true, ...identity };
+    }
   }
 }
 
@@ -346,6 +351,9 @@ function clientConfig(c: ResolvedConnection, s: SessionSettings, ssl: TlsOptions
     ssl: ssl === false ? false : ssl,
     application_name: APPLICATION_NAME,
     statement_timeout: s.statementTimeoutMs,
+    // The server stops a statement at statement_timeout; when no answer comes at all (a network cut without a
+    // FIN, a hung server), the client gives up 5 s later instead of waiting forever.
+    query_timeout: s.statementTimeoutMs + 5000,
     options: startup.join(' '),
     connectionTimeoutMillis: c.connectTimeoutMs,
     keepAlive: true,

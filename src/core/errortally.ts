@@ -32,13 +32,15 @@ export class ErrorTally {
 }
 
 /** Node and node-postgres errors that mean the session itself is gone, not just this request. */
-const CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'CONNECTION_LOST']);
+const CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'CONNECTION_LOST', 'CLIENT_TIMEOUT']);
 
 export function errorIdentity(err: unknown): { code: string; message: string } {
   const e = asDriverError(err);
   const message = (e.message ?? String(err)).split('\n')[0];
   if (e.code) return { code: e.code, message };
   if (/Connection terminated|not queryable|Client was closed/i.test(message)) return { code: 'CONNECTION_LOST', message };
+  // node-postgres's query_timeout: no answer at all well past the statement timeout (a silent network).
+  if (/^Query read timeout$/i.test(message)) return { code: 'CLIENT_TIMEOUT', message: 'No answer from the server within the statement timeout + 5 s: the network or the server stopped responding' };
   return { code: 'CLIENT', message };
 }
 

@@ -74,6 +74,15 @@ export function poolLines(r: ReportInput): string[] {
   ];
 }
 
+/** Windows where sessions were lost (a restart, terminated backends), and how the run came back. */
+export function outageLines(r: ReportInput): string[] {
+  return (r.load.outages ?? []).map(
+    (o) =>
+      `${formatMs(o.startMs)} → ${formatMs(o.endMs)} after the start (${formatMs(o.endMs - o.startMs)}): ${o.lostSessions} session${o.lostSessions === 1 ? '' : 's'} lost` +
+      (o.recovered ? `, requests succeeding again after it (${r.load.reconnects ?? 0} reconnects in the run)` : ', not recovered before the end (run with --reconnect to connect again)'),
+  );
+}
+
 /** pgload's own cost during the load, and whether it was the bottleneck. */
 export function clientLine(r: ReportInput): string | undefined {
   const c = r.load.client;
@@ -150,6 +159,7 @@ export function formatTextReport(r: ReportInput): string {
   row('Connect', `p50 ${formatMs(L.connectMs.p50Ms)} · max ${formatMs(L.connectMs.maxMs)} (not in latency)`);
   const own = clientLine(r);
   if (own) row('pgload itself', own);
+  for (const line of outageLines(r)) row('Outage', line);
   for (const l of [...poolLines(r), ...openLoopLines(r)]) lines.push(`  ${l}`);
   if (r.errors.length > 0) {
     lines.push('');

@@ -47,6 +47,8 @@ export interface ProfileOptions {
   prepared: boolean;
   /** Seed of the run's random choices; the same seed gives the same parameter values (and arrivals). */
   seed: number;
+  /** A client whose session is lost opens a new one (backoff 100 ms → 2 s) instead of stopping. */
+  reconnect: boolean;
 }
 
 export interface RateOptions {
@@ -76,6 +78,7 @@ export const DEFAULTS: Omit<ProfileOptions, 'sql' | 'connection'> = {
   params: [],
   prepared: false,
   seed: 1,
+  reconnect: false,
 };
 
 /** Settings pgload sets on every session itself; a user setting them would undo its safety. */
@@ -137,6 +140,8 @@ export function normalizeOptions(input: ProfileInput): ProfileOptions {
   positive('sample interval (ms)', o.sampleIntervalMs, 0);
   if (o.sampleIntervalMs > 0 && o.sampleIntervalMs < 10) bad(`sample interval (ms) must be 0 (off) or at least 10, got ${o.sampleIntervalMs}`);
   if (typeof o.prepared !== 'boolean') bad('prepared must be true or false');
+  if (typeof o.reconnect !== 'boolean') bad('reconnect must be true or false');
+  if (o.reconnect && (o.pool || o.rate)) bad('Reconnecting works with plain clients (--clients), not with an application pool or a fixed rate');
   whole('seed', o.seed, 0, 2 ** 32 - 1);
   if (!Array.isArray(o.params) || o.params.some((p) => !p || typeof p.spec !== 'string' || !Number.isInteger(p.index))) {
     bad('params must be a list of { index, spec } generators, like { index: 1, spec: "int:1..100000" }');

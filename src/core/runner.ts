@@ -36,6 +36,7 @@ import { analyzePlan, combineHints, diffPlans, parseMemoryKB, type PlanContext }
 import { WaitSampler } from './sampler';
 import { PoolClosed, SessionPool } from './pool';
 import { counterDelta, snapshotCounters, type CounterSnapshot } from './serverstats';
+import type { ServerCounters } from '../shared/result';
 import { waitHints } from './waithints';
 import { OverheadMeter, overheadHint } from './overhead';
 import * as os from 'node:os';
@@ -148,6 +149,11 @@ class Run {
   private remaining: number | null = null;
   /** Also ends what waits outside the loops (users queued for a pooled session). */
   private onHalt?: () => void;
+  /** Waits (reconnect backoff) to cut short when the run stops. */
+  private readonly sleepers: Array<() => void> = [];
+  private reconnects = 0;
+  /** Spans from a lost session to the next successful request (ms since the barrier). */
+  private readonly outages: Array<{ startMs: number; endMs: number | null; lostSessions: number }> = [];
   private loadClients: LoadClient[] = [];
   private baselineClient?: LoadClient;
   private t0 = 0n;
@@ -260,9 +266,7 @@ class Run {
       // The clients' sessions are closed (and gone) before the counters are read: a backend flushes its
       // statistics when it exits.
       const leftover = await this.closeWorkers();
-      const counters = this.countersBefore
-        ? counterDelta(this.countersBefore, await snapshotCounters(this.control.client, server.versionNum), load.ok + load.failed)
-        : { database: null, statement: null, notes: ['The server counters were not read.'] };
+      const counters = await this.countersAfter(server.versionNum, load.ok + load.failed);
       await this.cleanup();
       const planContext: PlanContext = {
         blockSize: Number(server.settings.block_size) || 8192,
@@ -331,6 +335,7 @@ class Run {
           ...(load.pool ? { pool: load.pool } : {}),
           ...(load.openLoop ? { openLoop: load.openLoop } : {}),
           client: load.client,
+          ...(this.outages.length ? { outages: this.outages.map((x) => ({ ...x, endMs: x.endMs ?? load.wallMs, recovered: x.endMs !== null })), reconnects: this.reconnects } : {}),
         },
         timeline: load.timeline,
         histogram: logBuckets(load.hist),
@@ -608,19 +613,27 @@ class Run {
 
     // One client per session: the database sees exactly `clients` concurrent requests.
     const loop = async (c: LoadClient): Promise<void> => {
-      const client = c.session.client;
       while (!this.stop && claim()) {
         c.busy = true;
         let us = 0;
         let failure: unknown;
         try {
-          us = await this.execOnce(client);
+          us = await this.execOnce(c.session.client);
         } catch (err) {
           failure = err;
         }
         c.busy = false;
-        if (failure === undefined) succeeded(us);
-        else if (onFailure(failure, c)) break;
+        if (failure === undefined) {
+          succeeded(us);
+          const open = this.outages[this.outages.length - 1];
+          if (open && open.endMs === null) open.endMs = sinceStartMs();
+        } else if (onFailure(failure, c)) {
+          if (c.alive || this.stop) break;
+          const open = this.outages[this.outages.length - 1];
+          if (open && open.endMs === null) open.lostSessions++;
+          else this.outages.push({ startMs: sinceStartMs(), endMs: null, lostSessions: 1 });
+          if (!o.reconnect || !(await this.reconnect(c))) break;
+        }
       }
     };
 
@@ -847,6 +860,51 @@ class Run {
   private halt(): void {
     this.stop = true;
     this.onHalt?.();
+    for (const wake of this.sleepers.splice(0)) wake();
+  }
+
+  /** Waits `ms`, or less when the run stops meanwhile. */
+  private pause(ms: number): Promise<void> {
+    if (this.stop) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.sleepers.push(done);
+    });
+  }
+
+  /**
+   * A client whose session was lost (server restart, terminated backend) opens a new one, retrying with
+   * backoff (100 ms doubling to 2 s) until it succeeds or the run ends. Only with `reconnect` allowed.
+   */
+  private async reconnect(c: LoadClient): Promise<boolean> {
+    this.sessions.delete(c.session);
+    await closeSession(c.session, 500);
+    let delay = 100;
+    while (!this.stop) {
+      try {
+        const s = await this.open(this.sessionSettings());
+        if (this.stop) {
+          await closeSession(s);
+          this.sessions.delete(s);
+          return false;
+        }
+        c.session = s;
+        c.pid = this.pidOf(s);
+        c.alive = true;
+        this.reconnects++;
+        this.log.info(`client reconnected as pid ${c.pid}`);
+        return true;
+      } catch (err) {
+        this.log.debug(`reconnect failed (retrying in ${delay} ms): ${errorMessage(err)}`);
+        await this.pause(delay);
+        delay = Math.min(2000, delay * 2);
+      }
+    }
+    return false;
   }
 
   /** The user's stop: no new requests, in-flight queries cancelled on the server. */
@@ -888,11 +946,38 @@ class Run {
     await this.closeSessionsButControl();
     if (!this.control || this.control.broken) return 0;
     try {
-      return await ensureGone(this.control.client, this.workerPids());
+      return await bounded(ensureGone(this.control.client, this.workerPids()), AFTER_LOAD_MS, 'checking that the sessions closed');
     } catch (err) {
+      if (err instanceof SilentServer) await this.dropControl();
       this.log.warn(`could not verify that all sessions closed: ${errorMessage(err)}`);
       return 0;
     }
+  }
+
+  /** The server's counters over the load; a control session lost meanwhile (a restart) is opened again. */
+  private async countersAfter(versionNum: number, requests: number): Promise<ServerCounters> {
+    if (!this.countersBefore) return { database: null, statement: null, notes: ['The server counters were not read.'] };
+    try {
+      if (!this.control || this.control.broken) {
+        if (this.control) this.sessions.delete(this.control);
+        this.control = await bounded(this.open({ statementTimeoutMs: 15_000, readOnly: true }), AFTER_LOAD_MS, 'opening a session for the counters');
+      }
+      const delta = counterDelta(this.countersBefore, await bounded(snapshotCounters(this.control.client, versionNum), AFTER_LOAD_MS, 'reading the counters'), requests);
+      if (this.outages.length) delta.notes.push('Sessions were lost during the run (e.g. a server restart): the counters span it, and a crash may have reset them.');
+      return delta;
+    } catch (err) {
+      if (err instanceof SilentServer) await this.dropControl();
+      return { database: null, statement: null, notes: [`The server counters were not read after the load: ${errorMessage(err)}`] };
+    }
+  }
+
+  /** A control session that stopped answering is closed (its socket destroyed), never queried again. */
+  private async dropControl(): Promise<void> {
+    if (!this.control) return;
+    const c = this.control;
+    this.control = undefined;
+    this.sessions.delete(c);
+    await closeSession(c, 200);
   }
 
   /** Closes every session; terminates any of ours still on the server; returns how many remain (0 expected). */
@@ -905,10 +990,15 @@ class Run {
     try {
       if (!control && ours.length > 0) {
         // The control session is gone (e.g. the server restarted): a fresh one checks what is left.
-        control = await openSession(this.conn, { statementTimeoutMs: 15_000, readOnly: true }, this.sslDecided).catch(() => undefined);
+        const opening = openSession(this.conn, { statementTimeoutMs: 15_000, readOnly: true }, this.sslDecided);
+        control = await bounded(opening, AFTER_LOAD_MS, 'opening a session to check').catch(() => {
+          // Opened after all (too late): closed, not left behind.
+          void opening.then((s) => closeSession(s), () => undefined);
+          return undefined;
+        });
         temporary = control !== undefined;
       }
-      if (control) leftover = await ensureGone(control.client, ours);
+      if (control) leftover = await bounded(ensureGone(control.client, ours), AFTER_LOAD_MS, 'checking that the sessions closed');
     } catch (err) {
       this.log.warn(`could not verify that all sessions closed: ${errorMessage(err)}`);
     } finally {
@@ -925,6 +1015,21 @@ class Run {
 }
 
 export type { ErrorGroup };
+
+/** Each step after the load (checks, counters) gets this long: a server or network that went silent cannot hold the run. */
+const AFTER_LOAD_MS = 5000;
+
+class SilentServer extends Error {}
+
+function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SilentServer(`no answer from the server within ${ms / 1000} s while ${what}`)), ms);
+  });
+  // The losing promise's later rejection is handled: it must not surface as an unhandled rejection.
+  p.catch(() => undefined);
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;

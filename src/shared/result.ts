@@ -167,6 +167,10 @@ export interface LoadResult {
   openLoop?: OpenLoopResult;
   /** pgload's own cost during the load: when it is high, the latencies include client-side queueing. */
   client?: ClientOverhead;
+  /** Windows from a lost session (server restart, terminated backend) to the next successful request. */
+  outages?: Array<{ startMs: number; endMs: number; lostSessions: number; recovered: boolean }>;
+  /** Sessions opened again after being lost (with `reconnect`). */
+  reconnects?: number;
 }
 
 export interface ClientOverhead {

@@ -49,6 +49,31 @@ describe('pgload CLI', function () {
     assert.match(bad.stderr, /--html needs a path/);
   });
 
+  it('secrets: the password and the full URL appear nowhere — stdout, stderr with --verbose, JSON, Markdown, HTML, CSV, errors', async () => {
+    const db = testDb();
+    const full = url();
+    const files = { json: tmp('s.json'), md: tmp('s.md'), html: tmp('s.html'), csv: tmp('s.csv') };
+    const outputs: string[] = [];
+    const ok = await pgload(['run', '--url', full, '--sql', 'SELECT pg_sleep(0.001)', '--clients', '2', '--requests', '20', '--verbose', '--json', files.json, '--markdown', files.md, '--html', files.html, '--csv', files.csv]);
+    assert.equal(ok.code, 0, ok.stderr);
+    outputs.push(ok.stdout, ok.stderr, ...Object.values(files).map((f) => fs.readFileSync(f, 'utf8')));
+    // Failures that quote the connection: a wrong database, a statement the server rejects, a refused port.
+    for (const args of [
+      ['run', '--url', full.replace(/\/[^/]+$/, '/no_such_db'), '--sql', 'SELECT 1', '--verbose'],
+      ['run', '--url', full, '--sql', 'SELECT * FROM no_such_table', '--verbose'],
+      ['run', '--url', full.replace(`:${db.port}/`, ':1/'), '--sql', 'SELECT 1', '--verbose'],
+      ['sweep', '--url', full, '--sql', 'SELECT 1', '--steps', '1,2,3', '--step-duration', '500ms', '--json', '-'],
+      ['check', tmp('c.yml', `url: ${full}\nchecks:\n  - name: one\n    sql: SELECT 1\n    requests: 10\n    clients: 1\n    budgets: { p95: 1s }\n`), '--json', '-'],
+    ]) {
+      const r = await pgload(args);
+      outputs.push(r.stdout, r.stderr);
+    }
+    const all = outputs.join('\n');
+    assert.ok(all.length > 10_000, 'there was plenty of output to search');
+    assert.equal(all.split(db.password).length - 1, 0, 'the password appears nowhere');
+    assert.equal(all.split(full).length - 1, 0, 'the full URL appears nowhere');
+  });
+
   it('--json - puts only the JSON on stdout and the report on stderr; PG* variables work without --url', async () => {
     const db = testDb();
     const r = await pgload(['run', '--sql', 'SELECT 1', '--clients', '2', '--requests', '10', '--json', '-'], {
@@ -134,6 +159,25 @@ describe('pgload CLI', function () {
         expect: /Password authentication failed .*\(it came from PGPASSWORD\)/,
       },
       { name: 'an unknown database', args: () => ['run', '--sql', 'SELECT 1', '--url', url().replace(/\/[^/]+$/, '/no_such_db')], expect: /Database "no_such_db" does not exist at 127\.0\.0\.1:\d+; check the database name/ },
+      { name: 'comments only (SQL starting with "--" is taken as SQL, not a flag)', args: () => ['run', '--url', url(), '--sql', '-- nothing here\n/* still nothing */'], expect: /only comments|no statement/i },
+      { name: '1 MB of text that is not SQL', args: () => ['run', '--url', url(), '--file', tmp('huge.sql', 'lorem ipsum '.repeat(90_000))], expect: /SQL syntax error at line 1, column 1: syntax error at or near "lorem"/ },
+      { name: 'binary garbage', args: () => ['run', '--url', url(), '--file', tmp('garbage.sql', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 151 + 7) % 256)))], expect: /is not UTF-8 text|NUL character/ },
+      { name: 'SET without LOCAL', args: () => ['run', '--url', url(), '--sql', 'SET work_mem = 1000000'], expect: /pgload refuses SET/ },
+      { name: 'VACUUM', args: () => ['run', '--url', url(), '--sql', 'VACUUM', '--allow-writes'], expect: /pgload refuses VACUUM/ },
+      { name: 'COPY … TO PROGRAM', args: () => ['run', '--url', url(), '--sql', "COPY (SELECT 1) TO PROGRAM 'touch /tmp/pwned'", '--allow-writes'], expect: /pgload refuses COPY/ },
+      { name: 'transaction control', args: () => ['run', '--url', url(), '--sql', 'BEGIN'], expect: /refuses transaction control/ },
+      { name: 'a bad --set', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--set', 'work_mem'], expect: /--set work_mem: write it as NAME=VALUE/ },
+      { name: '--set of a setting pgload owns', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--set', 'default_transaction_read_only=off'], expect: /default_transaction_read_only is set by pgload itself/ },
+      { name: 'a bad --param', args: () => ['run', '--url', url(), '--sql', 'SELECT $1::int', '--param', '1=int:9..1'], expect: /low end above its high end/ },
+      { name: 'a bad --rate', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--rate', 'fast'], expect: /--rate fast: write requests per second, like --rate 100\/s/ },
+      { name: 'a bad --arrival', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--rate', '10/s', '--arrival', 'bursty'], expect: /--arrival bursty: use constant or poisson/ },
+      { name: '--pool-size without --users', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--pool-size', '5'], expect: /An application pool needs both --users and --pool-size/ },
+      { name: 'a bad --max-p95', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--max-p95', 'soon'], expect: /--max-p95/ },
+      { name: 'a too-fine --sample-interval', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--sample-interval', '5ms'], expect: /sample interval \(ms\) must be 0 \(off\) or at least 10/ },
+      { name: '--server-vcpus 0', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--server-vcpus', '0'], expect: /--server-vcpus 0/ },
+      { name: 'a negative --seed', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--seed', '-1'], expect: /--seed -1/ },
+      { name: 'an empty --json path', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--json', ' '], expect: /--json needs a path, or - for stdout/ },
+      { name: 'sweep steps that are not numbers', args: () => ['sweep', '--url', url(), '--sql', 'SELECT 1', '--steps', '1,two,4'], expect: /--steps 1,two,4: give client counts separated by commas/ },
       { name: 'SSL required but not offered', args: () => ['run', '--sql', 'SELECT 1', '--url', `${url()}?sslmode=require`], expect: /SSL is required \(sslmode=require\) but the server at 127\.0\.0\.1:\d+ does not offer it/ },
     ];
     for (const c of cases) {

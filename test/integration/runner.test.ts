@@ -100,6 +100,23 @@ describe('Safety: the database is not changed', function () {
     assert.equal(before.n, 500);
   });
 
+  it('INSERT, UPDATE, MERGE and SELECT … FOR UPDATE profiled with writes allowed leave the table byte-identical', async () => {
+    const before = await snapshot();
+    const statements = [
+      "INSERT INTO safety_items SELECT g, 'new' FROM generate_series(1001, 1010) g",
+      "UPDATE safety_items SET name = name || '!' WHERE id <= 100",
+      "MERGE INTO safety_items t USING (SELECT 3 AS id) s ON t.id = s.id WHEN MATCHED THEN UPDATE SET name = 'merged' WHEN NOT MATCHED THEN INSERT VALUES (s.id, 'x')",
+      'SELECT * FROM safety_items WHERE id < 10 FOR UPDATE',
+    ];
+    for (const sql of statements) {
+      // One client: concurrent INSERTs of the same keys would only wait on each other's uncommitted rows.
+      const r = await profile({ sql, connection: conn(), clients: 1, requests: 10, allowWrites: true, sampleIntervalMs: 0 });
+      assert.equal(r.options.executionMode, 'rolled-back', sql);
+      assert.equal(r.load.requests.failed, 0, `${sql}: ${JSON.stringify(r.errors)}`);
+      assert.deepEqual(await snapshot(), before, sql);
+    }
+  });
+
   it('a DELETE without writes allowed is refused before anything runs', async () => {
     // Pointed at a port where nothing listens: a refusal that tried to connect would say "connection refused".
     await assert.rejects(

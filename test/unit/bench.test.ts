@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { figuresFromLatencies, meetsTarget, median, parsePgbenchLog, parsePgbenchTps, percentileOf, ratios } from '../../scripts/lib/benchlib';
+import { figuresFromLatencies, meetsTarget, median, parsePgbenchLog, parsePgbenchTps, percentileOf, percentilesReliable, ratios } from '../../scripts/lib/benchlib';
 
 describe('Benchmark arithmetic (npm run bench)', () => {
   it('reads pgbench per-transaction logs, counting failed and skipped transactions apart', () => {
@@ -13,7 +13,7 @@ describe('Benchmark arithmetic (npm run bench)', () => {
     assert.equal(percentileOf([...us], 95), 95_000);
     assert.equal(percentileOf([...us], 99), 99_000);
     assert.ok(Number.isNaN(percentileOf([], 50)));
-    assert.deepEqual(figuresFromLatencies([3000, 1000, 2000], 1, 42), { qps: 42, p50Ms: 2, p95Ms: 3, p99Ms: 3, count: 3, failed: 1 });
+    assert.deepEqual(figuresFromLatencies([3000, 1000, 2000], 1, 42), { qps: 42, p50Ms: 2, p95Ms: 3, p99Ms: 3, count: 3, failed: 1, zeroShare: 0 });
   });
 
   it('reads tps from pgbench output', () => {
@@ -33,5 +33,19 @@ describe('Benchmark arithmetic (npm run bench)', () => {
     assert.equal(meetsTarget(r, { minQps: 0.98 }), false);
     assert.equal(meetsTarget(r, { minQps: 0.8, maxP50: 1.05, maxP95: 1.1 }), true);
     assert.equal(meetsTarget(r, { minQps: 0.8, maxP50: 1.01 }), false);
+  });
+});
+
+describe("Benchmark arithmetic: pgbench's lazy clock", () => {
+  it('latencies logged as 0 µs make pgbench percentiles unreliable: no latency ratio, and no target missed for it', () => {
+    const [fig, rat, meets] = [figuresFromLatencies, ratios, meetsTarget];
+    const lazy = fig([0, 0, 0, 0, 0, 0, 0, 0, 350, 400], 0, 30_000);
+    assert.equal(lazy.zeroShare, 0.8);
+    assert.equal(percentilesReliable(lazy), false);
+    const ours = fig([300, 310, 320, 330, 340, 350, 360, 370, 380, 390], 0, 20_000);
+    const p50 = rat([ours], [lazy], 'p50Ms');
+    assert.ok(Number.isNaN(p50.median));
+    assert.equal(rat([ours], [lazy], 'qps').median, 20_000 / 30_000);
+    assert.equal(meets({ qps: rat([ours], [lazy], 'qps'), p50, p95: p50 }, { minQps: 0.6, maxP50: 1.05 }), true);
   });
 });

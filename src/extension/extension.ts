@@ -22,6 +22,7 @@ export interface PgloadApi {
   ui: Ui;
   history: HistoryStore;
   runsView: RunsView;
+  log: Log;
 }
 
 export function activate(context: vscode.ExtensionContext): PgloadApi {
@@ -97,7 +98,7 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
   command(Commands.runsCompare, (node: unknown, other: unknown) => runsView.compare(node, other));
 
   log.info(`pgload activated (VS Code ${vscode.version}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'} UI)`);
-  return { runs, store, lenses, connections, ui, history, runsView };
+  return { runs, store, lenses, connections, ui, history, runsView, log };
 }
 
 export function deactivate(): void {

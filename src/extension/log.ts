@@ -5,6 +5,8 @@ import { redactUrlPasswords } from '../core/redact';
 
 export class Log implements Logger, vscode.Disposable {
   readonly channel: vscode.LogOutputChannel;
+  /** The last lines written (bounded): what the tests search for secrets. */
+  readonly recent: string[] = [];
 
   constructor() {
     this.channel = vscode.window.createOutputChannel('pgload', { log: true });
@@ -12,16 +14,22 @@ export class Log implements Logger, vscode.Disposable {
 
   // Every line passes the URL-password redactor; run-specific secrets are removed by the core's redacting logger.
   debug(m: string): void {
-    this.channel.debug(redactUrlPasswords(m));
+    this.channel.debug(this.keep(redactUrlPasswords(m)));
   }
   info(m: string): void {
-    this.channel.info(redactUrlPasswords(m));
+    this.channel.info(this.keep(redactUrlPasswords(m)));
   }
   warn(m: string): void {
-    this.channel.warn(redactUrlPasswords(m));
+    this.channel.warn(this.keep(redactUrlPasswords(m)));
   }
   error(m: string): void {
-    this.channel.error(redactUrlPasswords(m));
+    this.channel.error(this.keep(redactUrlPasswords(m)));
+  }
+
+  private keep(line: string): string {
+    this.recent.push(line);
+    if (this.recent.length > 1000) this.recent.shift();
+    return line;
   }
 
   show(): void {

@@ -502,3 +502,25 @@ describe('pgload in VS Code: the Runs view (history), compare and export', funct
     assert.deepEqual(api.history.list().map((e) => e.runId).sort(), [newest, ...pinned].sort());
   });
 });
+
+describe('pgload in VS Code: secrets', function () {
+  it('the password appears nowhere: settings, workspace state, the Runs files, the log, messages shown, exports', async () => {
+    const haystacks: Array<[string, string]> = [];
+    const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (fs.statSync(p).size < 20_000_000) haystacks.push([p, fs.readFileSync(p, 'utf8')]);
+      }
+    };
+    walk(folder); // settings.json, the SQL files, any export written there
+    walk(api.history.folder); // every kept run and the index
+    haystacks.push(['workspace state', JSON.stringify([api.store.latest(), api.history.list()])]);
+    haystacks.push(['log', api.log.recent.join('\n')]);
+    haystacks.push(['messages shown', JSON.stringify(api.ui.shown)]);
+    assert.ok(api.log.recent.length > 20, 'the log has lines to search');
+    const hits = haystacks.filter(([, text]) => text.includes(PASSWORD)).map(([where]) => where);
+    assert.deepEqual(hits, []);
+  });
+});

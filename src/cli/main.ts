@@ -36,6 +36,14 @@ export interface CliIO {
   signal?: AbortSignal;
 }
 
+/** How every command reports: JSON, progress, log lines, help. */
+const OUTPUT_OPTIONS = {
+  json: { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
 const MAIN_HELP = `pgload ${VERSION} — profile a PostgreSQL query under concurrent load
 
 Usage:
@@ -267,11 +275,8 @@ Exit codes: 0 every budget met · 3 a budget failed · 1 a check could not run o
 
 const CHECK_OPTIONS = {
   url: { type: 'string' },
-  json: { type: 'string' },
   markdown: { type: 'string' },
-  'no-progress': { type: 'boolean' },
-  verbose: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  ...OUTPUT_OPTIONS,
 } satisfies ParseArgsConfig['options'];
 
 async function checkCommand(args: string[], io: CliIO): Promise<number> {
@@ -333,10 +338,7 @@ const COMMON_OPTIONS = {
   param: { type: 'string', multiple: true },
   prepared: { type: 'boolean' },
   seed: { type: 'string' },
-  json: { type: 'string' },
-  'no-progress': { type: 'boolean' },
-  verbose: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  ...OUTPUT_OPTIONS,
 } satisfies ParseArgsConfig['options'];
 
 const RUN_OPTIONS = {

@@ -110,6 +110,8 @@ interface LoadClient {
   pid: number;
   busy: boolean;
   alive: boolean;
+  /** When its current session was opened again after a loss (ms since the barrier); undefined for the first. */
+  reopenedAtMs?: number;
 }
 
 class Run {
@@ -625,8 +627,10 @@ class Run {
         c.busy = false;
         if (failure === undefined) {
           succeeded(us);
+          // The outage ends with the first request served on a session opened after it began: requests that
+          // were already running when the server went down may still complete, and prove nothing.
           const open = this.outages[this.outages.length - 1];
-          if (open && open.endMs === null) open.endMs = sinceStartMs();
+          if (open && open.endMs === null && c.reopenedAtMs !== undefined && c.reopenedAtMs >= open.startMs) open.endMs = sinceStartMs();
         } else if (onFailure(failure, c)) {
           if (c.alive || this.stop) break;
           const open = this.outages[this.outages.length - 1];
@@ -895,6 +899,7 @@ class Run {
         c.session = s;
         c.pid = this.pidOf(s);
         c.alive = true;
+        c.reopenedAtMs = Number(process.hrtime.bigint() - this.t0) / 1e6;
         this.reconnects++;
         this.log.info(`client reconnected as pid ${c.pid}`);
         return true;

@@ -13,27 +13,6 @@ import { sweep } from '../../src/core/sweep';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../scripts/lib/embedded-pg';
 import { testDb, waitNoPgloadSessions, withAdmin } from '../support/server';
 
-async function pgloadSessionsOn(url: string): Promise<number> {
-  const c = new Client({ connectionString: url, application_name: 'pgload-test-admin' });
-  c.on('error', () => undefined);
-  await c.connect();
-  try {
-    return (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'pgload'")).rows[0].n;
-  } finally {
-    await c.end();
-  }
-}
-
-async function waitNoneOn(url: string, ms = 2000): Promise<number> {
-  const deadline = Date.now() + ms;
-  let n = await pgloadSessionsOn(url);
-  while (n > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    n = await pgloadSessionsOn(url);
-  }
-  return n;
-}
-
 /** A TCP proxy in front of the server that can go silent: bytes are dropped, nothing is closed (no FIN). */
 async function silentProxy(targetPort: number): Promise<{ port: number; freeze(): void; close(): Promise<void> }> {
   let frozen = false;
@@ -86,7 +65,7 @@ describe('Faults during a run', function () {
     assert.ok(r.errors.some((e) => /^57P01|CONNECTION_LOST|ECONNRESET|08/.test(e.code)), JSON.stringify(r.errors));
     // Requests succeed after the outage: the timeline has successes after its end.
     assert.ok(r.timeline.some((p) => p.tMs > o.endMs && p.count > 0));
-    assert.equal(await waitNoneOn(server.url), 0);
+    assert.equal(await waitNoPgloadSessions(2000, server.url), 0);
   });
 
   it('without reconnect the clients stop: the run ends early with the failures counted and grouped', async () => {
@@ -99,7 +78,7 @@ describe('Faults during a run', function () {
     assert.equal(r.status, 'clients-lost');
     assert.equal(r.load.outages?.[0].recovered, false);
     assert.ok(r.load.requests.failed >= 3);
-    assert.equal(await waitNoneOn(server.url), 0);
+    assert.equal(await waitNoPgloadSessions(2000, server.url), 0);
   });
 
   it('the network goes silent (no FIN): client-side timeouts end the run, and nothing is left once the link closes', async () => {
@@ -130,7 +109,7 @@ describe('Faults during a run', function () {
     } finally {
       await proxy.close();
     }
-    assert.equal(await waitNoneOn(server.url, 2000), 0);
+    assert.equal(await waitNoPgloadSessions(2000, server.url), 0);
   });
 
   it('slots taken between the capacity check and the connections: refused with the reasons counted, nothing left', async () => {

@@ -245,6 +245,19 @@ describe('Stopping, failures and limits', function () {
     assert.equal(await waitNoPgloadSessions(2000), 0);
   });
 
+  it('statement_timeout hit by every request under load (fine alone): bail-out with the timeout named', async () => {
+    // Alone it takes 50 ms; under load every client queues on one advisory lock and is stopped at 120 ms.
+    const sql = 'SELECT pg_advisory_xact_lock(4242), pg_sleep(0.05)';
+    const r = await profile({ sql, connection: conn(), clients: 8, durationMs: 20_000, statementTimeoutMs: 120, maxErrors: 20, baselineRuns: 1, explain: false, sampleIntervalMs: 0 });
+    assert.equal(r.status, 'bailed-out');
+    const g = r.errors.find((e) => e.code === '57014')!;
+    assert.ok(g && g.count >= 20, JSON.stringify(r.errors));
+    assert.match(g.message, /canceling statement due to statement timeout/);
+    assert.match(r.statusDetail ?? '', /Stopped after 20 failed requests .*57014/);
+    assert.ok(r.load.wallMs < 10_000);
+    assert.equal(await waitNoPgloadSessions(2000), 0);
+  });
+
   it('a statement that fails alone is reported with the server message and its position in the SQL', async () => {
     const sql = 'SELECT id\n  FROM no_such_table';
     await assert.rejects(profile({ sql, connection: conn(), clients: 1, requests: 1 }), (e: PgloadError) => {

@@ -47,9 +47,12 @@ export async function pgloadSessions(c: Client): Promise<number> {
   return r.rows[0].n;
 }
 
-/** Polls until no pgload session is left, up to `ms`; returns the count at the end. */
-export async function waitNoPgloadSessions(ms = 2000): Promise<number> {
-  return withAdmin(async (c) => {
+/** Polls until no pgload session is left on the server at `url` (the test server by default), up to `ms`; returns the count at the end. */
+export async function waitNoPgloadSessions(ms = 2000, url = testDb().url): Promise<number> {
+  const c = new Client({ connectionString: url, application_name: 'pgload-test-admin' });
+  c.on('error', () => undefined);
+  await c.connect();
+  try {
     const deadline = Date.now() + ms;
     let n = await pgloadSessions(c);
     while (n > 0 && Date.now() < deadline) {
@@ -57,7 +60,9 @@ export async function waitNoPgloadSessions(ms = 2000): Promise<number> {
       n = await pgloadSessions(c);
     }
     return n;
-  });
+  } finally {
+    await c.end().catch(() => undefined);
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

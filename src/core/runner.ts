@@ -470,7 +470,7 @@ class Run {
       location = locate(this.o.sql, this.stmt.start + inStatement);
     }
     const at = location ? ` (line ${location.line}, column ${location.column})` : '';
-    const hint = code === '25006' ? ' The statement writes (e.g. nextval() or a function that changes data); pgload runs queries read-only unless writes are allowed (--allow-writes).' : code === '57014' ? ` It ran longer than the statement timeout (${this.o.statementTimeoutMs} ms); raise it or make the query faster.` : '';
+    const hint = code === '25006' ? ' The statement writes (e.g. nextval() or a function that changes data); pgload runs queries read-only unless writes are allowed (--allow-writes: every request then runs in a transaction that is rolled back — but a sequence advanced by nextval() stays advanced, rollback does not undo it).' : code === '57014' ? ` It ran longer than the statement timeout (${this.o.statementTimeoutMs} ms); raise it or make the query faster.` : '';
     return new PgloadError('statement', this.conn.redact(`The statement failed on ${when}, before any load: ${code} ${message}${at}.${hint}`), {
       code,
       location,

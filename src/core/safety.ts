@@ -1,6 +1,7 @@
 /**
  * The user's database is not ours: decide how a statement may run, or refuse it with the reason.
  *  - a plain read-only query runs as is, in a read-only session (the server rejects any write that slips through);
+ *    with writes allowed it runs inside a transaction that is rolled back (it may call functions that write);
  *  - a query that locks rows (FOR UPDATE / SHARE) runs inside a transaction that is always rolled back;
  *  - DML runs only when writes are allowed, and then inside a transaction that is always rolled back;
  *  - DDL, utility statements and transaction control are refused.
@@ -12,7 +13,9 @@ import type { SqlStatement } from './sql';
 export function executionModeFor(statement: SqlStatement, allowWrites: boolean): ExecutionMode {
   switch (statement.kind) {
     case 'query':
-      return statement.locksRows ? 'rolled-back' : 'read-only';
+      // With writes allowed a SELECT may call functions that write: it runs inside a transaction that is rolled
+      // back, like DML. Without, the session is read-only and the server itself rejects any write.
+      return statement.locksRows || allowWrites ? 'rolled-back' : 'read-only';
     case 'dml':
       if (!allowWrites) {
         throw new PgloadError(

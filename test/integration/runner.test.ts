@@ -147,6 +147,18 @@ describe('Safety: the database is not changed', function () {
     const after = await withAdmin(async (c) => (await c.query<{ last_value: string }>('SELECT last_value FROM safety_seq')).rows[0].last_value);
     assert.equal(after, before);
   });
+
+  it('with writes allowed, a SELECT calling a function that writes runs inside a rolled-back transaction: the table is unchanged', async () => {
+    await withAdmin((c) =>
+      c.query(`CREATE OR REPLACE FUNCTION safety_touch() RETURNS int LANGUAGE plpgsql VOLATILE AS $$
+        BEGIN INSERT INTO safety_items VALUES (100000 + (random() * 1000000)::int, 'written'); UPDATE safety_items SET name = 'touched' WHERE id = 1; RETURN 1; END $$`),
+    );
+    const before = await snapshot();
+    const r = await profile({ sql: 'SELECT safety_touch()', connection: conn(), clients: 2, requests: 20, allowWrites: true, sampleIntervalMs: 0 });
+    assert.equal(r.options.executionMode, 'rolled-back');
+    assert.equal(r.load.requests.failed, 0, JSON.stringify(r.errors));
+    assert.deepEqual(await snapshot(), before);
+  });
 });
 
 describe('Stopping, failures and limits', function () {

@@ -52,9 +52,10 @@ describe('Safety policy', () => {
   before(() => ensureParser());
   const mode = (sql: string, allowWrites = false) => executionModeFor(parseSingleStatement(sql), allowWrites);
 
-  it('runs plain queries read-only and row-locking queries rolled back', () => {
+  it('runs plain queries read-only and row-locking queries rolled back; with writes allowed every query is rolled back', () => {
     assert.equal(mode('SELECT * FROM t'), 'read-only');
     assert.equal(mode('SELECT * FROM t FOR UPDATE'), 'rolled-back');
+    assert.equal(mode('SELECT my_function_that_writes()', true), 'rolled-back');
   });
 
   it('refuses DML unless writes are allowed, and then rolls every request back', () => {

@@ -47,11 +47,16 @@ export function overheadHint(o: ClientOverhead, clients: number, p50Ms: number):
   const why: string[] = [];
   if (o.eventLoopDelayP99Ms > LOOP_DELAY_P99_BOUND_MS) why.push(`its event loop ran callbacks up to ${o.eventLoopDelayP99Ms.toFixed(1)} ms late (p99; max ${o.eventLoopDelayMaxMs.toFixed(1)} ms)`);
   if (o.cpuShareOfOneCore > CPU_SHARE_BOUND) why.push(`it used ${(o.cpuShareOfOneCore * 100).toFixed(0)} % of a CPU core (${o.cpuUsPerRequest.toFixed(0)} µs per request)`);
+  // Late callbacks with little CPU of our own: pgload was not busy, it was waiting for a CPU the machine gave to others.
+  const starved = o.cpuShareOfOneCore <= CPU_SHARE_BOUND;
   return {
     id: 'client-bound',
     severity: 'warning',
     title: 'pgload itself was a bottleneck',
-    detail: `While measuring, pgload was busy: ${why.join(', and ')}. Latencies (p50 ${p50Ms.toFixed(2)} ms) then include time a response waited inside pgload, not only the database's.`,
+    detail:
+      `While measuring, ${starved ? 'pgload could not get a CPU in time' : 'pgload was busy'}: ${why.join(', and ')}` +
+      `${starved ? ` while using only ${(o.cpuShareOfOneCore * 100).toFixed(0)} % of a core — the machine's CPUs were taken by other processes (a database server on the same machine, for one)` : ''}. ` +
+      `Latencies (p50 ${p50Ms.toFixed(2)} ms) then include time a response waited inside pgload, not only the database's.`,
     action: `Run pgload on another machine than the database, or with fewer clients than ${clients}; compare with the server's own figures (pg_stat_statements) before trusting the tail.`,
   };
 }

@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { HintSeverity, ProfileResult } from '../shared/result';
 import { PgloadError } from './errors';
+import { formatMs } from './format';
 import type { ProfileInput } from './options';
 import type { ParamInput } from './params';
 import { ensureParser, splitStatements } from './sql';
@@ -223,7 +224,7 @@ function budgetsOf(raw: unknown, label: string, bad: (m: string) => never): Budg
 export function evaluateBudgets(r: ProfileResult, budgets: Budget[]): string[] {
   const failed: string[] = [];
   const l = r.load.latency;
-  const f = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 2 : 1)} ms`);
+  const f = formatMs;
   for (const b of budgets) {
     if ((LATENCY as readonly string[]).includes(b.metric)) {
       const v = b.metric === 'max' ? l.maxMs : b.metric === 'mean' ? l.meanMs : l[`${b.metric as 'p50'}Ms`];

@@ -10,10 +10,10 @@
  * (10 % of the baseline value by default) is reported as within run-to-run noise even when the tests call it
  * significant.
  */
-import type { Comparison, ComparisonMetric, Hint, ProfileResult } from '../shared/result';
+import type { Comparison, ComparisonMetric, ProfileResult } from '../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../shared/result';
 import { decodeHistogram, type Histogram } from './histogram';
-import { flattenPlan } from './plan';
+import { flattenPlan, hintKey } from './plan';
 import { throughputStandardError } from './sweep';
 import { VERSION } from './version';
 
@@ -139,7 +139,7 @@ export function compareResults(a: ProfileResult, b: ProfileResult, options: Comp
       : `${labelB} is significantly ${verdict}: median ${median.a.toFixed(2)} → ${median.b.toFixed(2)} ms (${median.change < 0 ? '−' : '+'}${pct(median.change)}), ` +
         `p95 ${metrics[1].a.toFixed(2)} → ${metrics[1].b.toFixed(2)} ms; Mann–Whitney p ${mw!.p < 1e-4 ? '< 0.0001' : mw!.p.toFixed(4)}, Cliff's δ ${mw!.cliffsDelta.toFixed(2)}.`;
 
-  const key = (h: Hint) => `${h.id}|${(h.node ?? '').replace(/ #\d+$/, '')}`;
+  const key = hintKey;
   const keysA = new Set(a.hints.map(key));
   const keysB = new Set(b.hints.map(key));
   const sameStatement = a.fingerprint === b.fingerprint;

@@ -28,6 +28,11 @@ export function loadReportAssets(from: string = __dirname): ReportAssets {
   throw new Error(`The report panel is not built (dist/webview/main.js not found near ${from}); run "npm run build"`);
 }
 
+/** A fresh value for a page's script nonce (CSP `script-src 'nonce-…'`). */
+export function makeNonce(): string {
+  return randomBytes(16).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+}
+
 /** A light theme's colours, standing in for the ones VS Code gives the panel. */
 const LIGHT_THEME: Record<string, string> = {
   '--vscode-foreground': '#3b3b3b',
@@ -61,7 +66,7 @@ export function exportState(r: ProfileResult, connectionLabel: string, extra: Pa
 }
 
 export function buildHtmlReport(state: PanelState, assets: ReportAssets): string {
-  const nonce = randomBytes(16).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+  const nonce = makeNonce();
   const csp = ["default-src 'none'", `script-src 'nonce-${nonce}'`, "style-src 'unsafe-inline'", 'img-src data:', 'font-src data:'].join('; ');
   const vars = Object.entries(LIGHT_THEME)
     .map(([k, v]) => `${k}: ${v};`)

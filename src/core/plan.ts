@@ -337,8 +337,11 @@ function workMemAdvice(spills: Spill[], ctx: PlanContext): Hint | undefined {
 }
 
 /** Hints from both plans: those seen only under load are marked so, and each appears once. */
+/** What makes two hints "the same": their kind and node, whatever the node's number in its plan. */
+export const hintKey = (h: Hint): string => `${h.id}|${(h.node ?? '').replace(/ #\d+$/, '')}`;
+
 export function combineHints(alone: Hint[], underLoad: Hint[]): Hint[] {
-  const key = (h: Hint) => `${h.id}|${(h.node ?? '').replace(/ #\d+$/, '')}`;
+  const key = hintKey;
   const seen = new Map<string, Hint>();
   for (const h of alone) if (!seen.has(key(h))) seen.set(key(h), h);
   for (const h of underLoad) {

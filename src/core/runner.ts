@@ -9,7 +9,7 @@
  * duration. In-flight queries are cancelled on the server when the run is stopped early.
  */
 import type { Client, QueryArrayConfig } from 'pg';
-import type { CapturedPlan, ClientOverhead, ErrorGroup, ExecutionMode, Hint, OpenLoopResult, PoolResult, ProfileResult, RunStatus, ServerInfo, TimelinePoint, WaitSampling } from '../shared/result';
+import type { CapturedPlan, ClientOverhead, ErrorGroup, ExecutionMode, Hint, OpenLoopResult, PoolResult, ProfileResult, RunStatus, ServerCounters, ServerInfo, TimelinePoint, WaitSampling } from '../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../shared/result';
 import type { ProgressView } from '../shared/protocol';
 import {
@@ -36,17 +36,16 @@ import { analyzePlan, combineHints, diffPlans, parseMemoryKB, type PlanContext }
 import { WaitSampler } from './sampler';
 import { PoolClosed, SessionPool } from './pool';
 import { counterDelta, snapshotCounters, type CounterSnapshot } from './serverstats';
-import type { ServerCounters } from '../shared/result';
 import { waitHints } from './waithints';
 import { OverheadMeter, overheadHint } from './overhead';
 import * as os from 'node:os';
 import { ensureParser, parseSingleStatement, type SqlStatement } from './sql';
 import { checkParams, makeSources, readCsvColumn, type ParamSpec, type ParamInput, type ValueSource } from './params';
-
-type CheckedParam = ParamInput & { parsed: ParamSpec };
 import { oneLine } from './text';
 import { chooseIntervalMs, Timeline } from './timeline';
 import { VERSION } from './version';
+
+type CheckedParam = ParamInput & { parsed: ParamSpec };
 
 export type Progress = ProgressView;
 export type Phase = Progress['phase'];

@@ -2,7 +2,7 @@
  * The report panel's HTML shell. Pure (no vscode import) so that the webview tests render exactly this page.
  * Strict CSP: nothing by default, scripts only with the nonce, styles and fonts only from the extension.
  */
-import { randomBytes } from 'node:crypto';
+import { makeNonce } from '../core/htmlreport';
 
 export interface PanelHtmlOptions {
   /** The webview's `cspSource`. */
@@ -11,10 +11,6 @@ export interface PanelHtmlOptions {
   styleUri: string;
   nonce?: string;
   title: string;
-}
-
-export function makeNonce(): string {
-  return randomBytes(16).toString('base64').replace(/[^A-Za-z0-9]/g, '');
 }
 
 const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -5,6 +5,7 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { ClientOverhead, Hint } from '../shared/result';
+import { formatMs } from './format';
 
 /** Event-loop delay p99 above this, or client CPU above this share of one core, marks the run client-bound. */
 export const LOOP_DELAY_P99_BOUND_MS = 20;
@@ -56,7 +57,7 @@ export function overheadHint(o: ClientOverhead, clients: number, p50Ms: number):
     detail:
       `While measuring, ${starved ? 'pgload could not get a CPU in time' : 'pgload was busy'}: ${why.join(', and ')}` +
       `${starved ? ` while using only ${(o.cpuShareOfOneCore * 100).toFixed(0)} % of a core — the machine's CPUs were taken by other processes (a database server on the same machine, for one)` : ''}. ` +
-      `Latencies (p50 ${p50Ms.toFixed(2)} ms) then include time a response waited inside pgload, not only the database's.`,
+      `Latencies (p50 ${formatMs(p50Ms)}) then include time a response waited inside pgload, not only the database's.`,
     action: `Run pgload on another machine than the database, or with fewer clients than ${clients}; compare with the server's own figures (pg_stat_statements) before trusting the tail.`,
   };
 }

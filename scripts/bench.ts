@@ -4,7 +4,8 @@
  *
  *   npm run bench                 the full comparison (a few minutes) and the budgets
  *   npm run bench -- --quick      a few seconds: one small case and the budgets at a smaller scale (CI smoke)
- *   options: --repeats N  --duration S  --out DIR   (PGLOAD_BENCH_URL: use that server instead of an embedded one)
+ *   options: --repeats N  --duration S  --out DIR  --only TEXT (cases whose name or protocol contains TEXT)
+ *   PGLOAD_BENCH_URL: use that server instead of an embedded one
  *
  * Timings are printed and written (Markdown + JSON under bench-results/), never asserted.
  */
@@ -53,6 +54,11 @@ interface Case {
 }
 
 function cases(): Case[] {
+  const only = value('only', '').toLowerCase();
+  return allCases().filter((c) => !only || `${c.name} ${c.protocol} ${c.clients}`.toLowerCase().includes(only));
+}
+
+function allCases(): Case[] {
   if (quick) return [{ name: 'SELECT 1', sql: 'SELECT 1', clients: 10, protocol: 'prepared', target: { minQps: 0.8 } }];
   const out: Case[] = [];
   for (const protocol of ['simple', 'prepared'] as const) {

@@ -44,6 +44,7 @@ import { checkParams, makeSources, readCsvColumn, type ParamSpec, type ParamInpu
 import { oneLine } from './text';
 import { chooseIntervalMs, Timeline } from './timeline';
 import { VERSION } from './version';
+import { WireSession, type WireStatement } from './wire';
 
 type CheckedParam = ParamInput & { parsed: ParamSpec };
 
@@ -126,6 +127,9 @@ class Run {
   private readonly errors: ErrorTally;
   private readonly sslDecided = { useSsl: true };
   private readonly query: QueryArrayConfig;
+  private readonly wireStatement: WireStatement;
+  /** Each session's request path, made on its first request. */
+  private readonly wires = new WeakMap<OpenedSession, WireSession>();
   private readonly params: CheckedParam[];
   private readonly values: Map<number, Array<string | null>>;
   /** One value source per parameter (empty when the statement has none). */
@@ -172,14 +176,21 @@ class Run {
     this.values = p.values;
     // A named statement is parsed and planned once per session, then only bound and executed (pgbench -M prepared).
     this.query = { text: this.stmt.text, rowMode: 'array', ...(this.o.prepared ? { name: `pgload_${this.stmt.fingerprint}` } : {}) };
+    this.wireStatement = { text: this.stmt.text, ...(this.o.prepared ? { name: `pgload_${this.stmt.fingerprint}` } : {}) };
+  }
+
+  /** The next request's parameter values (undefined without parameters). */
+  private nextValues(): Array<string | null> | undefined {
+    if (this.sources.length === 0) return undefined;
+    const values = this.sources.map((next) => next());
+    if (this.sample.length < 5) this.sample.push(values);
+    return values;
   }
 
   /** The query of one request: the statement with fresh parameter values, when it has parameters. */
   private nextQuery(): QueryArrayConfig {
-    if (this.sources.length === 0) return this.query;
-    const values = this.sources.map((next) => next());
-    if (this.sample.length < 5) this.sample.push(values);
-    return { ...this.query, values };
+    const values = this.nextValues();
+    return values ? { ...this.query, values } : this.query;
   }
 
   /** Runs each sampling query (`sql:` generators) once, read-only, and builds the value sources. */
@@ -398,24 +409,37 @@ class Run {
     return (s.client as unknown as { processID?: number }).processID ?? 0;
   }
 
-  /** One request: the statement (timed) — inside BEGIN … ROLLBACK when the mode says so. Returns µs, or throws. */
-  private async execOnce(client: Client): Promise<number> {
-    const query = this.nextQuery();
-    if (this.mode === 'rolled-back') {
-      await client.query('BEGIN');
-      let us: number;
-      try {
-        const t = process.hrtime.bigint();
-        await client.query(query);
-        us = Number(process.hrtime.bigint() - t) / 1000;
-      } finally {
-        await client.query('ROLLBACK').catch(() => undefined);
-      }
-      return us;
+  /**
+   * One request: the statement (timed) — inside BEGIN … ROLLBACK when the mode says so (through node-postgres),
+   * otherwise on the session's own request path (./wire). Returns µs, or throws.
+   */
+  private execOnce(session: OpenedSession): Promise<number> {
+    if (this.mode === 'rolled-back') return this.execRolledBack(session.client);
+    let wire = this.wires.get(session);
+    if (!wire) {
+      wire = new WireSession(session.client, this.wireStatement, this.o.statementTimeoutMs + 5000);
+      this.wires.set(session, wire);
     }
-    const t = process.hrtime.bigint();
-    await client.query(query);
-    return Number(process.hrtime.bigint() - t) / 1000;
+    return wire.request(this.nextValues());
+  }
+
+  private async execRolledBack(client: Client): Promise<number> {
+    const query = this.nextQuery();
+    await client.query('BEGIN');
+    try {
+      const t = process.hrtime.bigint();
+      await client.query(query);
+      return Number(process.hrtime.bigint() - t) / 1000;
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+    }
+  }
+
+  /** The session's node-postgres client, with its socket given back by the request path if it had it. */
+  private pgClient(session: OpenedSession): Client {
+    this.wires.get(session)?.detach();
+    this.wires.delete(session);
+    return session.client;
   }
 
   private async runBaseline(): Promise<{ coldMs: number; hist: Histogram }> {
@@ -432,7 +456,7 @@ class Run {
         c.busy = true;
         let us: number;
         try {
-          us = await this.execOnce(session.client);
+          us = await this.execOnce(session);
         } catch (err) {
           if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled during the baseline; nothing was measured under load.');
           throw this.statementFailed(err, i === 0 ? 'its first execution' : `warm execution ${i}`);
@@ -445,7 +469,7 @@ class Run {
       if (o.explain && !this.stop) {
         this.progress({ phase: 'baseline', done: o.baselineRuns + 1, total: o.baselineRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'EXPLAIN ANALYZE alone' });
         c.busy = true;
-        this.planAlone = await captureExplain(session.client, this.stmt.text, this.server!.versionNum, 'alone', this.nextQuery().values as Array<string | null> | undefined);
+        this.planAlone = await captureExplain(this.pgClient(session), this.stmt.text, this.server!.versionNum, 'alone', this.nextQuery().values as Array<string | null> | undefined);
         c.busy = false;
         if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled during the baseline; nothing was measured under load.');
       }
@@ -619,7 +643,7 @@ class Run {
         let us = 0;
         let failure: unknown;
         try {
-          us = await this.execOnce(c.session.client);
+          us = await this.execOnce(c.session);
         } catch (err) {
           failure = err;
         }
@@ -665,7 +689,7 @@ class Run {
         let us = 0;
         let failure: unknown;
         try {
-          us = await this.execOnce(c.session.client);
+          us = await this.execOnce(c.session);
         } catch (err) {
           failure = err;
         }
@@ -702,7 +726,7 @@ class Run {
           inFlight++;
           c.busy = true;
           if (sinceStartMs() - intendedMs > 1) openState.late++;
-          this.execOnce(c.session.client).then(
+          this.execOnce(c.session).then(
             (us) => {
               const correctedUs = (sinceStartMs() - intendedMs) * 1000;
               succeeded(Math.max(us, correctedUs));
@@ -845,7 +869,7 @@ class Run {
     for (let i = 0; i < this.o.warmupPerClient && !this.stop; i++) {
       c.busy = true;
       try {
-        await this.execOnce(c.session.client);
+        await this.execOnce(c.session);
       } catch (err) {
         if (this.cancelled) return;
         this.errors.add(err, 'warmup', -1);

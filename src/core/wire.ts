@@ -1,0 +1,252 @@
+/**
+ * The load loop's own request path. node-postgres opens every session (TLS, authentication, startup settings,
+ * error events) and runs everything else pgload sends; during the baseline and the load, each request is sent
+ * on that session's socket as a few pre-built protocol messages and the answer is read by message type only.
+ *
+ * Why: node-postgres builds a query object, a row description, row arrays and several events per request —
+ * about 40 µs of client CPU on this kind of machine, which capped `SELECT 1` at half of pgbench's rate and
+ * queued requests inside pgload under many clients. Here a request is one `write` of a buffer built once (or,
+ * with parameters, one small Bind), and the answer is scanned for ParseComplete, ErrorResponse and
+ * ReadyForQuery; rows are counted past, never decoded. The time is taken from the write to the ReadyForQuery.
+ *
+ * Protocol as pgbench's `-M` modes: no parameters and not prepared → simple Query; parameters → unnamed
+ * Parse/Bind/Execute/Sync; prepared → Parse once per session, then Bind/Execute/Sync.
+ */
+import type { Socket } from 'node:net';
+import { Client, DatabaseError } from 'pg';
+
+export interface WireStatement {
+  text: string;
+  /** A name makes it a prepared statement: parsed once per session. */
+  name?: string;
+}
+
+/** A request that got no answer in time; the session is closed, like node-postgres's query_timeout. */
+export const CLIENT_TIMEOUT = 'CLIENT_TIMEOUT';
+
+type Listener = (...args: unknown[]) => void;
+
+const MSG = { parseComplete: 0x31, error: 0x45, ready: 0x5a } as const;
+
+function message(type: string, parts: Buffer[]): Buffer {
+  const bodyLength = parts.reduce((n, p) => n + p.length, 0);
+  const b = Buffer.allocUnsafe(5 + bodyLength);
+  b[0] = type.charCodeAt(0);
+  b.writeInt32BE(4 + bodyLength, 1);
+  let at = 5;
+  for (const p of parts) at += p.copy(b, at);
+  return b;
+}
+
+const cstring = (s: string) => Buffer.from(`${s}\0`, 'utf8');
+const int16 = (n: number) => {
+  const b = Buffer.allocUnsafe(2);
+  b.writeInt16BE(n);
+  return b;
+};
+const int32 = (n: number) => {
+  const b = Buffer.allocUnsafe(4);
+  b.writeInt32BE(n);
+  return b;
+};
+
+export function parseMessage(name: string, text: string): Buffer {
+  return message('P', [cstring(name), cstring(text), int16(0)]);
+}
+
+/** Bind to the unnamed portal: every parameter in text form (null as SQL NULL), results in text form. */
+export function bindMessage(statement: string, values: ReadonlyArray<unknown>): Buffer {
+  const encoded = values.map((v) => (v === null || v === undefined ? null : Buffer.from(typeof v === 'string' ? v : String(v), 'utf8')));
+  const name = cstring(statement);
+  // portal name (empty) + statement name + format-code count + parameter count + parameters + result-format count
+  let body = 1 + name.length + 2 + 2 + 2;
+  for (const e of encoded) body += 4 + (e ? e.length : 0);
+  const b = Buffer.allocUnsafe(5 + body);
+  b[0] = 0x42;
+  b.writeInt32BE(4 + body, 1);
+  let at = 5;
+  b[at++] = 0; // the unnamed portal
+  at += name.copy(b, at);
+  at = b.writeInt16BE(0, at); // no format codes: all parameters are text
+  at = b.writeInt16BE(encoded.length, at);
+  for (const e of encoded) {
+    if (e === null) at = b.writeInt32BE(-1, at);
+    else {
+      at = b.writeInt32BE(e.length, at);
+      at += e.copy(b, at);
+    }
+  }
+  b.writeInt16BE(0, at); // no result format codes: all text
+  return b;
+}
+
+const EXECUTE_SYNC = Buffer.concat([message('E', [cstring(''), int32(0)]), message('S', [])]);
+
+/** ErrorResponse fields → node-postgres's DatabaseError, so that errors from both paths read the same. */
+export function decodeError(body: Buffer): DatabaseError {
+  const fields: Record<string, string> = {};
+  let at = 0;
+  while (at < body.length && body[at] !== 0) {
+    const code = String.fromCharCode(body[at]);
+    const end = body.indexOf(0, at + 1);
+    if (end < 0) break;
+    fields[code] = body.toString('utf8', at + 1, end);
+    at = end + 1;
+  }
+  const e = new DatabaseError(fields.M ?? 'unknown server error', body.length + 4, 'error');
+  Object.assign(e, {
+    severity: fields.S,
+    code: fields.C,
+    detail: fields.D,
+    hint: fields.H,
+    position: fields.P,
+    internalPosition: fields.p,
+    internalQuery: fields.q,
+    where: fields.W,
+    schema: fields.s,
+    table: fields.t,
+    column: fields.c,
+    dataType: fields.d,
+    constraint: fields.n,
+    file: fields.F,
+    line: fields.L,
+    routine: fields.R,
+  });
+  return e;
+}
+
+function clientError(code: string, text: string): Error {
+  return Object.assign(new Error(text), { code });
+}
+
+/**
+ * One session's request path. Takes over the socket's data events from node-postgres until `detach()`; only
+ * one request at a time (pgload runs one request per session, as the application it stands for would).
+ */
+export class WireSession {
+  private readonly stream: Socket;
+  private readonly saved: Listener[];
+  private readonly onData = (chunk: Buffer) => this.receive(chunk);
+  private readonly onError = (err: Error) => this.fail(err);
+  private readonly onClose = () => this.fail(clientError('CONNECTION_LOST', 'Connection terminated unexpectedly'));
+  private readonly fixed: Buffer | undefined;
+  private readonly parse: Buffer | undefined;
+  private parsed = false;
+  private pending: Buffer | undefined;
+  private started = 0;
+  private busy = false;
+  private error: Error | undefined;
+  private resolve: ((us: number) => void) | undefined;
+  private reject: ((err: Error) => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private gone: Error | undefined;
+
+  constructor(
+    client: Client,
+    private readonly statement: WireStatement,
+    private readonly timeoutMs: number,
+  ) {
+    this.stream = (client as unknown as { connection: { stream: Socket } }).connection.stream;
+    this.saved = this.stream.listeners('data') as Listener[];
+    this.stream.removeAllListeners('data');
+    this.stream.on('data', this.onData);
+    this.stream.on('error', this.onError);
+    this.stream.on('close', this.onClose);
+    if (this.stream.destroyed) this.gone = clientError('CONNECTION_LOST', 'Connection terminated unexpectedly');
+    if (statement.name !== undefined) this.parse = parseMessage(statement.name, statement.text);
+    else this.parse = parseMessage('', statement.text);
+    // A statement without parameters sent the same way every time is built once.
+    this.fixed = statement.name !== undefined ? Buffer.concat([bindMessage(statement.name, []), EXECUTE_SYNC]) : message('Q', [cstring(statement.text)]);
+  }
+
+  /** Sends one request and resolves with its time in µs, from the write to the server's ReadyForQuery. */
+  request(values?: ReadonlyArray<unknown>): Promise<number> {
+    if (this.busy) return Promise.reject(clientError('CLIENT', 'pgload sent a request on a session that was still busy (a bug: please report it)'));
+    if (this.gone) return Promise.reject(this.gone);
+    let out: Buffer;
+    if (this.statement.name !== undefined) {
+      const bind = values && values.length > 0 ? Buffer.concat([bindMessage(this.statement.name, values), EXECUTE_SYNC]) : this.fixed!;
+      out = this.parsed ? bind : Buffer.concat([this.parse!, bind]);
+    } else if (values && values.length > 0) {
+      out = Buffer.concat([this.parse!, bindMessage('', values), EXECUTE_SYNC]);
+    } else {
+      out = this.fixed!;
+    }
+    return new Promise<number>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      this.busy = true;
+      this.error = undefined;
+      this.armTimer();
+      this.started = performance.now();
+      this.stream.write(out);
+    });
+  }
+
+  /** Gives the socket back to node-postgres (between requests only). */
+  detach(): void {
+    if (this.busy) throw new Error('WireSession.detach while a request runs');
+    clearTimeout(this.timer);
+    this.stream.off('data', this.onData);
+    this.stream.off('error', this.onError);
+    this.stream.off('close', this.onClose);
+    for (const l of this.saved) this.stream.on('data', l);
+  }
+
+  private armTimer(): void {
+    if (this.timer) this.timer.refresh();
+    else {
+      this.timer = setTimeout(() => this.timedOut(), this.timeoutMs);
+      this.timer.unref();
+    }
+  }
+
+  private timedOut(): void {
+    if (!this.busy) return;
+    if (performance.now() - this.started < this.timeoutMs) {
+      this.timer!.refresh();
+      return;
+    }
+    this.fail(clientError(CLIENT_TIMEOUT, 'No answer from the server within the statement timeout + 5 s: the network or the server stopped responding'));
+    this.stream.destroy();
+  }
+
+  private fail(err: Error): void {
+    // The first cause wins: the server's own FATAL message (57P01 …) or an ECONNRESET says more than the close after it.
+    if (!this.gone) this.gone = this.busy && this.error ? this.error : err;
+    if (!this.busy) return;
+    this.busy = false;
+    const reject = this.reject!;
+    this.resolve = this.reject = undefined;
+    reject(this.gone);
+  }
+
+  private receive(chunk: Buffer): void {
+    let buf = chunk;
+    if (this.pending) {
+      buf = Buffer.concat([this.pending, chunk]);
+      this.pending = undefined;
+    }
+    let at = 0;
+    while (buf.length - at >= 5) {
+      const length = buf.readInt32BE(at + 1);
+      if (buf.length - at < 1 + length) break;
+      const type = buf[at];
+      if (type === MSG.ready) this.complete();
+      else if (type === MSG.error) this.error ??= decodeError(buf.subarray(at + 5, at + 1 + length));
+      else if (type === MSG.parseComplete && this.statement.name !== undefined) this.parsed = true;
+      at += 1 + length;
+    }
+    if (at < buf.length) this.pending = Buffer.from(buf.subarray(at));
+  }
+
+  private complete(): void {
+    const us = (performance.now() - this.started) * 1000;
+    if (!this.busy) return; // a ReadyForQuery nobody waits for (after a failure): nothing to settle
+    this.busy = false;
+    const { resolve, reject, error } = this;
+    this.resolve = this.reject = undefined;
+    if (error) reject!(error);
+    else resolve!(us);
+  }
+}

@@ -1,0 +1,99 @@
+import * as assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { Client } from 'pg';
+import { bindMessage, decodeError, WireSession } from '../../src/core/wire';
+
+/** A socket stand-in: what the session writes is kept; the test feeds the server's bytes in chunks of its choice. */
+class FakeStream extends EventEmitter {
+  written: Buffer[] = [];
+  destroyed = false;
+  write(b: Buffer): boolean {
+    this.written.push(b);
+    return true;
+  }
+  destroy(): void {
+    this.destroyed = true;
+    this.emit('close');
+  }
+}
+
+const msg = (type: string, body: Buffer = Buffer.alloc(0)) => {
+  const b = Buffer.alloc(5 + body.length);
+  b.write(type, 0, 'latin1');
+  b.writeInt32BE(4 + body.length, 1);
+  body.copy(b, 5);
+  return b;
+};
+const errorBody = (fields: Record<string, string>) => Buffer.concat([...Object.entries(fields).map(([k, v]) => Buffer.from(`${k}${v}\0`)), Buffer.from([0])]);
+
+function session(): { stream: FakeStream; wire: WireSession; pgData: string[] } {
+  const stream = new FakeStream();
+  const pgData: string[] = [];
+  stream.on('data', () => pgData.push('pg'));
+  const client = { connection: { stream } } as unknown as Client;
+  return { stream, wire: new WireSession(client, { text: 'SELECT $1', name: 's1' }, 60_000), pgData };
+}
+
+describe('wire: the load loop\'s protocol messages', () => {
+  it('Bind carries every value in text form and NULL as length -1', () => {
+    const b = bindMessage('s1', ['ab', null, 7]);
+    const expected = Buffer.concat([
+      Buffer.from('B'),
+      Buffer.from([0, 0, 0, 4 + 1 + 3 + 2 + 2 + (4 + 2) + 4 + (4 + 1) + 2]),
+      Buffer.from('\0s1\0'),
+      Buffer.from([0, 0, 0, 3]),
+      Buffer.from([0, 0, 0, 2]), Buffer.from('ab'),
+      Buffer.from([0xff, 0xff, 0xff, 0xff]),
+      Buffer.from([0, 0, 0, 1]), Buffer.from('7'),
+      Buffer.from([0, 0]),
+    ]);
+    assert.deepEqual(b, expected);
+  });
+
+  it('ErrorResponse fields become the error node-postgres would give (code, message, position, detail)', () => {
+    const e = decodeError(errorBody({ S: 'ERROR', C: '22012', M: 'division by zero', P: '8', D: 'détail' }));
+    assert.equal(e.code, '22012');
+    assert.equal(e.message, 'division by zero');
+    assert.equal(e.position, '8');
+    assert.equal(e.detail, 'détail');
+  });
+
+  it('an answer split into single bytes completes exactly once, and the first request sends Parse, later ones do not', async () => {
+    const { stream, wire, pgData } = session();
+    const answer = Buffer.concat([msg('1'), msg('2'), msg('D', Buffer.from([0, 1, 0, 0, 0, 1, 0x31])), msg('C', Buffer.from('SELECT 1\0')), msg('Z', Buffer.from('I'))]);
+    for (let round = 0; round < 2; round++) {
+      const p = wire.request(['x']);
+      for (const byte of answer) stream.emit('data', Buffer.from([byte]));
+      assert.ok((await p) >= 0);
+    }
+    assert.equal(stream.written[0][0], 'P'.charCodeAt(0));
+    assert.equal(stream.written[1][0], 'B'.charCodeAt(0));
+    assert.deepEqual(pgData, [], 'node-postgres saw none of it');
+  });
+
+  it('an error and its ReadyForQuery in one chunk reject with the error; notices in between are skipped', async () => {
+    const { stream, wire } = session();
+    const p = wire.request(['x']);
+    stream.emit('data', Buffer.concat([msg('N', errorBody({ S: 'NOTICE', C: '00000', M: 'hello' })), msg('E', errorBody({ S: 'ERROR', C: '42P01', M: 'relation "t" does not exist', P: '15' })), msg('Z', Buffer.from('I'))]));
+    await assert.rejects(p, (e: { code?: string; position?: string }) => e.code === '42P01' && e.position === '15');
+  });
+
+  it('the socket closing during a request rejects it as a lost connection; detach gives node-postgres its listener back', async () => {
+    const { stream, wire, pgData } = session();
+    const p = wire.request(['x']);
+    stream.emit('close');
+    await assert.rejects(p, (e: { code?: string }) => e.code === 'CONNECTION_LOST');
+    await assert.rejects(wire.request(['x']), (e: { code?: string }) => e.code === 'CONNECTION_LOST');
+    wire.detach();
+    stream.emit('data', Buffer.from('x'));
+    assert.deepEqual(pgData, ['pg']);
+  });
+
+  it('a second request while one runs is refused instead of mixing their answers', async () => {
+    const { stream, wire } = session();
+    const p = wire.request(['x']);
+    await assert.rejects(wire.request(['y']), /still busy/);
+    stream.emit('data', msg('Z', Buffer.from('I')));
+    assert.ok((await p) >= 0);
+  });
+});

@@ -17,7 +17,9 @@ import Module from 'node:module';
 import { Client } from 'pg';
 import { createHistogram, logBuckets, latencyStats, percentileCurve, recordUs } from '../src/core/histogram';
 import { analyzePlan } from '../src/core/plan';
-import { ensureParser, splitStatements } from '../src/core/sql';
+import { ensureParser, fingerprintOf } from '../src/core/sql';
+import { statementSpans } from '../src/core/sqlspans';
+import { matchRuns } from '../src/extension/lensMatch';
 import { formatLensTitle } from '../src/core/format';
 import { Timeline } from '../src/core/timeline';
 import type { CapturedPlan, ProfileResult } from '../src/shared/result';
@@ -209,17 +211,35 @@ async function budgets(): Promise<Budget[]> {
   (Module as unknown as { _load: unknown })._load = original;
   out.push({ name: 'Extension bundle load (activation)', measured: `${loadMs.toFixed(1)} ms`, target: '< 50 ms', met: loadMs < 50 });
 
-  // CodeLens on a 1,000-statement file, first time (later refreshes of the same version are cached):
-  // the statement split with the real parser (parse, scan, fingerprint per statement) and the titles.
+  // CodeLens on a 1,000-statement file: the statement ranges (lexical, ./sqlspans), which stored run goes above
+  // each (./lensMatch) and the titles — what the provider computes on each new version of the document.
+  // Median of 5 after one warm-up call; the cold first call is reported too.
   await ensureParser();
   const doc = Array.from({ length: 1000 }, (_, i) => `SELECT o.id, o.total FROM orders o WHERE o.customer_id = ${i} AND EXISTS (SELECT 1 FROM items t WHERE t.order_id = o.id) ORDER BY o.created_at DESC LIMIT 10;`).join('\n');
   const recorded = JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures/result-demo-50-clients.json'), 'utf8')) as ProfileResult;
-  splitStatements(doc);
-  const lensMs = timeIt(() => {
-    const s = splitStatements(doc);
-    for (let i = 0; i < s.length; i++) formatLensTitle(recorded, Date.now(), i % 2 === 0);
+  const lens = (stored: Array<{ result: ProfileResult }>, known: (text: string) => string | undefined) => {
+    const spans = statementSpans(doc);
+    const now = Date.now();
+    for (const m of matchRuns(spans, stored, 'file:///bench.sql', known)) if (m.run) formatLensTitle(m.run.result, now, m.stale);
+  };
+  const median5 = (fn: () => void) => [0, 1, 2, 3, 4].map(() => timeIt(fn)).sort((x, y) => x - y)[2];
+  const coldMs = timeIt(() => lens([], () => undefined));
+  const lensEmptyMs = median5(() => lens([], () => undefined));
+  out.push({ name: 'CodeLens on a 1,000-statement file (no stored run)', measured: `${lensEmptyMs.toFixed(1)} ms (first call ${coldMs.toFixed(1)} ms)`, target: '< 30 ms', met: lensEmptyMs < 30 });
+  // 100 stored runs of other statements and one of the same shape as every statement here (other constants).
+  // Fingerprints not yet known are taken in the background (the lenses appear first, the same-shape matches
+  // after); an edit later finds them remembered, except for the edited statements.
+  const shape = (k: number) => `SELECT o.id, o.total FROM orders o WHERE o.customer_id = ${k} AND EXISTS (SELECT 1 FROM items t WHERE t.order_id = o.id) ORDER BY o.created_at DESC LIMIT 10`;
+  const stored = Array.from({ length: 100 }, (_, i) => ({ result: { ...recorded, sql: `SELECT ${i} AS other`, fingerprint: `other-${i}` } }));
+  stored.push({ result: { ...recorded, sql: shape(-1), fingerprint: fingerprintOf(shape(1))! } });
+  const cache = new Map<string, string | undefined>();
+  const firstMs = median5(() => lens(stored, (text) => cache.get(text)));
+  const backgroundMs = timeIt(() => {
+    for (const st of statementSpans(doc)) cache.set(st.text, fingerprintOf(st.text));
   });
-  out.push({ name: 'CodeLens on a 1,000-statement file', measured: `${lensMs.toFixed(1)} ms`, target: '< 30 ms', met: lensMs < 30 });
+  const againMs = median5(() => lens(stored, (text) => cache.get(text)));
+  out.push({ name: 'CodeLens on a 1,000-statement file with 101 stored runs, fingerprints not yet known', measured: `${firstMs.toFixed(1)} ms (+ ${backgroundMs.toFixed(0)} ms of fingerprints in the background)`, target: '< 30 ms', met: firstMs < 30 });
+  out.push({ name: 'CodeLens on a 1,000-statement file with 101 stored runs, fingerprints known (1,000 stale lenses)', measured: `${againMs.toFixed(1)} ms`, target: '< 30 ms', met: againMs < 30 });
   return out;
 }
 

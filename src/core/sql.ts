@@ -226,6 +226,15 @@ export function statementAt(statements: readonly SqlStatement[], offset: number)
   return best;
 }
 
+/** pg_query's fingerprint of one statement's text, or undefined when it does not parse (the parser must be loaded). */
+export function fingerprintOf(text: string): string | undefined {
+  try {
+    return lib().fingerprintSync(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parses SQL that must be exactly one statement; the errors say what to do otherwise. */
 export function parseSingleStatement(text: string): SqlStatement {
   const statements = splitStatements(text);

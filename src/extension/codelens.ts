@@ -5,35 +5,30 @@
  */
 import * as vscode from 'vscode';
 import { formatLensTitle } from '../core/format';
-import { ensureParser, splitStatements, type SqlStatement } from '../core/sql';
+import { ensureParser, fingerprintOf } from '../core/sql';
+import { statementSpans, type StatementSpan } from '../core/sqlspans';
 import { codeLensEnabled } from './config';
 import { Commands, SQL_LANGUAGES } from './constants';
 import { Disposable } from './lifecycle';
+import { matchRuns, type LensMatch } from './lensMatch';
 import type { ResultStore, StoredRun } from './resultStore';
 
-export interface LensInfo {
-  statement: SqlStatement;
-  run?: StoredRun;
-  stale: boolean;
-}
+export type LensInfo = LensMatch<StoredRun>;
 
 export class PgloadCodeLensProvider extends Disposable implements vscode.CodeLensProvider {
   private readonly changed = this._register(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.changed.event;
-  /** The last statements that parsed, per document: used while the text has a syntax error. */
-  private readonly lastGood = new Map<string, SqlStatement[]>();
-  /** The statements of each open document's current version (parsing a large file takes a while). */
-  private readonly parsed = new Map<string, { version: number; statements: SqlStatement[] }>();
+  /** The statement ranges of each open document's current version (asked for again on every refresh). */
+  private readonly spans = new Map<string, { version: number; statements: StatementSpan[] }>();
+  /** Fingerprints by statement text: an edit re-fingerprints only the statements it changed. */
+  private readonly fingerprints = new Map<string, string | undefined>();
 
   constructor(private readonly store: ResultStore) {
     super();
     this._register(store.onDidChange(() => this.changed.fire()));
     this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('pgload.codeLens') && this.changed.fire()));
     this._register(
-      vscode.workspace.onDidCloseTextDocument((d) => {
-        this.lastGood.delete(d.uri.toString());
-        this.parsed.delete(d.uri.toString());
-      }),
+      vscode.workspace.onDidCloseTextDocument((d) => this.spans.delete(d.uri.toString())),
     );
     // "3 min ago" ages: refresh the titles every minute.
     const timer = setInterval(() => this.changed.fire(), 60_000);
@@ -44,49 +39,70 @@ export class PgloadCodeLensProvider extends Disposable implements vscode.CodeLen
     this.changed.fire();
   }
 
-  /** Statements and what is known of each; exported for tests and the profile-under-cursor command. */
-  async statementsOf(document: vscode.TextDocument): Promise<SqlStatement[]> {
-    await ensureParser();
+  /**
+   * The statements of a document, found by PostgreSQL's lexical rules (./sqlspans: no parse, so a file of
+   * thousands of statements, or one with a syntax error, still gets its lenses at once). Whatever is run is
+   * parsed again by the real parser. Exported for tests and the CodeLens commands.
+   */
+  statementsOf(document: vscode.TextDocument): StatementSpan[] {
     const key = document.uri.toString();
-    // The same version is asked for again on every refresh (a stored run, the minute tick): parse it once.
-    const cached = this.parsed.get(key);
+    const cached = this.spans.get(key);
     if (cached && cached.version === document.version) return cached.statements;
-    try {
-      const s = splitStatements(document.getText());
-      this.lastGood.set(key, s);
-      this.parsed.set(key, { version: document.version, statements: s });
-      return s;
-    } catch {
-      // While the user types, a syntax error must not make every lens disappear.
-      const previous = this.lastGood.get(key) ?? [];
-      const length = document.getText().length;
-      return previous.filter((s) => s.end <= length);
-    }
+    const statements = statementSpans(document.getText());
+    this.spans.set(key, { version: document.version, statements });
+    return statements;
+  }
+
+  /** pg_query's fingerprint of a statement (the parser must be loaded), remembered by text. */
+  fingerprintOf(text: string): string | undefined {
+    if (this.fingerprints.has(text)) return this.fingerprints.get(text);
+    if (this.fingerprints.size > 20_000) this.fingerprints.clear();
+    const fp = fingerprintOf(text);
+    this.fingerprints.set(text, fp);
+    return fp;
   }
 
   /**
-   * Which stored run belongs above each statement:
-   *  1. a run of exactly this text — fresh;
-   *  2. the last run started from this statement's position in this document — stale (it was edited);
-   *  3. a run with the same fingerprint (constants changed, or the statement moved) — stale, unless another
-   *     statement of this document has that run's exact text (different statements can share a fingerprint).
+   * Which stored run belongs above each statement (see ./lensMatch). Fingerprints not known yet are taken
+   * in the background, a batch per turn of the event loop, and the lenses refreshed once they are: a
+   * large file's lenses appear at once, and runs of the same statement with other constants join them after.
    */
-  lensInfo(document: vscode.TextDocument, statements: SqlStatement[]): LensInfo[] {
-    const uri = document.uri.toString();
-    const texts = new Set(statements.map((s) => s.text));
-    return statements.map((statement) => {
-      const exact = this.store.bySql(statement.text);
-      if (exact) return { statement, run: exact, stale: false };
-      const byPos = this.store.byPosition(uri, statement.index);
-      if (byPos && !texts.has(byPos.result.sql)) return { statement, run: byPos, stale: true };
-      const sameShape = this.store.byFingerprint(statement.fingerprint).find((r) => !texts.has(r.result.sql));
-      return sameShape ? { statement, run: sameShape, stale: true } : { statement, stale: false };
-    });
+  lensInfo(document: vscode.TextDocument, statements: StatementSpan[]): LensInfo[] {
+    const missing: string[] = [];
+    const known = (text: string) => {
+      if (this.fingerprints.has(text)) return this.fingerprints.get(text);
+      missing.push(text);
+      return undefined;
+    };
+    const infos = matchRuns(statements, this.store.all(), document.uri.toString(), known);
+    if (missing.length > 0) this.fingerprintLater(missing);
+    return infos;
+  }
+
+  private fingerprinting = false;
+
+  private fingerprintLater(texts: string[]): void {
+    if (this.fingerprinting) return;
+    this.fingerprinting = true;
+    let at = 0;
+    const batch = () => {
+      if (this.isDisposed) return;
+      const until = Math.min(texts.length, at + 100);
+      for (; at < until; at++) this.fingerprintOf(texts[at]);
+      if (at < texts.length) setImmediate(batch);
+      else {
+        this.fingerprinting = false;
+        this.changed.fire();
+      }
+    };
+    setImmediate(batch);
   }
 
   async provideCodeLenses(document: vscode.TextDocument): Promise<vscode.CodeLens[]> {
     if (!codeLensEnabled() || !SQL_LANGUAGES.includes(document.languageId)) return [];
-    const statements = await this.statementsOf(document);
+    const statements = this.statementsOf(document);
+    // Fingerprints (remembered parameters, runs of the same statement with other constants) need the parser.
+    if (statements.some((st) => st.paramCount > 0) || this.store.all().length > 0) await ensureParser();
     const now = Date.now();
     const lenses: vscode.CodeLens[] = [];
     for (const info of this.lensInfo(document, statements)) {
@@ -102,7 +118,8 @@ export class PgloadCodeLensProvider extends Disposable implements vscode.CodeLen
       );
       const n = info.statement.paramCount;
       if (n > 0) {
-        const remembered = this.store.paramsFor(info.statement.fingerprint);
+        const fp = this.fingerprintOf(info.statement.text);
+        const remembered = fp === undefined ? undefined : this.store.paramsFor(fp);
         lenses.push(
           new vscode.CodeLens(range, {
             title: remembered?.length === n ? `$(symbol-parameter) ${remembered.map((spec, i) => `$${i + 1} ${spec}`).join(' · ')}` : `$(symbol-parameter) Set values for ${n === 1 ? '$1' : `$1 … $${n}`}`,

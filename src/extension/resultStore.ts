@@ -34,7 +34,8 @@ export class ResultStore {
     private readonly max = 100,
   ) {}
 
-  private all(): StoredRun[] {
+  /** Every stored run, newest first. */
+  all(): StoredRun[] {
     const v = this.memento.get<unknown>(KEY);
     return Array.isArray(v) ? (v as StoredRun[]).filter((r) => r && typeof r === 'object' && r.result && typeof r.runId === 'string') : [];
   }

@@ -169,6 +169,26 @@ describe('pgload in VS Code', function () {
     await vscode.commands.executeCommand('workbench.action.files.revert');
   });
 
+  it('a 1,000-statement file with a syntax error in it gets a lens on every statement, and a statement of the profiled shape (other constant) its stale numbers', async () => {
+    const uri = workspaceFile('big.sql');
+    const lines = Array.from({ length: 998 }, (_, i) => `SELECT ${i} AS n_${i}, 'a;b' AS s; -- ${i}`);
+    lines.push('SELEC broken FROM;', 'SELECT pg_sleep(0.03) AS first;');
+    fs.writeFileSync(uri.fsPath, lines.join('\n'));
+    try {
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const stale = await waitFor('the same-shape lens', async () => {
+        const l = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 2000)) ?? [];
+        const found = l.filter((x) => x.command?.title.includes('stale'));
+        return found.length > 0 ? { l, found } : undefined;
+      });
+      assert.equal(stale.l.filter((x) => x.command?.title === '$(play) Profile under load').length, 1000, 'one per statement, the broken one too');
+      assert.equal(stale.found.length, 1);
+      assert.equal(stale.found[0].range.start.line, doc.lineCount - 1);
+    } finally {
+      fs.rmSync(uri.fsPath, { force: true });
+    }
+  });
+
   it('pgload.codeLens.enabled = false removes the lenses; true brings them back', async () => {
     const uri = workspaceFile('queries.sql');
     await setSettings({ 'codeLens.enabled': false });
@@ -395,12 +415,14 @@ describe('pgload in VS Code: parameters and the concurrency sweep', function () 
   it('a generator the input box rejects is explained there, and nothing is remembered', async () => {
     const uri = workspaceFile('params.sql');
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
-    const before = api.store.paramsFor((await api.lenses.statementsOf(await vscode.workspace.openTextDocument(uri)))[0].fingerprint);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const fingerprint = api.lenses.fingerprintOf(api.lenses.statementsOf(doc)[0].text)!;
+    const before = api.store.paramsFor(fingerprint);
     answers.input = () => 'int:9..1';
     const messages = await messagesDuring(() => vscode.commands.executeCommand('pgload.editParameters', uri, 0));
     // The test seam reports what the real input box would show under the field.
     assert.match(messages[0].message, /rejected by the input box: The generator for \$1 \("int:9\.\.1"\) has its low end above its high end \(9 > 1\)/);
-    assert.deepEqual(api.store.paramsFor((await api.lenses.statementsOf(await vscode.workspace.openTextDocument(uri)))[0].fingerprint), before);
+    assert.deepEqual(api.store.paramsFor(fingerprint), before);
   });
 
   it('"Find the right pool size" runs a sweep, stores it, and recommends a pool size; no session is left', async () => {

@@ -52,6 +52,8 @@ interface Case {
   sql: string;
   clients: number;
   protocol: 'simple' | 'prepared';
+  /** pgbench -j and pgload --workers: the same number of threads on both sides. */
+  threads: number;
   target: { minQps: number; maxP50?: number; maxP95?: number };
 }
 
@@ -61,12 +63,14 @@ function cases(): Case[] {
 }
 
 function allCases(): Case[] {
-  if (quick) return [{ name: 'SELECT 1', sql: 'SELECT 1', clients: 10, protocol: 'prepared', target: { minQps: 0.8 } }];
+  if (quick) return [{ name: 'SELECT 1', sql: 'SELECT 1', clients: 10, protocol: 'prepared', threads: 1, target: { minQps: 0.8 } }];
   const out: Case[] = [];
   for (const protocol of ['simple', 'prepared'] as const) {
-    for (const clients of [10, 50, 100]) out.push({ name: 'SELECT 1', sql: 'SELECT 1', clients, protocol, target: { minQps: protocol === 'prepared' ? 0.8 : 0 } });
-    for (const clients of [1, 10, 50, 100]) out.push({ name: 'DB-bound JOIN + EXISTS', sql: DB_QUERY, clients, protocol, target: { minQps: 0.98, maxP50: 1.05, maxP95: 1.1 } });
+    for (const clients of [10, 50, 100]) out.push({ name: 'SELECT 1', sql: 'SELECT 1', clients, protocol, threads: 1, target: { minQps: protocol === 'prepared' ? 0.8 : 0 } });
+    for (const clients of [1, 10, 50, 100]) out.push({ name: 'DB-bound JOIN + EXISTS', sql: DB_QUERY, clients, protocol, threads: 1, target: { minQps: 0.98, maxP50: 1.05, maxP95: 1.1 } });
   }
+  // Two threads on each side: pgbench -j 2 against pgload --workers 2.
+  for (const clients of [50, 100]) out.push({ name: 'SELECT 1, 2 threads', sql: 'SELECT 1', clients, protocol: 'prepared', threads: 2, target: { minQps: 0.8 } });
   return out;
 }
 
@@ -94,8 +98,8 @@ async function runPgbench(pgbench: string, url: string, c: Case): Promise<ToolFi
   try {
     const script = path.join(dir, 'script.sql');
     fs.writeFileSync(script, c.sql.replace(/\s*\n\s*/g, ' ') + ';\n');
-    // One thread, like pgload's one event loop: -j 1.
-    const r = await run(pgbench, ['-n', '-f', script, '-M', c.protocol, '-c', String(c.clients), '-j', '1', '-T', String(durationS), '--log', `--log-prefix=${path.join(dir, 'tx')}`, url], process.env);
+    // The case's threads: pgbench -j N, as pgload --workers N.
+    const r = await run(pgbench, ['-n', '-f', script, '-M', c.protocol, '-c', String(c.clients), '-j', String(c.threads), '-T', String(durationS), '--log', `--log-prefix=${path.join(dir, 'tx')}`, url], process.env);
     if (r.code !== 0) throw new Error(`pgbench failed: ${r.stderr || r.stdout}`);
     const logs = fs.readdirSync(dir).filter((f) => f.startsWith('tx'));
     let latencies: number[] = [];
@@ -112,7 +116,7 @@ async function runPgbench(pgbench: string, url: string, c: Case): Promise<ToolFi
 }
 
 async function runPgload(url: string, c: Case): Promise<ToolFigures & { client?: ProfileResult['load']['client'] }> {
-  const argv = [path.join(root, 'dist', 'cli.js'), 'run', '--url', url, '--sql', c.sql, '--clients', String(c.clients), '--duration', `${durationS}s`, '--no-explain', '--sample-interval', '0', '--baseline-runs', '1', '--no-progress', '--json', '-', '--max-errors', '0'];
+  const argv = [path.join(root, 'dist', 'cli.js'), 'run', '--url', url, '--sql', c.sql, '--clients', String(c.clients), '--duration', `${durationS}s`, '--no-explain', '--sample-interval', '0', '--baseline-runs', '1', '--no-progress', '--json', '-', '--max-errors', '0', '--workers', String(c.threads)];
   if (c.protocol === 'prepared') argv.push('--prepared');
   const r = await run(process.execPath, argv, process.env);
   if (r.code !== 0) throw new Error(`pgload failed (${r.code}): ${r.stderr}`);
@@ -293,7 +297,7 @@ async function main(): Promise<void> {
   const md = [
     `# pgload vs pgbench — ${new Date().toISOString()}`,
     '',
-    `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, ${pgbench ? `pgbench ${spawnSync(pgbench, ['--version'], { encoding: 'utf8' }).stdout.trim()}` : 'no pgbench'}; ${repeats} repeat(s) of ${durationS} s per tool and case, alternating; pgbench -j 1 (pgload runs one event loop). Ratios are pgload ÷ pgbench, median of the repeats (min–max).`,
+    `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'cpu'}), Node ${process.version}, ${pgbench ? `pgbench ${spawnSync(pgbench, ['--version'], { encoding: 'utf8' }).stdout.trim()}` : 'no pgbench'}; ${repeats} repeat(s) of ${durationS} s per tool and case, alternating; pgbench -j N against pgload --workers N (N = 1 unless the case says 2 threads). Ratios are pgload ÷ pgbench, median of the repeats (min–max).`,
     '',
     "pgbench's percentiles come from its per-transaction log. With many clients on one thread pgbench reads its clock once per pass over its clients, and logs most transactions as taking 0 µs; where more than 5 % are 0 µs its percentiles are not compared (\"n/a (pgbench clock)\"; the 0 µs share is in bench.json).",
     '',

@@ -18,7 +18,7 @@ const common = {
   sourcemap: 'linked',
   logLevel: 'warning',
   // pg-native is an optional native driver that node-postgres tries to load only when asked for.
-  external: ['pg-native'],
+  external: ['pg-native', 'tsx/cjs'],
   // node-postgres looks at `navigator` to detect Cloudflare Workers; VS Code's extension host reports any
   // touch of `navigator` as an error (PendingMigrationError). These bundles run on Node: there is none.
   define: { __PGLOAD_VERSION__: JSON.stringify(pkg.version), navigator: 'undefined' },
@@ -26,6 +26,8 @@ const common = {
 
 await Promise.all([
   build({ ...common, entryPoints: [join(root, 'src/cli/index.ts')], outfile: join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }),
+  // The load worker thread (both the CLI and the extension start it from dist/).
+  build({ ...common, entryPoints: [join(root, 'src/core/loadworker.ts')], outfile: join(dist, 'loadworker.js'), minify: true }),
   // The extension: `vscode` is provided by the host.
   build({ ...common, entryPoints: [join(root, 'src/extension/extension.ts')], outfile: join(dist, 'extension.js'), external: [...common.external, 'vscode'], minify: true }),
   // The report panel: a browser bundle with Chart.js and the webview UI toolkit inside (no CDN).

@@ -101,6 +101,8 @@ Limits:
   --allow-writes           Allow INSERT/UPDATE/DELETE/MERGE; each request is rolled back.
   --reconnect              A client whose session is lost (server restart, terminated backend) connects again,
                            retrying with backoff, instead of stopping; the report shows the outage window.
+  --workers N|auto         Event loops (worker threads) running the clients, like pgbench -j (default auto: one per
+                           32 clients, up to half the cores). Plain --clients runs only.   e.g. --workers 2
   --set NAME=VALUE         A setting for every session of the run (repeatable).       e.g. --set work_mem=64MB
 
 Application pool (instead of --clients: users share a pool, as SQLAlchemy's QueuePool or HikariCP):
@@ -351,6 +353,7 @@ const RUN_OPTIONS = {
   threshold: { type: 'string' },
   'max-errors': { type: 'string' },
   reconnect: { type: 'boolean' },
+  workers: { type: 'string' },
   markdown: { type: 'string' },
   html: { type: 'string' },
   csv: { type: 'string' },
@@ -709,6 +712,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   if (users !== undefined && clients !== undefined) usage('Give either --clients or --users with --pool-size, not both');
   const pool = users !== undefined ? { users, size: poolSize!, maxOverflow: maxOverflow ?? 0, timeoutMs: poolTimeoutMs ?? 30_000 } : undefined;
   const { params, prepared, seed } = paramsFromFlags(v);
+  const workers = v.workers === undefined || v.workers.trim().toLowerCase() === 'auto' ? 'auto' : whole('workers', v.workers, 1, 64)!;
   let rate;
   if (v.rate !== undefined) {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*s|\/\s*sec|per\s*s)?\s*$/i.exec(v.rate);
@@ -765,6 +769,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
         prepared,
         seed,
         reconnect: v.reconnect === true,
+        workers,
       },
       { signal: io.signal, logger, onProgress: showProgress ? printer.onProgress : undefined, environment: { env: io.env } },
     );

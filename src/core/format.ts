@@ -87,7 +87,8 @@ export function outageLines(r: ReportInput): string[] {
 export function clientLine(r: ReportInput): string | undefined {
   const c = r.load.client;
   if (!c) return undefined;
-  return `${c.cpuUsPerRequest.toFixed(0)} µs CPU per request · ${(c.cpuShareOfOneCore * 100).toFixed(0)} % of a core · event-loop delay p99 ${formatMs(c.eventLoopDelayP99Ms)}${c.clientBound ? ' — CLIENT-BOUND: latencies include pgload\'s own queueing' : ''}`;
+  const loops = (c.loops ?? 1) > 1 ? ` · ${c.loops} event loops (worker threads)` : '';
+  return `${c.cpuUsPerRequest.toFixed(0)} µs CPU per request · ${(c.cpuShareOfOneCore * 100).toFixed(0)} % of a core${loops} · event-loop delay p99 ${formatMs(c.eventLoopDelayP99Ms)}${c.clientBound ? ' — CLIENT-BOUND: latencies include pgload\'s own queueing' : ''}`;
 }
 
 /** "$1 int:1..100000 (e.g. 4711, 17) · prepared statement · seed 42", or undefined for a plain run. */

@@ -49,6 +49,12 @@ export interface ProfileOptions {
   seed: number;
   /** A client whose session is lost opens a new one (backoff 100 ms → 2 s) instead of stopping. */
   reconnect: boolean;
+  /**
+   * Event loops running the clients (worker threads, like pgbench -j): a number, or 'auto' (one per 32 clients
+   * up to half the cores). Plain closed-loop clients only; an application pool, a fixed rate, reconnecting and
+   * rolled-back writes run on one loop.
+   */
+  workers: number | 'auto';
 }
 
 export interface RateOptions {
@@ -79,6 +85,7 @@ export const DEFAULTS: Omit<ProfileOptions, 'sql' | 'connection'> = {
   prepared: false,
   seed: 1,
   reconnect: false,
+  workers: 'auto',
 };
 
 /** Settings pgload sets on every session itself; a user setting them would undo its safety. */
@@ -143,6 +150,7 @@ export function normalizeOptions(input: ProfileInput): ProfileOptions {
   if (typeof o.reconnect !== 'boolean') bad('reconnect must be true or false');
   if (o.reconnect && (o.pool || o.rate)) bad('Reconnecting works with plain clients (--clients), not with an application pool or a fixed rate');
   whole('seed', o.seed, 0, 2 ** 32 - 1);
+  if (o.workers !== 'auto') whole('workers', o.workers, 1, 64);
   if (!Array.isArray(o.params) || o.params.some((p) => !p || typeof p.spec !== 'string' || !Number.isInteger(p.index))) {
     bad('params must be a list of { index, spec } generators, like { index: 1, spec: "int:1..100000" }');
   }

@@ -25,7 +25,7 @@ import {
 } from './connection';
 import { asDriverError, codePointToUtf16, errorMessage, locate, PgloadError } from './errors';
 import { ErrorTally, errorIdentity, isSessionFatal } from './errortally';
-import { createHistogram, encodeHistogram, latencyStats, logBuckets, percentileCurve, recordUs, type Histogram } from './histogram';
+import { createHistogram, decodeHistogram, encodeHistogram, latencyStats, logBuckets, percentileCurve, recordUs, type Histogram } from './histogram';
 import { redactingLogger, silentLogger, type Logger } from './logger';
 import { normalizeOptions, type ProfileInput, type ProfileOptions, type RateOptions } from './options';
 import { poissonGapMs, seededRandom } from './random';
@@ -45,6 +45,7 @@ import { oneLine } from './text';
 import { chooseIntervalMs, Timeline } from './timeline';
 import { VERSION } from './version';
 import { WireSession, type WireStatement } from './wire';
+import { chooseWorkers, WorkerGroup, type Batch } from './workers';
 
 type CheckedParam = ParamInput & { parsed: ParamSpec };
 
@@ -160,6 +161,8 @@ class Run {
   /** Spans from a lost session to the next successful request (ms since the barrier). */
   private readonly outages: Array<{ startMs: number; endMs: number | null; lostSessions: number }> = [];
   private loadClients: LoadClient[] = [];
+  /** Worker threads running the clients, when the run uses more than one event loop. */
+  private group?: WorkerGroup;
   private baselineClient?: LoadClient;
   private t0 = 0n;
 
@@ -327,6 +330,7 @@ class Run {
           ...(this.params.length ? { params: this.params.map((p, i) => ({ index: p.index, spec: p.spec, sample: this.sample.map((v) => v[i]) })) } : {}),
           ...(o.prepared ? { prepared: true } : {}),
           seed: o.seed,
+          workers: o.workers,
         },
         server,
         baseline: { coldMs: baseline.coldMs, latency: baseStats },
@@ -407,6 +411,17 @@ class Run {
 
   private pidOf(s: OpenedSession): number {
     return (s.client as unknown as { processID?: number }).processID ?? 0;
+  }
+
+  /** Event loops for the clients: worker threads only for plain closed-loop clients (see ProfileOptions.workers). */
+  private loopCount(): number {
+    const o = this.o;
+    const wanted = chooseWorkers(o.workers, o.clients, os.availableParallelism?.() ?? os.cpus().length);
+    if (wanted <= 1) return 1;
+    const why = o.pool ? 'the application-pool emulation' : o.rate ? 'a fixed arrival rate' : o.reconnect ? 'reconnecting clients' : this.mode === 'rolled-back' ? 'writes in rolled-back transactions' : undefined;
+    if (!why) return wanted;
+    if (o.workers !== 'auto') this.insightNotes.push(`${o.workers} event loops were asked for, and one was used: ${why} runs on one.`);
+    return 1;
   }
 
   /**
@@ -517,12 +532,54 @@ class Run {
     const o = this.o;
     const started = performance.now();
     this.progress({ phase: 'connecting', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `opening ${plural(o.clients, 'session')}` });
-    const connectTimes = await this.openClients();
-    this.log.info(`load: ${o.clients} sessions open in ${(performance.now() - started).toFixed(0)} ms`);
-
-    if (o.warmupPerClient > 0) {
-      this.progress({ phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: this.errors.total, message: `warm-up: ${plural(o.warmupPerClient, 'request')} per client` });
-      await Promise.all(this.loadClients.map((c) => this.warmup(c)));
+    const loops = this.loopCount();
+    let shared: Int32Array | undefined;
+    let connectTimes: number[];
+    if (loops > 1) {
+      const remaining = new SharedArrayBuffer(4);
+      shared = new Int32Array(remaining);
+      shared[0] = o.requests ?? -1;
+      const connection: Partial<ResolvedConnection> = { ...this.conn };
+      delete connection.redact;
+      const group = new WorkerGroup(
+        {
+          connection: connection as Omit<ResolvedConnection, 'redact'>,
+          settings: this.sessionSettings(),
+          useSsl: this.sslDecided.useSsl,
+          statement: this.wireStatement,
+          clientTimeoutMs: o.statementTimeoutMs + 5000,
+          warmupPerClient: o.warmupPerClient,
+          thresholdUs: o.thresholdMs * 1000,
+          params: this.params,
+          values: this.values,
+          remaining,
+          batchMs: 50,
+        },
+        o.clients,
+        loops,
+        o.seed,
+      );
+      this.group = group;
+      this.onHalt = () => group.stop();
+      try {
+        await group.open();
+      } catch (err) {
+        if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled while opening sessions; nothing was measured under load.');
+        const pe = err instanceof PgloadError ? err : new PgloadError('connection', errorMessage(err));
+        const failed = (err as { failedClients?: number }).failedClients;
+        throw new PgloadError(pe.kind, `${failed ?? 'Some'} of ${o.clients} clients could not open a session, so the load did not start: ${pe.message}`, { code: pe.code });
+      }
+      for (const pid of group.pids) this.pids.add(pid);
+      connectTimes = [...group.connectMs];
+      for (const f of group.warmupFailures) this.errors.add(Object.assign(new Error(f.message), { code: f.code }), 'warmup', -1);
+      this.log.info(`load: ${o.clients} sessions open on ${loops} event loops (worker threads) in ${(performance.now() - started).toFixed(0)} ms`);
+    } else {
+      connectTimes = await this.openClients();
+      this.log.info(`load: ${o.clients} sessions open in ${(performance.now() - started).toFixed(0)} ms`);
+      if (o.warmupPerClient > 0) {
+        this.progress({ phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: this.errors.total, message: `warm-up: ${plural(o.warmupPerClient, 'request')} per client` });
+        await Promise.all(this.loadClients.map((c) => this.warmup(c)));
+      }
     }
     if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled before the load started; nothing was measured under load.');
 
@@ -549,13 +606,14 @@ class Run {
     const maxErrors = o.maxErrors;
 
     const sinceStartMs = () => Number(process.hrtime.bigint() - this.t0) / 1e6;
-    const loadPids = this.loadClients.map((c) => c.pid);
+    const loadPids = this.group ? [...this.group.pids] : this.loadClients.map((c) => c.pid);
     const sampler = samplerSession ? new WaitSampler(samplerSession.client, loadPids, o.sampleIntervalMs, sinceStartMs, Math.max(1000, timeline.intervalMs)) : undefined;
     if (sampler) await sampler.calibrate().catch(() => undefined);
 
     // The barrier: every session is open (and warm); all clients start on the same tick.
     const meter = new OverheadMeter();
     this.t0 = process.hrtime.bigint();
+    const t0Epoch = performance.timeOrigin + performance.now();
     let ticker: NodeJS.Timeout | undefined;
     // The live rate is measured over windows of at least a second: slow queries complete too rarely
     // for a per-tick rate to mean anything.
@@ -604,12 +662,12 @@ class Run {
     if (o.durationMs !== undefined) durationTimer = setTimeout(() => (o.rate ? (openState.scheduling = false) : this.halt()), o.durationMs);
 
     /** Counts one failed request; returns true when the loop must end (our own cancel, or a lost session). */
-    const onFailure = (failure: unknown, c: LoadClient | undefined): boolean => {
+    const onFailure = (failure: unknown, c: LoadClient | undefined, atMs = sinceStartMs()): boolean => {
       // Queries we cancelled ourselves (user stop, bail-out) are not the database's failures.
       if (this.stop && (this.cancelled || this.bailed) && errorIdentity(failure).code === '57014') return true;
       counters.failed++;
       timeline.error();
-      this.errors.add(failure, 'load', sinceStartMs());
+      this.errors.add(failure, 'load', atMs);
       if (maxErrors > 0 && counters.failed >= maxErrors && !this.stop) {
         this.bailed = true;
         this.halt();
@@ -666,7 +724,10 @@ class Run {
 
     // Users sharing an application pool: each request first waits for a session, then runs.
     const pool = o.pool ? new SessionPool(this.loadClients, o.pool) : undefined;
-    this.onHalt = () => pool?.close();
+    this.onHalt = () => {
+      pool?.close();
+      this.group?.stop();
+    };
     const waitHist = createHistogram();
     const dbHist = createHistogram();
     const pooledLoop = async (p: SessionPool<LoadClient>): Promise<void> => {
@@ -768,9 +829,31 @@ class Run {
         schedule();
       });
 
-    await (o.rate ? openLoop(o.rate) : Promise.all(pool ? Array.from({ length: o.pool!.users }, () => pooledLoop(pool)) : this.loadClients.map(loop)));
+    // Clients on worker threads: their batches land here (latencies added exactly, failures counted as here).
+    let groupLost = 0;
+    const fromWorkers = async (g: WorkerGroup) => {
+      g.go(t0Epoch, (b: Batch) => {
+        if (b.hist) {
+          const h = decodeHistogram(b.hist);
+          hist.add(h);
+          timeline.addHistogram(h);
+        }
+        counters.ok += b.ok;
+        counters.over += b.over;
+        for (const f of b.failures) onFailure(Object.assign(new Error(f.message), { code: f.code }), undefined, f.atMs);
+        if (b.lost > 0) {
+          groupLost += b.lost;
+          const open = this.outages[this.outages.length - 1];
+          if (open && open.endMs === null) open.lostSessions += b.lost;
+          else this.outages.push({ startMs: b.failures[b.failures.length - 1]?.atMs ?? sinceStartMs(), endMs: null, lostSessions: b.lost });
+        }
+      });
+      return g.finished();
+    };
+    const workerLoops = this.group ? await fromWorkers(this.group) : undefined;
+    if (!this.group) await (o.rate ? openLoop(o.rate) : Promise.all(pool ? Array.from({ length: o.pool!.users }, () => pooledLoop(pool)) : this.loadClients.map(loop)));
     const wallMs = sinceStartMs();
-    const client = meter.finish(counters.ok + counters.failed);
+    const client = meter.finish(counters.ok + counters.failed, workerLoops ? { loops, delayP99Ms: workerLoops.loopDelayP99Ms, delayMaxMs: workerLoops.loopDelayMaxMs } : undefined);
     clearInterval(ticker);
     clearTimeout(durationTimer);
     this.halt();
@@ -794,7 +877,9 @@ class Run {
     this.progress({ phase: 'closing', done: counters.ok + counters.failed, total: o.requests ?? null, elapsedMs: wallMs, plannedMs: o.durationMs ?? null, qps: 0, p95Ms: hist.totalCount > 0 ? hist.getValueAtPercentile(95) / 1000 : null, errors: counters.failed, message: 'closing sessions' });
 
     connectTimes.sort((a, b) => a - b);
-    const lostAll = this.loadClients.every((c) => !c.alive) && (this.remaining === null ? !this.cancelled && !this.bailed : this.remaining > 0);
+    const unclaimed = shared ? Atomics.load(shared, 0) > 0 : this.remaining !== null && this.remaining > 0;
+    const allLost = this.group ? groupLost >= o.clients : this.loadClients.every((c) => !c.alive);
+    const lostAll = allLost && (o.requests === undefined ? !this.cancelled && !this.bailed : unclaimed);
     return {
       hist,
       ok: counters.ok,
@@ -945,7 +1030,9 @@ class Run {
   }
 
   private async cancelInFlight(): Promise<void> {
-    const busy = [...this.loadClients, ...(this.baselineClient ? [this.baselineClient] : [])].filter((c) => c.busy && c.pid).map((c) => c.pid);
+    // A worker thread's sessions are all cancelled: which of them is mid-request is known only there, and a
+    // cancel that reaches an idle session does nothing.
+    const busy = [...this.loadClients, ...(this.baselineClient ? [this.baselineClient] : [])].filter((c) => c.busy && c.pid).map((c) => c.pid).concat(this.group?.pids ?? []);
     if (busy.length === 0 || !this.control || this.control.broken) return;
     try {
       await cancelBackends(this.control.client, busy);
@@ -959,6 +1046,12 @@ class Run {
     const sessions = [...this.sessions].filter((s) => s !== this.control);
     // Queries still running (e.g. after a failure elsewhere) are cancelled first so the backends can leave.
     await this.cancelInFlight();
+    if (this.group) {
+      // Worker threads close their own sessions; one that does not end in time is terminated (its sockets with it).
+      const group = this.group;
+      group.stop();
+      await bounded(group.finished(), AFTER_LOAD_MS, 'ending the load workers').catch(() => group.terminate());
+    }
     await Promise.all(sessions.map((s) => closeSession(s)));
     for (const s of sessions) this.sessions.delete(s);
   }

@@ -44,6 +44,11 @@ export class Timeline {
     this.current.hist.recordValue(us);
   }
 
+  /** Latencies recorded elsewhere (a worker thread's batch), into the current interval. */
+  addHistogram(h: hdr.Histogram): void {
+    this.current.hist.add(h);
+  }
+
   error(): void {
     this.current.errors++;
   }

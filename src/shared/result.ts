@@ -126,6 +126,8 @@ export interface ResultOptions {
   prepared?: boolean;
   /** Seed of the run's random choices (parameter values, Poisson arrivals): the same seed repeats them. */
   seed?: number;
+  /** Event loops asked for (`auto` or a number); what ran is `load.client.loops`. */
+  workers?: number | 'auto';
 }
 
 export interface ServerInfo {
@@ -182,8 +184,10 @@ export interface ClientOverhead {
   /** How late the event loop ran its callbacks (monitorEventLoopDelay), p99 and max. */
   eventLoopDelayP99Ms: number;
   eventLoopDelayMaxMs: number;
-  /** Event-loop delay p99 > 20 ms or CPU > 85 % of a core: the figures include pgload's own queueing. */
+  /** Event-loop delay p99 > 20 ms or CPU > 85 % of a core per loop: the figures include pgload's own queueing. */
   clientBound: boolean;
+  /** Event loops that ran the clients (worker threads; 1 = the main loop), and the worst loop's delay above. */
+  loops?: number;
 }
 
 export interface OpenLoopResult {

@@ -1,0 +1,179 @@
+/**
+ * One load worker: a thread with its own event loop that opens its share of the clients' sessions and runs
+ * their closed loops (one request at a time per session, through ./wire), like one thread of `pgbench -j`.
+ * It reports to the main thread (./workers) in batches: an HDR histogram of the latencies since the last
+ * batch (added there exactly), counts, and each failure. The main thread keeps everything else: the control
+ * session, the barrier, the timeline, EXPLAIN, wait sampling, cancel, the result.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { closeSession, openSession, type OpenedSession, type ResolvedConnection, type SessionSettings } from './connection';
+import { errorIdentity, isSessionFatal } from './errortally';
+import { createHistogram, encodeHistogram, recordUs } from './histogram';
+import { makeSources, type ParamInput, type ParamSpec } from './params';
+import { makeRedactor } from './redact';
+import { WireSession, type WireStatement } from './wire';
+import { errorMessage, PgloadError } from './errors';
+
+export interface WorkerInit {
+  index: number;
+  connection: Omit<ResolvedConnection, 'redact'>;
+  settings: SessionSettings;
+  useSsl: boolean | undefined;
+  statement: WireStatement;
+  clientTimeoutMs: number;
+  clients: number;
+  warmupPerClient: number;
+  thresholdUs: number;
+  params: Array<ParamInput & { parsed: ParamSpec }>;
+  values: Map<number, Array<string | null>>;
+  seed: number;
+  /** Requests left to claim, shared by every worker (Int32, -1 = a duration run). */
+  remaining: SharedArrayBuffer;
+  batchMs: number;
+}
+
+export type ToMain =
+  | { type: 'opened'; pids: number[]; connectMs: number[] }
+  | { type: 'open-failed'; failures: Array<{ message: string; kind: string; code?: string; count: number }> }
+  | { type: 'ready'; warmupFailures: Array<{ code: string; message: string }> }
+  | { type: 'batch'; hist: string | null; ok: number; failed: number; over: number; failures: Array<{ code: string; message: string; atMs: number }>; lost: number; pidsLost: number[] }
+  | { type: 'done'; loopDelayP99Ms: number; loopDelayMaxMs: number };
+
+export type FromMain = { type: 'go'; t0: number } | { type: 'stop' };
+
+/** Decides when to claim another request: the shared budget in a requests run; always in a duration run. */
+function claimer(buf: SharedArrayBuffer): () => boolean {
+  const left = new Int32Array(buf);
+  if (Atomics.load(left, 0) < 0) return () => true;
+  return () => Atomics.sub(left, 0, 1) > 0;
+}
+
+async function main(init: WorkerInit): Promise<void> {
+  const port = parentPort!;
+  const post = (m: ToMain) => port.postMessage(m);
+  const conn: ResolvedConnection = { ...init.connection, redact: makeRedactor([init.connection.password]) };
+  const sslDecided = init.useSsl === undefined ? undefined : { useSsl: init.useSsl };
+  let stop = false;
+  let goAt = 0;
+  let started: (() => void) | undefined;
+  const go = new Promise<void>((resolve) => (started = resolve));
+  port.on('message', (m: FromMain) => {
+    if (m.type === 'go') {
+      goAt = m.t0;
+      started!();
+    } else if (m.type === 'stop') {
+      stop = true;
+      started!();
+    }
+  });
+
+  // Open this worker's sessions, 8 at a time.
+  const sessions: OpenedSession[] = [];
+  const connectMs: number[] = [];
+  const failures = new Map<string, { message: string; kind: string; code?: string; count: number }>();
+  let next = 0;
+  const opener = async () => {
+    while (next < init.clients && !stop) {
+      next++;
+      try {
+        const s = await openSession(conn, init.settings, sslDecided);
+        sessions.push(s);
+        connectMs.push(s.connectMs);
+      } catch (err) {
+        const pe = err instanceof PgloadError ? err : new PgloadError('connection', errorMessage(err));
+        const f = failures.get(pe.message) ?? { message: pe.message, kind: pe.kind, code: pe.code, count: 0 };
+        f.count++;
+        failures.set(pe.message, f);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, init.clients) }, opener));
+  const closeAll = () => Promise.all(sessions.map((s) => closeSession(s)));
+  if (failures.size > 0 || stop) {
+    await closeAll();
+    post(failures.size > 0 ? { type: 'open-failed', failures: [...failures.values()] } : { type: 'done', loopDelayP99Ms: 0, loopDelayMaxMs: 0 });
+    return;
+  }
+  post({ type: 'opened', pids: sessions.map((s) => (s.client as unknown as { processID: number }).processID), connectMs });
+
+  const sources = makeSources(init.params, init.values, init.seed);
+  const nextValues = () => (sources.length === 0 ? undefined : sources.map((s) => s()));
+  const wires = sessions.map((s) => new WireSession(s.client, init.statement, init.clientTimeoutMs));
+
+  // Warm-up before the barrier; its failures are counted as warm-up, and a session lost in it takes no part.
+  const alive = sessions.map(() => true);
+  const warmupFailures: Array<{ code: string; message: string }> = [];
+  for (let i = 0; i < init.warmupPerClient && !stop; i++) {
+    await Promise.all(
+      wires.map((w, k) =>
+        alive[k]
+          ? w.request(nextValues()).then(
+              () => undefined,
+              (err: unknown) => {
+                warmupFailures.push(errorIdentity(err));
+                if (sessions[k].broken || isSessionFatal(err)) alive[k] = false;
+              },
+            )
+          : undefined,
+      ),
+    );
+  }
+  post({ type: 'ready', warmupFailures });
+  await go;
+
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const claim = claimer(init.remaining);
+  let hist = createHistogram();
+  let ok = 0;
+  let failed = 0;
+  let over = 0;
+  let lost = 0;
+  let pidsLost: number[] = [];
+  let failuresNow: Array<{ code: string; message: string; atMs: number }> = [];
+  const flush = () => {
+    post({ type: 'batch', hist: hist.totalCount > 0 ? encodeHistogram(hist) : null, ok, failed, over, failures: failuresNow, lost, pidsLost });
+    hist.destroy();
+    hist = createHistogram();
+    ok = failed = over = lost = 0;
+    failuresNow = [];
+    pidsLost = [];
+  };
+  const batches = setInterval(flush, init.batchMs);
+  await Promise.all(
+    wires.map(async (w, k) => {
+      while (alive[k] && !stop && claim()) {
+        try {
+          const us = await w.request(nextValues());
+          recordUs(hist, us);
+          ok++;
+          if (us > init.thresholdUs) over++;
+        } catch (err) {
+          failed++;
+          const { code, message } = errorIdentity(err);
+          failuresNow.push({ code, message, atMs: performance.timeOrigin + performance.now() - goAt });
+          if (sessions[k].broken || isSessionFatal(err)) {
+            lost++;
+            alive[k] = false;
+            pidsLost.push((sessions[k].client as unknown as { processID: number }).processID);
+            return;
+          }
+        }
+      }
+    }),
+  );
+  clearInterval(batches);
+  loop.disable();
+  flush();
+  await closeAll();
+  const has = loop.count > 0;
+  post({ type: 'done', loopDelayP99Ms: has ? loop.percentile(99) / 1e6 : 0, loopDelayMaxMs: has ? loop.max / 1e6 : 0 });
+}
+
+if (parentPort && workerData) {
+  main(workerData as WorkerInit).catch((err: unknown) => {
+    // Anything unexpected ends this worker with its reason; the main thread reports it and closes the run.
+    parentPort!.postMessage({ type: 'open-failed', failures: [{ message: `A load worker failed: ${errorMessage(err)}`, kind: 'connection', count: 1 }] } satisfies ToMain);
+  });
+}

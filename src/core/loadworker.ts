@@ -142,26 +142,28 @@ async function main(init: WorkerInit): Promise<void> {
   };
   const batches = setInterval(flush, init.batchMs);
   await Promise.all(
-    wires.map(async (w, k) => {
-      while (alive[k] && !stop && claim()) {
-        try {
-          const us = await w.request(nextValues());
-          recordUs(hist, us);
-          ok++;
-          if (us > init.thresholdUs) over++;
-        } catch (err) {
-          failed++;
-          const { code, message } = errorIdentity(err);
-          failuresNow.push({ code, message, atMs: performance.timeOrigin + performance.now() - goAt });
-          if (sessions[k].broken || isSessionFatal(err)) {
-            lost++;
-            alive[k] = false;
-            pidsLost.push((sessions[k].client as unknown as { processID: number }).processID);
-            return;
-          }
-        }
-      }
-    }),
+    wires.map((w, k) =>
+      alive[k] && !stop && claim()
+        ? w.loop(nextValues, (us, err) => {
+            if (err === undefined) {
+              recordUs(hist, us);
+              ok++;
+              if (us > init.thresholdUs) over++;
+            } else {
+              failed++;
+              const { code, message } = errorIdentity(err);
+              failuresNow.push({ code, message, atMs: performance.timeOrigin + performance.now() - goAt });
+              if (sessions[k].broken || isSessionFatal(err)) {
+                lost++;
+                alive[k] = false;
+                pidsLost.push((sessions[k].client as unknown as { processID: number }).processID);
+                return false;
+              }
+            }
+            return !stop && claim();
+          })
+        : undefined,
+    ),
   );
   clearInterval(batches);
   loop.disable();

@@ -430,12 +430,7 @@ class Run {
    */
   private execOnce(session: OpenedSession): Promise<number> {
     if (this.mode === 'rolled-back') return this.execRolledBack(session.client);
-    let wire = this.wires.get(session);
-    if (!wire) {
-      wire = new WireSession(session.client, this.wireStatement, this.o.statementTimeoutMs + 5000);
-      this.wires.set(session, wire);
-    }
-    return wire.request(this.nextValues());
+    return this.wireOf(session).request(this.nextValues());
   }
 
   private async execRolledBack(client: Client): Promise<number> {
@@ -448,6 +443,36 @@ class Run {
     } finally {
       await client.query('ROLLBACK').catch(() => undefined);
     }
+  }
+
+  /**
+   * Requests back to back on one session until `after` says stop. On the wire path each next request is
+   * written while the previous answer is handled (no promise per request); rolled-back writes go through
+   * node-postgres one at a time.
+   */
+  private backToBack(session: OpenedSession, after: (us: number, failure: Error | undefined) => boolean): Promise<void> {
+    if (this.mode !== 'rolled-back') return this.wireOf(session).loop(() => this.nextValues(), after);
+    return (async () => {
+      for (;;) {
+        let us = 0;
+        let failure: Error | undefined;
+        try {
+          us = await this.execRolledBack(session.client);
+        } catch (err) {
+          failure = err instanceof Error ? err : new Error(String(err));
+        }
+        if (!after(us, failure)) return;
+      }
+    })();
+  }
+
+  private wireOf(session: OpenedSession): WireSession {
+    let wire = this.wires.get(session);
+    if (!wire) {
+      wire = new WireSession(session.client, this.wireStatement, this.o.statementTimeoutMs + 5000);
+      this.wires.set(session, wire);
+    }
+    return wire;
   }
 
   /** The session's node-postgres client, with its socket given back by the request path if it had it. */
@@ -694,31 +719,30 @@ class Run {
       if (us > thresholdUs) counters.over++;
     };
 
-    // One client per session: the database sees exactly `clients` concurrent requests.
+    // One client per session: the database sees exactly `clients` concurrent requests, back to back.
     const loop = async (c: LoadClient): Promise<void> => {
       while (!this.stop && claim()) {
+        let lost = false;
         c.busy = true;
-        let us = 0;
-        let failure: unknown;
-        try {
-          us = await this.execOnce(c.session);
-        } catch (err) {
-          failure = err;
-        }
+        await this.backToBack(c.session, (us, failure) => {
+          if (failure === undefined) {
+            succeeded(us);
+            // The outage ends with the first request served on a session opened after it began: requests that
+            // were already running when the server went down may still complete, and prove nothing.
+            const open = this.outages[this.outages.length - 1];
+            if (open && open.endMs === null && c.reopenedAtMs !== undefined && c.reopenedAtMs >= open.startMs) open.endMs = sinceStartMs();
+          } else if (onFailure(failure, c)) {
+            lost = true;
+            return false;
+          }
+          return !this.stop && claim();
+        });
         c.busy = false;
-        if (failure === undefined) {
-          succeeded(us);
-          // The outage ends with the first request served on a session opened after it began: requests that
-          // were already running when the server went down may still complete, and prove nothing.
-          const open = this.outages[this.outages.length - 1];
-          if (open && open.endMs === null && c.reopenedAtMs !== undefined && c.reopenedAtMs >= open.startMs) open.endMs = sinceStartMs();
-        } else if (onFailure(failure, c)) {
-          if (c.alive || this.stop) break;
-          const open = this.outages[this.outages.length - 1];
-          if (open && open.endMs === null) open.lostSessions++;
-          else this.outages.push({ startMs: sinceStartMs(), endMs: null, lostSessions: 1 });
-          if (!o.reconnect || !(await this.reconnect(c))) break;
-        }
+        if (!lost || c.alive || this.stop) break;
+        const open = this.outages[this.outages.length - 1];
+        if (open && open.endMs === null) open.lostSessions++;
+        else this.outages.push({ startMs: sinceStartMs(), endMs: null, lostSessions: 1 });
+        if (!o.reconnect || !(await this.reconnect(c))) break;
       }
     };
 

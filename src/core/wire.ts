@@ -140,6 +140,8 @@ export class WireSession {
   private reject: ((err: Error) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private gone: Error | undefined;
+  /** A back-to-back loop in progress (see loop()). */
+  private looping: { values: () => ReadonlyArray<unknown> | undefined; after: (us: number, err: Error | undefined) => boolean; end: () => void; broke?: unknown } | undefined;
 
   constructor(
     client: Client,
@@ -161,8 +163,42 @@ export class WireSession {
 
   /** Sends one request and resolves with its time in µs, from the write to the server's ReadyForQuery. */
   request(values?: ReadonlyArray<unknown>): Promise<number> {
-    if (this.busy) return Promise.reject(clientError('CLIENT', 'pgload sent a request on a session that was still busy (a bug: please report it)'));
+    if (this.busy || this.looping) return Promise.reject(clientError('CLIENT', 'pgload sent a request on a session that was still busy (a bug: please report it)'));
     if (this.gone) return Promise.reject(this.gone);
+    return new Promise<number>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      this.send(values);
+    });
+  }
+
+  /**
+   * Requests back to back until `after` returns false: each answer is handed to `after` (µs, or the error) and
+   * the next request is written right there, while the answer is handled — no promise or timer per request,
+   * the way pgbench's client loop goes. Resolves once `after` said stop (or the session was lost and `after`
+   * was told so).
+   */
+  loop(values: () => ReadonlyArray<unknown> | undefined, after: (us: number, err: Error | undefined) => boolean): Promise<void> {
+    if (this.busy || this.looping) return Promise.reject(clientError('CLIENT', 'pgload sent a request on a session that was still busy (a bug: please report it)'));
+    return new Promise<void>((resolve, reject) => {
+      if (this.gone) {
+        after(0, this.gone);
+        resolve();
+        return;
+      }
+      // A throw in `after` or `values` (a bug) rejects the loop instead of escaping into the socket's events.
+      const state: NonNullable<WireSession['looping']> = { values, after, end: () => (state.broke === undefined ? resolve() : reject(state.broke)) };
+      this.looping = state;
+      try {
+        this.send(values());
+      } catch (err) {
+        this.looping = undefined;
+        reject(err);
+      }
+    });
+  }
+
+  private send(values: ReadonlyArray<unknown> | undefined): void {
     let out: Buffer;
     if (this.statement.name !== undefined) {
       const bind = values && values.length > 0 ? Buffer.concat([bindMessage(this.statement.name, values), EXECUTE_SYNC]) : this.fixed!;
@@ -172,15 +208,11 @@ export class WireSession {
     } else {
       out = this.fixed!;
     }
-    return new Promise<number>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-      this.busy = true;
-      this.error = undefined;
-      this.armTimer();
-      this.started = performance.now();
-      this.stream.write(out);
-    });
+    this.busy = true;
+    this.error = undefined;
+    this.armTimer();
+    this.started = performance.now();
+    this.stream.write(out);
   }
 
   /** Gives the socket back to node-postgres (between requests only). */
@@ -216,9 +248,7 @@ export class WireSession {
     if (!this.gone) this.gone = this.busy && this.error ? this.error : err;
     if (!this.busy) return;
     this.busy = false;
-    const reject = this.reject!;
-    this.resolve = this.reject = undefined;
-    reject(this.gone);
+    this.settle(0, this.gone);
   }
 
   private receive(chunk: Buffer): void {
@@ -244,7 +274,28 @@ export class WireSession {
     const us = (performance.now() - this.started) * 1000;
     if (!this.busy) return; // a ReadyForQuery nobody waits for (after a failure): nothing to settle
     this.busy = false;
-    const { resolve, reject, error } = this;
+    this.settle(us, this.error);
+  }
+
+  /** Hands an answer (or failure) to whoever waits: the loop, which may send the next request at once, or request(). */
+  private settle(us: number, error: Error | undefined): void {
+    const looping = this.looping;
+    if (looping) {
+      let more = false;
+      try {
+        // A lost session is told to `after` (it counts the failure), and ends the loop whatever it answers.
+        more = looping.after(us, this.gone ?? error) && !this.gone;
+        if (more) this.send(looping.values());
+      } catch (err) {
+        more = false;
+        looping.broke = err;
+      }
+      if (more) return;
+      this.looping = undefined;
+      looping.end();
+      return;
+    }
+    const { resolve, reject } = this;
     this.resolve = this.reject = undefined;
     if (error) reject!(error);
     else resolve!(us);

@@ -96,4 +96,36 @@ describe('wire: the load loop\'s protocol messages', () => {
     stream.emit('data', msg('Z', Buffer.from('I')));
     assert.ok((await p) >= 0);
   });
+
+  it('loop() writes the next request while handling an answer, stops when told, and tells a lost session once', async () => {
+    const { stream, wire } = session();
+    const ready = Buffer.concat([msg('2'), msg('C', Buffer.from('SELECT 1\0')), msg('Z', Buffer.from('I'))]);
+    const seen: Array<number | string> = [];
+    const done = wire.loop(
+      () => ['v'],
+      (us, err) => {
+        seen.push(err ? ((err as { code?: string }).code ?? 'error') : us >= 0 ? 'ok' : 'bad');
+        return seen.length < 3;
+      },
+    );
+    for (let i = 0; i < 3; i++) {
+      assert.equal(stream.written.length, i + 1, 'one request written per answer, before the next answer');
+      stream.emit('data', Buffer.concat([i === 0 ? msg('1') : Buffer.alloc(0), ready]));
+    }
+    await done;
+    assert.deepEqual(seen, ['ok', 'ok', 'ok']);
+    assert.equal(stream.written.length, 3);
+
+    const lost: unknown[] = [];
+    const again = wire.loop(
+      () => ['v'],
+      (_us, err) => {
+        lost.push((err as { code?: string } | undefined)?.code);
+        return true;
+      },
+    );
+    stream.emit('close');
+    await again;
+    assert.deepEqual(lost, ['CONNECTION_LOST']);
+  });
 });

@@ -21,7 +21,10 @@ const common = {
   external: ['pg-native', 'tsx/cjs'],
   // node-postgres looks at `navigator` to detect Cloudflare Workers; VS Code's extension host reports any
   // touch of `navigator` as an error (PendingMigrationError). These bundles run on Node: there is none.
-  define: { __PGLOAD_VERSION__: JSON.stringify(pkg.version), navigator: 'undefined' },
+  // Its Cloudflare check also builds a `Response` at load time, which makes Node load its whole fetch
+  // implementation (undici, ~15 ms of the extension's activation); the WASM loader of hdr-histogram-js only
+  // tests for it. Neither is wanted on Node.
+  define: { __PGLOAD_VERSION__: JSON.stringify(pkg.version), navigator: 'undefined', Response: 'undefined' },
 };
 
 await Promise.all([

@@ -2,13 +2,24 @@
  * Latency recording in HDR histograms, with their settings in one place. Values are recorded in
  * microseconds (integers); everything leaving this module is in milliseconds.
  */
-import * as hdr from 'hdr-histogram-js';
+import type * as HdrModule from 'hdr-histogram-js';
 import type { HistogramBucket, LatencyStats, PercentilePoint } from '../shared/result';
 
-export type Histogram = hdr.Histogram;
+export type Histogram = HdrModule.Histogram;
+
+let loaded: typeof HdrModule | undefined;
+/**
+ * hdr-histogram-js, loaded on first use: loading it builds an Intl.NumberFormat (ICU data), ~20 ms that the
+ * extension's activation should not pay before anything is measured.
+ */
+export function hdr(): typeof HdrModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  loaded ??= require('hdr-histogram-js') as typeof HdrModule;
+  return loaded;
+}
 
 /** 1 µs to 1 hour at 3 significant digits (0.1 % resolution); ~90 KB per histogram whatever the count. */
-const SETTINGS: hdr.BuildRequest = {
+const SETTINGS: HdrModule.BuildRequest = {
   bitBucketSize: 32,
   autoResize: false,
   lowestDiscernibleValue: 1,
@@ -19,7 +30,7 @@ const SETTINGS: hdr.BuildRequest = {
 const HIGHEST_US = SETTINGS.highestTrackableValue!;
 
 export function createHistogram(): Histogram {
-  return hdr.build(SETTINGS);
+  return hdr().build(SETTINGS);
 }
 
 /** Records one latency given in microseconds (clamped into the trackable range). */
@@ -60,7 +71,7 @@ export function percentileCurve(h: Histogram): PercentilePoint[] {
 
 /** Visits each distinct recorded value (its HDR-equivalent value) with its count. */
 function forEachRecorded(h: Histogram, visit: (valueUs: number, count: number) => void): void {
-  const js = h as unknown as hdr.JsHistogram;
+  const js = h as unknown as HdrModule.JsHistogram;
   const it = js.recordedValuesIterator;
   it.reset();
   while (it.hasNext()) {
@@ -105,9 +116,9 @@ export function logBuckets(h: Histogram, target = 24, maxBuckets = 60): Histogra
 }
 
 export function encodeHistogram(h: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
+  return hdr().encodeIntoCompressedBase64(h);
 }
 
 export function decodeHistogram(base64: string): Histogram {
-  return hdr.decodeFromCompressedBase64(base64, 32, false);
+  return hdr().decodeFromCompressedBase64(base64, 32, false);
 }

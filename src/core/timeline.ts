@@ -3,14 +3,15 @@
  * so that, when a long run exceeds MAX_POINTS intervals, neighbours merge exactly and the interval doubles:
  * memory stays bounded whatever the run's length.
  */
-import * as hdr from 'hdr-histogram-js';
+import type * as HdrModule from 'hdr-histogram-js';
+import { hdr } from './histogram';
 import type { TimelinePoint } from '../shared/result';
 
 const MAX_POINTS = 240;
 /** When intervals hold fewer requests than this (typically), neighbours merge: their rates would be noise. */
 const MIN_PER_POINT = 8;
 const MIN_POINTS = 20;
-const INTERVAL_SETTINGS: hdr.BuildRequest = {
+const INTERVAL_SETTINGS: HdrModule.BuildRequest = {
   bitBucketSize: 32,
   lowestDiscernibleValue: 1,
   highestTrackableValue: 3_600_000_000,
@@ -21,7 +22,7 @@ const INTERVAL_SETTINGS: hdr.BuildRequest = {
 interface Slot {
   startMs: number;
   endMs: number;
-  hist: hdr.Histogram;
+  hist: HdrModule.Histogram;
   errors: number;
 }
 
@@ -32,7 +33,7 @@ export class Timeline {
 
   constructor(intervalMs: number) {
     this._intervalMs = intervalMs;
-    this.current = { startMs: 0, endMs: 0, hist: hdr.build(INTERVAL_SETTINGS), errors: 0 };
+    this.current = { startMs: 0, endMs: 0, hist: hdr().build(INTERVAL_SETTINGS), errors: 0 };
   }
 
   get intervalMs(): number {
@@ -45,7 +46,7 @@ export class Timeline {
   }
 
   /** Latencies recorded elsewhere (a worker thread's batch), into the current interval. */
-  addHistogram(h: hdr.Histogram): void {
+  addHistogram(h: HdrModule.Histogram): void {
     this.current.hist.add(h);
   }
 
@@ -57,7 +58,7 @@ export class Timeline {
   tick(nowMs: number): boolean {
     this.current.endMs = nowMs;
     this.slots.push(this.current);
-    this.current = { startMs: nowMs, endMs: nowMs, hist: hdr.build(INTERVAL_SETTINGS), errors: 0 };
+    this.current = { startMs: nowMs, endMs: nowMs, hist: hdr().build(INTERVAL_SETTINGS), errors: 0 };
     if (this.slots.length >= MAX_POINTS) {
       this.slots = mergePairs(this.slots);
       this._intervalMs *= 2;

@@ -336,6 +336,11 @@ function tlsOptions(c: ResolvedConnection): TlsOptions | false {
   }
 }
 
+/** How long a client waits for any answer: the statement timeout + 5 s (then the network or server is taken for gone). */
+export function clientTimeoutMs(statementTimeoutMs: number): number {
+  return statementTimeoutMs + 5000;
+}
+
 function clientConfig(c: ResolvedConnection, s: SessionSettings, ssl: TlsOptions | false): ClientConfig {
   const startup: string[] = [];
   if (s.readOnly) startup.push('-c default_transaction_read_only=on');
@@ -353,7 +358,7 @@ function clientConfig(c: ResolvedConnection, s: SessionSettings, ssl: TlsOptions
     statement_timeout: s.statementTimeoutMs,
     // The server stops a statement at statement_timeout; when no answer comes at all (a network cut without a
     // FIN, a hung server), the client gives up 5 s later instead of waiting forever.
-    query_timeout: s.statementTimeoutMs + 5000,
+    query_timeout: clientTimeoutMs(s.statementTimeoutMs),
     options: startup.join(' '),
     connectionTimeoutMillis: c.connectTimeoutMs,
     keepAlive: true,

@@ -13,6 +13,7 @@ import type { CapturedPlan, ClientOverhead, ErrorGroup, ExecutionMode, Hint, Ope
 import { RESULT_SCHEMA_VERSION } from '../shared/result';
 import type { ProgressView } from '../shared/protocol';
 import {
+  clientTimeoutMs,
   closeSession,
   connectionSummary,
   describeTarget,
@@ -469,7 +470,7 @@ class Run {
   private wireOf(session: OpenedSession): WireSession {
     let wire = this.wires.get(session);
     if (!wire) {
-      wire = new WireSession(session.client, this.wireStatement, this.o.statementTimeoutMs + 5000);
+      wire = new WireSession(session.client, this.wireStatement, clientTimeoutMs(this.o.statementTimeoutMs));
       this.wires.set(session, wire);
     }
     return wire;
@@ -572,7 +573,7 @@ class Run {
           settings: this.sessionSettings(),
           useSsl: this.sslDecided.useSsl,
           statement: this.wireStatement,
-          clientTimeoutMs: o.statementTimeoutMs + 5000,
+          clientTimeoutMs: clientTimeoutMs(o.statementTimeoutMs),
           warmupPerClient: o.warmupPerClient,
           thresholdUs: o.thresholdMs * 1000,
           params: this.params,

@@ -56,15 +56,22 @@ export function parseMessage(name: string, text: string): Buffer {
 
 /** Bind to the unnamed portal: every parameter in text form (null as SQL NULL), results in text form. */
 export function bindMessage(statement: string, values: ReadonlyArray<unknown>): Buffer {
+  return bindBetween(EMPTY, cstring(statement), values, EMPTY);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** `head` + Bind (`name` NUL-terminated) + `tail` in one buffer: a request with parameters is one allocation. */
+function bindBetween(head: Buffer, name: Buffer, values: ReadonlyArray<unknown>, tail: Buffer): Buffer {
   const encoded = values.map((v) => (v === null || v === undefined ? null : Buffer.from(typeof v === 'string' ? v : String(v), 'utf8')));
-  const name = cstring(statement);
   // portal name (empty) + statement name + format-code count + parameter count + parameters + result-format count
   let body = 1 + name.length + 2 + 2 + 2;
   for (const e of encoded) body += 4 + (e ? e.length : 0);
-  const b = Buffer.allocUnsafe(5 + body);
-  b[0] = 0x42;
-  b.writeInt32BE(4 + body, 1);
-  let at = 5;
+  const b = Buffer.allocUnsafe(head.length + 5 + body + tail.length);
+  let at = head.copy(b, 0);
+  b[at] = 0x42;
+  b.writeInt32BE(4 + body, at + 1);
+  at += 5;
   b[at++] = 0; // the unnamed portal
   at += name.copy(b, at);
   at = b.writeInt16BE(0, at); // no format codes: all parameters are text
@@ -76,7 +83,8 @@ export function bindMessage(statement: string, values: ReadonlyArray<unknown>): 
       at += e.copy(b, at);
     }
   }
-  b.writeInt16BE(0, at); // no result format codes: all text
+  at = b.writeInt16BE(0, at); // no result format codes: all text
+  tail.copy(b, at);
   return b;
 }
 
@@ -129,8 +137,10 @@ export class WireSession {
   private readonly onData = (chunk: Buffer) => this.receive(chunk);
   private readonly onError = (err: Error) => this.fail(err);
   private readonly onClose = () => this.fail(clientError('CONNECTION_LOST', 'Connection terminated unexpectedly'));
-  private readonly fixed: Buffer | undefined;
-  private readonly parse: Buffer | undefined;
+  private readonly fixed: Buffer;
+  private readonly parse: Buffer;
+  /** The statement's name, NUL-terminated, for Bind ('' for the unnamed statement). */
+  private readonly nameZ: Buffer;
   private parsed = false;
   private pending: Buffer | undefined;
   private started = 0;
@@ -155,8 +165,8 @@ export class WireSession {
     this.stream.on('error', this.onError);
     this.stream.on('close', this.onClose);
     if (this.stream.destroyed) this.gone = clientError('CONNECTION_LOST', 'Connection terminated unexpectedly');
-    if (statement.name !== undefined) this.parse = parseMessage(statement.name, statement.text);
-    else this.parse = parseMessage('', statement.text);
+    this.parse = parseMessage(statement.name ?? '', statement.text);
+    this.nameZ = cstring(statement.name ?? '');
     // A statement without parameters sent the same way every time is built once.
     this.fixed = statement.name !== undefined ? Buffer.concat([bindMessage(statement.name, []), EXECUTE_SYNC]) : message('Q', [cstring(statement.text)]);
   }
@@ -200,13 +210,14 @@ export class WireSession {
 
   private send(values: ReadonlyArray<unknown> | undefined): void {
     let out: Buffer;
-    if (this.statement.name !== undefined) {
-      const bind = values && values.length > 0 ? Buffer.concat([bindMessage(this.statement.name, values), EXECUTE_SYNC]) : this.fixed!;
-      out = this.parsed ? bind : Buffer.concat([this.parse!, bind]);
-    } else if (values && values.length > 0) {
-      out = Buffer.concat([this.parse!, bindMessage('', values), EXECUTE_SYNC]);
+    if (values && values.length > 0) {
+      // Unnamed: Parse every time. Named: Parse until the server said ParseComplete once.
+      const head = this.statement.name === undefined || !this.parsed ? this.parse : EMPTY;
+      out = bindBetween(head, this.nameZ, values, EXECUTE_SYNC);
+    } else if (this.statement.name !== undefined) {
+      out = this.parsed ? this.fixed : Buffer.concat([this.parse, this.fixed]);
     } else {
-      out = this.fixed!;
+      out = this.fixed;
     }
     this.busy = true;
     this.error = undefined;

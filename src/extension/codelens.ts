@@ -67,14 +67,14 @@ export class PgloadCodeLensProvider extends Disposable implements vscode.CodeLen
    * in the background, a batch per turn of the event loop, and the lenses refreshed once they are: a
    * large file's lenses appear at once, and runs of the same statement with other constants join them after.
    */
-  lensInfo(document: vscode.TextDocument, statements: StatementSpan[]): LensInfo[] {
+  lensInfo(document: vscode.TextDocument, statements: StatementSpan[], runs: StoredRun[] = this.store.all()): LensInfo[] {
     const missing: string[] = [];
     const known = (text: string) => {
       if (this.fingerprints.has(text)) return this.fingerprints.get(text);
       missing.push(text);
       return undefined;
     };
-    const infos = matchRuns(statements, this.store.all(), document.uri.toString(), known);
+    const infos = matchRuns(statements, runs, document.uri.toString(), known);
     if (missing.length > 0) this.fingerprintLater(missing);
     return infos;
   }
@@ -102,10 +102,11 @@ export class PgloadCodeLensProvider extends Disposable implements vscode.CodeLen
     if (!codeLensEnabled() || !SQL_LANGUAGES.includes(document.languageId)) return [];
     const statements = this.statementsOf(document);
     // Fingerprints (remembered parameters, runs of the same statement with other constants) need the parser.
-    if (statements.some((st) => st.paramCount > 0) || this.store.all().length > 0) await ensureParser();
+    const runs = this.store.all();
+    if (statements.some((st) => st.paramCount > 0) || runs.length > 0) await ensureParser();
     const now = Date.now();
     const lenses: vscode.CodeLens[] = [];
-    for (const info of this.lensInfo(document, statements)) {
+    for (const info of this.lensInfo(document, statements, runs)) {
       const start = document.positionAt(info.statement.start);
       const range = new vscode.Range(start, start);
       lenses.push(

@@ -10,9 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { format } from 'node:util';
-import { chromium } from 'playwright-core';
 import { testDatabase, type TestDatabase } from './lib/embedded-pg';
-import { CHROMIUM_ARGS, chromiumPath, startCodeServer } from './lib/code-server';
+import { launchChromium, startCodeServer } from './lib/code-server';
 
 const root = path.resolve(__dirname, '..');
 
@@ -78,7 +77,7 @@ async function viaCodeServer(suite: string, workspace: string, db: TestDatabase)
   const server = await startCodeServer({
     env: { PGLOAD_TEST_ADMIN_URL: db.url, PGLOAD_TEST_PASSWORD: db.password, PGLOAD_EXTENSION_RESULT_FILE: resultFile },
   });
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, env: { HOME: server.home, TMPDIR: os.tmpdir() } });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     let resolveExit!: (code: number) => void;

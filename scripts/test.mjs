@@ -2,6 +2,8 @@
 // closing line "N passed, N failed". Exits non-zero when anything failed.
 // Usage: node scripts/test.mjs [tier …]   (tiers: typecheck lint unit integration webview extension e2e bench)
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,6 +47,30 @@ function run(name, { cmd, args }) {
   });
 }
 
+/** Paths under the home folder, three levels deep: a tier must not leave anything there (tests write only into
+ * the clone and the system temp folder; Chromium and code-server get throwaway HOME folders). */
+function homeEntries() {
+  const found = new Set();
+  const walk = (dir, depth) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      found.add(p);
+      if (depth < 3 && e.isDirectory() && !e.isSymbolicLink()) walk(p, depth + 1);
+    }
+  };
+  walk(homedir(), 1);
+  return found;
+}
+// npm's own cache and logs are npm's, written by the install, not by a test.
+const ownedByNpm = (p) => p.startsWith(join(homedir(), '.npm'));
+const homeBefore = homeEntries();
+
 const rows = [];
 let passed = 0;
 let failed = 0;
@@ -68,6 +94,14 @@ for (const name of order) {
     else failed += 1;
     rows.push(`${name.padEnd(12)} ${r.code === 0 ? 'ok' : 'FAILED'}  ${r.seconds.toFixed(1)} s`);
   }
+}
+const written = [...homeEntries()].filter((p) => !homeBefore.has(p) && !ownedByNpm(p));
+if (written.length > 0) {
+  failed += 1;
+  rows.push(`home         FAILED  the tests wrote into ${homedir()}: ${written.slice(0, 8).join(', ')}${written.length > 8 ? ` and ${written.length - 8} more` : ''}`);
+} else {
+  passed += 1;
+  rows.push(`home         ok      nothing written into ${homedir()}`);
 }
 console.log('\n=== summary');
 for (const row of rows) console.log(row);

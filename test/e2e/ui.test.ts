@@ -6,8 +6,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, chromiumPath, startCodeServer, type RunningCodeServer } from '../../scripts/lib/code-server';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { launchChromium, startCodeServer, type RunningCodeServer } from '../../scripts/lib/code-server';
 import { makeWorkspace, testDatabase, type TestDatabase } from '../../scripts/test-vscode';
 
 const root = path.resolve(__dirname, '../..');
@@ -55,7 +55,7 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
     workspace = makeWorkspace(db);
     // The password comes from the environment here (PGPASSWORD works as with psql).
     server = await startCodeServer({ env: { PGPASSWORD: db.password } });
-    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
     page.on('console', (m) => {
       if (m.type() === 'error' && /pgload/i.test(m.text())) hostErrors.push(m.text());

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import type { ProfileResult } from '../../src/shared/result';
-import { testDb, waitNoPgloadSessions, withAdmin } from '../support/server';
+import { fromNthExecution, testDb, waitNoPgloadSessions, withAdmin } from '../support/server';
 import { CLI, pgload, tmp } from '../support/cli';
 
 describe('pgload CLI', function () {
@@ -91,11 +91,19 @@ describe('pgload CLI', function () {
   });
 
   it('exit 1: some requests failed; the errors are grouped in the report', async () => {
-    const from = new Date(Date.now() + 1500).toISOString();
-    const sql = `SELECT CASE WHEN clock_timestamp() > '${from}'::timestamptz THEN 1/(random() * 0)::int ELSE 1 END`;
-    const r = await pgload(['run', '--url', url(), '--sql', sql, '--clients', '2', '--duration', '3s', '--max-errors', '0', '--baseline-runs', '1']);
+    // Every session fails from its 4th execution on: the baseline (1 cold + 1 warm) always passes, the load
+    // always fails after 3 requests per session, however fast or slow the machine is.
+    const sql = `SELECT ${fromNthExecution(4, '1/(random() * 0)::int', '1')}`;
+    const r = await pgload(['run', '--url', url(), '--sql', sql, '--clients', '2', '--requests', '40', '--max-errors', '0', '--baseline-runs', '1', '--json', '-', '--no-progress']);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /Errors\n\s+[\d,]+× 22012 division by zero \(first at/);
+    const result = JSON.parse(r.stdout) as ProfileResult;
+    assert.equal(result.load.requests.total, 40);
+    assert.ok(result.load.requests.ok >= 1 && result.load.requests.ok <= 3 * 2, `ok ${result.load.requests.ok}: at most 3 per session`);
+    const group = result.errors.find((e) => e.code === '22012');
+    assert.equal(group?.count, result.load.requests.failed, JSON.stringify(result.errors));
+    const text = await pgload(['run', '--url', url(), '--sql', sql, '--clients', '2', '--requests', '40', '--max-errors', '0', '--baseline-runs', '1', '--no-progress']);
+    assert.equal(text.code, 1, text.stderr);
+    assert.match(text.stdout, /Errors\n\s+[\d,]+× 22012 division by zero \(first at/);
   });
 
   it('exit 3: a --max-p95 gate fails and says by how much', async () => {

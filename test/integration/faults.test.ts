@@ -49,16 +49,36 @@ describe('Faults during a run', function () {
   after(() => server?.stop());
 
   it('the server restarts mid-run; with reconnect the clients come back and the outage window is reported', async () => {
-    const run = profile({ sql: 'SELECT pg_sleep(0.01)', connection: { url: server.url }, clients: 4, durationMs: 6000, baselineRuns: 1, explain: false, sampleIntervalMs: 0, maxErrors: 0, reconnect: true });
-    await new Promise((r) => setTimeout(r, 1500));
+    // The restart is timed from the load's own start (the barrier), as the outage window is, so a slow baseline on a
+    // busy machine moves both together.
+    let barrierAt = 0;
+    let loadSeen!: () => void;
+    const loading = new Promise<void>((r) => (loadSeen = r));
+    const run = profile(
+      { sql: 'SELECT pg_sleep(0.01)', connection: { url: server.url }, clients: 4, durationMs: 6000, baselineRuns: 1, explain: false, sampleIntervalMs: 0, maxErrors: 0, reconnect: true },
+      {
+        onProgress: (p) => {
+          if (p.phase === 'load' && barrierAt === 0) {
+            barrierAt = Date.now() - p.elapsedMs;
+            loadSeen();
+          }
+        },
+      },
+    );
+    await loading;
+    await new Promise((r) => setTimeout(r, Math.max(0, barrierAt + 1000 - Date.now())));
+    const killedAtMs = Date.now() - barrierAt;
     await server.restart(500);
+    const upAtMs = Date.now() - barrierAt;
     const r = await run;
     assert.equal(r.status, 'completed');
     const outages = r.load.outages!;
     assert.ok(outages.length >= 1, JSON.stringify(r.load));
     const o = outages[0];
     assert.ok(o.recovered, JSON.stringify(o));
-    assert.ok(o.startMs > 1000 && o.startMs < 3000, `outage starts at ${o.startMs} ms`);
+    // It starts with the first request the shutdown cut, between the signal and the server being back.
+    assert.ok(o.startMs >= killedAtMs - 50 && o.startMs < upAtMs, `outage starts at ${o.startMs} ms; the server was stopped at ${killedAtMs} ms and back at ${upAtMs} ms`);
+    assert.ok(o.endMs >= upAtMs - 50, `the outage ends at ${o.endMs} ms, after the server was back at ${upAtMs} ms`);
     assert.ok(o.endMs - o.startMs >= 400, `the server was down ≥ 500 ms: ${o.endMs - o.startMs} ms`);
     assert.ok(r.load.reconnects! >= 4, `${r.load.reconnects} reconnects`);
     assert.ok(r.load.requests.failed >= 4, 'the requests cut by the shutdown are counted');

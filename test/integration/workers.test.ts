@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { profile } from '../../src/core/runner';
-import { testDb, waitNoPgloadSessions, withAdmin } from '../support/server';
+import { fromNthExecution, testDb, waitNoPgloadSessions, withAdmin } from '../support/server';
 import { pgload } from '../support/cli';
 
 const conn = () => ({ url: testDb().url });
@@ -29,9 +29,15 @@ describe('Load workers (several event loops) on a real PostgreSQL', function () 
   it('pg_sleep(0.02) on 8 clients over 2 loops: the rate and the latency of 8 sessions sleeping 20 ms, and the sampler sees them', async () => {
     const r = await profile({ ...quiet, sampleIntervalMs: 100, sql: 'SELECT pg_sleep(0.02)', connection: conn(), clients: 8, durationMs: 2500, workers: 2 });
     assert.equal(r.load.client?.loops, 2);
-    // 8 sessions × 1 / 20 ms = 400 per second at most; a little less for the round trips.
-    assert.ok(r.load.throughputQps > 330 && r.load.throughputQps <= 400, `${r.load.throughputQps} q/s`);
-    assert.ok(r.load.latency.p50Ms >= 20 && r.load.latency.p50Ms < 25, `p50 ${r.load.latency.p50Ms} ms`);
+    // A closed loop without think time obeys Little's law: throughput = clients ÷ mean latency. Both figures
+    // come from this run, so the check holds on a busy machine; it fails when the loops' counts and histograms
+    // are not added up right (a loop lost or counted twice is off by a factor of 1.5–2).
+    const expected = 8 / (r.load.latency.meanMs / 1000);
+    const ratio = r.load.throughputQps / expected;
+    assert.ok(ratio > 0.85 && ratio < 1.1, `${r.load.throughputQps} q/s against 8 ÷ ${r.load.latency.meanMs} ms = ${expected.toFixed(1)} q/s`);
+    // No request can be faster than the sleep; the median is near it whatever the machine does.
+    assert.ok(r.load.latency.minMs >= 20, `min ${r.load.latency.minMs} ms`);
+    assert.ok(r.load.latency.p50Ms < 2 * 20, `p50 ${r.load.latency.p50Ms} ms`);
     const waits = r.insight.waits!;
     assert.ok(waits.samples > 5);
     const sleep = waits.shares.find((w) => /PgSleep/.test(w.event));
@@ -59,21 +65,45 @@ describe('Load workers (several event loops) on a real PostgreSQL', function () 
     assert.equal(await waitNoPgloadSessions(2000), 0);
   });
 
-  it('cancel during the load on worker threads: the running 5 s queries are cancelled on the server, the run ends as cancelled, and within 2 s no session is left', async () => {
+  it('cancel during the load on worker threads: the running 30 s queries are cancelled on the server, the run ends as cancelled, and no session is left', async () => {
     const ac = new AbortController();
     let abortedAt = 0;
-    const slowFrom = new Date(Date.now() + 1500);
-    const sql = `SELECT pg_sleep(CASE WHEN clock_timestamp() > '${slowFrom.toISOString()}'::timestamptz THEN 5 ELSE 0.01 END)`;
-    setTimeout(() => {
-      abortedAt = Date.now();
-      ac.abort();
-    }, slowFrom.getTime() + 700 - Date.now());
-    const r = await profile({ ...quiet, sql, connection: conn(), clients: 4, durationMs: 60_000, workers: 2 }, { signal: ac.signal });
+    // Each session sleeps 10 ms three times, then 30 s: the cancel comes once the server shows the long sleeps.
+    const sql = `SELECT pg_sleep(${fromNthExecution(4, '30', '0.01')})`;
+    let watching = false;
+    const watch = async () => {
+      const deadline = Date.now() + 40_000;
+      while (!ac.signal.aborted && Date.now() < deadline) {
+        const n = await withAdmin((c) =>
+          c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'pgload' AND state = 'active' AND wait_event = 'PgSleep' AND now() - query_start > interval '300 ms'"),
+        );
+        if (n.rows[0].n >= 4) {
+          abortedAt = Date.now();
+          ac.abort();
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const r = await profile(
+      { ...quiet, sql, connection: conn(), clients: 4, durationMs: 60_000, workers: 2 },
+      {
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (p.phase === 'load' && !watching) {
+            watching = true;
+            void watch();
+          }
+        },
+      },
+    );
+    assert.ok(abortedAt > 0, 'the four 30 s sleeps were seen on the server');
     const settledAfterMs = Date.now() - abortedAt;
     assert.equal(r.status, 'cancelled');
-    assert.ok(settledAfterMs < 2000, `settled ${settledAfterMs} ms after the cancel, while 5 s queries were running`);
+    // Without the cancel on the server the run would wait for the sleeps (about 30 s); 10 s leaves room for a busy machine.
+    assert.ok(settledAfterMs < 10_000, `settled ${settledAfterMs} ms after the cancel, while 30 s queries were running`);
     assert.equal(r.load.requests.failed, 0, 'queries we cancelled are not counted as failures');
-    assert.ok(r.load.requests.ok > 0);
+    assert.equal(r.load.requests.ok, 4 * 3, 'three short requests per session completed before the long ones');
     assert.equal(await waitNoPgloadSessions(2000), 0);
   });
 

@@ -68,3 +68,14 @@ export async function waitNoPgloadSessions(ms = 2000, url = testDb().url): Promi
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/**
+ * An SQL expression that is `then` from the `n`th execution on one session on, and `otherwise` before: it counts
+ * its executions in a custom setting of the session (allowed in a read-only session). Failures and slow requests
+ * by construction, not by the clock or by chance. Wrap constant errors so the planner cannot fold them
+ * (`1/(random() * 0)::int`, not `1/0`).
+ */
+export function fromNthExecution(n: number, then: string, otherwise: string): string {
+  const count = `set_config('pgload_test.n', (coalesce(nullif(current_setting('pgload_test.n', true), ''), '0')::int + 1)::text, false)::int`;
+  return `CASE WHEN ${count} >= ${n} THEN ${then} ELSE ${otherwise} END`;
+}

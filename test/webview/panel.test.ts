@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/lib/code-server';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../scripts/lib/code-server';
 import { formatMs } from '../../src/core/format';
 import { panelHtml } from '../../src/extension/panelHtml';
 import { buildHtmlReport, exportState, loadReportAssets } from '../../src/core/htmlreport';
@@ -98,7 +98,7 @@ describe('Report panel in Chromium', function () {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   after(async () => {

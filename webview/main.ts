@@ -205,7 +205,7 @@ function scalingSection(sw: SweepResult | undefined): HTMLElement {
     h(
       'div',
       { class: 'tiles' },
-      tile('Recommended pool size', rec ? String(rec.poolSize) : '–', 'tile-pool-size'),
+      tile('Recommended pool size', rec ? `${rec.poolSize}${rec.saturated === false ? ' or more' : ''}` : '–', 'tile-pool-size'),
       tile('Peak throughput at', usl ? (usl.peakClients === null ? 'no peak' : `${usl.peakClients.toFixed(1)} clients`) : '–', 'tile-peak'),
       tile('Steps', sw.steps.length ? `${sw.steps.length} (${sw.steps[0].clients}–${sw.steps[sw.steps.length - 1].clients} clients)` : '0', 'tile-steps'),
       tile('Fit R²', usl ? usl.r2.toFixed(3) : '–', 'tile-r2'),
@@ -220,7 +220,7 @@ function scalingSection(sw: SweepResult | undefined): HTMLElement {
     h(
       'table',
       { class: 'steps', id: 'sweep-steps' },
-      h('thead', {}, h('tr', {}, ...['clients', 'queries/s', 'p50', 'p95', 'p99', 'failed'].map((c) => h('th', {}, c)))),
+      h('thead', {}, h('tr', {}, ...['clients', 'queries/s', '± noise', 'p50', 'p95', 'p99', 'failed', 'ran'].map((c) => h('th', {}, c)))),
       h(
         'tbody',
         {},
@@ -230,10 +230,12 @@ function scalingSection(sw: SweepResult | undefined): HTMLElement {
             rec && x.clients === rec.poolSize ? { class: 'picked' } : {},
             h('th', {}, String(x.clients)),
             h('td', {}, formatQps(x.throughputQps)),
+            h('td', { title: 'two standard errors, from batch means' }, x.throughputSe === null || x.throughputSe === undefined ? '?' : `± ${formatQps(2 * x.throughputSe)}`),
             h('td', {}, formatMs(x.p50Ms)),
             h('td', {}, formatMs(x.p95Ms)),
             h('td', {}, formatMs(x.p99Ms)),
             h('td', {}, formatCount(x.failed)),
+            h('td', x.extended ? { title: x.extended === 'capped' ? 'stopped at the step cap before 20 requests per client' : 'ran longer than planned to complete 20 requests per client and 10 p95 latencies' } : {}, x.wallMs === undefined ? '–' : `${formatMs(x.wallMs)}${x.extended === 'extended' ? '+' : x.extended === 'capped' ? '!' : ''}`),
           ),
         ),
       ),

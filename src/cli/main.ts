@@ -157,11 +157,13 @@ Examples:
 
 const SWEEP_HELP = `Usage: pgload sweep (--sql TEXT | --file PATH [--statement N]) [options]
 
-Runs the statement at a series of client counts, each for a fixed time (1 warm-up request per client not
-counted), and prints throughput and p50/p95/p99 per step. Fits the Universal Scalability Law
-X(N) = λN / (1 + σ(N−1) + κN(N−1)) to the throughput, reports the concurrency of peak throughput, and
-recommends the pool size that gets within 5 % of the best throughput at the lowest p95. Steps above the
-server's free connections are left out with a notice.
+Runs the statement at a series of client counts (1 warm-up request per client not counted) and prints
+throughput, its noise (± two standard errors from batch means) and p50/p95/p99 per step. A step runs for
+--step-duration, and longer when it has not yet completed 20 requests per client and lasted 10 p95 latencies
+(at most 10 × the step or 60 s). Fits the Universal Scalability Law X(N) = λN / (1 + σ(N−1) + κN(N−1)) to the
+throughput, and recommends the fewest concurrent queries whose throughput is within 5 % of the best measured
+or not significantly below it — or, when throughput still rises at the largest step, says so (sweep higher).
+Steps above the server's free connections are left out with a notice.
 
   --sql TEXT / --file PATH / --statement N / --url URL    as for "pgload run"
   --max-clients N          The largest step (default 64); steps are 1, 2, 4, … up to it.  e.g. --max-clients 32

@@ -14,7 +14,7 @@ import type { Comparison, ComparisonMetric, ProfileResult } from '../shared/resu
 import { RESULT_SCHEMA_VERSION } from '../shared/result';
 import { decodeHistogram, type Histogram } from './histogram';
 import { flattenPlan, hintKey } from './plan';
-import { throughputStandardError } from './sweep';
+import { throughputSe } from './scaling';
 import { VERSION } from './version';
 
 /**
@@ -117,12 +117,12 @@ export function compareResults(a: ProfileResult, b: ProfileResult, options: Comp
   {
     const va = a.load.throughputQps;
     const vb = b.load.throughputQps;
-    const se = Math.hypot(throughputStandardError(a.timeline), throughputStandardError(b.timeline));
+    const se = Math.hypot(throughputSe(a.timeline, a.load.latency.p95Ms, a.load.latency.meanMs), throughputSe(b.timeline, b.load.latency.p95Ms, b.load.latency.meanMs));
     const c = change(va, vb);
     const z = se > 0 ? (vb - va) / se : Infinity;
     const significant = Math.abs(z) >= 3 && Math.abs(c) >= floor;
     const ci = (v: number, r: ProfileResult): [number, number] => {
-      const s = throughputStandardError(r.timeline);
+      const s = throughputSe(r.timeline, r.load.latency.p95Ms, r.load.latency.meanMs);
       return [v - Z_95 * s, v + Z_95 * s];
     };
     metrics.push({ name: 'qps', unit: 'q/s', a: va, b: vb, change: c, ciA: ci(va, a), ciB: ci(vb, b), significant, better: significant ? (vb > va ? 'b' : 'a') : null });

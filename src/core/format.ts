@@ -304,17 +304,28 @@ export function formatLensTitle(r: Pick<ProfileResult, 'load' | 'finishedAt' | '
   return `${stale ? '$(history) stale: ' : ''}${parts.join(' · ')}`;
 }
 
+/** `52.5 ± 1.2 q/s` (± two standard errors), or `52.5 q/s (noise unknown)`. */
+export function formatRate(qps: number, se: number | null): string {
+  const q = (v: number) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(1));
+  if (se === null) return `${q(qps)} q/s (noise unknown)`;
+  return `${q(qps)} ± ${q(2 * se)} q/s`;
+}
+
 /** The sweep report: a table per step, the fitted law and the pool size to use. */
 export function formatSweepReport(r: SweepResult): string {
   const lines: string[] = [];
   lines.push(`pgload ${r.tool.version} sweep — ${oneLine(r.sql, 100)}`);
   lines.push(`  ${r.connection.user}@${r.connection.host}:${r.connection.port}/${r.connection.database} · PostgreSQL ${r.server.version} · ${formatMs(r.stepDurationMs)} per step, 1 warm-up request per client excluded`);
   lines.push('');
-  lines.push(`  ${'clients'.padStart(7)}  ${'queries/s'.padStart(10)}  ${'p50'.padStart(9)}  ${'p95'.padStart(9)}  ${'p99'.padStart(9)}  ${'failed'.padStart(6)}  ${'USL fit'.padStart(10)}`);
+  lines.push(`  ${'clients'.padStart(7)}  ${'queries/s'.padStart(10)}  ${'± noise'.padStart(8)}  ${'p50'.padStart(9)}  ${'p95'.padStart(9)}  ${'p99'.padStart(9)}  ${'failed'.padStart(6)}  ${'ran'.padStart(8)}  ${'USL fit'.padStart(10)}`);
   for (const s of r.steps) {
     const fitted = r.usl ? formatQps(r.usl.lambda * s.clients / (1 + r.usl.sigma * (s.clients - 1) + r.usl.kappa * s.clients * (s.clients - 1))) : '–';
-    lines.push(`  ${String(s.clients).padStart(7)}  ${formatQps(s.throughputQps).padStart(10)}  ${formatMs(s.p50Ms).padStart(9)}  ${formatMs(s.p95Ms).padStart(9)}  ${formatMs(s.p99Ms).padStart(9)}  ${String(s.failed).padStart(6)}  ${fitted.padStart(10)}`);
+    // ± two standard errors (batch means); '?' when the step had too few batches to tell.
+    const noise = s.throughputSe === null ? '?' : `± ${formatQps(2 * s.throughputSe)}`;
+    const ran = s.wallMs !== undefined ? `${formatMs(s.wallMs)}${s.extended === 'extended' ? '+' : s.extended === 'capped' ? '!' : ''}` : '–';
+    lines.push(`  ${String(s.clients).padStart(7)}  ${formatQps(s.throughputQps).padStart(10)}  ${noise.padStart(8)}  ${formatMs(s.p50Ms).padStart(9)}  ${formatMs(s.p95Ms).padStart(9)}  ${formatMs(s.p99Ms).padStart(9)}  ${String(s.failed).padStart(6)}  ${ran.padStart(8)}  ${fitted.padStart(10)}`);
   }
+  if (r.steps.some((s) => s.extended)) lines.push(`  (+ a step ran longer than planned to complete enough requests; ! it stopped at the step cap before that)`);
   lines.push('');
   if (r.usl) {
     lines.push(
@@ -322,7 +333,7 @@ export function formatSweepReport(r: SweepResult): string {
         (r.usl.peakClients === null ? 'no peak' : `peak throughput at N* ≈ ${r.usl.peakClients.toFixed(1)} clients`),
     );
   }
-  if (r.recommendation) lines.push(`  Pool size: ${r.recommendation.poolSize}. ${r.recommendation.reason}`);
+  if (r.recommendation) lines.push(`  Pool size: ${r.recommendation.poolSize}${r.recommendation.saturated === false ? ' or more' : ''}. ${r.recommendation.reason}`);
   for (const n of r.notes) lines.push(`  Note: ${n}`);
   return lines.join('\n');
 }

@@ -1,14 +1,17 @@
 /**
- * The concurrency sweep: the statement at 1, 2, 4, … clients for a fixed time each (warm-up excluded),
- * throughput and latency per step, the Universal Scalability Law fitted to the throughput, and the pool size
- * that gets within 5 % of the best throughput at the lowest latency.
+ * The concurrency sweep: the statement at 1, 2, 4, … clients (warm-up excluded), throughput and latency per step,
+ * the Universal Scalability Law fitted to the throughput, and the pool size the measurements support (scaling.ts).
+ * A step runs for the planned time, then longer when it has not yet completed ≥ 20 requests per client and lasted
+ * ≥ 10 p95 latencies (up to the step cap), so that slow statements are measured, not sampled.
  */
 import type { ProfileResult, SweepResult, SweepStep } from '../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../shared/result';
 import { closeSession, connectionSummary, openSession, resolveConnection, type ConnectionInput, type ResolveEnvironment } from './connection';
 import { PgloadError } from './errors';
 import type { Logger } from './logger';
+import { mergeLegs } from './ab';
 import { prepareRun, profile, type Progress } from './runner';
+import { recommendPoolSize, stepDurationNeededMs, stepIsEnough, throughputNoise } from './scaling';
 import type { ParamInput } from './params';
 import { readCapacity, readServerInfo } from './server';
 import { fitUsl, uslThroughput } from './usl';
@@ -28,6 +31,8 @@ export interface SweepOptions {
   params?: ParamInput[];
   prepared?: boolean;
   seed?: number;
+  /** The longest a step may run when it is extended (default: 10 × stepDurationMs, at least 60 s). */
+  maxStepMs?: number;
 }
 
 export interface SweepContext {
@@ -42,37 +47,6 @@ export function defaultSteps(maxClients: number): number[] {
   for (let n = 1; n <= maxClients; n *= 2) steps.push(n);
   if (steps[steps.length - 1] !== maxClients) steps.push(maxClients);
   return steps;
-}
-
-/** Standard error of a step's throughput: the spread of its full-length timeline intervals. */
-export function throughputStandardError(timeline: ProfileResult['timeline']): number {
-  if (timeline.length < 3) return 0;
-  const full = timeline.filter((p) => p.durationMs >= 0.5 * timeline[0].durationMs).map((p) => p.qps);
-  if (full.length < 3) return 0;
-  const mean = full.reduce((a, b) => a + b, 0) / full.length;
-  const variance = full.reduce((a, b) => a + (b - mean) ** 2, 0) / (full.length - 1);
-  return Math.sqrt(variance / full.length);
-}
-
-/**
- * Among the steps that reach the peak, the one with the lowest p95 (fewest clients on a tie). A step reaches the
- * peak when its throughput is within 5 % of the best, or not significantly below that (two standard errors):
- * on a busy machine a lucky step must not push the pool size up.
- */
-export function recommendPoolSize(steps: SweepStep[]): { poolSize: number; reason: string } | null {
-  const usable = steps.filter((s) => s.ok > 0);
-  if (usable.length === 0) return null;
-  const best = usable.reduce((a, b) => (b.throughputQps > a.throughputQps ? b : a));
-  const near = usable.filter((s) => s.throughputQps + 2 * Math.hypot(s.throughputSe, best.throughputSe) >= best.throughputQps * 0.95);
-  const pick = near.reduce((a, b) => (b.p95Ms < a.p95Ms || (b.p95Ms === a.p95Ms && b.clients < a.clients) ? b : a));
-  const fmt = (q: number) => (q >= 100 ? Math.round(q).toLocaleString('en-US') : q.toFixed(1));
-  return {
-    poolSize: pick.clients,
-    reason:
-      `${pick.clients} concurrent ${pick.clients === 1 ? 'query gives' : 'queries give'} ${fmt(pick.throughputQps)} q/s, within 5 % (or the measurement noise) of the best measured (${fmt(best.throughputQps)} q/s at ${best.clients}), ` +
-      `with p95 ${pick.p95Ms.toFixed(1)} ms${best.clients !== pick.clients ? ` instead of ${best.p95Ms.toFixed(1)} ms` : ''}. ` +
-      `More concurrent queries than that only queue: size the application's pool (pool_size + max_overflow) so that no more run at once.`,
-  };
 }
 
 export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<SweepResult> {
@@ -104,6 +78,7 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
   if (steps.length === 0) throw new PgloadError('capacity', 'The server has no free connection for the sweep; close other sessions first.');
 
   const measured: SweepStep[] = [];
+  const maxStepMs = o.maxStepMs ?? Math.max(60_000, 10 * o.stepDurationMs);
   for (let i = 0; i < steps.length; i++) {
     if (ctx.signal?.aborted) {
       notes.push(`Cancelled after ${measured.length} of ${steps.length} steps.`);
@@ -111,14 +86,13 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
     }
     const clients = steps[i];
     ctx.onStep?.(i + 1, steps.length, clients);
-    let r: ProfileResult;
-    try {
-      r = await profile(
+    const runStep = (durationMs: number, stepSignal: AbortSignal | undefined) =>
+      profile(
         {
           sql: statement.text,
           connection: o.connection,
           clients,
-          durationMs: o.stepDurationMs,
+          durationMs,
           warmupPerClient: 1,
           baselineRuns: 1,
           explain: false,
@@ -131,29 +105,68 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
           seed: o.seed,
           maxErrors: 0,
         },
-        { signal: ctx.signal, logger: ctx.logger, environment: ctx.environment, onProgress: (p) => ctx.onStep?.(i + 1, steps.length, clients, p) },
+        { signal: stepSignal, logger: ctx.logger, environment: ctx.environment, onProgress: (p) => ctx.onStep?.(i + 1, steps.length, clients, p) },
       );
+    const legs: ProfileResult[] = [];
+    let extended: SweepStep['extended'] = null;
+    let cancelled = false;
+    try {
+      legs.push(await runStep(o.stepDurationMs, ctx.signal));
+      // Too short to measure (slow statement, many clients): run on until the step has enough, up to the cap.
+      let merged = legs[0];
+      while (merged.status === 'completed' && !ctx.signal?.aborted && !stepIsEnough({ clients, ok: merged.load.requests.ok, wallMs: merged.load.wallMs, p95Ms: merged.load.latency.p95Ms })) {
+        const needMs = stepDurationNeededMs(clients, merged.load.latency.meanMs, merged.load.latency.p95Ms) * 1.1 - merged.load.wallMs;
+        const roomMs = maxStepMs - merged.load.wallMs;
+        if (roomMs < 500) {
+          extended = 'capped';
+          break;
+        }
+        extended = 'extended';
+        const moreMs = Math.min(roomMs, Math.max(500, needMs));
+        ctx.logger?.info(`sweep step ${clients}: ${merged.load.requests.ok} requests in ${Math.round(merged.load.wallMs)} ms is too few; running ${Math.round(moreMs)} ms more`);
+        legs.push(await runStep(moreMs, ctx.signal));
+        merged = mergeLegs(legs);
+        if (moreMs === roomMs && !stepIsEnough({ clients, ok: merged.load.requests.ok, wallMs: merged.load.wallMs, p95Ms: merged.load.latency.p95Ms })) {
+          extended = 'capped';
+          break;
+        }
+      }
     } catch (err) {
       if (err instanceof PgloadError && err.kind === 'cancelled') {
-        notes.push(`Cancelled during the step with ${clients} clients.`);
-        break;
-      }
-      throw err;
+        cancelled = true;
+        if (legs.length === 0) {
+          notes.push(`Cancelled during the step with ${clients} clients.`);
+          break;
+        }
+      } else throw err;
     }
+    const r = mergeLegs(legs);
+    const noise = throughputNoise(r.timeline, r.load.latency.p95Ms, r.load.latency.meanMs);
     measured.push({
       clients,
       throughputQps: r.load.throughputQps,
-      throughputSe: throughputStandardError(r.timeline),
+      throughputSe: noise.se,
+      batches: noise.batches,
+      wallMs: r.load.wallMs,
+      extended,
       p50Ms: r.load.latency.p50Ms,
       p95Ms: r.load.latency.p95Ms,
       p99Ms: r.load.latency.p99Ms,
       ok: r.load.requests.ok,
       failed: r.load.requests.failed,
     });
-    if (r.status === 'cancelled') {
+    if (cancelled || r.status === 'cancelled') {
       notes.push(`Cancelled during the step with ${clients} clients; that step is partial.`);
       break;
     }
+  }
+  const longer = measured.filter((s) => s.extended);
+  if (longer.length > 0) {
+    notes.push(
+      `Steps run longer than ${Math.round(o.stepDurationMs / 100) / 10} s to complete ≥ 20 requests per client and ≥ 10 p95 latencies: ` +
+        longer.map((s) => `${s.clients} client${s.clients === 1 ? '' : 's'} ${((s.wallMs ?? 0) / 1000).toFixed(1)} s${s.extended === 'capped' ? ' (stopped at the cap)' : ''}`).join(', ') +
+        '.',
+    );
   }
 
   const fit = fitUsl(measured.map((s) => ({ clients: s.clients, throughput: s.throughputQps })));

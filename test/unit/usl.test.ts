@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import type { SweepStep } from '../../src/shared/result';
 import { fitUsl, uslThroughput } from '../../src/core/usl';
 
 const STEPS = [1, 2, 4, 8, 16, 32, 64];
@@ -43,16 +44,61 @@ describe('Universal Scalability Law fit', () => {
 
 describe('Pool-size recommendation', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { recommendPoolSize } = require('../../src/core/sweep') as typeof import('../../src/core/sweep');
-  const step = (clients: number, qps: number, se: number, p95: number) => ({ clients, throughputQps: qps, throughputSe: se, p50Ms: p95 / 2, p95Ms: p95, p99Ms: p95, ok: 100, failed: 0 });
+  const { recommendPoolSize, throughputNoise, intervalStandardError } = require('../../src/core/scaling') as typeof import('../../src/core/scaling');
+  const step = (clients: number, qps: number, se: number | null, p95: number, batches = 8): SweepStep => ({ clients, throughputQps: qps, throughputSe: se, batches, p50Ms: p95 / 2, p95Ms: p95, p99Ms: p95, ok: 100, failed: 0, extended: null });
 
-  it('a plateau with a lucky high step still recommends where the plateau starts, not the lucky step', () => {
-    const steps = [step(1, 15, 0.5, 80), step(2, 33, 2.5, 90), step(4, 31, 2.5, 180), step(8, 31, 2.5, 400), step(16, 33, 2.5, 900), step(32, 36, 2.5, 2000)];
-    assert.equal(recommendPoolSize(steps)!.poolSize, 2);
+  it('linear scaling (pg_sleep: 3.3, 6.6, 13.3, 26.5, 52.5 q/s) is not saturated: the largest step, a lower bound, "sweep higher"', () => {
+    const steps = [step(1, 3.3, 0.05, 301), step(2, 6.6, 0.08, 301), step(4, 13.3, 0.1, 302), step(8, 26.5, 0.2, 302), step(16, 52.5, 0.4, 303)];
+    const r = recommendPoolSize(steps)!;
+    assert.equal(r.poolSize, 16);
+    assert.equal(r.saturated, false);
+    assert.match(r.reason, /^No saturation up to 16 clients: throughput still rises \(26\.5 ± 0\.4 q\/s at 8 → 52\.5 ± 0\.8 q\/s at 16\) — sweep higher \(--max-clients 32\)/);
+    assert.doesNotMatch(r.reason, /within 5 %/);
   });
 
-  it('a significantly better step wins: linear scaling recommends the largest step', () => {
-    const steps = [step(1, 20, 0.3, 50), step(2, 40, 0.4, 50), step(4, 80, 0.6, 51), step(8, 160, 1, 52), step(16, 318, 2, 55)];
-    assert.equal(recommendPoolSize(steps)!.poolSize, 16);
+  it('a plateau from 2 clients on (a CPU-bound query on 2 cores) recommends 2, and says it is within 5 % of the best', () => {
+    const steps = [step(1, 27, 0.4, 40), step(2, 53, 0.6, 40), step(4, 52, 0.5, 80), step(8, 53.4, 0.6, 160), step(16, 52, 0.7, 320), step(32, 51, 0.8, 650)];
+    const r = recommendPoolSize(steps)!;
+    assert.equal(r.poolSize, 2);
+    assert.equal(r.saturated, true);
+    assert.equal(r.evidence, 'strong');
+    assert.match(r.reason, /^2 concurrent queries give 53\.0 ± 1\.2 q\/s; the best measured is 53\.4 ± 1\.2 q\/s at 8 — within 5 % of it \(0\.7 % less\)\. p95 is 40\.0 ms at 2 instead of 160 ms at 8\./);
+  });
+
+  it('more than 5 % below the best but within the noise: recommended, and the sentence says it is the noise, with both figures', () => {
+    const steps = [step(1, 25, 1, 40, 5), step(2, 47, 3, 42, 5), step(4, 52, 2.5, 80, 5)];
+    const r = recommendPoolSize(steps)!;
+    assert.equal(r.poolSize, 2);
+    assert.match(r.reason, /47\.0 ± 6\.0 q\/s; the best measured is 52\.0 ± 5\.0 q\/s at 4 — 9\.6 % less, which is not significantly below it: the difference is within the measurement noise/);
+    assert.doesNotMatch(r.reason, /within 5 %/);
+  });
+
+  it('a significantly better step that is not the last wins, and the sentence says fewer are significantly slower', () => {
+    const steps = [step(1, 20, 0.3, 50), step(2, 40, 0.4, 50), step(4, 80, 0.6, 51), step(8, 60, 1, 140)];
+    const r = recommendPoolSize(steps)!;
+    assert.equal(r.poolSize, 4);
+    assert.match(r.reason, /^4 concurrent queries give the best throughput measured, 80\.0 ± 1\.2 q\/s; fewer are significantly slower \(40\.0 ± 0\.8 q\/s at 2\)/);
+  });
+
+  it('a step whose noise could not be estimated makes the evidence weak, and the sentence says which and what to do', () => {
+    const steps = [step(1, 27, 0.4, 40), step(2, 53, null, 40, 2), step(4, 52, 0.5, 80)];
+    const r = recommendPoolSize(steps)!;
+    assert.equal(r.evidence, 'weak');
+    assert.match(r.reason, /The evidence is weak: 2 clients \(too few batches to estimate the noise\); run longer steps \(--step-duration\)/);
+  });
+
+  it('noise from batch means: 16 clients sleeping 300 ms complete in waves; per-interval rates swing 0 ↔ 160 q/s, the batches agree', () => {
+    // 100 ms intervals; every third one has the 16 completions of a wave (53.3 q/s on average).
+    const timeline = Array.from({ length: 60 }, (_, i) => {
+      const count = i % 3 === 2 ? 16 : 0;
+      return { tMs: i * 100, durationMs: 100, count, errors: 0, qps: count * 10, p50Ms: null, p95Ms: null, maxMs: null };
+    });
+    const n = throughputNoise(timeline, 300, 300);
+    assert.equal(n.batches, 3, 'batches of ≥ 6 latencies (1.8 s) in 6 s');
+    assert.equal(n.batchMs, 2000);
+    assert.ok(n.se !== null && n.se < 0.5, `batch-means se ${n.se}`);
+    assert.ok(intervalStandardError(timeline) > 8, 'the per-interval spread is the wave, not the precision');
+    // Too short a run (under three batches) has no noise estimate rather than a wrong one.
+    assert.equal(throughputNoise(timeline.slice(0, 50), 300, 300).se, null);
   });
 });

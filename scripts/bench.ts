@@ -307,7 +307,7 @@ async function main(): Promise<void> {
       `| ${c.name} | ${c.protocol} | ${c.clients} | ${med(pgload, 'qps').toFixed(0)} | ${pb.length ? med(pb, 'qps').toFixed(0) : '–'} | ${fmtR(r?.qps)} | ${med(pgload, 'p50Ms').toFixed(3)} | ${pb.length ? med(pb, 'p50Ms').toFixed(3) : '–'} | ${fmtR(r?.p50)} | ${med(pgload, 'p95Ms').toFixed(3)} | ${pb.length ? med(pb, 'p95Ms').toFixed(3) : '–'} | ${fmtR(r?.p95)} | ${fmtR(r?.p99)} | ${clientBound}/${pgload.length} | ${!r ? '–' : c.target.minQps === 0 && c.target.maxP50 === undefined ? 'no target' : meetsTarget(r, c.target) ? 'met' : 'missed'} |`,
     ),
     '',
-    "\"pgload client-bound\": runs whose own report said pgload was a bottleneck (event-loop delay p99 > 20 ms or > 85 % of a core). On a 2-core machine shared with the server, the server's backends take the cores and pgload waits for one.",
+    "\"pgload client-bound\": runs whose own report said pgload was a bottleneck (the event-loop delay it added, p99, above 10 % of the median latency and 1 ms, or > 85 % of a core). On a 2-core machine shared with the server, the server's backends take the cores and pgload waits for one.",
     '',
     '| budget | measured | target | |',
     '|---|---|---|---|',

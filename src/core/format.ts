@@ -88,7 +88,12 @@ export function clientLine(r: ReportInput): string | undefined {
   const c = r.load.client;
   if (!c) return undefined;
   const loops = (c.loops ?? 1) > 1 ? ` · ${c.loops} event loops (worker threads)` : '';
-  return `${c.cpuUsPerRequest.toFixed(0)} µs CPU per request · ${(c.cpuShareOfOneCore * 100).toFixed(0)} % of a core${loops} · event-loop delay p99 ${formatMs(c.eventLoopDelayP99Ms)}${c.clientBound ? ' — CLIENT-BOUND: latencies include pgload\'s own queueing' : ''}`;
+  const pct = (d: number, l: number) => {
+    const v = l > 0 ? (d * 100) / l : 0;
+    return v < 0.1 ? '< 0.1' : v.toFixed(v < 10 ? 1 : 0);
+  };
+  const delay = `event-loop delay added p50 ${formatMs(c.eventLoopDelayP50Ms ?? 0)} / p99 ${formatMs(c.eventLoopDelayP99Ms)} (latency p50 may read ${pct(c.eventLoopDelayP50Ms ?? 0, r.load.latency.p50Ms)} %, p99 ${pct(c.eventLoopDelayP99Ms, r.load.latency.p99Ms)} % high)`;
+  return `${c.cpuUsPerRequest.toFixed(0)} µs CPU per request · ${(c.cpuShareOfOneCore * 100).toFixed(0)} % of a core${loops} · ${delay}${c.clientBound ? ' — CLIENT-BOUND: latencies include pgload\'s own queueing' : ''}`;
 }
 
 /** "$1 int:1..100000 (e.g. 4711, 17) · prepared statement · seed 42", or undefined for a plain run. */

@@ -6,11 +6,11 @@
  * session, the barrier, the timeline, EXPLAIN, wait sampling, cancel, the result.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { closeSession, openSession, type OpenedSession, type ResolvedConnection, type SessionSettings } from './connection';
 import { errorIdentity, isSessionFatal } from './errortally';
 import { createHistogram, encodeHistogram, recordUs } from './histogram';
 import { makeSources, type ParamInput, type ParamSpec } from './params';
+import { startLoopDelay, type LoopDelay } from './overhead';
 import { makeRedactor } from './redact';
 import { WireSession, type WireStatement } from './wire';
 import { errorMessage, PgloadError } from './errors';
@@ -38,7 +38,7 @@ export type ToMain =
   | { type: 'open-failed'; failures: Array<{ message: string; kind: string; code?: string; count: number }> }
   | { type: 'ready'; warmupFailures: Array<{ code: string; message: string }> }
   | { type: 'batch'; hist: string | null; ok: number; failed: number; over: number; failures: Array<{ code: string; message: string; atMs: number }>; lost: number; pidsLost: number[] }
-  | { type: 'done'; loopDelayP99Ms: number; loopDelayMaxMs: number };
+  | { type: 'done'; delay: LoopDelay };
 
 export type FromMain = { type: 'go'; t0: number } | { type: 'stop' };
 
@@ -92,7 +92,7 @@ async function main(init: WorkerInit): Promise<void> {
   const closeAll = () => Promise.all(sessions.map((s) => closeSession(s)));
   if (failures.size > 0 || stop) {
     await closeAll();
-    post(failures.size > 0 ? { type: 'open-failed', failures: [...failures.values()] } : { type: 'done', loopDelayP99Ms: 0, loopDelayMaxMs: 0 });
+    post(failures.size > 0 ? { type: 'open-failed', failures: [...failures.values()] } : { type: 'done', delay: { p50Ms: 0, p99Ms: 0, maxMs: 0, samples: 0 } });
     return;
   }
   post({ type: 'opened', pids: sessions.map((s) => (s.client as unknown as { processID: number }).processID), connectMs });
@@ -122,8 +122,7 @@ async function main(init: WorkerInit): Promise<void> {
   post({ type: 'ready', warmupFailures });
   await go;
 
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  loop.enable();
+  const loop = startLoopDelay();
   const claim = claimer(init.remaining);
   let hist = createHistogram();
   let ok = 0;
@@ -166,11 +165,10 @@ async function main(init: WorkerInit): Promise<void> {
     ),
   );
   clearInterval(batches);
-  loop.disable();
+  const delay = loop.stop();
   flush();
   await closeAll();
-  const has = loop.count > 0;
-  post({ type: 'done', loopDelayP99Ms: has ? loop.percentile(99) / 1e6 : 0, loopDelayMaxMs: has ? loop.max / 1e6 : 0 });
+  post({ type: 'done', delay });
 }
 
 if (parentPort && workerData) {

@@ -6,6 +6,7 @@ import type { ConnectionInput } from './connection';
 import type { PoolOptions } from './pool';
 import type { ParamInput } from './params';
 import { PgloadError } from './errors';
+import { SERVER_MEMORY_RANGE_KB } from './units';
 
 export interface ProfileOptions {
   sql: string;
@@ -37,6 +38,13 @@ export interface ProfileOptions {
   sampleIntervalMs: number;
   /** The server's CPU count, when the user knows it (for "sessions active vs vCPUs"). */
   serverVcpus?: number;
+  /** The server's memory in kB, when the user knows it (what work_mem × concurrency risks). */
+  serverMemoryKB?: number;
+  /**
+   * The pool size a concurrency sweep of this statement measured (the editor passes its last sweep): hints about
+   * too many concurrent queries then quote the measurement instead of a rule of thumb.
+   */
+  measuredPool?: { poolSize: number; saturated?: boolean; measuredAt: string };
   /** Emulate an application pool: `users` share `size` (+ `maxOverflow`) sessions; clients is then the session count. */
   pool?: PoolOptions;
   /** Open loop: requests arrive at this rate whatever the responses; `clients` sessions serve them. */
@@ -155,6 +163,11 @@ export function normalizeOptions(input: ProfileInput): ProfileOptions {
     bad('params must be a list of { index, spec } generators, like { index: 1, spec: "int:1..100000" }');
   }
   if (o.serverVcpus !== undefined) whole('server vCPUs', o.serverVcpus, 1, 4096);
+  if (o.measuredPool !== undefined) whole('measured pool size', o.measuredPool.poolSize, 1, MAX_CLIENTS);
+  if (o.serverMemoryKB !== undefined) {
+    positive('server memory (kB)', o.serverMemoryKB, SERVER_MEMORY_RANGE_KB.min);
+    if (o.serverMemoryKB > SERVER_MEMORY_RANGE_KB.max) bad(`server memory must be at most 64TB, got ${o.serverMemoryKB} kB`);
+  }
   if (!o.settings || typeof o.settings !== 'object') bad('settings must be name → value pairs');
   for (const [name, value] of Object.entries(o.settings)) {
     if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/i.test(name)) bad(`"${name}" is not a setting name; write it like work_mem=64MB`);

@@ -7,49 +7,106 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { ClientOverhead, Hint } from '../shared/result';
 import { formatMs } from './format';
 
-/** Event-loop delay p99 above this, or client CPU above this share of one core, marks the run client-bound. */
-export const LOOP_DELAY_P99_BOUND_MS = 20;
+/**
+ * The delay monitor's timer period. What it records is the time between two of its timer callbacks, so an idle
+ * loop reads the period itself (p50 ≈ 10.2 ms here); pgload's own added delay is what lies above it.
+ */
+export const LOOP_RESOLUTION_MS = 10;
+/**
+ * A response that arrives while the loop is late is timed late by about the delay then, so the reported p50 may read
+ * high by up to the delay's p50, and the reported p99 by up to the delay's p99. The delay matters when either could
+ * move its percentile by more than a tenth at the median, a quarter in the tail (the monitor's p99 over a short run
+ * is close to its maximum), and by more than a floor: a millisecond or two of scheduler jitter is the machine's, not
+ * pgload's queueing.
+ */
+export const LOOP_DELAY_SHARE_OF_P50 = 0.1;
+export const LOOP_DELAY_SHARE_OF_P99 = 0.25;
+export const LOOP_DELAY_FLOOR_P50_MS = 1;
+export const LOOP_DELAY_FLOOR_P99_MS = 2;
+/** Client CPU above this share of one core per event loop marks the run client-bound whatever the delay. */
 export const CPU_SHARE_BOUND = 0.85;
 
+export interface LoopDelay {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** How many times the monitor looked (one per period): too few, and its p99 is only the worst of a handful. */
+  samples: number;
+}
+
+/** Below this many looks (half a second of load) the delay is reported but not judged. */
+export const LOOP_DELAY_MIN_SAMPLES = 50;
+
+/** Starts measuring an event loop's added delay (this thread's). */
+export function startLoopDelay(): { stop(): LoopDelay } {
+  const h: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  h.enable();
+  return {
+    stop() {
+      h.disable();
+      // In ns; with no sample (a very short run) every figure is 0.
+      const added = (ns: number) => (h.count > 0 ? Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS) : 0);
+      return { p50Ms: added(h.percentile(50)), p99Ms: added(h.percentile(99)), maxMs: added(h.max), samples: h.count };
+    },
+  };
+}
+
+/** Whether the loop's added delay could have inflated the reported latencies materially (see the shares above). */
+export function delayMatters(delay: Pick<LoopDelay, 'p50Ms' | 'p99Ms' | 'samples'>, latency: { p50Ms: number; p99Ms: number }): boolean {
+  if (delay.samples < LOOP_DELAY_MIN_SAMPLES) return false;
+  return delay.p50Ms > Math.max(LOOP_DELAY_FLOOR_P50_MS, LOOP_DELAY_SHARE_OF_P50 * latency.p50Ms) || delay.p99Ms > Math.max(LOOP_DELAY_FLOOR_P99_MS, LOOP_DELAY_SHARE_OF_P99 * latency.p99Ms);
+}
+
 export class OverheadMeter {
-  private readonly loop: IntervalHistogram;
+  private readonly loop = startLoopDelay();
   private readonly cpu0 = process.cpuUsage();
   private readonly t0 = performance.now();
 
-  constructor() {
-    this.loop = monitorEventLoopDelay({ resolution: 10 });
-    this.loop.enable();
-  }
-
-  /** `workers`: the worker threads' own loops, when they ran the clients (their worst delay counts). */
-  finish(requests: number, workers?: { loops: number; delayP99Ms: number; delayMaxMs: number }): ClientOverhead {
-    this.loop.disable();
+  /**
+   * `latency`: the load's p50 and p99, against which the delay is judged. `workers`: the worker threads' own
+   * loops, when they ran the clients (the worst loop's delay counts).
+   */
+  finish(requests: number, latency: { p50Ms: number; p99Ms: number }, workers?: { loops: number; delay: LoopDelay }): ClientOverhead {
+    const own = this.loop.stop();
     const wallMs = performance.now() - this.t0;
     const cpu = process.cpuUsage(this.cpu0);
     const cpuMs = (cpu.user + cpu.system) / 1000;
-    // The histogram is in ns; with no sample (a very short run) every figure is 0.
-    const has = this.loop.count > 0;
-    const delayP99Ms = Math.max(has ? this.loop.percentile(99) / 1e6 : 0, workers?.delayP99Ms ?? 0);
-    const delayMaxMs = Math.max(has ? this.loop.max / 1e6 : 0, workers?.delayMaxMs ?? 0);
+    const delay: LoopDelay = {
+      p50Ms: Math.max(own.p50Ms, workers?.delay.p50Ms ?? 0),
+      p99Ms: Math.max(own.p99Ms, workers?.delay.p99Ms ?? 0),
+      maxMs: Math.max(own.maxMs, workers?.delay.maxMs ?? 0),
+      samples: workers ? Math.max(own.samples, workers.delay.samples) : own.samples,
+    };
     const cpuShare = wallMs > 0 ? cpuMs / wallMs : 0;
     const loops = workers?.loops ?? 1;
     return {
       cpuMs,
       cpuUsPerRequest: requests > 0 ? (cpuMs * 1000) / requests : 0,
       cpuShareOfOneCore: cpuShare,
-      eventLoopDelayP99Ms: delayP99Ms,
-      eventLoopDelayMaxMs: delayMaxMs,
-      clientBound: delayP99Ms > LOOP_DELAY_P99_BOUND_MS || cpuShare / loops > CPU_SHARE_BOUND,
+      eventLoopDelayP50Ms: delay.p50Ms,
+      eventLoopDelayP99Ms: delay.p99Ms,
+      eventLoopDelayMaxMs: delay.maxMs,
+      clientBound: delayMatters(delay, latency) || cpuShare / loops > CPU_SHARE_BOUND,
       loops,
     };
   }
 }
 
+/** "the p50 (12.1 ms) may read up to 0.1 ms (0.5 %) high, the p99 (20.3 ms) up to 1.3 ms (6.6 %)". */
+export function inflationText(o: ClientOverhead, latency: { p50Ms: number; p99Ms: number }): string {
+  const pct = (d: number, l: number) => {
+    const v = l > 0 ? (d * 100) / l : 0;
+    return v < 0.1 ? '< 0.1 %' : `${v.toFixed(v < 10 ? 1 : 0)} %`;
+  };
+  const p50 = o.eventLoopDelayP50Ms ?? 0;
+  return `the p50 (${formatMs(latency.p50Ms)}) may read up to ${formatMs(p50)} (${pct(p50, latency.p50Ms)}) high, the p99 (${formatMs(latency.p99Ms)}) up to ${formatMs(o.eventLoopDelayP99Ms)} (${pct(o.eventLoopDelayP99Ms, latency.p99Ms)})`;
+}
+
 /** The hint for a client-bound run: its figures include pgload's own queueing. */
-export function overheadHint(o: ClientOverhead, clients: number, p50Ms: number): Hint | null {
+export function overheadHint(o: ClientOverhead, clients: number, latency: { p50Ms: number; p99Ms: number }): Hint | null {
   if (!o.clientBound) return null;
   const why: string[] = [];
-  if (o.eventLoopDelayP99Ms > LOOP_DELAY_P99_BOUND_MS) why.push(`its event loop ran callbacks up to ${o.eventLoopDelayP99Ms.toFixed(1)} ms late (p99; max ${o.eventLoopDelayMaxMs.toFixed(1)} ms)`);
+  if (delayMatters({ p50Ms: o.eventLoopDelayP50Ms ?? 0, p99Ms: o.eventLoopDelayP99Ms, samples: Infinity }, latency)) why.push(`its event loop ran callbacks late — by ${formatMs(o.eventLoopDelayP50Ms ?? 0)} at the median, ${formatMs(o.eventLoopDelayP99Ms)} at p99, ${formatMs(o.eventLoopDelayMaxMs)} at most`);
   const loops = o.loops ?? 1;
   const perLoop = o.cpuShareOfOneCore / loops;
   if (perLoop > CPU_SHARE_BOUND) why.push(`it used ${(o.cpuShareOfOneCore * 100).toFixed(0)} % of a CPU core${loops > 1 ? ` over ${loops} event loops` : ''} (${o.cpuUsPerRequest.toFixed(0)} µs per request)`);
@@ -62,7 +119,7 @@ export function overheadHint(o: ClientOverhead, clients: number, p50Ms: number):
     detail:
       `While measuring, ${starved ? 'pgload could not get a CPU in time' : 'pgload was busy'}: ${why.join(', and ')}` +
       `${starved ? ` while using only ${(o.cpuShareOfOneCore * 100).toFixed(0)} % of a core — the machine's CPUs were taken by other processes (a database server on the same machine, for one)` : ''}. ` +
-      `Latencies (p50 ${formatMs(p50Ms)}) then include time a response waited inside pgload, not only the database's.`,
+      `Latencies then include time a response waited inside pgload, not only the database's: ${inflationText(o, latency)}.`,
     action: `Run pgload on another machine than the database, or with fewer clients than ${clients}${starved ? '' : ' or more event loops (--workers)'}; compare with the server's own figures (pg_stat_statements) before trusting the tail.`,
   };
 }

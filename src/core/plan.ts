@@ -27,6 +27,12 @@ export interface PlanContext {
   sharedBuffersKB: number;
   /** Concurrent clients of the run: what a setting costs when every one of them runs the query. */
   clients: number;
+  /**
+   * The server's memory (kB) and where the figure comes from: given by the user (--server-memory), this machine's
+   * (a server on localhost), or null — then it is estimated as 4 × shared_buffers (the usual 25 % rule) and said so.
+   */
+  serverMemoryKB?: number | null;
+  serverMemorySource?: 'given' | 'local machine' | null;
 }
 
 const num = (n: Json, key: string): number => (typeof n[key] === 'number' ? (n[key] as number) : 0);
@@ -69,7 +75,8 @@ export function flattenPlan(root: Json | undefined): PlanNode[] {
   while (stack.length) {
     const { raw, parent } = stack.pop()!;
     const type = str(raw, 'Node Type') ?? 'Node';
-    const rel = str(raw, 'Relation Name');
+    // What it reads: a table, a CTE (`CTE Scan on c`) or a function (`Function Scan on generate_series`).
+    const rel = str(raw, 'Relation Name') ?? str(raw, 'CTE Name') ?? str(raw, 'Function Name');
     const id = out.length + 1;
     const underLimit = parent !== undefined && (parent.underLimit || parent.type === 'Limit');
     const node: PlanNode = { id, type, underLimit, label: `${type}${rel ? ` on ${rel}` : ''} #${id}`, raw, children: [] };
@@ -246,6 +253,49 @@ export function analyzePlan(plan: CapturedPlan, ctx: PlanContext): Hint[] {
     }
   }
 
+  // Every other node that wrote temporary files spilled too (sorts inside aggregates, window functions,
+  // materialized and CTE results, a hash join's outer batches, …): EXPLAIN gives no memory figure for those, so the
+  // memory it would need is estimated from what it wrote.
+  const covered = new Set(spills.map((x) => x.node));
+  // Scans of one CTE share its stored rows: one hint for the CTE, with what all its scans wrote.
+  const cteWritten = new Map<string, number>();
+  for (const n of nodes) {
+    const cte = n.type === 'CTE Scan' ? str(n.raw, 'CTE Name') : undefined;
+    if (cte !== undefined) cteWritten.set(cte, (cteWritten.get(cte) ?? 0) + exclusiveTemp(n).written);
+  }
+  const ctesHinted = new Set<string>();
+  for (const n of nodes) {
+    if (covered.has(n)) continue;
+    const cte = n.type === 'CTE Scan' ? str(n.raw, 'CTE Name') : undefined;
+    if (cte !== undefined && ctesHinted.has(cte)) continue;
+    const written = cte !== undefined ? (cteWritten.get(cte) ?? 0) : exclusiveTemp(n).written;
+    if (written <= 0) continue;
+    // A hash join's outer batches are part of its Hash child's spill, already reported with that node.
+    if (n.type === 'Hash Join' && n.children.some((c) => covered.has(c))) continue;
+    if (cte !== undefined) ctesHinted.add(cte);
+    const writtenKB = (written * ctx.blockSize) / 1024;
+    const hash = /Hash|Memoize/.test(n.type) || str(n.raw, 'Strategy') === 'Hashed';
+    // PostgreSQL 18 reports what a tuplestore held (window functions, CTEs, materialize); elsewhere the memory it would
+    // need is estimated from what it wrote: in memory a row takes more room than in a temporary file, about twice.
+    const storedKB = str(n.raw, 'Storage') === 'Disk' ? num(n.raw, 'Maximum Storage') : 0;
+    const neededKB = storedKB > 0 ? storedKB * 1.5 : writtenKB * 2;
+    const basis =
+      storedKB > 0
+        ? `The plan says it stored ${formatMemoryKB(storedKB)} on disk; in memory that takes about half again as much.`
+        : `EXPLAIN reports no memory figure for this node, so the memory it would need is estimated from what it wrote (about twice the ${blocks(written)}: rows take more room in memory than on disk).`;
+    spills.push({ node: n, neededKB, hash });
+    const setting = formatMemoryKB(roundUpMB(hash ? neededKB / ctx.hashMemMultiplier : neededKB));
+    hints.push({
+      id: 'node-spill',
+      severity: 'warning',
+      title: `${spillWhat(n)} spilled to disk`,
+      detail: `${n.label}${cte !== undefined ? ` (CTE ${cte})` : ''} wrote ${blocks(written)} to temporary files: ${spillWhy(n)} did not fit in work_mem (${workMem}${hash ? ` × hash_mem_multiplier ${ctx.hashMemMultiplier}` : ''}). ${basis}`,
+      node: n.label,
+      action: `Give this query more ${hash ? 'hash ' : ''}memory (SET LOCAL work_mem = '${setting}' in its transaction${storedKB > 0 ? '' : ' — an estimate; check that the temporary files are gone'}), or feed fewer rows into it.`,
+      sql: `SET LOCAL work_mem = '${setting}';`,
+    });
+  }
+
   // Temp I/O by node.
   const temp = nodes.map((n) => ({ n, ...exclusiveTemp(n) })).filter((t) => t.written + t.read > 0).sort((a, b) => b.written + b.read - (a.written + a.read));
   if (temp.length > 0) {
@@ -259,7 +309,9 @@ export function analyzePlan(plan: CapturedPlan, ctx: PlanContext): Hint[] {
         .map((t) => `${t.n.label} wrote ${blocks(t.written)} and read ${blocks(t.read)}`)
         .join('; ')}. Under concurrency every session does this at once, on the same disk.`,
       node: temp[0].n.label,
-      action: 'See the spill hints above: more memory for this query, or less data into the sort/hash.',
+      action: spills.length > 0
+        ? `See the spill ${spills.length === 1 ? 'hint' : 'hints'} for ${spills.map((x) => x.node.label).join(', ')} and the work_mem advice: more memory for this query, or less data into ${spills.length === 1 ? 'that node' : 'those nodes'}.`
+        : 'More memory for this query (SET LOCAL work_mem), or less data into the nodes that wrote them.',
     });
   }
 
@@ -306,6 +358,64 @@ export function analyzePlan(plan: CapturedPlan, ctx: PlanContext): Hint[] {
   return hints;
 }
 
+/** What spilled, as a title: "A window function", "An aggregate's own sort". */
+function spillWhat(n: PlanNode): string {
+  switch (n.type) {
+    case 'Aggregate':
+      return str(n.raw, 'Strategy') === 'Hashed' ? 'A hash aggregate' : "An aggregate's own sort";
+    case 'WindowAgg':
+      return 'A window function';
+    case 'Materialize':
+      return 'A materialized join input';
+    case 'CTE Scan':
+      return 'A CTE result';
+    case 'Incremental Sort':
+      return 'An incremental sort';
+    case 'SetOp':
+    case 'HashSetOp':
+      return 'A set operation';
+    case 'Recursive Union':
+      return 'A recursive query';
+    case 'Hash Join':
+      return "A hash join's outer side";
+    case 'Memoize':
+      return 'A memoize cache';
+    case 'Function Scan':
+      return "A function's result set";
+    default:
+      return `A ${n.type} node`;
+  }
+}
+
+/** What did not fit in memory, in words. */
+function spillWhy(n: PlanNode): string {
+  switch (n.type) {
+    case 'Aggregate':
+      return 'the rows it sorts itself (count(DISTINCT …), an ORDER BY inside the aggregate, or an ordered-set aggregate such as percentile_cont)';
+    case 'WindowAgg':
+      return "the window's partition, which it keeps to compute each row's frame";
+    case 'Materialize':
+      return 'the inner side it keeps to scan again for every outer row';
+    case 'CTE Scan':
+      return "the CTE's rows, kept to be read more than once";
+    case 'Incremental Sort':
+      return 'a group of rows it sorts';
+    case 'SetOp':
+    case 'HashSetOp':
+      return 'the rows of the INTERSECT / EXCEPT';
+    case 'Recursive Union':
+      return "the recursive query's working rows";
+    case 'Hash Join':
+      return 'the outer rows of the batches not yet joined';
+    case 'Memoize':
+      return 'its cache of inner results';
+    case 'Function Scan':
+      return 'the rows the function returned (kept before they are read)';
+    default:
+      return 'its working rows';
+  }
+}
+
 function roundUpMB(kb: number): number {
   const mb = Math.max(1, Math.ceil(kb / 1024));
   return Math.pow(2, Math.ceil(Math.log2(mb))) * 1024;
@@ -318,19 +428,33 @@ function workMemAdvice(spills: Spill[], ctx: PlanContext): Hint | undefined {
   const suggested = Math.max(roundUpMB(neededKB), ctx.workMemKB * 2);
   const perQueryKB = spills.reduce((a, s) => a + suggested * (s.hash ? ctx.hashMemMultiplier : 1), 0);
   const atConcurrency = perQueryKB * ctx.clients;
-  const ratio = ctx.sharedBuffersKB > 0 ? atConcurrency / ctx.sharedBuffersKB : 0;
-  const dangerous = ratio >= 0.25;
+  // work_mem is each backend's private memory, outside shared_buffers: what it risks is the server's RAM, less
+  // shared_buffers. A quarter of what is left is the line: the rest serves every other session, connection and the
+  // OS cache the server relies on.
+  const given = ctx.serverMemoryKB ?? null;
+  const ramKB = given ?? ctx.sharedBuffersKB * 4;
+  const ramText =
+    given !== null
+      ? `the server's ${formatMemoryKB(ramKB)} of memory (${ctx.serverMemorySource === 'local machine' ? "this machine's" : 'as given'})`
+      : `the server's memory, estimated as ${formatMemoryKB(ramKB)} (4 × shared_buffers, the usual sizing — give the real figure with --server-memory)`;
+  const freeKB = Math.max(0, ramKB - ctx.sharedBuffersKB);
+  const share = freeKB > 0 ? atConcurrency / freeKB : Infinity;
+  const fit = perQueryKB > 0 ? Math.floor((freeKB * 0.25) / perQueryKB) : 0;
+  const dangerous = share >= 0.25;
   const nodesText = spills.length === 1 ? spills[0].node.label : `${spills.length} nodes (${spills.map((s) => s.node.label).join(', ')})`;
+  const pct = (x: number) => (x >= 10 ? `${x.toFixed(0)}×` : `${Math.round(x * 100)} %`);
   return {
     id: 'work-mem-advice',
     severity: 'warning',
-    title: `work_mem ${formatMemoryKB(suggested)} would keep this query in memory — ${dangerous ? 'but not for the whole server' : 'affordable at this concurrency'}`,
+    title: `work_mem ${formatMemoryKB(suggested)} would keep this query in memory — ${dangerous ? `but not for ${ctx.clients} at once` : `affordable at ${ctx.clients} at once`}`,
     detail:
       `With work_mem = ${formatMemoryKB(suggested)} (now ${formatMemoryKB(ctx.workMemKB)}), ${nodesText} would not spill. ` +
-      `Each execution could then use up to ${formatMemoryKB(perQueryKB)}${spills.some((s) => s.hash) ? ` (hash nodes get work_mem × hash_mem_multiplier ${ctx.hashMemMultiplier})` : ''}; ` +
-      `with ${ctx.clients} concurrent client${ctx.clients === 1 ? "" : "s"} that is up to ${formatMemoryKB(atConcurrency)} at once, ${ratio >= 1 ? `${ratio.toFixed(1)}×` : `${(ratio * 100).toFixed(0)} % of`} shared_buffers (${formatMemoryKB(ctx.sharedBuffersKB)}).`,
+      `Each execution could then use up to ${formatMemoryKB(perQueryKB)}${spills.some((s) => s.hash) ? ` (hash nodes get work_mem × hash_mem_multiplier ${ctx.hashMemMultiplier})` : ''} of private memory, outside shared_buffers; ` +
+      `with ${ctx.clients} concurrent client${ctx.clients === 1 ? '' : 's'} that is up to ${formatMemoryKB(atConcurrency)} at once. ` +
+      `Against ${ramText}, less shared_buffers (${formatMemoryKB(ctx.sharedBuffersKB)}), that is ${pct(share)} of the ${formatMemoryKB(freeKB)} left; ` +
+      `about ${fit.toLocaleString('en-US')} such execution${fit === 1 ? '' : 's'} at once fit in a quarter of it (the rest is for other sessions, connections and the OS cache).`,
     action: dangerous
-      ? `Do not raise work_mem for the whole server: every session of every query would be allowed that much per sort and hash. Set it for this query only, inside its transaction — in SQLAlchemy, execute the SET LOCAL right after the transaction begins.`
+      ? `Do not raise work_mem for the whole server, and keep fewer than ${Math.max(1, fit)} of these running at once (the pool size): every session of every query would be allowed that much per sort and hash. Set it for this query only, inside its transaction — in SQLAlchemy, execute the SET LOCAL right after the transaction begins.`
       : `Set it for this query only (SET LOCAL in its transaction); raising it server-wide affects every query's sorts and hashes.`,
     sql: `SET LOCAL work_mem = '${formatMemoryKB(suggested)}';`,
   };

@@ -232,6 +232,18 @@ class Run {
     return key === undefined ? undefined : this.o.settings[key];
   }
 
+  /** A server on this machine (loopback or a Unix socket): its CPUs and memory are this machine's. */
+  private serverIsLocal(): boolean {
+    return ['localhost', '127.0.0.1', '::1'].includes(this.conn.host) || this.conn.host.startsWith('/');
+  }
+
+  /** The server's memory for the work_mem advice: given, this machine's for a local server, else unknown (estimated there). */
+  private serverMemory(): Pick<PlanContext, 'serverMemoryKB' | 'serverMemorySource'> {
+    if (this.o.serverMemoryKB !== undefined) return { serverMemoryKB: this.o.serverMemoryKB, serverMemorySource: 'given' };
+    if (this.serverIsLocal()) return { serverMemoryKB: os.totalmem() / 1024, serverMemorySource: 'local machine' };
+    return { serverMemoryKB: null, serverMemorySource: null };
+  }
+
   private progress(p: Omit<Progress, 'message'> & { message?: string }): void {
     if (!this.onProgress) return;
     try {
@@ -291,13 +303,14 @@ class Run {
         hashMemMultiplier: Number(this.sessionSetting('hash_mem_multiplier') ?? server.settings.hash_mem_multiplier) || 1,
         sharedBuffersKB: parseMemoryKB(server.settings.shared_buffers) ?? 131072,
         clients: o.clients,
+        ...this.serverMemory(),
       };
       const plans = [this.planAlone, this.planUnderLoad].filter((p): p is CapturedPlan => p !== undefined);
       const hints: Hint[] = [
         ...combineHints(this.planAlone ? analyzePlan(this.planAlone, planContext) : [], this.planUnderLoad ? analyzePlan(this.planUnderLoad, planContext) : []),
-        ...waitHints(this.waits),
+        ...waitHints(this.waits, { clients: o.clients, measuredPool: o.measuredPool }),
       ];
-      const clientHint = overheadHint(load.client, o.clients, latencyStats(load.hist).p50Ms);
+      const clientHint = overheadHint(load.client, o.clients, latencyStats(load.hist));
       if (clientHint) hints.push(clientHint);
 
       const loadStats = latencyStats(load.hist);
@@ -878,13 +891,14 @@ class Run {
     const workerLoops = this.group ? await fromWorkers(this.group) : undefined;
     if (!this.group) await (o.rate ? openLoop(o.rate) : Promise.all(pool ? Array.from({ length: o.pool!.users }, () => pooledLoop(pool)) : this.loadClients.map(loop)));
     const wallMs = sinceStartMs();
-    const client = meter.finish(counters.ok + counters.failed, workerLoops ? { loops, delayP99Ms: workerLoops.loopDelayP99Ms, delayMaxMs: workerLoops.loopDelayMaxMs } : undefined);
+    const latencyNow = hist.totalCount > 0 ? { p50Ms: hist.getValueAtPercentile(50) / 1000, p99Ms: hist.getValueAtPercentile(99) / 1000 } : { p50Ms: 0, p99Ms: 0 };
+    const client = meter.finish(counters.ok + counters.failed, latencyNow, workerLoops ? { loops, delay: workerLoops } : undefined);
     clearInterval(ticker);
     clearTimeout(durationTimer);
     this.halt();
     await sampler?.stop();
     if (sampler) {
-      const local = ['localhost', '127.0.0.1', '::1'].includes(this.conn.host) || this.conn.host.startsWith('/');
+      const local = this.serverIsLocal();
       const vcpus = o.serverVcpus ?? (local ? os.cpus().length : null);
       this.waits = sampler.result(wallMs, vcpus, o.serverVcpus !== undefined ? 'given' : local ? 'local machine' : null);
     }

@@ -29,3 +29,18 @@ export function parseWholeNumber(text: string, min: number, max: number): { ok: 
   if (value > max) return { ok: false, error: `${value} is too large; the largest allowed is ${max}` };
   return { ok: true, value };
 }
+
+/** The server's memory accepted as given: 64MB to 64TB. */
+export const SERVER_MEMORY_RANGE_KB = { min: 64 * 1024, max: 64 * 1024 ** 3 } as const;
+
+/**
+ * A memory size as people write it — `16GB`, `16 GiB`, `512MB`, `64g` — in kB (binary units: 1GB = 1024MB, as
+ * PostgreSQL and cloud instance sizes count), within `range`; or an error sentence.
+ */
+export function parseSizeKB(text: string, range: { min: number; max: number } = SERVER_MEMORY_RANGE_KB): { ok: true; kb: number } | { ok: false; error: string } {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(k|m|g|t)(?:i?b)?\s*$/i.exec(text);
+  if (!m) return { ok: false, error: `"${text}" is not a memory size; write it like 16GB, 512MB or 64GiB` };
+  const kb = Number(m[1]) * { k: 1, m: 1024, g: 1024 ** 2, t: 1024 ** 3 }[m[2].toLowerCase() as 'k' | 'm' | 'g' | 't'];
+  if (kb < range.min || kb > range.max) return { ok: false, error: `${text.trim()} is out of range; give from ${range.min / 1024}MB to ${range.max / 1024 ** 3}TB` };
+  return { ok: true, kb };
+}

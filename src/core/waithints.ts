@@ -2,7 +2,40 @@
 import type { Hint, WaitSampling } from '../shared/result';
 import { IDLE } from './sampler';
 
-export function waitHints(w: WaitSampling | null): Hint[] {
+export interface WaitHintContext {
+  /** Sessions the run used against the database. */
+  clients: number;
+  /** The pool size a sweep of this statement measured, if one exists: the one voice on pool size. */
+  measuredPool?: { poolSize: number; saturated?: boolean; measuredAt: string };
+}
+
+/**
+ * What to do about more active sessions than CPUs. With a sweep of the statement, its measurement; without, a rule
+ * of thumb that says it is one and never asks for more sessions than the run used.
+ */
+function fewerQueriesAction(vcpus: number, ctx: WaitHintContext): string {
+  const m = ctx.measuredPool;
+  if (m) {
+    const when = m.measuredAt.slice(0, 16).replace('T', ' ');
+    if (m.saturated === false) {
+      return `The sweep of this statement (${when}) found throughput still rising up to ${m.poolSize} concurrent queries, so it did not measure a limit: sweep to more clients before changing the pool; meanwhile make the query cheaper or add CPUs.`;
+    }
+    return m.poolSize < ctx.clients
+      ? `Let fewer queries run at once: the sweep of this statement (${when}) measured its best throughput with ${m.poolSize} concurrent ${m.poolSize === 1 ? 'query' : 'queries'}; this run had ${ctx.clients}. Size the application's pool (pool_size + max_overflow) to ${m.poolSize}, or make the query cheaper, or add CPUs.`
+      : `The sweep of this statement (${when}) measured its best throughput with ${m.poolSize} concurrent queries, no fewer than this run's ${ctx.clients}: the CPUs are the limit at this concurrency — make the query cheaper, or add CPUs.`;
+  }
+  const rule = vcpus * 2;
+  const fewer = Math.max(1, Math.min(rule, ctx.clients - 1));
+  return (
+    `Let fewer queries run at once than this run's ${ctx.clients}: ` +
+    (rule < ctx.clients
+      ? `a rule of thumb — not a measurement — is about ${rule} connections for ${vcpus} vCPUs (cores × 2)`
+      : `the usual rule of thumb (cores × 2 = ${rule}) is no fewer than ${ctx.clients}, so try ${fewer}`) +
+    `; \`pgload sweep\` (or "Find the right pool size") measures the right number for this statement. Or make the query cheaper, or add CPUs.`
+  );
+}
+
+export function waitHints(w: WaitSampling | null, ctx: WaitHintContext): Hint[] {
   if (!w || w.samples < 5) return [];
   const hints: Hint[] = [];
   const share = (test: (event: string) => boolean) => w.shares.filter((s) => test(s.event)).reduce((a, s) => a + s.share, 0);
@@ -14,7 +47,7 @@ export function waitHints(w: WaitSampling | null): Hint[] {
       severity: 'warning',
       title: `${w.avgActive.toFixed(1)} sessions were active on ${w.serverVcpus} vCPUs`,
       detail: `On average ${w.avgActive.toFixed(1)} sessions were executing at once on a server with ${w.serverVcpus} vCPUs (${w.vcpusSource}); ${pct(cpu)} of the samples were on CPU. Past the number of CPUs, more concurrent queries only wait for their turn: each takes longer, throughput does not grow.`,
-      action: `Let fewer queries run at once: a pool of about ${w.serverVcpus * 2}–${w.serverVcpus * 4} connections to this server gives the same throughput with shorter latency; make the query cheaper, or add CPUs.`,
+      action: fewerQueriesAction(w.serverVcpus, ctx),
     });
   }
   const temp = share((e) => /^IO:BufFile/i.test(e));
@@ -52,7 +85,7 @@ export function waitHints(w: WaitSampling | null): Hint[] {
   const idle = share((e) => e === IDLE);
   if (idle >= 0.3) {
     hints.push({
-      id: 'client-bound',
+      id: 'sessions-idle',
       severity: 'info',
       title: `The server sessions were idle ${pct(idle)} of the time`,
       detail: `${pct(idle)} of the samples found the sessions idle, waiting for pgload to send the next request: the load generator, not the server, set the pace for part of the run.`,

@@ -4,6 +4,7 @@
  * histograms and are added exactly; their sessions' pids join the run's (cancel, wait sampling, the check
  * that none is left).
  */
+import type { LoopDelay } from './overhead';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -51,7 +52,7 @@ export class WorkerGroup {
   readonly connectMs: number[] = [];
   readonly warmupFailures: Array<{ code: string; message: string }> = [];
   private readonly workers: Worker[] = [];
-  private readonly ended: Array<Promise<{ loopDelayP99Ms: number; loopDelayMaxMs: number }>> = [];
+  private readonly ended: Array<Promise<LoopDelay>> = [];
   private onBatch: (b: Batch) => void = () => undefined;
   private readonly opened: Array<Promise<void>> = [];
   private stopped = false;
@@ -71,7 +72,7 @@ export class WorkerGroup {
       );
       this.ended.push(
         new Promise((resolve) => {
-          let result = { loopDelayP99Ms: 0, loopDelayMaxMs: 0 };
+          let result: LoopDelay = { p50Ms: 0, p99Ms: 0, maxMs: 0, samples: 0 };
           w.on('message', (m: ToMain) => {
             switch (m.type) {
               case 'opened':
@@ -94,7 +95,7 @@ export class WorkerGroup {
                 this.onBatch(m);
                 break;
               case 'done':
-                result = { loopDelayP99Ms: m.loopDelayP99Ms, loopDelayMaxMs: m.loopDelayMaxMs };
+                result = m.delay;
                 // Its sessions are closed: the thread has nothing left to do.
                 void w.terminate();
                 break;
@@ -135,9 +136,9 @@ export class WorkerGroup {
   }
 
   /** Resolves when every worker has ended (sessions closed), with the worst event-loop delay among them. */
-  async finished(): Promise<{ loopDelayP99Ms: number; loopDelayMaxMs: number }> {
+  async finished(): Promise<LoopDelay> {
     const all = await Promise.all(this.ended);
-    return { loopDelayP99Ms: Math.max(0, ...all.map((r) => r.loopDelayP99Ms)), loopDelayMaxMs: Math.max(0, ...all.map((r) => r.loopDelayMaxMs)) };
+    return { p50Ms: Math.max(0, ...all.map((r) => r.p50Ms)), p99Ms: Math.max(0, ...all.map((r) => r.p99Ms)), maxMs: Math.max(0, ...all.map((r) => r.maxMs)), samples: Math.min(...all.map((r) => r.samples)) };
   }
 
   /** Ends every worker at once (their sockets close with them): for workers that did not end when asked. */

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { Settings } from './constants';
+import { parseSizeKB } from '../core/units';
 
 export interface ConnectionSetting {
   name: string;
@@ -14,6 +15,10 @@ export interface ConnectionSetting {
   user?: string;
   sslmode?: string;
   sslrootcert?: string;
+  /** What the server has, for the hints (`serverVcpus` overrides pgload.serverVcpus for this connection). */
+  serverVcpus?: number;
+  /** The server's memory, like "16GB": what work_mem × concurrency is weighed against. */
+  serverMemory?: string;
 }
 
 export interface RunDefaults {
@@ -79,7 +84,7 @@ export function askBeforeRun(): boolean {
   return cfg().get<boolean>(Settings.askBeforeRun) !== false;
 }
 
-const CONNECTION_FIELDS = new Set(['name', 'url', 'host', 'port', 'database', 'user', 'sslmode', 'sslrootcert']);
+const CONNECTION_FIELDS = new Set(['name', 'url', 'host', 'port', 'database', 'user', 'sslmode', 'sslrootcert', 'serverVcpus', 'serverMemory']);
 
 /** The configured connections; entries that are not objects with a name are reported, not ignored. */
 export function readConnections(): ConnectionSetting[] {
@@ -110,6 +115,13 @@ export function readConnections(): ConnectionSetting[] {
     if (conn.port !== undefined && (typeof conn.port !== 'number' || !Number.isInteger(conn.port) || conn.port < 1 || conn.port > 65535)) {
       throw new SettingsError('pgload.connections', `Connection "${conn.name}" has port ${JSON.stringify(conn.port)}; give a number from 1 to 65535.`);
     }
+    if (conn.serverVcpus !== undefined && (typeof conn.serverVcpus !== 'number' || !Number.isInteger(conn.serverVcpus) || conn.serverVcpus < 1 || conn.serverVcpus > 4096)) {
+      throw new SettingsError('pgload.connections', `Connection "${conn.name}" has serverVcpus ${JSON.stringify(conn.serverVcpus)}; give the server's CPU count, a whole number from 1 to 4096.`);
+    }
+    if (conn.serverMemory !== undefined) {
+      const size = typeof conn.serverMemory === 'string' ? parseSizeKB(conn.serverMemory) : undefined;
+      if (!size?.ok) throw new SettingsError('pgload.connections', `Connection "${conn.name}" has serverMemory ${JSON.stringify(conn.serverMemory)}: ${size && !size.ok ? size.error : 'write it as text like "16GB"'}.`);
+    }
     for (const k of Object.keys(conn)) {
       if (!CONNECTION_FIELDS.has(k)) throw new SettingsError('pgload.connections', `Connection "${conn.name}" has an unknown field "${k}"; the fields are ${[...CONNECTION_FIELDS].join(', ')}.`);
     }
@@ -120,6 +132,12 @@ export function readConnections(): ConnectionSetting[] {
 export function readDefaultConnectionName(): string | undefined {
   const v = cfg().get<string>(Settings.defaultConnection);
   return typeof v === 'string' && v.trim() !== '' ? v : undefined;
+}
+
+/** The server's memory of a connection in kB, when its settings give it (already validated by readConnections). */
+export function connectionServerMemoryKB(c: ConnectionSetting): number | undefined {
+  const r = c.serverMemory !== undefined ? parseSizeKB(c.serverMemory) : undefined;
+  return r?.ok ? r.kb : undefined;
 }
 
 /** Appends a connection to the user's settings. */

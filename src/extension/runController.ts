@@ -16,7 +16,7 @@ import { oneLine } from '../core/text';
 import type { PanelState } from '../shared/protocol';
 import type { ProfileResult, SweepResult } from '../shared/result';
 import type { PgloadCodeLensProvider } from './codelens';
-import { askBeforeRun, readRunDefaults, SettingsError, type ConnectionSetting, type RunDefaults } from './config';
+import { askBeforeRun, connectionServerMemoryKB, readRunDefaults, SettingsError, type ConnectionSetting, type RunDefaults } from './config';
 import type { ConnectionManager } from './connections';
 import { ContextKeys } from './constants';
 import { Disposable, setContext } from './lifecycle';
@@ -94,6 +94,12 @@ export class RunController extends Disposable {
   async profileSelection(editor = vscode.window.activeTextEditor): Promise<ProfileResult | undefined> {
     const req = await this.requestFromEditor(editor, 'profile');
     return req ? ((await this.start(req)) as ProfileResult | undefined) : undefined;
+  }
+
+  /** The pool size the statement's last sweep measured, for the hints (one voice on pool size). */
+  private measuredPool(fingerprint: string): { poolSize: number; saturated?: boolean; measuredAt: string } | undefined {
+    const rec = this.store.sweepByFingerprint(fingerprint)?.sweep;
+    return rec?.recommendation ? { poolSize: rec.recommendation.poolSize, saturated: rec.recommendation.saturated, measuredAt: rec.finishedAt } : undefined;
   }
 
   /** The command "Find the right pool size": a concurrency sweep of the selection or the statement under the cursor. */
@@ -461,7 +467,9 @@ export class RunController extends Disposable {
               thresholdMs: defaults.thresholdMs,
               statementTimeoutMs: defaults.statementTimeoutMs,
               allowWrites: req.allowWrites ?? false,
-              serverVcpus: defaults.serverVcpus,
+              serverVcpus: req.connection.serverVcpus ?? defaults.serverVcpus,
+              serverMemoryKB: connectionServerMemoryKB(req.connection),
+              measuredPool: this.measuredPool(statement.fingerprint),
               explain: defaults.explain,
               sampleIntervalMs: defaults.sampleIntervalMs,
               params: req.params,

@@ -78,8 +78,38 @@ export interface ErrorGroup {
 
 export type HintSeverity = 'info' | 'warning' | 'critical';
 
+/**
+ * Every kind of hint pgload gives, once: compare, check and the panel tell hints apart by this id (and the node),
+ * so two different findings never share one.
+ */
+export const HINT_IDS = [
+  'sort-spill',
+  'hash-batches',
+  'hashagg-spill',
+  'node-spill',
+  'temp-io',
+  'work-mem-advice',
+  'workers-not-launched',
+  'row-misestimate',
+  'filter-removes-most',
+  'loop-amplification',
+  'memoize-evictions',
+  'lossy-bitmap',
+  'cache-misses',
+  'jit-time',
+  'planning-time',
+  'generic-plan',
+  'cpu-saturation',
+  'temp-file-waits',
+  'lock-waits',
+  'lwlock-waits',
+  'sessions-idle',
+  'client-bound',
+] as const;
+export type HintId = (typeof HINT_IDS)[number];
+
 export interface Hint {
-  id: string;
+  id: HintId;
   severity: HintSeverity;
   title: string;
   detail: string;
@@ -181,10 +211,17 @@ export interface ClientOverhead {
   cpuUsPerRequest: number;
   /** CPU time ÷ wall time: 1 is one core busy all the time. */
   cpuShareOfOneCore: number;
-  /** How late the event loop ran its callbacks (monitorEventLoopDelay), p99 and max. */
+  /**
+   * How much later than due the event loop ran its callbacks — the delay pgload itself added (the monitor's own
+   * 10 ms period subtracted): p50, p99 and max. A response that arrived then was timed that much late.
+   */
+  eventLoopDelayP50Ms?: number;
   eventLoopDelayP99Ms: number;
   eventLoopDelayMaxMs: number;
-  /** Event-loop delay p99 > 20 ms or CPU > 85 % of a core per loop: the figures include pgload's own queueing. */
+  /**
+   * The added delay's p99 above 10 % of the load's median latency (and above 1 ms), or CPU > 85 % of a core per
+   * loop: the figures include pgload's own queueing.
+   */
   clientBound: boolean;
   /** Event loops that ran the clients (worker threads; 1 = the main loop), and the worst loop's delay above. */
   loops?: number;

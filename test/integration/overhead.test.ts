@@ -15,7 +15,16 @@ describe("pgload's own overhead in every result", function () {
     assert.ok(c.eventLoopDelayMaxMs >= c.eventLoopDelayP99Ms);
     assert.equal(c.clientBound, false, JSON.stringify(c));
     assert.ok(!r.hints.some((h) => h.id === 'client-bound'));
-    assert.match(formatTextReport(r), /pgload itself +\d+ µs CPU per request · \d+ % of a core · event-loop delay p99 /);
+    assert.match(formatTextReport(r), /pgload itself +\d+ µs CPU per request · \d+ % of a core · event-loop delay added p50 \S+ ms \/ p99 \S+ ms \(latency p50 may read [\d.<\s]+ %, p99 [\d.<\s]+ % high\)/);
+  });
+
+  it('a quiet pg_sleep(0.1) run is never client-bound: the monitor\'s own 10 ms period is not counted as delay', async () => {
+    const r = await profile({ sql: 'SELECT pg_sleep(0.1)', connection: conn(), clients: 4, durationMs: 1500, baselineRuns: 1, explain: false, sampleIntervalMs: 0 });
+    const c = r.load.client!;
+    // An idle loop's monitor reads its own period (10 ms) at the median; what pgload added is far below it.
+    assert.ok(c.eventLoopDelayP50Ms! < 5, `added delay p50 ${c.eventLoopDelayP50Ms} ms`);
+    assert.equal(c.clientBound, false, JSON.stringify(c));
+    assert.ok(!r.hints.some((h) => h.id === 'client-bound'), JSON.stringify(r.hints.map((h) => h.id)));
   });
 
   it('when pgload itself is blocked (a listener that hogs the event loop), the run says its latencies include that', async () => {
@@ -33,7 +42,8 @@ describe("pgload's own overhead in every result", function () {
     assert.ok(c.eventLoopDelayP99Ms > 20, JSON.stringify(c));
     const hint = r.hints.find((h) => h.id === 'client-bound');
     assert.ok(hint, JSON.stringify(r.hints.map((h) => h.id)));
-    assert.match(hint.detail, /event loop ran callbacks up to \d+\.\d ms late/);
+    assert.match(hint.detail, /event loop ran callbacks late — by \S+ ms at the median, \S+ ms at p99, \S+ ms at most/);
+    assert.match(hint.detail, /the p50 \(\S+ ms\) may read up to \S+ ms \(\d+(\.\d)? %\) high, the p99 \(\S+ ms\) up to \S+ ms \(\d+(\.\d)? %\)/);
     assert.match(formatTextReport(r), /CLIENT-BOUND: latencies include pgload's own queueing/);
   });
 });

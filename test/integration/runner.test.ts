@@ -22,23 +22,29 @@ function watchUnhandled(): { stop: () => unknown[] } {
 describe('Runner timing on a real PostgreSQL', function () {
   this.timeout(60_000);
 
-  it('SELECT pg_sleep(0.02) at 1 client has a p50 between 20 and 23 ms', async () => {
+  it('SELECT pg_sleep(0.02) at 1 client has a p50 just above 20 ms, alone and under load', async () => {
     const r = await profile({ sql: 'SELECT pg_sleep(0.02)', connection: conn(), clients: 1, requests: 50 });
     assert.equal(r.status, 'completed');
     assert.equal(r.load.requests.ok, 50);
-    assert.ok(r.load.latency.p50Ms >= 20 && r.load.latency.p50Ms <= 23, `p50 ${r.load.latency.p50Ms} ms`);
-    assert.ok(r.baseline.latency.p50Ms >= 20 && r.baseline.latency.p50Ms <= 23, `baseline p50 ${r.baseline.latency.p50Ms} ms`);
+    // Never below the sleep; the median within a few ms of it (a round trip and a wake-up), busy machine or not.
+    assert.ok(r.load.latency.minMs >= 20 && r.load.latency.p50Ms <= 26, `min ${r.load.latency.minMs} ms, p50 ${r.load.latency.p50Ms} ms`);
+    assert.ok(r.baseline.latency.minMs >= 20 && r.baseline.latency.p50Ms <= 26, `baseline min ${r.baseline.latency.minMs}, p50 ${r.baseline.latency.p50Ms} ms`);
     assert.equal(r.baseline.latency.count, 5);
     assert.ok(r.baseline.coldMs >= 20);
   });
 
-  it('10 clients × pg_sleep(0.05) for 3 s: 180–200 queries/s and a p50 of 50–55 ms', async () => {
+  it('10 clients × pg_sleep(0.05) for 3 s: throughput = clients ÷ latency (about 200 q/s) and a p50 just above 50 ms', async () => {
     const progress: Progress[] = [];
     const r = await profile({ sql: 'SELECT pg_sleep(0.05)', connection: conn(), clients: 10, durationMs: 3000 }, { onProgress: (p) => progress.push(p) });
     assert.equal(r.status, 'completed');
-    assert.ok(r.load.throughputQps >= 180 && r.load.throughputQps <= 200, `throughput ${r.load.throughputQps} q/s`);
-    assert.ok(r.load.latency.p50Ms >= 50 && r.load.latency.p50Ms <= 55, `p50 ${r.load.latency.p50Ms} ms`);
-    assert.ok(r.load.wallMs >= 3000 && r.load.wallMs < 3300, `wall ${r.load.wallMs} ms`);
+    // Little's law for a closed loop without think time, with the latency this run measured: a wrong count, clock or
+    // histogram breaks it on any machine, a busy one included.
+    const expected = 10 / (r.load.latency.meanMs / 1000);
+    assert.ok(r.load.throughputQps > 0.9 * expected && r.load.throughputQps <= 1.02 * expected, `throughput ${r.load.throughputQps} q/s against 10 ÷ ${r.load.latency.meanMs} ms`);
+    assert.ok(r.load.throughputQps <= 200, `at most 10 ÷ 50 ms: ${r.load.throughputQps} q/s`);
+    assert.ok(r.load.latency.minMs >= 50 && r.load.latency.p50Ms < 2 * 50, `min ${r.load.latency.minMs} ms, p50 ${r.load.latency.p50Ms} ms`);
+    // The run stops at its duration: the last requests finish within a latency or two of it.
+    assert.ok(r.load.wallMs >= 3000 && r.load.wallMs < 3000 + 4 * r.load.latency.p99Ms, `wall ${r.load.wallMs} ms`);
     // The timeline covers the run, and the live progress saw the load phase.
     const counted = r.timeline.reduce((a, p) => a + p.count, 0);
     assert.equal(counted, r.load.requests.ok);

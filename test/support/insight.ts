@@ -16,8 +16,8 @@ export interface InsightScenario {
   name: string;
   sql: string;
   settings: Record<string, string>;
-  /** The hint that must appear, and a pattern its node label matches. */
-  hint: string;
+  /** The hint that must appear (any of them, where PostgreSQL versions plan it differently), and a pattern its node label matches. */
+  hint: string | string[];
   node: RegExp;
 }
 
@@ -45,6 +45,18 @@ export const INSIGHT_SCENARIOS: InsightScenario[] = [
     settings: { max_parallel_workers: '0', max_parallel_workers_per_gather: '2', parallel_setup_cost: '0', parallel_tuple_cost: '0', min_parallel_table_scan_size: '0', jit: 'off' },
     hint: 'workers-not-launched',
     node: /^Gather/,
+  },
+  // A DISTINCT aggregate sorts: PostgreSQL 16+ plans a Sort node under it, older versions sort inside the Aggregate.
+  { name: 'distinct-agg', sql: 'SELECT count(DISTINCT payload) FROM ins_sort', settings: SMALL, hint: ['sort-spill', 'node-spill'], node: /^(Sort|Aggregate) #/ },
+  // An ordered-set aggregate always sorts inside the Aggregate: no Sort node, no sort figures.
+  { name: 'ordered-set-agg', sql: 'SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY payload) FROM ins_sort', settings: SMALL, hint: 'node-spill', node: /^Aggregate #/ },
+  { name: 'window-spill', sql: 'SELECT id, count(*) OVER () FROM ins_sort', settings: SMALL, hint: 'node-spill', node: /^WindowAgg #/ },
+  {
+    name: 'cte-spill',
+    sql: 'WITH c AS MATERIALIZED (SELECT id, payload FROM ins_sort) SELECT count(*) FROM c a JOIN c b USING (id) WHERE a.id < 100',
+    settings: SMALL,
+    hint: 'node-spill',
+    node: /^CTE Scan on c #/,
   },
   { name: 'misestimate', sql: 'SELECT count(*) FROM ins_corr WHERE a = 1 AND b = 1', settings: { max_parallel_workers_per_gather: '0', jit: 'off' }, hint: 'row-misestimate', node: /^Seq Scan on ins_corr #/ },
 ];

@@ -188,7 +188,7 @@ describe('Report panel in Chromium', function () {
       ...recorded,
       sql: `SELECT '${payload}' AS a`,
       errors: [{ code: '42P01', message: `relation "${payload}" does not exist`, count: 3, phase: 'load', firstAtMs: 12 }],
-      hints: [{ id: 'x', severity: 'warning', title: payload, detail: payload, node: payload, action: payload, sql: payload }],
+      hints: [{ id: 'row-misestimate', severity: 'warning', title: payload, detail: payload, node: payload, action: payload, sql: payload }],
       server: { ...recorded.server, settings: { ...recorded.server.settings, work_mem: payload } },
     };
     await show(page, stateOf(evil, { connectionLabel: payload }));

@@ -9,7 +9,7 @@
  * duration. In-flight queries are cancelled on the server when the run is stopped early.
  */
 import type { Client, QueryArrayConfig } from 'pg';
-import type { CapturedPlan, ClientOverhead, ErrorGroup, ExecutionMode, Hint, OpenLoopResult, PoolResult, ProfileResult, RunStatus, ServerCounters, ServerInfo, TimelinePoint, WaitSampling } from '../shared/result';
+import type { CapturedPlan, ClientOverhead, ErrorGroup, ExecutionMode, GenericPlanCheck, Hint, OpenLoopResult, PoolResult, ProfileResult, RunStatus, ServerCounters, ServerInfo, TimelinePoint, WaitSampling } from '../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../shared/result';
 import type { ProgressView } from '../shared/protocol';
 import {
@@ -33,6 +33,7 @@ import { poissonGapMs, seededRandom } from './random';
 import { executionModeFor } from './safety';
 import { assertCapacity, cancelBackends, ensureGone, readCapacity, readServerInfo } from './server';
 import { captureExplain } from './explain';
+import { checkGenericPlan, CUSTOM_PLANS_BEFORE_GENERIC, genericPlanHint } from './genericplan';
 import { analyzePlan, combineHints, diffPlans, parseMemoryKB, type PlanContext } from './plan';
 import { WaitSampler } from './sampler';
 import { PoolClosed, SessionPool } from './pool';
@@ -145,6 +146,7 @@ class Run {
   private insightSessions = false;
   private readonly insightNotes: string[] = [];
   private planAlone?: CapturedPlan;
+  private genericPlan?: GenericPlanCheck;
   private planUnderLoad?: CapturedPlan;
   private waits: WaitSampling | null = null;
   private countersBefore?: CounterSnapshot;
@@ -232,6 +234,11 @@ class Run {
     return key === undefined ? undefined : this.o.settings[key];
   }
 
+  /** Prepared, with parameters, and EXPLAIN on: the generic plan may differ from the plan for the values. */
+  private checksGenericPlan(): boolean {
+    return this.o.prepared && this.o.explain && this.stmt.paramCount > 0;
+  }
+
   /** A server on this machine (loopback or a Unix socket): its CPUs and memory are this machine's. */
   private serverIsLocal(): boolean {
     return ['localhost', '127.0.0.1', '::1'].includes(this.conn.host) || this.conn.host.startsWith('/');
@@ -310,6 +317,8 @@ class Run {
         ...combineHints(this.planAlone ? analyzePlan(this.planAlone, planContext) : [], this.planUnderLoad ? analyzePlan(this.planUnderLoad, planContext) : []),
         ...waitHints(this.waits, { clients: o.clients, measuredPool: o.measuredPool }),
       ];
+      const generic = genericPlanHint(this.genericPlan);
+      if (generic) hints.push(generic);
       const clientHint = overheadHint(load.client, o.clients, latencyStats(load.hist));
       if (clientHint) hints.push(clientHint);
 
@@ -376,6 +385,7 @@ class Run {
           planDiff: diffPlans(this.planAlone, this.planUnderLoad, planContext.blockSize),
           waits: this.waits,
           counters: { ...counters, notes: [...this.insightNotes, ...counters.notes] },
+          ...(this.genericPlan ? { genericPlan: this.genericPlan } : {}),
         },
         hdr: { unit: 'us', baseline: encodeHistogram(baseline.hist), load: encodeHistogram(load.hist) },
         cleanup: { leftoverSessions: leftover },
@@ -498,14 +508,17 @@ class Run {
 
   private async runBaseline(): Promise<{ coldMs: number; hist: Histogram }> {
     const o = this.o;
-    this.progress({ phase: 'baseline', done: 0, total: o.baselineRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `baseline: 1 cold + ${o.baselineRuns} warm executions on one session` });
+    // A prepared statement with parameters may switch to its generic plan after five executions: the baseline runs
+    // past that point, so the session shows which plan it ends up with.
+    const warmRuns = this.checksGenericPlan() ? Math.max(o.baselineRuns, CUSTOM_PLANS_BEFORE_GENERIC) : o.baselineRuns;
+    this.progress({ phase: 'baseline', done: 0, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `baseline: 1 cold + ${warmRuns} warm executions on one session` });
     const session = await this.open(this.sessionSettings());
     const c: LoadClient = { session, pid: this.pidOf(session), busy: false, alive: true };
     this.baselineClient = c;
     const hist = createHistogram();
     let coldMs = 0;
     try {
-      for (let i = 0; i <= o.baselineRuns; i++) {
+      for (let i = 0; i <= warmRuns; i++) {
         if (this.stop) break;
         c.busy = true;
         let us: number;
@@ -521,9 +534,13 @@ class Run {
         else recordUs(hist, us);
       }
       if (o.explain && !this.stop) {
-        this.progress({ phase: 'baseline', done: o.baselineRuns + 1, total: o.baselineRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'EXPLAIN ANALYZE alone' });
+        this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'EXPLAIN ANALYZE alone' });
         c.busy = true;
         this.planAlone = await captureExplain(this.pgClient(session), this.stmt.text, this.server!.versionNum, 'alone', this.nextQuery().values as Array<string | null> | undefined);
+        if (this.checksGenericPlan() && !this.stop) {
+          this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'generic plan of the prepared statement' });
+          this.genericPlan = await checkGenericPlan(this.pgClient(session), this.stmt.text, this.server!.versionNum, this.wireStatement.name!, this.nextValues() ?? []);
+        }
         c.busy = false;
         if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled during the baseline; nothing was measured under load.');
       }

@@ -343,6 +343,19 @@ export interface ServerInsight {
   planDiff: PlanDiff | null;
   waits: WaitSampling | null;
   counters: ServerCounters;
+  /** With prepared statements and parameters: the generic plan against the plan for the values. */
+  genericPlan?: GenericPlanCheck;
+}
+
+/**
+ * A prepared statement's two plans for the same values (EXPLAIN ANALYZE EXECUTE with plan_cache_mode forced each
+ * way), and which the baseline session used after its executions (pg_prepared_statements, PostgreSQL 14+).
+ */
+export interface GenericPlanCheck {
+  used: { genericPlans: number; customPlans: number } | null;
+  generic: CapturedPlan | null;
+  custom: CapturedPlan | null;
+  unavailable?: string;
 }
 
 export interface ProfileResult {

@@ -1,0 +1,101 @@
+/**
+ * Prepared statements and the generic plan. A prepared statement with parameters is planned for its values (a custom
+ * plan) for its first five executions; after that PostgreSQL may switch to one generic plan, made without the values,
+ * when its estimated cost is no worse than the custom plans' average. An ORM that prepares (asyncpg, JDBC, Npgsql)
+ * then runs a plan that a one-off EXPLAIN never shows. This takes both plans of the statement for the same values, reads
+ * which one the session actually used, and says when the generic one is another plan or a slower one.
+ */
+import type { Client } from 'pg';
+import type { CapturedPlan, GenericPlanCheck, Hint } from '../shared/result';
+import { captureExplain } from './explain';
+import { errorMessage } from './errors';
+import { formatMs } from './format';
+import { flattenPlan } from './plan';
+
+/** Executions after which PostgreSQL may switch a prepared statement to its generic plan (plancache.c). */
+export const CUSTOM_PLANS_BEFORE_GENERIC = 5;
+const CHECK_NAME = 'pgload_plan_check';
+
+/** `Aggregate → Seq Scan on skew`: the node types (with their relations), depth first. */
+export function planShape(plan: CapturedPlan | null | undefined): string {
+  const nodes = flattenPlan(plan?.json?.Plan as Record<string, unknown> | undefined);
+  return nodes.map((n) => n.label.replace(/ #\d+$/, '')).join(' → ');
+}
+
+const totalCost = (p: CapturedPlan): number | null => {
+  const c = (p.json?.Plan as Record<string, unknown> | undefined)?.['Total Cost'];
+  return typeof c === 'number' ? c : null;
+};
+
+/**
+ * On a session that has run the statement as the prepared statement `preparedName` at least six times: which plans it
+ * used (PostgreSQL 14+), and EXPLAIN ANALYZE of the generic and of the custom plan for `values`, each in a transaction
+ * that is rolled back.
+ */
+export async function checkGenericPlan(client: Client, sql: string, versionNum: number, preparedName: string, values: Array<string | null>): Promise<GenericPlanCheck> {
+  let used: GenericPlanCheck['used'] = null;
+  if (versionNum >= 140000) {
+    try {
+      const r = await client.query<{ generic_plans: string; custom_plans: string }>('SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = $1', [preparedName]);
+      if (r.rows[0]) used = { genericPlans: Number(r.rows[0].generic_plans), customPlans: Number(r.rows[0].custom_plans) };
+    } catch {
+      // Not knowing which plans ran leaves `used` null; the plans are still compared.
+    }
+  }
+  // EXPLAIN takes no bind parameters: the values go into EXECUTE as literals (typed by the prepared statement).
+  const args = values.map((v) => (v === null ? 'NULL' : client.escapeLiteral(v))).join(', ');
+  const explainWith = async (mode: 'force_generic_plan' | 'force_custom_plan'): Promise<CapturedPlan> => {
+    // SET LOCAL inside captureExplain's transaction would come after its BEGIN; a session-level SET is reset below.
+    await client.query(`SET plan_cache_mode = ${mode}`);
+    try {
+      return await captureExplain(client, `EXECUTE ${CHECK_NAME}(${args})`, versionNum, 'alone');
+    } finally {
+      await client.query('RESET plan_cache_mode').catch(() => undefined);
+    }
+  };
+  try {
+    await client.query(`PREPARE ${CHECK_NAME} AS ${sql}`);
+  } catch (err) {
+    return { used, generic: null, custom: null, unavailable: `The statement could not be prepared for the plan check: ${errorMessage(err)}` };
+  }
+  try {
+    const generic = await explainWith('force_generic_plan');
+    const custom = await explainWith('force_custom_plan');
+    return { used, generic, custom };
+  } finally {
+    await client.query(`DEALLOCATE ${CHECK_NAME}`).catch(() => undefined);
+  }
+}
+
+/** The hint when the generic plan is another plan than the custom one, or a costlier or slower one. */
+export function genericPlanHint(check: GenericPlanCheck | undefined): Hint | null {
+  if (!check?.generic?.json || !check.custom?.json) return null;
+  const g = check.generic;
+  const c = check.custom;
+  const shapeG = planShape(g);
+  const shapeC = planShape(c);
+  const costG = totalCost(g);
+  const costC = totalCost(c);
+  const slower = g.executionMs !== null && c.executionMs !== null && g.executionMs > 1.5 * c.executionMs && g.executionMs - c.executionMs > 0.5;
+  const costlier = costG !== null && costC !== null && costG > 2 * costC;
+  if (shapeG === shapeC && !slower && !costlier) return null;
+  const switched = check.used ? check.used.genericPlans > 0 : null;
+  const usedText =
+    check.used === null
+      ? `PostgreSQL may switch a prepared statement to its generic plan after ${CUSTOM_PLANS_BEFORE_GENERIC} executions (this server does not say which one the session used: pg_prepared_statements counts plans from PostgreSQL 14 on)`
+      : switched
+        ? `The baseline session switched to the generic plan after ${CUSTOM_PLANS_BEFORE_GENERIC} executions (${check.used.customPlans} custom, ${check.used.genericPlans} generic), and so does every session under load after its first ${CUSTOM_PLANS_BEFORE_GENERIC}`
+        : `The baseline session kept planning for each value (${check.used.customPlans} custom plans, no generic one), but another session, with other values, may switch after ${CUSTOM_PLANS_BEFORE_GENERIC} executions`;
+  const cost = (x: number | null) => (x === null ? '?' : x.toLocaleString('en-US', { maximumFractionDigits: 0 }));
+  return {
+    id: 'generic-plan',
+    severity: slower && switched !== false ? 'warning' : 'info',
+    title: slower ? 'The generic plan of the prepared statement is slower than the plan for its values' : 'The prepared statement has another generic plan than the plan for its values',
+    detail:
+      `${usedText}. For the same values, the generic plan is ${shapeG} (cost ${cost(costG)}, ${formatMs(g.executionMs)}); the plan made for the values is ${shapeC} (cost ${cost(costC)}, ${formatMs(c.executionMs)}). ` +
+      'The generic plan is made without the values, from average statistics: with skewed data it suits some values and not others.',
+    action:
+      "Have PostgreSQL plan every execution for its values: plan_cache_mode = force_custom_plan on this application's sessions (e.g. asyncpg's server_settings={'plan_cache_mode': 'force_custom_plan'}, or a SET in the pool's connect hook), or SET LOCAL in this statement's transaction. It costs a plan per execution; measure both with `pgload ab --prepared --setting plan_cache_mode=force_custom_plan` (and the same --param).",
+    sql: 'SET LOCAL plan_cache_mode = force_custom_plan;',
+  };
+}

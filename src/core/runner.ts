@@ -26,17 +26,15 @@ import {
 } from './connection';
 import { asDriverError, codePointToUtf16, errorMessage, locate, PgloadError } from './errors';
 import { ErrorTally, errorIdentity, isSessionFatal } from './errortally';
-import { createHistogram, decodeHistogram, encodeHistogram, latencyStats, logBuckets, percentileCurve, recordUs, type Histogram } from './histogram';
+import { createHistogram, encodeHistogram, latencyStats, logBuckets, percentileCurve, recordUs, type Histogram } from './histogram';
 import { redactingLogger, silentLogger, type Logger } from './logger';
-import { normalizeOptions, type ProfileInput, type ProfileOptions, type RateOptions } from './options';
-import { poissonGapMs, seededRandom } from './random';
+import { normalizeOptions, type ProfileInput, type ProfileOptions } from './options';
 import { executionModeFor } from './safety';
 import { assertCapacity, cancelBackends, ensureGone, readCapacity, readServerInfo } from './server';
 import { captureExplain } from './explain';
 import { checkGenericPlan, CUSTOM_PLANS_BEFORE_GENERIC, genericPlanHint } from './genericplan';
 import { analyzePlan, combineHints, diffPlans, parseMemoryKB, type PlanContext } from './plan';
 import { WaitSampler } from './sampler';
-import { PoolClosed, SessionPool } from './pool';
 import { counterDelta, snapshotCounters, type CounterSnapshot } from './serverstats';
 import { waitHints } from './waithints';
 import { OverheadMeter, overheadHint } from './overhead';
@@ -47,7 +45,12 @@ import { oneLine } from './text';
 import { chooseIntervalMs, Timeline } from './timeline';
 import { VERSION } from './version';
 import { WireSession, type WireStatement } from './wire';
-import { chooseWorkers, WorkerGroup, type Batch } from './workers';
+import { chooseWorkers, WorkerGroup } from './workers';
+import { AppPool } from './load/appPool';
+import { ClosedLoop } from './load/closedLoop';
+import type { LoadClient, LoadDriver, LoadSink, Requests } from './load/driver';
+import { OpenLoop } from './load/openLoop';
+import { WorkerThreads } from './load/workerThreads';
 
 type CheckedParam = ParamInput & { parsed: ParamSpec };
 
@@ -106,15 +109,6 @@ function checkSamplingQuery(query: string, label: string): void {
 export async function profile(input: ProfileInput, ctx: RunContext = {}): Promise<ProfileResult> {
   const prepared = await prepareRun(input, ctx.environment);
   return new Run(prepared, ctx).execute();
-}
-
-interface LoadClient {
-  session: OpenedSession;
-  pid: number;
-  busy: boolean;
-  alive: boolean;
-  /** When its current session was opened again after a loss (ms since the barrier); undefined for the first. */
-  reopenedAtMs?: number;
 }
 
 class Run {
@@ -710,14 +704,7 @@ class Run {
       this.log.info(`EXPLAIN ANALYZE under load at ${(progress * 100).toFixed(0)} % of the run`);
       explainUnderLoad = captureExplain(explainSession.client, this.stmt.text, this.server!.versionNum, 'under-load', this.nextQuery().values as Array<string | null> | undefined);
     };
-    scheduleTicker();
-    let durationTimer: NodeJS.Timeout | undefined;
-    const uncorrected = createHistogram();
-    const openState = { scheduling: true, late: 0, dropped: 0 };
-    // At the end of the duration an open loop stops scheduling and serves its backlog; a closed loop stops.
-    if (o.durationMs !== undefined) durationTimer = setTimeout(() => (o.rate ? (openState.scheduling = false) : this.halt()), o.durationMs);
-
-    /** Counts one failed request; returns true when the loop must end (our own cancel, or a lost session). */
+    /** Counts one failed request; returns true when the client's loop must end (our own cancel, or a lost session). */
     const onFailure = (failure: unknown, c: LoadClient | undefined, atMs = sinceStartMs()): boolean => {
       // Queries we cancelled ourselves (user stop, bail-out) are not the database's failures.
       if (this.stop && (this.cancelled || this.bailed) && errorIdentity(failure).code === '57014') return true;
@@ -737,183 +724,70 @@ class Run {
       }
       return false;
     };
-    const claim = (): boolean => {
-      if (this.remaining === null) return true;
-      if (this.remaining <= 0) return false;
-      this.remaining--;
-      return true;
-    };
-    const succeeded = (us: number) => {
-      recordUs(hist, us);
-      timeline.record(us < 1 ? 1 : Math.round(us));
-      counters.ok++;
-      if (us > thresholdUs) counters.over++;
-    };
-
-    // One client per session: the database sees exactly `clients` concurrent requests, back to back.
-    const loop = async (c: LoadClient): Promise<void> => {
-      while (!this.stop && claim()) {
-        let lost = false;
-        c.busy = true;
-        await this.backToBack(c.session, (us, failure) => {
-          if (failure === undefined) {
-            succeeded(us);
-            // The outage ends with the first request served on a session opened after it began: requests that
-            // were already running when the server went down may still complete, and prove nothing.
-            const open = this.outages[this.outages.length - 1];
-            if (open && open.endMs === null && c.reopenedAtMs !== undefined && c.reopenedAtMs >= open.startMs) open.endMs = sinceStartMs();
-          } else if (onFailure(failure, c)) {
-            lost = true;
-            return false;
-          }
-          return !this.stop && claim();
-        });
-        c.busy = false;
-        if (!lost || c.alive || this.stop) break;
-        const open = this.outages[this.outages.length - 1];
-        if (open && open.endMs === null) open.lostSessions++;
-        else this.outages.push({ startMs: sinceStartMs(), endMs: null, lostSessions: 1 });
-        if (!o.reconnect || !(await this.reconnect(c))) break;
-      }
-    };
-
-    // Users sharing an application pool: each request first waits for a session, then runs.
-    const pool = o.pool ? new SessionPool(this.loadClients, o.pool) : undefined;
-    this.onHalt = () => {
-      pool?.close();
-      this.group?.stop();
-    };
-    const waitHist = createHistogram();
-    const dbHist = createHistogram();
-    const pooledLoop = async (p: SessionPool<LoadClient>): Promise<void> => {
-      while (!this.stop && claim()) {
-        // A free session means no pool wait at all; only a request that queues is timed waiting.
-        let c = p.tryAcquire();
-        let waitUs = 0;
-        if (c === undefined) {
-          const t0 = process.hrtime.bigint();
-          try {
-            c = await p.acquire();
-          } catch (err) {
-            if (err instanceof PoolClosed) break;
-            if (onFailure(err, undefined)) break;
-            continue;
-          }
-          waitUs = Number(process.hrtime.bigint() - t0) / 1000;
-        }
-        c.busy = true;
-        let us = 0;
-        let failure: unknown;
-        try {
-          us = await this.execOnce(c.session);
-        } catch (err) {
-          failure = err;
-        }
-        c.busy = false;
-        const broken = failure !== undefined && (c.session.broken || isSessionFatal(failure));
-        p.release(c, !broken);
-        if (failure === undefined) {
-          succeeded(waitUs + us);
-          recordUs(waitHist, waitUs);
-          recordUs(dbHist, us);
-        } else if (onFailure(failure, broken ? c : undefined)) break;
-      }
-    };
-    // Open loop: requests arrive on a timer whatever the responses; latency counts from the intended start.
-    const openLoop = (r: RateOptions): Promise<void> =>
-      new Promise<void>((resolve) => {
-        const random = seededRandom(r.seed);
-        const gap = () => (r.distribution === 'poisson' ? poissonGapMs(random, r.perSecond) : 1000 / r.perSecond);
-        const idle = this.loadClients.filter((c) => c.alive);
-        const queue: number[] = [];
-        let inFlight = 0;
-        let nextAt = 0;
-        let timer: NodeJS.Timeout | undefined;
-        let finished = false;
-        const finishIfDone = () => {
-          if (finished || inFlight > 0) return;
-          if (this.stop || (!openState.scheduling && queue.length === 0) || idle.length === 0) {
-            finished = true;
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-        const send = (c: LoadClient, intendedMs: number) => {
-          inFlight++;
-          c.busy = true;
-          if (sinceStartMs() - intendedMs > 1) openState.late++;
-          this.execOnce(c.session).then(
-            (us) => {
-              const correctedUs = (sinceStartMs() - intendedMs) * 1000;
-              succeeded(Math.max(us, correctedUs));
-              recordUs(uncorrected, us);
-            },
-            (err: unknown) => {
-              if (onFailure(err, c)) c.alive = false;
-            },
-          ).finally(() => {
-            c.busy = false;
-            inFlight--;
-            if (c.alive && !c.session.broken) idle.push(c);
-            pump();
-            finishIfDone();
-          });
-        };
-        const pump = () => {
-          while (!this.stop && idle.length > 0 && queue.length > 0) send(idle.pop()!, queue.shift()!);
-        };
-        const schedule = () => {
-          const now = sinceStartMs();
-          while (!this.stop && openState.scheduling && nextAt <= now) {
-            if (!claim()) {
-              openState.scheduling = false;
-              break;
-            }
-            if (queue.length + inFlight >= r.maxOutstanding) openState.dropped++;
-            else queue.push(nextAt);
-            nextAt += gap();
-          }
-          pump();
-          if (!this.stop && openState.scheduling) timer = setTimeout(schedule, Math.max(0, nextAt - sinceStartMs()));
-          else finishIfDone();
-        };
-        this.onHalt = () => {
-          clearTimeout(timer);
-          finishIfDone();
-        };
-        schedule();
-      });
-
-    // Clients on worker threads: their batches land here (latencies added exactly, failures counted as here).
-    let groupLost = 0;
-    const fromWorkers = async (g: WorkerGroup) => {
-      g.go(t0Epoch, (b: Batch) => {
-        if (b.hist) {
-          const h = decodeHistogram(b.hist);
+    const sink: LoadSink = {
+      sinceStartMs,
+      stopping: () => this.stop,
+      claim: () => {
+        if (this.remaining === null) return true;
+        if (this.remaining <= 0) return false;
+        this.remaining--;
+        return true;
+      },
+      succeeded: (us) => {
+        recordUs(hist, us);
+        timeline.record(us < 1 ? 1 : Math.round(us));
+        counters.ok++;
+        if (us > thresholdUs) counters.over++;
+      },
+      recorded: (h, ok, over) => {
+        if (h) {
           hist.add(h);
           timeline.addHistogram(h);
         }
-        counters.ok += b.ok;
-        counters.over += b.over;
-        for (const f of b.failures) onFailure(Object.assign(new Error(f.message), { code: f.code }), undefined, f.atMs);
-        if (b.lost > 0) {
-          groupLost += b.lost;
-          const open = this.outages[this.outages.length - 1];
-          if (open && open.endMs === null) open.lostSessions += b.lost;
-          else this.outages.push({ startMs: b.failures[b.failures.length - 1]?.atMs ?? sinceStartMs(), endMs: null, lostSessions: b.lost });
-        }
-      });
-      return g.finished();
+        counters.ok += ok;
+        counters.over += over;
+      },
+      failed: onFailure,
+      sessionsLost: (n, atMs) => {
+        const open = this.outages[this.outages.length - 1];
+        if (open && open.endMs === null) open.lostSessions += n;
+        else this.outages.push({ startMs: atMs, endMs: null, lostSessions: n });
+      },
+      // The outage ends with the first request served on a session opened after it began: requests that were
+      // already running when the server went down may still complete, and prove nothing.
+      served: (c) => {
+        const open = this.outages[this.outages.length - 1];
+        if (open && open.endMs === null && c.reopenedAtMs !== undefined && c.reopenedAtMs >= open.startMs) open.endMs = sinceStartMs();
+      },
     };
-    const workerLoops = this.group ? await fromWorkers(this.group) : undefined;
-    if (!this.group) await (o.rate ? openLoop(o.rate) : Promise.all(pool ? Array.from({ length: o.pool!.users }, () => pooledLoop(pool)) : this.loadClients.map(loop)));
-    const wallMs = sinceStartMs();
-    const latencyNow = hist.totalCount > 0 ? { p50Ms: hist.getValueAtPercentile(50) / 1000, p99Ms: hist.getValueAtPercentile(99) / 1000 } : { p50Ms: 0, p99Ms: 0 };
-    const client = meter.finish(counters.ok + counters.failed, latencyNow, workerLoops ? { loops, delay: workerLoops } : undefined);
-    clearInterval(ticker);
-    clearTimeout(durationTimer);
-    this.halt();
-    await sampler?.stop();
+    const requests: Requests = { once: (s) => this.execOnce(s), backToBack: (s, after) => this.backToBack(s, after), reconnect: (c) => this.reconnect(c) };
+    const driver: LoadDriver = this.group
+      ? new WorkerThreads(this.group, t0Epoch)
+      : o.rate
+        ? new OpenLoop(this.loadClients, o.rate, requests)
+        : o.pool
+          ? new AppPool(this.loadClients, o.pool, requests)
+          : new ClosedLoop(this.loadClients, requests, o.reconnect);
+    this.onHalt = () => driver.stop();
+
+    scheduleTicker();
+    // At the end of the duration a closed loop stops; an open loop stops scheduling and serves its backlog.
+    const durationTimer = o.durationMs !== undefined ? setTimeout(() => (driver.atDurationEnd === 'drain' ? driver.endDuration?.() : this.halt()), o.durationMs) : undefined;
+    let wallMs: number;
+    let client: ClientOverhead;
+    try {
+      await driver.run(sink);
+    } finally {
+      wallMs = sinceStartMs();
+      const latencyNow = hist.totalCount > 0 ? { p50Ms: hist.getValueAtPercentile(50) / 1000, p99Ms: hist.getValueAtPercentile(99) / 1000 } : { p50Ms: 0, p99Ms: 0 };
+      const threads = driver instanceof WorkerThreads && driver.delay ? { loops, delay: driver.delay } : undefined;
+      client = meter.finish(counters.ok + counters.failed, latencyNow, threads);
+      // Every timer and the sampler end here, whether the load finished, failed or was cancelled.
+      clearInterval(ticker);
+      clearTimeout(durationTimer);
+      this.halt();
+      await sampler?.stop();
+    }
     if (sampler) {
       const local = this.serverIsLocal();
       const vcpus = o.serverVcpus ?? (local ? os.cpus().length : null);
@@ -934,7 +808,7 @@ class Run {
 
     connectTimes.sort((a, b) => a - b);
     const unclaimed = shared ? Atomics.load(shared, 0) > 0 : this.remaining !== null && this.remaining > 0;
-    const allLost = this.group ? groupLost >= o.clients : this.loadClients.every((c) => !c.alive);
+    const allLost = driver instanceof WorkerThreads ? driver.lost >= o.clients : this.loadClients.every((c) => !c.alive);
     const lostAll = allLost && (o.requests === undefined ? !this.cancelled && !this.bailed : unclaimed);
     return {
       hist,
@@ -946,27 +820,8 @@ class Run {
       timeline: points,
       lostAll,
       client,
-      pool: pool
-        ? {
-            ...o.pool!,
-            sessions: this.loadClients.length,
-            maxInUse: pool.maxInUse,
-            timeouts: this.errors.list().filter((e) => e.code === 'POOL_TIMEOUT').reduce((a, e) => a + e.count, 0),
-            waitMs: latencyStats(waitHist),
-            dbMs: latencyStats(dbHist),
-          }
-        : undefined,
-      openLoop: o.rate
-        ? {
-            targetQps: o.rate.perSecond,
-            distribution: o.rate.distribution,
-            achievedQps: wallMs > 0 ? (counters.ok * 1000) / wallMs : 0,
-            uncorrected: latencyStats(uncorrected),
-            late: openState.late,
-            dropped: openState.dropped,
-            maxOutstanding: o.rate.maxOutstanding,
-          }
-        : undefined,
+      pool: driver instanceof AppPool ? driver.result(this.errors.list().filter((e) => e.code === 'POOL_TIMEOUT').reduce((a, e) => a + e.count, 0)) : undefined,
+      openLoop: driver instanceof OpenLoop ? driver.result(counters.ok, wallMs) : undefined,
     };
   }
 

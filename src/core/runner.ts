@@ -9,8 +9,7 @@
  * duration. In-flight queries are cancelled on the server when the run is stopped early.
  */
 import type { Client, QueryArrayConfig } from 'pg';
-import type { CapturedPlan, ClientOverhead, ErrorGroup, ExecutionMode, GenericPlanCheck, Hint, OpenLoopResult, PoolResult, ProfileResult, RunStatus, ServerCounters, ServerInfo, TimelinePoint, WaitSampling } from '../shared/result';
-import { RESULT_SCHEMA_VERSION } from '../shared/result';
+import type { CapturedPlan, ClientOverhead, ErrorGroup, ExecutionMode, GenericPlanCheck, ProfileResult, RunStatus, ServerCounters, ServerInfo, WaitSampling } from '../shared/result';
 import type { ProgressView } from '../shared/protocol';
 import {
   clientTimeoutMs,
@@ -26,24 +25,23 @@ import {
 } from './connection';
 import { asDriverError, codePointToUtf16, errorMessage, locate, PgloadError } from './errors';
 import { ErrorTally, errorIdentity, isSessionFatal } from './errortally';
-import { createHistogram, encodeHistogram, latencyStats, logBuckets, percentileCurve, recordUs, type Histogram } from './histogram';
+import { createHistogram, recordUs, type Histogram } from './histogram';
 import { redactingLogger, silentLogger, type Logger } from './logger';
 import { normalizeOptions, type ProfileInput, type ProfileOptions } from './options';
 import { executionModeFor } from './safety';
 import { assertCapacity, cancelBackends, ensureGone, readCapacity, readServerInfo } from './server';
+import { assembleResult, type LoadOutcome } from './assemble';
 import { captureExplain } from './explain';
-import { checkGenericPlan, CUSTOM_PLANS_BEFORE_GENERIC, genericPlanHint } from './genericplan';
-import { analyzePlan, combineHints, diffPlans, parseMemoryKB, type PlanContext } from './plan';
+import { checkGenericPlan, CUSTOM_PLANS_BEFORE_GENERIC } from './genericplan';
+import { parseMemoryKB, type PlanContext } from './plan';
 import { WaitSampler } from './sampler';
 import { counterDelta, snapshotCounters, type CounterSnapshot } from './serverstats';
-import { waitHints } from './waithints';
-import { OverheadMeter, overheadHint } from './overhead';
+import { OverheadMeter } from './overhead';
 import * as os from 'node:os';
 import { ensureParser, parseSingleStatement, type SqlStatement } from './sql';
 import { checkParams, makeSources, readCsvColumn, type ParamSpec, type ParamInput, type ValueSource } from './params';
 import { oneLine } from './text';
 import { chooseIntervalMs, Timeline } from './timeline';
-import { VERSION } from './version';
 import { WireSession, type WireStatement } from './wire';
 import { chooseWorkers, WorkerGroup } from './workers';
 import { AppPool } from './load/appPool';
@@ -297,93 +295,38 @@ class Run {
       const leftover = await this.closeWorkers();
       const counters = await this.countersAfter(server.versionNum, load.ok + load.failed);
       await this.cleanup();
-      const planContext: PlanContext = {
-        blockSize: Number(server.settings.block_size) || 8192,
-        // What the run's sessions had: the settings given for the run, else the server's.
-        workMemKB: parseMemoryKB(this.sessionSetting('work_mem') ?? server.settings.work_mem) ?? 4096,
-        hashMemMultiplier: Number(this.sessionSetting('hash_mem_multiplier') ?? server.settings.hash_mem_multiplier) || 1,
-        sharedBuffersKB: parseMemoryKB(server.settings.shared_buffers) ?? 131072,
-        clients: o.clients,
-        ...this.serverMemory(),
-      };
-      const plans = [this.planAlone, this.planUnderLoad].filter((p): p is CapturedPlan => p !== undefined);
-      const hints: Hint[] = [
-        ...combineHints(this.planAlone ? analyzePlan(this.planAlone, planContext) : [], this.planUnderLoad ? analyzePlan(this.planUnderLoad, planContext) : []),
-        ...waitHints(this.waits, { clients: o.clients, measuredPool: o.measuredPool }),
-      ];
-      const generic = genericPlanHint(this.genericPlan);
-      if (generic) hints.push(generic);
-      const clientHint = overheadHint(load.client, o.clients, latencyStats(load.hist));
-      if (clientHint) hints.push(clientHint);
-
-      const loadStats = latencyStats(load.hist);
-      const baseStats = latencyStats(baseline.hist);
       const status: RunStatus = this.cancelled ? 'cancelled' : this.bailed ? 'bailed-out' : load.lostAll ? 'clients-lost' : 'completed';
-      const result: ProfileResult = {
-        schemaVersion: RESULT_SCHEMA_VERSION,
-        tool: { name: 'pgload', version: VERSION },
-        status,
-        ...(status === 'completed' ? {} : { statusDetail: this.statusDetail(status) }),
-        sql: this.stmt.text,
-        fingerprint: this.stmt.fingerprint,
-        statementKind: this.stmt.kind,
-        startedAt: startedAt.toISOString(),
-        finishedAt: finishedAt.toISOString(),
+      const result = assembleResult({
+        options: o,
+        statement: this.stmt,
+        mode: this.mode,
         connection: connectionSummary(this.conn, this.usedSsl),
-        options: {
-          clients: o.clients,
-          requests: o.requests ?? null,
-          durationMs: o.durationMs ?? null,
-          warmupPerClient: o.warmupPerClient,
-          baselineRuns: o.baselineRuns,
-          thresholdMs: o.thresholdMs,
-          statementTimeoutMs: o.statementTimeoutMs,
-          allowWrites: o.allowWrites,
-          maxErrors: o.maxErrors,
-          executionMode: this.mode,
-          settings: o.settings,
-          ...(o.pool ? { pool: { ...o.pool } } : {}),
-          ...(o.rate ? { rate: { ...o.rate } } : {}),
-          ...(this.params.length ? { params: this.params.map((p, i) => ({ index: p.index, spec: p.spec, sample: this.sample.map((v) => v[i]) })) } : {}),
-          ...(o.prepared ? { prepared: true } : {}),
-          seed: o.seed,
-          workers: o.workers,
-        },
         server,
-        baseline: { coldMs: baseline.coldMs, latency: baseStats },
-        load: {
-          clients: o.clients,
-          requests: { total: load.ok + load.failed, ok: load.ok, failed: load.failed },
-          wallMs: load.wallMs,
-          throughputQps: load.wallMs > 0 ? (load.ok * 1000) / load.wallMs : 0,
-          latency: loadStats,
-          overThreshold: {
-            thresholdMs: o.thresholdMs,
-            count: load.over,
-            percent: load.ok > 0 ? (load.over * 100) / load.ok : 0,
-          },
-          slowdown: baseStats.meanMs > 0 && loadStats.count > 0 ? loadStats.meanMs / baseStats.meanMs : null,
-          connectMs: load.connect,
-          percentiles: percentileCurve(load.hist),
-          ...(load.pool ? { pool: load.pool } : {}),
-          ...(load.openLoop ? { openLoop: load.openLoop } : {}),
-          client: load.client,
-          ...(this.outages.length ? { outages: this.outages.map((x) => ({ ...x, endMs: x.endMs ?? load.wallMs, recovered: x.endMs !== null })), reconnects: this.reconnects } : {}),
-        },
-        timeline: load.timeline,
-        histogram: logBuckets(load.hist),
+        startedAt,
+        finishedAt,
+        status,
+        statusDetail: status === 'completed' ? undefined : this.statusDetail(status),
+        params: this.params.map((p, i) => ({ index: p.index, spec: p.spec, sample: this.sample.map((v) => v[i]) })),
+        baseline,
+        load,
+        outages: this.outages,
+        reconnects: this.reconnects,
         errors: this.errors.list(),
-        hints,
-        insight: {
-          plans,
-          planDiff: diffPlans(this.planAlone, this.planUnderLoad, planContext.blockSize),
-          waits: this.waits,
-          counters: { ...counters, notes: [...this.insightNotes, ...counters.notes] },
-          ...(this.genericPlan ? { genericPlan: this.genericPlan } : {}),
+        plans: { alone: this.planAlone, underLoad: this.planUnderLoad, generic: this.genericPlan },
+        waits: this.waits,
+        counters: { ...counters, notes: [...this.insightNotes, ...counters.notes] },
+        planContext: {
+          blockSize: Number(server.settings.block_size) || 8192,
+          // What the run's sessions had: the settings given for the run, else the server's.
+          workMemKB: parseMemoryKB(this.sessionSetting('work_mem') ?? server.settings.work_mem) ?? 4096,
+          hashMemMultiplier: Number(this.sessionSetting('hash_mem_multiplier') ?? server.settings.hash_mem_multiplier) || 1,
+          sharedBuffersKB: parseMemoryKB(server.settings.shared_buffers) ?? 131072,
+          clients: o.clients,
+          ...this.serverMemory(),
         },
-        hdr: { unit: 'us', baseline: encodeHistogram(baseline.hist), load: encodeHistogram(load.hist) },
-        cleanup: { leftoverSessions: leftover },
-      };
+        leftover,
+      });
+      const loadStats = result.load.latency;
       this.log.info(
         `done: status=${status} ok=${load.ok} failed=${load.failed} qps=${result.load.throughputQps.toFixed(1)} ` +
           `p50=${loadStats.p50Ms.toFixed(2)}ms p95=${loadStats.p95Ms.toFixed(2)}ms leftoverSessions=${leftover}`,
@@ -566,19 +509,7 @@ class Run {
     });
   }
 
-  private async runLoad(baselineMeanMs: number): Promise<{
-    hist: Histogram;
-    ok: number;
-    failed: number;
-    over: number;
-    wallMs: number;
-    connect: { p50Ms: number; maxMs: number };
-    timeline: TimelinePoint[];
-    lostAll: boolean;
-    client: ClientOverhead;
-    pool?: PoolResult;
-    openLoop?: OpenLoopResult;
-  }> {
+  private async runLoad(baselineMeanMs: number): Promise<LoadOutcome> {
     const o = this.o;
     const started = performance.now();
     this.progress({ phase: 'connecting', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `opening ${plural(o.clients, 'session')}` });

@@ -8,13 +8,17 @@ const conn = () => ({ url: testDb().url });
 describe("pgload's own overhead in every result", function () {
   this.timeout(60_000);
 
-  it('a normal run reports its CPU per request and event-loop delay, and is not client-bound', async () => {
+  it('a normal run reports its CPU per request and event-loop delay, and is never called busy', async () => {
     const r = await profile({ sql: 'SELECT pg_sleep(0.01)', connection: conn(), clients: 4, durationMs: 1500, baselineRuns: 1, explain: false, sampleIntervalMs: 0 });
     const c = r.load.client!;
     assert.ok(c.cpuMs > 0 && c.cpuUsPerRequest > 0, JSON.stringify(c));
     assert.ok(c.eventLoopDelayMaxMs >= c.eventLoopDelayP99Ms);
-    assert.equal(c.clientBound, false, JSON.stringify(c));
-    assert.ok(!r.hints.some((h) => h.id === 'client-bound'));
+    // pgload itself is not busy at 4 clients of 10 ms. Whether the machine gave it a CPU in time depends on what else
+    // runs: when it did not, the run must say so as such ("could not get a CPU in time"), never "pgload was busy".
+    assert.ok(c.cpuShareOfOneCore < 0.85, JSON.stringify(c));
+    const hint = r.hints.find((h) => h.id === 'client-bound');
+    assert.equal(Boolean(hint), c.clientBound, JSON.stringify(c));
+    if (hint) assert.match(hint.detail, /pgload could not get a CPU in time/);
     assert.match(formatTextReport(r), /pgload itself +\d+ µs CPU per request · \d+ % of a core · event-loop delay added p50 \S+ ms \/ p99 \S+ ms \(latency p50 may read [\d.<\s]+ %, p99 [\d.<\s]+ % high\)/);
   });
 

@@ -1,0 +1,135 @@
+/**
+ * The result object, put together once from what a run measured: the only shape that leaves the engine (CLI, JSON,
+ * panel, CodeLens, exports). Hints are derived here from the plans, the waits and pgload's own overhead.
+ */
+import type { CapturedPlan, ClientOverhead, ConnectionSummary, ErrorGroup, ExecutionMode, GenericPlanCheck, Hint, OpenLoopResult, PoolResult, ProfileResult, RunStatus, ServerCounters, ServerInfo, TimelinePoint, WaitSampling } from '../shared/result';
+import { RESULT_SCHEMA_VERSION } from '../shared/result';
+import { genericPlanHint } from './genericplan';
+import { encodeHistogram, latencyStats, logBuckets, percentileCurve, type Histogram } from './histogram';
+import type { ProfileOptions } from './options';
+import { overheadHint } from './overhead';
+import { analyzePlan, combineHints, diffPlans, type PlanContext } from './plan';
+import type { SqlStatement } from './sql';
+import { VERSION } from './version';
+import { waitHints } from './waithints';
+
+/** What the load phase measured. */
+export interface LoadOutcome {
+  hist: Histogram;
+  ok: number;
+  failed: number;
+  over: number;
+  wallMs: number;
+  connect: { p50Ms: number; maxMs: number };
+  timeline: TimelinePoint[];
+  lostAll: boolean;
+  client: ClientOverhead;
+  pool?: PoolResult;
+  openLoop?: OpenLoopResult;
+}
+
+export interface RunFacts {
+  options: ProfileOptions;
+  statement: SqlStatement;
+  mode: ExecutionMode;
+  connection: ConnectionSummary;
+  server: ServerInfo;
+  startedAt: Date;
+  finishedAt: Date;
+  status: RunStatus;
+  statusDetail: string | undefined;
+  params: Array<{ index: number; spec: string; sample: Array<string | null> }>;
+  baseline: { coldMs: number; hist: Histogram };
+  load: LoadOutcome;
+  outages: Array<{ startMs: number; endMs: number | null; lostSessions: number }>;
+  reconnects: number;
+  errors: ErrorGroup[];
+  plans: { alone?: CapturedPlan; underLoad?: CapturedPlan; generic?: GenericPlanCheck };
+  waits: WaitSampling | null;
+  counters: ServerCounters;
+  planContext: PlanContext;
+  leftover: number;
+}
+
+/** Every hint of the run: the plans' (each once; those only under load marked), the waits', the generic plan's, pgload's own. */
+export function runHints(f: RunFacts): Hint[] {
+  const { alone, underLoad, generic } = f.plans;
+  const hints: Hint[] = [
+    ...combineHints(alone ? analyzePlan(alone, f.planContext) : [], underLoad ? analyzePlan(underLoad, f.planContext) : []),
+    ...waitHints(f.waits, { clients: f.options.clients, measuredPool: f.options.measuredPool }),
+  ];
+  const genericHint = genericPlanHint(generic);
+  if (genericHint) hints.push(genericHint);
+  const clientHint = overheadHint(f.load.client, f.options.clients, latencyStats(f.load.hist));
+  if (clientHint) hints.push(clientHint);
+  return hints;
+}
+
+export function assembleResult(f: RunFacts): ProfileResult {
+  const o = f.options;
+  const load = f.load;
+  const loadStats = latencyStats(load.hist);
+  const baseStats = latencyStats(f.baseline.hist);
+  const plans = [f.plans.alone, f.plans.underLoad].filter((p): p is CapturedPlan => p !== undefined);
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    tool: { name: 'pgload', version: VERSION },
+    status: f.status,
+    ...(f.statusDetail !== undefined ? { statusDetail: f.statusDetail } : {}),
+    sql: f.statement.text,
+    fingerprint: f.statement.fingerprint,
+    statementKind: f.statement.kind,
+    startedAt: f.startedAt.toISOString(),
+    finishedAt: f.finishedAt.toISOString(),
+    connection: f.connection,
+    options: {
+      clients: o.clients,
+      requests: o.requests ?? null,
+      durationMs: o.durationMs ?? null,
+      warmupPerClient: o.warmupPerClient,
+      baselineRuns: o.baselineRuns,
+      thresholdMs: o.thresholdMs,
+      statementTimeoutMs: o.statementTimeoutMs,
+      allowWrites: o.allowWrites,
+      maxErrors: o.maxErrors,
+      executionMode: f.mode,
+      settings: o.settings,
+      ...(o.pool ? { pool: { ...o.pool } } : {}),
+      ...(o.rate ? { rate: { ...o.rate } } : {}),
+      ...(f.params.length ? { params: f.params } : {}),
+      ...(o.prepared ? { prepared: true } : {}),
+      seed: o.seed,
+      workers: o.workers,
+    },
+    server: f.server,
+    baseline: { coldMs: f.baseline.coldMs, latency: baseStats },
+    load: {
+      clients: o.clients,
+      requests: { total: load.ok + load.failed, ok: load.ok, failed: load.failed },
+      wallMs: load.wallMs,
+      throughputQps: load.wallMs > 0 ? (load.ok * 1000) / load.wallMs : 0,
+      latency: loadStats,
+      overThreshold: { thresholdMs: o.thresholdMs, count: load.over, percent: load.ok > 0 ? (load.over * 100) / load.ok : 0 },
+      slowdown: baseStats.meanMs > 0 && loadStats.count > 0 ? loadStats.meanMs / baseStats.meanMs : null,
+      connectMs: load.connect,
+      percentiles: percentileCurve(load.hist),
+      ...(load.pool ? { pool: load.pool } : {}),
+      ...(load.openLoop ? { openLoop: load.openLoop } : {}),
+      client: load.client,
+      ...(f.outages.length ? { outages: f.outages.map((x) => ({ ...x, endMs: x.endMs ?? load.wallMs, recovered: x.endMs !== null })), reconnects: f.reconnects } : {}),
+    },
+    timeline: load.timeline,
+    histogram: logBuckets(load.hist),
+    errors: f.errors,
+    hints: runHints(f),
+    insight: {
+      plans,
+      planDiff: diffPlans(f.plans.alone, f.plans.underLoad, f.planContext.blockSize),
+      waits: f.waits,
+      counters: f.counters,
+      ...(f.plans.generic ? { genericPlan: f.plans.generic } : {}),
+    },
+    hdr: { unit: 'us', baseline: encodeHistogram(f.baseline.hist), load: encodeHistogram(load.hist) },
+    cleanup: { leftoverSessions: f.leftover },
+  };
+}

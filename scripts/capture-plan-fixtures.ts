@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { profile } from '../src/core/runner';
+import { profile } from '../src/core/load/runner';
 import { INSIGHT_SCENARIOS, INSIGHT_SETUP_SQL } from '../test/support/insight';
 import { freePort, startEmbeddedPostgres } from './lib/embedded-pg';
 

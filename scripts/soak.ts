@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { profile } from '../src/core/runner';
+import { profile } from '../src/core/load/runner';
 import { startEmbeddedPostgres } from './lib/embedded-pg';
 
 const args = process.argv.slice(2);

@@ -2,9 +2,9 @@
  * Run options: defaults in one place, merged as {...DEFAULTS, ...given}, validated up front with a
  * specific sentence per problem. Every consumer (CLI flags, extension settings) ends up here.
  */
-import type { ConnectionInput } from './connection';
-import type { PoolOptions } from './pool';
-import type { ParamInput } from './params';
+import type { ConnectionInput } from './connection/connection';
+import type { PoolOptions } from './load/pool';
+import type { ParamInput } from './load/params';
 import { PgloadError } from './errors';
 import { SERVER_MEMORY_RANGE_KB } from './units';
 

@@ -3,9 +3,9 @@
  * password — never in settings: asked once, kept in SecretStorage, or taken from PGPASSWORD / ~/.pgpass.
  */
 import * as vscode from 'vscode';
-import { isPasswordProblem, type ConnectionInput } from '../core/connection';
+import { isPasswordProblem, type ConnectionInput } from '../core/connection/connection';
 import { PgloadError, errorMessage } from '../core/errors';
-import { probeConnection } from '../core/probe';
+import { probeConnection } from '../core/connection/probe';
 import { addConnectionSetting, readConnections, readDefaultConnectionName, SettingsError, type ConnectionSetting } from './config';
 import { Commands, SQL_LANGUAGES } from './constants';
 import { Disposable } from './lifecycle';

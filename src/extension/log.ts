@@ -1,7 +1,7 @@
 /** The "pgload" log channel, the core's Logger on top of it, and short error messages with "Show Log". */
 import * as vscode from 'vscode';
 import type { Logger } from '../core/logger';
-import { redactUrlPasswords } from '../core/redact';
+import { redactUrlPasswords } from '../core/connection/redact';
 
 export class Log implements Logger, vscode.Disposable {
   readonly channel: vscode.LogOutputChannel;

@@ -3,7 +3,7 @@
  * restored after a reload from the stored result. Messages wait for the webview's "ready".
  */
 import * as vscode from 'vscode';
-import { formatMarkdownReport } from '../core/format';
+import { formatMarkdownReport } from '../core/report/format';
 import { exportResult } from './exports';
 import type { Ui } from './ui';
 import { oneLine } from '../core/text';

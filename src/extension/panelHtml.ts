@@ -2,7 +2,7 @@
  * The report panel's HTML shell. Pure (no vscode import) so that the webview tests render exactly this page.
  * Strict CSP: nothing by default, scripts only with the nonce, styles and fonts only from the extension.
  */
-import { makeNonce } from '../core/htmlreport';
+import { makeNonce } from '../core/report/htmlreport';
 
 export interface PanelHtmlOptions {
   /** The webview's `cspSource`. */

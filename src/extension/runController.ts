@@ -5,10 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { errorMessage, isPgloadError } from '../core/errors';
-import { formatMs, formatQps } from '../core/format';
-import { profile, type Progress } from '../core/runner';
-import { parseParamSpec, type ParamInput } from '../core/params';
-import { sweep } from '../core/sweep';
+import { formatMs, formatQps } from '../core/report/format';
+import { profile, type Progress } from '../core/load/runner';
+import { parseParamSpec, type ParamInput } from '../core/load/params';
+import { sweep } from '../core/analysis/sweep';
 import * as path from 'node:path';
 import { executionModeFor, describeNode } from '../core/safety';
 import { ensureParser, parseSingleStatement, splitStatements, statementAt, type SqlStatement } from '../core/sql';

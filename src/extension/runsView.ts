@@ -3,8 +3,8 @@
  * open, rename, pin, delete, export, and compare two runs.
  */
 import * as vscode from 'vscode';
-import { compareResults } from '../core/compare';
-import { formatMs } from '../core/format';
+import { compareResults } from '../core/analysis/compare';
+import { formatMs } from '../core/report/format';
 import { oneLine } from '../core/text';
 import type { Comparison } from '../shared/result';
 import { Disposable } from './lifecycle';

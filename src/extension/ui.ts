@@ -5,7 +5,7 @@
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { redactUrlPasswords } from '../core/redact';
+import { redactUrlPasswords } from '../core/connection/redact';
 import type { Log } from './log';
 
 export type MessageKind = 'info' | 'warning' | 'error';

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { compareResults } from '../../src/core/compare';
+import { compareResults } from '../../src/core/analysis/compare';
 import type { AbResult, Comparison, ProfileResult } from '../../src/shared/result';
 import { pgload, tmp } from '../support/cli';
 import { testDb, withAdmin } from '../support/server';

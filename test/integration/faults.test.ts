@@ -8,8 +8,8 @@ import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { Client } from 'pg';
 import { PgloadError } from '../../src/core/errors';
-import { profile } from '../../src/core/runner';
-import { sweep } from '../../src/core/sweep';
+import { profile } from '../../src/core/load/runner';
+import { sweep } from '../../src/core/analysis/sweep';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../scripts/lib/embedded-pg';
 import { testDb, waitNoPgloadSessions, withAdmin } from '../support/server';
 

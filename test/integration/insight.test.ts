@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { formatTextReport } from '../../src/core/format';
-import { profile } from '../../src/core/runner';
+import { formatTextReport } from '../../src/core/report/format';
+import { profile } from '../../src/core/load/runner';
 import { pgload } from '../support/cli';
 import { INSIGHT_SCENARIOS, INSIGHT_SETUP_SQL } from '../support/insight';
 import { testDb, withAdmin } from '../support/server';

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { formatTextReport } from '../../src/core/format';
-import { profile } from '../../src/core/runner';
+import { formatTextReport } from '../../src/core/report/format';
+import { profile } from '../../src/core/load/runner';
 import { testDb } from '../support/server';
 
 const conn = () => ({ url: testDb().url });

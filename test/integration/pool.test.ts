@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { profile } from '../../src/core/runner';
+import { profile } from '../../src/core/load/runner';
 import { testDb, waitNoPgloadSessions } from '../support/server';
 import { pgload, tmp } from '../support/cli';
 import * as fs from 'node:fs';

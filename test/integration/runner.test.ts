@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { PgloadError } from '../../src/core/errors';
-import { profile, type Progress } from '../../src/core/runner';
+import { profile, type Progress } from '../../src/core/load/runner';
 import type { ProfileResult } from '../../src/shared/result';
 import { pgloadSessions, sleep, testDb, waitNoPgloadSessions, withAdmin } from '../support/server';
 

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PgloadError } from '../../src/core/errors';
-import { profile } from '../../src/core/runner';
+import { profile } from '../../src/core/load/runner';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../scripts/lib/embedded-pg';
 
 const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });

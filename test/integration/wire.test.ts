@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { closeSession, openSession, resolveConnection, type OpenedSession } from '../../src/core/connection';
-import { WireSession } from '../../src/core/wire';
+import { closeSession, openSession, resolveConnection, type OpenedSession } from '../../src/core/connection/connection';
+import { WireSession } from '../../src/core/connection/wire';
 import { testDb, withAdmin } from '../support/server';
 
 /** The load loop's own request path against a real PostgreSQL: values, errors, big answers, lost sessions. */

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { profile } from '../../src/core/runner';
+import { profile } from '../../src/core/load/runner';
 import { fromNthExecution, testDb, waitNoPgloadSessions, withAdmin } from '../support/server';
 import { pgload } from '../support/cli';
 

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { mannWhitney, normalTail, percentileInterval } from '../../src/core/compare';
-import { createHistogram, recordUs } from '../../src/core/histogram';
-import { parseResult } from '../../src/core/resultfile';
-import { seededRandom } from '../../src/core/random';
+import { mannWhitney, normalTail, percentileInterval } from '../../src/core/analysis/compare';
+import { createHistogram, recordUs } from '../../src/core/load/histogram';
+import { parseResult } from '../../src/core/report/resultfile';
+import { seededRandom } from '../../src/core/load/random';
 
 /** A histogram of n log-normal latencies around `medianMs` (a realistic, skewed shape). */
 function latencies(n: number, medianMs: number, seed: number, spread = 0.3) {

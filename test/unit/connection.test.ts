@@ -2,9 +2,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describeTarget, explainConnectError, parseConnectionString, resolveConnection } from '../../src/core/connection';
+import { describeTarget, explainConnectError, parseConnectionString, resolveConnection } from '../../src/core/connection/connection';
 import { PgloadError } from '../../src/core/errors';
-import { makeRedactor, redactUrlPasswords } from '../../src/core/redact';
+import { makeRedactor, redactUrlPasswords } from '../../src/core/connection/redact';
 
 const noEnv = { env: {}, homedir: '/nonexistent-home', osUser: 'alice' };
 

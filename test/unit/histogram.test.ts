@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { createHistogram, decodeHistogram, encodeHistogram, latencyStats, logBuckets, percentileCurve, recordUs } from '../../src/core/histogram';
-import { Timeline, chooseIntervalMs } from '../../src/core/timeline';
+import { createHistogram, decodeHistogram, encodeHistogram, latencyStats, logBuckets, percentileCurve, recordUs } from '../../src/core/load/histogram';
+import { Timeline, chooseIntervalMs } from '../../src/core/load/timeline';
 
 /** A seeded PRNG (mulberry32) so the sample is the same on every run. */
 function rng(seed: number): () => number {

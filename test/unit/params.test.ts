@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkParams, makeSource, makeSources, parseParamFlag, parseParamSpec, readCsvColumn, zipfSampler } from '../../src/core/params';
-import { seededRandom } from '../../src/core/random';
+import { checkParams, makeSource, makeSources, parseParamFlag, parseParamSpec, readCsvColumn, zipfSampler } from '../../src/core/load/params';
+import { seededRandom } from '../../src/core/load/random';
 
 /** Pearson's chi-square statistic of observed counts against expected probabilities. */
 function chiSquare(observed: number[], probabilities: number[]): number {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyzePlan, combineHints, diffPlans, flattenPlan, formatMemoryKB, parseMemoryKB, type PlanContext } from '../../src/core/plan';
+import { analyzePlan, combineHints, diffPlans, flattenPlan, formatMemoryKB, parseMemoryKB, type PlanContext } from '../../src/core/insight/plan';
 import type { CapturedPlan } from '../../src/shared/result';
 
 const dir = path.resolve(__dirname, '../fixtures/plans');

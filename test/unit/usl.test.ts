@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { SweepStep } from '../../src/shared/result';
-import { fitUsl, uslThroughput } from '../../src/core/usl';
+import { fitUsl, uslThroughput } from '../../src/core/analysis/usl';
 
 const STEPS = [1, 2, 4, 8, 16, 32, 64];
 
@@ -44,7 +44,7 @@ describe('Universal Scalability Law fit', () => {
 
 describe('Pool-size recommendation', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { recommendPoolSize, throughputNoise, intervalStandardError } = require('../../src/core/scaling') as typeof import('../../src/core/scaling');
+  const { recommendPoolSize, throughputNoise, intervalStandardError } = require('../../src/core/analysis/scaling') as typeof import('../../src/core/analysis/scaling');
   const step = (clients: number, qps: number, se: number | null, p95: number, batches = 8): SweepStep => ({ clients, throughputQps: qps, throughputSe: se, batches, p50Ms: p95 / 2, p95Ms: p95, p99Ms: p95, ok: 100, failed: 0, extended: null });
 
   it('linear scaling (pg_sleep: 3.3, 6.6, 13.3, 26.5, 52.5 q/s) is not saturated: the largest step, a lower bound, "sweep higher"', () => {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { Client } from 'pg';
-import { bindMessage, decodeError, WireSession } from '../../src/core/wire';
+import { bindMessage, decodeError, WireSession } from '../../src/core/connection/wire';
 
 /** A socket stand-in: what the session writes is kept; the test feeds the server's bytes in chunks of its choice. */
 class FakeStream extends EventEmitter {

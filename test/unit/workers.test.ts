@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { chooseWorkers, shareClients } from '../../src/core/workers';
+import { chooseWorkers, shareClients } from '../../src/core/load/workers';
 
 describe('Load workers: how many event loops, and which clients on each', () => {
   it('auto: one loop per 32 clients, at most half the cores (the database may need the rest); a number asked for is kept, at most one per client', () => {

@@ -9,10 +9,10 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../../scripts/lib/code-server';
-import { formatMs } from '../../src/core/format';
+import { formatMs } from '../../src/core/report/format';
 import { panelHtml } from '../../src/extension/panelHtml';
-import { buildHtmlReport, exportState, loadReportAssets } from '../../src/core/htmlreport';
-import { compareResults } from '../../src/core/compare';
+import { buildHtmlReport, exportState, loadReportAssets } from '../../src/core/report/htmlreport';
+import { compareResults } from '../../src/core/analysis/compare';
 import type { PanelState } from '../../src/shared/protocol';
 import type { ProfileResult, SweepResult } from '../../src/shared/result';
 

@@ -4,8 +4,8 @@
  */
 import type { PoolResult } from '../../shared/result';
 import { isSessionFatal } from '../errortally';
-import { createHistogram, latencyStats, recordUs } from '../histogram';
-import { PoolClosed, SessionPool, type PoolOptions } from '../pool';
+import { createHistogram, latencyStats, recordUs } from './histogram';
+import { PoolClosed, SessionPool, type PoolOptions } from './pool';
 import type { LoadClient, LoadDriver, LoadSink, Requests } from './driver';
 
 export class AppPool implements LoadDriver {

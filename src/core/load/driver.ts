@@ -3,8 +3,8 @@
  * A driver decides only *when* requests go (closed loop, application pool, open loop, worker threads); the run
  * (runner.ts) owns the budget, the statistics, the timeline, the outages and the stop.
  */
-import type { OpenedSession } from '../connection';
-import type { Histogram } from '../histogram';
+import type { OpenedSession } from '../connection/connection';
+import type { Histogram } from './histogram';
 
 /** One database session of the load and its state. */
 export interface LoadClient {

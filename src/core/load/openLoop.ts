@@ -4,9 +4,9 @@
  * uncorrected figure is kept beside it. At the end of the duration it stops scheduling and serves its backlog.
  */
 import type { OpenLoopResult } from '../../shared/result';
-import { createHistogram, latencyStats, recordUs } from '../histogram';
+import { createHistogram, latencyStats, recordUs } from './histogram';
 import type { RateOptions } from '../options';
-import { poissonGapMs, seededRandom } from '../random';
+import { poissonGapMs, seededRandom } from './random';
 import type { LoadClient, LoadDriver, LoadSink, Requests } from './driver';
 
 export class OpenLoop implements LoadDriver {

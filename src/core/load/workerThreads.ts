@@ -3,9 +3,9 @@
  * latencies arrive every 50 ms as HDR histograms and are added exactly; failures and lost sessions are reported as
  * on one loop.
  */
-import { decodeHistogram } from '../histogram';
-import type { LoopDelay } from '../overhead';
-import type { Batch, WorkerGroup } from '../workers';
+import { decodeHistogram } from './histogram';
+import type { LoopDelay } from '../insight/overhead';
+import type { Batch, WorkerGroup } from './workers';
 import type { LoadDriver, LoadSink } from './driver';
 
 export class WorkerThreads implements LoadDriver {

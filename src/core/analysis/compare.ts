@@ -10,12 +10,12 @@
  * (10 % of the baseline value by default) is reported as within run-to-run noise even when the tests call it
  * significant.
  */
-import type { Comparison, ComparisonMetric, ProfileResult } from '../shared/result';
-import { RESULT_SCHEMA_VERSION } from '../shared/result';
-import { decodeHistogram, type Histogram } from './histogram';
-import { flattenPlan, hintKey } from './plan';
+import type { Comparison, ComparisonMetric, ProfileResult } from '../../shared/result';
+import { RESULT_SCHEMA_VERSION } from '../../shared/result';
+import { decodeHistogram, type Histogram } from '../load/histogram';
+import { flattenPlan, hintKey } from '../insight/plan';
 import { throughputSe } from './scaling';
-import { VERSION } from './version';
+import { VERSION } from '../version';
 
 /**
  * Changes below 10 % of the baseline are treated as run-to-run noise by default: two runs of the same query

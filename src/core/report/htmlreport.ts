@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { PanelState } from '../shared/protocol';
-import type { ProfileResult } from '../shared/result';
-import { oneLine } from './text';
+import type { PanelState } from '../../shared/protocol';
+import type { ProfileResult } from '../../shared/result';
+import { oneLine } from '../text';
 
 export interface ReportAssets {
   /** The webview bundle (dist/webview/main.js). */

@@ -3,7 +3,7 @@
  * work_mem advice that counts the concurrency; and what changed between the plan alone and under load.
  * Pure and linear in the number of nodes (a 5,000-node plan is analysed in milliseconds).
  */
-import type { CapturedPlan, Hint, PlanDiff, PlanDiffRow, PlanNodeFigures } from '../shared/result';
+import type { CapturedPlan, Hint, PlanDiff, PlanDiffRow, PlanNodeFigures } from '../../shared/result';
 
 type Json = Record<string, unknown>;
 

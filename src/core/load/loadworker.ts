@@ -6,14 +6,14 @@
  * session, the barrier, the timeline, EXPLAIN, wait sampling, cancel, the result.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { closeSession, openSession, type OpenedSession, type ResolvedConnection, type SessionSettings } from './connection';
-import { errorIdentity, isSessionFatal } from './errortally';
+import { closeSession, openSession, type OpenedSession, type ResolvedConnection, type SessionSettings } from '../connection/connection';
+import { errorIdentity, isSessionFatal } from '../errortally';
 import { createHistogram, encodeHistogram, recordUs } from './histogram';
 import { makeSources, type ParamInput, type ParamSpec } from './params';
-import { startLoopDelay, type LoopDelay } from './overhead';
-import { makeRedactor } from './redact';
-import { WireSession, type WireStatement } from './wire';
-import { errorMessage, PgloadError } from './errors';
+import { startLoopDelay, type LoopDelay } from '../insight/overhead';
+import { makeRedactor } from '../connection/redact';
+import { WireSession, type WireStatement } from '../connection/wire';
+import { errorMessage, PgloadError } from '../errors';
 
 export interface WorkerInit {
   index: number;

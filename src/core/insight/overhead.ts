@@ -4,8 +4,8 @@
  * the latencies include time spent queueing inside pgload, not in the database — the report says so.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import type { ClientOverhead, Hint } from '../shared/result';
-import { formatMs } from './format';
+import type { ClientOverhead, Hint } from '../../shared/result';
+import { formatMs } from '../report/format';
 
 /**
  * The delay monitor's timer period. What it records is the time between two of its timer callbacks, so an idle

@@ -16,13 +16,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
-import type { HintSeverity, ProfileResult } from '../shared/result';
-import { PgloadError } from './errors';
-import { formatMs } from './format';
-import type { ProfileInput } from './options';
-import type { ParamInput } from './params';
-import { ensureParser, splitStatements } from './sql';
-import { parseDurationMs } from './units';
+import type { HintSeverity, ProfileResult } from '../../shared/result';
+import { PgloadError } from '../errors';
+import { formatMs } from '../report/format';
+import type { ProfileInput } from '../options';
+import type { ParamInput } from '../load/params';
+import { ensureParser, splitStatements } from '../sql';
+import { parseDurationMs } from '../units';
 
 export interface Budget {
   /** What is measured: a latency percentile (an upper bound), throughput (a lower bound), failed requests, hints. */

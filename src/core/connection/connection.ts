@@ -10,8 +10,8 @@ import * as path from 'node:path';
 import { isIP } from 'node:net';
 import { checkServerIdentity, type ConnectionOptions as TlsOptions, type PeerCertificate } from 'node:tls';
 import { Client, type ClientConfig } from 'pg';
-import type { ConnectionSummary } from '../shared/result';
-import { asDriverError, PgloadError } from './errors';
+import type { ConnectionSummary } from '../../shared/result';
+import { asDriverError, PgloadError } from '../errors';
 import { makeRedactor } from './redact';
 
 export const APPLICATION_NAME = 'pgload';

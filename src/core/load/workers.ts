@@ -4,11 +4,11 @@
  * histograms and are added exactly; their sessions' pids join the run's (cancel, wait sampling, the check
  * that none is left).
  */
-import type { LoopDelay } from './overhead';
+import type { LoopDelay } from '../insight/overhead';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { PgloadError, type PgloadErrorKind } from './errors';
+import { PgloadError, type PgloadErrorKind } from '../errors';
 import type { FromMain, ToMain, WorkerInit } from './loadworker';
 
 /** Clients per event loop above which another loop helps, and the most loops `auto` picks. */

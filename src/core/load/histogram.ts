@@ -3,7 +3,7 @@
  * microseconds (integers); everything leaving this module is in milliseconds.
  */
 import type * as HdrModule from 'hdr-histogram-js';
-import type { HistogramBucket, LatencyStats, PercentilePoint } from '../shared/result';
+import type { HistogramBucket, LatencyStats, PercentilePoint } from '../../shared/result';
 
 export type Histogram = HdrModule.Histogram;
 

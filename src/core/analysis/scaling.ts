@@ -7,8 +7,8 @@
  * the measurement's precision. The standard error comes from batch means instead: the step's timeline is cut
  * into consecutive batches, each several latencies long, and the spread of the batches' rates is used.
  */
-import type { SweepRecommendation, SweepStep, TimelinePoint } from '../shared/result';
-import { formatMs, formatRate } from './format';
+import type { SweepRecommendation, SweepStep, TimelinePoint } from '../../shared/result';
+import { formatMs, formatRate } from '../report/format';
 
 /** A batch spans at least this many p95 latencies … */
 export const BATCH_LATENCIES = 3;

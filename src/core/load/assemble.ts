@@ -2,16 +2,16 @@
  * The result object, put together once from what a run measured: the only shape that leaves the engine (CLI, JSON,
  * panel, CodeLens, exports). Hints are derived here from the plans, the waits and pgload's own overhead.
  */
-import type { CapturedPlan, ClientOverhead, ConnectionSummary, ErrorGroup, ExecutionMode, GenericPlanCheck, Hint, OpenLoopResult, PoolResult, ProfileResult, RunStatus, ServerCounters, ServerInfo, TimelinePoint, WaitSampling } from '../shared/result';
-import { RESULT_SCHEMA_VERSION } from '../shared/result';
-import { genericPlanHint } from './genericplan';
+import type { CapturedPlan, ClientOverhead, ConnectionSummary, ErrorGroup, ExecutionMode, GenericPlanCheck, Hint, OpenLoopResult, PoolResult, ProfileResult, RunStatus, ServerCounters, ServerInfo, TimelinePoint, WaitSampling } from '../../shared/result';
+import { RESULT_SCHEMA_VERSION } from '../../shared/result';
+import { genericPlanHint } from '../insight/genericplan';
 import { encodeHistogram, latencyStats, logBuckets, percentileCurve, type Histogram } from './histogram';
-import type { ProfileOptions } from './options';
-import { overheadHint } from './overhead';
-import { analyzePlan, combineHints, diffPlans, type PlanContext } from './plan';
-import type { SqlStatement } from './sql';
-import { VERSION } from './version';
-import { waitHints } from './waithints';
+import type { ProfileOptions } from '../options';
+import { overheadHint } from '../insight/overhead';
+import { analyzePlan, combineHints, diffPlans, type PlanContext } from '../insight/plan';
+import type { SqlStatement } from '../sql';
+import { VERSION } from '../version';
+import { waitHints } from '../insight/waithints';
 
 /** What the load phase measured. */
 export interface LoadOutcome {

@@ -4,7 +4,7 @@
  * LWLock / Lock = contention; Idle = the session was waiting for pgload itself.
  */
 import type { Client } from 'pg';
-import type { WaitSampling } from '../shared/result';
+import type { WaitSampling } from '../../shared/result';
 
 export const IDLE = 'Idle (waiting for the client)';
 

@@ -6,10 +6,10 @@
  * which one the session actually used, and says when the generic one is another plan or a slower one.
  */
 import type { Client } from 'pg';
-import type { CapturedPlan, GenericPlanCheck, Hint } from '../shared/result';
+import type { CapturedPlan, GenericPlanCheck, Hint } from '../../shared/result';
 import { captureExplain } from './explain';
-import { errorMessage } from './errors';
-import { formatMs } from './format';
+import { errorMessage } from '../errors';
+import { formatMs } from '../report/format';
 import { flattenPlan } from './plan';
 
 /** Executions after which PostgreSQL may switch a prepared statement to its generic plan (plancache.c). */

@@ -5,14 +5,14 @@
  * Each side's legs are merged exactly (HDR histograms added), then the sides are compared as `pgload compare`
  * does.
  */
-import type { AbResult, ErrorGroup, ProfileResult, RunStatus } from '../shared/result';
-import { RESULT_SCHEMA_VERSION } from '../shared/result';
+import type { AbResult, ErrorGroup, ProfileResult, RunStatus } from '../../shared/result';
+import { RESULT_SCHEMA_VERSION } from '../../shared/result';
 import { compareResults } from './compare';
-import { PgloadError } from './errors';
-import { decodeHistogram, encodeHistogram, latencyStats, logBuckets, percentileCurve } from './histogram';
-import type { ProfileInput } from './options';
-import { prepareRun, profile, type RunContext } from './runner';
-import { VERSION } from './version';
+import { PgloadError } from '../errors';
+import { decodeHistogram, encodeHistogram, latencyStats, logBuckets, percentileCurve } from '../load/histogram';
+import type { ProfileInput } from '../options';
+import { prepareRun, profile, type RunContext } from '../load/runner';
+import { VERSION } from '../version';
 
 export interface AbOptions {
   /** Everything both sides share (SQL of A, connection, clients, requests or duration in total per side…). */

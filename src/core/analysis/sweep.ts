@@ -4,18 +4,18 @@
  * A step runs for the planned time, then longer when it has not yet completed ≥ 20 requests per client and lasted
  * ≥ 10 p95 latencies (up to the step cap), so that slow statements are measured, not sampled.
  */
-import type { ProfileResult, SweepResult, SweepStep } from '../shared/result';
-import { RESULT_SCHEMA_VERSION } from '../shared/result';
-import { closeSession, connectionSummary, openSession, resolveConnection, type ConnectionInput, type ResolveEnvironment } from './connection';
-import { PgloadError } from './errors';
-import type { Logger } from './logger';
+import type { ProfileResult, SweepResult, SweepStep } from '../../shared/result';
+import { RESULT_SCHEMA_VERSION } from '../../shared/result';
+import { closeSession, connectionSummary, openSession, resolveConnection, type ConnectionInput, type ResolveEnvironment } from '../connection/connection';
+import { PgloadError } from '../errors';
+import type { Logger } from '../logger';
 import { mergeLegs } from './ab';
-import { prepareRun, profile, type Progress } from './runner';
+import { prepareRun, profile, type Progress } from '../load/runner';
 import { recommendPoolSize, stepDurationNeededMs, stepIsEnough, throughputNoise } from './scaling';
-import type { ParamInput } from './params';
-import { readCapacity, readServerInfo } from './server';
+import type { ParamInput } from '../load/params';
+import { readCapacity, readServerInfo } from '../connection/server';
 import { fitUsl, uslThroughput } from './usl';
-import { VERSION } from './version';
+import { VERSION } from '../version';
 
 export interface SweepOptions {
   sql: string;

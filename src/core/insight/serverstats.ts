@@ -3,8 +3,8 @@
  * for this statement when the extension is there (with a note saying why when it is not).
  */
 import type { Client } from 'pg';
-import type { ServerCounters } from '../shared/result';
-import { errorMessage } from './errors';
+import type { ServerCounters } from '../../shared/result';
+import { errorMessage } from '../errors';
 
 const DB_FIELDS = ['temp_files', 'temp_bytes', 'blks_read', 'blks_hit', 'xact_commit', 'xact_rollback', 'deadlocks'] as const;
 type DbRow = Record<(typeof DB_FIELDS)[number], number>;

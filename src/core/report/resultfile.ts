@@ -1,8 +1,8 @@
 /** Reading a saved result (`pgload run --json`) back, with a specific message for each way a file can be wrong. */
 import * as fs from 'node:fs';
-import type { ProfileResult } from '../shared/result';
-import { RESULT_SCHEMA_VERSION } from '../shared/result';
-import { PgloadError } from './errors';
+import type { ProfileResult } from '../../shared/result';
+import { RESULT_SCHEMA_VERSION } from '../../shared/result';
+import { PgloadError } from '../errors';
 
 export function parseResult(text: string, source: string): ProfileResult {
   const bad = (why: string): never => {

@@ -1,5 +1,5 @@
 /** Hints from what the server's sessions waited on during the load. */
-import type { Hint, WaitSampling } from '../shared/result';
+import type { Hint, WaitSampling } from '../../shared/result';
 import { IDLE } from './sampler';
 
 export interface WaitHintContext {

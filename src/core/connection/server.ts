@@ -1,8 +1,8 @@
 /** What pgload asks the server on its control session: version and settings, free slots, cancel, cleanup. */
 import type { Client } from 'pg';
-import type { ServerInfo } from '../shared/result';
+import type { ServerInfo } from '../../shared/result';
 import { APPLICATION_NAME } from './connection';
-import { PgloadError } from './errors';
+import { PgloadError } from '../errors';
 
 export const REPORTED_SETTINGS = [
   'work_mem',

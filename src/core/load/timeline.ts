@@ -5,7 +5,7 @@
  */
 import type * as HdrModule from 'hdr-histogram-js';
 import { hdr } from './histogram';
-import type { TimelinePoint } from '../shared/result';
+import type { TimelinePoint } from '../../shared/result';
 
 const MAX_POINTS = 240;
 /** When intervals hold fewer requests than this (typically), neighbours merge: their rates would be noise. */

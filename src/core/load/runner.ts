@@ -9,8 +9,8 @@
  * duration. In-flight queries are cancelled on the server when the run is stopped early.
  */
 import type { Client, QueryArrayConfig } from 'pg';
-import type { CapturedPlan, ClientOverhead, ErrorGroup, ExecutionMode, GenericPlanCheck, ProfileResult, RunStatus, ServerCounters, ServerInfo, WaitSampling } from '../shared/result';
-import type { ProgressView } from '../shared/protocol';
+import type { CapturedPlan, ClientOverhead, ErrorGroup, ExecutionMode, GenericPlanCheck, ProfileResult, RunStatus, ServerCounters, ServerInfo, WaitSampling } from '../../shared/result';
+import type { ProgressView } from '../../shared/protocol';
 import {
   clientTimeoutMs,
   closeSession,
@@ -22,33 +22,33 @@ import {
   type ResolveEnvironment,
   type ResolvedConnection,
   type SessionSettings,
-} from './connection';
-import { asDriverError, codePointToUtf16, errorMessage, locate, PgloadError } from './errors';
-import { ErrorTally, errorIdentity, isSessionFatal } from './errortally';
+} from '../connection/connection';
+import { asDriverError, codePointToUtf16, errorMessage, locate, PgloadError } from '../errors';
+import { ErrorTally, errorIdentity, isSessionFatal } from '../errortally';
 import { createHistogram, recordUs, type Histogram } from './histogram';
-import { redactingLogger, silentLogger, type Logger } from './logger';
-import { normalizeOptions, type ProfileInput, type ProfileOptions } from './options';
-import { executionModeFor } from './safety';
-import { assertCapacity, cancelBackends, ensureGone, readCapacity, readServerInfo } from './server';
+import { redactingLogger, silentLogger, type Logger } from '../logger';
+import { normalizeOptions, type ProfileInput, type ProfileOptions } from '../options';
+import { executionModeFor } from '../safety';
+import { assertCapacity, cancelBackends, ensureGone, readCapacity, readServerInfo } from '../connection/server';
 import { assembleResult, type LoadOutcome } from './assemble';
-import { captureExplain } from './explain';
-import { checkGenericPlan, CUSTOM_PLANS_BEFORE_GENERIC } from './genericplan';
-import { parseMemoryKB, type PlanContext } from './plan';
-import { WaitSampler } from './sampler';
-import { counterDelta, snapshotCounters, type CounterSnapshot } from './serverstats';
-import { OverheadMeter } from './overhead';
+import { captureExplain } from '../insight/explain';
+import { checkGenericPlan, CUSTOM_PLANS_BEFORE_GENERIC } from '../insight/genericplan';
+import { parseMemoryKB, type PlanContext } from '../insight/plan';
+import { WaitSampler } from '../insight/sampler';
+import { counterDelta, snapshotCounters, type CounterSnapshot } from '../insight/serverstats';
+import { OverheadMeter } from '../insight/overhead';
 import * as os from 'node:os';
-import { ensureParser, parseSingleStatement, type SqlStatement } from './sql';
+import { ensureParser, parseSingleStatement, type SqlStatement } from '../sql';
 import { checkParams, makeSources, readCsvColumn, type ParamSpec, type ParamInput, type ValueSource } from './params';
-import { oneLine } from './text';
+import { oneLine } from '../text';
 import { chooseIntervalMs, Timeline } from './timeline';
-import { WireSession, type WireStatement } from './wire';
+import { WireSession, type WireStatement } from '../connection/wire';
 import { chooseWorkers, WorkerGroup } from './workers';
-import { AppPool } from './load/appPool';
-import { ClosedLoop } from './load/closedLoop';
-import type { LoadClient, LoadDriver, LoadSink, Requests } from './load/driver';
-import { OpenLoop } from './load/openLoop';
-import { WorkerThreads } from './load/workerThreads';
+import { AppPool } from './appPool';
+import { ClosedLoop } from './closedLoop';
+import type { LoadClient, LoadDriver, LoadSink, Requests } from './driver';
+import { OpenLoop } from './openLoop';
+import { WorkerThreads } from './workerThreads';
 
 type CheckedParam = ParamInput & { parsed: ParamSpec };
 

@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { PgloadError } from './errors';
+import { PgloadError } from '../errors';
 import { seededRandom } from './random';
 
 export type ParamSpec =

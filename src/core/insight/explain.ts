@@ -3,8 +3,8 @@
  * explaining DML (with writes allowed) changes nothing. Options the server's version lacks are left out.
  */
 import type { Client } from 'pg';
-import type { CapturedPlan } from '../shared/result';
-import { errorMessage } from './errors';
+import type { CapturedPlan } from '../../shared/result';
+import { errorMessage } from '../errors';
 
 export function explainOptions(versionNum: number): string[] {
   const options = ['ANALYZE', 'BUFFERS'];

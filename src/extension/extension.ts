@@ -39,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
   const panels = new ReportPanels(context.extensionUri, store, log, ui);
   context.subscriptions.push(panels);
   const runs = new RunController(log, connections, store, panels, lenses, ui);
+  activeRuns = runs;
   context.subscriptions.push(runs);
   // Every run is kept in the workspace's storage folder (the global one without a workspace), bounded by a setting.
   const maxRuns = () => {
@@ -101,6 +102,14 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
   return { runs, store, lenses, connections, ui, history, runsView, log };
 }
 
-export function deactivate(): void {
-  // Everything is disposed through context.subscriptions; a run in progress is aborted by its controller's dispose.
+/** The run controller of this activation, for deactivate. */
+let activeRuns: RunController | undefined;
+
+/**
+ * The window closes or reloads: a run in progress is cancelled and its sessions closed before VS Code disposes the
+ * rest (context.subscriptions); VS Code waits for the returned promise.
+ */
+export async function deactivate(): Promise<void> {
+  await activeRuns?.shutdown();
+  activeRuns = undefined;
 }

@@ -81,6 +81,25 @@ export class RunController extends Disposable {
     return this.active !== undefined;
   }
 
+  /**
+   * The window closes (deactivate): a run in progress is cancelled — its running queries cancelled on the server and
+   * its sessions closed — before the extension host goes away. Bounded, so a silent server cannot hold the window.
+   */
+  async shutdown(ms = 8000): Promise<void> {
+    if (!this.active) return;
+    this.log.info('the window is closing: cancelling the run in progress');
+    this.active.controller.abort();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.runFinished, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+  }
+
+  override dispose(): void {
+    // Disposed without deactivate (the extension reloaded): the run still must not go on.
+    this.active?.controller.abort();
+    super.dispose();
+  }
+
   cancel(): void {
     if (!this.active) {
       this.ui.info('pgload: no run in progress.');
@@ -445,8 +464,9 @@ export class RunController extends Disposable {
     } finally {
       this.active = undefined;
       this.connections.setRunStatus(undefined);
-      await setContext(ContextKeys.running, false);
+      // Settled before the context key is set: while the window closes, the workbench may no longer answer.
       finish();
+      await setContext(ContextKeys.running, false);
     }
   }
 

@@ -1,5 +1,6 @@
 /** The `pgload` executable: wires the process (argv, streams, Ctrl-C, exit code) to `main`. */
-import { main, EXIT } from './main';
+import { EXIT } from './io';
+import { main } from './main';
 
 const controller = new AbortController();
 let interrupts = 0;

@@ -221,14 +221,18 @@ function budgetsOf(raw: unknown, label: string, bad: (m: string) => never): Budg
 }
 
 /** The budgets a result breaks, each as a sentence with the measured figure. */
-export function evaluateBudgets(r: ProfileResult, budgets: Budget[]): string[] {
+/**
+ * The budgets a result breaks, one sentence each. `bound` names a latency bound in the sentence ("the budget" in a
+ * check file; the CLI's gates say "--max-p95").
+ */
+export function evaluateBudgets(r: ProfileResult, budgets: Budget[], bound: (metric: string) => string = () => 'the budget'): string[] {
   const failed: string[] = [];
   const l = r.load.latency;
   const f = formatMs;
   for (const b of budgets) {
     if ((LATENCY as readonly string[]).includes(b.metric)) {
       const v = b.metric === 'max' ? l.maxMs : b.metric === 'mean' ? l.meanMs : l[`${b.metric as 'p50'}Ms`];
-      if (l.count === 0 || v > (b.limit as number)) failed.push(`${b.metric} ${l.count === 0 ? 'not measured (no successful request)' : f(v)} is above the budget ${f(b.limit as number)}`);
+      if (l.count === 0 || v > (b.limit as number)) failed.push(`${b.metric} ${l.count === 0 ? 'not measured (no successful request)' : f(v)} is above ${bound(b.metric)} ${f(b.limit as number)}`);
     } else if (b.metric === 'qps') {
       if (r.load.throughputQps < (b.limit as number)) failed.push(`throughput ${r.load.throughputQps.toFixed(1)} q/s is below the budget ${b.limit} q/s`);
     } else if (b.metric === 'errors') {

@@ -1,7 +1,7 @@
 /**
  * Text and Markdown from a result object. Formatters only read the result: they never recompute statistics.
  */
-import type { CheckOutcome, Comparison, ComparisonMetric, ErrorGroup, LatencyStats, ProfileResult, SweepResult } from '../../shared/result';
+import type { AbResult, CheckOutcome, Comparison, ComparisonMetric, ErrorGroup, LatencyStats, ProfileResult, SweepResult } from '../../shared/result';
 
 /** What the formatters read: the result, with or without its HDR encodings. */
 export type ReportInput = Omit<ProfileResult, 'hdr'>;
@@ -307,6 +307,14 @@ export function formatLensTitle(r: Pick<ProfileResult, 'load' | 'finishedAt' | '
   if (r.load.requests.failed > 0) parts.push(`${formatCount(r.load.requests.failed)} failed`);
   if (r.status !== 'completed') parts.push(r.status);
   return `${stale ? '$(history) stale: ' : ''}${parts.join(' · ')}`;
+}
+
+/** `pgload ab`: the legs, the two statements when they differ, then the comparison. */
+export function formatAbReport(r: AbResult, sql?: { a: string; b: string }): string {
+  const lines = [`A/B in ${r.order.length} alternating legs (${r.order.join(' ')}), ${describePlan(r.a)} per side`];
+  if (sql) lines.push(`  A: ${oneLine(sql.a, 100)}`, `  B: ${oneLine(sql.b, 100)}`);
+  lines.push(formatComparison(r.comparison));
+  return lines.join('\n');
 }
 
 /** `52.5 ± 1.2 q/s` (± two standard errors), or `52.5 q/s (noise unknown)`. */

@@ -1,0 +1,113 @@
+/** `pgload ab`: two variants (settings or SQL) in alternating legs, compared as `pgload compare` does. */
+import type { ParseArgsConfig } from 'node:util';
+import { formatAbReport } from '../../core/report/format';
+import { regressions } from '../../core/analysis/compare';
+import { abTest } from '../../core/analysis/ab';
+import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson } from '../io';
+import { COMMON_OPTIONS, parseFlags, duration, percentFlag, whole, readSqlFile, pickStatement, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags } from '../flags';
+
+export const AB_HELP = `Usage: pgload ab (--sql TEXT | --file PATH [--statement N]) (--setting NAME=VALUE … | --sql-b TEXT | --file-b PATH) [options]
+
+Runs two variants of a statement under the same load in alternating legs — A B, B A, A B, … — so that what
+the machine does meanwhile hits both, then compares them as "pgload compare" does: percentiles with
+intervals, the shift of the whole distribution, the hints only one side has (e.g. a sort spilling to disk
+only with the smaller work_mem), and the plans.
+
+B differs from A by:
+  --setting NAME=VALUE     Session settings for B only (repeatable).                 e.g. --setting work_mem=64MB
+  --sql-b TEXT / --file-b PATH [--statement-b N]   Another statement for B, e.g. the SQL your ORM emits (A)
+                           against a hand-written rewrite (B); with --file-b, --statement-b picks one of its statements.
+
+Load (per side, split over the legs):
+  --clients N (default 10), --requests N or --duration TIME (default 10s), --warmup N
+  --rounds N               Legs per side (default 4).                               e.g. --rounds 6
+  --sql/--file/--statement/--url, --statement-timeout, --allow-writes, --set (both sides), --param, --prepared, --seed
+  --no-explain             No EXPLAIN (plans and spill hints come from the first leg of each side).
+  --max-regression PCT     Exit 3 when B is significantly worse than A by more than this.
+  --json PATH|-            Write { kind: "ab", order, a, b, comparison } as JSON.
+
+Example:
+  pgload ab --file report.sql --setting work_mem=64MB --clients 20 --duration 30s
+`;
+
+export const AB_OPTIONS = {
+  ...COMMON_OPTIONS,
+  clients: { type: 'string' },
+  requests: { type: 'string' },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  rounds: { type: 'string' },
+  setting: { type: 'string', multiple: true },
+  'sql-b': { type: 'string' },
+  'file-b': { type: 'string' },
+  'statement-b': { type: 'string' },
+  'no-explain': { type: 'boolean' },
+  'max-regression': { type: 'string' },
+} satisfies ParseArgsConfig['options'];
+
+export async function abCommand(args: string[], io: CliIO): Promise<number> {
+  const { values: v, positionals } = parseFlags(args, AB_OPTIONS, 'ab');
+  if (v.help) {
+    io.stdout(AB_HELP);
+    return EXIT.ok;
+  }
+  const connection = connectionFromFlags(v.url);
+  if (v['sql-b'] !== undefined && v['file-b'] !== undefined) usage('Give either --sql-b or --file-b, not both');
+  if (v.requests !== undefined && v.duration !== undefined) usage('Give either --requests or --duration, not both');
+  const clients = whole('clients', v.clients, 1, 10_000);
+  const requests = whole('requests', v.requests, 1, 1_000_000_000);
+  const durationMs = duration('duration', v.duration, 's', 0) ?? (requests === undefined ? 10_000 : undefined);
+  const rounds = whole('rounds', v.rounds, 1, 50) ?? 4;
+  const maxRegression = percentFlag('max-regression', v['max-regression']);
+  const sql = await sqlFromFlags(v, positionals);
+  let sqlB: string | undefined;
+  if (v['sql-b'] !== undefined) {
+    if (v['sql-b'].trim() === '') usage('--sql-b is empty; give the statement B runs');
+    sqlB = v['sql-b'];
+  } else if (v['file-b'] !== undefined) {
+    sqlB = await pickStatement(readSqlFile(v['file-b'], 'file-b'), `--file-b ${v['file-b']}`, whole('statement-b', v['statement-b'], 1, 1_000_000));
+  }
+  const settingsB = settingsFromFlags(v.setting, 'setting');
+  const logger = stderrLogger(io, v.verbose === true);
+  const printer = progressPrinter(io);
+  let result;
+  try {
+    result = await abTest(
+      {
+        base: {
+          sql,
+          connection,
+          clients,
+          requests,
+          durationMs,
+          warmupPerClient: whole('warmup', v.warmup, 0, 1_000_000),
+          statementTimeoutMs: duration('statement-timeout', v['statement-timeout'], 'ms', 0),
+          allowWrites: v['allow-writes'] === true,
+          settings: settingsFromFlags(v.set),
+          explain: v['no-explain'] !== true,
+          ...paramsFromFlags(v),
+        },
+        b: { sql: sqlB, settings: settingsB },
+        rounds,
+      },
+      {
+        signal: io.signal,
+        logger,
+        environment: { env: io.env },
+        onProgress: v['no-progress'] ? undefined : printer.onProgress,
+        onLeg: (i, of, side) => !v['no-progress'] && io.stderr(`pgload: leg ${i} of ${of}: ${side}\n`),
+      },
+    );
+  } finally {
+    printer.done();
+  }
+  const out = emitJson(io, v.json, result);
+  out(formatAbReport(result, sqlB ? { a: sql, b: sqlB } : undefined) + '\n');
+  if (result.a.status === 'cancelled' || result.b.status === 'cancelled') return EXIT.cancelled;
+  if (maxRegression !== undefined) {
+    const failed = regressions(result.comparison, maxRegression);
+    for (const f of failed) io.stderr(`pgload: REGRESSION (B against A): ${f}\n`);
+    if (failed.length) return EXIT.gate;
+  }
+  return result.a.load.requests.failed + result.b.load.requests.failed > 0 ? EXIT.failures : EXIT.ok;
+}

@@ -1,0 +1,241 @@
+/** `pgload run`: one statement alone, then under load; the report, JSON/Markdown/HTML/CSV, the --max-p95/--max-p99 gates. */
+import type { ParseArgsConfig } from 'node:util';
+import type { ProfileResult } from '../../shared/result';
+import { formatMarkdownReport, formatTimelineCsv, formatTextReport } from '../../core/report/format';
+import { buildHtmlReport, exportState, loadReportAssets } from '../../core/report/htmlreport';
+import { profile } from '../../core/load/runner';
+import { evaluateBudgets } from '../../core/analysis/check';
+import { EXIT, CliIO, usage, progressPrinter, stderrLogger, writeOutput, emitJson } from '../io';
+import { COMMON_OPTIONS, parseFlags, duration, whole, memorySize, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags } from '../flags';
+
+export const RUN_HELP = `Usage: pgload run (--sql TEXT | --file PATH [--statement N]) [options]
+
+Runs one statement once cold and a few times warm on one session (the baseline), then opens N sessions,
+releases them together and runs the statement until the requests or the duration are done.
+Read-only statements run in read-only sessions. DML needs --allow-writes and is then rolled back after
+every request, so no row is kept. DDL, utility statements and transaction control are refused.
+
+What to run:
+  --sql TEXT               The statement.                     e.g. --sql "SELECT count(*) FROM orders"
+  --file PATH              A .sql file holding the statement.  e.g. --file queries/report.sql
+  --statement N            With --file: which statement (1-based) when the file holds several. e.g. --statement 2
+
+Where:
+  --url URL                postgres://user@host:5432/db?sslmode=require or "host=… dbname=…".
+                           Without it the PG* environment variables and ~/.pgpass are used.
+                           Prefer PGPASSWORD or ~/.pgpass to a password in the URL.
+
+How much:
+  --clients N              Concurrent clients, each on its own session (default 10).     e.g. --clients 100
+  --requests N             Total requests across all clients (default 200).             e.g. --requests 5000
+  --duration TIME          Run for a time instead of a number of requests.              e.g. --duration 30s
+  --warmup N               Requests per client before timing starts, not counted (default 0). e.g. --warmup 5
+  --baseline-runs N        Warm single executions after the cold one (default 5).       e.g. --baseline-runs 20
+
+Limits:
+  --threshold TIME         Count requests slower than this (default 500ms).             e.g. --threshold 200ms
+  --statement-timeout TIME Server-side statement_timeout per request (default 30s).     e.g. --statement-timeout 5s
+  --max-errors N           Stop the run after N failed requests; 0 never (default 100). e.g. --max-errors 10
+  --allow-writes           Allow INSERT/UPDATE/DELETE/MERGE; each request is rolled back.
+  --reconnect              A client whose session is lost (server restart, terminated backend) connects again,
+                           retrying with backoff, instead of stopping; the report shows the outage window.
+  --workers N|auto         Event loops (worker threads) running the clients, like pgbench -j (default auto: one per
+                           32 clients, up to half the cores). Plain --clients runs only.   e.g. --workers 2
+  --set NAME=VALUE         A setting for every session of the run (repeatable).       e.g. --set work_mem=64MB
+
+Application pool (instead of --clients: users share a pool, as SQLAlchemy's QueuePool or HikariCP):
+  --users N                Concurrent application users.                             e.g. --users 100
+  --pool-size N            Connections in the pool (pool_size).                       e.g. --pool-size 20
+  --max-overflow N         Extra connections when all are busy (default 0: fixed pool). e.g. --max-overflow 100
+  --pool-timeout TIME      How long a request waits for a connection (default 30s).   e.g. --pool-timeout 30s
+                           The report splits every request into pool wait + database time.
+
+Fixed arrival rate (open loop; latency from each request's intended start, coordinated-omission corrected):
+  --rate R/s               Requests per second, sent whatever the responses; --clients sessions serve them. e.g. --rate 100/s
+  --arrival KIND           constant (default) or poisson.                             e.g. --arrival poisson
+  --max-outstanding N      Queued + running requests at most; more are dropped and counted (default 10 × rate). e.g. --max-outstanding 500
+
+Parameters ($1 … $n) and protocol:
+  --param N=GENERATOR      Values for $N (repeatable; one for every parameter the statement uses):
+                             int:1..100000          uniform whole numbers
+                             zipf:1..100000[:1.1]   Zipfian whole numbers, rank 1 most frequent (like pgbench random_zipfian)
+                             num:0.5..99.5          uniform real numbers
+                             list:a,b,c             one of the values (\, for a comma inside one)
+                             csv:FILE:COLUMN        a column of a CSV file with a header (name or 1-based number)
+                             sql:SELECT …           the first column of a read-only query run once before the run
+                           e.g. --param 1=int:1..100000 --param 2=list:open,closed
+  --prepared               Send the statement as a named prepared statement (parse and plan once per session, like pgbench -M prepared).
+  --seed N                 Seed of every random choice (parameter values, Poisson arrivals); the same seed repeats them (default 1).
+
+Server insight:
+  --server-vcpus N         The server's CPU count, to compare with active sessions.  e.g. --server-vcpus 2
+  --server-memory SIZE     The server's memory, to weigh work_mem × clients against.  e.g. --server-memory 16GB
+  --no-explain             Do not capture EXPLAIN ANALYZE (alone and under load).
+  --sample-interval TIME   How often to sample what sessions wait on; 0 off (default 100ms). e.g. --sample-interval 250ms
+
+Output:
+  --json PATH|-            Write the result object as JSON (- for stdout; the report then goes to stderr).
+  --markdown PATH          Write a Markdown report.                                     e.g. --markdown report.md
+  --html PATH              Write a self-contained HTML report with the charts (opens offline). e.g. --html report.html
+  --csv PATH               Write the timeline (per interval: count, errors, q/s, p50, p95, max) as CSV. e.g. --csv timeline.csv
+  --no-progress            No progress output.
+  --verbose                Log what pgload does to stderr.
+
+Gates (exit code 3 when exceeded):
+  --max-p95 TIME           Fail when the p95 under load is above this.                  e.g. --max-p95 200ms
+  --max-p99 TIME           Fail when the p99 under load is above this.                  e.g. --max-p99 1s
+
+Exit codes: 0 ok · 1 some requests failed or the run ended early · 2 bad usage or input (nothing ran) ·
+            3 a gate failed · 130 cancelled.
+
+Examples:
+  pgload run --sql "SELECT pg_sleep(0.05)" --clients 10 --duration 10s
+  pgload run --file report.sql --statement 2 --url postgres://app@db:5432/shop --clients 100 --requests 2000 --json -
+  pgload run --file slow.sql --clients 50 --duration 1m --max-p95 500ms --markdown slow.md
+`;
+
+export const RUN_OPTIONS = {
+  ...COMMON_OPTIONS,
+  clients: { type: 'string' },
+  requests: { type: 'string' },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  'baseline-runs': { type: 'string' },
+  threshold: { type: 'string' },
+  'max-errors': { type: 'string' },
+  reconnect: { type: 'boolean' },
+  workers: { type: 'string' },
+  markdown: { type: 'string' },
+  html: { type: 'string' },
+  csv: { type: 'string' },
+  rate: { type: 'string' },
+  arrival: { type: 'string' },
+  'max-outstanding': { type: 'string' },
+  users: { type: 'string' },
+  'pool-size': { type: 'string' },
+  'max-overflow': { type: 'string' },
+  'pool-timeout': { type: 'string' },
+  'server-vcpus': { type: 'string' },
+  'server-memory': { type: 'string' },
+  'no-explain': { type: 'boolean' },
+  'sample-interval': { type: 'string' },
+  'max-p95': { type: 'string' },
+  'max-p99': { type: 'string' },
+} satisfies ParseArgsConfig['options'];
+
+
+export async function runCommand(args: string[], io: CliIO): Promise<number> {
+  const { values: v, positionals } = parseFlags(args, RUN_OPTIONS, 'run');
+  if (v.help) {
+    io.stdout(RUN_HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) usage(`Unexpected argument "${positionals[0]}"; put the SQL after --sql, or a file after --file`);
+  if (v.sql !== undefined && v.file !== undefined) usage('Give either --sql or --file, not both');
+  if (v.sql === undefined && v.file === undefined) usage('No SQL given; use --sql "SELECT …" or --file query.sql');
+  if (v.requests !== undefined && v.duration !== undefined) usage('Give either --requests or --duration, not both');
+  const connection = connectionFromFlags(v.url);
+
+  const clients = whole('clients', v.clients, 1, 10_000);
+  const requests = whole('requests', v.requests, 1, 1_000_000_000);
+  const durationMs = duration('duration', v.duration, 's', 0);
+  if (durationMs !== undefined && durationMs < 100) usage(`--duration ${v.duration}: must be at least 100ms`);
+  const warmup = whole('warmup', v.warmup, 0, 1_000_000);
+  const baselineRuns = whole('baseline-runs', v['baseline-runs'], 1, 10_000);
+  const thresholdMs = duration('threshold', v.threshold, 'ms', 0);
+  const statementTimeoutMs = duration('statement-timeout', v['statement-timeout'], 'ms', 0);
+  const maxErrors = whole('max-errors', v['max-errors'], 0, 1_000_000_000);
+  const serverVcpus = whole('server-vcpus', v['server-vcpus'], 1, 4096);
+  const serverMemoryKB = memorySize('server-memory', v['server-memory']);
+  const users = whole('users', v.users, 1, 100_000);
+  const poolSize = whole('pool-size', v['pool-size'], 1, 10_000);
+  const maxOverflow = whole('max-overflow', v['max-overflow'], 0, 10_000);
+  const poolTimeoutMs = duration('pool-timeout', v['pool-timeout'], 's', 0);
+  if ((users === undefined) !== (poolSize === undefined)) usage('An application pool needs both --users and --pool-size');
+  if (users === undefined && (maxOverflow !== undefined || poolTimeoutMs !== undefined)) usage('--max-overflow and --pool-timeout need --users and --pool-size');
+  if (users !== undefined && clients !== undefined) usage('Give either --clients or --users with --pool-size, not both');
+  const pool = users !== undefined ? { users, size: poolSize!, maxOverflow: maxOverflow ?? 0, timeoutMs: poolTimeoutMs ?? 30_000 } : undefined;
+  const { params, prepared, seed } = paramsFromFlags(v);
+  const workers = v.workers === undefined || v.workers.trim().toLowerCase() === 'auto' ? 'auto' : whole('workers', v.workers, 1, 64)!;
+  let rate;
+  if (v.rate !== undefined) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*s|\/\s*sec|per\s*s)?\s*$/i.exec(v.rate);
+    if (!m || Number(m[1]) <= 0) usage(`--rate ${v.rate}: write requests per second, like --rate 100/s`);
+    if (pool) usage('Give either --rate or --users with --pool-size, not both');
+    const arrival = (v.arrival ?? 'constant').toLowerCase();
+    if (arrival !== 'constant' && arrival !== 'poisson') usage(`--arrival ${v.arrival}: use constant or poisson`);
+    const perSecond = Number(m[1]);
+    rate = {
+      perSecond,
+      distribution: arrival as 'constant' | 'poisson',
+      maxOutstanding: whole('max-outstanding', v['max-outstanding'], 1, 10_000_000) ?? Math.max(100, Math.ceil(perSecond * 10)),
+      seed,
+    };
+  } else if (v.arrival !== undefined || v['max-outstanding'] !== undefined) {
+    usage('--arrival and --max-outstanding go with --rate');
+  }
+  const sampleIntervalMs = v['sample-interval'] !== undefined && /^\s*0+\s*(ms|s)?\s*$/.test(v['sample-interval']) ? 0 : duration('sample-interval', v['sample-interval'], 'ms', 0);
+  const settings = settingsFromFlags(v.set);
+  const maxP95 = duration('max-p95', v['max-p95'], 'ms', 0);
+  const maxP99 = duration('max-p99', v['max-p99'], 'ms', 0);
+  for (const flag of ['json', 'markdown', 'html', 'csv'] as const) if (v[flag] !== undefined && v[flag].trim() === '') usage(`--${flag} needs a path${flag === 'json' ? ', or - for stdout' : ''}`);
+
+  const sql = await sqlFromFlags(v, positionals);
+
+  const showProgress = !v['no-progress'];
+  const printer = progressPrinter(io);
+  const logger = stderrLogger(io, v.verbose === true);
+
+  let result: ProfileResult;
+  try {
+    result = await profile(
+      {
+        sql,
+        connection,
+        clients,
+        requests,
+        durationMs,
+        warmupPerClient: warmup,
+        baselineRuns,
+        thresholdMs,
+        statementTimeoutMs,
+        maxErrors,
+        allowWrites: v['allow-writes'] === true,
+        settings,
+        serverVcpus,
+        serverMemoryKB,
+        pool,
+        rate,
+        explain: v['no-explain'] !== true,
+        sampleIntervalMs,
+        params,
+        prepared,
+        seed,
+        reconnect: v.reconnect === true,
+        workers,
+      },
+      { signal: io.signal, logger, onProgress: showProgress ? printer.onProgress : undefined, environment: { env: io.env } },
+    );
+  } finally {
+    printer.done();
+  }
+
+  const out = emitJson(io, v.json, result);
+  if (v.markdown !== undefined) writeOutput(v.markdown, formatMarkdownReport(result), 'Markdown report');
+  if (v.csv !== undefined) writeOutput(v.csv, formatTimelineCsv(result), 'timeline CSV');
+  if (v.html !== undefined) writeOutput(v.html, buildHtmlReport(exportState(result, result.connection.host), loadReportAssets()), 'HTML report');
+  out(formatTextReport(result) + '\n');
+
+  if (result.status === 'cancelled') return EXIT.cancelled;
+  const gates = evaluateBudgets(
+    result,
+    [...(maxP95 !== undefined ? [{ metric: 'p95' as const, limit: maxP95, text: v['max-p95']! }] : []), ...(maxP99 !== undefined ? [{ metric: 'p99' as const, limit: maxP99, text: v['max-p99']! }] : [])],
+    (metric) => `--max-${metric}`,
+  );
+  if (gates.length > 0) {
+    for (const g of gates) io.stderr(`pgload: GATE FAILED: ${g}\n`);
+    return EXIT.gate;
+  }
+  if (result.load.requests.failed > 0 || result.status !== 'completed') return EXIT.failures;
+  return EXIT.ok;
+}

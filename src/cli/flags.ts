@@ -1,0 +1,165 @@
+/** Flag parsing shared by the commands: the flag sets, numbers, durations, sizes, SQL sources, parameters, settings. */
+import * as fs from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { errorMessage } from '../core/errors';
+import { formatMs } from '../core/report/format';
+import { parseParamFlag, type ParamInput } from '../core/load/params';
+import { parseDurationMs, parseSizeKB, parseWholeNumber } from '../core/units';
+import { ensureParser, splitStatements } from '../core/sql';
+import { usage } from './io';
+
+/** How every command reports: JSON, progress, log lines, help. */
+export const OUTPUT_OPTIONS = {
+  json: { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+/** Flags both commands take: what to run, where, and how to write the result. */
+export const COMMON_OPTIONS = {
+  sql: { type: 'string' },
+  file: { type: 'string' },
+  statement: { type: 'string' },
+  url: { type: 'string' },
+  'statement-timeout': { type: 'string' },
+  'allow-writes': { type: 'boolean' },
+  set: { type: 'string', multiple: true },
+  param: { type: 'string', multiple: true },
+  prepared: { type: 'boolean' },
+  seed: { type: 'string' },
+  ...OUTPUT_OPTIONS,
+} satisfies ParseArgsConfig['options'];
+
+/**
+ * `--duration -1` → `--duration=-1`, so that a negative number reaches validation instead of reading as a flag;
+ * likewise SQL that starts with a `--` comment after --sql.
+ */
+export function joinNegativeValues(args: string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith('--') ? args[i].slice(2) : undefined;
+    const spec = name !== undefined ? options[name] : undefined;
+    // SQL may begin with a "-- comment": after --sql the next word is always its value.
+    const takesAnything = name === 'sql' || name === 'sql-b';
+    if (spec?.type === 'string' && i + 1 < args.length && (/^-\d/.test(args[i + 1]) || (takesAnything && args[i + 1].startsWith('-')))) {
+      out.push(`${args[i]}=${args[++i]}`);
+    } else {
+      out.push(args[i]);
+    }
+  }
+  return out;
+}
+
+export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, command: string) {
+  try {
+    return parseArgs({ args: joinNegativeValues(args, options), options, strict: true, allowPositionals: true });
+  } catch (err) {
+    const m = errorMessage(err);
+    const unknown = /Unknown option '([^']+)'/.exec(m);
+    if (unknown) usage(`Unknown option ${unknown[1]}; see "pgload ${command} --help" for the options`);
+    const missing = /Option '([^']+?)(?:, -\w)?(?: <value>)?' argument missing/.exec(m);
+    if (missing) usage(`${missing[1]} needs a value; see "pgload ${command} --help"`);
+    usage(`${m}; see "pgload ${command} --help"`);
+  }
+}
+
+export function duration(flag: string, text: string | undefined, bare: 'ms' | 's', min = 0): number | undefined {
+  if (text === undefined) return undefined;
+  if (/^\s*-/.test(text)) usage(`--${flag} ${text}: a duration cannot be negative; write it like 500ms or 30s`);
+  const r = parseDurationMs(text, bare);
+  if (!r.ok) usage(`--${flag}: ${r.error}`);
+  if (r.ms <= min) usage(`--${flag} ${text}: must be more than ${formatMs(min)}`);
+  return r.ms;
+}
+
+/** `10%` or `10` → 0.1. */
+export function percentFlag(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
+  if (!m) usage(`--${flag} ${text}: write a percentage, like 10%`);
+  return Number(m![1]) / 100;
+}
+
+export function whole(flag: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const r = parseWholeNumber(text, min, max);
+  if (!r.ok) usage(`--${flag} ${text}: ${r.error}`);
+  return r.value;
+}
+
+/** `16GB` → kB, with the flag named when it is not a size or out of range. */
+export function memorySize(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const r = parseSizeKB(text);
+  if (!r.ok) usage(`--${flag}: ${r.error}`);
+  return r.kb;
+}
+
+/** Reads a .sql file as UTF-8 text, with a specific message for each way it can be wrong. */
+export function readSqlFile(path: string, flag = 'file'): string {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') usage(`--${flag} ${path}: no such file`);
+    if (code === 'EISDIR') usage(`--${flag} ${path}: is a folder; give a .sql file`);
+    usage(`--${flag} ${path}: cannot be read (${code ?? errorMessage(err)})`);
+  }
+  if (buf.length === 0) usage(`--${flag} ${path}: the file is empty; put the statement to profile in it`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buf).replace(/^\uFEFF/, '');
+  } catch {
+    usage(`--${flag} ${path}: is not UTF-8 text; save it as UTF-8`);
+  }
+}
+
+export async function pickStatement(text: string, source: string, n: number | undefined): Promise<string> {
+  if (n === undefined) return text;
+  await ensureParser();
+  const statements = splitStatements(text);
+  if (statements.length === 0) usage(`${source} holds no statement`);
+  if (n > statements.length) {
+    usage(`--statement ${n}: ${source} holds ${statements.length} statement${statements.length === 1 ? '' : 's'}; give a number from 1 to ${statements.length}`);
+  }
+  return statements[n - 1].text;
+}
+
+/** The SQL to run, from --sql or --file (and --statement), with the checks both commands share. */
+export async function sqlFromFlags(v: { sql?: string; file?: string; statement?: string }, positionals: string[]): Promise<string> {
+  if (positionals.length > 0) usage(`Unexpected argument "${positionals[0]}"; put the SQL after --sql, or a file after --file`);
+  if (v.sql !== undefined && v.file !== undefined) usage('Give either --sql or --file, not both');
+  if (v.sql === undefined && v.file === undefined) usage('No SQL given; use --sql "SELECT …" or --file query.sql');
+  if (v.sql !== undefined && v.sql.trim() === '') usage('--sql is empty; give the statement to profile');
+  const statementNo = whole('statement', v.statement, 1, 1_000_000);
+  const source = v.file !== undefined ? `--file ${v.file}` : '--sql';
+  const text = v.file !== undefined ? readSqlFile(v.file) : v.sql!;
+  return pickStatement(text, source, statementNo);
+}
+
+/** --param N=SPEC (repeatable), --prepared and --seed: how the statement's `$n` get values and how it is sent. */
+export function paramsFromFlags(v: { param?: string[]; prepared?: boolean; seed?: string }): { params: ParamInput[]; prepared: boolean; seed: number } {
+  return {
+    params: (v.param ?? []).map(parseParamFlag),
+    prepared: v.prepared === true,
+    seed: whole('seed', v.seed, 0, 2 ** 32 - 1) ?? 1,
+  };
+}
+
+export function settingsFromFlags(pairs: string[] | undefined, flag = 'set'): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const m = /^\s*([^=\s]+)\s*=\s*(.*?)\s*$/.exec(pair);
+    if (!m || m[2] === '') usage(`--${flag} ${pair}: write it as NAME=VALUE, like --${flag} work_mem=64MB`);
+    settings[m[1]] = m[2];
+  }
+  return settings;
+}
+
+/** The connection from --url (checked not to be empty), or {} for the PG* variables and ~/.pgpass. */
+export function connectionFromFlags(url: string | undefined): { url?: string } {
+  if (url === undefined) return {};
+  if (url.trim() === '') usage('--url is empty; give a URL like postgres://user@host:5432/dbname, or leave it out to use PG* variables');
+  return { url };
+}

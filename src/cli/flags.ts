@@ -4,8 +4,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { errorMessage } from '../core/errors';
 import { formatMs } from '../core/report/format';
 import { parseParamFlag, type ParamInput } from '../core/load/params';
-import { parseDurationMs, parseSizeKB, parseWholeNumber } from '../core/units';
+import { parseDurationMs, parseWholeNumber } from '../core/units';
 import { ensureParser, splitStatements } from '../core/sql';
+import { parseOption, rowByFlag, RUN_OPTION_TABLE, type OptionRow, type OptionValue } from '../core/optiontable';
 import { usage } from './io';
 
 /** How every command reports: JSON, progress, log lines, help. */
@@ -17,19 +18,46 @@ export const OUTPUT_OPTIONS = {
 } satisfies ParseArgsConfig['options'];
 
 /** Flags both commands take: what to run, where, and how to write the result. */
+/** parseArgs options for rows of the option table (a boolean for a flag, a string for anything with a value). */
+export function tableFlags(flags: readonly string[] = RUN_OPTION_TABLE.map((r) => r.flag)): Record<string, { type: 'string' } | { type: 'boolean' }> {
+  return Object.fromEntries(flags.map((f) => [f, { type: rowByFlag(f)!.kind === 'flag' ? 'boolean' : 'string' }]));
+}
+
+/** The table options every command that runs a statement takes. */
+export const COMMON_TABLE_FLAGS = ['statement-timeout', 'allow-writes', 'prepared', 'seed', 'application-name'] as const;
+
 export const COMMON_OPTIONS = {
   sql: { type: 'string' },
   file: { type: 'string' },
   statement: { type: 'string' },
   url: { type: 'string' },
-  'statement-timeout': { type: 'string' },
-  'allow-writes': { type: 'boolean' },
   set: { type: 'string', multiple: true },
   param: { type: 'string', multiple: true },
-  prepared: { type: 'boolean' },
-  seed: { type: 'string' },
   ...OUTPUT_OPTIONS,
+  ...(tableFlags(COMMON_TABLE_FLAGS) as Record<never, never>),
 } satisfies ParseArgsConfig['options'];
+
+/**
+ * The option-table values among the parsed flags (those given), in the run's units; a bad one stops with
+ * `--flag text: why`.
+ */
+export function tableValues(parsed: object, flags: readonly string[] = RUN_OPTION_TABLE.map((r) => r.flag)): Partial<Record<OptionRow['key'], OptionValue>> {
+  const v = parsed as Record<string, string | boolean | undefined>;
+  const out: Partial<Record<OptionRow['key'], OptionValue>> = {};
+  for (const flag of flags) {
+    const raw = v[flag];
+    if (raw === undefined) continue;
+    const row = rowByFlag(flag)!;
+    if (row.kind === 'flag') {
+      out[row.key] = row.negated ? !raw : raw === true;
+      continue;
+    }
+    const r = parseOption(row, raw);
+    if (!r.ok) usage(`--${flag} ${String(raw)}: ${r.error}`);
+    out[row.key] = (r as { value: OptionValue }).value;
+  }
+  return out;
+}
 
 /**
  * `--duration -1` → `--duration=-1`, so that a negative number reaches validation instead of reading as a flag;
@@ -88,13 +116,6 @@ export function whole(flag: string, text: string | undefined, min: number, max: 
   return r.value;
 }
 
-/** `16GB` → kB, with the flag named when it is not a size or out of range. */
-export function memorySize(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const r = parseSizeKB(text);
-  if (!r.ok) usage(`--${flag}: ${r.error}`);
-  return r.kb;
-}
 
 /** Reads a .sql file as UTF-8 text, with a specific message for each way it can be wrong. */
 export function readSqlFile(path: string, flag = 'file'): string {
@@ -139,12 +160,19 @@ export async function sqlFromFlags(v: { sql?: string; file?: string; statement?:
 }
 
 /** --param N=SPEC (repeatable), --prepared and --seed: how the statement's `$n` get values and how it is sent. */
-export function paramsFromFlags(v: { param?: string[]; prepared?: boolean; seed?: string }): { params: ParamInput[]; prepared: boolean; seed: number } {
+export function paramsFromFlags(v: { param?: string[] }): { params: ParamInput[]; prepared: boolean; seed: number } {
+  const t = tableValues(v, ['prepared', 'seed']);
   return {
     params: (v.param ?? []).map(parseParamFlag),
-    prepared: v.prepared === true,
-    seed: whole('seed', v.seed, 0, 2 ** 32 - 1) ?? 1,
+    prepared: t.prepared === true,
+    seed: (t.seed as number | undefined) ?? 1,
   };
+}
+
+/** The statement timeout, writes and application name every command that runs a statement takes, from the table. */
+export function commonRunFlags(v: object): { statementTimeoutMs?: number; allowWrites: boolean; applicationName?: string } {
+  const t = tableValues(v, ['statement-timeout', 'allow-writes', 'application-name']);
+  return { statementTimeoutMs: t.statementTimeoutMs as number | undefined, allowWrites: t.allowWrites === true, applicationName: t.applicationName as string | undefined };
 }
 
 export function settingsFromFlags(pairs: string[] | undefined, flag = 'set'): Record<string, string> {

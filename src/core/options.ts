@@ -6,6 +6,7 @@ import type { ConnectionInput } from './connection/connection';
 import type { PoolOptions } from './load/pool';
 import type { ParamInput } from './load/params';
 import { PgloadError } from './errors';
+import { checkApplicationName } from './optiontable';
 import { SERVER_MEMORY_RANGE_KB } from './units';
 
 export interface ProfileOptions {
@@ -63,6 +64,8 @@ export interface ProfileOptions {
    * rolled-back writes run on one loop.
    */
   workers: number | 'auto';
+  /** The sessions' application_name: how the server (pg_stat_activity) and a pooler tell them apart. */
+  applicationName: string;
 }
 
 export interface RateOptions {
@@ -94,6 +97,7 @@ export const DEFAULTS: Omit<ProfileOptions, 'sql' | 'connection'> = {
   seed: 1,
   reconnect: false,
   workers: 'auto',
+  applicationName: 'pgload',
 };
 
 /** Settings pgload sets on every session itself; a user setting them would undo its safety. */
@@ -159,6 +163,9 @@ export function normalizeOptions(input: ProfileInput): ProfileOptions {
   if (o.reconnect && (o.pool || o.rate)) bad('Reconnecting works with plain clients (--clients), not with an application pool or a fixed rate');
   whole('seed', o.seed, 0, 2 ** 32 - 1);
   if (o.workers !== 'auto') whole('workers', o.workers, 1, 64);
+  if (typeof o.applicationName !== 'string') bad('applicationName must be text');
+  const nameProblem = checkApplicationName(o.applicationName);
+  if (nameProblem) bad(`The application name ${JSON.stringify(o.applicationName)} cannot be used: ${nameProblem}`);
   if (!Array.isArray(o.params) || o.params.some((p) => !p || typeof p.spec !== 'string' || !Number.isInteger(p.index))) {
     bad('params must be a list of { index, spec } generators, like { index: 1, spec: "int:1..100000" }');
   }
@@ -174,7 +181,7 @@ export function normalizeOptions(input: ProfileInput): ProfileOptions {
     if (typeof value !== 'string' || value === '' || value.length > 200 || /[\u0000-\u001f'"]/.test(value)) {
       bad(`The value of ${name} must be plain text without quotes, like work_mem=64MB`);
     }
-    if (SESSION_LIMITS.has(name.toLowerCase())) bad(`${name} is set by pgload itself (use the statement timeout option instead)`);
+    if (SESSION_LIMITS.has(name.toLowerCase())) bad(`${name} is set by pgload itself (use the ${name.toLowerCase() === 'application_name' ? 'application name' : 'statement timeout'} option instead)`);
   }
   return o;
 }

@@ -4,6 +4,8 @@
  */
 import * as vscode from 'vscode';
 import { Settings } from './constants';
+import type { ProfileInput } from '../core/options';
+import { parseOption, RUN_OPTION_TABLE, type OptionRow } from '../core/optiontable';
 import { parseSizeKB } from '../core/units';
 
 export interface ConnectionSetting {
@@ -26,14 +28,9 @@ export interface RunDefaults {
   requests: number;
   /** 0: use requests. */
   durationSeconds: number;
-  thresholdMs: number;
   statementTimeoutMs: number;
-  /** undefined: unknown. */
-  serverVcpus: number | undefined;
-  explain: boolean;
-  sampleIntervalMs: number;
-  /** Send the statement as a named prepared statement. */
-  prepared: boolean;
+  /** Every run option from the settings (the option table's), in the run's units: thresholdMs, explain, prepared, … */
+  runOptions: Partial<ProfileInput>;
   /** The concurrency sweep: its largest step and each step's length. */
   sweepMaxClients: number;
   sweepStepSeconds: number;
@@ -60,17 +57,46 @@ function wholeSetting(name: string, min: number, max: number): number {
   return v;
 }
 
+/** A setting of an option in the table, checked against the table's range in the setting's own unit. */
+function tableSetting(key: OptionRow['key']): number {
+  const row = RUN_OPTION_TABLE.find((r) => r.key === key)!;
+  const unit = row.setting!.unit;
+  const scale = unit === 's' ? 1000 : 1;
+  const min = row.setting!.zeroIsUnset || row.zeroIsOff ? 0 : Math.ceil(row.min! / scale);
+  return wholeSetting(row.setting!.name, min, Math.floor(row.max! / scale));
+}
+
+/**
+ * Every option of the table that has a VS Code setting, read and range-checked as the table says, in the run's units.
+ * A setting whose 0 means "unset" is left out at 0. A new option with a setting needs no code here.
+ */
+function tableSettings(): Partial<ProfileInput> {
+  const out: Record<string, unknown> = {};
+  for (const row of RUN_OPTION_TABLE) {
+    if (!row.setting) continue;
+    const { name, unit, zeroIsUnset } = row.setting;
+    if (unit === 'flag' || unit === 'text') {
+      const raw = cfg().get<unknown>(name);
+      const r = parseOption(row, raw);
+      if (!r.ok) throw new SettingsError(`pgload.${name}`, `The setting pgload.${name} is ${JSON.stringify(raw)}: ${r.error}.`);
+      out[row.key] = (r as { value: unknown }).value;
+      continue;
+    }
+    const v = tableSetting(row.key);
+    if (v === 0 && zeroIsUnset) continue;
+    out[row.key] = unit === 's' ? v * 1000 : v;
+  }
+  return out as Partial<ProfileInput>;
+}
+
 export function readRunDefaults(): RunDefaults {
+  const runOptions = tableSettings();
   return {
-    clients: wholeSetting(Settings.clients, 1, 10_000),
-    requests: wholeSetting(Settings.requests, 1, 100_000_000),
-    durationSeconds: wholeSetting(Settings.durationSeconds, 0, 86_400),
-    thresholdMs: wholeSetting(Settings.thresholdMs, 1, 3_600_000),
-    statementTimeoutMs: wholeSetting(Settings.statementTimeoutMs, 1, 2_147_483_647),
-    serverVcpus: wholeSetting(Settings.serverVcpus, 0, 4096) || undefined,
-    explain: cfg().get<boolean>(Settings.explain) !== false,
-    sampleIntervalMs: wholeSetting(Settings.sampleIntervalMs, 0, 60_000),
-    prepared: cfg().get<boolean>(Settings.prepared) === true,
+    clients: tableSetting('clients'),
+    requests: tableSetting('requests'),
+    durationSeconds: tableSetting('durationMs'),
+    statementTimeoutMs: tableSetting('statementTimeoutMs'),
+    runOptions,
     sweepMaxClients: wholeSetting(Settings.sweepMaxClients, 1, 10_000),
     sweepStepSeconds: wholeSetting(Settings.sweepStepSeconds, 1, 3600),
   };

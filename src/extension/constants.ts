@@ -32,6 +32,7 @@ export const Settings = {
   codeLensEnabled: 'codeLens.enabled',
   askBeforeRun: 'askBeforeRun',
   serverVcpus: 'serverVcpus',
+  applicationName: 'applicationName',
   explain: 'explain',
   sampleIntervalMs: 'sampleIntervalMs',
   prepared: 'prepared',

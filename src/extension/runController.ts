@@ -479,21 +479,18 @@ export class RunController extends Disposable {
         this.connections.withPassword(req.connection, (input) =>
           profile(
             {
+              // Every run option from the settings (the option table), then what this run and connection say.
+              ...defaults.runOptions,
               sql: statement.text,
               connection: input,
               clients: req.plan.clients,
               requests: req.plan.requests,
               durationMs: req.plan.durationMs,
-              thresholdMs: defaults.thresholdMs,
-              statementTimeoutMs: defaults.statementTimeoutMs,
               allowWrites: req.allowWrites ?? false,
-              serverVcpus: req.connection.serverVcpus ?? defaults.serverVcpus,
+              serverVcpus: req.connection.serverVcpus ?? defaults.runOptions.serverVcpus,
               serverMemoryKB: connectionServerMemoryKB(req.connection),
               measuredPool: this.measuredPool(statement.fingerprint),
-              explain: defaults.explain,
-              sampleIntervalMs: defaults.sampleIntervalMs,
               params: req.params,
-              prepared: defaults.prepared,
             },
             { signal, logger: this.log, onProgress },
           ),
@@ -526,7 +523,8 @@ export class RunController extends Disposable {
               statementTimeoutMs: defaults.statementTimeoutMs,
               allowWrites: req.allowWrites ?? false,
               params: req.params,
-              prepared: defaults.prepared,
+              prepared: defaults.runOptions.prepared,
+              applicationName: defaults.runOptions.applicationName,
             },
             {
               signal,

@@ -156,7 +156,10 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
     await row.waitFor({ timeout: 60_000 });
     await row.click();
     await page.waitForSelector('.tab.active:has-text("long.sql")', { timeout: 30_000 });
-    await page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Profile under load' }).first().click();
+    // The lens of the visible editor (the other file's editor may still be in the page, hidden).
+    const lens = page.locator('.monaco-editor .codelens-decoration a:visible', { hasText: 'Profile under load' });
+    await lens.first().waitFor({ timeout: 60_000 });
+    await lens.first().click();
     // The run is under way when the server shows a pgload session asleep in the 120 s statement.
     const admin = new Client({ connectionString: db.url, application_name: 'pgload-test-admin' });
     admin.on('error', () => undefined);

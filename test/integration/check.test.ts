@@ -36,7 +36,7 @@ checks:
     const r = await pgload(['check', file, '--url', url(), '--json', json, '--no-progress']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^ {2}check +clients +p50 +p95 +p99 +queries\/s +failed +result$/m);
-    assert.match(r.stdout, /^ {2}sleep 10 ms +2 +1\d\.\d ms .* PASS$/m);
+    assert.match(r.stdout, /^ {2}sleep 10 ms +2 +\d+(\.\d+)? m?s .* PASS$/m);
     assert.match(r.stdout, /^2 passed, 0 failed$/m);
     const out = JSON.parse(fs.readFileSync(json, 'utf8')) as { kind: string; checks: CheckOutcome[] };
     assert.equal(out.kind, 'check');
@@ -74,6 +74,8 @@ checks:
       ['checks:\n  - name: x\n    sql: DROP TABLE t\n    budgets: { p95: 1s }\n', /check "x": pgload does not run schema changes/],
       ['checks:\n  - name: x\n    sql: SELECT $1::int\n    budgets: { p95: 1s }\n', /check "x": The statement uses \$1 and no values were given for \$1/],
       ['checks:\n  - name: x\n    sql: SELECT 1\n    clinets: 4\n    budgets: { p95: 1s }\n', /check 1 has an unknown key "clinets"/],
+      ['checks:\n  - name: x\n    sql: SELECT 1\n    clients: 0\n    budgets: { p95: 1s }\n', /check "x": "clients" 0: 0 is too small; the smallest allowed is 1/],
+      ['defaults:\n  duration: soon\nchecks:\n  - name: x\n    sql: SELECT 1\n    budgets: { p95: 1s }\n', /"duration" "soon": "soon" is not a duration/],
       ['checks:\n  - name: x\n    sql: SELECT 1\n    budgets: { p95: 1s }\n  - name: x\n    sql: SELECT 2\n    budgets: { p95: 1s }\n', /two checks are named "x"/],
     ];
     for (const [yaml, re] of cases) {

@@ -181,7 +181,7 @@ describe('pgload CLI', function () {
       { name: 'a bad --arrival', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--rate', '10/s', '--arrival', 'bursty'], expect: /--arrival bursty: use constant or poisson/ },
       { name: '--pool-size without --users', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--pool-size', '5'], expect: /An application pool needs both --users and --pool-size/ },
       { name: 'a bad --max-p95', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--max-p95', 'soon'], expect: /--max-p95/ },
-      { name: 'a too-fine --sample-interval', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--sample-interval', '5ms'], expect: /sample interval \(ms\) must be 0 \(off\) or at least 10/ },
+      { name: 'a too-fine --sample-interval', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--sample-interval', '5ms'], expect: /--sample-interval 5ms: must be at least 10ms \(or 0 for off\)/ },
       { name: '--server-vcpus 0', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--server-vcpus', '0'], expect: /--server-vcpus 0/ },
       { name: 'a negative --seed', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--seed', '-1'], expect: /--seed -1/ },
       { name: 'an empty --json path', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--json', ' '], expect: /--json needs a path, or - for stdout/ },

@@ -3,6 +3,7 @@ import { PgloadError } from '../../src/core/errors';
 import { profile, type Progress } from '../../src/core/load/runner';
 import type { ProfileResult } from '../../src/shared/result';
 import { pgloadSessions, sleep, testDb, waitNoPgloadSessions, withAdmin } from '../support/server';
+import { pgload } from '../support/cli';
 
 const conn = () => ({ url: testDb().url });
 
@@ -284,5 +285,46 @@ describe('Stopping, failures and limits', function () {
       assert.equal(e.location?.line, 2);
       return true;
     });
+  });
+});
+
+describe('--application-name (an option added through the option table)', function () {
+  this.timeout(60_000);
+
+  it('every session of the run carries the name, none the default, and the leftover check finds them by it', async () => {
+    const seen: number[] = [];
+    const stray: number[] = [];
+    let polling: Promise<void> | undefined;
+    const r = await profile(
+      { sql: 'SELECT pg_sleep(0.2)', connection: { url: testDb().url }, clients: 3, durationMs: 1500, baselineRuns: 1, applicationName: 'pgload-ci' },
+      {
+        onProgress: (p) => {
+          if (p.phase !== 'load' || polling) return;
+          polling = withAdmin(async (c) => {
+            const q = await c.query<{ name: string; n: number }>("SELECT application_name AS name, count(*)::int AS n FROM pg_stat_activity WHERE application_name IN ('pgload', 'pgload-ci') GROUP BY 1");
+            for (const row of q.rows) (row.name === 'pgload-ci' ? seen : stray).push(row.n);
+          });
+        },
+      },
+    );
+    await polling;
+    assert.equal(r.status, 'completed');
+    // 3 clients, the EXPLAIN and sampler sessions and the control session: all named, none left with the default.
+    assert.ok(seen[0] >= 3, `sessions named pgload-ci during the load: ${seen.join(',')}`);
+    assert.deepEqual(stray, [], 'no session kept the default name');
+    assert.equal(r.cleanup.leftoverSessions, 0);
+    const left = await withAdmin((c) => c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'pgload-ci'"));
+    assert.equal(left.rows[0].n, 0);
+  });
+
+  it('the CLI takes it, and refuses a name PostgreSQL would not keep as given', async () => {
+    const ok = await pgload(['run', '--url', testDb().url, '--sql', 'SELECT 1', '--clients', '2', '--requests', '10', '--application-name', 'pgload ci', '--no-progress', '--json', '-']);
+    assert.equal(ok.code, 0, ok.stderr);
+    for (const bad of ['', 'x'.repeat(64), 'naïve']) {
+      const r = await pgload(['run', '--url', testDb().url, '--sql', 'SELECT 1', '--application-name', bad]);
+      assert.equal(r.code, 2, JSON.stringify(bad));
+      assert.match(r.stderr, /--application-name .*: an application name (has 1 to 63 characters|is printable ASCII only)/);
+      assert.equal(r.stdout, '');
+    }
   });
 });

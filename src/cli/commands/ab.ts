@@ -4,7 +4,7 @@ import { formatAbReport } from '../../core/report/format';
 import { regressions } from '../../core/analysis/compare';
 import { abTest } from '../../core/analysis/ab';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson } from '../io';
-import { COMMON_OPTIONS, parseFlags, duration, percentFlag, whole, readSqlFile, pickStatement, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags } from '../flags';
+import { COMMON_OPTIONS, parseFlags, duration, percentFlag, whole, readSqlFile, pickStatement, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags } from '../flags';
 
 export const AB_HELP = `Usage: pgload ab (--sql TEXT | --file PATH [--statement N]) (--setting NAME=VALUE … | --sql-b TEXT | --file-b PATH) [options]
 
@@ -81,8 +81,7 @@ export async function abCommand(args: string[], io: CliIO): Promise<number> {
           requests,
           durationMs,
           warmupPerClient: whole('warmup', v.warmup, 0, 1_000_000),
-          statementTimeoutMs: duration('statement-timeout', v['statement-timeout'], 'ms', 0),
-          allowWrites: v['allow-writes'] === true,
+          ...commonRunFlags(v),
           settings: settingsFromFlags(v.set),
           explain: v['no-explain'] !== true,
           ...paramsFromFlags(v),

@@ -4,7 +4,7 @@ import type { ProfileResult } from '../../shared/result';
 import { formatPoolComparison } from '../../core/report/format';
 import { profile } from '../../core/load/runner';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson } from '../io';
-import { COMMON_OPTIONS, parseFlags, duration, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags } from '../flags';
+import { COMMON_OPTIONS, parseFlags, duration, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags } from '../flags';
 
 export const POOLS_HELP = `Usage: pgload pools (--sql TEXT | --file PATH [--statement N]) --users N --pool SIZE[+OVERFLOW] --pool SIZE[+OVERFLOW] [options]
 
@@ -58,7 +58,7 @@ export async function poolsCommand(args: string[], io: CliIO): Promise<number> {
   const requests = whole('requests', v.requests, 1, 1_000_000_000);
   const durationMs = duration('duration', v.duration, 's', 0) ?? (requests === undefined ? 10_000 : undefined);
   const timeoutMs = duration('pool-timeout', v['pool-timeout'], 's', 0) ?? 30_000;
-  const statementTimeoutMs = duration('statement-timeout', v['statement-timeout'], 'ms', 0);
+  const common = commonRunFlags(v);
   const sql = await sqlFromFlags(v, positionals);
   const logger = stderrLogger(io, v.verbose === true);
   const printer = progressPrinter(io);
@@ -74,8 +74,7 @@ export async function poolsCommand(args: string[], io: CliIO): Promise<number> {
           requests,
           durationMs,
           baselineRuns: 3,
-          statementTimeoutMs,
-          allowWrites: v['allow-writes'] === true,
+          ...common,
           settings: settingsFromFlags(v.set),
           // The comparison is about the pool; EXPLAIN and wait sampling would only add sessions.
           explain: false,

@@ -5,8 +5,10 @@ import { formatMarkdownReport, formatTimelineCsv, formatTextReport } from '../..
 import { buildHtmlReport, exportState, loadReportAssets } from '../../core/report/htmlreport';
 import { profile } from '../../core/load/runner';
 import { evaluateBudgets } from '../../core/analysis/check';
+import type { ProfileInput } from '../../core/options';
+import { optionHelp } from '../../core/optiontable';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, writeOutput, emitJson } from '../io';
-import { COMMON_OPTIONS, parseFlags, duration, whole, memorySize, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags } from '../flags';
+import { COMMON_OPTIONS, parseFlags, duration, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, tableFlags, tableValues } from '../flags';
 
 export const RUN_HELP = `Usage: pgload run (--sql TEXT | --file PATH [--statement N]) [options]
 
@@ -26,21 +28,10 @@ Where:
                            Prefer PGPASSWORD or ~/.pgpass to a password in the URL.
 
 How much:
-  --clients N              Concurrent clients, each on its own session (default 10).     e.g. --clients 100
-  --requests N             Total requests across all clients (default 200).             e.g. --requests 5000
-  --duration TIME          Run for a time instead of a number of requests.              e.g. --duration 30s
-  --warmup N               Requests per client before timing starts, not counted (default 0). e.g. --warmup 5
-  --baseline-runs N        Warm single executions after the cold one (default 5).       e.g. --baseline-runs 20
+${optionHelp('how much')}
 
 Limits:
-  --threshold TIME         Count requests slower than this (default 500ms).             e.g. --threshold 200ms
-  --statement-timeout TIME Server-side statement_timeout per request (default 30s).     e.g. --statement-timeout 5s
-  --max-errors N           Stop the run after N failed requests; 0 never (default 100). e.g. --max-errors 10
-  --allow-writes           Allow INSERT/UPDATE/DELETE/MERGE; each request is rolled back.
-  --reconnect              A client whose session is lost (server restart, terminated backend) connects again,
-                           retrying with backoff, instead of stopping; the report shows the outage window.
-  --workers N|auto         Event loops (worker threads) running the clients, like pgbench -j (default auto: one per
-                           32 clients, up to half the cores). Plain --clients runs only.   e.g. --workers 2
+${optionHelp('limits')}
   --set NAME=VALUE         A setting for every session of the run (repeatable).       e.g. --set work_mem=64MB
 
 Application pool (instead of --clients: users share a pool, as SQLAlchemy's QueuePool or HikariCP):
@@ -64,14 +55,10 @@ Parameters ($1 … $n) and protocol:
                              csv:FILE:COLUMN        a column of a CSV file with a header (name or 1-based number)
                              sql:SELECT …           the first column of a read-only query run once before the run
                            e.g. --param 1=int:1..100000 --param 2=list:open,closed
-  --prepared               Send the statement as a named prepared statement (parse and plan once per session, like pgbench -M prepared).
-  --seed N                 Seed of every random choice (parameter values, Poisson arrivals); the same seed repeats them (default 1).
+${optionHelp('protocol')}
 
 Server insight:
-  --server-vcpus N         The server's CPU count, to compare with active sessions.  e.g. --server-vcpus 2
-  --server-memory SIZE     The server's memory, to weigh work_mem × clients against.  e.g. --server-memory 16GB
-  --no-explain             Do not capture EXPLAIN ANALYZE (alone and under load).
-  --sample-interval TIME   How often to sample what sessions wait on; 0 off (default 100ms). e.g. --sample-interval 250ms
+${optionHelp('insight')}
 
 Output:
   --json PATH|-            Write the result object as JSON (- for stdout; the report then goes to stderr).
@@ -96,15 +83,11 @@ Examples:
 
 export const RUN_OPTIONS = {
   ...COMMON_OPTIONS,
+  // Everything in the option table (src/core/optiontable.ts); the rest is shaped by this command.
+  ...(tableFlags() as Record<never, never>),
   clients: { type: 'string' },
   requests: { type: 'string' },
   duration: { type: 'string' },
-  warmup: { type: 'string' },
-  'baseline-runs': { type: 'string' },
-  threshold: { type: 'string' },
-  'max-errors': { type: 'string' },
-  reconnect: { type: 'boolean' },
-  workers: { type: 'string' },
   markdown: { type: 'string' },
   html: { type: 'string' },
   csv: { type: 'string' },
@@ -115,10 +98,6 @@ export const RUN_OPTIONS = {
   'pool-size': { type: 'string' },
   'max-overflow': { type: 'string' },
   'pool-timeout': { type: 'string' },
-  'server-vcpus': { type: 'string' },
-  'server-memory': { type: 'string' },
-  'no-explain': { type: 'boolean' },
-  'sample-interval': { type: 'string' },
   'max-p95': { type: 'string' },
   'max-p99': { type: 'string' },
 } satisfies ParseArgsConfig['options'];
@@ -136,17 +115,9 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   if (v.requests !== undefined && v.duration !== undefined) usage('Give either --requests or --duration, not both');
   const connection = connectionFromFlags(v.url);
 
-  const clients = whole('clients', v.clients, 1, 10_000);
-  const requests = whole('requests', v.requests, 1, 1_000_000_000);
-  const durationMs = duration('duration', v.duration, 's', 0);
-  if (durationMs !== undefined && durationMs < 100) usage(`--duration ${v.duration}: must be at least 100ms`);
-  const warmup = whole('warmup', v.warmup, 0, 1_000_000);
-  const baselineRuns = whole('baseline-runs', v['baseline-runs'], 1, 10_000);
-  const thresholdMs = duration('threshold', v.threshold, 'ms', 0);
-  const statementTimeoutMs = duration('statement-timeout', v['statement-timeout'], 'ms', 0);
-  const maxErrors = whole('max-errors', v['max-errors'], 0, 1_000_000_000);
-  const serverVcpus = whole('server-vcpus', v['server-vcpus'], 1, 4096);
-  const serverMemoryKB = memorySize('server-memory', v['server-memory']);
+  // Every option of the table, parsed and range-checked as the table says.
+  const t = tableValues(v);
+  const clients = t.clients as number | undefined;
   const users = whole('users', v.users, 1, 100_000);
   const poolSize = whole('pool-size', v['pool-size'], 1, 10_000);
   const maxOverflow = whole('max-overflow', v['max-overflow'], 0, 10_000);
@@ -156,7 +127,6 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   if (users !== undefined && clients !== undefined) usage('Give either --clients or --users with --pool-size, not both');
   const pool = users !== undefined ? { users, size: poolSize!, maxOverflow: maxOverflow ?? 0, timeoutMs: poolTimeoutMs ?? 30_000 } : undefined;
   const { params, prepared, seed } = paramsFromFlags(v);
-  const workers = v.workers === undefined || v.workers.trim().toLowerCase() === 'auto' ? 'auto' : whole('workers', v.workers, 1, 64)!;
   let rate;
   if (v.rate !== undefined) {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*s|\/\s*sec|per\s*s)?\s*$/i.exec(v.rate);
@@ -174,7 +144,6 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   } else if (v.arrival !== undefined || v['max-outstanding'] !== undefined) {
     usage('--arrival and --max-outstanding go with --rate');
   }
-  const sampleIntervalMs = v['sample-interval'] !== undefined && /^\s*0+\s*(ms|s)?\s*$/.test(v['sample-interval']) ? 0 : duration('sample-interval', v['sample-interval'], 'ms', 0);
   const settings = settingsFromFlags(v.set);
   const maxP95 = duration('max-p95', v['max-p95'], 'ms', 0);
   const maxP99 = duration('max-p99', v['max-p99'], 'ms', 0);
@@ -190,29 +159,16 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   try {
     result = await profile(
       {
+        ...(t as Partial<ProfileInput>),
         sql,
         connection,
         clients,
-        requests,
-        durationMs,
-        warmupPerClient: warmup,
-        baselineRuns,
-        thresholdMs,
-        statementTimeoutMs,
-        maxErrors,
-        allowWrites: v['allow-writes'] === true,
         settings,
-        serverVcpus,
-        serverMemoryKB,
         pool,
         rate,
-        explain: v['no-explain'] !== true,
-        sampleIntervalMs,
         params,
         prepared,
         seed,
-        reconnect: v.reconnect === true,
-        workers,
       },
       { signal: io.signal, logger, onProgress: showProgress ? printer.onProgress : undefined, environment: { env: io.env } },
     );

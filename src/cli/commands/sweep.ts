@@ -3,7 +3,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { formatMs, formatSweepReport } from '../../core/report/format';
 import { sweep } from '../../core/analysis/sweep';
 import { EXIT, CliIO, usage, stderrLogger, emitJson } from '../io';
-import { COMMON_OPTIONS, parseFlags, duration, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags } from '../flags';
+import { COMMON_OPTIONS, parseFlags, duration, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags } from '../flags';
 
 export const SWEEP_HELP = `Usage: pgload sweep (--sql TEXT | --file PATH [--statement N]) [options]
 
@@ -52,12 +52,11 @@ export async function sweepCommand(args: string[], io: CliIO): Promise<number> {
   }
   const stepDurationMs = duration('step-duration', v['step-duration'], 's', 0) ?? 5000;
   if (stepDurationMs < 500) usage(`--step-duration ${v['step-duration']}: must be at least 500ms`);
-  const statementTimeoutMs = duration('statement-timeout', v['statement-timeout'], 'ms', 0);
   const sql = await sqlFromFlags(v, positionals);
   const logger = stderrLogger(io, v.verbose === true);
   let lastLine = '';
   const result = await sweep(
-    { sql, connection, steps, maxClients, stepDurationMs, statementTimeoutMs, allowWrites: v['allow-writes'] === true, settings: settingsFromFlags(v.set), ...paramsFromFlags(v) },
+    { sql, connection, steps, maxClients, stepDurationMs, ...commonRunFlags(v), settings: settingsFromFlags(v.set), ...paramsFromFlags(v) },
     {
       signal: io.signal,
       logger,

@@ -22,6 +22,7 @@ import { formatMs } from '../report/format';
 import type { ProfileInput } from '../options';
 import type { ParamInput } from '../load/params';
 import { ensureParser, splitStatements } from '../sql';
+import { parseOption, RUN_OPTION_TABLE } from '../optiontable';
 import { parseDurationMs } from '../units';
 
 export interface Budget {
@@ -46,7 +47,8 @@ export interface CheckFile {
 
 const LATENCY = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'] as const;
 const BUDGET_KEYS = [...LATENCY, 'qps', 'errors', 'hints'];
-const RUN_KEYS = ['clients', 'requests', 'duration', 'warmup', 'statementTimeout', 'threshold', 'settings', 'params', 'prepared', 'seed', 'allowWrites', 'explain'];
+/** The run options a check file takes: every option of the table with a YAML key, and settings and params. */
+const RUN_KEYS = [...RUN_OPTION_TABLE.flatMap((r) => (r.yaml ? [r.yaml] : [])), 'settings', 'params'];
 const CHECK_KEYS = ['name', 'sql', 'file', 'statement', 'budgets', ...RUN_KEYS];
 const SEVERITY_ORDER: HintSeverity[] = ['info', 'warning', 'critical'];
 
@@ -144,24 +146,14 @@ function statementOf(raw: Obj, dir: string, label: string, bad: (m: string) => n
 }
 
 function runInput(o: Obj, label: string, bad: (m: string) => never): Omit<ProfileInput, 'sql'> {
-  const ms = (key: string, bare: 'ms' | 's') => {
-    const v = o[key];
-    if (v === undefined) return undefined;
-    if (typeof v === 'number') return bare === 's' ? v * 1000 : v;
-    const r = typeof v === 'string' ? parseDurationMs(v, bare) : { ok: false as const, error: 'not text' };
-    if (!r.ok) bad(`${label}: "${key}" must be a duration like 5s or 200ms, got ${JSON.stringify(v)}`);
-    return (r as { ms: number }).ms;
-  };
-  const num = (key: string) => {
-    const v = o[key];
-    if (v !== undefined && typeof v !== 'number') bad(`${label}: "${key}" must be a number, got ${JSON.stringify(v)}`);
-    return v as number | undefined;
-  };
-  const bool = (key: string) => {
-    const v = o[key];
-    if (v !== undefined && typeof v !== 'boolean') bad(`${label}: "${key}" must be true or false, got ${JSON.stringify(v)}`);
-    return v as boolean | undefined;
-  };
+  // Every option of the table by its YAML key, parsed and range-checked as the table says.
+  const out: Record<string, unknown> = {};
+  for (const row of RUN_OPTION_TABLE) {
+    if (!row.yaml || o[row.yaml] === undefined) continue;
+    const r = parseOption(row, o[row.yaml]);
+    if (!r.ok) bad(`${label}: "${row.yaml}" ${JSON.stringify(o[row.yaml])}: ${r.error}`);
+    out[row.key] = (r as { value: unknown }).value;
+  }
   let params: ParamInput[] | undefined;
   if (o.params !== undefined) {
     if (Array.isArray(o.params)) params = o.params.map((spec, i) => ({ index: i + 1, spec: String(spec) }));
@@ -174,23 +166,10 @@ function runInput(o: Obj, label: string, bad: (m: string) => never): Omit<Profil
     if (!isObj(o.settings)) bad(`${label}: "settings" must be a mapping like { work_mem: 64MB }`);
     settings = Object.fromEntries(Object.entries(o.settings as Obj).map(([k, v]) => [k, String(v)]));
   }
-  const requests = num('requests');
-  const durationMs = ms('duration', 's');
-  if (requests !== undefined && durationMs !== undefined) bad(`${label}: give "requests" or "duration", not both`);
-  return {
-    clients: num('clients'),
-    requests,
-    durationMs: requests === undefined && durationMs === undefined ? 5000 : durationMs,
-    warmupPerClient: num('warmup'),
-    statementTimeoutMs: ms('statementTimeout', 'ms'),
-    thresholdMs: ms('threshold', 'ms'),
-    settings,
-    params,
-    prepared: bool('prepared'),
-    seed: num('seed'),
-    allowWrites: bool('allowWrites'),
-    explain: bool('explain'),
-  };
+  if (out.requests !== undefined && out.durationMs !== undefined) bad(`${label}: give "requests" or "duration", not both`);
+  // A check runs 5 s unless it says otherwise.
+  if (out.requests === undefined && out.durationMs === undefined) out.durationMs = 5000;
+  return { ...(out as Omit<ProfileInput, 'sql'>), settings, params };
 }
 
 function budgetsOf(raw: unknown, label: string, bad: (m: string) => never): Budget[] {

@@ -26,6 +26,8 @@ export interface SweepOptions {
   stepDurationMs: number;
   statementTimeoutMs?: number;
   allowWrites?: boolean;
+  /** The sessions' application_name (default pgload). */
+  applicationName?: string;
   settings?: Record<string, string>;
   /** Generators of `$1 … $n`, prepared statements and the seed, as for a run. */
   params?: ParamInput[];
@@ -99,6 +101,7 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
           sampleIntervalMs: 0,
           statementTimeoutMs: o.statementTimeoutMs,
           allowWrites: o.allowWrites,
+          applicationName: o.applicationName,
           settings: o.settings,
           params: o.params,
           prepared: o.prepared,

@@ -314,6 +314,8 @@ export interface SessionSettings {
   readOnly: boolean;
   /** Extra `-c name=value` startup settings. */
   extra?: Record<string, string>;
+  /** application_name (default APPLICATION_NAME). */
+  applicationName?: string;
 }
 
 function tlsOptions(c: ResolvedConnection): TlsOptions | false {
@@ -354,7 +356,7 @@ function clientConfig(c: ResolvedConnection, s: SessionSettings, ssl: TlsOptions
     user: c.user,
     password: c.password ?? '',
     ssl: ssl === false ? false : ssl,
-    application_name: APPLICATION_NAME,
+    application_name: s.applicationName ?? APPLICATION_NAME,
     statement_timeout: s.statementTimeoutMs,
     // The server stops a statement at statement_timeout; when no answer comes at all (a network cut without a
     // FIN, a hung server), the client gives up 5 s later instead of waiting forever.

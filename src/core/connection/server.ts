@@ -108,13 +108,13 @@ export async function cancelBackends(control: Client, pids: number[]): Promise<v
  * Waits up to `waitMs` for the given backends to leave the server; terminates the ones still there and
  * waits again. Returns how many pgload sessions among them are still present at the end.
  */
-export async function ensureGone(control: Client, pids: number[], waitMs = 1000): Promise<number> {
+export async function ensureGone(control: Client, pids: number[], applicationName = APPLICATION_NAME, waitMs = 1000): Promise<number> {
   if (pids.length === 0) return 0;
   const present = async () =>
     (
       await control.query<{ pid: number }>(
         `SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND application_name = $2`,
-        [pids, APPLICATION_NAME],
+        [pids, applicationName],
       )
     ).rows.map((r) => r.pid);
   const poll = async () => {

@@ -218,7 +218,7 @@ class Run {
   }
 
   private sessionSettings(): SessionSettings {
-    return { statementTimeoutMs: Math.round(this.o.statementTimeoutMs), readOnly: this.mode === 'read-only', extra: this.o.settings };
+    return { statementTimeoutMs: Math.round(this.o.statementTimeoutMs), readOnly: this.mode === 'read-only', extra: this.o.settings, applicationName: this.o.applicationName };
   }
 
   private sessionSetting(name: string): string | undefined {
@@ -363,7 +363,8 @@ class Run {
   }
 
   private async open(settings: SessionSettings): Promise<OpenedSession> {
-    const s = await openSession(this.conn, settings, this.sslDecided);
+    // Every session of the run carries its application name (control, sampler and EXPLAIN sessions too).
+    const s = await openSession(this.conn, { applicationName: this.o.applicationName, ...settings }, this.sslDecided);
     this.sessions.add(s);
     const pid = (s.client as unknown as { processID?: number }).processID;
     if (pid) this.pids.add(pid);
@@ -909,7 +910,7 @@ class Run {
     await this.closeSessionsButControl();
     if (!this.control || this.control.broken) return 0;
     try {
-      return await bounded(ensureGone(this.control.client, this.workerPids()), AFTER_LOAD_MS, 'checking that the sessions closed');
+      return await bounded(ensureGone(this.control.client, this.workerPids(), this.o.applicationName), AFTER_LOAD_MS, 'checking that the sessions closed');
     } catch (err) {
       if (err instanceof SilentServer) await this.dropControl();
       this.log.warn(`could not verify that all sessions closed: ${errorMessage(err)}`);
@@ -953,7 +954,7 @@ class Run {
     try {
       if (!control && ours.length > 0) {
         // The control session is gone (e.g. the server restarted): a fresh one checks what is left.
-        const opening = openSession(this.conn, { statementTimeoutMs: 15_000, readOnly: true }, this.sslDecided);
+        const opening = openSession(this.conn, { statementTimeoutMs: 15_000, readOnly: true, applicationName: this.o.applicationName }, this.sslDecided);
         control = await bounded(opening, AFTER_LOAD_MS, 'opening a session to check').catch(() => {
           // Opened after all (too late): closed, not left behind.
           void opening.then((s) => closeSession(s), () => undefined);
@@ -961,7 +962,7 @@ class Run {
         });
         temporary = control !== undefined;
       }
-      if (control) leftover = await bounded(ensureGone(control.client, ours), AFTER_LOAD_MS, 'checking that the sessions closed');
+      if (control) leftover = await bounded(ensureGone(control.client, ours, this.o.applicationName), AFTER_LOAD_MS, 'checking that the sessions closed');
     } catch (err) {
       this.log.warn(`could not verify that all sessions closed: ${errorMessage(err)}`);
     } finally {

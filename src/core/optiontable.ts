@@ -1,0 +1,150 @@
+/**
+ * The run options, declared once: each row says which field of the run it sets, its CLI flag, its key in a
+ * pgload.yml check file, its VS Code setting, its kind and range, its default and its help line. The CLI's parser
+ * and help, the check file's keys and the extension's setting checks are derived from this table; adding an option
+ * is one row here plus its use in the engine. (Options with a structure of their own — the SQL, the connection,
+ * --set, --param, an application pool, a fixed rate — are parsed where they are used.)
+ */
+import { parseDurationMs, parseSizeKB, parseWholeNumber } from './units';
+
+export type OptionKind = 'count' | 'duration' | 'flag' | 'size' | 'name' | 'workers';
+
+export interface OptionRow {
+  /** The run option (ProfileInput field) it sets. */
+  key:
+    | 'clients'
+    | 'requests'
+    | 'durationMs'
+    | 'warmupPerClient'
+    | 'baselineRuns'
+    | 'thresholdMs'
+    | 'statementTimeoutMs'
+    | 'maxErrors'
+    | 'allowWrites'
+    | 'reconnect'
+    | 'workers'
+    | 'prepared'
+    | 'seed'
+    | 'serverVcpus'
+    | 'serverMemoryKB'
+    | 'explain'
+    | 'sampleIntervalMs'
+    | 'applicationName';
+  /** The CLI flag, without `--`. */
+  flag: string;
+  /** A boolean flag that turns the option off (`--no-explain` sets explain to false). */
+  negated?: boolean;
+  /** The key in a check file's `defaults` and `checks` (absent: not settable there). */
+  yaml?: string;
+  /** The VS Code setting `pgload.<name>`, in the unit it is written there. */
+  setting?: { name: string; unit: 'count' | 'ms' | 's' | 'flag' | 'text'; zeroIsUnset?: boolean };
+  kind: OptionKind;
+  /** Durations: the unit of a bare number. */
+  bare?: 'ms' | 's';
+  /** The range, in the value's own unit (a count, ms, kB). */
+  min?: number;
+  max?: number;
+  /** Durations: 0 is allowed and means off. */
+  zeroIsOff?: boolean;
+  /** The CLI's placeholder for the value (`N`, `TIME`, `SIZE`, `NAME`). */
+  arg?: string;
+  group: 'how much' | 'limits' | 'protocol' | 'insight';
+  help: string;
+  example?: string;
+}
+
+export const RUN_OPTION_TABLE: readonly OptionRow[] = [
+  { key: 'clients', flag: 'clients', yaml: 'clients', setting: { name: 'clients', unit: 'count' }, kind: 'count', min: 1, max: 10_000, arg: 'N', group: 'how much', help: 'Concurrent clients, each on its own session (default 10).', example: '--clients 100' },
+  { key: 'requests', flag: 'requests', yaml: 'requests', setting: { name: 'requests', unit: 'count' }, kind: 'count', min: 1, max: 1_000_000_000, arg: 'N', group: 'how much', help: 'Total requests across all clients (default 200).', example: '--requests 5000' },
+  { key: 'durationMs', flag: 'duration', yaml: 'duration', setting: { name: 'durationSeconds', unit: 's', zeroIsUnset: true }, kind: 'duration', bare: 's', min: 100, max: 86_400_000, arg: 'TIME', group: 'how much', help: 'Run for a time instead of a number of requests.', example: '--duration 30s' },
+  { key: 'warmupPerClient', flag: 'warmup', yaml: 'warmup', kind: 'count', min: 0, max: 1_000_000, arg: 'N', group: 'how much', help: 'Requests per client before timing starts, not counted (default 0).', example: '--warmup 5' },
+  { key: 'baselineRuns', flag: 'baseline-runs', yaml: 'baselineRuns', kind: 'count', min: 1, max: 10_000, arg: 'N', group: 'how much', help: 'Warm single executions after the cold one (default 5).', example: '--baseline-runs 20' },
+  { key: 'thresholdMs', flag: 'threshold', yaml: 'threshold', setting: { name: 'thresholdMs', unit: 'ms' }, kind: 'duration', bare: 'ms', min: 1, max: 3_600_000, arg: 'TIME', group: 'limits', help: 'Count requests slower than this (default 500ms).', example: '--threshold 200ms' },
+  { key: 'statementTimeoutMs', flag: 'statement-timeout', yaml: 'statementTimeout', setting: { name: 'statementTimeoutMs', unit: 'ms' }, kind: 'duration', bare: 'ms', min: 1, max: 2_147_483_647, arg: 'TIME', group: 'limits', help: 'Server-side statement_timeout per request (default 30s).', example: '--statement-timeout 5s' },
+  { key: 'maxErrors', flag: 'max-errors', yaml: 'maxErrors', kind: 'count', min: 0, max: 1_000_000_000, arg: 'N', group: 'limits', help: 'Stop the run after N failed requests; 0 never (default 100).', example: '--max-errors 10' },
+  { key: 'allowWrites', flag: 'allow-writes', yaml: 'allowWrites', kind: 'flag', group: 'limits', help: 'Allow INSERT/UPDATE/DELETE/MERGE; each request is rolled back.' },
+  { key: 'reconnect', flag: 'reconnect', yaml: 'reconnect', kind: 'flag', group: 'limits', help: 'A client whose session is lost (server restart, terminated backend) connects again, retrying with backoff, instead of stopping; the report shows the outage window.' },
+  { key: 'workers', flag: 'workers', yaml: 'workers', kind: 'workers', min: 1, max: 64, arg: 'N|auto', group: 'limits', help: 'Event loops (worker threads) running the clients, like pgbench -j (default auto: one per 32 clients, up to half the cores). Plain --clients runs only.', example: '--workers 2' },
+  { key: 'prepared', flag: 'prepared', yaml: 'prepared', setting: { name: 'prepared', unit: 'flag' }, kind: 'flag', group: 'protocol', help: 'Send the statement as a named prepared statement (parse and plan once per session, like pgbench -M prepared).' },
+  { key: 'seed', flag: 'seed', yaml: 'seed', kind: 'count', min: 0, max: 2 ** 32 - 1, arg: 'N', group: 'protocol', help: 'Seed of every random choice (parameter values, Poisson arrivals); the same seed repeats them (default 1).' },
+  { key: 'applicationName', flag: 'application-name', yaml: 'applicationName', setting: { name: 'applicationName', unit: 'text' }, kind: 'name', arg: 'NAME', group: 'protocol', help: "The sessions' application_name, how the server and a pooler tell them apart (default pgload).", example: '--application-name pgload-ci' },
+  { key: 'serverVcpus', flag: 'server-vcpus', yaml: 'serverVcpus', setting: { name: 'serverVcpus', unit: 'count', zeroIsUnset: true }, kind: 'count', min: 1, max: 4096, arg: 'N', group: 'insight', help: "The server's CPU count, to compare with active sessions.", example: '--server-vcpus 2' },
+  { key: 'serverMemoryKB', flag: 'server-memory', yaml: 'serverMemory', kind: 'size', min: 64 * 1024, max: 64 * 1024 ** 3, arg: 'SIZE', group: 'insight', help: "The server's memory, to weigh work_mem × clients against.", example: '--server-memory 16GB' },
+  { key: 'explain', flag: 'no-explain', negated: true, yaml: 'explain', setting: { name: 'explain', unit: 'flag' }, kind: 'flag', group: 'insight', help: 'Do not capture EXPLAIN ANALYZE (alone and under load).' },
+  { key: 'sampleIntervalMs', flag: 'sample-interval', yaml: 'sampleInterval', setting: { name: 'sampleIntervalMs', unit: 'ms' }, kind: 'duration', bare: 'ms', min: 10, max: 60_000, zeroIsOff: true, arg: 'TIME', group: 'insight', help: 'How often to sample what sessions wait on; 0 off (default 100ms).', example: '--sample-interval 250ms' },
+];
+
+export type OptionValue = number | boolean | string;
+export type Parsed = { ok: true; value: OptionValue } | { ok: false; error: string };
+
+/** Whether an application_name is one PostgreSQL keeps as given: 1–63 printable ASCII characters. */
+export function checkApplicationName(v: string): string | null {
+  if (v.length === 0 || v.length > 63) return `an application name has 1 to 63 characters, got ${v.length}`;
+  if (!/^[\x20-\x7e]+$/.test(v)) return 'an application name is printable ASCII only (PostgreSQL replaces anything else with ?)';
+  return null;
+}
+
+/**
+ * A value of `row` as a person gave it: text from the CLI or YAML, a number or boolean from YAML or a setting (a bare
+ * number in the row's bare unit for durations). Returns the value in the run's unit, or an error sentence.
+ */
+export function parseOption(row: OptionRow, raw: unknown): Parsed {
+  const text = typeof raw === 'string' ? raw : undefined;
+  switch (row.kind) {
+    case 'flag':
+      if (typeof raw !== 'boolean') return { ok: false, error: `must be true or false, got ${JSON.stringify(raw)}` };
+      return { ok: true, value: raw };
+    case 'count': {
+      const r = parseWholeNumber(typeof raw === 'number' ? String(raw) : (text ?? JSON.stringify(raw)), row.min!, row.max!);
+      return r.ok ? { ok: true, value: r.value } : { ok: false, error: r.error };
+    }
+    case 'workers': {
+      if (typeof raw === 'string' && raw.trim().toLowerCase() === 'auto') return { ok: true, value: 'auto' };
+      const r = parseWholeNumber(typeof raw === 'number' ? String(raw) : (text ?? JSON.stringify(raw)), row.min!, row.max!);
+      return r.ok ? { ok: true, value: r.value } : { ok: false, error: `${r.error} (or auto)` };
+    }
+    case 'duration': {
+      if (typeof raw === 'string' && /^\s*-/.test(raw)) return { ok: false, error: 'a duration cannot be negative; write it like 500ms or 30s' };
+      let ms: number;
+      if (typeof raw === 'number') ms = raw * (row.bare === 's' ? 1000 : 1);
+      else {
+        const r = parseDurationMs(text ?? JSON.stringify(raw), row.bare ?? 'ms');
+        if (!r.ok) return { ok: false, error: r.error };
+        ms = r.ms;
+      }
+      if (ms === 0 && row.zeroIsOff) return { ok: true, value: 0 };
+      if (!(ms >= row.min!)) return { ok: false, error: `must be at least ${formatBound(row.min!)}${row.zeroIsOff ? ' (or 0 for off)' : ''}` };
+      if (ms > row.max!) return { ok: false, error: `must be at most ${formatBound(row.max!)}` };
+      return { ok: true, value: ms };
+    }
+    case 'size': {
+      const r = parseSizeKB(text ?? JSON.stringify(raw), { min: row.min!, max: row.max! });
+      return r.ok ? { ok: true, value: r.kb } : { ok: false, error: r.error };
+    }
+    case 'name': {
+      if (typeof raw !== 'string') return { ok: false, error: `must be text, got ${JSON.stringify(raw)}` };
+      const problem = checkApplicationName(raw);
+      return problem ? { ok: false, error: problem } : { ok: true, value: raw };
+    }
+  }
+}
+
+function formatBound(ms: number): string {
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** The help lines of a group, as `pgload run --help` prints them. */
+export function optionHelp(group: OptionRow['group'], rows: readonly OptionRow[] = RUN_OPTION_TABLE): string {
+  return rows
+    .filter((r) => r.group === group)
+    .map((r) => {
+      const head = `  --${r.flag}${r.arg ? ` ${r.arg}` : ''}`.padEnd(27);
+      return `${head}${r.example ? `${r.help.padEnd(60)} e.g. ${r.example}` : r.help}`;
+    })
+    .join('\n');
+}
+
+/** The row of a CLI flag (without `--`). */
+export function rowByFlag(flag: string): OptionRow | undefined {
+  return RUN_OPTION_TABLE.find((r) => r.flag === flag);
+}

@@ -49,7 +49,7 @@ describe('EXPLAIN insight on real plans', function () {
     for (const bad of ['16', 'lots', '1MB', '100TB']) {
       const r2 = await pgload(['run', '--url', testDb().url, '--sql', 'SELECT 1', '--server-memory', bad]);
       assert.equal(r2.code, 2, bad);
-      assert.match(r2.stderr, /--server-memory: .*(not a memory size; write it like 16GB|out of range; give from 64MB to 64TB)/);
+      assert.match(r2.stderr, /--server-memory \S+: .*(not a memory size; write it like 16GB|out of range; give from 64MB to 64TB)/);
       assert.equal(r2.stdout, '');
     }
   });

@@ -79,6 +79,18 @@ export function joinNegativeValues(args: string[], options: NonNullable<ParseArg
   return out;
 }
 
+/**
+ * A command's flags; with --help, prints `help` and returns undefined (the command then ends with exit code 0).
+ */
+export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, command: string, help: string, io: { stdout: (t: string) => void }) {
+  const parsed = parseFlags(args, options, command);
+  if ((parsed.values as { help?: boolean }).help) {
+    io.stdout(help);
+    return undefined;
+  }
+  return parsed;
+}
+
 export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, command: string) {
   try {
     return parseArgs({ args: joinNegativeValues(args, options), options, strict: true, allowPositionals: true });

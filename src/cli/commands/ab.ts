@@ -4,7 +4,7 @@ import { formatAbReport } from '../../core/report/format';
 import { regressions } from '../../core/analysis/compare';
 import { abTest } from '../../core/analysis/ab';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson } from '../io';
-import { COMMON_OPTIONS, parseFlags, duration, percentFlag, whole, readSqlFile, pickStatement, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags } from '../flags';
+import { COMMON_OPTIONS, parseCommand, duration, percentFlag, whole, readSqlFile, pickStatement, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags } from '../flags';
 
 export const AB_HELP = `Usage: pgload ab (--sql TEXT | --file PATH [--statement N]) (--setting NAME=VALUE … | --sql-b TEXT | --file-b PATH) [options]
 
@@ -46,11 +46,9 @@ export const AB_OPTIONS = {
 } satisfies ParseArgsConfig['options'];
 
 export async function abCommand(args: string[], io: CliIO): Promise<number> {
-  const { values: v, positionals } = parseFlags(args, AB_OPTIONS, 'ab');
-  if (v.help) {
-    io.stdout(AB_HELP);
-    return EXIT.ok;
-  }
+  const parsed = parseCommand(args, AB_OPTIONS, 'ab', AB_HELP, io);
+  if (!parsed) return EXIT.ok;
+  const { values: v, positionals } = parsed;
   const connection = connectionFromFlags(v.url);
   if (v['sql-b'] !== undefined && v['file-b'] !== undefined) usage('Give either --sql-b or --file-b, not both');
   if (v.requests !== undefined && v.duration !== undefined) usage('Give either --requests or --duration, not both');

@@ -6,7 +6,7 @@ import { formatCheckMarkdown, formatCheckReport } from '../../core/report/format
 import { prepareRun, profile } from '../../core/load/runner';
 import { evaluateBudgets, loadCheckFile } from '../../core/analysis/check';
 import { EXIT, CliIO, usage, stderrLogger, writeOutput, emitJson } from '../io';
-import { OUTPUT_OPTIONS, parseFlags } from '../flags';
+import { OUTPUT_OPTIONS, parseCommand } from '../flags';
 
 export const CHECK_HELP = `Usage: pgload check FILE.yml [--url URL] [--json PATH|-] [--markdown PATH] [--no-progress]
 
@@ -44,11 +44,9 @@ export const CHECK_OPTIONS = {
 } satisfies ParseArgsConfig['options'];
 
 export async function checkCommand(args: string[], io: CliIO): Promise<number> {
-  const { values: v, positionals } = parseFlags(args, CHECK_OPTIONS, 'check');
-  if (v.help) {
-    io.stdout(CHECK_HELP);
-    return EXIT.ok;
-  }
+  const parsed = parseCommand(args, CHECK_OPTIONS, 'check', CHECK_HELP, io);
+  if (!parsed) return EXIT.ok;
+  const { values: v, positionals } = parsed;
   if (positionals.length !== 1) usage(`pgload check takes one check file, got ${positionals.length}; e.g. pgload check pgload.yml (see "pgload check --help")`);
   const file = await loadCheckFile(positionals[0]);
   const url = v.url ?? file.url;

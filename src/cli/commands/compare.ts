@@ -5,7 +5,7 @@ import { formatComparison } from '../../core/report/format';
 import { compareResults, regressions } from '../../core/analysis/compare';
 import { readResultFile } from '../../core/report/resultfile';
 import { EXIT, CliIO, usage, emitJson } from '../io';
-import { parseFlags, percentFlag } from '../flags';
+import { parseCommand, percentFlag } from '../flags';
 
 export const COMPARE_HELP = `Usage: pgload compare BEFORE.json AFTER.json [--max-regression 10%] [--json PATH|-]
 
@@ -31,11 +31,9 @@ export const COMPARE_OPTIONS = {
 } satisfies ParseArgsConfig['options'];
 
 export function compareCommand(args: string[], io: CliIO): number {
-  const { values: v, positionals } = parseFlags(args, COMPARE_OPTIONS, 'compare');
-  if (v.help) {
-    io.stdout(COMPARE_HELP);
-    return EXIT.ok;
-  }
+  const parsed = parseCommand(args, COMPARE_OPTIONS, 'compare', COMPARE_HELP, io);
+  if (!parsed) return EXIT.ok;
+  const { values: v, positionals } = parsed;
   if (positionals.length !== 2) usage(`pgload compare takes two result files (before and after), got ${positionals.length}; e.g. pgload compare before.json after.json`);
   const maxRegression = percentFlag('max-regression', v['max-regression']);
   const noiseFloor = percentFlag('noise-floor', v['noise-floor']);

@@ -4,7 +4,7 @@ import type { ProfileResult } from '../../shared/result';
 import { formatPoolComparison } from '../../core/report/format';
 import { profile } from '../../core/load/runner';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson } from '../io';
-import { COMMON_OPTIONS, parseFlags, duration, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags } from '../flags';
+import { COMMON_OPTIONS, parseCommand, duration, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags } from '../flags';
 
 export const POOLS_HELP = `Usage: pgload pools (--sql TEXT | --file PATH [--statement N]) --users N --pool SIZE[+OVERFLOW] --pool SIZE[+OVERFLOW] [options]
 
@@ -44,11 +44,9 @@ export function parsePoolConfig(text: string): { size: number; maxOverflow: numb
 }
 
 export async function poolsCommand(args: string[], io: CliIO): Promise<number> {
-  const { values: v, positionals } = parseFlags(args, POOLS_OPTIONS, 'pools');
-  if (v.help) {
-    io.stdout(POOLS_HELP);
-    return EXIT.ok;
-  }
+  const parsed = parseCommand(args, POOLS_OPTIONS, 'pools', POOLS_HELP, io);
+  if (!parsed) return EXIT.ok;
+  const { values: v, positionals } = parsed;
   const connection = connectionFromFlags(v.url);
   const users = whole('users', v.users, 1, 100_000);
   if (users === undefined) usage('pgload pools needs --users N: the application users sharing the pool');

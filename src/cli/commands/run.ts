@@ -8,7 +8,7 @@ import { evaluateBudgets } from '../../core/analysis/check';
 import type { ProfileInput } from '../../core/options';
 import { optionHelp } from '../../core/optiontable';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, writeOutput, emitJson } from '../io';
-import { COMMON_OPTIONS, parseFlags, duration, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, tableFlags, tableValues } from '../flags';
+import { COMMON_OPTIONS, parseCommand, duration, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, tableFlags, tableValues } from '../flags';
 
 export const RUN_HELP = `Usage: pgload run (--sql TEXT | --file PATH [--statement N]) [options]
 
@@ -104,11 +104,9 @@ export const RUN_OPTIONS = {
 
 
 export async function runCommand(args: string[], io: CliIO): Promise<number> {
-  const { values: v, positionals } = parseFlags(args, RUN_OPTIONS, 'run');
-  if (v.help) {
-    io.stdout(RUN_HELP);
-    return EXIT.ok;
-  }
+  const parsed = parseCommand(args, RUN_OPTIONS, 'run', RUN_HELP, io);
+  if (!parsed) return EXIT.ok;
+  const { values: v, positionals } = parsed;
   if (positionals.length > 0) usage(`Unexpected argument "${positionals[0]}"; put the SQL after --sql, or a file after --file`);
   if (v.sql !== undefined && v.file !== undefined) usage('Give either --sql or --file, not both');
   if (v.sql === undefined && v.file === undefined) usage('No SQL given; use --sql "SELECT …" or --file query.sql');

@@ -3,7 +3,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { formatMs, formatSweepReport } from '../../core/report/format';
 import { sweep } from '../../core/analysis/sweep';
 import { EXIT, CliIO, usage, stderrLogger, emitJson } from '../io';
-import { COMMON_OPTIONS, parseFlags, duration, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags } from '../flags';
+import { COMMON_OPTIONS, parseCommand, duration, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags } from '../flags';
 
 export const SWEEP_HELP = `Usage: pgload sweep (--sql TEXT | --file PATH [--statement N]) [options]
 
@@ -35,12 +35,9 @@ export const SWEEP_OPTIONS = {
 } satisfies ParseArgsConfig['options'];
 
 export async function sweepCommand(args: string[], io: CliIO): Promise<number> {
-  const parsed = parseFlags(args, SWEEP_OPTIONS, 'sweep');
+  const parsed = parseCommand(args, SWEEP_OPTIONS, 'sweep', SWEEP_HELP, io);
+  if (!parsed) return EXIT.ok;
   const { values: v, positionals } = parsed;
-  if (v.help) {
-    io.stdout(SWEEP_HELP);
-    return EXIT.ok;
-  }
   const connection = connectionFromFlags(v.url);
   const maxClients = whole('max-clients', v['max-clients'], 1, 10_000) ?? 64;
   let steps: number[] | undefined;

@@ -442,7 +442,7 @@ function workMemAdvice(spills: Spill[], ctx: PlanContext): Hint | undefined {
   const fit = perQueryKB > 0 ? Math.floor((freeKB * 0.25) / perQueryKB) : 0;
   const dangerous = share >= 0.25;
   const nodesText = spills.length === 1 ? spills[0].node.label : `${spills.length} nodes (${spills.map((s) => s.node.label).join(', ')})`;
-  const pct = (x: number) => (x >= 10 ? `${x.toFixed(0)}×` : `${Math.round(x * 100)} %`);
+  const pct = (x: number) => (x >= 10 ? `${x.toFixed(0)}×` : x < 0.01 ? 'under 1 %' : `${Math.round(x * 100)} %`);
   return {
     id: 'work-mem-advice',
     severity: 'warning',

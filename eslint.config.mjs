@@ -1,5 +1,6 @@
-// Lint: typescript-eslint's recommended rules, and the architecture rule: the engine (src/core) and the
-// types shared with the webview (src/shared) never import 'vscode', not even for types.
+// Lint: typescript-eslint's recommended rules, and the architecture rules: the engine (src/core), the CLI and
+// src/shared never import 'vscode', not even for types; src/shared depends on nothing else; the webview takes from
+// src/shared only.
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -24,9 +25,34 @@ export default tseslint.config(
     },
   },
   {
+    // What the webview (a browser) and every layer share: result types, the message protocol and the browser-safe
+    // formatters. It depends on nothing but itself.
     files: ['src/shared/**/*.ts'],
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports' }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'src/shared is browser-safe: no vscode.' }],
+          patterns: [
+            { group: ['**/core/**', '**/extension/**', '**/cli/**'], message: 'src/shared depends on nothing but itself (the webview bundles it).' },
+            { group: ['node:*'], message: 'src/shared is browser-safe: no Node built-ins.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The panel runs in a browser: it takes from src/shared only, never the engine or the VS Code layer.
+    files: ['webview/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'vscode', message: 'The webview cannot import vscode; it talks to the extension by messages (src/shared/protocol.ts).' }],
+          patterns: [{ group: ['**/src/core/**', '**/src/extension/**', '**/src/cli/**', 'node:*'], message: 'The webview takes from src/shared only (types, protocol, browser-safe formatters).' }],
+        },
+      ],
     },
   },
 );

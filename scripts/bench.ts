@@ -20,7 +20,7 @@ import { analyzePlan } from '../src/core/insight/plan';
 import { ensureParser, fingerprintOf } from '../src/core/sql';
 import { statementSpans } from '../src/core/sqlspans';
 import { matchRuns } from '../src/extension/lensMatch';
-import { formatLensTitle } from '../src/core/report/format';
+import { formatLensTitle } from '../src/shared/format';
 import { Timeline } from '../src/core/load/timeline';
 import type { CapturedPlan, ProfileResult } from '../src/shared/result';
 import { startEmbeddedPostgres } from './lib/embedded-pg';

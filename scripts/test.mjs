@@ -12,7 +12,7 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 const TIERS = {
   typecheck: { cmd: bin('tsc'), args: ['-p', '.', '--noEmit'], counts: false },
-  lint: { cmd: bin('eslint'), args: ['--max-warnings', '0', 'src', 'test', 'scripts'], counts: false },
+  lint: { cmd: bin('eslint'), args: ['--max-warnings', '0', 'src', 'test', 'scripts', 'webview'], counts: false },
   unit: { cmd: bin('mocha'), args: ['--config', 'test/.mocharc.unit.json'], counts: true },
   integration: { cmd: bin('mocha'), args: ['--config', 'test/.mocharc.integration.json'], counts: true },
   webview: { cmd: bin('mocha'), args: ['--config', 'test/.mocharc.webview.json'], counts: true },

@@ -22,7 +22,7 @@ import {
 import { provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeDivider, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
 import type { FromWebview, PanelResult, PanelState, ProgressView, ToWebview, WebviewPersistedState } from '../src/shared/protocol';
 import type { Comparison, SweepResult } from '../src/shared/result';
-import { formatCount, formatMs, formatPercent, formatQps, describePlan, paramsLine, poolLines, formatSweepReport } from '../src/core/report/format';
+import { formatCount, formatMs, formatPercent, formatQps, describePlan, paramsLine, poolLines, formatSweepReport } from '../src/shared/format';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeProgressRing());
 Chart.register(LineController, BarController, DoughnutController, ArcElement, LineElement, BarElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend, Filler);

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { errorMessage } from '../core/errors';
-import { formatMs } from '../core/report/format';
+import { formatMs } from '../shared/format';
 import { parseParamFlag, type ParamInput } from '../core/load/params';
 import { parseDurationMs, parseWholeNumber } from '../core/units';
 import { ensureParser, splitStatements } from '../core/sql';

@@ -1,7 +1,7 @@
 /** What every command shares for output: exit codes, the I/O it is given, usage errors, progress, log lines, files. */
 import * as fs from 'node:fs';
 import { errorMessage } from '../core/errors';
-import { formatMs, formatQps, formatCount } from '../core/report/format';
+import { formatMs, formatQps, formatCount } from '../shared/format';
 import type { Logger } from '../core/logger';
 import type { Progress } from '../core/load/runner';
 

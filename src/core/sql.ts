@@ -5,7 +5,7 @@
  */
 import type { StatementKind } from '../shared/result';
 import { asDriverError, codePointToUtf16, locate, PgloadError } from './errors';
-import { oneLine } from './text';
+import { oneLine } from '../shared/text';
 
 export interface SqlStatement {
   /** 0-based position among the document's statements. */

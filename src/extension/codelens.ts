@@ -4,7 +4,7 @@
  * core's pure formatter.
  */
 import * as vscode from 'vscode';
-import { formatLensTitle } from '../core/report/format';
+import { formatLensTitle } from '../shared/format';
 import { ensureParser, fingerprintOf } from '../core/sql';
 import { statementSpans, type StatementSpan } from '../core/sqlspans';
 import { codeLensEnabled } from './config';

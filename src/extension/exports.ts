@@ -1,7 +1,7 @@
 /** The files a result can be saved as, from the report panel and the Runs view: one place for both. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatMarkdownReport, formatTimelineCsv } from '../core/report/format';
+import { formatMarkdownReport, formatTimelineCsv } from '../shared/format';
 import { buildHtmlReport, exportState, loadReportAssets } from '../core/report/htmlreport';
 import type { ProfileResult, SweepResult } from '../shared/result';
 import type { Ui } from './ui';

@@ -3,10 +3,10 @@
  * restored after a reload from the stored result. Messages wait for the webview's "ready".
  */
 import * as vscode from 'vscode';
-import { formatMarkdownReport } from '../core/report/format';
+import { formatMarkdownReport } from '../shared/format';
 import { exportResult } from './exports';
 import type { Ui } from './ui';
-import { oneLine } from '../core/text';
+import { oneLine } from '../shared/text';
 import type { FromWebview, PanelResult, PanelState, ProgressView, ToWebview, WebviewPersistedState } from '../shared/protocol';
 import type { ProfileResult, SweepResult } from '../shared/result';
 import { PANEL_VIEW_TYPE } from './constants';

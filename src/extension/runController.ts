@@ -5,14 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { errorMessage, isPgloadError } from '../core/errors';
-import { formatMs, formatQps } from '../core/report/format';
+import { formatMs, formatQps } from '../shared/format';
 import { profile, type Progress } from '../core/load/runner';
 import { parseParamSpec, type ParamInput } from '../core/load/params';
 import { sweep } from '../core/analysis/sweep';
 import * as path from 'node:path';
 import { executionModeFor, describeNode } from '../core/safety';
 import { ensureParser, parseSingleStatement, splitStatements, statementAt, type SqlStatement } from '../core/sql';
-import { oneLine } from '../core/text';
+import { oneLine } from '../shared/text';
 import type { PanelState } from '../shared/protocol';
 import type { ProfileResult, SweepResult } from '../shared/result';
 import type { PgloadCodeLensProvider } from './codelens';

@@ -4,8 +4,8 @@
  */
 import * as vscode from 'vscode';
 import { compareResults } from '../core/analysis/compare';
-import { formatMs } from '../core/report/format';
-import { oneLine } from '../core/text';
+import { formatMs } from '../shared/format';
+import { oneLine } from '../shared/text';
 import type { Comparison } from '../shared/result';
 import { Disposable } from './lifecycle';
 import { EXPORT_FORMATS, exportResult } from './exports';

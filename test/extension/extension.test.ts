@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import * as vscode from 'vscode';
 import type { PgloadApi } from '../../src/extension/extension';
-import { formatMs } from '../../src/core/report/format';
+import { formatMs } from '../../src/shared/format';
 import type { Comparison, ProfileResult, SweepResult } from '../../src/shared/result';
 import * as os from 'node:os';
 import type { ShownMessage } from '../../src/extension/ui';

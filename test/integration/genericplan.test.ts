@@ -3,7 +3,7 @@
  * the generic plan is made for a rare value and runs for the common one. Known by construction.
  */
 import * as assert from 'node:assert/strict';
-import { formatTextReport } from '../../src/core/report/format';
+import { formatTextReport } from '../../src/shared/format';
 import { profile } from '../../src/core/load/runner';
 import { testDb, waitNoPgloadSessions, withAdmin } from '../support/server';
 

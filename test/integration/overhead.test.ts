@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { formatTextReport } from '../../src/core/report/format';
+import { formatTextReport } from '../../src/shared/format';
 import { profile } from '../../src/core/load/runner';
 import { testDb } from '../support/server';
 

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { formatRate } from '../../src/core/report/format';
+import { formatRate } from '../../src/shared/format';
 import { sweep } from '../../src/core/analysis/sweep';
 import type { SweepResult } from '../../src/shared/result';
 import { testDb } from '../support/server';

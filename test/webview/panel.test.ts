@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../../scripts/lib/code-server';
-import { formatMs } from '../../src/core/report/format';
+import { formatMs } from '../../src/shared/format';
 import { panelHtml } from '../../src/extension/panelHtml';
 import { buildHtmlReport, exportState, loadReportAssets } from '../../src/core/report/htmlreport';
 import { compareResults } from '../../src/core/analysis/compare';

@@ -1,6 +1,6 @@
 /** `pgload ab`: two variants (settings or SQL) in alternating legs, compared as `pgload compare` does. */
 import type { ParseArgsConfig } from 'node:util';
-import { formatAbReport } from '../../core/report/format';
+import { formatAbReport } from '../../shared/format';
 import { regressions } from '../../core/analysis/compare';
 import { abTest } from '../../core/analysis/ab';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson } from '../io';

@@ -2,7 +2,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { CheckOutcome } from '../../shared/result';
 import { PgloadError, errorMessage } from '../../core/errors';
-import { formatCheckMarkdown, formatCheckReport } from '../../core/report/format';
+import { formatCheckMarkdown, formatCheckReport } from '../../shared/format';
 import { prepareRun, profile } from '../../core/load/runner';
 import { evaluateBudgets, loadCheckFile } from '../../core/analysis/check';
 import { EXIT, CliIO, usage, stderrLogger, writeOutput, emitJson } from '../io';

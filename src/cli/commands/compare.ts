@@ -1,7 +1,7 @@
 /** `pgload compare`: two saved results, their difference and whether it is significant; a regression gate. */
 import * as path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import { formatComparison } from '../../core/report/format';
+import { formatComparison } from '../../shared/format';
 import { compareResults, regressions } from '../../core/analysis/compare';
 import { readResultFile } from '../../core/report/resultfile';
 import { EXIT, CliIO, usage, emitJson } from '../io';

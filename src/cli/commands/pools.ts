@@ -1,7 +1,7 @@
 /** `pgload pools`: application-pool configurations side by side, same statement and users. */
 import type { ParseArgsConfig } from 'node:util';
 import type { ProfileResult } from '../../shared/result';
-import { formatPoolComparison } from '../../core/report/format';
+import { formatPoolComparison } from '../../shared/format';
 import { profile } from '../../core/load/runner';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson } from '../io';
 import { COMMON_OPTIONS, parseCommand, duration, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags } from '../flags';

@@ -1,7 +1,7 @@
 /** `pgload run`: one statement alone, then under load; the report, JSON/Markdown/HTML/CSV, the --max-p95/--max-p99 gates. */
 import type { ParseArgsConfig } from 'node:util';
 import type { ProfileResult } from '../../shared/result';
-import { formatMarkdownReport, formatTimelineCsv, formatTextReport } from '../../core/report/format';
+import { formatMarkdownReport, formatTimelineCsv, formatTextReport } from '../../shared/format';
 import { buildHtmlReport, exportState, loadReportAssets } from '../../core/report/htmlreport';
 import { profile } from '../../core/load/runner';
 import { evaluateBudgets } from '../../core/analysis/check';

@@ -1,6 +1,6 @@
 /** `pgload sweep`: the statement at 1, 2, 4, … clients; the scalability fit and the pool size the steps support. */
 import type { ParseArgsConfig } from 'node:util';
-import { formatMs, formatSweepReport } from '../../core/report/format';
+import { formatMs, formatSweepReport } from '../../shared/format';
 import { sweep } from '../../core/analysis/sweep';
 import { EXIT, CliIO, usage, stderrLogger, emitJson } from '../io';
 import { COMMON_OPTIONS, parseCommand, duration, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags } from '../flags';

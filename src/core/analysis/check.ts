@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { HintSeverity, ProfileResult } from '../../shared/result';
 import { PgloadError } from '../errors';
-import { formatMs } from '../report/format';
+import { formatMs } from '../../shared/format';
 import type { ProfileInput } from '../options';
 import type { ParamInput } from '../load/params';
 import { ensureParser, splitStatements } from '../sql';

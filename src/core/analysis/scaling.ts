@@ -8,7 +8,7 @@
  * into consecutive batches, each several latencies long, and the spread of the batches' rates is used.
  */
 import type { SweepRecommendation, SweepStep, TimelinePoint } from '../../shared/result';
-import { formatMs, formatRate } from '../report/format';
+import { formatMs, formatRate } from '../../shared/format';
 
 /** A batch spans at least this many p95 latencies … */
 export const BATCH_LATENCIES = 3;

@@ -4,6 +4,7 @@
  * Opening sessions: every session carries application_name = 'pgload', an 'error' listener, and the
  * run's session settings; failures become one specific sentence.
  */
+import type { Socket } from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -532,3 +533,19 @@ function passwordHint(c: ResolvedConnection): string {
       return 'give one with PGPASSWORD, ~/.pgpass or the URL';
   }
 }
+
+/*
+ * node-postgres keeps the backend's process id (from BackendKeyData) and the session's socket in fields it does not
+ * document. They are read here and nowhere else, so a change in pg breaks one place.
+ */
+
+/** The server process (backend pid) serving this client's session; 0 before it connected. */
+export function backendPid(client: Client): number {
+  return (client as unknown as { processID?: number }).processID ?? 0;
+}
+
+/** The socket under this client's session (the load loop writes its pre-built requests on it). */
+export function sessionSocket(client: Client): Socket {
+  return (client as unknown as { connection: { stream: Socket } }).connection.stream;
+}
+

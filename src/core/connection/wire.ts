@@ -14,6 +14,7 @@
  */
 import type { Socket } from 'node:net';
 import { Client, DatabaseError } from 'pg';
+import { sessionSocket } from './connection';
 
 export interface WireStatement {
   text: string;
@@ -158,7 +159,7 @@ export class WireSession {
     private readonly statement: WireStatement,
     private readonly timeoutMs: number,
   ) {
-    this.stream = (client as unknown as { connection: { stream: Socket } }).connection.stream;
+    this.stream = sessionSocket(client);
     this.saved = this.stream.listeners('data') as Listener[];
     this.stream.removeAllListeners('data');
     this.stream.on('data', this.onData);

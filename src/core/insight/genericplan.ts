@@ -9,7 +9,7 @@ import type { Client } from 'pg';
 import type { CapturedPlan, GenericPlanCheck, Hint } from '../../shared/result';
 import { captureExplain } from './explain';
 import { errorMessage } from '../errors';
-import { formatMs } from '../report/format';
+import { formatMs } from '../../shared/format';
 import { flattenPlan } from './plan';
 
 /** Executions after which PostgreSQL may switch a prepared statement to its generic plan (plancache.c). */

@@ -5,7 +5,7 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { ClientOverhead, Hint } from '../../shared/result';
-import { formatMs } from '../report/format';
+import { formatMs } from '../../shared/format';
 
 /**
  * The delay monitor's timer period. What it records is the time between two of its timer callbacks, so an idle

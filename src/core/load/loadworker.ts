@@ -6,7 +6,7 @@
  * session, the barrier, the timeline, EXPLAIN, wait sampling, cancel, the result.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { closeSession, openSession, type OpenedSession, type ResolvedConnection, type SessionSettings } from '../connection/connection';
+import { backendPid, closeSession, openSession, type OpenedSession, type ResolvedConnection, type SessionSettings } from '../connection/connection';
 import { errorIdentity, isSessionFatal } from '../errortally';
 import { createHistogram, encodeHistogram, recordUs } from './histogram';
 import { makeSources, type ParamInput, type ParamSpec } from './params';
@@ -95,7 +95,7 @@ async function main(init: WorkerInit): Promise<void> {
     post(failures.size > 0 ? { type: 'open-failed', failures: [...failures.values()] } : { type: 'done', delay: { p50Ms: 0, p99Ms: 0, maxMs: 0, samples: 0 } });
     return;
   }
-  post({ type: 'opened', pids: sessions.map((s) => (s.client as unknown as { processID: number }).processID), connectMs });
+  post({ type: 'opened', pids: sessions.map((s) => backendPid(s.client)), connectMs });
 
   const sources = makeSources(init.params, init.values, init.seed);
   const nextValues = () => (sources.length === 0 ? undefined : sources.map((s) => s()));
@@ -155,7 +155,7 @@ async function main(init: WorkerInit): Promise<void> {
               if (sessions[k].broken || isSessionFatal(err)) {
                 lost++;
                 alive[k] = false;
-                pidsLost.push((sessions[k].client as unknown as { processID: number }).processID);
+                pidsLost.push(backendPid(sessions[k].client));
                 return false;
               }
             }

@@ -12,6 +12,7 @@ import type { Client, QueryArrayConfig } from 'pg';
 import type { CapturedPlan, ClientOverhead, ErrorGroup, ExecutionMode, GenericPlanCheck, ProfileResult, RunStatus, ServerCounters, ServerInfo, WaitSampling } from '../../shared/result';
 import type { ProgressView } from '../../shared/protocol';
 import {
+  backendPid,
   clientTimeoutMs,
   closeSession,
   connectionSummary,
@@ -40,7 +41,7 @@ import { OverheadMeter } from '../insight/overhead';
 import * as os from 'node:os';
 import { ensureParser, parseSingleStatement, type SqlStatement } from '../sql';
 import { checkParams, makeSources, readCsvColumn, type ParamSpec, type ParamInput, type ValueSource } from './params';
-import { oneLine } from '../text';
+import { oneLine } from '../../shared/text';
 import { chooseIntervalMs, Timeline } from './timeline';
 import { WireSession, type WireStatement } from '../connection/wire';
 import { chooseWorkers, WorkerGroup } from './workers';
@@ -366,13 +367,13 @@ class Run {
     // Every session of the run carries its application name (control, sampler and EXPLAIN sessions too).
     const s = await openSession(this.conn, { applicationName: this.o.applicationName, ...settings }, this.sslDecided);
     this.sessions.add(s);
-    const pid = (s.client as unknown as { processID?: number }).processID;
+    const pid = backendPid(s.client);
     if (pid) this.pids.add(pid);
     return s;
   }
 
   private pidOf(s: OpenedSession): number {
-    return (s.client as unknown as { processID?: number }).processID ?? 0;
+    return backendPid(s.client);
   }
 
   /** Event loops for the clients: worker threads only for plain closed-loop clients (see ProfileOptions.workers). */

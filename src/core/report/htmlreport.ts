@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PanelState } from '../../shared/protocol';
 import type { ProfileResult } from '../../shared/result';
-import { oneLine } from '../text';
+import { oneLine } from '../../shared/text';
 
 export interface ReportAssets {
   /** The webview bundle (dist/webview/main.js). */

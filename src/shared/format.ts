@@ -1,11 +1,11 @@
 /**
  * Text and Markdown from a result object. Formatters only read the result: they never recompute statistics.
  */
-import type { AbResult, CheckOutcome, Comparison, ComparisonMetric, ErrorGroup, LatencyStats, ProfileResult, SweepResult } from '../../shared/result';
+import type { AbResult, CheckOutcome, Comparison, ComparisonMetric, ErrorGroup, LatencyStats, ProfileResult, SweepResult } from './result';
 
 /** What the formatters read: the result, with or without its HDR encodings. */
 export type ReportInput = Omit<ProfileResult, 'hdr'>;
-import { oneLine } from '../text';
+import { oneLine } from './text';
 
 /** 0.42 ms, 12.3 ms, 311 ms, 1.77 s — three significant figures, as people read latencies. */
 export function formatMs(ms: number | null | undefined): string {

@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatRate } from '../../src/shared/format';
 import { sweep } from '../../src/core/analysis/sweep';
@@ -44,6 +46,22 @@ describe('Concurrency sweep on a real PostgreSQL', function () {
     assert.ok(r.recommendation.reason.includes(formatRate(pick.throughputQps, pick.throughputSe)), `${r.recommendation.reason} / ${pick.throughputQps}`);
     // Past the CPUs latency grows with the clients while throughput does not (Little's law: latency ≈ N ÷ throughput).
     assert.ok(r.steps[4].p50Ms > 3 * r.steps[1].p50Ms, `p50 at 16 ${r.steps[4].p50Ms} vs at 2 ${r.steps[1].p50Ms}`);
+  });
+
+  it('the statement is prepared once: a CSV parameter file deleted after the first step does not break the later steps', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-sweep-csv-'));
+    const csv = path.join(dir, 'ids.csv');
+    fs.writeFileSync(csv, 'id\n1\n2\n3\n');
+    try {
+      const r = await sweep(
+        { sql: 'SELECT pg_sleep(0.005), $1::int', connection: { url: testDb().url }, steps: [1, 2, 3], maxClients: 3, stepDurationMs: 500, params: [{ index: 1, spec: `csv:${csv}:id` }] },
+        { onStep: (i) => i === 2 && fs.rmSync(csv, { force: true }) },
+      );
+      assert.deepEqual(r.steps.map((s) => s.clients), [1, 2, 3]);
+      assert.ok(r.steps.every((s) => s.ok > 0 && s.failed === 0), JSON.stringify(r.steps));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the CLI sweep prints the table and the recommendation, trims steps above the free connections, and refuses bad steps', () => {

@@ -11,7 +11,7 @@ import { compareResults } from './compare';
 import { PgloadError } from '../errors';
 import { decodeHistogram, encodeHistogram, latencyStats, logBuckets, percentileCurve } from '../load/histogram';
 import type { ProfileInput } from '../options';
-import { prepareRun, profile, type RunContext } from '../load/runner';
+import { prepareRun, profile, withOptions, type RunContext } from '../load/runner';
 import { VERSION } from '../version';
 
 export interface AbOptions {
@@ -55,15 +55,13 @@ export async function abTest(o: AbOptions, ctx: AbContext = {}): Promise<AbResul
     ctx.onLeg?.(i + 1, order.length, side);
     const first = legs[side].length === 0;
     const r = await profile(
-      {
-        ...sideInput(side),
-        requests: total.requests !== undefined ? Math.floor(total.requests / rounds) : undefined,
-        durationMs: per(total.durationMs),
+      withOptions(prepared[side], {
+        ...(total.requests !== undefined ? { requests: Math.floor(total.requests / rounds) } : { durationMs: per(total.durationMs) }),
         // EXPLAIN and wait sampling once per side (its first leg): the plans and hints, without slowing every leg.
         explain: first ? total.explain : false,
         sampleIntervalMs: first ? total.sampleIntervalMs : 0,
         baselineRuns: first ? total.baselineRuns : 1,
-      },
+      }),
       ctx,
     );
     legs[side].push(r);

@@ -10,7 +10,7 @@ import { closeSession, connectionSummary, openSession, resolveConnection, type C
 import { PgloadError } from '../errors';
 import type { Logger } from '../logger';
 import { mergeLegs } from './ab';
-import { prepareRun, profile, type Progress } from '../load/runner';
+import { prepareRun, profile, withOptions, type Progress } from '../load/runner';
 import { recommendPoolSize, stepDurationNeededMs, stepIsEnough, throughputNoise } from './scaling';
 import type { ParamInput } from '../load/params';
 import { readCapacity, readServerInfo } from '../connection/server';
@@ -53,7 +53,27 @@ export function defaultSteps(maxClients: number): number[] {
 
 export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<SweepResult> {
   // Everything a step would refuse (SQL, safety, generators, connection settings) is refused before the first.
-  const { statement } = await prepareRun({ sql: o.sql, connection: o.connection, allowWrites: o.allowWrites, settings: o.settings, params: o.params, prepared: o.prepared, seed: o.seed }, ctx.environment);
+  // Parsed, checked and its parameter files read once; every step reuses it with its own clients and length.
+  const prepared = await prepareRun(
+    {
+      sql: o.sql,
+      connection: o.connection,
+      warmupPerClient: 1,
+      baselineRuns: 1,
+      explain: false,
+      sampleIntervalMs: 0,
+      statementTimeoutMs: o.statementTimeoutMs,
+      allowWrites: o.allowWrites,
+      applicationName: o.applicationName,
+      settings: o.settings,
+      params: o.params,
+      prepared: o.prepared,
+      seed: o.seed,
+      maxErrors: 0,
+    },
+    ctx.environment,
+  );
+  const statement = prepared.statement;
   if (!Number.isInteger(o.maxClients) || o.maxClients < 1) throw new PgloadError('usage', `The sweep's maximum clients must be a whole number of at least 1, got ${o.maxClients}`);
   if (!(o.stepDurationMs >= 500)) throw new PgloadError('usage', `Each sweep step must last at least 500ms, got ${o.stepDurationMs}ms`);
   let steps = [...new Set(o.steps ?? defaultSteps(o.maxClients))].sort((a, b) => a - b);
@@ -89,27 +109,7 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
     const clients = steps[i];
     ctx.onStep?.(i + 1, steps.length, clients);
     const runStep = (durationMs: number, stepSignal: AbortSignal | undefined) =>
-      profile(
-        {
-          sql: statement.text,
-          connection: o.connection,
-          clients,
-          durationMs,
-          warmupPerClient: 1,
-          baselineRuns: 1,
-          explain: false,
-          sampleIntervalMs: 0,
-          statementTimeoutMs: o.statementTimeoutMs,
-          allowWrites: o.allowWrites,
-          applicationName: o.applicationName,
-          settings: o.settings,
-          params: o.params,
-          prepared: o.prepared,
-          seed: o.seed,
-          maxErrors: 0,
-        },
-        { signal: stepSignal, logger: ctx.logger, environment: ctx.environment, onProgress: (p) => ctx.onStep?.(i + 1, steps.length, clients, p) },
-      );
+      profile(withOptions(prepared, { clients, durationMs }), { signal: stepSignal, logger: ctx.logger, environment: ctx.environment, onProgress: (p) => ctx.onStep?.(i + 1, steps.length, clients, p) });
     const legs: ProfileResult[] = [];
     let extended: SweepStep['extended'] = null;
     let cancelled = false;

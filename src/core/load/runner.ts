@@ -104,9 +104,27 @@ function checkSamplingQuery(query: string, label: string): void {
   }
 }
 
-/** Runs a profile and returns the result object. Throws PgloadError when nothing could be measured. */
-export async function profile(input: ProfileInput, ctx: RunContext = {}): Promise<ProfileResult> {
-  const prepared = await prepareRun(input, ctx.environment);
+/**
+ * The same statement, parameters (files read, once) and connection with other run options — a sweep step, an A/B leg:
+ * nothing is parsed or read again. Setting requests or a duration replaces the other.
+ */
+export function withOptions(p: PreparedRun, changes: Partial<ProfileOptions>): PreparedRun {
+  const base: Partial<ProfileOptions> = { ...p.options };
+  if ('requests' in changes || 'durationMs' in changes) {
+    delete base.requests;
+    delete base.durationMs;
+  }
+  return { ...p, options: normalizeOptions({ ...base, ...changes } as ProfileInput) };
+}
+
+const isPrepared = (x: ProfileInput | PreparedRun): x is PreparedRun => 'statement' in x && 'mode' in x && 'options' in x;
+
+/**
+ * Runs a profile and returns the result object: from options (checked here) or from a run prepared before
+ * (prepareRun, withOptions). Throws PgloadError when nothing could be measured.
+ */
+export async function profile(input: ProfileInput | PreparedRun, ctx: RunContext = {}): Promise<ProfileResult> {
+  const prepared = isPrepared(input) ? input : await prepareRun(input, ctx.environment);
   return new Run(prepared, ctx).execute();
 }
 

@@ -1,14 +1,15 @@
 /**
- * The report panel: one per statement (fingerprint), created or revealed when a run starts, updated live,
- * restored after a reload from the stored result. Messages wait for the webview's "ready".
+ * The report panel: one per statement text (two statements that differ only in a constant get a panel each),
+ * created or revealed when a run starts, updated live, restored after a reload from the stored result. Messages wait for the webview's "ready".
  */
+import { stateFromStored, stateFromSweep } from '../shared/panelstate';
 import * as vscode from 'vscode';
 import { formatMarkdownReport } from '../shared/format';
 import { exportResult } from './exports';
 import type { Ui } from './ui';
 import { oneLine } from '../shared/text';
-import type { FromWebview, PanelResult, PanelState, ProgressView, ToWebview, WebviewPersistedState } from '../shared/protocol';
-import type { ProfileResult, SweepResult } from '../shared/result';
+import type { FromWebview, PanelState, ProgressView, ToWebview, WebviewPersistedState } from '../shared/protocol';
+import type { ProfileResult } from '../shared/result';
 import { PANEL_VIEW_TYPE } from './constants';
 import { Disposable } from './lifecycle';
 import type { Log } from './log';
@@ -22,12 +23,6 @@ export interface PanelActions {
   /** Runs the concurrency sweep of the statement with this exact text. */
   sweep(sql: string): Promise<void>;
   cancel(): void;
-}
-
-/** The result without the HDR encodings: the panel needs only chart-ready data. */
-export function toPanelResult(r: ProfileResult): PanelResult {
-  const { hdr: _hdr, ...rest } = r;
-  return rest;
 }
 
 export class ReportPanel extends Disposable {
@@ -237,28 +232,4 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
   }
 }
 
-export function stateFromStored(runId: string, result: ProfileResult, connectionName: string, sweep?: SweepResult): PanelState {
-  return {
-    runId,
-    fingerprint: result.fingerprint,
-    sql: result.sql,
-    connectionLabel: connectionName,
-    state: result.status === 'cancelled' ? 'cancelled' : 'done',
-    result: toPanelResult(result),
-    ...(sweep ? { sweep } : {}),
-  };
-}
-
-/** A panel showing a sweep (the Scaling tab), with the statement's last run when there is one. */
-export function stateFromSweep(runId: string, sweep: SweepResult, connectionName: string, run?: ProfileResult): PanelState {
-  return {
-    runId,
-    fingerprint: sweep.fingerprint,
-    sql: sweep.sql,
-    connectionLabel: connectionName,
-    state: 'done',
-    activity: 'sweep',
-    sweep,
-    ...(run ? { result: toPanelResult(run) } : {}),
-  };
-}
+export { stateFromStored, stateFromSweep };

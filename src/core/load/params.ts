@@ -242,11 +242,6 @@ export function zipfSampler(n: number, s: number, random: () => number): () => n
   };
 }
 
-/** A label for a parameter's values in reports: "$1 int:1..100000". */
-export function describeParams(params: ParamInput[]): string {
-  return params.map((p) => `$${p.index} ${p.spec}`).join(', ');
-}
-
 /** The run's value sources, one per parameter, all from one seeded stream (per parameter, so adding one doesn't shift another). */
 export function makeSources(params: Array<ParamInput & { parsed: ParamSpec }>, loaded: Map<number, Array<string | null>>, seed: number): ValueSource[] {
   return params.map((p) => makeSource(p.parsed, seededRandom((seed ^ Math.imul(p.index, 0x9e3779b1)) >>> 0), loaded.get(p.index)));

@@ -3,6 +3,7 @@
  * opens anywhere — offline, without VS Code, without any network request — and draws the same charts.
  * The page's CSP allows nothing but its own inline scripts (by nonce) and inline styles.
  */
+import { stateFromStored } from '../../shared/panelstate';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -61,8 +62,7 @@ const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
 
 /** The panel state of an exported result: no HDR data (the page never needs it), nothing to click. */
 export function exportState(r: ProfileResult, connectionLabel: string, extra: Partial<PanelState> = {}): PanelState {
-  const { hdr: _hdr, ...result } = r;
-  return { runId: `export-${r.startedAt}`, fingerprint: r.fingerprint, sql: r.sql, connectionLabel, state: 'done', result, ...extra };
+  return { ...stateFromStored(`export-${r.startedAt}`, r, connectionLabel), ...extra };
 }
 
 export function buildHtmlReport(state: PanelState, assets: ReportAssets): string {

@@ -22,7 +22,7 @@ import {
 import { provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeDivider, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
 import type { FromWebview, PanelResult, PanelState, ProgressView, ToWebview, WebviewPersistedState } from '../src/shared/protocol';
 import type { Comparison, SweepResult } from '../src/shared/result';
-import { formatCount, formatMs, formatPercent, formatQps, describePlan, paramsLine, poolLines, formatSweepReport } from '../src/shared/format';
+import { formatCount, formatMs, formatPercent, formatProgress, formatQps, describePlan, paramsLine, poolLines, formatSweepReport } from '../src/shared/format';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeProgressRing());
 Chart.register(LineController, BarController, DoughnutController, ArcElement, LineElement, BarElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend, Filler);
@@ -122,8 +122,7 @@ function progressSection(s: PanelState): HTMLElement {
 
 function describeProgress(p: ProgressView): string {
   if (p.phase !== 'load' || p.message) return p.message || p.phase;
-  const count = p.total !== null ? `${formatCount(p.done)} / ${formatCount(p.total)} requests` : `${formatCount(p.done)} requests · ${formatMs(p.elapsedMs)} of ${formatMs(p.plannedMs)}`;
-  return `${count} · ${formatQps(p.qps)} q/s · p95 ${formatMs(p.p95Ms)} · ${p.errors} errors`;
+  return formatProgress(p);
 }
 
 function summary(r: PanelResult): HTMLElement {

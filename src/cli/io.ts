@@ -1,7 +1,7 @@
 /** What every command shares for output: exit codes, the I/O it is given, usage errors, progress, log lines, files. */
 import * as fs from 'node:fs';
 import { errorMessage } from '../core/errors';
-import { formatMs, formatQps, formatCount } from '../shared/format';
+import { formatProgress } from '../shared/format';
 import type { Logger } from '../core/logger';
 import type { Progress } from '../core/load/runner';
 
@@ -28,8 +28,7 @@ export function progressPrinter(io: CliIO): { onProgress: (p: Progress) => void;
   let lastPhaseMessage = '';
   let drewLine = false;
   const describe = (p: Progress) => {
-    const count = p.total !== null ? `${formatCount(p.done)}/${formatCount(p.total)} requests` : `${formatCount(p.done)} requests, ${formatMs(p.elapsedMs)}/${formatMs(p.plannedMs)}`;
-    return `load: ${count} · ${formatQps(p.qps)} q/s · p95 ${formatMs(p.p95Ms)} · ${p.errors} errors`;
+    return `load: ${formatProgress(p)}`;
   };
   return {
     onProgress(p) {

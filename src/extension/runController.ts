@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { errorMessage, isPgloadError } from '../core/errors';
-import { formatMs, formatQps } from '../shared/format';
+import { formatMs, formatProgress, formatProgressRate } from '../shared/format';
 import { profile, type Progress } from '../core/load/runner';
 import { parseParamSpec, type ParamInput } from '../core/load/params';
 import { sweep } from '../core/analysis/sweep';
@@ -430,7 +430,7 @@ export class RunController extends Disposable {
       const now = Date.now();
       if (p.phase === 'load' && now - lastStatus > 500) {
         lastStatus = now;
-        this.connections.setRunStatus(`pgload ${formatQps(p.qps)} q/s · p95 ${formatMs(p.p95Ms)}`);
+        this.connections.setRunStatus(`pgload ${formatProgressRate(p)}`);
       }
     };
     try {
@@ -443,7 +443,7 @@ export class RunController extends Disposable {
             const pct = p.phase === 'load' ? (p.total ? (p.done / p.total) * 100 : p.plannedMs ? (p.elapsedMs / p.plannedMs) * 100 : 0) : 0;
             const inc = Math.max(0, Math.min(100, pct) - lastPct);
             lastPct += inc;
-            progress.report({ message: p.message || `${formatQps(p.qps)} q/s · p95 ${formatMs(p.p95Ms)} · ${p.errors} errors`, increment: inc });
+            progress.report({ message: p.message || formatProgress(p), increment: inc });
           };
           this.connections.setRunStatus('pgload connecting…');
           return body(run.controller.signal, onProgress);

@@ -1,6 +1,7 @@
 /**
  * Text and Markdown from a result object. Formatters only read the result: they never recompute statistics.
  */
+import type { ProgressView } from './protocol';
 import type { AbResult, CheckOutcome, Comparison, ComparisonMetric, ErrorGroup, LatencyStats, ProfileResult, SweepResult } from './result';
 
 /** What the formatters read: the result, with or without its HDR encodings. */
@@ -315,6 +316,17 @@ export function formatAbReport(r: AbResult, sql?: { a: string; b: string }): str
   if (sql) lines.push(`  A: ${oneLine(sql.a, 100)}`, `  B: ${oneLine(sql.b, 100)}`);
   lines.push(formatComparison(r.comparison));
   return lines.join('\n');
+}
+
+/** The live progress of the load, as every layer shows it: `500 / 1,000 requests · 105 q/s · p95 25.0 ms · 0 errors`. */
+export function formatProgress(p: ProgressView): string {
+  const count = p.total !== null ? `${formatCount(p.done)} / ${formatCount(p.total)} requests` : `${formatCount(p.done)} requests · ${formatMs(p.elapsedMs)} of ${formatMs(p.plannedMs)}`;
+  return `${count} · ${formatProgressRate(p)} · ${p.errors} errors`;
+}
+
+/** The short form for a status bar: `105 q/s · p95 25.0 ms`. */
+export function formatProgressRate(p: Pick<ProgressView, 'qps' | 'p95Ms'>): string {
+  return `${formatQps(p.qps)} q/s · p95 ${formatMs(p.p95Ms)}`;
 }
 
 /** `52.5 ± 1.2 q/s` (± two standard errors), or `52.5 q/s (noise unknown)`. */

@@ -1,0 +1,568 @@
+/**
+ * A run's state and everything around its phases: the sessions it opens (and closes, and checks are gone), the request
+ * path (wire protocol, or node-postgres for rolled-back writes), parameter values, reconnects, cancel and cleanup.
+ * runner.ts's Run adds the phases themselves: baseline, load, result.
+ */
+
+import type { Client, QueryArrayConfig } from 'pg';
+import type { CapturedPlan, ExecutionMode, GenericPlanCheck, RunStatus, ServerCounters, ServerInfo, WaitSampling } from '../../shared/result';
+import type { ProgressView } from '../../shared/protocol';
+import {
+  backendPid,
+  clientTimeoutMs,
+  closeSession,
+  openSession,
+  type OpenedSession,
+  type ResolveEnvironment,
+  type ResolvedConnection,
+  type SessionSettings,
+} from '../connection/connection';
+import { errorMessage, PgloadError } from '../errors';
+import { ErrorTally, errorIdentity, isSessionFatal } from '../errortally';
+import { redactingLogger, silentLogger, type Logger } from '../logger';
+import { type ProfileOptions } from '../options';
+import { cancelBackends, ensureGone } from '../connection/server';
+import { type PlanContext } from '../insight/plan';
+import { counterDelta, snapshotCounters, type CounterSnapshot } from '../insight/serverstats';
+import * as os from 'node:os';
+import { type SqlStatement } from '../sql';
+import { makeSources, type ValueSource } from './params';
+import { oneLine } from '../../shared/text';
+import { WireSession, type WireStatement } from '../connection/wire';
+import { chooseWorkers, WorkerGroup } from './workers';
+import type { LoadClient } from './driver';
+import type { CheckedParam, PreparedRun } from './prepare';
+export type Progress = ProgressView;
+export type Phase = Progress['phase'];
+
+export interface RunContext {
+  signal?: AbortSignal;
+  logger?: Logger;
+  onProgress?: (p: Progress) => void;
+  /** Where PG* variables and ~/.pgpass come from (tests pass their own). */
+  environment?: ResolveEnvironment;
+}
+
+
+export abstract class RunState {
+  protected readonly o: ProfileOptions;
+
+  protected readonly stmt: SqlStatement;
+
+  protected readonly mode: ExecutionMode;
+
+  protected readonly conn: ResolvedConnection;
+
+  protected readonly log: Logger;
+
+  protected readonly signal?: AbortSignal;
+
+  protected readonly onProgress?: (p: Progress) => void;
+
+  protected readonly sessions = new Set<OpenedSession>();
+
+  protected readonly pids = new Set<number>();
+
+  protected readonly errors: ErrorTally;
+
+  protected readonly sslDecided = { useSsl: true };
+
+  protected readonly query: QueryArrayConfig;
+
+  protected readonly wireStatement: WireStatement;
+
+  /** Each session's request path, made on its first request. */
+  protected readonly wires = new WeakMap<OpenedSession, WireSession>();
+
+  protected readonly params: CheckedParam[];
+
+  protected readonly values: Map<number, Array<string | null>>;
+
+  /** One value source per parameter (empty when the statement has none). */
+  protected sources: ValueSource[] = [];
+
+  /** The first values drawn, for the result (so a user can see what was sent). */
+  protected readonly sample: Array<Array<string | null>> = [];
+
+  protected control?: OpenedSession;
+
+  protected usedSsl = false;
+
+  protected server?: ServerInfo;
+
+  /** Extra sessions for EXPLAIN under load and wait sampling, when the server has room for them. */
+  protected insightSessions = false;
+
+  protected readonly insightNotes: string[] = [];
+
+  protected planAlone?: CapturedPlan;
+
+  protected genericPlan?: GenericPlanCheck;
+
+  protected planUnderLoad?: CapturedPlan;
+
+  protected waits: WaitSampling | null = null;
+
+  protected countersBefore?: CounterSnapshot;
+
+  // Load state, read on the hot path.
+  protected stop = false;
+
+  protected cancelled = false;
+
+  protected bailed = false;
+
+  protected remaining: number | null = null;
+
+  /** Also ends what waits outside the loops (users queued for a pooled session). */
+  protected onHalt?: () => void;
+
+  /** Waits (reconnect backoff) to cut short when the run stops. */
+  protected readonly sleepers: Array<() => void> = [];
+
+  protected reconnects = 0;
+
+  /** Spans from a lost session to the next successful request (ms since the barrier). */
+  protected readonly outages: Array<{ startMs: number; endMs: number | null; lostSessions: number }> = [];
+
+  protected loadClients: LoadClient[] = [];
+
+  /** Worker threads running the clients, when the run uses more than one event loop. */
+  protected group?: WorkerGroup;
+
+  protected baselineClient?: LoadClient;
+
+  protected t0 = 0n;
+
+  constructor(p: PreparedRun, ctx: RunContext) {
+    this.o = p.options;
+    this.stmt = p.statement;
+    this.mode = p.mode;
+    this.conn = p.connection;
+    this.log = redactingLogger(ctx.logger ?? silentLogger, this.conn.redact);
+    this.signal = ctx.signal;
+    this.onProgress = ctx.onProgress;
+    this.errors = new ErrorTally(this.conn.redact);
+    this.params = p.params;
+    this.values = p.values;
+    // A named statement is parsed and planned once per session, then only bound and executed (pgbench -M prepared).
+    this.query = { text: this.stmt.text, rowMode: 'array', ...(this.o.prepared ? { name: `pgload_${this.stmt.fingerprint}` } : {}) };
+    this.wireStatement = { text: this.stmt.text, ...(this.o.prepared ? { name: `pgload_${this.stmt.fingerprint}` } : {}) };
+  }
+
+  /** The next request's parameter values (undefined without parameters). */
+  protected nextValues(): Array<string | null> | undefined {
+    if (this.sources.length === 0) return undefined;
+    const values = this.sources.map((next) => next());
+    if (this.sample.length < 5) this.sample.push(values);
+    return values;
+  }
+
+  /** The query of one request: the statement with fresh parameter values, when it has parameters. */
+  protected nextQuery(): QueryArrayConfig {
+    const values = this.nextValues();
+    return values ? { ...this.query, values } : this.query;
+  }
+
+  /** Runs each sampling query (`sql:` generators) once, read-only, and builds the value sources. */
+  protected async loadParamValues(client: Client): Promise<void> {
+    for (const p of this.params) {
+      if (p.parsed.kind !== 'sql') continue;
+      const label = `$${p.index}`;
+      let rows: unknown[][];
+      try {
+        // Values stay in the server's text form: they are sent back as text parameters.
+        const r = await client.query({ text: p.parsed.query, rowMode: 'array', types: { getTypeParser: () => (v: string) => v } });
+        rows = r.rows;
+      } catch (err) {
+        const { code, message } = errorIdentity(err);
+        throw new PgloadError('input', this.conn.redact(`The sampling query for ${label} failed: ${code} ${message}. Fix it and run again; nothing was measured.`), { cause: err });
+      }
+      if (rows.length === 0) {
+        throw new PgloadError('input', `The sampling query for ${label} returned no rows (${oneLine(p.parsed.query, 80)}); it must return at least one value to draw from. Nothing was measured.`);
+      }
+      if (rows[0].length === 0) throw new PgloadError('input', `The sampling query for ${label} returns no columns; select the values to use as its first column.`);
+      const cap = 1_000_000;
+      if (rows.length > cap) this.log.warn(`The sampling query for ${label} returned ${rows.length} rows; the first ${cap} are used.`);
+      this.values.set(p.index, rows.slice(0, cap).map((r) => (r[0] === null ? null : String(r[0]))));
+      this.log.info(`parameter ${label}: ${rows.length} values sampled`);
+    }
+    this.sources = makeSources(this.params, this.values, this.o.seed);
+  }
+
+  protected sessionSettings(): SessionSettings {
+    return { statementTimeoutMs: Math.round(this.o.statementTimeoutMs), readOnly: this.mode === 'read-only', extra: this.o.settings, applicationName: this.o.applicationName };
+  }
+
+  protected sessionSetting(name: string): string | undefined {
+    const key = Object.keys(this.o.settings).find((k) => k.toLowerCase() === name);
+    return key === undefined ? undefined : this.o.settings[key];
+  }
+
+  /** Prepared, with parameters, and EXPLAIN on: the generic plan may differ from the plan for the values. */
+  protected checksGenericPlan(): boolean {
+    return this.o.prepared && this.o.explain && this.stmt.paramCount > 0;
+  }
+
+  /** A server on this machine (loopback or a Unix socket): its CPUs and memory are this machine's. */
+  protected serverIsLocal(): boolean {
+    return ['localhost', '127.0.0.1', '::1'].includes(this.conn.host) || this.conn.host.startsWith('/');
+  }
+
+  /** The server's memory for the work_mem advice: given, this machine's for a local server, else unknown (estimated there). */
+  protected serverMemory(): Pick<PlanContext, 'serverMemoryKB' | 'serverMemorySource'> {
+    if (this.o.serverMemoryKB !== undefined) return { serverMemoryKB: this.o.serverMemoryKB, serverMemorySource: 'given' };
+    if (this.serverIsLocal()) return { serverMemoryKB: os.totalmem() / 1024, serverMemorySource: 'local machine' };
+    return { serverMemoryKB: null, serverMemorySource: null };
+  }
+
+  protected progress(p: Omit<Progress, 'message'> & { message?: string }): void {
+    if (!this.onProgress) return;
+    try {
+      this.onProgress({ message: '', ...p });
+    } catch (err) {
+      this.log.warn(`progress listener failed: ${errorMessage(err)}`);
+    }
+  }
+
+  protected checkAborted(): void {
+    if (this.signal?.aborted) throw new PgloadError('cancelled', 'The run was cancelled before the load started; nothing was measured.');
+  }
+
+  protected statusDetail(status: RunStatus): string | undefined {
+    const top = this.errors.list()[0];
+    const topText = top ? `; most frequent: ${top.code} ${top.message} (${top.count}×)` : '';
+    switch (status) {
+      case 'cancelled':
+        return 'Cancelled by the user; the figures cover the requests that finished before.';
+      case 'bailed-out':
+        return `Stopped after ${this.o.maxErrors} failed requests (max errors)${topText}`;
+      case 'clients-lost':
+        return `Every client lost its session before the planned requests were done${topText}`;
+      default:
+        return undefined;
+    }
+  }
+
+  protected async open(settings: SessionSettings): Promise<OpenedSession> {
+    // Every session of the run carries its application name (control, sampler and EXPLAIN sessions too).
+    const s = await openSession(this.conn, { applicationName: this.o.applicationName, ...settings }, this.sslDecided);
+    this.sessions.add(s);
+    const pid = backendPid(s.client);
+    if (pid) this.pids.add(pid);
+    return s;
+  }
+
+  protected pidOf(s: OpenedSession): number {
+    return backendPid(s.client);
+  }
+
+  /** Event loops for the clients: worker threads only for plain closed-loop clients (see ProfileOptions.workers). */
+  protected loopCount(): number {
+    const o = this.o;
+    const wanted = chooseWorkers(o.workers, o.clients, os.availableParallelism?.() ?? os.cpus().length);
+    if (wanted <= 1) return 1;
+    const why = o.pool ? 'the application-pool emulation' : o.rate ? 'a fixed arrival rate' : o.reconnect ? 'reconnecting clients' : this.mode === 'rolled-back' ? 'writes in rolled-back transactions' : undefined;
+    if (!why) return wanted;
+    if (o.workers !== 'auto') this.insightNotes.push(`${o.workers} event loops were asked for, and one was used: ${why} runs on one.`);
+    return 1;
+  }
+
+  /**
+   * One request: the statement (timed) — inside BEGIN … ROLLBACK when the mode says so (through node-postgres),
+   * otherwise on the session's own request path (./wire). Returns µs, or throws.
+   */
+  protected execOnce(session: OpenedSession): Promise<number> {
+    if (this.mode === 'rolled-back') return this.execRolledBack(session.client);
+    return this.wireOf(session).request(this.nextValues());
+  }
+
+  protected async execRolledBack(client: Client): Promise<number> {
+    const query = this.nextQuery();
+    await client.query('BEGIN');
+    try {
+      const t = process.hrtime.bigint();
+      await client.query(query);
+      return Number(process.hrtime.bigint() - t) / 1000;
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+    }
+  }
+
+  /**
+   * Requests back to back on one session until `after` says stop. On the wire path each next request is
+   * written while the previous answer is handled (no promise per request); rolled-back writes go through
+   * node-postgres one at a time.
+   */
+  protected backToBack(session: OpenedSession, after: (us: number, failure: Error | undefined) => boolean): Promise<void> {
+    if (this.mode !== 'rolled-back') return this.wireOf(session).loop(() => this.nextValues(), after);
+    return (async () => {
+      for (;;) {
+        let us = 0;
+        let failure: Error | undefined;
+        try {
+          us = await this.execRolledBack(session.client);
+        } catch (err) {
+          failure = err instanceof Error ? err : new Error(String(err));
+        }
+        if (!after(us, failure)) return;
+      }
+    })();
+  }
+
+  protected wireOf(session: OpenedSession): WireSession {
+    let wire = this.wires.get(session);
+    if (!wire) {
+      wire = new WireSession(session.client, this.wireStatement, clientTimeoutMs(this.o.statementTimeoutMs));
+      this.wires.set(session, wire);
+    }
+    return wire;
+  }
+
+  /** The session's node-postgres client, with its socket given back by the request path if it had it. */
+  protected pgClient(session: OpenedSession): Client {
+    this.wires.get(session)?.detach();
+    this.wires.delete(session);
+    return session.client;
+  }
+
+  /** Opens every client's session before timing starts; any failure ends the run with the reasons grouped. */
+  protected async openClients(): Promise<number[]> {
+    const o = this.o;
+    const settings = this.sessionSettings();
+    const times: number[] = [];
+    const failures = new Map<string, number>();
+    let firstFailure: PgloadError | undefined;
+    let next = 0;
+    const worker = async () => {
+      while (next < o.clients && !this.cancelled) {
+        next++;
+        try {
+          const s = await this.open(settings);
+          times.push(s.connectMs);
+          this.loadClients.push({ session: s, pid: this.pidOf(s), busy: false, alive: true });
+        } catch (err) {
+          const pe = err instanceof PgloadError ? err : new PgloadError('connection', errorMessage(err));
+          firstFailure ??= pe;
+          const key = pe.message;
+          failures.set(key, (failures.get(key) ?? 0) + 1);
+        }
+      }
+    };
+    // Open at most 16 at a time: a burst of hundreds of forks at once is a storm of its own.
+    await Promise.all(Array.from({ length: Math.min(16, o.clients) }, worker));
+    if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled while opening sessions; nothing was measured under load.');
+    if (failures.size > 0) {
+      const failed = [...failures.values()].reduce((a, b) => a + b, 0);
+      const reasons = [...failures.entries()].map(([m, n]) => `${n}× ${m}`).join('; ');
+      throw new PgloadError(firstFailure!.kind, `${failed} of ${o.clients} clients could not open a session, so the load did not start: ${reasons}`, {
+        code: firstFailure!.code,
+      });
+    }
+    return times;
+  }
+
+  protected async warmup(c: LoadClient): Promise<void> {
+    for (let i = 0; i < this.o.warmupPerClient && !this.stop; i++) {
+      c.busy = true;
+      try {
+        await this.execOnce(c.session);
+      } catch (err) {
+        if (this.cancelled) return;
+        this.errors.add(err, 'warmup', -1);
+        if (c.session.broken || isSessionFatal(err)) {
+          c.alive = false;
+          return;
+        }
+      } finally {
+        c.busy = false;
+      }
+    }
+  }
+
+  /** No new requests from now on. */
+  protected halt(): void {
+    this.stop = true;
+    this.onHalt?.();
+    for (const wake of this.sleepers.splice(0)) wake();
+  }
+
+  /** Waits `ms`, or less when the run stops meanwhile. */
+  protected pause(ms: number): Promise<void> {
+    if (this.stop) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.sleepers.push(done);
+    });
+  }
+
+  /**
+   * A client whose session was lost (server restart, terminated backend) opens a new one, retrying with
+   * backoff (100 ms doubling to 2 s) until it succeeds or the run ends. Only with `reconnect` allowed.
+   */
+  protected async reconnect(c: LoadClient): Promise<boolean> {
+    this.sessions.delete(c.session);
+    await closeSession(c.session, 500);
+    let delay = 100;
+    while (!this.stop) {
+      try {
+        const s = await this.open(this.sessionSettings());
+        if (this.stop) {
+          await closeSession(s);
+          this.sessions.delete(s);
+          return false;
+        }
+        c.session = s;
+        c.pid = this.pidOf(s);
+        c.alive = true;
+        c.reopenedAtMs = Number(process.hrtime.bigint() - this.t0) / 1e6;
+        this.reconnects++;
+        this.log.info(`client reconnected as pid ${c.pid}`);
+        return true;
+      } catch (err) {
+        this.log.debug(`reconnect failed (retrying in ${delay} ms): ${errorMessage(err)}`);
+        await this.pause(delay);
+        delay = Math.min(2000, delay * 2);
+      }
+    }
+    return false;
+  }
+
+  /** The user's stop: no new requests, in-flight queries cancelled on the server. */
+  protected async abort(): Promise<void> {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.halt();
+    this.log.info('cancel requested: stopping new requests and cancelling running queries');
+    await this.cancelInFlight();
+  }
+
+  protected async cancelInFlight(): Promise<void> {
+    // A worker thread's sessions are all cancelled: which of them is mid-request is known only there, and a
+    // cancel that reaches an idle session does nothing.
+    const busy = [...this.loadClients, ...(this.baselineClient ? [this.baselineClient] : [])].filter((c) => c.busy && c.pid).map((c) => c.pid).concat(this.group?.pids ?? []);
+    if (busy.length === 0 || !this.control || this.control.broken) return;
+    try {
+      await cancelBackends(this.control.client, busy);
+    } catch (err) {
+      this.log.warn(`could not cancel running queries: ${errorMessage(err)}`);
+    }
+  }
+
+  /** Cancels what still runs and closes every session but the control session. */
+  protected async closeSessionsButControl(): Promise<void> {
+    const sessions = [...this.sessions].filter((s) => s !== this.control);
+    // Queries still running (e.g. after a failure elsewhere) are cancelled first so the backends can leave.
+    await this.cancelInFlight();
+    if (this.group) {
+      // Worker threads close their own sessions; one that does not end in time is terminated (its sockets with it).
+      const group = this.group;
+      group.stop();
+      await bounded(group.finished(), AFTER_LOAD_MS, 'ending the load workers').catch(() => group.terminate());
+    }
+    await Promise.all(sessions.map((s) => closeSession(s)));
+    for (const s of sessions) this.sessions.delete(s);
+  }
+
+  /** The backends of this run's sessions, but the control session's. */
+  protected workerPids(): number[] {
+    const controlPid = this.control ? this.pidOf(this.control) : -1;
+    return [...this.pids].filter((p) => p !== controlPid);
+  }
+
+  /** Closes every session but the control session, and waits (on the server) until they are gone. */
+  protected async closeWorkers(): Promise<number> {
+    await this.closeSessionsButControl();
+    if (!this.control || this.control.broken) return 0;
+    try {
+      return await bounded(ensureGone(this.control.client, this.workerPids(), this.o.applicationName), AFTER_LOAD_MS, 'checking that the sessions closed');
+    } catch (err) {
+      if (err instanceof SilentServer) await this.dropControl();
+      this.log.warn(`could not verify that all sessions closed: ${errorMessage(err)}`);
+      return 0;
+    }
+  }
+
+  /** The server's counters over the load; a control session lost meanwhile (a restart) is opened again. */
+  protected async countersAfter(versionNum: number, requests: number): Promise<ServerCounters> {
+    if (!this.countersBefore) return { database: null, statement: null, notes: ['The server counters were not read.'] };
+    try {
+      if (!this.control || this.control.broken) {
+        if (this.control) this.sessions.delete(this.control);
+        this.control = await bounded(this.open({ statementTimeoutMs: 15_000, readOnly: true }), AFTER_LOAD_MS, 'opening a session for the counters');
+      }
+      const delta = counterDelta(this.countersBefore, await bounded(snapshotCounters(this.control.client, versionNum), AFTER_LOAD_MS, 'reading the counters'), requests);
+      if (this.outages.length) delta.notes.push('Sessions were lost during the run (e.g. a server restart): the counters span it, and a crash may have reset them.');
+      return delta;
+    } catch (err) {
+      if (err instanceof SilentServer) await this.dropControl();
+      return { database: null, statement: null, notes: [`The server counters were not read after the load: ${errorMessage(err)}`] };
+    }
+  }
+
+  /** A control session that stopped answering is closed (its socket destroyed), never queried again. */
+  protected async dropControl(): Promise<void> {
+    if (!this.control) return;
+    const c = this.control;
+    this.control = undefined;
+    this.sessions.delete(c);
+    await closeSession(c, 200);
+  }
+
+  /** Closes every session; terminates any of ours still on the server; returns how many remain (0 expected). */
+  protected async cleanup(): Promise<number> {
+    await this.closeSessionsButControl();
+    const ours = this.workerPids();
+    let leftover = 0;
+    let control = this.control && !this.control.broken ? this.control : undefined;
+    let temporary = false;
+    try {
+      if (!control && ours.length > 0) {
+        // The control session is gone (e.g. the server restarted): a fresh one checks what is left.
+        const opening = openSession(this.conn, { statementTimeoutMs: 15_000, readOnly: true, applicationName: this.o.applicationName }, this.sslDecided);
+        control = await bounded(opening, AFTER_LOAD_MS, 'opening a session to check').catch(() => {
+          // Opened after all (too late): closed, not left behind.
+          void opening.then((s) => closeSession(s), () => undefined);
+          return undefined;
+        });
+        temporary = control !== undefined;
+      }
+      if (control) leftover = await bounded(ensureGone(control.client, ours, this.o.applicationName), AFTER_LOAD_MS, 'checking that the sessions closed');
+    } catch (err) {
+      this.log.warn(`could not verify that all sessions closed: ${errorMessage(err)}`);
+    } finally {
+      if (this.control) {
+        await closeSession(this.control);
+        this.sessions.delete(this.control);
+        this.control = undefined;
+      }
+      if (temporary && control) await closeSession(control);
+    }
+    if (leftover > 0) this.log.warn(`${leftover} pgload sessions were still on the server after the run`);
+    return leftover;
+  }
+}
+
+
+/** Each step after the load (checks, counters) gets this long: a server or network that went silent cannot hold the run. */
+export const AFTER_LOAD_MS = 5000;
+
+export class SilentServer extends Error {}
+
+export function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SilentServer(`no answer from the server within ${ms / 1000} s while ${what}`)), ms);
+  });
+  // The losing promise's later rejection is handled: it must not surface as an unhandled rejection.
+  p.catch(() => undefined);
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

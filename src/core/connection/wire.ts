@@ -14,6 +14,7 @@
  */
 import type { Socket } from 'node:net';
 import { Client, DatabaseError } from 'pg';
+import { serialize } from 'pg-protocol';
 import { sessionSocket } from './connection';
 
 export interface WireStatement {
@@ -29,67 +30,24 @@ type Listener = (...args: unknown[]) => void;
 
 const MSG = { parseComplete: 0x31, error: 0x45, ready: 0x5a } as const;
 
-function message(type: string, parts: Buffer[]): Buffer {
-  const bodyLength = parts.reduce((n, p) => n + p.length, 0);
-  const b = Buffer.allocUnsafe(5 + bodyLength);
-  b[0] = type.charCodeAt(0);
-  b.writeInt32BE(4 + bodyLength, 1);
-  let at = 5;
-  for (const p of parts) at += p.copy(b, at);
-  return b;
-}
-
-const cstring = (s: string) => Buffer.from(`${s}\0`, 'utf8');
-const int16 = (n: number) => {
-  const b = Buffer.allocUnsafe(2);
-  b.writeInt16BE(n);
-  return b;
-};
-const int32 = (n: number) => {
-  const b = Buffer.allocUnsafe(4);
-  b.writeInt32BE(n);
-  return b;
-};
-
+/*
+ * The messages are node-postgres's own (pg-protocol's serializer): pgload sends what an application on node-postgres
+ * sends. Those that never change are built once per session; only a request with parameters builds its Bind.
+ */
 export function parseMessage(name: string, text: string): Buffer {
-  return message('P', [cstring(name), cstring(text), int16(0)]);
+  return serialize.parse({ name, text, types: [] });
 }
+
+/** Values as text, null as SQL NULL (what node-postgres does with strings; numbers are written in text form). */
+const asText = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : String(v));
 
 /** Bind to the unnamed portal: every parameter in text form (null as SQL NULL), results in text form. */
 export function bindMessage(statement: string, values: ReadonlyArray<unknown>): Buffer {
-  return bindBetween(EMPTY, cstring(statement), values, EMPTY);
+  return serialize.bind({ statement, values: values as unknown[], valueMapper: asText });
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** `head` + Bind (`name` NUL-terminated) + `tail` in one buffer: a request with parameters is one allocation. */
-function bindBetween(head: Buffer, name: Buffer, values: ReadonlyArray<unknown>, tail: Buffer): Buffer {
-  const encoded = values.map((v) => (v === null || v === undefined ? null : Buffer.from(typeof v === 'string' ? v : String(v), 'utf8')));
-  // portal name (empty) + statement name + format-code count + parameter count + parameters + result-format count
-  let body = 1 + name.length + 2 + 2 + 2;
-  for (const e of encoded) body += 4 + (e ? e.length : 0);
-  const b = Buffer.allocUnsafe(head.length + 5 + body + tail.length);
-  let at = head.copy(b, 0);
-  b[at] = 0x42;
-  b.writeInt32BE(4 + body, at + 1);
-  at += 5;
-  b[at++] = 0; // the unnamed portal
-  at += name.copy(b, at);
-  at = b.writeInt16BE(0, at); // no format codes: all parameters are text
-  at = b.writeInt16BE(encoded.length, at);
-  for (const e of encoded) {
-    if (e === null) at = b.writeInt32BE(-1, at);
-    else {
-      at = b.writeInt32BE(e.length, at);
-      at += e.copy(b, at);
-    }
-  }
-  at = b.writeInt16BE(0, at); // no result format codes: all text
-  tail.copy(b, at);
-  return b;
-}
-
-const EXECUTE_SYNC = Buffer.concat([message('E', [cstring(''), int32(0)]), message('S', [])]);
+const EXECUTE_SYNC = Buffer.concat([serialize.execute({ portal: '', rows: 0 }), serialize.sync()]);
 
 /** ErrorResponse fields → node-postgres's DatabaseError, so that errors from both paths read the same. */
 export function decodeError(body: Buffer): DatabaseError {
@@ -140,8 +98,6 @@ export class WireSession {
   private readonly onClose = () => this.fail(clientError('CONNECTION_LOST', 'Connection terminated unexpectedly'));
   private readonly fixed: Buffer;
   private readonly parse: Buffer;
-  /** The statement's name, NUL-terminated, for Bind ('' for the unnamed statement). */
-  private readonly nameZ: Buffer;
   private parsed = false;
   private pending: Buffer | undefined;
   private started = 0;
@@ -167,9 +123,8 @@ export class WireSession {
     this.stream.on('close', this.onClose);
     if (this.stream.destroyed) this.gone = clientError('CONNECTION_LOST', 'Connection terminated unexpectedly');
     this.parse = parseMessage(statement.name ?? '', statement.text);
-    this.nameZ = cstring(statement.name ?? '');
     // A statement without parameters sent the same way every time is built once.
-    this.fixed = statement.name !== undefined ? Buffer.concat([bindMessage(statement.name, []), EXECUTE_SYNC]) : message('Q', [cstring(statement.text)]);
+    this.fixed = statement.name !== undefined ? Buffer.concat([bindMessage(statement.name, []), EXECUTE_SYNC]) : serialize.query(statement.text);
   }
 
   /** Sends one request and resolves with its time in µs, from the write to the server's ReadyForQuery. */
@@ -214,7 +169,7 @@ export class WireSession {
     if (values && values.length > 0) {
       // Unnamed: Parse every time. Named: Parse until the server said ParseComplete once.
       const head = this.statement.name === undefined || !this.parsed ? this.parse : EMPTY;
-      out = bindBetween(head, this.nameZ, values, EXECUTE_SYNC);
+      out = Buffer.concat([head, bindMessage(this.statement.name ?? '', values), EXECUTE_SYNC]);
     } else if (this.statement.name !== undefined) {
       out = this.parsed ? this.fixed : Buffer.concat([this.parse, this.fixed]);
     } else {

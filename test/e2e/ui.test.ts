@@ -29,6 +29,14 @@ async function poll<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_0
   }
 }
 
+/** Opens a workspace file as a person does: its row in the Explorer, until its tab is the active one. */
+async function openFromExplorer(page: Page, name: string): Promise<void> {
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name });
+  await row.waitFor({ timeout: 60_000 });
+  await row.click();
+  await page.waitForSelector(`.tab.active:has-text("${name}")`, { timeout: 30_000 });
+}
+
 /** The frame of the pgload report webview, once it shows the element. */
 function reportFrame(page: Page, selector: string): Promise<Frame> {
   return poll(`the report panel to show ${selector}`, async () => {
@@ -73,10 +81,7 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
   });
 
   it('opening a .sql file shows "Profile under load" CodeLens above its statements', async () => {
-    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'queries.sql' });
-    await row.waitFor({ timeout: 60_000 });
-    await row.click();
-    await page.waitForSelector('.tab.active:has-text("queries.sql")', { timeout: 30_000 });
+    await openFromExplorer(page, 'queries.sql');
     const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Profile under load' });
     await lens.first().waitFor({ timeout: 60_000 });
     // The lenses may re-render while the extension settles: wait for all four, one per statement.
@@ -152,10 +157,7 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
   });
 
   it('closing the window (a reload deactivates the extension) cancels a run in progress and leaves no session on the server', async () => {
-    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'long.sql' });
-    await row.waitFor({ timeout: 60_000 });
-    await row.click();
-    await page.waitForSelector('.tab.active:has-text("long.sql")', { timeout: 30_000 });
+    await openFromExplorer(page, 'long.sql');
     // The lens of the visible editor (the other file's editor may still be in the page, hidden).
     const lens = page.locator('.monaco-editor .codelens-decoration a:visible', { hasText: 'Profile under load' });
     await lens.first().waitFor({ timeout: 60_000 });

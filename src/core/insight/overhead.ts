@@ -30,30 +30,34 @@ export interface LoopDelay {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
-  /** How many times the monitor looked (one per period): too few, and its p99 is only the worst of a handful. */
-  samples: number;
+  /** How long the monitor watched (ms): over a very short load its p99 is only the worst of a handful of looks. */
+  watchedMs: number;
 }
 
-/** Below this many looks (half a second of load) the delay is reported but not judged. */
-export const LOOP_DELAY_MIN_SAMPLES = 50;
+/**
+ * Below this much load the delay is reported but not judged. (Not a count of looks: a blocked loop looks seldom, and
+ * each look it does take shows the block.)
+ */
+export const LOOP_DELAY_MIN_WATCH_MS = 500;
 
 /** Starts measuring an event loop's added delay (this thread's). */
 export function startLoopDelay(): { stop(): LoopDelay } {
   const h: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  const started = performance.now();
   h.enable();
   return {
     stop() {
       h.disable();
       // In ns; with no sample (a very short run) every figure is 0.
       const added = (ns: number) => (h.count > 0 ? Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS) : 0);
-      return { p50Ms: added(h.percentile(50)), p99Ms: added(h.percentile(99)), maxMs: added(h.max), samples: h.count };
+      return { p50Ms: added(h.percentile(50)), p99Ms: added(h.percentile(99)), maxMs: added(h.max), watchedMs: performance.now() - started };
     },
   };
 }
 
 /** Whether the loop's added delay could have inflated the reported latencies materially (see the shares above). */
-export function delayMatters(delay: Pick<LoopDelay, 'p50Ms' | 'p99Ms' | 'samples'>, latency: { p50Ms: number; p99Ms: number }): boolean {
-  if (delay.samples < LOOP_DELAY_MIN_SAMPLES) return false;
+export function delayMatters(delay: Pick<LoopDelay, 'p50Ms' | 'p99Ms' | 'watchedMs'>, latency: { p50Ms: number; p99Ms: number }): boolean {
+  if (delay.watchedMs < LOOP_DELAY_MIN_WATCH_MS) return false;
   return delay.p50Ms > Math.max(LOOP_DELAY_FLOOR_P50_MS, LOOP_DELAY_SHARE_OF_P50 * latency.p50Ms) || delay.p99Ms > Math.max(LOOP_DELAY_FLOOR_P99_MS, LOOP_DELAY_SHARE_OF_P99 * latency.p99Ms);
 }
 
@@ -75,7 +79,7 @@ export class OverheadMeter {
       p50Ms: Math.max(own.p50Ms, workers?.delay.p50Ms ?? 0),
       p99Ms: Math.max(own.p99Ms, workers?.delay.p99Ms ?? 0),
       maxMs: Math.max(own.maxMs, workers?.delay.maxMs ?? 0),
-      samples: workers ? Math.max(own.samples, workers.delay.samples) : own.samples,
+      watchedMs: own.watchedMs,
     };
     const cpuShare = wallMs > 0 ? cpuMs / wallMs : 0;
     const loops = workers?.loops ?? 1;
@@ -106,7 +110,7 @@ export function inflationText(o: ClientOverhead, latency: { p50Ms: number; p99Ms
 export function overheadHint(o: ClientOverhead, clients: number, latency: { p50Ms: number; p99Ms: number }): Hint | null {
   if (!o.clientBound) return null;
   const why: string[] = [];
-  if (delayMatters({ p50Ms: o.eventLoopDelayP50Ms ?? 0, p99Ms: o.eventLoopDelayP99Ms, samples: Infinity }, latency)) why.push(`its event loop ran callbacks late — by ${formatMs(o.eventLoopDelayP50Ms ?? 0)} at the median, ${formatMs(o.eventLoopDelayP99Ms)} at p99, ${formatMs(o.eventLoopDelayMaxMs)} at most`);
+  if (delayMatters({ p50Ms: o.eventLoopDelayP50Ms ?? 0, p99Ms: o.eventLoopDelayP99Ms, watchedMs: Infinity }, latency)) why.push(`its event loop ran callbacks late — by ${formatMs(o.eventLoopDelayP50Ms ?? 0)} at the median, ${formatMs(o.eventLoopDelayP99Ms)} at p99, ${formatMs(o.eventLoopDelayMaxMs)} at most`);
   const loops = o.loops ?? 1;
   const perLoop = o.cpuShareOfOneCore / loops;
   if (perLoop > CPU_SHARE_BOUND) why.push(`it used ${(o.cpuShareOfOneCore * 100).toFixed(0)} % of a CPU core${loops > 1 ? ` over ${loops} event loops` : ''} (${o.cpuUsPerRequest.toFixed(0)} µs per request)`);

@@ -92,7 +92,7 @@ async function main(init: WorkerInit): Promise<void> {
   const closeAll = () => Promise.all(sessions.map((s) => closeSession(s)));
   if (failures.size > 0 || stop) {
     await closeAll();
-    post(failures.size > 0 ? { type: 'open-failed', failures: [...failures.values()] } : { type: 'done', delay: { p50Ms: 0, p99Ms: 0, maxMs: 0, samples: 0 } });
+    post(failures.size > 0 ? { type: 'open-failed', failures: [...failures.values()] } : { type: 'done', delay: { p50Ms: 0, p99Ms: 0, maxMs: 0, watchedMs: 0 } });
     return;
   }
   post({ type: 'opened', pids: sessions.map((s) => backendPid(s.client)), connectMs });

@@ -72,7 +72,7 @@ export class WorkerGroup {
       );
       this.ended.push(
         new Promise((resolve) => {
-          let result: LoopDelay = { p50Ms: 0, p99Ms: 0, maxMs: 0, samples: 0 };
+          let result: LoopDelay = { p50Ms: 0, p99Ms: 0, maxMs: 0, watchedMs: 0 };
           w.on('message', (m: ToMain) => {
             switch (m.type) {
               case 'opened':
@@ -138,7 +138,7 @@ export class WorkerGroup {
   /** Resolves when every worker has ended (sessions closed), with the worst event-loop delay among them. */
   async finished(): Promise<LoopDelay> {
     const all = await Promise.all(this.ended);
-    return { p50Ms: Math.max(0, ...all.map((r) => r.p50Ms)), p99Ms: Math.max(0, ...all.map((r) => r.p99Ms)), maxMs: Math.max(0, ...all.map((r) => r.maxMs)), samples: Math.min(...all.map((r) => r.samples)) };
+    return { p50Ms: Math.max(0, ...all.map((r) => r.p50Ms)), p99Ms: Math.max(0, ...all.map((r) => r.p99Ms)), maxMs: Math.max(0, ...all.map((r) => r.maxMs)), watchedMs: Math.min(...all.map((r) => r.watchedMs)) };
   }
 
   /** Ends every worker at once (their sockets close with them): for workers that did not end when asked. */

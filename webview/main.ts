@@ -22,7 +22,7 @@ import {
 import { provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeDivider, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
 import type { FromWebview, PanelResult, PanelState, ProgressView, ToWebview, WebviewPersistedState } from '../src/shared/protocol';
 import type { Comparison, SweepResult } from '../src/shared/result';
-import { formatCount, formatMs, formatPercent, formatProgress, formatQps, describePlan, paramsLine, poolLines, formatSweepReport } from '../src/shared/format';
+import { formatCount, formatMs, formatPercent, formatProgress, formatQps, describePlan, paramsLine, poolerLine, poolLines, formatSweepReport } from '../src/shared/format';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeProgressRing());
 Chart.register(LineController, BarController, DoughnutController, ArcElement, LineElement, BarElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend, Filler);
@@ -160,6 +160,7 @@ function summary(r: PanelResult): HTMLElement {
     r.statusDetail ? h('p', { class: 'status-detail' }, r.statusDetail) : null,
     h('p', { class: 'muted' }, `${describePlan(r)} · PostgreSQL ${r.server.version} · work_mem ${s.work_mem} · max_connections ${s.max_connections} · shared_buffers ${s.shared_buffers}`),
     paramsLine(r) ? h('p', { class: 'muted', id: 'params' }, `Parameters: ${paramsLine(r)}`) : null,
+    poolerLine(r) ? h('div', { id: 'pooler' }, h('p', { class: 'muted' }, `Pooler: ${poolerLine(r)}`), h('ul', { class: 'facts' }, ...(r.connection.pooler?.notes ?? []).map((n) => h('li', {}, n)))) : null,
     tiles,
     table,
     r.load.pool ? h('ul', { class: 'facts', id: 'pool-split' }, ...poolLines(r).map((l) => h('li', {}, l))) : null,

@@ -238,8 +238,9 @@ export class ConnectionManager extends Disposable {
         this.withPassword(c, (input) => probeConnection(input)),
       );
       for (const w of r.warnings) this.log.warn(w);
-      this.log.info(`test connection "${c.name}": ${r.target} PostgreSQL ${r.version}${r.ssl ? ' (TLS)' : ''}`);
-      this.ui.info(`pgload: connected to ${r.target} — PostgreSQL ${r.version}${r.ssl ? ' over TLS' : ''}.`);
+      const through = r.pooler ? ` through a connection pooler (${r.pooler})` : '';
+      this.log.info(`test connection "${c.name}": ${r.target} PostgreSQL ${r.version}${r.ssl ? ' (TLS)' : ''}${through}`);
+      this.ui.info(`pgload: connected to ${r.target} — PostgreSQL ${r.version}${r.ssl ? ' over TLS' : ''}${through}.`);
     } catch (err) {
       if (err instanceof PgloadError && err.kind === 'cancelled') return;
       const msg = err instanceof PgloadError ? err.message : errorMessage(err);

@@ -120,6 +120,27 @@ function target(r: ReportInput): string {
   return `${c.user}@${c.host}:${c.port}/${c.database}${c.ssl ? ' (TLS)' : ''}`;
 }
 
+/** How each request ran: read-only (a session, or each transaction through a pooler) or rolled back. */
+export function modeText(r: Pick<ReportInput, 'options' | 'connection'>): string {
+  if (r.options.executionMode !== 'read-only') return 'each request in a transaction that is rolled back';
+  return r.connection.pooler?.settingsRoute === 'transaction' ? 'each request in a READ ONLY transaction (through the pooler)' : 'read-only session';
+}
+
+/** The pooler between pgload and PostgreSQL in one line: what it is, its mode, how the settings went, its queue. */
+export function poolerLine(r: Pick<ReportInput, 'connection'>): string | undefined {
+  const p = r.connection.pooler;
+  if (!p) return undefined;
+  const parts = [
+    p.name,
+    p.poolMode ? `${p.poolMode} pooling` : 'pool mode unknown (admin console not readable)',
+    p.settingsRoute === 'set' ? 'settings SET after connecting' : 'settings inside each request\'s transaction',
+  ];
+  if (p.readOnlyVerifiedSessions > 0) parts.push(`read-only checked on ${formatCount(p.readOnlyVerifiedSessions)} sessions`);
+  if (p.wait) parts.push(`${formatMs(p.wait.meanPerTransactionMs)} per transaction waiting in the pooler`);
+  if (p.serverSessionsSeen !== null) parts.push(`${formatCount(p.serverSessionsSeen)} server sessions seen serving the load`);
+  return `${parts.join(' · ')} — recognised because ${p.detectedBy}`;
+}
+
 function serverLine(r: ReportInput): string {
   const s = r.server.settings;
   return `PostgreSQL ${r.server.version} · work_mem ${s.work_mem} · shared_buffers ${s.shared_buffers} · max_connections ${s.max_connections} · parallel workers/gather ${s.max_parallel_workers_per_gather} · jit ${s.jit}`;
@@ -146,8 +167,10 @@ export function formatTextReport(r: ReportInput): string {
   const st = statusLine(r);
   if (st) lines.push(`  ${st}`);
   row('Target', target(r));
+  const pooler = poolerLine(r);
+  if (pooler) row('Pooler', pooler);
   row('Server', serverLine(r));
-  row('Mode', r.options.executionMode === 'read-only' ? 'read-only session' : 'each request in a transaction that is rolled back');
+  row('Mode', modeText(r));
   const params = paramsLine(r);
   if (params) row('Parameters', params);
   lines.push('');
@@ -224,6 +247,7 @@ export function serverLines(r: ReportInput): string[] {
     out.push(p.unavailable ? `${label}: not available — ${p.unavailable}` : `${label}: planning ${formatMs(p.planningMs)} · execution ${formatMs(p.executionMs)}`);
   }
   if (i.planDiff) for (const n of i.planDiff.notes) out.push(`Alone vs under load: ${n}`);
+  for (const n of r.connection.pooler?.notes ?? []) out.push(`Pooler: ${n}`);
   for (const n of i.counters.notes) out.push(`Note: ${n}`);
   return out.length > 2 ? out : [];
 }
@@ -248,7 +272,9 @@ export function formatMarkdownReport(r: ReportInput): string {
   if (st) out.push(`> **${st}**`, '');
   out.push('```sql', r.sql.replace(/```/g, '` ` `'), '```', '');
   out.push(`- **Target:** \`${target(r)}\` — ${serverLine(r)}`);
-  out.push(`- **Run:** ${describePlan(r)}; ${r.options.executionMode === 'read-only' ? 'read-only session' : 'each request rolled back'}; started ${r.startedAt}`);
+  const pooler = poolerLine(r);
+  if (pooler) out.push(`- **Pooler:** ${mdCell(pooler)}`);
+  out.push(`- **Run:** ${describePlan(r)}; ${modeText(r)}; started ${r.startedAt}`);
   const params = paramsLine(r);
   if (params) out.push(`- **Parameters:** ${mdCell(params)}`);
   const own = clientLine(r);

@@ -128,6 +128,34 @@ export interface ConnectionSummary {
   sslmode: string;
   /** Whether the sessions actually used TLS. */
   ssl: boolean;
+  /** A connection pooler between pgload and PostgreSQL, when one was recognised (absent: a direct server). */
+  pooler?: PoolerSummary;
+}
+
+export type PoolMode = 'session' | 'transaction' | 'statement';
+
+/** What pgload found out about a pooler, and what it changed in the run. */
+export interface PoolerSummary {
+  /** "PgBouncer 1.18.0" from its admin console, else "a connection pooler". */
+  name: string;
+  /** How it was recognised, in words (the startup parameter it refused, the process ids that differ). */
+  detectedBy: string;
+  /** From the admin console (SHOW POOLS); null when it could not be read. */
+  poolMode: PoolMode | null;
+  /** Why the admin console could not be read, when it could not. */
+  consoleUnavailable?: string;
+  /** How the session settings reached the server: SET after connecting, or inside every request's transaction. */
+  settingsRoute: 'set' | 'transaction';
+  /** Sessions whose read-only state was checked on the server (SHOW transaction_read_only) before the load. */
+  readOnlyVerifiedSessions: number;
+  /** The load's application_name: the wait sampling and the leftover check go by it (process ids are the pooler's). */
+  applicationName: string;
+  /** Distinct server processes seen serving the run's requests (wait sampling); null without sampling. */
+  serverSessionsSeen: number | null;
+  /** The pooler's own queue over the load, from SHOW STATS; null when the console could not be read. */
+  wait: { totalMs: number; transactions: number; meanPerTransactionMs: number } | null;
+  /** What this means for the figures, one sentence each. */
+  notes: string[];
 }
 
 export interface ResultOptions {

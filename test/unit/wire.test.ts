@@ -3,6 +3,8 @@ import { EventEmitter } from 'node:events';
 import type { Client } from 'pg';
 import { serialize } from 'pg-protocol';
 import { bindMessage, decodeError, WireSession } from '../../src/core/connection/wire';
+import { settingPairs, transactionWrap } from '../../src/core/connection/connection';
+import { refusedStartupParameter } from '../../src/core/connection/pooler';
 
 /** A socket stand-in: what the session writes is kept; the test feeds the server's bytes in chunks of its choice. */
 class FakeStream extends EventEmitter {
@@ -148,5 +150,57 @@ describe('wire: the load loop\'s protocol messages', () => {
     stream.emit('close');
     await again;
     assert.deepEqual(lost, ['CONNECTION_LOST']);
+  });
+
+  it('with a transaction wrap a request is one pipeline (BEGIN, settings, statement, COMMIT, one Sync); a failure inside it is rolled back before the answer', async () => {
+    const stream = new FakeStream();
+    const client = { connection: { stream } } as unknown as Client;
+    const wrap = transactionWrap({ statementTimeoutMs: 1500, readOnly: true, extra: { work_mem: '64MB' } });
+    const wire = new WireSession(client, { text: 'SELECT $1' }, 60_000, wrap);
+    const ok = wire.request(['7']);
+    assert.equal(stream.written.length, 1, 'one write per request');
+    const sent = stream.written[0].toString('latin1');
+    const at = (t: string) => sent.indexOf(t);
+    assert.ok(at('BEGIN READ ONLY') >= 0 && at('BEGIN READ ONLY') < at("set_config('statement_timeout', '1500', true)") && at("set_config('work_mem', '64MB', true)") < at('SELECT $1') && at('SELECT $1') < at('COMMIT'), sent);
+    assert.equal(sent.split('S\0\0\0\x04').length - 1, 1, 'a single Sync');
+    stream.emit('data', msg('Z', Buffer.from('I')));
+    assert.ok((await ok) >= 0);
+    // The statement fails: the server skips to the Sync and stays in the aborted transaction ('E').
+    const failed = wire.request(['8']);
+    stream.emit('data', Buffer.concat([msg('E', errorBody({ S: 'ERROR', C: '25006', M: 'cannot execute UPDATE in a read-only transaction' })), msg('Z', Buffer.from('E'))]));
+    assert.equal(stream.written.length, 3, 'a ROLLBACK follows before the answer is given');
+    assert.match(stream.written[2].toString('latin1'), /^Q.*ROLLBACK/s);
+    let settled = false;
+    failed.catch(() => undefined).finally(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(settled, false, 'the session is not free until the ROLLBACK is answered');
+    stream.emit('data', msg('Z', Buffer.from('I')));
+    await assert.rejects(failed, (e: Error & { code?: string }) => e.code === '25006');
+  });
+});
+
+describe('session settings: how they reach the server', () => {
+  it('settingPairs lists read-only, the timeouts and the extras; transactionWrap keeps them local to the transaction', () => {
+    const s = { statementTimeoutMs: 2000, readOnly: true, extra: { work_mem: "64MB", search_path: "a'b" } };
+    assert.deepEqual(settingPairs(s), [
+      ['default_transaction_read_only', 'on'],
+      ['statement_timeout', '2000'],
+      ['idle_in_transaction_session_timeout', '60000'],
+      ['work_mem', '64MB'],
+      ['search_path', "a'b"],
+    ]);
+    const w = transactionWrap(s);
+    assert.equal(w.begin, 'BEGIN READ ONLY');
+    assert.equal(w.end, 'COMMIT');
+    assert.equal(w.setup, "SELECT set_config('statement_timeout', '2000', true), set_config('work_mem', '64MB', true), set_config('search_path', 'a''b', true)");
+    const writes = transactionWrap({ ...s, readOnly: false });
+    assert.equal(writes.begin, 'BEGIN');
+    assert.equal(writes.end, 'ROLLBACK');
+  });
+
+  it("PgBouncer's refusal of a startup parameter is recognised, and names the parameter", () => {
+    assert.equal(refusedStartupParameter(new Error('unsupported startup parameter: statement_timeout')), 'statement_timeout');
+    assert.equal(refusedStartupParameter(new Error('Could not connect to x: unsupported startup parameter: options')), 'options');
+    assert.equal(refusedStartupParameter(new Error('password authentication failed')), undefined);
   });
 });

@@ -6,7 +6,8 @@
  */
 import type { ProfileResult, SweepResult, SweepStep } from '../../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../../shared/result';
-import { closeSession, connectionSummary, openSession, resolveConnection, type ConnectionInput, type ResolveEnvironment } from '../connection/connection';
+import { closeSession, connectionSummary, resolveConnection, type ConnectionInput, type ResolveEnvironment } from '../connection/connection';
+import { openControlSession } from '../connection/pooler';
 import { PgloadError } from '../errors';
 import type { Logger } from '../logger';
 import { mergeLegs } from './ab';
@@ -82,17 +83,19 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
   const conn = resolveConnection(o.connection, ctx.environment);
   const startedAt = new Date();
   // One look at the server: its version and how many sessions fit.
-  const control = await openSession(conn, { statementTimeoutMs: 10_000, readOnly: true });
+  const { session: control, detectedBy } = await openControlSession(conn, { statementTimeoutMs: 10_000, readOnly: true, applicationName: o.applicationName });
   let server;
   let ssl = control.ssl;
   try {
     server = await readServerInfo(control.client);
-    const capacity = await readCapacity(control.client);
-    const fit = steps.filter((n) => n <= capacity.free);
-    if (fit.length < steps.length) {
+    // Through a pooler the clients hold the pooler's connections: the server's free slots do not limit the steps.
+    const capacity = detectedBy === null ? await readCapacity(control.client) : undefined;
+    const fit = capacity ? steps.filter((n) => n <= capacity.free) : steps;
+    if (capacity && fit.length < steps.length) {
       notes.push(`Steps above ${capacity.free} clients were left out: the server has ${capacity.free} free connections (${capacity.limitedBy}).`);
       steps = fit;
     }
+    if (detectedBy !== null) notes.push(`A connection pooler stands in front of the server (${detectedBy}): past its pool size, more clients wait in the pooler's queue rather than run in PostgreSQL, and the curve shows that queue.`);
     ssl = control.ssl;
   } finally {
     await closeSession(control);

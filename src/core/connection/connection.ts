@@ -317,6 +317,48 @@ export interface SessionSettings {
   extra?: Record<string, string>;
   /** application_name (default APPLICATION_NAME). */
   applicationName?: string;
+  /**
+   * How the settings reach the server (see ./pooler): in the startup packet (default; a direct server), by SET
+   * right after connecting (a pooler in session pooling), or inside each request's transaction (transaction
+   * pooling, or a pooler whose mode is not known: SET would land on whichever server session is free).
+   */
+  route?: SettingsRoute;
+}
+
+export type SettingsRoute = 'startup' | 'set' | 'transaction';
+
+/** The session settings as `name = value` pairs (what a SET or set_config gives the server). */
+export function settingPairs(s: SessionSettings): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  if (s.readOnly) pairs.push(['default_transaction_read_only', 'on']);
+  pairs.push(['statement_timeout', String(s.statementTimeoutMs)]);
+  // A session left inside a transaction (a crashed client) is ended by the server itself.
+  pairs.push(['idle_in_transaction_session_timeout', String(Math.max(60_000, s.statementTimeoutMs * 2))]);
+  for (const [k, v] of Object.entries(s.extra ?? {})) pairs.push([k, v]);
+  return pairs;
+}
+
+/** An SQL string literal. */
+export const literal = (v: string) => `'${v.replace(/'/g, "''")}'`;
+
+/**
+ * What wraps every request when the settings travel inside its transaction: `BEGIN READ ONLY` (or `BEGIN` for
+ * rolled-back writes), one `SELECT set_config(…, true)` for the settings (local to the transaction, so no server
+ * session keeps them), then `COMMIT` (or `ROLLBACK`).
+ */
+export interface TransactionWrap {
+  begin: string;
+  setup: string;
+  end: 'COMMIT' | 'ROLLBACK';
+}
+
+export function transactionWrap(s: SessionSettings): TransactionWrap {
+  const local = settingPairs(s).filter(([k]) => k !== 'default_transaction_read_only' && k !== 'idle_in_transaction_session_timeout');
+  return {
+    begin: s.readOnly ? 'BEGIN READ ONLY' : 'BEGIN',
+    setup: `SELECT ${local.map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, true)`).join(', ')}`,
+    end: s.readOnly ? 'COMMIT' : 'ROLLBACK',
+  };
 }
 
 function tlsOptions(c: ResolvedConnection): TlsOptions | false {
@@ -345,11 +387,10 @@ export function clientTimeoutMs(statementTimeoutMs: number): number {
 }
 
 function clientConfig(c: ResolvedConnection, s: SessionSettings, ssl: TlsOptions | false): ClientConfig {
-  const startup: string[] = [];
-  if (s.readOnly) startup.push('-c default_transaction_read_only=on');
-  // A session left inside a transaction (a crashed client) is ended by the server itself.
-  startup.push(`-c idle_in_transaction_session_timeout=${Math.max(60_000, s.statementTimeoutMs * 2)}`);
-  for (const [k, v] of Object.entries(s.extra ?? {})) startup.push(`-c ${k}=${v.replace(/([\\ ])/g, '\\$1')}`);
+  const inStartup = (s.route ?? 'startup') === 'startup';
+  const startup = settingPairs(s)
+    .filter(([k]) => k !== 'statement_timeout')
+    .map(([k, v]) => `-c ${k}=${v.replace(/([\\ ])/g, '\\$1')}`);
   return {
     host: c.host,
     port: c.port,
@@ -357,12 +398,12 @@ function clientConfig(c: ResolvedConnection, s: SessionSettings, ssl: TlsOptions
     user: c.user,
     password: c.password ?? '',
     ssl: ssl === false ? false : ssl,
+    // application_name is the one setting poolers keep (PgBouncer tracks it per client), so it always goes at startup.
     application_name: s.applicationName ?? APPLICATION_NAME,
-    statement_timeout: s.statementTimeoutMs,
+    ...(inStartup ? { statement_timeout: s.statementTimeoutMs, options: startup.join(' ') } : {}),
     // The server stops a statement at statement_timeout; when no answer comes at all (a network cut without a
     // FIN, a hung server), the client gives up 5 s later instead of waiting forever.
     query_timeout: clientTimeoutMs(s.statementTimeoutMs),
-    options: startup.join(' '),
     connectionTimeoutMillis: c.connectTimeoutMs,
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
@@ -423,6 +464,12 @@ async function connectOnce(c: ResolvedConnection, settings: SessionSettings, ssl
     await client.end().catch(() => undefined);
     throw err;
   }
+  try {
+    await applySettings(client, settings);
+  } catch (err) {
+    await closeSession(client, 500);
+    throw err;
+  }
   return {
     client,
     connectMs: performance.now() - started,
@@ -434,6 +481,37 @@ async function connectOnce(c: ResolvedConnection, settings: SessionSettings, ssl
       return state.lastError;
     },
   };
+}
+
+/** The code of the error raised when a session that must be read-only is not. */
+export const NOT_READ_ONLY = 'NOT_READ_ONLY';
+
+/**
+ * Applies the settings the startup packet did not carry (SET after connecting), then verifies — never assumes —
+ * that a read-only session is read-only where the requests run: `SHOW transaction_read_only` on the session, or
+ * inside a transaction begun as each request's is. A pooler may drop a startup parameter without a word.
+ */
+async function applySettings(client: Client, s: SessionSettings): Promise<void> {
+  const route = s.route ?? 'startup';
+  if (route === 'set') await client.query(settingPairs(s).map(([k, v]) => `SET ${k} = ${literal(v)}`).join('; '));
+  if (!s.readOnly) return;
+  let readOnly: string | undefined;
+  if (route === 'transaction') {
+    const wrap = transactionWrap(s);
+    const results = (await client.query(`${wrap.begin}; ${wrap.setup}; SHOW transaction_read_only; ${wrap.end}`)) as unknown as Array<{ rows: Array<{ transaction_read_only?: string }> }>;
+    readOnly = results[2]?.rows[0]?.transaction_read_only;
+  } else {
+    readOnly = (await client.query<{ transaction_read_only: string }>('SHOW transaction_read_only')).rows[0]?.transaction_read_only;
+  }
+  if (readOnly !== 'on') {
+    const how = route === 'startup' ? 'default_transaction_read_only = on was sent at startup' : route === 'set' ? 'SET default_transaction_read_only = on was sent after connecting' : 'the request\'s transaction was begun READ ONLY';
+    throw new PgloadError(
+      'connection',
+      `The session is not read-only (SHOW transaction_read_only = ${readOnly ?? 'nothing'}) although ${how}: something between pgload and PostgreSQL (a connection pooler, a proxy) dropped the setting. ` +
+        'pgload does not run a query that could write without it; nothing was run. Connect to PostgreSQL directly, or through the pooler without ignore_startup_parameters hiding the setting.',
+      { code: NOT_READ_ONLY },
+    );
+  }
 }
 
 function isSslNotOffered(err: unknown): boolean {

@@ -133,3 +133,32 @@ export async function ensureGone(control: Client, pids: number[], applicationNam
   }
   return left.length;
 }
+
+/**
+ * Through a pooler: waits up to `waitMs` until no server session with the run's application_name is still running
+ * a request (idle ones are the pooler's to keep); cancels those that are and waits again. Returns how many still run.
+ */
+export async function ensureRequestsGone(control: Client, applicationName: string, waitMs = 1000): Promise<number> {
+  const running = async () =>
+    (
+      await control.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state <> 'idle' AND pid <> pg_backend_pid()`,
+        [applicationName],
+      )
+    ).rows.map((r) => r.pid);
+  const poll = async () => {
+    const deadline = Date.now() + waitMs;
+    let left = await running();
+    while (left.length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      left = await running();
+    }
+    return left;
+  };
+  let left = await poll();
+  if (left.length > 0) {
+    await cancelBackends(control, left);
+    left = await poll();
+  }
+  return left.length;
+}

@@ -11,11 +11,15 @@
  *
  * Protocol as pgbench's `-M` modes: no parameters and not prepared → simple Query; parameters → unnamed
  * Parse/Bind/Execute/Sync; prepared → Parse once per session, then Bind/Execute/Sync.
+ *
+ * Through a pooler in transaction pooling every request carries its transaction (TransactionWrap): BEGIN, the
+ * settings, the statement and COMMIT/ROLLBACK as one pipeline with one Sync — one round trip. A request that fails
+ * inside it leaves the transaction aborted; a ROLLBACK follows before the session takes the next request.
  */
 import type { Socket } from 'node:net';
 import { Client, DatabaseError } from 'pg';
 import { serialize } from 'pg-protocol';
-import { sessionSocket } from './connection';
+import { sessionSocket, type TransactionWrap } from './connection';
 
 export interface WireStatement {
   text: string;
@@ -29,6 +33,8 @@ export const CLIENT_TIMEOUT = 'CLIENT_TIMEOUT';
 type Listener = (...args: unknown[]) => void;
 
 const MSG = { parseComplete: 0x31, error: 0x45, ready: 0x5a } as const;
+/** ReadyForQuery's transaction status: idle (no transaction open). */
+const IDLE = 0x49;
 
 /*
  * The messages are node-postgres's own (pg-protocol's serializer): pgload sends what an application on node-postgres
@@ -47,7 +53,15 @@ export function bindMessage(statement: string, values: ReadonlyArray<unknown>): 
 }
 
 const EMPTY = Buffer.alloc(0);
-const EXECUTE_SYNC = Buffer.concat([serialize.execute({ portal: '', rows: 0 }), serialize.sync()]);
+const EXECUTE = serialize.execute({ portal: '', rows: 0 });
+const SYNC = serialize.sync();
+const EXECUTE_SYNC = Buffer.concat([EXECUTE, SYNC]);
+const ROLLBACK = serialize.query('ROLLBACK');
+
+/** One statement without parameters as unnamed Parse/Bind/Execute (a step of a pipeline). */
+function step(text: string): Buffer {
+  return Buffer.concat([parseMessage('', text), bindMessage('', []), EXECUTE]);
+}
 
 /** ErrorResponse fields → node-postgres's DatabaseError, so that errors from both paths read the same. */
 export function decodeError(body: Buffer): DatabaseError {
@@ -99,6 +113,13 @@ export class WireSession {
   private readonly fixed: Buffer;
   private readonly parse: Buffer;
   private parsed = false;
+  /** With a transaction wrap: the pipeline's head (BEGIN, settings) and tail (COMMIT/ROLLBACK, Sync). */
+  private readonly head?: Buffer;
+  private readonly tail?: Buffer;
+  /** ParseCompletes in the current answer (with a wrap the statement's is the third). */
+  private parses = 0;
+  /** The request's time, kept while the ROLLBACK after a failed wrapped request runs. */
+  private rollingBack: number | undefined;
   private pending: Buffer | undefined;
   private started = 0;
   private busy = false;
@@ -114,6 +135,7 @@ export class WireSession {
     client: Client,
     private readonly statement: WireStatement,
     private readonly timeoutMs: number,
+    wrap?: TransactionWrap,
   ) {
     this.stream = sessionSocket(client);
     this.saved = this.stream.listeners('data') as Listener[];
@@ -125,6 +147,10 @@ export class WireSession {
     this.parse = parseMessage(statement.name ?? '', statement.text);
     // A statement without parameters sent the same way every time is built once.
     this.fixed = statement.name !== undefined ? Buffer.concat([bindMessage(statement.name, []), EXECUTE_SYNC]) : serialize.query(statement.text);
+    if (wrap) {
+      this.head = Buffer.concat([step(wrap.begin), step(wrap.setup)]);
+      this.tail = Buffer.concat([step(wrap.end), SYNC]);
+    }
   }
 
   /** Sends one request and resolves with its time in µs, from the write to the server's ReadyForQuery. */
@@ -166,7 +192,11 @@ export class WireSession {
 
   private send(values: ReadonlyArray<unknown> | undefined): void {
     let out: Buffer;
-    if (values && values.length > 0) {
+    if (this.head && this.tail) {
+      const name = this.statement.name ?? '';
+      const parse = this.statement.name === undefined || !this.parsed ? this.parse : EMPTY;
+      out = Buffer.concat([this.head, parse, bindMessage(name, values ?? []), EXECUTE, this.tail]);
+    } else if (values && values.length > 0) {
       // Unnamed: Parse every time. Named: Parse until the server said ParseComplete once.
       const head = this.statement.name === undefined || !this.parsed ? this.parse : EMPTY;
       out = Buffer.concat([head, bindMessage(this.statement.name ?? '', values), EXECUTE_SYNC]);
@@ -177,6 +207,8 @@ export class WireSession {
     }
     this.busy = true;
     this.error = undefined;
+    this.parses = 0;
+    this.rollingBack = undefined;
     this.armTimer();
     this.started = performance.now();
     this.stream.write(out);
@@ -229,17 +261,29 @@ export class WireSession {
       const length = buf.readInt32BE(at + 1);
       if (buf.length - at < 1 + length) break;
       const type = buf[at];
-      if (type === MSG.ready) this.complete();
+      if (type === MSG.ready) this.ready(buf[at + 5]);
       else if (type === MSG.error) this.error ??= decodeError(buf.subarray(at + 5, at + 1 + length));
-      else if (type === MSG.parseComplete && this.statement.name !== undefined) this.parsed = true;
+      else if (type === MSG.parseComplete && this.statement.name !== undefined && ++this.parses === (this.head ? 3 : 1)) this.parsed = true;
       at += 1 + length;
     }
     if (at < buf.length) this.pending = Buffer.from(buf.subarray(at));
   }
 
-  private complete(): void {
-    const us = (performance.now() - this.started) * 1000;
+  private ready(status: number): void {
     if (!this.busy) return; // a ReadyForQuery nobody waits for (after a failure): nothing to settle
+    if (this.rollingBack !== undefined) {
+      this.busy = false;
+      this.settle(this.rollingBack, this.error);
+      return;
+    }
+    const us = (performance.now() - this.started) * 1000;
+    if (this.head && status !== IDLE) {
+      // The wrapped request failed inside its transaction: it is rolled back before the session is used again.
+      this.rollingBack = us;
+      this.armTimer();
+      this.stream.write(ROLLBACK);
+      return;
+    }
     this.busy = false;
     this.settle(us, this.error);
   }

@@ -12,11 +12,15 @@ export function explainOptions(versionNum: number): string[] {
   return options;
 }
 
-export async function captureExplain(client: Client, sql: string, versionNum: number, when: CapturedPlan['when'], values?: Array<string | null>): Promise<CapturedPlan> {
+/**
+ * EXPLAIN ANALYZE inside a transaction that is rolled back. `begin` opens it (default BEGIN; through a pooler in
+ * transaction pooling also the run's settings, which the session itself does not carry).
+ */
+export async function captureExplain(client: Client, sql: string, versionNum: number, when: CapturedPlan['when'], values?: Array<string | null>, begin: string[] = ['BEGIN']): Promise<CapturedPlan> {
   const options = explainOptions(versionNum);
   const empty = { when, options, planningMs: null, executionMs: null, json: null };
   try {
-    await client.query('BEGIN');
+    for (const q of begin) await client.query(q);
     try {
       const r = await client.query({ text: `EXPLAIN (${options.join(', ')}, FORMAT JSON) ${sql}`, rowMode: 'array', ...(values?.length ? { values } : {}) });
       const raw = r.rows[0]?.[0] as unknown;

@@ -27,9 +27,16 @@ export class WaitSampler {
   /** Per window: the sum of counts per category and the number of samples in it. */
   private readonly windows: Array<{ tMs: number; n: number; sums: Map<string, number> }> = [];
 
+  /** Server processes seen serving the sampled sessions. */
+  private readonly seen = new Set<number>();
+
+  /**
+   * `sessions`: the run's backends by pid (a direct server), or by application_name (through a pooler, whose process
+   * ids are its own; its idle server sessions are the pooler's spares, not clients waiting, and are left out).
+   */
   constructor(
     private readonly client: Client,
-    private readonly pids: number[],
+    private readonly sessions: { pids: number[] } | { applicationName: string },
     readonly intervalMs: number,
     private readonly sinceStartMs: () => number,
     private readonly windowMs: number,
@@ -65,10 +72,20 @@ export class WaitSampler {
   }
 
   private query() {
-    return this.client.query<{ state: string | null; t: string | null; e: string | null }>({
-      text: 'SELECT state, wait_event_type AS t, wait_event AS e FROM pg_stat_activity WHERE pid = ANY($1::int[])',
-      values: [this.pids],
-    });
+    const s = this.sessions;
+    return this.client.query<{ pid: number; state: string | null; t: string | null; e: string | null }>(
+      'pids' in s
+        ? { text: 'SELECT pid, state, wait_event_type AS t, wait_event AS e FROM pg_stat_activity WHERE pid = ANY($1::int[])', values: [s.pids] }
+        : {
+            text: "SELECT pid, state, wait_event_type AS t, wait_event AS e FROM pg_stat_activity WHERE application_name = $1 AND state <> 'idle' AND pid <> pg_backend_pid()",
+            values: [s.applicationName],
+          },
+    );
+  }
+
+  /** How many distinct server processes the samples saw. */
+  serverSessions(): number {
+    return this.seen.size;
   }
 
   private async sample(): Promise<void> {
@@ -82,6 +99,7 @@ export class WaitSampler {
     }
     w.n++;
     for (const row of r.rows) {
+      this.seen.add(row.pid);
       const c = category(row.state, row.t, row.e);
       this.totals.set(c, (this.totals.get(c) ?? 0) + 1);
       w.sums.set(c, (w.sums.get(c) ?? 0) + 1);

@@ -5,7 +5,7 @@
  */
 
 import type { Client, QueryArrayConfig } from 'pg';
-import type { CapturedPlan, ExecutionMode, GenericPlanCheck, RunStatus, ServerCounters, ServerInfo, WaitSampling } from '../../shared/result';
+import type { CapturedPlan, ExecutionMode, GenericPlanCheck, PoolerSummary, RunStatus, ServerCounters, ServerInfo, WaitSampling } from '../../shared/result';
 import type { ProgressView } from '../../shared/protocol';
 import {
   backendPid,
@@ -16,12 +16,16 @@ import {
   type ResolveEnvironment,
   type ResolvedConnection,
   type SessionSettings,
+  type SettingsRoute,
+  transactionWrap,
 } from '../connection/connection';
+import { keepsPreparedStatements, openControlSession, openPoolerConsole, readPoolerCounters, sendCancelRequest, type PoolerConsole, type PoolerCounters } from '../connection/pooler';
+import { randomBytes } from 'node:crypto';
 import { errorMessage, PgloadError } from '../errors';
 import { ErrorTally, errorIdentity, isSessionFatal } from '../errortally';
 import { redactingLogger, silentLogger, type Logger } from '../logger';
 import { type ProfileOptions } from '../options';
-import { cancelBackends, ensureGone } from '../connection/server';
+import { cancelBackends, ensureGone, ensureRequestsGone } from '../connection/server';
 import { type PlanContext } from '../insight/plan';
 import { counterDelta, snapshotCounters, type CounterSnapshot } from '../insight/serverstats';
 import * as os from 'node:os';
@@ -134,6 +138,12 @@ export abstract class RunState {
 
   protected t0 = 0n;
 
+  /** How the session settings reach the server: at startup (a direct server), or past a pooler (./connection/pooler). */
+  protected route: SettingsRoute = 'startup';
+
+  /** A pooler in front of the server, once recognised: what the report says about it, and its admin console. */
+  protected pooler?: { summary: PoolerSummary; console?: PoolerConsole; before?: PoolerCounters | null };
+
   constructor(p: PreparedRun, ctx: RunContext) {
     this.o = p.options;
     this.stmt = p.statement;
@@ -170,11 +180,16 @@ export abstract class RunState {
       if (p.parsed.kind !== 'sql') continue;
       const label = `$${p.index}`;
       let rows: unknown[][];
+      // Through a pooler in transaction pooling the session itself is not read-only: the query runs in a read-only transaction.
+      const inTransaction = this.route === 'transaction';
       try {
+        if (inTransaction) await client.query('BEGIN READ ONLY');
         // Values stay in the server's text form: they are sent back as text parameters.
         const r = await client.query({ text: p.parsed.query, rowMode: 'array', types: { getTypeParser: () => (v: string) => v } });
         rows = r.rows;
+        if (inTransaction) await client.query('COMMIT');
       } catch (err) {
+        if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
         const { code, message } = errorIdentity(err);
         throw new PgloadError('input', this.conn.redact(`The sampling query for ${label} failed: ${code} ${message}. Fix it and run again; nothing was measured.`), { cause: err });
       }
@@ -190,8 +205,61 @@ export abstract class RunState {
     this.sources = makeSources(this.params, this.values, this.o.seed);
   }
 
+  /** The settings of the sessions that run the statement (baseline and load). */
   protected sessionSettings(): SessionSettings {
-    return { statementTimeoutMs: Math.round(this.o.statementTimeoutMs), readOnly: this.mode === 'read-only', extra: this.o.settings, applicationName: this.o.applicationName };
+    return { statementTimeoutMs: Math.round(this.o.statementTimeoutMs), readOnly: this.mode === 'read-only', extra: this.o.settings, applicationName: this.loadApplicationName(), route: this.route };
+  }
+
+  /**
+   * The load sessions' application_name: the run's own through a pooler (the server sessions it lends carry it, so the
+   * sampler and the leftover check find them by it), the user's otherwise.
+   */
+  protected loadApplicationName(): string {
+    return this.pooler?.summary.applicationName ?? this.o.applicationName;
+  }
+
+  /**
+   * The control session; through a pooler also the route of the run's settings, its admin console, and the checks a
+   * pooler needs before anything runs (prepared statements).
+   */
+  protected async openControl(): Promise<OpenedSession> {
+    const { session, detectedBy } = await openControlSession(this.conn, { statementTimeoutMs: 15_000, readOnly: true, applicationName: this.o.applicationName }, this.sslDecided);
+    this.track(session);
+    if (detectedBy === null) return session;
+    this.route = 'transaction';
+    const console = await openPoolerConsole(this.conn, session.ssl);
+    const reachable = 'client' in console ? console : undefined;
+    if (reachable?.poolMode === 'session') this.route = 'set';
+    const tag = randomBytes(3).toString('hex');
+    const name = reachable ? reachable.version : 'a connection pooler';
+    this.pooler = {
+      console: reachable,
+      summary: {
+        name,
+        detectedBy,
+        poolMode: reachable?.poolMode ?? null,
+        ...(reachable ? {} : { consoleUnavailable: (console as { unavailable: string }).unavailable }),
+        settingsRoute: this.route === 'set' ? 'set' : 'transaction',
+        // The control session itself was checked when it opened.
+        readOnlyVerifiedSessions: 1,
+        applicationName: `${this.o.applicationName.slice(0, 55)}/${tag}`,
+        serverSessionsSeen: null,
+        wait: null,
+        notes: [],
+      },
+    };
+    this.log.info(`pooler: ${name} (${detectedBy}); pool mode ${reachable?.poolMode ?? 'unknown'}; settings ${this.route === 'set' ? 'SET after connecting' : 'inside each request\'s transaction'}`);
+    if (this.o.prepared && this.route === 'transaction' && !keepsPreparedStatements(reachable)) {
+      const why = reachable
+        ? `${name} is in ${reachable.poolMode ?? 'an unknown'} pooling${reachable.pgbouncer ? ' and keeps named prepared statements across server sessions only from PgBouncer 1.21 with max_prepared_statements > 0' : ''}`
+        : `pgload could not read the pooler's mode (its admin console: ${(console as { unavailable: string }).unavailable}), so every request runs in a transaction of its own, and the next one may reach a server session that never saw the statement`;
+      throw new PgloadError(
+        'usage',
+        `--prepared cannot run through this pooler: ${why}. Run without --prepared (each request then sends its statement unnamed with its parameters, as most ORMs do)` +
+          `${reachable ? '' : ", or let pgload's user read the admin console (stats_users) if the pooler is in session pooling"}; nothing was run.`,
+      );
+    }
+    return session;
   }
 
   protected sessionSetting(name: string): string | undefined {
@@ -199,9 +267,16 @@ export abstract class RunState {
     return key === undefined ? undefined : this.o.settings[key];
   }
 
-  /** Prepared, with parameters, and EXPLAIN on: the generic plan may differ from the plan for the values. */
+  /** Prepared, with parameters, and EXPLAIN on: the generic plan may differ from the plan for the values (one server session needed). */
   protected checksGenericPlan(): boolean {
-    return this.o.prepared && this.o.explain && this.stmt.paramCount > 0;
+    return this.o.prepared && this.o.explain && this.stmt.paramCount > 0 && this.route !== 'transaction';
+  }
+
+  /** What begins a transaction on a session of the run: with the settings inside it when they travel that way. */
+  protected transactionStart(settings = this.sessionSettings()): string[] {
+    if (this.route !== 'transaction') return [settings.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'];
+    const wrap = transactionWrap(settings);
+    return [wrap.begin, wrap.setup];
   }
 
   /** A server on this machine (loopback or a Unix socket): its CPUs and memory are this machine's. */
@@ -246,7 +321,12 @@ export abstract class RunState {
 
   protected async open(settings: SessionSettings): Promise<OpenedSession> {
     // Every session of the run carries its application name (control, sampler and EXPLAIN sessions too).
-    const s = await openSession(this.conn, { applicationName: this.o.applicationName, ...settings }, this.sslDecided);
+    const s = await openSession(this.conn, { applicationName: this.o.applicationName, route: this.route, ...settings }, this.sslDecided);
+    if (this.pooler && settings.readOnly) this.pooler.summary.readOnlyVerifiedSessions++;
+    return this.track(s);
+  }
+
+  protected track(s: OpenedSession): OpenedSession {
     this.sessions.add(s);
     const pid = backendPid(s.client);
     if (pid) this.pids.add(pid);
@@ -262,7 +342,7 @@ export abstract class RunState {
     const o = this.o;
     const wanted = chooseWorkers(o.workers, o.clients, os.availableParallelism?.() ?? os.cpus().length);
     if (wanted <= 1) return 1;
-    const why = o.pool ? 'the application-pool emulation' : o.rate ? 'a fixed arrival rate' : o.reconnect ? 'reconnecting clients' : this.mode === 'rolled-back' ? 'writes in rolled-back transactions' : undefined;
+    const why = this.pooler ? 'a run through a connection pooler' : o.pool ? 'the application-pool emulation' : o.rate ? 'a fixed arrival rate' : o.reconnect ? 'reconnecting clients' : this.mode === 'rolled-back' ? 'writes in rolled-back transactions' : undefined;
     if (!why) return wanted;
     if (o.workers !== 'auto') this.insightNotes.push(`${o.workers} event loops were asked for, and one was used: ${why} runs on one.`);
     return 1;
@@ -273,13 +353,13 @@ export abstract class RunState {
    * otherwise on the session's own request path (./wire). Returns µs, or throws.
    */
   protected execOnce(session: OpenedSession): Promise<number> {
-    if (this.mode === 'rolled-back') return this.execRolledBack(session.client);
+    if (this.mode === 'rolled-back' && this.route !== 'transaction') return this.execRolledBack(session.client);
     return this.wireOf(session).request(this.nextValues());
   }
 
   protected async execRolledBack(client: Client): Promise<number> {
     const query = this.nextQuery();
-    await client.query('BEGIN');
+    for (const q of this.transactionStart()) await client.query(q);
     try {
       const t = process.hrtime.bigint();
       await client.query(query);
@@ -295,7 +375,7 @@ export abstract class RunState {
    * node-postgres one at a time.
    */
   protected backToBack(session: OpenedSession, after: (us: number, failure: Error | undefined) => boolean): Promise<void> {
-    if (this.mode !== 'rolled-back') return this.wireOf(session).loop(() => this.nextValues(), after);
+    if (this.mode !== 'rolled-back' || this.route === 'transaction') return this.wireOf(session).loop(() => this.nextValues(), after);
     return (async () => {
       for (;;) {
         let us = 0;
@@ -313,7 +393,8 @@ export abstract class RunState {
   protected wireOf(session: OpenedSession): WireSession {
     let wire = this.wires.get(session);
     if (!wire) {
-      wire = new WireSession(session.client, this.wireStatement, clientTimeoutMs(this.o.statementTimeoutMs));
+      const wrap = this.route === 'transaction' ? transactionWrap(this.sessionSettings()) : undefined;
+      wire = new WireSession(session.client, this.wireStatement, clientTimeoutMs(this.o.statementTimeoutMs), wrap);
       this.wires.set(session, wire);
     }
     return wire;
@@ -444,7 +525,13 @@ export abstract class RunState {
   protected async cancelInFlight(): Promise<void> {
     // A worker thread's sessions are all cancelled: which of them is mid-request is known only there, and a
     // cancel that reaches an idle session does nothing.
-    const busy = [...this.loadClients, ...(this.baselineClient ? [this.baselineClient] : [])].filter((c) => c.busy && c.pid).map((c) => c.pid).concat(this.group?.pids ?? []);
+    const busyClients = [...this.loadClients, ...(this.baselineClient ? [this.baselineClient] : [])].filter((c) => c.busy && c.pid);
+    if (this.pooler) {
+      // The process ids are the pooler's: each query is cancelled the way libpq does it, through the pooler.
+      await Promise.all(busyClients.map((c) => sendCancelRequest(this.conn, c.session.client)));
+      return;
+    }
+    const busy = busyClients.map((c) => c.pid).concat(this.group?.pids ?? []);
     if (busy.length === 0 || !this.control || this.control.broken) return;
     try {
       await cancelBackends(this.control.client, busy);
@@ -479,12 +566,65 @@ export abstract class RunState {
     await this.closeSessionsButControl();
     if (!this.control || this.control.broken) return 0;
     try {
-      return await bounded(ensureGone(this.control.client, this.workerPids(), this.o.applicationName), AFTER_LOAD_MS, 'checking that the sessions closed');
+      return await bounded(this.leftoverCheck(this.control.client, this.workerPids()), AFTER_LOAD_MS, 'checking that the sessions closed');
     } catch (err) {
       if (err instanceof SilentServer) await this.dropControl();
       this.log.warn(`could not verify that all sessions closed: ${errorMessage(err)}`);
       return 0;
     }
+  }
+
+  /**
+   * Our sessions still on the server after they were closed (0 expected); those still there are ended. Through a pooler
+   * the sessions are the pooler's to keep: what must be gone is any request of the run still running on them.
+   */
+  protected leftoverCheck(control: Client, pids: number[]): Promise<number> {
+    if (this.pooler) return ensureRequestsGone(control, this.loadApplicationName());
+    return ensureGone(control, pids, this.o.applicationName);
+  }
+
+  /** The pooler's queue counters (SHOW STATS) at the start of the load, when its console is open. */
+  protected async poolerCountersBefore(): Promise<void> {
+    if (!this.pooler?.console) return;
+    this.pooler.before = await readPoolerCounters(this.pooler.console, this.conn.database).catch(() => null);
+  }
+
+  /** The pooler's queue over the load, and the notes on what the pooler changed in the run. */
+  protected async finishPoolerSummary(requests: number, meanLatencyMs: number): Promise<PoolerSummary | undefined> {
+    const p = this.pooler;
+    if (!p) return undefined;
+    const s = p.summary;
+    if (p.console && p.before) {
+      const after = await bounded(readPoolerCounters(p.console, this.conn.database), AFTER_LOAD_MS, 'reading the pooler\'s counters').catch(() => null);
+      if (after && after.transactions > p.before.transactions) {
+        const transactions = after.transactions - p.before.transactions;
+        const totalMs = (after.waitUs - p.before.waitUs) / 1000;
+        s.wait = { totalMs, transactions, meanPerTransactionMs: totalMs / transactions };
+      }
+    }
+    const notes = s.notes;
+    notes.push(
+      s.settingsRoute === 'transaction'
+        ? `Each request ran as ${this.mode === 'read-only' ? 'BEGIN READ ONLY' : 'BEGIN'}; SELECT set_config(…, true); the statement; ${this.mode === 'read-only' ? 'COMMIT' : 'ROLLBACK'} in one round trip: the settings are local to each transaction, so no server session keeps them${s.poolMode ? '' : ' (the pool mode is unknown, and this is right in every mode)'}.`
+        : 'The settings were SET right after connecting: in session pooling the server session stays with its client until it disconnects.',
+    );
+    if (this.mode === 'read-only') {
+      notes.push(
+        `Read-only was checked on the server before any request (SHOW transaction_read_only = on) on ${plural(s.readOnlyVerifiedSessions, 'session')}, ${s.settingsRoute === 'transaction' ? 'inside a transaction begun as each request\'s is' : 'after the SET'}.`,
+      );
+    }
+    if (this.waits && s.settingsRoute === 'transaction') notes.push("The wait sampler's queries go through the pooler too: each borrows a server session for a moment, so a full pool delays the samples a little.");
+    if (s.wait) {
+      const share = meanLatencyMs > 0 ? ` (${((s.wait.meanPerTransactionMs / meanLatencyMs) * 100).toFixed(0)} % of the mean request latency)` : '';
+      notes.push(
+        `Clients waited ${s.wait.meanPerTransactionMs.toFixed(2)} ms per transaction on average inside the pooler for a server session${share}: ${(s.wait.totalMs / 1000).toFixed(2)} s over ${s.wait.transactions} transactions (SHOW STATS; pgload's own sampling and checks included). That part of the latency is the pooler's queue, not time in PostgreSQL.`,
+      );
+    } else if (!p.console) {
+      notes.push(`The pooler's own queue cannot be told apart from time in PostgreSQL: its admin console could not be read (${s.consoleUnavailable}). For PgBouncer, add pgload's user to stats_users to see it.`);
+    }
+    notes.push("The server's free connection slots were not checked against the clients: the pooler holds the clients' connections and lends its server sessions (its max_client_conn and pool size are the limits).");
+    if (requests === 0) notes.push('No request completed, so the pooler figures cover none.');
+    return s;
   }
 
   /** The server's counters over the load; a control session lost meanwhile (a restart) is opened again. */
@@ -523,7 +663,7 @@ export abstract class RunState {
     try {
       if (!control && ours.length > 0) {
         // The control session is gone (e.g. the server restarted): a fresh one checks what is left.
-        const opening = openSession(this.conn, { statementTimeoutMs: 15_000, readOnly: true, applicationName: this.o.applicationName }, this.sslDecided);
+        const opening = openSession(this.conn, { statementTimeoutMs: 15_000, readOnly: true, applicationName: this.o.applicationName, route: this.route }, this.sslDecided);
         control = await bounded(opening, AFTER_LOAD_MS, 'opening a session to check').catch(() => {
           // Opened after all (too late): closed, not left behind.
           void opening.then((s) => closeSession(s), () => undefined);
@@ -531,7 +671,7 @@ export abstract class RunState {
         });
         temporary = control !== undefined;
       }
-      if (control) leftover = await bounded(ensureGone(control.client, ours, this.o.applicationName), AFTER_LOAD_MS, 'checking that the sessions closed');
+      if (control) leftover = await bounded(this.leftoverCheck(control.client, ours), AFTER_LOAD_MS, 'checking that the sessions closed');
     } catch (err) {
       this.log.warn(`could not verify that all sessions closed: ${errorMessage(err)}`);
     } finally {
@@ -541,6 +681,10 @@ export abstract class RunState {
         this.control = undefined;
       }
       if (temporary && control) await closeSession(control);
+      if (this.pooler?.console) {
+        await this.pooler.console.client.end().catch(() => undefined);
+        this.pooler.console = undefined;
+      }
     }
     if (leftover > 0) this.log.warn(`${leftover} pgload sessions were still on the server after the run`);
     return leftover;

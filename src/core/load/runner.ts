@@ -68,17 +68,18 @@ class Run extends RunState {
     this.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       this.progress({ phase: 'connecting', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `connecting to ${describeTarget(this.conn)}` });
-      this.control = await this.open({ statementTimeoutMs: 15_000, readOnly: true });
+      this.control = await this.openControl();
       this.usedSsl = this.control.ssl;
       const server = await readServerInfo(this.control.client);
       this.server = server;
       this.log.info(`server: PostgreSQL ${server.version}; ${Object.entries(server.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-      const capacity = await readCapacity(this.control.client);
-      assertCapacity(capacity, o.clients, `${o.clients} clients`);
-      await this.loadParamValues(this.control.client);
       const wantInsight = o.explain || o.sampleIntervalMs > 0;
-      this.insightSessions = wantInsight && capacity.free >= o.clients + 2;
-      if (wantInsight && !this.insightSessions) {
+      // Through a pooler the clients hold the pooler's connections, not the server's: its slots do not limit them.
+      const capacity = this.pooler ? undefined : await readCapacity(this.control.client);
+      if (capacity) assertCapacity(capacity, o.clients, `${o.clients} clients`);
+      await this.loadParamValues(this.control.client);
+      this.insightSessions = wantInsight && (!capacity || capacity.free >= o.clients + 2);
+      if (wantInsight && capacity && !this.insightSessions) {
         this.insightNotes.push(`No plan under load and no wait sampling: they need 2 more connections than the ${o.clients} clients, and the server has ${capacity.free} free.`);
       }
       this.checkAborted();
@@ -92,13 +93,14 @@ class Run extends RunState {
       // statistics when it exits.
       const leftover = await this.closeWorkers();
       const counters = await this.countersAfter(server.versionNum, load.ok + load.failed);
+      const pooler = await this.finishPoolerSummary(load.ok, load.hist.totalCount > 0 ? load.hist.mean / 1000 : 0);
       await this.cleanup();
       const status: RunStatus = this.cancelled ? 'cancelled' : this.bailed ? 'bailed-out' : load.lostAll ? 'clients-lost' : 'completed';
       const result = assembleResult({
         options: o,
         statement: this.stmt,
         mode: this.mode,
-        connection: connectionSummary(this.conn, this.usedSsl),
+        connection: { ...connectionSummary(this.conn, this.usedSsl), ...(pooler ? { pooler } : {}) },
         server,
         startedAt,
         finishedAt,
@@ -175,7 +177,7 @@ class Run extends RunState {
       if (o.explain && !this.stop) {
         this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'EXPLAIN ANALYZE alone' });
         c.busy = true;
-        this.planAlone = await captureExplain(this.pgClient(session), this.stmt.text, this.server!.versionNum, 'alone', this.nextQuery().values as Array<string | null> | undefined);
+        this.planAlone = await captureExplain(this.pgClient(session), this.stmt.text, this.server!.versionNum, 'alone', this.nextQuery().values as Array<string | null> | undefined, this.transactionStart());
         if (this.checksGenericPlan() && !this.stop) {
           this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'generic plan of the prepared statement' });
           this.genericPlan = await checkGenericPlan(this.pgClient(session), this.stmt.text, this.server!.versionNum, this.wireStatement.name!, this.nextValues() ?? []);
@@ -271,13 +273,15 @@ class Run extends RunState {
     let samplerSession: OpenedSession | undefined;
     if (this.insightSessions) {
       try {
-        if (o.explain) explainSession = await this.open(this.sessionSettings());
+        // The EXPLAIN session has the statement's settings and the plain application name (the sampler must not count it).
+        if (o.explain) explainSession = await this.open({ ...this.sessionSettings(), applicationName: o.applicationName });
         if (o.sampleIntervalMs > 0) samplerSession = await this.open({ statementTimeoutMs: 5000, readOnly: true });
       } catch (err) {
         this.insightNotes.push(`The extra sessions for EXPLAIN under load and wait sampling could not be opened (${errorMessage(err)}); the run goes on without them.`);
       }
     }
     this.countersBefore = await snapshotCounters(this.control!.client, this.server!.versionNum);
+    await this.poolerCountersBefore();
 
     const hist = createHistogram();
     // Under load a request is slower than alone; twice the baseline is a fair first guess for the interval.
@@ -290,7 +294,9 @@ class Run extends RunState {
 
     const sinceStartMs = () => Number(process.hrtime.bigint() - this.t0) / 1e6;
     const loadPids = this.group ? [...this.group.pids] : this.loadClients.map((c) => c.pid);
-    const sampler = samplerSession ? new WaitSampler(samplerSession.client, loadPids, o.sampleIntervalMs, sinceStartMs, Math.max(1000, timeline.intervalMs)) : undefined;
+    // Through a pooler the process ids are the pooler's: the server sessions it lends are found by the run's application_name.
+    const sampled = this.pooler ? { applicationName: this.loadApplicationName() } : { pids: loadPids };
+    const sampler = samplerSession ? new WaitSampler(samplerSession.client, sampled, o.sampleIntervalMs, sinceStartMs, Math.max(1000, timeline.intervalMs)) : undefined;
     if (sampler) await sampler.calibrate().catch(() => undefined);
 
     // The barrier: every session is open (and warm); all clients start on the same tick.
@@ -335,7 +341,7 @@ class Run extends RunState {
       const progress = o.requests !== undefined ? done / o.requests : sinceStartMs() / o.durationMs!;
       if (progress < 0.4) return;
       this.log.info(`EXPLAIN ANALYZE under load at ${(progress * 100).toFixed(0)} % of the run`);
-      explainUnderLoad = captureExplain(explainSession.client, this.stmt.text, this.server!.versionNum, 'under-load', this.nextQuery().values as Array<string | null> | undefined);
+      explainUnderLoad = captureExplain(explainSession.client, this.stmt.text, this.server!.versionNum, 'under-load', this.nextQuery().values as Array<string | null> | undefined, this.transactionStart());
     };
     /** Counts one failed request; returns true when the client's loop must end (our own cancel, or a lost session). */
     const onFailure = (failure: unknown, c: LoadClient | undefined, atMs = sinceStartMs()): boolean => {
@@ -425,6 +431,7 @@ class Run extends RunState {
       const local = this.serverIsLocal();
       const vcpus = o.serverVcpus ?? (local ? os.cpus().length : null);
       this.waits = sampler.result(wallMs, vcpus, o.serverVcpus !== undefined ? 'given' : local ? 'local machine' : null);
+      if (this.pooler) this.pooler.summary.serverSessionsSeen = sampler.serverSessions();
     }
     if (explainSession) {
       if (explainUnderLoad) {

@@ -4,14 +4,14 @@
  * folder for the capture).
  *   tsx scripts/capture-plan-fixtures.ts [--majors 13,14,15,16,17]
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { profile } from '../src/core/load/runner';
-import { INSIGHT_SCENARIOS, INSIGHT_SETUP_SQL } from '../test/support/insight';
-import { freePort, startEmbeddedPostgres } from './lib/embedded-pg';
+import { INSIGHT_SCENARIOS, INSIGHT_SETUP_SQL, PLAN_SHAPES } from '../test/support/insight';
+import { startEmbeddedPostgres, startPostgresFromBinaries } from './lib/embedded-pg';
 
 const out = path.resolve(__dirname, '../test/fixtures/plans');
 
@@ -20,7 +20,7 @@ async function capture(url: string, tag: string): Promise<void> {
   await admin.connect();
   await admin.query(INSIGHT_SETUP_SQL);
   await admin.end();
-  for (const s of INSIGHT_SCENARIOS) {
+  for (const s of [...INSIGHT_SCENARIOS, ...PLAN_SHAPES]) {
     const r = await profile({ sql: s.sql, connection: { url, sslmode: 'disable' }, clients: 2, requests: 4, baselineRuns: 1, settings: s.settings, sampleIntervalMs: 0 });
     const plan = r.insight.plans.find((p) => p.when === 'alone');
     const fixture = { server: r.server.version, scenario: s.name, settings: { ...r.server.settings, ...s.settings }, plan };
@@ -29,28 +29,13 @@ async function capture(url: string, tag: string): Promise<void> {
   }
 }
 
-/** Runs a PostgreSQL from its binaries (as the postgres user when we are root) and captures the scenarios on it. */
+/** Runs a PostgreSQL from its binaries and captures the scenarios on it. */
 async function captureWithBinaries(bin: string, tag: string): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pgload-${tag}-`));
-  fs.chmodSync(dir, 0o777);
-  const data = path.join(dir, 'data');
-  const asPostgres = (cmd: string, args: string[]) => (process.getuid?.() === 0 ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args]) : execFileSync(cmd, args));
-  asPostgres(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C']);
-  const port = await freePort();
-  const args = ['-D', data, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dir}`];
-  const server = process.getuid?.() === 0 ? spawn('runuser', ['-u', 'postgres', '--', path.join(bin, 'postgres'), ...args]) : spawn(path.join(bin, 'postgres'), args);
+  const server = await startPostgresFromBinaries(bin);
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.stderr!.on('data', (d: Buffer) => d.toString().includes('ready to accept connections') && resolve());
-      server.on('exit', () => reject(new Error(`PostgreSQL (${tag}) exited`)));
-    });
-    await capture(`postgres://postgres@127.0.0.1:${port}/postgres`, tag);
+    await capture(server.url, tag);
   } finally {
-    const exited = new Promise((r) => server.once('exit', r));
-    // runuser does not pass signals on: pg_ctl stops the server itself.
-    asPostgres(path.join(bin, 'pg_ctl'), ['-D', data, 'stop', '-m', 'fast']);
-    await exited;
-    fs.rmSync(dir, { recursive: true, force: true });
+    await server.stop();
   }
 }
 

@@ -22,7 +22,9 @@ import {
 import { provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeDivider, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
 import type { FromWebview, PanelResult, PanelState, ProgressView, ToWebview, WebviewPersistedState } from '../src/shared/protocol';
 import type { Comparison, SweepResult } from '../src/shared/result';
-import { formatCount, formatMs, formatPercent, formatProgress, formatQps, describePlan, paramsLine, poolerLine, poolLines, formatSweepReport } from '../src/shared/format';
+import { h } from './dom';
+import { planSection, timedPlans, type PlanView } from './plan';
+import { estimateText, formatCount, formatMs, formatPercent, formatProgress, formatQps, describePlan, paramsLine, poolerLine, poolLines, formatSweepReport } from '../src/shared/format';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeProgressRing());
 Chart.register(LineController, BarController, DoughnutController, ArcElement, LineElement, BarElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend, Filler);
@@ -40,16 +42,10 @@ const charts: Chart[] = [];
 const live: Array<{ t: number; qps: number; p95: number | null }> = [];
 let requestSeq = 0;
 /** The tab shown: the run's report, or the statement's concurrency sweep. */
-let tab: 'report' | 'scaling' | 'compare' = 'report';
+let tab: 'report' | 'scaling' | 'compare' | 'plan' = 'report';
+/** The Plan tab's plan (alone or under load) and the node a hint pointed at. */
+let planView: PlanView = { when: 'under-load', selected: null };
 
-type Child = Node | string | null | undefined | false;
-/** Builds an element; strings become text nodes, so nothing from the result is ever parsed as HTML. */
-function h(tag: string, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElement {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(typeof c === 'string' ? document.createTextNode(c) : c);
-  return el;
-}
 
 function send(type: Exclude<FromWebview['type'], 'ready' | 'copyText'>): void {
   vscode.postMessage({ type, requestId: ++requestSeq } as FromWebview);
@@ -328,7 +324,7 @@ function compareSection(c: Comparison): HTMLElement {
 }
 
 function tabs(s: PanelState): HTMLElement {
-  const tabButton = (id: 'report' | 'scaling' | 'compare', label: string, enabled: boolean) => {
+  const tabButton = (id: typeof tab, label: string, enabled: boolean) => {
     const b = h('button', { class: `tab${tab === id ? ' selected' : ''}`, role: 'tab', 'aria-selected': String(tab === id), id: `tab-${id}`, ...(enabled ? {} : { disabled: '' }) }, label);
     b.addEventListener('click', () => {
       tab = id;
@@ -336,7 +332,14 @@ function tabs(s: PanelState): HTMLElement {
     });
     return b;
   };
-  return h('div', { class: 'tabs', role: 'tablist' }, tabButton('report', 'Report', !!s.result), tabButton('scaling', 'Scaling', true), s.comparison ? tabButton('compare', 'Compare', true) : null);
+  return h(
+    'div',
+    { class: 'tabs', role: 'tablist' },
+    tabButton('report', 'Report', !!s.result),
+    s.result ? tabButton('plan', 'Plan', timedPlans(s.result).length > 0) : null,
+    tabButton('scaling', 'Scaling', true),
+    s.comparison ? tabButton('compare', 'Compare', true) : null,
+  );
 }
 
 function tile(label: string, value: string, id: string): HTMLElement {
@@ -359,11 +362,27 @@ function hintsSection(r: PanelResult): HTMLElement {
           h('div', { class: 'hint-title' }, h('span', { class: 'sev' }, x.severity), ' ', x.title, x.node ? h('span', { class: 'muted' }, ` — ${x.node}`) : null),
           h('div', {}, x.detail),
           h('div', { class: 'hint-action' }, `→ ${x.action}`),
+          estimateText(x) ? h('div', { class: 'muted small hint-estimate' }, estimateText(x)!) : null,
           x.sql ? h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, x.sql), copyButton(x.sql)) : null,
+          x.node && timedPlans(r).some((p) => p.nodes!.some((n) => n.node === x.node)) ? showNodeButton(r, x.node) : null,
         ),
       ),
     ),
   );
+}
+
+/** Opens the Plan tab on a hint's node (in the plan under load when it is there, else alone). */
+function showNodeButton(r: PanelResult, node: string): HTMLElement {
+  const b = h('vscode-button', { appearance: 'secondary', class: 'show-node', 'data-node': node }, 'Show in plan');
+  b.addEventListener('click', () => {
+    const plans = timedPlans(r);
+    const inLoad = plans.find((p) => p.when === 'under-load' && p.nodes!.some((n) => n.node === node));
+    planView = { when: inLoad ? 'under-load' : 'alone', selected: node };
+    tab = 'plan';
+    render();
+    document.querySelector<HTMLElement>('tr.plan-node.selected')?.scrollIntoView({ block: 'center' });
+  });
+  return b;
 }
 
 function copyButton(text: string, label = 'Copy'): HTMLElement {
@@ -565,7 +584,7 @@ function render(): void {
     return;
   }
   if (tab === 'compare' && !s.comparison) tab = 'report';
-  if (!s.result && tab === 'report') tab = s.comparison ? 'compare' : 'scaling';
+  if (!s.result && (tab === 'report' || tab === 'plan')) tab = s.comparison ? 'compare' : 'scaling';
   app.append(tabs(s));
   if (tab === 'compare') {
     app.append(compareSection(s.comparison!));
@@ -574,6 +593,15 @@ function render(): void {
   if (tab === 'scaling') {
     app.append(h('div', { class: 'toast', id: 'toast', role: 'status' }));
     app.append(scalingSection(s.sweep));
+    return;
+  }
+  if (tab === 'plan' && s.result) {
+    app.append(
+      planSection(s.result, planView, (v) => {
+        planView = v;
+        render();
+      }),
+    );
     return;
   }
   const r = s.result!;
@@ -629,6 +657,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
         live.length = 0;
         // A new run opens on its report, a sweep on the Scaling tab, a comparison on the Compare tab.
         tab = m.panel.comparison ? 'compare' : m.panel.activity === 'sweep' ? 'scaling' : 'report';
+        planView = { when: 'under-load', selected: null };
       }
       current = m.panel;
       vscode.setState({ runId: m.panel.runId, fingerprint: m.panel.fingerprint });

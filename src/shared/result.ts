@@ -105,6 +105,11 @@ export const HINT_IDS = [
   'lwlock-waits',
   'sessions-idle',
   'client-bound',
+  'exists-hash-semi',
+  'offset-pagination',
+  'distinct-sort',
+  'per-row-subplan',
+  'index-suggestion',
 ] as const;
 export type HintId = (typeof HINT_IDS)[number];
 
@@ -118,6 +123,16 @@ export interface Hint {
   action: string;
   /** SQL the user can copy, e.g. `SET LOCAL work_mem = '64MB'`. */
   sql?: string;
+  /**
+   * What acting on it could save at most: its node's share of the plan's time × the mean request latency under load
+   * (the node's time cannot shrink below 0). Hints are ranked by it; absent when the hint has no node or no timing.
+   */
+  estimate?: { share: number; perRequestMs: number; plan: 'alone' | 'under-load' };
+  /**
+   * Index suggestions: how the index was checked — HypoPG's hypothetical index, the planner's cost without and with it
+   * and the plan it would get — or null when it could not be checked (HypoPG not installed).
+   */
+  verified?: { method: 'hypopg'; costBefore: number; costAfter: number; planShape: string } | null;
 }
 
 export interface ConnectionSummary {
@@ -285,6 +300,23 @@ export interface PoolResult {
   dbMs: LatencyStats;
 }
 
+/** One plan node's own time: without its children's, loops and parallel workers accounted for. */
+export interface PlanNodeTime {
+  /** `Seq Scan on orders #5`, as the hints name nodes. */
+  node: string;
+  exclusiveMs: number;
+  /** Of the plan's execution, 0–1 (the shares of a plan add up to 1). */
+  share: number;
+  /** What it does, in words ("scans all 1,199,952 rows of purchase_lines and keeps 3 to check the EXISTS"). */
+  what: string;
+  /** 0 for the root; a child is one deeper than its parent (the plan's tree in depth-first order). */
+  depth: number;
+  /** The planner's estimate and what happened, per loop (as EXPLAIN shows them), and the loops. */
+  rows: { estimated: number; actual: number; loops: number };
+  /** The node's own buffers (EXPLAIN counts a node's children in; they are taken out): blocks hit, read, temp. */
+  blocks: { hit: number; read: number; temp: number };
+}
+
 /** One captured EXPLAIN (ANALYZE, BUFFERS, SETTINGS, FORMAT JSON), or why there is none. */
 export interface CapturedPlan {
   /** `alone`: in the baseline; `under-load`: on an extra session while all clients were running. */
@@ -297,6 +329,8 @@ export interface CapturedPlan {
   json: Record<string, unknown> | null;
   /** Why there is no plan (e.g. the statement cannot be explained, or the user cancelled). */
   unavailable?: string;
+  /** Where the time went: every node's own time and share, in the plan's order (depth first). */
+  nodes?: PlanNodeTime[];
 }
 
 /** One row of the plan comparison, alone vs under load, for nodes at the same place in both plans. */

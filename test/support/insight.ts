@@ -3,13 +3,16 @@
  * tests and by scripts/capture-plan-fixtures.ts (which saves the plans for the unit tests).
  */
 export const INSIGHT_SETUP_SQL = `
-DROP TABLE IF EXISTS ins_sort, ins_outer, ins_inner, ins_corr, ins_par;
+DROP TABLE IF EXISTS ins_sort, ins_outer, ins_inner, ins_corr, ins_par, ins_idx, ins_small;
 CREATE TABLE ins_sort AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS payload FROM generate_series(1, 60000) g;
 CREATE TABLE ins_inner AS SELECT g AS id, md5(g::text) AS name FROM generate_series(1, 60000) g;
 CREATE TABLE ins_outer AS SELECT g AS id, 1 + (g * 7919) % 60000 AS inner_id FROM generate_series(1, 60000) g;
 CREATE TABLE ins_corr AS SELECT g AS id, g % 100 AS a, g % 100 AS b FROM generate_series(1, 100000) g;
 CREATE TABLE ins_par AS SELECT g AS id, g % 1000 AS k FROM generate_series(1, 200000) g;
-ANALYZE ins_sort, ins_inner, ins_outer, ins_corr, ins_par;
+CREATE TABLE ins_idx AS SELECT g AS id, g % 50 AS grp FROM generate_series(1, 50000) g;
+CREATE TABLE ins_small AS SELECT g AS id, g % 50 AS grp FROM generate_series(1, 5000) g;
+CREATE INDEX ins_idx_id ON ins_idx (id);
+ANALYZE ins_sort, ins_inner, ins_outer, ins_corr, ins_par, ins_idx, ins_small;
 `;
 
 export interface InsightScenario {
@@ -59,4 +62,32 @@ export const INSIGHT_SCENARIOS: InsightScenario[] = [
     node: /^CTE Scan on c #/,
   },
   { name: 'misestimate', sql: 'SELECT count(*) FROM ins_corr WHERE a = 1 AND b = 1', settings: { max_parallel_workers_per_gather: '0', jit: 'off' }, hint: 'row-misestimate', node: /^Seq Scan on ins_corr #/ },
+  // Shapes that hold up badly under concurrency.
+  {
+    name: 'exists-hash-semi',
+    sql: 'SELECT o.id FROM ins_outer o WHERE o.id <= 50 AND EXISTS (SELECT 1 FROM ins_par p WHERE p.k = o.inner_id % 1000)',
+    settings: { max_parallel_workers_per_gather: '0', jit: 'off', enable_nestloop: 'off' },
+    hint: 'exists-hash-semi',
+    node: /^Hash #/,
+  },
+  { name: 'offset-pagination', sql: 'SELECT id, payload FROM ins_sort ORDER BY id OFFSET 20000 LIMIT 10', settings: { max_parallel_workers_per_gather: '0', jit: 'off' }, hint: 'offset-pagination', node: /^Limit #/ },
+  {
+    name: 'per-row-subplan',
+    sql: 'SELECT o.id, (SELECT count(*) FROM ins_small s WHERE s.grp = o.inner_id % 50) FROM ins_outer o WHERE o.id <= 200',
+    settings: { max_parallel_workers_per_gather: '0', jit: 'off' },
+    hint: 'per-row-subplan',
+    node: /^Aggregate #/,
+  },
+  { name: 'distinct-sort', sql: 'SELECT count(DISTINCT payload) FROM ins_sort', settings: { max_parallel_workers_per_gather: '0', jit: 'off' }, hint: 'distinct-sort', node: /^Aggregate #/ },
+];
+
+/** Plan shapes the node-time analysis must read right (parallel workers, loops, InitPlans), saved as fixtures too. */
+export const PLAN_SHAPES: Array<{ name: string; sql: string; settings: Record<string, string> }> = [
+  {
+    name: 'parallel-agg',
+    sql: 'SELECT k, count(*) FROM ins_par GROUP BY k',
+    settings: { max_parallel_workers_per_gather: '2', parallel_setup_cost: '0', parallel_tuple_cost: '0', min_parallel_table_scan_size: '0', jit: 'off' },
+  },
+  { name: 'nested-loop-index', sql: 'SELECT count(*) FROM ins_outer o JOIN ins_idx x ON x.id = o.inner_id WHERE o.id <= 2000', settings: { max_parallel_workers_per_gather: '0', jit: 'off', enable_hashjoin: 'off', enable_mergejoin: 'off' } },
+  { name: 'initplan', sql: 'SELECT id FROM ins_sort WHERE id = (SELECT max(id) FROM ins_inner)', settings: { max_parallel_workers_per_gather: '0', jit: 'off' } },
 ];

@@ -88,15 +88,16 @@ export function flattenPlan(root: Json | undefined): PlanNode[] {
   return out;
 }
 
-/** Temp blocks written + read by the node itself (EXPLAIN's buffer counts include the children's). */
+/** A buffer count (e.g. 'Temp Written Blocks') of the node itself: EXPLAIN's counts include the children's. */
+export function ownCount(n: PlanNode, key: string): number {
+  let v = num(n.raw, key);
+  for (const c of n.children) v -= num(c.raw, key);
+  return Math.max(0, v);
+}
+
+/** Temp blocks written + read by the node itself. */
 function exclusiveTemp(n: PlanNode): { written: number; read: number } {
-  let written = num(n.raw, 'Temp Written Blocks');
-  let read = num(n.raw, 'Temp Read Blocks');
-  for (const c of n.children) {
-    written -= num(c.raw, 'Temp Written Blocks');
-    read -= num(c.raw, 'Temp Read Blocks');
-  }
-  return { written: Math.max(0, written), read: Math.max(0, read) };
+  return { written: ownCount(n, 'Temp Written Blocks'), read: ownCount(n, 'Temp Read Blocks') };
 }
 
 interface Spill {

@@ -9,6 +9,9 @@ import { encodeHistogram, latencyStats, logBuckets, percentileCurve, type Histog
 import type { ProfileOptions } from '../options';
 import { overheadHint } from '../insight/overhead';
 import { analyzePlan, combineHints, diffPlans, type PlanContext } from '../insight/plan';
+import { nodeTimes } from '../insight/nodetime';
+import { concurrencyHints } from '../insight/concurrency';
+import { indexHints, type IndexAdvice } from '../insight/indexadvice';
 import type { SqlStatement } from '../sql';
 import { VERSION } from '../version';
 import { waitHints } from '../insight/waithints';
@@ -45,6 +48,7 @@ export interface RunFacts {
   reconnects: number;
   errors: ErrorGroup[];
   plans: { alone?: CapturedPlan; underLoad?: CapturedPlan; generic?: GenericPlanCheck };
+  indexAdvice?: IndexAdvice;
   waits: WaitSampling | null;
   counters: ServerCounters;
   planContext: PlanContext;
@@ -57,15 +61,49 @@ export function runHints(f: RunFacts): Hint[] {
   const hints: Hint[] = [
     ...combineHints(alone ? analyzePlan(alone, f.planContext) : [], underLoad ? analyzePlan(underLoad, f.planContext) : []),
     ...waitHints(f.waits, { clients: f.options.clients, measuredPool: f.options.measuredPool }),
+    ...concurrencyHints(alone ?? underLoad, f.statement),
+    ...(f.indexAdvice ? indexHints(f.indexAdvice.candidates, f.indexAdvice.checked) : []),
   ];
   const genericHint = genericPlanHint(generic);
   if (genericHint) hints.push(genericHint);
   const clientHint = overheadHint(f.load.client, f.options.clients, latencyStats(f.load.hist));
   if (clientHint) hints.push(clientHint);
-  return hints;
+  return rankHints(hints, f.plans, f.load.hist.totalCount > 0 ? f.load.hist.mean / 1000 : 0);
 }
 
-export function assembleResult(f: RunFacts): ProfileResult {
+/**
+ * Hints ranked by what they could save: a hint on a node gets that node's share of the plan (under load when that
+ * plan was taken, else alone) × the mean request latency under load; those first, largest first; the rest after,
+ * by severity.
+ */
+export function rankHints(hints: Hint[], plans: RunFacts['plans'], meanLoadMs: number): Hint[] {
+  const sources = (['under-load', 'alone'] as const)
+    .map((when) => ({ when, nodes: (when === 'alone' ? plans.alone : plans.underLoad)?.nodes }))
+    .filter((x) => x.nodes)
+    .map((x) => ({ when: x.when, byLabel: new Map(x.nodes!.map((n) => [n.node, n])) }));
+  const ranked = hints.map((h) => {
+    if (!h.node || meanLoadMs <= 0) return h;
+    for (const s of sources) {
+      const n = s.byLabel.get(h.node);
+      if (n) return { ...h, estimate: { share: n.share, perRequestMs: Math.round(n.share * meanLoadMs * 1000) / 1000, plan: s.when } };
+    }
+    return h;
+  });
+  const order = { critical: 0, warning: 1, info: 2 } as const;
+  return ranked.sort((a, b) => {
+    if (a.estimate && b.estimate) return b.estimate.perRequestMs - a.estimate.perRequestMs || order[a.severity] - order[b.severity];
+    if (a.estimate || b.estimate) return a.estimate ? -1 : 1;
+    return order[a.severity] - order[b.severity];
+  });
+}
+
+/** The plan with every node's own time (./insight/nodetime), computed once for the result and the hints. */
+function withNodeTimes(p: CapturedPlan | undefined): CapturedPlan | undefined {
+  return p?.json?.Plan ? { ...p, nodes: nodeTimes(p.json.Plan as Record<string, unknown>) } : p;
+}
+
+export function assembleResult(facts: RunFacts): ProfileResult {
+  const f: RunFacts = { ...facts, plans: { ...facts.plans, alone: withNodeTimes(facts.plans.alone), underLoad: withNodeTimes(facts.plans.underLoad) } };
   const o = f.options;
   const load = f.load;
   const loadStats = latencyStats(load.hist);

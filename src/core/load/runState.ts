@@ -27,6 +27,7 @@ import { redactingLogger, silentLogger, type Logger } from '../logger';
 import { type ProfileOptions } from '../options';
 import { cancelBackends, ensureGone, ensureRequestsGone } from '../connection/server';
 import { type PlanContext } from '../insight/plan';
+import type { IndexAdvice } from '../insight/indexadvice';
 import { counterDelta, snapshotCounters, type CounterSnapshot } from '../insight/serverstats';
 import * as os from 'node:os';
 import { type SqlStatement } from '../sql';
@@ -102,6 +103,9 @@ export abstract class RunState {
   protected planAlone?: CapturedPlan;
 
   protected genericPlan?: GenericPlanCheck;
+
+  /** Index candidates from the plan alone, and HypoPG's verdict on each (null: HypoPG is not installed). */
+  protected indexAdvice?: IndexAdvice;
 
   protected planUnderLoad?: CapturedPlan;
 

@@ -27,6 +27,7 @@ import { captureExplain } from '../insight/explain';
 import { checkGenericPlan, CUSTOM_PLANS_BEFORE_GENERIC } from '../insight/genericplan';
 import { parseMemoryKB } from '../insight/plan';
 import { WaitSampler } from '../insight/sampler';
+import { checkWithHypopg, indexCandidates } from '../insight/indexadvice';
 import { snapshotCounters } from '../insight/serverstats';
 import { OverheadMeter } from '../insight/overhead';
 import * as os from 'node:os';
@@ -113,6 +114,7 @@ class Run extends RunState {
         reconnects: this.reconnects,
         errors: this.errors.list(),
         plans: { alone: this.planAlone, underLoad: this.planUnderLoad, generic: this.genericPlan },
+        indexAdvice: this.indexAdvice,
         waits: this.waits,
         counters: { ...counters, notes: [...this.insightNotes, ...counters.notes] },
         planContext: {
@@ -178,6 +180,17 @@ class Run extends RunState {
         this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'EXPLAIN ANALYZE alone' });
         c.busy = true;
         this.planAlone = await captureExplain(this.pgClient(session), this.stmt.text, this.server!.versionNum, 'alone', this.nextQuery().values as Array<string | null> | undefined, this.transactionStart());
+        const candidates = indexCandidates(this.planAlone);
+        if (candidates.length > 0 && !this.stop) {
+          this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `checking ${plural(candidates.length, 'index candidate')} with HypoPG` });
+          try {
+            const checked = await checkWithHypopg(this.pgClient(session), this.stmt.text, this.nextQuery().values as Array<string | null> | undefined, candidates, this.transactionStart());
+            this.indexAdvice = { candidates, checked };
+            if (checked) this.insightNotes.push(...checked.notes);
+          } catch (err) {
+            this.insightNotes.push(`The index candidates could not be checked: ${errorMessage(err)}`);
+          }
+        }
         if (this.checksGenericPlan() && !this.stop) {
           this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'generic plan of the prepared statement' });
           this.genericPlan = await checkGenericPlan(this.pgClient(session), this.stmt.text, this.server!.versionNum, this.wireStatement.name!, this.nextValues() ?? []);

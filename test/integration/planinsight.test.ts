@@ -1,0 +1,138 @@
+/**
+ * Plan insight on real servers: where the time goes (node times that add up), hints ranked by what they could save,
+ * and index advice checked with HypoPG's hypothetical indexes on Debian's PostgreSQL 15 (postgresql-15-hypopg) —
+ * or said to be unchecked where HypoPG is missing (the embedded PostgreSQL 18). No index is ever built.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { Client } from 'pg';
+import { profile } from '../../src/core/load/runner';
+import { formatTextReport } from '../../src/shared/format';
+import type { ProfileResult } from '../../src/shared/result';
+import { startPostgresFromBinaries } from '../../scripts/lib/embedded-pg';
+import { INSIGHT_SCENARIOS, INSIGHT_SETUP_SQL } from '../support/insight';
+import { testDb, withAdmin } from '../support/server';
+
+const DEBIAN_PG = '/usr/lib/postgresql/15/bin';
+const HYPOPG = '/usr/share/postgresql/15/extension/hypopg.control';
+
+/** A shop like the one pgload exists for, small: purchases with lines, and an EXISTS over the lines. */
+const SHOP_SQL = `
+CREATE TABLE items (id int PRIMARY KEY, category int NOT NULL);
+CREATE TABLE purchases (id int PRIMARY KEY, customer int NOT NULL, created date NOT NULL);
+CREATE TABLE purchase_lines (purchase_id int NOT NULL, item_id int NOT NULL, qty int NOT NULL);
+INSERT INTO items SELECT g, g % 40 FROM generate_series(1, 2000) g;
+INSERT INTO purchases SELECT g, g % 5000, date '2026-01-01' + (g % 300) FROM generate_series(1, 100000) g;
+INSERT INTO purchase_lines SELECT 1 + (g::bigint * 7919) % 100000, 1 + g % 2000, 1 + g % 3 FROM generate_series(1, 300000) g;
+ANALYZE items, purchases, purchase_lines;`;
+const EXISTS_SQL = 'SELECT p.id, p.created FROM purchases p WHERE p.customer = 42 AND EXISTS (SELECT 1 FROM purchase_lines l WHERE l.purchase_id = p.id AND l.qty = 3) ORDER BY p.created DESC LIMIT 20';
+const quick = { clients: 2, requests: 6, baselineRuns: 1, sampleIntervalMs: 0, settings: { max_parallel_workers_per_gather: '0', jit: 'off' } };
+
+describe('Plan insight: time per node, ranked hints, index advice', function () {
+  this.timeout(120_000);
+
+  describe('with HypoPG (Debian PostgreSQL 15)', () => {
+    let server: { url: string; stop(): Promise<void> };
+    before(async () => {
+      if (!fs.existsSync(DEBIAN_PG) || !fs.existsSync(HYPOPG)) throw new Error(`Debian's PostgreSQL 15 with HypoPG is needed: apt-get install -y postgresql-15-hypopg (.ci/run installs it)`);
+      server = await startPostgresFromBinaries(DEBIAN_PG);
+      const c = new Client({ connectionString: server.url });
+      c.on('error', () => undefined);
+      await c.connect();
+      try {
+        await c.query(`CREATE EXTENSION hypopg; ${SHOP_SQL}`);
+      } finally {
+        await c.end();
+      }
+    });
+    after(() => server?.stop());
+
+    const indexCount = async () => {
+      const c = new Client({ connectionString: server.url });
+      await c.connect();
+      try {
+        return (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = 'public'")).rows[0].n;
+      } finally {
+        await c.end();
+      }
+    };
+
+    it('the EXISTS query: HypoPG checks the index candidates, the ones that help are suggested with their costs, and none is built', async () => {
+      const before = await indexCount();
+      const r: ProfileResult = await profile({ sql: EXISTS_SQL, connection: { url: server.url }, ...quick });
+      assert.equal(r.status, 'completed');
+      const suggestions = r.hints.filter((h) => h.id === 'index-suggestion');
+      assert.ok(suggestions.length >= 1, r.hints.map((h) => `${h.id}: ${h.title}`).join('\n') + '\n' + r.insight.counters.notes.join('\n'));
+      for (const s of suggestions) {
+        assert.equal(s.verified?.method, 'hypopg');
+        assert.ok(s.verified!.costAfter <= s.verified!.costBefore * 0.9, JSON.stringify(s.verified));
+        assert.match(s.sql!, /^CREATE INDEX CONCURRENTLY ON (purchases|purchase_lines) \(\w+(, \w+)*\);$/);
+        assert.match(s.title, /checked with HypoPG/);
+      }
+      // The filter on the customer is the one that throws most rows away.
+      assert.ok(suggestions.some((s) => /ON purchases \(customer/.test(s.sql!)), suggestions.map((s) => s.sql).join('\n'));
+      assert.equal(await indexCount(), before, 'no index was built');
+      // The report shows where the time went, and each hint on a node says what it could save.
+      const text = formatTextReport(r);
+      assert.match(text, /Where the time goes \(plan (under load|alone), each node's own time\)/);
+      assert.match(text, /could save up to \S+ ms per request/);
+    });
+
+    it('the first suggestion, built, makes the query faster: the check was right', async () => {
+      const first = await profile({ sql: EXISTS_SQL, connection: { url: server.url }, ...quick, requests: 20 });
+      // The suggestions come ranked: the first is the one that could save most.
+      const s = first.hints.find((h) => h.id === 'index-suggestion')!;
+      assert.match(s.sql!, /ON purchase_lines \(purchase_id\)/, 'the EXISTS side is where the time goes');
+      const c = new Client({ connectionString: server.url });
+      c.on('error', () => undefined);
+      await c.connect();
+      try {
+        await c.query(s.sql!);
+        const second = await profile({ sql: EXISTS_SQL, connection: { url: server.url }, ...quick, requests: 20 });
+        const alone = (r: ProfileResult) => r.insight.plans.find((p) => p.when === 'alone')!.executionMs!;
+        // By construction: 300,000 rows read into a hash on every request, against 20 index lookups.
+        assert.ok(alone(second) < alone(first) / 2, `${alone(first)} → ${alone(second)} ms`);
+        assert.ok(second.load.latency.meanMs < first.load.latency.meanMs, `under load: ${first.load.latency.meanMs} → ${second.load.latency.meanMs} ms`);
+        assert.ok(!second.hints.some((h) => h.id === 'index-suggestion' && h.sql === s.sql), 'not suggested again once it exists');
+      } finally {
+        const built = (await c.query<{ i: string }>("SELECT indexname AS i FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%pkey'")).rows;
+        for (const b of built) await c.query(`DROP INDEX ${b.i}`);
+        await c.end();
+      }
+    });
+  });
+
+  describe('without HypoPG (embedded PostgreSQL 18)', () => {
+    before(() => withAdmin((c) => c.query(INSIGHT_SETUP_SQL)));
+
+    it('index candidates are shown as not checked, with the words that say how to check them', async () => {
+      const s = INSIGHT_SCENARIOS.find((x) => x.name === 'exists-hash-semi')!;
+      const r = await profile({ sql: s.sql, connection: { url: testDb().url }, clients: 2, requests: 4, baselineRuns: 1, settings: s.settings, sampleIntervalMs: 0 });
+      const hint = r.hints.find((h) => h.id === 'index-suggestion' && /ins_par \(k\)/.test(h.sql ?? ''));
+      assert.ok(hint, r.hints.map((h) => `${h.id}: ${h.sql ?? h.title}`).join('\n'));
+      assert.equal(hint.verified, null);
+      assert.match(hint.detail, /not checked — install HypoPG to check/);
+      assert.equal(hint.severity, 'info');
+      // The EXISTS itself is named, with the share of the execution it took.
+      const exists = r.hints.find((h) => h.id === 'exists-hash-semi')!;
+      assert.match(exists.detail, /reads [\d,]+ rows \(\d+(\.\d)? % of the execution\)/);
+    });
+
+    it('every plan carries its node times, adding up to the execution, and hints on nodes come first, ranked by what they could save', async () => {
+      const s = INSIGHT_SCENARIOS.find((x) => x.name === 'sort-spill')!;
+      const r = await profile({ sql: s.sql, connection: { url: testDb().url }, clients: 4, requests: 12, baselineRuns: 1, settings: s.settings, sampleIntervalMs: 0 });
+      for (const p of r.insight.plans.filter((x) => x.json)) {
+        const own = p.nodes!.reduce((a, n) => a + n.exclusiveMs, 0);
+        assert.ok(Math.abs(own - p.executionMs!) <= 0.15 * p.executionMs! + 0.5, `${p.when}: node times ${own} ms, execution ${p.executionMs} ms`);
+        assert.ok(Math.abs(p.nodes!.reduce((a, n) => a + n.share, 0) - 1) < 0.002);
+      }
+      const estimated = r.hints.filter((h) => h.estimate);
+      assert.ok(estimated.length >= 1);
+      assert.deepEqual(r.hints.slice(0, estimated.length), estimated, 'hints with an estimate come first');
+      for (let i = 1; i < estimated.length; i++) assert.ok(estimated[i - 1].estimate!.perRequestMs >= estimated[i].estimate!.perRequestMs);
+      // The estimate is the node's share of the mean latency under load.
+      const e = estimated[0].estimate!;
+      assert.ok(Math.abs(e.perRequestMs - e.share * r.load.latency.meanMs) < 0.01 * r.load.latency.meanMs + 0.01, JSON.stringify(e));
+    });
+  });
+});

@@ -1,0 +1,106 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { nodeTimes, timeNodes } from '../../src/core/insight/nodetime';
+import { rankHints } from '../../src/core/load/assemble';
+import type { CapturedPlan, Hint } from '../../src/shared/result';
+
+type Json = Record<string, unknown>;
+const node = (type: string, totalMs: number, loops: number, extra: Json = {}, plans: Json[] = []): Json => ({
+  'Node Type': type,
+  'Actual Total Time': totalMs,
+  'Actual Loops': loops,
+  'Actual Rows': 10,
+  ...extra,
+  ...(plans.length ? { Plans: plans } : {}),
+});
+const byLabel = (root: Json) => new Map(nodeTimes(root).map((n) => [n.node.replace(/ #\d+$/, ''), n]));
+const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-6, `${what}: ${a} ≠ ${b}`);
+
+describe('Time per plan node (exclusive time and share)', () => {
+  it('a node minus its children: Limit → Sort → Seq Scan', () => {
+    const t = byLabel(node('Limit', 10, 1, {}, [node('Sort', 9.5, 1, {}, [node('Seq Scan', 4, 1, { 'Relation Name': 'orders' })])]));
+    close(t.get('Limit')!.exclusiveMs, 0.5, 'Limit');
+    close(t.get('Sort')!.exclusiveMs, 5.5, 'Sort');
+    close(t.get('Seq Scan on orders')!.exclusiveMs, 4, 'Seq Scan');
+    close(t.get('Sort')!.share, 0.55, 'Sort share');
+  });
+
+  it('loops multiply: an inner index scan run 1,000 times at 0.05 ms is 50 ms of a 100 ms nested loop', () => {
+    const t = byLabel(
+      node('Nested Loop', 100, 1, { 'Join Type': 'Inner' }, [node('Seq Scan', 10, 1, { 'Relation Name': 'a' }), node('Index Scan', 0.05, 1000, { 'Relation Name': 'b', 'Index Name': 'b_pkey', 'Actual Rows': 1 })]),
+    );
+    close(t.get('Index Scan on b')!.exclusiveMs, 50, 'inner side');
+    close(t.get('Nested Loop')!.exclusiveMs, 40, 'the join itself');
+    assert.match(t.get('Index Scan on b')!.what, /reads 1 row of b through b_pkey each time, 1,000 times/);
+  });
+
+  it('parallel workers: a node run by the leader and 2 workers counts its wall-clock time, not the sum of the 3', () => {
+    const t = byLabel(node('Gather', 100, 1, { 'Workers Launched': 2 }, [node('Seq Scan', 90, 3, { 'Relation Name': 'big', 'Parallel Aware': true })]));
+    close(t.get('Seq Scan on big')!.exclusiveMs, 90, 'per-process time');
+    close(t.get('Gather')!.exclusiveMs, 10, 'Gather');
+    assert.match(t.get('Gather')!.what, /from 2 parallel workers/);
+  });
+
+  it("a CTE's time is taken out of the CTE Scan that reads it, not out of the node it is attached to", () => {
+    const t = byLabel(
+      node('Aggregate', 50, 1, {}, [
+        node('Seq Scan', 30, 1, { 'Relation Name': 't', 'Parent Relationship': 'InitPlan', 'Subplan Name': 'CTE c' }),
+        node('CTE Scan', 45, 1, { 'CTE Name': 'c', 'Parent Relationship': 'Outer' }),
+      ]),
+    );
+    close(t.get('Aggregate')!.exclusiveMs, 5, 'Aggregate');
+    close(t.get('CTE Scan on c')!.exclusiveMs, 15, 'CTE Scan');
+    close(t.get('Seq Scan on t')!.exclusiveMs, 30, 'the CTE itself');
+    const total = [...t.values()].reduce((a, n) => a + n.share, 0);
+    close(Math.round(total * 1000) / 1000, 1, 'shares add up to 1');
+  });
+
+  it('says what a node does: the seq scan under a semi join is the EXISTS', () => {
+    const root = node('Hash Join', 846, 1, { 'Join Type': 'Semi', 'Actual Rows': 50 }, [
+      node('Seq Scan', 20, 1, { 'Relation Name': 'purchases', 'Actual Rows': 5000 }),
+      node('Hash', 504, 1, { 'Actual Rows': 3, 'Hash Batches': 1 }, [node('Seq Scan', 480, 1, { 'Relation Name': 'purchase_lines', 'Actual Rows': 3, 'Rows Removed by Filter': 1_199_949 })]),
+    ]);
+    const t = byLabel(root);
+    assert.equal(t.get('Seq Scan on purchase_lines')!.what, 'scans all 1,199,952 rows of purchase_lines and keeps 3 to check the EXISTS');
+    assert.match(t.get('Hash Join')!.what, /keeps the rows for which the EXISTS holds/);
+  });
+
+  it('real plans of PostgreSQL 13 to 18: no negative time, shares add up to 1, and the own times add up to the plan (± 10 %)', () => {
+    const dir = path.resolve(__dirname, '../fixtures/plans');
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+    assert.ok(files.length >= 54);
+    for (const f of files) {
+      const plan = (JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { plan: CapturedPlan }).plan;
+      const root = plan.json!.Plan as Json;
+      const timed = timeNodes(root);
+      const own = timed.reduce((a, t) => a + t.exclusiveMs, 0);
+      assert.ok(timed.every((t) => t.exclusiveMs >= 0), f);
+      assert.ok(Math.abs(own - timed[0].inclusiveMs) <= 0.1 * timed[0].inclusiveMs + 0.05, `${f}: own times ${own} ms, plan ${timed[0].inclusiveMs} ms`);
+      const shares = nodeTimes(root).reduce((a, n) => a + n.share, 0);
+      assert.ok(Math.abs(shares - 1) < 0.002, `${f}: shares ${shares}`);
+    }
+  });
+
+  it('hints are ranked by what they could save: node share × the mean latency under load, largest first', () => {
+    const root = node('Limit', 100, 1, {}, [node('Sort', 90, 1, {}, [node('Seq Scan', 20, 1, { 'Relation Name': 'orders' })])]);
+    const plan: CapturedPlan = { when: 'alone', options: [], planningMs: 0, executionMs: 100, json: { Plan: root }, nodes: nodeTimes(root) };
+    const hints: Hint[] = [
+      { id: 'cpu-saturation', severity: 'critical', title: 'CPU', detail: '', action: '' },
+      { id: 'filter-removes-most', severity: 'warning', title: 'scan', detail: '', action: '', node: 'Seq Scan on orders #3' },
+      { id: 'sort-spill', severity: 'info', title: 'sort', detail: '', action: '', node: 'Sort #2' },
+    ];
+    const ranked = rankHints(hints, { alone: plan }, 300);
+    assert.deepEqual(ranked.map((h) => h.id), ['sort-spill', 'filter-removes-most', 'cpu-saturation']);
+    assert.deepEqual(ranked[0].estimate, { share: 0.7, perRequestMs: 210, plan: 'alone' });
+    assert.equal(ranked[2].estimate, undefined);
+  });
+
+  it('a 5,000-node plan is timed in one pass (no quadratic lookups)', () => {
+    let root = node('Seq Scan', 1, 1, { 'Relation Name': 'leaf' });
+    for (let i = 0; i < 4999; i++) root = node('Nested Loop', 2 + i, 1, { 'Join Type': 'Inner' }, [root]);
+    const t = nodeTimes(root);
+    assert.equal(t.length, 5000);
+    close(t[0].exclusiveMs, 1, 'each level adds 1 ms');
+  });
+});

@@ -23,6 +23,9 @@ const recorded = fixture<ProfileResult>('result-demo-50-clients.json');
 /** Recorded from real runs: a sweep of a CPU-bound query on this 2-core machine, and 40 users on a pool of 4 + 2. */
 const sweepRecorded = fixture<SweepResult>('sweep-cpu-2-cores.json');
 const poolRecorded = fixture<ProfileResult>('result-pool-40-users.json');
+/** Recorded from real runs: the EXISTS query of a shop on PostgreSQL 15 with HypoPG (8 clients), and 20 clients through PgBouncer. */
+const shopRecorded = fixture<ProfileResult>('result-shop-exists-15.json');
+const poolerRecorded = fixture<ProfileResult>('result-pgbouncer-transaction.json');
 
 /** The CSS variables VS Code injects, for a light and a dark theme (a subset: what the panel uses). */
 const THEMES: Record<string, { bodyClass: string; vars: Record<string, string> }> = {
@@ -332,6 +335,49 @@ describe('Report panel in Chromium', function () {
     await page.waitForSelector('#failure');
     assert.match((await page.textContent('#failure')) ?? '', /The run failed.*Connection refused at db:5432/s);
     assert.ok(await page.$('vscode-button[data-action="rerun"]'));
+    await page.close();
+  });
+
+  it('the Plan tab draws the tree with each node\'s own time; a hint\'s "Show in plan" opens its node; alone and under load toggle', async () => {
+    const page = await openPanel('dark');
+    await show(page, stateOf(shopRecorded));
+    await page.waitForSelector('#summary');
+    // The hints say what they could save, ranked; the first is pinned to a node of the plan.
+    const first = shopRecorded.hints[0];
+    assert.ok(first.estimate && first.node);
+    assert.match((await page.textContent('#hints')) ?? '', /could save up to \S+ ms per request/);
+    await page.click(`vscode-button.show-node[data-node="${first.node}"]`);
+    await page.waitForSelector('#plan-tree');
+    assert.equal(await page.getAttribute('#tab-plan', 'aria-selected'), 'true');
+    const under = shopRecorded.insight.plans.find((p) => p.when === 'under-load')!;
+    assert.equal(await page.locator('#plan-tree tbody tr').count(), under.nodes!.length);
+    assert.equal(await page.getAttribute('tr.plan-node.selected', 'data-node'), first.node);
+    // Each row: the engine's figures, not recomputed; the biggest share has the full bar.
+    const top = [...under.nodes!].sort((a, b) => b.share - a.share)[0];
+    const row = page.locator(`tr.plan-node[data-node="${top.node}"]`);
+    assert.match((await row.textContent()) ?? '', new RegExp(`${formatMs(top.exclusiveMs).replace('.', '\\.')} · \\d+ %`));
+    assert.equal(await row.locator('.plan-bar-fill').evaluate((el) => (el as HTMLElement).style.width), '100%');
+    assert.match((await row.textContent()) ?? '', new RegExp(top.what.slice(0, 30).replace(/[()]/g, '.')));
+    // The pinned hints sit on their node.
+    assert.ok((await page.locator(`tr.plan-node[data-node="${first.node}"] .plan-hint`).count()) >= 1);
+    await page.screenshot({ path: path.join(results, 'webview-plan.png'), fullPage: true });
+    await page.click('#plan-alone');
+    const alone = shopRecorded.insight.plans.find((p) => p.when === 'alone')!;
+    assert.equal(await page.getAttribute('#plan-alone', 'aria-pressed'), 'true');
+    assert.match((await page.textContent('#plan')) ?? '', new RegExp(formatMs(alone.executionMs).replace('.', '\\.')));
+    await page.close();
+  });
+
+  it('a run through PgBouncer names the pooler, its mode, its queue and what it changed', async () => {
+    const page = await openPanel('light');
+    await show(page, stateOf(poolerRecorded));
+    await page.waitForSelector('#pooler');
+    const text = (await page.textContent('#pooler')) ?? '';
+    const p = poolerRecorded.connection.pooler!;
+    assert.match(text, /Pooler: PgBouncer 1\.18\.0 · transaction pooling · settings inside each request's transaction/);
+    assert.ok(text.includes(`${formatMs(p.wait!.meanPerTransactionMs)} per transaction waiting in the pooler`), text);
+    assert.equal(await page.locator('#pooler li').count(), p.notes.length);
+    await page.locator('#pooler').screenshot({ path: path.join(results, 'webview-pooler.png') });
     await page.close();
   });
 });

@@ -13,6 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import Module from 'node:module';
 import { Client } from 'pg';
 import { createHistogram, logBuckets, latencyStats, percentileCurve, recordUs } from '../src/core/load/histogram';
@@ -181,9 +182,9 @@ async function budgets(): Promise<Budget[]> {
   const heapGrowth = Math.max(0, process.memoryUsage().heapUsed - heapBefore);
   out.push({ name: `Memory for ${n.toLocaleString('en-US')} samples`, measured: `${(footprint / 1024).toFixed(0)} kB histogram (heap +${(heapGrowth / 1024 / 1024).toFixed(1)} MB while recording)`, target: '< 5 MB', met: footprint < 5 * 1024 * 1024 });
 
-  // A 5,000-node plan: an Append over 4,999 scans, each with buffers and timing.
-  const scans = Array.from({ length: 4999 }, (_, i) => ({ 'Node Type': 'Seq Scan', 'Relation Name': `part_${i}`, 'Actual Total Time': 0.5, 'Actual Rows': 100, 'Actual Loops': 1, 'Plan Rows': 100, 'Shared Hit Blocks': 10, 'Shared Read Blocks': i % 7, 'Rows Removed by Filter': 5 }));
-  const plan: CapturedPlan = { when: 'alone', options: [], planningMs: 1, executionMs: 2500, json: { Plan: { 'Node Type': 'Append', 'Actual Total Time': 2500, 'Actual Rows': 499_900, 'Actual Loops': 1, 'Plan Rows': 499_900, Plans: scans }, 'Planning Time': 1, 'Execution Time': 2500 } };
+  // A real 5,001-node plan (PostgreSQL 18: an Append over 5,000 scans, with buffers and timing).
+  const big = JSON.parse(gunzipSync(fs.readFileSync(path.resolve(__dirname, '../test/fixtures/plans/pg18-append-5000.json.gz'))).toString('utf8')) as { plan: CapturedPlan };
+  const plan = big.plan;
   const ctx = { blockSize: 8192, workMemKB: 4096, hashMemMultiplier: 2, sharedBuffersKB: 131072, clients: 50 };
   const analyse = () => {
     analyzePlan(plan, ctx);
@@ -191,7 +192,7 @@ async function budgets(): Promise<Budget[]> {
   };
   analyse();
   const planMs = timeIt(analyse);
-  out.push({ name: 'Analysing a 5,000-node plan (hints and time per node)', measured: `${planMs.toFixed(1)} ms`, target: '< 50 ms', met: planMs < 50 });
+  out.push({ name: 'Analysing a real 5,001-node plan (hints and time per node)', measured: `${planMs.toFixed(1)} ms`, target: '< 50 ms', met: planMs < 50 });
 
   // The webview payload of a 1 M-request run (60 s): histogram, percentiles, buckets, the adaptive timeline.
   const reqs = quick ? 100_000 : 1_000_000;

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { Client } from 'pg';
 import { profile } from '../src/core/load/runner';
 import { INSIGHT_SCENARIOS, INSIGHT_SETUP_SQL, PLAN_SHAPES } from '../test/support/insight';
@@ -61,11 +62,28 @@ async function embeddedMajor(major: number): Promise<void> {
   }
 }
 
+/**
+ * A real plan of 5,001 nodes (an Append over 5,000 scans, from a UNION ALL), gzipped: what the analysis must still
+ * read in milliseconds.
+ */
+export async function captureBigPlan(url: string, file = path.join(out, 'pg18-append-5000.json.gz')): Promise<void> {
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  await admin.query('DROP TABLE IF EXISTS ins_tiny; CREATE TABLE ins_tiny AS SELECT g AS id FROM generate_series(1, 4) g; ANALYZE ins_tiny');
+  await admin.end();
+  const sql = Array.from({ length: 5000 }, (_, i) => `SELECT id FROM ins_tiny WHERE id = ${1 + (i % 4)}`).join(' UNION ALL ');
+  const r = await profile({ sql, connection: { url, sslmode: 'disable' }, clients: 1, requests: 1, baselineRuns: 1, sampleIntervalMs: 0, settings: { max_parallel_workers_per_gather: '0', jit: 'off' } });
+  const plan = r.insight.plans.find((p) => p.when === 'alone');
+  fs.writeFileSync(file, gzipSync(JSON.stringify({ server: r.server.version, scenario: 'append-5000', plan })));
+  console.log(`${path.basename(file)}: ${plan?.nodes?.length} nodes`);
+}
+
 async function main(): Promise<void> {
   fs.mkdirSync(out, { recursive: true });
   const pg = await startEmbeddedPostgres({ database: 'fixtures' });
   try {
     await capture(pg.url, 'pg18');
+    await captureBigPlan(pg.url);
   } finally {
     await pg.stop();
   }
@@ -75,7 +93,7 @@ async function main(): Promise<void> {
   for (const major of majors) await embeddedMajor(major);
 }
 
-main().catch((err) => {
+if (require.main === module) main().catch((err) => {
   console.error(err);
   process.exitCode = 1;
 });

@@ -278,8 +278,10 @@ export function parseSingleStatement(text: string): SqlStatement {
  * not parse (EXPLAIN writes some things that are not SQL, e.g. `(InitPlan 1).col1`). The parser must be loaded.
  */
 export function parseExpression(expr: string): unknown {
+  // A subplan's output (`(InitPlan 1).col1` from PostgreSQL 17, `(SubPlan 2)`) is a value computed elsewhere: a parameter.
+  const sql = expr.replace(/\((?:InitPlan|SubPlan) \d+\)(?:\.col\d+)?/g, '$1');
   try {
-    const parsed = lib().parseSync(`SELECT 1 WHERE ${expr}`) as { stmts?: Array<{ stmt?: { SelectStmt?: { whereClause?: unknown } } }> };
+    const parsed = lib().parseSync(`SELECT 1 WHERE ${sql}`) as { stmts?: Array<{ stmt?: { SelectStmt?: { whereClause?: unknown } } }> };
     return parsed.stmts?.[0]?.stmt?.SelectStmt?.whereClause;
   } catch {
     return undefined;

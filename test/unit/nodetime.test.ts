@@ -1,8 +1,13 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { nodeTimes, timeNodes } from '../../src/core/insight/nodetime';
 import { rankHints } from '../../src/core/load/assemble';
+import { comparedColumns, indexCandidates, indexSql } from '../../src/core/insight/indexadvice';
+import { ensureParser, parseSingleStatement } from '../../src/core/sql';
+import { concurrencyHints } from '../../src/core/insight/concurrency';
+import { INSIGHT_SCENARIOS } from '../support/insight';
 import type { CapturedPlan, Hint } from '../../src/shared/result';
 
 type Json = Record<string, unknown>;
@@ -15,7 +20,8 @@ const node = (type: string, totalMs: number, loops: number, extra: Json = {}, pl
   ...(plans.length ? { Plans: plans } : {}),
 });
 const byLabel = (root: Json) => new Map(nodeTimes(root).map((n) => [n.node.replace(/ #\d+$/, ''), n]));
-const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-6, `${what}: ${a} ≠ ${b}`);
+const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) < 1e-6 * Math.max(1, Math.abs(b)), `${what}: ${a} ≠ ${b}`);
+const num = (n: Json, key: string): number => (typeof n[key] === 'number' ? (n[key] as number) : 0);
 
 describe('Time per plan node (exclusive time and share)', () => {
   it('a node minus its children: Limit → Sort → Seq Scan', () => {
@@ -102,5 +108,94 @@ describe('Time per plan node (exclusive time and share)', () => {
     const t = nodeTimes(root);
     assert.equal(t.length, 5000);
     close(t[0].exclusiveMs, 1, 'each level adds 1 ms');
+  });
+});
+
+describe('Index candidates from a plan', () => {
+  before(() => ensureParser());
+
+  it('columns compared in EXPLAIN expressions: equalities first, ANDs followed, ORs and expressions left alone, subplan outputs as values', () => {
+    const cols = (e: string) => comparedColumns(e).map((c) => `${c.qualifier ? `${c.qualifier}.` : ''}${c.column}:${c.kind}`);
+    assert.deepEqual(cols("((status = 'open'::text) AND (created_at > '2026-01-01'::date))"), ['status:eq', 'created_at:range']);
+    assert.deepEqual(cols('((o.inner_id % 1000) = p.k)'), ['p.k:eq']);
+    assert.deepEqual(cols('((a = 1) OR (b = 2))'), []);
+    assert.deepEqual(cols('(id = (InitPlan 1).col1)'), ['id:eq']);
+    assert.deepEqual(cols("(k = ANY ('{1,2,3}'::integer[]))"), ['k:eq']);
+    assert.deepEqual(cols('this is not sql ((('), []);
+  });
+
+  it('a scan whose filter keeps few rows, a seq scan feeding a join, a sort under a Limit: each gives one candidate with its reason', () => {
+    const plan = node('Limit', 50, 1, { 'Actual Rows': 20 }, [
+      node('Sort', 49, 1, { 'Sort Key': ['p.created DESC'], 'Actual Rows': 20 }, [
+        node('Hash Join', 48, 1, { 'Join Type': 'Semi', 'Hash Cond': '(l.purchase_id = p.id)', 'Actual Rows': 20 }, [
+          node('Seq Scan', 20, 1, { 'Relation Name': 'purchases', Alias: 'p', Filter: '(customer = 42)', 'Actual Rows': 20, 'Rows Removed by Filter': 99_980 }),
+          node('Hash', 25, 1, { 'Actual Rows': 100_000 }, [node('Seq Scan', 20, 1, { 'Relation Name': 'purchase_lines', Alias: 'l', 'Actual Rows': 100_000 })]),
+        ]),
+      ]),
+    ]);
+    const c = indexCandidates({ when: 'alone', options: [], planningMs: 0, executionMs: 50, json: { Plan: plan } });
+    assert.deepEqual(
+      c.map((x) => indexSql(x)),
+      ['CREATE INDEX CONCURRENTLY ON purchases (customer)', 'CREATE INDEX CONCURRENTLY ON purchase_lines (purchase_id)'],
+    );
+    assert.match(c[0].reason, /reads 100,000 rows and its filter keeps 20/);
+    assert.match(c[1].reason, /reads all 100,000 rows of purchase_lines to feed Hash Join #3/);
+    // A sort under a Limit over one table's scan: the index in the sort's order.
+    const sorted = node('Limit', 10, 1, { 'Actual Rows': 10 }, [node('Sort', 9, 1, { 'Sort Key': ['created DESC', 'id'] }, [node('Seq Scan', 4, 1, { 'Relation Name': 'events', 'Actual Rows': 50_000 })])]);
+    assert.deepEqual(indexCandidates({ when: 'alone', options: [], planningMs: 0, executionMs: 10, json: { Plan: sorted } }).map((x) => indexSql(x)), ['CREATE INDEX CONCURRENTLY ON events (created DESC, id)']);
+  });
+});
+
+describe('Real plans of PostgreSQL 13 to 18 (test/fixtures/plans)', () => {
+  const dir = path.resolve(__dirname, '../fixtures/plans');
+  const load = (major: number, name: string) => (JSON.parse(fs.readFileSync(path.join(dir, `pg${major}-${name}.json`), 'utf8')) as { plan: CapturedPlan }).plan;
+  const majors = [13, 14, 15, 16, 17, 18];
+  before(() => ensureParser());
+
+  it('the concurrency shapes are named on every major: EXISTS read whole, OFFSET, per-row SubPlan, DISTINCT aggregate', () => {
+    for (const major of majors) {
+      for (const [name, id] of [
+        ['exists-hash-semi', 'exists-hash-semi'],
+        ['offset-pagination', 'offset-pagination'],
+        ['per-row-subplan', 'per-row-subplan'],
+        ['distinct-sort', 'distinct-sort'],
+      ] as const) {
+        const scenario = INSIGHT_SCENARIOS.find((s) => s.name === name)!;
+        const hints = concurrencyHints(load(major, name), parseSingleStatement(scenario.sql));
+        assert.ok(hints.some((h) => h.id === id), `PostgreSQL ${major}, ${name}: ${hints.map((h) => h.id).join(', ') || 'no hint'}`);
+      }
+      // The EXISTS's table gets an index candidate on the column it correlates on.
+      assert.ok(indexCandidates(load(major, 'exists-hash-semi')).some((c) => indexSql(c) === 'CREATE INDEX CONCURRENTLY ON ins_par (k)'), `PostgreSQL ${major}`);
+    }
+  });
+
+  it('parallel workers, loops and InitPlans: the node times stay per process, per loop and add up', () => {
+    for (const major of majors) {
+      const par = timeNodes(load(major, 'parallel-agg').json!.Plan as Json);
+      const gather = par.find((t) => t.node.type === 'Gather' || t.node.type === 'Gather Merge');
+      assert.ok(gather && num(gather.node.raw, 'Workers Launched') >= 1, `PostgreSQL ${major}: a Gather that launched workers`);
+      // Below the Gather each node counts wall-clock time: never more than the Gather's own.
+      for (const t of par.filter((x) => x.node.id > gather.node.id)) assert.ok(t.inclusiveMs <= gather.inclusiveMs * 1.05, `PostgreSQL ${major}: ${t.node.label} ${t.inclusiveMs} > ${gather.inclusiveMs}`);
+      const nl = timeNodes(load(major, 'nested-loop-index').json!.Plan as Json);
+      const inner = nl.find((t) => t.node.type === 'Index Scan' || t.node.type === 'Index Only Scan')!;
+      assert.equal(num(inner.node.raw, 'Actual Loops'), 2000, `PostgreSQL ${major}: the inner side ran once per outer row`);
+      close(inner.inclusiveMs, num(inner.node.raw, 'Actual Total Time') * 2000, `PostgreSQL ${major}: time × loops`);
+      for (const name of ['parallel-agg', 'nested-loop-index', 'initplan']) {
+        const timed = timeNodes(load(major, name).json!.Plan as Json);
+        const own = timed.reduce((a, t) => a + t.exclusiveMs, 0);
+        assert.ok(Math.abs(own - timed[0].inclusiveMs) <= 0.1 * timed[0].inclusiveMs + 0.05, `PostgreSQL ${major} ${name}: ${own} vs ${timed[0].inclusiveMs}`);
+      }
+    }
+  });
+});
+
+describe('A real 5,001-node plan (PostgreSQL 18, an Append over 5,000 scans)', () => {
+  it('every node is timed and described; the Append\'s own time is what its 5,000 children do not account for', () => {
+    const big = JSON.parse(gunzipSync(fs.readFileSync(path.resolve(__dirname, '../fixtures/plans/pg18-append-5000.json.gz'))).toString('utf8')) as { plan: CapturedPlan };
+    const nodes = nodeTimes(big.plan.json!.Plan as Json);
+    assert.equal(nodes.length, 5001);
+    assert.ok(Math.abs(nodes.reduce((a, n) => a + n.share, 0) - 1) < 0.002);
+    assert.equal(nodes.filter((n) => n.depth === 1).length, 5000);
+    assert.ok(nodes.slice(1).every((n) => /^scans all 4 rows of ins_tiny and keeps 1$/.test(n.what)), nodes[1].what);
   });
 });

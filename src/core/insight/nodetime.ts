@@ -80,7 +80,7 @@ export function nodeTimes(root: Json | undefined): PlanNodeTime[] {
     return {
       node: t.node.label,
       exclusiveMs: round3(t.exclusiveMs),
-      share: total > 0 ? round4(t.exclusiveMs / total) : 0,
+      share: total > 0 ? t.exclusiveMs / total : 0,
       what: describeNode(t, (n) => parents.get(n)),
       depth: d,
       rows: { estimated: num(r, 'Plan Rows'), actual: num(r, 'Actual Rows'), loops: num(r, 'Actual Loops') },
@@ -90,7 +90,6 @@ export function nodeTimes(root: Json | undefined): PlanNodeTime[] {
 }
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
-const round4 = (v: number) => Math.round(v * 10000) / 10000;
 
 /** What the node is for, from the join it feeds (through Hash, Materialize, Memoize and the like). */
 function purpose(t: TimedNode, parentOf: (n: PlanNode) => PlanNode | undefined): string {

@@ -373,7 +373,8 @@ function hintsSection(r: PanelResult): HTMLElement {
 
 /** Opens the Plan tab on a hint's node (in the plan under load when it is there, else alone). */
 function showNodeButton(r: PanelResult, node: string): HTMLElement {
-  const b = h('vscode-button', { appearance: 'secondary', class: 'show-node', 'data-node': node }, 'Show in plan');
+  // A plain button: it needs no extension host, so it works in the exported HTML report too.
+  const b = h('button', { class: 'show-node', 'data-node': node }, 'Show in plan');
   b.addEventListener('click', () => {
     const plans = timedPlans(r);
     const inLoad = plans.find((p) => p.when === 'under-load' && p.nodes!.some((n) => n.node === node));

@@ -309,6 +309,14 @@ describe('Report panel in Chromium', function () {
     await page.screenshot({ path: path.join(results, 'report-export.png'), fullPage: true });
     await page.click('#tab-scaling');
     assert.ok((await inkOf(page, 'chart-scaling')) > 3000, 'the sweep travels with it');
+    // A run with node times: the Plan tab and "Show in plan" work from the file too.
+    const shopFile = path.join(results, 'report-export-plan.html');
+    fs.writeFileSync(shopFile, buildHtmlReport(exportState(shopRecorded, 'demo'), loadReportAssets(path.join(root, 'dist'))));
+    await page.goto('file://' + shopFile);
+    await page.waitForSelector('#summary');
+    await page.click(`button.show-node[data-node="${shopRecorded.hints[0].node}"]`);
+    assert.equal(await page.getAttribute('tr.plan-node.selected', 'data-node'), shopRecorded.hints[0].node);
+    assert.deepEqual(errors, []);
     await context.close();
   });
 
@@ -346,7 +354,7 @@ describe('Report panel in Chromium', function () {
     const first = shopRecorded.hints[0];
     assert.ok(first.estimate && first.node);
     assert.match((await page.textContent('#hints')) ?? '', /could save up to \S+ ms per request/);
-    await page.click(`vscode-button.show-node[data-node="${first.node}"]`);
+    await page.click(`button.show-node[data-node="${first.node}"]`);
     await page.waitForSelector('#plan-tree');
     assert.equal(await page.getAttribute('#tab-plan', 'aria-selected'), 'true');
     const under = shopRecorded.insight.plans.find((p) => p.when === 'under-load')!;

@@ -142,7 +142,7 @@ export async function ensureRequestsGone(control: Client, applicationName: strin
   const running = async () =>
     (
       await control.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state <> 'idle' AND pid <> pg_backend_pid()`,
+        `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'client backend' AND state <> 'idle' AND pid <> pg_backend_pid()`,
         [applicationName],
       )
     ).rows.map((r) => r.pid);

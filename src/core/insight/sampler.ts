@@ -77,7 +77,8 @@ export class WaitSampler {
       'pids' in s
         ? { text: 'SELECT pid, state, wait_event_type AS t, wait_event AS e FROM pg_stat_activity WHERE pid = ANY($1::int[])', values: [s.pids] }
         : {
-            text: "SELECT pid, state, wait_event_type AS t, wait_event AS e FROM pg_stat_activity WHERE application_name = $1 AND state <> 'idle' AND pid <> pg_backend_pid()",
+            // Client backends only: parallel workers carry their leader's application_name (the pid sampling never sees them either).
+            text: "SELECT pid, state, wait_event_type AS t, wait_event AS e FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'client backend' AND state <> 'idle' AND pid <> pg_backend_pid()",
             values: [s.applicationName],
           },
     );

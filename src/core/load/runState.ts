@@ -594,7 +594,7 @@ export abstract class RunState {
   }
 
   /** The pooler's queue over the load, and the notes on what the pooler changed in the run. */
-  protected async finishPoolerSummary(requests: number, meanLatencyMs: number): Promise<PoolerSummary | undefined> {
+  protected async finishPoolerSummary(requests: number, meanLatencyMs: number, wallMs: number): Promise<PoolerSummary | undefined> {
     const p = this.pooler;
     if (!p) return undefined;
     const s = p.summary;
@@ -617,7 +617,14 @@ export abstract class RunState {
         `Read-only was checked on the server before any request (SHOW transaction_read_only = on) on ${plural(s.readOnlyVerifiedSessions, 'session')}, ${s.settingsRoute === 'transaction' ? 'inside a transaction begun as each request\'s is' : 'after the SET'}.`,
       );
     }
-    if (this.waits && s.settingsRoute === 'transaction') notes.push("The wait sampler's queries go through the pooler too: each borrows a server session for a moment, so a full pool delays the samples a little.");
+    if (this.waits && s.settingsRoute === 'transaction') {
+      const planned = Math.floor(wallMs / this.waits.intervalMs);
+      notes.push(
+        this.waits.samples < 0.8 * planned
+          ? `The wait sampler's queries go through the pooler too and waited their turn in its queue: ${this.waits.samples} samples were taken where ${planned} were planned, so the wait figures rest on fewer samples.`
+          : "The wait sampler's queries go through the pooler too: each borrows a server session for a moment.",
+      );
+    }
     if (s.wait) {
       const share = meanLatencyMs > 0 ? ` (${((s.wait.meanPerTransactionMs / meanLatencyMs) * 100).toFixed(0)} % of the mean request latency)` : '';
       notes.push(

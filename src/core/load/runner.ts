@@ -94,7 +94,7 @@ class Run extends RunState {
       // statistics when it exits.
       const leftover = await this.closeWorkers();
       const counters = await this.countersAfter(server.versionNum, load.ok + load.failed);
-      const pooler = await this.finishPoolerSummary(load.ok, load.hist.totalCount > 0 ? load.hist.mean / 1000 : 0);
+      const pooler = await this.finishPoolerSummary(load.ok, load.hist.totalCount > 0 ? load.hist.mean / 1000 : 0, load.wallMs);
       await this.cleanup();
       const status: RunStatus = this.cancelled ? 'cancelled' : this.bailed ? 'bailed-out' : load.lostAll ? 'clients-lost' : 'completed';
       const result = assembleResult({

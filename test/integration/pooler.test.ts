@@ -120,15 +120,18 @@ describe('Through PgBouncer (connection pooler)', function () {
     assert.equal(await rowsUnchanged(), before, 'no row changed through any pooler');
   });
 
-  it('DML with writes allowed runs through transaction pooling and is rolled back', async () => {
-    const before = await rowsUnchanged();
-    const r = await profile({ sql: 'UPDATE pooled_rows SET n = n + 1 WHERE id = 2', allowWrites: true, connection: { url: tx.url }, clients: 3, requests: 60, ...quick });
-    assert.equal(r.status, 'completed');
-    assert.equal(r.load.requests.ok, 60);
-    assert.equal(r.options.executionMode, 'rolled-back');
-    assert.ok(r.connection.pooler!.notes.some((n) => /BEGIN; SELECT set_config\(…, true\); the statement; ROLLBACK/.test(n)));
-    assert.equal(await rowsUnchanged(), before, 'every request was rolled back');
-  });
+  for (const mode of ['transaction', 'session'] as const) {
+    it(`DML with writes allowed runs through ${mode} pooling and is rolled back`, async () => {
+      const pooler = mode === 'transaction' ? tx : session;
+      const before = await rowsUnchanged();
+      const r = await profile({ sql: 'UPDATE pooled_rows SET n = n + 1 WHERE id = 2', allowWrites: true, connection: { url: pooler.url }, clients: 3, requests: 60, ...quick });
+      assert.equal(r.status, 'completed');
+      assert.equal(r.load.requests.ok, 60);
+      assert.equal(r.options.executionMode, 'rolled-back');
+      if (mode === 'transaction') assert.ok(r.connection.pooler!.notes.some((n) => /BEGIN; SELECT set_config\(…, true\); the statement; ROLLBACK/.test(n)));
+      assert.equal(await rowsUnchanged(), before, 'every request was rolled back');
+    });
+  }
 
   it("8 clients on a pool of 4 server sessions: the sampler sees the server sessions, and the pooler's queue is measured apart", async () => {
     const r: ProfileResult = await profile({ sql: 'SELECT pg_sleep(0.02)', connection: { url: tx.url }, clients: 8, durationMs: 2000, baselineRuns: 2, explain: false, sampleIntervalMs: 50 });
@@ -156,47 +159,55 @@ describe('Through PgBouncer (connection pooler)', function () {
     assert.match(unnamed.stdout, /40 ok · 0 failed/);
   });
 
-  it('cancel during the load: the running queries are cancelled through the pooler (CancelRequest), and none is left running', async () => {
-    await withAdmin((c) => c.query('UPDATE pooled_delay SET s = 0'));
-    const ac = new AbortController();
-    let loading!: () => void;
-    const loadSeen = new Promise<void>((r) => (loading = r));
-    const run = profile(
-      { sql: 'SELECT pg_sleep((SELECT s FROM pooled_delay))', connection: { url: tx.url }, clients: 3, durationMs: 60_000, ...quick },
-      { signal: ac.signal, onProgress: (p) => p.phase === 'load' && loading() },
-    );
-    run.catch(() => undefined);
-    await loadSeen;
-    // From now on every request sleeps 30 s; the cancel is sent once the server shows three of them sleeping.
-    await withAdmin((c) => c.query('UPDATE pooled_delay SET s = 30'));
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const n = await withAdmin(async (c) => (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND query LIKE '%pooled_delay%'")).rows[0].n);
-      if (n >= 3) break;
-      assert.ok(Date.now() < deadline, 'the 30 s sleeps did not start');
-      await sleep(50);
-    }
-    const cancelledAt = Date.now();
-    ac.abort();
-    const r = await run;
-    const settledMs = Date.now() - cancelledAt;
-    await withAdmin((c) => c.query('UPDATE pooled_delay SET s = 0'));
-    assert.equal(r.status, 'cancelled');
-    assert.ok(settledMs < 10_000, `settled ${settledMs} ms after the cancel, while 30 s queries were running`);
-    const sleeping = await withAdmin(async (c) => (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND query LIKE '%pooled_delay%'")).rows[0].n);
-    assert.equal(sleeping, 0, 'no sleep of the run still runs on the server');
-    assert.equal(await poolerClients(tx), 0, 'every connection pgload opened to the pooler is closed');
-  });
+  for (const mode of ['transaction', 'session'] as const) {
+    it(`cancel during the load in ${mode} pooling: the running queries are cancelled through the pooler (CancelRequest), and none is left running`, async () => {
+      const pooler = mode === 'transaction' ? tx : session;
+      await withAdmin((c) => c.query('UPDATE pooled_delay SET s = 0'));
+      const ac = new AbortController();
+      let loading!: () => void;
+      const loadSeen = new Promise<void>((r) => (loading = r));
+      const run = profile(
+        { sql: 'SELECT pg_sleep((SELECT s FROM pooled_delay))', connection: { url: pooler.url }, clients: 3, durationMs: 60_000, ...quick },
+        { signal: ac.signal, onProgress: (p) => p.phase === 'load' && loading() },
+      );
+      run.catch(() => undefined);
+      await loadSeen;
+      // From now on every request sleeps 30 s; the cancel is sent once the server shows three of them sleeping.
+      await withAdmin((c) => c.query('UPDATE pooled_delay SET s = 30'));
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const n = await withAdmin(async (c) => (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND query LIKE '%pooled_delay%'")).rows[0].n);
+        if (n >= 3) break;
+        assert.ok(Date.now() < deadline, 'the 30 s sleeps did not start');
+        await sleep(50);
+      }
+      const cancelledAt = Date.now();
+      ac.abort();
+      const r = await run;
+      const settledMs = Date.now() - cancelledAt;
+      await withAdmin((c) => c.query('UPDATE pooled_delay SET s = 0'));
+      assert.equal(r.status, 'cancelled');
+      assert.ok(settledMs < 10_000, `settled ${settledMs} ms after the cancel, while 30 s queries were running`);
+      const sleeping = await withAdmin(async (c) => (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND query LIKE '%pooled_delay%'")).rows[0].n);
+      assert.equal(sleeping, 0, 'no sleep of the run still runs on the server');
+      assert.equal(await poolerClients(pooler), 0, 'every connection pgload opened to the pooler is closed');
+    });
+  }
 
-  it('a sweep through the pooler: steps are not cut to the server slots, and the note says the curve shows the pooler', async () => {
-    const r = await sweep({ sql: 'SELECT pg_sleep(0.005)', connection: { url: tx.url }, steps: [1, 2, 4, 8], stepDurationMs: 600, maxClients: 8 });
-    assert.deepEqual(r.steps.map((s) => s.clients), [1, 2, 4, 8]);
-    assert.ok(r.notes.some((n) => /connection pooler stands in front of the server/.test(n)), r.notes.join('\n'));
-    // Past the pool's 4 server sessions the throughput cannot grow: 8 clients get no more than 4 sessions give.
-    const at4 = r.steps[2].throughputQps;
-    const at8 = r.steps[3].throughputQps;
-    assert.ok(at8 < at4 * 1.25, `4 clients ${at4} q/s, 8 clients ${at8} q/s`);
-  });
+  for (const mode of ['transaction', 'session'] as const) {
+    it(`a sweep through ${mode} pooling: steps are not cut to the server slots, and the note says the curve shows the pooler`, async () => {
+      const pooler = mode === 'transaction' ? tx : session;
+      const r = await sweep({ sql: 'SELECT pg_sleep(0.005)', connection: { url: pooler.url }, steps: [1, 2, 4, 8], stepDurationMs: 600, maxClients: 8 });
+      assert.deepEqual(r.steps.map((s) => s.clients), [1, 2, 4, 8]);
+      assert.ok(r.notes.some((n) => /connection pooler stands in front of the server/.test(n)), r.notes.join('\n'));
+      if (mode === 'transaction') {
+        // Past the pool's 4 server sessions the throughput cannot grow: 8 clients get no more than 4 sessions give.
+        const at4 = r.steps[2].throughputQps;
+        const at8 = r.steps[3].throughputQps;
+        assert.ok(at8 < at4 * 1.25, `4 clients ${at4} q/s, 8 clients ${at8} q/s`);
+      }
+    });
+  }
 
   it('the server restarts behind the pooler: clients reconnect to the pooler and requests succeed after the restart', async () => {
     const server = await startEmbeddedPostgres();

@@ -186,13 +186,16 @@ async function budgets(): Promise<Budget[]> {
   const big = JSON.parse(gunzipSync(fs.readFileSync(path.resolve(__dirname, '../test/fixtures/plans/pg18-append-5000.json.gz'))).toString('utf8')) as { plan: CapturedPlan };
   const plan = big.plan;
   const ctx = { blockSize: 8192, workMemKB: 4096, hashMemMultiplier: 2, sharedBuffersKB: 131072, clients: 50 };
-  const analyse = () => {
-    analyzePlan(plan, ctx);
-    nodeTimes(plan.json!.Plan as Record<string, unknown>);
+  // A fresh copy each time, so that nothing cached for one plan object is reused; the median of five after the first.
+  const copies = Array.from({ length: 6 }, () => JSON.parse(JSON.stringify(plan)) as CapturedPlan);
+  const runOn = (p: CapturedPlan) => () => {
+    analyzePlan(p, ctx);
+    nodeTimes(p.json!.Plan as Record<string, unknown>);
   };
-  analyse();
-  const planMs = timeIt(analyse);
-  out.push({ name: 'Analysing a real 5,001-node plan (hints and time per node)', measured: `${planMs.toFixed(1)} ms`, target: '< 50 ms', met: planMs < 50 });
+  const firstPlanMs = timeIt(runOn(copies[0]));
+  const planTimes = copies.slice(1).map((p) => timeIt(runOn(p))).sort((a, b) => a - b);
+  const planMs = planTimes[2];
+  out.push({ name: 'Analysing a real 5,001-node plan (hints and time per node)', measured: `${planMs.toFixed(1)} ms (first call ${firstPlanMs.toFixed(1)} ms)`, target: '< 50 ms', met: planMs < 50 });
 
   // The webview payload of a 1 M-request run (60 s): histogram, percentiles, buckets, the adaptive timeline.
   const reqs = quick ? 100_000 : 1_000_000;

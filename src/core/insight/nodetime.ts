@@ -16,7 +16,12 @@ type Json = Record<string, unknown>;
 const num = (n: Json, key: string): number => (typeof n[key] === 'number' ? (n[key] as number) : 0);
 const str = (n: Json, key: string): string | undefined => (typeof n[key] === 'string' ? (n[key] as string) : undefined);
 // Thousands separated by commas (toLocaleString is slow over thousands of nodes).
-const fmtInt = (n: number) => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+function fmtInt(n: number): string {
+  const digits = String(Math.round(Math.abs(n)));
+  let out = digits.length > 3 ? '' : digits;
+  if (digits.length > 3) for (let i = digits.length; i > 0; i -= 3) out = digits.slice(Math.max(0, i - 3), i) + (out ? `,${out}` : '');
+  return n < 0 ? `-${out}` : out;
+}
 
 export interface TimedNode {
   node: PlanNode;
@@ -28,42 +33,40 @@ export interface TimedNode {
 /** Inclusive and exclusive time of every node, in depth-first order. */
 export function timeNodes(root: Json | undefined): TimedNode[] {
   const nodes = flattenPlan(root);
-  const parent = new Map<PlanNode, PlanNode>();
-  for (const n of nodes) for (const c of n.children) parent.set(c, n);
+  // Arrays indexed by the nodes' depth-first ids (id − 1): a plan of thousands of nodes is read in a few milliseconds.
   // Processes sharing a node's work: those of the nearest Gather above it (its workers + the leader).
-  const processes = new Map<PlanNode, number>();
-  for (const n of nodes) {
-    const p = parent.get(n);
-    let k = p ? (processes.get(p) ?? 1) : 1;
-    if (p && (p.type === 'Gather' || p.type === 'Gather Merge')) k = num(p.raw, 'Workers Launched') + (p.raw['Single Copy'] === true ? 0 : 1);
-    processes.set(n, Math.max(1, k));
-  }
-  const inclusive = new Map<PlanNode, number>();
-  for (const n of nodes) inclusive.set(n, (num(n.raw, 'Actual Total Time') * num(n.raw, 'Actual Loops')) / processes.get(n)!);
+  const processes = new Float64Array(nodes.length);
+  const inclusive = new Float64Array(nodes.length);
   const cteTime = new Map<string, number>();
-  const cteScans = new Map<string, PlanNode[]>();
+  const cteScans = new Map<string, number>();
   for (const n of nodes) {
+    const i = n.id - 1;
+    const p = n.parent;
+    let k = p ? processes[p.id - 1] : 1;
+    if (p && (p.type === 'Gather' || p.type === 'Gather Merge')) k = num(p.raw, 'Workers Launched') + (p.raw['Single Copy'] === true ? 0 : 1);
+    processes[i] = Math.max(1, k);
+    inclusive[i] = (n.totalMs * n.loops) / processes[i];
     const sub = str(n.raw, 'Subplan Name');
-    if (str(n.raw, 'Parent Relationship') === 'InitPlan' && sub?.startsWith('CTE ')) cteTime.set(sub.slice(4), inclusive.get(n)!);
+    if (sub?.startsWith('CTE ') && str(n.raw, 'Parent Relationship') === 'InitPlan') cteTime.set(sub.slice(4), inclusive[i]);
     if (n.type === 'CTE Scan') {
       const name = str(n.raw, 'CTE Name') ?? '';
-      cteScans.set(name, [...(cteScans.get(name) ?? []), n]);
+      cteScans.set(name, (cteScans.get(name) ?? 0) + 1);
     }
   }
   return nodes.map((n) => {
-    let own = inclusive.get(n)!;
+    const i = n.id - 1;
+    let own = inclusive[i];
     for (const c of n.children) {
       const sub = str(c.raw, 'Subplan Name');
       // A CTE's time is in the scans that read it (they pull its rows), not in the node it is attached to.
       if (sub?.startsWith('CTE ') && cteScans.has(sub.slice(4))) continue;
-      own -= inclusive.get(c)!;
+      own -= inclusive[c.id - 1];
     }
     if (n.type === 'CTE Scan') {
       const name = str(n.raw, 'CTE Name') ?? '';
-      const scans = cteScans.get(name)!.length;
-      own -= (cteTime.get(name) ?? 0) / scans;
+      own -= (cteTime.get(name) ?? 0) / cteScans.get(name)!;
     }
-    return { node: n, parent: parent.get(n), inclusiveMs: inclusive.get(n)!, exclusiveMs: Math.max(0, own) };
+    return { node: n, parent: n.parent, inclusiveMs: inclusive[i], exclusiveMs: Math.max(0, own) };
   });
 }
 
@@ -71,19 +74,19 @@ export function timeNodes(root: Json | undefined): TimedNode[] {
 export function nodeTimes(root: Json | undefined): PlanNodeTime[] {
   const timed = timeNodes(root);
   const total = timed.reduce((a, t) => a + t.exclusiveMs, 0);
-  const parents = new Map(timed.map((t) => [t.node, t.parent]));
-  const depth = new Map<PlanNode, number>();
+  const parentOf = (n: PlanNode) => n.parent;
+  const depth = new Int32Array(timed.length);
   return timed.map((t) => {
-    const d = t.parent ? depth.get(t.parent)! + 1 : 0;
-    depth.set(t.node, d);
+    const d = t.parent ? depth[t.parent.id - 1] + 1 : 0;
+    depth[t.node.id - 1] = d;
     const r = t.node.raw;
     return {
       node: t.node.label,
       exclusiveMs: round3(t.exclusiveMs),
       share: total > 0 ? t.exclusiveMs / total : 0,
-      what: describeNode(t, (n) => parents.get(n)),
+      what: describeNode(t, parentOf),
       depth: d,
-      rows: { estimated: num(r, 'Plan Rows'), actual: num(r, 'Actual Rows'), loops: num(r, 'Actual Loops') },
+      rows: { estimated: num(r, 'Plan Rows'), actual: t.node.rows, loops: t.node.loops },
       blocks: { hit: ownCount(t.node, 'Shared Hit Blocks'), read: ownCount(t.node, 'Shared Read Blocks'), temp: ownCount(t.node, 'Temp Written Blocks') + ownCount(t.node, 'Temp Read Blocks') },
     };
   });
@@ -111,8 +114,8 @@ function purpose(t: TimedNode, parentOf: (n: PlanNode) => PlanNode | undefined):
 
 function describeNode(t: TimedNode, parentOf: (n: PlanNode) => PlanNode | undefined): string {
   const r = t.node.raw;
-  const rows = num(r, 'Actual Rows');
-  const loops = num(r, 'Actual Loops');
+  const rows = t.node.rows;
+  const loops = t.node.loops;
   const times = loops > 1 ? `, ${fmtInt(loops)} times` : '';
   const per = loops > 1 ? ' each time' : '';
   const rel = str(r, 'Relation Name');

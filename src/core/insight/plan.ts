@@ -17,6 +17,11 @@ export interface PlanNode {
   label: string;
   raw: Json;
   children: PlanNode[];
+  parent?: PlanNode;
+  /** EXPLAIN's figures read once: Actual Total Time (per loop), Actual Loops, Actual Rows (per loop). */
+  totalMs: number;
+  loops: number;
+  rows: number;
 }
 
 export interface PlanContext {
@@ -67,9 +72,21 @@ function formatBytes(bytes: number): string {
 }
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-/** The plan's nodes in depth-first order (iterative: deep plans do not overflow the stack). */
+/** Flattened plans, kept while their JSON lives: the hints, the node times and the diff read the same plan. */
+const flattened = new WeakMap<Json, PlanNode[]>();
+
+/** The plan's nodes in depth-first order (iterative: deep plans do not overflow the stack). Read-only: shared by callers. */
 export function flattenPlan(root: Json | undefined): PlanNode[] {
   if (!root) return [];
+  let known = flattened.get(root);
+  if (!known) {
+    known = flattenOnce(root);
+    flattened.set(root, known);
+  }
+  return known;
+}
+
+function flattenOnce(root: Json): PlanNode[] {
   const out: PlanNode[] = [];
   const stack: Array<{ raw: Json; parent?: PlanNode }> = [{ raw: root }];
   while (stack.length) {
@@ -79,7 +96,18 @@ export function flattenPlan(root: Json | undefined): PlanNode[] {
     const rel = str(raw, 'Relation Name') ?? str(raw, 'CTE Name') ?? str(raw, 'Function Name');
     const id = out.length + 1;
     const underLimit = parent !== undefined && (parent.underLimit || parent.type === 'Limit');
-    const node: PlanNode = { id, type, underLimit, label: `${type}${rel ? ` on ${rel}` : ''} #${id}`, raw, children: [] };
+    const node: PlanNode = {
+      id,
+      type,
+      underLimit,
+      label: `${type}${rel ? ` on ${rel}` : ''} #${id}`,
+      raw,
+      children: [],
+      parent,
+      totalMs: num(raw, 'Actual Total Time'),
+      loops: num(raw, 'Actual Loops'),
+      rows: num(raw, 'Actual Rows'),
+    };
     out.push(node);
     parent?.children.push(node);
     const kids = Array.isArray(raw.Plans) ? (raw.Plans as Json[]) : [];

@@ -133,7 +133,7 @@ export function poolerLine(r: Pick<ReportInput, 'connection'>): string | undefin
   const parts = [
     p.name,
     p.poolMode ? `${p.poolMode} pooling` : 'pool mode unknown (admin console not readable)',
-    p.settingsRoute === 'set' ? 'settings SET after connecting' : 'settings inside each request\'s transaction',
+    p.settingsRoute === 'set' ? 'settings set after connecting' : 'settings inside each request\'s transaction',
   ];
   if (p.readOnlyVerifiedSessions > 0) parts.push(`read-only checked on ${formatCount(p.readOnlyVerifiedSessions)} sessions`);
   if (p.wait) parts.push(`${formatMs(p.wait.meanPerTransactionMs)} per transaction waiting in the pooler`);

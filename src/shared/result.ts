@@ -159,7 +159,7 @@ export interface PoolerSummary {
   poolMode: PoolMode | null;
   /** Why the admin console could not be read, when it could not. */
   consoleUnavailable?: string;
-  /** How the session settings reached the server: SET after connecting, or inside every request's transaction. */
+  /** How the session settings reached the server: set after connecting (set_config), or inside every request's transaction. */
   settingsRoute: 'set' | 'transaction';
   /** Sessions whose read-only state was checked on the server (SHOW transaction_read_only) before the load. */
   readOnlyVerifiedSessions: number;

@@ -89,7 +89,7 @@ describe('Through PgBouncer (connection pooler)', function () {
     assert.equal(await poolerClients(tx), 0, 'every connection pgload opened to the pooler is closed');
   });
 
-  it('session pooling: the settings are SET after connecting, prepared statements run', async () => {
+  it('session pooling: the settings are set after connecting (set_config), prepared statements run', async () => {
     const r = await profile({ sql: 'SELECT $1::int + 1', params: [{ index: 1, spec: 'int:1..100' }], prepared: true, connection: { url: session.url }, clients: 4, requests: 200, ...quick });
     assert.equal(r.status, 'completed');
     assert.equal(r.load.requests.ok, 200);
@@ -97,7 +97,17 @@ describe('Through PgBouncer (connection pooler)', function () {
     assert.equal(p.poolMode, 'session');
     assert.equal(p.settingsRoute, 'set');
     assert.ok(p.readOnlyVerifiedSessions >= 6);
-    assert.ok(p.notes.some((n) => /SET right after connecting/.test(n)));
+    assert.ok(p.notes.some((n) => /set right after connecting \(set_config\)/.test(n)));
+  });
+
+  it('statement pooling is refused before anything runs: no transaction could carry the read-only setting', async () => {
+    const statement = await start({ poolMode: 'statement', statsUser: true });
+    const before = await rowsUnchanged();
+    await assert.rejects(
+      profile({ sql: 'SELECT pooled_bump()', connection: { url: statement.url }, clients: 2, requests: 4, ...quick }),
+      (e: PgloadError) => e.kind === 'usage' && /PgBouncer 1\.\d+\.\d+ is in statement pooling: .* nothing was run/.test(e.message),
+    );
+    assert.equal(await rowsUnchanged(), before);
   });
 
   it('a pooler that drops the settings silently is recognised by its process ids; the run is still read-only and a writing function changes no row', async () => {

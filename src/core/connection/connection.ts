@@ -487,13 +487,14 @@ async function connectOnce(c: ResolvedConnection, settings: SessionSettings, ssl
 export const NOT_READ_ONLY = 'NOT_READ_ONLY';
 
 /**
- * Applies the settings the startup packet did not carry (SET after connecting), then verifies — never assumes —
+ * Applies the settings the startup packet did not carry (set_config after connecting), then verifies — never assumes —
  * that a read-only session is read-only where the requests run: `SHOW transaction_read_only` on the session, or
  * inside a transaction begun as each request's is. A pooler may drop a startup parameter without a word.
  */
 async function applySettings(client: Client, s: SessionSettings): Promise<void> {
   const route = s.route ?? 'startup';
-  if (route === 'set') await client.query(settingPairs(s).map(([k, v]) => `SET ${k} = ${literal(v)}`).join('; '));
+  // set_config parses a value as the startup packet does (a list for search_path), where a quoted SET would not.
+  if (route === 'set') await client.query(`SELECT ${settingPairs(s).map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, false)`).join(', ')}`);
   if (!s.readOnly) return;
   let readOnly: string | undefined;
   if (route === 'transaction') {

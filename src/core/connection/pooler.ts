@@ -5,7 +5,7 @@
  * Recognised by (1) a refusal of a startup parameter ("unsupported startup parameter: statement_timeout", PgBouncer's
  * words), or (2) a session whose server process (pg_backend_pid()) is not the process id the connection announced:
  * a pooler hands out its own keys. Through a pooler, pgload's settings travel inside each request's transaction
- * unless the pooler is known to keep one server session per client (session pooling), where a SET after connecting
+ * unless the pooler is known to keep one server session per client (session pooling), where settings set after connecting
  * holds. Wait sampling goes by application_name (PgBouncer sets it on the server session it lends), cancel by the
  * protocol's CancelRequest (poolers forward it), the leftover check by application_name.
  */

@@ -234,6 +234,13 @@ export abstract class RunState {
     const console = await openPoolerConsole(this.conn, session.ssl);
     const reachable = 'client' in console ? console : undefined;
     if (reachable?.poolMode === 'session') this.route = 'set';
+    if (reachable?.poolMode === 'statement') {
+      throw new PgloadError(
+        'usage',
+        `${reachable.version} is in statement pooling: no transaction spans two statements there, so pgload cannot make its requests read-only or give them their settings (statement_timeout). ` +
+          'Point pgload at a database entry in transaction or session pooling, or at PostgreSQL directly; nothing was run.',
+      );
+    }
     const tag = randomBytes(3).toString('hex');
     const name = reachable ? reachable.version : 'a connection pooler';
     this.pooler = {
@@ -610,11 +617,11 @@ export abstract class RunState {
     notes.push(
       s.settingsRoute === 'transaction'
         ? `Each request ran as ${this.mode === 'read-only' ? 'BEGIN READ ONLY' : 'BEGIN'}; SELECT set_config(…, true); the statement; ${this.mode === 'read-only' ? 'COMMIT' : 'ROLLBACK'} in one round trip: the settings are local to each transaction, so no server session keeps them${s.poolMode ? '' : ' (the pool mode is unknown, and this is right in every mode)'}.`
-        : 'The settings were SET right after connecting: in session pooling the server session stays with its client until it disconnects.',
+        : 'The settings were set right after connecting (set_config): in session pooling the server session stays with its client until it disconnects.',
     );
     if (this.mode === 'read-only') {
       notes.push(
-        `Read-only was checked on the server before any request (SHOW transaction_read_only = on) on ${plural(s.readOnlyVerifiedSessions, 'session')}, ${s.settingsRoute === 'transaction' ? 'inside a transaction begun as each request\'s is' : 'after the SET'}.`,
+        `Read-only was checked on the server before any request (SHOW transaction_read_only = on) on ${plural(s.readOnlyVerifiedSessions, 'session')}, ${s.settingsRoute === 'transaction' ? 'inside a transaction begun as each request\'s is' : 'after the settings were set'}.`,
       );
     }
     if (this.waits && s.settingsRoute === 'transaction') {

@@ -259,7 +259,7 @@ export abstract class RunState {
         notes: [],
       },
     };
-    this.log.info(`pooler: ${name} (${detectedBy}); pool mode ${reachable?.poolMode ?? 'unknown'}; settings ${this.route === 'set' ? 'SET after connecting' : 'inside each request\'s transaction'}`);
+    this.log.info(`pooler: ${name} (${detectedBy}); pool mode ${reachable?.poolMode ?? 'unknown'}; settings ${this.route === 'set' ? 'set after connecting' : 'inside each request\'s transaction'}`);
     if (this.o.prepared && this.route === 'transaction' && !keepsPreparedStatements(reachable)) {
       const why = reachable
         ? `${name} is in ${reachable.poolMode ?? 'an unknown'} pooling${reachable.pgbouncer ? ' and keeps named prepared statements across server sessions only from PgBouncer 1.21 with max_prepared_statements > 0' : ''}`

@@ -101,6 +101,10 @@ export async function startPgBouncer(target: PoolerTarget, options: PgBouncerOpt
     return (output + file).split('\n').slice(-60).join('\n');
   };
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A test process that ends without stop() (an interrupted run) takes its pooler with it.
+  const orphaned = () => child.kill('SIGKILL');
+  process.once('exit', orphaned);
+  void exited.then(() => process.off('exit', orphaned));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGINT');

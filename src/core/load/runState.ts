@@ -231,10 +231,11 @@ export abstract class RunState {
     this.track(session);
     if (detectedBy === null) return session;
     this.route = 'transaction';
-    const console = await openPoolerConsole(this.conn, session.ssl);
-    const reachable = 'client' in console ? console : undefined;
+    const admin = await openPoolerConsole(this.conn, session.ssl);
+    const reachable = 'client' in admin ? admin : undefined;
     if (reachable?.poolMode === 'session') this.route = 'set';
     if (reachable?.poolMode === 'statement') {
+      await reachable.client.end().catch(() => undefined);
       throw new PgloadError(
         'usage',
         `${reachable.version} is in statement pooling: no transaction spans two statements there, so pgload cannot make its requests read-only or give them their settings (statement_timeout). ` +
@@ -249,7 +250,7 @@ export abstract class RunState {
         name,
         detectedBy,
         poolMode: reachable?.poolMode ?? null,
-        ...(reachable ? {} : { consoleUnavailable: (console as { unavailable: string }).unavailable }),
+        ...(reachable ? {} : { consoleUnavailable: (admin as { unavailable: string }).unavailable }),
         settingsRoute: this.route === 'set' ? 'set' : 'transaction',
         // The control session itself was checked when it opened.
         readOnlyVerifiedSessions: 1,
@@ -263,7 +264,7 @@ export abstract class RunState {
     if (this.o.prepared && this.route === 'transaction' && !keepsPreparedStatements(reachable)) {
       const why = reachable
         ? `${name} is in ${reachable.poolMode ?? 'an unknown'} pooling${reachable.pgbouncer ? ' and keeps named prepared statements across server sessions only from PgBouncer 1.21 with max_prepared_statements > 0' : ''}`
-        : `pgload could not read the pooler's mode (its admin console: ${(console as { unavailable: string }).unavailable}), so every request runs in a transaction of its own, and the next one may reach a server session that never saw the statement`;
+        : `pgload could not read the pooler's mode (its admin console: ${(admin as { unavailable: string }).unavailable}), so every request runs in a transaction of its own, and the next one may reach a server session that never saw the statement`;
       throw new PgloadError(
         'usage',
         `--prepared cannot run through this pooler: ${why}. Run without --prepared (each request then sends its statement unnamed with its parameters, as most ORMs do)` +

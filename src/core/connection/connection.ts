@@ -505,7 +505,7 @@ async function applySettings(client: Client, s: SessionSettings): Promise<void> 
     readOnly = (await client.query<{ transaction_read_only: string }>('SHOW transaction_read_only')).rows[0]?.transaction_read_only;
   }
   if (readOnly !== 'on') {
-    const how = route === 'startup' ? 'default_transaction_read_only = on was sent at startup' : route === 'set' ? 'SET default_transaction_read_only = on was sent after connecting' : 'the request\'s transaction was begun READ ONLY';
+    const how = route === 'startup' ? 'default_transaction_read_only = on was sent at startup' : route === 'set' ? 'default_transaction_read_only was set on after connecting' : 'the request\'s transaction was begun READ ONLY';
     throw new PgloadError(
       'connection',
       `The session is not read-only (SHOW transaction_read_only = ${readOnly ?? 'nothing'}) although ${how}: something between pgload and PostgreSQL (a connection pooler, a proxy) dropped the setting. ` +
@@ -541,6 +541,8 @@ export async function closeSession(s: OpenedSession | Client, ms = 2000): Promis
 
 /** Turns a failure to connect into one sentence that says what to do. The password is never in it. */
 export function explainConnectError(err: unknown, c: ResolvedConnection): PgloadError {
+  // Already one sentence of ours (e.g. the read-only check after connecting).
+  if (err instanceof PgloadError) return err;
   const e = asDriverError(err);
   const msg = e.message ?? String(err);
   const where = `${c.host}:${c.port}`;

@@ -4,6 +4,7 @@
  * construction: a pool of 4 server sessions under 8 clients must queue; a function that writes must change nothing.
  */
 import * as assert from 'node:assert/strict';
+import * as net from 'node:net';
 import { Client } from 'pg';
 import { PgloadError } from '../../src/core/errors';
 import { profile } from '../../src/core/load/runner';
@@ -35,6 +36,52 @@ async function poolerClients(p: PgBouncer): Promise<number> {
   } finally {
     await c.end();
   }
+}
+
+/**
+ * A transparent TCP proxy in front of the test server that drops the `options` startup parameter (where pgload sends
+ * default_transaction_read_only) and passes everything else through — the server's own process id included, so it
+ * does not look like a pooler. What a misconfigured proxy does; pgload must notice and refuse.
+ */
+async function optionsDroppingProxy(targetPort: number): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((down) => {
+    const up = net.connect(targetPort, '127.0.0.1');
+    for (const x of [down, up]) {
+      sockets.add(x);
+      x.on('error', () => undefined);
+      x.on('close', () => sockets.delete(x));
+    }
+    let first: Buffer | null = Buffer.alloc(0);
+    down.on('data', (d: Buffer) => {
+      if (first === null) return void up.write(d);
+      first = Buffer.concat([first, d]);
+      if (first.length < 4 || first.length < first.readInt32BE(0)) return;
+      const len = first.readInt32BE(0);
+      const fields = first.subarray(8, len - 1).toString('utf8').split('\0');
+      const kept: string[] = [];
+      for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] !== 'options') kept.push(fields[i], fields[i + 1]);
+      const body = Buffer.from(kept.map((f) => `${f}\0`).join('') + '\0', 'utf8');
+      const head = Buffer.alloc(8);
+      head.writeInt32BE(8 + body.length, 0);
+      head.writeInt32BE(first.readInt32BE(4), 4);
+      up.write(Buffer.concat([head, body, first.subarray(len)]));
+      first = null;
+    });
+    up.on('data', (d) => down.write(d));
+    down.on('end', () => up.end());
+    up.on('end', () => down.end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const db = testDb();
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `postgres://${encodeURIComponent(db.user)}:${encodeURIComponent(db.password)}@127.0.0.1:${port}/${encodeURIComponent(db.database)}?sslmode=disable`,
+    close: async () => {
+      for (const x of sockets) x.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
 }
 
 const quick = { baselineRuns: 2, explain: false, sampleIntervalMs: 0 } as const;
@@ -98,6 +145,27 @@ describe('Through PgBouncer (connection pooler)', function () {
     assert.equal(p.settingsRoute, 'set');
     assert.ok(p.readOnlyVerifiedSessions >= 6);
     assert.ok(p.notes.some((n) => /set right after connecting \(set_config\)/.test(n)));
+  });
+
+  it('a proxy that drops the read-only startup setting and passes the server\'s process id is caught by the check on the session, and nothing runs', async () => {
+    const proxy = await optionsDroppingProxy(testDb().port);
+    try {
+      const before = await rowsUnchanged();
+      await assert.rejects(
+        profile({ sql: 'SELECT pooled_bump()', connection: { url: proxy.url }, clients: 2, requests: 4, ...quick }),
+        (e: PgloadError) =>
+          e.code === 'NOT_READ_ONLY' &&
+          /^The session is not read-only \(SHOW transaction_read_only = off\) although default_transaction_read_only = on was sent at startup: something between pgload and PostgreSQL .* dropped the setting\. .*nothing was run/.test(e.message),
+      );
+      assert.equal(await rowsUnchanged(), before, 'no row changed');
+      // The same proxy, direct to the server otherwise: a run without writes allowed never starts, through the CLI too.
+      const cli = await pgload(['run', '--url', proxy.url, '--sql', 'SELECT 1', '--requests', '4']);
+      assert.equal(cli.code, 2, cli.stderr);
+      assert.match(cli.stderr, /^pgload: The session is not read-only/m);
+      assert.equal(cli.stdout, '');
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('statement pooling is refused before anything runs: no transaction could carry the read-only setting', async () => {

@@ -23,8 +23,9 @@ import { provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeDivider, vs
 import type { FromWebview, PanelResult, PanelState, ProgressView, ToWebview, WebviewPersistedState } from '../src/shared/protocol';
 import type { Comparison, SweepResult } from '../src/shared/result';
 import { h } from './dom';
+import { waitColor } from '../src/shared/waitcolors';
 import { planSection, timedPlans, type PlanView } from './plan';
-import { estimateText, formatCount, formatMs, formatPercent, formatProgress, formatQps, describePlan, paramsLine, poolerLine, poolLines, formatSweepReport } from '../src/shared/format';
+import { estimateText, modeText, formatCount, formatMs, formatPercent, formatProgress, formatQps, describePlan, paramsLine, poolerLine, poolLines, formatSweepReport } from '../src/shared/format';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeProgressRing());
 Chart.register(LineController, BarController, DoughnutController, ArcElement, LineElement, BarElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend, Filler);
@@ -155,6 +156,7 @@ function summary(r: PanelResult): HTMLElement {
     {},
     r.statusDetail ? h('p', { class: 'status-detail' }, r.statusDetail) : null,
     h('p', { class: 'muted' }, `${describePlan(r)} · PostgreSQL ${r.server.version} · work_mem ${s.work_mem} · max_connections ${s.max_connections} · shared_buffers ${s.shared_buffers}`),
+    h('p', { class: `mode mode-${r.options.executionMode}`, id: 'mode' }, `Mode: ${modeText(r)}`),
     paramsLine(r) ? h('p', { class: 'muted', id: 'params' }, `Parameters: ${paramsLine(r)}`) : null,
     poolerLine(r) ? h('div', { id: 'pooler' }, h('p', { class: 'muted' }, `Pooler: ${poolerLine(r)}`), h('ul', { class: 'facts' }, ...(r.connection.pooler?.notes ?? []).map((n) => h('li', {}, n)))) : null,
     tiles,
@@ -453,27 +455,26 @@ function serverSection(r: PanelResult): HTMLElement | null {
 
 function drawWaitCharts(r: PanelResult, grid: HTMLElement): void {
   const w = r.insight.waits!;
-  const t = theme();
-  // One colour per wait, the same in both charts: CPU green, temp files orange, locks red, idle blue.
-  const fixed: Record<string, string> = { CPU: t.green, 'Idle (waiting for the client)': t.blue, other: t.fg };
-  const spare = [t.orange, t.purple, t.red, t.blue, t.green];
-  const colour = (event: string, i: number) =>
-    fixed[event] ?? (/^IO:BufFile/i.test(event) ? t.orange : /^Lock:/.test(event) ? t.red : /^LWLock:/.test(event) ? t.purple : spare[i % spare.length]);
+  // One colour per wait and class, the same in both charts and in every run (../src/shared/waitcolors).
+  const colour = (event: string) => waitColor(event);
   const shown = w.shares.filter((s) => s.share >= 0.005).slice(0, 6);
   const doughnut = chartBox('chart-waits', 'What the sessions waited on', 'Share of samples: CPU = running, IO:BufFile = temp files, Lock/LWLock = contention, Idle = waiting for the client.');
   const time = chartBox('chart-waits-time', 'Waits over time', 'Average sessions in each state per window.');
   grid.append(doughnut.box, time.box);
+  const keys = [...new Set(w.timeline.flatMap((p) => Object.keys(p.counts)))];
+  // The colours drawn, by wait, on each chart (for a reader of the page and for the tests).
+  doughnut.canvas.dataset.colors = JSON.stringify(Object.fromEntries(shown.map((s) => [s.event, colour(s.event)])));
+  time.canvas.dataset.colors = JSON.stringify(Object.fromEntries(keys.map((k) => [k, colour(k)])));
   chart(doughnut.canvas, {
     type: 'doughnut',
-    data: { labels: shown.map((s) => `${s.event} ${(s.share * 100).toFixed(0)} %`), datasets: [{ data: shown.map((s) => s.samples), backgroundColor: shown.map((s, i) => colour(s.event, i)) }] },
+    data: { labels: shown.map((s) => `${s.event} ${(s.share * 100).toFixed(0)} %`), datasets: [{ data: shown.map((s) => s.samples), backgroundColor: shown.map((s) => colour(s.event)) }] },
     options: { plugins: { legend: { position: 'right' } } },
   });
-  const keys = [...new Set(w.timeline.flatMap((p) => Object.keys(p.counts)))];
   chart(time.canvas, {
     type: 'bar',
     data: {
       labels: w.timeline.map((p) => (p.tMs / 1000).toFixed(1)),
-      datasets: keys.map((k, i) => ({ label: k, data: w.timeline.map((p) => p.counts[k] ?? 0), backgroundColor: colour(k, i), stack: 'waits' })),
+      datasets: keys.map((k) => ({ label: k, data: w.timeline.map((p) => p.counts[k] ?? 0), backgroundColor: colour(k), stack: 'waits' })),
     },
     options: { scales: { x: { stacked: true, title: { display: true, text: 's' } }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'sessions' } } } },
   });

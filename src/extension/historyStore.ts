@@ -21,6 +21,8 @@ export interface HistoryEntry {
   p50Ms: number;
   p95Ms: number;
   qps: number;
+  /** How the requests ran: read-only, or each in a transaction rolled back (absent in entries from before it was kept). */
+  mode?: ProfileResult['options']['executionMode'];
   file: string;
 }
 
@@ -100,6 +102,7 @@ export class HistoryStore {
       p50Ms: result.load.latency.p50Ms,
       p95Ms: result.load.latency.p95Ms,
       qps: result.load.throughputQps,
+      mode: result.options.executionMode,
       file,
     };
     this.entries.push(entry);

@@ -52,7 +52,7 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
     }
     const e = node.entry;
     const item = new vscode.TreeItem(runLabel(e), vscode.TreeItemCollapsibleState.None);
-    item.description = `${e.connectionName} · ${e.clients} clients · p50 ${formatMs(e.p50Ms)} · p95 ${formatMs(e.p95Ms)}${e.status === 'completed' ? '' : ` · ${e.status}`}`;
+    item.description = `${e.connectionName} · ${e.clients} clients · p50 ${formatMs(e.p50Ms)} · p95 ${formatMs(e.p95Ms)}${e.mode === 'rolled-back' ? ' · rolled back' : ''}${e.status === 'completed' ? '' : ` · ${e.status}`}`;
     item.tooltip = new vscode.MarkdownString(`**${runLabel(e)}**${e.pinned ? ' (pinned)' : ''}\n\n${e.startedAt} on ${e.connectionName}\n\n${e.clients} clients · ${e.qps.toFixed(1)} q/s · p50 ${formatMs(e.p50Ms)} · p95 ${formatMs(e.p95Ms)}`);
     item.contextValue = e.pinned ? 'pgload.run.pinned' : 'pgload.run';
     item.iconPath = new vscode.ThemeIcon(e.pinned ? 'pinned' : e.status === 'completed' ? 'pulse' : 'warning');

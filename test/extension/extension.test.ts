@@ -362,6 +362,12 @@ describe('pgload in VS Code: bad input gets a specific message and nothing runs'
       assert.equal(result.options.executionMode, 'rolled-back');
       assert.equal(result.load.requests.ok, 20);
       assert.equal((await admin.query('SELECT count(*)::int AS n FROM ext_items')).rows[0].n, 100);
+      // The Runs view says so on the run's entry.
+      const entry = api.history.list().find((e) => e.sql.startsWith('DELETE FROM ext_items'))!;
+      assert.equal(entry.mode, 'rolled-back');
+      const runNodes = api.runsView.getChildren().flatMap((g) => api.runsView.getChildren(g));
+      const item = api.runsView.getTreeItem(runNodes.find((x) => x.kind === 'run' && x.entry.runId === entry.runId)!);
+      assert.match(String(item.description), / · rolled back/);
     } finally {
       await admin.end();
     }

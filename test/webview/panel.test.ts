@@ -176,6 +176,15 @@ describe('Report panel in Chromium', function () {
       assert.equal(await page.locator('#plan-diff tbody tr').count(), recorded.insight.planDiff!.rows.length);
       assert.ok(((await page.textContent('#plan-diff-notes')) ?? '').includes(recorded.insight.planDiff!.notes[0]));
       assert.match((await page.textContent('#server-facts')) ?? '', /temp files/);
+      // Each wait has one colour, the same in the doughnut and in the bars over time.
+      const colors = async (id: string) => JSON.parse((await page.getAttribute(`#${id}`, 'data-colors')) ?? '{}') as Record<string, string>;
+      const donut = await colors('chart-waits');
+      const bars = await colors('chart-waits-time');
+      const both = Object.keys(donut).filter((k) => k in bars);
+      assert.ok(both.length >= 2, JSON.stringify({ donut, bars }));
+      for (const k of both) assert.equal(donut[k], bars[k], k);
+      assert.equal(new Set(Object.values(donut)).size, Object.keys(donut).length, 'no two waits share a colour');
+      assert.equal(await page.textContent('#mode'), 'Mode: read-only session');
       const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       assert.equal(bg, theme === 'light' ? 'rgb(255, 255, 255)' : 'rgb(31, 31, 31)');
       assert.deepEqual((page as unknown as { cspViolations: string[] }).cspViolations, [], 'no CSP violation');
@@ -334,6 +343,16 @@ describe('Report panel in Chromium', function () {
     await page.screenshot({ path: path.join(results, 'webview-compare.png'), fullPage: true });
     await page.click('#tab-report');
     await page.waitForSelector('#summary');
+    await page.close();
+  });
+
+  it('a run of writes says in its header that every request was rolled back', async () => {
+    const page = await openPanel('light');
+    const rolledBack = { ...recorded, options: { ...recorded.options, executionMode: 'rolled-back' as const, allowWrites: true } };
+    await show(page, stateOf(rolledBack));
+    await page.waitForSelector('#mode');
+    assert.equal(await page.textContent('#mode'), 'Mode: each request in a transaction that is rolled back');
+    assert.equal(await page.getAttribute('#mode', 'class'), 'mode mode-rolled-back');
     await page.close();
   });
 

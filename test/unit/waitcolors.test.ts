@@ -1,0 +1,37 @@
+import * as assert from 'node:assert/strict';
+import { waitColor } from '../../src/shared/waitcolors';
+
+describe('Wait colours: one per wait, the same everywhere', () => {
+  it('is stable: the same wait gets the same colour in every call, chart and run', () => {
+    for (const w of ['CPU', 'IO:BufFileWrite', 'LWLock:BufferMapping', 'IPC:BgWorkerShutdown', 'Lock:transactionid']) assert.equal(waitColor(w), waitColor(w));
+  });
+
+  it('tells apart the pairs that shared a colour before: CPU and IPC:MessageQueueReceive, BufFileWrite and BgWorkerShutdown', () => {
+    assert.notEqual(waitColor('CPU'), waitColor('IPC:MessageQueueReceive'));
+    assert.notEqual(waitColor('IO:BufFileWrite'), waitColor('IPC:BgWorkerShutdown'));
+  });
+
+  it("temp-file I/O has a colour of its own: no other wait of a long list gets the temp files' colours", () => {
+    const temp = new Set([waitColor('IO:BufFileWrite'), waitColor('IO:BufFileRead')]);
+    const others = ['CPU', 'other', 'Idle (waiting for the client)', 'Idle in transaction', 'IO:DataFileRead', 'IO:WALWrite', 'IO:DataFileExtend', 'IO:WALSync', 'IPC:ExecuteGather', 'IPC:BgWorkerShutdown', 'IPC:MessageQueueReceive', 'LWLock:BufferMapping', 'LWLock:WALWrite', 'LWLock:LockManager', 'Lock:relation', 'Lock:transactionid', 'Lock:tuple', 'Client:ClientRead', 'Client:ClientWrite', 'Timeout:PgSleep', 'Activity:WalWriterMain', 'BufferPin:BufferPin', 'Extension:Extension'];
+    for (const w of others) assert.ok(!temp.has(waitColor(w)), `${w} ${waitColor(w)}`);
+  });
+
+  it('each class keeps its hue family: every lock wait reads as a lock, every LWLock as an LWLock', () => {
+    const rgb = (hex: string) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+    const hue = (hex: string) => {
+      const [r, g, b] = rgb(hex).map((c) => c / 255);
+      const max = Math.max(r, g, b);
+      const min = Math.min(r, g, b);
+      if (max === min) return -1;
+      const d = max - min;
+      const h = max === r ? ((g - b) / d) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4;
+      return (h * 60 + 360) % 360;
+    };
+    for (const cls of [['Lock:relation', 'Lock:tuple', 'Lock:transactionid'], ['LWLock:BufferMapping', 'LWLock:WALWrite', 'LWLock:LockManager']]) {
+      const hues = cls.map((w) => hue(waitColor(w)));
+      assert.ok(Math.max(...hues) - Math.min(...hues) < 12, `${cls.join(', ')}: hues ${hues.map((x) => x.toFixed(0)).join(', ')}`);
+    }
+    assert.ok(/^#[0-9A-F]{6}$/.test(waitColor('Unknown:Thing')));
+  });
+});

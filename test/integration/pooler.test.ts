@@ -159,9 +159,9 @@ describe('Through PgBouncer (connection pooler)', function () {
       );
       assert.equal(await rowsUnchanged(), before, 'no row changed');
       // The same proxy, direct to the server otherwise: a run without writes allowed never starts, through the CLI too.
-      const cli = await pgload(['run', '--url', proxy.url, '--sql', 'SELECT 1', '--requests', '4']);
+      const cli = await pgload(['run', '--url', proxy.url, '--sql', 'SELECT 1', '--clients', '2', '--requests', '4']);
       assert.equal(cli.code, 2, cli.stderr);
-      assert.match(cli.stderr, /^pgload: The session is not read-only/m);
+      assert.match(cli.stderr, /^pgload: The session is not read-only/m, JSON.stringify(cli));
       assert.equal(cli.stdout, '');
     } finally {
       await proxy.close();

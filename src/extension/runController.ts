@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { errorMessage, isPgloadError } from '../core/errors';
-import { formatMs, formatProgress, formatProgressRate } from '../shared/format';
+import { formatMs, formatProgress, statusForProgress } from '../shared/format';
 import { profile, type Progress } from '../core/load/runner';
 import { parseParamSpec, type ParamInput } from '../core/load/params';
 import { sweep } from '../core/analysis/sweep';
@@ -423,14 +423,17 @@ export class RunController extends Disposable {
     const base: PanelState = { runId: run.id, fingerprint: statement.fingerprint, sql: statement.text, connectionLabel: req.connection.name, state: 'running', activity };
     const panel = this.panels.show(base);
     let lastStatus = 0;
+    let lastPhase: Progress['phase'] | undefined;
     let reportProgress: ((p: Progress) => void) | undefined;
     const onProgress = (p: Progress) => {
       panel.progress(run.id, p);
       reportProgress?.(p);
+      // The phase as soon as it changes (not "connecting…" through the whole baseline); the live rate twice a second.
       const now = Date.now();
-      if (p.phase === 'load' && now - lastStatus > 500) {
+      if (p.phase !== lastPhase || (p.phase === 'load' && now - lastStatus > 500)) {
+        lastPhase = p.phase;
         lastStatus = now;
-        this.connections.setRunStatus(`pgload ${formatProgressRate(p)}`);
+        this.connections.setRunStatus(statusForProgress(p));
       }
     };
     try {

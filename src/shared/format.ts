@@ -393,6 +393,21 @@ export function formatProgressRate(p: Pick<ProgressView, 'qps' | 'p95Ms'>): stri
   return `${formatQps(p.qps)} q/s · p95 ${formatMs(p.p95Ms)}`;
 }
 
+/** The status bar's words for where a run is: the phase, then the live rate once the load runs. */
+export function statusForProgress(p: Pick<ProgressView, 'phase' | 'qps' | 'p95Ms'>): string {
+  switch (p.phase) {
+    case 'preparing':
+    case 'connecting':
+      return 'pgload connecting…';
+    case 'baseline':
+      return 'pgload baseline…';
+    case 'closing':
+      return 'pgload closing sessions…';
+    case 'load':
+      return `pgload ${formatProgressRate(p)}`;
+  }
+}
+
 /** `52.5 ± 1.2 q/s` (± two standard errors), or `52.5 q/s (noise unknown)`. */
 export function formatRate(qps: number, se: number | null): string {
   const q = (v: number) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(1));

@@ -1,5 +1,8 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { waitColor } from '../../src/shared/waitcolors';
+import { statusForProgress } from '../../src/shared/format';
 
 describe('Wait colours: one per wait, the same everywhere', () => {
   it('is stable: the same wait gets the same colour in every call, chart and run', () => {
@@ -33,5 +36,23 @@ describe('Wait colours: one per wait, the same everywhere', () => {
       assert.ok(Math.max(...hues) - Math.min(...hues) < 12, `${cls.join(', ')}: hues ${hues.map((x) => x.toFixed(0)).join(', ')}`);
     }
     assert.ok(/^#[0-9A-F]{6}$/.test(waitColor('Unknown:Thing')));
+  });
+});
+
+describe('Editor words for a run in progress', () => {
+  it('the status bar says the phase as it changes, then the live rate', () => {
+    const p = { qps: 123.4, p95Ms: 5.2 };
+    assert.equal(statusForProgress({ ...p, phase: 'connecting' }), 'pgload connecting…');
+    assert.equal(statusForProgress({ ...p, phase: 'baseline' }), 'pgload baseline…');
+    assert.equal(statusForProgress({ ...p, phase: 'load' }), 'pgload 123 q/s · p95 5.20 ms');
+    assert.equal(statusForProgress({ ...p, phase: 'closing' }), 'pgload closing sessions…');
+  });
+
+  it('"Profile under load" comes first in the editor menu, then "Find the right pool size", then Cancel', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { contributes: { menus: Record<string, Array<{ command: string; group?: string }>> } };
+    const order = (cmd: string) => pkg.contributes.menus['editor/context'].find((m) => m.command === cmd)!.group!;
+    const at = (g: string) => Number(g.split('@')[1]);
+    assert.ok(at(order('pgload.profileSelection')) < at(order('pgload.findPoolSize')));
+    assert.ok(at(order('pgload.findPoolSize')) < at(order('pgload.cancel')));
   });
 });

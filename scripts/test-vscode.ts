@@ -50,7 +50,7 @@ export function makeWorkspace(db: TestDatabase, extraSettings: Record<string, un
       '',
     ].join('\n'),
   );
-  fs.writeFileSync(path.join(dir, 'broken.sql'), 'SELECT id,\n  FROM orders;\n');
+  fs.writeFileSync(path.join(dir, 'broken.sql'), '-- a report query\nSELECT 1;\n\nSELECT id,\n  FROM orders;\n');
   // A run that outlasts any test: only a cancel on the server ends its sessions early.
   fs.writeFileSync(path.join(dir, 'long.sql'), 'SELECT pg_sleep(120) AS very_long;\n');
   return dir;

@@ -244,14 +244,17 @@ export class RunController extends Disposable {
   }
 
   private reportSqlError(doc: vscode.TextDocument, baseOffset: number, err: unknown): void {
+    let message = errorMessage(err);
     if (isPgloadError(err) && err.location) {
       const pos = doc.positionAt(baseOffset + err.location.offset);
+      // The engine counts lines in the statement it was given; the editor's words are the file's (as Problems shows).
+      message = message.replace(/line \d+, column \d+/, `line ${pos.line + 1}, column ${pos.character + 1}`);
       const range = doc.getWordRangeAtPosition(pos) ?? new vscode.Range(pos, pos.translate(0, 1));
-      const d = new vscode.Diagnostic(range, err.message, vscode.DiagnosticSeverity.Error);
+      const d = new vscode.Diagnostic(range, message, vscode.DiagnosticSeverity.Error);
       d.source = 'pgload';
       this.diagnostics.set(doc.uri, [d]);
     }
-    void this.ui.error(`pgload: ${errorMessage(err)}`);
+    void this.ui.error(`pgload: ${message}`);
   }
 
   private async pickPlan(defaults: RunDefaults): Promise<LoadPlan | undefined> {

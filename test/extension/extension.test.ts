@@ -235,7 +235,9 @@ describe('pgload in VS Code', function () {
     const fromAt = doc.positionAt(doc.getText().indexOf('FROM'));
     assert.equal(diags[0].range.start.line, fromAt.line);
     assert.equal(diags[0].range.start.character, fromAt.character);
-    assert.match(diags[0].message, /line 2, column 3: syntax error at or near "FROM"/);
+    // The file's line and column (FROM is on line 5 of the file, line 2 of the statement), in Problems and the message.
+    assert.match(diags[0].message, /line 5, column 3: syntax error at or near "FROM"/);
+    assert.ok(api.ui.shown.some((m) => m.kind === 'error' && /line 5, column 3: syntax error at or near "FROM"/.test(m.message)), JSON.stringify(api.ui.shown.slice(-3)));
     assert.equal(api.store.latest()?.runId, before, 'nothing was stored');
   });
 });
@@ -335,7 +337,8 @@ describe('pgload in VS Code: bad input gets a specific message and nothing runs'
     await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('Meeting notes\nthe query is slow under load\n'));
     const { result, messages } = await profile('notes.txt', 'the query is slow under load');
     assert.equal(result, undefined);
-    assert.match(messages[0].message, /SQL syntax error at line 1, column 1: syntax error at or near "the"/);
+    // The file's position (the selection starts on its line 2), as Problems shows it.
+    assert.match(messages[0].message, /SQL syntax error at line 2, column 1: syntax error at or near "the"/);
     const d = vscode.languages.getDiagnostics(uri).filter((x) => x.source === 'pgload');
     assert.equal(d[0].range.start.line, 1);
     assert.equal(d[0].range.start.character, 0);

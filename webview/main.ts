@@ -46,6 +46,8 @@ let requestSeq = 0;
 let tab: 'report' | 'scaling' | 'compare' | 'plan' = 'report';
 /** The Plan tab's plan (alone or under load) and the node a hint pointed at. */
 let planView: PlanView = { when: 'under-load', selected: null };
+/** The failed run the user stepped back from to the last good report (its way back). */
+let failedBehind: PanelState | undefined;
 
 
 function send(type: Exclude<FromWebview['type'], 'ready' | 'copyText'>): void {
@@ -583,6 +585,7 @@ function render(): void {
     const what = s.activity === 'sweep' ? 'sweep' : 'run';
     app.append(h('section', { class: 'failure', id: 'failure' }, h('h3', {}, s.state === 'failed' ? `The ${what} failed` : `The ${what} was cancelled`), h('p', {}, s.error ?? '')));
     app.append(h('div', { class: 'actions' }, what === 'sweep' ? button('Run the sweep again', 'sweep', 'primary') : button('Re-run', 'rerun', 'primary'), button('Show log', 'showLog')));
+    if (s.lastGood?.result) app.append(lastGoodLink(s, s.lastGood));
     return;
   }
   if (tab === 'compare' && !s.comparison) tab = 'report';
@@ -620,6 +623,7 @@ function render(): void {
     ),
   );
   app.append(h('div', { class: 'toast', id: 'toast', role: 'status' }));
+  if (failedBehind) app.append(failedNote(failedBehind));
   app.append(summary(r));
   const grid = h('div', { class: 'charts' });
   app.append(grid);
@@ -630,6 +634,30 @@ function render(): void {
   if (server) app.append(server);
   const errs = errorsSection(r);
   if (errs) app.append(errs);
+}
+
+/** The statement's last good report, one click away from a failed or cancelled run (and back). */
+function lastGoodLink(failed: PanelState, good: PanelState): HTMLElement {
+  const r = good.result!;
+  const b = h('button', { class: 'show-node', id: 'show-last-good' }, `Show the last report (${new Date(r.startedAt).toLocaleString()}: ${r.load.clients} clients, p95 ${formatMs(r.load.latency.p95Ms)})`);
+  b.addEventListener('click', () => {
+    failedBehind = failed;
+    current = good;
+    tab = 'report';
+    render();
+  });
+  return h('p', { class: 'last-good' }, b);
+}
+
+/** Above the last good report shown from a failure: what failed, and the way back to it. */
+function failedNote(failed: PanelState): HTMLElement {
+  const b = h('button', { class: 'show-node', id: 'show-failure' }, 'Show it');
+  b.addEventListener('click', () => {
+    current = failed;
+    failedBehind = undefined;
+    render();
+  });
+  return h('p', { class: 'status-detail', id: 'failed-behind' }, `The latest ${failed.activity === 'sweep' ? 'sweep' : 'run'} ${failed.state === 'failed' ? 'failed' : 'was cancelled'}: ${failed.error ?? ''} `, b);
 }
 
 function onProgress(p: ProgressView): void {
@@ -662,6 +690,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
         planView = { when: 'under-load', selected: null };
       }
       current = m.panel;
+      failedBehind = undefined;
       vscode.setState({ runId: m.panel.runId, fingerprint: m.panel.fingerprint });
       render();
       break;

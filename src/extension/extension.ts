@@ -23,6 +23,7 @@ export interface PgloadApi {
   history: HistoryStore;
   runsView: RunsView;
   log: Log;
+  panels: ReportPanels;
 }
 
 export function activate(context: vscode.ExtensionContext): PgloadApi {
@@ -99,7 +100,7 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
   command(Commands.runsCompare, (node: unknown, other: unknown) => runsView.compare(node, other));
 
   log.info(`pgload activated (VS Code ${vscode.version}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'} UI)`);
-  return { runs, store, lenses, connections, ui, history, runsView, log };
+  return { runs, store, lenses, connections, ui, history, runsView, log, panels };
 }
 
 /** The run controller of this activation, for deactivate. */

@@ -86,6 +86,10 @@ export class ReportPanel extends Disposable {
     void this.panel.webview.postMessage(m);
   }
 
+  get shown(): PanelState {
+    return this.state;
+  }
+
   show(state: PanelState, reveal: boolean): void {
     this.state = state;
     this.panel.title = titleFor(state.sql);
@@ -186,10 +190,20 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
     return this.panels.get(sql);
   }
 
+  /** What the statement's panel shows now (undefined: no panel). */
+  shown(sql: string): PanelState | undefined {
+    return this.panels.get(sql)?.shown;
+  }
+
   /** Creates or reveals the panel of this statement and shows the state. */
   show(state: PanelState, full?: ProfileResult): ReportPanel {
     // The Scaling tab shows the statement's latest sweep beside any run.
     if (!state.sweep && state.activity !== 'sweep') state = { ...state, sweep: this.store.sweepBySql(state.sql)?.sweep };
+    // A failed or cancelled run without figures does not take the last good report away: it stays one click away.
+    if ((state.state === 'failed' || state.state === 'cancelled') && !state.result) {
+      const good = this.store.bySql(state.sql);
+      if (good && good.result.status !== 'cancelled') state = { ...state, lastGood: stateFromStored(good.runId, good.result, good.connectionName, state.sweep) };
+    }
     let p = this.panels.get(state.sql);
     if (!p) {
       const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, titleFor(state.sql), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {

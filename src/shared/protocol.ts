@@ -47,6 +47,8 @@ export interface PanelState {
   sweep?: SweepResult;
   /** Two runs compared (from the Runs view), for the Compare tab. */
   comparison?: Comparison;
+  /** When this run failed or was cancelled: the statement's last good report, one click away. */
+  lastGood?: PanelState;
 }
 
 export type ToWebview =

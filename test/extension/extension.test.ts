@@ -293,6 +293,11 @@ describe('pgload in VS Code: bad input gets a specific message and nothing runs'
     assert.match(err.message, /Connection refused at 127\.0\.0\.1:1: is PostgreSQL running there/);
     assert.ok(err.actions.includes('Show Log'));
     assert.equal(api.store.latest()?.runId, before);
+    // The panel shows the failure, and keeps the statement's last good report one click away.
+    const shown = api.panels.shown('SELECT pg_sleep(0.01) AS first')!;
+    assert.equal(shown.state, 'failed');
+    assert.equal(shown.lastGood?.result?.sql, 'SELECT pg_sleep(0.01) AS first');
+    assert.equal(shown.lastGood?.state, 'done');
   });
 
   it('invalid settings: negative clients named with what to put there; too many clients refused with the numbers', async () => {

@@ -356,6 +356,21 @@ describe('Report panel in Chromium', function () {
     await page.close();
   });
 
+  it('a failed run keeps the last good report one click away, and the failure one click back', async () => {
+    const page = await openPanel('dark');
+    const good = stateOf(recorded, { runId: 'run-good' });
+    await show(page, { runId: 'run-bad', fingerprint: recorded.fingerprint, sql: recorded.sql, connectionLabel: 'demo', state: 'failed', error: 'Connection refused at db:5433: is PostgreSQL running there?', lastGood: good });
+    await page.waitForSelector('#failure');
+    await page.click('#show-last-good');
+    await page.waitForSelector('#summary');
+    assert.ok(((await page.textContent('#summary')) ?? '').includes(formatMs(recorded.load.latency.p95Ms)));
+    assert.match((await page.textContent('#failed-behind')) ?? '', /The latest run failed: Connection refused at db:5433/);
+    await page.click('#show-failure');
+    await page.waitForSelector('#failure');
+    assert.match((await page.textContent('#failure')) ?? '', /The run failed/);
+    await page.close();
+  });
+
   it('a failed run shows the reason and offers a re-run', async () => {
     const page = await openPanel('dark');
     await show(page, { runId: 'run-3', fingerprint: 'f', sql: 'SELECT 1', connectionLabel: 'demo', state: 'failed', error: 'Connection refused at db:5432: is PostgreSQL running there?' });

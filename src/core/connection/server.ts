@@ -105,33 +105,40 @@ export async function cancelBackends(control: Client, pids: number[]): Promise<v
 }
 
 /**
- * Waits up to `waitMs` for the given backends to leave the server; terminates the ones still there and
- * waits again. Returns how many pgload sessions among them are still present at the end.
+ * Polls `still` (the backends still there) for up to `waitMs`; ends those left with `end` and polls again. Returns how
+ * many are left at the end.
  */
-export async function ensureGone(control: Client, pids: number[], applicationName = APPLICATION_NAME, waitMs = 1000): Promise<number> {
-  if (pids.length === 0) return 0;
-  const present = async () =>
-    (
-      await control.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND application_name = $2`,
-        [pids, applicationName],
-      )
-    ).rows.map((r) => r.pid);
+async function waitThenEnd(still: () => Promise<number[]>, end: (pids: number[]) => Promise<unknown>, waitMs: number): Promise<number> {
   const poll = async () => {
     const deadline = Date.now() + waitMs;
-    let left = await present();
+    let left = await still();
     while (left.length > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 25));
-      left = await present();
+      left = await still();
     }
     return left;
   };
   let left = await poll();
   if (left.length > 0) {
-    await control.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [left]);
+    await end(left);
     left = await poll();
   }
   return left.length;
+}
+
+const pidsOf = (rows: Array<{ pid: number }>) => rows.map((r) => r.pid);
+
+/**
+ * Waits up to `waitMs` for the given backends to leave the server; terminates the ones still there and
+ * waits again. Returns how many pgload sessions among them are still present at the end.
+ */
+export async function ensureGone(control: Client, pids: number[], applicationName = APPLICATION_NAME, waitMs = 1000): Promise<number> {
+  if (pids.length === 0) return 0;
+  return waitThenEnd(
+    async () => pidsOf((await control.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND application_name = $2', [pids, applicationName])).rows),
+    (left) => control.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [left]),
+    waitMs,
+  );
 }
 
 /**
@@ -139,26 +146,17 @@ export async function ensureGone(control: Client, pids: number[], applicationNam
  * a request (idle ones are the pooler's to keep); cancels those that are and waits again. Returns how many still run.
  */
 export async function ensureRequestsGone(control: Client, applicationName: string, waitMs = 1000): Promise<number> {
-  const running = async () =>
-    (
-      await control.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'client backend' AND state <> 'idle' AND pid <> pg_backend_pid()`,
-        [applicationName],
-      )
-    ).rows.map((r) => r.pid);
-  const poll = async () => {
-    const deadline = Date.now() + waitMs;
-    let left = await running();
-    while (left.length > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 25));
-      left = await running();
-    }
-    return left;
-  };
-  let left = await poll();
-  if (left.length > 0) {
-    await cancelBackends(control, left);
-    left = await poll();
-  }
-  return left.length;
+  return waitThenEnd(
+    async () =>
+      pidsOf(
+        (
+          await control.query<{ pid: number }>(
+            `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND backend_type = 'client backend' AND state <> 'idle' AND pid <> pg_backend_pid()`,
+            [applicationName],
+          )
+        ).rows,
+      ),
+    (left) => cancelBackends(control, left),
+    waitMs,
+  );
 }

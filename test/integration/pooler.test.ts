@@ -227,6 +227,15 @@ describe('Through PgBouncer (connection pooler)', function () {
     assert.ok(r.load.latency.meanMs - p.wait.meanPerTransactionMs < 3 * 20 + 20, `mean ${r.load.latency.meanMs} ms − pooler wait ${p.wait.meanPerTransactionMs} ms`);
   });
 
+  it('session pooling: the sampler finds the server sessions by the run\'s application_name, one per client', async () => {
+    const r = await profile({ sql: 'SELECT pg_sleep(0.02)', connection: { url: session.url }, clients: 4, durationMs: 1500, baselineRuns: 2, explain: false, sampleIntervalMs: 50 });
+    const p = r.connection.pooler!;
+    assert.ok(p.serverSessionsSeen !== null && p.serverSessionsSeen >= 1 && p.serverSessionsSeen <= 4, `${p.serverSessionsSeen} server sessions seen`);
+    assert.ok(r.insight.waits!.shares.some((x) => x.event === 'Timeout:PgSleep' && x.share > 0.5), JSON.stringify(r.insight.waits!.shares));
+    // A session pool of 20 has room for 4 clients: at most the set-up of a server session is waited for.
+    assert.ok(p.wait && p.wait.meanPerTransactionMs < 5, JSON.stringify(p.wait));
+  });
+
   it('--prepared is refused in transaction pooling with a sentence naming the pooler, and nothing runs', async () => {
     const ran = await pgload(['run', '--url', tx.url, '--sql', 'SELECT $1::int', '--param', '1=int:1..9', '--prepared', '--requests', '10']);
     assert.equal(ran.code, 2, ran.stderr);
@@ -287,39 +296,41 @@ describe('Through PgBouncer (connection pooler)', function () {
     });
   }
 
-  it('the server restarts behind the pooler: clients reconnect to the pooler and requests succeed after the restart', async () => {
-    const server = await startEmbeddedPostgres();
-    const pooler = await startPgBouncer(
-      { host: server.host, port: server.port, user: server.user, password: server.password, database: server.database },
-      { poolMode: 'transaction', statsUser: true, settings: { server_login_retry: '1' } },
-    );
-    try {
-      let barrierAt = 0;
-      let loadSeen!: () => void;
-      const loading = new Promise<void>((r) => (loadSeen = r));
-      const run = profile(
-        { sql: 'SELECT pg_sleep(0.01)', connection: { url: pooler.url }, clients: 4, durationMs: 6000, ...quick, maxErrors: 0, reconnect: true },
-        {
-          onProgress: (p) => {
-            if (p.phase === 'load' && barrierAt === 0) {
-              barrierAt = Date.now() - p.elapsedMs;
-              loadSeen();
-            }
-          },
-        },
+  for (const mode of ['transaction', 'session'] as const) {
+    it(`the server restarts behind ${mode} pooling: clients reconnect to the pooler and requests succeed after the restart`, async () => {
+      const server = await startEmbeddedPostgres();
+      const pooler = await startPgBouncer(
+        { host: server.host, port: server.port, user: server.user, password: server.password, database: server.database },
+        { poolMode: mode, statsUser: true, settings: { server_login_retry: '1' } },
       );
-      await loading;
-      await sleep(Math.max(0, barrierAt + 1500 - Date.now()));
-      await server.restart(500);
-      const upAtMs = Date.now() - barrierAt;
-      const r = await run;
-      assert.equal(r.status, 'completed', r.statusDetail);
-      assert.ok(r.load.requests.failed >= 1, 'the requests cut by the restart are counted');
-      assert.ok(r.timeline.some((p) => p.tMs > upAtMs + 500 && p.count > 0), 'requests succeed after the server is back');
-      assert.equal(r.cleanup.leftoverSessions, 0);
-    } finally {
-      await pooler.stop();
-      await server.stop();
-    }
-  });
+      try {
+        let barrierAt = 0;
+        let loadSeen!: () => void;
+        const loading = new Promise<void>((r) => (loadSeen = r));
+        const run = profile(
+          { sql: 'SELECT pg_sleep(0.01)', connection: { url: pooler.url }, clients: 4, durationMs: 6000, ...quick, maxErrors: 0, reconnect: true },
+          {
+            onProgress: (p) => {
+              if (p.phase === 'load' && barrierAt === 0) {
+                barrierAt = Date.now() - p.elapsedMs;
+                loadSeen();
+              }
+            },
+          },
+        );
+        await loading;
+        await sleep(Math.max(0, barrierAt + 1500 - Date.now()));
+        await server.restart(500);
+        const upAtMs = Date.now() - barrierAt;
+        const r = await run;
+        assert.equal(r.status, 'completed', r.statusDetail);
+        assert.ok(r.load.requests.failed >= 1, 'the requests cut by the restart are counted');
+        assert.ok(r.timeline.some((p) => p.tMs > upAtMs + 500 && p.count > 0), 'requests succeed after the server is back');
+        assert.equal(r.cleanup.leftoverSessions, 0);
+      } finally {
+        await pooler.stop();
+        await server.stop();
+      }
+    });
+  }
 });

@@ -116,6 +116,7 @@ export class WireSession {
   /** With a transaction wrap: the pipeline's head (BEGIN, settings) and tail (COMMIT/ROLLBACK, Sync). */
   private readonly head?: Buffer;
   private readonly tail?: Buffer;
+  private readonly wrappedFixed?: Buffer;
   /** ParseCompletes in the current answer (with a wrap the statement's is the third). */
   private parses = 0;
   /** The request's time, kept while the ROLLBACK after a failed wrapped request runs. */
@@ -150,6 +151,8 @@ export class WireSession {
     if (wrap) {
       this.head = Buffer.concat([step(wrap.begin), step(wrap.setup)]);
       this.tail = Buffer.concat([step(wrap.end), SYNC]);
+      // Unnamed and without parameters, a wrapped request is the same bytes every time: built once.
+      if (statement.name === undefined) this.wrappedFixed = Buffer.concat([this.head, this.parse, bindMessage('', []), EXECUTE, this.tail]);
     }
   }
 
@@ -192,7 +195,9 @@ export class WireSession {
 
   private send(values: ReadonlyArray<unknown> | undefined): void {
     let out: Buffer;
-    if (this.head && this.tail) {
+    if (this.wrappedFixed && !(values && values.length > 0)) {
+      out = this.wrappedFixed;
+    } else if (this.head && this.tail) {
       const name = this.statement.name ?? '';
       const parse = this.statement.name === undefined || !this.parsed ? this.parse : EMPTY;
       out = Buffer.concat([this.head, parse, bindMessage(name, values ?? []), EXECUTE, this.tail]);

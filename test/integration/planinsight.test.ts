@@ -118,6 +118,22 @@ describe('Plan insight: time per node, ranked hints, index advice', function () 
       assert.match(exists.detail, /reads [\d,]+ rows \(\d+(\.\d)? % of the execution\)/);
     });
 
+    it('an index the table already has is never suggested: the note names it, the missing one is still suggested', async () => {
+      await withAdmin((c) =>
+        c.query(`DROP TABLE IF EXISTS ix_b, ix_a;
+          CREATE TABLE ix_a (id int PRIMARY KEY, v int);
+          INSERT INTO ix_a SELECT g, g % 7 FROM generate_series(1, 20000) g;
+          CREATE TABLE ix_b (a_id int, w int);
+          INSERT INTO ix_b SELECT (g * 7) % 20000 + 1, g FROM generate_series(1, 20000) g;
+          ANALYZE ix_a, ix_b;`),
+      );
+      const r = await profile({ sql: 'SELECT count(*) FROM ix_b b JOIN ix_a a ON a.id = b.a_id WHERE a.v >= 0', connection: { url: testDb().url }, clients: 1, requests: 2, baselineRuns: 1, sampleIntervalMs: 0 });
+      const sqls = r.hints.filter((h) => h.id === 'index-suggestion').map((h) => h.sql);
+      assert.ok(!sqls.some((x) => /ix_a \(id\)/.test(x ?? '')), `ix_a (id) is its primary key: ${sqls.join(' | ')}`);
+      assert.ok(sqls.some((x) => /ix_b \(a_id\)/.test(x ?? '')), `ix_b (a_id) has no index: ${sqls.join(' | ')}`);
+      assert.ok(r.insight.counters.notes.some((n) => /ix_a \(id\) is already indexed \(ix_a_pkey\)/.test(n)), r.insight.counters.notes.join('\n'));
+    });
+
     it('every plan carries its node times, adding up to the execution, and hints on nodes come first, ranked by what they could save', async () => {
       const s = INSIGHT_SCENARIOS.find((x) => x.name === 'sort-spill')!;
       const r = await profile({ sql: s.sql, connection: { url: testDb().url }, clients: 4, requests: 12, baselineRuns: 1, settings: s.settings, sampleIntervalMs: 0 });

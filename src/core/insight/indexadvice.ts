@@ -148,6 +148,31 @@ export function indexCandidates(plan: CapturedPlan | undefined): IndexCandidate[
   return out.slice(0, 5);
 }
 
+/**
+ * Leaves out the candidates an existing index already serves (its leading columns are the candidate's): suggesting
+ * one would be wrong — the planner had that index and chose otherwise. Says which were left out, in `notes`.
+ */
+export async function withoutExistingIndexes(client: Client, candidates: IndexCandidate[], notes: string[]): Promise<IndexCandidate[]> {
+  if (candidates.length === 0) return candidates;
+  const tables = [...new Set(candidates.map((c) => c.table))];
+  const r = await client.query<{ tbl: string; name: string; cols: string[] }>(
+    `SELECT t.tbl, i.indexrelid::regclass::text AS name,
+            array(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.ord) AS cols
+       FROM unnest($1::text[]) AS t(tbl)
+       JOIN pg_index i ON i.indrelid = to_regclass(quote_ident(t.tbl))
+      WHERE i.indisvalid`,
+    [tables],
+  );
+  const bare = (c: string) => c.replace(/ DESC$/, '');
+  return candidates.filter((c) => {
+    const want = c.columns.map(bare);
+    const have = r.rows.find((x) => x.tbl === c.table && x.cols.length >= want.length && want.every((col) => x.cols.slice(0, want.length).includes(col)));
+    if (have) notes.push(`${c.table} (${want.join(', ')}) is already indexed (${have.name}): ${c.reason}, and the planner chose that with the index there, so no index is suggested for it.`);
+    return !have;
+  });
+}
+
 /** What a run found: the candidates and their check (null when HypoPG is not installed). */
 export interface IndexAdvice {
   candidates: IndexCandidate[];

@@ -27,7 +27,7 @@ import { captureExplain } from '../insight/explain';
 import { checkGenericPlan, CUSTOM_PLANS_BEFORE_GENERIC } from '../insight/genericplan';
 import { parseMemoryKB } from '../insight/plan';
 import { WaitSampler } from '../insight/sampler';
-import { checkWithHypopg, indexCandidates } from '../insight/indexadvice';
+import { checkWithHypopg, indexCandidates, withoutExistingIndexes } from '../insight/indexadvice';
 import { snapshotCounters } from '../insight/serverstats';
 import { OverheadMeter } from '../insight/overhead';
 import * as os from 'node:os';
@@ -180,7 +180,16 @@ class Run extends RunState {
         this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'EXPLAIN ANALYZE alone' });
         c.busy = true;
         this.planAlone = await captureExplain(this.pgClient(session), this.stmt.text, this.server!.versionNum, 'alone', this.nextQuery().values as Array<string | null> | undefined, this.transactionStart());
-        const candidates = indexCandidates(this.planAlone);
+        let candidates = indexCandidates(this.planAlone);
+        if (candidates.length > 0 && !this.stop) {
+          try {
+            candidates = await withoutExistingIndexes(this.pgClient(session), candidates, this.insightNotes);
+          } catch (err) {
+            // Unsure what exists, suggest nothing: an index the table already has would be a wrong answer.
+            this.insightNotes.push(`No index is suggested: the table's existing indexes could not be read (${errorMessage(err)}).`);
+            candidates = [];
+          }
+        }
         if (candidates.length > 0 && !this.stop) {
           this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `checking ${plural(candidates.length, 'index candidate')} with HypoPG` });
           try {

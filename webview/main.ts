@@ -25,6 +25,8 @@ import type { Comparison, SweepResult } from '../src/shared/result';
 import { h } from './dom';
 import { waitColor } from '../src/shared/waitcolors';
 import { planSection, timedPlans, type PlanView } from './plan';
+import { answersSection } from './answers';
+import { isTryable } from '../src/shared/hintsql';
 import { estimateText, modeText, formatCount, formatMs, formatPercent, formatProgress, formatQps, describePlan, paramsLine, poolerLine, poolLines, formatSweepReport } from '../src/shared/format';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeProgressRing());
@@ -43,18 +45,20 @@ const charts: Chart[] = [];
 const live: Array<{ t: number; qps: number; p95: number | null }> = [];
 let requestSeq = 0;
 /** The tab shown: the run's report, or the statement's concurrency sweep. */
-let tab: 'report' | 'scaling' | 'compare' | 'plan' = 'report';
+let tab: 'answers' | 'report' | 'scaling' | 'compare' | 'plan' = 'report';
 /** The Plan tab's plan (alone or under load) and the node a hint pointed at. */
 let planView: PlanView = { when: 'under-load', selected: null };
 /** The failed run the user stepped back from to the last good report (its way back). */
 let failedBehind: PanelState | undefined;
 
 
-function send(type: Exclude<FromWebview['type'], 'ready' | 'copyText'>): void {
+type SimpleMessage = Exclude<FromWebview['type'], 'ready' | 'copyText' | 'tryHint' | 'exportDiagnosis'>;
+
+function send(type: SimpleMessage): void {
   vscode.postMessage({ type, requestId: ++requestSeq } as FromWebview);
 }
 
-function button(label: string, type: Exclude<FromWebview['type'], 'ready' | 'copyText'>, appearance: 'primary' | 'secondary' = 'secondary'): HTMLElement {
+function button(label: string, type: SimpleMessage, appearance: 'primary' | 'secondary' = 'secondary'): HTMLElement {
   const b = h('vscode-button', { appearance, 'data-action': type }, label);
   b.addEventListener('click', () => send(type));
   return b;
@@ -339,6 +343,7 @@ function tabs(s: PanelState): HTMLElement {
   return h(
     'div',
     { class: 'tabs', role: 'tablist' },
+    s.diagnosis ? tabButton('answers', 'Answers', true) : null,
     tabButton('report', 'Report', !!s.result),
     s.result ? tabButton('plan', 'Plan', timedPlans(s.result).length > 0) : null,
     tabButton('scaling', 'Scaling', true),
@@ -367,7 +372,7 @@ function hintsSection(r: PanelResult): HTMLElement {
           h('div', {}, x.detail),
           h('div', { class: 'hint-action' }, `→ ${x.action}`),
           estimateText(x) ? h('div', { class: 'muted small hint-estimate' }, estimateText(x)!) : null,
-          x.sql ? h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, x.sql), copyButton(x.sql)) : null,
+          x.sql ? h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, x.sql), copyButton(x.sql), isTryable(x.sql) ? tryButton(x.sql) : null) : null,
           x.node && timedPlans(r).some((p) => p.nodes!.some((n) => n.node === x.node)) ? showNodeButton(r, x.node) : null,
         ),
       ),
@@ -387,6 +392,13 @@ function showNodeButton(r: PanelResult, node: string): HTMLElement {
     render();
     document.querySelector<HTMLElement>('tr.plan-node.selected')?.scrollIntoView({ block: 'center' });
   });
+  return b;
+}
+
+/** Try it: an A/B of the hint's setting against the statement, run by the extension (hidden in an exported report). */
+function tryButton(sql: string): HTMLElement {
+  const b = h('vscode-button', { appearance: 'secondary', title: 'Run the statement with and without this setting in alternating legs, and compare', 'data-action': 'tryHint', 'data-sql': sql }, 'Try it');
+  b.addEventListener('click', () => vscode.postMessage({ type: 'tryHint', requestId: ++requestSeq, sql }));
   return b;
 }
 
@@ -575,6 +587,7 @@ function render(): void {
   app.append(header(s));
   if (s.state === 'running') {
     if (s.activity === 'sweep') app.append(h('p', { class: 'muted' }, 'Concurrency sweep: the statement runs at 1, 2, 4, … clients, one step after the other.'));
+    if (s.activity === 'diagnose') app.append(h('p', { class: 'muted' }, 'Diagnosis: the application load through its pool, a sweep, your pool against the recommended one, the settings the hints suggest and how the ORM sends it against prepared — one phase after the other, within the budget.'));
     app.append(progressSection(s));
     const grid = h('div', { class: 'charts' });
     app.append(grid);
@@ -582,17 +595,42 @@ function render(): void {
     return;
   }
   if (s.state === 'failed' || (s.state === 'cancelled' && !s.result && !s.sweep)) {
-    const what = s.activity === 'sweep' ? 'sweep' : 'run';
+    const what = s.activity === 'sweep' ? 'sweep' : s.activity === 'diagnose' ? 'diagnosis' : 'run';
     app.append(h('section', { class: 'failure', id: 'failure' }, h('h3', {}, s.state === 'failed' ? `The ${what} failed` : `The ${what} was cancelled`), h('p', {}, s.error ?? '')));
-    app.append(h('div', { class: 'actions' }, what === 'sweep' ? button('Run the sweep again', 'sweep', 'primary') : button('Re-run', 'rerun', 'primary'), button('Show log', 'showLog')));
+    app.append(h('div', { class: 'actions' }, what === 'sweep' ? button('Run the sweep again', 'sweep', 'primary') : what === 'diagnosis' ? button('Diagnose again', 'diagnose', 'primary') : button('Re-run', 'rerun', 'primary'), button('Show log', 'showLog')));
     if (s.lastGood?.result) app.append(lastGoodLink(s, s.lastGood));
     return;
   }
   if (tab === 'compare' && !s.comparison) tab = 'report';
+  if (tab === 'answers' && !s.diagnosis) tab = 'report';
   if (!s.result && (tab === 'report' || tab === 'plan')) tab = s.comparison ? 'compare' : 'scaling';
   app.append(tabs(s));
   if (tab === 'compare') {
     app.append(compareSection(s.comparison!));
+    return;
+  }
+  if (tab === 'answers') {
+    const save = (label: string, format: 'json' | 'markdown' | 'html') => {
+      const b = h('vscode-button', { appearance: 'secondary', 'data-action': `exportDiagnosis-${format}` }, label);
+      b.addEventListener('click', () => vscode.postMessage({ type: 'exportDiagnosis', requestId: ++requestSeq, format }));
+      return b;
+    };
+    app.append(h('div', { class: 'actions' }, button('Diagnose again', 'diagnose', 'primary'), save('Save JSON', 'json'), save('Save Markdown', 'markdown'), save('Export HTML', 'html'), button('Show log', 'showLog')));
+    app.append(h('div', { class: 'toast', id: 'toast', role: 'status' }));
+    const t = theme();
+    app.append(
+      answersSection(s.diagnosis!, {
+        chartBox,
+        chart,
+        colors: { blue: t.blue, orange: t.orange, green: t.green, red: t.red },
+        tryButton,
+        copyButton,
+        showReport: () => {
+          tab = 'report';
+          render();
+        },
+      }),
+    );
     return;
   }
   if (tab === 'scaling') {
@@ -686,7 +724,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       if (!current || current.runId !== m.panel.runId) {
         live.length = 0;
         // A new run opens on its report, a sweep on the Scaling tab, a comparison on the Compare tab.
-        tab = m.panel.comparison ? 'compare' : m.panel.activity === 'sweep' ? 'scaling' : 'report';
+        tab = m.panel.comparison ? 'compare' : m.panel.activity === 'diagnose' && m.panel.diagnosis ? 'answers' : m.panel.activity === 'sweep' ? 'scaling' : 'report';
         planView = { when: 'under-load', selected: null };
       }
       current = m.panel;

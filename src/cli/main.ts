@@ -14,10 +14,12 @@ import { sweepCommand } from './commands/sweep';
 import { checkCommand } from './commands/check';
 import { poolsCommand } from './commands/pools';
 import { abCommand } from './commands/ab';
+import { diagnoseCommand } from './commands/diagnose';
 
 export const MAIN_HELP = `pgload ${VERSION} — profile a PostgreSQL query under concurrent load
 
 Usage:
+  pgload diagnose (--sql TEXT | --file PATH) [--users 100 --pool-size 20 --max-overflow 100] [--budget 3m] [--sql-b B]
   pgload run (--sql TEXT | --file PATH [--statement N]) [options]
   pgload sweep (--sql TEXT | --file PATH [--statement N]) [--max-clients 64] [--steps 1,2,4] [--step-duration 5s]
   pgload pools (--sql TEXT | --file PATH) --users N --pool 20+100 --pool 4 [--duration 10s]
@@ -27,6 +29,7 @@ Usage:
   pgload --help | --version
 
 Commands:
+  diagnose Answer the four questions in one planned run: pool size, settings, the query under load, ORM or raw SQL.
   run     Run a statement alone (baseline) and then with N concurrent clients; print the report.
   sweep   Run it at 1, 2, 4, … clients; fit the Universal Scalability Law; recommend a pool size.
   pools   Compare application-pool configurations side by side (pool wait vs database time).
@@ -34,7 +37,7 @@ Commands:
   check   Run a list of statements with budgets (p95 < 200ms, qps > 100, no warning hint): a CI gate.
   ab      A against B in alternating legs (other settings, or other SQL such as an ORM query vs a rewrite).
 
-Run "pgload run --help", "pgload sweep --help" or "pgload pools --help" for every option. Connection: --url, or the PG* environment variables
+Run "pgload COMMAND --help" (e.g. "pgload diagnose --help") for every option. Connection: --url, or the PG* environment variables
 (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT) and ~/.pgpass.
 
 Example:
@@ -60,7 +63,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (command === 'compare') return compareCommand(rest, io);
     if (command === 'check') return await checkCommand(rest, io);
     if (command === 'ab') return await abCommand(rest, io);
-    usage(`Unknown command "${command}"; the commands are "run", "sweep", "pools", "compare", "check" and "ab" (see "pgload --help")`);
+    if (command === 'diagnose') return await diagnoseCommand(rest, io);
+    usage(`Unknown command "${command}"; the commands are "diagnose", "run", "sweep", "pools", "compare", "check" and "ab" (see "pgload --help")`);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`pgload: ${redact(err.message)}\n`);

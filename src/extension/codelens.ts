@@ -116,6 +116,12 @@ export class PgloadCodeLensProvider extends Disposable implements vscode.CodeLen
           arguments: [document.uri, info.statement.index],
           tooltip: 'Run this statement alone and then with concurrent clients',
         }),
+        new vscode.CodeLens(range, {
+          title: '$(pulse) Diagnose',
+          command: Commands.diagnoseStatement,
+          arguments: [document.uri, info.statement.index],
+          tooltip: "Answer the four questions with measurements: your pool's size, settings, the query under load, ORM or prepared",
+        }),
       );
       const n = info.statement.paramCount;
       if (n > 0) {

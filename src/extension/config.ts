@@ -21,6 +21,37 @@ export interface ConnectionSetting {
   serverVcpus?: number;
   /** The server's memory, like "16GB": what work_mem × concurrency is weighed against. */
   serverMemory?: string;
+  /** The application's pool on this connection, for "Diagnose under load" (overrides pgload.app.*). */
+  app?: Partial<AppPoolSetting>;
+}
+
+/** The application's pool as the settings give it (seconds for the timeout, as people write it). */
+export interface AppPoolSetting {
+  users: number;
+  poolSize: number;
+  maxOverflow: number;
+  poolTimeoutSeconds: number;
+}
+
+const APP_LIMITS: Record<keyof AppPoolSetting, { setting: string; min: number; max: number }> = {
+  users: { setting: Settings.appUsers, min: 1, max: 100_000 },
+  poolSize: { setting: Settings.appPoolSize, min: 1, max: 10_000 },
+  maxOverflow: { setting: Settings.appMaxOverflow, min: 0, max: 10_000 },
+  poolTimeoutSeconds: { setting: Settings.appPoolTimeoutSeconds, min: 1, max: 3600 },
+};
+
+/** The application's pool for a diagnosis: pgload.app.*, with what the connection overrides (checked when read). */
+export function readAppPool(c: ConnectionSetting): AppPoolSetting {
+  const out = {} as AppPoolSetting;
+  for (const key of Object.keys(APP_LIMITS) as Array<keyof AppPoolSetting>) {
+    const { setting, min, max } = APP_LIMITS[key];
+    out[key] = c.app?.[key] ?? wholeSetting(setting, min, max);
+  }
+  return out;
+}
+
+export function readDiagnoseBudgetMs(): number {
+  return wholeSetting(Settings.diagnoseBudgetSeconds, 1, 7200) * 1000;
 }
 
 export interface RunDefaults {
@@ -110,7 +141,7 @@ export function askBeforeRun(): boolean {
   return cfg().get<boolean>(Settings.askBeforeRun) !== false;
 }
 
-const CONNECTION_FIELDS = new Set(['name', 'url', 'host', 'port', 'database', 'user', 'sslmode', 'sslrootcert', 'serverVcpus', 'serverMemory']);
+const CONNECTION_FIELDS = new Set(['name', 'url', 'host', 'port', 'database', 'user', 'sslmode', 'sslrootcert', 'serverVcpus', 'serverMemory', 'app']);
 
 /** The configured connections; entries that are not objects with a name are reported, not ignored. */
 export function readConnections(): ConnectionSetting[] {
@@ -147,6 +178,16 @@ export function readConnections(): ConnectionSetting[] {
     if (conn.serverMemory !== undefined) {
       const size = typeof conn.serverMemory === 'string' ? parseSizeKB(conn.serverMemory) : undefined;
       if (!size?.ok) throw new SettingsError('pgload.connections', `Connection "${conn.name}" has serverMemory ${JSON.stringify(conn.serverMemory)}: ${size && !size.ok ? size.error : 'write it as text like "16GB"'}.`);
+    }
+    if (conn.app !== undefined) {
+      if (!conn.app || typeof conn.app !== 'object' || Array.isArray(conn.app)) throw new SettingsError('pgload.connections', `Connection "${conn.name}" has app ${JSON.stringify(conn.app)}; write it like { "users": 100, "poolSize": 20, "maxOverflow": 100 }.`);
+      for (const [k, v] of Object.entries(conn.app)) {
+        const limits = APP_LIMITS[k as keyof AppPoolSetting];
+        if (!limits) throw new SettingsError('pgload.connections', `Connection "${conn.name}" has an unknown app field "${k}"; the fields are ${Object.keys(APP_LIMITS).join(', ')}.`);
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < limits.min || v > limits.max) {
+          throw new SettingsError('pgload.connections', `Connection "${conn.name}" has app.${k} ${JSON.stringify(v)}; give a whole number from ${limits.min} to ${limits.max}.`);
+        }
+      }
     }
     for (const k of Object.keys(conn)) {
       if (!CONNECTION_FIELDS.has(k)) throw new SettingsError('pgload.connections', `Connection "${conn.name}" has an unknown field "${k}"; the fields are ${[...CONNECTION_FIELDS].join(', ')}.`);

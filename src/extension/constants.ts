@@ -3,6 +3,9 @@ export const Commands = {
   profileSelection: 'pgload.profileSelection',
   profileStatement: 'pgload.profileStatement',
   findPoolSize: 'pgload.findPoolSize',
+  diagnose: 'pgload.diagnose',
+  diagnoseStatement: 'pgload.diagnoseStatement',
+  tryHint: 'pgload.tryHint',
   editParameters: 'pgload.editParameters',
   cancel: 'pgload.cancel',
   selectConnection: 'pgload.selectConnection',
@@ -39,6 +42,11 @@ export const Settings = {
   sweepMaxClients: 'sweep.maxClients',
   sweepStepSeconds: 'sweep.stepSeconds',
   historyMaxRuns: 'history.maxRuns',
+  appUsers: 'app.users',
+  appPoolSize: 'app.poolSize',
+  appMaxOverflow: 'app.maxOverflow',
+  appPoolTimeoutSeconds: 'app.poolTimeoutSeconds',
+  diagnoseBudgetSeconds: 'diagnose.budgetSeconds',
 } as const;
 
 export const RUNS_VIEW = 'pgload.runs';

@@ -2,8 +2,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatMarkdownReport, formatTimelineCsv } from '../shared/format';
-import { buildHtmlReport, exportState, loadReportAssets } from '../core/report/htmlreport';
-import type { ProfileResult, SweepResult } from '../shared/result';
+import { buildHtmlReport, diagnosisState, exportState, loadReportAssets } from '../core/report/htmlreport';
+import { formatDiagnoseMarkdown } from '../shared/diagnoseformat';
+import type { DiagnoseResult, ProfileResult, SweepResult } from '../shared/result';
 import type { Ui } from './ui';
 
 export type ExportFormat = 'json' | 'markdown' | 'html' | 'csv';
@@ -22,7 +23,20 @@ const EXT: Record<ExportFormat, { ext: string; filter: string; what: string }> =
   csv: { ext: 'csv', filter: 'CSV', what: 'the timeline as CSV' },
 };
 
-export function exportContent(format: ExportFormat, r: ProfileResult, connectionLabel: string, extensionUri: vscode.Uri, sweep?: SweepResult): string {
+/** What a panel shows beside its run: the statement's sweep, and the diagnosis the run belongs to. */
+export interface ExportExtras {
+  sweep?: SweepResult;
+  diagnosis?: DiagnoseResult;
+}
+
+export function exportContent(format: ExportFormat, r: ProfileResult, connectionLabel: string, extensionUri: vscode.Uri, extra: ExportExtras = {}): string {
+  const { sweep, diagnosis } = extra;
+  // A diagnosis is exported whole: its answers lead, the application load's run and the sweep come with it.
+  if (diagnosis) {
+    if (format === 'json') return JSON.stringify(diagnosis, null, 2) + '\n';
+    if (format === 'markdown') return formatDiagnoseMarkdown(diagnosis);
+    if (format === 'html') return buildHtmlReport(diagnosisState(diagnosis, connectionLabel), loadReportAssets(path.join(extensionUri.fsPath, 'dist')));
+  }
   switch (format) {
     case 'json':
       return JSON.stringify(r, null, 2) + '\n';
@@ -36,11 +50,11 @@ export function exportContent(format: ExportFormat, r: ProfileResult, connection
 }
 
 /** Asks where, writes the file; returns whether it was saved and a sentence for the user. */
-export async function exportResult(ui: Ui, format: ExportFormat, r: ProfileResult, connectionLabel: string, extensionUri: vscode.Uri, sweep?: SweepResult): Promise<[boolean, string]> {
+export async function exportResult(ui: Ui, format: ExportFormat, r: ProfileResult, connectionLabel: string, extensionUri: vscode.Uri, extra: ExportExtras = {}): Promise<[boolean, string]> {
   const e = EXT[format];
-  const name = `pgload-${r.fingerprint}${format === 'csv' ? '-timeline' : ''}.${e.ext}`;
+  const name = `pgload-${extra.diagnosis && format !== 'csv' ? 'diagnosis-' : ''}${r.fingerprint}${format === 'csv' ? '-timeline' : ''}.${e.ext}`;
   const target = await ui.saveTarget(`Save ${e.what}`, name, { [e.filter]: [e.ext] });
   if (!target) return [false, 'Not saved.'];
-  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(exportContent(format, r, connectionLabel, extensionUri, sweep)));
+  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(exportContent(format, r, connectionLabel, extensionUri, extra)));
   return [true, `Saved to ${target.fsPath}.`];
 }

@@ -65,6 +65,17 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
       runsView.refresh();
     }),
   );
+  runs.history = {
+    keep: (runId, result, connectionName, name) => {
+      history.add(runId, result, connectionName);
+      history.rename(runId, name);
+      runsView.refresh();
+    },
+    rename: (runId, name) => {
+      history.rename(runId, name);
+      runsView.refresh();
+    },
+  };
   void setContext(ContextKeys.running, false);
 
   const command = (id: string, fn: (...args: never[]) => unknown) =>
@@ -83,6 +94,9 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
   command(Commands.profileSelection, () => runs.profileSelection());
   command(Commands.profileStatement, (uri: vscode.Uri, index: number) => runs.profileStatement(uri, index));
   command(Commands.findPoolSize, () => runs.findPoolSize());
+  command(Commands.diagnose, () => runs.diagnose());
+  command(Commands.diagnoseStatement, (uri: vscode.Uri, index: number) => runs.diagnoseStatement(uri, index));
+  command(Commands.tryHint, (sql: string, hintSql: string) => runs.tryHint(sql, hintSql));
   command(Commands.editParameters, (uri: vscode.Uri, index: number) => runs.editParameters(uri, index));
   command(Commands.cancel, () => runs.cancel());
   command(Commands.selectConnection, () => connections.select());

@@ -22,6 +22,10 @@ export interface PanelActions {
   rerun(sql: string): Promise<void>;
   /** Runs the concurrency sweep of the statement with this exact text. */
   sweep(sql: string): Promise<void>;
+  /** Diagnoses the statement with this exact text. */
+  diagnose(sql: string): Promise<void>;
+  /** A/B of a hint's setting (`SET LOCAL …`) against the statement. */
+  tryHint(sql: string, hintSql: string): Promise<void>;
   cancel(): void;
 }
 
@@ -131,6 +135,19 @@ export class ReportPanel extends Disposable {
           ack(true);
           await this.actions.sweep(this.state.sql);
           return;
+        case 'diagnose':
+          ack(true);
+          await this.actions.diagnose(this.state.sql);
+          return;
+        case 'exportDiagnosis': {
+          const d = this.state.diagnosis;
+          if (!d) return ack(false, 'No diagnosis to save.');
+          return ack(...(await exportResult(this.ui, m.format, d.runs.load, this.state.connectionLabel, this.extensionUri, { diagnosis: d })));
+        }
+        case 'tryHint':
+          ack(true, 'Trying it: the statement with and without the setting, in alternating legs…');
+          await this.actions.tryHint(this.state.sql, m.sql);
+          return;
         case 'cancel':
           this.actions.cancel();
           ack(true);
@@ -154,7 +171,7 @@ export class ReportPanel extends Disposable {
           const r = this.fullResult;
           if (!r) return ack(false, 'No result to save yet.');
           const format = m.type === 'saveJson' ? 'json' : m.type === 'exportHtml' ? 'html' : 'csv';
-          return ack(...(await exportResult(this.ui, format, r, this.state.connectionLabel, this.extensionUri, this.state.sweep)));
+          return ack(...(await exportResult(this.ui, format, r, this.state.connectionLabel, this.extensionUri, { sweep: this.state.sweep })));
         }
       }
     } catch (err) {
@@ -174,7 +191,7 @@ function titleFor(sql: string): string {
 /** All report panels, one per statement (its exact text), and their restoration after a reload. */
 export class ReportPanels extends Disposable implements vscode.WebviewPanelSerializer<WebviewPersistedState> {
   private readonly panels = new Map<string, ReportPanel>();
-  actions: PanelActions = { rerun: async () => undefined, sweep: async () => undefined, cancel: () => undefined };
+  actions: PanelActions = { rerun: async () => undefined, sweep: async () => undefined, diagnose: async () => undefined, tryHint: async () => undefined, cancel: () => undefined };
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -199,6 +216,11 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
   show(state: PanelState, full?: ProfileResult): ReportPanel {
     // The Scaling tab shows the statement's latest sweep beside any run.
     if (!state.sweep && state.activity !== 'sweep') state = { ...state, sweep: this.store.sweepBySql(state.sql)?.sweep };
+    // The Answers tab shows the statement's latest diagnosis beside any run.
+    if (!state.diagnosis) {
+      const d = this.store.diagnosisBySql(state.sql)?.diagnosis;
+      if (d) state = { ...state, diagnosis: d };
+    }
     // A failed or cancelled run without figures does not take the last good report away: it stays one click away.
     if ((state.state === 'failed' || state.state === 'cancelled') && !state.result) {
       const good = this.store.bySql(state.sql);
@@ -219,7 +241,13 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
   }
 
   private adopt(panel: vscode.WebviewPanel, state: PanelState): ReportPanel {
-    const p = new ReportPanel(panel, state, this.extensionUri, { rerun: (sql) => this.actions.rerun(sql), sweep: (sql) => this.actions.sweep(sql), cancel: () => this.actions.cancel() }, this.log, this.ui, () =>
+    const p = new ReportPanel(panel, state, this.extensionUri, {
+        rerun: (sql) => this.actions.rerun(sql),
+        sweep: (sql) => this.actions.sweep(sql),
+        diagnose: (sql) => this.actions.diagnose(sql),
+        tryHint: (sql, hintSql) => this.actions.tryHint(sql, hintSql),
+        cancel: () => this.actions.cancel(),
+      }, this.log, this.ui, () =>
       this.panels.delete(state.sql),
     );
     this.panels.set(state.sql, p);
@@ -233,7 +261,9 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
       panel.webview.html = '<!DOCTYPE html><html><body><p>This pgload report is no longer stored. Profile the statement again to see a new one.</p></body></html>';
       return;
     }
-    const state = stored ? stateFromStored(stored.runId, stored.result, stored.connectionName, sweep?.sweep) : stateFromSweep(persisted!.runId, sweep!.sweep, sweep!.connectionName);
+    const base = stored ? stateFromStored(stored.runId, stored.result, stored.connectionName, sweep?.sweep) : stateFromSweep(persisted!.runId, sweep!.sweep, sweep!.connectionName);
+    const diagnosis = this.store.diagnosisBySql(base.sql)?.diagnosis;
+    const state = diagnosis ? { ...base, diagnosis } : base;
     const p = this.adopt(panel, state);
     p.fullResult = stored?.result;
     p.show(state, false);

@@ -5,7 +5,7 @@
  * constants and column aliases), so the exact text is the key.
  */
 import * as vscode from 'vscode';
-import type { ProfileResult, SweepResult } from '../shared/result';
+import type { DiagnoseResult, ProfileResult, SweepResult } from '../shared/result';
 
 export interface StoredRun {
   runId: string;
@@ -19,6 +19,12 @@ export interface StoredRun {
 const KEY = 'pgload.results.v1';
 const SWEEPS = 'pgload.sweeps.v1';
 const PARAMS = 'pgload.params.v1';
+const DIAGNOSES = 'pgload.diagnoses.v1';
+
+export interface StoredDiagnosis {
+  diagnosis: DiagnoseResult;
+  connectionName: string;
+}
 
 export interface StoredSweep {
   sweep: SweepResult;
@@ -86,6 +92,21 @@ export class ResultStore {
 
   sweepByFingerprint(fingerprint: string): StoredSweep | undefined {
     return this.sweeps().find((r) => r.sweep.fingerprint === fingerprint);
+  }
+
+  private diagnoses(): StoredDiagnosis[] {
+    const v = this.memento.get<unknown>(DIAGNOSES);
+    return Array.isArray(v) ? (v as StoredDiagnosis[]).filter((r) => r && typeof r === 'object' && r.diagnosis && typeof r.diagnosis.sql === 'string') : [];
+  }
+
+  /** Keeps the latest diagnosis of each statement (by exact text); fewer than runs: each holds many measurements. */
+  async saveDiagnosis(d: StoredDiagnosis): Promise<void> {
+    const rest = this.diagnoses().filter((r) => r.diagnosis.sql !== d.diagnosis.sql);
+    await this.memento.update(DIAGNOSES, [d, ...rest].slice(0, 20));
+  }
+
+  diagnosisBySql(sql: string): StoredDiagnosis | undefined {
+    return this.diagnoses().find((r) => r.diagnosis.sql === sql);
   }
 
   /** Parameter generators remembered per statement (fingerprint: the same statement with other constants). */

@@ -9,14 +9,17 @@ import { formatMs, formatProgress, statusForProgress } from '../shared/format';
 import { profile, type Progress } from '../core/load/runner';
 import { parseParamSpec, type ParamInput } from '../core/load/params';
 import { sweep } from '../core/analysis/sweep';
+import { diagnose } from '../core/analysis/diagnose';
+import { abTest } from '../core/analysis/ab';
+import { isTryable, parseSetLocal } from '../shared/hintsql';
 import * as path from 'node:path';
 import { executionModeFor, describeNode } from '../core/safety';
 import { ensureParser, parseSingleStatement, splitStatements, statementAt, type SqlStatement } from '../core/sql';
 import { oneLine } from '../shared/text';
 import type { PanelState } from '../shared/protocol';
-import type { ProfileResult, SweepResult } from '../shared/result';
+import type { AbResult, DiagnoseResult, ProfileResult, SweepResult } from '../shared/result';
 import type { PgloadCodeLensProvider } from './codelens';
-import { askBeforeRun, connectionServerMemoryKB, readRunDefaults, SettingsError, type ConnectionSetting, type RunDefaults } from './config';
+import { askBeforeRun, connectionServerMemoryKB, readAppPool, readDiagnoseBudgetMs, readRunDefaults, SettingsError, type ConnectionSetting, type RunDefaults } from './config';
 import type { ConnectionManager } from './connections';
 import { ContextKeys } from './constants';
 import { Disposable, setContext } from './lifecycle';
@@ -43,8 +46,8 @@ interface RunRequest {
   plan?: LoadPlan;
   allowWrites?: boolean;
   connection?: ConnectionSetting;
-  /** A profile run (default) or a concurrency sweep. */
-  kind?: 'run' | 'sweep';
+  /** A profile run (default), a concurrency sweep or a diagnosis. */
+  kind?: 'run' | 'sweep' | 'diagnose';
   /** Values for `$1 … $n` (asked once, then remembered per statement). */
   params?: ParamInput[];
 }
@@ -74,7 +77,13 @@ export class RunController extends Disposable {
     super();
     this.diagnostics = this._register(vscode.languages.createDiagnosticCollection('pgload'));
     this._register(vscode.workspace.onDidChangeTextDocument((e) => this.diagnostics.delete(e.document.uri)));
-    panels.actions = { rerun: (f) => this.rerun(f), sweep: (f) => this.sweepAgain(f), cancel: () => this.cancel() };
+    panels.actions = {
+      rerun: (f) => this.rerun(f),
+      sweep: (f) => this.sweepAgain(f),
+      diagnose: (f) => this.diagnoseAgain(f),
+      tryHint: async (f, hintSql) => void (await this.tryHint(f, hintSql)),
+      cancel: () => this.cancel(),
+    };
   }
 
   get running(): boolean {
@@ -126,6 +135,95 @@ export class RunController extends Disposable {
     const req = await this.requestFromEditor(editor, 'sweep');
     return req ? ((await this.start({ ...req, kind: 'sweep' })) as SweepResult | undefined) : undefined;
   }
+
+  /** The command "Diagnose under load": the four answers for the selection or the statement under the cursor. */
+  async diagnose(editor = vscode.window.activeTextEditor): Promise<DiagnoseResult | undefined> {
+    const req = await this.requestFromEditor(editor, 'diagnose');
+    return req ? ((await this.start({ ...req, kind: 'diagnose' })) as DiagnoseResult | undefined) : undefined;
+  }
+
+  /** "Diagnose" from a statement's CodeLens. */
+  async diagnoseStatement(uri?: vscode.Uri, index?: number): Promise<DiagnoseResult | undefined> {
+    if (!(uri instanceof vscode.Uri) || typeof index !== 'number') return this.diagnose();
+    const req = await this.requestAt(uri, index);
+    return req ? ((await this.start({ ...req, kind: 'diagnose' })) as DiagnoseResult | undefined) : undefined;
+  }
+
+  /**
+   * "Try it" on a hint that carries a setting (`SET LOCAL work_mem = '64MB';`): the statement with and without it in
+   * alternating legs, at the concurrency of its last run; the comparison opens in the panel and B is kept as a run.
+   */
+  async tryHint(sql: string, hintSql: string): Promise<AbResult | undefined> {
+    const setting = parseSetLocal(hintSql);
+    if (!setting || !isTryable(hintSql)) {
+      void this.ui.error(`pgload: "${oneLine(hintSql, 60)}" is not a setting pgload can try (it tries SET LOCAL name = value).`);
+      return undefined;
+    }
+    if (this.active) {
+      const pick = await this.ui.warn('pgload: a run is in progress. Cancel it first.', 'Cancel Run');
+      if (pick === 'Cancel Run') this.cancel();
+      return undefined;
+    }
+    const last = this.lastRequest.get(sql) ?? (this.store.bySql(sql) ? { sql, baseOffset: 0 } : undefined);
+    if (!last) {
+      void this.ui.error('pgload: run the statement first; Try it compares a setting against its last run.');
+      return undefined;
+    }
+    await ensureParser();
+    let statement: SqlStatement;
+    let defaults: RunDefaults;
+    try {
+      statement = parseSingleStatement(sql);
+      defaults = readRunDefaults();
+    } catch (err) {
+      void this.ui.error(`pgload: ${errorMessage(err)}`);
+      return undefined;
+    }
+    const stored = this.store.bySql(sql);
+    const connection = last.connection ?? (await this.connections.forRun());
+    if (!connection) return undefined;
+    const clients = last.plan?.clients ?? stored?.result.load.clients ?? defaults.clients;
+    const durationMs = 2 * Math.max(4_000, (defaults.durationSeconds || 10) * 1000);
+    const label = `${setting.name}=${setting.value}`;
+    const req = { ...last, connection, kind: undefined, params: last.params ?? stored?.result.options.params?.map((p) => ({ index: p.index, spec: p.spec })) };
+    return this.track(
+      req,
+      statement,
+      'run',
+      (signal, onProgress) =>
+        this.connections.withPassword(connection, (input) =>
+          abTest(
+            {
+              base: {
+                ...defaults.runOptions,
+                sql: statement.text,
+                connection: input,
+                clients,
+                durationMs,
+                allowWrites: last.allowWrites ?? false,
+                params: req.params,
+                serverVcpus: connection.serverVcpus ?? defaults.runOptions.serverVcpus,
+                serverMemoryKB: connectionServerMemoryKB(connection),
+              },
+              b: { settings: { [setting.name]: setting.value }, label: `with ${label}` },
+              rounds: 2,
+            },
+            { signal, logger: this.log, onProgress },
+          ),
+        ),
+      async (runId, r) => {
+        // B is kept in Runs, named after what it tried (the statement's CodeLens keeps its own last run); the panel
+        // opens on the comparison.
+        this.history?.keep(runId, r.b, connection.name, `Try it: ${label}`);
+        this.panels.show({ ...stateFromStored(runId, r.b, connection.name), comparison: { ...r.comparison, labels: ['without', `with ${label}`] } }, r.b);
+        this.lenses.refresh();
+        this.ui.info(`pgload: ${label} — ${r.comparison.summary}`);
+      },
+    );
+  }
+
+  /** Set by the extension: the Runs history, to keep a run with a name (Try it) or name one kept (a diagnosis). */
+  history?: { keep(runId: string, result: ProfileResult, connectionName: string, name: string): void; rename(runId: string, name: string): void };
 
   /** Asks again for the values of the statement's `$n` (selection or cursor) and remembers them. */
   async editParameters(uri?: vscode.Uri, index?: number): Promise<string[] | undefined> {
@@ -191,6 +289,11 @@ export class RunController extends Disposable {
   }
 
   /** The panel's "Run the sweep": the statement's last request, as a sweep. */
+  async diagnoseAgain(sql: string): Promise<void> {
+    const last = this.lastRequest.get(sql);
+    await this.start({ ...(last ?? { sql, baseOffset: 0 }), kind: 'diagnose' });
+  }
+
   async sweepAgain(sql: string): Promise<void> {
     const last = this.lastRequest.get(sql);
     await this.start({ ...(last ?? { sql, baseOffset: 0 }), kind: 'sweep' });
@@ -296,7 +399,7 @@ export class RunController extends Disposable {
     return { clients: n, durationMs: Number(m[1]) * factor };
   }
 
-  private async start(req: RunRequest): Promise<ProfileResult | SweepResult | undefined> {
+  private async start(req: RunRequest): Promise<ProfileResult | SweepResult | DiagnoseResult | undefined> {
     if (this.active) {
       const pick = await this.ui.warn('pgload: a run is in progress. Cancel it first.', 'Cancel Run');
       if (pick === 'Cancel Run') this.cancel();
@@ -341,14 +444,15 @@ export class RunController extends Disposable {
       params = asked;
     }
     const kind = req.kind ?? 'run';
-    const plan = kind === 'sweep' ? (req.plan ?? { clients: 1 }) : (req.plan ?? (await this.pickPlan(defaults)));
+    const plan = kind === 'sweep' || kind === 'diagnose' ? (req.plan ?? { clients: 1 }) : (req.plan ?? (await this.pickPlan(defaults)));
     if (!plan) return undefined;
     if (plan.requests !== undefined && plan.requests < plan.clients) plan.requests = plan.clients;
     const connection = req.connection ?? (await this.connections.forRun());
     if (!connection) return undefined;
     const full: RunRequest & { plan: LoadPlan; connection: ConnectionSetting } = { ...req, plan, allowWrites, connection, params };
     // Remembered for the panel's buttons; a sweep keeps the load plan of the last run (if any).
-    this.lastRequest.set(statement.text, { ...full, kind: undefined, plan: kind === 'sweep' ? this.lastRequest.get(statement.text)?.plan : plan });
+    this.lastRequest.set(statement.text, { ...full, kind: undefined, plan: kind === 'run' ? plan : this.lastRequest.get(statement.text)?.plan });
+    if (kind === 'diagnose') return this.executeDiagnose(full, statement, defaults);
     return kind === 'sweep' ? this.executeSweep(full, statement, defaults) : this.execute(full, statement, defaults);
   }
 
@@ -414,7 +518,7 @@ export class RunController extends Disposable {
   private async track<T>(
     req: RunRequest & { connection: ConnectionSetting },
     statement: SqlStatement,
-    activity: 'run' | 'sweep',
+    activity: 'run' | 'sweep' | 'diagnose',
     body: (signal: AbortSignal, onProgress: (p: Progress) => void) => Promise<T>,
     done: (runId: string, value: T) => Promise<void>,
   ): Promise<T | undefined> {
@@ -441,7 +545,7 @@ export class RunController extends Disposable {
     };
     try {
       const value = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `pgload${activity === 'sweep' ? ' sweep' : ''}: ${oneLine(statement.text, 50)}`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: `pgload${activity === 'run' ? '' : ` ${activity}`}: ${oneLine(statement.text, 50)}`, cancellable: true },
         async (progress, token) => {
           token.onCancellationRequested(() => run.controller.abort());
           let lastPct = 0;
@@ -550,6 +654,67 @@ export class RunController extends Disposable {
         this.panels.show(stateFromSweep(runId, result, req.connection.name, run?.result), run?.result);
         if (result.recommendation) this.ui.info(`pgload: pool size ${result.recommendation.poolSize} for this statement — see the Scaling tab.`);
         else void this.ui.warn(`pgload: the sweep could not recommend a pool size${result.notes.length ? `: ${result.notes[0]}` : ''}`);
+      },
+    );
+  }
+
+  /**
+   * A diagnosis: the application's pool from the settings (or the connection), the budget, the plan of phases shown
+   * before anything runs; the panel opens on its Answers tab and the application load's run is kept.
+   */
+  private executeDiagnose(req: RunRequest & { connection: ConnectionSetting }, statement: SqlStatement, defaults: RunDefaults): Promise<DiagnoseResult | undefined> {
+    let app;
+    let budgetMs: number;
+    try {
+      app = readAppPool(req.connection);
+      budgetMs = readDiagnoseBudgetMs();
+    } catch (err) {
+      void this.connections.reportSettings(err instanceof SettingsError ? err : new SettingsError('pgload', errorMessage(err)));
+      return Promise.resolve(undefined);
+    }
+    let phaseText = '';
+    return this.track(
+      req,
+      statement,
+      'diagnose',
+      (signal, onProgress) =>
+        this.connections.withPassword(req.connection, (input) =>
+          diagnose(
+            {
+              base: {
+                ...defaults.runOptions,
+                sql: statement.text,
+                connection: input,
+                allowWrites: req.allowWrites ?? false,
+                params: req.params,
+                serverVcpus: req.connection.serverVcpus ?? defaults.runOptions.serverVcpus,
+                serverMemoryKB: connectionServerMemoryKB(req.connection),
+              },
+              app: { users: app.users, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutSeconds * 1000 },
+              budgetMs,
+            },
+            {
+              signal,
+              logger: this.log,
+              onPlan: (phases) => this.log.info(`diagnose plan: ${phases.map((p) => `${p.id} ${Math.round(p.plannedMs / 1000)} s`).join(', ')} (budget ${Math.round(budgetMs / 1000)} s)`),
+              onPhase: (p, i, of, ms) => {
+                phaseText = `phase ${i} of ${of}: ${p.label}`;
+                onProgress({ phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs: ms, qps: 0, p95Ms: null, errors: 0, message: `${phaseText} (${formatMs(ms)})` });
+              },
+              onProgress: (p) => onProgress({ ...p, message: p.message ? `${phaseText} — ${p.message}` : '' }),
+            },
+          ),
+        ),
+      async (runId, d) => {
+        await this.store.save({ runId, result: d.runs.load, connectionName: req.connection.name, uri: req.document?.uri.toString(), statementIndex: req.statementIndex });
+        this.history?.rename(runId, `Diagnosis: ${d.app.users} users, pool ${d.app.poolSize} + ${d.app.maxOverflow}`);
+        if (d.runs.sweep) await this.store.saveSweep({ sweep: d.runs.sweep, connectionName: req.connection.name });
+        await this.store.saveDiagnosis({ diagnosis: d, connectionName: req.connection.name });
+        this.panels.show({ ...stateFromStored(runId, d.runs.load, req.connection.name, d.runs.sweep ?? undefined), activity: 'diagnose', diagnosis: d }, d.runs.load);
+        this.lenses.refresh();
+        const pool = d.answers.pool?.recommended ? ` Pool: ${d.answers.pool.recommended.poolSize}.` : '';
+        if (d.status === 'partial') void this.ui.warn(`pgload: the diagnosis is partial (see its phases).${pool}`);
+        else this.ui.info(`pgload: diagnosis done in ${Math.round(d.elapsedMs / 1000)} s.${pool} See the Answers tab.`);
       },
     );
   }

@@ -3,7 +3,7 @@
  * The webview says `ready` before the extension posts anything; requests from the webview carry an id
  * that the extension answers with `ack`. The extension validates every message before acting on it.
  */
-import type { Comparison, ProfileResult, SweepResult } from './result';
+import type { Comparison, DiagnoseResult, ProfileResult, SweepResult } from './result';
 
 /** A run's live progress, as the core reports it and the panel shows it. */
 export interface ProgressView {
@@ -42,11 +42,13 @@ export interface PanelState {
   /** One sentence when the run failed. */
   error?: string;
   /** What is running or failed: a profile run (the default) or a concurrency sweep. */
-  activity?: 'run' | 'sweep';
+  activity?: 'run' | 'sweep' | 'diagnose';
   /** The statement's latest concurrency sweep, for the Scaling tab. */
   sweep?: SweepResult;
   /** Two runs compared (from the Runs view), for the Compare tab. */
   comparison?: Comparison;
+  /** A diagnosis (the Answers tab): its answers, phases and the measurements behind them. */
+  diagnosis?: DiagnoseResult;
   /** When this run failed or was cancelled: the statement's last good report, one click away. */
   lastGood?: PanelState;
 }
@@ -61,6 +63,12 @@ export type FromWebview =
   | { type: 'rerun'; requestId: number }
   /** Run the concurrency sweep of the panel's statement (again). */
   | { type: 'sweep'; requestId: number }
+  /** Diagnose the panel's statement (again). */
+  | { type: 'diagnose'; requestId: number }
+  /** Try a hint's setting (`SET LOCAL work_mem = '64MB';`): an A/B against the panel's statement. */
+  | { type: 'tryHint'; requestId: number; sql: string }
+  /** Save the panel's diagnosis (the Answers tab) as JSON, Markdown or a self-contained HTML report. */
+  | { type: 'exportDiagnosis'; requestId: number; format: 'json' | 'markdown' | 'html' }
   | { type: 'cancel'; requestId: number }
   | { type: 'copyMarkdown'; requestId: number }
   | { type: 'saveJson'; requestId: number }

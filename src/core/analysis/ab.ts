@@ -5,7 +5,7 @@
  * Each side's legs are merged exactly (HDR histograms added), then the sides are compared as `pgload compare`
  * does.
  */
-import type { AbResult, ErrorGroup, ProfileResult, RunStatus } from '../../shared/result';
+import type { AbResult, ErrorGroup, PoolResult, ProfileResult, RunStatus } from '../../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../../shared/result';
 import { compareResults } from './compare';
 import { PgloadError } from '../errors';
@@ -17,10 +17,30 @@ import { VERSION } from '../version';
 export interface AbOptions {
   /** Everything both sides share (SQL of A, connection, clients, requests or duration in total per side…). */
   base: ProfileInput;
-  /** What B changes: its own SQL and/or extra session settings. */
-  b: { sql?: string; settings?: Record<string, string> };
+  /** What B changes: its own SQL, extra session settings, prepared statements, or the application pool. */
+  b: AbChange;
   /** Legs per side (default 4): A B B A A B B A. */
   rounds?: number;
+}
+
+export interface AbChange {
+  sql?: string;
+  settings?: Record<string, string>;
+  prepared?: boolean;
+  pool?: ProfileInput['pool'];
+  /** B's label in the comparison (default: what it changes). */
+  label?: string;
+}
+
+/** B's label: what it changes, e.g. `B (work_mem=64MB)`, `B (prepared)`, `B (pool 2 + 0)`. */
+export function changeLabel(b: AbChange): string {
+  if (b.label) return b.label;
+  const parts: string[] = [];
+  if (b.sql) parts.push('rewrite');
+  if (b.settings) parts.push(...Object.entries(b.settings).map(([k, v]) => `${k}=${v}`));
+  if (b.prepared !== undefined) parts.push(b.prepared ? 'prepared' : 'unnamed');
+  if (b.pool) parts.push(`pool ${b.pool.size} + ${b.pool.maxOverflow}`);
+  return `B (${parts.join(', ')})`;
 }
 
 export interface AbContext extends RunContext {
@@ -37,10 +57,19 @@ export function legOrder(rounds: number): Array<'A' | 'B'> {
 export async function abTest(o: AbOptions, ctx: AbContext = {}): Promise<AbResult> {
   const rounds = o.rounds ?? 4;
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) throw new PgloadError('usage', `rounds must be a whole number from 1 to 50, got ${rounds}`);
-  const noChange = !o.b.sql && (!o.b.settings || Object.keys(o.b.settings).length === 0);
+  const noChange =
+    !o.b.sql && (!o.b.settings || Object.keys(o.b.settings).length === 0) && (o.b.prepared === undefined || o.b.prepared === (o.base.prepared ?? false)) && o.b.pool === undefined;
   if (noChange) throw new PgloadError('usage', 'B is the same as A: give B other SQL (--sql-b / --file-b) or other settings (--setting NAME=VALUE)');
   const sideInput = (side: 'A' | 'B'): ProfileInput =>
-    side === 'A' ? o.base : { ...o.base, sql: o.b.sql ?? o.base.sql, settings: { ...(o.base.settings ?? {}), ...(o.b.settings ?? {}) } };
+    side === 'A'
+      ? o.base
+      : {
+          ...o.base,
+          sql: o.b.sql ?? o.base.sql,
+          settings: { ...(o.base.settings ?? {}), ...(o.b.settings ?? {}) },
+          ...(o.b.prepared !== undefined ? { prepared: o.b.prepared } : {}),
+          ...(o.b.pool !== undefined ? { pool: o.b.pool } : {}),
+        };
   // Both variants are validated before the first leg runs.
   const prepared = { A: await prepareRun(sideInput('A'), ctx.environment), B: await prepareRun(sideInput('B'), ctx.environment) };
   const total = prepared.A.options;
@@ -70,7 +99,7 @@ export async function abTest(o: AbOptions, ctx: AbContext = {}): Promise<AbResul
   if (legs.A.length === 0 || legs.B.length === 0) throw new PgloadError('cancelled', 'The A/B run was cancelled before both sides ran; nothing to compare.');
   const a = mergeLegs(legs.A);
   const b = mergeLegs(legs.B);
-  const labelB = o.b.sql ? 'B (rewrite)' : `B (${Object.entries(o.b.settings ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')})`;
+  const labelB = changeLabel(o.b);
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     kind: 'ab',
@@ -112,6 +141,7 @@ export function mergeLegs(legs: ProfileResult[]): ProfileResult {
     }
     legStart += r.load.wallMs;
   }
+  const pool = mergePools(legs);
   const worst: RunStatus = legs.find((r) => r.status !== 'completed')?.status ?? 'completed';
   return {
     ...first,
@@ -128,11 +158,33 @@ export function mergeLegs(legs: ProfileResult[]): ProfileResult {
       overThreshold: { ...first.load.overThreshold, count: over, percent: ok > 0 ? (over * 100) / ok : 0 },
       slowdown: first.baseline.latency.meanMs > 0 && latency.count > 0 ? latency.meanMs / first.baseline.latency.meanMs : null,
       percentiles: percentileCurve(hist),
+      ...(pool ? { pool } : {}),
     },
     timeline,
     histogram: logBuckets(hist),
     errors: [...errors.values()].sort((x, y) => y.count - x.count),
     hdr: { ...first.hdr, load: encodeHistogram(hist) },
     cleanup: { leftoverSessions: Math.max(...legs.map((r) => r.cleanup.leftoverSessions)) },
+  };
+}
+
+/** The application pool's figures over the legs: its wait and database-time histograms added exactly. */
+function mergePools(legs: ProfileResult[]): PoolResult | undefined {
+  const pools = legs.map((r) => r.load.pool);
+  const first = pools[0];
+  if (!first || pools.some((p) => !p?.hdr)) return first;
+  const wait = decodeHistogram(first.hdr!.wait);
+  const db = decodeHistogram(first.hdr!.db);
+  for (const p of pools.slice(1)) {
+    wait.add(decodeHistogram(p!.hdr!.wait));
+    db.add(decodeHistogram(p!.hdr!.db));
+  }
+  return {
+    ...first,
+    maxInUse: Math.max(...pools.map((p) => p!.maxInUse)),
+    timeouts: pools.reduce((n, p) => n + p!.timeouts, 0),
+    waitMs: latencyStats(wait),
+    dbMs: latencyStats(db),
+    hdr: { wait: encodeHistogram(wait), db: encodeHistogram(db) },
   };
 }

@@ -4,7 +4,7 @@
  */
 import type { PoolResult } from '../../shared/result';
 import { isSessionFatal } from '../errortally';
-import { createHistogram, latencyStats, recordUs } from './histogram';
+import { createHistogram, encodeHistogram, latencyStats, recordUs } from './histogram';
 import { PoolClosed, SessionPool, type PoolOptions } from './pool';
 import type { LoadClient, LoadDriver, LoadSink, Requests } from './driver';
 
@@ -32,7 +32,7 @@ export class AppPool implements LoadDriver {
 
   /** The pool's figures for the result; `timeouts` is counted by the run from its errors. */
   result(timeouts: number): PoolResult {
-    return { ...this.options, sessions: this.clients.length, maxInUse: this.pool.maxInUse, timeouts, waitMs: latencyStats(this.waitHist), dbMs: latencyStats(this.dbHist) };
+    return { ...this.options, sessions: this.clients.length, maxInUse: this.pool.maxInUse, timeouts, waitMs: latencyStats(this.waitHist), dbMs: latencyStats(this.dbHist), hdr: { wait: encodeHistogram(this.waitHist), db: encodeHistogram(this.dbHist) } };
   }
 
   private async user(sink: LoadSink): Promise<void> {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PanelState } from '../../shared/protocol';
-import type { ProfileResult } from '../../shared/result';
+import type { DiagnoseResult, ProfileResult } from '../../shared/result';
 import { oneLine } from '../../shared/text';
 
 export interface ReportAssets {
@@ -63,6 +63,11 @@ const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
 /** The panel state of an exported result: no HDR data (the page never needs it), nothing to click. */
 export function exportState(r: ProfileResult, connectionLabel: string, extra: Partial<PanelState> = {}): PanelState {
   return { ...stateFromStored(`export-${r.startedAt}`, r, connectionLabel), ...extra };
+}
+
+/** The panel state of an exported diagnosis: the Answers tab, with the application load's report and the sweep. */
+export function diagnosisState(d: DiagnoseResult, connectionLabel: string): PanelState {
+  return { ...stateFromStored(`export-${d.startedAt}`, d.runs.load, connectionLabel, d.runs.sweep ?? undefined), activity: 'diagnose', diagnosis: d };
 }
 
 export function buildHtmlReport(state: PanelState, assets: ReportAssets): string {

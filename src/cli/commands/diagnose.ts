@@ -1,0 +1,117 @@
+/** `pgload diagnose`: the four questions — pool, settings, the query under concurrency, ORM or raw SQL — in one planned run. */
+import type { ParseArgsConfig } from 'node:util';
+import { formatDiagnoseMarkdown, formatDiagnosePlan, formatDiagnoseReport } from '../../shared/diagnoseformat';
+import { formatMs } from '../../shared/format';
+import { diagnose } from '../../core/analysis/diagnose';
+import { buildHtmlReport, diagnosisState, loadReportAssets } from '../../core/report/htmlreport';
+import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson, writeOutput } from '../io';
+import { COMMON_OPTIONS, parseCommand, duration, whole, readSqlFile, pickStatement, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags, tableFlags, tableValues } from '../flags';
+
+export const DIAGNOSE_HELP = `Usage: pgload diagnose (--sql TEXT | --file PATH [--statement N]) [options]
+
+Answers four questions with measurements, within a time budget:
+  1. Are my pool settings right?   The statement through your application's pool at its users, a sweep to where
+                                   the server stops gaining throughput, and your pool against that size, same users.
+  2. Which server parameters?      Each setting the plan's hints suggest (work_mem, parallel workers, JIT), A/B-tested.
+  3. How does the query hold up?   The plan's findings ranked by what they cost per request under load.
+  4. ORM or raw SQL?               Unnamed statements with parameters (what ORMs send) against prepared, and your
+                                   alternative SQL against the statement when you give one.
+The phases and their time are printed before anything runs; the budget is kept (± 20 %). Ctrl-C keeps the answers
+so far, marked partial.
+
+Your application:
+  --users N                Concurrent users of the application (default 100).       e.g. --users 100
+  --pool-size N            The pool's size (default 5, SQLAlchemy's).               e.g. --pool-size 20
+  --max-overflow N         Connections beyond it (default 10, SQLAlchemy's).        e.g. --max-overflow 100
+  --pool-timeout TIME      How long a request waits for a connection (default 30s).
+  --server-vcpus N         The server's CPUs (bounds the sweep; used in the hints). e.g. --server-vcpus 2
+  --server-memory SIZE     The server's memory (what work_mem × the pool costs).    e.g. --server-memory 16GB
+Run:
+  --budget TIME            The time the whole diagnosis may take (default 3m).     e.g. --budget 4m
+  --sql-b TEXT / --file-b PATH [--statement-b N]   Your hand-written alternative, measured against the statement.
+  --sql/--file/--statement/--url, --statement-timeout, --allow-writes, --set, --param, --seed   as for "pgload run"
+Output:
+  --json PATH|-            Write { kind: "diagnose", answers, phases, runs } as JSON.
+  --markdown PATH          Write the answers as Markdown.
+  --html PATH              Write a self-contained HTML report (the Answers tab first; opens offline).
+  --no-progress            No progress output.
+
+Example:
+  pgload diagnose --file report.sql --users 100 --pool-size 20 --max-overflow 100 --budget 4m --html diagnosis.html
+`;
+
+export const DIAGNOSE_OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...(tableFlags(['server-vcpus', 'server-memory']) as Record<never, never>),
+  users: { type: 'string' },
+  'pool-size': { type: 'string' },
+  'max-overflow': { type: 'string' },
+  'pool-timeout': { type: 'string' },
+  budget: { type: 'string' },
+  'sql-b': { type: 'string' },
+  'file-b': { type: 'string' },
+  'statement-b': { type: 'string' },
+  markdown: { type: 'string' },
+  html: { type: 'string' },
+} satisfies ParseArgsConfig['options'];
+
+export async function diagnoseCommand(args: string[], io: CliIO): Promise<number> {
+  const parsed = parseCommand(args, DIAGNOSE_OPTIONS, 'diagnose', DIAGNOSE_HELP, io);
+  if (!parsed) return EXIT.ok;
+  const { values: v, positionals } = parsed;
+  const connection = connectionFromFlags(v.url);
+  const users = whole('users', v.users, 1, 100_000) ?? 100;
+  const poolSize = whole('pool-size', v['pool-size'], 1, 10_000) ?? 5;
+  const maxOverflow = whole('max-overflow', v['max-overflow'], 0, 10_000) ?? 10;
+  const poolTimeoutMs = duration('pool-timeout', v['pool-timeout'], 's', 0) ?? 30_000;
+  if (poolTimeoutMs <= 0) usage(`--pool-timeout ${v['pool-timeout']}: must be more than 0`);
+  const budgetMs = duration('budget', v.budget, 's', 0) ?? 180_000;
+  const t = tableValues(v, ['server-vcpus', 'server-memory']);
+  if (v['sql-b'] !== undefined && v['file-b'] !== undefined) usage('Give either --sql-b or --file-b, not both');
+  for (const flag of ['json', 'markdown', 'html'] as const) if (v[flag] !== undefined && v[flag].trim() === '') usage(`--${flag} needs a path${flag === 'json' ? ', or - for stdout' : ''}`);
+  const sql = await sqlFromFlags(v, positionals);
+  let sqlB: string | undefined;
+  if (v['sql-b'] !== undefined) {
+    if (v['sql-b'].trim() === '') usage('--sql-b is empty; give your alternative statement');
+    sqlB = v['sql-b'];
+  } else if (v['file-b'] !== undefined) {
+    sqlB = await pickStatement(readSqlFile(v['file-b'], 'file-b'), `--file-b ${v['file-b']}`, whole('statement-b', v['statement-b'], 1, 1_000_000));
+  }
+  const logger = stderrLogger(io, v.verbose === true);
+  const printer = progressPrinter(io);
+  const quiet = v['no-progress'] === true;
+  let result;
+  try {
+    result = await diagnose(
+      {
+        base: { sql, connection, ...commonRunFlags(v), settings: settingsFromFlags(v.set), ...paramsFromFlags(v), serverVcpus: t.serverVcpus as number | undefined, serverMemoryKB: t.serverMemoryKB as number | undefined },
+        app: { users, poolSize, maxOverflow, poolTimeoutMs },
+        budgetMs,
+        sqlB,
+      },
+      {
+        signal: io.signal,
+        logger,
+        environment: { env: io.env },
+        // The plan goes where the report goes, before anything runs.
+        onPlan: (phases) => (v.json === '-' ? io.stderr : io.stdout)(formatDiagnosePlan(phases, budgetMs) + '\n\n'),
+        onPhase: (p, i, of, ms) => {
+          printer.done();
+          if (!quiet) io.stderr(`pgload: phase ${i} of ${of}: ${p.label} (${formatMs(ms)})\n`);
+        },
+        onProgress: quiet ? undefined : printer.onProgress,
+      },
+    );
+  } finally {
+    printer.done();
+  }
+  const out = emitJson(io, v.json, result);
+  if (v.markdown !== undefined) writeOutput(v.markdown, formatDiagnoseMarkdown(result), 'Markdown report');
+  if (v.html !== undefined) {
+    writeOutput(v.html, buildHtmlReport(diagnosisState(result, result.runs.load.connection.host), loadReportAssets()), 'HTML report');
+    io.stderr(`pgload: HTML report written to ${v.html}\n`);
+  }
+  out(formatDiagnoseReport(result) + '\n');
+  if (io.signal?.aborted) return EXIT.cancelled;
+  return EXIT.ok;
+}

@@ -1,0 +1,365 @@
+/**
+ * `pgload diagnose`: one planned set of measurements that answers the four questions people ask — is my pool right,
+ * which server settings, how does this query hold up under concurrency, would raw SQL beat the ORM.
+ *
+ * The phases are planned within the time budget before anything runs (each has a floor below which it would measure
+ * nothing worth reading); time a phase does not use flows to the next, an overrun is taken from the next. Each phase
+ * reuses an existing measurement: a profile through the application's pool, a concurrency sweep, and A/Bs in
+ * alternating legs (pool against pool, setting against none, prepared against unnamed, SQL against SQL). The answers
+ * are built from those results only (answers.ts).
+ */
+import type { AbResult, DiagnosePhase, DiagnosePhaseId, DiagnoseResult, ProfileResult, SweepResult } from '../../shared/result';
+import { RESULT_SCHEMA_VERSION } from '../../shared/result';
+import { closeSession, resolveConnection, type ResolveEnvironment } from '../connection/connection';
+import { openControlSession } from '../connection/pooler';
+import { readCapacity } from '../connection/server';
+import { PgloadError } from '../errors';
+import type { Logger } from '../logger';
+import type { ProfileInput } from '../options';
+import { prepareRun, profile, withOptions, type Progress } from '../load/runner';
+import { VERSION } from '../version';
+import { abTest, type AbChange } from './ab';
+import { buildAnswers, settingCandidates } from './answers';
+import { defaultSteps, sweep } from './sweep';
+
+/** A phase's notes; `cut` marks it cut short by the budget (the diagnosis is then partial). */
+type Note = ((text: string) => void) & { cut: (text: string) => void };
+
+export interface AppPoolSettings {
+  users: number;
+  poolSize: number;
+  maxOverflow: number;
+  poolTimeoutMs: number;
+}
+
+export interface DiagnoseOptions {
+  /** The statement and everything every phase shares: connection, parameters, seed, settings, timeouts, vCPUs… */
+  base: ProfileInput;
+  app: AppPoolSettings;
+  budgetMs: number;
+  /** The user's alternative SQL (a hand-written rewrite of what the ORM sends). */
+  sqlB?: string;
+}
+
+export interface DiagnoseContext {
+  signal?: AbortSignal;
+  logger?: Logger;
+  environment?: ResolveEnvironment;
+  /** The plan, once, before anything runs. */
+  onPlan?: (phases: DiagnosePhase[]) => void;
+  /** A phase starts (1-based), with the time it has. */
+  onPhase?: (phase: DiagnosePhase, index: number, of: number, budgetMs: number) => void;
+  onProgress?: (p: Progress) => void;
+}
+
+export const PHASE_LABELS: Record<DiagnosePhaseId, string> = {
+  load: "Baseline, EXPLAIN and the application's load through its pool",
+  sweep: 'Concurrency sweep to the saturation point',
+  pools: 'Your pool against the recommended one, same users (A B B A)',
+  settings: 'A/B of each setting the hints suggest (A B B A)',
+  orm: 'Unnamed statements with parameters (as ORMs send) against prepared (A B B A)',
+  'sql-b': 'Your alternative SQL against the statement (A B B A)',
+};
+
+/** The least each phase needs to measure anything worth reading, and its share of the rest of the budget. */
+const PHASE_FLOOR_MS: Record<DiagnosePhaseId, number> = { load: 8_000, sweep: 12_000, pools: 10_000, settings: 10_000, orm: 8_000, 'sql-b': 8_000 };
+const PHASE_SHARE: Record<DiagnosePhaseId, number> = { load: 0.16, sweep: 0.24, pools: 0.2, settings: 0.24, orm: 0.16, 'sql-b': 0.16 };
+/** Legs of every A/B: A B B A. */
+const AB_ROUNDS = 2;
+/** A leg or a sweep step shorter than this measures start-up more than the statement. */
+const MIN_LEG_MS = 1_000;
+/** How much longer than planned a sweep step may run to count enough requests. */
+const STEP_STRETCH = 1.2;
+/** At most this many settings are tried (work_mem, parallel workers, JIT…). */
+const MAX_SETTINGS = 3;
+
+const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
+
+/** The phases and their time, before anything runs; refuses a budget below what the phases need. */
+export function planDiagnosis(budgetMs: number, withSqlB: boolean): DiagnosePhase[] {
+  const ids: DiagnosePhaseId[] = ['load', 'sweep', 'pools', 'settings', 'orm', ...(withSqlB ? (['sql-b'] as const) : [])];
+  const floor = ids.reduce((n, id) => n + PHASE_FLOOR_MS[id], 0);
+  if (!Number.isFinite(budgetMs) || budgetMs < floor) {
+    throw new PgloadError(
+      'usage',
+      `A budget of ${secs(budgetMs)} is too small for a diagnosis: its phases need at least ${secs(floor)} (${ids.map((id) => `${id} ${secs(PHASE_FLOOR_MS[id])}`).join(', ')}). ` +
+        `Give a budget of ${secs(floor)} or more (4m measures more firmly); nothing was run.`,
+    );
+  }
+  const shares = ids.reduce((n, id) => n + PHASE_SHARE[id], 0);
+  const spare = budgetMs - floor;
+  return ids.map((id) => ({ id, label: PHASE_LABELS[id], plannedMs: Math.round(PHASE_FLOOR_MS[id] + (spare * PHASE_SHARE[id]) / shares), actualMs: null, status: 'planned' }));
+}
+
+/** The clients the sweep goes up to: past the server's cores the throughput of a CPU-bound query stops growing. */
+export function sweepCeiling(sessions: number, serverVcpus: number | undefined): number {
+  return Math.max(1, Math.min(sessions, serverVcpus ? Math.max(8, 4 * serverVcpus) : 32));
+}
+
+export async function diagnose(o: DiagnoseOptions, ctx: DiagnoseContext = {}): Promise<DiagnoseResult> {
+  const app = o.app;
+  const whole = (name: string, v: number, min: number) => {
+    if (!Number.isInteger(v) || v < min) throw new PgloadError('usage', `${name} must be a whole number of at least ${min}, got ${v}`);
+  };
+  whole('The application users (--users)', app.users, 1);
+  whole('The pool size (--pool-size)', app.poolSize, 1);
+  whole('The pool overflow (--max-overflow)', app.maxOverflow, 0);
+  if (!(app.poolTimeoutMs > 0)) throw new PgloadError('usage', `The pool timeout must be more than 0, got ${app.poolTimeoutMs} ms`);
+  if (o.sqlB !== undefined && o.sqlB.trim() === '') throw new PgloadError('usage', 'The alternative SQL is empty; give the statement to compare against, or leave it out');
+  const phases = planDiagnosis(o.budgetMs, o.sqlB !== undefined);
+  const base: ProfileInput = { ...o.base, clients: undefined, requests: undefined, durationMs: undefined, pool: undefined, rate: undefined };
+  // Everything that can be refused without a server is refused before the plan is printed: SQL, safety, options.
+  const prepared = await prepareRun({ ...base, pool: { users: app.users, size: app.poolSize, maxOverflow: app.maxOverflow, timeoutMs: app.poolTimeoutMs }, durationMs: 1000 }, ctx.environment);
+  if (o.sqlB !== undefined) await prepareRun({ ...base, sql: o.sqlB, durationMs: 1000 }, ctx.environment);
+  ctx.onPlan?.(phases.map((p) => ({ ...p })));
+  const log = ctx.logger;
+  const notes: string[] = [];
+  const started = Date.now();
+  const startedAt = new Date(started).toISOString();
+  const elapsed = () => Date.now() - started;
+
+  // The pool the server can hold: a pool larger than its free connections is capped (and said).
+  let sessionsWanted = Math.min(app.users, app.poolSize + app.maxOverflow);
+  let current = { size: app.poolSize, maxOverflow: app.maxOverflow };
+  {
+    const conn = resolveConnection(prepared.options.connection, ctx.environment);
+    const { session, detectedBy } = await openControlSession(conn, { statementTimeoutMs: 10_000, readOnly: true, applicationName: prepared.options.applicationName });
+    try {
+      if (detectedBy === null) {
+        const capacity = await readCapacity(session.client);
+        // Two more for EXPLAIN under load and the wait sampler.
+        const room = capacity.free - 2;
+        if (room < 1) throw new PgloadError('capacity', `The server has ${capacity.free} free connections (${capacity.limitedBy}); a diagnosis needs at least 3. Close other sessions first; nothing was run.`);
+        if (sessionsWanted > room) {
+          const size = Math.min(app.poolSize, room);
+          const overflow = Math.max(0, Math.min(app.maxOverflow, room - size));
+          notes.push(
+            `Your pool allows ${app.poolSize} + ${app.maxOverflow} = ${app.poolSize + app.maxOverflow} sessions and ${app.users} users would open ${sessionsWanted}; the server has ${capacity.free} free connections (${capacity.limitedBy}). ` +
+              `pgload emulated ${size} + ${overflow} = ${size + overflow} (two connections kept for EXPLAIN and the wait sampler). On this server your application would get "too many clients" errors past that.`,
+          );
+          current = { size, maxOverflow: overflow };
+          sessionsWanted = Math.min(app.users, size + overflow);
+        }
+      } else {
+        notes.push(`A connection pooler stands in front of the server (${detectedBy}): the sessions below are the pooler's; past its pool size requests wait in the pooler's queue.`);
+      }
+    } finally {
+      await closeSession(session);
+    }
+  }
+  const poolFor = (p: { size: number; maxOverflow: number }) => ({ users: app.users, size: p.size, maxOverflow: p.maxOverflow, timeoutMs: app.poolTimeoutMs });
+
+  let carry = 0;
+  let legOverheadMs = 1_500;
+  let partial = false;
+  let cancelled = false;
+  const runs: DiagnoseResult['runs'] = { load: undefined as unknown as ProfileResult, sweep: null, pools: null, settings: [], orm: null, sqlB: null };
+
+  /** Runs one phase within its time (planned + what earlier phases left); a failure is noted, a cancel ends the diagnosis. */
+  const phase = async <T>(id: DiagnosePhaseId, body: (budgetMs: number, note: Note) => Promise<T | 'skip'>): Promise<T | undefined> => {
+    const i = phases.findIndex((p) => p.id === id);
+    const p = phases[i];
+    const budgetMs = p.plannedMs + carry;
+    if (cancelled || ctx.signal?.aborted) {
+      p.status = 'cancelled';
+      p.note = 'not run: the diagnosis was cancelled';
+      cancelled = true;
+      return undefined;
+    }
+    ctx.onPhase?.({ ...p }, i + 1, phases.length, budgetMs);
+    log?.info(`diagnose: phase ${id} with ${budgetMs} ms`);
+    const t0 = Date.now();
+    const notes: string[] = [];
+    let cut = false;
+    const note = Object.assign((t: string) => void notes.push(t), {
+      cut: (t: string) => {
+        cut = true;
+        notes.push(t);
+      },
+    });
+    try {
+      const value = await body(budgetMs, note);
+      if (cut) partial = true;
+      p.status = cut ? 'cut' : value === 'skip' ? 'skipped' : 'done';
+      return value === 'skip' ? undefined : value;
+    } catch (err) {
+      if (err instanceof PgloadError && err.kind === 'cancelled') {
+        p.status = 'cancelled';
+        cancelled = true;
+        partial = true;
+        notes.push('cancelled while it ran');
+        return undefined;
+      }
+      // The application's load is what every answer stands on: without it there is nothing to answer.
+      if (id === 'load') throw err;
+      p.status = 'failed';
+      partial = true;
+      notes.push(`failed: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    } finally {
+      p.actualMs = Date.now() - t0;
+      carry = budgetMs - p.actualMs;
+      if (notes.length) p.note = notes.join('; ');
+    }
+  };
+
+  // 1. Baseline, EXPLAIN and the application's load at its concurrency, through its pool.
+  const load = await phase('load', async (budgetMs) => {
+    const r = await profile(withOptions(prepared, { pool: poolFor(current), durationMs: Math.max(3_000, Math.round(budgetMs * 0.65 - 2_000)) }), { signal: ctx.signal, logger: log, environment: ctx.environment, onProgress: ctx.onProgress });
+    // What a run costs outside its measured load (connecting, the baseline, EXPLAIN, closing), for planning the legs.
+    legOverheadMs = Math.min(5_000, Math.max(300, (Date.parse(r.finishedAt) - Date.parse(r.startedAt) - r.load.wallMs) * 0.5));
+    return r;
+  });
+  if (!load) throw new PgloadError('cancelled', 'The diagnosis was cancelled before the application load ran; nothing to answer.');
+  runs.load = load;
+  if (load.status === 'cancelled') {
+    cancelled = true;
+    partial = true;
+  }
+  if (load.load.requests.ok === 0) throw new PgloadError('statement', `No request succeeded under the application's load (${load.errors[0]?.message ?? load.statusDetail ?? load.status}); nothing to answer.`);
+
+  // A leg ends a latency after its planned time (the requests in flight finish): Little's law with the throughput the
+  // application's load reached gives the latency at n concurrent queries, never below the statement alone.
+  const aloneMs = load.baseline.latency.meanMs;
+  const satQps = Math.max(load.load.throughputQps, 1e-3);
+  const latencyAt = (n: number) => 1.2 * Math.max(aloneMs, (n * 1000) / satQps);
+
+  /** An A/B within a phase's time: ABBA legs, each side's total load what the time allows after each leg's start-up and drain. */
+  const ab = async (budgetMs: number, input: ProfileInput, b: AbChange, note: Note, drainMs: number): Promise<AbResult | 'skip'> => {
+    // A B B A when the time holds it; else A then B once (a drift during the phase is then not cancelled out).
+    const legTime = (legs: number) => (budgetMs - legs * (legOverheadMs + drainMs)) / legs;
+    const rounds = legTime(2 * AB_ROUNDS) >= MIN_LEG_MS ? AB_ROUNDS : 1;
+    const legs = 2 * rounds;
+    const legMs = legTime(legs);
+    if (legMs < MIN_LEG_MS) {
+      note.cut(`the ${secs(budgetMs)} left could not hold 2 legs of at least ${secs(MIN_LEG_MS)} each (each also starts its sessions and waits ${secs(drainMs)} for the requests in flight)`);
+      return 'skip';
+    }
+    if (rounds === 1) note.cut(`ran A then B once: the ${secs(budgetMs)} left could not hold A B B A`);
+    const t0 = Date.now();
+    const r = await abTest({ base: { ...input, durationMs: Math.round(legMs * rounds) }, b, rounds }, { signal: ctx.signal, logger: log, environment: ctx.environment, onProgress: ctx.onProgress });
+    const measured = r.a.load.wallMs + r.b.load.wallMs;
+    legOverheadMs = Math.min(5_000, Math.max(300, (Date.now() - t0 - measured) / legs));
+    if (r.a.status === 'cancelled' || r.b.status === 'cancelled') {
+      cancelled = true;
+      note('cancelled; the legs so far are kept');
+    }
+    return r;
+  };
+
+  // 2. The sweep, to where throughput stops growing.
+  const sweepResult = await phase<SweepResult>('sweep', async (budgetMs, note) => {
+    let steps = defaultSteps(sweepCeiling(sessionsWanted, o.base.serverVcpus));
+    // Each step: its start-up, its planned time (up to 1.2 × when extended to count enough requests), its drain.
+    const stepTime = (list: number[]) => (budgetMs - list.reduce((n, c) => n + legOverheadMs + latencyAt(c), 0)) / (STEP_STRETCH * list.length);
+    let stepMs = stepTime(steps);
+    while (stepMs < MIN_LEG_MS && steps.length > 3) {
+      steps = steps.slice(0, -1);
+      stepMs = stepTime(steps);
+    }
+    if (stepMs < MIN_LEG_MS) {
+      note.cut(`the ${secs(budgetMs)} left could not hold 3 steps of ${secs(MIN_LEG_MS)}`);
+      return 'skip';
+    }
+    const t0 = Date.now();
+    const r = await sweep(
+      {
+        sql: prepared.statement.text,
+        connection: prepared.options.connection,
+        steps,
+        maxClients: steps[steps.length - 1],
+        stepDurationMs: Math.round(stepMs),
+        // A slow step may run a fifth longer to count enough requests; the budget holds no more.
+        maxStepMs: Math.round(stepMs * STEP_STRETCH),
+        statementTimeoutMs: prepared.options.statementTimeoutMs,
+        allowWrites: prepared.options.allowWrites,
+        applicationName: prepared.options.applicationName,
+        settings: prepared.options.settings,
+        params: prepared.options.params,
+        prepared: prepared.options.prepared,
+        seed: prepared.options.seed,
+      },
+      { signal: ctx.signal, logger: log, environment: ctx.environment, onStep: (_i, _of, _clients, p) => p && ctx.onProgress?.(p) },
+    );
+    const measured = r.steps.reduce((n, s) => n + (s.wallMs ?? 0), 0);
+    legOverheadMs = Math.min(5_000, Math.max(300, (Date.now() - t0 - measured) / Math.max(1, r.steps.length)));
+    if (r.notes.some((n) => n.startsWith('Cancelled'))) {
+      cancelled = true;
+      note('cancelled; the steps so far are kept');
+    }
+    return r;
+  });
+  runs.sweep = sweepResult ?? null;
+  const rec = sweepResult?.recommendation ?? null;
+
+  // 3. The current pool against the recommended one, same users.
+  const currentSessions = Math.min(app.users, current.size + current.maxOverflow);
+  runs.pools =
+    (await phase('pools', async (budgetMs, note) => {
+      if (!rec) {
+        note('the sweep gave no pool size to compare with');
+        return 'skip';
+      }
+      if (rec.poolSize >= currentSessions) {
+        note(`the recommended pool (${rec.poolSize}) is not smaller than the ${currentSessions} sessions your pool opens for ${app.users} users: nothing to compare`);
+        return 'skip';
+      }
+      return ab(budgetMs, { ...base, pool: poolFor(current), explain: false, sampleIntervalMs: 0, baselineRuns: 1 }, { pool: poolFor({ size: rec.poolSize, maxOverflow: 0 }), label: `pool ${rec.poolSize} + 0` }, note, 1.2 * load.load.latency.p95Ms);
+    })) ?? null;
+
+  // The A/Bs of settings and of the ORM's way of sending run at the concurrency the server can use.
+  const abClients = Math.max(1, Math.min(currentSessions, rec?.poolSize ?? Math.min(8, currentSessions)));
+  const closedLoop: ProfileInput = { ...base, clients: abClients, baselineRuns: 1 };
+  if (!rec) notes.push(`Without a measured pool size, the A/Bs ran at ${abClients} concurrent queries.`);
+
+  // 4. Each setting the hints suggest, measured.
+  const candidates = settingCandidates(load).slice(0, MAX_SETTINGS);
+  await phase('settings', async (budgetMs, note) => {
+    if (candidates.length === 0) {
+      note('no hint suggested a setting to try');
+      return 'skip';
+    }
+    const t0 = Date.now();
+    for (const [i, c] of candidates.entries()) {
+      if (cancelled) break;
+      const share = (budgetMs - (Date.now() - t0)) / (candidates.length - i);
+      const r = await ab(share, { ...closedLoop, sampleIntervalMs: 0 }, { settings: { [c.name]: c.value } }, note, latencyAt(abClients));
+      if (r !== 'skip') runs.settings.push(r);
+    }
+    return runs.settings.length ? runs.settings : 'skip';
+  });
+
+  // 5. Unnamed with parameters (what most ORMs send) against prepared statements.
+  runs.orm =
+    (await phase('orm', async (budgetMs, note) =>
+      ab(budgetMs, { ...closedLoop, prepared: false, explain: false, sampleIntervalMs: 0 }, { prepared: true, label: 'prepared' }, note, latencyAt(abClients)),
+    )) ?? null;
+
+  // 6. The user's alternative SQL.
+  if (o.sqlB !== undefined) {
+    runs.sqlB =
+      (await phase('sql-b', async (budgetMs, note) => ab(budgetMs, { ...closedLoop, sampleIntervalMs: 0 }, { sql: o.sqlB, label: 'your alternative SQL' }, note, latencyAt(abClients)))) ?? null;
+  }
+
+  const elapsedMs = elapsed();
+  if (cancelled) notes.push('The diagnosis was cancelled: the answers below stand on the phases that ran, and say which are missing.');
+  for (const p of phases) if (p.status === 'cut') notes.push(`${p.label}: cut short by the budget — ${p.note ?? ''}.`);
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    kind: 'diagnose',
+    tool: { name: 'pgload', version: VERSION },
+    sql: prepared.statement.text,
+    fingerprint: prepared.statement.fingerprint,
+    ...(o.sqlB !== undefined ? { sqlB: o.sqlB } : {}),
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    status: partial || cancelled ? 'partial' : 'completed',
+    budgetMs: o.budgetMs,
+    elapsedMs,
+    app: { users: app.users, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutMs, serverVcpus: o.base.serverVcpus ?? null },
+    phases,
+    answers: buildAnswers({ app, emulated: current, load, sweep: runs.sweep, pools: runs.pools, settings: runs.settings, candidates, orm: runs.orm, sqlB: runs.sqlB, abClients, phases }),
+    runs,
+    notes,
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The Answers tab: a diagnosis's four answers with their evidence, the pool side by side as a chart, Try it on every
+ * setting, and the phases as planned and as run. Renders the result only.
+ */
+import type { ChartConfiguration } from 'chart.js';
+import type { DiagnoseResult } from '../src/shared/result';
+import { formatMs, formatQps } from '../src/shared/format';
+import { isTryable } from '../src/shared/hintsql';
+import { h } from './dom';
+
+export interface AnswerDeps {
+  chartBox(id: string, title: string, note?: string): { box: HTMLElement; canvas: HTMLCanvasElement };
+  chart(canvas: HTMLCanvasElement, config: ChartConfiguration): void;
+  colors: { blue: string; orange: string; green: string; red: string };
+  /** A button that A/B-tests a hint's setting (shown in VS Code only). */
+  tryButton(sql: string): HTMLElement;
+  copyButton(text: string, label?: string): HTMLElement;
+  /** Opens the Report tab (the application load's run). */
+  showReport(): void;
+}
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+const signed = (pct: number) => `${pct > 0 ? '+' : pct < 0 ? '−' : '±'}${Math.abs(pct).toFixed(Math.abs(pct) < 10 ? 1 : 0)} %`;
+
+function card(id: string, n: number, question: string, ...body: Array<Node | null>): HTMLElement {
+  return h('section', { class: 'answer', id }, h('h3', {}, h('span', { class: 'answer-n' }, String(n)), ` ${question}`), ...body);
+}
+
+export function answersSection(d: DiagnoseResult, deps: AnswerDeps): HTMLElement {
+  const a = d.answers;
+  const section = h('section', { id: 'answers' });
+  const partial = d.phases.filter((p) => p.status !== 'done' && p.status !== 'skipped');
+  section.append(
+    h(
+      'p',
+      { class: 'muted', id: 'diagnose-summary' },
+      `${d.app.users} users on a pool of ${d.app.poolSize} + ${d.app.maxOverflow} · took ${secs(d.elapsedMs)} of a ${secs(d.budgetMs)} budget · ${d.phases.filter((p) => p.status === 'done').length} of ${d.phases.length} phases measured`,
+    ),
+  );
+  if (d.status === 'partial') section.append(h('p', { class: 'status-detail', id: 'diagnose-partial' }, `Partial: ${partial.map((p) => `${p.label} — ${p.status}${p.note ? ` (${p.note})` : ''}`).join('; ')}. The answers say what they stand on.`));
+
+  // 1. Pool
+  const pool = card('answer-pool', 1, 'Are my pool settings right?', h('p', {}, a.pool?.text ?? 'Not answered: the application load did not run.'));
+  if (a.pool?.recommended) {
+    const c = a.pool.current;
+    const r = a.pool.recommended;
+    pool.append(
+      h(
+        'table',
+        { class: 'steps', id: 'pool-table' },
+        h('thead', {}, h('tr', {}, ...['pool', 'p95', 'q/s', 'pool wait p95', 'in database p95'].map((x) => h('th', {}, x)))),
+        h(
+          'tbody',
+          {},
+          ...[
+            [`yours ${c.size} + ${c.maxOverflow}`, c] as const,
+            [`recommended ${r.size} + ${r.maxOverflow}`, r] as const,
+          ].map(([label, f]) => h('tr', {}, h('th', {}, label), h('td', {}, formatMs(f.p95Ms)), h('td', {}, formatQps(f.throughputQps)), h('td', {}, formatMs(f.poolWaitP95Ms)), h('td', {}, formatMs(f.dbP95Ms)))),
+        ),
+      ),
+    );
+    const grid = h('div', { class: 'charts' });
+    pool.append(grid);
+    const box = deps.chartBox('chart-answer-pool', `p95 of a request, ${d.app.users} users`, 'Each bar: the p95 wait for a pooled connection, and the p95 time inside PostgreSQL once it has one.');
+    grid.append(box.box);
+    deps.chart(box.canvas, {
+      type: 'bar',
+      data: {
+        labels: [`yours ${c.size} + ${c.maxOverflow}`, `recommended ${r.size} + ${r.maxOverflow}`],
+        datasets: [
+          { label: 'waiting for a connection (p95)', data: [c.poolWaitP95Ms, r.poolWaitP95Ms], backgroundColor: deps.colors.orange, stack: 'p95' },
+          { label: 'in the database (p95)', data: [c.dbP95Ms, r.dbP95Ms], backgroundColor: deps.colors.blue, stack: 'p95' },
+        ],
+      },
+      options: { indexAxis: 'y', scales: { x: { stacked: true, beginAtZero: true, title: { display: true, text: 'ms' } }, y: { stacked: true } } },
+    });
+  }
+  if (a.pool) pool.append(h('p', { class: `evidence ${a.pool.evidence}` }, a.pool.evidence === 'strong' ? 'Evidence: strong.' : 'Evidence: weak — read the sentence above for why.'));
+  section.append(pool);
+
+  // 2. Settings
+  const settings = card('answer-settings', 2, 'Which server parameters?');
+  if (a.settings.length === 0) settings.append(h('p', { class: 'muted' }, 'No hint suggested a setting for this statement: its plan neither spilled nor showed parallel or JIT overhead worth a change.'));
+  for (const s of a.settings) {
+    settings.append(
+      h(
+        'div',
+        { class: `setting ${s.helps ? 'helps' : 'no-help'}`, 'data-setting': s.name },
+        h('div', { class: 'setting-title' }, h('span', { class: 'verdict' }, s.helps ? 'helps' : s.measured ? 'does not help' : 'not measured'), ` ${s.name} = ${s.value}`, s.measured ? h('span', { class: 'muted' }, ` · p95 ${signed(s.measured.p95ChangePct)} · q/s ${signed(s.measured.throughputChangePct)}`) : null),
+        h('p', {}, s.text),
+        s.memory ? h('p', { class: 'muted small' }, `Memory: ${s.memory}`) : null,
+        h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, s.sql), deps.copyButton(s.sql), isTryable(s.sql) ? deps.tryButton(s.sql) : null),
+      ),
+    );
+  }
+  section.append(settings);
+
+  // 3. Query
+  const query = card('answer-query', 3, 'How do I make this query hold up under concurrency?');
+  if (a.query.length === 0) query.append(h('p', { class: 'muted' }, 'No plan finding: the plan shows no spill, misestimate or wasted work.'));
+  else {
+    query.append(
+      h(
+        'ol',
+        { class: 'findings' },
+        ...a.query.map((q) =>
+          h(
+            'li',
+            {},
+            h('div', { class: 'hint-title' }, q.title, q.impactMs !== null ? h('span', { class: 'muted' }, ` — up to ${formatMs(q.impactMs)} per request`) : null),
+            h('div', {}, q.evidence),
+            h('div', { class: 'hint-action' }, `→ ${q.action}`),
+            q.sql ? h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, q.sql), deps.copyButton(q.sql), isTryable(q.sql) ? deps.tryButton(q.sql) : null) : null,
+          ),
+        ),
+      ),
+    );
+  }
+  section.append(query);
+
+  // 4. ORM
+  const orm = card('answer-orm', 4, 'Would raw SQL beat the ORM?', h('p', {}, a.orm?.text ?? 'Not answered.'), a.orm ? h('p', { class: 'muted small', id: 'cannot-see' }, `What pgload cannot see: ${a.orm.cannotSee}`) : null);
+  section.append(orm);
+
+  if (d.notes.length) section.append(h('ul', { class: 'facts', id: 'diagnose-notes' }, ...d.notes.map((n) => h('li', {}, n))));
+  const report = h('button', { class: 'show-node', id: 'show-app-load' }, "Show the application load's full report");
+  report.addEventListener('click', () => deps.showReport());
+  section.append(
+    h('h3', {}, 'Phases'),
+    h(
+      'table',
+      { class: 'steps', id: 'diagnose-phases' },
+      h('thead', {}, h('tr', {}, ...['phase', 'planned', 'took', 'status'].map((x) => h('th', {}, x)))),
+      h('tbody', {}, ...d.phases.map((p) => h('tr', { class: `phase-${p.status}` }, h('td', {}, p.label), h('td', {}, secs(p.plannedMs)), h('td', {}, p.actualMs === null ? '–' : secs(p.actualMs)), h('td', {}, p.status, p.note ? h('span', { class: 'muted small' }, ` — ${p.note}`) : null)))),
+    ),
+    h('p', {}, report),
+  );
+  return section;
+}

@@ -44,7 +44,7 @@ describe('Universal Scalability Law fit', () => {
 
 describe('Pool-size recommendation', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { recommendPoolSize, throughputNoise, intervalStandardError } = require('../../src/core/analysis/scaling') as typeof import('../../src/core/analysis/scaling');
+  const { recommendPoolSize, throughputNoise, intervalStandardError, fallbackThroughputSe } = require('../../src/core/analysis/scaling') as typeof import('../../src/core/analysis/scaling');
   const step = (clients: number, qps: number, se: number | null, p95: number, batches = 8): SweepStep => ({ clients, throughputQps: qps, throughputSe: se, batches, p50Ms: p95 / 2, p95Ms: p95, p99Ms: p95, ok: 100, failed: 0, extended: null });
 
   it('linear scaling (pg_sleep: 3.3, 6.6, 13.3, 26.5, 52.5 q/s) is not saturated: the largest step, a lower bound, "sweep higher"', () => {
@@ -85,6 +85,21 @@ describe('Pool-size recommendation', () => {
     const r = recommendPoolSize(steps)!;
     assert.equal(r.evidence, 'weak');
     assert.match(r.reason, /The evidence is weak: 2 clients \(too few batches to estimate the noise\); run longer steps \(--step-duration\)/);
+  });
+
+  it('steps too short to estimate their noise cannot make a small rise look significant: flat within their own noise, the fewest clients win, weakly', () => {
+    // Recorded from a 4-minute diagnosis of the demo query (175 ms alone, parallel workers) on 2 cores: ~60 requests per step.
+    const s = (clients: number, qps: number, se: number | null, ok: number, wallMs: number, batches: number): SweepStep => ({ clients, throughputQps: qps, throughputSe: se, batches, wallMs, p50Ms: 1, p95Ms: 2, p99Ms: 2, ok, failed: 0, extended: se === null ? 'capped' : null });
+    const flat = [s(1, 6.7, 0.4, 46, 6870, 5), s(2, 7.0, 0.25, 48, 6860, 4), s(4, 6.7, null, 56, 8380, 2), s(8, 8.0, null, 68, 8490, 2), s(16, 7.3, null, 59, 8030, 2), s(32, 8.6, null, 71, 8260, 1)];
+    const r = recommendPoolSize(flat)!;
+    assert.equal(r.saturated, true, r.reason);
+    assert.equal(r.poolSize, 1);
+    assert.equal(r.evidence, 'weak');
+    assert.match(r.reason, /not significantly below it: the difference is within the measurement noise/);
+    // By construction the other way: throughput doubling with the clients is a rise, however short the steps.
+    const rising = [s(1, 10, null, 100, 10_000, 2), s(2, 20, null, 200, 10_000, 2), s(4, 40, null, 400, 10_000, 2)];
+    assert.equal(recommendPoolSize(rising)!.saturated, false);
+    assert.equal(fallbackThroughputSe({ clients: 4, ok: 400, wallMs: 10_000 }), (2 + 20) / 10);
   });
 
   it('noise from batch means: 16 clients sleeping 300 ms complete in waves; per-interval rates swing 0 ↔ 160 q/s, the batches agree', () => {

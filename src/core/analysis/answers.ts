@@ -21,9 +21,9 @@ export interface SettingCandidate {
 
 /**
  * The settings the run's hints suggest, once each: for work_mem the largest value suggested (it keeps every spilling
- * node in memory), and only when it is above the server's.
+ * node in memory), and only when it is above what the run had.
  */
-export function settingCandidates(r: Pick<ProfileResult, 'hints' | 'server'>): SettingCandidate[] {
+export function settingCandidates(r: Pick<ProfileResult, 'hints' | 'server' | 'options'>): SettingCandidate[] {
   const out = new Map<string, SettingCandidate>();
   for (const h of r.hints) {
     const s = parseSetLocal(h.sql);
@@ -31,7 +31,8 @@ export function settingCandidates(r: Pick<ProfileResult, 'hints' | 'server'>): S
     const seen = out.get(s.name);
     if (s.name === 'work_mem') {
       const kb = parseMemoryKB(s.value);
-      const now = parseMemoryKB(r.server.settings.work_mem);
+      // What the run's sessions had: its own setting, else the server's.
+      const now = parseMemoryKB(r.options.settings.work_mem ?? r.server.settings.work_mem);
       if (kb === null || (now !== null && kb <= now)) continue;
       if (seen && (parseMemoryKB(seen.value) ?? 0) >= kb) {
         seen.hints.push(h);

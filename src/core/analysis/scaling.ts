@@ -111,12 +111,25 @@ export function stepIsEnough(s: { clients: number; ok: number; wallMs: number; p
   return s.ok >= MIN_REQUESTS_PER_CLIENT * s.clients && s.wallMs >= MIN_P95_SPANS * s.p95Ms;
 }
 
-/** Is `a` significantly below `b`? Welch-style: the difference against the joint noise, with t for the fewer batches. */
+/**
+ * A step's throughput noise when batch means could not estimate it (too few latencies in the step): the count's own
+ * noise (√ok) plus where the step's edges cut the clients' waves (up to half the clients' requests either way), over
+ * its length. Conservative on purpose: a step too short to measure must not look significantly better than another.
+ */
+export function fallbackThroughputSe(s: Pick<SweepStep, 'clients' | 'ok' | 'wallMs'>): number {
+  const seconds = (s.wallMs ?? 0) / 1000;
+  return seconds > 0 ? (s.clients / 2 + Math.sqrt(s.ok)) / seconds : Infinity;
+}
+
+/**
+ * Is `a` significantly below `b`? Welch-style: the difference against the joint noise, with t for the fewer batches;
+ * a step without a batch estimate brings its fallback noise (and the normal quantile).
+ */
 function significantlyBelow(a: SweepStep, b: SweepStep): boolean {
-  if (a.throughputSe === null || b.throughputSe === null) return b.throughputQps > a.throughputQps * (1 + PRACTICAL_EQUIVALENCE);
-  const se = Math.hypot(a.throughputSe, b.throughputSe);
-  const df = Math.max(1, Math.min(a.batches ?? MIN_BATCHES, b.batches ?? MIN_BATCHES) - 1);
-  return b.throughputQps - a.throughputQps > tQuantile975(df) * se;
+  const unknown = a.throughputSe === null || b.throughputSe === null;
+  const se = Math.hypot(a.throughputSe ?? fallbackThroughputSe(a), b.throughputSe ?? fallbackThroughputSe(b));
+  const q = unknown ? 1.96 : tQuantile975(Math.max(1, Math.min(a.batches ?? MIN_BATCHES, b.batches ?? MIN_BATCHES) - 1));
+  return b.throughputQps - a.throughputQps > q * se;
 }
 
 const relativeNoise = (s: SweepStep) => (s.throughputSe === null ? Infinity : (2 * s.throughputSe) / Math.max(1e-9, s.throughputQps));

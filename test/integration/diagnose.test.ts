@@ -1,0 +1,135 @@
+/**
+ * `pgload diagnose` on a real server: the phases within the budget, answers that state the figures they stand on,
+ * a pool larger than the server's free connections capped (and said), a statement failing alone stopped before any
+ * load, bad input refused before anything runs, cancel keeping the answers so far — every session closed.
+ */
+import * as assert from 'node:assert/strict';
+import { diagnose } from '../../src/core/analysis/diagnose';
+import { PgloadError } from '../../src/core/errors';
+import { formatMs } from '../../src/shared/format';
+import type { DiagnoseResult } from '../../src/shared/result';
+import { pgload } from '../support/cli';
+import { sleep, testDb, waitNoPgloadSessions, withAdmin } from '../support/server';
+
+/** ~10–30 ms alone: a sort that spills at work_mem 64kB (so a hint suggests more), on the CPUs. */
+const SORT_SQL = 'SELECT count(*) FROM (SELECT md5(g::text) AS k FROM generate_series(1, 20000) g ORDER BY 1) s';
+
+describe('pgload diagnose (real server)', function () {
+  this.timeout(240_000);
+
+  describe('a full diagnosis: a spilling sort, 200 users on a pool of 150 + 50', () => {
+    let d: DiagnoseResult;
+    let free: number;
+    const budgetMs = 50_000;
+    before(async () => {
+      free = await withAdmin(async (c) => {
+        const r = await c.query<{ n: number }>(
+          "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int AS n",
+        );
+        return r.rows[0].n;
+      });
+      d = await diagnose({ base: { sql: SORT_SQL, connection: { url: testDb().url }, settings: { work_mem: '64kB' }, serverVcpus: 2 }, app: { users: 200, poolSize: 150, maxOverflow: 50, poolTimeoutMs: 30_000 }, budgetMs });
+    });
+
+    it('runs the five phases it planned, within the budget (with room for a busy machine), and closes every session', async () => {
+      assert.deepEqual(d.phases.map((p) => p.id), ['load', 'sweep', 'pools', 'settings', 'orm']);
+      assert.ok(d.phases.every((p) => p.actualMs !== null && ['done', 'cut', 'skipped'].includes(p.status)), JSON.stringify(d.phases));
+      assert.ok(d.elapsedMs <= budgetMs * 1.4, `${d.elapsedMs} ms for a ${budgetMs} ms budget`);
+      assert.equal(d.status === 'partial', d.phases.some((p) => p.status === 'cut'));
+      assert.equal(await waitNoPgloadSessions(), 0);
+      for (const r of [d.runs.load, ...(d.runs.pools ? [d.runs.pools.a, d.runs.pools.b] : []), ...d.runs.settings.flatMap((s) => [s.a, s.b])]) assert.equal(r.cleanup.leftoverSessions, 0);
+    });
+
+    it('caps a pool larger than the server’s free connections, and says so', () => {
+      assert.ok(free < 200, `the test server has ${free} free connections`);
+      const p = d.runs.load.load.pool!;
+      assert.equal(p.users, 200);
+      assert.ok(p.size + p.maxOverflow <= free - 2, `emulated ${p.size} + ${p.maxOverflow} with ${free} free`);
+      assert.ok(d.notes.some((n) => /Your pool allows 150 \+ 50 = 200 sessions .* the server has \d+ free connections .* "too many clients" errors past that/.test(n)), d.notes.join('\n'));
+      assert.match(d.answers.pool!.text, /this server's free connections held \d+ \+ \d+, so that is what was measured/);
+    });
+
+    it('the pool answer: a measured saturation point within the sessions, and the figures in its sentence are the ones in the result', () => {
+      const a = d.answers.pool!;
+      assert.ok(d.runs.sweep && d.runs.sweep.steps.length >= 3, 'the sweep ran');
+      if (a.saturationClients !== null) assert.ok(a.saturationClients <= d.runs.load.load.clients);
+      assert.ok(a.text.includes(formatMs(a.current.p95Ms)) || a.recommended === null, a.text);
+      if (a.recommended) {
+        assert.ok(d.runs.pools, 'the recommended pool was run');
+        assert.equal(a.recommended.p95Ms, d.runs.pools!.b.load.latency.p95Ms);
+        assert.equal(a.current.p95Ms, d.runs.pools!.a.load.latency.p95Ms);
+        const sig = d.runs.pools!.comparison.metrics.find((m) => m.name === 'p95')!;
+        // "instead of" only when the lower p95 is significant; otherwise the sentence says there is no difference.
+        assert.equal(/instead of/.test(a.text), sig.significant && sig.better === 'b', a.text);
+      }
+    });
+
+    it('work_mem, suggested by the spill, was measured and its verdict matches its comparison', () => {
+      const s = d.answers.settings.find((x) => x.name === 'work_mem');
+      assert.ok(s, `settings tried: ${d.answers.settings.map((x) => x.name).join(', ')}; hints: ${d.runs.load.hints.map((h) => h.id).join(', ')}`);
+      assert.equal(s.scope, 'query');
+      assert.match(s.sql, /^SET LOCAL work_mem = '\d+[kMG]B';$/);
+      const run = d.runs.settings.find((r) => r.b.options.settings.work_mem === s.value);
+      if (!run) {
+        assert.equal(s.measured, null);
+        assert.match(s.text, /was not measured/);
+        return;
+      }
+      assert.equal(run.a.options.settings.work_mem, '64kB');
+      const sig = run.comparison.metrics.filter((m) => m.significant);
+      assert.equal(s.helps, sig.length > 0 && sig.every((m) => m.better === 'b'));
+      assert.equal(s.measured!.significant, sig.length > 0);
+      assert.match(s.text, s.helps ? /helps: .* a significant improvement/ : /does not help/);
+    });
+
+    it('the query and ORM answers carry their evidence and what pgload cannot see', () => {
+      assert.ok(d.answers.query.length >= 1);
+      assert.ok(d.answers.query.some((q) => /spill|sort/i.test(q.title)), d.answers.query.map((q) => q.title).join('\n'));
+      const orm = d.answers.orm!;
+      assert.ok(orm.prepared || /was not measured/.test(orm.text), orm.text);
+      assert.match(orm.cannotSee, /inside your application/);
+    });
+  });
+
+  it('a statement that fails alone stops the diagnosis before any load, with the server’s error', async () => {
+    const t0 = Date.now();
+    await assert.rejects(
+      diagnose({ base: { sql: 'SELECT 1 / (g - g) FROM generate_series(1, 2) g', connection: { url: testDb().url } }, app: { users: 10, poolSize: 2, maxOverflow: 0, poolTimeoutMs: 1000 }, budgetMs: 60_000 }),
+      (e: PgloadError) => e.kind === 'statement' && /division by zero/.test(e.message),
+    );
+    assert.ok(Date.now() - t0 < 30_000);
+    assert.equal(await waitNoPgloadSessions(), 0);
+  });
+
+  it('bad input is refused before anything connects: a small budget (saying what fits), users below 1', async () => {
+    const nowhere = { url: 'postgres://nobody@127.0.0.1:1/none' };
+    await assert.rejects(
+      diagnose({ base: { sql: 'SELECT 1', connection: nowhere }, app: { users: 10, poolSize: 2, maxOverflow: 0, poolTimeoutMs: 1000 }, budgetMs: 10_000 }),
+      (e: PgloadError) => e.kind === 'usage' && /too small for a diagnosis: its phases need at least 48 s/.test(e.message),
+    );
+    await assert.rejects(diagnose({ base: { sql: 'SELECT 1', connection: nowhere }, app: { users: 0, poolSize: 2, maxOverflow: 0, poolTimeoutMs: 1000 }, budgetMs: 60_000 }), /users \(--users\) must be a whole number of at least 1, got 0/);
+    const cli = await pgload(['diagnose', '--sql', 'SELECT 1', '--url', nowhere.url, '--budget', '10s']);
+    assert.equal(cli.code, 2, cli.stderr);
+    assert.match(cli.stderr, /A budget of 10 s is too small for a diagnosis: .* Give a budget of 48 s or more .*nothing was run/);
+    const users = await pgload(['diagnose', '--sql', 'SELECT 1', '--url', nowhere.url, '--users', '0']);
+    assert.equal(users.code, 2);
+    assert.match(users.stderr, /--users 0/);
+  });
+
+  it('cancelled during the application load: the answers so far come back marked partial, every session closed', async () => {
+    const ac = new AbortController();
+    const t0 = Date.now();
+    const p = diagnose(
+      { base: { sql: 'SELECT pg_sleep(0.05)', connection: { url: testDb().url } }, app: { users: 8, poolSize: 2, maxOverflow: 2, poolTimeoutMs: 30_000 }, budgetMs: 60_000 },
+      { signal: ac.signal, onProgress: (x) => x.phase === 'load' && x.done > 20 && ac.abort() },
+    );
+    const d = await p;
+    assert.ok(Date.now() - t0 < 30_000, `settled after ${Date.now() - t0} ms`);
+    assert.equal(d.status, 'partial');
+    assert.equal(d.runs.load.status, 'cancelled');
+    assert.ok(d.phases.slice(1).every((x) => x.status === 'cancelled'), JSON.stringify(d.phases));
+    assert.ok(d.notes.some((n) => /cancelled/.test(n)));
+    assert.equal(await waitNoPgloadSessions(), 0);
+    await sleep(0);
+  });
+});

@@ -1,0 +1,221 @@
+/**
+ * A diagnosis without a server: its plan within the budget, the settings it tries, and its answers on measurements
+ * whose right answer is known by construction (the answers read figures; these figures are set, not measured).
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { planDiagnosis, sweepCeiling } from '../../src/core/analysis/diagnose';
+import { buildAnswers, settingCandidates, type AnswerInput } from '../../src/core/analysis/answers';
+import { formatMs, formatQps } from '../../src/shared/format';
+import { isTryable, parseSetLocal } from '../../src/shared/hintsql';
+import type { AbResult, Comparison, ComparisonMetric, DiagnosePhase, Hint, ProfileResult, SweepResult, SweepStep } from '../../src/shared/result';
+
+const root = path.resolve(__dirname, '../..');
+const base = JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures/result-pool-40-users.json'), 'utf8')) as ProfileResult;
+
+/** The recorded run with other figures: p95, throughput, the pool's wait and database p95, requests. */
+function run(f: { p95: number; qps: number; wait?: number; db?: number; ok?: number; settings?: Record<string, string>; hints?: Hint[] }): ProfileResult {
+  const r = structuredClone(base);
+  r.load.latency.p95Ms = f.p95;
+  r.load.throughputQps = f.qps;
+  r.load.requests.ok = f.ok ?? 1000;
+  if (r.load.pool) {
+    r.load.pool.waitMs.p95Ms = f.wait ?? 0;
+    r.load.pool.dbMs.p95Ms = f.db ?? f.p95;
+  }
+  r.options.settings = f.settings ?? {};
+  r.hints = f.hints ?? [];
+  return r;
+}
+
+function metric(name: ComparisonMetric['name'], a: number, b: number, significant: boolean): ComparisonMetric {
+  const change = (b - a) / a;
+  const better = !significant ? null : name === 'qps' ? (b > a ? 'b' : 'a') : b < a ? 'b' : 'a';
+  return { name, unit: name === 'qps' ? 'q/s' : 'ms', a, b, change, ciA: [a, a], ciB: [b, b], significant, better };
+}
+
+/** An A/B whose comparison says what the test needs: each metric significant or not. */
+function ab(a: ProfileResult, b: ProfileResult, sig: { p50?: boolean; p95?: boolean; qps?: boolean }, disappeared: Hint[] = []): AbResult {
+  const metrics = [
+    metric('p50', a.load.latency.p50Ms, b.load.latency.p50Ms, sig.p50 ?? false),
+    metric('p95', a.load.latency.p95Ms, b.load.latency.p95Ms, sig.p95 ?? false),
+    metric('p99', a.load.latency.p99Ms, b.load.latency.p99Ms, false),
+    metric('qps', a.load.throughputQps, b.load.throughputQps, sig.qps ?? false),
+  ];
+  const comparison = { metrics, summary: 'set by the test', hints: { appeared: [], disappeared, kept: [] }, plan: null } as unknown as Comparison;
+  return { schemaVersion: 1, kind: 'ab', tool: { name: 'pgload', version: 't' }, order: ['A', 'B', 'B', 'A'], rounds: 2, a, b, comparison };
+}
+
+function step(clients: number, qps: number): SweepStep {
+  return { clients, throughputQps: qps, throughputSe: qps * 0.01, batches: 10, wallMs: 5000, extended: null, p50Ms: 10, p95Ms: 20, p99Ms: 30, ok: 500, failed: 0 };
+}
+
+function sweepOf(steps: SweepStep[], poolSize: number, saturated = true, evidence: 'strong' | 'weak' = 'strong'): SweepResult {
+  return { steps, recommendation: { poolSize, saturated, evidence, reason: `${poolSize} concurrent queries give the best throughput measured. More concurrent queries than ${poolSize} only queue.` } } as unknown as SweepResult;
+}
+
+const done = (id: DiagnosePhase['id']): DiagnosePhase => ({ id, label: id, plannedMs: 10_000, actualMs: 10_000, status: 'done' });
+const PHASES = (['load', 'sweep', 'pools', 'settings', 'orm'] as const).map(done);
+
+function input(over: Partial<AnswerInput>): AnswerInput {
+  const load = run({ p95: 1770, qps: 17 });
+  return { app: { users: 100, poolSize: 20, maxOverflow: 100, poolTimeoutMs: 30_000 }, emulated: { size: 20, maxOverflow: 100 }, load, sweep: null, pools: null, settings: [], candidates: [], orm: null, sqlB: null, abClients: 2, phases: PHASES, ...over };
+}
+
+describe('diagnose: the plan within the budget', () => {
+  it('gives every phase at least its floor and adds up to the budget', () => {
+    for (const budget of [48_000, 180_000, 240_000, 600_000]) {
+      const plan = planDiagnosis(budget, false);
+      assert.deepEqual(plan.map((p) => p.id), ['load', 'sweep', 'pools', 'settings', 'orm']);
+      const total = plan.reduce((n, p) => n + p.plannedMs, 0);
+      assert.ok(Math.abs(total - budget) <= plan.length, `${total} vs ${budget}`);
+      assert.ok(plan.every((p) => p.status === 'planned' && p.actualMs === null));
+    }
+    assert.equal(planDiagnosis(240_000, true).at(-1)!.id, 'sql-b');
+  });
+
+  it('refuses a budget smaller than the phases need, saying what fits and that nothing ran', () => {
+    assert.throws(
+      () => planDiagnosis(20_000, false),
+      (e: Error) => /A budget of 20 s is too small for a diagnosis: its phases need at least 48 s \(load 8 s, sweep 12 s, pools 10 s, settings 10 s, orm 8 s\)\. Give a budget of 48 s or more .*nothing was run\./.test(e.message),
+    );
+    assert.throws(() => planDiagnosis(50_000, true), /need at least 56 s/);
+  });
+
+  it('sweeps up to four clients per vCPU (at least 8), within the sessions the pool opens', () => {
+    assert.equal(sweepCeiling(100, 2), 8);
+    assert.equal(sweepCeiling(100, 16), 64);
+    assert.equal(sweepCeiling(6, 2), 6);
+    assert.equal(sweepCeiling(100, undefined), 32);
+  });
+});
+
+describe('diagnose: the settings it tries', () => {
+  const hint = (sql: string, node: string): Hint => ({ id: 'node-spill', severity: 'warning', title: 'spilled', detail: '', node, action: '', sql });
+
+  it('tries work_mem once, at the largest value suggested, only above what the run had, and settings of one query only', () => {
+    const r = run({ p95: 1, qps: 1, hints: [hint("SET LOCAL work_mem = '8MB';", 'Sort #2'), hint("SET LOCAL work_mem = '64MB';", 'Hash #5'), hint("SET LOCAL work_mem = '8MB';", 'Sort #7"'), hint("SET LOCAL work_mem = '2MB';", 'Sort #9'), hint('SET LOCAL jit = off;', 'Result #1'), hint('CREATE INDEX CONCURRENTLY ON t (a);', 'Seq Scan on t #3')] });
+    const c = settingCandidates(r);
+    assert.deepEqual(c.map((x) => [x.name, x.value, x.sql]), [['work_mem', '64MB', "SET LOCAL work_mem = '64MB';"], ['jit', 'off', 'SET LOCAL jit = off;']]);
+    // The hints that suggested a value at or below the one tried are kept with it (their nodes are named in the answer).
+    assert.deepEqual(c[0].hints.map((h) => h.node), ['Sort #2', 'Hash #5', 'Sort #7"']);
+    // A run at work_mem 64kB: 2MB is above it and tried; at 128MB nothing suggested is.
+    const low = run({ p95: 1, qps: 1, settings: { work_mem: '64kB' }, hints: [hint("SET LOCAL work_mem = '2MB';", 'Sort #9')] });
+    assert.deepEqual(settingCandidates(low).map((x) => x.value), ['2MB']);
+    assert.deepEqual(settingCandidates({ ...low, options: { ...low.options, settings: { work_mem: '128MB' } } }), []);
+  });
+
+  it('reads a hint’s SET LOCAL, and Try it takes only the settings pgload tries', () => {
+    assert.deepEqual(parseSetLocal("SET LOCAL work_mem = '64MB';"), { name: 'work_mem', value: '64MB' });
+    assert.deepEqual(parseSetLocal('set local max_parallel_workers_per_gather to 0'), { name: 'max_parallel_workers_per_gather', value: '0' });
+    assert.equal(parseSetLocal('CREATE INDEX ON t (a);'), null);
+    assert.ok(isTryable('SET LOCAL plan_cache_mode = force_custom_plan;'));
+    assert.ok(!isTryable("SET LOCAL search_path = 'x';"));
+  });
+});
+
+describe('diagnose: the pool answer says what the numbers say', () => {
+  const sweep = sweepOf([step(1, 10), step(2, 19), step(4, 19.5), step(8, 19)], 2);
+
+  it('a smaller pool with a significantly lower p95: "instead of", with the figures printed next to it', () => {
+    const cur = run({ p95: 1770, qps: 17, wait: 0, db: 1770 });
+    const rec = run({ p95: 900, qps: 19, wait: 800, db: 110 });
+    const a = buildAnswers(input({ sweep, pools: ab(cur, rec, { p95: true, p50: true }) })).pool!;
+    assert.equal(a.recommended!.poolSize, 2);
+    assert.equal(a.saturationClients, 2);
+    assert.match(a.text, /^Your pool lets 120 queries run at once \(pool_size 20 \+ max_overflow 100\); with 100 users, up to 100 do\./);
+    assert.ok(a.text.includes(`see p95 ${formatMs(900)} instead of ${formatMs(1770)}`), a.text);
+    assert.ok(a.text.includes(`${formatQps(19)} instead of ${formatQps(17)}`), a.text);
+    assert.ok(a.text.includes(`they wait in the pool — p95 ${formatMs(800)} — not inside PostgreSQL, where p95 falls from ${formatMs(1770)} to ${formatMs(110)}`), a.text);
+    assert.equal(a.evidence, 'strong');
+  });
+
+  it('no significant difference: says so, and never "instead of"', () => {
+    const a = buildAnswers(input({ sweep, pools: ab(run({ p95: 1000, qps: 17 }), run({ p95: 980, qps: 17.2 }), {}) })).pool!;
+    assert.match(a.text, /no significant difference on p95/);
+    assert.doesNotMatch(a.text, /instead of/);
+    assert.match(a.text, /98 fewer connections held on the server/);
+  });
+
+  it('a smaller pool that made p95 worse: says keep a larger pool', () => {
+    const a = buildAnswers(input({ sweep, pools: ab(run({ p95: 500, qps: 17 }), run({ p95: 900, qps: 16 }), { p95: true }) })).pool!;
+    assert.match(a.text, /saw a worse p95/);
+    assert.match(a.text, /Keep a pool above 2, below 100/);
+  });
+
+  it('weak evidence: few requests, or a phase cut by the budget', () => {
+    const few = buildAnswers(input({ sweep, pools: ab(run({ p95: 1770, qps: 17, ok: 40 }), run({ p95: 900, qps: 19, ok: 45 }), { p95: true }) })).pool!;
+    assert.equal(few.evidence, 'weak');
+    assert.match(few.text, /The evidence is weak: only 40 requests on a side\./);
+    const cut = buildAnswers(input({ sweep, pools: ab(run({ p95: 1770, qps: 17 }), run({ p95: 900, qps: 19 }), { p95: true }), phases: PHASES.map((p) => (p.id === 'pools' ? { ...p, status: 'cut' as const, note: 'ran A then B once' } : p)) })).pool!;
+    assert.match(cut.text, /the phase was cut short by the budget/);
+  });
+
+  it('throughput still rising at the largest step: no pool size is claimed', () => {
+    const a = buildAnswers(input({ sweep: sweepOf([step(1, 10), step(2, 20), step(4, 40)], 4, false) })).pool!;
+    assert.equal(a.recommended, null);
+    assert.equal(a.saturationClients, null);
+    assert.match(a.text, /Throughput still rose at 4 concurrent queries .* no measured reason to shrink the pool/);
+  });
+
+  it('no sweep: says where the time went instead of guessing', () => {
+    const a = buildAnswers(input({ phases: PHASES.map((p) => (p.id === 'sweep' ? { ...p, status: 'cut' as const, note: 'the 3 s left could not hold 3 steps of 1 s' } : p)) })).pool!;
+    assert.equal(a.recommended, null);
+    assert.match(a.text, /was not measured: the 3 s left could not hold 3 steps of 1 s\./);
+  });
+
+  it('a pool capped to the server’s free connections says what was measured', () => {
+    const a = buildAnswers(input({ emulated: { size: 20, maxOverflow: 75 } })).pool!;
+    assert.match(a.text, /this server's free connections held 20 \+ 75, so that is what was measured/);
+  });
+});
+
+describe('diagnose: settings, findings and the ORM answer', () => {
+  const spill: Hint = { id: 'sort-spill', severity: 'warning', title: 'A sort spilled to disk', detail: 'Sort #2 wrote 1,000 blocks.', node: 'Sort #2', action: 'more memory', sql: "SET LOCAL work_mem = '64MB';", estimate: { share: 0.4, perRequestMs: 40, plan: 'under-load' } };
+  const candidates = [{ name: 'work_mem', value: '64MB', sql: "SET LOCAL work_mem = '64MB';", hints: [spill] }];
+
+  it('a setting that helped significantly "helps", names the spill that went away, and carries its SQL', () => {
+    const r = ab(run({ p95: 100, qps: 20 }), run({ p95: 60, qps: 30, settings: { work_mem: '64MB' } }), { p95: true, qps: true }, [spill]);
+    const [s] = buildAnswers(input({ load: run({ p95: 1770, qps: 17, hints: [spill] }), settings: [r], candidates })).settings;
+    assert.equal(s.helps, true);
+    assert.equal(s.measured!.p95ChangePct, -40);
+    assert.equal(s.measured!.throughputChangePct, 50);
+    assert.equal(s.measured!.significant, true);
+    assert.match(s.text, /^work_mem = 64MB helps: p50 .*, p95 −40 %, throughput \+50 % at 2 concurrent queries .* a significant improvement, and a sort spilled to disk no longer\./);
+    assert.equal(s.scope, 'query');
+  });
+
+  it('a setting within the noise "does not help measurably"; one significantly worse "does not help"', () => {
+    const noise = buildAnswers(input({ settings: [ab(run({ p95: 100, qps: 20 }), run({ p95: 97, qps: 20.3, settings: { work_mem: '64MB' } }), {})], candidates })).settings[0];
+    assert.equal(noise.helps, false);
+    assert.match(noise.text, /does not help measurably: .* within the noise/);
+    const worse = buildAnswers(input({ settings: [ab(run({ p95: 100, qps: 20 }), run({ p95: 150, qps: 15, settings: { work_mem: '64MB' } }), { p95: true, qps: true })], candidates })).settings[0];
+    assert.equal(worse.helps, false);
+    assert.match(worse.text, /does not help: .* significantly worse on p95, qps/);
+  });
+
+  it('a suggested setting that was not measured says so: a suggestion, not an answer', () => {
+    const s = buildAnswers(input({ candidates, phases: PHASES.map((p) => (p.id === 'settings' ? { ...p, status: 'cut' as const, note: 'the 2 s left could not hold 2 legs' } : p)) })).settings[0];
+    assert.equal(s.measured, null);
+    assert.match(s.text, /was not measured: the 2 s left could not hold 2 legs\. A suggestion, not an answer\./);
+  });
+
+  it('findings come ranked by what they cost per request, and a spill carries the work_mem measurement', () => {
+    const small: Hint = { ...spill, id: 'row-misestimate', title: 'misestimate', node: 'Seq Scan #4', sql: undefined, estimate: { share: 0.1, perRequestMs: 5, plan: 'alone' } };
+    const none: Hint = { id: 'planning-time', severity: 'info', title: 'planning', detail: 'd', action: 'a' };
+    const r = ab(run({ p95: 100, qps: 20 }), run({ p95: 60, qps: 30, settings: { work_mem: '64MB' } }), { p95: true });
+    const q = buildAnswers(input({ load: run({ p95: 1770, qps: 17, hints: [none, small, spill] }), settings: [r], candidates })).query;
+    assert.deepEqual(q.map((x) => x.title), ['A sort spilled to disk', 'misestimate', 'planning']);
+    assert.match(q[0].evidence, /Measured: work_mem = 64MB gave p95 −40 %\./);
+  });
+
+  it('the ORM answer: prepared not faster → "costs nothing measurable"; no alternative SQL → how to give one; always what pgload cannot see', () => {
+    const orm = buildAnswers(input({ orm: ab(run({ p95: 100, qps: 20 }), run({ p95: 99, qps: 20.1 }), {}) })).orm!;
+    assert.match(orm.text, /costs nothing measurable in the database against prepared statements/);
+    assert.match(orm.text, /--sql-b or --file-b/);
+    assert.match(orm.cannotSee, /the time inside your application/);
+    const faster = buildAnswers(input({ orm: ab(run({ p95: 100, qps: 20 }), run({ p95: 70, qps: 28 }), { p95: true, qps: true }) })).orm!;
+    assert.match(faster.text, /Prepared statements were significantly faster/);
+  });
+});

@@ -721,7 +721,8 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   if (!m || typeof m !== 'object') return;
   switch (m.type) {
     case 'show':
-      if (!current || current.runId !== m.panel.runId) {
+      // A new run, or a run that has just finished (its result, sweep or diagnosis arrives now): its own first tab.
+      if (!current || current.runId !== m.panel.runId || (current.state === 'running' && m.panel.state !== 'running')) {
         live.length = 0;
         // A new run opens on its report, a sweep on the Scaling tab, a comparison on the Compare tab.
         tab = m.panel.comparison ? 'compare' : m.panel.activity === 'diagnose' && m.panel.diagnosis ? 'answers' : m.panel.activity === 'sweep' ? 'scaling' : 'report';

@@ -172,6 +172,17 @@ export async function sqlFromFlags(v: { sql?: string; file?: string; statement?:
 }
 
 /** --param N=SPEC (repeatable), --prepared and --seed: how the statement's `$n` get values and how it is sent. */
+/** The second statement of `ab` and `diagnose`: --sql-b TEXT, or --file-b PATH [--statement-b N]; undefined when neither. */
+export async function sqlBFromFlags(v: { 'sql-b'?: string; 'file-b'?: string; 'statement-b'?: string }, what: string): Promise<string | undefined> {
+  if (v['sql-b'] !== undefined && v['file-b'] !== undefined) usage('Give either --sql-b or --file-b, not both');
+  if (v['sql-b'] !== undefined) {
+    if (v['sql-b'].trim() === '') usage(`--sql-b is empty; give ${what}`);
+    return v['sql-b'];
+  }
+  if (v['file-b'] === undefined) return undefined;
+  return pickStatement(readSqlFile(v['file-b'], 'file-b'), `--file-b ${v['file-b']}`, whole('statement-b', v['statement-b'], 1, 1_000_000));
+}
+
 export function paramsFromFlags(v: { param?: string[] }): { params: ParamInput[]; prepared: boolean; seed: number } {
   const t = tableValues(v, ['prepared', 'seed']);
   return {

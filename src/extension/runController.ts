@@ -12,6 +12,8 @@ import { sweep } from '../core/analysis/sweep';
 import { diagnose } from '../core/analysis/diagnose';
 import { abTest } from '../core/analysis/ab';
 import { isTryable, parseSetLocal } from '../shared/hintsql';
+import type { ConnectionInput } from '../core/connection/connection';
+import type { ProfileInput } from '../core/options';
 import * as path from 'node:path';
 import { executionModeFor, describeNode } from '../core/safety';
 import { ensureParser, parseSingleStatement, splitStatements, statementAt, type SqlStatement } from '../core/sql';
@@ -56,6 +58,19 @@ interface ActiveRun {
   id: string;
   controller: AbortController;
   fingerprint: string;
+}
+
+/** Every run option from the settings (the option table), then what this statement, request and connection say. */
+function runInput(defaults: RunDefaults, statement: SqlStatement, input: ConnectionInput, connection: ConnectionSetting, req: { allowWrites?: boolean; params?: ParamInput[] }): ProfileInput {
+  return {
+    ...defaults.runOptions,
+    sql: statement.text,
+    connection: input,
+    allowWrites: req.allowWrites ?? false,
+    params: req.params,
+    serverVcpus: connection.serverVcpus ?? defaults.runOptions.serverVcpus,
+    serverMemoryKB: connectionServerMemoryKB(connection),
+  };
 }
 
 export class RunController extends Disposable {
@@ -183,7 +198,8 @@ export class RunController extends Disposable {
     const connection = last.connection ?? (await this.connections.forRun());
     if (!connection) return undefined;
     const clients = last.plan?.clients ?? stored?.result.load.clients ?? defaults.clients;
-    const durationMs = 2 * Math.max(4_000, (defaults.durationSeconds || 10) * 1000);
+    // Each side runs as long as a run of the settings would (split over its legs), at least 4 s.
+    const durationMs = Math.max(4_000, (defaults.durationSeconds || 10) * 1000);
     const label = `${setting.name}=${setting.value}`;
     const req = { ...last, connection, kind: undefined, params: last.params ?? stored?.result.options.params?.map((p) => ({ index: p.index, spec: p.spec })) };
     return this.track(
@@ -194,17 +210,8 @@ export class RunController extends Disposable {
         this.connections.withPassword(connection, (input) =>
           abTest(
             {
-              base: {
-                ...defaults.runOptions,
-                sql: statement.text,
-                connection: input,
-                clients,
-                durationMs,
-                allowWrites: last.allowWrites ?? false,
-                params: req.params,
-                serverVcpus: connection.serverVcpus ?? defaults.runOptions.serverVcpus,
-                serverMemoryKB: connectionServerMemoryKB(connection),
-              },
+              // Time-based: the settings' request count would split unevenly over the legs.
+              base: { ...runInput(defaults, statement, input, connection, { allowWrites: last.allowWrites, params: req.params }), clients, requests: undefined, durationMs },
               b: { settings: { [setting.name]: setting.value }, label: `with ${label}` },
               rounds: 2,
             },
@@ -589,18 +596,11 @@ export class RunController extends Disposable {
         this.connections.withPassword(req.connection, (input) =>
           profile(
             {
-              // Every run option from the settings (the option table), then what this run and connection say.
-              ...defaults.runOptions,
-              sql: statement.text,
-              connection: input,
+              ...runInput(defaults, statement, input, req.connection, req),
               clients: req.plan.clients,
               requests: req.plan.requests,
               durationMs: req.plan.durationMs,
-              allowWrites: req.allowWrites ?? false,
-              serverVcpus: req.connection.serverVcpus ?? defaults.runOptions.serverVcpus,
-              serverMemoryKB: connectionServerMemoryKB(req.connection),
               measuredPool: this.measuredPool(statement.fingerprint),
-              params: req.params,
             },
             { signal, logger: this.log, onProgress },
           ),
@@ -681,15 +681,7 @@ export class RunController extends Disposable {
         this.connections.withPassword(req.connection, (input) =>
           diagnose(
             {
-              base: {
-                ...defaults.runOptions,
-                sql: statement.text,
-                connection: input,
-                allowWrites: req.allowWrites ?? false,
-                params: req.params,
-                serverVcpus: req.connection.serverVcpus ?? defaults.runOptions.serverVcpus,
-                serverMemoryKB: connectionServerMemoryKB(req.connection),
-              },
+              base: runInput(defaults, statement, input, req.connection, req),
               app: { users: app.users, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutSeconds * 1000 },
               budgetMs,
             },

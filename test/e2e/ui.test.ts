@@ -61,7 +61,9 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
     fs.mkdirSync(results, { recursive: true });
     assert.ok(fs.existsSync(path.join(root, 'dist/extension.js')), 'the extension is built');
     db = await testDatabase({ database: 'pgload_e2e' });
-    workspace = makeWorkspace(db);
+    workspace = makeWorkspace(db, { 'pgload.app.users': 8, 'pgload.app.poolSize': 2, 'pgload.app.maxOverflow': 6, 'pgload.diagnose.budgetSeconds': 48 });
+    // A sort that spills at a small work_mem: its diagnosis has a setting to try.
+    fs.writeFileSync(path.join(workspace, 'spill.sql'), 'SELECT count(*) FROM (SELECT md5(g::text) AS k FROM generate_series(1, 20000) g ORDER BY 1) AS s;\n');
     // The password comes from the environment here (PGPASSWORD works as with psql).
     server = await startCodeServer({ env: { PGPASSWORD: db.password } });
     browser = await launchChromium();
@@ -154,6 +156,52 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
     await page.locator('.tab', { hasText: 'queries.sql' }).first().click();
     await page.locator('.monaco-editor .codelens-decoration a', { hasText: /^p50 .* · 2 clients · / }).first().waitFor({ timeout: 60_000 });
     await page.screenshot({ path: path.join(results, 'e2e-after-reload.png') });
+  });
+
+  it('the Diagnose lens answers the four questions in the Answers tab; Try it on a setting opens the comparison', async () => {
+    const admin = new Client({ connectionString: db.url, application_name: 'pgload-test-admin' });
+    admin.on('error', () => undefined);
+    await admin.connect();
+    await admin.query(`ALTER DATABASE ${db.database} SET work_mem = '64kB'`);
+    try {
+      await openFromExplorer(page, 'spill.sql');
+      const lens = page.locator('.monaco-editor .codelens-decoration a:visible', { hasText: 'Diagnose' });
+      await lens.first().waitFor({ timeout: 60_000 });
+      await lens.first().click();
+      // A 48 s budget (+ 20 %), then the panel opens on its Answers tab.
+      const frame = await poll(
+        'the Answers tab',
+        async () => {
+          for (const f of page.frames()) if (await f.$('#answers').catch(() => null)) return f;
+          return undefined;
+        },
+        120_000,
+      ).catch(async (err: Error) => {
+        // What the panel and the notifications showed instead.
+        await page.screenshot({ path: path.join(results, 'e2e-answers-missing.png') });
+        const shown: string[] = [];
+        for (const f of page.frames()) {
+          const app = await f.$('#app').catch(() => null);
+          if (app) shown.push(((await app.textContent().catch(() => null)) ?? '').slice(0, 300));
+        }
+        const toasts = await page.locator('.notifications-toasts').textContent().catch(() => '');
+        throw new Error(`${err.message}; panels: ${shown.filter(Boolean).join(' | ')}; notifications: ${toasts}`);
+      });
+      const pool = (await frame.textContent('#answer-pool')) ?? '';
+      assert.match(pool, /Your pool lets 8 queries run at once \(pool_size 2 \+ max_overflow 6\)/);
+      assert.equal(await frame.getAttribute('#tab-answers', 'aria-selected'), 'true');
+      const settings = (await frame.textContent('#answer-settings')) ?? '';
+      assert.match(settings, /work_mem = \d+[kM]B/);
+      assert.match((await frame.textContent('#diagnose-phases')) ?? '', /Concurrency sweep to the saturation point/);
+      await page.screenshot({ path: path.join(results, 'e2e-answers.png') });
+      await frame.locator('#answer-settings vscode-button[data-action="tryHint"]').first().click();
+      await poll('the comparison of Try it', async () => ((await frame.$('#compare-verdict').catch(() => null)) ? true : undefined), 120_000);
+      assert.match((await frame.textContent('#compare-metrics')) ?? '', /with work_mem=/);
+      await page.screenshot({ path: path.join(results, 'e2e-try-it.png') });
+    } finally {
+      await admin.query(`ALTER DATABASE ${db.database} RESET work_mem`).catch(() => undefined);
+      await admin.end().catch(() => undefined);
+    }
   });
 
   it('closing the window (a reload deactivates the extension) cancels a run in progress and leaves no session on the server', async () => {

@@ -11,7 +11,7 @@ import { Client } from 'pg';
 import * as vscode from 'vscode';
 import type { PgloadApi } from '../../src/extension/extension';
 import { formatMs } from '../../src/shared/format';
-import type { Comparison, ProfileResult, SweepResult } from '../../src/shared/result';
+import type { AbResult, Comparison, DiagnoseResult, ProfileResult, SweepResult } from '../../src/shared/result';
 import * as os from 'node:os';
 import type { ShownMessage } from '../../src/extension/ui';
 
@@ -467,6 +467,61 @@ describe('pgload in VS Code: parameters and the concurrency sweep', function () 
       await cfg.update('sweep.maxClients', undefined, vscode.ConfigurationTarget.Workspace);
       await cfg.update('sweep.stepSeconds', undefined, vscode.ConfigurationTarget.Workspace);
     }
+  });
+});
+
+describe('pgload in VS Code: Diagnose under load and Try it', function () {
+  const SQL = 'SELECT pg_sleep(0.01) AS first';
+  afterEach(async () => {
+    const cfg = vscode.workspace.getConfiguration('pgload');
+    for (const k of ['app.users', 'app.poolSize', 'app.maxOverflow', 'diagnose.budgetSeconds', 'durationSeconds']) await cfg.update(k, undefined, vscode.ConfigurationTarget.Workspace);
+  });
+
+  it('a bad application-pool setting is named with what to put there, and nothing runs', async () => {
+    await setSettings({ 'app.users': 0 });
+    const doc = await vscode.workspace.openTextDocument(workspaceFile('queries.sql'));
+    await selectText(await vscode.window.showTextDocument(doc), SQL);
+    const messages = await messagesDuring(() => vscode.commands.executeCommand('pgload.diagnose'));
+    assert.ok(messages.some((m) => /pgload\.app\.users is 0; it must be a whole number from 1 to 100000/.test(m.message)), JSON.stringify(messages));
+  });
+
+  it('diagnoses the statement with the pool from the settings: the Answers in the panel, the run kept and named, a Diagnose lens; Try it compares a setting and keeps that run', async () => {
+    await setSettings({ 'app.users': 6, 'app.poolSize': 2, 'app.maxOverflow': 4, 'diagnose.budgetSeconds': 48, durationSeconds: 4 });
+    const uri = workspaceFile('queries.sql');
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await selectText(await vscode.window.showTextDocument(doc), SQL);
+    const started = Date.now();
+    const d = (await vscode.commands.executeCommand('pgload.diagnose')) as DiagnoseResult | undefined;
+    assert.ok(d, 'the diagnosis finished');
+    assert.equal(d.kind, 'diagnose');
+    assert.deepEqual(d.app, { users: 6, poolSize: 2, maxOverflow: 4, poolTimeoutMs: 30_000, serverVcpus: null });
+    assert.deepEqual(d.phases.map((p) => p.id), ['load', 'sweep', 'pools', 'settings', 'orm']);
+    assert.ok(Date.now() - started < 48_000 * 1.5, `took ${Date.now() - started} ms for a 48 s budget`);
+    assert.ok(d.answers.pool && d.answers.orm, 'the pool and ORM questions are answered');
+    // The panel shows the Answers; the statement keeps the diagnosis, its run is in Runs under a name that says what it was.
+    assert.equal(api.panels.shown(SQL)?.diagnosis?.startedAt, d.startedAt);
+    assert.equal(api.panels.shown(SQL)?.activity, 'diagnose');
+    assert.equal(api.store.diagnosisBySql(SQL)?.diagnosis.startedAt, d.startedAt);
+    assert.ok(api.history.list().some((e) => e.name === 'Diagnosis: 6 users, pool 2 + 4' && e.sql === SQL), JSON.stringify(api.history.list().map((e) => e.name)));
+    assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
+    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 50)) ?? [];
+    assert.ok(lenses.some((l) => l.command?.command === 'pgload.diagnoseStatement' && l.command.title === '$(pulse) Diagnose'));
+
+    let ab: AbResult | undefined;
+    const tried = await messagesDuring(async () => {
+      ab = (await vscode.commands.executeCommand('pgload.tryHint', SQL, "SET LOCAL work_mem = '8MB';")) as AbResult | undefined;
+    });
+    assert.ok(ab, `Try it ran: ${JSON.stringify(tried)}`);
+    assert.ok(tried.some((m) => /^pgload: work_mem=8MB — /.test(m.message)), JSON.stringify(tried));
+    assert.equal(ab.b.options.settings.work_mem, '8MB');
+    assert.deepEqual(ab.order, ['A', 'B', 'B', 'A']);
+    const shown = api.panels.shown(SQL);
+    assert.deepEqual(shown?.comparison?.labels, ['without', 'with work_mem=8MB']);
+    assert.ok(api.history.list().some((e) => e.name === 'Try it: work_mem=8MB'), JSON.stringify(api.history.list().map((e) => e.name)));
+    // A hint that is not a setting pgload tries is refused with the reason.
+    const refused = await messagesDuring(() => vscode.commands.executeCommand('pgload.tryHint', SQL, 'CREATE INDEX ON t (a);'));
+    assert.ok(refused.some((m) => /is not a setting pgload can try/.test(m.message)), JSON.stringify(refused));
+    assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
   });
 });
 

@@ -125,10 +125,16 @@ describe('diagnose: the pool answer says what the numbers say', () => {
     assert.equal(a.recommended!.poolSize, 2);
     assert.equal(a.saturationClients, 2);
     assert.match(a.text, /^Your pool lets 120 queries run at once \(pool_size 20 \+ max_overflow 100\); with 100 users, up to 100 do\./);
-    assert.ok(a.text.includes(`see p95 ${formatMs(900)} instead of ${formatMs(1770)}`), a.text);
-    assert.ok(a.text.includes(`${formatQps(19)} instead of ${formatQps(17)}`), a.text);
-    assert.ok(a.text.includes(`they wait in the pool — p95 ${formatMs(800)} — not inside PostgreSQL, where p95 falls from ${formatMs(1770)} to ${formatMs(110)}`), a.text);
+    assert.ok(a.text.includes(`see p95 ${formatMs(900)} instead of ${formatMs(1770)} at the same throughput (${formatQps(19)} q/s against ${formatQps(17)} q/s, within the noise)`), a.text);
+    assert.ok(a.text.includes(`They wait in the pool (p95 ${formatMs(800)}), not inside PostgreSQL, where p95 falls from ${formatMs(1770)} to ${formatMs(110)}`), a.text);
     assert.equal(a.evidence, 'strong');
+  });
+
+  it('throughput said as it went: a smaller pool that lowers p95 but loses throughput says so', () => {
+    const a = buildAnswers(input({ sweep, pools: ab(run({ p95: 11_800, qps: 8.4 }), run({ p95: 6_290, qps: 6.9 }), { p95: true, qps: true }) })).pool!;
+    assert.match(a.text, /see p95 6\.29 s instead of 11\.8 s, but less throughput: 6\.9 q\/s against 8\.4 q\/s \(−18 %\) — at 2 the server is not kept busy/);
+    const more = buildAnswers(input({ sweep, pools: ab(run({ p95: 1000, qps: 10 }), run({ p95: 500, qps: 20 }), { p95: true, qps: true }) })).pool!;
+    assert.match(more.text, /and more throughput: 20\.0 q\/s instead of 10\.0 q\/s/);
   });
 
   it('no significant difference: says so, and never "instead of"', () => {
@@ -182,7 +188,7 @@ describe('diagnose: settings, findings and the ORM answer', () => {
     assert.equal(s.measured!.p95ChangePct, -40);
     assert.equal(s.measured!.throughputChangePct, 50);
     assert.equal(s.measured!.significant, true);
-    assert.match(s.text, /^work_mem = 64MB helps: p50 .*, p95 −40 %, throughput \+50 % at 2 concurrent queries .* a significant improvement, and a sort spilled to disk no longer\./);
+    assert.match(s.text, /^work_mem = 64MB helps: p50 .*, p95 −40 %, throughput \+50 % at 2 concurrent queries .* a significant improvement; with it, these are gone from the plan: A sort spilled to disk \(Sort #2\)\./);
     assert.equal(s.scope, 'query');
   });
 
@@ -217,5 +223,17 @@ describe('diagnose: settings, findings and the ORM answer', () => {
     assert.match(orm.cannotSee, /the time inside your application/);
     const faster = buildAnswers(input({ orm: ab(run({ p95: 100, qps: 20 }), run({ p95: 70, qps: 28 }), { p95: true, qps: true }) })).orm!;
     assert.match(faster.text, /Prepared statements were significantly faster/);
+  });
+
+  it('the alternative SQL: faster, no different, or not measured — each said as measured', () => {
+    const phases = [...PHASES, done('sql-b')];
+    const faster = buildAnswers(input({ phases, sqlB: ab(run({ p95: 100, qps: 20 }), run({ p95: 50, qps: 40 }), { p95: true, qps: true }) })).orm!;
+    assert.equal(faster.alternative!.p95ChangePct, -50);
+    assert.match(faster.text, /Your alternative SQL is significantly faster than the statement: p50 .*, p95 −50 %, throughput \+100 %/);
+    const same = buildAnswers(input({ phases, sqlB: ab(run({ p95: 100, qps: 20 }), run({ p95: 99, qps: 20 }), {}) })).orm!;
+    assert.match(same.text, /Your alternative SQL makes no significant difference/);
+    const cut = buildAnswers(input({ phases: [...PHASES, { ...done('sql-b'), status: 'cut', note: 'the 1 s left could not hold 2 legs' }] })).orm!;
+    assert.equal(cut.alternative, null);
+    assert.match(cut.text, /Your alternative SQL was not measured: the 1 s left could not hold 2 legs\./);
   });
 });

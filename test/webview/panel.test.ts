@@ -11,10 +11,11 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../../scripts/lib/code-server';
 import { formatMs } from '../../src/shared/format';
 import { panelHtml } from '../../src/extension/panelHtml';
-import { buildHtmlReport, exportState, loadReportAssets } from '../../src/core/report/htmlreport';
+import { buildHtmlReport, diagnosisState, exportState, loadReportAssets } from '../../src/core/report/htmlreport';
+import * as zlib from 'node:zlib';
 import { compareResults } from '../../src/core/analysis/compare';
 import type { PanelState } from '../../src/shared/protocol';
-import type { ProfileResult, SweepResult } from '../../src/shared/result';
+import type { DiagnoseResult, ProfileResult, SweepResult } from '../../src/shared/result';
 
 const root = path.resolve(__dirname, '../..');
 const results = path.join(root, 'test-results');
@@ -26,6 +27,8 @@ const poolRecorded = fixture<ProfileResult>('result-pool-40-users.json');
 /** Recorded from real runs: the EXISTS query of a shop on PostgreSQL 15 with HypoPG (8 clients), and 20 clients through PgBouncer. */
 const shopRecorded = fixture<ProfileResult>('result-shop-exists-15.json');
 const poolerRecorded = fixture<ProfileResult>('result-pgbouncer-transaction.json');
+/** Recorded from a real `pgload diagnose` of the demo query: 100 users on a pool of 20 + 100, a 4-minute budget, 2 cores. */
+const diagnosisRecorded = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(root, 'test/fixtures/diagnose-demo-100-users.json.gz'))).toString('utf8')) as DiagnoseResult;
 
 /** The CSS variables VS Code injects, for a light and a dark theme (a subset: what the panel uses). */
 const THEMES: Record<string, { bodyClass: string; vars: Record<string, string> }> = {
@@ -325,6 +328,61 @@ describe('Report panel in Chromium', function () {
     await page.waitForSelector('#summary');
     await page.click(`button.show-node[data-node="${shopRecorded.hints[0].node}"]`);
     assert.equal(await page.getAttribute('tr.plan-node.selected', 'data-node'), shopRecorded.hints[0].node);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('a diagnosis opens on its Answers tab: the four answers as the result says them, the pool chart, Try it sends the setting; the export has no button', async () => {
+    const d = diagnosisRecorded;
+    const page = await openPanel('light');
+    // As the extension sends it: the running diagnosis, then the same run finished with its answers.
+    await show(page, { runId: 'run-1', fingerprint: d.fingerprint, sql: d.sql, connectionLabel: 'demo', state: 'running', activity: 'diagnose' });
+    await show(page, { ...stateOf(d.runs.load), activity: 'diagnose', diagnosis: d, sweep: d.runs.sweep ?? undefined });
+    await page.waitForSelector('#answers');
+    assert.equal(await page.getAttribute('#tab-answers', 'aria-selected'), 'true');
+    // The tab renders the answers' own sentences: nothing recomputed.
+    assert.ok(((await page.textContent('#answer-pool')) ?? '').includes(d.answers.pool!.text));
+    const settings = (await page.textContent('#answer-settings')) ?? '';
+    for (const x of d.answers.settings) assert.ok(settings.includes(x.text), x.text);
+    const query = (await page.textContent('#answer-query')) ?? '';
+    for (const q of d.answers.query) assert.ok(query.includes(q.title), q.title);
+    assert.ok(((await page.textContent('#answer-orm')) ?? '').includes(d.answers.orm!.text));
+    assert.equal(await page.locator('#diagnose-phases tbody tr').count(), d.phases.length);
+    if (d.answers.pool?.recommended) assert.ok((await inkOf(page, 'chart-answer-pool')) > 1000, 'the pool chart has drawn');
+    await page.screenshot({ path: path.join(results, 'webview-answers.png'), fullPage: true });
+    // Try it sends the setting's SQL with a request id.
+    const tryable = d.answers.settings.find((x) => /^SET LOCAL /.test(x.sql))!;
+    assert.ok(tryable, 'the recorded diagnosis has a setting to try');
+    await page.click(`#answer-settings vscode-button[data-action="tryHint"][data-sql="${tryable.sql}"]`);
+    const sent = await page.evaluate(() => (window as unknown as { __sent: Array<{ type: string; sql?: string; requestId?: number }> }).__sent.filter((m) => m.type === 'tryHint'));
+    assert.deepEqual(sent.map((m) => m.sql), [tryable.sql]);
+    assert.equal(typeof sent[0].requestId, 'number');
+    // Half width: nothing wider than the panel.
+    await page.setViewportSize({ width: 560, height: 1200 });
+    // The charts follow their box once the browser has laid it out again (a resize observer).
+    await page.waitForFunction(() => document.getElementById('chart-answer-pool')!.getBoundingClientRect().right <= document.documentElement.clientWidth, undefined, { timeout: 5000 }).catch(() => undefined);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll('#answers *')]
+        .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+        .slice(0, 5)
+        .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`),
+    );
+    assert.ok(overflow <= 0, `the Answers tab is ${overflow} px wider than a half-width panel: ${wide.join(', ')}`);
+    await page.screenshot({ path: path.join(results, 'webview-answers-half.png'), fullPage: true });
+    await page.close();
+
+    const file = path.join(results, 'diagnosis-export.html');
+    fs.writeFileSync(file, buildHtmlReport(diagnosisState(d, 'demo'), loadReportAssets(path.join(root, 'dist'))));
+    const context = await browser.newContext({ offline: true, viewport: { width: 1200, height: 1400 } });
+    const exported = await context.newPage();
+    const errors: string[] = [];
+    exported.on('pageerror', (e) => errors.push(e.message));
+    await exported.goto('file://' + file);
+    await exported.waitForSelector('#answers');
+    assert.equal(await exported.locator('vscode-button[data-action="tryHint"]').first().isVisible(), false, 'Try it needs VS Code: hidden in the file');
+    await exported.click('#show-app-load');
+    await exported.waitForSelector('#summary');
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -4,7 +4,7 @@ import { formatAbReport } from '../../shared/format';
 import { regressions } from '../../core/analysis/compare';
 import { abTest } from '../../core/analysis/ab';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson } from '../io';
-import { COMMON_OPTIONS, parseCommand, duration, percentFlag, whole, readSqlFile, pickStatement, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags } from '../flags';
+import { COMMON_OPTIONS, parseCommand, duration, percentFlag, whole, sqlFromFlags, sqlBFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags } from '../flags';
 
 export const AB_HELP = `Usage: pgload ab (--sql TEXT | --file PATH [--statement N]) (--setting NAME=VALUE … | --sql-b TEXT | --file-b PATH) [options]
 
@@ -50,7 +50,6 @@ export async function abCommand(args: string[], io: CliIO): Promise<number> {
   if (!parsed) return EXIT.ok;
   const { values: v, positionals } = parsed;
   const connection = connectionFromFlags(v.url);
-  if (v['sql-b'] !== undefined && v['file-b'] !== undefined) usage('Give either --sql-b or --file-b, not both');
   if (v.requests !== undefined && v.duration !== undefined) usage('Give either --requests or --duration, not both');
   const clients = whole('clients', v.clients, 1, 10_000);
   const requests = whole('requests', v.requests, 1, 1_000_000_000);
@@ -58,13 +57,7 @@ export async function abCommand(args: string[], io: CliIO): Promise<number> {
   const rounds = whole('rounds', v.rounds, 1, 50) ?? 4;
   const maxRegression = percentFlag('max-regression', v['max-regression']);
   const sql = await sqlFromFlags(v, positionals);
-  let sqlB: string | undefined;
-  if (v['sql-b'] !== undefined) {
-    if (v['sql-b'].trim() === '') usage('--sql-b is empty; give the statement B runs');
-    sqlB = v['sql-b'];
-  } else if (v['file-b'] !== undefined) {
-    sqlB = await pickStatement(readSqlFile(v['file-b'], 'file-b'), `--file-b ${v['file-b']}`, whole('statement-b', v['statement-b'], 1, 1_000_000));
-  }
+  const sqlB = await sqlBFromFlags(v, 'the statement B runs');
   const settingsB = settingsFromFlags(v.setting, 'setting');
   const logger = stderrLogger(io, v.verbose === true);
   const printer = progressPrinter(io);

@@ -5,7 +5,7 @@ import { formatMs } from '../../shared/format';
 import { diagnose } from '../../core/analysis/diagnose';
 import { buildHtmlReport, diagnosisState, loadReportAssets } from '../../core/report/htmlreport';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson, writeOutput } from '../io';
-import { COMMON_OPTIONS, parseCommand, duration, whole, readSqlFile, pickStatement, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags, tableFlags, tableValues } from '../flags';
+import { COMMON_OPTIONS, parseCommand, duration, whole, sqlFromFlags, sqlBFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags, tableFlags, tableValues } from '../flags';
 
 export const DIAGNOSE_HELP = `Usage: pgload diagnose (--sql TEXT | --file PATH [--statement N]) [options]
 
@@ -67,16 +67,9 @@ export async function diagnoseCommand(args: string[], io: CliIO): Promise<number
   if (poolTimeoutMs <= 0) usage(`--pool-timeout ${v['pool-timeout']}: must be more than 0`);
   const budgetMs = duration('budget', v.budget, 's', 0) ?? 180_000;
   const t = tableValues(v, ['server-vcpus', 'server-memory']);
-  if (v['sql-b'] !== undefined && v['file-b'] !== undefined) usage('Give either --sql-b or --file-b, not both');
   for (const flag of ['json', 'markdown', 'html'] as const) if (v[flag] !== undefined && v[flag].trim() === '') usage(`--${flag} needs a path${flag === 'json' ? ', or - for stdout' : ''}`);
   const sql = await sqlFromFlags(v, positionals);
-  let sqlB: string | undefined;
-  if (v['sql-b'] !== undefined) {
-    if (v['sql-b'].trim() === '') usage('--sql-b is empty; give your alternative statement');
-    sqlB = v['sql-b'];
-  } else if (v['file-b'] !== undefined) {
-    sqlB = await pickStatement(readSqlFile(v['file-b'], 'file-b'), `--file-b ${v['file-b']}`, whole('statement-b', v['statement-b'], 1, 1_000_000));
-  }
+  const sqlB = await sqlBFromFlags(v, 'your alternative statement');
   const logger = stderrLogger(io, v.verbose === true);
   const printer = progressPrinter(io);
   const quiet = v['no-progress'] === true;

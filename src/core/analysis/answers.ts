@@ -155,16 +155,24 @@ function poolAnswer(x: AnswerInput): DiagnoseAnswers['pool'] {
   const qps = x.pools.comparison.metrics.find((m) => m.name === 'qps')!;
   const same = `the same ${users} users`;
   let verdict: string;
+  const rate = (q: number) => `${formatQps(q)} q/s`;
+  // Throughput said as it went: more, less (the smaller pool leaves the server idle part of the time), or the same.
+  const throughput =
+    qps.significant && qps.better === 'b'
+      ? `, and more throughput: ${rate(recommended.throughputQps)} instead of ${rate(current.throughputQps)}`
+      : qps.significant
+        ? `, but less throughput: ${rate(recommended.throughputQps)} against ${rate(current.throughputQps)} (${signed(qps.change * 100)}) — at ${saturation} the server is not kept busy; a pool a step larger may keep both`
+        : ` at the same throughput (${rate(recommended.throughputQps)} against ${rate(current.throughputQps)}, within the noise)`;
   if (p95.significant && p95.better === 'b') {
     verdict =
-      ` With pool_size = ${saturation} and max_overflow = 0 ${same} see p95 ${formatMs(recommended.p95Ms)} instead of ${formatMs(current.p95Ms)} and ${formatQps(recommended.throughputQps)} instead of ${formatQps(current.throughputQps)}` +
-      ` (they wait in the pool — p95 ${formatMs(recommended.poolWaitP95Ms)} — not inside PostgreSQL, where p95 falls from ${formatMs(current.dbP95Ms)} to ${formatMs(recommended.dbP95Ms)}).`;
+      ` With pool_size = ${saturation} and max_overflow = 0 ${same} see p95 ${formatMs(recommended.p95Ms)} instead of ${formatMs(current.p95Ms)}${throughput}.` +
+      ` They wait in the pool (p95 ${formatMs(recommended.poolWaitP95Ms)}), not inside PostgreSQL, where p95 falls from ${formatMs(current.dbP95Ms)} to ${formatMs(recommended.dbP95Ms)}.`;
   } else if (p95.significant) {
     verdict =
       ` With pool_size = ${saturation} and max_overflow = 0 ${same} saw a worse p95, ${formatMs(recommended.p95Ms)} against ${formatMs(current.p95Ms)}: throughput stops growing at ${saturation}, but for this load a larger pool still shortened the tail. Keep a pool above ${saturation}, below ${atOnce}.`;
   } else {
     verdict =
-      ` With pool_size = ${saturation} and max_overflow = 0 ${same} see p95 ${formatMs(recommended.p95Ms)} against ${formatMs(current.p95Ms)} and ${formatQps(recommended.throughputQps)} against ${formatQps(current.throughputQps)} — no significant difference on p95${qps.significant ? ` (throughput ${signed(qps.change * 100)}, significant)` : ''}, with ${atOnce - saturation} fewer connections held on the server.`;
+      ` With pool_size = ${saturation} and max_overflow = 0 ${same} see p95 ${formatMs(recommended.p95Ms)} against ${formatMs(current.p95Ms)} — no significant difference on p95${throughput} — with ${atOnce - saturation} fewer connections held on the server.`;
   }
   const weak = weakness(x.pools, phaseOf(x, 'pools'));
   return {
@@ -217,10 +225,10 @@ function settingAnswers(x: AnswerInput): DiagnoseAnswers['settings'] {
     const gone = r.comparison.hints.disappeared.filter((h) => c.hints.some((s) => s.id === h.id || s.node === h.node));
     const figures = `p50 ${signed(m.p50ChangePct)}, p95 ${signed(m.p95ChangePct)}, throughput ${signed(m.throughputChangePct)} at ${queries(x.abClients)} (${m.requests.a.toLocaleString('en-US')} and ${m.requests.b.toLocaleString('en-US')} requests, A B B A)`;
     const text = good
-      ? `${c.name} = ${c.value} helps: ${figures} — a significant improvement${gone.length ? `, and ${gone.map((h) => h.title.toLowerCase()).join('; ')} no longer` : ''}. Set it for this query only: ${c.sql}`
+      ? `${c.name} = ${c.value} helps: ${figures} — a significant improvement${gone.length ? `; with it, these are gone from the plan: ${gone.map((h) => `${h.title}${h.node ? ` (${h.node})` : ''}`).join('; ')}` : ''}. Set it for this query only: ${c.sql}`
       : m.significant
         ? `${c.name} = ${c.value} does not help: ${figures} — significantly worse on ${r.comparison.metrics.filter((q) => q.significant && q.better === 'a').map((q) => q.name).join(', ')}. Leave it as it is (${suggestedBy}).`
-        : `${c.name} = ${c.value} does not help measurably: ${figures} — within the noise of one run against another. ${suggestedBy[0].toUpperCase()}${suggestedBy.slice(1)}; the time it would save is too small to see here.`;
+        : `${c.name} = ${c.value} does not help measurably: ${figures} — within the noise of one run against another, so no difference either way can be claimed. ${suggestedBy[0].toUpperCase()}${suggestedBy.slice(1)}.`;
     return { ...base, measured: m, helps: good, text: text + weakness(r, phaseOf(x, 'settings')) };
   });
 }

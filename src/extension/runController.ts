@@ -197,7 +197,10 @@ export class RunController extends Disposable {
     const stored = this.store.bySql(sql);
     const connection = last.connection ?? (await this.connections.forRun());
     if (!connection) return undefined;
-    const clients = last.plan?.clients ?? stored?.result.load.clients ?? defaults.clients;
+    // At the concurrency the answer was measured at: a diagnosis's A/Bs, else the statement's last result (not a
+    // request that may have been refused), else the settings.
+    const diagnosis = this.store.diagnosisBySql(sql)?.diagnosis;
+    const clients = diagnosis && diagnosis.runs.load.startedAt === stored?.result.startedAt ? diagnosis.abClients : (stored?.result.load.clients ?? defaults.clients);
     // Each side runs as long as a run of the settings would (split over its legs), at least 4 s.
     const durationMs = Math.max(4_000, (defaults.durationSeconds || 10) * 1000);
     const label = `${setting.name}=${setting.value}`;

@@ -663,6 +663,8 @@ export interface DiagnoseResult {
   budgetMs: number;
   elapsedMs: number;
   app: { users: number; poolSize: number; maxOverflow: number; poolTimeoutMs: number; serverVcpus: number | null };
+  /** The concurrency the setting, prepared and SQL A/Bs ran at (the recommended pool, when there is one). */
+  abClients: number;
   phases: DiagnosePhase[];
   answers: DiagnoseAnswers;
   /** The measurements behind the answers. */

@@ -363,7 +363,7 @@ describe('Report panel in Chromium', function () {
     await page.waitForFunction(() => document.getElementById('chart-answer-pool')!.getBoundingClientRect().right <= document.documentElement.clientWidth, undefined, { timeout: 5000 }).catch(() => undefined);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     const wide = await page.evaluate(() =>
-      [...document.querySelectorAll('#answers *')]
+      Array.from(document.querySelectorAll('#answers *'))
         .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
         .slice(0, 5)
         .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`),

@@ -357,6 +357,7 @@ export async function diagnose(o: DiagnoseOptions, ctx: DiagnoseContext = {}): P
     budgetMs: o.budgetMs,
     elapsedMs,
     app: { users: app.users, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutMs, serverVcpus: o.base.serverVcpus ?? null },
+    abClients,
     phases,
     answers: buildAnswers({ app, emulated: current, load, sweep: runs.sweep, pools: runs.pools, settings: runs.settings, candidates, orm: runs.orm, sqlB: runs.sqlB, abClients, phases }),
     runs,

@@ -12,6 +12,7 @@ import { ReportPanels } from './panel';
 import { ResultStore } from './resultStore';
 import { RunController } from './runController';
 import { Ui } from './ui';
+import { LastResultTool, ProfileTool, TOOL_LAST_RESULT, TOOL_PROFILE } from './tools';
 
 /** What activate returns: used by the extension tests, not a public API. */
 export interface PgloadApi {
@@ -76,6 +77,8 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
       runsView.refresh();
     },
   };
+  // For agents in the editor: the same runs and results, the same confirmations (tools.ts).
+  context.subscriptions.push(vscode.lm.registerTool(TOOL_PROFILE, new ProfileTool(runs, ui)), vscode.lm.registerTool(TOOL_LAST_RESULT, new LastResultTool(store)));
   void setContext(ContextKeys.running, false);
 
   const command = (id: string, fn: (...args: never[]) => unknown) =>

@@ -29,6 +29,8 @@ export function makeWorkspace(db: TestDatabase, extraSettings: Record<string, un
         'pgload.defaultConnection': 'test',
         'pgload.askBeforeRun': false,
         'pgload.clients': 2,
+        // Request counts the tests can assert (the editor's default is 10 s).
+        'pgload.durationSeconds': 0,
         'pgload.requests': 20,
         ...extraSettings,
       },

@@ -27,7 +27,7 @@ import { waitColor } from '../src/shared/waitcolors';
 import { planSection, timedPlans, type PlanView } from './plan';
 import { answersSection } from './answers';
 import { isTryable } from '../src/shared/hintsql';
-import { estimateText, modeText, formatCount, formatMs, formatPercent, formatProgress, formatQps, describePlan, paramsLine, poolerLine, poolLines, formatSweepReport } from '../src/shared/format';
+import { shortRunWarning, estimateText, modeText, formatCount, formatMs, formatPercent, formatProgress, formatQps, describePlan, paramsLine, poolerLine, poolLines, formatSweepReport } from '../src/shared/format';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeProgressRing());
 Chart.register(LineController, BarController, DoughnutController, ArcElement, LineElement, BarElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend, Filler);
@@ -43,6 +43,8 @@ const vscode = acquireVsCodeApi();
 let current: PanelState | undefined;
 const charts: Chart[] = [];
 const live: Array<{ t: number; qps: number; p95: number | null }> = [];
+/** Where the current step's clock starts on the live chart's time axis. */
+let liveOffset = 0;
 let requestSeq = 0;
 /** The tab shown: the run's report, or the statement's concurrency sweep. */
 let tab: 'answers' | 'report' | 'scaling' | 'compare' | 'plan' = 'report';
@@ -161,6 +163,7 @@ function summary(r: PanelResult): HTMLElement {
     'section',
     {},
     r.statusDetail ? h('p', { class: 'status-detail' }, r.statusDetail) : null,
+    shortRunWarning(r) ? h('p', { class: 'status-detail', id: 'short-run' }, shortRunWarning(r)!) : null,
     h('p', { class: 'muted' }, `${describePlan(r)} · PostgreSQL ${r.server.version} · work_mem ${s.work_mem} · max_connections ${s.max_connections} · shared_buffers ${s.shared_buffers}`),
     h('p', { class: `mode mode-${r.options.executionMode}`, id: 'mode' }, `Mode: ${modeText(r)}`),
     paramsLine(r) ? h('p', { class: 'muted', id: 'params' }, `Parameters: ${paramsLine(r)}`) : null,
@@ -281,11 +284,19 @@ function compareSection(c: Comparison): HTMLElement {
     'section',
     { id: 'compare' },
     h('p', { id: 'compare-verdict', class: c.verdict === 'no-significant-difference' ? 'status-detail' : c.verdict === 'faster' ? 'recommendation' : 'failure' }, c.summary),
-    h('p', { class: 'muted' }, `${la}: ${c.a.startedAt} · ${c.a.clients} clients · ${formatCount(c.a.requests)} requests — ${lb}: ${c.b.startedAt} · ${c.b.clients} clients · ${formatCount(c.b.requests)} requests`),
+    h(
+      'ul',
+      { class: 'facts muted', id: 'compare-runs' },
+      ...([
+        [la, c.a],
+        [lb, c.b],
+      ] as const).map(([label, r]) => h('li', {}, h('strong', {}, label), `: ${new Date(r.startedAt).toLocaleString()} · ${r.clients} clients · ${formatCount(r.requests)} requests`)),
+    ),
+    // Each figure with its 95 % interval under it: five columns fit a half-width panel.
     h(
       'table',
-      { class: 'summary', id: 'compare-metrics' },
-      h('thead', {}, h('tr', {}, ...['', la, '95 % interval', lb, '95 % interval', 'change', ''].map((x) => h('th', {}, x)))),
+      { class: 'summary compare', id: 'compare-metrics' },
+      h('thead', {}, h('tr', {}, ...['', la, lb, 'change', ''].map((x) => h('th', {}, x)))),
       h(
         'tbody',
         {},
@@ -294,16 +305,15 @@ function compareSection(c: Comparison): HTMLElement {
             'tr',
             { 'data-metric': m.name, class: m.significant ? `significant better-${m.better}` : '' },
             h('th', {}, m.name),
-            h('td', {}, fmt(m.unit, m.a)),
-            h('td', { class: 'muted' }, `${fmt(m.unit, m.ciA[0])} – ${fmt(m.unit, m.ciA[1])}`),
-            h('td', {}, fmt(m.unit, m.b)),
-            h('td', { class: 'muted' }, `${fmt(m.unit, m.ciB[0])} – ${fmt(m.unit, m.ciB[1])}`),
+            h('td', {}, fmt(m.unit, m.a), h('div', { class: 'muted small ci' }, `${fmt(m.unit, m.ciA[0])} – ${fmt(m.unit, m.ciA[1])}`)),
+            h('td', {}, fmt(m.unit, m.b), h('div', { class: 'muted small ci' }, `${fmt(m.unit, m.ciB[0])} – ${fmt(m.unit, m.ciB[1])}`)),
             h('td', {}, `${m.change >= 0 ? '+' : '−'}${Math.abs(m.change * 100).toFixed(1)} %`),
             h('td', {}, m.significant ? `${m.better === 'b' ? lb : la} better` : 'within noise'),
           ),
         ),
       ),
     ),
+    h('p', { class: 'muted small' }, 'Under each figure: its 95 % interval.'),
   );
   const grid = h('div', { class: 'charts' });
   section.append(grid);
@@ -528,33 +538,38 @@ function drawResultCharts(r: PanelResult, grid: HTMLElement): void {
   chart(hist.canvas, {
     type: 'bar',
     data: {
-      labels: r.histogram.map((b) => `${formatMs(b.fromMs)}–${formatMs(b.toMs)}`),
+      // Each band labelled by where it starts (a whole range does not fit under a bar); the tooltip gives the range.
+      labels: r.histogram.map((b) => formatMs(b.fromMs)),
       datasets: [{ label: 'requests', data: r.histogram.map((b) => b.count), backgroundColor: t.blue }],
     },
-    options: { plugins: { legend: { display: false } }, scales: { y: { title: { display: true, text: 'requests' } } } },
+    options: {
+      plugins: { legend: { display: false }, tooltip: { callbacks: { title: (items) => items.map((i) => `${formatMs(r.histogram[i.dataIndex].fromMs)} – ${formatMs(r.histogram[i.dataIndex].toMs)}`) } } },
+      scales: { x: { title: { display: true, text: 'latency (from)' }, ticks: { autoSkip: true, maxRotation: 45 } }, y: { title: { display: true, text: 'requests' } } },
+    },
   });
   const tl = r.timeline;
+  // Time on a linear axis: the chart picks round ticks (0, 0.05, 0.1 … for a short run), never repeated labels.
+  const at = (f: (p: (typeof tl)[number]) => number | null) => tl.map((p) => ({ x: p.tMs / 1000, y: f(p) }));
+  const timeAxis = { type: 'linear' as const, min: 0, title: { display: true, text: 's' }, ticks: { maxTicksLimit: 8 } };
   chart(time.canvas, {
     type: 'line',
     data: {
-      labels: tl.map((p) => (p.tMs / 1000).toFixed(1)),
       datasets: [
-        { label: 'p50', data: tl.map((p) => p.p50Ms), borderColor: t.blue, backgroundColor: t.blue, pointRadius: 0, spanGaps: true },
-        { label: 'p95', data: tl.map((p) => p.p95Ms), borderColor: t.red, backgroundColor: t.red, pointRadius: 0, spanGaps: true },
+        { label: 'p50', data: at((p) => p.p50Ms), borderColor: t.blue, backgroundColor: t.blue, pointRadius: 0, spanGaps: true },
+        { label: 'p95', data: at((p) => p.p95Ms), borderColor: t.red, backgroundColor: t.red, pointRadius: 0, spanGaps: true },
       ],
     },
-    options: { scales: { x: { title: { display: true, text: 's' } }, y: { title: { display: true, text: 'ms' } } } },
+    options: { scales: { x: timeAxis, y: { title: { display: true, text: 'ms' } } } },
   });
   chart(qps.canvas, {
     type: 'line',
     data: {
-      labels: tl.map((p) => (p.tMs / 1000).toFixed(1)),
       datasets: [
-        { label: 'queries/s', data: tl.map((p) => p.qps), borderColor: t.green, backgroundColor: t.green, pointRadius: 0, fill: false },
-        { label: 'errors', data: tl.map((p) => (p.durationMs > 0 ? (p.errors * 1000) / p.durationMs : 0)), borderColor: t.red, backgroundColor: t.red, pointRadius: 0 },
+        { label: 'queries/s', data: at((p) => p.qps), borderColor: t.green, backgroundColor: t.green, pointRadius: 0, fill: false },
+        { label: 'errors', data: at((p) => (p.durationMs > 0 ? (p.errors * 1000) / p.durationMs : 0)), borderColor: t.red, backgroundColor: t.red, pointRadius: 0 },
       ],
     },
-    options: { scales: { x: { title: { display: true, text: 's' } }, y: { beginAtZero: true, title: { display: true, text: 'per second' } } } },
+    options: { scales: { x: timeAxis, y: { beginAtZero: true, title: { display: true, text: 'per second' } } } },
   });
 }
 
@@ -704,7 +719,10 @@ function onProgress(p: ProgressView): void {
   const el = document.getElementById('progress-text');
   if (el) el.textContent = describeProgress(p);
   if (p.phase === 'load' && !p.message) {
-    live.push({ t: p.elapsedMs, qps: p.qps, p95: p.p95Ms });
+    // A sweep's steps (a diagnosis's phases) each start their clock at 0: the live chart's time runs on across them.
+    const last = live[live.length - 1];
+    if (last && p.elapsedMs + liveOffset < last.t) liveOffset = last.t;
+    live.push({ t: p.elapsedMs + liveOffset, qps: p.qps, p95: p.p95Ms });
     if (live.length > 600) live.splice(0, live.length - 600);
     const c = charts[0];
     if (c) {
@@ -724,6 +742,7 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       // A new run, or a run that has just finished (its result, sweep or diagnosis arrives now): its own first tab.
       if (!current || current.runId !== m.panel.runId || (current.state === 'running' && m.panel.state !== 'running')) {
         live.length = 0;
+        liveOffset = 0;
         // A new run opens on its report, a sweep on the Scaling tab, a comparison on the Compare tab.
         tab = m.panel.comparison ? 'compare' : m.panel.activity === 'diagnose' && m.panel.diagnosis ? 'answers' : m.panel.activity === 'sweep' ? 'scaling' : 'report';
         planView = { when: 'under-load', selected: null };

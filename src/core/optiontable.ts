@@ -37,7 +37,11 @@ export interface OptionRow {
   /** The key in a check file's `defaults` and `checks` (absent: not settable there). */
   yaml?: string;
   /** The VS Code setting `pgload.<name>`, in the unit it is written there. */
-  setting?: { name: string; unit: 'count' | 'ms' | 's' | 'flag' | 'text'; zeroIsUnset?: boolean };
+  /**
+   * The VS Code setting. `editorDefault`: the editor's default where it differs from the command line's (the editor runs
+   * for a time by default, so that a fast statement still gives its waits and timeline enough samples).
+   */
+  setting?: { name: string; unit: 'count' | 'ms' | 's' | 'flag' | 'text'; zeroIsUnset?: boolean; editorDefault?: number };
   kind: OptionKind;
   /** Durations: the unit of a bare number. */
   bare?: 'ms' | 's';
@@ -56,7 +60,7 @@ export interface OptionRow {
 export const RUN_OPTION_TABLE: readonly OptionRow[] = [
   { key: 'clients', flag: 'clients', yaml: 'clients', setting: { name: 'clients', unit: 'count' }, kind: 'count', min: 1, max: 10_000, arg: 'N', group: 'how much', help: 'Concurrent clients, each on its own session (default 10).', example: '--clients 100' },
   { key: 'requests', flag: 'requests', yaml: 'requests', setting: { name: 'requests', unit: 'count' }, kind: 'count', min: 1, max: 1_000_000_000, arg: 'N', group: 'how much', help: 'Total requests across all clients (default 200).', example: '--requests 5000' },
-  { key: 'durationMs', flag: 'duration', yaml: 'duration', setting: { name: 'durationSeconds', unit: 's', zeroIsUnset: true }, kind: 'duration', bare: 's', min: 100, max: 86_400_000, arg: 'TIME', group: 'how much', help: 'Run for a time instead of a number of requests.', example: '--duration 30s' },
+  { key: 'durationMs', flag: 'duration', yaml: 'duration', setting: { name: 'durationSeconds', unit: 's', zeroIsUnset: true, editorDefault: 10 }, kind: 'duration', bare: 's', min: 100, max: 86_400_000, arg: 'TIME', group: 'how much', help: 'Run for a time instead of a number of requests.', example: '--duration 30s' },
   { key: 'warmupPerClient', flag: 'warmup', yaml: 'warmup', kind: 'count', min: 0, max: 1_000_000, arg: 'N', group: 'how much', help: 'Requests per client before timing starts, not counted (default 0).', example: '--warmup 5' },
   { key: 'baselineRuns', flag: 'baseline-runs', yaml: 'baselineRuns', kind: 'count', min: 1, max: 10_000, arg: 'N', group: 'how much', help: 'Warm single executions after the cold one (default 5).', example: '--baseline-runs 20' },
   { key: 'thresholdMs', flag: 'threshold', yaml: 'threshold', setting: { name: 'thresholdMs', unit: 'ms' }, kind: 'duration', bare: 'ms', min: 1, max: 3_600_000, arg: 'TIME', group: 'limits', help: 'Count requests slower than this (default 500ms).', example: '--threshold 200ms' },

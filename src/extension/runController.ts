@@ -12,6 +12,7 @@ import { sweep } from '../core/analysis/sweep';
 import { diagnose } from '../core/analysis/diagnose';
 import { abTest } from '../core/analysis/ab';
 import { isTryable, parseSetLocal } from '../shared/hintsql';
+import { inEditorWords } from './words';
 import type { ConnectionInput } from '../core/connection/connection';
 import type { ProfileInput } from '../core/options';
 import * as path from 'node:path';
@@ -137,6 +138,15 @@ export class RunController extends Disposable {
   async profileSelection(editor = vscode.window.activeTextEditor): Promise<ProfileResult | undefined> {
     const req = await this.requestFromEditor(editor, 'profile');
     return req ? ((await this.start(req)) as ProfileResult | undefined) : undefined;
+  }
+
+  /**
+   * A run asked for by a language-model tool: no editor, the load given (10 s by default), the connection given or the
+   * active one. DDL is refused as for a person; a write runs (rolled back) only when `writesConfirmed`.
+   */
+  async profileForTool(sql: string, o: { clients?: number; durationSeconds?: number; connection?: ConnectionSetting; writesConfirmed: boolean }): Promise<ProfileResult | undefined> {
+    const plan: LoadPlan = { clients: o.clients ?? 10, durationMs: (o.durationSeconds ?? 10) * 1000 };
+    return (await this.start({ sql, baseOffset: 0, plan, connection: o.connection, allowWrites: o.writesConfirmed })) as ProfileResult | undefined;
   }
 
   /** The pool size the statement's last sweep measured, for the hints (one voice on pool size). */
@@ -454,11 +464,12 @@ export class RunController extends Disposable {
       params = asked;
     }
     const kind = req.kind ?? 'run';
+    // The connection first: no question about the load before it is known there is somewhere to run it.
+    const connection = req.connection ?? (await this.connections.forRun());
+    if (!connection) return undefined;
     const plan = kind === 'sweep' || kind === 'diagnose' ? (req.plan ?? { clients: 1 }) : (req.plan ?? (await this.pickPlan(defaults)));
     if (!plan) return undefined;
     if (plan.requests !== undefined && plan.requests < plan.clients) plan.requests = plan.clients;
-    const connection = req.connection ?? (await this.connections.forRun());
-    if (!connection) return undefined;
     const full: RunRequest & { plan: LoadPlan; connection: ConnectionSetting } = { ...req, plan, allowWrites, connection, params };
     // Remembered for the panel's buttons; a sweep keeps the load plan of the last run (if any).
     this.lastRequest.set(statement.text, { ...full, kind: undefined, plan: kind === 'run' ? plan : this.lastRequest.get(statement.text)?.plan });
@@ -573,11 +584,12 @@ export class RunController extends Disposable {
       return value;
     } catch (err) {
       const cancelled = isPgloadError(err) && err.kind === 'cancelled';
-      const message = errorMessage(err);
+      const message = inEditorWords(errorMessage(err));
       this.panels.show({ ...base, state: cancelled ? 'cancelled' : 'failed', error: message });
       if (cancelled) this.ui.info(`pgload: ${message}`);
       else {
         if (isPgloadError(err) && err.location && req.document) this.reportSqlError(req.document, req.baseOffset, err);
+        else if (isPgloadError(err) && err.kind === 'connection') void this.connectionFailed(message, req.connection);
         else void this.ui.error(`pgload: ${message}`);
       }
       return undefined;
@@ -712,6 +724,14 @@ export class RunController extends Disposable {
         else this.ui.info(`pgload: diagnosis done in ${Math.round(d.elapsedMs / 1000)} s.${pool} See the Answers tab.`);
       },
     );
+  }
+
+  /** A connection that failed: the reason, and the buttons that fix it (edit this connection, pick another). */
+  private async connectionFailed(message: string, connection: ConnectionSetting): Promise<void> {
+    const pick = await this.ui.error(`pgload: ${message}`, 'Edit Connection', 'Select Connection');
+    if (pick === 'Edit Connection') await vscode.commands.executeCommand('workbench.action.openSettingsJson', { revealSetting: { key: 'pgload.connections' } });
+    else if (pick === 'Select Connection') await this.connections.select();
+    this.log.info(`connection "${connection.name}" failed: ${message}`);
   }
 
   /** Opens the report of a stored run (CodeLens), or of the latest one. */

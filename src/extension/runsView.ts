@@ -3,7 +3,7 @@
  * open, rename, pin, delete, export, and compare two runs.
  */
 import * as vscode from 'vscode';
-import { compareResults } from '../core/analysis/compare';
+import { autoLabels, compareResults } from '../core/analysis/compare';
 import { formatMs } from '../shared/format';
 import { oneLine } from '../shared/text';
 import type { Comparison } from '../shared/result';
@@ -157,7 +157,14 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
       void this.ui.error('pgload: the file of one of these runs is missing or damaged.');
       return undefined;
     }
-    const comparison = compareResults(ra, rb, { labels: [runLabel(a), runLabel(b)] });
+    // The user's names, else names that say what differs (the setting, the SQL, the clients), else when they ran.
+    const auto = autoLabels(ra, rb);
+    const labels: [string, string] = [a.name ?? auto[0], b.name ?? auto[1]];
+    if (labels[0] === labels[1]) {
+      labels[0] = `A: ${labels[0]}`;
+      labels[1] = `B: ${labels[1]}`;
+    }
+    const comparison = compareResults(ra, rb, { labels });
     // Its own run id: the panel opens on the Compare tab even when it already shows run B.
     this.panels.show({ ...stateFromStored(`compare:${a.runId}:${b.runId}`, rb, b.connectionName), comparison }, rb);
     return comparison;

@@ -65,9 +65,24 @@ export class Ui {
     return this.message('error', text, false, actions);
   }
 
-  /** A modal question (e.g. confirming DML). */
-  confirm(text: string, action: string): Promise<string | undefined> {
-    return this.message('warning', text, true, [action]);
+  /**
+   * A question whose safe answer is the default (confirming DML): a quick pick with Cancel first, so that Enter or Escape
+   * never runs it (a modal dialog would make the action its default button). The text is recorded as a message for the tests.
+   */
+  async confirm(text: string, action: string): Promise<string | undefined> {
+    const record = { kind: 'warning' as const, message: text, actions: ['Cancel', action] };
+    this.shown.push(record);
+    if (this.shown.length > 50) this.shown.shift();
+    const items = [
+      { label: '$(close) Cancel', answer: undefined, description: 'nothing runs' },
+      { label: `$(warning) ${action}`, answer: action, detail: text },
+    ];
+    if (this.responder) {
+      const i = this.responder.pick?.(text, items.map((x) => x.label));
+      return i === undefined ? undefined : items[i].answer;
+    }
+    const picked = await vscode.window.showQuickPick(items, { title: text, placeHolder: `Enter cancels; choose "${action}" to run it`, ignoreFocusOut: true });
+    return picked?.answer;
   }
 
   async pick<T extends vscode.QuickPickItem>(items: T[], options: vscode.QuickPickOptions & { title: string }): Promise<T | undefined> {

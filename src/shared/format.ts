@@ -110,6 +110,29 @@ export function paramsLine(r: ReportInput): string | undefined {
   return parts.join(' · ');
 }
 
+/** Below these a run's waits and timeline say little: a handful of samples, a few intervals. */
+export const SHORT_RUN = { wallMs: 2_000, waitSamples: 20, intervals: 5 } as const;
+
+/**
+ * A run too short to trust its waits or its timeline: one sentence saying how short, in the result's own figures, and
+ * what to do; undefined for a run long enough.
+ */
+export function shortRunWarning(r: Pick<ReportInput, 'load' | 'timeline' | 'insight' | 'status'>): string | undefined {
+  if (r.status === 'cancelled') return undefined;
+  const samples = r.insight.waits?.samples;
+  const short = r.load.wallMs < SHORT_RUN.wallMs || r.timeline.length < SHORT_RUN.intervals || (samples !== undefined && samples < SHORT_RUN.waitSamples);
+  if (!short) return undefined;
+  const parts = [`${plural(r.timeline.length, 'timeline interval')}`, ...(samples !== undefined ? [plural(samples, 'wait sample')] : [])];
+  return (
+    `This run lasted ${formatMs(r.load.wallMs)} (${parts.join(', ')}): too short to trust its waits and its timeline, though its percentiles stand. ` +
+    'Run it for 10 s or more (--duration 10s, or the pgload.durationSeconds setting).'
+  );
+}
+
+function plural(n: number, what: string): string {
+  return `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
+}
+
 function statusLine(r: ReportInput): string | undefined {
   if (r.status === 'completed') return undefined;
   return `${r.status.toUpperCase()}: ${r.statusDetail ?? ''}`;
@@ -190,6 +213,8 @@ export function formatTextReport(r: ReportInput): string {
   lines.push(`pgload ${r.tool.version} — ${oneLine(r.sql, 100)}`);
   const st = statusLine(r);
   if (st) lines.push(`  ${st}`);
+  const short = shortRunWarning(r);
+  if (short) lines.push(`  NOTE: ${short}`);
   row('Target', target(r));
   const pooler = poolerLine(r);
   if (pooler) row('Pooler', pooler);
@@ -302,6 +327,8 @@ export function formatMarkdownReport(r: ReportInput): string {
   out.push('');
   const st = statusLine(r);
   if (st) out.push(`> **${st}**`, '');
+  const short = shortRunWarning(r);
+  if (short) out.push(`> ${short}`, '');
   out.push('```sql', r.sql.replace(/```/g, '` ` `'), '```', '');
   out.push(`- **Target:** \`${target(r)}\` — ${serverLine(r)}`);
   const pooler = poolerLine(r);

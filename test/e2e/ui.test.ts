@@ -198,6 +198,8 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
       await poll('the comparison of Try it', async () => ((await frame.$('#compare-verdict').catch(() => null)) ? true : undefined), 120_000);
       assert.match((await frame.textContent('#compare-metrics')) ?? '', /with work_mem=/);
       await page.screenshot({ path: path.join(results, 'e2e-try-it.png') });
+      // Back to the editors (as a person clicks back into the code): the next file opens there, not beside the report.
+      await page.locator('.monaco-editor .view-lines').first().click();
     } finally {
       await admin.query(`ALTER DATABASE ${db.database} RESET work_mem`).catch(() => undefined);
       await admin.end().catch(() => undefined);
@@ -216,7 +218,11 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
     await admin.connect();
     try {
       const sleeping = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'pgload' AND state = 'active' AND query LIKE '%pg_sleep(120)%'";
-      await poll('a pgload session running the 120 s statement', async () => ((await admin.query<{ n: number }>(sleeping)).rows[0].n > 0 ? true : undefined), 60_000);
+      await poll('a pgload session running the 120 s statement', async () => ((await admin.query<{ n: number }>(sleeping)).rows[0].n > 0 ? true : undefined), 60_000).catch(async (err: Error) => {
+        await page.screenshot({ path: path.join(results, 'e2e-long-not-running.png') });
+        const activity = (await admin.query<{ a: string }>("SELECT string_agg(application_name || ': ' || state || ': ' || left(query, 60), ' | ') AS a FROM pg_stat_activity WHERE backend_type = 'client backend'")).rows[0].a;
+        throw new Error(`${err.message}; sessions: ${activity}`);
+      });
       await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget input');
       await input.waitFor({ timeout: 30_000 });

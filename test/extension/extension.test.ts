@@ -291,7 +291,9 @@ describe('pgload in VS Code: bad input gets a specific message and nothing runs'
     const err = messages.find((m) => m.kind === 'error');
     assert.ok(err, JSON.stringify(messages));
     assert.match(err.message, /Connection refused at 127\.0\.0\.1:1: is PostgreSQL running there/);
-    assert.ok(err.actions.includes('Show Log'));
+    // In the editor's words, with the buttons that fix it.
+    assert.doesNotMatch(err.message, /--url|PGHOST/);
+    assert.deepEqual(err.actions, ['Edit Connection', 'Select Connection', 'Show Log']);
     assert.equal(api.store.latest()?.runId, before);
     // The panel shows the failure, and keeps the statement's last good report one click away.
     const shown = api.panels.shown('SELECT pg_sleep(0.01) AS first')!;
@@ -363,8 +365,17 @@ describe('pgload in VS Code: bad input gets a specific message and nothing runs'
       r = await profile('writes.sql', 'DELETE FROM ext_items WHERE id > 50');
       assert.equal(r.result, undefined);
       assert.match(r.messages[0].message, /This DELETE changes data\. pgload will run every request inside a transaction that is rolled back/);
+      // Asked with Cancel first (what Enter picks), the action second.
+      let asked: string[] = [];
+      answers.pick = (_title, labels) => {
+        asked = labels;
+        return 0;
+      };
+      r = await profile('writes.sql', 'DELETE FROM ext_items WHERE id > 50');
+      assert.equal(r.result, undefined, 'Cancel runs nothing');
+      assert.deepEqual(asked, ['$(close) Cancel', '$(warning) Profile with Rollback']);
       // Confirmed: it runs, rolled back.
-      answers.message = (m) => (m.actions.includes('Profile with Rollback') ? 'Profile with Rollback' : undefined);
+      answers.pick = (_title, labels) => labels.indexOf('$(warning) Profile with Rollback');
       r = await profile('writes.sql', 'DELETE FROM ext_items WHERE id > 50');
       const result = r.result as ProfileResult;
       assert.equal(result.options.executionMode, 'rolled-back');
@@ -474,7 +485,9 @@ describe('pgload in VS Code: Diagnose under load and Try it', function () {
   const SQL = 'SELECT pg_sleep(0.01) AS first';
   afterEach(async () => {
     const cfg = vscode.workspace.getConfiguration('pgload');
-    for (const k of ['app.users', 'app.poolSize', 'app.maxOverflow', 'diagnose.budgetSeconds', 'durationSeconds']) await cfg.update(k, undefined, vscode.ConfigurationTarget.Workspace);
+    for (const k of ['app.users', 'app.poolSize', 'app.maxOverflow', 'diagnose.budgetSeconds']) await cfg.update(k, undefined, vscode.ConfigurationTarget.Workspace);
+    // Back to the workspace's request counts (the editor's default would be 10 s).
+    await cfg.update('durationSeconds', 0, vscode.ConfigurationTarget.Workspace);
   });
 
   it('a bad application-pool setting is named with what to put there, and nothing runs', async () => {
@@ -527,6 +540,76 @@ describe('pgload in VS Code: Diagnose under load and Try it', function () {
   });
 });
 
+describe('pgload in VS Code: tools for agents (vscode.lm.invokeTool)', function () {
+  const invoke = async (name: string, input: object): Promise<string> => {
+    const r = await vscode.lm.invokeTool(name, { input, toolInvocationToken: undefined });
+    return r.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : '')).join('\n');
+  };
+  const original = { connections: vscode.workspace.getConfiguration('pgload').get('connections') };
+  afterEach(async () => {
+    answers.pick = () => undefined;
+    await setSettings(original);
+  });
+
+  it('both tools are registered; profiling a read-only statement on this machine runs without a question and returns the report', async () => {
+    const names = vscode.lm.tools.map((t) => t.name);
+    assert.ok(names.includes('pgload_profile') && names.includes('pgload_last_result'), names.join(', '));
+    let asked = 0;
+    answers.pick = () => {
+      asked++;
+      return undefined;
+    };
+    const report = await invoke('pgload_profile', { sql: 'SELECT pg_sleep(0.01) AS agent', clients: 2, durationSeconds: 1 });
+    assert.equal(asked, 0, 'no question for a read-only statement on a local server');
+    assert.match(report, /^## pgload: SELECT pg_sleep\(0\.01\) AS agent/);
+    assert.match(report, /2 clients/);
+    const last = await invoke('pgload_last_result', { sql: 'SELECT pg_sleep(0.01) AS agent' });
+    assert.equal(last.split('\n')[0], report.split('\n')[0]);
+    assert.equal(api.store.bySql('SELECT pg_sleep(0.01) AS agent')?.result.load.clients, 2);
+  });
+
+  it('a write is asked about as for a person (Cancel first) and runs rolled back only when confirmed; DDL is refused with the reason', async () => {
+    const admin = new Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    try {
+      await admin.query('DROP TABLE IF EXISTS agent_items; CREATE TABLE agent_items (id int); INSERT INTO agent_items SELECT generate_series(1, 100)');
+      let labels: string[] = [];
+      answers.pick = (_t, l) => {
+        labels = l;
+        return 0;
+      };
+      const refused = await invoke('pgload_profile', { sql: 'DELETE FROM agent_items WHERE id > 50', clients: 1, durationSeconds: 1 });
+      assert.deepEqual(labels, ['$(close) Cancel', '$(warning) Profile with Rollback']);
+      assert.match(refused, /^Not run: the person using the editor did not confirm it\./);
+      answers.pick = (_t, l) => l.indexOf('$(warning) Profile with Rollback');
+      const ran = await invoke('pgload_profile', { sql: 'DELETE FROM agent_items WHERE id > 50', clients: 1, durationSeconds: 1 });
+      assert.match(ran, /each request in a transaction that is rolled back/);
+      assert.equal((await admin.query('SELECT count(*)::int AS n FROM agent_items')).rows[0].n, 100, 'no row changed');
+      const ddl = await invoke('pgload_profile', { sql: 'DROP TABLE agent_items' });
+      assert.match(ddl, /does not run schema changes \(DROP\)/);
+      assert.equal((await admin.query("SELECT to_regclass('agent_items') IS NOT NULL AS ok")).rows[0].ok, true);
+    } finally {
+      await admin.query('DROP TABLE IF EXISTS agent_items');
+      await admin.end();
+    }
+  });
+
+  it('a server that is not this machine is asked about first; an unknown connection name is named with the ones there are', async () => {
+    const conns = vscode.workspace.getConfiguration('pgload').get<Array<Record<string, unknown>>>('connections')!;
+    await setSettings({ connections: [...conns, { name: 'remote', host: 'db.example.invalid', port: 5432, database: 'x', user: 'x', sslmode: 'disable' }] });
+    let question = '';
+    answers.pick = (title) => {
+      question = title;
+      return 0;
+    };
+    const out = await invoke('pgload_profile', { sql: 'SELECT 1 AS remote', connection: 'remote', clients: 50, durationSeconds: 30 });
+    assert.match(question, /runs 50 clients for 30 s against "remote", a server that is not this machine/);
+    assert.match(out, /^Not run/);
+    const unknown = await invoke('pgload_profile', { sql: 'SELECT 1', connection: 'nope' });
+    assert.match(unknown, /no connection named "nope" in pgload\.connections; the connections are "test", "remote"/);
+  });
+});
+
 describe('pgload in VS Code: the Runs view (history), compare and export', function () {
   afterEach(async () => {
     answers.input = () => undefined;
@@ -562,7 +645,7 @@ describe('pgload in VS Code: the Runs view (history), compare and export', funct
     const index = JSON.parse(fs.readFileSync(path.join(api.history.folder, 'index.json'), 'utf8')) as Array<{ runId: string; name?: string }>;
     assert.equal(index.find((x) => x.runId === first.runId)?.name, 'before the index');
     const victim = api.history.list()[1];
-    answers.message = (m) => (m.actions.includes('Delete') ? 'Delete' : undefined);
+    answers.pick = (_title, labels) => labels.indexOf('$(warning) Delete');
     assert.equal(await vscode.commands.executeCommand('pgload.runs.delete', victim.runId), true);
     assert.equal(api.history.entry(victim.runId), undefined);
     assert.ok(!fs.existsSync(path.join(api.history.folder, victim.file)), 'its file is gone');
@@ -579,6 +662,9 @@ describe('pgload in VS Code: the Runs view (history), compare and export', funct
     assert.equal(rb.startedAt, b.startedAt);
     const c = (await vscode.commands.executeCommand('pgload.runs.compare', rb.runId, ra.runId)) as Comparison;
     assert.equal(c.sameStatement, true);
+    // Named by what differs — here nothing but the time — never by ISO timestamps.
+    assert.doesNotMatch(c.labels.join(' '), /\d{4}-\d\d-\d\dT/);
+    assert.notEqual(c.labels[0], c.labels[1]);
     assert.deepEqual(c.metrics.map((m) => m.name), ['p50', 'p95', 'p99', 'qps']);
     // pg_sleep(0.01) twice: the medians are within a few percent, far below the noise floor.
     assert.equal(c.verdict, 'no-significant-difference', c.summary);

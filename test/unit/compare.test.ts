@@ -71,3 +71,41 @@ describe('Comparing runs: bad files', () => {
     for (const [text, re] of cases) assert.throws(() => parseResult(text, 'x.json'), re, text);
   });
 });
+
+describe('Comparing runs: names that say what differs, figures in the report format', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { autoLabels, compareResults, regressions } = require('../../src/core/analysis/compare') as typeof import('../../src/core/analysis/compare');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { formatMs } = require('../../src/shared/format') as typeof import('../../src/shared/format');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fs = require('node:fs') as typeof import('node:fs');
+  const base = JSON.parse(fs.readFileSync(`${__dirname}/../fixtures/result-demo-50-clients.json`, 'utf8')) as import('../../src/shared/result').ProfileResult;
+  const variant = (over: (r: typeof base) => void) => {
+    const r = structuredClone(base);
+    over(r);
+    return r;
+  };
+
+  it('the setting that differs (the server’s value for the run without it), else the SQL, the clients, prepared, the time', () => {
+    const withMem = variant((r) => (r.options.settings = { work_mem: '64MB' }));
+    assert.deepEqual(autoLabels(variant((r) => (r.options.settings = {})), withMem), [`work_mem=${base.server.settings.work_mem}`, 'work_mem=64MB']);
+    assert.deepEqual(autoLabels(base, variant((r) => (r.fingerprint = 'other'))), ['SQL A', 'SQL B']);
+    assert.deepEqual(autoLabels(base, variant((r) => (r.load.clients = base.load.clients * 2))), [`${base.load.clients} clients`, `${base.load.clients * 2} clients`]);
+    assert.deepEqual(autoLabels(variant((r) => (r.options.prepared = false)), variant((r) => (r.options.prepared = true))), ['unnamed', 'prepared']);
+    const [a, b] = autoLabels(base, variant((r) => (r.startedAt = '2026-11-30T20:49:11.336Z')));
+    assert.doesNotMatch(a + b, /T\d\d:|Z$/, 'no ISO timestamps');
+  });
+
+  it('the summary and the regression gate write latencies as the report does (3 significant figures, ms or s)', () => {
+    // Two recorded runs whose latencies differ by construction: 50 clients of the demo query, 40 users on a pool of 4 + 2.
+    const pool = JSON.parse(fs.readFileSync(`${__dirname}/../fixtures/result-pool-40-users.json`, 'utf8')) as typeof base;
+    const c = compareResults(pool, base, { labels: ['pool', 'demo'] });
+    assert.notEqual(c.verdict, 'no-significant-difference', c.summary);
+    const m = /median (\S+ (?:ms|s)) → (\S+ (?:ms|s)) \(/.exec(c.summary);
+    assert.ok(m, c.summary);
+    assert.equal(m[1], formatMs(c.metrics[0].a));
+    assert.equal(m[2], formatMs(c.metrics[0].b));
+    const gate = regressions({ ...c, metrics: [{ name: 'p50', unit: 'ms', a: 273.66, b: 1200.13, change: 3.385, ciA: [270, 277], ciB: [1190, 1210], significant: true, better: 'a' }] }, 0.1);
+    assert.deepEqual(gate, ['p50 rose 338.5 % (274 ms → 1.20 s), above the allowed 10 %']);
+  });
+});

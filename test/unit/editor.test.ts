@@ -48,11 +48,22 @@ describe('Editor words for a run in progress', () => {
     assert.equal(statusForProgress({ ...p, phase: 'closing' }), 'pgload closing sessions…');
   });
 
-  it('"Profile under load" comes first in the editor menu, then "Find the right pool size", then Cancel', () => {
+  it('"Profile under load" comes first in the editor menu, then "Diagnose under load", "Find the right pool size", then Cancel', () => {
     const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { contributes: { menus: Record<string, Array<{ command: string; group?: string }>> } };
     const order = (cmd: string) => pkg.contributes.menus['editor/context'].find((m) => m.command === cmd)!.group!;
     const at = (g: string) => Number(g.split('@')[1]);
-    assert.ok(at(order('pgload.profileSelection')) < at(order('pgload.findPoolSize')));
+    assert.ok(at(order('pgload.profileSelection')) < at(order('pgload.diagnose')));
+    assert.ok(at(order('pgload.diagnose')) < at(order('pgload.findPoolSize')));
     assert.ok(at(order('pgload.findPoolSize')) < at(order('pgload.cancel')));
+  });
+
+  it('the extension has an icon: a 256 × 256 PNG that the package ships', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { icon?: string };
+    assert.equal(pkg.icon, 'media/icon.png');
+    const png = fs.readFileSync(path.resolve(__dirname, '../..', pkg.icon));
+    assert.equal(png.subarray(1, 4).toString('ascii'), 'PNG');
+    // IHDR: width and height, big-endian, at bytes 16 and 20.
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [256, 256]);
+    assert.ok(fs.readFileSync(path.resolve(__dirname, '../../.vscodeignore'), 'utf8').includes('!media/**'), 'media/ is in the VSIX');
   });
 });

@@ -31,7 +31,8 @@ describe('One option table: the CLI, check files and VS Code settings agree with
       }
       // The setting's default is the engine's default (or "unset" where 0 means unset).
       const engine = (DEFAULTS as Record<string, unknown>)[r.key];
-      if (r.setting!.zeroIsUnset) assert.equal(s.default, 0, r.setting!.name);
+      if (r.setting!.editorDefault !== undefined) assert.equal(s.default, r.setting!.editorDefault, r.setting!.name);
+      else if (r.setting!.zeroIsUnset) assert.equal(s.default, 0, r.setting!.name);
       else if (r.key !== 'requests' && engine !== undefined) assert.equal(s.default, typeof engine === 'number' ? engine / scale(r) : engine, r.setting!.name);
     }
   });

@@ -404,6 +404,23 @@ describe('Report panel in Chromium', function () {
     await page.close();
   });
 
+  it('a run too short to trust its waits and timeline says so above its summary, and its time axis still draws', async () => {
+    const short = structuredClone(recorded);
+    short.load.wallMs = 310;
+    short.timeline = short.timeline.slice(0, 3).map((p, i) => ({ ...p, tMs: i * 100, durationMs: 100 }));
+    short.insight.waits!.samples = 3;
+    const page = await openPanel('light');
+    await show(page, stateOf(short));
+    await page.waitForSelector('#short-run');
+    assert.match((await page.textContent('#short-run')) ?? '', /^This run lasted 310 ms \(3 timeline intervals, 3 wait samples\): too short to trust its waits and its timeline/);
+    assert.ok((await inkOf(page, 'chart-latency-time')) > 500, 'the latency over time has drawn');
+    await page.locator('#chart-throughput').screenshot({ path: path.join(results, 'webview-short-run-throughput.png') });
+    await show(page, { ...stateOf(recorded), runId: 'run-2' });
+    await page.waitForSelector('#summary');
+    assert.equal(await page.locator('#short-run').count(), 0, 'a 20 s run has no such note');
+    await page.close();
+  });
+
   it('a run of writes says in its header that every request was rolled back', async () => {
     const page = await openPanel('light');
     const rolledBack = { ...recorded, options: { ...recorded.options, executionMode: 'rolled-back' as const, allowWrites: true } };

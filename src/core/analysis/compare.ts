@@ -16,6 +16,7 @@ import { decodeHistogram, type Histogram } from '../load/histogram';
 import { flattenPlan, hintKey } from '../insight/plan';
 import { throughputSe } from './scaling';
 import { VERSION } from '../version';
+import { formatMs, formatQps } from '../../shared/format';
 
 /**
  * Changes below 10 % of the baseline are treated as run-to-run noise by default: two runs of the same query
@@ -136,8 +137,8 @@ export function compareResults(a: ProfileResult, b: ProfileResult, options: Comp
       ? `No significant difference: ${labelB}'s median is ${median.b >= median.a ? 'up' : 'down'} ${pct(median.change)} on ${labelA}'s (${
           mw ? `Mann–Whitney p ${mw.p < 1e-4 ? '< 0.0001' : mw.p.toFixed(4)}, Cliff's δ ${mw.cliffsDelta.toFixed(2)}` : 'too few requests'
         }), within the noise of one run against another (changes under ${Math.round(floor * 100)} % are not counted).`
-      : `${labelB} is significantly ${verdict}: median ${median.a.toFixed(2)} → ${median.b.toFixed(2)} ms (${median.change < 0 ? '−' : '+'}${pct(median.change)}), ` +
-        `p95 ${metrics[1].a.toFixed(2)} → ${metrics[1].b.toFixed(2)} ms; Mann–Whitney p ${mw!.p < 1e-4 ? '< 0.0001' : mw!.p.toFixed(4)}, Cliff's δ ${mw!.cliffsDelta.toFixed(2)}.`;
+      : `${labelB} is significantly ${verdict}: median ${formatMs(median.a)} → ${formatMs(median.b)} (${median.change < 0 ? '−' : '+'}${pct(median.change)}), ` +
+        `p95 ${formatMs(metrics[1].a)} → ${formatMs(metrics[1].b)}; Mann–Whitney p ${mw!.p < 1e-4 ? '< 0.0001' : mw!.p.toFixed(4)}, Cliff's δ ${mw!.cliffsDelta.toFixed(2)}.`;
 
   const key = hintKey;
   const keysA = new Set(a.hints.map(key));
@@ -217,6 +218,23 @@ function comparePlans(a: ProfileResult, b: ProfileResult, labelA: string, labelB
   return { a: { when: pa.when, shape: sa, executionMs: pa.executionMs }, b: { when: pb.when, shape: sb, executionMs: pb.executionMs }, sameShape: sa === sb, notes };
 }
 
+/**
+ * Names for two runs that say what differs between them, for runs the user has not named: the settings that differ
+ * (`work_mem=64MB` against `work_mem=4MB`), the statement (`SQL A` / `SQL B`), the concurrency, else when they ran.
+ */
+export function autoLabels(a: ProfileResult, b: ProfileResult): [string, string] {
+  const keys = [...new Set([...Object.keys(a.options.settings), ...Object.keys(b.options.settings)])].filter((k) => a.options.settings[k] !== b.options.settings[k]);
+  if (keys.length > 0) {
+    const side = (r: ProfileResult) => keys.map((k) => `${k}=${r.options.settings[k] ?? r.server.settings[k] ?? 'default'}`).join(', ');
+    return [side(a), side(b)];
+  }
+  if (a.fingerprint !== b.fingerprint) return ['SQL A', 'SQL B'];
+  if (a.load.clients !== b.load.clients) return [`${a.load.clients} clients`, `${b.load.clients} clients`];
+  if ((a.options.prepared ?? false) !== (b.options.prepared ?? false)) return [a.options.prepared ? 'prepared' : 'unnamed', b.options.prepared ? 'prepared' : 'unnamed'];
+  const when = (r: ProfileResult) => new Date(r.startedAt).toLocaleString('en-GB', { day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return [when(a), when(b)];
+}
+
 /** Whether B regressed against A beyond `maxRegression` (a fraction): significant and larger than allowed. */
 export function regressions(c: Comparison, maxRegression: number): string[] {
   const out: string[] = [];
@@ -224,7 +242,8 @@ export function regressions(c: Comparison, maxRegression: number): string[] {
     if (!m.significant || m.better !== 'a') continue;
     const worse = m.name === 'qps' ? -m.change : m.change;
     if (worse > maxRegression) {
-      out.push(`${m.name} ${m.name === 'qps' ? 'fell' : 'rose'} ${(worse * 100).toFixed(1)} % (${m.a.toFixed(2)} → ${m.b.toFixed(2)} ${m.unit}), above the allowed ${(maxRegression * 100).toFixed(0)} %`);
+      const v = (x: number) => (m.unit === 'ms' ? formatMs(x) : `${formatQps(x)} q/s`);
+      out.push(`${m.name} ${m.name === 'qps' ? 'fell' : 'rose'} ${(worse * 100).toFixed(1)} % (${v(m.a)} → ${v(m.b)}), above the allowed ${(maxRegression * 100).toFixed(0)} %`);
     }
   }
   return out;

@@ -72,6 +72,14 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
       history.rename(runId, name);
       runsView.refresh();
     },
+    keepSweep: (runId, sweep, connectionName) => {
+      try {
+        history.addSweep(runId, sweep, connectionName);
+      } catch (err) {
+        log.error(`could not keep the sweep in the history folder ${history.folder}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      runsView.refresh();
+    },
     rename: (runId, name) => {
       history.rename(runId, name);
       runsView.refresh();

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ProfileResult } from '../shared/result';
+import type { ProfileResult, SweepResult } from '../shared/result';
 
 export interface HistoryEntry {
   runId: string;
@@ -23,6 +23,10 @@ export interface HistoryEntry {
   qps: number;
   /** How the requests ran: read-only, or each in a transaction rolled back (absent in entries from before it was kept). */
   mode?: ProfileResult['options']['executionMode'];
+  /** A profile run (absent in entries from before sweeps were kept), or a concurrency sweep. */
+  kind?: 'run' | 'sweep';
+  /** A sweep's recommended pool size (null: none could be recommended). */
+  poolSize?: number | null;
   file: string;
 }
 
@@ -79,7 +83,7 @@ export class HistoryStore {
   /** The full result of a run, or undefined when its file is gone or unreadable. */
   result(runId: string): ProfileResult | undefined {
     const e = this.entry(runId);
-    if (!e) return undefined;
+    if (!e || e.kind === 'sweep') return undefined;
     try {
       return JSON.parse(fs.readFileSync(path.join(this.folder, e.file), 'utf8')) as ProfileResult;
     } catch {
@@ -87,9 +91,55 @@ export class HistoryStore {
     }
   }
 
+  /** A sweep, or undefined when the entry is not one or its file is gone or unreadable. */
+  sweep(runId: string): SweepResult | undefined {
+    const e = this.entry(runId);
+    if (!e || e.kind !== 'sweep') return undefined;
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.folder, e.file), 'utf8')) as SweepResult;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private write(runId: string, startedAt: string, value: unknown): string {
+    const file = `${startedAt.replace(/[:.]/g, '-')}-${runId.replace(/[^A-Za-z0-9-]/g, '')}.json`;
+    fs.writeFileSync(path.join(this.folder, file), JSON.stringify(value));
+    return file;
+  }
+
+  private keep(entry: HistoryEntry): HistoryEntry {
+    this.entries.push(entry);
+    this.prune();
+    this.writeIndex();
+    return entry;
+  }
+
+  /** A concurrency sweep, kept beside the runs of its statement: its steps' range, best throughput and pool size. */
+  addSweep(runId: string, sweep: SweepResult, connectionName: string): HistoryEntry {
+    const file = this.write(runId, sweep.startedAt, sweep);
+    const rec = sweep.recommendation;
+    const at = sweep.steps.find((x) => x.clients === rec?.poolSize) ?? sweep.steps[sweep.steps.length - 1];
+    return this.keep({
+      runId,
+      pinned: false,
+      connectionName,
+      sql: sweep.sql,
+      fingerprint: sweep.fingerprint,
+      startedAt: sweep.startedAt,
+      status: 'completed',
+      clients: sweep.steps.length ? Math.max(...sweep.steps.map((x) => x.clients)) : 0,
+      p50Ms: at?.p50Ms ?? 0,
+      p95Ms: at?.p95Ms ?? 0,
+      qps: sweep.steps.length ? Math.max(...sweep.steps.map((x) => x.throughputQps)) : 0,
+      kind: 'sweep',
+      poolSize: rec?.poolSize ?? null,
+      file,
+    });
+  }
+
   add(runId: string, result: ProfileResult, connectionName: string): HistoryEntry {
-    const file = `${result.startedAt.replace(/[:.]/g, '-')}-${runId.replace(/[^A-Za-z0-9-]/g, '')}.json`;
-    fs.writeFileSync(path.join(this.folder, file), JSON.stringify(result));
+    const file = this.write(runId, result.startedAt, result);
     const entry: HistoryEntry = {
       runId,
       pinned: false,
@@ -103,12 +153,10 @@ export class HistoryStore {
       p95Ms: result.load.latency.p95Ms,
       qps: result.load.throughputQps,
       mode: result.options.executionMode,
+      kind: 'run',
       file,
     };
-    this.entries.push(entry);
-    this.prune();
-    this.writeIndex();
-    return entry;
+    return this.keep(entry);
   }
 
   /** Keeps at most maxRuns: the oldest unpinned go first; pinned runs are never dropped. */

@@ -243,7 +243,11 @@ export class RunController extends Disposable {
   }
 
   /** Set by the extension: the Runs history, to keep a run with a name (Try it) or name one kept (a diagnosis). */
-  history?: { keep(runId: string, result: ProfileResult, connectionName: string, name: string): void; rename(runId: string, name: string): void };
+  history?: {
+    keep(runId: string, result: ProfileResult, connectionName: string, name: string): void;
+    keepSweep(runId: string, sweep: SweepResult, connectionName: string): void;
+    rename(runId: string, name: string): void;
+  };
 
   /** Asks again for the values of the statement's `$n` (selection or cursor) and remembers them. */
   async editParameters(uri?: vscode.Uri, index?: number): Promise<string[] | undefined> {
@@ -665,6 +669,8 @@ export class RunController extends Disposable {
         ),
       async (runId, result) => {
         await this.store.saveSweep({ sweep: result, connectionName: req.connection.name });
+        // Kept in Runs too, beside the statement's runs.
+        this.history?.keepSweep(runId, result, req.connection.name);
         const run = this.store.bySql(result.sql);
         this.panels.show(stateFromSweep(runId, result, req.connection.name, run?.result), run?.result);
         if (result.recommendation) this.ui.info(`pgload: pool size ${result.recommendation.poolSize} for this statement — see the Scaling tab.`);

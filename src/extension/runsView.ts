@@ -4,13 +4,13 @@
  */
 import * as vscode from 'vscode';
 import { autoLabels, compareResults } from '../core/analysis/compare';
-import { formatMs } from '../shared/format';
+import { formatMs, formatSweepReport } from '../shared/format';
 import { oneLine } from '../shared/text';
 import type { Comparison } from '../shared/result';
 import { Disposable } from './lifecycle';
 import { EXPORT_FORMATS, exportResult } from './exports';
 import type { HistoryEntry, HistoryStore } from './historyStore';
-import { stateFromStored, type ReportPanels } from './panel';
+import { stateFromStored, stateFromSweep, type ReportPanels } from './panel';
 import type { Ui } from './ui';
 
 type Node = { kind: 'group'; fingerprint: string; sql: string; runs: HistoryEntry[] } | { kind: 'run'; entry: HistoryEntry };
@@ -51,6 +51,15 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
       return item;
     }
     const e = node.entry;
+    if (e.kind === 'sweep') {
+      const item = new vscode.TreeItem(runLabel(e), vscode.TreeItemCollapsibleState.None);
+      item.description = `${e.connectionName} · sweep to ${e.clients} clients · ${e.poolSize ? `pool size ${e.poolSize}` : 'no pool size'} · best ${e.qps.toFixed(1)} q/s`;
+      item.tooltip = new vscode.MarkdownString(`**Concurrency sweep** ${runLabel(e)}\n\n${e.startedAt} on ${e.connectionName}\n\nup to ${e.clients} clients · best ${e.qps.toFixed(1)} q/s · ${e.poolSize ? `recommended pool size ${e.poolSize}` : 'no pool size could be recommended'}`);
+      item.contextValue = 'pgload.run.sweep';
+      item.iconPath = new vscode.ThemeIcon('graph-line');
+      item.command = { command: 'pgload.runs.open', title: 'Open', arguments: [node] };
+      return item;
+    }
     const item = new vscode.TreeItem(runLabel(e), vscode.TreeItemCollapsibleState.None);
     item.description = `${e.connectionName} · ${e.clients} clients · p50 ${formatMs(e.p50Ms)} · p95 ${formatMs(e.p95Ms)}${e.mode === 'rolled-back' ? ' · rolled back' : ''}${e.status === 'completed' ? '' : ` · ${e.status}`}`;
     item.tooltip = new vscode.MarkdownString(`**${runLabel(e)}**${e.pinned ? ' (pinned)' : ''}\n\n${e.startedAt} on ${e.connectionName}\n\n${e.clients} clients · ${e.qps.toFixed(1)} q/s · p50 ${formatMs(e.p50Ms)} · p95 ${formatMs(e.p95Ms)}`);
@@ -79,6 +88,12 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
   async open(arg: unknown): Promise<void> {
     const e = await this.target(arg, 'pgload: open which run?');
     if (!e) return;
+    if (e.kind === 'sweep') {
+      const sw = this.history.sweep(e.runId);
+      if (!sw) void this.ui.error(`pgload: the file of sweep "${runLabel(e)}" is missing or damaged; delete it from the list.`);
+      else this.panels.show(stateFromSweep(e.runId, sw, e.connectionName));
+      return;
+    }
     const r = this.history.result(e.runId);
     if (!r) {
       void this.ui.error(`pgload: the file of run "${runLabel(e)}" is missing or damaged; delete it from the list.`);
@@ -116,6 +131,7 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
   async export(arg: unknown): Promise<boolean> {
     const e = await this.target(arg, 'pgload: export which run?');
     if (!e) return false;
+    if (e.kind === 'sweep') return this.exportSweep(e);
     const r = this.history.result(e.runId);
     if (!r) {
       void this.ui.error(`pgload: the file of run "${runLabel(e)}" is missing or damaged.`);
@@ -131,13 +147,39 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
     return ok;
   }
 
+  /** A sweep is saved as its result object (JSON) or its report (text). */
+  private async exportSweep(e: HistoryEntry): Promise<boolean> {
+    const sw = this.history.sweep(e.runId);
+    if (!sw) {
+      void this.ui.error(`pgload: the file of sweep "${runLabel(e)}" is missing or damaged.`);
+      return false;
+    }
+    const f = await this.ui.pick(
+      [
+        { label: 'JSON', detail: 'the sweep result: steps, the fitted curve, the recommendation', ext: 'json', text: JSON.stringify(sw, null, 2) + '\n' },
+        { label: 'Text', detail: 'the sweep report as the pgload command prints it', ext: 'txt', text: formatSweepReport(sw) + '\n' },
+      ],
+      { title: `pgload: export the sweep "${runLabel(e)}" as` },
+    );
+    if (!f) return false;
+    const target = await this.ui.saveTarget(`Save the sweep as ${f.label}`, `pgload-sweep-${sw.fingerprint}.${f.ext}`, { [f.label]: [f.ext] });
+    if (!target) return false;
+    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(f.text));
+    this.ui.info(`pgload: Saved to ${target.fsPath}.`);
+    return true;
+  }
+
   /** Compares two runs (B against A): the run given (or picked) against another one the user picks. */
   async compare(arg: unknown, other?: unknown): Promise<Comparison | undefined> {
     const b = await this.target(arg, 'pgload: compare which run (the newer one, B)?');
     if (!b) return undefined;
+    if (b.kind === 'sweep') {
+      this.ui.info('pgload: a sweep is not compared with a run: open it to see its steps, or compare two runs of the statement.');
+      return undefined;
+    }
     let a = typeof other === 'string' ? this.history.entry(other) : undefined;
     if (!a) {
-      const candidates = this.history.list().filter((x) => x.runId !== b.runId);
+      const candidates = this.history.list().filter((x) => x.runId !== b.runId && x.kind !== 'sweep');
       if (candidates.length === 0) {
         this.ui.info('pgload: there is no other run to compare with. Run the statement again, e.g. after a change.');
         return undefined;

@@ -473,6 +473,14 @@ describe('pgload in VS Code: parameters and the concurrency sweep', function () 
       assert.ok(sweep.recommendation, 'a pool size is recommended');
       assert.equal(api.store.sweepBySql('SELECT pg_sleep(0.01) AS first')?.sweep.finishedAt, sweep.finishedAt);
       assert.ok(messages.some((m) => m.message === `pgload: pool size ${sweep!.recommendation!.poolSize} for this statement — see the Scaling tab.`), JSON.stringify(messages));
+      // The sweep is kept in Runs beside the statement's runs, and opens on the Scaling tab.
+      const kept = api.history.list().find((e) => e.kind === 'sweep' && e.startedAt === sweep!.startedAt);
+      assert.ok(kept, 'the sweep is in Runs');
+      assert.equal(kept.poolSize, sweep.recommendation!.poolSize);
+      const node = api.runsView.getChildren().flatMap((g) => api.runsView.getChildren(g)).find((x) => x.kind === 'run' && x.entry.runId === kept.runId)!;
+      assert.match(String(api.runsView.getTreeItem(node).description), new RegExp(`sweep to 4 clients · pool size ${sweep.recommendation!.poolSize}`));
+      await vscode.commands.executeCommand('pgload.runs.open', kept.runId);
+      assert.equal(api.panels.shown('SELECT pg_sleep(0.01) AS first')?.activity, 'sweep');
       assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
     } finally {
       await cfg.update('sweep.maxClients', undefined, vscode.ConfigurationTarget.Workspace);

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HistoryStore } from '../../src/extension/historyStore';
-import type { ProfileResult } from '../../src/shared/result';
+import type { ProfileResult, SweepResult } from '../../src/shared/result';
 
 const recorded = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/result-demo-50-clients.json'), 'utf8')) as ProfileResult;
 const at = (minute: number, fingerprint = recorded.fingerprint): ProfileResult => ({ ...recorded, fingerprint, startedAt: new Date(Date.UTC(2026, 10, 21, 9, minute)).toISOString() });
@@ -35,6 +35,24 @@ describe('Run history (files in the extension storage folder)', () => {
     const again = new HistoryStore(dir, () => 2);
     assert.deepEqual(again.list().map((e) => [e.runId, e.name, e.pinned]), [['old', 'before the index', true]]);
     assert.equal(again.result('old')!.sql, recorded.sql);
+  });
+
+  it('a sweep is kept beside the runs of its statement: its range, best throughput and pool size; read back as a sweep, never as a run', () => {
+    const sweep = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/sweep-cpu-2-cores.json'), 'utf8')) as SweepResult;
+    const h = new HistoryStore(dir, () => 10);
+    h.add('run-1', { ...at(0), fingerprint: sweep.fingerprint, sql: sweep.sql }, 'demo');
+    const e = h.addSweep('sweep-1', sweep, 'demo');
+    assert.equal(e.kind, 'sweep');
+    assert.equal(e.poolSize, sweep.recommendation!.poolSize);
+    assert.equal(e.clients, Math.max(...sweep.steps.map((x) => x.clients)));
+    assert.equal(e.qps, Math.max(...sweep.steps.map((x) => x.throughputQps)));
+    const again = new HistoryStore(dir, () => 10);
+    const groups = again.groups();
+    assert.equal(groups.length, 1, 'one statement, one group');
+    assert.deepEqual(groups[0].runs.map((r) => r.kind).sort(), ['run', 'sweep']);
+    assert.equal(again.sweep('sweep-1')!.recommendation!.poolSize, sweep.recommendation!.poolSize);
+    assert.equal(again.result('sweep-1'), undefined, 'a sweep is not read as a run');
+    assert.equal(again.sweep('run-1'), undefined);
   });
 
   it('groups runs by statement, newest group first; a file deleted by hand drops its entry', () => {

@@ -63,7 +63,8 @@ export const PHASE_LABELS: Record<DiagnosePhaseId, string> = {
 
 /** The least each phase needs to measure anything worth reading, and its share of the rest of the budget. */
 const PHASE_FLOOR_MS: Record<DiagnosePhaseId, number> = { load: 8_000, sweep: 12_000, pools: 10_000, settings: 10_000, orm: 8_000, 'sql-b': 8_000 };
-const PHASE_SHARE: Record<DiagnosePhaseId, number> = { load: 0.16, sweep: 0.24, pools: 0.2, settings: 0.24, orm: 0.16, 'sql-b': 0.16 };
+// The pool comparison gets the largest share: its legs run the application's users, and each ends a latency late.
+const PHASE_SHARE: Record<DiagnosePhaseId, number> = { load: 0.16, sweep: 0.2, pools: 0.28, settings: 0.2, orm: 0.16, 'sql-b': 0.16 };
 /** Legs of every A/B: A B B A. */
 const AB_ROUNDS = 2;
 /** A leg or a sweep step shorter than this measures start-up more than the statement. */
@@ -232,7 +233,10 @@ export async function diagnose(o: DiagnoseOptions, ctx: DiagnoseContext = {}): P
     const legs = 2 * rounds;
     const legMs = legTime(legs);
     if (legMs < MIN_LEG_MS) {
-      note.cut(`the ${secs(budgetMs)} left could not hold 2 legs of at least ${secs(MIN_LEG_MS)} each (each also starts its sessions and waits ${secs(drainMs)} for the requests in flight)`);
+      const short = 2 * (legOverheadMs + drainMs + MIN_LEG_MS) - budgetMs;
+      note.cut(
+        `the ${secs(budgetMs)} left could not hold 2 legs of at least ${secs(MIN_LEG_MS)} each (each also starts its sessions and waits ${secs(drainMs)} for the requests in flight); about ${secs(short)} more budget would`,
+      );
       return 'skip';
     }
     if (rounds === 1) note.cut(`ran A then B once: the ${secs(budgetMs)} left could not hold A B B A`);

@@ -162,7 +162,10 @@ function poolAnswer(x: AnswerInput): DiagnoseAnswers['pool'] {
       ? `, and more throughput: ${rate(recommended.throughputQps)} instead of ${rate(current.throughputQps)}`
       : qps.significant
         ? `, but less throughput: ${rate(recommended.throughputQps)} against ${rate(current.throughputQps)} (${signed(qps.change * 100)}) — at ${saturation} the server is not kept busy; a pool a step larger may keep both`
-        : ` at the same throughput (${rate(recommended.throughputQps)} against ${rate(current.throughputQps)}, within the noise)`;
+        : Math.abs(qps.change) < 0.1
+          ? ` at about the same throughput (${rate(recommended.throughputQps)} against ${rate(current.throughputQps)})`
+          : // A large change this comparison cannot call real is not "the same": the figures, and that it cannot tell.
+            `; throughput ${rate(recommended.throughputQps)} against ${rate(current.throughputQps)} (${signed(qps.change * 100)}), which this comparison cannot tell apart from noise`;
   if (p95.significant && p95.better === 'b') {
     verdict =
       ` With pool_size = ${saturation} and max_overflow = 0 ${same} see p95 ${formatMs(recommended.p95Ms)} instead of ${formatMs(current.p95Ms)}${throughput}.` +

@@ -53,6 +53,30 @@ export function makeWorkspace(db: TestDatabase, extraSettings: Record<string, un
     ].join('\n'),
   );
   fs.writeFileSync(path.join(dir, 'broken.sql'), '-- a report query\nSELECT 1;\n\nSELECT id,\n  FROM orders;\n');
+  // Checks for the Test Explorer: one passes, one fails by construction (no server answers a million a second),
+  // one file does not parse.
+  fs.writeFileSync(
+    path.join(dir, 'pgload.yml'),
+    [
+      'defaults:',
+      '  clients: 2',
+      '  requests: 20',
+      'checks:',
+      '  - name: first within 5s',
+      '    file: queries.sql',
+      '    statement: 1',
+      '    budgets:',
+      '      p95: 5s',
+      '      errors: 0',
+      '  - name: count at a million a second',
+      '    file: queries.sql',
+      '    statement: 2',
+      '    budgets:',
+      '      qps: 1000000',
+      '',
+    ].join('\n'),
+  );
+  fs.writeFileSync(path.join(dir, 'broken.pgload.yml'), 'checks:\n  - name: no budgets\n    sql: SELECT 1\n    colour: red\n');
   // A run that outlasts any test: only a cancel on the server ends its sessions early.
   fs.writeFileSync(path.join(dir, 'long.sql'), 'SELECT pg_sleep(120) AS very_long;\n');
   return dir;

@@ -668,6 +668,7 @@ function render(): void {
       'div',
       { class: 'actions' },
       button('Re-run', 'rerun', 'primary'),
+      button('A/B test…', 'abTest'),
       button('Copy Markdown', 'copyMarkdown'),
       button('Save JSON', 'saveJson'),
       button('Export HTML', 'exportHtml'),
@@ -734,23 +735,27 @@ function onProgress(p: ProgressView): void {
   }
 }
 
+function show(panel: PanelState): void {
+  // A new run, or a run that has just finished (its result, sweep or diagnosis arrives now): its own first tab.
+  if (!current || current.runId !== panel.runId || (current.state === 'running' && panel.state !== 'running')) {
+    live.length = 0;
+    liveOffset = 0;
+    // A new run opens on its report, a sweep on the Scaling tab, a comparison on the Compare tab.
+    tab = panel.comparison ? 'compare' : panel.activity === 'diagnose' && panel.diagnosis ? 'answers' : panel.activity === 'sweep' ? 'scaling' : 'report';
+    planView = { when: 'under-load', selected: null };
+  }
+  current = panel;
+  failedBehind = undefined;
+  vscode.setState({ runId: panel.runId, fingerprint: panel.fingerprint });
+  render();
+}
+
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   const m = event.data;
   if (!m || typeof m !== 'object') return;
   switch (m.type) {
     case 'show':
-      // A new run, or a run that has just finished (its result, sweep or diagnosis arrives now): its own first tab.
-      if (!current || current.runId !== m.panel.runId || (current.state === 'running' && m.panel.state !== 'running')) {
-        live.length = 0;
-        liveOffset = 0;
-        // A new run opens on its report, a sweep on the Scaling tab, a comparison on the Compare tab.
-        tab = m.panel.comparison ? 'compare' : m.panel.activity === 'diagnose' && m.panel.diagnosis ? 'answers' : m.panel.activity === 'sweep' ? 'scaling' : 'report';
-        planView = { when: 'under-load', selected: null };
-      }
-      current = m.panel;
-      failedBehind = undefined;
-      vscode.setState({ runId: m.panel.runId, fingerprint: m.panel.fingerprint });
-      render();
+      show(m.panel);
       break;
     case 'progress':
       if (current && m.runId === current.runId) onProgress(m.progress);
@@ -768,5 +773,15 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
 
 // Colours follow the theme: VS Code changes the body class (vscode-light / vscode-dark / vscode-high-contrast).
 new MutationObserver(() => current && render()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+// The state the page was written with: drawn at once, before the ready handshake goes round (the host sends it again).
+const initial = document.getElementById('pgload-initial');
+if (initial?.textContent) {
+  try {
+    show(JSON.parse(initial.textContent) as PanelState);
+  } catch {
+    // the host's 'show' follows
+  }
+}
 
 vscode.postMessage({ type: 'ready' });

@@ -6,6 +6,7 @@ export const Commands = {
   diagnose: 'pgload.diagnose',
   diagnoseStatement: 'pgload.diagnoseStatement',
   tryHint: 'pgload.tryHint',
+  abTest: 'pgload.abTest',
   editParameters: 'pgload.editParameters',
   cancel: 'pgload.cancel',
   selectConnection: 'pgload.selectConnection',

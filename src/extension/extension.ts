@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { PgloadCodeLensProvider } from './codelens';
 import { ConnectionManager } from './connections';
+import { CheckTests } from './checks';
 import { Commands, ContextKeys, RUNS_VIEW, Settings, SQL_LANGUAGES } from './constants';
 import { HistoryStore } from './historyStore';
 import { RunsView } from './runsView';
@@ -25,6 +26,7 @@ export interface PgloadApi {
   runsView: RunsView;
   log: Log;
   panels: ReportPanels;
+  checks: CheckTests;
 }
 
 export function activate(context: vscode.ExtensionContext): PgloadApi {
@@ -66,25 +68,28 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
       runsView.refresh();
     }),
   );
+  // Sweeps, A/Bs and diagnoses are kept in Runs too, each as one entry of its kind.
+  const keepInHistory = (what: string, add: () => unknown) => {
+    try {
+      add();
+    } catch (err) {
+      log.error(`could not keep the ${what} in the history folder ${history.folder}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    runsView.refresh();
+  };
   runs.history = {
-    keep: (runId, result, connectionName, name) => {
+    keepAb: (runId, ab, connectionName, name) => keepInHistory('A/B', () => history.addAb(runId, ab, connectionName, name)),
+    keepDiagnosis: (runId, d, connectionName) => keepInHistory('diagnosis', () => history.addDiagnosis(runId, d, connectionName)),
+    keepSweep: (runId, sweep, connectionName) => keepInHistory('sweep', () => history.addSweep(runId, sweep, connectionName)),
+  };
+  // pgload.yml checks in the Test Explorer; each check's run is kept in Runs, named after the check.
+  const checks = new CheckTests(connections, log, (runId, result, connectionName, name) =>
+    keepInHistory('check run', () => {
       history.add(runId, result, connectionName);
       history.rename(runId, name);
-      runsView.refresh();
-    },
-    keepSweep: (runId, sweep, connectionName) => {
-      try {
-        history.addSweep(runId, sweep, connectionName);
-      } catch (err) {
-        log.error(`could not keep the sweep in the history folder ${history.folder}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      runsView.refresh();
-    },
-    rename: (runId, name) => {
-      history.rename(runId, name);
-      runsView.refresh();
-    },
-  };
+    }),
+  );
+  context.subscriptions.push(checks);
   // For agents in the editor: the same runs and results, the same confirmations (tools.ts).
   context.subscriptions.push(vscode.lm.registerTool(TOOL_PROFILE, new ProfileTool(runs, ui)), vscode.lm.registerTool(TOOL_LAST_RESULT, new LastResultTool(store)));
   void setContext(ContextKeys.running, false);
@@ -108,6 +113,7 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
   command(Commands.diagnose, () => runs.diagnose());
   command(Commands.diagnoseStatement, (uri: vscode.Uri, index: number) => runs.diagnoseStatement(uri, index));
   command(Commands.tryHint, (sql: string, hintSql: string) => runs.tryHint(sql, hintSql));
+  command(Commands.abTest, (arg: unknown) => runs.abTestFrom(arg));
   command(Commands.editParameters, (uri: vscode.Uri, index: number) => runs.editParameters(uri, index));
   command(Commands.cancel, () => runs.cancel());
   command(Commands.selectConnection, () => connections.select());
@@ -125,7 +131,7 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
   command(Commands.runsCompare, (node: unknown, other: unknown) => runsView.compare(node, other));
 
   log.info(`pgload activated (VS Code ${vscode.version}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'} UI)`);
-  return { runs, store, lenses, connections, ui, history, runsView, log, panels };
+  return { runs, store, lenses, connections, ui, history, runsView, log, panels, checks };
 }
 
 /** The run controller of this activation, for deactivate. */

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ProfileResult, SweepResult } from '../shared/result';
+import type { AbResult, DiagnoseResult, ProfileResult, SweepResult } from '../shared/result';
 
 export interface HistoryEntry {
   runId: string;
@@ -23,12 +23,19 @@ export interface HistoryEntry {
   qps: number;
   /** How the requests ran: read-only, or each in a transaction rolled back (absent in entries from before it was kept). */
   mode?: ProfileResult['options']['executionMode'];
-  /** A profile run (absent in entries from before sweeps were kept), or a concurrency sweep. */
-  kind?: 'run' | 'sweep';
+  /**
+   * A profile run (absent in entries from before sweeps were kept), a concurrency sweep, an A/B (its figures are B's,
+   * the side with the change) or a diagnosis (its figures are the application load's).
+   */
+  kind?: HistoryKind;
+  /** An A/B's verdict, a diagnosis's recommended pool: one line for the list. */
+  summary?: string;
   /** A sweep's recommended pool size (null: none could be recommended). */
   poolSize?: number | null;
   file: string;
 }
+
+export type HistoryKind = 'run' | 'sweep' | 'ab' | 'diagnosis';
 
 const INDEX = 'index.json';
 
@@ -80,26 +87,40 @@ export class HistoryStore {
     return this.entries.find((e) => e.runId === runId);
   }
 
-  /** The full result of a run, or undefined when its file is gone or unreadable. */
-  result(runId: string): ProfileResult | undefined {
+  /** The file of an entry of this kind, or undefined when the entry is another kind or its file is gone or unreadable. */
+  private read<T>(runId: string, kinds: HistoryKind[]): { e: HistoryEntry; v: T } | undefined {
     const e = this.entry(runId);
-    if (!e || e.kind === 'sweep') return undefined;
+    if (!e || !kinds.includes(e.kind ?? 'run')) return undefined;
     try {
-      return JSON.parse(fs.readFileSync(path.join(this.folder, e.file), 'utf8')) as ProfileResult;
+      return { e, v: JSON.parse(fs.readFileSync(path.join(this.folder, e.file), 'utf8')) as T };
     } catch {
       return undefined;
     }
   }
 
-  /** A sweep, or undefined when the entry is not one or its file is gone or unreadable. */
+  /**
+   * The profile result an entry stands for, to open, export or compare: a run's own, an A/B's B side (the run with
+   * the change), a diagnosis's application load. Undefined for a sweep or a file gone or unreadable.
+   */
+  result(runId: string): ProfileResult | undefined {
+    const f = this.read<ProfileResult | AbResult | DiagnoseResult>(runId, ['run', 'ab', 'diagnosis']);
+    if (!f) return undefined;
+    const v = f.v;
+    if (f.e.kind === 'ab') return (v as AbResult).b;
+    if (f.e.kind === 'diagnosis') return (v as DiagnoseResult).runs?.load;
+    return v as ProfileResult;
+  }
+
   sweep(runId: string): SweepResult | undefined {
-    const e = this.entry(runId);
-    if (!e || e.kind !== 'sweep') return undefined;
-    try {
-      return JSON.parse(fs.readFileSync(path.join(this.folder, e.file), 'utf8')) as SweepResult;
-    } catch {
-      return undefined;
-    }
+    return this.read<SweepResult>(runId, ['sweep'])?.v;
+  }
+
+  ab(runId: string): AbResult | undefined {
+    return this.read<AbResult>(runId, ['ab'])?.v;
+  }
+
+  diagnosis(runId: string): DiagnoseResult | undefined {
+    return this.read<DiagnoseResult>(runId, ['diagnosis'])?.v;
   }
 
   private write(runId: string, startedAt: string, value: unknown): string {
@@ -108,7 +129,15 @@ export class HistoryStore {
     return file;
   }
 
+  /** Adds an entry; one with the same run id is replaced (a diagnosis takes over its application load's run). */
   private keep(entry: HistoryEntry): HistoryEntry {
+    const before = this.entry(entry.runId);
+    if (before) {
+      this.entries = this.entries.filter((x) => x !== before);
+      if (before.file !== entry.file) fs.rmSync(path.join(this.folder, before.file), { force: true });
+      entry.name ??= before.name;
+      entry.pinned ||= before.pinned;
+    }
     this.entries.push(entry);
     this.prune();
     this.writeIndex();
@@ -138,25 +167,54 @@ export class HistoryStore {
     });
   }
 
-  add(runId: string, result: ProfileResult, connectionName: string): HistoryEntry {
-    const file = this.write(runId, result.startedAt, result);
-    const entry: HistoryEntry = {
+  /** An A/B kept as one entry: B's figures (the side with the change), named after the change, the verdict as its line. */
+  addAb(runId: string, ab: AbResult, connectionName: string, name: string): HistoryEntry {
+    const b = ab.b;
+    return this.keep({
+      ...this.figures(runId, b, connectionName, this.write(runId, b.startedAt, ab)),
+      // Listed under the statement that was A/B-tested (A), with B's figures.
+      sql: ab.a.sql,
+      fingerprint: ab.a.fingerprint,
+      startedAt: ab.a.startedAt < b.startedAt ? ab.a.startedAt : b.startedAt,
+      kind: 'ab',
+      name,
+      summary: ab.comparison.summary,
+    });
+  }
+
+  /** A diagnosis kept as one entry (it replaces its application load's run, which it holds). */
+  addDiagnosis(runId: string, d: DiagnoseResult, connectionName: string): HistoryEntry {
+    const pool = d.answers.pool?.recommended;
+    return this.keep({
+      ...this.figures(runId, d.runs.load, connectionName, this.write(runId, d.runs.load.startedAt, d)),
+      clients: d.app.users,
+      kind: 'diagnosis',
+      name: `Diagnosis: ${d.app.users} users, pool ${d.app.poolSize} + ${d.app.maxOverflow}`,
+      summary: `${pool ? `pool ${pool.poolSize} recommended` : 'no pool size recommended'}${d.status === 'partial' ? ' · partial' : ''}`,
+    });
+  }
+
+  private figures(runId: string, r: ProfileResult, connectionName: string, file: string): HistoryEntry {
+    return {
       runId,
       pinned: false,
       connectionName,
-      sql: result.sql,
-      fingerprint: result.fingerprint,
-      startedAt: result.startedAt,
-      status: result.status,
-      clients: result.load.clients,
-      p50Ms: result.load.latency.p50Ms,
-      p95Ms: result.load.latency.p95Ms,
-      qps: result.load.throughputQps,
-      mode: result.options.executionMode,
+      sql: r.sql,
+      fingerprint: r.fingerprint,
+      startedAt: r.startedAt,
+      status: r.status,
+      clients: r.load.clients,
+      p50Ms: r.load.latency.p50Ms,
+      p95Ms: r.load.latency.p95Ms,
+      qps: r.load.throughputQps,
+      mode: r.options.executionMode,
       kind: 'run',
       file,
     };
-    return this.keep(entry);
+  }
+
+  add(runId: string, result: ProfileResult, connectionName: string): HistoryEntry {
+    return this.keep(this.figures(runId, result, connectionName, this.write(runId, result.startedAt, result)));
   }
 
   /** Keeps at most maxRuns: the oldest unpinned go first; pinned runs are never dropped. */

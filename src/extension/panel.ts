@@ -24,6 +24,8 @@ export interface PanelActions {
   sweep(sql: string): Promise<void>;
   /** Diagnoses the statement with this exact text. */
   diagnose(sql: string): Promise<void>;
+  /** An A/B of the statement against what the user picks (a setting, a second statement, prepared). */
+  abTest(sql: string): Promise<void>;
   /** A/B of a hint's setting (`SET LOCAL …`) against the statement. */
   tryHint(sql: string, hintSql: string): Promise<void>;
   cancel(): void;
@@ -78,6 +80,7 @@ export class ReportPanel extends Disposable {
       scriptUri: w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'main.js')).toString(),
       styleUri: w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'panel.css')).toString(),
       title: 'pgload report',
+      state: this.state,
     });
   }
 
@@ -135,6 +138,10 @@ export class ReportPanel extends Disposable {
           ack(true);
           await this.actions.sweep(this.state.sql);
           return;
+        case 'abTest':
+          ack(true);
+          await this.actions.abTest(this.state.sql);
+          return;
         case 'diagnose':
           ack(true);
           await this.actions.diagnose(this.state.sql);
@@ -191,7 +198,7 @@ function titleFor(sql: string): string {
 /** All report panels, one per statement (its exact text), and their restoration after a reload. */
 export class ReportPanels extends Disposable implements vscode.WebviewPanelSerializer<WebviewPersistedState> {
   private readonly panels = new Map<string, ReportPanel>();
-  actions: PanelActions = { rerun: async () => undefined, sweep: async () => undefined, diagnose: async () => undefined, tryHint: async () => undefined, cancel: () => undefined };
+  actions: PanelActions = { rerun: async () => undefined, sweep: async () => undefined, diagnose: async () => undefined, tryHint: async () => undefined, abTest: async () => undefined, cancel: () => undefined };
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -246,6 +253,7 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
         sweep: (sql) => this.actions.sweep(sql),
         diagnose: (sql) => this.actions.diagnose(sql),
         tryHint: (sql, hintSql) => this.actions.tryHint(sql, hintSql),
+        abTest: (sql) => this.actions.abTest(sql),
         cancel: () => this.actions.cancel(),
       }, this.log, this.ui, () =>
       this.panels.delete(state.sql),

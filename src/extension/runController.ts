@@ -10,11 +10,12 @@ import { profile, type Progress } from '../core/load/runner';
 import { parseParamSpec, type ParamInput } from '../core/load/params';
 import { sweep } from '../core/analysis/sweep';
 import { diagnose } from '../core/analysis/diagnose';
-import { abTest } from '../core/analysis/ab';
+import { abTest, type AbChange } from '../core/analysis/ab';
 import { isTryable, parseSetLocal } from '../shared/hintsql';
 import { inEditorWords } from './words';
 import type { ConnectionInput } from '../core/connection/connection';
 import type { ProfileInput } from '../core/options';
+import type { PoolOptions } from '../core/load/pool';
 import * as path from 'node:path';
 import { executionModeFor, describeNode } from '../core/safety';
 import { ensureParser, parseSingleStatement, splitStatements, statementAt, type SqlStatement } from '../core/sql';
@@ -24,7 +25,7 @@ import type { AbResult, DiagnoseResult, ProfileResult, SweepResult } from '../sh
 import type { PgloadCodeLensProvider } from './codelens';
 import { askBeforeRun, connectionServerMemoryKB, readAppPool, readDiagnoseBudgetMs, readRunDefaults, SettingsError, type ConnectionSetting, type RunDefaults } from './config';
 import type { ConnectionManager } from './connections';
-import { ContextKeys } from './constants';
+import { ContextKeys, SQL_LANGUAGES } from './constants';
 import { Disposable, setContext } from './lifecycle';
 import type { Log } from './log';
 import { stateFromStored, stateFromSweep, type ReportPanels } from './panel';
@@ -36,6 +37,30 @@ export interface LoadPlan {
   clients: number;
   requests?: number;
   durationMs?: number;
+  /** The application's pool emulated: users share its sessions (clients is then the session count). */
+  pool?: PoolOptions;
+  /** Open loop: requests arrive at this rate whatever the responses; `clients` sessions serve them. */
+  ratePerSecond?: number;
+}
+
+/** How a plan reads in the question and the progress: "100 users on a pool of 20 + 100 for 10 s". */
+export function planLabel(p: LoadPlan): string {
+  const amount = p.requests !== undefined ? `${p.requests} requests` : `${(p.durationMs ?? 0) / 1000} s`;
+  if (p.pool) return `${p.pool.users} users on a pool of ${p.pool.size}${p.pool.maxOverflow ? ` + ${p.pool.maxOverflow}` : ''} for ${amount}`;
+  if (p.ratePerSecond !== undefined) return `${p.ratePerSecond} requests/s on ${p.clients} session${p.clients === 1 ? '' : 's'} for ${amount}`;
+  return `${p.clients} client${p.clients === 1 ? '' : 's'} × ${amount}`;
+}
+
+const WHOLE = (min: number, max: number) => (v: string) => (/^\s*\d+\s*$/.test(v) && Number(v) >= min && Number(v) <= max ? undefined : `A whole number from ${min} to ${max.toLocaleString('en-US')}`);
+
+/** "30s", "2m", "500ms" in ms, or undefined. */
+function durationInput(v: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)\s*$/i.exec(v);
+  if (!m) return undefined;
+  const unit = m[2].toLowerCase();
+  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'h' ? 3_600_000 : 60_000;
+  const ms = Number(m[1]) * factor;
+  return ms >= 100 ? ms : undefined;
 }
 
 interface RunRequest {
@@ -98,6 +123,7 @@ export class RunController extends Disposable {
       sweep: (f) => this.sweepAgain(f),
       diagnose: (f) => this.diagnoseAgain(f),
       tryHint: async (f, hintSql) => void (await this.tryHint(f, hintSql)),
+      abTest: async (f) => void (await this.abTestFrom(f)),
       cancel: () => this.cancel(),
     };
   }
@@ -184,6 +210,119 @@ export class RunController extends Disposable {
       void this.ui.error(`pgload: "${oneLine(hintSql, 60)}" is not a setting pgload can try (it tries SET LOCAL name = value).`);
       return undefined;
     }
+    const label = `${setting.name}=${setting.value}`;
+    return this.runAb(sql, { settings: { [setting.name]: setting.value } }, ['without', `with ${label}`], `Try it: ${label}`, 'Try it compares a setting against its last run');
+  }
+
+  /**
+   * An A/B of a statement (from the Runs view, the panel or the editor) against what the user picks: a setting, a
+   * second statement, or prepared statements. A B B A at the statement's last run's concurrency.
+   */
+  async abTestFrom(arg?: unknown): Promise<AbResult | undefined> {
+    let sql: string | undefined;
+    if (typeof arg === 'string') sql = arg;
+    else if (arg && typeof arg === 'object' && 'entry' in arg) sql = (arg as { entry: { sql: string } }).entry.sql;
+    else {
+      const req = await this.requestFromEditor(vscode.window.activeTextEditor, 'A/B test');
+      if (!req) return undefined;
+      sql = req.sql;
+    }
+    await ensureParser();
+    let a: SqlStatement;
+    try {
+      a = parseSingleStatement(sql);
+    } catch (err) {
+      void this.ui.error(`pgload: ${errorMessage(err)}`);
+      return undefined;
+    }
+    type Item = vscode.QuickPickItem & { what: 'setting' | 'sql' | 'prepared' };
+    const prepared = (() => {
+      try {
+        return readRunDefaults().runOptions.prepared ?? false;
+      } catch {
+        return false;
+      }
+    })();
+    const what = await this.ui.pick<Item>(
+      [
+        { label: '$(settings-gear) A setting…', description: 'B runs with SET LOCAL name = value, e.g. work_mem = 64MB', what: 'setting' },
+        { label: '$(diff) A second statement…', description: 'B is another statement: a rewrite, raw SQL against the ORM’s', what: 'sql' },
+        { label: `$(symbol-method) ${prepared ? 'Unnamed statements' : 'Prepared statements'}`, description: prepared ? 'B sends it unnamed with parameters, planned every time' : 'B prepares it once per session (as pgbench -M prepared)', what: 'prepared' },
+      ],
+      { title: `pgload: A/B test of ${oneLine(a.text, 50)} — what does B change?` },
+    );
+    if (!what) return undefined;
+    if (what.what === 'prepared') {
+      const label = prepared ? 'unnamed' : 'prepared';
+      return this.runAb(a.text, { prepared: !prepared }, [prepared ? 'prepared' : 'unnamed', label], `A/B: ${label}`);
+    }
+    if (what.what === 'setting') {
+      const v = await this.ui.input({
+        title: 'pgload: the setting B runs with',
+        prompt: 'name = value, set with SET LOCAL in each of B’s requests (e.g. work_mem = 64MB, enable_hashjoin = off)',
+        placeHolder: 'work_mem = 64MB',
+        validateInput: (t) => (parseSetLocal(`SET LOCAL ${t.replace(/;\s*$/, '')};`) ? undefined : 'Write it as name = value, like work_mem = 64MB'),
+      });
+      if (v === undefined) return undefined;
+      const setting = parseSetLocal(`SET LOCAL ${v.replace(/;\s*$/, '')};`)!;
+      const label = `${setting.name}=${setting.value.replace(/^'(.*)'$/, '$1')}`;
+      return this.runAb(a.text, { settings: { [setting.name]: setting.value.replace(/^'(.*)'$/, '$1') } }, ['without', `with ${label}`], `A/B: ${label}`);
+    }
+    const b = await this.pickSecondStatement(a);
+    if (!b) return undefined;
+    return this.runAb(a.text, { sql: b.text }, ['SQL A', 'SQL B'], `A/B: ${oneLine(b.text, 40)}`);
+  }
+
+  /** B's statement: one of the statements in the open SQL editors, or SQL typed in. */
+  private async pickSecondStatement(a: SqlStatement): Promise<SqlStatement | undefined> {
+    type Item = vscode.QuickPickItem & { sql?: string };
+    const items: Item[] = [];
+    const seen = new Set<string>([a.text.trim()]);
+    for (const doc of vscode.workspace.textDocuments) {
+      if (!SQL_LANGUAGES.includes(doc.languageId)) continue;
+      let statements: SqlStatement[] = [];
+      try {
+        statements = splitStatements(doc.getText());
+      } catch {
+        continue;
+      }
+      for (const st of statements) {
+        if (seen.has(st.text.trim())) continue;
+        seen.add(st.text.trim());
+        items.push({ label: oneLine(st.text, 70), description: path.basename(doc.uri.fsPath), sql: st.text });
+      }
+    }
+    items.push({ label: '$(edit) Type or paste the SQL…' });
+    const picked = await this.ui.pick(items, { title: 'pgload: B — which statement?', placeHolder: 'The statements of your open SQL files' });
+    if (!picked) return undefined;
+    const sql =
+      picked.sql ??
+      (await this.ui.input({
+        title: 'pgload: B — the second statement',
+        prompt: 'One statement; it runs with the same parameters ($1 … $n) as A',
+        validateInput: (t) => {
+          try {
+            parseSingleStatement(t);
+            return undefined;
+          } catch (err) {
+            return errorMessage(err);
+          }
+        },
+      }));
+    if (sql === undefined) return undefined;
+    try {
+      return parseSingleStatement(sql);
+    } catch (err) {
+      void this.ui.error(`pgload: B: ${errorMessage(err)}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Runs an A/B (A B B A) of the statement against `change`, at the concurrency its last answer was measured at,
+   * keeps it in Runs as one entry named `name`, and opens the panel on the comparison labelled `labels`.
+   */
+  private async runAb(sql: string, change: AbChange, labels: [string, string], name: string, firstRun = 'an A/B test compares against its last run'): Promise<AbResult | undefined> {
     if (this.active) {
       const pick = await this.ui.warn('pgload: a run is in progress. Cancel it first.', 'Cancel Run');
       if (pick === 'Cancel Run') this.cancel();
@@ -191,7 +330,7 @@ export class RunController extends Disposable {
     }
     const last = this.lastRequest.get(sql) ?? (this.store.bySql(sql) ? { sql, baseOffset: 0 } : undefined);
     if (!last) {
-      void this.ui.error('pgload: run the statement first; Try it compares a setting against its last run.');
+      void this.ui.error(`pgload: profile the statement first; ${firstRun}.`);
       return undefined;
     }
     await ensureParser();
@@ -213,7 +352,6 @@ export class RunController extends Disposable {
     const clients = diagnosis && diagnosis.runs.load.startedAt === stored?.result.startedAt ? diagnosis.abClients : (stored?.result.load.clients ?? defaults.clients);
     // Each side runs as long as a run of the settings would (split over its legs), at least 4 s.
     const durationMs = Math.max(4_000, (defaults.durationSeconds || 10) * 1000);
-    const label = `${setting.name}=${setting.value}`;
     const req = { ...last, connection, kind: undefined, params: last.params ?? stored?.result.options.params?.map((p) => ({ index: p.index, spec: p.spec })) };
     return this.track(
       req,
@@ -224,29 +362,31 @@ export class RunController extends Disposable {
           abTest(
             {
               // Time-based: the settings' request count would split unevenly over the legs.
-              base: { ...runInput(defaults, statement, input, connection, { allowWrites: last.allowWrites, params: req.params }), clients, requests: undefined, durationMs },
-              b: { settings: { [setting.name]: setting.value }, label: `with ${label}` },
+              base: { ...runInput(defaults, statement, input, connection, { allowWrites: last.allowWrites, params: req.params }), clients, requests: undefined, durationMs, pool: undefined, rate: undefined },
+              b: { ...change, label: labels[1] },
               rounds: 2,
             },
             { signal, logger: this.log, onProgress },
-          ),
+          ).then((r): AbResult => ({ ...r, comparison: { ...r.comparison, labels } })),
         ),
-      async (runId, r) => {
-        // B is kept in Runs, named after what it tried (the statement's CodeLens keeps its own last run); the panel
-        // opens on the comparison.
-        this.history?.keep(runId, r.b, connection.name, `Try it: ${label}`);
-        this.panels.show({ ...stateFromStored(runId, r.b, connection.name), comparison: { ...r.comparison, labels: ['without', `with ${label}`] } }, r.b);
+      async (runId, ab) => {
+        // Kept in Runs as one entry, named after what B changes (the statement's CodeLens keeps its own last run);
+        // the panel opens on the comparison.
+        this.history?.keepAb(runId, ab, connection.name, name);
+        // In the panel of the statement A/B-tested: B's report when B is the same statement with a change, else A's.
+        const side = ab.a.sql === ab.b.sql ? ab.b : ab.a;
+        this.panels.show({ ...stateFromStored(runId, side, connection.name), comparison: ab.comparison }, side);
         this.lenses.refresh();
-        this.ui.info(`pgload: ${label} — ${r.comparison.summary}`);
+        this.ui.info(`pgload: ${name.replace(/^(Try it|A\/B): /, '')} — ${ab.comparison.summary}`);
       },
     );
   }
 
   /** Set by the extension: the Runs history, to keep a run with a name (Try it) or name one kept (a diagnosis). */
   history?: {
-    keep(runId: string, result: ProfileResult, connectionName: string, name: string): void;
+    keepAb(runId: string, ab: AbResult, connectionName: string, name: string): void;
+    keepDiagnosis(runId: string, d: DiagnoseResult, connectionName: string): void;
     keepSweep(runId: string, sweep: SweepResult, connectionName: string): void;
-    rename(runId: string, name: string): void;
   };
 
   /** Asks again for the values of the statement's `$n` (selection or cursor) and remembers them. */
@@ -384,43 +524,87 @@ export class RunController extends Disposable {
     void this.ui.error(`pgload: ${message}`);
   }
 
-  private async pickPlan(defaults: RunDefaults): Promise<LoadPlan | undefined> {
+  private async pickPlan(defaults: RunDefaults, connection: ConnectionSetting): Promise<LoadPlan | undefined> {
     const fromSettings: LoadPlan = defaults.durationSeconds > 0 ? { clients: defaults.clients, durationMs: defaults.durationSeconds * 1000 } : { clients: defaults.clients, requests: defaults.requests };
     if (!askBeforeRun()) return fromSettings;
-    const label = (p: LoadPlan) => `${p.clients} client${p.clients === 1 ? '' : 's'} × ${p.requests !== undefined ? `${p.requests} requests` : `${(p.durationMs ?? 0) / 1000} s`}`;
-    type Item = vscode.QuickPickItem & { plan?: LoadPlan };
+    type Item = vscode.QuickPickItem & { plan?: LoadPlan; ask?: 'custom' | 'pool' | 'rate' };
     const presets: LoadPlan[] = [
       { clients: 10, durationMs: 30_000 },
       { clients: 50, durationMs: 30_000 },
       { clients: 100, durationMs: 30_000 },
     ];
     const items: Item[] = [
-      { label: `$(play) ${label(fromSettings)}`, description: 'from settings (pgload.clients, pgload.requests / durationSeconds)', plan: fromSettings },
-      ...presets.map((p) => ({ label: label(p), plan: p })),
-      { label: '$(edit) Custom…', description: 'choose the clients and the requests or duration' },
+      { label: `$(play) ${planLabel(fromSettings)}`, description: 'from settings (pgload.clients, pgload.requests / durationSeconds)', plan: fromSettings },
+      ...presets.map((p) => ({ label: planLabel(p), plan: p })),
+      { label: '$(edit) Custom…', description: 'choose the clients and the requests or duration', ask: 'custom' },
+      { label: '$(organization) Through your application\'s pool…', description: 'users share pool_size + max_overflow sessions; pool wait apart from database time', ask: 'pool' },
+      { label: '$(watch) At a fixed rate…', description: 'requests arrive at R per second whatever the responses (open loop)', ask: 'rate' },
     ];
     const picked = await this.ui.pick(items, { title: 'pgload: how much load?', placeHolder: 'Clients run at the same time, each on its own session' });
     if (!picked) return undefined;
     if (picked.plan) return picked.plan;
-    const clients = await this.ui.input({
-      title: 'pgload: concurrent clients',
-      value: String(defaults.clients),
-      validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 && Number(v) <= 10_000 ? undefined : 'A whole number from 1 to 10,000'),
-    });
+    if (picked.ask === 'pool') return this.askPoolPlan(defaults, connection);
+    if (picked.ask === 'rate') return this.askRatePlan(defaults);
+    const clients = await this.ui.input({ title: 'pgload: concurrent clients', value: String(defaults.clients), validateInput: WHOLE(1, 10_000) });
     if (clients === undefined) return undefined;
     const amount = await this.ui.input({
       title: 'pgload: total requests, or a duration',
       prompt: 'A number of requests (e.g. 500) or a duration (e.g. 30s, 2m)',
       value: String(defaults.requests),
-      validateInput: (v) => (/^\s*\d+\s*$/.test(v) && Number(v) >= 1 ? undefined : /^\s*\d+(\.\d+)?\s*(ms|s|m|min|h)\s*$/i.test(v) ? undefined : 'A number of requests like 500, or a duration like 30s'),
+      validateInput: (v) => (/^\s*\d+\s*$/.test(v) && Number(v) >= 1 ? undefined : durationInput(v) !== undefined ? undefined : 'A number of requests like 500, or a duration like 30s'),
     });
     if (amount === undefined) return undefined;
     const n = Number(clients);
     if (/^\s*\d+\s*$/.test(amount)) return { clients: n, requests: Number(amount) };
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)\s*$/i.exec(amount)!;
-    const unit = m[2].toLowerCase();
-    const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'h' ? 3_600_000 : 60_000;
-    return { clients: n, durationMs: Number(m[1]) * factor };
+    return { clients: n, durationMs: durationInput(amount)! };
+  }
+
+  /** How long a pool or rate run lasts: the settings' duration, else 10 s (a request count would not say it). */
+  private async askDuration(defaults: RunDefaults): Promise<number | undefined> {
+    const d = await this.ui.input({
+      title: 'pgload: for how long?',
+      prompt: 'A duration, e.g. 30s or 2m',
+      value: `${defaults.durationSeconds || 10}s`,
+      validateInput: (v) => (durationInput(v) !== undefined ? undefined : 'A duration of at least 100ms, like 30s or 2m'),
+    });
+    return d === undefined ? undefined : durationInput(d);
+  }
+
+  /** The application-pool emulation: users, pool_size, max_overflow (the pgload.app settings or the connection's as defaults). */
+  private async askPoolPlan(defaults: RunDefaults, connection: ConnectionSetting): Promise<LoadPlan | undefined> {
+    let app;
+    try {
+      app = readAppPool(connection);
+    } catch (err) {
+      await this.connections.reportSettings(err instanceof SettingsError ? err : new SettingsError('pgload.app', errorMessage(err)));
+      return undefined;
+    }
+    const users = await this.ui.input({ title: 'pgload: application users (each sends its next request when the last one answers)', value: String(app.users), validateInput: WHOLE(1, 100_000) });
+    if (users === undefined) return undefined;
+    const size = await this.ui.input({ title: 'pgload: pool_size (persistent connections in the pool)', value: String(app.poolSize), validateInput: WHOLE(1, 10_000) });
+    if (size === undefined) return undefined;
+    const overflow = await this.ui.input({ title: 'pgload: max_overflow (extra connections when all are busy; 0 for a fixed pool)', value: String(app.maxOverflow), validateInput: WHOLE(0, 10_000) });
+    if (overflow === undefined) return undefined;
+    const durationMs = await this.askDuration(defaults);
+    if (durationMs === undefined) return undefined;
+    const pool: PoolOptions = { users: Number(users), size: Number(size), maxOverflow: Number(overflow), timeoutMs: app.poolTimeoutSeconds * 1000 };
+    return { clients: Math.min(pool.users, pool.size + pool.maxOverflow), durationMs, pool };
+  }
+
+  /** The open loop: a rate, and the sessions that serve it. */
+  private async askRatePlan(defaults: RunDefaults): Promise<LoadPlan | undefined> {
+    const rate = await this.ui.input({
+      title: 'pgload: requests per second',
+      prompt: 'They arrive at this rate whatever the responses; latency counts from when each was due',
+      value: '50',
+      validateInput: (v) => (/^\s*\d+(\.\d+)?\s*(\/\s*s)?\s*$/.test(v) && parseFloat(v) >= 0.01 && parseFloat(v) <= 1_000_000 ? undefined : 'A rate from 0.01 to 1,000,000 per second, like 50 or 50/s'),
+    });
+    if (rate === undefined) return undefined;
+    const clients = await this.ui.input({ title: 'pgload: sessions serving them', value: String(defaults.clients), validateInput: WHOLE(1, 10_000) });
+    if (clients === undefined) return undefined;
+    const durationMs = await this.askDuration(defaults);
+    if (durationMs === undefined) return undefined;
+    return { clients: Number(clients), durationMs, ratePerSecond: parseFloat(rate) };
   }
 
   private async start(req: RunRequest): Promise<ProfileResult | SweepResult | DiagnoseResult | undefined> {
@@ -471,7 +655,7 @@ export class RunController extends Disposable {
     // The connection first: no question about the load before it is known there is somewhere to run it.
     const connection = req.connection ?? (await this.connections.forRun());
     if (!connection) return undefined;
-    const plan = kind === 'sweep' || kind === 'diagnose' ? (req.plan ?? { clients: 1 }) : (req.plan ?? (await this.pickPlan(defaults)));
+    const plan = kind === 'sweep' || kind === 'diagnose' ? (req.plan ?? { clients: 1 }) : (req.plan ?? (await this.pickPlan(defaults, connection)));
     if (!plan) return undefined;
     if (plan.requests !== undefined && plan.requests < plan.clients) plan.requests = plan.clients;
     const full: RunRequest & { plan: LoadPlan; connection: ConnectionSetting } = { ...req, plan, allowWrites, connection, params };
@@ -619,6 +803,8 @@ export class RunController extends Disposable {
               clients: req.plan.clients,
               requests: req.plan.requests,
               durationMs: req.plan.durationMs,
+              pool: req.plan.pool,
+              rate: req.plan.ratePerSecond !== undefined ? { perSecond: req.plan.ratePerSecond, distribution: 'constant', maxOutstanding: Math.max(100, Math.ceil(req.plan.ratePerSecond * 10)), seed: defaults.runOptions.seed ?? 1 } : undefined,
               measuredPool: this.measuredPool(statement.fingerprint),
             },
             { signal, logger: this.log, onProgress },
@@ -720,7 +906,8 @@ export class RunController extends Disposable {
         ),
       async (runId, d) => {
         await this.store.save({ runId, result: d.runs.load, connectionName: req.connection.name, uri: req.document?.uri.toString(), statementIndex: req.statementIndex });
-        this.history?.rename(runId, `Diagnosis: ${d.app.users} users, pool ${d.app.poolSize} + ${d.app.maxOverflow}`);
+        // One entry in Runs: the diagnosis takes over its application load's run (which it holds).
+        this.history?.keepDiagnosis(runId, d, req.connection.name);
         if (d.runs.sweep) await this.store.saveSweep({ sweep: d.runs.sweep, connectionName: req.connection.name });
         await this.store.saveDiagnosis({ diagnosis: d, connectionName: req.connection.name });
         this.panels.show({ ...stateFromStored(runId, d.runs.load, req.connection.name, d.runs.sweep ?? undefined), activity: 'diagnose', diagnosis: d }, d.runs.load);

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { autoLabels, compareResults } from '../core/analysis/compare';
-import { formatMs, formatSweepReport } from '../shared/format';
+import { formatAbReport, formatMs, formatSweepReport } from '../shared/format';
 import { oneLine } from '../shared/text';
 import type { Comparison } from '../shared/result';
 import { Disposable } from './lifecycle';
@@ -55,8 +55,18 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
       const item = new vscode.TreeItem(runLabel(e), vscode.TreeItemCollapsibleState.None);
       item.description = `${e.connectionName} · sweep to ${e.clients} clients · ${e.poolSize ? `pool size ${e.poolSize}` : 'no pool size'} · best ${e.qps.toFixed(1)} q/s`;
       item.tooltip = new vscode.MarkdownString(`**Concurrency sweep** ${runLabel(e)}\n\n${e.startedAt} on ${e.connectionName}\n\nup to ${e.clients} clients · best ${e.qps.toFixed(1)} q/s · ${e.poolSize ? `recommended pool size ${e.poolSize}` : 'no pool size could be recommended'}`);
-      item.contextValue = 'pgload.run.sweep';
+      item.contextValue = `pgload.run.sweep${e.pinned ? '.pinned' : ''}`;
       item.iconPath = new vscode.ThemeIcon('graph-line');
+      item.command = { command: 'pgload.runs.open', title: 'Open', arguments: [node] };
+      return item;
+    }
+    if (e.kind === 'ab' || e.kind === 'diagnosis') {
+      const ab = e.kind === 'ab';
+      const item = new vscode.TreeItem(runLabel(e), vscode.TreeItemCollapsibleState.None);
+      item.description = `${e.connectionName} · ${ab ? 'A/B' : 'diagnosis'} · ${e.clients} ${ab ? 'clients' : 'users'} · ${ab ? `B p95 ${formatMs(e.p95Ms)}` : (e.summary ?? '')}${e.mode === 'rolled-back' ? ' · rolled back' : ''}`;
+      item.tooltip = new vscode.MarkdownString(`**${ab ? 'A/B test' : 'Diagnosis'}** ${runLabel(e)}${e.pinned ? ' (pinned)' : ''}\n\n${e.startedAt} on ${e.connectionName}\n\n${e.summary ?? ''}`);
+      item.contextValue = `pgload.run.${e.kind}${e.pinned ? '.pinned' : ''}`;
+      item.iconPath = new vscode.ThemeIcon(ab ? 'git-compare' : 'question');
       item.command = { command: 'pgload.runs.open', title: 'Open', arguments: [node] };
       return item;
     }
@@ -92,6 +102,22 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
       const sw = this.history.sweep(e.runId);
       if (!sw) void this.ui.error(`pgload: the file of sweep "${runLabel(e)}" is missing or damaged; delete it from the list.`);
       else this.panels.show(stateFromSweep(e.runId, sw, e.connectionName));
+      return;
+    }
+    if (e.kind === 'ab') {
+      const ab = this.history.ab(e.runId);
+      if (!ab) void this.ui.error(`pgload: the file of the A/B "${runLabel(e)}" is missing or damaged; delete it from the list.`);
+      // Its own run id: the panel opens on the Compare tab.
+      else {
+        const side = ab.a.sql === ab.b.sql ? ab.b : ab.a;
+        this.panels.show({ ...stateFromStored(`ab:${e.runId}`, side, e.connectionName), comparison: ab.comparison }, side);
+      }
+      return;
+    }
+    if (e.kind === 'diagnosis') {
+      const d = this.history.diagnosis(e.runId);
+      if (!d) void this.ui.error(`pgload: the file of the diagnosis "${runLabel(e)}" is missing or damaged; delete it from the list.`);
+      else this.panels.show({ ...stateFromStored(e.runId, d.runs.load, e.connectionName, d.runs.sweep ?? undefined), activity: 'diagnose', diagnosis: d }, d.runs.load);
       return;
     }
     const r = this.history.result(e.runId);
@@ -132,6 +158,7 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
     const e = await this.target(arg, 'pgload: export which run?');
     if (!e) return false;
     if (e.kind === 'sweep') return this.exportSweep(e);
+    if (e.kind === 'ab') return this.exportAb(e);
     const r = this.history.result(e.runId);
     if (!r) {
       void this.ui.error(`pgload: the file of run "${runLabel(e)}" is missing or damaged.`);
@@ -142,27 +169,40 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
       { title: `pgload: export "${runLabel(e)}" as` },
     );
     if (!f) return false;
-    const [ok, message] = await exportResult(this.ui, f.format, r, e.connectionName, this.extensionUri);
+    // A diagnosis is exported whole (its answers lead); CSV is its application load's timeline.
+    const diagnosis = e.kind === 'diagnosis' ? this.history.diagnosis(e.runId) : undefined;
+    const [ok, message] = await exportResult(this.ui, f.format, r, e.connectionName, this.extensionUri, { diagnosis });
     if (ok) this.ui.info(`pgload: ${message}`);
     return ok;
   }
 
   /** A sweep is saved as its result object (JSON) or its report (text). */
-  private async exportSweep(e: HistoryEntry): Promise<boolean> {
+  private exportSweep(e: HistoryEntry): Promise<boolean> {
     const sw = this.history.sweep(e.runId);
-    if (!sw) {
-      void this.ui.error(`pgload: the file of sweep "${runLabel(e)}" is missing or damaged.`);
+    return this.exportWhole(e, 'sweep', sw && { fingerprint: sw.fingerprint, json: sw, text: formatSweepReport(sw), detail: 'the sweep result: steps, the fitted curve, the recommendation' });
+  }
+
+  /** An A/B is saved as its result object (both sides and the comparison) or its report (text), as `pgload ab` writes them. */
+  private exportAb(e: HistoryEntry): Promise<boolean> {
+    const ab = this.history.ab(e.runId);
+    return this.exportWhole(e, 'A/B', ab && { fingerprint: ab.b.fingerprint, json: ab, text: formatAbReport(ab, ab.a.sql !== ab.b.sql ? { a: ab.a.sql, b: ab.b.sql } : undefined), detail: 'the A/B result: both sides, the legs, the comparison' });
+  }
+
+  private async exportWhole(e: HistoryEntry, what: string, v: { fingerprint: string; json: unknown; text: string; detail: string } | undefined): Promise<boolean> {
+    if (!v) {
+      void this.ui.error(`pgload: the file of the ${what} "${runLabel(e)}" is missing or damaged.`);
       return false;
     }
     const f = await this.ui.pick(
       [
-        { label: 'JSON', detail: 'the sweep result: steps, the fitted curve, the recommendation', ext: 'json', text: JSON.stringify(sw, null, 2) + '\n' },
-        { label: 'Text', detail: 'the sweep report as the pgload command prints it', ext: 'txt', text: formatSweepReport(sw) + '\n' },
+        { label: 'JSON', detail: v.detail, ext: 'json', text: JSON.stringify(v.json, null, 2) + '\n' },
+        { label: 'Text', detail: `the ${what} report as the pgload command prints it`, ext: 'txt', text: v.text + '\n' },
       ],
-      { title: `pgload: export the sweep "${runLabel(e)}" as` },
+      { title: `pgload: export the ${what} "${runLabel(e)}" as` },
     );
     if (!f) return false;
-    const target = await this.ui.saveTarget(`Save the sweep as ${f.label}`, `pgload-sweep-${sw.fingerprint}.${f.ext}`, { [f.label]: [f.ext] });
+    const slug = what === 'A/B' ? 'ab' : what;
+    const target = await this.ui.saveTarget(`Save the ${what} as ${f.label}`, `pgload-${slug}-${v.fingerprint}.${f.ext}`, { [f.label]: [f.ext] });
     if (!target) return false;
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(f.text));
     this.ui.info(`pgload: Saved to ${target.fsPath}.`);

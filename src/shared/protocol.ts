@@ -63,6 +63,8 @@ export type FromWebview =
   | { type: 'rerun'; requestId: number }
   /** Run the concurrency sweep of the panel's statement (again). */
   | { type: 'sweep'; requestId: number }
+  /** An A/B test of the panel's statement against a setting, a second statement or prepared statements (asked in VS Code). */
+  | { type: 'abTest'; requestId: number }
   /** Diagnose the panel's statement (again). */
   | { type: 'diagnose'; requestId: number }
   /** Try a hint's setting (`SET LOCAL work_mem = '64MB';`): an A/B against the panel's statement. */

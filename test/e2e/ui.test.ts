@@ -37,6 +37,23 @@ async function openFromExplorer(page: Page, name: string): Promise<void> {
   await page.waitForSelector(`.tab.active:has-text("${name}")`, { timeout: 30_000 });
 }
 
+/** Runs a command from the palette as a person does: F1, its title, Enter. */
+async function palette(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 30_000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Picks a row of the open quick pick by its text. */
+async function pickRow(page: Page, text: string | RegExp): Promise<void> {
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: text }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await row.click();
+}
+
 /** The frame of the pgload report webview, once it shows the element. */
 function reportFrame(page: Page, selector: string): Promise<Frame> {
   return poll(`the report panel to show ${selector}`, async () => {
@@ -61,7 +78,15 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
     fs.mkdirSync(results, { recursive: true });
     assert.ok(fs.existsSync(path.join(root, 'dist/extension.js')), 'the extension is built');
     db = await testDatabase({ database: 'pgload_e2e' });
-    workspace = makeWorkspace(db, { 'pgload.app.users': 8, 'pgload.app.poolSize': 2, 'pgload.app.maxOverflow': 6, 'pgload.diagnose.budgetSeconds': 48 });
+    const conn = { host: db.host, database: db.database, user: db.user, sslmode: 'disable' };
+    workspace = makeWorkspace(db, {
+      'pgload.app.users': 8,
+      'pgload.app.poolSize': 2,
+      'pgload.app.maxOverflow': 6,
+      'pgload.diagnose.budgetSeconds': 48,
+      // A second connection on a port where nothing listens: a run there fails.
+      'pgload.connections': [{ name: 'test', port: db.port, ...conn }, { name: 'wrong port', port: 1, ...conn }],
+    });
     // A sort that spills at a small work_mem: its diagnosis has a setting to try.
     fs.writeFileSync(path.join(workspace, 'spill.sql'), 'SELECT count(*) FROM (SELECT md5(g::text) AS k FROM generate_series(1, 20000) g ORDER BY 1) AS s;\n');
     // The password comes from the environment here (PGPASSWORD works as with psql).
@@ -204,6 +229,78 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
       await admin.query(`ALTER DATABASE ${db.database} RESET work_mem`).catch(() => undefined);
       await admin.end().catch(() => undefined);
     }
+  });
+
+  it('"A/B test…" in the panel: B with a setting typed in, the comparison opens; the Runs view lists runs, the diagnosis and the A/Bs, each of its kind', async () => {
+    const frame = await reportFrame(page, '#tab-report');
+    await frame.locator('#tab-report').click();
+    await frame.locator('vscode-button[data-action="abTest"]').click();
+    await pickRow(page, 'A setting');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 30_000 });
+    await input.fill('work_mem = 1MB');
+    await page.keyboard.press('Enter');
+    await poll('the comparison of the A/B', async () => (/with work_mem=1MB/.test((await frame.textContent('#compare-metrics').catch(() => null)) ?? '') ? true : undefined), 120_000);
+    assert.equal(await frame.getAttribute('#tab-compare', 'aria-selected'), 'true');
+    await page.screenshot({ path: path.join(results, 'e2e-ab-from-panel.png') });
+
+    await palette(page, 'pgload: Focus on Runs View');
+    const rows = page.locator('.monaco-list-row', { hasText: /A\/B: work_mem=1MB|Try it: work_mem=|Diagnosis: 8 users, pool 2 \+ 6/ });
+    await poll('the A/B, Try it and diagnosis entries in Runs', async () => ((await rows.count()) >= 3 ? true : undefined), 30_000);
+    const text = (await page.locator('.pane-body', { has: page.locator('.monaco-list-row', { hasText: 'A/B: work_mem=1MB' }) }).first().textContent()) ?? '';
+    assert.match(text, /test · A\/B · \d+ clients · B p95/);
+    assert.match(text, /test · diagnosis · 8 users · (pool \d+ recommended|no pool size recommended)/);
+    await page.screenshot({ path: path.join(results, 'e2e-runs-view.png') });
+    await page.locator('.monaco-editor .view-lines').first().click();
+  });
+
+  it('the Test Explorer runs the checks of pgload.yml: one passes, one fails with its figure against the budget, a broken file shows its error', async () => {
+    await palette(page, 'Test: Run All Tests');
+    await palette(page, 'Testing: Focus on Test Explorer View');
+    const view = page.locator('.test-explorer');
+    await view.waitFor({ timeout: 30_000 });
+    // The files' items, then their checks once expanded; a run's result icon on each check.
+    const fileRow = view.locator('.monaco-list-row', { hasText: /^pgload\.yml/ }).first();
+    await fileRow.waitFor({ timeout: 60_000 });
+    await poll('both checks listed', async () => {
+      if ((await view.locator('.monaco-list-row', { hasText: 'count at a million a second' }).count()) > 0) return true;
+      if ((await fileRow.getAttribute('aria-expanded')) === 'false') await fileRow.click();
+      return undefined;
+    }, 30_000);
+    await poll('a failed and a passed check', async () =>
+      (await view.locator('.monaco-list-row', { hasText: 'count at a million a second' }).locator('.codicon-testing-failed-icon').count()) > 0 &&
+      (await view.locator('.monaco-list-row', { hasText: 'first within 5s' }).locator('.codicon-testing-passed-icon').count()) > 0
+        ? true
+        : undefined, 120_000);
+    const broken = view.locator('.monaco-list-row', { hasText: 'broken.pgload.yml' }).first();
+    assert.ok((await broken.count()) > 0, 'the broken file is listed');
+    // The failure's message, where a person reads it: the peek on the statement opened from the failed check.
+    await view.locator('.monaco-list-row', { hasText: 'count at a million a second' }).first().dblclick();
+    await page.screenshot({ path: path.join(results, 'e2e-test-explorer.png') });
+    await page.keyboard.press('Escape');
+  });
+
+  it('a failed run (a connection on the wrong port) keeps the last good report one click away, and the message offers Edit Connection and Select Connection', async () => {
+    await palette(page, 'pgload: Select connection');
+    await pickRow(page, 'wrong port');
+    await page.locator('.tab', { hasText: 'queries.sql' }).first().click();
+    const lens = page.locator('.monaco-editor .codelens-decoration a:visible', { hasText: 'Profile under load' });
+    await lens.first().waitFor({ timeout: 60_000 });
+    await lens.first().click();
+    const frame = await reportFrame(page, '#show-last-good');
+    assert.match((await frame.textContent('#failure')) ?? '', /The run failed/);
+    const toast = page.locator('.notifications-toasts .notification-list-item', { has: page.locator('.monaco-button', { hasText: 'Edit Connection' }) }).first();
+    await toast.waitFor({ timeout: 30_000 });
+    assert.ok((await toast.locator('.monaco-button', { hasText: 'Edit Connection' }).count()) > 0);
+    assert.ok((await toast.locator('.monaco-button', { hasText: 'Select Connection' }).count()) > 0);
+    await page.screenshot({ path: path.join(results, 'e2e-failed-keeps-last-good.png') });
+    await frame.locator('#show-last-good').click();
+    await frame.waitForSelector('#summary');
+    await page.screenshot({ path: path.join(results, 'e2e-last-good-shown.png') });
+    // Back to the working connection, from the message's own button.
+    await toast.locator('.monaco-button', { hasText: 'Select Connection' }).click();
+    await pickRow(page, /^test/);
+    await poll('the status bar on test', async () => ((await page.locator('.statusbar-item').allTextContents()).map((t) => t.trim()).includes('test') ? true : undefined));
   });
 
   it('closing the window (a reload deactivates the extension) cancels a run in progress and leaves no session on the server', async () => {

@@ -523,7 +523,14 @@ describe('pgload in VS Code: Diagnose under load and Try it', function () {
     assert.equal(api.panels.shown(SQL)?.diagnosis?.startedAt, d.startedAt);
     assert.equal(api.panels.shown(SQL)?.activity, 'diagnose');
     assert.equal(api.store.diagnosisBySql(SQL)?.diagnosis.startedAt, d.startedAt);
-    assert.ok(api.history.list().some((e) => e.name === 'Diagnosis: 6 users, pool 2 + 4' && e.sql === SQL), JSON.stringify(api.history.list().map((e) => e.name)));
+    // One entry of its own kind in Runs, named; it stands for its application load when compared.
+    const kept = api.history.list().find((e) => e.name === 'Diagnosis: 6 users, pool 2 + 4' && e.sql === SQL);
+    assert.ok(kept, JSON.stringify(api.history.list().map((e) => e.name)));
+    assert.equal(kept.kind, 'diagnosis');
+    assert.equal(api.history.list().filter((e) => e.runId === kept.runId).length, 1);
+    assert.equal(api.history.diagnosis(kept.runId)?.startedAt, d.startedAt);
+    assert.equal(api.history.result(kept.runId)?.startedAt, d.runs.load.startedAt);
+    assert.match(String(api.runsView.getTreeItem({ kind: 'run', entry: kept }).description), /^test · diagnosis · 6 users · (pool \d+ recommended|no pool size recommended)/);
     assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
     const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 50)) ?? [];
     assert.ok(lenses.some((l) => l.command?.command === 'pgload.diagnoseStatement' && l.command.title === '$(pulse) Diagnose'));
@@ -540,7 +547,27 @@ describe('pgload in VS Code: Diagnose under load and Try it', function () {
     assert.deepEqual(ab.order, ['A', 'B', 'B', 'A']);
     const shown = api.panels.shown(SQL);
     assert.deepEqual(shown?.comparison?.labels, ['without', 'with work_mem=8MB']);
-    assert.ok(api.history.list().some((e) => e.name === 'Try it: work_mem=8MB'), JSON.stringify(api.history.list().map((e) => e.name)));
+    const tryIt = api.history.list().find((e) => e.name === 'Try it: work_mem=8MB');
+    assert.ok(tryIt, JSON.stringify(api.history.list().map((e) => e.name)));
+    // An A/B is one entry: opened, it shows its comparison; exported, both sides and the comparison.
+    assert.equal(tryIt.kind, 'ab');
+    assert.equal(api.history.ab(tryIt.runId)?.comparison.summary, ab.comparison.summary);
+    assert.equal(tryIt.summary, ab.comparison.summary);
+    await vscode.commands.executeCommand('pgload.runs.open', tryIt.runId);
+    assert.deepEqual(api.panels.shown(SQL)?.comparison?.labels, ['without', 'with work_mem=8MB']);
+    const target = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-ab-')), 'ab.json');
+    answers.pick = (_title, labels) => labels.indexOf('JSON');
+    answers.save = () => target;
+    try {
+      assert.equal(await vscode.commands.executeCommand('pgload.runs.export', tryIt.runId), true);
+    } finally {
+      answers.pick = () => undefined;
+      answers.save = () => undefined;
+    }
+    const exported = JSON.parse(fs.readFileSync(target, 'utf8')) as AbResult;
+    assert.equal(exported.kind, 'ab');
+    assert.deepEqual(exported.order, ['A', 'B', 'B', 'A']);
+    assert.equal(exported.b.options.settings.work_mem, '8MB');
     // A hint that is not a setting pgload tries is refused with the reason.
     const refused = await messagesDuring(() => vscode.commands.executeCommand('pgload.tryHint', SQL, 'CREATE INDEX ON t (a);'));
     assert.ok(refused.some((m) => /is not a setting pgload can try/.test(m.message)), JSON.stringify(refused));
@@ -618,6 +645,125 @@ describe('pgload in VS Code: tools for agents (vscode.lm.invokeTool)', function 
   });
 });
 
+describe('pgload in VS Code: the load as the application pool or a fixed rate; A/B tests from Runs and the panel', function () {
+  const SQL = 'SELECT pg_sleep(0.01) AS first';
+  // The load question asked; an A/B side runs its 4 s minimum.
+  before(async () => setSettings({ askBeforeRun: true, durationSeconds: 2 }));
+  after(async () => setSettings({ askBeforeRun: false, durationSeconds: 0 }));
+  afterEach(() => {
+    answers.input = () => undefined;
+    answers.pick = () => undefined;
+  });
+
+  async function profileWith(choice: string, inputs: Record<string, string>): Promise<ProfileResult | undefined> {
+    const doc = await vscode.workspace.openTextDocument(workspaceFile('queries.sql'));
+    await selectText(await vscode.window.showTextDocument(doc), SQL);
+    answers.pick = (title, labels) => (title === 'pgload: how much load?' ? labels.findIndex((l) => l.includes(choice)) : undefined);
+    answers.input = (title) => {
+      const key = Object.keys(inputs).find((k) => title.includes(k));
+      assert.ok(key, `asked: ${title}`);
+      return inputs[key];
+    };
+    return (await vscode.commands.executeCommand('pgload.profileSelection')) as ProfileResult | undefined;
+  }
+
+  it('"Through your application\'s pool…" runs the users through pool_size + max_overflow and splits pool wait from database time', async () => {
+    const r = await profileWith("Through your application's pool", { users: '6', pool_size: '2', max_overflow: '1', 'how long': '2s' });
+    assert.ok(r, 'the run finished');
+    assert.deepEqual({ users: r.options.pool?.users, size: r.options.pool?.size, maxOverflow: r.options.pool?.maxOverflow }, { users: 6, size: 2, maxOverflow: 1 });
+    // 6 users on at most 3 sessions: they queue in the pool, and the report says how long.
+    assert.equal(r.load.clients, 3);
+    assert.ok(r.load.pool && r.load.pool.waitMs.p95Ms > 0, JSON.stringify(r.load.pool?.waitMs));
+    assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
+  });
+
+  it('"At a fixed rate…" sends that many requests a second whatever the responses (open loop)', async () => {
+    const r = await profileWith('At a fixed rate', { 'requests per second': '20/s', sessions: '2', 'how long': '2s' });
+    assert.ok(r, 'the run finished');
+    assert.equal(r.options.rate?.perSecond, 20);
+    // 20/s for 2 s: 40 arrivals (the schedule, not the server's speed, sets the count).
+    assert.ok(Math.abs(r.load.requests.ok + r.load.requests.failed - 40) <= 2, `${r.load.requests.ok} requests`);
+    // A rate written wrong: the input box says what it takes (the test seam reports it as the box would), nothing runs.
+    const latest = api.store.latest()?.runId;
+    const bad = await messagesDuring(() => profileWith('At a fixed rate', { 'requests per second': 'fast', sessions: '2', 'how long': '2s' }));
+    assert.match(bad[0]?.message ?? '', /rejected by the input box: A rate from 0\.01 to 1,000,000 per second, like 50 or 50\/s/);
+    assert.equal(api.store.latest()?.runId, latest);
+  });
+
+  it('A/B test from a Runs entry: B with a setting, kept as one A/B entry; from the panel: B a second statement of an open file', async () => {
+    const run = api.history.list().find((e) => e.sql === SQL && (e.kind ?? 'run') === 'run');
+    assert.ok(run, 'a run of the statement is kept');
+    answers.pick = (title, labels) => (title.startsWith('pgload: A/B test of') ? labels.findIndex((l) => l.includes('A setting')) : undefined);
+    answers.input = (title) => (title === 'pgload: the setting B runs with' ? 'work_mem = 2MB' : undefined);
+    const ab = (await vscode.commands.executeCommand('pgload.abTest', { kind: 'run', entry: run })) as AbResult | undefined;
+    assert.ok(ab, 'the A/B ran');
+    assert.equal(ab.b.options.settings.work_mem, '2MB');
+    assert.equal(ab.a.options.settings.work_mem, undefined);
+    assert.deepEqual(ab.comparison.labels, ['without', 'with work_mem=2MB']);
+    const kept = api.history.list().find((e) => e.name === 'A/B: work_mem=2MB');
+    assert.equal(kept?.kind, 'ab');
+    assert.equal(api.runsView.getTreeItem({ kind: 'run', entry: kept! }).contextValue, 'pgload.run.ab');
+
+    // From the panel's "A/B test…" button (the same command with the panel's statement): B another statement.
+    answers.pick = (title, labels) =>
+      title.startsWith('pgload: A/B test of') ? labels.findIndex((l) => l.includes('A second statement')) : title.startsWith('pgload: B — which statement') ? labels.findIndex((l) => l.startsWith('SELECT count(*)')) : undefined;
+    const ab2 = (await vscode.commands.executeCommand('pgload.abTest', SQL)) as AbResult | undefined;
+    assert.ok(ab2, 'the second A/B ran');
+    assert.equal(ab2.b.sql, 'SELECT count(*) FROM generate_series(1, 1000) AS g WHERE g % 7 = 0');
+    assert.equal(ab2.comparison.sameStatement, false);
+    assert.deepEqual(ab2.comparison.labels, ['SQL A', 'SQL B']);
+    assert.deepEqual(api.panels.shown(SQL)?.comparison?.labels, ['SQL A', 'SQL B']);
+
+    // A setting written wrong is refused in the input box, and nothing runs.
+    answers.pick = (title, labels) => (title.startsWith('pgload: A/B test of') ? labels.findIndex((l) => l.includes('A setting')) : undefined);
+    answers.input = () => 'work_mem is big';
+    const before = api.history.list().length;
+    const refused = await messagesDuring(() => vscode.commands.executeCommand('pgload.abTest', SQL));
+    assert.match(refused[0]?.message ?? '', /rejected by the input box: Write it as name = value, like work_mem = 64MB/);
+    assert.equal(api.history.list().length, before);
+    assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
+  });
+});
+
+describe('pgload in VS Code: pgload.yml checks in the Test Explorer', function () {
+  it('finds the checks of the workspace, runs them through the Test Explorer: one passes, one fails with its figure against the budget, a broken file shows its error', async () => {
+    const ctrl = api.checks.controller;
+    await api.checks.discover();
+    const files = new Map<string, vscode.TestItem>();
+    ctrl.items.forEach((i) => files.set(path.basename(i.uri!.fsPath), i));
+    const good = files.get('pgload.yml');
+    const broken = files.get('broken.pgload.yml');
+    assert.ok(good && broken, [...files.keys()].join(', '));
+    assert.equal(good.error, undefined);
+    assert.match(String((broken.error as vscode.MarkdownString | undefined)?.value ?? broken.error), /check "no budgets" has no "budgets"|unknown key "colour"/);
+    const checks: vscode.TestItem[] = [];
+    good.children.forEach((c) => checks.push(c));
+    assert.deepEqual(checks.map((c) => c.label), ['first within 5s', 'count at a million a second']);
+    // "Go to Test" is the statement in queries.sql.
+    assert.equal(path.basename(checks[0].uri!.fsPath), 'queries.sql');
+    assert.equal(checks[0].range?.start.line, 1);
+    assert.equal(checks[1].range?.start.line, 3);
+    assert.equal(checks[0].description, 'p95 5s · errors 0');
+
+    const before = api.history.list().length;
+    await vscode.commands.executeCommand('testing.runAll');
+    const outcomes = await waitFor('the checks ran', async () => {
+      const o = await api.checks.lastRun;
+      return o.length === 2 ? o : undefined;
+    }, 60_000);
+    const by = new Map(outcomes.map((o) => [o.name, o]));
+    assert.equal(by.get('first within 5s')?.status, 'passed', JSON.stringify(outcomes));
+    assert.ok(by.get('first within 5s')!.messages.some((m) => /^p95 .+ is within the budget 5\.00 s$/.test(m)), JSON.stringify(by.get('first within 5s')!.messages));
+    const failed = by.get('count at a million a second')!;
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.messages[0], /^throughput [\d.]+ q\/s is below the budget 1000000 q\/s$/);
+    // Each run is kept in Runs, named after its check.
+    assert.equal(api.history.list().length, before + 2);
+    assert.ok(api.history.list().some((e) => e.name === 'Check: first within 5s'));
+    assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
+  });
+});
+
 describe('pgload in VS Code: the Runs view (history), compare and export', function () {
   afterEach(async () => {
     answers.input = () => undefined;
@@ -630,13 +776,13 @@ describe('pgload in VS Code: the Runs view (history), compare and export', funct
   it('every run is kept, grouped by statement, in the tree with connection, clients and p50/p95', async () => {
     const runs = api.history.list();
     assert.ok(runs.length >= 4, `${runs.length} runs kept`);
-    // The statement's latest run is kept (Try it keeps its runs in the history only, so the newest entry may be one).
+    // The statement's latest run is kept (A/Bs and checks are kept in the history only); newest first.
     const latest = api.store.latest()!;
     assert.ok(runs.some((r) => r.runId === latest.runId));
-    assert.ok(runs[0].runId === latest.runId || runs[0].name?.startsWith('Try it: '), JSON.stringify(runs[0]));
+    assert.deepEqual(runs.map((r) => r.startedAt), runs.map((r) => r.startedAt).sort().reverse());
     const groups = api.runsView.getChildren();
     assert.ok(groups.length >= 2);
-    const children = api.runsView.getChildren(groups[0]);
+    const children = api.runsView.getChildren(groups[0]).filter((n) => n.kind === 'run' && (n.entry.kind ?? 'run') === 'run');
     const item = api.runsView.getTreeItem(children[0]);
     assert.match(String(item.description), /^test · \d+ clients · p50 .+ · p95 .+/);
     assert.equal(item.contextValue, 'pgload.run');

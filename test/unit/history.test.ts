@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { HistoryStore } from '../../src/extension/historyStore';
-import type { ProfileResult, SweepResult } from '../../src/shared/result';
+import * as zlib from 'node:zlib';
+import { compareResults } from '../../src/core/analysis/compare';
+import type { AbResult, DiagnoseResult, ProfileResult, SweepResult } from '../../src/shared/result';
 
 const recorded = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/result-demo-50-clients.json'), 'utf8')) as ProfileResult;
 const at = (minute: number, fingerprint = recorded.fingerprint): ProfileResult => ({ ...recorded, fingerprint, startedAt: new Date(Date.UTC(2026, 10, 21, 9, minute)).toISOString() });
@@ -53,6 +55,35 @@ describe('Run history (files in the extension storage folder)', () => {
     assert.equal(again.sweep('sweep-1')!.recommendation!.poolSize, sweep.recommendation!.poolSize);
     assert.equal(again.result('sweep-1'), undefined, 'a sweep is not read as a run');
     assert.equal(again.sweep('run-1'), undefined);
+  });
+
+  it('an A/B is one entry with the figures of B (the side with the change), its verdict and name; read back whole, and as B when compared', () => {
+    const h = new HistoryStore(dir, () => 10);
+    const a = at(1);
+    const b = { ...at(2), options: { ...recorded.options, settings: { work_mem: '64MB' } } };
+    const ab: AbResult = { schemaVersion: 1, kind: 'ab', tool: recorded.tool, order: ['A', 'B', 'B', 'A'], rounds: 2, a, b, comparison: compareResults(a, b, { labels: ['without', 'with work_mem=64MB'] }) };
+    const e = h.addAb('ab-1', ab, 'demo', 'A/B: work_mem=64MB');
+    assert.deepEqual([e.kind, e.name, e.summary, e.startedAt, e.p95Ms], ['ab', 'A/B: work_mem=64MB', ab.comparison.summary, a.startedAt, b.load.latency.p95Ms]);
+    const again = new HistoryStore(dir, () => 10);
+    assert.deepEqual(again.ab('ab-1')!.order, ['A', 'B', 'B', 'A']);
+    assert.deepEqual(again.result('ab-1')!.options.settings, { work_mem: '64MB' });
+    assert.equal(again.sweep('ab-1'), undefined);
+    assert.equal(again.diagnosis('ab-1'), undefined);
+  });
+
+  it('a diagnosis takes over the entry of its application load (one entry, same id), keeps a name given before, and reads back as the diagnosis or its load', () => {
+    const d = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(__dirname, '../fixtures/diagnose-demo-100-users.json.gz'))).toString('utf8')) as DiagnoseResult;
+    const h = new HistoryStore(dir, () => 10);
+    h.add('diag-1', d.runs.load, 'demo');
+    h.setPinned('diag-1', true);
+    const e = h.addDiagnosis('diag-1', d, 'demo');
+    assert.equal(h.list().length, 1);
+    assert.equal(fs.readdirSync(dir).filter((f) => f !== 'index.json').length, 1, 'one file: the diagnosis holds the load run');
+    assert.deepEqual([e.kind, e.name, e.clients, e.pinned], ['diagnosis', `Diagnosis: ${d.app.users} users, pool ${d.app.poolSize} + ${d.app.maxOverflow}`, d.app.users, true]);
+    assert.match(e.summary!, d.answers.pool?.recommended ? new RegExp(`^pool ${d.answers.pool.recommended.poolSize} recommended`) : /^no pool size recommended/);
+    const again = new HistoryStore(dir, () => 10);
+    assert.equal(again.diagnosis('diag-1')!.startedAt, d.startedAt);
+    assert.equal(again.result('diag-1')!.startedAt, d.runs.load.startedAt);
   });
 
   it('groups runs by statement, newest group first; a file deleted by hand drops its entry', () => {

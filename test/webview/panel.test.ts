@@ -113,25 +113,26 @@ describe('Report panel in Chromium', function () {
   });
 
   /** Serves the panel's HTML (from the extension's own builder) with the VS Code stub and a theme. */
-  async function openPanel(theme: keyof typeof THEMES): Promise<Page> {
+  async function openPanel(theme: keyof typeof THEMES, o: { state?: PanelState; javaScript?: boolean } = {}): Promise<Page> {
     const nonce = 'testnonce' + theme;
     const t = THEMES[theme];
-    let html = panelHtml({ cspSource: origin, scriptUri: `${origin}/dist/webview/main.js`, styleUri: `${origin}/media/panel.css`, nonce, title: 'pgload report' });
+    let html = panelHtml({ cspSource: origin, scriptUri: `${origin}/dist/webview/main.js`, styleUri: `${origin}/media/panel.css`, nonce, title: 'pgload report', state: o.state });
     const stub = `<script nonce="${nonce}">
       window.__sent = []; window.__state = undefined;
       window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__sent.push(m), setState: (s) => { window.__state = s; }, getState: () => window.__state });
     </script>`;
     const vars = `<style>body { ${Object.entries(t.vars).map(([k, v]) => `${k}: ${v};`).join(' ')} }</style>`;
     html = html.replace('<script nonce=', `${stub}\n<script nonce=`).replace('</head>', `${vars}\n</head>`).replace('<body>', `<body class="${t.bodyClass}">`);
-    const route = `/panel-${theme}.html`;
+    const route = `/panel-${theme}${o.state ? `-${o.state.runId}` : ''}.html`;
     pageHtml.set(route, html);
-    const page = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
+    const page = await browser.newPage({ viewport: { width: 1200, height: 1400 }, javaScriptEnabled: o.javaScript ?? true });
     const cspViolations: string[] = [];
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
     });
     (page as unknown as { cspViolations: string[] }).cspViolations = cspViolations;
     await page.goto(origin + route);
+    if (o.javaScript === false) return page;
     await page.waitForFunction(() => (window as unknown as { __sent: Array<{ type: string }> }).__sent.some((m) => m.type === 'ready'));
     return page;
   }
@@ -195,6 +196,27 @@ describe('Report panel in Chromium', function () {
       await page.close();
     });
   }
+
+  it('is never blank at start: the page is written with its state, so the statement shows before any script runs and the report draws before the ready handshake', async () => {
+    const running: PanelState = { runId: 'first-paint', fingerprint: 'f', sql: "SELECT '<b>x</b>' AS starting", connectionLabel: 'shop', state: 'running' };
+    const bare = await openPanel('light', { state: running, javaScript: false });
+    try {
+      assert.equal(await bare.textContent('#sql'), running.sql);
+      assert.equal(await bare.textContent('#first-paint'), 'Starting the run on shop…');
+      assert.equal(await bare.locator('b').count(), 0, 'the SQL is text');
+      await bare.screenshot({ path: path.join(results, 'webview-first-paint.png') });
+    } finally {
+      await bare.close();
+    }
+    // With scripts: the recorded report is drawn from the page alone — no 'show' message is posted here.
+    const page = await openPanel('light', { state: stateOf(recorded) });
+    try {
+      await page.waitForSelector('#summary');
+      assert.ok((await page.textContent('#summary'))?.includes(formatMs(recorded.load.latency.p95Ms)));
+    } finally {
+      await page.close();
+    }
+  });
 
   it('shows SQL, error messages and hints with HTML in them as text: nothing injected, no script run', async () => {
     const page = await openPanel('dark');

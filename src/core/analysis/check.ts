@@ -38,6 +38,10 @@ export interface CheckSpec {
   name: string;
   input: ProfileInput;
   budgets: Budget[];
+  /** Where the check is written: 0-based line and column in the check file (for an editor's test item). */
+  at: { line: number; column: number };
+  /** Where its statement is when it comes from a file: the path (absolute) and the statement's UTF-16 offsets. */
+  source?: { file: string; start: number; end: number };
 }
 
 export interface CheckFile {
@@ -85,6 +89,7 @@ export async function parseCheckFile(text: string, file: string): Promise<CheckF
   if (!Array.isArray(root.checks) || root.checks.length === 0) bad('needs a non-empty "checks" list');
   await ensureParser();
   const names = new Set<string>();
+  const checkNodes = doc.get('checks', true) as { items: unknown[] } | undefined;
   const checks = (root.checks as unknown[]).map((raw, i) => {
     const where = `check ${i + 1}`;
     if (!isObj(raw)) return bad(`${where} must be a mapping with a name, sql or file, and budgets`);
@@ -101,8 +106,16 @@ export async function parseCheckFile(text: string, file: string): Promise<CheckF
       delete inherited.duration;
     }
     const merged = { ...inherited, ...raw };
-    const sql = statementOf(raw, path.dirname(file), label, bad);
-    return { name: name as string, input: { ...runInput(merged, label, bad), sql }, budgets: budgetsOf(raw.budgets, label, bad) };
+    const { sql, source } = statementOf(raw, path.dirname(file), label, bad);
+    const offset = (checkNodes?.items[i] as { range?: [number, number, number] } | undefined)?.range?.[0] ?? 0;
+    const before = text.slice(0, offset).split('\n');
+    return {
+      name: name as string,
+      input: { ...runInput(merged, label, bad), sql },
+      budgets: budgetsOf(raw.budgets, label, bad),
+      at: { line: before.length - 1, column: before[before.length - 1].length },
+      source,
+    };
   });
   return { url: root.url as string | undefined, checks };
 }
@@ -115,12 +128,12 @@ function unknownKeys(o: Obj, allowed: string[], where: string, bad: (m: string) 
   for (const k of Object.keys(o)) if (!allowed.includes(k)) bad(`${where} has an unknown key "${k}"; the keys are ${allowed.join(', ')}`);
 }
 
-function statementOf(raw: Obj, dir: string, label: string, bad: (m: string) => never): string {
+function statementOf(raw: Obj, dir: string, label: string, bad: (m: string) => never): { sql: string; source?: CheckSpec['source'] } {
   if ((raw.sql === undefined) === (raw.file === undefined)) bad(`${label} needs either "sql" or "file"`);
   if (raw.sql !== undefined) {
     if (typeof raw.sql !== 'string' || raw.sql.trim() === '') bad(`${label}: "sql" must be the statement's text`);
     if (raw.statement !== undefined) bad(`${label}: "statement" goes with "file"`);
-    return raw.sql as string;
+    return { sql: raw.sql as string };
   }
   if (typeof raw.file !== 'string') return bad(`${label}: "file" must be a path (relative to the check file)`);
   const file = path.resolve(dir, raw.file);
@@ -142,7 +155,8 @@ function statementOf(raw: Obj, dir: string, label: string, bad: (m: string) => n
     bad(`${label}: "statement" must be from 1 to ${statements.length} (the statements in ${raw.file}), got ${JSON.stringify(raw.statement)}`);
   }
   if (raw.statement === undefined && statements.length > 1) bad(`${label}: ${raw.file} holds ${statements.length} statements; say which with "statement: N"`);
-  return statements[(n as number) - 1].text;
+  const st = statements[(n as number) - 1];
+  return { sql: st.text, source: { file, start: st.start, end: st.end } };
 }
 
 function runInput(o: Obj, label: string, bad: (m: string) => never): Omit<ProfileInput, 'sql'> {
@@ -199,28 +213,49 @@ function budgetsOf(raw: unknown, label: string, bad: (m: string) => never): Budg
   });
 }
 
-/** The budgets a result breaks, each as a sentence with the measured figure. */
+/** One budget against a result: whether it held, and a sentence with the measured figure and the bound. */
+export interface BudgetOutcome {
+  budget: Budget;
+  ok: boolean;
+  text: string;
+}
+
 /**
- * The budgets a result breaks, one sentence each. `bound` names a latency bound in the sentence ("the budget" in a
- * check file; the CLI's gates say "--max-p95").
+ * Every budget against a result, one sentence each with the measured figure. `bound` names a latency bound in the
+ * sentence ("the budget" in a check file; the CLI's gates say "--max-p95").
  */
-export function evaluateBudgets(r: ProfileResult, budgets: Budget[], bound: (metric: string) => string = () => 'the budget'): string[] {
-  const failed: string[] = [];
+export function budgetOutcomes(r: ProfileResult, budgets: Budget[], bound: (metric: string) => string = () => 'the budget'): BudgetOutcome[] {
   const l = r.load.latency;
   const f = formatMs;
-  for (const b of budgets) {
+  return budgets.map((b) => {
     if ((LATENCY as readonly string[]).includes(b.metric)) {
       const v = b.metric === 'max' ? l.maxMs : b.metric === 'mean' ? l.meanMs : l[`${b.metric as 'p50'}Ms`];
-      if (l.count === 0 || v > (b.limit as number)) failed.push(`${b.metric} ${l.count === 0 ? 'not measured (no successful request)' : f(v)} is above ${bound(b.metric)} ${f(b.limit as number)}`);
-    } else if (b.metric === 'qps') {
-      if (r.load.throughputQps < (b.limit as number)) failed.push(`throughput ${r.load.throughputQps.toFixed(1)} q/s is below the budget ${b.limit} q/s`);
-    } else if (b.metric === 'errors') {
-      if (r.load.requests.failed > (b.limit as number)) failed.push(`${r.load.requests.failed} failed requests, the budget allows ${b.limit}`);
-    } else {
-      const min = SEVERITY_ORDER.indexOf(b.limit as HintSeverity);
-      const found = r.hints.filter((h) => SEVERITY_ORDER.indexOf(h.severity) >= min);
-      if (found.length) failed.push(`${found.length} hint${found.length === 1 ? '' : 's'} of severity ${b.limit} or above: ${found.map((h) => h.title).join('; ')}`);
+      if (l.count === 0) return { budget: b, ok: false, text: `${b.metric} not measured (no successful request) is above ${bound(b.metric)} ${f(b.limit as number)}` };
+      const ok = v <= (b.limit as number);
+      return { budget: b, ok, text: `${b.metric} ${f(v)} is ${ok ? 'within' : 'above'} ${bound(b.metric)} ${f(b.limit as number)}` };
     }
-  }
-  return failed;
+    if (b.metric === 'qps') {
+      const ok = r.load.throughputQps >= (b.limit as number);
+      return { budget: b, ok, text: `throughput ${r.load.throughputQps.toFixed(1)} q/s is ${ok ? 'at or above' : 'below'} the budget ${b.limit} q/s` };
+    }
+    if (b.metric === 'errors') {
+      const n = r.load.requests.failed;
+      const ok = n <= (b.limit as number);
+      return { budget: b, ok, text: `${n} failed request${n === 1 ? '' : 's'}, the budget allows ${b.limit}` };
+    }
+    const min = SEVERITY_ORDER.indexOf(b.limit as HintSeverity);
+    const found = r.hints.filter((h) => SEVERITY_ORDER.indexOf(h.severity) >= min);
+    return {
+      budget: b,
+      ok: found.length === 0,
+      text: found.length ? `${found.length} hint${found.length === 1 ? '' : 's'} of severity ${b.limit} or above: ${found.map((h) => h.title).join('; ')}` : `no hint of severity ${b.limit} or above`,
+    };
+  });
+}
+
+/** The budgets a result breaks, one sentence each (see budgetOutcomes). */
+export function evaluateBudgets(r: ProfileResult, budgets: Budget[], bound: (metric: string) => string = () => 'the budget'): string[] {
+  return budgetOutcomes(r, budgets, bound)
+    .filter((o) => !o.ok)
+    .map((o) => o.text);
 }

@@ -32,9 +32,30 @@ async function poll<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_0
 /** Opens a workspace file as a person does: its row in the Explorer, until its tab is the active one. */
 async function openFromExplorer(page: Page, name: string): Promise<void> {
   const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name });
+  // Another view (Runs, Testing) may have taken the side bar: back to the Explorer first.
+  if ((await page.locator('.monaco-workbench').count()) > 0 && !(await row.first().isVisible().catch(() => false))) {
+    // The explorer may still be drawing after a reload: look again before switching views.
+    await row.first().waitFor({ timeout: 3000 }).catch(() => palette(page, 'View: Show Explorer'));
+  }
   await row.waitFor({ timeout: 60_000 });
   await row.click();
   await page.waitForSelector(`.tab.active:has-text("${name}")`, { timeout: 30_000 });
+}
+
+/** The frame of the report panel on screen (others may be open behind it), once it shows the element. */
+function visibleReportFrame(page: Page, selector: string): Promise<Frame> {
+  return poll(`the visible report panel to show ${selector}`, async () => {
+    for (const f of page.frames()) {
+      if (!f.url().includes('/webview/') && !f.url().startsWith('vscode-webview')) continue;
+      if (!(await f.$(selector).catch(() => null))) continue;
+      const el = await f.frameElement().catch(() => null);
+      if (el && (await el.isVisible().catch(() => false))) {
+        const outer = f.parentFrame() ? await f.parentFrame()!.frameElement().catch(() => null) : null;
+        if (!outer || (await outer.isVisible().catch(() => false))) return f;
+      }
+    }
+    return undefined;
+  });
 }
 
 /** Runs a command from the palette as a person does: F1, its title, Enter. */
@@ -43,15 +64,19 @@ async function palette(page: Page, title: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ timeout: 30_000 });
   await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 30_000 });
-  await page.keyboard.press('Enter');
-}
-
-/** Picks a row of the open quick pick by its text. */
-async function pickRow(page: Page, text: string | RegExp): Promise<void> {
-  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: text }).first();
+  // The row that is this command (not one whose title merely contains the words).
+  const row = page.locator('.quick-input-list .monaco-list-row:visible', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }).first();
   await row.waitFor({ timeout: 30_000 });
   await row.click();
+}
+
+/** Picks a row of the open quick pick as a person does with the keyboard: its text typed into the filter, then Enter. */
+async function pickRow(page: Page, text: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input:visible');
+  await input.waitFor({ timeout: 30_000 });
+  await input.fill(text);
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row:visible', { hasText: text }).first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Enter');
 }
 
 /** The frame of the pgload report webview, once it shows the element. */
@@ -77,7 +102,7 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
   before(async () => {
     fs.mkdirSync(results, { recursive: true });
     assert.ok(fs.existsSync(path.join(root, 'dist/extension.js')), 'the extension is built');
-    db = await testDatabase({ database: 'pgload_e2e' });
+    db = await testDatabase({ database: 'pgload_e2e', settings: { shared_preload_libraries: 'pg_stat_statements' } });
     const conn = { host: db.host, database: db.database, user: db.user, sslmode: 'disable' };
     workspace = makeWorkspace(db, {
       'pgload.app.users': 8,
@@ -89,6 +114,16 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
     });
     // A sort that spills at a small work_mem: its diagnosis has a setting to try.
     fs.writeFileSync(path.join(workspace, 'spill.sql'), 'SELECT count(*) FROM (SELECT md5(g::text) AS k FROM generate_series(1, 20000) g ORDER BY 1) AS s;\n');
+    // A table for the write test: a DELETE profiled with rollback must leave its rows.
+    fs.writeFileSync(path.join(workspace, 'writes.sql'), 'DELETE FROM e2e_items WHERE id % 2 = 0;\n');
+    const setup = new Client({ connectionString: db.url });
+    await setup.connect();
+    await setup.query('DROP TABLE IF EXISTS e2e_items; CREATE TABLE e2e_items AS SELECT g AS id FROM generate_series(1, 100) g');
+    // What "the application" sent, for the Top statements view: one query run often with different constants.
+    await setup.query(`CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+      CREATE TABLE e2e_orders AS SELECT g AS id, 1 + g % 300 AS customer_id FROM generate_series(1, 9000) g; ANALYZE e2e_orders`);
+    for (let i = 0; i < 40; i++) await setup.query(`SELECT id FROM e2e_orders WHERE customer_id = ${i + 1} ORDER BY id DESC`);
+    await setup.end();
     // The password comes from the environment here (PGPASSWORD works as with psql).
     server = await startCodeServer({ env: { PGPASSWORD: db.password } });
     browser = await launchChromium();
@@ -232,8 +267,12 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
   });
 
   it('"A/B test…" in the panel: B with a setting typed in, the comparison opens; the Runs view lists runs, the diagnosis and the A/Bs, each of its kind', async () => {
-    const frame = await reportFrame(page, '#tab-report');
-    await frame.locator('#tab-report').click();
+    await openFromExplorer(page, 'queries.sql');
+    // The statement's report (its lens opens it), then "A/B test…" in the panel.
+    const result = page.locator('.monaco-editor .codelens-decoration a:visible', { hasText: /^p50 / });
+    await result.first().waitFor({ timeout: 60_000 });
+    await result.first().click();
+    const frame = await visibleReportFrame(page, 'vscode-button[data-action="abTest"]');
     await frame.locator('vscode-button[data-action="abTest"]').click();
     await pickRow(page, 'A setting');
     const input = page.locator('.quick-input-widget input');
@@ -245,33 +284,39 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
     await page.screenshot({ path: path.join(results, 'e2e-ab-from-panel.png') });
 
     await palette(page, 'pgload: Focus on Runs View');
-    const rows = page.locator('.monaco-list-row', { hasText: /A\/B: work_mem=1MB|Try it: work_mem=|Diagnosis: 8 users, pool 2 \+ 6/ });
-    await poll('the A/B, Try it and diagnosis entries in Runs', async () => ((await rows.count()) >= 3 ? true : undefined), 30_000);
+    const rows = page.locator('.monaco-list-row', { hasText: 'A/B: work_mem=1MB' });
+    await poll('the A/B entry in Runs', async () => ((await rows.count()) >= 1 ? true : undefined), 30_000);
     const text = (await page.locator('.pane-body', { has: page.locator('.monaco-list-row', { hasText: 'A/B: work_mem=1MB' }) }).first().textContent()) ?? '';
     assert.match(text, /test · A\/B · \d+ clients · B p95/);
-    assert.match(text, /test · diagnosis · 8 users · (pool \d+ recommended|no pool size recommended)/);
+    assert.match(text, /test · 2 clients · p50 /);
     await page.screenshot({ path: path.join(results, 'e2e-runs-view.png') });
     await page.locator('.monaco-editor .view-lines').first().click();
   });
 
   it('the Test Explorer runs the checks of pgload.yml: one passes, one fails with its figure against the budget, a broken file shows its error', async () => {
-    await palette(page, 'Test: Run All Tests');
+    // Opening the view lets the extension find the check files; then run them all.
     await palette(page, 'Testing: Focus on Test Explorer View');
     const view = page.locator('.test-explorer');
     await view.waitFor({ timeout: 30_000 });
-    // The files' items, then their checks once expanded; a run's result icon on each check.
     const fileRow = view.locator('.monaco-list-row', { hasText: /^pgload\.yml/ }).first();
     await fileRow.waitFor({ timeout: 60_000 });
+    await palette(page, 'Test: Run All Tests');
     await poll('both checks listed', async () => {
       if ((await view.locator('.monaco-list-row', { hasText: 'count at a million a second' }).count()) > 0) return true;
       if ((await fileRow.getAttribute('aria-expanded')) === 'false') await fileRow.click();
       return undefined;
     }, 30_000);
-    await poll('a failed and a passed check', async () =>
+    await poll('a failed and a passed check', async () => {
+      if ((await view.locator('.monaco-list-row', { hasText: 'count at a million a second' }).count()) === 0 && (await fileRow.getAttribute('aria-expanded')) === 'false') await fileRow.click();
+      return (await view.locator('.monaco-list-row', { hasText: 'count at a million a second' }).locator('.codicon-testing-failed-icon').count()) > 0 &&
       (await view.locator('.monaco-list-row', { hasText: 'count at a million a second' }).locator('.codicon-testing-failed-icon').count()) > 0 &&
-      (await view.locator('.monaco-list-row', { hasText: 'first within 5s' }).locator('.codicon-testing-passed-icon').count()) > 0
+        (await view.locator('.monaco-list-row', { hasText: 'first within 5s' }).locator('.codicon-testing-passed-icon').count()) > 0
         ? true
-        : undefined, 120_000);
+        : undefined;
+    }, 120_000).catch(async (err: Error) => {
+      await page.screenshot({ path: path.join(results, 'e2e-test-explorer-missing.png') });
+      throw new Error(`${err.message}; the view showed: ${(await view.textContent()) ?? ''}`);
+    });
     const broken = view.locator('.monaco-list-row', { hasText: 'broken.pgload.yml' }).first();
     assert.ok((await broken.count()) > 0, 'the broken file is listed');
     // The failure's message, where a person reads it: the peek on the statement opened from the failed check.
@@ -280,27 +325,143 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
     await page.keyboard.press('Escape');
   });
 
+  it('the Top statements view lists what the server runs most; profiling one asks for its $1 with a generator suggested from pg_stats', async () => {
+    await palette(page, 'pgload: Focus on Top statements View');
+    const row = page.locator('.monaco-list-row', { hasText: 'FROM e2e_orders WHERE customer_id = $1' }).first();
+    await row.waitFor({ timeout: 60_000 });
+    assert.match((await row.textContent()) ?? '', /40 calls · mean /);
+    await page.screenshot({ path: path.join(results, 'e2e-top-statements.png') });
+    await row.click({ button: 'right' });
+    const item = page.locator('.context-view .action-item', { hasText: 'Profile this statement under load' });
+    await item.first().waitFor({ timeout: 30_000 });
+    await item.first().click();
+    const input = page.locator('.quick-input-widget input');
+    await poll('the suggested generator for $1', async () => (/^int:\d+\.\.\d+$/.test(await input.inputValue()) ? true : undefined), 30_000);
+    await page.screenshot({ path: path.join(results, 'e2e-top-suggestion.png') });
+    await page.keyboard.press('Enter');
+    const frame = await visibleReportFrame(page, '#summary');
+    assert.match((await frame.textContent('#sql')) ?? '', /e2e_orders WHERE customer_id = \$1/);
+    assert.match((await frame.textContent('#summary')) ?? '', /20 ok · 0 failed/);
+    await page.screenshot({ path: path.join(results, 'e2e-top-profiled.png') });
+  });
+
   it('a failed run (a connection on the wrong port) keeps the last good report one click away, and the message offers Edit Connection and Select Connection', async () => {
     await palette(page, 'pgload: Select connection');
     await pickRow(page, 'wrong port');
-    await page.locator('.tab', { hasText: 'queries.sql' }).first().click();
+    try {
+      await openFromExplorer(page, 'queries.sql');
+      const lens = page.locator('.monaco-editor .codelens-decoration a:visible', { hasText: 'Profile under load' });
+      await lens.first().waitFor({ timeout: 60_000 });
+      await lens.first().click();
+      const frame = await visibleReportFrame(page, '#show-last-good');
+      assert.match((await frame.textContent('#failure')) ?? '', /The run failed/);
+      // The message with its buttons: as a toast, or in the notification centre once the toast has gone.
+      const withButtons = async () => {
+        for (const where of ['.notifications-toasts', '.notifications-center']) {
+          const item = page.locator(`${where} .notification-list-item`, { hasText: 'Edit Connection' }).first();
+          if (await item.isVisible().catch(() => false)) return item;
+        }
+        return undefined;
+      };
+      const item = await poll('the message with Edit Connection and Select Connection', async () => {
+        const found = await withButtons();
+        if (!found) await palette(page, 'Notifications: Show Notifications').catch(() => undefined);
+        return found;
+      }, 30_000).catch(async (err: Error) => {
+        await page.screenshot({ path: path.join(results, 'e2e-failed-no-message.png') });
+        throw err;
+      });
+      assert.match((await item.textContent()) ?? '', /Select Connection/);
+      await page.screenshot({ path: path.join(results, 'e2e-failed-keeps-last-good.png') });
+      await frame.locator('#show-last-good').click();
+      await frame.waitForSelector('#summary');
+      await page.screenshot({ path: path.join(results, 'e2e-last-good-shown.png') });
+    } finally {
+      // The notification centre closed, the editor focused, then back to the working connection.
+      await palette(page, 'Notifications: Hide Notifications').catch(() => undefined);
+      await page.locator('.monaco-editor .view-lines').first().click().catch(() => undefined);
+      await palette(page, 'pgload: Select connection');
+      await pickRow(page, 'test');
+    }
+    await poll('the status bar on test', async () => ((await page.locator('.statusbar-item').allTextContents()).map((t) => t.trim()).includes('test') ? true : undefined)).catch(async (err: Error) => {
+      await page.screenshot({ path: path.join(results, 'e2e-connection-not-back.png') });
+      throw new Error(`${err.message}; status bar: ${(await page.locator('.statusbar-item').allTextContents()).join(' | ')}`);
+    });
+  });
+
+  it('a write is asked about with Cancel first (Enter runs nothing); confirmed, the report header says every request was rolled back, and no row is gone', async () => {
+    await openFromExplorer(page, 'writes.sql');
     const lens = page.locator('.monaco-editor .codelens-decoration a:visible', { hasText: 'Profile under load' });
     await lens.first().waitFor({ timeout: 60_000 });
     await lens.first().click();
-    const frame = await reportFrame(page, '#show-last-good');
-    assert.match((await frame.textContent('#failure')) ?? '', /The run failed/);
-    const toast = page.locator('.notifications-toasts .notification-list-item', { has: page.locator('.monaco-button', { hasText: 'Edit Connection' }) }).first();
-    await toast.waitFor({ timeout: 30_000 });
-    assert.ok((await toast.locator('.monaco-button', { hasText: 'Edit Connection' }).count()) > 0);
-    assert.ok((await toast.locator('.monaco-button', { hasText: 'Select Connection' }).count()) > 0);
-    await page.screenshot({ path: path.join(results, 'e2e-failed-keeps-last-good.png') });
-    await frame.locator('#show-last-good').click();
-    await frame.waitForSelector('#summary');
-    await page.screenshot({ path: path.join(results, 'e2e-last-good-shown.png') });
-    // Back to the working connection, from the message's own button.
-    await toast.locator('.monaco-button', { hasText: 'Select Connection' }).click();
-    await pickRow(page, /^test/);
-    await poll('the status bar on test', async () => ((await page.locator('.statusbar-item').allTextContents()).map((t) => t.trim()).includes('test') ? true : undefined));
+    const first = page.locator('.quick-input-widget .quick-input-list .monaco-list-row:visible').first();
+    await first.waitFor({ timeout: 30_000 });
+    assert.match((await first.textContent()) ?? '', /Cancel/);
+    await page.screenshot({ path: path.join(results, 'e2e-write-question.png') });
+    // Enter takes the first row: Cancel. Nothing runs.
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+    await lens.first().click();
+    await pickRow(page, 'Profile with Rollback');
+    const frame = await visibleReportFrame(page, '#mode');
+    await poll('the DELETE report', async () => (/rolled back/.test((await frame.textContent('#mode').catch(() => null)) ?? '') && (await frame.$('#summary')) ? true : undefined), 60_000);
+    await page.screenshot({ path: path.join(results, 'e2e-write-rolled-back.png') });
+    const admin = new Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      assert.equal((await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM e2e_items')).rows[0].n, 100);
+    } finally {
+      await admin.end();
+    }
+    await page.locator('.monaco-editor .view-lines').first().click();
+  });
+
+  it('the load question offers the application\'s pool and a fixed rate; through the pool, the report splits pool wait from database time', async () => {
+    const settingsFile = path.join(workspace, '.vscode', 'settings.json');
+    const before = fs.readFileSync(settingsFile, 'utf8');
+    fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(before), 'pgload.askBeforeRun': true }, null, 2));
+    try {
+      await openFromExplorer(page, 'queries.sql');
+      // The editor may be scrolled (a test's peek moved it): to the top first.
+      await page.locator('.monaco-editor .view-lines:visible').first().click();
+      await page.keyboard.press('Control+Home');
+      // The cursor in the statement, then "Profile under load" from the palette.
+      const line = page.locator('.monaco-editor .view-line:visible', { hasText: 'SELECT pg_sleep(0.01) AS first;' }).first();
+      await line.waitFor({ timeout: 60_000 }).catch(async (err: Error) => {
+        await page.screenshot({ path: path.join(results, 'e2e-load-question-no-editor.png') });
+        throw err;
+      });
+      await line.click();
+      await poll('the load question', async () => {
+        if ((await page.locator('.quick-input-widget .monaco-list-row:visible', { hasText: "Through your application's pool" }).count()) > 0) return true;
+        // The settings file is read again by VS Code shortly after it is written: ask until the question comes.
+        if (!(await page.locator('.quick-input-widget').isVisible())) await palette(page, 'pgload: Profile under load');
+        return undefined;
+      }, 30_000).catch(async (err: Error) => {
+        await page.screenshot({ path: path.join(results, 'e2e-load-question-missing.png') });
+        throw err;
+      });
+      assert.ok((await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'At a fixed rate' }).count()) > 0);
+      await page.screenshot({ path: path.join(results, 'e2e-load-question.png') });
+      await pickRow(page, "Through your application's pool");
+      // users 8, pool_size 2, max_overflow 6 come from pgload.app.*; then how long.
+      for (const expected of ['8', '2', '6']) {
+        const input = page.locator('.quick-input-widget input');
+        await poll(`the input box with ${expected}`, async () => ((await input.inputValue()) === expected ? true : undefined), 10_000);
+        await page.keyboard.press('Enter');
+      }
+      const input = page.locator('.quick-input-widget input');
+      await poll('the duration box', async () => (/^\d+s$/.test(await input.inputValue()) ? true : undefined), 10_000);
+      await input.fill('3s');
+      await page.keyboard.press('Enter');
+      const frame = await visibleReportFrame(page, '#pool-split');
+      assert.match((await frame.textContent('#pool-split')) ?? '', /8 users/);
+      await frame.locator('#chart-pool-split').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.join(results, 'e2e-pool-run.png') });
+    } finally {
+      fs.writeFileSync(settingsFile, before);
+    }
+    await page.locator('.monaco-editor .view-lines').first().click();
   });
 
   it('closing the window (a reload deactivates the extension) cancels a run in progress and leaves no session on the server', async () => {

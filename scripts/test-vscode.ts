@@ -172,7 +172,7 @@ async function viaElectron(suite: string, workspace: string, db: TestDatabase): 
 async function main(): Promise<void> {
   fs.mkdirSync(path.join(root, 'test-results'), { recursive: true });
   const suite = await bundleExtensionTests();
-  const db = await testDatabase({ database: 'pgload_vscode' });
+  const db = await testDatabase({ database: 'pgload_vscode', settings: { shared_preload_libraries: 'pg_stat_statements' } });
   const workspace = makeWorkspace(db);
   let code = 1;
   try {

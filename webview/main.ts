@@ -27,7 +27,7 @@ import { waitColor } from '../src/shared/waitcolors';
 import { planSection, timedPlans, type PlanView } from './plan';
 import { answersSection } from './answers';
 import { isTryable } from '../src/shared/hintsql';
-import { shortRunWarning, estimateText, modeText, formatCount, formatMs, formatPercent, formatProgress, formatQps, describePlan, paramsLine, poolerLine, poolLines, formatSweepReport } from '../src/shared/format';
+import { shortRunWarning, estimateText, modeText, formatCount, formatMs, formatPercent, formatProgress, formatQps, describePlan, paramsLine, poolerLine, poolLines, backgroundLines, scriptLines, statementLines, formatSweepReport } from '../src/shared/format';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeProgressRing());
 Chart.register(LineController, BarController, DoughnutController, ArcElement, LineElement, BarElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend, Filler);
@@ -39,6 +39,8 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
+/** In VS Code (not the exported HTML report, which may be read by a CLI user): advice names settings, not flags. */
+const inEditor: 'editor' | 'cli' = document.body.classList.contains('static') ? 'cli' : 'editor';
 
 let current: PanelState | undefined;
 const charts: Chart[] = [];
@@ -163,7 +165,7 @@ function summary(r: PanelResult): HTMLElement {
     'section',
     {},
     r.statusDetail ? h('p', { class: 'status-detail' }, r.statusDetail) : null,
-    shortRunWarning(r) ? h('p', { class: 'status-detail', id: 'short-run' }, shortRunWarning(r)!) : null,
+    shortRunWarning(r, inEditor) ? h('p', { class: 'status-detail', id: 'short-run' }, shortRunWarning(r, inEditor)!) : null,
     h('p', { class: 'muted' }, `${describePlan(r)} · PostgreSQL ${r.server.version} · work_mem ${s.work_mem} · max_connections ${s.max_connections} · shared_buffers ${s.shared_buffers}`),
     h('p', { class: `mode mode-${r.options.executionMode}`, id: 'mode' }, `Mode: ${modeText(r)}`),
     paramsLine(r) ? h('p', { class: 'muted', id: 'params' }, `Parameters: ${paramsLine(r)}`) : null,
@@ -171,6 +173,9 @@ function summary(r: PanelResult): HTMLElement {
     tiles,
     table,
     r.load.pool ? h('ul', { class: 'facts', id: 'pool-split' }, ...poolLines(r).map((l) => h('li', {}, l))) : null,
+    r.load.background ? h('ul', { class: 'facts', id: 'background' }, ...backgroundLines(r).map((l) => h('li', {}, l))) : null,
+    r.load.scripts?.length ? h('ul', { class: 'facts', id: 'scripts' }, ...scriptLines(r).map((l) => h('li', {}, l))) : null,
+    r.load.statements?.length ? h('ul', { class: 'facts', id: 'statements' }, ...statementLines(r).map((l) => h('li', {}, l))) : null,
   );
 }
 

@@ -15,6 +15,7 @@ import { checkCommand } from './commands/check';
 import { poolsCommand } from './commands/pools';
 import { abCommand } from './commands/ab';
 import { diagnoseCommand } from './commands/diagnose';
+import { topCommand } from './commands/top';
 
 export const MAIN_HELP = `pgload ${VERSION} — profile a PostgreSQL query under concurrent load
 
@@ -26,6 +27,7 @@ Usage:
   pgload compare BEFORE.json AFTER.json [--max-regression 10%]
   pgload check pgload.yml [--url URL] [--json PATH|-] [--markdown PATH]
   pgload ab (--sql A | --file A) (--setting NAME=VALUE | --sql-b B | --file-b B) [--rounds 4]
+  pgload top [--url URL] [--limit 20] [--order total|mean|temp|calls]
   pgload --help | --version
 
 Commands:
@@ -36,6 +38,7 @@ Commands:
   compare Compare two saved results: percentiles with intervals, significance, hints and plans.
   check   Run a list of statements with budgets (p95 < 200ms, qps > 100, no warning hint): a CI gate.
   ab      A against B in alternating legs (other settings, or other SQL such as an ORM query vs a rewrite).
+  top     The database's top statements from pg_stat_statements, with generators suggested for their $1 … $n.
 
 Run "pgload COMMAND --help" (e.g. "pgload diagnose --help") for every option. Connection: --url, or the PG* environment variables
 (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT) and ~/.pgpass.
@@ -64,7 +67,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (command === 'check') return await checkCommand(rest, io);
     if (command === 'ab') return await abCommand(rest, io);
     if (command === 'diagnose') return await diagnoseCommand(rest, io);
-    usage(`Unknown command "${command}"; the commands are "diagnose", "run", "sweep", "pools", "compare", "check" and "ab" (see "pgload --help")`);
+    if (command === 'top') return await topCommand(rest, io);
+    usage(`Unknown command "${command}"; the commands are "diagnose", "run", "sweep", "pools", "compare", "check", "ab" and "top" (see "pgload --help")`);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`pgload: ${redact(err.message)}\n`);

@@ -66,6 +66,19 @@ export interface ProfileOptions {
   workers: number | 'auto';
   /** The sessions' application_name: how the server (pg_stat_activity) and a pooler tell them apart. */
   applicationName: string;
+  /**
+   * Requests that are scripts instead of one statement (see load/script.ts): one script run as a transaction
+   * (`--transaction`), or several picked by weight per request (`--mix a.sql@70`). `sql` then holds them all, for the
+   * result; each script's statements run in order, several as one transaction.
+   */
+  scripts?: ScriptInput[];
+}
+
+/** One script of a run: its statements (SQL text), its weight among the scripts, and a name for the report. */
+export interface ScriptInput {
+  name: string;
+  sql: string;
+  weight: number;
 }
 
 export interface RateOptions {

@@ -4,7 +4,8 @@
  * core's pure formatter.
  */
 import * as vscode from 'vscode';
-import { formatLensTitle } from '../shared/format';
+import { formatAgo, formatLensTitle, formatMs } from '../shared/format';
+import type { StatementFigures } from '../shared/result';
 import { ensureParser, fingerprintOf } from '../core/sql';
 import { statementSpans, type StatementSpan } from '../core/sqlspans';
 import { codeLensEnabled } from './config';
@@ -106,6 +107,9 @@ export class PgloadCodeLensProvider extends Disposable implements vscode.CodeLen
     if (statements.some((st) => st.paramCount > 0) || runs.length > 0) await ensureParser();
     const now = Date.now();
     const lenses: vscode.CodeLens[] = [];
+    // Statements of transactions run (newest first): each statement's own figures, by its exact text.
+    const inTransaction = new Map<string, { run: (typeof runs)[number]; figures: StatementFigures }>();
+    for (const r of runs) for (const f of r.result.load.statements ?? []) if (!inTransaction.has(f.sql)) inTransaction.set(f.sql, { run: r, figures: f });
     for (const info of this.lensInfo(document, statements, runs)) {
       const start = document.positionAt(info.statement.start);
       const range = new vscode.Range(start, start);
@@ -136,7 +140,21 @@ export class PgloadCodeLensProvider extends Disposable implements vscode.CodeLen
           }),
         );
       }
-      if (info.run) {
+      // A statement profiled inside a transaction (and not alone since): its own figures there.
+      // Its exact text inside a transaction beats a stale match (another statement of the same shape).
+      const inTx = info.run && !info.stale ? undefined : inTransaction.get(info.statement.text);
+      if (inTx) {
+        const f = inTx.figures;
+        lenses.push(
+          new vscode.CodeLens(range, {
+            title: `p50 ${formatMs(f.latency.p50Ms)} · p95 ${formatMs(f.latency.p95Ms)} · statement ${f.index} of a transaction · ${inTx.run.result.load.clients} clients · ${formatAgo(inTx.run.result.finishedAt, now)}`,
+            command: Commands.showLastReport,
+            arguments: [inTx.run.runId],
+            tooltip: `Inside a transaction of ${inTx.run.result.load.statements!.length} statements: ${(f.shareOfRequest * 100).toFixed(0)} % of each request — click for its report`,
+          }),
+        );
+      }
+      if (info.run && !inTx) {
         lenses.push(
           new vscode.CodeLens(range, {
             title: formatLensTitle(info.run.result, now, info.stale),

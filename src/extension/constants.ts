@@ -7,6 +7,9 @@ export const Commands = {
   diagnoseStatement: 'pgload.diagnoseStatement',
   tryHint: 'pgload.tryHint',
   abTest: 'pgload.abTest',
+  topRefresh: 'pgload.top.refresh',
+  topOrder: 'pgload.top.order',
+  topProfile: 'pgload.top.profile',
   editParameters: 'pgload.editParameters',
   cancel: 'pgload.cancel',
   selectConnection: 'pgload.selectConnection',
@@ -51,6 +54,7 @@ export const Settings = {
 } as const;
 
 export const RUNS_VIEW = 'pgload.runs';
+export const TOP_VIEW = 'pgload.top';
 
 export const ContextKeys = {
   running: 'pgload:running',

@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import { PgloadCodeLensProvider } from './codelens';
 import { ConnectionManager } from './connections';
 import { CheckTests } from './checks';
-import { Commands, ContextKeys, RUNS_VIEW, Settings, SQL_LANGUAGES } from './constants';
+import { TopView } from './topView';
+import { Commands, ContextKeys, RUNS_VIEW, TOP_VIEW, Settings, SQL_LANGUAGES } from './constants';
 import { HistoryStore } from './historyStore';
 import { RunsView } from './runsView';
 import * as path from 'node:path';
@@ -27,6 +28,7 @@ export interface PgloadApi {
   log: Log;
   panels: ReportPanels;
   checks: CheckTests;
+  topView: TopView;
 }
 
 export function activate(context: vscode.ExtensionContext): PgloadApi {
@@ -90,6 +92,10 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
     }),
   );
   context.subscriptions.push(checks);
+  // The server's top statements (pg_stat_statements), profiled from there with suggested generators.
+  const topView = new TopView(connections, ui, log, (sql, params) => runs.profileWithParams(sql, params));
+  topView.attach(vscode.window.createTreeView(TOP_VIEW, { treeDataProvider: topView }));
+  context.subscriptions.push(topView);
   // For agents in the editor: the same runs and results, the same confirmations (tools.ts).
   context.subscriptions.push(vscode.lm.registerTool(TOOL_PROFILE, new ProfileTool(runs, ui)), vscode.lm.registerTool(TOOL_LAST_RESULT, new LastResultTool(store)));
   void setContext(ContextKeys.running, false);
@@ -114,6 +120,9 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
   command(Commands.diagnoseStatement, (uri: vscode.Uri, index: number) => runs.diagnoseStatement(uri, index));
   command(Commands.tryHint, (sql: string, hintSql: string) => runs.tryHint(sql, hintSql));
   command(Commands.abTest, (arg: unknown) => runs.abTestFrom(arg));
+  command(Commands.topRefresh, () => topView.refresh());
+  command(Commands.topOrder, () => topView.pickOrder());
+  command(Commands.topProfile, (node: unknown) => topView.profileStatement(node));
   command(Commands.editParameters, (uri: vscode.Uri, index: number) => runs.editParameters(uri, index));
   command(Commands.cancel, () => runs.cancel());
   command(Commands.selectConnection, () => connections.select());
@@ -131,7 +140,7 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
   command(Commands.runsCompare, (node: unknown, other: unknown) => runsView.compare(node, other));
 
   log.info(`pgload activated (VS Code ${vscode.version}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'} UI)`);
-  return { runs, store, lenses, connections, ui, history, runsView, log, panels, checks };
+  return { runs, store, lenses, connections, ui, history, runsView, log, panels, checks, topView };
 }
 
 /** The run controller of this activation, for deactivate. */

@@ -19,6 +19,7 @@ import type { PoolOptions } from '../core/load/pool';
 import * as path from 'node:path';
 import { executionModeFor, describeNode } from '../core/safety';
 import { ensureParser, parseSingleStatement, splitStatements, statementAt, type SqlStatement } from '../core/sql';
+import { prepareScripts } from '../core/load/script';
 import { oneLine } from '../shared/text';
 import type { PanelState } from '../shared/protocol';
 import type { AbResult, DiagnoseResult, ProfileResult, SweepResult } from '../shared/result';
@@ -78,6 +79,8 @@ interface RunRequest {
   kind?: 'run' | 'sweep' | 'diagnose';
   /** Values for `$1 … $n` (asked once, then remembered per statement). */
   params?: ParamInput[];
+  /** Several statements profiled as one request (a transaction), in this order. */
+  transaction?: string[];
 }
 
 interface ActiveRun {
@@ -446,6 +449,11 @@ export class RunController extends Disposable {
   }
 
   /** The CodeLens command: the statement with this index in this document. */
+  /** Profiles SQL that is in no editor (a top statement) with the generators given for its `$n`. */
+  async profileWithParams(sql: string, params: ParamInput[]): Promise<ProfileResult | undefined> {
+    return (await this.start({ sql, baseOffset: 0, params })) as ProfileResult | undefined;
+  }
+
   async profileStatement(uri?: vscode.Uri, index?: number): Promise<ProfileResult | undefined> {
     if (!(uri instanceof vscode.Uri) || typeof index !== 'number') return this.profileSelection();
     const req = await this.requestAt(uri, index);
@@ -500,11 +508,14 @@ export class RunController extends Disposable {
     }
     let chosen = statements[0];
     if (statements.length > 1) {
+      // Profiling can take them all as one request (what an endpoint sends); the other commands take one.
+      const whole = verb === 'profile' ? [{ label: `$(list-ordered) All ${statements.length} as one transaction`, description: 'each request: BEGIN; the statements in order; COMMIT — each timed apart', s: undefined as SqlStatement | undefined }] : [];
       const picked = await this.ui.pick(
-        statements.map((s) => ({ label: oneLine(s.text, 80), description: `statement ${s.index + 1}, line ${doc.positionAt(baseOffset + s.start).line + 1}`, s })),
-        { title: `pgload: the selection holds ${statements.length} statements — ${verb} which one?`, placeHolder: 'pgload profiles one statement at a time' },
+        [...whole, ...statements.map((s) => ({ label: oneLine(s.text, 80), description: `statement ${s.index + 1}, line ${doc.positionAt(baseOffset + s.start).line + 1}`, s }))],
+        { title: `pgload: the selection holds ${statements.length} statements — ${verb} ${verb === 'profile' ? 'them as one transaction, or which one?' : 'which one?'}`, placeHolder: 'a transaction runs them in order in every request' },
       );
       if (!picked) return undefined;
+      if (!picked.s) return { sql: text, document: doc, baseOffset, transaction: statements.map((s) => s.text) };
       chosen = picked.s;
     }
     return { sql: chosen.text, document: doc, baseOffset: baseOffset + chosen.start };
@@ -616,9 +627,10 @@ export class RunController extends Disposable {
     await ensureParser();
     let statement: SqlStatement;
     try {
-      statement = parseSingleStatement(req.sql);
+      // A transaction stands as one statement (its writes asked about below); DDL or BEGIN inside is refused here.
+      statement = req.transaction ? prepareScripts([{ name: this.scriptName(req), weight: 1, sql: req.transaction.join(';\n') }], true).statement : parseSingleStatement(req.sql);
     } catch (err) {
-      if (req.document) this.reportSqlError(req.document, req.baseOffset, err);
+      if (req.document && !req.transaction) this.reportSqlError(req.document, req.baseOffset, err);
       else void this.ui.error(`pgload: ${errorMessage(err)}`);
       return undefined;
     }
@@ -652,6 +664,10 @@ export class RunController extends Disposable {
       params = asked;
     }
     const kind = req.kind ?? 'run';
+    if (req.transaction && kind !== 'run') {
+      void this.ui.error(`pgload: a ${kind === 'sweep' ? 'concurrency sweep' : 'diagnosis'} takes one statement; select one of the transaction's statements (Profile under load runs them together).`);
+      return undefined;
+    }
     // The connection first: no question about the load before it is known there is somewhere to run it.
     const connection = req.connection ?? (await this.connections.forRun());
     if (!connection) return undefined;
@@ -663,6 +679,11 @@ export class RunController extends Disposable {
     this.lastRequest.set(statement.text, { ...full, kind: undefined, plan: kind === 'run' ? plan : this.lastRequest.get(statement.text)?.plan });
     if (kind === 'diagnose') return this.executeDiagnose(full, statement, defaults);
     return kind === 'sweep' ? this.executeSweep(full, statement, defaults) : this.execute(full, statement, defaults);
+  }
+
+  /** The name a transaction goes by in its report: its file. */
+  private scriptName(req: RunRequest): string {
+    return req.document ? path.basename(req.document.uri.fsPath) : 'transaction';
   }
 
   /**
@@ -800,6 +821,7 @@ export class RunController extends Disposable {
           profile(
             {
               ...runInput(defaults, statement, input, req.connection, req),
+              scripts: req.transaction ? [{ name: this.scriptName(req), weight: 1, sql: req.transaction.join(';\n') }] : undefined,
               clients: req.plan.clients,
               requests: req.plan.requests,
               durationMs: req.plan.durationMs,

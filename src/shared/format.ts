@@ -48,6 +48,41 @@ export function describePlan(r: ReportInput): string {
 }
 
 /** A fixed arrival rate: what was achieved, and latency from the intended start vs from sending. */
+/** A transaction's or a mix's statements under load, one line each: where the request's time goes. */
+export function statementLines(r: ReportInput): string[] {
+  const st = r.load.statements;
+  if (!st || st.length === 0) return [];
+  const many = new Set(st.map((x) => x.script)).size > 1;
+  return st.map(
+    (x) =>
+      `${many ? `${x.script} ` : ''}#${x.index} ${oneLine(x.sql, 60)} — p50 ${formatMs(x.latency.p50Ms)} · p95 ${formatMs(x.latency.p95Ms)} · ${formatPercent(x.shareOfRequest * 100)} of its request${x.failed ? ` · ${formatCount(x.failed)} failed here` : ''}`,
+  );
+}
+
+/** A mix's scripts: how often each ran and how its requests went. */
+export function scriptLines(r: ReportInput): string[] {
+  const sc = r.load.scripts;
+  if (!sc || sc.length === 0) return [];
+  return sc.map(
+    (x) =>
+      `${x.name} @${x.weight}: ${formatPercent(x.share * 100)} of requests · ${formatQps(x.throughputQps)} q/s · p50 ${formatMs(x.latency.p50Ms)} · p95 ${formatMs(x.latency.p95Ms)} · ${formatCount(x.requests.ok)} ok · ${formatCount(x.requests.failed)} failed${x.transaction ? ` (${x.statements} statements, one transaction)` : ''}`,
+  );
+}
+
+/** The background load's own figures, apart from the profiled statement's. */
+export function backgroundLines(r: ReportInput): string[] {
+  const bg = r.load.background;
+  if (!bg) return [];
+  const how = bg.ratePerSecond !== null ? `${bg.ratePerSecond}/s on ${bg.clients} session${bg.clients === 1 ? '' : 's'}` : `${bg.clients} client${bg.clients === 1 ? '' : 's'}`;
+  const lines = [
+    `Background: ${oneLine(bg.sql, 80)} (${how}${bg.mode === 'rolled-back' ? ', each rolled back' : ''})`,
+    `Background figures: ${formatQps(bg.throughputQps)} queries/s · p50 ${formatMs(bg.latency.p50Ms)} · p95 ${formatMs(bg.latency.p95Ms)} · ${formatCount(bg.requests.ok)} ok · ${formatCount(bg.requests.failed)} failed`,
+  ];
+  for (const e of bg.errors) lines.push(`Background error: ${e.count} × ${e.code ? `${e.code} ` : ''}${oneLine(e.message, 100)}`);
+  if (bg.endedEarly) lines.push(`Background: ${bg.endedEarly}`);
+  return lines;
+}
+
 export function openLoopLines(r: ReportInput): string[] {
   const ol = r.load.openLoop;
   if (!ol) return [];
@@ -117,7 +152,7 @@ export const SHORT_RUN = { wallMs: 2_000, waitSamples: 20, intervals: 5 } as con
  * A run too short to trust its waits or its timeline: one sentence saying how short, in the result's own figures, and
  * what to do; undefined for a run long enough.
  */
-export function shortRunWarning(r: Pick<ReportInput, 'load' | 'timeline' | 'insight' | 'status'>): string | undefined {
+export function shortRunWarning(r: Pick<ReportInput, 'load' | 'timeline' | 'insight' | 'status'>, where: 'cli' | 'editor' = 'cli'): string | undefined {
   if (r.status === 'cancelled') return undefined;
   const samples = r.insight.waits?.samples;
   const short = r.load.wallMs < SHORT_RUN.wallMs || r.timeline.length < SHORT_RUN.intervals || (samples !== undefined && samples < SHORT_RUN.waitSamples);
@@ -125,7 +160,7 @@ export function shortRunWarning(r: Pick<ReportInput, 'load' | 'timeline' | 'insi
   const parts = [`${plural(r.timeline.length, 'timeline interval')}`, ...(samples !== undefined ? [plural(samples, 'wait sample')] : [])];
   return (
     `This run lasted ${formatMs(r.load.wallMs)} (${parts.join(', ')}): too short to trust its waits and its timeline, though its percentiles stand. ` +
-    'Run it for 10 s or more (--duration 10s, or the pgload.durationSeconds setting).'
+    (where === 'editor' ? 'Run it for 10 s or more (the pgload.durationSeconds setting).' : 'Run it for 10 s or more (--duration 10s, or the pgload.durationSeconds setting).')
   );
 }
 
@@ -230,7 +265,7 @@ export function formatTextReport(r: ReportInput): string {
   lines.push(`Under load (${describePlan(r)})`);
   row('Total time', formatMs(L.wallMs));
   row('Requests', `${formatCount(L.requests.total)} · ${formatCount(L.requests.ok)} ok · ${formatCount(L.requests.failed)} failed`);
-  row('Throughput', `${formatQps(L.throughputQps)} queries/s`);
+  row('Throughput', `${formatQps(L.throughputQps)} ${L.statements ? 'requests/s' : 'queries/s'}`);
   row('Latency', `mean ${formatMs(L.latency.meanMs)} · min ${formatMs(L.latency.minMs)} · max ${formatMs(L.latency.maxMs)} · stddev ${formatMs(L.latency.stddevMs)}`);
   row('Percentiles', percentileLine(L.latency));
   row(`Over ${formatMs(L.overThreshold.thresholdMs)}`, `${formatCount(L.overThreshold.count)} (${formatPercent(L.overThreshold.percent)})`);
@@ -239,7 +274,17 @@ export function formatTextReport(r: ReportInput): string {
   const own = clientLine(r);
   if (own) row('pgload itself', own);
   for (const line of outageLines(r)) row('Outage', line);
-  for (const l of [...poolLines(r), ...openLoopLines(r)]) lines.push(`  ${l}`);
+  for (const l of [...poolLines(r), ...openLoopLines(r), ...backgroundLines(r)]) lines.push(`  ${l}`);
+  const scripts = scriptLines(r);
+  if (scripts.length > 0) {
+    lines.push('', 'Scripts (each request picks one by weight)');
+    for (const l of scripts) lines.push(`  ${l}`);
+  }
+  const statements = statementLines(r);
+  if (statements.length > 0) {
+    lines.push('', 'Statements (each timed apart, inside its request)');
+    for (const l of statements) lines.push(`  ${l}`);
+  }
   if (r.errors.length > 0) {
     lines.push('');
     lines.push('Errors');
@@ -356,7 +401,11 @@ export function formatMarkdownReport(r: ReportInput): string {
       `**over ${formatMs(L.overThreshold.thresholdMs)}** ${formatCount(L.overThreshold.count)} (${formatPercent(L.overThreshold.percent)}) · ` +
       `**slowdown** ${L.slowdown === null ? '–' : `${L.slowdown.toFixed(1)}×`} · **connect** p50 ${formatMs(L.connectMs.p50Ms)}, max ${formatMs(L.connectMs.maxMs)}`,
   );
-  for (const l of [...poolLines(r), ...openLoopLines(r)]) out.push('', `- ${mdCell(l)}`);
+  for (const l of [...poolLines(r), ...openLoopLines(r), ...backgroundLines(r)]) out.push('', `- ${mdCell(l)}`);
+  const scripts = scriptLines(r);
+  if (scripts.length > 0) out.push('', '**Scripts** (each request picks one by weight)', '', ...scripts.map((l) => `- ${mdCell(l)}`));
+  const statements = statementLines(r);
+  if (statements.length > 0) out.push('', '**Statements** (each timed apart, inside its request)', '', ...statements.map((l) => `- ${mdCell(l)}`));
   if (r.errors.length > 0) {
     out.push('', '### Errors', '', '| count | code | message | when |', '|---:|---|---|---|');
     for (const e of r.errors.slice(0, 20)) {

@@ -246,6 +246,58 @@ export interface LoadResult {
   outages?: Array<{ startMs: number; endMs: number; lostSessions: number; recovered: boolean }>;
   /** Sessions opened again after being lost (with `reconnect`). */
   reconnects?: number;
+  /** Other statements run beside the load (`--background`): their own figures, apart from the profiled statement's. */
+  background?: BackgroundSummary;
+  /** A transaction or a mix: each statement's own latency under load, its part of the request, its failures. */
+  statements?: StatementFigures[];
+  /** A mix: each script's requests and latency (a transaction has one script). */
+  scripts?: ScriptFigures[];
+}
+
+/** One statement of a transaction or a mix, under load. */
+export interface StatementFigures {
+  /** 1-based, in its script. */
+  index: number;
+  script: string;
+  sql: string;
+  latency: LatencyStats;
+  /** Its mean as a part of its script's mean request (BEGIN and COMMIT take the rest). */
+  shareOfRequest: number;
+  /** Requests that failed on this statement. */
+  failed: number;
+  /** EXPLAIN ANALYZE of the statement alone (with the baseline's values), or null without EXPLAIN. */
+  planAlone: CapturedPlan | null;
+}
+
+/** One script of a run: how often it was picked and how its requests went. */
+export interface ScriptFigures {
+  name: string;
+  weight: number;
+  /** The part of the requests that ran it. */
+  share: number;
+  /** Its statements run as one transaction (BEGIN … COMMIT, or ROLLBACK for writes). */
+  transaction: boolean;
+  statements: number;
+  requests: { ok: number; failed: number };
+  throughputQps: number;
+  latency: LatencyStats;
+}
+
+/** The background load of a run: what ran beside the profiled statement, measured apart. */
+export interface BackgroundSummary {
+  sql: string;
+  /** Sessions it ran on. */
+  clients: number;
+  /** Its fixed arrival rate, or null for clients back to back. */
+  ratePerSecond: number | null;
+  mode: 'read-only' | 'rolled-back';
+  requests: { ok: number; failed: number };
+  throughputQps: number;
+  latency: LatencyStats;
+  /** Its most frequent errors, e.g. a lock timeout. */
+  errors: Array<{ code: string | null; message: string; count: number }>;
+  /** It ended before the profiled load did (its errors stopped it): why. */
+  endedEarly: string | null;
 }
 
 export interface ClientOverhead {
@@ -669,5 +721,58 @@ export interface DiagnoseResult {
   answers: DiagnoseAnswers;
   /** The measurements behind the answers. */
   runs: { load: ProfileResult; sweep: SweepResult | null; pools: AbResult | null; settings: AbResult[]; orm: AbResult | null; sqlB: AbResult | null };
+  notes: string[];
+}
+
+/** A value generator suggested for a normalized constant (`$n`) of a top statement; the user confirms or edits it. */
+export interface ParamSuggestion {
+  index: number;
+  /** The generator (as --param takes it), or null when nothing says what to use. */
+  spec: string | null;
+  /** Where it comes from: `schema.table.column`, `LIMIT`, `OFFSET`, or null. */
+  source: string | null;
+  why: string;
+}
+
+/** One statement of `pgload top`: pg_stat_statements' figures since its last reset. */
+export interface TopStatement {
+  queryid: string;
+  /** Normalized: constants replaced by `$1 …`. */
+  query: string;
+  calls: number;
+  totalMs: number;
+  meanMs: number;
+  stddevMs: number;
+  rows: number;
+  rowsPerCall: number;
+  sharedBlksHit: number;
+  sharedBlksRead: number;
+  /** Buffer cache hits over all block reads (null when it read none). */
+  hitRatio: number | null;
+  tempBlksRead: number;
+  tempBlksWritten: number;
+  /** Its part of the database's total execution time in pg_stat_statements. */
+  shareOfTotal: number;
+  /** How pgload can profile it: read-only, rolled back (a write: needs writes allowed), or not at all. */
+  profile: 'read-only' | 'rolled-back' | 'refused';
+  profileNote: string;
+  params: ParamSuggestion[];
+}
+
+/** `pgload top`: the server's top statements from pg_stat_statements. */
+export interface TopResult {
+  schemaVersion: 1;
+  kind: 'top';
+  tool: { name: 'pgload'; version: string };
+  startedAt: string;
+  target: string;
+  database: string;
+  serverVersionNum: number;
+  order: 'total' | 'mean' | 'temp' | 'calls';
+  limit: number;
+  /** When pg_stat_statements was last reset (PostgreSQL 14+), else null. */
+  statsSince: string | null;
+  totalExecMs: number;
+  statements: TopStatement[];
   notes: string[];
 }

@@ -334,9 +334,33 @@ describe('pgload in VS Code: bad input gets a specific message and nothing runs'
     const from = text.indexOf('SELECT pg_sleep(0.01)');
     const to = text.indexOf('g % 7 = 0;') + 'g % 7 = 0;'.length;
     const { result } = await profile('queries.sql', text.slice(from, to));
-    assert.match(offered[0], /the selection holds 2 statements — profile which one\?/);
-    assert.deepEqual(offered.slice(1), ['SELECT pg_sleep(0.01) AS first', 'SELECT count(*) FROM generate_series(1, 1000) AS g WHERE g % 7 = 0']);
+    assert.match(offered[0], /the selection holds 2 statements — profile them as one transaction, or which one\?/);
+    assert.deepEqual(offered.slice(1), ['$(list-ordered) All 2 as one transaction', 'SELECT pg_sleep(0.01) AS first', 'SELECT count(*) FROM generate_series(1, 1000) AS g WHERE g % 7 = 0']);
     assert.equal((result as ProfileResult).sql, 'SELECT count(*) FROM generate_series(1, 1000) AS g WHERE g % 7 = 0');
+  });
+
+  it('a selection with several statements profiled as one transaction: each statement timed apart, a lens on each with its own figures; DDL inside is refused', async () => {
+    const uri = workspaceFile('endpoint.sql');
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('-- GET /orders\nSELECT 1 AS a;\nSELECT pg_sleep(0.003) AS b;\nSELECT 2 AS c;\n'));
+    answers.pick = (_title, labels) => labels.findIndex((l) => l.includes('as one transaction'));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const text = doc.getText();
+    const { result } = await profile('endpoint.sql', text.slice(text.indexOf('SELECT 1'), text.indexOf('AS c;') + 5));
+    const r = result as ProfileResult;
+    assert.ok(r, 'the transaction ran');
+    assert.deepEqual(r.load.statements?.map((s) => s.sql), ['SELECT 1 AS a', 'SELECT pg_sleep(0.003) AS b', 'SELECT 2 AS c']);
+    assert.ok(r.load.statements![1].latency.p50Ms >= 3);
+    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 50)) ?? [];
+    const titles = lenses.map((l) => l.command?.title ?? '').filter((t) => / of a transaction · /.test(t));
+    assert.equal(titles.length, 3, lenses.map((l) => l.command?.title).join(' | '));
+    assert.match(titles[1], /^p50 .+ · p95 .+ · statement 2 of a transaction · 2 clients · just now$/);
+
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('SELECT 1;\nDROP TABLE pg_class_copy;\n'));
+    const doc2 = await vscode.workspace.openTextDocument(uri);
+    await waitFor('the file re-read', () => (doc2.getText().includes('DROP') ? true : undefined));
+    const { result: none, messages } = await profile('endpoint.sql', doc2.getText());
+    assert.equal(none, undefined);
+    assert.ok(messages.some((m) => /endpoint\.sql, statement 2 \(DROP TABLE pg_class_copy\): pgload does not run schema changes/.test(m.message)), JSON.stringify(messages));
   });
 
   it('a non-SQL selection in a non-SQL file: the parser error at the right place', async () => {
@@ -760,6 +784,63 @@ describe('pgload in VS Code: pgload.yml checks in the Test Explorer', function (
     // Each run is kept in Runs, named after its check.
     assert.equal(api.history.list().length, before + 2);
     assert.ok(api.history.list().some((e) => e.name === 'Check: first within 5s'));
+    assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
+  });
+});
+
+describe('pgload in VS Code: Top statements (pg_stat_statements)', function () {
+  async function admin(sql: string): Promise<void> {
+    const c = new Client({ connectionString: ADMIN_URL, application_name: 'pgload-test-admin' });
+    c.on('error', () => undefined);
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  }
+  afterEach(() => {
+    answers.input = () => undefined;
+  });
+
+  it('without the extension the view gives the exact lines to enable it; with it, lists the statements and profiles one with the suggested generator; a rejected suggestion runs nothing', async () => {
+    await admin('DROP EXTENSION IF EXISTS pg_stat_statements');
+    assert.equal(await api.topView.refresh(), undefined);
+    assert.match(api.topView.message, /pg_stat_statements is not installed in database "pgload_vscode" \(it is in shared_preload_libraries, so only the extension is missing\)/);
+    assert.match(api.topView.message, /CREATE EXTENSION pg_stat_statements;/);
+
+    await admin(`CREATE EXTENSION pg_stat_statements; DROP TABLE IF EXISTS top_orders;
+      CREATE TABLE top_orders AS SELECT g AS id, 1 + g % 200 AS customer_id FROM generate_series(1, 8000) g; ANALYZE top_orders`);
+    for (let i = 0; i < 30; i++) await admin(`SELECT id FROM top_orders WHERE customer_id = ${i + 1}`);
+    const top = await api.topView.refresh();
+    assert.ok(top, api.topView.message);
+    const rank = top.statements.findIndex((s) => /FROM top_orders WHERE customer_id = \$1/.test(s.query));
+    assert.ok(rank >= 0, top.statements.map((s) => s.query).join('\n'));
+    const s = top.statements[rank];
+    assert.equal(s.calls, 30);
+    const node = api.topView.getChildren()[rank];
+    assert.match(String(api.topView.getTreeItem(node).description), /^30 calls · mean /);
+    const suggestion = s.params[0].spec;
+    assert.match(suggestion ?? '', /^int:\d+\.\.\d+$/);
+
+    // The suggestion is offered; the person confirms it.
+    let asked = '';
+    answers.input = (title, prompt) => {
+      asked = `${title} — ${prompt}`;
+      return title.startsWith('pgload: values for $1') ? suggestion! : undefined;
+    };
+    const r = (await vscode.commands.executeCommand('pgload.top.profile', node)) as ProfileResult | undefined;
+    assert.ok(r, 'the statement ran');
+    assert.match(asked, /whole numbers across top_orders\.customer_id's range/);
+    assert.deepEqual(r.options.params?.map((p) => p.spec), [suggestion]);
+    assert.equal(r.load.requests.ok, 20);
+
+    // Rejected (Escape): nothing runs, and it says why.
+    const latest = api.store.latest()?.runId;
+    answers.input = () => undefined;
+    const messages = await messagesDuring(() => vscode.commands.executeCommand('pgload.top.profile', node));
+    assert.ok(messages.some((m) => m.message === 'pgload: not profiled — $1 has no generator.'), JSON.stringify(messages));
+    assert.equal(api.store.latest()?.runId, latest);
     assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
   });
 });

@@ -136,7 +136,7 @@ describe('pgload CLI', function () {
   describe('bad input: one specific line, exit 2, nothing touched', () => {
     const secret = 'Sup3r-Secret-Pw';
     const cases: Array<{ name: string; args: () => string[]; env?: () => Record<string, string>; expect: RegExp }> = [
-      { name: 'no SQL', args: () => ['run', '--url', url()], expect: /No SQL given; use --sql "SELECT …" or --file query\.sql/ },
+      { name: 'no SQL', args: () => ['run', '--url', url()], expect: /No SQL given; use --sql "SELECT …", --file query\.sql, or --mix a\.sql@70 --mix b\.sql@30/ },
       { name: 'empty --sql', args: () => ['run', '--url', url(), '--sql', '  '], expect: /--sql is empty/ },
       { name: 'an empty file', args: () => ['run', '--url', url(), '--file', tmp('empty.sql', '')], expect: /the file is empty/ },
       { name: 'a missing file', args: () => ['run', '--url', url(), '--file', '/no/such/file.sql'], expect: /--file \/no\/such\/file\.sql: no such file/ },

@@ -426,6 +426,30 @@ describe('Report panel in Chromium', function () {
     await page.close();
   });
 
+  it('a mix lists its scripts, and each statement of a transaction its own p50/p95 and share of the request', async () => {
+    const mix = structuredClone(recorded);
+    const l = recorded.load.latency;
+    mix.load.scripts = [
+      { name: 'browse.sql', weight: 70, share: 0.71, transaction: false, statements: 1, requests: { ok: 710, failed: 0 }, throughputQps: 71, latency: l },
+      { name: 'checkout.sql', weight: 30, share: 0.29, transaction: true, statements: 2, requests: { ok: 285, failed: 5 }, throughputQps: 28.5, latency: l },
+    ];
+    mix.load.statements = [
+      { index: 1, script: 'browse.sql', sql: 'SELECT 1', latency: l, shareOfRequest: 1, failed: 0, planAlone: null },
+      { index: 1, script: 'checkout.sql', sql: 'UPDATE stock SET n = n - 1 WHERE id = $1', latency: l, shareOfRequest: 0.42, failed: 5, planAlone: null },
+      { index: 2, script: 'checkout.sql', sql: 'INSERT INTO orders VALUES ($1)', latency: l, shareOfRequest: 0.31, failed: 0, planAlone: null },
+    ];
+    const page = await openPanel('light');
+    await show(page, stateOf(mix));
+    await page.waitForSelector('#statements');
+    const scripts = await page.locator('#scripts li').allTextContents();
+    assert.match(scripts[0], /^browse\.sql @70: 71 % of requests · 71\.0 q\/s · p50 /);
+    assert.match(scripts[1], /checkout\.sql @30: .* 5 failed \(2 statements, one transaction\)$/);
+    const statements = await page.locator('#statements li').allTextContents();
+    assert.equal(statements.length, 3);
+    assert.match(statements[1], /^checkout\.sql #1 UPDATE stock SET n = n - 1 WHERE id = \$1 — p50 .+ · 42 % of its request · 5 failed here$/);
+    await page.close();
+  });
+
   it('a run too short to trust its waits and timeline says so above its summary, and its time axis still draws', async () => {
     const short = structuredClone(recorded);
     short.load.wallMs = 310;
@@ -435,6 +459,8 @@ describe('Report panel in Chromium', function () {
     await show(page, stateOf(short));
     await page.waitForSelector('#short-run');
     assert.match((await page.textContent('#short-run')) ?? '', /^This run lasted 310 ms \(3 timeline intervals, 3 wait samples\): too short to trust its waits and its timeline/);
+    // In the editor the advice names the setting, never a command-line flag.
+    assert.match((await page.textContent('#short-run')) ?? '', /Run it for 10 s or more \(the pgload\.durationSeconds setting\)\.$/);
     assert.ok((await inkOf(page, 'chart-latency-time')) > 500, 'the latency over time has drawn');
     await page.locator('#chart-throughput').screenshot({ path: path.join(results, 'webview-short-run-throughput.png') });
     await show(page, { ...stateOf(recorded), runId: 'run-2' });

@@ -4,11 +4,16 @@ import type { ProfileResult } from '../../shared/result';
 import { formatMarkdownReport, formatTimelineCsv, formatTextReport } from '../../shared/format';
 import { buildHtmlReport, exportState, loadReportAssets } from '../../core/report/htmlreport';
 import { profile } from '../../core/load/runner';
+import { profileWithBackground, type BackgroundInput } from '../../core/load/background';
+import { parseParamFlag } from '../../core/load/params';
+import { parseMixFlag } from '../../core/load/script';
+import { PgloadError } from '../../core/errors';
+import type { ScriptInput } from '../../core/options';
 import { evaluateBudgets } from '../../core/analysis/check';
 import type { ProfileInput } from '../../core/options';
 import { optionHelp } from '../../core/optiontable';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, writeOutput, emitJson } from '../io';
-import { COMMON_OPTIONS, parseCommand, duration, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, tableFlags, tableValues } from '../flags';
+import { COMMON_OPTIONS, parseCommand, duration, whole, readSqlFile, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, tableFlags, tableValues } from '../flags';
 
 export const RUN_HELP = `Usage: pgload run (--sql TEXT | --file PATH [--statement N]) [options]
 
@@ -45,6 +50,22 @@ Fixed arrival rate (open loop; latency from each request's intended start, coord
   --rate R/s               Requests per second, sent whatever the responses; --clients sessions serve them. e.g. --rate 100/s
   --arrival KIND           constant (default) or poisson.                             e.g. --arrival poisson
   --max-outstanding N      Queued + running requests at most; more are dropped and counted (default 10 × rate). e.g. --max-outstanding 500
+
+What an endpoint sends (per request, each statement timed apart: load.statements[]):
+  --transaction            With --file (or --sql): all its statements as one request, BEGIN; s1; s2; …; COMMIT
+                           (ROLLBACK with --allow-writes). DDL, COPY and BEGIN/COMMIT inside are refused.
+                                                                                      e.g. --file endpoint.sql --transaction
+  --mix PATH@WEIGHT        Instead of --sql/--file (repeatable): each request runs one script, picked by weight
+                           (as pgbench -f file@weight); a script of several statements is one transaction.
+                           Figures per script (load.scripts[]) and overall.          e.g. --mix browse.sql@70 --mix checkout.sql@30
+
+Background load (other statements running while this one is measured, e.g. checkout writes under a report query):
+  --background PATH        A .sql file holding one statement run beside the load (after the baseline, which stays
+                           alone); its figures are reported apart. Writes need --allow-writes and are rolled back.
+                                                                                      e.g. --background checkout.sql
+  --background-clients N   Sessions running it back to back (default 2).              e.g. --background-clients 4
+  --background-rate R/s    Or: requests per second, whatever the responses (--background-clients serve them). e.g. --background-rate 200/s
+  --background-param N=GENERATOR   Values for its $N (repeatable), as --param.        e.g. --background-param 1=int:1..1000
 
 Parameters ($1 … $n) and protocol:
   --param N=GENERATOR      Values for $N (repeatable; one for every parameter the statement uses):
@@ -98,6 +119,12 @@ export const RUN_OPTIONS = {
   'pool-size': { type: 'string' },
   'max-overflow': { type: 'string' },
   'pool-timeout': { type: 'string' },
+  transaction: { type: 'boolean' },
+  mix: { type: 'string', multiple: true },
+  background: { type: 'string' },
+  'background-clients': { type: 'string' },
+  'background-rate': { type: 'string' },
+  'background-param': { type: 'string', multiple: true },
   'max-p95': { type: 'string' },
   'max-p99': { type: 'string' },
 } satisfies ParseArgsConfig['options'];
@@ -109,7 +136,7 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   const { values: v, positionals } = parsed;
   if (positionals.length > 0) usage(`Unexpected argument "${positionals[0]}"; put the SQL after --sql, or a file after --file`);
   if (v.sql !== undefined && v.file !== undefined) usage('Give either --sql or --file, not both');
-  if (v.sql === undefined && v.file === undefined) usage('No SQL given; use --sql "SELECT …" or --file query.sql');
+  if (v.sql === undefined && v.file === undefined && v.mix === undefined) usage('No SQL given; use --sql "SELECT …", --file query.sql, or --mix a.sql@70 --mix b.sql@30');
   if (v.requests !== undefined && v.duration !== undefined) usage('Give either --requests or --duration, not both');
   const connection = connectionFromFlags(v.url);
 
@@ -147,7 +174,9 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   const maxP99 = duration('max-p99', v['max-p99'], 'ms', 0);
   for (const flag of ['json', 'markdown', 'html', 'csv'] as const) if (v[flag] !== undefined && v[flag].trim() === '') usage(`--${flag} needs a path${flag === 'json' ? ', or - for stdout' : ''}`);
 
-  const sql = await sqlFromFlags(v, positionals);
+  const scripts = scriptsFromFlags(v);
+  const sql = scripts ? scripts.map((x) => x.sql).join(';\n') : await sqlFromFlags(v, positionals);
+  const background = backgroundFromFlags(v);
 
   const showProgress = !v['no-progress'];
   const printer = progressPrinter(io);
@@ -155,8 +184,7 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
 
   let result: ProfileResult;
   try {
-    result = await profile(
-      {
+    const input: ProfileInput = {
         ...(t as Partial<ProfileInput>),
         sql,
         connection,
@@ -167,9 +195,10 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
         params,
         prepared,
         seed,
-      },
-      { signal: io.signal, logger, onProgress: showProgress ? printer.onProgress : undefined, environment: { env: io.env } },
-    );
+        scripts,
+      };
+    const ctx = { signal: io.signal, logger, onProgress: showProgress ? printer.onProgress : undefined, environment: { env: io.env } };
+    result = background ? await profileWithBackground(input, background, ctx) : await profile(input, ctx);
   } finally {
     printer.done();
   }
@@ -192,4 +221,51 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   }
   if (result.load.requests.failed > 0 || result.status !== 'completed') return EXIT.failures;
   return EXIT.ok;
+}
+
+/** --background PATH with its clients or rate and parameters; undefined without --background. */
+function backgroundFromFlags(v: { background?: string; 'background-clients'?: string; 'background-rate'?: string; 'background-param'?: string[] }): BackgroundInput | undefined {
+  if (v.background === undefined) {
+    for (const f of ['background-clients', 'background-rate', 'background-param'] as const) if (v[f] !== undefined) usage(`--${f} goes with --background FILE`);
+    return undefined;
+  }
+  const sql = readSqlFile(v.background, 'background');
+  const clients = whole('background-clients', v['background-clients'], 1, 1000);
+  let ratePerSecond: number | undefined;
+  if (v['background-rate'] !== undefined) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*s|\/\s*sec|per\s*s)?\s*$/i.exec(v['background-rate']);
+    if (!m || Number(m[1]) <= 0) usage(`--background-rate ${v['background-rate']}: write requests per second, like --background-rate 200/s`);
+    ratePerSecond = Number(m![1]);
+  }
+  const params = (v['background-param'] ?? []).map((p) => {
+    try {
+      return parseParamFlag(p);
+    } catch (err) {
+      return usage(`--background-param: ${(err as Error).message.replace(/^--param /, '')}`);
+    }
+  });
+  return { sql, clients, ratePerSecond, params };
+}
+
+/** --transaction (the file's statements as one request) or --mix FILE@WEIGHT (repeatable); undefined for one statement. */
+function scriptsFromFlags(v: { sql?: string; file?: string; statement?: string; transaction?: boolean; mix?: string[] }): ScriptInput[] | undefined {
+  if (v.mix !== undefined) {
+    if (v.sql !== undefined || v.file !== undefined) usage('Give either --mix scripts or --sql/--file, not both');
+    if (v.transaction) usage('--transaction goes with --file; in a mix, a script of several statements already runs as one transaction');
+    if (v.statement !== undefined) usage('--statement goes with --file, not with --mix');
+    return v.mix.map((m) => {
+      let parsed;
+      try {
+        parsed = parseMixFlag(m);
+      } catch (err) {
+        return usage((err as PgloadError).message);
+      }
+      return { name: parsed.file, weight: parsed.weight, sql: readSqlFile(parsed.file, 'mix') };
+    });
+  }
+  if (!v.transaction) return undefined;
+  if (v.statement !== undefined) usage('--transaction runs every statement of the file; leave out --statement');
+  if (v.file !== undefined) return [{ name: v.file, weight: 1, sql: readSqlFile(v.file) }];
+  if (v.sql !== undefined) return [{ name: '--sql', weight: 1, sql: v.sql }];
+  return usage('--transaction needs --file endpoint.sql (or --sql "s1; s2")');
 }

@@ -499,10 +499,10 @@ async function applySettings(client: Client, s: SessionSettings): Promise<void> 
   let readOnly: string | undefined;
   if (route === 'transaction') {
     const wrap = transactionWrap(s);
-    const results = (await client.query(`${wrap.begin}; ${wrap.setup}; SHOW transaction_read_only; ${wrap.end}`)) as unknown as Array<{ rows: Array<{ transaction_read_only?: string }> }>;
+    const results = (await client.query(`${wrap.begin}; ${wrap.setup}; ${withInternalMark('SHOW transaction_read_only')}; ${wrap.end}`)) as unknown as Array<{ rows: Array<{ transaction_read_only?: string }> }>;
     readOnly = results[2]?.rows[0]?.transaction_read_only;
   } else {
-    readOnly = (await client.query<{ transaction_read_only: string }>('SHOW transaction_read_only')).rows[0]?.transaction_read_only;
+    readOnly = (await client.query<{ transaction_read_only: string }>(withInternalMark('SHOW transaction_read_only'))).rows[0]?.transaction_read_only;
   }
   if (readOnly !== 'on') {
     const how = route === 'startup' ? 'default_transaction_read_only = on was sent at startup' : route === 'set' ? 'default_transaction_read_only was set on after connecting' : 'the request\'s transaction was begun READ ONLY';
@@ -630,3 +630,32 @@ export function sessionSocket(client: Client): Socket {
   return (client as unknown as { connection: { stream: Socket } }).connection.stream;
 }
 
+
+/**
+ * The comment pgload puts after the first word of every statement it sends for itself (checks, EXPLAIN, sampling):
+ * pg_stat_statements keeps it (a leading comment it would drop), so `pgload top` can leave those out.
+ */
+export const INTERNAL_MARK = '/* pgload */';
+
+/** The statement with the mark after its first word (idempotent). */
+export function withInternalMark(sql: string): string {
+  if (/^\s*[A-Za-z_]+ \/\* pgload \*\//.test(sql)) return sql;
+  return sql.replace(/^(\s*[A-Za-z_]+)/, `$1 ${INTERNAL_MARK}`);
+}
+
+/**
+ * Marks every statement sent on this client as pgload's own, so that `pgload top` can leave out what pgload itself
+ * ran. Only for sessions that never run the user's statement as a request.
+ */
+export function markInternal(client: Client): void {
+  const original = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const mark = (q: unknown): unknown => {
+    if (typeof q === 'string') return withInternalMark(q);
+    // A plain query config (not a submittable such as a cursor): its text marked, the rest as it was.
+    if (q && typeof q === 'object' && typeof (q as { text?: unknown }).text === 'string' && typeof (q as { submit?: unknown }).submit !== 'function') {
+      return { ...(q as object), text: withInternalMark((q as { text: string }).text) };
+    }
+    return q;
+  };
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (q: unknown, ...rest: unknown[]) => original(mark(q), ...rest);
+}

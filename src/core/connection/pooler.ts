@@ -14,7 +14,7 @@ import { Client } from 'pg';
 import { serialize } from 'pg-protocol';
 import type { PoolMode } from '../../shared/result';
 import { errorMessage } from '../errors';
-import { backendPid, closeSession, NOT_READ_ONLY, openSession, type OpenedSession, type ResolvedConnection, type SessionSettings } from './connection';
+import { backendPid, closeSession, markInternal, withInternalMark, NOT_READ_ONLY, openSession, type OpenedSession, type ResolvedConnection, type SessionSettings } from './connection';
 
 /** The startup parameter a pooler refused, when this connection error is such a refusal. */
 export function refusedStartupParameter(err: unknown): string | undefined {
@@ -33,6 +33,13 @@ export async function openControlSession(
   settings: SessionSettings,
   sslDecided?: { useSsl: boolean },
 ): Promise<{ session: OpenedSession; detectedBy: string | null }> {
+  const opened = await openControl(c, settings, sslDecided);
+  // Everything it sends is pgload's own: marked, so that pgload top leaves it out.
+  markInternal(opened.session.client);
+  return opened;
+}
+
+async function openControl(c: ResolvedConnection, settings: SessionSettings, sslDecided?: { useSsl: boolean }): Promise<{ session: OpenedSession; detectedBy: string | null }> {
   let session: OpenedSession | undefined;
   let detectedBy: string | undefined;
   let notReadOnly: unknown;
@@ -49,7 +56,7 @@ export async function openControlSession(
     const probe = session ?? (await openSession(c, { ...settings, readOnly: false }, sslDecided));
     let serverPid = 0;
     try {
-      serverPid = (await probe.client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
+      serverPid = (await probe.client.query<{ pid: number }>(withInternalMark('SELECT pg_backend_pid() AS pid'))).rows[0]?.pid ?? 0;
     } catch (err) {
       await closeSession(probe);
       throw err;

@@ -2,6 +2,7 @@
  * EXPLAIN (ANALYZE, BUFFERS, SETTINGS, FORMAT JSON), always inside a transaction that is rolled back — so
  * explaining DML (with writes allowed) changes nothing. Options the server's version lacks are left out.
  */
+import { withInternalMark } from '../connection/connection';
 import type { Client } from 'pg';
 import type { CapturedPlan } from '../../shared/result';
 import { errorMessage } from '../errors';
@@ -22,7 +23,8 @@ export async function captureExplain(client: Client, sql: string, versionNum: nu
   try {
     for (const q of begin) await client.query(q);
     try {
-      const r = await client.query({ text: `EXPLAIN (${options.join(', ')}, FORMAT JSON) ${sql}`, rowMode: 'array', ...(values?.length ? { values } : {}) });
+      // Marked as pgload's own (pg_stat_statements keeps it; pgload top leaves it out).
+      const r = await client.query({ text: withInternalMark(`EXPLAIN (${options.join(', ')}, FORMAT JSON) ${sql}`), rowMode: 'array', ...(values?.length ? { values } : {}) });
       const raw = r.rows[0]?.[0] as unknown;
       const parsed = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
       const top = (Array.isArray(parsed) ? parsed[0] : parsed) as Record<string, unknown> | undefined;

@@ -9,6 +9,7 @@
  * candidate the planner would not use, or that does not lower the cost by 10 %, is not suggested. Without HypoPG the
  * candidates are shown as not checked. pgload never creates an index on the user's database.
  */
+import { withInternalMark } from '../connection/connection';
 import type { Client } from 'pg';
 import type { CapturedPlan, Hint } from '../../shared/result';
 import { errorMessage } from '../errors';
@@ -207,7 +208,7 @@ export async function checkWithHypopg(
   const installed = (await client.query<{ v: string }>("SELECT extversion AS v FROM pg_extension WHERE extname = 'hypopg'")).rows.length > 0;
   if (!installed) return null;
   const explain = async () => {
-    const r = await client.query({ text: `EXPLAIN (FORMAT JSON) ${sql}`, rowMode: 'array', ...(values?.length ? { values } : {}) });
+    const r = await client.query({ text: withInternalMark(`EXPLAIN (FORMAT JSON) ${sql}`), rowMode: 'array', ...(values?.length ? { values } : {}) });
     const raw = r.rows[0]?.[0] as unknown;
     const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: Json }>;
     return parsed[0].Plan;

@@ -14,6 +14,7 @@ import { normalizeOptions, type ProfileInput, type ProfileOptions } from '../opt
 import { executionModeFor } from '../safety';
 import { ensureParser, parseSingleStatement, type SqlStatement } from '../sql';
 import { checkParams, readCsvColumn, type ParamSpec, type ParamInput } from './params';
+import { prepareScripts, type PreparedScript } from './script';
 import { oneLine } from '../../shared/text';
 
 export type CheckedParam = ParamInput & { parsed: ParamSpec };
@@ -23,8 +24,20 @@ export type CheckedParam = ParamInput & { parsed: ParamSpec };
 export async function prepareRun(input: ProfileInput, environment?: ResolveEnvironment): Promise<PreparedRun> {
   const options = normalizeOptions(input);
   await ensureParser();
-  const statement = parseSingleStatement(options.sql);
-  const mode = executionModeFor(statement, options.allowWrites);
+  let statement: SqlStatement;
+  let mode: ExecutionMode;
+  let scripts: PreparedScript[] | undefined;
+  if (options.scripts) {
+    // A transaction or a mix: every statement checked and named; the whole stands as one for the result.
+    if (options.prepared) throw new PgloadError('usage', 'Prepared statements go with one statement; leave out --prepared for a transaction or a mix');
+    const p = prepareScripts(options.scripts, options.allowWrites);
+    ({ statement, mode } = p);
+    scripts = p.scripts;
+    options.sql = statement.text;
+  } else {
+    statement = parseSingleStatement(options.sql);
+    mode = executionModeFor(statement, options.allowWrites);
+  }
   const params = checkParams(options.params, statement.paramCount);
   const values = new Map<number, Array<string | null>>();
   for (const p of params) {
@@ -32,7 +45,7 @@ export async function prepareRun(input: ProfileInput, environment?: ResolveEnvir
     if (p.parsed.kind === 'sql') checkSamplingQuery(p.parsed.query, `$${p.index}`);
   }
   const connection = resolveConnection(options.connection, environment);
-  return { options, statement, mode, connection, params, values };
+  return { options, statement, mode, connection, params, values, scripts };
 }
 
 export interface PreparedRun {
@@ -44,6 +57,8 @@ export interface PreparedRun {
   params: CheckedParam[];
   /** Values read ahead for list-like generators (CSV now, sampling queries once connected). */
   values: Map<number, Array<string | null>>;
+  /** A transaction or a mix: the scripts a request picks from (`statement` then stands for them all). */
+  scripts?: PreparedScript[];
 }
 
 /** A sampling query must be one read-only SELECT: it runs on the user's database before the load. */

@@ -5,7 +5,7 @@
  */
 
 import type { Client, QueryArrayConfig } from 'pg';
-import type { CapturedPlan, ExecutionMode, GenericPlanCheck, PoolerSummary, RunStatus, ServerCounters, ServerInfo, WaitSampling } from '../../shared/result';
+import type { CapturedPlan, ExecutionMode, GenericPlanCheck, PoolerSummary, RunStatus, ScriptFigures, ServerCounters, ServerInfo, StatementFigures, WaitSampling } from '../../shared/result';
 import type { ProgressView } from '../../shared/protocol';
 import {
   backendPid,
@@ -37,6 +37,9 @@ import { WireSession, type WireStatement } from '../connection/wire';
 import { chooseWorkers, WorkerGroup } from './workers';
 import type { LoadClient } from './driver';
 import type { CheckedParam, PreparedRun } from './prepare';
+import { pickByWeight, type PreparedScript } from './script';
+import { createHistogram, latencyStats, recordUs, type Histogram } from './histogram';
+import { seededRandom } from './random';
 export type Progress = ProgressView;
 export type Phase = Progress['phase'];
 
@@ -46,10 +49,18 @@ export interface RunContext {
   onProgress?: (p: Progress) => void;
   /** Where PG* variables and ~/.pgpass come from (tests pass their own). */
   environment?: ResolveEnvironment;
+  /**
+   * Something run beside the load (a background load): started after the baseline, right before the barrier, and
+   * stopped when the load ends — however it ends.
+   */
+  aroundLoad?: { start(): Promise<void>; stop(): Promise<void> };
 }
 
 
 export abstract class RunState {
+  /** A transaction or a mix: the scripts a request picks from. */
+  protected readonly scripts?: PreparedScript[];
+  protected aroundLoad?: RunContext['aroundLoad'];
   protected readonly o: ProfileOptions;
 
   protected readonly stmt: SqlStatement;
@@ -156,8 +167,14 @@ export abstract class RunState {
     this.log = redactingLogger(ctx.logger ?? silentLogger, this.conn.redact);
     this.signal = ctx.signal;
     this.onProgress = ctx.onProgress;
+    this.aroundLoad = ctx.aroundLoad;
     this.errors = new ErrorTally(this.conn.redact);
     this.params = p.params;
+    this.scripts = p.scripts;
+    if (p.scripts) {
+      this.scriptStats = emptyScriptStats(p.scripts);
+      this.scriptRandom = seededRandom(p.options.seed + 7919);
+    }
     this.values = p.values;
     // A named statement is parsed and planned once per session, then only bound and executed (pgbench -M prepared).
     this.query = { text: this.stmt.text, rowMode: 'array', ...(this.o.prepared ? { name: `pgload_${this.stmt.fingerprint}` } : {}) };
@@ -354,7 +371,7 @@ export abstract class RunState {
     const o = this.o;
     const wanted = chooseWorkers(o.workers, o.clients, os.availableParallelism?.() ?? os.cpus().length);
     if (wanted <= 1) return 1;
-    const why = this.pooler ? 'a run through a connection pooler' : o.pool ? 'the application-pool emulation' : o.rate ? 'a fixed arrival rate' : o.reconnect ? 'reconnecting clients' : this.mode === 'rolled-back' ? 'writes in rolled-back transactions' : undefined;
+    const why = this.scripts ? 'a transaction or a mix' : this.pooler ? 'a run through a connection pooler' : o.pool ? 'the application-pool emulation' : o.rate ? 'a fixed arrival rate' : o.reconnect ? 'reconnecting clients' : this.mode === 'rolled-back' ? 'writes in rolled-back transactions' : undefined;
     if (!why) return wanted;
     if (o.workers !== 'auto') this.insightNotes.push(`${o.workers} event loops were asked for, and one was used: ${why} runs on one.`);
     return 1;
@@ -365,8 +382,56 @@ export abstract class RunState {
    * otherwise on the session's own request path (./wire). Returns µs, or throws.
    */
   protected execOnce(session: OpenedSession): Promise<number> {
+    if (this.scripts) return this.execScript(session.client);
     if (this.mode === 'rolled-back' && this.route !== 'transaction') return this.execRolledBack(session.client);
     return this.wireOf(session).request(this.nextValues());
+  }
+
+  /**
+   * One request of a transaction or a mix: a script picked by weight, its statements in order — as one transaction
+   * when it has several (or writes, or goes through transaction pooling), ended by COMMIT, or ROLLBACK for writes.
+   * Each statement is timed apart; a failure names its statement. Returns the request's µs (BEGIN to COMMIT).
+   */
+  protected async execScript(client: Client): Promise<number> {
+    const scripts = this.scripts!;
+    const si = scripts.length === 1 ? 0 : pickByWeight(scripts, this.scriptRandom());
+    const sc = scripts[si];
+    const values = this.nextValues();
+    const inTransaction = sc.transaction || this.mode === 'rolled-back' || this.route === 'transaction';
+    const started = process.hrtime.bigint();
+    let failedAt = -1;
+    try {
+      if (inTransaction) for (const q of this.transactionStart()) await client.query(q);
+      for (let i = 0; i < sc.statements.length; i++) {
+        const st = sc.statements[i];
+        const t = process.hrtime.bigint();
+        try {
+          await client.query({ text: st.text, rowMode: 'array', ...(st.paramCount > 0 && values ? { values: values.slice(0, st.paramCount) } : {}) });
+        } catch (err) {
+          failedAt = i;
+          throw attributeToStatement(err, sc.statements.length > 1 || scripts.length > 1 ? `${scripts.length > 1 ? `${sc.name}, ` : ''}statement ${i + 1}` : undefined);
+        }
+        recordUs(this.scriptStats.statements[si][i], Number(process.hrtime.bigint() - t) / 1000);
+      }
+      if (inTransaction) await client.query(this.mode === 'rolled-back' ? 'ROLLBACK' : 'COMMIT');
+    } catch (err) {
+      if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
+      this.scriptStats.failed[si]++;
+      if (failedAt >= 0) this.scriptStats.statementFailed[si][failedAt]++;
+      throw err;
+    }
+    const us = Number(process.hrtime.bigint() - started) / 1000;
+    recordUs(this.scriptStats.requests[si], us);
+    return us;
+  }
+
+  /** Per script and statement figures, counted from the barrier on (resetScriptStats). */
+  protected scriptStats = emptyScriptStats([]);
+  private scriptRandom: () => number = Math.random;
+
+  /** Starts the per-statement figures afresh (the baseline and warm-up are not the load). */
+  protected resetScriptStats(): void {
+    if (this.scripts) this.scriptStats = emptyScriptStats(this.scripts);
   }
 
   protected async execRolledBack(client: Client): Promise<number> {
@@ -387,13 +452,13 @@ export abstract class RunState {
    * node-postgres one at a time.
    */
   protected backToBack(session: OpenedSession, after: (us: number, failure: Error | undefined) => boolean): Promise<void> {
-    if (this.mode !== 'rolled-back' || this.route === 'transaction') return this.wireOf(session).loop(() => this.nextValues(), after);
+    if (!this.scripts && (this.mode !== 'rolled-back' || this.route === 'transaction')) return this.wireOf(session).loop(() => this.nextValues(), after);
     return (async () => {
       for (;;) {
         let us = 0;
         let failure: Error | undefined;
         try {
-          us = await this.execRolledBack(session.client);
+          us = this.scripts ? await this.execScript(session.client) : await this.execRolledBack(session.client);
         } catch (err) {
           failure = err instanceof Error ? err : new Error(String(err));
         }
@@ -728,4 +793,63 @@ export function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> 
 
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+interface ScriptStats {
+  requests: Histogram[];
+  failed: number[];
+  statements: Histogram[][];
+  statementFailed: number[][];
+}
+
+function emptyScriptStats(scripts: PreparedScript[]): ScriptStats {
+  return {
+    requests: scripts.map(() => createHistogram()),
+    failed: scripts.map(() => 0),
+    statements: scripts.map((s) => s.statements.map(() => createHistogram())),
+    statementFailed: scripts.map((s) => s.statements.map(() => 0)),
+  };
+}
+
+/** A statement's failure, its message led by which statement it was (its SQLSTATE and fields kept). */
+function attributeToStatement(err: unknown, where: string | undefined): unknown {
+  if (!where || !(err instanceof Error)) return err;
+  const e = err as Error & { code?: string };
+  const wrapped = Object.assign(new Error(`${where}: ${e.message}`), { code: e.code, severity: (e as { severity?: string }).severity, cause: err });
+  return wrapped;
+}
+
+/** The figures of a transaction or a mix for the result: per script, and per statement with its share of the request. */
+export function scriptFigures(scripts: PreparedScript[], stats: ScriptStats, wallMs: number, plans: Array<Array<CapturedPlan | null>>): { scripts: ScriptFigures[]; statements: StatementFigures[] } {
+  const total = stats.requests.reduce((a, h, i) => a + h.totalCount + stats.failed[i], 0);
+  return {
+    scripts: scripts.map((s, si) => {
+      const h = stats.requests[si];
+      return {
+        name: s.name,
+        weight: s.weight,
+        share: total > 0 ? (h.totalCount + stats.failed[si]) / total : 0,
+        transaction: s.transaction,
+        statements: s.statements.length,
+        requests: { ok: h.totalCount, failed: stats.failed[si] },
+        throughputQps: wallMs > 0 ? (h.totalCount * 1000) / wallMs : 0,
+        latency: latencyStats(h),
+      };
+    }),
+    statements: scripts.flatMap((s, si) =>
+      s.statements.map((st, i) => {
+        const h = stats.statements[si][i];
+        const requestMean = stats.requests[si].totalCount > 0 ? stats.requests[si].mean : 0;
+        return {
+          index: i + 1,
+          script: s.name,
+          sql: st.text,
+          latency: latencyStats(h),
+          shareOfRequest: requestMean > 0 && h.totalCount > 0 ? h.mean / requestMean : 0,
+          failed: stats.statementFailed[si][i],
+          planAlone: plans[si]?.[i] ?? null,
+        };
+      }),
+    ),
+  };
 }

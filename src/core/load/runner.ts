@@ -14,6 +14,7 @@ import {
   closeSession,
   connectionSummary,
   describeTarget,
+  markInternal,
   type OpenedSession,
   type ResolvedConnection,
 } from '../connection/connection';
@@ -40,7 +41,7 @@ import type { LoadClient, LoadDriver, LoadSink, Requests } from './driver';
 import { OpenLoop } from './openLoop';
 import { WorkerThreads } from './workerThreads';
 import { isPrepared, prepareRun, type PreparedRun } from './prepare';
-import { plural, RunState, type RunContext } from './runState';
+import { plural, RunState, scriptFigures, type RunContext } from './runState';
 export { prepareRun, withOptions, type PreparedRun } from './prepare';
 export type { Progress, Phase, RunContext } from './runState';
 export type { ErrorGroup };
@@ -55,6 +56,9 @@ export async function profile(input: ProfileInput | PreparedRun, ctx: RunContext
 }
 
 class Run extends RunState {
+  /** A transaction's or a mix's plans alone, per script and statement. */
+  private readonly statementPlans: CapturedPlan[][] = [];
+
   async execute(): Promise<ProfileResult> {
     const startedAt = new Date();
     const o = this.o;
@@ -128,6 +132,16 @@ class Run extends RunState {
         },
         leftover,
       });
+      if (this.scripts) {
+        const figures = scriptFigures(this.scripts, this.scriptStats, result.load.wallMs, this.statementPlans);
+        result.load.statements = figures.statements;
+        if (this.scripts.length > 1) result.load.scripts = figures.scripts;
+        // pg_stat_statements counts statements, not requests: the entry it would show is one of several.
+        if (result.insight.counters.statement) {
+          result.insight.counters.statement = null;
+          result.insight.counters.notes.push("pg_stat_statements' per-statement figures are left out for a transaction or a mix: each statement's own latency is in the statements above.");
+        }
+      }
       const loadStats = result.load.latency;
       this.log.info(
         `done: status=${status} ok=${load.ok} failed=${load.failed} qps=${result.load.throughputQps.toFixed(1)} ` +
@@ -176,7 +190,21 @@ class Run extends RunState {
         if (i === 0) coldMs = us / 1000;
         else recordUs(hist, us);
       }
-      if (o.explain && !this.stop) {
+      if (o.explain && !this.stop && this.scripts) {
+        // A transaction or a mix: each statement's plan alone, with the same values a request would give it.
+        this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'EXPLAIN ANALYZE of each statement alone' });
+        c.busy = true;
+        const values = this.nextValues();
+        for (const [si, sc] of this.scripts.entries()) {
+          for (const st of sc.statements) {
+            if (this.stop) break;
+            const plan = await captureExplain(this.pgClient(session), st.text, this.server!.versionNum, 'alone', st.paramCount > 0 ? values?.slice(0, st.paramCount) : undefined, this.transactionStart());
+            (this.statementPlans[si] ??= []).push(plan);
+          }
+        }
+        c.busy = false;
+        if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled during the baseline; nothing was measured under load.');
+      } else if (o.explain && !this.stop) {
         this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'EXPLAIN ANALYZE alone' });
         c.busy = true;
         this.planAlone = await captureExplain(this.pgClient(session), this.stmt.text, this.server!.versionNum, 'alone', this.nextQuery().values as Array<string | null> | undefined, this.transactionStart());
@@ -221,7 +249,7 @@ class Run extends RunState {
     const { code, message } = errorIdentity(err);
     let location;
     const pos = Number(e.position);
-    if (Number.isInteger(pos) && pos > 0) {
+    if (Number.isInteger(pos) && pos > 0 && !this.scripts) {
       // The server counts characters (1-based) in the text we sent; map back into the user's SQL.
       const inStatement = codePointToUtf16(this.stmt.text, pos - 1);
       location = locate(this.o.sql, this.stmt.start + inStatement);
@@ -296,8 +324,11 @@ class Run extends RunState {
     if (this.insightSessions) {
       try {
         // The EXPLAIN session has the statement's settings and the plain application name (the sampler must not count it).
-        if (o.explain) explainSession = await this.open({ ...this.sessionSettings(), applicationName: o.applicationName });
+        // A transaction or a mix has each statement's plan alone; under load a single plan would not say which request it was.
+        if (o.explain && !this.scripts) explainSession = await this.open({ ...this.sessionSettings(), applicationName: o.applicationName });
         if (o.sampleIntervalMs > 0) samplerSession = await this.open({ statementTimeoutMs: 5000, readOnly: true });
+        // What they send is pgload's own (EXPLAIN, sampling): marked for pgload top.
+        for (const s of [explainSession, samplerSession]) if (s) markInternal(s.client);
       } catch (err) {
         this.insightNotes.push(`The extra sessions for EXPLAIN under load and wait sampling could not be opened (${errorMessage(err)}); the run goes on without them.`);
       }
@@ -321,8 +352,25 @@ class Run extends RunState {
     const sampler = samplerSession ? new WaitSampler(samplerSession.client, sampled, o.sampleIntervalMs, sinceStartMs, Math.max(1000, timeline.intervalMs)) : undefined;
     if (sampler) await sampler.calibrate().catch(() => undefined);
 
+    // A background load starts now (after the baseline, which stays alone), and is running at the barrier.
+    let aroundStarted = false;
+    if (this.aroundLoad) {
+      this.progress({ phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'starting the background load' });
+      aroundStarted = true;
+      try {
+        await this.aroundLoad.start();
+      } catch (err) {
+        await this.aroundLoad.stop().catch(() => undefined);
+        throw err;
+      }
+      if (this.cancelled) {
+        await this.aroundLoad.stop().catch(() => undefined);
+        throw new PgloadError('cancelled', 'The run was cancelled before the load started; nothing was measured under load.');
+      }
+    }
     // The barrier: every session is open (and warm); all clients start on the same tick.
     const meter = new OverheadMeter();
+    this.resetScriptStats();
     this.t0 = process.hrtime.bigint();
     const t0Epoch = performance.timeOrigin + performance.now();
     let ticker: NodeJS.Timeout | undefined;
@@ -448,6 +496,7 @@ class Run extends RunState {
       clearTimeout(durationTimer);
       this.halt();
       await sampler?.stop();
+      if (aroundStarted) await this.aroundLoad!.stop();
     }
     if (sampler) {
       const local = this.serverIsLocal();

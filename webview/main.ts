@@ -297,11 +297,11 @@ function compareSection(c: Comparison): HTMLElement {
         [lb, c.b],
       ] as const).map(([label, r]) => h('li', {}, h('strong', {}, label), `: ${new Date(r.startedAt).toLocaleString()} · ${r.clients} clients · ${formatCount(r.requests)} requests`)),
     ),
-    // Each figure with its 95 % interval under it: five columns fit a half-width panel.
+    // Each figure with its 95 % interval under it: four columns fit a half-width panel.
     h(
       'table',
       { class: 'summary compare', id: 'compare-metrics' },
-      h('thead', {}, h('tr', {}, ...['', la, lb, 'change', ''].map((x) => h('th', {}, x)))),
+      h('thead', {}, h('tr', {}, ...['', la, lb, 'change'].map((x) => h('th', {}, x)))),
       h(
         'tbody',
         {},
@@ -312,8 +312,13 @@ function compareSection(c: Comparison): HTMLElement {
             h('th', {}, m.name),
             h('td', {}, fmt(m.unit, m.a), h('div', { class: 'muted small ci' }, `${fmt(m.unit, m.ciA[0])} – ${fmt(m.unit, m.ciA[1])}`)),
             h('td', {}, fmt(m.unit, m.b), h('div', { class: 'muted small ci' }, `${fmt(m.unit, m.ciB[0])} – ${fmt(m.unit, m.ciB[1])}`)),
-            h('td', {}, `${m.change >= 0 ? '+' : '−'}${Math.abs(m.change * 100).toFixed(1)} %`),
-            h('td', {}, m.significant ? `${m.better === 'b' ? lb : la} better` : 'within noise'),
+            // The change with what it means under it (as each figure has its interval): four columns fit half width.
+            h(
+              'td',
+              {},
+              `${m.change >= 0 ? '+' : '−'}${Math.abs(m.change * 100).toFixed(1)} %`,
+              h('div', { class: 'muted small verdict' }, m.significant ? `${m.better === 'b' ? lb : la} better` : 'within noise'),
+            ),
           ),
         ),
       ),

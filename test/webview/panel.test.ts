@@ -421,6 +421,32 @@ describe('Report panel in Chromium', function () {
     assert.ok((await inkOf(page, 'chart-compare')) > 3000, 'the overlaid curves have drawn');
     assert.equal(await page.locator('#compare-hints li.hint-appeared').count(), c.hints.appeared.length);
     await page.screenshot({ path: path.join(results, 'webview-compare.png'), fullPage: true });
+    // At half width (a panel beside the editor): the table fits, and no header or change breaks inside a word.
+    await page.setViewportSize({ width: 440, height: 900 });
+    const fit = await page.evaluate(() => {
+      const table = document.querySelector('#compare-metrics') as HTMLElement;
+      const cells = Array.from(table.querySelectorAll('thead th:nth-child(4), tbody td:nth-child(4)'));
+      // One line: its text's boxes all on one line (no helper function here: tsx would name it, and the page lacks __name).
+      return {
+        tableWidth: table.scrollWidth,
+        viewport: document.documentElement.clientWidth,
+        unbroken: cells.map((c) => {
+          const range = document.createRange();
+          range.selectNodeContents(c);
+          const verdict = c.querySelector('.verdict');
+          if (verdict) range.setEndBefore(verdict);
+          const words = (verdict?.textContent ?? '').trim().split(/\s+/).length;
+          const v = document.createRange();
+          if (verdict) v.selectNodeContents(verdict);
+          const [own, under] = [range, v].map((r) => new Set(Array.from(r.getClientRects(), (x) => Math.round(x.top))).size);
+          return { text: c.textContent, lines: own, verdictLines: verdict ? under : 0, words };
+        }),
+      };
+    });
+    assert.ok(fit.tableWidth <= fit.viewport, JSON.stringify(fit));
+    // The change on one line; what it means, under it, may wrap between words, never inside one.
+    assert.ok(fit.unbroken.every((c) => c.lines === 1 && c.verdictLines <= c.words), JSON.stringify(fit.unbroken));
+    await page.screenshot({ path: path.join(results, 'webview-compare-half.png'), fullPage: true });
     await page.click('#tab-report');
     await page.waitForSelector('#summary');
     await page.close();

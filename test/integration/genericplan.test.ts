@@ -39,7 +39,7 @@ describe('Prepared statements: the generic plan against the plan for the values'
   it('evenly spread data: generic and custom plans are the same plan, and there is no hint; unprepared runs are not checked', async () => {
     const r = await profile({ sql: 'SELECT count(*), max(pad) FROM gp_even WHERE k = $1', params: [{ index: 1, spec: 'int:0..999' }], prepared: true, connection: conn(), clients: 2, requests: 10, baselineRuns: 1, sampleIntervalMs: 0, settings: { max_parallel_workers_per_gather: '0' } });
     assert.ok(r.insight.genericPlan?.generic?.json && r.insight.genericPlan.custom?.json, JSON.stringify(r.insight.genericPlan));
-    assert.ok(!r.hints.some((x) => x.id === 'generic-plan'), r.hints.map((x) => x.id).join(', '));
+    assert.ok(!r.hints.some((x) => x.id === 'generic-plan'), r.hints.map((x) => `${x.id}: ${x.detail}`).join(' | '));
     const unprepared = await profile({ sql: 'SELECT count(*), max(pad) FROM gp_skew WHERE k = $1', params: [{ index: 1, spec: 'list:1' }], connection: conn(), clients: 2, requests: 4, baselineRuns: 1, sampleIntervalMs: 0 });
     assert.equal(unprepared.insight.genericPlan, undefined);
     assert.equal(unprepared.baseline.latency.count, 1);

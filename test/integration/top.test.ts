@@ -83,8 +83,8 @@ describe('pgload top: the server\'s top statements from pg_stat_statements', fun
     const r = await pgload(['top', '--url', testDb().url, '--limit', '1000', '--json', '-']);
     assert.equal(r.code, 0, r.stderr);
     const top = JSON.parse(r.stdout) as TopResult;
-    // pgload's own: EXPLAIN, the read-only check, the pooler probe, wait sampling, the counters, the capacity read, top's own.
-    const own = top.statements.filter((s) => /^\s*(EXPLAIN|SHOW)\b|pg_backend_pid\(\) AS pid|wait_event_type|pg_stat_database|pg_stat_statements_info|AS su_reserved|queryid::text/i.test(s.query));
+    // pgload's own: EXPLAIN and the transaction around it, the read-only check, the pooler probe, wait sampling, the counters, the capacity read, top's own.
+    const own = top.statements.filter((s) => /^\s*(EXPLAIN|SHOW|BEGIN|ROLLBACK|PREPARE|DEALLOCATE)\b|pg_backend_pid\(\) AS pid|wait_event_type|pg_stat_database|pg_stat_statements_info|AS su_reserved|queryid::text/i.test(s.query));
     assert.deepEqual(own.map((s) => s.query), []);
     assert.ok(top.notes.some((n) => /statements? pgload itself sent .* left out/.test(n)), top.notes.join(' | '));
     // The load's own requests are what the server ran: they stay.

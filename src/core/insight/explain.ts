@@ -21,7 +21,8 @@ export async function captureExplain(client: Client, sql: string, versionNum: nu
   const options = explainOptions(versionNum);
   const empty = { when, options, planningMs: null, executionMs: null, json: null };
   try {
-    for (const q of begin) await client.query(q);
+    // Its transaction statements are pgload's own too: on a session that also runs the statement they are not marked otherwise.
+    for (const q of begin) await client.query(withInternalMark(q));
     try {
       // Marked as pgload's own (pg_stat_statements keeps it; pgload top leaves it out).
       const r = await client.query({ text: withInternalMark(`EXPLAIN (${options.join(', ')}, FORMAT JSON) ${sql}`), rowMode: 'array', ...(values?.length ? { values } : {}) });
@@ -37,7 +38,7 @@ export async function captureExplain(client: Client, sql: string, versionNum: nu
         json: top,
       };
     } finally {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query(withInternalMark('ROLLBACK')).catch(() => undefined);
     }
   } catch (err) {
     const code = (err as { code?: string }).code;

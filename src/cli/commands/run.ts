@@ -61,7 +61,8 @@ What an endpoint sends (per request, each statement timed apart: load.statements
 
 Background load (other statements running while this one is measured, e.g. checkout writes under a report query):
   --background PATH        A .sql file holding one statement run beside the load (after the baseline, which stays
-                           alone); its figures are reported apart. Writes need --allow-writes and are rolled back.
+                           alone); its figures are reported apart. Writes need --allow-writes and are rolled back;
+                           a profiled plain SELECT still runs read-only, as it would alone, so the two compare.
                                                                                       e.g. --background checkout.sql
   --background-clients N   Sessions running it back to back (default 2).              e.g. --background-clients 4
   --background-rate R/s    Or: requests per second, whatever the responses (--background-clients serve them). e.g. --background-rate 200/s

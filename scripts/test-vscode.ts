@@ -101,9 +101,11 @@ export async function bundleExtensionTests(): Promise<string> {
 
 async function viaCodeServer(suite: string, workspace: string, db: TestDatabase): Promise<number> {
   const resultFile = path.join(os.tmpdir(), `pgload-extension-result-${process.pid}.json`);
+  const shots = path.join(root, 'test-results');
+  fs.mkdirSync(shots, { recursive: true });
   fs.rmSync(resultFile, { force: true });
   const server = await startCodeServer({
-    env: { PGLOAD_TEST_ADMIN_URL: db.url, PGLOAD_TEST_PASSWORD: db.password, PGLOAD_EXTENSION_RESULT_FILE: resultFile },
+    env: { PGLOAD_TEST_ADMIN_URL: db.url, PGLOAD_TEST_PASSWORD: db.password, PGLOAD_EXTENSION_RESULT_FILE: resultFile, PGLOAD_SCREENSHOT_DIR: shots },
   });
   const browser = await launchChromium();
   try {
@@ -114,6 +116,21 @@ async function viaCodeServer(suite: string, workspace: string, db: TestDatabase)
       const list = Array.isArray(args) ? args : [args];
       const text = typeof list[0] === 'string' ? format(list[0], ...list.slice(1)) : list.map((a) => JSON.stringify(a)).join(' ');
       if (/ENOTFOUND|extension gallery|marketplace/i.test(text)) return; // no network here, by design
+      // A test in the host asks for a screenshot of what is on screen (it cannot see the page): once the element
+      // shows, the picture is taken and a marker file says so (or says why not).
+      const shot = /PGLOAD_SCREENSHOT (\S+) (.+)/.exec(text);
+      if (shot) {
+        const [, name, selector] = shot;
+        const file = path.join(shots, `${name}.png`);
+        void page
+          .locator(selector)
+          .first()
+          .waitFor({ state: 'visible', timeout: 30_000 })
+          .then(() => page.screenshot({ path: file }))
+          .then(() => fs.writeFileSync(`${file}.taken`, ''))
+          .catch((err: Error) => fs.writeFileSync(`${file}.failed`, err.message));
+        return;
+      }
       const done = /PGLOAD_EXTENSION_TESTS_DONE failures=(\d+)/.exec(text);
       if (done) {
         resolveExit(Number(done[1]) > 0 ? 1 : 0);

@@ -99,6 +99,14 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
   let workspace: string;
   const hostErrors: string[] = [];
 
+  // A failed test leaves its picture, and no question open to block the next one.
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed' || !page) return;
+    const slug = (this.currentTest.title.match(/[a-z0-9]+/gi) ?? []).slice(0, 6).join('-').toLowerCase();
+    await page.screenshot({ path: path.join(results, `e2e-failed-${slug}.png`) }).catch(() => undefined);
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Escape').catch(() => undefined);
+  });
+
   before(async () => {
     fs.mkdirSync(results, { recursive: true });
     assert.ok(fs.existsSync(path.join(root, 'dist/extension.js')), 'the extension is built');
@@ -336,7 +344,16 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
     await item.first().waitFor({ timeout: 30_000 });
     await item.first().click();
     const input = page.locator('.quick-input-widget input');
-    await poll('the suggested generator for $1', async () => (/^int:\d+\.\.\d+$/.test(await input.inputValue()) ? true : undefined), 30_000);
+    let shown = '';
+    await poll('the suggested generator for $1', async () => {
+      // A click that landed while the menu was still opening leaves it open: click its item again.
+      if (await item.first().isVisible().catch(() => false)) await item.first().click().catch(() => undefined);
+      shown = `${(await page.locator('.quick-input-widget .quick-input-title').textContent().catch(() => '')) ?? ''} [${await input.first().inputValue().catch(() => '')}]`;
+      return /^int:\d+\.\.\d+$/.test(await input.first().inputValue()) ? true : undefined;
+    }, 30_000).catch(async (err: Error) => {
+      await page.screenshot({ path: path.join(results, 'e2e-top-no-suggestion.png') });
+      throw new Error(`${err.message}; the question showed: ${shown}`);
+    });
     await page.screenshot({ path: path.join(results, 'e2e-top-suggestion.png') });
     await page.keyboard.press('Enter');
     const frame = await visibleReportFrame(page, '#summary');

@@ -632,6 +632,26 @@ describe('pgload in VS Code: tools for agents (vscode.lm.invokeTool)', function 
     await admin.connect();
     try {
       await admin.query('DROP TABLE IF EXISTS agent_items; CREATE TABLE agent_items (id int); INSERT INTO agent_items SELECT generate_series(1, 100)');
+      // In code-server the runner can see the page: the real question is shown, photographed, and Escape runs nothing.
+      const shots = process.env.PGLOAD_SCREENSHOT_DIR;
+      if (shots) {
+        const file = path.join(shots, 'extension-agent-tool-confirm.png');
+        for (const f of [file, `${file}.taken`, `${file}.failed`]) fs.rmSync(f, { force: true });
+        const responder = api.ui.responder;
+        api.ui.responder = undefined;
+        try {
+          const pending = invoke('pgload_profile', { sql: 'DELETE FROM agent_items WHERE id > 50', clients: 4, durationSeconds: 5 });
+          console.log(`PGLOAD_SCREENSHOT extension-agent-tool-confirm .quick-input-widget:has-text("An agent asks pgload to profile this statement")`);
+          const taken = await waitFor('the screenshot of the question', () =>
+            fs.existsSync(`${file}.taken`) ? 'taken' : fs.existsSync(`${file}.failed`) ? fs.readFileSync(`${file}.failed`, 'utf8') : undefined,
+          40_000);
+          assert.equal(taken, 'taken', 'the question is on screen');
+          await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+          assert.match(await pending, /^Not run: the person using the editor did not confirm it\./);
+        } finally {
+          api.ui.responder = responder;
+        }
+      }
       let labels: string[] = [];
       answers.pick = (_t, l) => {
         labels = l;

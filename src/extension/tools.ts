@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { ensureParser, parseSingleStatement } from '../core/sql';
 import { errorMessage } from '../core/errors';
 import { formatMarkdownReport } from '../shared/format';
+import { oneLine } from '../shared/text';
 import { formatDiagnoseMarkdown } from '../shared/diagnoseformat';
 import { readConnections, readDefaultConnectionName, type ConnectionSetting } from './config';
 import type { RunController } from './runController';
@@ -71,7 +72,12 @@ export class ProfileTool implements vscode.LanguageModelTool<ProfileToolInput> {
     if (statement.kind === 'dml') reasons.push(`it changes data (${statement.nodeType.replace(/Stmt$/, '').toUpperCase()}): every request runs in a transaction that is rolled back, so no row is kept — but locks are taken while it runs`);
     if (c && !isLocalConnection(c)) reasons.push(`it runs ${load} against "${c.name}", a server that is not this machine`);
     if (reasons.length === 0) return undefined;
-    return { title: 'Profile under load?', message: `An agent asks pgload to profile this statement: ${reasons.join('; and ')}.`, action: statement.kind === 'dml' ? 'Profile with Rollback' : 'Run It' };
+    // The statement itself in the question: the person answers for what will run, not for a description of it.
+    return {
+      title: 'Profile under load?',
+      message: `An agent asks pgload to profile ${oneLine(input.sql, 100)} (${load}): ${reasons.join('; and ')}.`,
+      action: statement.kind === 'dml' ? 'Profile with Rollback' : 'Run It',
+    };
   }
 
   async prepareInvocation(options: vscode.LanguageModelToolInvocationPrepareOptions<ProfileToolInput>): Promise<vscode.PreparedToolInvocation> {

@@ -641,7 +641,7 @@ describe('pgload in VS Code: tools for agents (vscode.lm.invokeTool)', function 
         api.ui.responder = undefined;
         try {
           const pending = invoke('pgload_profile', { sql: 'DELETE FROM agent_items WHERE id > 50', clients: 4, durationSeconds: 5 });
-          console.log(`PGLOAD_SCREENSHOT extension-agent-tool-confirm .quick-input-widget:has-text("An agent asks pgload to profile this statement")`);
+          console.log(`PGLOAD_SCREENSHOT extension-agent-tool-confirm .quick-input-widget:has-text("An agent asks pgload to profile DELETE FROM agent_items")`);
           const taken = await waitFor('the screenshot of the question', () =>
             fs.existsSync(`${file}.taken`) ? 'taken' : fs.existsSync(`${file}.failed`) ? fs.readFileSync(`${file}.failed`, 'utf8') : undefined,
           40_000);
@@ -682,7 +682,7 @@ describe('pgload in VS Code: tools for agents (vscode.lm.invokeTool)', function 
       return 0;
     };
     const out = await invoke('pgload_profile', { sql: 'SELECT 1 AS remote', connection: 'remote', clients: 50, durationSeconds: 30 });
-    assert.match(question, /runs 50 clients for 30 s against "remote", a server that is not this machine/);
+    assert.match(question, /^An agent asks pgload to profile SELECT 1 AS remote \(50 clients for 30 s\): it runs 50 clients for 30 s against "remote", a server that is not this machine/);
     assert.match(out, /^Not run/);
     const unknown = await invoke('pgload_profile', { sql: 'SELECT 1', connection: 'nope' });
     assert.match(unknown, /no connection named "nope" in pgload\.connections; the connections are "test", "remote"/);

@@ -42,7 +42,15 @@ export function formatTopReport(r: TopResult): string {
     lines.push(`    ${oneLine(s.query, 110)}`);
     if (s.profile === 'refused') lines.push(`    not profiled: ${s.profileNote}`);
     else {
-      for (const p of s.params) lines.push(`    $${p.index}: ${p.spec ?? '(no suggestion)'} — ${p.why}`);
+      // Those compared with no column (constants of an INSERT … SELECT, say) on one line, not one line each.
+      const unknown = s.params.filter((p) => p.spec === null && p.source === null);
+      for (const p of s.params) if (unknown.length < 2 || !unknown.includes(p)) lines.push(`    $${p.index}: ${p.spec ?? '(no suggestion)'} — ${p.why}`);
+      if (unknown.length >= 2) {
+        const first = unknown[0].index;
+        const last = unknown[unknown.length - 1].index;
+        const names = last - first + 1 === unknown.length && unknown.length > 3 ? `$${first} … $${last}` : unknown.map((p) => `$${p.index}`).join(', ');
+        lines.push(`    ${names}: (no suggestion) — pgload could not tell which column each is compared with: write a generator for each (int:1..1000, list:a,b, sql:SELECT …)`);
+      }
       const flags = suggestedParamFlags(s);
       const complete = s.params.every((p) => p.spec !== null);
       lines.push(`    profile: pgload run --sql ${shellQuote(s.query)}${flags ? ` ${flags}` : ''}${s.profile === 'rolled-back' ? ' --allow-writes' : ''}${complete ? '' : '   (give the missing --param first)'}`);

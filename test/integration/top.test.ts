@@ -58,6 +58,8 @@ describe('pgload top: the server\'s top statements from pg_stat_statements', fun
 
     const update = top.statements.find((s) => /^UPDATE top_orders/.test(s.query));
     assert.equal(update?.profile, 'rolled-back');
+    // The table an UPDATE changes is known too: its $1 is compared with top_orders.id.
+    assert.equal(update?.params[0]?.source, 'top_orders.id', JSON.stringify(update?.params));
     const total = top.statements.reduce((a, s) => a + s.shareOfTotal, 0);
     assert.ok(total > 0 && total <= 1.0001, String(total));
   });

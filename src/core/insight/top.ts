@@ -190,7 +190,8 @@ export function paramUses(query: string): ParamUse[] {
   const relations = new Map<string, { schema?: string; name: string }>();
   const all: Array<{ schema?: string; name: string }> = [];
   walk(tree, (node, key) => {
-    if (key === 'RangeVar') {
+    // A FROM item is a RangeVar node; the table an UPDATE, DELETE or INSERT changes is its statement's `relation`.
+    if (key === 'RangeVar' || key === 'relation') {
       const rv = node as { relname?: string; schemaname?: string; alias?: { aliasname?: string } };
       if (!rv.relname) return;
       const rel = { schema: rv.schemaname, name: rv.relname };
@@ -243,7 +244,7 @@ function walk(v: unknown, visit: (node: unknown, key: string) => void, key = '')
   }
   if (!v || typeof v !== 'object') return;
   for (const [k, child] of Object.entries(v)) {
-    if (child && typeof child === 'object' && !Array.isArray(child) && /^[A-Z]/.test(k)) visit(child, k);
+    if (child && typeof child === 'object' && !Array.isArray(child) && (/^[A-Z]/.test(k) || k === 'relation')) visit(child, k);
     walk(child, visit, k);
   }
 }

@@ -119,6 +119,15 @@ export function outageLines(r: ReportInput): string[] {
   );
 }
 
+/**
+ * How much pgload's late event loop could add to a request of `roundTrips` round trips: each response may wait about
+ * the median delay; the tail request one p99 delay and the median on its other trips.
+ */
+export function requestInflation(delay: { p50Ms: number; p99Ms: number }, roundTrips = 1): { p50Ms: number; p99Ms: number } {
+  const k = Math.max(1, roundTrips);
+  return { p50Ms: k * delay.p50Ms, p99Ms: delay.p99Ms + (k - 1) * delay.p50Ms };
+}
+
 /** pgload's own cost during the load, and whether it was the bottleneck. */
 export function clientLine(r: ReportInput): string | undefined {
   const c = r.load.client;
@@ -128,7 +137,9 @@ export function clientLine(r: ReportInput): string | undefined {
     const v = l > 0 ? (d * 100) / l : 0;
     return v < 0.1 ? '< 0.1' : v.toFixed(v < 10 ? 1 : 0);
   };
-  const delay = `event-loop delay added p50 ${formatMs(c.eventLoopDelayP50Ms ?? 0)} / p99 ${formatMs(c.eventLoopDelayP99Ms)} (latency p50 may read ${pct(c.eventLoopDelayP50Ms ?? 0, r.load.latency.p50Ms)} %, p99 ${pct(c.eventLoopDelayP99Ms, r.load.latency.p99Ms)} % high)`;
+  const added = requestInflation({ p50Ms: c.eventLoopDelayP50Ms ?? 0, p99Ms: c.eventLoopDelayP99Ms }, c.roundTripsPerRequest);
+  const trips = (c.roundTripsPerRequest ?? 1) > 1 ? `; ${Number(c.roundTripsPerRequest!.toFixed(1))} round trips per request` : '';
+  const delay = `event-loop delay added p50 ${formatMs(c.eventLoopDelayP50Ms ?? 0)} / p99 ${formatMs(c.eventLoopDelayP99Ms)} (latency p50 may read ${pct(added.p50Ms, r.load.latency.p50Ms)} %, p99 ${pct(added.p99Ms, r.load.latency.p99Ms)} % high${trips})`;
   return `${c.cpuUsPerRequest.toFixed(0)} µs CPU per request · ${(c.cpuShareOfOneCore * 100).toFixed(0)} % of a core${loops} · ${delay}${c.clientBound ? ' — CLIENT-BOUND: latencies include pgload\'s own queueing' : ''}`;
 }
 

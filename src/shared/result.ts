@@ -320,6 +320,11 @@ export interface ClientOverhead {
   clientBound: boolean;
   /** Event loops that ran the clients (worker threads; 1 = the main loop), and the worst loop's delay above. */
   loops?: number;
+  /**
+   * Round trips one request makes, on average (BEGIN, each statement, COMMIT of a transaction; 1 on the pipelined
+   * path): each response can wait behind a late loop, so the delay counts once per round trip. Absent: 1.
+   */
+  roundTripsPerRequest?: number;
 }
 
 export interface OpenLoopResult {

@@ -5,7 +5,7 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { ClientOverhead, Hint } from '../../shared/result';
-import { formatMs } from '../../shared/format';
+import { formatMs, requestInflation } from '../../shared/format';
 
 /**
  * The delay monitor's timer period. What it records is the time between two of its timer callbacks, so an idle
@@ -56,9 +56,10 @@ export function startLoopDelay(): { stop(): LoopDelay } {
 }
 
 /** Whether the loop's added delay could have inflated the reported latencies materially (see the shares above). */
-export function delayMatters(delay: Pick<LoopDelay, 'p50Ms' | 'p99Ms' | 'watchedMs'>, latency: { p50Ms: number; p99Ms: number }): boolean {
+export function delayMatters(delay: Pick<LoopDelay, 'p50Ms' | 'p99Ms' | 'watchedMs'>, latency: { p50Ms: number; p99Ms: number }, roundTrips = 1): boolean {
   if (delay.watchedMs < LOOP_DELAY_MIN_WATCH_MS) return false;
-  return delay.p50Ms > Math.max(LOOP_DELAY_FLOOR_P50_MS, LOOP_DELAY_SHARE_OF_P50 * latency.p50Ms) || delay.p99Ms > Math.max(LOOP_DELAY_FLOOR_P99_MS, LOOP_DELAY_SHARE_OF_P99 * latency.p99Ms);
+  const added = requestInflation(delay, roundTrips);
+  return added.p50Ms > Math.max(LOOP_DELAY_FLOOR_P50_MS, LOOP_DELAY_SHARE_OF_P50 * latency.p50Ms) || added.p99Ms > Math.max(LOOP_DELAY_FLOOR_P99_MS, LOOP_DELAY_SHARE_OF_P99 * latency.p99Ms);
 }
 
 export class OverheadMeter {
@@ -70,7 +71,7 @@ export class OverheadMeter {
    * `latency`: the load's p50 and p99, against which the delay is judged. `workers`: the worker threads' own
    * loops, when they ran the clients (the worst loop's delay counts).
    */
-  finish(requests: number, latency: { p50Ms: number; p99Ms: number }, workers?: { loops: number; delay: LoopDelay }): ClientOverhead {
+  finish(requests: number, latency: { p50Ms: number; p99Ms: number }, workers?: { loops: number; delay: LoopDelay }, roundTrips = 1): ClientOverhead {
     const own = this.loop.stop();
     const wallMs = performance.now() - this.t0;
     const cpu = process.cpuUsage(this.cpu0);
@@ -90,8 +91,9 @@ export class OverheadMeter {
       eventLoopDelayP50Ms: delay.p50Ms,
       eventLoopDelayP99Ms: delay.p99Ms,
       eventLoopDelayMaxMs: delay.maxMs,
-      clientBound: delayMatters(delay, latency) || cpuShare / loops > CPU_SHARE_BOUND,
+      clientBound: delayMatters(delay, latency, roundTrips) || cpuShare / loops > CPU_SHARE_BOUND,
       loops,
+      ...(roundTrips !== 1 ? { roundTripsPerRequest: roundTrips } : {}),
     };
   }
 }
@@ -102,15 +104,17 @@ export function inflationText(o: ClientOverhead, latency: { p50Ms: number; p99Ms
     const v = l > 0 ? (d * 100) / l : 0;
     return v < 0.1 ? '< 0.1 %' : `${v.toFixed(v < 10 ? 1 : 0)} %`;
   };
-  const p50 = o.eventLoopDelayP50Ms ?? 0;
-  return `the p50 (${formatMs(latency.p50Ms)}) may read up to ${formatMs(p50)} (${pct(p50, latency.p50Ms)}) high, the p99 (${formatMs(latency.p99Ms)}) up to ${formatMs(o.eventLoopDelayP99Ms)} (${pct(o.eventLoopDelayP99Ms, latency.p99Ms)})`;
+  const k = o.roundTripsPerRequest ?? 1;
+  const added = requestInflation({ p50Ms: o.eventLoopDelayP50Ms ?? 0, p99Ms: o.eventLoopDelayP99Ms }, k);
+  const trips = k > 1 ? ` (${Number(k.toFixed(1))} round trips per request, each can wait)` : '';
+  return `the p50 (${formatMs(latency.p50Ms)}) may read up to ${formatMs(added.p50Ms)} (${pct(added.p50Ms, latency.p50Ms)}) high, the p99 (${formatMs(latency.p99Ms)}) up to ${formatMs(added.p99Ms)} (${pct(added.p99Ms, latency.p99Ms)})${trips}`;
 }
 
 /** The hint for a client-bound run: its figures include pgload's own queueing. */
 export function overheadHint(o: ClientOverhead, clients: number, latency: { p50Ms: number; p99Ms: number }): Hint | null {
   if (!o.clientBound) return null;
   const why: string[] = [];
-  if (delayMatters({ p50Ms: o.eventLoopDelayP50Ms ?? 0, p99Ms: o.eventLoopDelayP99Ms, watchedMs: Infinity }, latency)) why.push(`its event loop ran callbacks late — by ${formatMs(o.eventLoopDelayP50Ms ?? 0)} at the median, ${formatMs(o.eventLoopDelayP99Ms)} at p99, ${formatMs(o.eventLoopDelayMaxMs)} at most`);
+  if (delayMatters({ p50Ms: o.eventLoopDelayP50Ms ?? 0, p99Ms: o.eventLoopDelayP99Ms, watchedMs: Infinity }, latency, o.roundTripsPerRequest)) why.push(`its event loop ran callbacks late — by ${formatMs(o.eventLoopDelayP50Ms ?? 0)} at the median, ${formatMs(o.eventLoopDelayP99Ms)} at p99, ${formatMs(o.eventLoopDelayMaxMs)} at most`);
   const loops = o.loops ?? 1;
   const perLoop = o.cpuShareOfOneCore / loops;
   if (perLoop > CPU_SHARE_BOUND) why.push(`it used ${(o.cpuShareOfOneCore * 100).toFixed(0)} % of a CPU core${loops > 1 ? ` over ${loops} event loops` : ''} (${o.cpuUsPerRequest.toFixed(0)} µs per request)`);

@@ -301,6 +301,22 @@ export abstract class RunState {
     return this.o.prepared && this.o.explain && this.stmt.paramCount > 0 && this.route !== 'transaction';
   }
 
+  /**
+   * Round trips one request makes on average, each a response that can wait behind a late event loop: the statements
+   * of a script and its BEGIN … COMMIT, BEGIN … ROLLBACK around a write, 1 on the pipelined path.
+   */
+  roundTripsPerRequest(): number {
+    const begin = this.transactionStart().length;
+    if (this.scripts) {
+      const total = this.scripts.reduce((a, sc) => a + sc.weight, 0);
+      return this.scripts.reduce((a, sc) => {
+        const inTransaction = sc.transaction || this.mode === 'rolled-back' || this.route === 'transaction';
+        return a + (sc.weight / total) * (sc.statements.length + (inTransaction ? begin + 1 : 0));
+      }, 0);
+    }
+    return this.mode === 'rolled-back' && this.route !== 'transaction' ? begin + 2 : 1;
+  }
+
   /** What begins a transaction on a session of the run: with the settings inside it when they travel that way. */
   protected transactionStart(settings = this.sessionSettings()): string[] {
     if (this.route !== 'transaction') return [settings.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'];

@@ -490,7 +490,7 @@ class Run extends RunState {
       wallMs = sinceStartMs();
       const latencyNow = hist.totalCount > 0 ? { p50Ms: hist.getValueAtPercentile(50) / 1000, p99Ms: hist.getValueAtPercentile(99) / 1000 } : { p50Ms: 0, p99Ms: 0 };
       const threads = driver instanceof WorkerThreads && driver.delay ? { loops, delay: driver.delay } : undefined;
-      client = meter.finish(counters.ok + counters.failed, latencyNow, threads);
+      client = meter.finish(counters.ok + counters.failed, latencyNow, threads, this.roundTripsPerRequest());
       // Every timer and the sampler end here, whether the load finished, failed or was cancelled.
       clearInterval(ticker);
       clearTimeout(durationTimer);

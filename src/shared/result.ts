@@ -104,6 +104,8 @@ export const HINT_IDS = [
   'lock-waits',
   'lwlock-waits',
   'sessions-idle',
+  'idle-in-transaction',
+  'rollback-round-trips',
   'client-bound',
   'exists-hash-semi',
   'offset-pagination',

@@ -7,6 +7,11 @@ export interface WaitHintContext {
   clients: number;
   /** The pool size a sweep of this statement measured, if one exists: the one voice on pool size. */
   measuredPool?: { poolSize: number; saturated?: boolean; measuredAt: string };
+  /**
+   * Whose transaction a request ran in: the user's several statements (a transaction or a mix), or pgload's own
+   * BEGIN … ROLLBACK around a write; with the round trips a request makes, and whether pgload was the bottleneck.
+   */
+  transaction?: { kind: 'statements' | 'rollback'; roundTrips: number; clientBound: boolean };
 }
 
 /**
@@ -81,6 +86,31 @@ export function waitHints(w: WaitSampling | null, ctx: WaitHintContext): Hint[] 
       detail: `${pct(lw)} of the samples waited on LWLocks (mostly ${top.event}): contention inside the server (buffer mapping, WAL, lock manager).`,
       action: 'Fewer concurrent sessions often reduce this contention more than any setting.',
     });
+  }
+  const inTx = share((e) => e === 'Idle in transaction');
+  const tx = ctx.transaction;
+  // Samples of a session running a statement or waiting inside one (not idle, in a transaction or out of one).
+  const running = share((e) => e !== IDLE && e !== 'Idle in transaction');
+  if (inTx >= 0.3 && tx) {
+    const trips = `${Number(tx.roundTrips.toFixed(1))} round trips per request`;
+    const pgloads = tx.clientBound ? " In this run part of each gap is pgload's own queueing (see the hint on pgload's overhead): run it from another machine to see the gaps the application would leave." : '';
+    hints.push(
+      tx.kind === 'statements'
+        ? {
+            id: 'idle-in-transaction',
+            severity: inTx > running ? 'warning' : 'info',
+            title: `The sessions sat idle inside the request's transaction ${pct(inTx)} of the time`,
+            detail: `${pct(inTx)} of the samples found a session inside a request's transaction, waiting for its next statement (${trips}): ${inTx > running ? 'more time went to the gaps between statements than to running them' : 'the statements themselves ran'} (${pct(running)} of the samples). All that time the transaction holds its snapshot and any row locks it took.${pgloads}`,
+            action: "Fewer round trips per request: one statement (a join or a CTE) where several read together; no explicit transaction around reads that do not need one snapshot; in the application, no work between the statements of an open transaction (keep the SQLAlchemy session's transaction short).",
+          }
+        : {
+            id: 'rollback-round-trips',
+            severity: 'info',
+            title: `${pct(inTx)} of the time went to the BEGIN and ROLLBACK pgload wraps each request in`,
+            detail: `${pct(inTx)} of the samples found a session idle inside the transaction pgload opens so that every request is rolled back (${trips}: BEGIN, the statement, ROLLBACK). The latencies count the statement alone; throughput and the waits include the extra round trips.${pgloads}`,
+            action: "Read the statement's percentiles, not the throughput, as what the application would see; the application sends no such wrapper unless it runs the statement in a transaction of its own.",
+          },
+    );
   }
   const idle = share((e) => e === IDLE);
   if (idle >= 0.3) {

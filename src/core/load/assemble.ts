@@ -60,7 +60,14 @@ export function runHints(f: RunFacts): Hint[] {
   const { alone, underLoad, generic } = f.plans;
   const hints: Hint[] = [
     ...combineHints(alone ? analyzePlan(alone, f.planContext) : [], underLoad ? analyzePlan(underLoad, f.planContext) : []),
-    ...waitHints(f.waits, { clients: f.options.clients, measuredPool: f.options.measuredPool }),
+    ...waitHints(f.waits, {
+      clients: f.options.clients,
+      measuredPool: f.options.measuredPool,
+      transaction:
+        f.options.scripts || f.mode === 'rolled-back'
+          ? { kind: f.options.scripts ? 'statements' : 'rollback', roundTrips: f.load.client.roundTripsPerRequest ?? 1, clientBound: f.load.client.clientBound }
+          : undefined,
+    }),
     ...concurrencyHints(alone ?? underLoad, f.statement),
     ...(f.indexAdvice ? indexHints(f.indexAdvice.candidates, f.indexAdvice.checked) : []),
   ];

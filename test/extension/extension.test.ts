@@ -646,6 +646,7 @@ describe('pgload in VS Code: tools for agents (vscode.lm.invokeTool)', function 
             fs.existsSync(`${file}.taken`) ? 'taken' : fs.existsSync(`${file}.failed`) ? fs.readFileSync(`${file}.failed`, 'utf8') : undefined,
           40_000);
           assert.equal(taken, 'taken', 'the question is on screen');
+          fs.rmSync(`${file}.taken`, { force: true });
           await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
           assert.match(await pending, /^Not run: the person using the editor did not confirm it\./);
         } finally {

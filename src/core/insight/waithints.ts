@@ -9,7 +9,7 @@ export interface WaitHintContext {
   measuredPool?: { poolSize: number; saturated?: boolean; measuredAt: string };
   /**
    * Whose transaction a request ran in: the user's several statements (a transaction or a mix), or pgload's own
-   * BEGIN … ROLLBACK around a write; with the round trips a request makes, and whether pgload was the bottleneck.
+   * BEGIN … ROLLBACK around a write; with the round trips of a request's timed span, and whether pgload was the bottleneck.
    */
   transaction?: { kind: 'statements' | 'rollback'; roundTrips: number; clientBound: boolean };
 }
@@ -107,7 +107,7 @@ export function waitHints(w: WaitSampling | null, ctx: WaitHintContext): Hint[] 
             id: 'rollback-round-trips',
             severity: 'info',
             title: `${pct(inTx)} of the time went to the BEGIN and ROLLBACK pgload wraps each request in`,
-            detail: `${pct(inTx)} of the samples found a session idle inside the transaction pgload opens so that every request is rolled back (${trips}: BEGIN, the statement, ROLLBACK). The latencies count the statement alone; throughput and the waits include the extra round trips.${pgloads}`,
+            detail: `${pct(inTx)} of the samples found a session idle inside the transaction pgload opens so that every request is rolled back (three round trips: BEGIN, the statement, ROLLBACK). The latencies count the statement alone; throughput and the waits include the extra round trips.${pgloads}`,
             action: "Read the statement's percentiles, not the throughput, as what the application would see; the application sends no such wrapper unless it runs the statement in a transaction of its own.",
           },
     );

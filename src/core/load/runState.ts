@@ -302,19 +302,18 @@ export abstract class RunState {
   }
 
   /**
-   * Round trips one request makes on average, each a response that can wait behind a late event loop: the statements
-   * of a script and its BEGIN … COMMIT, BEGIN … ROLLBACK around a write, 1 on the pipelined path.
+   * Round trips inside one request's timed span, on average, each a response that can wait behind a late event loop:
+   * a script's statements with its BEGIN … COMMIT (timed whole). One statement is one: the pipelined path sends it in
+   * one, and around a write only the statement is timed, not pgload's BEGIN and ROLLBACK.
    */
   roundTripsPerRequest(): number {
+    if (!this.scripts) return 1;
     const begin = this.transactionStart().length;
-    if (this.scripts) {
-      const total = this.scripts.reduce((a, sc) => a + sc.weight, 0);
-      return this.scripts.reduce((a, sc) => {
-        const inTransaction = sc.transaction || this.mode === 'rolled-back' || this.route === 'transaction';
-        return a + (sc.weight / total) * (sc.statements.length + (inTransaction ? begin + 1 : 0));
-      }, 0);
-    }
-    return this.mode === 'rolled-back' && this.route !== 'transaction' ? begin + 2 : 1;
+    const total = this.scripts.reduce((a, sc) => a + sc.weight, 0);
+    return this.scripts.reduce((a, sc) => {
+      const inTransaction = sc.transaction || this.mode === 'rolled-back' || this.route === 'transaction';
+      return a + (sc.weight / total) * (sc.statements.length + (inTransaction ? begin + 1 : 0));
+    }, 0);
   }
 
   /** What begins a transaction on a session of the run: with the settings inside it when they travel that way. */

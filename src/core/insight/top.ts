@@ -190,9 +190,11 @@ export function paramUses(query: string): ParamUse[] {
   const relations = new Map<string, { schema?: string; name: string }>();
   const all: Array<{ schema?: string; name: string }> = [];
   walk(tree, (node, key) => {
-    // A FROM item is a RangeVar node; the table an UPDATE, DELETE or INSERT changes is its statement's `relation`.
-    if (key === 'RangeVar' || key === 'relation') {
-      const rv = node as { relname?: string; schemaname?: string; alias?: { aliasname?: string } };
+    // A FROM item is a RangeVar node; the table an UPDATE or DELETE filters is its statement's `relation` (an INSERT's
+    // target is not what its SELECT's WHERE compares with).
+    const target = key === 'UpdateStmt' || key === 'DeleteStmt' ? (node as { relation?: unknown }).relation : undefined;
+    if (key === 'RangeVar' || target) {
+      const rv = (target ?? node) as { relname?: string; schemaname?: string; alias?: { aliasname?: string } };
       if (!rv.relname) return;
       const rel = { schema: rv.schemaname, name: rv.relname };
       all.push(rel);
@@ -218,7 +220,7 @@ export function paramUses(query: string): ParamUse[] {
     return out;
   };
   walk(tree, (node, key) => {
-    if (key === 'A_Expr') {
+    if (key === 'A_Expr' && isComparison(node)) {
       const e = node as { lexpr?: unknown; rexpr?: unknown };
       for (const [colSide, paramSide] of [
         [e.lexpr, e.rexpr],
@@ -237,6 +239,33 @@ export function paramUses(query: string): ParamUse[] {
   return [...uses.values()].sort((a, b) => a.index - b.index);
 }
 
+const COMPARISON_OPS = new Set(['=', '<>', '!=', '<', '>', '<=', '>=']);
+
+/** `col = $1`, `col < $1`, `col IN (…)`, `col BETWEEN …`, `col LIKE $1`, `col = ANY($1)`: not `col + $1`, where $1 is no value of col. */
+function isComparison(node: unknown): boolean {
+  const e = node as { kind?: string; name?: Array<{ String?: { sval?: string; str?: string } }> };
+  const op = e.name?.[e.name.length - 1]?.String;
+  const name = op?.sval ?? op?.str ?? '';
+  switch (e.kind) {
+    case 'AEXPR_OP':
+    case 'AEXPR_OP_ANY':
+    case 'AEXPR_OP_ALL':
+      return COMPARISON_OPS.has(name);
+    case 'AEXPR_IN':
+    case 'AEXPR_LIKE':
+    case 'AEXPR_ILIKE':
+    case 'AEXPR_BETWEEN':
+    case 'AEXPR_NOT_BETWEEN':
+    case 'AEXPR_BETWEEN_SYM':
+    case 'AEXPR_NOT_BETWEEN_SYM':
+    case 'AEXPR_DISTINCT':
+    case 'AEXPR_NOT_DISTINCT':
+      return true;
+    default:
+      return false;
+  }
+}
+
 function walk(v: unknown, visit: (node: unknown, key: string) => void, key = ''): void {
   if (Array.isArray(v)) {
     for (const x of v) walk(x, visit, key);
@@ -244,7 +273,7 @@ function walk(v: unknown, visit: (node: unknown, key: string) => void, key = '')
   }
   if (!v || typeof v !== 'object') return;
   for (const [k, child] of Object.entries(v)) {
-    if (child && typeof child === 'object' && !Array.isArray(child) && (/^[A-Z]/.test(k) || k === 'relation')) visit(child, k);
+    if (child && typeof child === 'object' && !Array.isArray(child) && /^[A-Z]/.test(k)) visit(child, k);
     walk(child, visit, k);
   }
 }

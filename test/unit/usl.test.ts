@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { SweepStep } from '../../src/shared/result';
 import { fitUsl, uslThroughput } from '../../src/core/analysis/usl';
+import { fitNotes } from '../../src/core/analysis/sweep';
 
 const STEPS = [1, 2, 4, 8, 16, 32, 64];
 
@@ -115,5 +116,21 @@ describe('Pool-size recommendation', () => {
     assert.ok(intervalStandardError(timeline) > 8, 'the per-interval spread is the wave, not the precision');
     // Too short a run (under three batches) has no noise estimate rather than a wrong one.
     assert.equal(throughputNoise(timeline.slice(0, 50), 300, 300).se, null);
+  });
+});
+
+describe('What a sweep says from its fitted curve', () => {
+  it('a poor fit (the demo: 7.1, 7.1, 6.5, 7.0, 8.3, 8.7 q/s) claims no "kept growing"; it says to trust the steps', () => {
+    const steps = [[1, 7.1], [2, 7.1], [4, 6.5], [8, 7.0], [16, 8.3], [32, 8.7]].map(([clients, throughput]) => ({ clients, throughput }));
+    const fit = fitUsl(steps)!;
+    assert.ok(fit.r2 < 0.9, String(fit.r2));
+    const notes = fitNotes(fit, 32);
+    assert.equal(notes.length, 1);
+    assert.match(notes[0], /fits poorly .* trust the measured steps/);
+  });
+
+  it('throughput that grows in proportion with the clients (a good fit, κ = 0) is said to keep growing', () => {
+    const fit = fitUsl([1, 2, 4, 8, 16].map((n) => ({ clients: n, throughput: 20 * n })))!;
+    assert.deepEqual(fitNotes(fit, 16), ['No peak within range: throughput kept growing with clients (κ = 0).']);
   });
 });

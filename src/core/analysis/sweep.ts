@@ -52,6 +52,18 @@ export function defaultSteps(maxClients: number): number[] {
   return steps;
 }
 
+/**
+ * What the fitted scalability curve lets the sweep say. Its peak (or its having none) is a claim only when the curve fits
+ * the steps: with a poor fit the note says to trust the steps, and nothing is claimed from the curve.
+ */
+export function fitNotes(fit: ReturnType<typeof fitUsl>, maxN: number): string[] {
+  if (!fit) return ['Fewer than three steps: no scalability curve was fitted.'];
+  if (fit.r2 < 0.9) return [`The scalability law fits poorly (R² ${fit.r2.toFixed(2)}): the throughput was too noisy or shaped otherwise; trust the measured steps over the curve.`];
+  if (fit.peakClients !== null && fit.peakClients > maxN) return [`No peak within the range measured: the fitted peak is at ${Math.round(fit.peakClients)} clients, beyond ${maxN}.`];
+  if (fit.peakClients === null) return ['No peak within range: throughput kept growing with clients (κ = 0).'];
+  return [];
+}
+
 export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<SweepResult> {
   // Everything a step would refuse (SQL, safety, generators, connection settings) is refused before the first.
   // Parsed, checked and its parameter files read once; every step reuses it with its own clients and length.
@@ -177,10 +189,7 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
 
   const fit = fitUsl(measured.map((s) => ({ clients: s.clients, throughput: s.throughputQps })));
   const maxN = measured.length ? measured[measured.length - 1].clients : 0;
-  if (!fit) notes.push('Fewer than three steps: no scalability curve was fitted.');
-  else if (fit.r2 < 0.9) notes.push(`The scalability law fits poorly (R² ${fit.r2.toFixed(2)}): the throughput was too noisy or shaped otherwise; trust the measured steps over the curve.`);
-  if (fit && fit.peakClients !== null && fit.peakClients > maxN) notes.push(`No peak within the range measured: the fitted peak is at ${Math.round(fit.peakClients)} clients, beyond ${maxN}.`);
-  if (fit && fit.peakClients === null) notes.push('No peak within range: throughput kept growing with clients (κ = 0).');
+  notes.push(...fitNotes(fit, maxN));
   const curve: SweepResult['curve'] = [];
   if (fit) {
     for (let n = 1; n <= maxN; n = n < 8 ? n + 1 : Math.ceil(n * 1.25)) curve.push({ clients: n, throughputQps: uslThroughput(n, fit) });

@@ -310,10 +310,12 @@ export abstract class RunState {
     if (!this.scripts) return 1;
     const begin = this.transactionStart().length;
     const total = this.scripts.reduce((a, sc) => a + sc.weight, 0);
-    return this.scripts.reduce((a, sc) => {
-      const inTransaction = sc.transaction || this.mode === 'rolled-back' || this.route === 'transaction';
-      return a + (sc.weight / total) * (sc.statements.length + (inTransaction ? begin + 1 : 0));
-    }, 0);
+    return this.scripts.reduce((a, sc) => a + (sc.weight / total) * (sc.statements.length + (this.scriptInTransaction(sc) ? begin + 1 : 0)), 0);
+  }
+
+  /** Whether a script's request runs inside BEGIN … COMMIT/ROLLBACK: several statements, writes, or transaction pooling. */
+  private scriptInTransaction(sc: PreparedScript): boolean {
+    return sc.transaction || this.mode === 'rolled-back' || this.route === 'transaction';
   }
 
   /** What begins a transaction on a session of the run: with the settings inside it when they travel that way. */
@@ -412,7 +414,7 @@ export abstract class RunState {
     const si = scripts.length === 1 ? 0 : pickByWeight(scripts, this.scriptRandom());
     const sc = scripts[si];
     const values = this.nextValues();
-    const inTransaction = sc.transaction || this.mode === 'rolled-back' || this.route === 'transaction';
+    const inTransaction = this.scriptInTransaction(sc);
     const started = process.hrtime.bigint();
     let failedAt = -1;
     try {
@@ -830,8 +832,7 @@ function emptyScriptStats(scripts: PreparedScript[]): ScriptStats {
 function attributeToStatement(err: unknown, where: string | undefined): unknown {
   if (!where || !(err instanceof Error)) return err;
   const e = err as Error & { code?: string };
-  const wrapped = Object.assign(new Error(`${where}: ${e.message}`), { code: e.code, severity: (e as { severity?: string }).severity, cause: err });
-  return wrapped;
+  return Object.assign(new Error(`${where}: ${e.message}`), { code: e.code, severity: (e as { severity?: string }).severity, cause: err });
 }
 
 /** The figures of a transaction or a mix for the result: per script, and per statement with its share of the request. */

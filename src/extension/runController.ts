@@ -448,12 +448,12 @@ export class RunController extends Disposable {
     return { sql: at.text, document: doc, baseOffset: at.start, statementIndex: at.index };
   }
 
-  /** The CodeLens command: the statement with this index in this document. */
   /** Profiles SQL that is in no editor (a top statement) with the generators given for its `$n`. */
   async profileWithParams(sql: string, params: ParamInput[]): Promise<ProfileResult | undefined> {
     return (await this.start({ sql, baseOffset: 0, params })) as ProfileResult | undefined;
   }
 
+  /** The CodeLens command: the statement with this index in this document. */
   async profileStatement(uri?: vscode.Uri, index?: number): Promise<ProfileResult | undefined> {
     if (!(uri instanceof vscode.Uri) || typeof index !== 'number') return this.profileSelection();
     const req = await this.requestAt(uri, index);

@@ -1,11 +1,11 @@
 /** Flag parsing shared by the commands: the flag sets, numbers, durations, sizes, SQL sources, parameters, settings. */
-import * as fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { errorMessage } from '../core/errors';
 import { formatMs } from '../shared/format';
 import { parseParamFlag, type ParamInput } from '../core/load/params';
 import { parseDurationMs, parseWholeNumber } from '../core/units';
 import { ensureParser, splitStatements } from '../core/sql';
+import { readInputText } from '../core/inputfile';
 import { parseOption, rowByFlag, RUN_OPTION_TABLE, type OptionRow, type OptionValue } from '../core/optiontable';
 import { usage } from './io';
 
@@ -131,21 +131,9 @@ export function whole(flag: string, text: string | undefined, min: number, max: 
 
 /** Reads a .sql file as UTF-8 text, with a specific message for each way it can be wrong. */
 export function readSqlFile(path: string, flag = 'file'): string {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') usage(`--${flag} ${path}: no such file`);
-    if (code === 'EISDIR') usage(`--${flag} ${path}: is a folder; give a .sql file`);
-    usage(`--${flag} ${path}: cannot be read (${code ?? errorMessage(err)})`);
-  }
-  if (buf.length === 0) usage(`--${flag} ${path}: the file is empty; put the statement to profile in it`);
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(buf).replace(/^\uFEFF/, '');
-  } catch {
-    usage(`--${flag} ${path}: is not UTF-8 text; save it as UTF-8`);
-  }
+  const text = readInputText(path, 'sql', `--${flag} ${path}`);
+  if (text.length === 0) usage(`--${flag} ${path}: the file is empty; put the statement to profile in it`);
+  return text;
 }
 
 export async function pickStatement(text: string, source: string, n: number | undefined): Promise<string> {

@@ -1,27 +1,38 @@
 /** The `pgload` executable: wires the process (argv, streams, Ctrl-C, exit code) to `main`. */
 import { EXIT } from './io';
 import { main } from './main';
+import { visibleControls } from '../shared/text';
 
 const controller = new AbortController();
+/** How long a cancel may take (cancelling running queries, closing sessions) before the process quits anyway. */
+const STOP_GRACE_MS = 15_000;
 let interrupts = 0;
-process.on('SIGINT', () => {
+const stop = (signal: NodeJS.Signals) => {
   interrupts++;
   if (interrupts === 1) {
-    process.stderr.write('\npgload: stopping: cancelling running queries and closing sessions (Ctrl-C again to quit at once)\n');
+    process.stderr.write(`\npgload: ${signal}: stopping: cancelling running queries and closing sessions (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)\n`);
     controller.abort();
+    // Whatever hangs (a silent network, a server that does not answer the cancel), the process ends.
+    setTimeout(() => {
+      process.stderr.write(`pgload: the stop did not finish within ${STOP_GRACE_MS / 1000} s; quitting. The server ends any session left at its statement or idle timeout.\n`);
+      process.exit(EXIT.cancelled);
+    }, STOP_GRACE_MS).unref();
   } else {
     process.exit(EXIT.cancelled);
   }
-});
-process.on('SIGTERM', () => controller.abort());
+};
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('unhandledRejection', (reason) => {
   process.stderr.write(`pgload: internal error (unhandled rejection): ${reason instanceof Error ? reason.message : String(reason)}\n`);
   process.exitCode = EXIT.failures;
 });
 
+// Text from the database (names, messages, pg_stat_statements) reaches the terminal with its control characters visible.
 main(process.argv.slice(2), {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
+  stdout: (t) => process.stdout.write(visibleControls(t)),
+  stderr: (t) => process.stderr.write(visibleControls(t)),
+  control: (t) => process.stderr.write(t),
   isTTY: process.stderr.isTTY === true,
   env: process.env,
   signal: controller.signal,

@@ -7,7 +7,7 @@
 import { PgloadError, errorMessage } from '../core/errors';
 import { makeRedactor } from '../core/connection/redact';
 import { VERSION } from '../core/version';
-import { EXIT, CliIO, UsageError, usage } from './io';
+import { EXIT, CliIO, UsageError, failedOutputs, usage } from './io';
 import { runCommand } from './commands/run';
 import { compareCommand } from './commands/compare';
 import { sweepCommand } from './commands/sweep';
@@ -49,6 +49,17 @@ Example:
 
 /** Runs the CLI with the given arguments; returns the exit code. Never throws. */
 export async function main(argv: string[], io: CliIO): Promise<number> {
+  failedOutputs.length = 0;
+  const code = await dispatch(argv, io);
+  // A file that could not be written was printed instead: the run's own outcome stands unless it was a success.
+  if (failedOutputs.length > 0 && code === EXIT.ok) {
+    io.stderr(`pgload: ${failedOutputs.join('; ')}: the content was printed above instead\n`);
+    return EXIT.usage;
+  }
+  return code;
+}
+
+async function dispatch(argv: string[], io: CliIO): Promise<number> {
   const redact = makeRedactor([io.env.PGPASSWORD]);
   try {
     const [command, ...rest] = argv;

@@ -194,10 +194,19 @@ export function normalizeOptions(input: ProfileInput): ProfileOptions {
     if (typeof value !== 'string' || value === '' || value.length > 200 || /[\u0000-\u001f'"]/.test(value)) {
       bad(`The value of ${name} must be plain text without quotes, like work_mem=64MB`);
     }
+    const pinned = PINNED_SETTINGS[name.toLowerCase()];
+    if (pinned) bad(`${name} cannot be set: ${pinned}`);
     if (SESSION_LIMITS.has(name.toLowerCase())) bad(`${name} is set by pgload itself (use the ${name.toLowerCase() === 'application_name' ? 'application name' : 'statement timeout'} option instead)`);
   }
   return o;
 }
+
+/** Settings pgload fixes itself, because its guarantees rest on them. */
+const PINNED_SETTINGS: Record<string, string> = {
+  standard_conforming_strings: 'pgload keeps it on, so that the server reads string literals exactly as pgload parsed them (a backslash inside a literal could otherwise end it and start another statement)',
+  default_transaction_read_only: 'pgload makes every request read-only itself unless writes are allowed (CLI: --allow-writes)',
+  transaction_read_only: 'pgload makes every request read-only itself unless writes are allowed (CLI: --allow-writes)',
+};
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};

@@ -1,20 +1,29 @@
 /**
- * The user's database is not ours: decide how a statement may run, or refuse it with the reason.
- *  - a plain read-only query runs as is, in a read-only session (the server rejects any write that slips through);
- *    with writes allowed it runs inside a transaction that is rolled back (it may call functions that write);
- *  - a query that locks rows (FOR UPDATE / SHARE) runs inside a transaction that is always rolled back;
- *  - DML runs only when writes are allowed, and then inside a transaction that is always rolled back;
- *  - DDL, utility statements and transaction control are refused.
+ * The user's database is not ours: decide how a statement may run, or refuse it with the reason. Every request runs in
+ * a transaction that ends in ROLLBACK (./connection/envelope.ts):
+ *  - a plain query runs in a READ ONLY transaction (the server itself rejects any write that slips through); with
+ *    writes allowed in a read-write one (it may call functions that write);
+ *  - a query that locks rows (FOR UPDATE / SHARE) runs in a read-write transaction (a read-only one refuses the lock);
+ *  - DML runs only when writes are allowed;
+ *  - DDL, utility statements and transaction control are refused;
+ *  - a call of a function whose effects escape the transaction (./escapes.ts) is refused, writes allowed or not.
  */
 import type { ExecutionMode } from '../shared/result';
 import { PgloadError } from './errors';
+import { refuseEscapingCalls } from './escapes';
 import type { SqlStatement } from './sql';
 
 export function executionModeFor(statement: SqlStatement, allowWrites: boolean): ExecutionMode {
+  const mode = modeByKind(statement, allowWrites);
+  refuseEscapingCalls(statement.text);
+  return mode;
+}
+
+function modeByKind(statement: SqlStatement, allowWrites: boolean): ExecutionMode {
   switch (statement.kind) {
     case 'query':
-      // With writes allowed a SELECT may call functions that write: it runs inside a transaction that is rolled
-      // back, like DML. Without, the session is read-only and the server itself rejects any write.
+      // With writes allowed a SELECT may call functions that write: its transaction is read-write (and rolled back,
+      // like every request's). Without, it is READ ONLY and the server itself rejects any write.
       return statement.locksRows || allowWrites ? 'rolled-back' : 'read-only';
     case 'dml':
       if (!allowWrites) {

@@ -163,6 +163,16 @@ export function splitStatements(text: string): SqlStatement[] {
       location: locate(text, at),
     });
   }
+  const control = /[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(text);
+  if (control) {
+    const code = control[0].charCodeAt(0);
+    throw new PgloadError(
+      'input',
+      `The SQL holds the control character U+${code.toString(16).toUpperCase().padStart(4, '0')} at ${describeAt(text, control.index)}; pgload does not send invisible characters. ` +
+        `If it belongs in a string, write it as an escape: E'\\x${code.toString(16).padStart(2, '0')}' or chr(${code}).`,
+      { location: locate(text, control.index) },
+    );
+  }
   let parsed: ReturnType<Parser['parseSync']>;
   try {
     parsed = lib().parseSync(text);
@@ -283,6 +293,24 @@ export function parseExpression(expr: string): unknown {
   try {
     const parsed = lib().parseSync(`SELECT 1 WHERE ${sql}`) as { stmts?: Array<{ stmt?: { SelectStmt?: { whereClause?: unknown } } }> };
     return parsed.stmts?.[0]?.stmt?.SelectStmt?.whereClause;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parser's tree of a text (one or more statements), or undefined when it does not parse. The parser must be loaded. */
+export function parseTree(text: string): unknown {
+  try {
+    return lib().parseSync(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The PL/pgSQL parser's tree of a whole `CREATE FUNCTION … LANGUAGE plpgsql` text, or undefined. The parser must be loaded. */
+export function parsePlpgsqlTree(definition: string): unknown {
+  try {
+    return lib().parsePlPgSQLSync(definition);
   } catch {
     return undefined;
   }

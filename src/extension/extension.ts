@@ -53,6 +53,10 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
     return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : 200;
   };
   const history = new HistoryStore(path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'runs'), maxRuns);
+  if (history.problems.length > 0) {
+    for (const p of history.problems) log.warn(`run history (${history.folder}): ${p}`);
+    void ui.warn(`pgload: ${history.problems[0]}${history.problems.length > 1 ? ` (and ${history.problems.length - 1} more: see the log)` : ''}`);
+  }
   const runsView = new RunsView(history, panels, ui, context.extensionUri);
   context.subscriptions.push(runsView, vscode.window.registerTreeDataProvider(RUNS_VIEW, runsView));
   context.subscriptions.push(

@@ -6,6 +6,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AbResult, DiagnoseResult, ProfileResult, SweepResult } from '../shared/result';
+import { errorMessage } from '../core/errors';
+
+/** Writes a file whole or not at all: a temporary file beside it, flushed, then renamed over it. */
+function atomicWrite(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
 
 export interface HistoryEntry {
   runId: string;
@@ -39,8 +53,32 @@ export type HistoryKind = 'run' | 'sweep' | 'ab' | 'diagnosis';
 
 const INDEX = 'index.json';
 
+const KINDS: ReadonlySet<string> = new Set<HistoryKind>(['run', 'sweep', 'ab', 'diagnosis']);
+
+/** A run file's name as the store writes it: no folder part, no dot file, .json, never the index. */
+export function isRunFileName(file: unknown): file is string {
+  return typeof file === 'string' && file === path.basename(file) && /^[A-Za-z0-9][A-Za-z0-9._-]*\.json$/.test(file) && file !== INDEX;
+}
+
+/** Why an index entry cannot be used (a field missing or of the wrong type, a file outside the folder), or undefined. */
+export function entryProblem(e: unknown): string | undefined {
+  if (!e || typeof e !== 'object') return 'not an entry';
+  const x = e as Record<string, unknown>;
+  if (typeof x.runId !== 'string' || x.runId === '') return 'no run id';
+  if (!isRunFileName(x.file)) return `its file ${JSON.stringify(x.file)} is not a run file of this folder`;
+  for (const k of ['connectionName', 'sql', 'fingerprint', 'startedAt', 'status'] as const) if (typeof x[k] !== 'string') return `"${k}" is not text`;
+  for (const k of ['clients', 'p50Ms', 'p95Ms', 'qps'] as const) if (typeof x[k] !== 'number' || !Number.isFinite(x[k])) return `"${k}" is not a number`;
+  if (typeof x.pinned !== 'boolean') return '"pinned" is not true or false';
+  if (x.kind !== undefined && !KINDS.has(x.kind as string)) return `"kind" ${JSON.stringify(x.kind)} is unknown`;
+  if (x.name !== undefined && typeof x.name !== 'string') return '"name" is not text';
+  return undefined;
+}
+
 export class HistoryStore {
   private entries: HistoryEntry[];
+
+  /** What was found damaged when the history was opened and what was done about it, for the user to read. */
+  readonly problems: string[] = [];
 
   constructor(
     readonly folder: string,
@@ -50,21 +88,88 @@ export class HistoryStore {
     this.entries = this.readIndex();
   }
 
-  private readIndex(): HistoryEntry[] {
-    try {
-      const v = JSON.parse(fs.readFileSync(path.join(this.folder, INDEX), 'utf8')) as unknown;
-      if (!Array.isArray(v)) return [];
-      // Entries whose file is gone (deleted by hand) are dropped.
-      return (v as HistoryEntry[]).filter((e) => e && typeof e.runId === 'string' && typeof e.file === 'string' && fs.existsSync(path.join(this.folder, e.file)));
-    } catch {
-      return [];
-    }
+  /** A path inside the history folder for a run file's name (never outside it, whatever the index says). */
+  private pathOf(file: string): string {
+    if (!isRunFileName(file)) throw new Error(`not a run file name: ${file}`);
+    return path.join(this.folder, file);
   }
 
-  private writeIndex(): void {
-    const tmp = path.join(this.folder, `${INDEX}.tmp`);
-    fs.writeFileSync(tmp, JSON.stringify(this.entries));
-    fs.renameSync(tmp, path.join(this.folder, INDEX));
+  /**
+   * The index, checked entry by entry: a damaged entry is skipped and named; an index that does not read (cut short by a
+   * crash, emptied) is rebuilt from the run files; run files the index does not list (a crash between writing the run
+   * and the index) are listed again. Entries whose file is gone (deleted by hand) are dropped.
+   */
+  private readIndex(): HistoryEntry[] {
+    const indexPath = path.join(this.folder, INDEX);
+    let raw: unknown;
+    let damaged = false;
+    if (fs.existsSync(indexPath)) {
+      try {
+        raw = JSON.parse(fs.readFileSync(indexPath, 'utf8')) as unknown;
+        if (!Array.isArray(raw)) throw new Error('not a list');
+      } catch (err) {
+        damaged = true;
+        this.problems.push(`The run history's index could not be read (${errorMessage(err)}); it was rebuilt from the run files.`);
+        raw = [];
+      }
+    } else raw = [];
+    const entries: HistoryEntry[] = [];
+    for (const e of raw as unknown[]) {
+      const problem = entryProblem(e);
+      if (problem) {
+        const id = e && typeof e === 'object' && typeof (e as { runId?: unknown }).runId === 'string' ? ` ${(e as { runId: string }).runId}` : '';
+        this.problems.push(`A run history entry${id} was skipped: ${problem}.`);
+        continue;
+      }
+      if (fs.existsSync(this.pathOf((e as HistoryEntry).file))) entries.push(e as HistoryEntry);
+    }
+    const listed = new Set(entries.map((e) => e.file));
+    let recovered = 0;
+    for (const file of fs.readdirSync(this.folder).filter((f) => isRunFileName(f) && !listed.has(f)).sort()) {
+      const entry = this.recover(file);
+      if (entry) {
+        entries.push(entry);
+        recovered++;
+      }
+    }
+    if (recovered > 0 && !damaged) this.problems.push(`${recovered} run${recovered === 1 ? ' was' : 's were'} missing from the run history's index and listed again from ${recovered === 1 ? 'its file' : 'their files'}.`);
+    if (damaged || recovered > 0 || this.problems.length > 0) {
+      this.entries = entries;
+      this.writeIndex();
+    }
+    return entries;
+  }
+
+  /** An entry rebuilt from a run file alone (its name and connection name are not in the file: the target stands for it). */
+  private recover(file: string): HistoryEntry | undefined {
+    let v: Record<string, unknown>;
+    try {
+      v = JSON.parse(fs.readFileSync(this.pathOf(file), 'utf8')) as Record<string, unknown>;
+    } catch {
+      this.problems.push(`The run file ${file} could not be read and was left out.`);
+      return undefined;
+    }
+    const runId = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z-(.+)\.json$/.exec(file)?.[1] ?? file.replace(/\.json$/, '');
+    const where = (r: ProfileResult | undefined) => (r?.connection ? `${r.connection.database}@${r.connection.host}` : 'recovered');
+    try {
+      if (v && typeof v === 'object' && 'steps' in v && 'recommendation' in v) {
+        const sw = v as unknown as SweepResult;
+        return { ...this.sweepFigures(runId, sw, 'recovered'), file };
+      }
+      if (v && 'a' in v && 'b' in v && 'comparison' in v) {
+        const ab = v as unknown as AbResult;
+        return { ...this.figures(runId, ab.b, where(ab.b), file), sql: ab.a.sql, fingerprint: ab.a.fingerprint, kind: 'ab', summary: ab.comparison.summary };
+      }
+      if (v && 'answers' in v && 'runs' in v) {
+        const d = v as unknown as DiagnoseResult;
+        return { ...this.figures(runId, d.runs.load, where(d.runs.load), file), clients: d.app.users, kind: 'diagnosis' };
+      }
+      if (v && 'load' in v && 'sql' in v) return this.figures(runId, v as unknown as ProfileResult, where(v as unknown as ProfileResult), file);
+    } catch {
+      // fields missing: not a result this store wrote
+    }
+    this.problems.push(`The file ${file} in the run history is not a run pgload wrote; it was left out.`);
+    return undefined;
   }
 
   /** Newest first. */
@@ -92,7 +197,7 @@ export class HistoryStore {
     const e = this.entry(runId);
     if (!e || !kinds.includes(e.kind ?? 'run')) return undefined;
     try {
-      return { e, v: JSON.parse(fs.readFileSync(path.join(this.folder, e.file), 'utf8')) as T };
+      return { e, v: JSON.parse(fs.readFileSync(this.pathOf(e.file), 'utf8')) as T };
     } catch {
       return undefined;
     }
@@ -124,9 +229,13 @@ export class HistoryStore {
   }
 
   private write(runId: string, startedAt: string, value: unknown): string {
-    const file = `${startedAt.replace(/[:.]/g, '-')}-${runId.replace(/[^A-Za-z0-9-]/g, '')}.json`;
-    fs.writeFileSync(path.join(this.folder, file), JSON.stringify(value));
+    const file = `${startedAt.replace(/[^0-9TZ]/g, '-')}-${runId.replace(/[^A-Za-z0-9-]/g, '')}.json`;
+    atomicWrite(this.pathOf(file), JSON.stringify(value));
     return file;
+  }
+
+  private writeIndex(): void {
+    atomicWrite(path.join(this.folder, INDEX), JSON.stringify(this.entries));
   }
 
   /** Adds an entry; one with the same run id is replaced (a diagnosis takes over its application load's run). */
@@ -134,7 +243,7 @@ export class HistoryStore {
     const before = this.entry(entry.runId);
     if (before) {
       this.entries = this.entries.filter((x) => x !== before);
-      if (before.file !== entry.file) fs.rmSync(path.join(this.folder, before.file), { force: true });
+      if (before.file !== entry.file) fs.rmSync(this.pathOf(before.file), { force: true });
       entry.name ??= before.name;
       entry.pinned ||= before.pinned;
     }
@@ -146,10 +255,13 @@ export class HistoryStore {
 
   /** A concurrency sweep, kept beside the runs of its statement: its steps' range, best throughput and pool size. */
   addSweep(runId: string, sweep: SweepResult, connectionName: string): HistoryEntry {
-    const file = this.write(runId, sweep.startedAt, sweep);
+    return this.keep({ ...this.sweepFigures(runId, sweep, connectionName), file: this.write(runId, sweep.startedAt, sweep) });
+  }
+
+  private sweepFigures(runId: string, sweep: SweepResult, connectionName: string): Omit<HistoryEntry, 'file'> {
     const rec = sweep.recommendation;
     const at = sweep.steps.find((x) => x.clients === rec?.poolSize) ?? sweep.steps[sweep.steps.length - 1];
-    return this.keep({
+    return {
       runId,
       pinned: false,
       connectionName,
@@ -163,8 +275,7 @@ export class HistoryStore {
       qps: sweep.steps.length ? Math.max(...sweep.steps.map((x) => x.throughputQps)) : 0,
       kind: 'sweep',
       poolSize: rec?.poolSize ?? null,
-      file,
-    });
+    };
   }
 
   /** An A/B kept as one entry: B's figures (the side with the change), named after the change, the verdict as its line. */
@@ -232,7 +343,7 @@ export class HistoryStore {
 
   private remove(e: HistoryEntry): void {
     this.entries = this.entries.filter((x) => x !== e);
-    fs.rmSync(path.join(this.folder, e.file), { force: true });
+    fs.rmSync(this.pathOf(e.file), { force: true });
   }
 
   rename(runId: string, name: string): void {

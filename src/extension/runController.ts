@@ -509,7 +509,7 @@ export class RunController extends Disposable {
     let chosen = statements[0];
     if (statements.length > 1) {
       // Profiling can take them all as one request (what an endpoint sends); the other commands take one.
-      const whole = verb === 'profile' ? [{ label: `$(list-ordered) All ${statements.length} as one transaction`, description: 'each request: BEGIN; the statements in order; COMMIT — each timed apart', s: undefined as SqlStatement | undefined }] : [];
+      const whole = verb === 'profile' ? [{ label: `$(list-ordered) All ${statements.length} as one transaction`, description: 'each request: BEGIN; the statements in order; ROLLBACK — each timed apart', s: undefined as SqlStatement | undefined }] : [];
       const picked = await this.ui.pick(
         [...whole, ...statements.map((s) => ({ label: oneLine(s.text, 80), description: `statement ${s.index + 1}, line ${doc.positionAt(baseOffset + s.start).line + 1}`, s }))],
         { title: `pgload: the selection holds ${statements.length} statements — ${verb} ${verb === 'profile' ? 'them as one transaction, or which one?' : 'which one?'}`, placeHolder: 'a transaction runs them in order in every request' },

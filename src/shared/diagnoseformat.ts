@@ -4,7 +4,7 @@
  */
 import type { DiagnosePhase, DiagnoseResult } from './result';
 import { formatMs, formatQps, formatSweepReport } from './format';
-import { oneLine } from './text';
+import { mdBlock, mdCode, mdText, oneLine } from './text';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 
@@ -75,14 +75,14 @@ export function formatDiagnoseReport(r: DiagnoseResult): string {
   return lines.join('\n');
 }
 
-const md = (s: string) => s.replace(/\|/g, '\\|');
+const md = mdText;
 
 export function formatDiagnoseMarkdown(r: DiagnoseResult): string {
   const a = r.answers;
   const out: string[] = [];
-  out.push(`# pgload diagnose${r.status === 'partial' ? ' (partial)' : ''}`, '', '```sql', r.sql.trim(), '```', '');
+  out.push(`# pgload diagnose${r.status === 'partial' ? ' (partial)' : ''}`, '', ...mdBlock(r.sql.trim(), 'sql'), '');
   out.push(`${r.app.users} users on a pool of ${pool(r.app.poolSize, r.app.maxOverflow)}; PostgreSQL ${r.runs.load.server.version}; ${secs(r.elapsedMs)} of a ${secs(r.budgetMs)} budget.`, '');
-  out.push('## 1. Pool settings', '', a.pool?.text ?? 'Not answered.', '');
+  out.push('## 1. Pool settings', '', a.pool ? md(a.pool.text) : 'Not answered.', '');
   if (a.pool?.recommended) {
     const c = a.pool.current;
     const p = a.pool.recommended;
@@ -94,8 +94,8 @@ export function formatDiagnoseMarkdown(r: DiagnoseResult): string {
   if (a.settings.length === 0) out.push('No hint suggested a setting for this statement.', '');
   for (const s of a.settings) out.push(`- ${s.helps ? '**Helps**' : 'Does not help'}: ${md(s.text)}${s.memory ? ` Memory: ${md(s.memory)}` : ''}`);
   out.push('', '## 3. The query under concurrency', '');
-  for (const q of a.query) out.push(`1. **${md(q.title)}**${q.impactMs !== null ? ` (up to ${formatMs(q.impactMs)} per request)` : ''} — ${md(q.evidence)} → ${md(q.action)}${q.sql ? ` \`${q.sql}\`` : ''}`);
-  out.push('', '## 4. ORM or raw SQL', '', a.orm?.text ?? 'Not answered.', '', `*What pgload cannot see:* ${a.orm?.cannotSee ?? ''}`, '');
+  for (const q of a.query) out.push(`1. **${md(q.title)}**${q.impactMs !== null ? ` (up to ${formatMs(q.impactMs)} per request)` : ''} — ${md(q.evidence)} → ${md(q.action)}${q.sql ? ` ${mdCode(q.sql)}` : ''}`);
+  out.push('', '## 4. ORM or raw SQL', '', a.orm ? md(a.orm.text) : 'Not answered.', '', `*What pgload cannot see:* ${md(a.orm?.cannotSee ?? '')}`, '');
   out.push('## Phases', '', '| phase | planned | took | status |', '|---|---:|---:|---|');
   for (const p of r.phases) out.push(`| ${md(p.label)} | ${secs(p.plannedMs)} | ${p.actualMs === null ? '–' : secs(p.actualMs)} | ${p.status}${p.note ? ` — ${md(p.note)}` : ''} |`);
   if (r.notes.length) out.push('', ...r.notes.map((n) => `- ${md(n)}`));

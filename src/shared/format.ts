@@ -6,7 +6,7 @@ import type { AbResult, CapturedPlan, CheckOutcome, Comparison, ComparisonMetric
 
 /** What the formatters read: the result, with or without its HDR encodings. */
 export type ReportInput = Omit<ProfileResult, 'hdr'>;
-import { oneLine } from './text';
+import { mdBlock, mdCode, mdText, oneLine } from './text';
 
 /** 0.42 ms, 12.3 ms, 311 ms, 1.77 s — three significant figures, as people read latencies. */
 export function formatMs(ms: number | null | undefined): string {
@@ -372,7 +372,7 @@ function formatBytesShort(bytes: number): string {
   return `${bytes} B`;
 }
 
-const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+const mdCell = mdText;
 
 /** A Markdown report for a pull request or a ticket. */
 export function formatMarkdownReport(r: ReportInput): string {
@@ -385,8 +385,8 @@ export function formatMarkdownReport(r: ReportInput): string {
   if (st) out.push(`> **${st}**`, '');
   const short = shortRunWarning(r);
   if (short) out.push(`> ${short}`, '');
-  out.push('```sql', r.sql.replace(/```/g, '` ` `'), '```', '');
-  out.push(`- **Target:** \`${target(r)}\` — ${serverLine(r)}`);
+  out.push(...mdBlock(r.sql, 'sql'), '');
+  out.push(`- **Target:** ${mdCode(target(r))} — ${mdCell(serverLine(r))}`);
   const pooler = poolerLine(r);
   if (pooler) out.push(`- **Pooler:** ${mdCell(pooler)}`);
   out.push(`- **Run:** ${describePlan(r)}; ${modeText(r)}; started ${r.startedAt}`);
@@ -420,7 +420,7 @@ export function formatMarkdownReport(r: ReportInput): string {
   if (r.errors.length > 0) {
     out.push('', '### Errors', '', '| count | code | message | when |', '|---:|---|---|---|');
     for (const e of r.errors.slice(0, 20)) {
-      out.push(`| ${formatCount(e.count)} | ${e.code} | ${mdCell(e.message)} | ${e.phase === 'load' ? `first at ${formatMs(e.firstAtMs)}` : e.phase} |`);
+      out.push(`| ${formatCount(e.count)} | ${mdCell(e.code)} | ${mdCell(e.message)} | ${e.phase === 'load' ? `first at ${formatMs(e.firstAtMs)}` : e.phase} |`);
     }
   }
   const top = topNodeLines(r);
@@ -432,7 +432,7 @@ export function formatMarkdownReport(r: ReportInput): string {
     out.push('', '### Why', '');
     for (const h of r.hints) {
       const saving = estimateText(h);
-      out.push(`- **${h.severity}: ${mdCell(h.title)}**${h.node ? ` (${mdCell(h.node)})` : ''} — ${mdCell(h.detail)} → ${mdCell(h.action)}${h.sql ? ` \`${h.sql}\`` : ''}${saving ? ` _(${mdCell(saving)})_` : ''}`);
+      out.push(`- **${h.severity}: ${mdCell(h.title)}**${h.node ? ` (${mdCell(h.node)})` : ''} — ${mdCell(h.detail)} → ${mdCell(h.action)}${h.sql ? ` ${mdCode(h.sql)}` : ''}${saving ? ` _(${mdCell(saving)})_` : ''}`);
     }
   }
   const server = serverLines(r);

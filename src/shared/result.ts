@@ -208,6 +208,8 @@ export interface ResultOptions {
 export interface ServerInfo {
   version: string;
   versionNum: number;
+  /** The role pgload's sessions run as (results before 0.3 lack it). */
+  role?: { name: string; superuser: boolean };
   settings: {
     work_mem: string;
     max_connections: string;
@@ -263,7 +265,7 @@ export interface StatementFigures {
   script: string;
   sql: string;
   latency: LatencyStats;
-  /** Its mean as a part of its script's mean request (BEGIN and COMMIT take the rest). */
+  /** Its mean as a part of its script's mean request (BEGIN and ROLLBACK take the rest). */
   shareOfRequest: number;
   /** Requests that failed on this statement. */
   failed: number;
@@ -277,7 +279,7 @@ export interface ScriptFigures {
   weight: number;
   /** The part of the requests that ran it. */
   share: number;
-  /** Its statements run as one transaction (BEGIN … COMMIT, or ROLLBACK for writes). */
+  /** Its statements run as one transaction (BEGIN … ROLLBACK, like every request). */
   transaction: boolean;
   statements: number;
   requests: { ok: number; failed: number };
@@ -323,7 +325,7 @@ export interface ClientOverhead {
   /** Event loops that ran the clients (worker threads; 1 = the main loop), and the worst loop's delay above. */
   loops?: number;
   /**
-   * Round trips one request makes, on average (BEGIN, each statement, COMMIT of a transaction; 1 on the pipelined
+   * Round trips one request makes, on average (BEGIN, each statement, ROLLBACK of a script; 1 on the pipelined
    * path): each response can wait behind a late loop, so the delay counts once per round trip. Absent: 1.
    */
   roundTripsPerRequest?: number;

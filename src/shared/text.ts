@@ -5,3 +5,38 @@ export function oneLine(sql: string, max: number): string {
   const flat = sql.replace(/\s+/g, ' ').trim();
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
+
+/**
+ * Control characters made visible: a terminal shows `\u001b` instead of obeying an escape sequence from a table name,
+ * a server message or pg_stat_statements text (title changes, cleared screens, hidden text). Tabs and newlines stay;
+ * C1 controls, DEL and the bidirectional overrides ("Trojan source") are shown by their code too.
+ */
+export function visibleControls(text: string): string {
+  // As \uXXXX, which also keeps JSON on stdout valid (the same escape, the same value).
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Text inside Markdown, shown as it is: never read as Markdown, HTML or a table's cell border; one line. */
+export function mdText(text: string): string {
+  return visibleControls(text.replace(/\r?\n/g, ' '))
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_[\]|#~!]/g, (c) => `\\${c}`);
+}
+
+/** Inline code that holds any text: fenced by one backtick more than its longest run of backticks. */
+export function mdCode(text: string): string {
+  const flat = visibleControls(text.replace(/\r?\n/g, ' ')).replace(/\|/g, '\\|');
+  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence} ${flat} ${fence}`;
+}
+
+/** A fenced code block that holds any text: its fence is longer than any run of backticks inside. */
+export function mdBlock(text: string, lang = ''): string[] {
+  const body = visibleControls(text.replace(/\r\n?/g, '\n'));
+  const longest = Math.max(2, ...(body.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(longest + 1);
+  return [`${fence}${lang}`, body, fence];
+}

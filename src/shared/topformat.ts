@@ -1,7 +1,7 @@
 /** `pgload top` as text and Markdown: one formatter for the CLI and the editor (browser-safe, no Node). */
 import { formatCount, formatMs } from './format';
 import type { TopResult, TopStatement } from './result';
-import { oneLine } from './text';
+import { mdCode, mdText, oneLine } from './text';
 
 const ORDER_WORDS: Record<TopResult['order'], string> = { total: 'total time', mean: 'mean time', temp: 'temporary-file blocks', calls: 'calls' };
 
@@ -63,20 +63,19 @@ export function formatTopReport(r: TopResult): string {
 }
 
 export function formatTopMarkdown(r: TopResult): string {
-  const esc = (t: string) => t.replace(/\|/g, '\\|');
   const lines = [
     `### Top ${r.statements.length} statements by ${ORDER_WORDS[r.order]}`,
     '',
-    `${r.target}, pg_stat_statements${r.statsSince ? ` since ${r.statsSince}` : ''}`,
+    mdText(`${r.target}, pg_stat_statements${r.statsSince ? ` since ${r.statsSince}` : ''}`),
     '',
     '| # | statement | calls | mean | total | share | rows/call | temp blocks |',
     '|---:|---|---:|---:|---:|---:|---:|---:|',
     ...r.statements.map(
       (s, i) =>
-        `| ${i + 1} | \`${esc(oneLine(s.query, 80))}\` | ${formatCount(Math.round(s.calls))} | ${formatMs(s.meanMs)} | ${formatMs(s.totalMs)} | ${(s.shareOfTotal * 100).toFixed(1)} % | ${formatRows(s.rowsPerCall)} | ${formatCount(Math.round(s.tempBlksRead + s.tempBlksWritten))} |`,
+        `| ${i + 1} | ${mdCode(oneLine(s.query, 80))} | ${formatCount(Math.round(s.calls))} | ${formatMs(s.meanMs)} | ${formatMs(s.totalMs)} | ${(s.shareOfTotal * 100).toFixed(1)} % | ${formatRows(s.rowsPerCall)} | ${formatCount(Math.round(s.tempBlksRead + s.tempBlksWritten))} |`,
     ),
   ];
-  for (const n of r.notes) lines.push('', `> ${n}`);
+  for (const n of r.notes) lines.push('', `> ${mdText(n)}`);
   return lines.join('\n');
 }
 

@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { closeSession, openSession, resolveConnection, type OpenedSession } from '../../src/core/connection/connection';
+import { closeSession, openSession, resolveConnection, transactionWrap, type OpenedSession } from '../../src/core/connection/connection';
+
+const RO = transactionWrap({ statementTimeoutMs: 10_000, readOnly: true });
 import { WireSession } from '../../src/core/connection/wire';
 import { testDb, withAdmin } from '../support/server';
 
@@ -20,7 +22,7 @@ describe('The request path of the load loop (wire) on a real PostgreSQL', functi
     const text = "SELECT 1 / (CASE WHEN $1::text = 'ünï € 😀' AND $2::text IS NULL AND $3::text = '' AND $4::int = -7 THEN 1 ELSE 0 END)";
     for (const name of [undefined, 'pgload_wire_t1']) {
       const s = await open();
-      const wire = new WireSession(s.client, { text, ...(name ? { name } : {}) }, 5000);
+      const wire = new WireSession(s.client, { text, ...(name ? { name } : {}) }, 5000, RO);
       for (let i = 0; i < 3; i++) assert.ok((await wire.request(['ünï € 😀', null, '', -7])) > 0);
       await assert.rejects(wire.request(['unï', null, '', -7]), (e: { code?: string; message: string }) => e.code === '22012' && /division by zero/.test(e.message));
       // The session is still usable after a failed request, and node-postgres gets its socket back.
@@ -38,7 +40,7 @@ describe('The request path of the load loop (wire) on a real PostgreSQL', functi
 
   it('a prepared statement is parsed once per session, and parsed again after its first Parse failed', async () => {
     const s = await open();
-    const wire = new WireSession(s.client, { text: 'SELECT 1 FROM wire_not_yet', name: 'pgload_wire_t2' }, 5000);
+    const wire = new WireSession(s.client, { text: 'SELECT 1 FROM wire_not_yet', name: 'pgload_wire_t2' }, 5000, RO);
     await assert.rejects(wire.request(), (e: { code?: string; position?: string }) => e.code === '42P01' && e.position === '15');
     await withAdmin((c) => c.query('CREATE TABLE IF NOT EXISTS wire_not_yet (x int)'));
     try {
@@ -53,7 +55,7 @@ describe('The request path of the load loop (wire) on a real PostgreSQL', functi
 
   it('an answer of many rows in many chunks completes once, timed from the write to ReadyForQuery', async () => {
     const s = await open();
-    const wire = new WireSession(s.client, { text: "SELECT g, repeat('x', 100) FROM generate_series(1, 50000) g" }, 5000);
+    const wire = new WireSession(s.client, { text: "SELECT g, repeat('x', 100) FROM generate_series(1, 50000) g" }, 5000, RO);
     const us = await wire.request();
     assert.ok(us > 1000, `a 5 MB answer took ${us} µs`);
     // The same session again: nothing of the big answer is left over to be taken for the next one's end.
@@ -66,7 +68,7 @@ describe('The request path of the load loop (wire) on a real PostgreSQL', functi
   it('the server-side statement timeout comes back as 57014 with its message, and the session goes on', async () => {
     const s = await openSession(resolveConnection({ url: testDb().url }), { statementTimeoutMs: 200, readOnly: true });
     session = s;
-    const wire = new WireSession(s.client, { text: 'SELECT pg_sleep($1::float)' }, 5200);
+    const wire = new WireSession(s.client, { text: 'SELECT pg_sleep($1::float)' }, 5200, RO);
     const t = performance.now();
     await assert.rejects(wire.request([2]), (e: { code?: string; message: string }) => e.code === '57014' && /statement timeout/.test(e.message));
     assert.ok(performance.now() - t < 1500);
@@ -75,7 +77,7 @@ describe('The request path of the load loop (wire) on a real PostgreSQL', functi
 
   it('a session terminated while its request runs rejects with the server\'s 57P01, then every later request fails at once', async () => {
     const s = await open();
-    const wire = new WireSession(s.client, { text: 'SELECT pg_sleep(5)' }, 15_000);
+    const wire = new WireSession(s.client, { text: 'SELECT pg_sleep(5)' }, 15_000, RO);
     const pid = (s.client as unknown as { processID: number }).processID;
     const running = wire.request().then(
       () => 'answered',
@@ -91,7 +93,7 @@ describe('The request path of the load loop (wire) on a real PostgreSQL', functi
   it('no answer at all within the client timeout: CLIENT_TIMEOUT and the socket is closed', async () => {
     const s = await open();
     // A request that the server holds longer than the client's patience (the statement timeout is 10 s here).
-    const wire = new WireSession(s.client, { text: 'SELECT pg_sleep(3)' }, 400);
+    const wire = new WireSession(s.client, { text: 'SELECT pg_sleep(3)' }, 400, RO);
     const t = performance.now();
     await assert.rejects(wire.request(), (e: { code?: string; message: string }) => e.code === 'CLIENT_TIMEOUT' && /No answer from the server/.test(e.message));
     const took = performance.now() - t;

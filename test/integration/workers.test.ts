@@ -68,8 +68,9 @@ describe('Load workers (several event loops) on a real PostgreSQL', function () 
   it('cancel during the load on worker threads: the running 30 s queries are cancelled on the server, the run ends as cancelled, and no session is left', async () => {
     const ac = new AbortController();
     let abortedAt = 0;
-    // Each session sleeps 10 ms three times, then 30 s: the cancel comes once the server shows the long sleeps.
-    const sql = `SELECT pg_sleep(${fromNthExecution(4, '30', '0.01')})`;
+    // The baseline's two executions and the load's first ten sleep 10 ms, every later one 30 s (a sequence counts them;
+    // writes allowed for it): the cancel comes once the server shows the long sleeps.
+    const sql = `SELECT pg_sleep(${await fromNthExecution(13, '30', '0.01')})`;
     let watching = false;
     const watch = async () => {
       const deadline = Date.now() + 40_000;
@@ -86,7 +87,7 @@ describe('Load workers (several event loops) on a real PostgreSQL', function () 
       }
     };
     const r = await profile(
-      { ...quiet, sql, connection: conn(), clients: 4, durationMs: 60_000, workers: 2 },
+      { ...quiet, sql, connection: conn(), clients: 4, durationMs: 60_000, workers: 2, allowWrites: true },
       {
         signal: ac.signal,
         onProgress: (p) => {

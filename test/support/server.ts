@@ -2,6 +2,7 @@
  * The PostgreSQL the integration tests talk to: the one in PGLOAD_TEST_URL when set, else an embedded
  * PostgreSQL started once for the whole test process (mocha global fixture) and stopped at the end.
  */
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { testDatabase, type TestDatabase } from '../../scripts/lib/embedded-pg';
 
@@ -70,12 +71,14 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
- * An SQL expression that is `then` from the `n`th execution on one session on, and `otherwise` before: it counts
- * its executions in a custom setting of the session (allowed in a read-only session). Failures and slow requests
- * by construction, not by the clock or by chance. Wrap constant errors so the planner cannot fold them
- * (`1/(random() * 0)::int`, not `1/0`).
+ * An SQL expression that is `then` from the `n`th execution on and `otherwise` before, counted over the whole server by
+ * a sequence made for it: failures and slow requests by construction, not by the clock or by chance. Every request is
+ * rolled back, and nothing a statement does to its session outlives it — but a sequence is not transactional, so the
+ * count holds; nextval needs writes allowed (allowWrites / --allow-writes). Wrap constant errors so the planner cannot
+ * fold them (`1/(random() * 0)::int`, not `1/0`).
  */
-export function fromNthExecution(n: number, then: string, otherwise: string): string {
-  const count = `set_config('pgload_test.n', (coalesce(nullif(current_setting('pgload_test.n', true), ''), '0')::int + 1)::text, false)::int`;
-  return `CASE WHEN ${count} >= ${n} THEN ${then} ELSE ${otherwise} END`;
+export async function fromNthExecution(n: number, then: string, otherwise: string): Promise<string> {
+  const name = `pgload_test_nth_${randomBytes(4).toString('hex')}`;
+  await withAdmin((c) => c.query(`CREATE SEQUENCE ${name}`));
+  return `CASE WHEN nextval('${name}') >= ${n} THEN ${then} ELSE ${otherwise} END`;
 }

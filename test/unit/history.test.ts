@@ -95,4 +95,78 @@ describe('Run history (files in the extension storage folder)', () => {
     fs.rmSync(path.join(dir, h.entry('b1')!.file));
     assert.deepEqual(new HistoryStore(dir, () => 10).list().map((e) => e.runId), ['a2', 'a1']);
   });
+
+  describe('survives damage and tampering (adversarial)', () => {
+    const seed = () => {
+      const h = new HistoryStore(dir, () => 10);
+      h.add('run-1', at(1), 'demo');
+      h.add('run-2', at(2), 'demo');
+      h.rename('run-2', 'second');
+      return h;
+    };
+    const index = () => path.join(dir, 'index.json');
+
+    for (const [what, content] of [
+      ['cut short by a crash', (t: string) => t.slice(0, Math.floor(t.length / 2))],
+      ['emptied', () => ''],
+      ['not a list', () => '{"runs": []}'],
+    ] as Array<[string, (t: string) => string]>) {
+      it(`an index ${what} is rebuilt from the run files, with a message; no run is lost`, () => {
+        seed();
+        fs.writeFileSync(index(), content(fs.readFileSync(index(), 'utf8')));
+        const again = new HistoryStore(dir, () => 10);
+        assert.deepEqual(again.list().map((e) => e.runId).sort(), ['run-1', 'run-2']);
+        assert.match(again.problems.join(' '), /index could not be read .*rebuilt from the run files/);
+        assert.equal(again.result('run-1')!.sql, recorded.sql);
+        assert.deepEqual(new HistoryStore(dir, () => 10).problems, [], 'the rebuilt index is written back');
+      });
+    }
+
+    it('an entry with a mistyped field is skipped and named; the others stay (and its run is listed again from its file)', () => {
+      seed();
+      const entries = JSON.parse(fs.readFileSync(index(), 'utf8')) as Array<Record<string, unknown>>;
+      entries.find((e) => e.runId === 'run-1')!.p95Ms = 'fast';
+      fs.writeFileSync(index(), JSON.stringify(entries));
+      const again = new HistoryStore(dir, () => 10);
+      assert.match(again.problems.join(' '), /entry run-1 was skipped: "p95Ms" is not a number/);
+      assert.deepEqual(again.list().map((e) => [e.runId, e.name]), [['run-2', 'second'], ['run-1', undefined]]);
+    });
+
+    it('an entry whose file points outside the folder is never read or deleted', () => {
+      seed();
+      const outside = path.join(path.dirname(dir), `pgload-outside-${process.pid}.json`);
+      fs.writeFileSync(outside, '{"keep": true}');
+      try {
+        const entries = JSON.parse(fs.readFileSync(index(), 'utf8')) as Array<Record<string, unknown>>;
+        entries.push({ ...entries[0], runId: 'evil', file: `../${path.basename(outside)}` });
+        fs.writeFileSync(index(), JSON.stringify(entries));
+        const again = new HistoryStore(dir, () => 10);
+        assert.match(again.problems.join(' '), /entry evil was skipped: its file .* is not a run file of this folder/);
+        assert.equal(again.delete('evil'), false);
+        assert.ok(fs.existsSync(outside), 'the file outside the history folder is still there');
+      } finally {
+        fs.rmSync(outside, { force: true });
+      }
+    });
+
+    it('a run file the index does not list (a crash between the two writes) is listed again; a foreign file is left out and named', () => {
+      const h = seed();
+      const file = h.entry('run-1')!.file;
+      const entries = (JSON.parse(fs.readFileSync(index(), 'utf8')) as Array<{ runId: string }>).filter((e) => e.runId !== 'run-1');
+      fs.writeFileSync(index(), JSON.stringify(entries));
+      fs.writeFileSync(path.join(dir, 'notes.json'), '{"mine": 1}');
+      const again = new HistoryStore(dir, () => 10);
+      assert.deepEqual(again.list().map((e) => e.runId).sort(), ['run-1', 'run-2']);
+      assert.equal(again.entry('run-1')!.file, file);
+      assert.match(again.problems.join(' '), /1 run was missing from the run history's index/);
+      assert.match(again.problems.join(' '), /notes\.json .* is not a run pgload wrote/);
+      assert.ok(fs.existsSync(path.join(dir, 'notes.json')), 'a file pgload did not write is not deleted');
+    });
+
+    it('writes are atomic: no temporary file is left, and a run file is never half written', () => {
+      seed();
+      assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+      for (const f of fs.readdirSync(dir)) JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+    });
+  });
 });

@@ -146,7 +146,9 @@ describe('Parameter generators: bad input', () => {
     });
 
     it('a missing file, an unknown column, an empty file and a header without rows', () => {
-      assert.throws(() => readCsvColumn(path.join(dir, 'nope.csv'), 'id', '$1'), /The CSV file for \$1 cannot be read: .*nope\.csv does not exist/);
+      assert.throws(() => readCsvColumn(path.join(dir, 'nope.csv'), 'id', '$1'), /The CSV file for \$1 \(.*nope\.csv\): no such file/);
+      assert.throws(() => readCsvColumn('/dev/zero', 'id', '$1'), /The CSV file for \$1 \(\/dev\/zero\): is a device, not a regular file/);
+      assert.throws(() => readCsvColumn(dir, 'id', '$1'), /is a folder/);
       assert.throws(() => readCsvColumn(file('cols.csv', 'id,name\n1,a\n'), 'email', '$1'), /has no column "email"; its columns are 1: id, 2: name/);
       assert.throws(() => readCsvColumn(file('empty.csv', ''), 'id', '$1'), /has nothing in it/);
       assert.throws(() => readCsvColumn(file('header.csv', 'id\n'), 'id', '$1'), /a header and no values/);

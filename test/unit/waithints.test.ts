@@ -49,7 +49,7 @@ describe('Sessions idle inside a transaction: the gaps between statements', () =
   const sampling = (inTx: number): WaitSampling => ({ ...saturated(1, 2), shares: [share('Idle in transaction', inTx, 20), share('CPU', 1 - inTx, 20)] });
 
   it("a transaction of the user's statements idle 77 % of the time: a warning naming the round trips, and pgload's part when it was the bottleneck", () => {
-    const h = waitHints(sampling(0.77), { clients: 20, transaction: { kind: 'statements', roundTrips: 5, clientBound: true } }).find((x) => x.id === 'idle-in-transaction')!;
+    const h = waitHints(sampling(0.77), { clients: 20, transaction: { roundTrips: 5, clientBound: true } }).find((x) => x.id === 'idle-in-transaction')!;
     assert.equal(h.severity, 'warning');
     assert.match(h.title, /idle inside the request's transaction 77 % of the time/);
     assert.match(h.detail, /waiting for its next statement \(5 round trips per request\): more time went to the gaps between statements than to running them \(23 % of the samples\)/);
@@ -57,23 +57,16 @@ describe('Sessions idle inside a transaction: the gaps between statements', () =
     assert.match(h.action, /^Fewer round trips per request/);
   });
 
-  it("pgload's own BEGIN … ROLLBACK around a write is said to be pgload's, and is not the statement's finding", () => {
-    const hints = waitHints(sampling(0.6), { clients: 4, transaction: { kind: 'rollback', roundTrips: 3, clientBound: false } });
-    assert.deepEqual(hints.map((x) => x.id), ['rollback-round-trips']);
-    assert.match(hints[0].title, /the BEGIN and ROLLBACK pgload wraps each request in/);
-    assert.doesNotMatch(hints[0].detail, /pgload's own queueing/);
-  });
-
   it('no transaction, or a small share: no hint', () => {
     assert.deepEqual(waitHints(sampling(0.77), { clients: 4 }).filter((x) => /transaction|rollback/.test(x.id)), []);
-    assert.deepEqual(waitHints(sampling(0.2), { clients: 4, transaction: { kind: 'statements', roundTrips: 5, clientBound: false } }).filter((x) => x.id === 'idle-in-transaction'), []);
+    assert.deepEqual(waitHints(sampling(0.2), { clients: 4, transaction: { roundTrips: 5, clientBound: false } }).filter((x) => x.id === 'idle-in-transaction'), []);
   });
 });
 
 describe('Sessions idle inside a transaction: the sentence holds for its numbers', () => {
   it('40 % idle in transaction against 60 % running: no claim that the gaps took more, and only information', () => {
     const w: WaitSampling = { ...saturated(1, 2), shares: [share('CPU', 0.6, 4), share('Idle in transaction', 0.4, 4)] };
-    const h = waitHints(w, { clients: 4, transaction: { kind: 'statements', roundTrips: 4, clientBound: false } }).find((x) => x.id === 'idle-in-transaction')!;
+    const h = waitHints(w, { clients: 4, transaction: { roundTrips: 4, clientBound: false } }).find((x) => x.id === 'idle-in-transaction')!;
     assert.equal(h.severity, 'info');
     assert.doesNotMatch(h.detail, /more time went to the gaps/);
     assert.match(h.detail, /the statements themselves ran \(60 % of the samples\)/);

@@ -34,7 +34,7 @@ function session(): { stream: FakeStream; wire: WireSession; pgData: string[] } 
   const pgData: string[] = [];
   stream.on('data', () => pgData.push('pg'));
   const client = { connection: { stream } } as unknown as Client;
-  return { stream, wire: new WireSession(client, { text: 'SELECT $1', name: 's1' }, 60_000), pgData };
+  return { stream, wire: new WireSession(client, { text: 'SELECT $1', name: 's1' }, 60_000, transactionWrap({ statementTimeoutMs: 1000, readOnly: true })), pgData };
 }
 
 describe('wire: the load loop\'s protocol messages', () => {
@@ -81,16 +81,17 @@ describe('wire: the load loop\'s protocol messages', () => {
     assert.equal(e.detail, 'détail');
   });
 
-  it('an answer split into single bytes completes exactly once, and the first request sends Parse, later ones do not', async () => {
+  it('an answer split into single bytes completes exactly once, and the first request sends the statement\'s Parse, later ones do not', async () => {
     const { stream, wire, pgData } = session();
-    const answer = Buffer.concat([msg('1'), msg('2'), msg('D', Buffer.from([0, 1, 0, 0, 0, 1, 0x31])), msg('C', Buffer.from('SELECT 1\0')), msg('Z', Buffer.from('I'))]);
+    const step = (tag: string, rows: Buffer[] = []) => [msg('1'), msg('2'), ...rows, msg('C', Buffer.from(`${tag}\0`))];
+    const answer = Buffer.concat([...step('BEGIN'), ...step('SELECT 1', [msg('D', Buffer.from([0, 1, 0, 0, 0, 1, 0x31]))]), ...step('ROLLBACK'), msg('Z', Buffer.from('I'))]);
     for (let round = 0; round < 2; round++) {
       const p = wire.request(['x']);
       for (const byte of answer) stream.emit('data', Buffer.from([byte]));
       assert.ok((await p) >= 0);
     }
-    assert.equal(stream.written[0][0], 'P'.charCodeAt(0));
-    assert.equal(stream.written[1][0], 'B'.charCodeAt(0));
+    assert.ok(stream.written[0].includes('SELECT $1'), 'the first request parses the named statement');
+    assert.ok(!stream.written[1].includes('SELECT $1'), 'the second only binds it');
     assert.deepEqual(pgData, [], 'node-postgres saw none of it');
   });
 
@@ -152,16 +153,17 @@ describe('wire: the load loop\'s protocol messages', () => {
     assert.deepEqual(lost, ['CONNECTION_LOST']);
   });
 
-  it('with a transaction wrap a request is one pipeline (BEGIN, settings, statement, COMMIT, one Sync); a failure inside it is rolled back before the answer', async () => {
+  it('through transaction pooling a request is one pipeline (BEGIN READ ONLY, settings, statement, ROLLBACK, one Sync); a failure inside it is rolled back before the answer', async () => {
     const stream = new FakeStream();
     const client = { connection: { stream } } as unknown as Client;
-    const wrap = transactionWrap({ statementTimeoutMs: 1500, readOnly: true, extra: { work_mem: '64MB' } });
+    const wrap = transactionWrap({ statementTimeoutMs: 1500, readOnly: true, extra: { work_mem: '64MB' }, route: 'transaction' });
     const wire = new WireSession(client, { text: 'SELECT $1' }, 60_000, wrap);
     const ok = wire.request(['7']);
     assert.equal(stream.written.length, 1, 'one write per request');
     const sent = stream.written[0].toString('latin1');
     const at = (t: string) => sent.indexOf(t);
-    assert.ok(at('BEGIN READ ONLY') >= 0 && at('BEGIN READ ONLY') < at("set_config('statement_timeout', '1500', true)") && at("set_config('work_mem', '64MB', true)") < at('SELECT $1') && at('SELECT $1') < at('COMMIT'), sent);
+    assert.ok(at('BEGIN /* pgload */ READ ONLY') >= 0 && at('BEGIN /* pgload */ READ ONLY') < at("set_config('statement_timeout', '1500', true)") && at("set_config('work_mem', '64MB', true)") < at('SELECT $1') && at('SELECT $1') < at('ROLLBACK'), sent);
+    assert.equal(sent.indexOf('Q'), -1, 'never a simple Query: the extended protocol takes one statement per Parse');
     assert.equal(sent.split('S\0\0\0\x04').length - 1, 1, 'a single Sync');
     stream.emit('data', msg('Z', Buffer.from('I')));
     assert.ok((await ok) >= 0);
@@ -169,7 +171,7 @@ describe('wire: the load loop\'s protocol messages', () => {
     const failed = wire.request(['8']);
     stream.emit('data', Buffer.concat([msg('E', errorBody({ S: 'ERROR', C: '25006', M: 'cannot execute UPDATE in a read-only transaction' })), msg('Z', Buffer.from('E'))]));
     assert.equal(stream.written.length, 3, 'a ROLLBACK follows before the answer is given');
-    assert.match(stream.written[2].toString('latin1'), /^Q.*ROLLBACK/s);
+    assert.match(stream.written[2].toString('latin1'), /^Q.*ROLLBACK \/\* pgload \*\//s);
     let settled = false;
     failed.catch(() => undefined).finally(() => (settled = true));
     await new Promise((r) => setImmediate(r));
@@ -180,22 +182,40 @@ describe('wire: the load loop\'s protocol messages', () => {
 });
 
 describe('session settings: how they reach the server', () => {
-  it('settingPairs lists read-only, the timeouts and the extras; transactionWrap keeps them local to the transaction', () => {
-    const s = { statementTimeoutMs: 2000, readOnly: true, extra: { work_mem: "64MB", search_path: "a'b" } };
+  it('settingPairs lists read-only, the timeouts, the extras and standard_conforming_strings on (a user setting cannot turn it off); transactionWrap keeps them local and always ends in ROLLBACK', () => {
+    const s = { statementTimeoutMs: 2000, readOnly: true, extra: { work_mem: '64MB', search_path: "a'b", Standard_Conforming_Strings: 'off' } };
     assert.deepEqual(settingPairs(s), [
       ['default_transaction_read_only', 'on'],
       ['statement_timeout', '2000'],
       ['idle_in_transaction_session_timeout', '60000'],
       ['work_mem', '64MB'],
       ['search_path', "a'b"],
+      ['standard_conforming_strings', 'on'],
     ]);
-    const w = transactionWrap(s);
-    assert.equal(w.begin, 'BEGIN READ ONLY');
-    assert.equal(w.end, 'COMMIT');
-    assert.equal(w.setup, "SELECT set_config('statement_timeout', '2000', true), set_config('work_mem', '64MB', true), set_config('search_path', 'a''b', true)");
+    const w = transactionWrap({ ...s, route: 'transaction' });
+    assert.equal(w.begin, 'BEGIN /* pgload */ READ ONLY');
+    assert.equal(w.end, 'ROLLBACK /* pgload */');
+    assert.equal(w.setup, "SELECT /* pgload */ set_config('statement_timeout', '2000', true), set_config('work_mem', '64MB', true), set_config('search_path', 'a''b', true), set_config('standard_conforming_strings', 'on', true)");
+    const direct = transactionWrap(s);
+    assert.deepEqual(direct, { begin: 'BEGIN /* pgload */ READ ONLY', end: 'ROLLBACK /* pgload */' }, 'a direct session carries its settings from startup; the envelope is marked as pgload\'s own');
     const writes = transactionWrap({ ...s, readOnly: false });
-    assert.equal(writes.begin, 'BEGIN');
-    assert.equal(writes.end, 'ROLLBACK');
+    assert.equal(writes.begin, 'BEGIN /* pgload */');
+    assert.equal(writes.end, 'ROLLBACK /* pgload */');
+  });
+
+  it('a request on a direct session is BEGIN READ ONLY, the statement (Parse/Bind/Execute), ROLLBACK and one Sync, in one write', async () => {
+    const stream = new FakeStream();
+    const client = { connection: { stream } } as unknown as Client;
+    const wire = new WireSession(client, { text: 'SELECT 1' }, 60_000, transactionWrap({ statementTimeoutMs: 1500, readOnly: true }));
+    const ok = wire.request();
+    const sent = stream.written[0];
+    const types: string[] = [];
+    for (let at = 0; at < sent.length; at += 1 + sent.readInt32BE(at + 1)) types.push(String.fromCharCode(sent[at]));
+    assert.deepEqual(types.join(''), 'PBEPBEPBES');
+    const text = sent.toString('latin1');
+    assert.ok(text.indexOf('BEGIN /* pgload */ READ ONLY') < text.indexOf('SELECT 1') && text.indexOf('SELECT 1') < text.indexOf('ROLLBACK /* pgload */'), text);
+    stream.emit('data', msg('Z', Buffer.from('I')));
+    assert.ok((await ok) >= 0);
   });
 
   it("PgBouncer's refusal of a startup parameter is recognised, and names the parameter", () => {

@@ -3,7 +3,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { formatAbReport } from '../../shared/format';
 import { regressions } from '../../core/analysis/compare';
 import { abTest } from '../../core/analysis/ab';
-import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson } from '../io';
+import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson, checkOutputPaths } from '../io';
 import { COMMON_OPTIONS, parseCommand, duration, percentFlag, whole, sqlFromFlags, sqlBFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags } from '../flags';
 
 export const AB_HELP = `Usage: pgload ab (--sql TEXT | --file PATH [--statement N]) (--setting NAME=VALUE … | --sql-b TEXT | --file-b PATH) [options]
@@ -49,6 +49,7 @@ export async function abCommand(args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommand(args, AB_OPTIONS, 'ab', AB_HELP, io);
   if (!parsed) return EXIT.ok;
   const { values: v, positionals } = parsed;
+  checkOutputPaths(v, ['json', 'markdown', 'html', 'csv']);
   const connection = connectionFromFlags(v.url);
   if (v.requests !== undefined && v.duration !== undefined) usage('Give either --requests or --duration, not both');
   const clients = whole('clients', v.clients, 1, 10_000);

@@ -5,7 +5,7 @@ import { PgloadError, errorMessage } from '../../core/errors';
 import { formatCheckMarkdown, formatCheckReport } from '../../shared/format';
 import { prepareRun, profile } from '../../core/load/runner';
 import { evaluateBudgets, loadCheckFile } from '../../core/analysis/check';
-import { EXIT, CliIO, usage, stderrLogger, writeOutput, emitJson } from '../io';
+import { EXIT, CliIO, usage, stderrLogger, writeOutput, emitJson, checkOutputPaths } from '../io';
 import { OUTPUT_OPTIONS, parseCommand } from '../flags';
 
 export const CHECK_HELP = `Usage: pgload check FILE.yml [--url URL] [--json PATH|-] [--markdown PATH] [--no-progress]
@@ -47,6 +47,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommand(args, CHECK_OPTIONS, 'check', CHECK_HELP, io);
   if (!parsed) return EXIT.ok;
   const { values: v, positionals } = parsed;
+  checkOutputPaths(v, ['json', 'markdown', 'html', 'csv']);
   if (positionals.length !== 1) usage(`pgload check takes one check file, got ${positionals.length}; e.g. pgload check pgload.yml (see "pgload check --help")`);
   const file = await loadCheckFile(positionals[0]);
   const url = v.url ?? file.url;
@@ -76,7 +77,7 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     }
   }
   const out = emitJson(io, v.json, { schemaVersion: 1, kind: 'check', file: positionals[0], checks: outcomes });
-  if (v.markdown !== undefined) writeOutput(v.markdown, formatCheckMarkdown(outcomes), 'Markdown summary');
+  if (v.markdown !== undefined) writeOutput(io, v.markdown, formatCheckMarkdown(outcomes), 'Markdown summary');
   out(formatCheckReport(outcomes, positionals[0]) + '\n');
   if (io.signal?.aborted || outcomes.length < file.checks.length) return EXIT.cancelled;
   if (outcomes.some((o) => o.status === 'error')) return EXIT.failures;

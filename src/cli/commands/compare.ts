@@ -4,7 +4,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { formatComparison } from '../../shared/format';
 import { compareResults, regressions } from '../../core/analysis/compare';
 import { readResultFile } from '../../core/report/resultfile';
-import { EXIT, CliIO, usage, emitJson } from '../io';
+import { EXIT, CliIO, usage, emitJson, checkOutputPaths } from '../io';
 import { parseCommand, percentFlag } from '../flags';
 
 export const COMPARE_HELP = `Usage: pgload compare BEFORE.json AFTER.json [--max-regression 10%] [--json PATH|-]
@@ -34,6 +34,7 @@ export function compareCommand(args: string[], io: CliIO): number {
   const parsed = parseCommand(args, COMPARE_OPTIONS, 'compare', COMPARE_HELP, io);
   if (!parsed) return EXIT.ok;
   const { values: v, positionals } = parsed;
+  checkOutputPaths(v, ['json', 'markdown', 'html', 'csv']);
   if (positionals.length !== 2) usage(`pgload compare takes two result files (before and after), got ${positionals.length}; e.g. pgload compare before.json after.json`);
   const maxRegression = percentFlag('max-regression', v['max-regression']);
   const noiseFloor = percentFlag('noise-floor', v['noise-floor']);

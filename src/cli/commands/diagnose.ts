@@ -4,7 +4,7 @@ import { formatDiagnoseMarkdown, formatDiagnosePlan, formatDiagnoseReport } from
 import { formatMs } from '../../shared/format';
 import { diagnose } from '../../core/analysis/diagnose';
 import { buildHtmlReport, diagnosisState, loadReportAssets } from '../../core/report/htmlreport';
-import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson, writeOutput } from '../io';
+import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson, writeOutput, checkOutputPaths } from '../io';
 import { COMMON_OPTIONS, parseCommand, duration, whole, sqlFromFlags, sqlBFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags, tableFlags, tableValues } from '../flags';
 
 export const DIAGNOSE_HELP = `Usage: pgload diagnose (--sql TEXT | --file PATH [--statement N]) [options]
@@ -67,7 +67,7 @@ export async function diagnoseCommand(args: string[], io: CliIO): Promise<number
   if (poolTimeoutMs <= 0) usage(`--pool-timeout ${v['pool-timeout']}: must be more than 0`);
   const budgetMs = duration('budget', v.budget, 's', 0) ?? 180_000;
   const t = tableValues(v, ['server-vcpus', 'server-memory']);
-  for (const flag of ['json', 'markdown', 'html'] as const) if (v[flag] !== undefined && v[flag].trim() === '') usage(`--${flag} needs a path${flag === 'json' ? ', or - for stdout' : ''}`);
+  checkOutputPaths(v, ['json', 'markdown', 'html']);
   const sql = await sqlFromFlags(v, positionals);
   const sqlB = await sqlBFromFlags(v, 'your alternative statement');
   const logger = stderrLogger(io, v.verbose === true);
@@ -99,9 +99,9 @@ export async function diagnoseCommand(args: string[], io: CliIO): Promise<number
     printer.done();
   }
   const out = emitJson(io, v.json, result);
-  if (v.markdown !== undefined) writeOutput(v.markdown, formatDiagnoseMarkdown(result), 'Markdown report');
+  if (v.markdown !== undefined) writeOutput(io, v.markdown, formatDiagnoseMarkdown(result), 'Markdown report');
   if (v.html !== undefined) {
-    writeOutput(v.html, buildHtmlReport(diagnosisState(result, result.runs.load.connection.host), loadReportAssets()), 'HTML report');
+    writeOutput(io, v.html, buildHtmlReport(diagnosisState(result, result.runs.load.connection.host), loadReportAssets()), 'HTML report');
     io.stderr(`pgload: HTML report written to ${v.html}\n`);
   }
   out(formatDiagnoseReport(result) + '\n');

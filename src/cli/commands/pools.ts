@@ -3,7 +3,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { ProfileResult } from '../../shared/result';
 import { formatPoolComparison } from '../../shared/format';
 import { profile } from '../../core/load/runner';
-import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson } from '../io';
+import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson, checkOutputPaths } from '../io';
 import { COMMON_OPTIONS, parseCommand, duration, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags } from '../flags';
 
 export const POOLS_HELP = `Usage: pgload pools (--sql TEXT | --file PATH [--statement N]) --users N --pool SIZE[+OVERFLOW] --pool SIZE[+OVERFLOW] [options]
@@ -47,6 +47,7 @@ export async function poolsCommand(args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommand(args, POOLS_OPTIONS, 'pools', POOLS_HELP, io);
   if (!parsed) return EXIT.ok;
   const { values: v, positionals } = parsed;
+  checkOutputPaths(v, ['json', 'markdown', 'html', 'csv']);
   const connection = connectionFromFlags(v.url);
   const users = whole('users', v.users, 1, 100_000);
   if (users === undefined) usage('pgload pools needs --users N: the application users sharing the pool');

@@ -12,7 +12,7 @@ import type { ScriptInput } from '../../core/options';
 import { evaluateBudgets } from '../../core/analysis/check';
 import type { ProfileInput } from '../../core/options';
 import { optionHelp } from '../../core/optiontable';
-import { EXIT, CliIO, usage, progressPrinter, stderrLogger, writeOutput, emitJson } from '../io';
+import { EXIT, CliIO, usage, progressPrinter, stderrLogger, writeOutput, emitJson, checkOutputPaths } from '../io';
 import { COMMON_OPTIONS, parseCommand, duration, whole, readSqlFile, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, tableFlags, tableValues } from '../flags';
 
 export const RUN_HELP = `Usage: pgload run (--sql TEXT | --file PATH [--statement N]) [options]
@@ -52,8 +52,8 @@ Fixed arrival rate (open loop; latency from each request's intended start, coord
   --max-outstanding N      Queued + running requests at most; more are dropped and counted (default 10 × rate). e.g. --max-outstanding 500
 
 What an endpoint sends (per request, each statement timed apart: load.statements[]):
-  --transaction            With --file (or --sql): all its statements as one request, BEGIN; s1; s2; …; COMMIT
-                           (ROLLBACK with --allow-writes). DDL, COPY and BEGIN/COMMIT inside are refused.
+  --transaction            With --file (or --sql): all its statements as one request, BEGIN; s1; s2; …; ROLLBACK
+                           (like every request). DDL, COPY and BEGIN/COMMIT inside are refused.
                                                                                       e.g. --file endpoint.sql --transaction
   --mix PATH@WEIGHT        Instead of --sql/--file (repeatable): each request runs one script, picked by weight
                            (as pgbench -f file@weight); a script of several statements is one transaction.
@@ -173,7 +173,7 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   const settings = settingsFromFlags(v.set);
   const maxP95 = duration('max-p95', v['max-p95'], 'ms', 0);
   const maxP99 = duration('max-p99', v['max-p99'], 'ms', 0);
-  for (const flag of ['json', 'markdown', 'html', 'csv'] as const) if (v[flag] !== undefined && v[flag].trim() === '') usage(`--${flag} needs a path${flag === 'json' ? ', or - for stdout' : ''}`);
+  checkOutputPaths(v, ['json', 'markdown', 'html', 'csv']);
 
   const scripts = scriptsFromFlags(v);
   const sql = scripts ? scripts.map((x) => x.sql).join(';\n') : await sqlFromFlags(v, positionals);
@@ -205,9 +205,9 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   }
 
   const out = emitJson(io, v.json, result);
-  if (v.markdown !== undefined) writeOutput(v.markdown, formatMarkdownReport(result), 'Markdown report');
-  if (v.csv !== undefined) writeOutput(v.csv, formatTimelineCsv(result), 'timeline CSV');
-  if (v.html !== undefined) writeOutput(v.html, buildHtmlReport(exportState(result, result.connection.host), loadReportAssets()), 'HTML report');
+  if (v.markdown !== undefined) writeOutput(io, v.markdown, formatMarkdownReport(result), 'Markdown report');
+  if (v.csv !== undefined) writeOutput(io, v.csv, formatTimelineCsv(result), 'timeline CSV');
+  if (v.html !== undefined) writeOutput(io, v.html, buildHtmlReport(exportState(result, result.connection.host), loadReportAssets()), 'HTML report');
   out(formatTextReport(result) + '\n');
 
   if (result.status === 'cancelled') return EXIT.cancelled;

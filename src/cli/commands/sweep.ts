@@ -2,7 +2,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { formatMs, formatSweepReport } from '../../shared/format';
 import { sweep } from '../../core/analysis/sweep';
-import { EXIT, CliIO, usage, stderrLogger, emitJson } from '../io';
+import { EXIT, CliIO, usage, stderrLogger, emitJson, checkOutputPaths } from '../io';
 import { COMMON_OPTIONS, parseCommand, duration, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags } from '../flags';
 
 export const SWEEP_HELP = `Usage: pgload sweep (--sql TEXT | --file PATH [--statement N]) [options]
@@ -38,6 +38,7 @@ export async function sweepCommand(args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommand(args, SWEEP_OPTIONS, 'sweep', SWEEP_HELP, io);
   if (!parsed) return EXIT.ok;
   const { values: v, positionals } = parsed;
+  checkOutputPaths(v, ['json', 'markdown', 'html', 'csv']);
   const connection = connectionFromFlags(v.url);
   const maxClients = whole('max-clients', v['max-clients'], 1, 10_000) ?? 64;
   let steps: number[] | undefined;

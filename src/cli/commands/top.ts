@@ -2,7 +2,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { TOP_ORDERS, topStatements, type TopOrder } from '../../core/insight/top';
 import { formatTopMarkdown, formatTopReport } from '../../shared/topformat';
-import { EXIT, CliIO, usage, emitJson, writeOutput } from '../io';
+import { EXIT, CliIO, usage, emitJson, writeOutput, checkOutputPaths } from '../io';
 import { connectionFromFlags, parseCommand, whole } from '../flags';
 
 export const TOP_HELP = `Usage: pgload top [--url URL] [--limit 20] [--order total|mean|temp|calls] [--json PATH|-] [--markdown PATH]
@@ -37,12 +37,13 @@ export async function topCommand(args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommand(args, TOP_OPTIONS, 'top', TOP_HELP, io);
   if (!parsed) return EXIT.ok;
   const { values: v, positionals } = parsed;
+  checkOutputPaths(v, ['json', 'markdown', 'html', 'csv']);
   if (positionals.length > 0) usage(`pgload top takes no file or statement, got "${positionals[0]}" (see "pgload top --help")`);
   const limit = whole('limit', v.limit, 1, 1000) ?? 20;
   const order = (v.order ?? 'total').toLowerCase();
   if (!TOP_ORDERS.includes(order as TopOrder)) usage(`--order ${v.order}: use one of ${TOP_ORDERS.join(', ')}`);
   const r = await topStatements({ connection: connectionFromFlags(v.url), limit, order: order as TopOrder }, { env: io.env });
-  if (v.markdown !== undefined) writeOutput(v.markdown, formatTopMarkdown(r) + '\n', 'Markdown list');
+  if (v.markdown !== undefined) writeOutput(io, v.markdown, formatTopMarkdown(r) + '\n', 'Markdown list');
   emitJson(io, v.json, r, 'top statements')(formatTopReport(r) + '\n');
   return EXIT.ok;
 }

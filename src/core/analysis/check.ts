@@ -13,11 +13,11 @@
  *
  * The file is read and every check validated (SQL, safety, generators, budgets) before anything runs.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { HintSeverity, ProfileResult } from '../../shared/result';
-import { PgloadError } from '../errors';
+import { errorMessage, PgloadError } from '../errors';
+import { readInputText } from '../inputfile';
 import { formatMs } from '../../shared/format';
 import type { ProfileInput } from '../options';
 import type { ParamInput } from '../load/params';
@@ -61,10 +61,10 @@ type Obj = Record<string, unknown>;
 export async function loadCheckFile(file: string): Promise<CheckFile> {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readInputText(file, 'checkFile', file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new PgloadError('usage', `${file} ${code === 'ENOENT' ? 'does not exist; write one like the example in "pgload check --help"' : `cannot be read (${code ?? String(err)})`}`);
+    if ((err as PgloadError).code === 'ENOENT') throw new PgloadError('usage', `${file} does not exist; write one like the example in "pgload check --help"`);
+    throw err;
   }
   return parseCheckFile(text, file);
 }
@@ -79,7 +79,13 @@ export async function parseCheckFile(text: string, file: string): Promise<CheckF
     const at = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : 'somewhere';
     bad(`is not valid YAML at ${at}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
   }
-  const root = doc.toJS() as unknown;
+  let root: unknown;
+  try {
+    // Aliases are expanded with the yaml library's limit (100): a file of nested aliases (a "billion laughs") is refused.
+    root = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    return bad(`is refused: ${errorMessage(err).split('\n')[0]} (its aliases would expand without bound); write the checks out, or use fewer aliases`);
+  }
   if (!isObj(root)) return bad('must be a mapping with a "checks" list (see "pgload check --help")');
   unknownKeys(root, ['url', 'defaults', 'checks'], 'the top level', bad);
   if (root.url !== undefined && typeof root.url !== 'string') bad('"url" must be a connection URL string');
@@ -139,9 +145,9 @@ function statementOf(raw: Obj, dir: string, label: string, bad: (m: string) => n
   const file = path.resolve(dir, raw.file);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return bad(`${label}: ${raw.file} does not exist or cannot be read (paths are relative to the check file)`);
+    text = readInputText(file, 'sql', `${label}: ${raw.file}`);
+  } catch (err) {
+    return bad(`${errorMessage(err)}${(err as PgloadError).code === 'ENOENT' ? ' (paths are relative to the check file)' : ''}`);
   }
   let statements;
   try {

@@ -12,8 +12,12 @@ import { isIP } from 'node:net';
 import { checkServerIdentity, type ConnectionOptions as TlsOptions, type PeerCertificate } from 'node:tls';
 import { Client, type ClientConfig } from 'pg';
 import type { ConnectionSummary } from '../../shared/result';
-import { asDriverError, PgloadError } from '../errors';
-import { makeRedactor } from './redact';
+import { asDriverError, errorMessage, PgloadError } from '../errors';
+import { readInputText } from '../inputfile';
+import { makeRedactor, maskUrlCredentials } from './redact';
+import { literal, settingPairs, transactionWrap, withInternalMark, wrapStart, type SessionSettings } from './envelope';
+
+export * from './envelope';
 
 export const APPLICATION_NAME = 'pgload';
 /** The code of the connection error raised when the server wants a password and none was given. */
@@ -99,7 +103,10 @@ function parseUrl(text: string): Fields {
     // The WHATWG parser needs a special scheme to parse the authority the way libpq does.
     url = new URL(text.replace(/^postgres(ql)?:/i, 'http:'));
   } catch {
-    throw new PgloadError('usage', `The connection URL "${makeRedactor([])(text)}" does not parse; write it like postgres://user:password@host:5432/dbname`);
+    throw new PgloadError(
+      'usage',
+      `The connection URL "${maskUrlCredentials(text)}" does not parse; write it like postgres://user:password@host:5432/dbname, with characters such as / # ? @ or a space in the password percent-encoded (%2F %23 %3F %40 %20)`,
+    );
   }
   const decode = (s: string, what: string) => {
     try {
@@ -201,14 +208,14 @@ export function resolveConnection(input: ConnectionInput, environment: ResolveEn
   let ca: string | undefined;
   if (sslrootcert && sslmode !== 'disable') {
     try {
-      ca = fs.readFileSync(sslrootcert, 'utf8');
+      ca = readInputText(sslrootcert, 'certificate', `The CA file "${sslrootcert}" (sslrootcert)`);
     } catch (err) {
-      const code = asDriverError(err).code;
+      const code = (err as PgloadError).code;
       throw new PgloadError(
         'usage',
         code === 'ENOENT'
           ? `The CA file "${sslrootcert}" (sslrootcert) does not exist; give the path of the server's root certificate in PEM format`
-          : `The CA file "${sslrootcert}" (sslrootcert) cannot be read (${code ?? 'error'}); check its permissions`,
+          : `${errorMessage(err)}; check the path and its permissions`,
       );
     }
     if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
@@ -262,9 +269,9 @@ export function lookupPgpass(
   }
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    warnings.push(`${file} could not be read; check its permissions`);
+    text = readInputText(file, 'passwordFile', file);
+  } catch (err) {
+    warnings.push(`${errorMessage(err)}; it was not used`);
     return undefined;
   }
   const host = target.host.startsWith('/') ? 'localhost' : target.host;
@@ -306,59 +313,6 @@ export function describeTarget(c: Pick<ResolvedConnection, 'user' | 'host' | 'po
 
 export function connectionSummary(c: ResolvedConnection, usedSsl: boolean): ConnectionSummary {
   return { host: c.host, port: c.port, database: c.database, user: c.user, sslmode: c.sslmode, ssl: usedSsl };
-}
-
-/** Settings every session of a run starts with (sent in the startup packet, so they hold from the first query). */
-export interface SessionSettings {
-  statementTimeoutMs: number;
-  /** `default_transaction_read_only = on`: a write slipping through is rejected by the server itself. */
-  readOnly: boolean;
-  /** Extra `-c name=value` startup settings. */
-  extra?: Record<string, string>;
-  /** application_name (default APPLICATION_NAME). */
-  applicationName?: string;
-  /**
-   * How the settings reach the server (see ./pooler): in the startup packet (default; a direct server), by SET
-   * right after connecting (a pooler in session pooling), or inside each request's transaction (transaction
-   * pooling, or a pooler whose mode is not known: SET would land on whichever server session is free).
-   */
-  route?: SettingsRoute;
-}
-
-export type SettingsRoute = 'startup' | 'set' | 'transaction';
-
-/** The session settings as `name = value` pairs (what a SET or set_config gives the server). */
-export function settingPairs(s: SessionSettings): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
-  if (s.readOnly) pairs.push(['default_transaction_read_only', 'on']);
-  pairs.push(['statement_timeout', String(s.statementTimeoutMs)]);
-  // A session left inside a transaction (a crashed client) is ended by the server itself.
-  pairs.push(['idle_in_transaction_session_timeout', String(Math.max(60_000, s.statementTimeoutMs * 2))]);
-  for (const [k, v] of Object.entries(s.extra ?? {})) pairs.push([k, v]);
-  return pairs;
-}
-
-/** An SQL string literal. */
-export const literal = (v: string) => `'${v.replace(/'/g, "''")}'`;
-
-/**
- * What wraps every request when the settings travel inside its transaction: `BEGIN READ ONLY` (or `BEGIN` for
- * rolled-back writes), one `SELECT set_config(…, true)` for the settings (local to the transaction, so no server
- * session keeps them), then `COMMIT` (or `ROLLBACK`).
- */
-export interface TransactionWrap {
-  begin: string;
-  setup: string;
-  end: 'COMMIT' | 'ROLLBACK';
-}
-
-export function transactionWrap(s: SessionSettings): TransactionWrap {
-  const local = settingPairs(s).filter(([k]) => k !== 'default_transaction_read_only' && k !== 'idle_in_transaction_session_timeout');
-  return {
-    begin: s.readOnly ? 'BEGIN READ ONLY' : 'BEGIN',
-    setup: `SELECT ${local.map(([k, v]) => `set_config(${literal(k)}, ${literal(v)}, true)`).join(', ')}`,
-    end: s.readOnly ? 'COMMIT' : 'ROLLBACK',
-  };
 }
 
 function tlsOptions(c: ResolvedConnection): TlsOptions | false {
@@ -499,8 +453,8 @@ async function applySettings(client: Client, s: SessionSettings): Promise<void> 
   let readOnly: string | undefined;
   if (route === 'transaction') {
     const wrap = transactionWrap(s);
-    const results = (await client.query(`${wrap.begin}; ${wrap.setup}; ${withInternalMark('SHOW transaction_read_only')}; ${wrap.end}`)) as unknown as Array<{ rows: Array<{ transaction_read_only?: string }> }>;
-    readOnly = results[2]?.rows[0]?.transaction_read_only;
+    const results = (await client.query(`${wrapStart(wrap).join('; ')}; ${withInternalMark('SHOW transaction_read_only')}; ${wrap.end}`)) as unknown as Array<{ rows: Array<{ transaction_read_only?: string }> }>;
+    readOnly = results[wrapStart(wrap).length]?.rows[0]?.transaction_read_only;
   } else {
     readOnly = (await client.query<{ transaction_read_only: string }>(withInternalMark('SHOW transaction_read_only'))).rows[0]?.transaction_read_only;
   }
@@ -630,18 +584,6 @@ export function sessionSocket(client: Client): Socket {
   return (client as unknown as { connection: { stream: Socket } }).connection.stream;
 }
 
-
-/**
- * The comment pgload puts after the first word of every statement it sends for itself (checks, EXPLAIN, sampling):
- * pg_stat_statements keeps it (a leading comment it would drop), so `pgload top` can leave those out.
- */
-export const INTERNAL_MARK = '/* pgload */';
-
-/** The statement with the mark after its first word (idempotent). */
-export function withInternalMark(sql: string): string {
-  if (/^\s*[A-Za-z_]+ \/\* pgload \*\//.test(sql)) return sql;
-  return sql.replace(/^(\s*[A-Za-z_]+)/, `$1 ${INTERNAL_MARK}`);
-}
 
 /**
  * Marks every statement sent on this client as pgload's own, so that `pgload top` can leave out what pgload itself

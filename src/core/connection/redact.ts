@@ -3,7 +3,7 @@
 const MASK = '***';
 
 /** `scheme://user:secret@host` → `scheme://user:***@host`, for any scheme. */
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):([^@/?#\s]*)@/gi;
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):([^@\s]*)@/gi;
 /** `password=secret` in libpq keyword/value strings and query strings. */
 const KEYWORD_PASSWORD = /(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi;
 
@@ -29,4 +29,19 @@ export function makeRedactor(secrets: ReadonlyArray<string | undefined>): (text:
     for (const n of sorted) out = out.split(n).join(MASK);
     return out;
   };
+}
+
+/**
+ * A URL that may not parse (a password with "/", "#", "?", "@" or a space in it), its credentials masked: everything
+ * between the user name and the last "@" before the host is the password as libpq would read it.
+ */
+export function maskUrlCredentials(text: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)(.*)$/is.exec(text.trim());
+  if (!m) return redactUrlPasswords(text);
+  const rest = m[2];
+  const at = rest.lastIndexOf('@');
+  if (at < 0) return redactUrlPasswords(text);
+  const userinfo = rest.slice(0, at);
+  const colon = userinfo.indexOf(':');
+  return colon < 0 ? text.trim() : `${m[1]}${userinfo.slice(0, colon)}:${MASK}${rest.slice(at)}`;
 }

@@ -20,9 +20,10 @@ export const REPORTED_SETTINGS = [
 ] as const;
 
 export async function readServerInfo(control: Client): Promise<ServerInfo> {
-  const r = await control.query<{ version: string; num: number; settings: Record<string, string | null> }>(
+  const r = await control.query<{ version: string; num: number; role: string; superuser: boolean; settings: Record<string, string | null> }>(
     `SELECT current_setting('server_version') AS version,
             current_setting('server_version_num')::int AS num,
+            current_user AS role, coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false) AS superuser,
             (SELECT json_object_agg(name, current_setting(name, true)) FROM unnest($1::text[]) AS name) AS settings`,
     [REPORTED_SETTINGS],
   );
@@ -32,6 +33,7 @@ export async function readServerInfo(control: Client): Promise<ServerInfo> {
   return {
     version: row.version,
     versionNum: row.num,
+    role: { name: row.role, superuser: row.superuser },
     settings: {
       work_mem: settings.work_mem ?? '',
       max_connections: settings.max_connections ?? '',
@@ -158,5 +160,13 @@ export async function ensureRequestsGone(control: Client, applicationName: strin
       ),
     (left) => cancelBackends(control, left),
     waitMs,
+  );
+}
+
+/** The report's note for a superuser connection: everything holds, and one more wall is cheap to add. */
+export function superuserNote(role: string): string {
+  return (
+    `Connected as "${role}", a superuser: pgload's guarantees hold (every request read-only unless writes are allowed, and rolled back), but a superuser passes every permission check behind them. ` +
+    'Profile as a role that cannot write (e.g. one granted only pg_read_all_data) so that the server itself refuses what pgload might miss.'
   );
 }

@@ -9,17 +9,18 @@
  * with parameters, one small Bind), and the answer is scanned for ParseComplete, ErrorResponse and
  * ReadyForQuery; rows are counted past, never decoded. The time is taken from the write to the ReadyForQuery.
  *
- * Protocol as pgbench's `-M` modes: no parameters and not prepared → simple Query; parameters → unnamed
- * Parse/Bind/Execute/Sync; prepared → Parse once per session, then Bind/Execute/Sync.
- *
- * Through a pooler in transaction pooling every request carries its transaction (TransactionWrap): BEGIN, the
- * settings, the statement and COMMIT/ROLLBACK as one pipeline with one Sync — one round trip. A request that fails
- * inside it leaves the transaction aborted; a ROLLBACK follows before the session takes the next request.
+ * Every request is one pipeline with one Sync — one round trip: BEGIN READ ONLY (BEGIN when writes are allowed),
+ * through a pooler in transaction pooling the settings, then the statement as Parse/Bind/Execute, then ROLLBACK. The
+ * extended protocol takes one statement per Parse, so the server itself refuses a text that holds more than the one
+ * pgload parsed; the ROLLBACK undoes whatever the statement did to its session. A request that fails inside the
+ * pipeline leaves the transaction aborted; a ROLLBACK follows before the session takes the next request.
+ * Not prepared, the statement is parsed by every request (unnamed, as most ORMs send it); prepared (pgbench -M
+ * prepared), it is parsed once per session, then only bound and executed.
  */
 import type { Socket } from 'node:net';
 import { Client, DatabaseError } from 'pg';
 import { serialize } from 'pg-protocol';
-import { sessionSocket, type TransactionWrap } from './connection';
+import { ROLLBACK, sessionSocket, wrapStart, type TransactionWrap } from './connection';
 
 export interface WireStatement {
   text: string;
@@ -55,8 +56,7 @@ export function bindMessage(statement: string, values: ReadonlyArray<unknown>): 
 const EMPTY = Buffer.alloc(0);
 const EXECUTE = serialize.execute({ portal: '', rows: 0 });
 const SYNC = serialize.sync();
-const EXECUTE_SYNC = Buffer.concat([EXECUTE, SYNC]);
-const ROLLBACK = serialize.query('ROLLBACK');
+const ROLLBACK_QUERY = serialize.query(ROLLBACK);
 
 /** One statement without parameters as unnamed Parse/Bind/Execute (a step of a pipeline). */
 function step(text: string): Buffer {
@@ -110,14 +110,16 @@ export class WireSession {
   private readonly onData = (chunk: Buffer) => this.receive(chunk);
   private readonly onError = (err: Error) => this.fail(err);
   private readonly onClose = () => this.fail(clientError('CONNECTION_LOST', 'Connection terminated unexpectedly'));
-  private readonly fixed: Buffer;
   private readonly parse: Buffer;
   private parsed = false;
-  /** With a transaction wrap: the pipeline's head (BEGIN, settings) and tail (COMMIT/ROLLBACK, Sync). */
-  private readonly head?: Buffer;
-  private readonly tail?: Buffer;
-  private readonly wrappedFixed?: Buffer;
-  /** ParseCompletes in the current answer (with a wrap the statement's is the third). */
+  /** The pipeline's head (BEGIN, settings) and tail (ROLLBACK, Sync), around the statement. */
+  private readonly head: Buffer;
+  private readonly tail: Buffer;
+  /** ParseCompletes before the statement's own in an answer (BEGIN's, the settings'). */
+  private readonly headSteps: number;
+  /** Unnamed and without parameters, a request is the same bytes every time: built once. */
+  private readonly fixed?: Buffer;
+  /** ParseCompletes in the current answer (the statement's comes after the head's). */
   private parses = 0;
   /** The request's time, kept while the ROLLBACK after a failed wrapped request runs. */
   private rollingBack: number | undefined;
@@ -136,7 +138,7 @@ export class WireSession {
     client: Client,
     private readonly statement: WireStatement,
     private readonly timeoutMs: number,
-    wrap?: TransactionWrap,
+    wrap: TransactionWrap,
   ) {
     this.stream = sessionSocket(client);
     this.saved = this.stream.listeners('data') as Listener[];
@@ -146,14 +148,11 @@ export class WireSession {
     this.stream.on('close', this.onClose);
     if (this.stream.destroyed) this.gone = clientError('CONNECTION_LOST', 'Connection terminated unexpectedly');
     this.parse = parseMessage(statement.name ?? '', statement.text);
-    // A statement without parameters sent the same way every time is built once.
-    this.fixed = statement.name !== undefined ? Buffer.concat([bindMessage(statement.name, []), EXECUTE_SYNC]) : serialize.query(statement.text);
-    if (wrap) {
-      this.head = Buffer.concat([step(wrap.begin), step(wrap.setup)]);
-      this.tail = Buffer.concat([step(wrap.end), SYNC]);
-      // Unnamed and without parameters, a wrapped request is the same bytes every time: built once.
-      if (statement.name === undefined) this.wrappedFixed = Buffer.concat([this.head, this.parse, bindMessage('', []), EXECUTE, this.tail]);
-    }
+    const start = wrapStart(wrap);
+    this.headSteps = start.length;
+    this.head = Buffer.concat(start.map(step));
+    this.tail = Buffer.concat([step(wrap.end), SYNC]);
+    if (statement.name === undefined) this.fixed = Buffer.concat([this.head, this.parse, bindMessage('', []), EXECUTE, this.tail]);
   }
 
   /** Sends one request and resolves with its time in µs, from the write to the server's ReadyForQuery. */
@@ -195,20 +194,12 @@ export class WireSession {
 
   private send(values: ReadonlyArray<unknown> | undefined): void {
     let out: Buffer;
-    if (this.wrappedFixed && !(values && values.length > 0)) {
-      out = this.wrappedFixed;
-    } else if (this.head && this.tail) {
-      const name = this.statement.name ?? '';
-      const parse = this.statement.name === undefined || !this.parsed ? this.parse : EMPTY;
-      out = Buffer.concat([this.head, parse, bindMessage(name, values ?? []), EXECUTE, this.tail]);
-    } else if (values && values.length > 0) {
-      // Unnamed: Parse every time. Named: Parse until the server said ParseComplete once.
-      const head = this.statement.name === undefined || !this.parsed ? this.parse : EMPTY;
-      out = Buffer.concat([head, bindMessage(this.statement.name ?? '', values), EXECUTE_SYNC]);
-    } else if (this.statement.name !== undefined) {
-      out = this.parsed ? this.fixed : Buffer.concat([this.parse, this.fixed]);
-    } else {
+    if (this.fixed && !(values && values.length > 0)) {
       out = this.fixed;
+    } else {
+      // Unnamed: Parse every time. Named: Parse until the server said ParseComplete once.
+      const parse = this.statement.name === undefined || !this.parsed ? this.parse : EMPTY;
+      out = Buffer.concat([this.head, parse, bindMessage(this.statement.name ?? '', values ?? []), EXECUTE, this.tail]);
     }
     this.busy = true;
     this.error = undefined;
@@ -268,7 +259,7 @@ export class WireSession {
       const type = buf[at];
       if (type === MSG.ready) this.ready(buf[at + 5]);
       else if (type === MSG.error) this.error ??= decodeError(buf.subarray(at + 5, at + 1 + length));
-      else if (type === MSG.parseComplete && this.statement.name !== undefined && ++this.parses === (this.head ? 3 : 1)) this.parsed = true;
+      else if (type === MSG.parseComplete && this.statement.name !== undefined && ++this.parses === this.headSteps + 1) this.parsed = true;
       at += 1 + length;
     }
     if (at < buf.length) this.pending = Buffer.from(buf.subarray(at));
@@ -282,11 +273,11 @@ export class WireSession {
       return;
     }
     const us = (performance.now() - this.started) * 1000;
-    if (this.head && status !== IDLE) {
+    if (status !== IDLE) {
       // The wrapped request failed inside its transaction: it is rolled back before the session is used again.
       this.rollingBack = us;
       this.armTimer();
-      this.stream.write(ROLLBACK);
+      this.stream.write(ROLLBACK_QUERY);
       return;
     }
     this.busy = false;

@@ -14,10 +14,11 @@ export function explainOptions(versionNum: number): string[] {
 }
 
 /**
- * EXPLAIN ANALYZE inside a transaction that is rolled back. `begin` opens it (default BEGIN; through a pooler in
- * transaction pooling also the run's settings, which the session itself does not carry).
+ * EXPLAIN ANALYZE inside a transaction that is rolled back, sent by the extended protocol (one statement, whatever the
+ * text holds). `begin` opens it (BEGIN READ ONLY unless writes are allowed; through a pooler in transaction pooling
+ * also the run's settings, which the session itself does not carry).
  */
-export async function captureExplain(client: Client, sql: string, versionNum: number, when: CapturedPlan['when'], values?: Array<string | null>, begin: string[] = ['BEGIN']): Promise<CapturedPlan> {
+export async function captureExplain(client: Client, sql: string, versionNum: number, when: CapturedPlan['when'], values: Array<string | null> | undefined, begin: string[]): Promise<CapturedPlan> {
   const options = explainOptions(versionNum);
   const empty = { when, options, planningMs: null, executionMs: null, json: null };
   try {
@@ -25,7 +26,7 @@ export async function captureExplain(client: Client, sql: string, versionNum: nu
     for (const q of begin) await client.query(withInternalMark(q));
     try {
       // Marked as pgload's own (pg_stat_statements keeps it; pgload top leaves it out).
-      const r = await client.query({ text: withInternalMark(`EXPLAIN (${options.join(', ')}, FORMAT JSON) ${sql}`), rowMode: 'array', ...(values?.length ? { values } : {}) });
+      const r = await client.query({ text: withInternalMark(`EXPLAIN (${options.join(', ')}, FORMAT JSON) ${sql}`), rowMode: 'array', queryMode: 'extended', ...(values?.length ? { values } : {}) });
       const raw = r.rows[0]?.[0] as unknown;
       const parsed = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
       const top = (Array.isArray(parsed) ? parsed[0] : parsed) as Record<string, unknown> | undefined;

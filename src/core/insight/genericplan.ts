@@ -48,7 +48,7 @@ function worstScanMisestimate(plan: CapturedPlan): { factor: number; planned: nu
  * used (PostgreSQL 14+), and EXPLAIN ANALYZE of the generic and of the custom plan for `values`, each in a transaction
  * that is rolled back.
  */
-export async function checkGenericPlan(client: Client, sql: string, versionNum: number, preparedName: string, values: Array<string | null>): Promise<GenericPlanCheck> {
+export async function checkGenericPlan(client: Client, sql: string, versionNum: number, preparedName: string, values: Array<string | null>, begin: string[]): Promise<GenericPlanCheck> {
   let used: GenericPlanCheck['used'] = null;
   if (versionNum >= 140000) {
     try {
@@ -64,13 +64,14 @@ export async function checkGenericPlan(client: Client, sql: string, versionNum: 
     // SET LOCAL inside captureExplain's transaction would come after its BEGIN; a session-level SET is reset below.
     await client.query(withInternalMark(`SET plan_cache_mode = ${mode}`));
     try {
-      return await captureExplain(client, `EXECUTE ${CHECK_NAME}(${args})`, versionNum, 'alone');
+      return await captureExplain(client, `EXECUTE ${CHECK_NAME}(${args})`, versionNum, 'alone', undefined, begin);
     } finally {
       await client.query(withInternalMark('RESET plan_cache_mode')).catch(() => undefined);
     }
   };
   try {
-    await client.query(withInternalMark(`PREPARE ${CHECK_NAME} AS ${sql}`));
+    // One statement (the extended protocol), like every request; it only plans, and runs in the EXPLAINs' transactions.
+    await client.query({ text: withInternalMark(`PREPARE ${CHECK_NAME} AS ${sql}`), queryMode: 'extended' });
   } catch (err) {
     return { used, generic: null, custom: null, unavailable: `The statement could not be prepared for the plan check: ${errorMessage(err)}` };
   }

@@ -208,7 +208,7 @@ export async function checkWithHypopg(
   const installed = (await client.query<{ v: string }>("SELECT extversion AS v FROM pg_extension WHERE extname = 'hypopg'")).rows.length > 0;
   if (!installed) return null;
   const explain = async () => {
-    const r = await client.query({ text: withInternalMark(`EXPLAIN (FORMAT JSON) ${sql}`), rowMode: 'array', ...(values?.length ? { values } : {}) });
+    const r = await client.query({ text: withInternalMark(`EXPLAIN (FORMAT JSON) ${sql}`), rowMode: 'array', queryMode: 'extended', ...(values?.length ? { values } : {}) });
     const raw = r.rows[0]?.[0] as unknown;
     const parsed = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ Plan: Json }>;
     return parsed[0].Plan;

@@ -5,6 +5,7 @@
 import type { Client } from 'pg';
 import type { ServerCounters } from '../../shared/result';
 import { errorMessage } from '../errors';
+import { INTERNAL_MARK } from '../connection/envelope';
 
 const DB_FIELDS = ['temp_files', 'temp_bytes', 'blks_read', 'blks_hit', 'xact_commit', 'xact_rollback', 'deadlocks'] as const;
 type DbRow = Record<(typeof DB_FIELDS)[number], number>;
@@ -47,7 +48,8 @@ export async function snapshotCounters(control: Client, versionNum: number): Pro
                 temp_blks_read::float8 AS temp_read, temp_blks_written::float8 AS temp_written,
                 shared_blks_read::float8 AS shared_read, shared_blks_hit::float8 AS shared_hit
          FROM pg_stat_statements
-         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND userid = (SELECT oid FROM pg_roles WHERE rolname = current_user)`,
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND userid = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+           AND query NOT LIKE '%${INTERNAL_MARK}%'`,
       );
       statements = new Map(r.rows.map((row) => [row.queryid, row]));
     }

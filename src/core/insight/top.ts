@@ -10,6 +10,7 @@ import { closeSession, describeTarget, INTERNAL_MARK, resolveConnection, type Co
 import { openControlSession } from '../connection/pooler';
 import { PgloadError, errorMessage } from '../errors';
 import { ensureParser, splitStatements } from '../sql';
+import { escapingCall } from '../escapes';
 import { VERSION } from '../version';
 
 export type TopOrder = 'total' | 'mean' | 'temp' | 'calls';
@@ -161,6 +162,8 @@ export function classify(query: string): { kind: TopStatement['profile']; note: 
   } catch (err) {
     return { kind: 'refused', note: `the parser does not read it (${errorMessage(err).split('\n')[0]})`, params: 0 };
   }
+  const escaping = escapingCall(st.text);
+  if (escaping) return { kind: 'refused', note: `it calls ${escaping}, whose effect a ROLLBACK cannot undo`, params: 0 };
   if (st.kind === 'query') return { kind: 'read-only', note: 'runs read-only', params: st.paramCount };
   if (st.kind === 'dml') return { kind: 'rolled-back', note: 'changes data: profiled only with writes allowed, each request rolled back', params: st.paramCount };
   return { kind: 'refused', note: `${st.nodeType.replace(/Stmt$/, '')} is not profiled (only queries and INSERT/UPDATE/DELETE/MERGE)`, params: 0 };

@@ -11,7 +11,8 @@ export interface WaitHintContext {
    * Whose transaction a request ran in: the user's several statements (a transaction or a mix), or pgload's own
    * BEGIN … ROLLBACK around a write; with the round trips of a request's timed span, and whether pgload was the bottleneck.
    */
-  transaction?: { kind: 'statements' | 'rollback'; roundTrips: number; clientBound: boolean };
+  /** A script's statements, each its own round trip inside the request's transaction. */
+  transaction?: { roundTrips: number; clientBound: boolean };
 }
 
 /**
@@ -94,23 +95,13 @@ export function waitHints(w: WaitSampling | null, ctx: WaitHintContext): Hint[] 
   if (inTx >= 0.3 && tx) {
     const trips = `${Number(tx.roundTrips.toFixed(1))} round trips per request`;
     const pgloads = tx.clientBound ? " In this run part of each gap is pgload's own queueing (see the hint on pgload's overhead): run it from another machine to see the gaps the application would leave." : '';
-    hints.push(
-      tx.kind === 'statements'
-        ? {
-            id: 'idle-in-transaction',
-            severity: inTx > running ? 'warning' : 'info',
-            title: `The sessions sat idle inside the request's transaction ${pct(inTx)} of the time`,
-            detail: `${pct(inTx)} of the samples found a session inside a request's transaction, waiting for its next statement (${trips}): ${inTx > running ? 'more time went to the gaps between statements than to running them' : 'the statements themselves ran'} (${pct(running)} of the samples). All that time the transaction holds its snapshot and any row locks it took.${pgloads}`,
-            action: "Fewer round trips per request: one statement (a join or a CTE) where several read together; no explicit transaction around reads that do not need one snapshot; in the application, no work between the statements of an open transaction (keep the SQLAlchemy session's transaction short).",
-          }
-        : {
-            id: 'rollback-round-trips',
-            severity: 'info',
-            title: `${pct(inTx)} of the time went to the BEGIN and ROLLBACK pgload wraps each request in`,
-            detail: `${pct(inTx)} of the samples found a session idle inside the transaction pgload opens so that every request is rolled back (three round trips: BEGIN, the statement, ROLLBACK). The latencies count the statement alone; throughput and the waits include the extra round trips.${pgloads}`,
-            action: "Read the statement's percentiles, not the throughput, as what the application would see; the application sends no such wrapper unless it runs the statement in a transaction of its own.",
-          },
-    );
+    hints.push({
+      id: 'idle-in-transaction',
+      severity: inTx > running ? 'warning' : 'info',
+      title: `The sessions sat idle inside the request's transaction ${pct(inTx)} of the time`,
+      detail: `${pct(inTx)} of the samples found a session inside a request's transaction, waiting for its next statement (${trips}): ${inTx > running ? 'more time went to the gaps between statements than to running them' : 'the statements themselves ran'} (${pct(running)} of the samples). All that time the transaction holds its snapshot and any row locks it took.${pgloads}`,
+      action: "Fewer round trips per request: one statement (a join or a CTE) where several read together; no explicit transaction around reads that do not need one snapshot; in the application, no work between the statements of an open transaction (keep the SQLAlchemy session's transaction short).",
+    });
   }
   const idle = share((e) => e === IDLE);
   if (idle >= 0.3) {

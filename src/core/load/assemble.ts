@@ -63,10 +63,7 @@ export function runHints(f: RunFacts): Hint[] {
     ...waitHints(f.waits, {
       clients: f.options.clients,
       measuredPool: f.options.measuredPool,
-      transaction:
-        f.options.scripts || f.mode === 'rolled-back'
-          ? { kind: f.options.scripts ? 'statements' : 'rollback', roundTrips: f.load.client.roundTripsPerRequest ?? 1, clientBound: f.load.client.clientBound }
-          : undefined,
+      transaction: f.options.scripts ? { roundTrips: f.load.client.roundTripsPerRequest ?? 1, clientBound: f.load.client.clientBound } : undefined,
     }),
     ...concurrencyHints(alone ?? underLoad, f.statement),
     ...(f.indexAdvice ? indexHints(f.indexAdvice.candidates, f.indexAdvice.checked) : []),

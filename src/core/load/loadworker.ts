@@ -6,7 +6,7 @@
  * session, the barrier, the timeline, EXPLAIN, wait sampling, cancel, the result.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { backendPid, closeSession, openSession, type OpenedSession, type ResolvedConnection, type SessionSettings } from '../connection/connection';
+import { backendPid, closeSession, openSession, transactionWrap, type OpenedSession, type ResolvedConnection, type SessionSettings } from '../connection/connection';
 import { errorIdentity, isSessionFatal } from '../errortally';
 import { createHistogram, encodeHistogram, recordUs } from './histogram';
 import { makeSources, type ParamInput, type ParamSpec } from './params';
@@ -99,7 +99,7 @@ async function main(init: WorkerInit): Promise<void> {
 
   const sources = makeSources(init.params, init.values, init.seed);
   const nextValues = () => (sources.length === 0 ? undefined : sources.map((s) => s()));
-  const wires = sessions.map((s) => new WireSession(s.client, init.statement, init.clientTimeoutMs));
+  const wires = sessions.map((s) => new WireSession(s.client, init.statement, init.clientTimeoutMs, transactionWrap(init.settings)));
 
   // Warm-up before the barrier; its failures are counted as warm-up, and a session lost in it takes no part.
   const alive = sessions.map(() => true);

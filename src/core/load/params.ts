@@ -11,7 +11,7 @@
  * Specs are parsed and checked without a server; CSV files are read and the sampling queries run before
  * any timing starts, so a bad generator is reported before anything is measured.
  */
-import * as fs from 'node:fs';
+import { readInputText } from '../inputfile';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { PgloadError } from '../errors';
 import { seededRandom } from './random';
@@ -146,13 +146,7 @@ const paramList = (n: number) => (n === 1 ? '$1' : `$1 … $${n}`);
 
 /** Reads one column of a CSV file (first row = header). Throws a message naming the file, line and problem. */
 export function readCsvColumn(file: string, column: string, label: string): string[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return usage(`The CSV file for ${label} cannot be read: ${file} ${code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `(${code ?? String(err)})`}`);
-  }
+  const text = readInputText(file, 'csv', `The CSV file for ${label} (${file})`);
   let rows: string[][];
   try {
     rows = parseCsv(text, { bom: true, skip_empty_lines: true, relax_column_count: false }) as string[][];

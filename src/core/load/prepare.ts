@@ -12,6 +12,7 @@ import {
 import { errorMessage, PgloadError } from '../errors';
 import { normalizeOptions, type ProfileInput, type ProfileOptions } from '../options';
 import { executionModeFor } from '../safety';
+import { refuseEscapingCalls } from '../escapes';
 import { ensureParser, parseSingleStatement, type SqlStatement } from '../sql';
 import { checkParams, readCsvColumn, type ParamSpec, type ParamInput } from './params';
 import { prepareScripts, type PreparedScript } from './script';
@@ -71,6 +72,11 @@ function checkSamplingQuery(query: string, label: string): void {
   }
   if (s.kind !== 'query' || s.locksRows || s.paramCount > 0) {
     throw new PgloadError('usage', `The sampling query for ${label} must be a plain SELECT without parameters or row locks (it runs read-only before the load), got: ${oneLine(query, 80)}`);
+  }
+  try {
+    refuseEscapingCalls(s.text);
+  } catch (err) {
+    throw new PgloadError('input', `The sampling query for ${label}: ${errorMessage(err)}`, { code: 'ESCAPES_TRANSACTION' });
   }
 }
 

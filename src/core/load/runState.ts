@@ -1,6 +1,6 @@
 /**
  * A run's state and everything around its phases: the sessions it opens (and closes, and checks are gone), the request
- * path (wire protocol, or node-postgres for rolled-back writes), parameter values, reconnects, cancel and cleanup.
+ * path (wire protocol, or node-postgres for a script's statements), parameter values, reconnects, cancel and cleanup.
  * runner.ts's Run adds the phases themselves: baseline, load, result.
  */
 
@@ -18,6 +18,8 @@ import {
   type SessionSettings,
   type SettingsRoute,
   transactionWrap,
+  wrapStart,
+  inRolledBackTransaction,
 } from '../connection/connection';
 import { keepsPreparedStatements, openControlSession, openPoolerConsole, readPoolerCounters, sendCancelRequest, type PoolerConsole, type PoolerCounters } from '../connection/pooler';
 import { randomBytes } from 'node:crypto';
@@ -177,7 +179,7 @@ export abstract class RunState {
     }
     this.values = p.values;
     // A named statement is parsed and planned once per session, then only bound and executed (pgbench -M prepared).
-    this.query = { text: this.stmt.text, rowMode: 'array', ...(this.o.prepared ? { name: `pgload_${this.stmt.fingerprint}` } : {}) };
+    this.query = { text: this.stmt.text, rowMode: 'array', queryMode: 'extended', ...(this.o.prepared ? { name: `pgload_${this.stmt.fingerprint}` } : {}) };
     this.wireStatement = { text: this.stmt.text, ...(this.o.prepared ? { name: `pgload_${this.stmt.fingerprint}` } : {}) };
   }
 
@@ -195,22 +197,26 @@ export abstract class RunState {
     return values ? { ...this.query, values } : this.query;
   }
 
+  /** The `sql:` generators' queries (user SQL too: checked like the statement). */
+  protected samplingQueries(): string[] {
+    return this.params.flatMap((p) => (p.parsed.kind === 'sql' ? [p.parsed.query] : []));
+  }
+
   /** Runs each sampling query (`sql:` generators) once, read-only, and builds the value sources. */
   protected async loadParamValues(client: Client): Promise<void> {
     for (const p of this.params) {
       if (p.parsed.kind !== 'sql') continue;
       const label = `$${p.index}`;
+      const query = p.parsed.query;
       let rows: unknown[][];
-      // Through a pooler in transaction pooling the session itself is not read-only: the query runs in a read-only transaction.
-      const inTransaction = this.route === 'transaction';
+      // The user's query like any other: one statement (extended protocol), in a read-only transaction rolled back.
       try {
-        if (inTransaction) await client.query('BEGIN READ ONLY');
         // Values stay in the server's text form: they are sent back as text parameters.
-        const r = await client.query({ text: p.parsed.query, rowMode: 'array', types: { getTypeParser: () => (v: string) => v } });
+        const r = await inRolledBackTransaction(client, transactionWrap({ ...this.sessionSettings(), readOnly: true }), () =>
+          client.query({ text: query, rowMode: 'array', queryMode: 'extended', types: { getTypeParser: () => (v: string) => v } }),
+        );
         rows = r.rows;
-        if (inTransaction) await client.query('COMMIT');
       } catch (err) {
-        if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
         const { code, message } = errorIdentity(err);
         throw new PgloadError('input', this.conn.redact(`The sampling query for ${label} failed: ${code} ${message}. Fix it and run again; nothing was measured.`), { cause: err });
       }
@@ -303,26 +309,19 @@ export abstract class RunState {
 
   /**
    * Round trips inside one request's timed span, on average, each a response that can wait behind a late event loop:
-   * a script's statements with its BEGIN … COMMIT (timed whole). One statement is one: the pipelined path sends it in
-   * one, and around a write only the statement is timed, not pgload's BEGIN and ROLLBACK.
+   * a script's BEGIN, statements and ROLLBACK, each its own. One statement is one: its BEGIN, statement and ROLLBACK
+   * travel as one pipeline.
    */
   roundTripsPerRequest(): number {
     if (!this.scripts) return 1;
     const begin = this.transactionStart().length;
     const total = this.scripts.reduce((a, sc) => a + sc.weight, 0);
-    return this.scripts.reduce((a, sc) => a + (sc.weight / total) * (sc.statements.length + (this.scriptInTransaction(sc) ? begin + 1 : 0)), 0);
+    return this.scripts.reduce((a, sc) => a + (sc.weight / total) * (sc.statements.length + begin + 1), 0);
   }
 
-  /** Whether a script's request runs inside BEGIN … COMMIT/ROLLBACK: several statements, writes, or transaction pooling. */
-  private scriptInTransaction(sc: PreparedScript): boolean {
-    return sc.transaction || this.mode === 'rolled-back' || this.route === 'transaction';
-  }
-
-  /** What begins a transaction on a session of the run: with the settings inside it when they travel that way. */
+  /** What begins a request's transaction on a session of the run: with the settings inside it when they travel that way. */
   protected transactionStart(settings = this.sessionSettings()): string[] {
-    if (this.route !== 'transaction') return [settings.readOnly ? 'BEGIN READ ONLY' : 'BEGIN'];
-    const wrap = transactionWrap(settings);
-    return [wrap.begin, wrap.setup];
+    return wrapStart(transactionWrap(settings));
   }
 
   /** A server on this machine (loopback or a Unix socket): its CPUs and memory are this machine's. */
@@ -388,51 +387,45 @@ export abstract class RunState {
     const o = this.o;
     const wanted = chooseWorkers(o.workers, o.clients, os.availableParallelism?.() ?? os.cpus().length);
     if (wanted <= 1) return 1;
-    const why = this.scripts ? 'a transaction or a mix' : this.pooler ? 'a run through a connection pooler' : o.pool ? 'the application-pool emulation' : o.rate ? 'a fixed arrival rate' : o.reconnect ? 'reconnecting clients' : this.mode === 'rolled-back' ? 'writes in rolled-back transactions' : undefined;
+    const why = this.scripts ? 'a transaction or a mix' : this.pooler ? 'a run through a connection pooler' : o.pool ? 'the application-pool emulation' : o.rate ? 'a fixed arrival rate' : o.reconnect ? 'reconnecting clients' : undefined;
     if (!why) return wanted;
     if (o.workers !== 'auto') this.insightNotes.push(`${o.workers} event loops were asked for, and one was used: ${why} runs on one.`);
     return 1;
   }
 
-  /**
-   * One request: the statement (timed) — inside BEGIN … ROLLBACK when the mode says so (through node-postgres),
-   * otherwise on the session's own request path (./wire). Returns µs, or throws.
-   */
+  /** One request: a script, or the statement in its envelope on the session's own request path (./wire). Returns µs, or throws. */
   protected execOnce(session: OpenedSession): Promise<number> {
     if (this.scripts) return this.execScript(session.client);
-    if (this.mode === 'rolled-back' && this.route !== 'transaction') return this.execRolledBack(session.client);
     return this.wireOf(session).request(this.nextValues());
   }
 
   /**
-   * One request of a transaction or a mix: a script picked by weight, its statements in order — as one transaction
-   * when it has several (or writes, or goes through transaction pooling), ended by COMMIT, or ROLLBACK for writes.
-   * Each statement is timed apart; a failure names its statement. Returns the request's µs (BEGIN to COMMIT).
+   * One request of a transaction or a mix: a script picked by weight, its statements in order, in one transaction that
+   * ends in ROLLBACK (read-only unless writes are allowed). Each statement is timed apart; a failure names its
+   * statement. Returns the request's µs (BEGIN to ROLLBACK).
    */
   protected async execScript(client: Client): Promise<number> {
     const scripts = this.scripts!;
     const si = scripts.length === 1 ? 0 : pickByWeight(scripts, this.scriptRandom());
     const sc = scripts[si];
     const values = this.nextValues();
-    const inTransaction = this.scriptInTransaction(sc);
     const started = process.hrtime.bigint();
     let failedAt = -1;
     try {
-      if (inTransaction) for (const q of this.transactionStart()) await client.query(q);
-      for (let i = 0; i < sc.statements.length; i++) {
-        const st = sc.statements[i];
-        const t = process.hrtime.bigint();
-        try {
-          await client.query({ text: st.text, rowMode: 'array', ...(st.paramCount > 0 && values ? { values: values.slice(0, st.paramCount) } : {}) });
-        } catch (err) {
-          failedAt = i;
-          throw attributeToStatement(err, sc.statements.length > 1 || scripts.length > 1 ? `${scripts.length > 1 ? `${sc.name}, ` : ''}statement ${i + 1}` : undefined);
+      await inRolledBackTransaction(client, transactionWrap(this.sessionSettings()), async () => {
+        for (let i = 0; i < sc.statements.length; i++) {
+          const st = sc.statements[i];
+          const t = process.hrtime.bigint();
+          try {
+            await client.query({ text: st.text, rowMode: 'array', queryMode: 'extended', ...(st.paramCount > 0 && values ? { values: values.slice(0, st.paramCount) } : {}) });
+          } catch (err) {
+            failedAt = i;
+            throw attributeToStatement(err, sc.statements.length > 1 || scripts.length > 1 ? `${scripts.length > 1 ? `${sc.name}, ` : ''}statement ${i + 1}` : undefined);
+          }
+          recordUs(this.scriptStats.statements[si][i], Number(process.hrtime.bigint() - t) / 1000);
         }
-        recordUs(this.scriptStats.statements[si][i], Number(process.hrtime.bigint() - t) / 1000);
-      }
-      if (inTransaction) await client.query(this.mode === 'rolled-back' ? 'ROLLBACK' : 'COMMIT');
+      });
     } catch (err) {
-      if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
       this.scriptStats.failed[si]++;
       if (failedAt >= 0) this.scriptStats.statementFailed[si][failedAt]++;
       throw err;
@@ -451,31 +444,18 @@ export abstract class RunState {
     if (this.scripts) this.scriptStats = emptyScriptStats(this.scripts);
   }
 
-  protected async execRolledBack(client: Client): Promise<number> {
-    const query = this.nextQuery();
-    for (const q of this.transactionStart()) await client.query(q);
-    try {
-      const t = process.hrtime.bigint();
-      await client.query(query);
-      return Number(process.hrtime.bigint() - t) / 1000;
-    } finally {
-      await client.query('ROLLBACK').catch(() => undefined);
-    }
-  }
-
   /**
-   * Requests back to back on one session until `after` says stop. On the wire path each next request is
-   * written while the previous answer is handled (no promise per request); rolled-back writes go through
-   * node-postgres one at a time.
+   * Requests back to back on one session until `after` says stop. On the wire path each next request is written while
+   * the previous answer is handled (no promise per request); a script's statements go through node-postgres.
    */
   protected backToBack(session: OpenedSession, after: (us: number, failure: Error | undefined) => boolean): Promise<void> {
-    if (!this.scripts && (this.mode !== 'rolled-back' || this.route === 'transaction')) return this.wireOf(session).loop(() => this.nextValues(), after);
+    if (!this.scripts) return this.wireOf(session).loop(() => this.nextValues(), after);
     return (async () => {
       for (;;) {
         let us = 0;
         let failure: Error | undefined;
         try {
-          us = this.scripts ? await this.execScript(session.client) : await this.execRolledBack(session.client);
+          us = await this.execScript(session.client);
         } catch (err) {
           failure = err instanceof Error ? err : new Error(String(err));
         }
@@ -487,8 +467,7 @@ export abstract class RunState {
   protected wireOf(session: OpenedSession): WireSession {
     let wire = this.wires.get(session);
     if (!wire) {
-      const wrap = this.route === 'transaction' ? transactionWrap(this.sessionSettings()) : undefined;
-      wire = new WireSession(session.client, this.wireStatement, clientTimeoutMs(this.o.statementTimeoutMs), wrap);
+      wire = new WireSession(session.client, this.wireStatement, clientTimeoutMs(this.o.statementTimeoutMs), transactionWrap(this.sessionSettings()));
       this.wires.set(session, wire);
     }
     return wire;
@@ -699,7 +678,7 @@ export abstract class RunState {
     const notes = s.notes;
     notes.push(
       s.settingsRoute === 'transaction'
-        ? `Each request ran as ${this.mode === 'read-only' ? 'BEGIN READ ONLY' : 'BEGIN'}; SELECT set_config(…, true); the statement; ${this.mode === 'read-only' ? 'COMMIT' : 'ROLLBACK'} in one round trip: the settings are local to each transaction, so no server session keeps them${s.poolMode ? '' : ' (the pool mode is unknown, and this is right in every mode)'}.`
+        ? `Each request ran as ${this.mode === 'read-only' ? 'BEGIN READ ONLY' : 'BEGIN'}; SELECT set_config(…, true); the statement; ROLLBACK in one round trip: the settings are local to each transaction, so no server session keeps them${s.poolMode ? '' : ' (the pool mode is unknown, and this is right in every mode)'}.`
         : 'The settings were set right after connecting (set_config): in session pooling the server session stays with its client until it disconnects.',
     );
     if (this.mode === 'read-only') {

@@ -22,9 +22,10 @@ import { asDriverError, codePointToUtf16, errorMessage, locate, PgloadError } fr
 import { errorIdentity, isSessionFatal } from '../errortally';
 import { createHistogram, recordUs, type Histogram } from './histogram';
 import { type ProfileInput } from '../options';
-import { assertCapacity, cancelBackends, readCapacity, readServerInfo } from '../connection/server';
+import { assertCapacity, cancelBackends, readCapacity, readServerInfo, superuserNote } from '../connection/server';
 import { assembleResult, type LoadOutcome } from './assemble';
 import { captureExplain } from '../insight/explain';
+import { checkEscapes } from '../escapes';
 import { checkGenericPlan, CUSTOM_PLANS_BEFORE_GENERIC } from '../insight/genericplan';
 import { parseMemoryKB } from '../insight/plan';
 import { WaitSampler } from '../insight/sampler';
@@ -77,6 +78,9 @@ class Run extends RunState {
       this.usedSsl = this.control.ssl;
       const server = await readServerInfo(this.control.client);
       this.server = server;
+      // What the statements reach in the catalog: nothing may act outside the transaction a ROLLBACK ends.
+      await checkEscapes(this.control.client, [...(this.scripts ? this.scripts.flatMap((sc) => sc.statements.map((st) => st.text)) : [this.stmt.text]), ...this.samplingQueries()]);
+      if (server.role?.superuser) this.insightNotes.push(superuserNote(server.role.name));
       this.log.info(`server: PostgreSQL ${server.version}; ${Object.entries(server.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
       const wantInsight = o.explain || o.sampleIntervalMs > 0;
       // Through a pooler the clients hold the pooler's connections, not the server's: its slots do not limit them.
@@ -230,7 +234,7 @@ class Run extends RunState {
         }
         if (this.checksGenericPlan() && !this.stop) {
           this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'generic plan of the prepared statement' });
-          this.genericPlan = await checkGenericPlan(this.pgClient(session), this.stmt.text, this.server!.versionNum, this.wireStatement.name!, this.nextValues() ?? []);
+          this.genericPlan = await checkGenericPlan(this.pgClient(session), this.stmt.text, this.server!.versionNum, this.wireStatement.name!, this.nextValues() ?? [], this.transactionStart());
         }
         c.busy = false;
         if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled during the baseline; nothing was measured under load.');

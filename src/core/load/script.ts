@@ -1,6 +1,6 @@
 /**
  * Requests that are scripts: what an application endpoint really sends. A transaction (`--transaction`: the file's
- * statements as one request, BEGIN … COMMIT — ROLLBACK when writes are allowed) or a mix (`--mix a.sql@70
+ * statements as one request, BEGIN … ROLLBACK) or a mix (`--mix a.sql@70
  * --mix b.sql@30`: each request picks a script by weight, as pgbench's -f file@weight). Every statement is checked
  * as a single one would be, and named when refused; each statement's latency is recorded apart.
  */
@@ -52,7 +52,7 @@ export function prepareScripts(inputs: ScriptInput[], allowWrites: boolean): Pre
       if (st.kind === 'transaction') {
         throw new PgloadError(
           'input',
-          `${where}: transaction control is refused inside a request — pgload begins and ends each request's transaction itself (BEGIN … COMMIT, or ROLLBACK when writes are allowed). Remove it from the script.`,
+          `${where}: transaction control is refused inside a request — pgload begins each request's transaction itself and ends it with ROLLBACK. Remove it from the script.`,
         );
       }
       try {

@@ -1,8 +1,8 @@
 /** Reading a saved result (`pgload run --json`) back, with a specific message for each way a file can be wrong. */
-import * as fs from 'node:fs';
 import type { ProfileResult } from '../../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../../shared/result';
 import { PgloadError } from '../errors';
+import { readInputText } from '../inputfile';
 
 export function parseResult(text: string, source: string): ProfileResult {
   const bad = (why: string): never => {
@@ -27,12 +27,5 @@ export function parseResult(text: string, source: string): ProfileResult {
 }
 
 export function readResultFile(path: string): ProfileResult {
-  let text: string;
-  try {
-    text = fs.readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new PgloadError('usage', `${path} ${code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder; give a result file' : `cannot be read (${code ?? String(err)})`}`);
-  }
-  return parseResult(text, path);
+  return parseResult(readInputText(path, 'result', path), path);
 }

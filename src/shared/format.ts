@@ -319,7 +319,9 @@ export function formatTextReport(r: ReportInput): string {
     }
   }
   lines.push(...serverLines(r).map((l) => (l === '' ? l : `  ${l}`)));
-  if (r.cleanup.leftoverSessions > 0) {
+  if (r.load.silence) lines.push('', `WARNING: ${r.load.silence.text}`);
+  if (r.cleanup.leftoverSessions === null) lines.push('', `WARNING: ${r.cleanup.note ?? "pgload could not check whether pgload's sessions are gone."}`);
+  else if (r.cleanup.leftoverSessions > 0) {
     lines.push('');
     lines.push(`WARNING: ${r.cleanup.leftoverSessions} pgload sessions were still on the server after the run.`);
   }

@@ -252,6 +252,12 @@ export interface LoadResult {
   reconnects?: number;
   /** Other statements run beside the load (`--background`): their own figures, apart from the profiled statement's. */
   background?: BackgroundSummary;
+  /**
+   * The server stopped answering during the run (a network that stopped forwarding, a hung server): when pgload noticed
+   * (ms since the load started), and the bound it keeps after a silence — a request waits the statement timeout plus
+   * pgload's margin, every later step is skipped — with the sentence the report prints.
+   */
+  silence?: { detectedAtMs: number; boundMs: number; text: string };
   /** A transaction or a mix: each statement's own latency under load, its part of the request, its failures. */
   statements?: StatementFigures[];
   /** A mix: each script's requests and latency (a transaction has one script). */
@@ -508,7 +514,11 @@ export interface ProfileResult {
   /** HDR histograms (microseconds) as compressed base64, for exact merging and comparison later. */
   hdr: { unit: 'us'; baseline: string; load: string };
   /** Sessions of this run still on the server after it closed them (should always be 0). */
-  cleanup: { leftoverSessions: number };
+  /**
+   * pgload's sessions still on the server after the run (0 expected; those found were ended), or null when the check
+   * could not reach the server (a silent network): `note` then says so.
+   */
+  cleanup: { leftoverSessions: number | null; note?: string };
 }
 
 /** One step of a concurrency sweep. */

@@ -164,7 +164,7 @@ export function mergeLegs(legs: ProfileResult[]): ProfileResult {
     histogram: logBuckets(hist),
     errors: [...errors.values()].sort((x, y) => y.count - x.count),
     hdr: { ...first.hdr, load: encodeHistogram(hist) },
-    cleanup: { leftoverSessions: Math.max(...legs.map((r) => r.cleanup.leftoverSessions)) },
+    cleanup: legs.some((r) => r.cleanup.leftoverSessions === null) ? { leftoverSessions: null, note: legs.find((r) => r.cleanup.note)?.cleanup.note } : { leftoverSessions: Math.max(...legs.map((r) => r.cleanup.leftoverSessions ?? 0)) },
   };
 }
 

@@ -52,7 +52,8 @@ export interface RunFacts {
   waits: WaitSampling | null;
   counters: ServerCounters;
   planContext: PlanContext;
-  leftover: number;
+  leftover: number | null;
+  silence?: NonNullable<ProfileResult['load']['silence']>;
 }
 
 /** Every hint of the run: the plans' (each once; those only under load marked), the waits', the generic plan's, pgload's own. */
@@ -158,6 +159,7 @@ export function assembleResult(facts: RunFacts): ProfileResult {
       ...(load.pool ? { pool: load.pool } : {}),
       ...(load.openLoop ? { openLoop: load.openLoop } : {}),
       client: load.client,
+      ...(f.silence ? { silence: f.silence } : {}),
       ...(f.outages.length ? { outages: f.outages.map((x) => ({ ...x, endMs: x.endMs ?? load.wallMs, recovered: x.endMs !== null })), reconnects: f.reconnects } : {}),
     },
     timeline: load.timeline,
@@ -172,6 +174,9 @@ export function assembleResult(facts: RunFacts): ProfileResult {
       ...(f.plans.generic ? { genericPlan: f.plans.generic } : {}),
     },
     hdr: { unit: 'us', baseline: encodeHistogram(f.baseline.hist), load: encodeHistogram(load.hist) },
-    cleanup: { leftoverSessions: f.leftover },
+    cleanup:
+      f.leftover === null
+        ? { leftoverSessions: null, note: "pgload could not check whether pgload's sessions are gone: the server stopped answering. The server ends any left at its idle_in_transaction_session_timeout (set by pgload for its sessions) or when their connections close." }
+        : { leftoverSessions: f.leftover },
   };
 }

@@ -5,7 +5,7 @@
  */
 
 import type { Client, QueryArrayConfig } from 'pg';
-import type { CapturedPlan, ExecutionMode, GenericPlanCheck, PoolerSummary, RunStatus, ScriptFigures, ServerCounters, ServerInfo, StatementFigures, WaitSampling } from '../../shared/result';
+import type { CapturedPlan, ExecutionMode, GenericPlanCheck, PoolerSummary, ProfileResult, RunStatus, ScriptFigures, ServerCounters, ServerInfo, StatementFigures, WaitSampling } from '../../shared/result';
 import type { ProgressView } from '../../shared/protocol';
 import {
   backendPid,
@@ -35,7 +35,7 @@ import * as os from 'node:os';
 import { type SqlStatement } from '../sql';
 import { makeSources, type ValueSource } from './params';
 import { oneLine } from '../../shared/text';
-import { WireSession, type WireStatement } from '../connection/wire';
+import { CLIENT_TIMEOUT, WireSession, type WireStatement } from '../connection/wire';
 import { chooseWorkers, WorkerGroup } from './workers';
 import type { LoadClient } from './driver';
 import type { CheckedParam, PreparedRun } from './prepare';
@@ -142,6 +142,13 @@ export abstract class RunState {
   protected readonly sleepers: Array<() => void> = [];
 
   protected reconnects = 0;
+
+  /**
+   * Set once the server stopped answering (a request got no answer within the statement timeout + margin, or a step
+   * after the load timed out): every later step that needs an answer is skipped and sessions are dropped at once, so
+   * that the run ends within the bound the report states.
+   */
+  protected silent = false;
 
   /** Spans from a lost session to the next successful request (ms since the barrier). */
   protected readonly outages: Array<{ startMs: number; endMs: number | null; lostSessions: number }> = [];
@@ -605,7 +612,7 @@ export abstract class RunState {
       return;
     }
     const busy = busyClients.map((c) => c.pid).concat(this.group?.pids ?? []);
-    if (busy.length === 0 || !this.control || this.control.broken) return;
+    if (busy.length === 0 || !this.control || this.control.broken || this.silent) return;
     try {
       await cancelBackends(this.control.client, busy);
     } catch (err) {
@@ -624,7 +631,8 @@ export abstract class RunState {
       group.stop();
       await bounded(group.finished(), AFTER_LOAD_MS, 'ending the load workers').catch(() => group.terminate());
     }
-    await Promise.all(sessions.map((s) => closeSession(s)));
+    // A silent server answers no goodbye: the sockets are dropped at once.
+    await Promise.all(sessions.map((s) => closeSession(s, this.silent ? 100 : 2000)));
     for (const s of sessions) this.sessions.delete(s);
   }
 
@@ -635,16 +643,42 @@ export abstract class RunState {
   }
 
   /** Closes every session but the control session, and waits (on the server) until they are gone. */
-  protected async closeWorkers(): Promise<number> {
+  protected async closeWorkers(): Promise<number | null> {
     await this.closeSessionsButControl();
+    if (this.silent) return null;
     if (!this.control || this.control.broken) return 0;
     try {
       return await bounded(this.leftoverCheck(this.control.client, this.workerPids()), AFTER_LOAD_MS, 'checking that the sessions closed');
     } catch (err) {
-      if (err instanceof SilentServer) await this.dropControl();
+      if (err instanceof SilentServer) await this.markSilent();
       this.log.warn(`could not verify that all sessions closed: ${errorMessage(err)}`);
-      return 0;
+      return null;
     }
+  }
+
+  /**
+   * Requests that got no answer within the statement timeout + margin (CLIENT_TIMEOUT): the server or the network went
+   * silent. From here on nothing waits for the server; the report says when it was noticed and the bound kept.
+   */
+  protected silenceDuringLoad(): ProfileResult['load']['silence'] {
+    const timedOut = this.errors.list().find((e) => e.code === CLIENT_TIMEOUT);
+    if (!timedOut) return undefined;
+    this.silent = true;
+    const wait = clientTimeoutMs(this.o.statementTimeoutMs);
+    const boundMs = wait + SILENCE_MARGIN_MS;
+    return {
+      detectedAtMs: timedOut.firstAtMs,
+      boundMs,
+      text:
+        `The server stopped answering during the load (first noticed ${(timedOut.firstAtMs / 1000).toFixed(1)} s into it): requests in flight waited the statement timeout (${formatSeconds(this.o.statementTimeoutMs)}) plus pgload's margin of ${formatSeconds(wait - this.o.statementTimeoutMs)}, ` +
+        `then pgload dropped its sessions without waiting for an answer; after a silence a run ends within ${formatSeconds(boundMs)}. Check the network between pgload and the server; the figures cover the requests answered before.`,
+    };
+  }
+
+  /** The server stopped answering: the control session is dropped, and no later step waits for it. */
+  protected async markSilent(): Promise<void> {
+    this.silent = true;
+    await this.dropControl();
   }
 
   /**
@@ -667,7 +701,7 @@ export abstract class RunState {
     const p = this.pooler;
     if (!p) return undefined;
     const s = p.summary;
-    if (p.console && p.before) {
+    if (p.console && p.before && !this.silent) {
       const after = await bounded(readPoolerCounters(p.console, this.conn.database), AFTER_LOAD_MS, 'reading the pooler\'s counters').catch(() => null);
       if (after && after.transactions > p.before.transactions) {
         const transactions = after.transactions - p.before.transactions;
@@ -710,6 +744,7 @@ export abstract class RunState {
   /** The server's counters over the load; a control session lost meanwhile (a restart) is opened again. */
   protected async countersAfter(versionNum: number, requests: number): Promise<ServerCounters> {
     if (!this.countersBefore) return { database: null, statement: null, notes: ['The server counters were not read.'] };
+    if (this.silent) return { database: null, statement: null, notes: ['The server counters were not read after the load: the server stopped answering.'] };
     try {
       if (!this.control || this.control.broken) {
         if (this.control) this.sessions.delete(this.control);
@@ -719,7 +754,7 @@ export abstract class RunState {
       if (this.outages.length) delta.notes.push('Sessions were lost during the run (e.g. a server restart): the counters span it, and a crash may have reset them.');
       return delta;
     } catch (err) {
-      if (err instanceof SilentServer) await this.dropControl();
+      if (err instanceof SilentServer) await this.markSilent();
       return { database: null, statement: null, notes: [`The server counters were not read after the load: ${errorMessage(err)}`] };
     }
   }
@@ -734,14 +769,14 @@ export abstract class RunState {
   }
 
   /** Closes every session; terminates any of ours still on the server; returns how many remain (0 expected). */
-  protected async cleanup(): Promise<number> {
+  protected async cleanup(): Promise<number | null> {
     await this.closeSessionsButControl();
     const ours = this.workerPids();
-    let leftover = 0;
+    let leftover: number | null = 0;
     let control = this.control && !this.control.broken ? this.control : undefined;
     let temporary = false;
     try {
-      if (!control && ours.length > 0) {
+      if (!control && ours.length > 0 && !this.silent) {
         // The control session is gone (e.g. the server restarted): a fresh one checks what is left.
         const opening = openSession(this.conn, { statementTimeoutMs: 15_000, readOnly: true, applicationName: this.o.applicationName, route: this.route }, this.sslDecided);
         control = await bounded(opening, AFTER_LOAD_MS, 'opening a session to check').catch(() => {
@@ -751,22 +786,26 @@ export abstract class RunState {
         });
         temporary = control !== undefined;
       }
-      if (control) leftover = await bounded(this.leftoverCheck(control.client, ours), AFTER_LOAD_MS, 'checking that the sessions closed');
+      if (this.silent) leftover = null;
+      else if (control) leftover = await bounded(this.leftoverCheck(control.client, ours), AFTER_LOAD_MS, 'checking that the sessions closed');
+      else if (ours.length > 0) leftover = null;
     } catch (err) {
+      leftover = null;
+      if (err instanceof SilentServer) this.silent = true;
       this.log.warn(`could not verify that all sessions closed: ${errorMessage(err)}`);
     } finally {
       if (this.control) {
-        await closeSession(this.control);
+        await closeSession(this.control, this.silent ? 100 : 2000);
         this.sessions.delete(this.control);
         this.control = undefined;
       }
-      if (temporary && control) await closeSession(control);
+      if (temporary && control) await closeSession(control, this.silent ? 100 : 2000);
       if (this.pooler?.console) {
         await this.pooler.console.client.end().catch(() => undefined);
         this.pooler.console = undefined;
       }
     }
-    if (leftover > 0) this.log.warn(`${leftover} pgload sessions were still on the server after the run`);
+    if (leftover !== null && leftover > 0) this.log.warn(`${leftover} pgload sessions were still on the server after the run`);
     return leftover;
   }
 }
@@ -774,6 +813,11 @@ export abstract class RunState {
 
 /** Each step after the load (checks, counters) gets this long: a server or network that went silent cannot hold the run. */
 export const AFTER_LOAD_MS = 5000;
+
+/** After the client timeout of a silent request, what the rest of a run may take at most (dropping sessions, the report). */
+export const SILENCE_MARGIN_MS = 3000;
+
+const formatSeconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
 
 export class SilentServer extends Error {}
 

@@ -98,12 +98,14 @@ class Run extends RunState {
 
       const load = await this.runLoad(baseline.hist.mean / 1000);
       const finishedAt = new Date();
+      const silence = this.silenceDuringLoad();
       // The clients' sessions are closed (and gone) before the counters are read: a backend flushes its
       // statistics when it exits.
-      const leftover = await this.closeWorkers();
+      const closed = await this.closeWorkers();
       const counters = await this.countersAfter(server.versionNum, load.ok + load.failed);
       const pooler = await this.finishPoolerSummary(load.ok, load.hist.totalCount > 0 ? load.hist.mean / 1000 : 0, load.wallMs);
-      await this.cleanup();
+      const left = await this.cleanup();
+      const leftover = closed === null || left === null ? null : closed;
       const status: RunStatus = this.cancelled ? 'cancelled' : this.bailed ? 'bailed-out' : load.lostAll ? 'clients-lost' : 'completed';
       const result = assembleResult({
         options: o,
@@ -135,6 +137,7 @@ class Run extends RunState {
           ...this.serverMemory(),
         },
         leftover,
+        silence,
       });
       if (this.scripts) {
         const figures = scriptFigures(this.scripts, this.scriptStats, result.load.wallMs, this.statementPlans);

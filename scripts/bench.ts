@@ -7,6 +7,7 @@
  *   options: --repeats N  --duration S  --out DIR  --only TEXT (cases whose name or protocol contains TEXT)
  *   PGLOAD_BENCH_URL: use that server instead of an embedded one
  *
+ * Also: what the read-only envelope (BEGIN READ ONLY … ROLLBACK around every request) costs, pgbench alone both ways.
  * Timings are printed and written (Markdown + JSON under bench-results/), never asserted.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -95,13 +96,18 @@ function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ cod
   });
 }
 
-async function runPgbench(pgbench: string, url: string, c: Case): Promise<ToolFigures> {
+function runPgbench(pgbench: string, url: string, c: Case): Promise<ToolFigures> {
+  return pgbenchScript(pgbench, url, c.sql.replace(/\s*\n\s*/g, ' ') + ';\n', c.protocol, c.clients, c.threads);
+}
+
+/** pgbench running a script of its own (one transaction = one pass through it): its rate and per-transaction latencies. */
+async function pgbenchScript(pgbench: string, url: string, body: string, protocol: 'simple' | 'extended' | 'prepared', clients: number, threads: number): Promise<ToolFigures> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-bench-'));
   try {
     const script = path.join(dir, 'script.sql');
-    fs.writeFileSync(script, c.sql.replace(/\s*\n\s*/g, ' ') + ';\n');
+    fs.writeFileSync(script, body);
     // The case's threads: pgbench -j N, as pgload --workers N.
-    const r = await run(pgbench, ['-n', '-f', script, '-M', c.protocol, '-c', String(c.clients), '-j', String(c.threads), '-T', String(durationS), '--log', `--log-prefix=${path.join(dir, 'tx')}`, url], process.env);
+    const r = await run(pgbench, ['-n', '-f', script, '-M', protocol, '-c', String(clients), '-j', String(threads), '-T', String(durationS), '--log', `--log-prefix=${path.join(dir, 'tx')}`, url], process.env);
     if (r.code !== 0) throw new Error(`pgbench failed: ${r.stderr || r.stdout}`);
     const logs = fs.readdirSync(dir).filter((f) => f.startsWith('tx'));
     let latencies: number[] = [];
@@ -115,6 +121,35 @@ async function runPgbench(pgbench: string, url: string, c: Case): Promise<ToolFi
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+interface EnvelopeRow {
+  sql: string;
+  clients: number;
+  alone: { qps: number; p50Ms: number };
+  enveloped: { qps: number; p50Ms: number };
+}
+
+/**
+ * What every request's envelope costs the server and the protocol, without pgload in the loop: pgbench runs the statement
+ * alone and inside BEGIN READ ONLY … ROLLBACK as one pipeline, in alternating legs (medians of the legs).
+ */
+async function envelopeRows(pgbench: string, url: string): Promise<EnvelopeRow[]> {
+  const out: EnvelopeRow[] = [];
+  const statements = quick ? ['SELECT 1'] : ['SELECT 1', 'SELECT pg_sleep(0.05)'];
+  for (const sql of statements) {
+    const legs: Record<'alone' | 'enveloped', ToolFigures[]> = { alone: [], enveloped: [] };
+    const order = quick ? (['alone', 'enveloped'] as const) : (['alone', 'enveloped', 'enveloped', 'alone', 'alone', 'enveloped'] as const);
+    for (const leg of order) {
+      const body = leg === 'alone' ? `${sql};\n` : `\\startpipeline\nBEGIN READ ONLY;\n${sql};\nROLLBACK;\n\\endpipeline\n`;
+      legs[leg].push(await pgbenchScript(pgbench, url, body, 'extended', 10, 1));
+    }
+    const med = (xs: ToolFigures[], k: 'qps' | 'p50Ms') => [...xs.map((x) => x[k])].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const row = { sql, clients: 10, alone: { qps: med(legs.alone, 'qps'), p50Ms: med(legs.alone, 'p50Ms') }, enveloped: { qps: med(legs.enveloped, 'qps'), p50Ms: med(legs.enveloped, 'p50Ms') } };
+    console.log(`envelope: ${sql} · 10 clients · alone ${row.alone.qps.toFixed(0)} q/s p50 ${row.alone.p50Ms.toFixed(3)} ms · enveloped ${row.enveloped.qps.toFixed(0)} q/s p50 ${row.enveloped.p50Ms.toFixed(3)} ms`);
+    out.push(row);
+  }
+  return out;
 }
 
 async function runPgload(url: string, c: Case): Promise<ToolFigures & { client?: ProfileResult['load']['client'] }> {
@@ -268,6 +303,7 @@ async function main(): Promise<void> {
   const url = external ?? server!.url;
   const started = Date.now();
   const rows: Array<{ c: Case; pgload: ToolFigures[]; pgbench: ToolFigures[]; r?: { qps: Ratio; p50: Ratio; p95: Ratio; p99: Ratio }; clientBound: number }> = [];
+  const envelope: EnvelopeRow[] = [];
   try {
     console.log(`bench: ${external ? 'PGLOAD_BENCH_URL' : `embedded PostgreSQL on port ${server!.port}`} · ${os.cpus().length} cores · ${repeats} repeat(s) × ${durationS} s per tool and case${quick ? ' (quick)' : ''}`);
     await prepareData(pgbench, url);
@@ -294,6 +330,7 @@ async function main(): Promise<void> {
           (r ? ` · pgbench ${med(row.pgbench, 'qps').toFixed(0)} q/s p95 ${med(row.pgbench, 'p95Ms').toFixed(2)} ms · qps ×${r.qps.median.toFixed(2)} p50 ×${r.p50.median.toFixed(2)} p95 ×${r.p95.median.toFixed(2)}${c.target.minQps > 0 && !meetsTarget(r, c.target) ? '  (target missed)' : ''}` : ''),
       );
     }
+    if (pgbench) envelope.push(...(await envelopeRows(pgbench, url)));
   } finally {
     await server?.stop();
   }
@@ -318,6 +355,18 @@ async function main(): Promise<void> {
     '',
     "\"pgload client-bound\": runs whose own report said pgload was a bottleneck (the event-loop delay it added, p99, above 10 % of the median latency and 1 ms, or > 85 % of a core). On a 2-core machine shared with the server, the server's backends take the cores and pgload waits for one.",
     '',
+    ...(envelope.length
+      ? [
+          "## The read-only envelope's cost",
+          '',
+          'pgbench alone (no pgload in the loop), the statement as its own transaction against the same statement inside BEGIN READ ONLY … ROLLBACK in one pipeline (what pgload sends for every request), alternating legs, -M extended. pgload itself measures the envelope on its baseline session and reports it when it reaches 5 % of a statement\'s time alone.',
+          '',
+          '| statement | clients | alone q/s | enveloped q/s | q/s change | alone p50 | enveloped p50 | p50 added |',
+          '|---|---:|---:|---:|---:|---:|---:|---:|',
+          ...envelope.map((e) => `| ${e.sql} | ${e.clients} | ${e.alone.qps.toFixed(0)} | ${e.enveloped.qps.toFixed(0)} | ${(((e.enveloped.qps - e.alone.qps) / e.alone.qps) * 100).toFixed(1)} % | ${e.alone.p50Ms.toFixed(3)} ms | ${e.enveloped.p50Ms.toFixed(3)} ms | ${((e.enveloped.p50Ms - e.alone.p50Ms) * 1000).toFixed(0)} µs |`),
+          '',
+        ]
+      : []),
     '| budget | measured | target | |',
     '|---|---|---|---|',
     ...b.map((x) => `| ${x.name} | ${x.measured} | ${x.target} | ${x.met ? 'met' : 'missed'} |`),
@@ -326,7 +375,7 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   fs.writeFileSync(path.join(outDir, 'bench.md'), md);
-  fs.writeFileSync(path.join(outDir, 'bench.json'), JSON.stringify({ quick, repeats, durationS, cases: rows, budgets: b }, null, 2) + '\n');
+  fs.writeFileSync(path.join(outDir, 'bench.json'), JSON.stringify({ quick, repeats, durationS, cases: rows, envelope, budgets: b }, null, 2) + '\n');
   console.log(`bench: wrote ${path.relative(process.cwd(), path.join(outDir, 'bench.md'))} and bench.json`);
 }
 

@@ -107,6 +107,7 @@ export const HINT_IDS = [
   'idle-in-transaction',
   'rollback-round-trips',
   'client-bound',
+  'envelope-cost',
   'exists-hash-semi',
   'offset-pagination',
   'distinct-sort',
@@ -225,6 +226,12 @@ export interface BaselineResult {
   coldMs: number;
   /** The warm single executions that follow, one at a time on the same session. */
   latency: LatencyStats;
+  /**
+   * What pgload's envelope (BEGIN READ ONLY … ROLLBACK in the request's round trip) adds to a request on this server,
+   * in µs: the median of empty requests with it minus the median without, alternating on the baseline session.
+   * Absent in results from before it was measured, or when the measurement failed.
+   */
+  envelopeUs?: number;
 }
 
 export interface LoadResult {

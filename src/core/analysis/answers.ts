@@ -261,7 +261,7 @@ function queryAnswers(x: AnswerInput): DiagnoseAnswers['query'] {
   const measuredWorkMem = x.settings.find((s) => s.b.options.settings.work_mem !== undefined);
   for (const h of x.load.hints) {
     // About pgload's own way of measuring, not the statement: not a finding.
-    if (['sessions-idle', 'client-bound', 'rollback-round-trips'].includes(h.id)) continue;
+    if (['sessions-idle', 'client-bound', 'rollback-round-trips', 'envelope-cost'].includes(h.id)) continue;
     let evidence = h.detail;
     if (measuredWorkMem && /spill|temp|work-mem|hash-batches/.test(h.id)) {
       const m = measuredChange(measuredWorkMem.comparison, measuredWorkMem.a, measuredWorkMem.b);

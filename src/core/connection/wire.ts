@@ -134,12 +134,17 @@ export class WireSession {
   /** A back-to-back loop in progress (see loop()). */
   private looping: { values: () => ReadonlyArray<unknown> | undefined; after: (us: number, err: Error | undefined) => boolean; end: () => void; broke?: unknown } | undefined;
 
+  /**
+   * `wrap` null only for the empty statement (nothing to undo), which measures what the envelope costs: see
+   * measureEnvelopeUs. Every other statement runs inside its envelope.
+   */
   constructor(
     client: Client,
     private readonly statement: WireStatement,
     private readonly timeoutMs: number,
-    wrap: TransactionWrap,
+    wrap: TransactionWrap | null,
   ) {
+    if (wrap === null && statement.text !== '') throw new Error('WireSession: a statement runs only inside its envelope');
     this.stream = sessionSocket(client);
     this.saved = this.stream.listeners('data') as Listener[];
     this.stream.removeAllListeners('data');
@@ -148,10 +153,10 @@ export class WireSession {
     this.stream.on('close', this.onClose);
     if (this.stream.destroyed) this.gone = clientError('CONNECTION_LOST', 'Connection terminated unexpectedly');
     this.parse = parseMessage(statement.name ?? '', statement.text);
-    const start = wrapStart(wrap);
+    const start = wrap ? wrapStart(wrap) : [];
     this.headSteps = start.length;
     this.head = Buffer.concat(start.map(step));
-    this.tail = Buffer.concat([step(wrap.end), SYNC]);
+    this.tail = wrap ? Buffer.concat([step(wrap.end), SYNC]) : SYNC;
     if (statement.name === undefined) this.fixed = Buffer.concat([this.head, this.parse, bindMessage('', []), EXECUTE, this.tail]);
   }
 
@@ -307,4 +312,25 @@ export class WireSession {
     if (error) reject!(error);
     else resolve!(us);
   }
+}
+
+/**
+ * What the envelope adds to one request on this session (µs): empty requests with and without it, in alternating blocks,
+ * median against median. The empty statement changes nothing, so it alone may go without the envelope. Between
+ * requests only (it takes the socket for the time it runs).
+ */
+export async function measureEnvelopeUs(client: Client, wrap: TransactionWrap, timeoutMs: number, blocks = 5, perBlock = 5): Promise<number> {
+  const times: { bare: number[]; wrapped: number[] } = { bare: [], wrapped: [] };
+  for (let b = 0; b < blocks; b++) {
+    for (const kind of ['bare', 'wrapped'] as const) {
+      const w = new WireSession(client, { text: '' }, timeoutMs, kind === 'bare' ? null : wrap);
+      try {
+        for (let i = 0; i < perBlock; i++) times[kind].push(await w.request());
+      } finally {
+        w.detach();
+      }
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return Math.max(0, median(times.wrapped) - median(times.bare));
 }

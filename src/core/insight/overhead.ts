@@ -131,3 +131,26 @@ export function overheadHint(o: ClientOverhead, clients: number, latency: { p50M
     action: `Run pgload on another machine than the database, or with fewer clients than ${clients}${starved ? '' : ' or more event loops (--workers)'}; compare with the server's own figures (pg_stat_statements) before trusting the tail.`,
   };
 }
+
+/** The envelope's cost matters from this share of the statement's median time alone. */
+export const ENVELOPE_SHARE_OF_P50 = 0.05;
+
+/**
+ * The read-only envelope (BEGIN READ ONLY … ROLLBACK, in the request's own round trip) when it is a visible part of a fast
+ * statement's time: said, with its measured cost, rather than the guarantee weakened.
+ */
+export function envelopeHint(envelopeUs: number | undefined, baselineP50Ms: number, readOnly: boolean): Hint | null {
+  if (envelopeUs === undefined || baselineP50Ms <= 0) return null;
+  const share = envelopeUs / 1000 / baselineP50Ms;
+  if (share < ENVELOPE_SHARE_OF_P50) return null;
+  const us = `${Math.round(envelopeUs)} µs`;
+  return {
+    id: 'envelope-cost',
+    severity: 'info',
+    title: `pgload's envelope takes about ${us} of each request: ${Math.round(share * 100)} % of this statement's time alone`,
+    detail:
+      `Every request runs as ${readOnly ? 'BEGIN READ ONLY' : 'BEGIN'} … ROLLBACK in the same round trip, so that nothing the statement does can stay. ` +
+      `Measured on the baseline session: empty requests took ${us} longer with it than without, against this statement's p50 of ${formatMs(baselineP50Ms)} alone. The server does that work for every request under load too.`,
+    action: `Read this statement's latencies as up to about ${us} high and its throughput as somewhat low: the application does not send the envelope. Compare pgload runs with each other; they all carry it.`,
+  };
+}

@@ -7,7 +7,7 @@ import { RESULT_SCHEMA_VERSION } from '../../shared/result';
 import { genericPlanHint } from '../insight/genericplan';
 import { encodeHistogram, latencyStats, logBuckets, percentileCurve, type Histogram } from './histogram';
 import type { ProfileOptions } from '../options';
-import { overheadHint } from '../insight/overhead';
+import { envelopeHint, overheadHint } from '../insight/overhead';
 import { analyzePlan, combineHints, diffPlans, type PlanContext } from '../insight/plan';
 import { nodeTimes } from '../insight/nodetime';
 import { concurrencyHints } from '../insight/concurrency';
@@ -42,7 +42,7 @@ export interface RunFacts {
   status: RunStatus;
   statusDetail: string | undefined;
   params: Array<{ index: number; spec: string; sample: Array<string | null> }>;
-  baseline: { coldMs: number; hist: Histogram };
+  baseline: { coldMs: number; hist: Histogram; envelopeUs?: number };
   load: LoadOutcome;
   outages: Array<{ startMs: number; endMs: number | null; lostSessions: number }>;
   reconnects: number;
@@ -73,6 +73,8 @@ export function runHints(f: RunFacts): Hint[] {
   if (genericHint) hints.push(genericHint);
   const clientHint = overheadHint(f.load.client, f.options.clients, latencyStats(f.load.hist));
   if (clientHint) hints.push(clientHint);
+  const envelope = envelopeHint(f.baseline.envelopeUs, latencyStats(f.baseline.hist).p50Ms, f.mode === 'read-only');
+  if (envelope) hints.push(envelope);
   return rankHints(hints, f.plans, f.load.hist.totalCount > 0 ? f.load.hist.mean / 1000 : 0);
 }
 
@@ -145,7 +147,7 @@ export function assembleResult(facts: RunFacts): ProfileResult {
       workers: o.workers,
     },
     server: f.server,
-    baseline: { coldMs: f.baseline.coldMs, latency: baseStats },
+    baseline: { coldMs: f.baseline.coldMs, latency: baseStats, ...(f.baseline.envelopeUs !== undefined ? { envelopeUs: f.baseline.envelopeUs } : {}) },
     load: {
       clients: o.clients,
       requests: { total: load.ok + load.failed, ok: load.ok, failed: load.failed },

@@ -17,7 +17,9 @@ import {
   markInternal,
   type OpenedSession,
   type ResolvedConnection,
+  transactionWrap,
 } from '../connection/connection';
+import { measureEnvelopeUs } from '../connection/wire';
 import { asDriverError, codePointToUtf16, errorMessage, locate, PgloadError } from '../errors';
 import { errorIdentity, isSessionFatal } from '../errortally';
 import { createHistogram, recordUs, type Histogram } from './histogram';
@@ -170,7 +172,7 @@ class Run extends RunState {
     }
   }
 
-  private async runBaseline(): Promise<{ coldMs: number; hist: Histogram }> {
+  private async runBaseline(): Promise<{ coldMs: number; hist: Histogram; envelopeUs?: number }> {
     const o = this.o;
     // A prepared statement with parameters may switch to its generic plan after five executions: the baseline runs
     // past that point, so the session shows which plan it ends up with.
@@ -181,6 +183,7 @@ class Run extends RunState {
     this.baselineClient = c;
     const hist = createHistogram();
     let coldMs = 0;
+    let envelopeUs: number | undefined;
     try {
       for (let i = 0; i <= warmRuns; i++) {
         if (this.stop) break;
@@ -197,6 +200,7 @@ class Run extends RunState {
         if (i === 0) coldMs = us / 1000;
         else recordUs(hist, us);
       }
+      if (!this.stop && !this.scripts) envelopeUs = await this.measureEnvelope(session);
       if (o.explain && !this.stop && this.scripts) {
         // A transaction or a mix: each statement's plan alone, with the same values a request would give it.
         this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'EXPLAIN ANALYZE of each statement alone' });
@@ -247,8 +251,20 @@ class Run extends RunState {
       await closeSession(session);
       this.sessions.delete(session);
     }
-    this.log.info(`baseline: cold ${coldMs.toFixed(2)} ms, warm mean ${(hist.mean / 1000).toFixed(2)} ms over ${hist.totalCount} runs`);
-    return { coldMs, hist };
+    this.log.info(`baseline: cold ${coldMs.toFixed(2)} ms, warm mean ${(hist.mean / 1000).toFixed(2)} ms over ${hist.totalCount} runs${envelopeUs === undefined ? '' : `; envelope ${envelopeUs.toFixed(0)} µs`}`);
+    return { coldMs, hist, envelopeUs };
+  }
+
+  /** What the read-only envelope costs a request here (empty requests with and without it); undefined if it failed. */
+  private async measureEnvelope(session: OpenedSession): Promise<number | undefined> {
+    this.wires.get(session)?.detach();
+    this.wires.delete(session);
+    try {
+      return await measureEnvelopeUs(session.client, transactionWrap(this.sessionSettings()), clientTimeoutMs(this.o.statementTimeoutMs));
+    } catch (err) {
+      this.log.warn(`the envelope's cost could not be measured: ${errorMessage(err)}`);
+      return undefined;
+    }
   }
 
   private statementFailed(err: unknown, when: string): PgloadError {

@@ -56,6 +56,14 @@ describe('Adversarial: a statement cannot change its session for the requests af
     assert.equal(result.errors.length, 0, JSON.stringify(result.errors));
   });
 
+  it('a superuser connection (the test server\'s) is named in the report, with the advice to use a role that cannot write', async () => {
+    const r = await run('SELECT 1', '--json', '-');
+    assert.equal(r.code, 0, r.stderr);
+    const result = json(r.stdout);
+    assert.deepEqual(result.server.role, { name: testDb().user, superuser: true });
+    assert.ok(result.insight.counters.notes.some((n) => /a superuser: .*Profile as a role that cannot write/.test(n)), result.insight.counters.notes.join('\n'));
+  });
+
   it('transaction_read_only turned off inside the request is refused by the server; nothing written, no load', async () => {
     assertRefused(await unchanged(() => run("SELECT length(set_config('transaction_read_only', 'off', false)) + adv_write()")), /25001 transaction read-write mode must be set before any query/);
   });

@@ -171,6 +171,7 @@ async function viaCodeServer(suite: string, workspace: string, db: TestDatabase)
   } finally {
     await browser.close().catch(() => undefined);
     await server.stop();
+    fs.rmSync(resultFile, { force: true });
   }
 }
 

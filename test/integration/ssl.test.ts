@@ -6,11 +6,11 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { PgloadError } from '../../src/core/errors';
 import { profile } from '../../src/core/load/runner';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../scripts/lib/embedded-pg';
+import { scratchDir } from '../support/scratch';
 
 const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -41,13 +41,13 @@ describe('TLS: verify-full with a private CA, wrong CA, wrong host name, no plai
   let otherCa: string;
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-tls-'));
+    dir = scratchDir('pgload-tls-');
     fs.chmodSync(dir, 0o755);
     openssl(['req', '-x509', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=pgload test CA'], dir);
     const forIp = makeCerts(dir, 'server-ip', 'IP:127.0.0.1');
     const forName = makeCerts(dir, 'server-name', 'DNS:db.pgload.test');
     // A second, unrelated CA: what a user who picked the wrong file would give.
-    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-tls-other-'));
+    const other = scratchDir('pgload-tls-other-');
     openssl(['req', '-x509', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=another CA'], other);
     otherCa = path.join(other, 'ca.crt');
     const tls = (c: { cert: string; key: string }) => ({ ssl: 'on', ssl_cert_file: c.cert, ssl_key_file: c.key });

@@ -1,12 +1,12 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatRate } from '../../src/shared/format';
 import { sweep } from '../../src/core/analysis/sweep';
 import type { SweepResult } from '../../src/shared/result';
 import { testDb } from '../support/server';
+import { scratchDir } from '../support/scratch';
 
 const CLI = path.resolve(__dirname, '../../dist/cli.js');
 
@@ -49,7 +49,7 @@ describe('Concurrency sweep on a real PostgreSQL', function () {
   });
 
   it('the statement is prepared once: a CSV parameter file deleted after the first step does not break the later steps', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-sweep-csv-'));
+    const dir = scratchDir('pgload-sweep-csv-');
     const csv = path.join(dir, 'ids.csv');
     fs.writeFileSync(csv, 'id\n1\n2\n3\n');
     try {

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { scratchDir } from './scratch';
 
 export const CLI = path.resolve(__dirname, '../../dist/cli.js');
 
@@ -35,7 +36,7 @@ export function pgload(args: string[], env: Record<string, string> = {}, timeout
 }
 
 export function tmp(name: string, content?: string | Buffer): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-cli-'));
+  const dir = scratchDir('pgload-cli-');
   const file = path.join(dir, name);
   if (content !== undefined) fs.writeFileSync(file, content);
   return file;

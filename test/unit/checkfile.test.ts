@@ -1,15 +1,15 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { budgetOutcomes, evaluateBudgets, parseCheckFile } from '../../src/core/analysis/check';
 import type { ProfileResult } from '../../src/shared/result';
+import { scratchDir } from '../support/scratch';
 
 const recorded = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/result-demo-50-clients.json'), 'utf8')) as ProfileResult;
 
 describe('check files: where each check and its statement are (the Test Explorer jumps there)', () => {
   it('a check from a file points at its statement (offsets in the SQL file); an inline one at its place in the YAML', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-checkfile-'));
+    const dir = scratchDir('pgload-checkfile-');
     const sql = '-- two\nSELECT 1;\n\nSELECT 2 AS two;\n';
     fs.writeFileSync(path.join(dir, 'q.sql'), sql);
     const yml = ['checks:', '  - name: from the file', '    file: q.sql', '    statement: 2', '    budgets: { p95: 1s }', '  - name: inline', '    sql: SELECT 3', '    budgets: { qps: 5 }', ''].join('\n');

@@ -1,15 +1,15 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeTarget, explainConnectError, parseConnectionString, resolveConnection } from '../../src/core/connection/connection';
 import { PgloadError } from '../../src/core/errors';
 import { makeRedactor, redactUrlPasswords } from '../../src/core/connection/redact';
+import { scratchDir } from '../support/scratch';
 
 const noEnv = { env: {}, homedir: '/nonexistent-home', osUser: 'alice' };
 
 function tmpdir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-unit-'));
+  return scratchDir('pgload-unit-');
 }
 
 describe('Connection settings', () => {

@@ -1,9 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkParams, makeSource, makeSources, parseParamFlag, parseParamSpec, readCsvColumn, zipfSampler } from '../../src/core/load/params';
 import { seededRandom } from '../../src/core/load/random';
+import { scratchDir } from '../support/scratch';
 
 /** Pearson's chi-square statistic of observed counts against expected probabilities. */
 function chiSquare(observed: number[], probabilities: number[]): number {
@@ -126,7 +126,7 @@ describe('Parameter generators: bad input', () => {
   });
 
   describe('CSV files', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-csv-'));
+    const dir = scratchDir('pgload-csv-');
     const file = (name: string, text: string) => {
       const p = path.join(dir, name);
       fs.writeFileSync(p, text);

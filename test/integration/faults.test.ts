@@ -5,40 +5,13 @@
  * an unhandled rejection — and no pgload session is left on the server.
  */
 import * as assert from 'node:assert/strict';
-import * as net from 'node:net';
 import { Client } from 'pg';
 import { PgloadError } from '../../src/core/errors';
 import { profile } from '../../src/core/load/runner';
 import { sweep } from '../../src/core/analysis/sweep';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../scripts/lib/embedded-pg';
 import { testDb, waitNoPgloadSessions, withAdmin } from '../support/server';
-
-/** A TCP proxy in front of the server that can go silent: bytes are dropped, nothing is closed (no FIN). */
-async function silentProxy(targetPort: number): Promise<{ port: number; freeze(): void; close(): Promise<void> }> {
-  let frozen = false;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((down) => {
-    const up = net.connect(targetPort, '127.0.0.1');
-    for (const s of [down, up]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => sockets.delete(s));
-    }
-    down.on('data', (d) => !frozen && up.write(d));
-    up.on('data', (d) => !frozen && down.write(d));
-    down.on('end', () => !frozen && up.end());
-    up.on('end', () => !frozen && down.end());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    freeze: () => (frozen = true),
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
+import { silentProxy } from '../support/proxy';
 
 describe('Faults during a run', function () {
   this.timeout(120_000);

@@ -70,39 +70,3 @@ export function assertRefused(r: Ran, what: RegExp): void {
   assert.match(r.stderr, what);
   assert.doesNotMatch(r.stderr, /unexpected error|\n\s+at \S+ \(/);
 }
-
-/**
- * A TCP proxy in front of the test server that can go silent: from `silence()` on it forwards nothing in either
- * direction and answers nothing, but keeps every connection open (and accepts new ones) — a network that stopped
- * forwarding without closing anything, which no FIN or RST ever reveals.
- */
-export async function silentProxy(targetPort: number): Promise<{ url: string; silence(): void; close(): Promise<void> }> {
-  const net = await import('node:net');
-  const sockets = new Set<import('node:net').Socket>();
-  let silent = false;
-  const server = net.createServer((down) => {
-    const up = net.connect(targetPort, '127.0.0.1');
-    for (const x of [down, up]) {
-      sockets.add(x);
-      x.on('error', () => undefined);
-      x.on('close', () => sockets.delete(x));
-    }
-    down.on('data', (d) => !silent && up.write(d));
-    up.on('data', (d) => !silent && down.write(d));
-    down.on('end', () => !silent && up.end());
-    up.on('end', () => !silent && down.end());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const db = testDb();
-  const port = (server.address() as import('node:net').AddressInfo).port;
-  return {
-    url: `postgres://${encodeURIComponent(db.user)}:${encodeURIComponent(db.password)}@127.0.0.1:${port}/${encodeURIComponent(db.database)}?sslmode=disable`,
-    silence: () => {
-      silent = true;
-    },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}

@@ -5,7 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import type { ProfileResult } from '../../../src/shared/result';
-import { silentProxy } from '../../support/adversary';
+import { silentProxy } from '../../support/proxy';
 import { pgload } from '../../support/cli';
 import { testDb, withAdmin } from '../../support/server';
 
@@ -13,10 +13,12 @@ describe('Adversarial: a network that goes silent mid-run', function () {
   this.timeout(120_000);
 
   it('the run ends within its stated bound, and the report says the leftover check could not run', async () => {
-    const proxy = await silentProxy(testDb().port);
+    const db = testDb();
+    const proxy = await silentProxy(db.port);
+    const url = `postgres://${encodeURIComponent(db.user)}:${encodeURIComponent(db.password)}@127.0.0.1:${proxy.port}/${encodeURIComponent(db.database)}?sslmode=disable`;
     try {
       const started = Date.now();
-      const running = pgload(['run', '--url', proxy.url, '--sql', 'SELECT pg_sleep(0.02)', '--clients', '4', '--duration', '5s', '--statement-timeout', '2s', '--application-name', 'pgload-silent', '--json', '-'], {}, 110_000);
+      const running = pgload(['run', '--url', url, '--sql', 'SELECT pg_sleep(0.02)', '--clients', '4', '--duration', '5s', '--statement-timeout', '2s', '--application-name', 'pgload-silent', '--json', '-'], {}, 110_000);
       // Silent once the load runs (the baseline and its checks take well under 4 s here, and the load lasts 5 s).
       let loadSeen = false;
       for (let i = 0; i < 200 && !loadSeen; i++) {
@@ -25,7 +27,7 @@ describe('Adversarial: a network that goes silent mid-run', function () {
       }
       assert.ok(loadSeen, 'the load started');
       const silencedAt = Date.now();
-      proxy.silence();
+      proxy.freeze();
       const r = await running;
       const ended = Date.now();
       const result = JSON.parse(r.stdout) as ProfileResult;

@@ -189,10 +189,10 @@ function target(r: ReportInput): string {
   return `${c.user}@${c.host}:${c.port}/${c.database}${c.ssl ? ' (TLS)' : ''}`;
 }
 
-/** How each request ran: read-only (a session, or each transaction through a pooler) or rolled back. */
+/** How each request ran: in a READ ONLY transaction, or a read-write one; rolled back either way. */
 export function modeText(r: Pick<ReportInput, 'options' | 'connection'>): string {
   if (r.options.executionMode !== 'read-only') return 'each request in a transaction that is rolled back';
-  return r.connection.pooler?.settingsRoute === 'transaction' ? 'each request in a READ ONLY transaction (through the pooler)' : 'read-only session';
+  return `each request in a READ ONLY transaction, rolled back${r.connection.pooler?.settingsRoute === 'transaction' ? ' (through the pooler)' : ''}`;
 }
 
 /** The pooler between pgload and PostgreSQL in one line: what it is, its mode, how the settings went, its queue. */

@@ -13,9 +13,9 @@ export type StatementKind = 'query' | 'dml' | 'ddl' | 'utility' | 'transaction';
 
 /** How each request was executed on the server. */
 export type ExecutionMode =
-  /** A plain read-only statement in a read-only session (`default_transaction_read_only = on`). */
+  /** `BEGIN READ ONLY; <statement>; ROLLBACK` for every request: the server refuses any write. */
   | 'read-only'
-  /** `BEGIN; <statement>; ROLLBACK` for every request: nothing it changes is kept. */
+  /** `BEGIN; <statement>; ROLLBACK` for every request (writes allowed): nothing it changes is kept. */
   | 'rolled-back';
 
 export type RunStatus =

@@ -26,8 +26,8 @@ describe('pgload run --background: other statements running while one is measure
     assert.equal(bg.clients, 2);
     assert.ok(bg.requests.ok > 20, `${bg.requests.ok} background requests`);
     assert.equal(bg.endedEarly, null);
-    // --allow-writes lets the background write; the profiled read keeps its read-only session, as it runs alone,
-    // so it carries no BEGIN … ROLLBACK of its own (no idle-in-transaction time in its waits).
+    // --allow-writes lets the background write; the profiled read keeps its READ ONLY transaction, as it runs alone
+    // (one pipeline per request: no idle-in-transaction time in its waits).
     assert.equal(r.result!.options.executionMode, 'read-only');
     assert.ok(!r.result!.insight.waits!.shares.some((w) => w.event === 'Idle in transaction'), JSON.stringify(r.result!.insight.waits!.shares));
     assert.ok(r.result!.insight.counters.notes.some((n) => /A background load ran beside this one/.test(n)));

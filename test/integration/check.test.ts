@@ -70,7 +70,7 @@ checks:
       ['checks:\n  - name: x\n    sql: SELECT 1\n    budgets: { p96: 1ms }\n', /unknown budget "p96"; the budgets are p50, p90, p95/],
       ['checks:\n  - name: x\n    sql: SELECT 1\n    budgets: { qps: "< 10" }\n', /qps is a lower bound, write it as qps: > …/],
       ['checks:\n  - name: x\n    file: queries/q.sql\n    budgets: { p95: 1s }\n', /holds 2 statements; say which with "statement: N"/],
-      ['checks:\n  - name: x\n    file: queries/missing.sql\n    budgets: { p95: 1s }\n', /queries\/missing\.sql does not exist or cannot be read/],
+      ['checks:\n  - name: x\n    file: queries/missing.sql\n    budgets: { p95: 1s }\n', /queries\/missing\.sql: no such file \(paths are relative to the check file\)/],
       ['checks:\n  - name: x\n    sql: DROP TABLE t\n    budgets: { p95: 1s }\n', /check "x": pgload does not run schema changes/],
       ['checks:\n  - name: x\n    sql: SELECT $1::int\n    budgets: { p95: 1s }\n', /check "x": The statement uses \$1 and no values were given for \$1/],
       ['checks:\n  - name: x\n    sql: SELECT 1\n    clinets: 4\n    budgets: { p95: 1s }\n', /check 1 has an unknown key "clinets"/],

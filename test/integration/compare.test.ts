@@ -63,7 +63,7 @@ describe('Comparing runs on a real PostgreSQL', function () {
     const sweepFile = tmp('sweep.json', JSON.stringify({ schemaVersion: 1, kind: 'sweep' }));
     const cases: Array<[string[], RegExp]> = [
       [['compare', 'a.json'], /takes two result files \(before and after\), got 1/],
-      [['compare', '/nonexistent/a.json', '/nonexistent/b.json'], /\/nonexistent\/a\.json does not exist/],
+      [['compare', '/nonexistent/a.json', '/nonexistent/b.json'], /\/nonexistent\/a\.json: no such file/],
       [['compare', sweepFile, sweepFile], /is a sweep result/],
       [['compare', sweepFile, sweepFile, '--max-regression', 'lots'], /--max-regression lots: write a percentage, like 10%/],
     ];

@@ -188,7 +188,7 @@ describe('Report panel in Chromium', function () {
       assert.ok(both.length >= 2, JSON.stringify({ donut, bars }));
       for (const k of both) assert.equal(donut[k], bars[k], k);
       assert.equal(new Set(Object.values(donut)).size, Object.keys(donut).length, 'no two waits share a colour');
-      assert.equal(await page.textContent('#mode'), 'Mode: read-only session');
+      assert.equal(await page.textContent('#mode'), 'Mode: each request in a READ ONLY transaction, rolled back');
       const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       assert.equal(bg, theme === 'light' ? 'rgb(255, 255, 255)' : 'rgb(31, 31, 31)');
       assert.deepEqual((page as unknown as { cspViolations: string[] }).cspViolations, [], 'no CSP violation');

@@ -19,8 +19,9 @@ export const RUN_HELP = `Usage: pgload run (--sql TEXT | --file PATH [--statemen
 
 Runs one statement once cold and a few times warm on one session (the baseline), then opens N sessions,
 releases them together and runs the statement until the requests or the duration are done.
-Read-only statements run in read-only sessions. DML needs --allow-writes and is then rolled back after
-every request, so no row is kept. DDL, utility statements and transaction control are refused.
+Every request is a transaction that ends in ROLLBACK: READ ONLY for queries; DML needs --allow-writes, and no row it
+changes is kept. DDL, utility statements, transaction control and functions whose effects escape a transaction
+(dblink, lo_export, pg_terminate_backend, …) are refused. See SECURITY.md.
 
 What to run:
   --sql TEXT               The statement.                     e.g. --sql "SELECT count(*) FROM orders"

@@ -59,8 +59,8 @@ export async function prepareBackground(main: ProfileInput, bg: BackgroundInput,
 export async function profileWithBackground(main: ProfileInput, bg: BackgroundInput, ctx: RunContext = {}): Promise<ProfileResult> {
   const preparedBg = await prepareBackground(main, bg, ctx.environment);
   const preparedMain = await prepareRun(main, ctx.environment);
-  // Writes were allowed for the background: a profiled plain read keeps its read-only session (no BEGIN … ROLLBACK
-  // round trips of its own), so it is measured as it is alone and the two runs differ only by the background.
+  // Writes were allowed for the background: a profiled plain read keeps its READ ONLY transaction, as it runs alone,
+  // so the two runs differ only by the background.
   if (!preparedMain.scripts && preparedMain.statement.kind === 'query' && !preparedMain.statement.locksRows) preparedMain.mode = 'read-only';
   const abort = new AbortController();
   let running: Promise<ProfileResult | Error> | undefined;

@@ -6,7 +6,6 @@
  * error on the file's item, and nothing of it runs.
  */
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { budgetOutcomes, parseCheckFile, type CheckSpec } from '../core/analysis/check';
 import { errorMessage, isPgloadError } from '../core/errors';
@@ -17,6 +16,7 @@ import type { ConnectionManager } from './connections';
 import { Disposable } from './lifecycle';
 import type { Log } from './log';
 import { inEditorWords } from './words';
+import { INPUT_LIMITS, readInputText } from '../core/inputfile';
 
 export const CHECK_FILE_GLOB = '**/{pgload.yml,pgload.yaml,*.pgload.yml,*.pgload.yaml}';
 
@@ -92,6 +92,10 @@ export class CheckTests extends Disposable {
     this.controller.items.add(file);
     let text: string;
     try {
+      // Only a regular file of a bounded size is read: a pgload.yml that is a pipe or far too large never hangs the host.
+      const stat = await vscode.workspace.fs.stat(uri);
+      if (stat.type !== vscode.FileType.File) throw new Error('it is not a regular file');
+      if (stat.size > INPUT_LIMITS.checkFile) throw new Error(`it is ${(stat.size / 1024 / 1024).toFixed(1)} MiB, more than the ${INPUT_LIMITS.checkFile / 1024 / 1024} MiB pgload reads for a check file`);
       text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
     } catch (err) {
       file.error = `${uri.fsPath} cannot be read: ${errorMessage(err)}`;
@@ -202,7 +206,7 @@ function withLocation(m: vscode.TestMessage, where: vscode.Location | undefined)
 function rangeIn(file: string, start: number, end: number): vscode.Range {
   let text = '';
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readInputText(file, 'sql', file);
   } catch {
     return new vscode.Range(0, 0, 0, 0);
   }

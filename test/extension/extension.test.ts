@@ -620,7 +620,8 @@ describe('pgload in VS Code: tools for agents (vscode.lm.invokeTool)', function 
     };
     const report = await invoke('pgload_profile', { sql: 'SELECT pg_sleep(0.01) AS agent', clients: 2, durationSeconds: 1 });
     assert.equal(asked, 0, 'no question for a read-only statement on a local server');
-    assert.match(report, /^## pgload: SELECT pg_sleep\(0\.01\) AS agent/);
+    // The report is Markdown: the statement in its heading escaped (pg\_sleep), never read as emphasis or HTML.
+    assert.match(report, /^## pgload: SELECT pg\\_sleep\(0\.01\) AS agent/);
     assert.match(report, /2 clients/);
     const last = await invoke('pgload_last_result', { sql: 'SELECT pg_sleep(0.01) AS agent' });
     assert.equal(last.split('\n')[0], report.split('\n')[0]);

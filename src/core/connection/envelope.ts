@@ -16,7 +16,6 @@ export function withInternalMark(sql: string): string {
   return sql.replace(/^(\s*[A-Za-z_]+)/, `$1 ${INTERNAL_MARK}`);
 }
 
-
 /** Settings every session of a run starts with (sent in the startup packet, so they hold from the first query). */
 export interface SessionSettings {
   statementTimeoutMs: number;
@@ -87,17 +86,16 @@ export function wrapStart(w: TransactionWrap): string[] {
   return w.setup ? [w.begin, w.setup] : [w.begin];
 }
 
-
 /**
  * Runs `fn` inside the envelope on a node-postgres client: BEGIN (and the settings), `fn`, ROLLBACK — the ROLLBACK
- * whatever `fn` did, failed or not. Statements inside are marked as pgload's own when `mark` is given.
+ * whatever `fn` did, failed or not.
  */
-export async function inRolledBackTransaction<T>(client: Client, wrap: TransactionWrap, fn: () => Promise<T>, mark: (sql: string) => string = (q) => q): Promise<T> {
-  for (const q of wrapStart(wrap)) await client.query(mark(q));
+export async function inRolledBackTransaction<T>(client: Client, wrap: TransactionWrap, fn: () => Promise<T>): Promise<T> {
+  for (const q of wrapStart(wrap)) await client.query(q);
   try {
     return await fn();
   } finally {
-    await client.query(mark(wrap.end)).catch(() => undefined);
+    await client.query(wrap.end).catch(() => undefined);
   }
 }
 

@@ -19,7 +19,7 @@ import {
   type ResolvedConnection,
   transactionWrap,
 } from '../connection/connection';
-import { measureEnvelopeUs } from '../connection/wire';
+import { CLIENT_TIMEOUT, measureEnvelopeUs } from '../connection/wire';
 import { asDriverError, codePointToUtf16, errorMessage, locate, PgloadError } from '../errors';
 import { errorIdentity, isSessionFatal } from '../errortally';
 import { createHistogram, recordUs, type Histogram } from './histogram';
@@ -44,7 +44,7 @@ import type { LoadClient, LoadDriver, LoadSink, Requests } from './driver';
 import { OpenLoop } from './openLoop';
 import { WorkerThreads } from './workerThreads';
 import { isPrepared, prepareRun, type PreparedRun } from './prepare';
-import { plural, RunState, scriptFigures, type RunContext } from './runState';
+import { AFTER_LOAD_MS, bounded, plural, RunState, scriptFigures, type RunContext } from './runState';
 export { prepareRun, withOptions, type PreparedRun } from './prepare';
 export type { Progress, Phase, RunContext } from './runState';
 export type { ErrorGroup };
@@ -443,6 +443,8 @@ class Run extends RunState {
       counters.failed++;
       timeline.error();
       this.errors.add(failure, 'load', atMs);
+      // No answer within the statement timeout + margin: from here on nothing waits for the server (see silenceDuringLoad).
+      if (errorIdentity(failure).code === CLIENT_TIMEOUT) this.silent = true;
       if (maxErrors > 0 && counters.failed >= maxErrors && !this.stop) {
         this.bailed = true;
         this.halt();
@@ -518,7 +520,8 @@ class Run extends RunState {
       clearInterval(ticker);
       clearTimeout(durationTimer);
       this.halt();
-      await sampler?.stop();
+      // A silent server never answers the sample in flight: its session is dropped with the others instead.
+      if (sampler) await bounded(sampler.stop(), this.silent ? 100 : AFTER_LOAD_MS, 'stopping the wait sampler').catch(() => undefined);
       if (aroundStarted) await this.aroundLoad!.stop();
     }
     if (sampler) {
@@ -528,7 +531,9 @@ class Run extends RunState {
       if (this.pooler) this.pooler.summary.serverSessionsSeen = sampler.serverSessions();
     }
     if (explainSession) {
-      if (explainUnderLoad) {
+      if (explainUnderLoad && this.silent) {
+        this.planUnderLoad = { when: 'under-load', options: [], planningMs: null, executionMs: null, json: null, unavailable: 'The server stopped answering during the load.' };
+      } else if (explainUnderLoad) {
         // A plan still running when the load ended is stopped: it would no longer be "under load".
         const timer = setTimeout(() => void cancelBackends(this.control!.client, [this.pidOf(explainSession!)]).catch(() => undefined), 2000);
         this.planUnderLoad = await explainUnderLoad;

@@ -28,8 +28,8 @@ describe("The envelope's cost: said when it is a visible part of the statement's
     const h = envelopeHint(70, 0.3, true)!;
     assert.equal(h.id, 'envelope-cost');
     assert.equal(h.severity, 'info');
-    assert.match(h.title, /about 70 µs of each request: 23 % of this statement's time alone/);
-    assert.match(h.detail, /BEGIN READ ONLY … ROLLBACK in the same round trip.*p50 of 0\.300 ms alone/s);
+    assert.match(h.title, /adds about 70 µs to a request alone: 23 % of this statement's time/);
+    assert.match(h.detail, /BEGIN READ ONLY … ROLLBACK in the same round trip.*one request at a time.*p50 of 0\.300 ms alone/s);
   });
   it('70 µs against a 50 ms statement (0.14 %), or not measured: no hint', () => {
     assert.equal(envelopeHint(70, 50, true), null);

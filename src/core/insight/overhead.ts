@@ -147,10 +147,11 @@ export function envelopeHint(envelopeUs: number | undefined, baselineP50Ms: numb
   return {
     id: 'envelope-cost',
     severity: 'info',
-    title: `pgload's envelope takes about ${us} of each request: ${Math.round(share * 100)} % of this statement's time alone`,
+    title: `pgload's envelope adds about ${us} to a request alone: ${Math.round(share * 100)} % of this statement's time`,
     detail:
       `Every request runs as ${readOnly ? 'BEGIN READ ONLY' : 'BEGIN'} … ROLLBACK in the same round trip, so that nothing the statement does can stay. ` +
-      `Measured on the baseline session: empty requests took ${us} longer with it than without, against this statement's p50 of ${formatMs(baselineP50Ms)} alone. The server does that work for every request under load too.`,
-    action: `Read this statement's latencies as up to about ${us} high and its throughput as somewhat low: the application does not send the envelope. Compare pgload runs with each other; they all carry it.`,
+      `Measured on the baseline session, one request at a time: empty requests took ${us} longer with it than without, against this statement's p50 of ${formatMs(baselineP50Ms)} alone. ` +
+      'Under load the server does that work for every request too: where its CPUs are the bottleneck, the throughput reads lower than the application would see.',
+    action: "For a statement this fast, compare pgload runs with each other (they all carry the envelope) rather than with the application's own figures; the application does not send it.",
   };
 }

@@ -44,7 +44,9 @@ import type { LoadClient, LoadDriver, LoadSink, Requests } from './driver';
 import { OpenLoop } from './openLoop';
 import { WorkerThreads } from './workerThreads';
 import { isPrepared, prepareRun, type PreparedRun } from './prepare';
-import { AFTER_LOAD_MS, bounded, plural, RunState, scriptFigures, type RunContext } from './runState';
+import { plural, type RunContext } from './runState';
+import { AFTER_LOAD_MS, bounded, RunEnd } from './runEnd';
+import { scriptFigures } from './script';
 export { prepareRun, withOptions, type PreparedRun } from './prepare';
 export type { Progress, Phase, RunContext } from './runState';
 export type { ErrorGroup };
@@ -58,7 +60,7 @@ export async function profile(input: ProfileInput | PreparedRun, ctx: RunContext
   return new Run(prepared, ctx).execute();
 }
 
-class Run extends RunState {
+class Run extends RunEnd {
   /** A transaction's or a mix's plans alone, per script and statement. */
   private readonly statementPlans: CapturedPlan[][] = [];
 

@@ -4,7 +4,8 @@
  * --mix b.sql@30`: each request picks a script by weight, as pgbench's -f file@weight). Every statement is checked
  * as a single one would be, and named when refused; each statement's latency is recorded apart.
  */
-import type { ExecutionMode } from '../../shared/result';
+import type { CapturedPlan, ExecutionMode, ScriptFigures, StatementFigures } from '../../shared/result';
+import { createHistogram, latencyStats, type Histogram } from './histogram';
 import { oneLine } from '../../shared/text';
 import { PgloadError } from '../errors';
 import type { ScriptInput } from '../options';
@@ -103,4 +104,62 @@ export function parseMixFlag(text: string): { file: string; weight: number } {
     throw new PgloadError('usage', `--mix ${text}: the weight after @ must be a whole number from 1 to 1000000, like --mix ${file}@70`);
   }
   return { file, weight: Number(m[2]) };
+}
+
+export interface ScriptStats {
+  requests: Histogram[];
+  failed: number[];
+  statements: Histogram[][];
+  statementFailed: number[][];
+}
+
+export function emptyScriptStats(scripts: PreparedScript[]): ScriptStats {
+  return {
+    requests: scripts.map(() => createHistogram()),
+    failed: scripts.map(() => 0),
+    statements: scripts.map((s) => s.statements.map(() => createHistogram())),
+    statementFailed: scripts.map((s) => s.statements.map(() => 0)),
+  };
+}
+
+/** A statement's failure, its message led by which statement it was (its SQLSTATE and fields kept). */
+export function attributeToStatement(err: unknown, where: string | undefined): unknown {
+  if (!where || !(err instanceof Error)) return err;
+  const e = err as Error & { code?: string };
+  return Object.assign(new Error(`${where}: ${e.message}`), { code: e.code, severity: (e as { severity?: string }).severity, cause: err });
+}
+
+/** The figures of a transaction or a mix for the result: per script, and per statement with its share of the request. */
+export function scriptFigures(scripts: PreparedScript[], stats: ScriptStats, wallMs: number, plans: Array<Array<CapturedPlan | null>>): { scripts: ScriptFigures[]; statements: StatementFigures[] } {
+  const total = stats.requests.reduce((a, h, i) => a + h.totalCount + stats.failed[i], 0);
+  return {
+    scripts: scripts.map((s, si) => {
+      const h = stats.requests[si];
+      return {
+        name: s.name,
+        weight: s.weight,
+        share: total > 0 ? (h.totalCount + stats.failed[si]) / total : 0,
+        transaction: s.transaction,
+        statements: s.statements.length,
+        requests: { ok: h.totalCount, failed: stats.failed[si] },
+        throughputQps: wallMs > 0 ? (h.totalCount * 1000) / wallMs : 0,
+        latency: latencyStats(h),
+      };
+    }),
+    statements: scripts.flatMap((s, si) =>
+      s.statements.map((st, i) => {
+        const h = stats.statements[si][i];
+        const requestMean = stats.requests[si].totalCount > 0 ? stats.requests[si].mean : 0;
+        return {
+          index: i + 1,
+          script: s.name,
+          sql: st.text,
+          latency: latencyStats(h),
+          shareOfRequest: requestMean > 0 && h.totalCount > 0 ? h.mean / requestMean : 0,
+          failed: stats.statementFailed[si][i],
+          planAlone: plans[si]?.[i] ?? null,
+        };
+      }),
+    ),
+  };
 }

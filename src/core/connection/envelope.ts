@@ -16,6 +16,23 @@ export function withInternalMark(sql: string): string {
   return sql.replace(/^(\s*[A-Za-z_]+)/, `$1 ${INTERNAL_MARK}`);
 }
 
+/**
+ * Marks every statement sent on this client as pgload's own, so that `pgload top` can leave out what pgload itself
+ * ran. Only for sessions that never run the user's statement as a request.
+ */
+export function markInternal(client: Client): void {
+  const original = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const mark = (q: unknown): unknown => {
+    if (typeof q === 'string') return withInternalMark(q);
+    // A plain query config (not a submittable such as a cursor): its text marked, the rest as it was.
+    if (q && typeof q === 'object' && typeof (q as { text?: unknown }).text === 'string' && typeof (q as { submit?: unknown }).submit !== 'function') {
+      return { ...(q as object), text: withInternalMark((q as { text: string }).text) };
+    }
+    return q;
+  };
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (q: unknown, ...rest: unknown[]) => original(mark(q), ...rest);
+}
+
 /** Settings every session of a run starts with (sent in the startup packet, so they hold from the first query). */
 export interface SessionSettings {
   statementTimeoutMs: number;

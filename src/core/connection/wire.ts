@@ -119,6 +119,8 @@ export class WireSession {
   private readonly headSteps: number;
   /** Unnamed and without parameters, a request is the same bytes every time: built once. */
   private readonly fixed?: Buffer;
+  /** Named and without parameters, once parsed: Bind and Execute in the envelope, built on first use. */
+  private boundFixed?: Buffer;
   /** ParseCompletes in the current answer (the statement's comes after the head's). */
   private parses = 0;
   /** The request's time, kept while the ROLLBACK after a failed wrapped request runs. */
@@ -199,8 +201,12 @@ export class WireSession {
 
   private send(values: ReadonlyArray<unknown> | undefined): void {
     let out: Buffer;
-    if (this.fixed && !(values && values.length > 0)) {
+    const noValues = !(values && values.length > 0);
+    if (this.fixed && noValues) {
       out = this.fixed;
+    } else if (this.parsed && noValues) {
+      // Named, parsed, no parameters: only bound and executed, the same bytes every time (built once).
+      out = this.boundFixed ??= Buffer.concat([this.head, bindMessage(this.statement.name!, []), EXECUTE, this.tail]);
     } else {
       // Unnamed: Parse every time. Named: Parse until the server said ParseComplete once.
       const parse = this.statement.name === undefined || !this.parsed ? this.parse : EMPTY;

@@ -104,6 +104,9 @@ const ownedByNpm = (p) => p.startsWith(join(homedir(), '.npm'));
 const homeBefore = homeEntries();
 
 const rows = [];
+/** Mocha's failure report of each tier, repeated after the summary so that a log cut to its end still says which
+ * test failed and why. */
+const failures = [];
 let passed = 0;
 let failed = 0;
 let pending = 0;
@@ -123,6 +126,8 @@ for (const name of order) {
     // A crash before mocha's summary counts as one failure, so it can never read as a pass.
     if (r.code !== 0 && f === 0) f = 1;
     if (p + f === 0) f = 1;
+    const report = /\n\s*\d+ failing\n([\s\S]*)$/.exec(r.out)?.[1];
+    if (f > 0) failures.push(`--- ${name}\n${report ? report.trim().split('\n').slice(0, 60).join('\n') : r.out.trim().split('\n').slice(-30).join('\n')}`);
     passed += p;
     failed += f;
     pending += s;
@@ -141,6 +146,7 @@ if (written.length > 0) {
   passed += 1;
   rows.push(`home         ok      nothing written into ${homedir()}`);
 }
+if (failures.length > 0) console.log(`\n=== failures\n${failures.join('\n\n')}`);
 console.log('\n=== summary');
 for (const row of rows) console.log(row);
 console.log(`${passed} passed, ${failed} failed${pending ? `, ${pending} skipped` : ''}`);

@@ -27,7 +27,7 @@ import { waitColor } from '../src/shared/waitcolors';
 import { planSection, timedPlans, type PlanView } from './plan';
 import { answersSection } from './answers';
 import { isTryable } from '../src/shared/hintsql';
-import { shortRunWarning, estimateText, modeText, formatCount, formatMs, formatPercent, formatProgress, formatQps, describePlan, paramsLine, poolerLine, poolLines, backgroundLines, scriptLines, statementLines, formatSweepReport } from '../src/shared/format';
+import { shortRunWarning, estimateText, modeText, formatCount, formatMs, formatPercent, formatProgress, formatQps, describePlan, paramsLine, poolerLine, modeLines, backgroundLines, scriptLines, statementLines, formatSweepReport } from '../src/shared/format';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeProgressRing());
 Chart.register(LineController, BarController, DoughnutController, ArcElement, LineElement, BarElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend, Filler);
@@ -172,7 +172,7 @@ function summary(r: PanelResult): HTMLElement {
     poolerLine(r) ? h('div', { id: 'pooler' }, h('p', { class: 'muted' }, `Pooler: ${poolerLine(r)}`), h('ul', { class: 'facts' }, ...(r.connection.pooler?.notes ?? []).map((n) => h('li', {}, n)))) : null,
     tiles,
     table,
-    r.load.pool ? h('ul', { class: 'facts', id: 'pool-split' }, ...poolLines(r).map((l) => h('li', {}, l))) : null,
+    modeLines(r).length > 0 ? h('ul', { class: 'facts', id: r.load.pool ? 'pool-split' : 'mode-figures' }, ...modeLines(r).map((l) => h('li', {}, l))) : null,
     r.load.background ? h('ul', { class: 'facts', id: 'background' }, ...backgroundLines(r).map((l) => h('li', {}, l))) : null,
     r.load.scripts?.length ? h('ul', { class: 'facts', id: 'scripts' }, ...scriptLines(r).map((l) => h('li', {}, l))) : null,
     r.load.statements?.length ? h('ul', { class: 'facts', id: 'statements' }, ...statementLines(r).map((l) => h('li', {}, l))) : null,

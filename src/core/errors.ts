@@ -40,6 +40,11 @@ export class PgloadError extends Error {
   }
 }
 
+/** A usage error: what was wrong with the input and what to write instead. */
+export function usageError(message: string): PgloadError {
+  return new PgloadError('usage', message);
+}
+
 export function isPgloadError(err: unknown): err is PgloadError {
   return err instanceof PgloadError;
 }

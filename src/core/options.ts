@@ -3,11 +3,13 @@
  * specific sentence per problem. Every consumer (CLI flags, extension settings) ends up here.
  */
 import type { ConnectionInput } from './connection/connection';
-import type { PoolOptions } from './load/pool';
+import type { PoolOptions } from './load/sessionPool';
+import type { RateSettings } from '../shared/result';
 import type { ParamInput } from './load/params';
-import { PgloadError } from './errors';
-import { checkApplicationName } from './optiontable';
-import { SERVER_MEMORY_RANGE_KB } from './units';
+import { checkOptionValue, MAX_CLIENTS, RUN_OPTION_TABLE } from './optiontable';
+import { checkLoadMode } from './load/modes';
+import { usageError } from './errors';
+export { MAX_CLIENTS } from './optiontable';
 
 export interface ProfileOptions {
   sql: string;
@@ -81,17 +83,10 @@ export interface ScriptInput {
   weight: number;
 }
 
-export interface RateOptions {
-  perSecond: number;
-  distribution: 'constant' | 'poisson';
-  /** Requests queued or in flight at most; more are dropped (and counted). */
-  maxOutstanding: number;
-  /** Seed of the Poisson arrivals. */
-  seed: number;
-}
+/** A fixed arrival rate (the open loop). */
+export type RateOptions = RateSettings;
 
 export const DEFAULT_REQUESTS = 200;
-export const MAX_CLIENTS = 10_000;
 
 export const DEFAULTS: Omit<ProfileOptions, 'sql' | 'connection'> = {
   clients: 10,
@@ -122,71 +117,30 @@ export type ProfileInput = Partial<ProfileOptions> & Pick<ProfileOptions, 'sql'>
 export function normalizeOptions(input: ProfileInput): ProfileOptions {
   const o: ProfileOptions = { ...DEFAULTS, connection: {}, ...stripUndefined(input) } as ProfileOptions;
   const bad = (msg: string): never => {
-    throw new PgloadError('usage', msg);
+    throw usageError(msg);
   };
   if (typeof o.sql !== 'string') bad('No SQL was given; give one statement to profile');
-  const whole = (name: string, v: unknown, min: number, max: number) => {
-    if (typeof v !== 'number' || !Number.isInteger(v)) bad(`${name} must be a whole number, got ${JSON.stringify(v)}`);
-    if ((v as number) < min || (v as number) > max) bad(`${name} must be from ${min} to ${max}, got ${v}`);
-  };
-  const positive = (name: string, v: unknown, min: number) => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${name} must be a number, got ${JSON.stringify(v)}`);
-    if ((v as number) < min) bad(`${name} must be at least ${min}, got ${v}`);
-  };
-  if (o.pool) {
-    whole('users', o.pool.users, 1, 100_000);
-    whole('pool size', o.pool.size, 1, MAX_CLIENTS);
-    whole('max overflow', o.pool.maxOverflow, 0, MAX_CLIENTS);
-    positive('pool timeout (ms)', o.pool.timeoutMs, 1);
-    // The database sees at most one session per user, and never more than the pool allows.
-    o.clients = Math.min(o.pool.users, o.pool.size + o.pool.maxOverflow);
+  if (o.requests !== undefined && o.durationMs !== undefined) bad('Give either a number of requests or a duration, not both');
+  // The options of the table, each against its row's kind and range (the ranges are written there only).
+  for (const row of RUN_OPTION_TABLE) {
+    const v = o[row.key];
+    if (v === undefined) continue;
+    const problem = checkOptionValue(row, v);
+    if (problem) bad(problem);
   }
-  if (o.rate) {
-    if (o.pool) bad('Give either an application pool or a fixed rate, not both');
-    positive('rate (per second)', o.rate.perSecond, 0.01);
-    if (o.rate.perSecond > 1_000_000) bad(`rate must be at most 1,000,000 per second, got ${o.rate.perSecond}`);
-    if (o.rate.distribution !== 'constant' && o.rate.distribution !== 'poisson') bad('The arrival distribution must be constant or poisson');
-    whole('max outstanding', o.rate.maxOutstanding, 1, 10_000_000);
-    whole('seed', o.rate.seed, 0, 2 ** 32 - 1);
-  }
-  whole('clients', o.clients, 1, MAX_CLIENTS);
-  if (o.requests !== undefined && o.durationMs !== undefined) {
-    bad('Give either a number of requests or a duration, not both');
-  }
-  if (o.requests !== undefined) whole('requests', o.requests, 1, 1_000_000_000);
-  if (o.durationMs !== undefined) positive('duration (ms)', o.durationMs, 100);
+  // The load mode's own options (an application pool sets the sessions it needs as clients).
+  const mode = checkLoadMode(o);
   if (o.requests === undefined && o.durationMs === undefined) o.requests = DEFAULT_REQUESTS;
-  const concurrency = o.pool ? o.pool.users : o.rate ? 1 : o.clients;
-  if (o.requests !== undefined && o.requests < concurrency) {
-    bad(`${o.requests} requests cannot keep ${concurrency} ${o.pool ? 'users' : 'clients'} busy; give at least as many requests as ${o.pool ? 'users' : 'clients'}`);
+  const concurrency = mode.concurrency(o);
+  if (o.requests !== undefined && o.requests < concurrency.count) {
+    bad(`${o.requests} requests cannot keep ${concurrency.count} ${concurrency.noun} busy; give at least as many requests as ${concurrency.noun}`);
   }
-  whole('warmup', o.warmupPerClient, 0, 1_000_000);
-  whole('baseline runs', o.baselineRuns, 1, 10_000);
-  positive('threshold (ms)', o.thresholdMs, 0.001);
-  positive('statement timeout (ms)', o.statementTimeoutMs, 1);
-  whole('statement timeout (ms)', Math.round(o.statementTimeoutMs), 1, 2_147_483_647);
-  whole('max errors', o.maxErrors, 0, 1_000_000_000);
-  positive('interval (ms)', o.intervalMs, 0);
-  if (typeof o.allowWrites !== 'boolean') bad('allowWrites must be true or false');
-  if (typeof o.explain !== 'boolean') bad('explain must be true or false');
-  positive('sample interval (ms)', o.sampleIntervalMs, 0);
-  if (o.sampleIntervalMs > 0 && o.sampleIntervalMs < 10) bad(`sample interval (ms) must be 0 (off) or at least 10, got ${o.sampleIntervalMs}`);
-  if (typeof o.prepared !== 'boolean') bad('prepared must be true or false');
-  if (typeof o.reconnect !== 'boolean') bad('reconnect must be true or false');
-  if (o.reconnect && (o.pool || o.rate)) bad('Reconnecting works with plain clients (--clients), not with an application pool or a fixed rate');
-  whole('seed', o.seed, 0, 2 ** 32 - 1);
-  if (o.workers !== 'auto') whole('workers', o.workers, 1, 64);
-  if (typeof o.applicationName !== 'string') bad('applicationName must be text');
-  const nameProblem = checkApplicationName(o.applicationName);
-  if (nameProblem) bad(`The application name ${JSON.stringify(o.applicationName)} cannot be used: ${nameProblem}`);
+  if (typeof o.intervalMs !== 'number' || !(o.intervalMs >= 0)) bad(`interval (ms) must be 0 or more, got ${JSON.stringify(o.intervalMs)}`);
   if (!Array.isArray(o.params) || o.params.some((p) => !p || typeof p.spec !== 'string' || !Number.isInteger(p.index))) {
     bad('params must be a list of { index, spec } generators, like { index: 1, spec: "int:1..100000" }');
   }
-  if (o.serverVcpus !== undefined) whole('server vCPUs', o.serverVcpus, 1, 4096);
-  if (o.measuredPool !== undefined) whole('measured pool size', o.measuredPool.poolSize, 1, MAX_CLIENTS);
-  if (o.serverMemoryKB !== undefined) {
-    positive('server memory (kB)', o.serverMemoryKB, SERVER_MEMORY_RANGE_KB.min);
-    if (o.serverMemoryKB > SERVER_MEMORY_RANGE_KB.max) bad(`server memory must be at most 64TB, got ${o.serverMemoryKB} kB`);
+  if (o.measuredPool !== undefined && !(Number.isInteger(o.measuredPool.poolSize) && o.measuredPool.poolSize >= 1 && o.measuredPool.poolSize <= MAX_CLIENTS)) {
+    bad(`measured pool size must be from 1 to ${MAX_CLIENTS}, got ${o.measuredPool.poolSize}`);
   }
   if (!o.settings || typeof o.settings !== 'object') bad('settings must be name → value pairs');
   for (const [name, value] of Object.entries(o.settings)) {

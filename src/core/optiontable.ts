@@ -5,7 +5,25 @@
  * is one row here plus its use in the engine. (Options with a structure of their own — the SQL, the connection,
  * --set, --param, an application pool, a fixed rate — are parsed where they are used.)
  */
-import { parseDurationMs, parseSizeKB, parseWholeNumber } from './units';
+import { parseDurationMs, parseSizeKB, parseWholeNumber, SERVER_MEMORY_RANGE_KB } from './units';
+
+/** Clients (database sessions) a run may open at most. */
+export const MAX_CLIENTS = 10_000;
+
+/** An application pool's ranges (--users, --pool-size, --max-overflow, --pool-timeout; pgload.app.*), in one place. */
+export const APP_POOL_LIMITS = {
+  users: { min: 1, max: 100_000 },
+  size: { min: 1, max: MAX_CLIENTS },
+  maxOverflow: { min: 0, max: MAX_CLIENTS },
+  timeoutMs: { min: 1, max: 3_600_000 },
+} as const;
+
+/** A fixed arrival rate's ranges (--rate, --max-outstanding, the seed). */
+export const RATE_LIMITS = {
+  perSecond: { min: 0.01, max: 1_000_000 },
+  maxOutstanding: { min: 1, max: 10_000_000 },
+  seed: { min: 0, max: 2 ** 32 - 1 },
+} as const;
 
 export type OptionKind = 'count' | 'duration' | 'flag' | 'size' | 'name' | 'workers';
 
@@ -58,7 +76,7 @@ export interface OptionRow {
 }
 
 export const RUN_OPTION_TABLE: readonly OptionRow[] = [
-  { key: 'clients', flag: 'clients', yaml: 'clients', setting: { name: 'clients', unit: 'count' }, kind: 'count', min: 1, max: 10_000, arg: 'N', group: 'how much', help: 'Concurrent clients, each on its own session (default 10).', example: '--clients 100' },
+  { key: 'clients', flag: 'clients', yaml: 'clients', setting: { name: 'clients', unit: 'count' }, kind: 'count', min: 1, max: MAX_CLIENTS, arg: 'N', group: 'how much', help: 'Concurrent clients, each on its own session (default 10).', example: '--clients 100' },
   { key: 'requests', flag: 'requests', yaml: 'requests', setting: { name: 'requests', unit: 'count' }, kind: 'count', min: 1, max: 1_000_000_000, arg: 'N', group: 'how much', help: 'Total requests across all clients (default 200).', example: '--requests 5000' },
   { key: 'durationMs', flag: 'duration', yaml: 'duration', setting: { name: 'durationSeconds', unit: 's', zeroIsUnset: true, editorDefault: 10 }, kind: 'duration', bare: 's', min: 100, max: 86_400_000, arg: 'TIME', group: 'how much', help: 'Run for a time instead of a number of requests.', example: '--duration 30s' },
   { key: 'warmupPerClient', flag: 'warmup', yaml: 'warmup', kind: 'count', min: 0, max: 1_000_000, arg: 'N', group: 'how much', help: 'Requests per client before timing starts, not counted (default 0).', example: '--warmup 5' },
@@ -70,10 +88,10 @@ export const RUN_OPTION_TABLE: readonly OptionRow[] = [
   { key: 'reconnect', flag: 'reconnect', yaml: 'reconnect', kind: 'flag', group: 'limits', help: 'A client whose session is lost (server restart, terminated backend) connects again, retrying with backoff, instead of stopping; the report shows the outage window.' },
   { key: 'workers', flag: 'workers', yaml: 'workers', kind: 'workers', min: 1, max: 64, arg: 'N|auto', group: 'limits', help: 'Event loops (worker threads) running the clients, like pgbench -j (default auto: one per 32 clients, up to half the cores). Plain --clients runs only.', example: '--workers 2' },
   { key: 'prepared', flag: 'prepared', yaml: 'prepared', setting: { name: 'prepared', unit: 'flag' }, kind: 'flag', group: 'protocol', help: 'Send the statement as a named prepared statement (parse and plan once per session, like pgbench -M prepared).' },
-  { key: 'seed', flag: 'seed', yaml: 'seed', kind: 'count', min: 0, max: 2 ** 32 - 1, arg: 'N', group: 'protocol', help: 'Seed of every random choice (parameter values, Poisson arrivals); the same seed repeats them (default 1).' },
+  { key: 'seed', flag: 'seed', yaml: 'seed', kind: 'count', min: 0, max: RATE_LIMITS.seed.max, arg: 'N', group: 'protocol', help: 'Seed of every random choice (parameter values, Poisson arrivals); the same seed repeats them (default 1).' },
   { key: 'applicationName', flag: 'application-name', yaml: 'applicationName', setting: { name: 'applicationName', unit: 'text' }, kind: 'name', arg: 'NAME', group: 'protocol', help: "The sessions' application_name, how the server and a pooler tell them apart (default pgload).", example: '--application-name pgload-ci' },
   { key: 'serverVcpus', flag: 'server-vcpus', yaml: 'serverVcpus', setting: { name: 'serverVcpus', unit: 'count', zeroIsUnset: true }, kind: 'count', min: 1, max: 4096, arg: 'N', group: 'insight', help: "The server's CPU count, to compare with active sessions.", example: '--server-vcpus 2' },
-  { key: 'serverMemoryKB', flag: 'server-memory', yaml: 'serverMemory', kind: 'size', min: 64 * 1024, max: 64 * 1024 ** 3, arg: 'SIZE', group: 'insight', help: "The server's memory, to weigh work_mem × clients against.", example: '--server-memory 16GB' },
+  { key: 'serverMemoryKB', flag: 'server-memory', yaml: 'serverMemory', kind: 'size', min: SERVER_MEMORY_RANGE_KB.min, max: SERVER_MEMORY_RANGE_KB.max, arg: 'SIZE', group: 'insight', help: "The server's memory, to weigh work_mem × clients against.", example: '--server-memory 16GB' },
   { key: 'explain', flag: 'no-explain', negated: true, yaml: 'explain', setting: { name: 'explain', unit: 'flag' }, kind: 'flag', group: 'insight', help: 'Do not capture EXPLAIN ANALYZE (alone and under load).' },
   { key: 'sampleIntervalMs', flag: 'sample-interval', yaml: 'sampleInterval', setting: { name: 'sampleIntervalMs', unit: 'ms' }, kind: 'duration', bare: 'ms', min: 10, max: 60_000, zeroIsOff: true, arg: 'TIME', group: 'insight', help: 'How often to sample what sessions wait on; 0 off (default 100ms).', example: '--sample-interval 250ms' },
 ];
@@ -130,6 +148,38 @@ export function parseOption(row: OptionRow, raw: unknown): Parsed {
       const problem = checkApplicationName(raw);
       return problem ? { ok: false, error: problem } : { ok: true, value: raw };
     }
+  }
+}
+
+/** How a message names the option of a row: `statement timeout (ms)`, `max errors`. */
+export function optionLabel(row: OptionRow): string {
+  const unit = /Ms$/.test(row.key) ? ' (ms)' : /KB$/.test(row.key) ? ' (kB)' : '';
+  const words = row.key.replace(/(Ms|KB)$/, '').replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`);
+  return `${words}${unit}`;
+}
+
+/**
+ * A value already in the run's unit (a ProfileInput field), checked against its row's kind and range; an error
+ * sentence, or null. The same ranges as parseOption: the table is the one place they are written.
+ */
+export function checkOptionValue(row: OptionRow, v: unknown): string | null {
+  const name = optionLabel(row);
+  switch (row.kind) {
+    case 'flag':
+      return typeof v === 'boolean' ? null : `${name} must be true or false, got ${JSON.stringify(v)}`;
+    case 'name':
+      return typeof v !== 'string' ? `${name} must be text, got ${JSON.stringify(v)}` : checkApplicationName(v) && `The application name ${JSON.stringify(v)} cannot be used: ${checkApplicationName(v)}`;
+    case 'workers':
+    case 'count':
+      if (row.kind === 'workers' && v === 'auto') return null;
+      if (typeof v !== 'number' || !Number.isInteger(v)) return `${name} must be a whole number, got ${JSON.stringify(v)}`;
+      return v < row.min! || v > row.max! ? `${name} must be from ${row.min} to ${row.max}, got ${v}` : null;
+    case 'duration':
+    case 'size':
+      if (typeof v !== 'number' || !Number.isFinite(v)) return `${name} must be a number, got ${JSON.stringify(v)}`;
+      if (v === 0 && row.zeroIsOff) return null;
+      if (v < row.min!) return `${name} must be at least ${row.min}${row.zeroIsOff ? ' (or 0 for off)' : ''}, got ${v}`;
+      return v > row.max! ? `${name} must be at most ${row.max}, got ${v}` : null;
   }
 }
 

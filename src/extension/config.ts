@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { Settings } from './constants';
 import type { ProfileInput } from '../core/options';
-import { parseOption, RUN_OPTION_TABLE, type OptionRow } from '../core/optiontable';
+import { APP_POOL_LIMITS, MAX_CLIENTS, parseOption, RUN_OPTION_TABLE, type OptionRow } from '../core/optiontable';
 import { parseSizeKB } from '../core/units';
 
 export interface ConnectionSetting {
@@ -34,10 +34,10 @@ export interface AppPoolSetting {
 }
 
 const APP_LIMITS: Record<keyof AppPoolSetting, { setting: string; min: number; max: number }> = {
-  users: { setting: Settings.appUsers, min: 1, max: 100_000 },
-  poolSize: { setting: Settings.appPoolSize, min: 1, max: 10_000 },
-  maxOverflow: { setting: Settings.appMaxOverflow, min: 0, max: 10_000 },
-  poolTimeoutSeconds: { setting: Settings.appPoolTimeoutSeconds, min: 1, max: 3600 },
+  users: { setting: Settings.appUsers, ...APP_POOL_LIMITS.users },
+  poolSize: { setting: Settings.appPoolSize, ...APP_POOL_LIMITS.size },
+  maxOverflow: { setting: Settings.appMaxOverflow, ...APP_POOL_LIMITS.maxOverflow },
+  poolTimeoutSeconds: { setting: Settings.appPoolTimeoutSeconds, min: APP_POOL_LIMITS.timeoutMs.min / 1000, max: APP_POOL_LIMITS.timeoutMs.max / 1000 },
 };
 
 /** The application's pool for a diagnosis: pgload.app.*, with what the connection overrides (checked when read). */
@@ -128,7 +128,7 @@ export function readRunDefaults(): RunDefaults {
     durationSeconds: tableSetting('durationMs'),
     statementTimeoutMs: tableSetting('statementTimeoutMs'),
     runOptions,
-    sweepMaxClients: wholeSetting(Settings.sweepMaxClients, 1, 10_000),
+    sweepMaxClients: wholeSetting(Settings.sweepMaxClients, 1, MAX_CLIENTS),
     sweepStepSeconds: wholeSetting(Settings.sweepStepSeconds, 1, 3600),
   };
 }

@@ -15,7 +15,8 @@ import { isTryable, parseSetLocal } from '../shared/hintsql';
 import { inEditorWords } from './words';
 import type { ConnectionInput } from '../core/connection/connection';
 import type { ProfileInput } from '../core/options';
-import type { PoolOptions } from '../core/load/pool';
+import { APP_POOL_LIMITS, MAX_CLIENTS } from '../core/optiontable';
+import type { PoolOptions } from '../core/load/sessionPool';
 import * as path from 'node:path';
 import { executionModeFor, describeNode } from '../core/safety';
 import { ensureParser, parseSingleStatement, splitStatements, statementAt, type SqlStatement } from '../core/sql';
@@ -556,7 +557,7 @@ export class RunController extends Disposable {
     if (picked.plan) return picked.plan;
     if (picked.ask === 'pool') return this.askPoolPlan(defaults, connection);
     if (picked.ask === 'rate') return this.askRatePlan(defaults);
-    const clients = await this.ui.input({ title: 'pgload: concurrent clients', value: String(defaults.clients), validateInput: WHOLE(1, 10_000) });
+    const clients = await this.ui.input({ title: 'pgload: concurrent clients', value: String(defaults.clients), validateInput: WHOLE(1, MAX_CLIENTS) });
     if (clients === undefined) return undefined;
     const amount = await this.ui.input({
       title: 'pgload: total requests, or a duration',
@@ -590,11 +591,11 @@ export class RunController extends Disposable {
       await this.connections.reportSettings(err instanceof SettingsError ? err : new SettingsError('pgload.app', errorMessage(err)));
       return undefined;
     }
-    const users = await this.ui.input({ title: 'pgload: application users (each sends its next request when the last one answers)', value: String(app.users), validateInput: WHOLE(1, 100_000) });
+    const users = await this.ui.input({ title: 'pgload: application users (each sends its next request when the last one answers)', value: String(app.users), validateInput: WHOLE(APP_POOL_LIMITS.users.min, APP_POOL_LIMITS.users.max) });
     if (users === undefined) return undefined;
-    const size = await this.ui.input({ title: 'pgload: pool_size (persistent connections in the pool)', value: String(app.poolSize), validateInput: WHOLE(1, 10_000) });
+    const size = await this.ui.input({ title: 'pgload: pool_size (persistent connections in the pool)', value: String(app.poolSize), validateInput: WHOLE(APP_POOL_LIMITS.size.min, APP_POOL_LIMITS.size.max) });
     if (size === undefined) return undefined;
-    const overflow = await this.ui.input({ title: 'pgload: max_overflow (extra connections when all are busy; 0 for a fixed pool)', value: String(app.maxOverflow), validateInput: WHOLE(0, 10_000) });
+    const overflow = await this.ui.input({ title: 'pgload: max_overflow (extra connections when all are busy; 0 for a fixed pool)', value: String(app.maxOverflow), validateInput: WHOLE(APP_POOL_LIMITS.maxOverflow.min, APP_POOL_LIMITS.maxOverflow.max) });
     if (overflow === undefined) return undefined;
     const durationMs = await this.askDuration(defaults);
     if (durationMs === undefined) return undefined;
@@ -611,7 +612,7 @@ export class RunController extends Disposable {
       validateInput: (v) => (/^\s*\d+(\.\d+)?\s*(\/\s*s)?\s*$/.test(v) && parseFloat(v) >= 0.01 && parseFloat(v) <= 1_000_000 ? undefined : 'A rate from 0.01 to 1,000,000 per second, like 50 or 50/s'),
     });
     if (rate === undefined) return undefined;
-    const clients = await this.ui.input({ title: 'pgload: sessions serving them', value: String(defaults.clients), validateInput: WHOLE(1, 10_000) });
+    const clients = await this.ui.input({ title: 'pgload: sessions serving them', value: String(defaults.clients), validateInput: WHOLE(1, MAX_CLIENTS) });
     if (clients === undefined) return undefined;
     const durationMs = await this.askDuration(defaults);
     if (durationMs === undefined) return undefined;

@@ -7,47 +7,23 @@ import type { AbResult, CapturedPlan, CheckOutcome, Comparison, ComparisonMetric
 /** What the formatters read: the result, with or without its HDR encodings. */
 export type ReportInput = Omit<ProfileResult, 'hdr'>;
 import { mdBlock, mdCode, mdText, oneLine } from './text';
+import { formatAgo, formatBytesShort, formatCount, formatMs, formatPercent, formatQps, plural } from './numbers';
+import { describeLoad, modeLines } from './modes';
+export { formatAgo, formatCount, formatMs, formatPercent, formatQps, formatRate } from './numbers';
+export { describeLoad, modeLines } from './modes';
 
-/** 0.42 ms, 12.3 ms, 311 ms, 1.77 s — three significant figures, as people read latencies. */
-export function formatMs(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
-  if (ms >= 1000) return `${trim3(ms / 1000)} s`;
-  return `${trim3(ms)} ms`;
-}
 
-function trim3(v: number): string {
-  if (v === 0) return '0';
-  if (v >= 100) return v.toFixed(0);
-  if (v >= 10) return v.toFixed(1);
-  if (v >= 1) return v.toFixed(2);
-  return v.toFixed(3);
-}
 
-export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
 
-export function formatPercent(p: number): string {
-  return `${p >= 10 ? p.toFixed(0) : p.toFixed(1)} %`;
-}
 
-export function formatQps(q: number): string {
-  return q >= 100 ? formatCount(q) : q.toFixed(1);
-}
 
 export function describePlan(r: ReportInput): string {
   const o = r.options;
   const what = o.requests !== null ? `${formatCount(o.requests)} requests` : `${formatMs(o.durationMs)}`;
   const warm = o.warmupPerClient > 0 ? `, ${o.warmupPerClient} warm-up per client excluded` : '';
-  if (o.rate) return `${formatQps(o.rate.perSecond)} requests/s (${o.rate.distribution}) on ${o.clients} session${o.clients === 1 ? '' : 's'} × ${what}${warm}`;
-  if (o.pool) {
-    const overflow = o.pool.maxOverflow > 0 ? ` + ${o.pool.maxOverflow} overflow` : '';
-    return `${o.pool.users} users over a pool of ${o.pool.size}${overflow} (pool_timeout ${formatMs(o.pool.timeoutMs)}) × ${what}${warm}`;
-  }
-  return `${o.clients} client${o.clients === 1 ? '' : 's'} × ${what}${warm}`;
+  return describeLoad(o, what, warm);
 }
 
-/** A fixed arrival rate: what was achieved, and latency from the intended start vs from sending. */
 /** A transaction's or a mix's statements under load, one line each: where the request's time goes. */
 export function statementLines(r: ReportInput): string[] {
   const st = r.load.statements;
@@ -83,32 +59,7 @@ export function backgroundLines(r: ReportInput): string[] {
   return lines;
 }
 
-export function openLoopLines(r: ReportInput): string[] {
-  const ol = r.load.openLoop;
-  if (!ol) return [];
-  const met = ol.achievedQps >= ol.targetQps * 0.95;
-  const c = r.load.latency;
-  const u = ol.uncorrected;
-  return [
-    `Arrivals: ${formatQps(ol.targetQps)}/s ${ol.distribution} · achieved ${formatQps(ol.achievedQps)}/s${met ? '' : ' — the rate could not be met; requests queued behind the busy sessions'} · ${formatCount(ol.late)} sent late · ${formatCount(ol.dropped)} dropped (max outstanding ${formatCount(ol.maxOutstanding)})`,
-    `From the intended start (corrected): p50 ${formatMs(c.p50Ms)} · p95 ${formatMs(c.p95Ms)} · p99 ${formatMs(c.p99Ms)}; from sending (uncorrected): p50 ${formatMs(u.p50Ms)} · p95 ${formatMs(u.p95Ms)} · p99 ${formatMs(u.p99Ms)}`,
-  ];
-}
 
-/** Where the time went with an application pool: waiting for a connection vs the database. */
-export function poolLines(r: ReportInput): string[] {
-  const p = r.load.pool;
-  if (!p) return [];
-  const pair = (label: string, k: 'p50Ms' | 'p95Ms' | 'p99Ms') => `${label} ${formatMs(p.waitMs[k])} + ${formatMs(p.dbMs[k])}`;
-  const share = r.load.latency.meanMs > 0 ? (p.waitMs.meanMs * 100) / r.load.latency.meanMs : 0;
-  return [
-    `Pool: ${p.sessions} database sessions (at most ${p.maxInUse} in use) for ${p.users} users · ${formatCount(p.timeouts)} timeouts`,
-    `Wait + database: ${pair('p50', 'p50Ms')} · ${pair('p95', 'p95Ms')} · ${pair('p99', 'p99Ms')} · mean ${formatMs(p.waitMs.meanMs)} + ${formatMs(p.dbMs.meanMs)}`,
-    share >= 50
-      ? `${share.toFixed(0)} % of the time was waiting for a pooled connection: the latency is queueing in the application, not the query.`
-      : `${(100 - share).toFixed(0)} % of the time was in the database: the latency is the query under this concurrency, not the pool.`,
-  ];
-}
 
 /** Windows where sessions were lost (a restart, terminated backends), and how the run came back. */
 export function outageLines(r: ReportInput): string[] {
@@ -175,9 +126,6 @@ export function shortRunWarning(r: Pick<ReportInput, 'load' | 'timeline' | 'insi
   );
 }
 
-function plural(n: number, what: string): string {
-  return `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
-}
 
 function statusLine(r: ReportInput): string | undefined {
   if (r.status === 'completed') return undefined;
@@ -285,7 +233,7 @@ export function formatTextReport(r: ReportInput): string {
   const own = clientLine(r);
   if (own) row('pgload itself', own);
   for (const line of outageLines(r)) row('Outage', line);
-  for (const l of [...poolLines(r), ...openLoopLines(r), ...backgroundLines(r)]) lines.push(`  ${l}`);
+  for (const l of [...modeLines(r), ...backgroundLines(r)]) lines.push(`  ${l}`);
   const scripts = scriptLines(r);
   if (scripts.length > 0) {
     lines.push('', 'Scripts (each request picks one by weight)');
@@ -367,12 +315,6 @@ export function serverLines(r: ReportInput): string[] {
   return out.length > 2 ? out : [];
 }
 
-function formatBytesShort(bytes: number): string {
-  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
-  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(0)} kB`;
-  return `${bytes} B`;
-}
 
 const mdCell = mdText;
 
@@ -414,7 +356,7 @@ export function formatMarkdownReport(r: ReportInput): string {
       `**over ${formatMs(L.overThreshold.thresholdMs)}** ${formatCount(L.overThreshold.count)} (${formatPercent(L.overThreshold.percent)}) · ` +
       `**slowdown** ${L.slowdown === null ? '–' : `${L.slowdown.toFixed(1)}×`} · **connect** p50 ${formatMs(L.connectMs.p50Ms)}, max ${formatMs(L.connectMs.maxMs)}`,
   );
-  for (const l of [...poolLines(r), ...openLoopLines(r), ...backgroundLines(r)]) out.push('', `- ${mdCell(l)}`);
+  for (const l of [...modeLines(r), ...backgroundLines(r)]) out.push('', `- ${mdCell(l)}`);
   const scripts = scriptLines(r);
   if (scripts.length > 0) out.push('', '**Scripts** (each request picks one by weight)', '', ...scripts.map((l) => `- ${mdCell(l)}`));
   const statements = statementLines(r);
@@ -446,14 +388,6 @@ export function formatMarkdownReport(r: ReportInput): string {
   return out.join('\n');
 }
 
-/** "3 min ago", "just now", "2 h ago", "5 d ago". */
-export function formatAgo(thenIso: string, now: number): string {
-  const s = Math.max(0, (now - Date.parse(thenIso)) / 1000);
-  if (!Number.isFinite(s) || s < 45) return 'just now';
-  if (s < 3600) return `${Math.round(s / 60)} min ago`;
-  if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86_400)} d ago`;
-}
 
 /** The CodeLens title for a statement's last result: `p50 12 ms · p95 48 ms · 50 clients · 3 min ago`. */
 export function formatLensTitle(r: Pick<ProfileResult, 'load' | 'finishedAt' | 'status'>, now: number, stale: boolean): string {
@@ -497,12 +431,6 @@ export function statusForProgress(p: Pick<ProgressView, 'phase' | 'qps' | 'p95Ms
   }
 }
 
-/** `52.5 ± 1.2 q/s` (± two standard errors), or `52.5 q/s (noise unknown)`. */
-export function formatRate(qps: number, se: number | null): string {
-  const q = (v: number) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(1));
-  if (se === null) return `${q(qps)} q/s (noise unknown)`;
-  return `${q(qps)} ± ${q(2 * se)} q/s`;
-}
 
 /** The sweep report: a table per step, the fitted law and the pool size to use. */
 export function formatSweepReport(r: SweepResult): string {

@@ -7,6 +7,11 @@
  * the extension and the webview.
  */
 
+import type { PoolResult, PoolSettings } from './modes/pool';
+import type { OpenLoopResult, RateSettings } from './modes/rate';
+export type { PoolResult, PoolSettings } from './modes/pool';
+export type { OpenLoopResult, RateSettings } from './modes/rate';
+
 export const RESULT_SCHEMA_VERSION = 1 as const;
 
 export type StatementKind = 'query' | 'dml' | 'ddl' | 'utility' | 'transaction';
@@ -193,9 +198,9 @@ export interface ResultOptions {
   /** Session settings given for the run (e.g. work_mem), applied to every session. */
   settings: Record<string, string>;
   /** The emulated application pool, when the run used one. */
-  pool?: { users: number; size: number; maxOverflow: number; timeoutMs: number };
+  pool?: PoolSettings;
   /** The fixed arrival rate, when the run used one. */
-  rate?: { perSecond: number; distribution: 'constant' | 'poisson'; maxOutstanding: number; seed: number };
+  rate?: RateSettings;
   /** Generators of `$1 … $n` (as written, e.g. `int:1..100000`) and the first values drawn, when the statement has parameters. */
   params?: Array<{ index: number; spec: string; sample: Array<string | null> }>;
   /** The statement ran as a named prepared statement (parsed and planned once per session, like pgbench -M prepared). */
@@ -342,38 +347,6 @@ export interface ClientOverhead {
    * path): each response can wait behind a late loop, so the delay counts once per round trip. Absent: 1.
    */
   roundTripsPerRequest?: number;
-}
-
-export interface OpenLoopResult {
-  targetQps: number;
-  distribution: 'constant' | 'poisson';
-  /** Successful requests per second actually achieved. */
-  achievedQps: number;
-  /** Latency from the moment the request was sent (what a closed-loop tool would report). */
-  uncorrected: LatencyStats;
-  /** Requests sent later than intended because every session was busy (> 1 ms late). */
-  late: number;
-  /** Requests not sent because max outstanding was reached. */
-  dropped: number;
-  maxOutstanding: number;
-}
-
-export interface PoolResult {
-  users: number;
-  size: number;
-  maxOverflow: number;
-  timeoutMs: number;
-  /** Database sessions the pool had (size + overflow, at most one per user). */
-  sessions: number;
-  maxInUse: number;
-  /** Requests that gave up waiting for a connection (pool_timeout). */
-  timeouts: number;
-  /** Time from the request until it had a connection. */
-  waitMs: LatencyStats;
-  /** Time the statement took once it had one. */
-  dbMs: LatencyStats;
-  /** Both as HDR histograms (microseconds, compressed base64), so that runs in legs merge exactly. */
-  hdr?: { wait: string; db: string };
 }
 
 /** One plan node's own time: without its children's, loops and parallel workers accounted for. */

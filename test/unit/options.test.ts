@@ -24,6 +24,18 @@ describe('Run options', () => {
     ];
     for (const [extra, re] of bad) assert.throws(() => normalizeOptions({ sql: 'SELECT 1', ...extra }), re);
   });
+
+  it('one way of sending the load: an application pool and a fixed rate refuse each other, and each checks its own ranges', () => {
+    const pool = { users: 10, size: 2, maxOverflow: 0, timeoutMs: 1000 };
+    const rate = { perSecond: 10, distribution: 'constant' as const, maxOutstanding: 100, seed: 1 };
+    const bad: Array<[object, RegExp]> = [
+      [{ durationMs: 5000, pool, rate }, /not an application pool and a fixed arrival rate/],
+      [{ durationMs: 5000, rate, reconnect: true }, /Reconnecting works with clients of their own \(--clients\), not with a fixed arrival rate/],
+      [{ durationMs: 5000, pool: { ...pool, users: 0 } }, /users must be from 1 to 100000, got 0/],
+      [{ durationMs: 5000, pool: { ...pool, size: 20_000 } }, /pool size must be from 1 to 10000, got 20000/],
+    ];
+    for (const [extra, re] of bad) assert.throws(() => normalizeOptions({ sql: 'SELECT 1', ...extra }), re);
+  });
 });
 
 describe('Durations and counts from people', () => {

@@ -1,4 +1,5 @@
 /** `pgload ab`: two variants (settings or SQL) in alternating legs, compared as `pgload compare` does. */
+import { MAX_CLIENTS } from '../../core/optiontable';
 import type { ParseArgsConfig } from 'node:util';
 import { formatAbReport } from '../../shared/format';
 import { regressions } from '../../core/analysis/compare';
@@ -52,7 +53,7 @@ export async function abCommand(args: string[], io: CliIO): Promise<number> {
   checkOutputPaths(v, ['json', 'markdown', 'html', 'csv']);
   const connection = connectionFromFlags(v.url);
   if (v.requests !== undefined && v.duration !== undefined) usage('Give either --requests or --duration, not both');
-  const clients = whole('clients', v.clients, 1, 10_000);
+  const clients = whole('clients', v.clients, 1, MAX_CLIENTS);
   const requests = whole('requests', v.requests, 1, 1_000_000_000);
   const durationMs = duration('duration', v.duration, 's', 0) ?? (requests === undefined ? 10_000 : undefined);
   const rounds = whole('rounds', v.rounds, 1, 50) ?? 4;

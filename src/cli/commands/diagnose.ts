@@ -1,4 +1,5 @@
 /** `pgload diagnose`: the four questions — pool, settings, the query under concurrency, ORM or raw SQL — in one planned run. */
+import { APP_POOL_LIMITS } from '../../core/optiontable';
 import type { ParseArgsConfig } from 'node:util';
 import { formatDiagnoseMarkdown, formatDiagnosePlan, formatDiagnoseReport } from '../../shared/diagnoseformat';
 import { formatMs } from '../../shared/format';
@@ -60,9 +61,9 @@ export async function diagnoseCommand(args: string[], io: CliIO): Promise<number
   if (!parsed) return EXIT.ok;
   const { values: v, positionals } = parsed;
   const connection = connectionFromFlags(v.url);
-  const users = whole('users', v.users, 1, 100_000) ?? 100;
-  const poolSize = whole('pool-size', v['pool-size'], 1, 10_000) ?? 5;
-  const maxOverflow = whole('max-overflow', v['max-overflow'], 0, 10_000) ?? 10;
+  const users = whole('users', v.users, APP_POOL_LIMITS.users.min, APP_POOL_LIMITS.users.max) ?? 100;
+  const poolSize = whole('pool-size', v['pool-size'], APP_POOL_LIMITS.size.min, APP_POOL_LIMITS.size.max) ?? 5;
+  const maxOverflow = whole('max-overflow', v['max-overflow'], APP_POOL_LIMITS.maxOverflow.min, APP_POOL_LIMITS.maxOverflow.max) ?? 10;
   const poolTimeoutMs = duration('pool-timeout', v['pool-timeout'], 's', 0) ?? 30_000;
   if (poolTimeoutMs <= 0) usage(`--pool-timeout ${v['pool-timeout']}: must be more than 0`);
   const budgetMs = duration('budget', v.budget, 's', 0) ?? 180_000;

@@ -1,4 +1,5 @@
 /** `pgload pools`: application-pool configurations side by side, same statement and users. */
+import { APP_POOL_LIMITS } from '../../core/optiontable';
 import type { ParseArgsConfig } from 'node:util';
 import type { ProfileResult } from '../../shared/result';
 import { formatPoolComparison } from '../../shared/format';
@@ -49,7 +50,7 @@ export async function poolsCommand(args: string[], io: CliIO): Promise<number> {
   const { values: v, positionals } = parsed;
   checkOutputPaths(v, ['json', 'markdown', 'html', 'csv']);
   const connection = connectionFromFlags(v.url);
-  const users = whole('users', v.users, 1, 100_000);
+  const users = whole('users', v.users, APP_POOL_LIMITS.users.min, APP_POOL_LIMITS.users.max);
   if (users === undefined) usage('pgload pools needs --users N: the application users sharing the pool');
   const configs = (v.pool ?? []).map(parsePoolConfig);
   if (configs.length < 2 || configs.length > 4) usage(`Give two to four pool configurations to compare, like --pool 20+100 --pool 4 (got ${configs.length})`);

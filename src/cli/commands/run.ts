@@ -11,7 +11,7 @@ import { PgloadError } from '../../core/errors';
 import type { ScriptInput } from '../../core/options';
 import { evaluateBudgets } from '../../core/analysis/check';
 import type { ProfileInput } from '../../core/options';
-import { optionHelp } from '../../core/optiontable';
+import { APP_POOL_LIMITS, optionHelp, RATE_LIMITS } from '../../core/optiontable';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, writeOutput, emitJson, checkOutputPaths } from '../io';
 import { COMMON_OPTIONS, parseCommand, duration, whole, readSqlFile, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, tableFlags, tableValues } from '../flags';
 
@@ -145,9 +145,9 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   // Every option of the table, parsed and range-checked as the table says.
   const t = tableValues(v);
   const clients = t.clients as number | undefined;
-  const users = whole('users', v.users, 1, 100_000);
-  const poolSize = whole('pool-size', v['pool-size'], 1, 10_000);
-  const maxOverflow = whole('max-overflow', v['max-overflow'], 0, 10_000);
+  const users = whole('users', v.users, APP_POOL_LIMITS.users.min, APP_POOL_LIMITS.users.max);
+  const poolSize = whole('pool-size', v['pool-size'], APP_POOL_LIMITS.size.min, APP_POOL_LIMITS.size.max);
+  const maxOverflow = whole('max-overflow', v['max-overflow'], APP_POOL_LIMITS.maxOverflow.min, APP_POOL_LIMITS.maxOverflow.max);
   const poolTimeoutMs = duration('pool-timeout', v['pool-timeout'], 's', 0);
   if ((users === undefined) !== (poolSize === undefined)) usage('An application pool needs both --users and --pool-size');
   if (users === undefined && (maxOverflow !== undefined || poolTimeoutMs !== undefined)) usage('--max-overflow and --pool-timeout need --users and --pool-size');
@@ -165,7 +165,7 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
     rate = {
       perSecond,
       distribution: arrival as 'constant' | 'poisson',
-      maxOutstanding: whole('max-outstanding', v['max-outstanding'], 1, 10_000_000) ?? Math.max(100, Math.ceil(perSecond * 10)),
+      maxOutstanding: whole('max-outstanding', v['max-outstanding'], RATE_LIMITS.maxOutstanding.min, RATE_LIMITS.maxOutstanding.max) ?? Math.max(100, Math.ceil(perSecond * 10)),
       seed,
     };
   } else if (v.arrival !== undefined || v['max-outstanding'] !== undefined) {

@@ -1,4 +1,5 @@
 /** `pgload sweep`: the statement at 1, 2, 4, … clients; the scalability fit and the pool size the steps support. */
+import { MAX_CLIENTS } from '../../core/optiontable';
 import type { ParseArgsConfig } from 'node:util';
 import { formatMs, formatSweepReport } from '../../shared/format';
 import { sweep } from '../../core/analysis/sweep';
@@ -40,7 +41,7 @@ export async function sweepCommand(args: string[], io: CliIO): Promise<number> {
   const { values: v, positionals } = parsed;
   checkOutputPaths(v, ['json', 'markdown', 'html', 'csv']);
   const connection = connectionFromFlags(v.url);
-  const maxClients = whole('max-clients', v['max-clients'], 1, 10_000) ?? 64;
+  const maxClients = whole('max-clients', v['max-clients'], 1, MAX_CLIENTS) ?? 64;
   let steps: number[] | undefined;
   if (v.steps !== undefined) {
     const parts = v.steps.split(',').map((x) => x.trim());

@@ -16,6 +16,7 @@ import { readCapacity } from '../connection/server';
 import { PgloadError } from '../errors';
 import type { Logger } from '../logger';
 import type { ProfileInput } from '../options';
+import { APP_POOL_LIMITS } from '../optiontable';
 import { prepareRun, profile, withOptions, type Progress } from '../load/runner';
 import { VERSION } from '../version';
 import { abTest, type AbChange } from './ab';
@@ -99,13 +100,14 @@ export function sweepCeiling(sessions: number, serverVcpus: number | undefined):
 
 export async function diagnose(o: DiagnoseOptions, ctx: DiagnoseContext = {}): Promise<DiagnoseResult> {
   const app = o.app;
-  const whole = (name: string, v: number, min: number) => {
+  const whole = (name: string, v: number, { min, max }: { min: number; max: number }) => {
     if (!Number.isInteger(v) || v < min) throw new PgloadError('usage', `${name} must be a whole number of at least ${min}, got ${v}`);
+    if (v > max) throw new PgloadError('usage', `${name} must be at most ${max}, got ${v}`);
   };
-  whole('The application users (--users)', app.users, 1);
-  whole('The pool size (--pool-size)', app.poolSize, 1);
-  whole('The pool overflow (--max-overflow)', app.maxOverflow, 0);
-  if (!(app.poolTimeoutMs > 0)) throw new PgloadError('usage', `The pool timeout must be more than 0, got ${app.poolTimeoutMs} ms`);
+  whole('The application users (--users)', app.users, APP_POOL_LIMITS.users);
+  whole('The pool size (--pool-size)', app.poolSize, APP_POOL_LIMITS.size);
+  whole('The pool overflow (--max-overflow)', app.maxOverflow, APP_POOL_LIMITS.maxOverflow);
+  if (!(app.poolTimeoutMs >= APP_POOL_LIMITS.timeoutMs.min && app.poolTimeoutMs <= APP_POOL_LIMITS.timeoutMs.max)) throw new PgloadError('usage', `The pool timeout must be from ${APP_POOL_LIMITS.timeoutMs.min} ms to ${APP_POOL_LIMITS.timeoutMs.max / 1000} s, got ${app.poolTimeoutMs} ms`);
   if (o.sqlB !== undefined && o.sqlB.trim() === '') throw new PgloadError('usage', 'The alternative SQL is empty; give the statement to compare against, or leave it out');
   const phases = planDiagnosis(o.budgetMs, o.sqlB !== undefined);
   const base: ProfileInput = { ...o.base, clients: undefined, requests: undefined, durationMs: undefined, pool: undefined, rate: undefined };

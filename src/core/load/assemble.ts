@@ -2,11 +2,12 @@
  * The result object, put together once from what a run measured: the only shape that leaves the engine (CLI, JSON,
  * panel, CodeLens, exports). Hints are derived here from the plans, the waits and pgload's own overhead.
  */
-import type { CapturedPlan, ClientOverhead, ConnectionSummary, ErrorGroup, ExecutionMode, GenericPlanCheck, Hint, OpenLoopResult, PoolResult, ProfileResult, RunStatus, ServerCounters, ServerInfo, TimelinePoint, WaitSampling } from '../../shared/result';
+import type { CapturedPlan, ClientOverhead, ConnectionSummary, ErrorGroup, ExecutionMode, GenericPlanCheck, Hint, ProfileResult, RunStatus, ServerCounters, ServerInfo, TimelinePoint, WaitSampling } from '../../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../../shared/result';
 import { genericPlanHint } from '../insight/genericplan';
 import { encodeHistogram, latencyStats, logBuckets, percentileCurve, type Histogram } from './histogram';
 import type { ProfileOptions } from '../options';
+import { loadModeOf, type ModeFigures } from './modes';
 import { envelopeHint, overheadHint } from '../insight/overhead';
 import { analyzePlan, combineHints, diffPlans, type PlanContext } from '../insight/plan';
 import { nodeTimes } from '../insight/nodetime';
@@ -27,8 +28,8 @@ export interface LoadOutcome {
   timeline: TimelinePoint[];
   lostAll: boolean;
   client: ClientOverhead;
-  pool?: PoolResult;
-  openLoop?: OpenLoopResult;
+  /** The load mode's own figures (an application pool's split, an open loop's arrivals, a ramp's stages). */
+  modeFigures: ModeFigures;
 }
 
 export interface RunFacts {
@@ -139,8 +140,7 @@ export function assembleResult(facts: RunFacts): ProfileResult {
       maxErrors: o.maxErrors,
       executionMode: f.mode,
       settings: o.settings,
-      ...(o.pool ? { pool: { ...o.pool } } : {}),
-      ...(o.rate ? { rate: { ...o.rate } } : {}),
+      ...loadModeOf(o).resultOptions(o),
       ...(f.params.length ? { params: f.params } : {}),
       ...(o.prepared ? { prepared: true } : {}),
       seed: o.seed,
@@ -158,8 +158,7 @@ export function assembleResult(facts: RunFacts): ProfileResult {
       slowdown: baseStats.meanMs > 0 && loadStats.count > 0 ? loadStats.meanMs / baseStats.meanMs : null,
       connectMs: load.connect,
       percentiles: percentileCurve(load.hist),
-      ...(load.pool ? { pool: load.pool } : {}),
-      ...(load.openLoop ? { openLoop: load.openLoop } : {}),
+      ...load.modeFigures,
       client: load.client,
       ...(f.silence ? { silence: f.silence } : {}),
       ...(f.outages.length ? { outages: f.outages.map((x) => ({ ...x, endMs: x.endMs ?? load.wallMs, recovered: x.endMs !== null })), reconnects: f.reconnects } : {}),

@@ -5,6 +5,7 @@
  */
 import type { OpenedSession } from '../connection/connection';
 import type { Histogram } from './histogram';
+import type { LoopDelay } from '../insight/overhead';
 
 /** One database session of the load and its state. */
 export interface LoadClient {
@@ -59,4 +60,8 @@ export interface LoadDriver {
   readonly atDurationEnd: 'stop' | 'drain';
   /** Called when the duration ends for a driver that drains. */
   endDuration?(): void;
+  /** Sessions lost where the run cannot see its clients (worker threads); undefined: the run looks at its clients. */
+  readonly lost?: number;
+  /** The event-loop delay of loops the run does not measure itself (worker threads), once they ended. */
+  readonly delay?: LoopDelay;
 }

@@ -21,6 +21,7 @@ import {
   wrapStart,
   inRolledBackTransaction,
 } from '../connection/connection';
+import { loadModeOf } from './modes';
 import { keepsPreparedStatements, openControlSession, openPoolerConsole, type PoolerConsole, type PoolerCounters } from '../connection/pooler';
 import { randomBytes } from 'node:crypto';
 import { errorMessage, PgloadError } from '../errors';
@@ -393,7 +394,7 @@ export abstract class RunState {
     const o = this.o;
     const wanted = chooseWorkers(o.workers, o.clients, os.availableParallelism?.() ?? os.cpus().length);
     if (wanted <= 1) return 1;
-    const why = this.scripts ? 'a transaction or a mix' : this.pooler ? 'a run through a connection pooler' : o.pool ? 'the application-pool emulation' : o.rate ? 'a fixed arrival rate' : o.reconnect ? 'reconnecting clients' : undefined;
+    const why = this.scripts ? 'a transaction or a mix' : this.pooler ? 'a run through a connection pooler' : (loadModeOf(o).singleLoop ?? (o.reconnect ? 'reconnecting clients' : undefined));
     if (!why) return wanted;
     if (o.workers !== 'auto') this.insightNotes.push(`${o.workers} event loops were asked for, and one was used: ${why} runs on one.`);
     return 1;

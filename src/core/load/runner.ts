@@ -38,10 +38,8 @@ import * as os from 'node:os';
 import { oneLine } from '../../shared/text';
 import { chooseIntervalMs, Timeline } from './timeline';
 import { WorkerGroup } from './workers';
-import { AppPool } from './appPool';
-import { ClosedLoop } from './closedLoop';
-import type { LoadClient, LoadDriver, LoadSink, Requests } from './driver';
-import { OpenLoop } from './openLoop';
+import type { LoadClient, LoadSink, Requests } from './driver';
+import { loadModeOf, type ModeDriver } from './modes';
 import { WorkerThreads } from './workerThreads';
 import { isPrepared, prepareRun, type PreparedRun } from './prepare';
 import { plural, type RunContext } from './runState';
@@ -430,11 +428,12 @@ class Run extends RunEnd {
     sampler?.start();
     // The plan under load is taken once the load is well under way (40 % of the planned requests or time).
     let explainUnderLoad: Promise<CapturedPlan> | undefined;
+    const mode = loadModeOf(o);
     const maybeExplain = () => {
       if (explainUnderLoad || !explainSession || this.stop) return;
       const done = counters.ok + counters.failed;
       const progress = o.requests !== undefined ? done / o.requests : sinceStartMs() / o.durationMs!;
-      if (progress < 0.4) return;
+      if (o.requests !== undefined ? progress < 0.4 : sinceStartMs() < mode.explainAtMs({ ...o, durationMs: o.durationMs! })) return;
       this.log.info(`EXPLAIN ANALYZE under load at ${(progress * 100).toFixed(0)} % of the run`);
       explainUnderLoad = captureExplain(explainSession.client, this.stmt.text, this.server!.versionNum, 'under-load', this.nextQuery().values as Array<string | null> | undefined, this.transactionStart());
     };
@@ -497,13 +496,8 @@ class Run extends RunEnd {
       },
     };
     const requests: Requests = { once: (s) => this.execOnce(s), backToBack: (s, after) => this.backToBack(s, after), reconnect: (c) => this.reconnect(c) };
-    const driver: LoadDriver = this.group
-      ? new WorkerThreads(this.group, t0Epoch)
-      : o.rate
-        ? new OpenLoop(this.loadClients, o.rate, requests)
-        : o.pool
-          ? new AppPool(this.loadClients, o.pool, requests)
-          : new ClosedLoop(this.loadClients, requests, o.reconnect);
+    // Worker threads carry plain closed-loop clients; on one loop the mode the options select sends the load.
+    const driver: ModeDriver = this.group ? new WorkerThreads(this.group, t0Epoch) : mode.driver(this.loadClients, o, requests);
     this.onHalt = () => driver.stop();
 
     scheduleTicker();
@@ -516,7 +510,7 @@ class Run extends RunEnd {
     } finally {
       wallMs = sinceStartMs();
       const latencyNow = hist.totalCount > 0 ? { p50Ms: hist.getValueAtPercentile(50) / 1000, p99Ms: hist.getValueAtPercentile(99) / 1000 } : { p50Ms: 0, p99Ms: 0 };
-      const threads = driver instanceof WorkerThreads && driver.delay ? { loops, delay: driver.delay } : undefined;
+      const threads = driver.delay ? { loops, delay: driver.delay } : undefined;
       client = meter.finish(counters.ok + counters.failed, latencyNow, threads, this.roundTripsPerRequest());
       // Every timer and the sampler end here, whether the load finished, failed or was cancelled.
       clearInterval(ticker);
@@ -549,7 +543,7 @@ class Run extends RunEnd {
 
     connectTimes.sort((a, b) => a - b);
     const unclaimed = shared ? Atomics.load(shared, 0) > 0 : this.remaining !== null && this.remaining > 0;
-    const allLost = driver instanceof WorkerThreads ? driver.lost >= o.clients : this.loadClients.every((c) => !c.alive);
+    const allLost = driver.lost !== undefined ? driver.lost >= o.clients : this.loadClients.every((c) => !c.alive);
     const lostAll = allLost && (o.requests === undefined ? !this.cancelled && !this.bailed : unclaimed);
     return {
       hist,
@@ -561,8 +555,7 @@ class Run extends RunEnd {
       timeline: points,
       lostAll,
       client,
-      pool: driver instanceof AppPool ? driver.result(this.errors.list().filter((e) => e.code === 'POOL_TIMEOUT').reduce((a, e) => a + e.count, 0)) : undefined,
-      openLoop: driver instanceof OpenLoop ? driver.result(counters.ok, wallMs) : undefined,
+      modeFigures: driver.figures?.({ ok: counters.ok, wallMs, errors: this.errors.list() }) ?? {},
     };
   }
 }

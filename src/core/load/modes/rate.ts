@@ -3,13 +3,38 @@
  * when all are busy. Latency counts from the intended start (coordinated omission corrected, as wrk2 does); the
  * uncorrected figure is kept beside it. At the end of the duration it stops scheduling and serves its backlog.
  */
-import type { OpenLoopResult } from '../../shared/result';
-import { createHistogram, latencyStats, recordUs } from './histogram';
-import type { RateOptions } from '../options';
-import { poissonGapMs, seededRandom } from './random';
-import type { LoadClient, LoadDriver, LoadSink, Requests } from './driver';
+import type { OpenLoopResult } from '../../../shared/result';
+import { createHistogram, latencyStats, recordUs } from '../histogram';
+import type { RateOptions } from '../../options';
+import { usageError } from '../../errors';
+import { RATE_LIMITS } from '../../optiontable';
+import { poissonGapMs, seededRandom } from '../random';
+import type { LoadClient, LoadSink, Requests } from '../driver';
+import { fortyPercent, type LoadEnd, type LoadMode, type ModeDriver } from './mode';
 
-export class OpenLoop implements LoadDriver {
+export const rateMode: LoadMode = {
+  name: 'a fixed arrival rate',
+  selects: (o) => o.rate !== undefined,
+  check(o) {
+    const r = o.rate!;
+    const { perSecond, maxOutstanding, seed } = RATE_LIMITS;
+    if (typeof r.perSecond !== 'number' || !(r.perSecond >= perSecond.min)) throw usageError(`rate (per second) must be a number of at least ${perSecond.min}, got ${JSON.stringify(r.perSecond)}`);
+    if (r.perSecond > perSecond.max) throw usageError(`rate must be at most ${perSecond.max.toLocaleString('en-US')} per second, got ${r.perSecond}`);
+    if (r.distribution !== 'constant' && r.distribution !== 'poisson') throw usageError('The arrival distribution must be constant or poisson');
+    for (const [name, v, lim] of [['max outstanding', r.maxOutstanding, maxOutstanding], ['seed', r.seed, seed]] as const) {
+      if (!Number.isInteger(v) || v < lim.min || v > lim.max) throw usageError(`${name} must be a whole number from ${lim.min} to ${lim.max}, got ${JSON.stringify(v)}`);
+    }
+  },
+  // One arrival at a time is enough to start: the budget needs no request per session.
+  concurrency: () => ({ count: 1, noun: 'clients' }),
+  singleLoop: 'a fixed arrival rate',
+  reconnects: false,
+  explainAtMs: fortyPercent,
+  resultOptions: (o) => ({ rate: { ...o.rate! } }),
+  driver: (clients, o, requests) => new OpenLoop(clients, o.rate!, requests),
+};
+
+export class OpenLoop implements ModeDriver {
   readonly atDurationEnd = 'drain';
   private scheduling = true;
   private late = 0;
@@ -31,7 +56,11 @@ export class OpenLoop implements LoadDriver {
     this.wake?.();
   }
 
-  result(ok: number, wallMs: number): OpenLoopResult {
+  figures(end: LoadEnd): { openLoop: OpenLoopResult } {
+    return { openLoop: this.result(end.ok, end.wallMs) };
+  }
+
+  private result(ok: number, wallMs: number): OpenLoopResult {
     const r = this.rate;
     return { targetQps: r.perSecond, distribution: r.distribution, achievedQps: wallMs > 0 ? (ok * 1000) / wallMs : 0, uncorrected: latencyStats(this.uncorrected), late: this.late, dropped: this.dropped, maxOutstanding: r.maxOutstanding };
   }

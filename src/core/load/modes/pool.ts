@@ -2,13 +2,39 @@
  * Users sharing an application pool (SQLAlchemy's QueuePool, HikariCP): each request first waits for a session,
  * then runs; the wait and the time in the database are recorded apart.
  */
-import type { PoolResult } from '../../shared/result';
-import { isSessionFatal } from '../errortally';
-import { createHistogram, encodeHistogram, latencyStats, recordUs } from './histogram';
-import { PoolClosed, SessionPool, type PoolOptions } from './pool';
-import type { LoadClient, LoadDriver, LoadSink, Requests } from './driver';
+import type { PoolResult } from '../../../shared/result';
+import { isSessionFatal } from '../../errortally';
+import { APP_POOL_LIMITS } from '../../optiontable';
+import { usageError } from '../../errors';
+import { createHistogram, encodeHistogram, latencyStats, recordUs } from '../histogram';
+import { PoolClosed, SessionPool, type PoolOptions } from '../sessionPool';
+import type { LoadClient, LoadSink, Requests } from '../driver';
+import { fortyPercent, type LoadEnd, type LoadMode, type ModeDriver } from './mode';
 
-export class AppPool implements LoadDriver {
+export const poolMode: LoadMode = {
+  name: 'an application pool',
+  selects: (o) => o.pool !== undefined,
+  check(o) {
+    const p = o.pool!;
+    const names: Record<keyof typeof APP_POOL_LIMITS, string> = { users: 'users', size: 'pool size', maxOverflow: 'max overflow', timeoutMs: 'pool timeout (ms)' };
+    for (const key of Object.keys(APP_POOL_LIMITS) as Array<keyof typeof APP_POOL_LIMITS>) {
+      const { min, max } = APP_POOL_LIMITS[key];
+      const v = p[key];
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw usageError(`${names[key]} must be a whole number, got ${JSON.stringify(v)}`);
+      if (v < min || v > max) throw usageError(`${names[key]} must be from ${min} to ${max}, got ${v}`);
+    }
+    // The database sees at most one session per user, and never more than the pool allows.
+    o.clients = Math.min(p.users, p.size + p.maxOverflow);
+  },
+  concurrency: (o) => ({ count: o.pool!.users, noun: 'users' }),
+  singleLoop: 'the application-pool emulation',
+  reconnects: false,
+  explainAtMs: fortyPercent,
+  resultOptions: (o) => ({ pool: { ...o.pool! } }),
+  driver: (clients, o, requests) => new AppPool(clients, o.pool!, requests),
+};
+
+export class AppPool implements ModeDriver {
   readonly atDurationEnd = 'stop';
   private readonly pool: SessionPool<LoadClient>;
   private readonly waitHist = createHistogram();
@@ -30,8 +56,12 @@ export class AppPool implements LoadDriver {
     this.pool.close();
   }
 
-  /** The pool's figures for the result; `timeouts` is counted by the run from its errors. */
-  result(timeouts: number): PoolResult {
+  figures(end: LoadEnd): { pool: PoolResult } {
+    return { pool: this.result(end.errors.filter((e) => e.code === 'POOL_TIMEOUT').reduce((a, e) => a + e.count, 0)) };
+  }
+
+  /** The pool's figures for the result; `timeouts` comes from the run's errors. */
+  private result(timeouts: number): PoolResult {
     return { ...this.options, sessions: this.clients.length, maxInUse: this.pool.maxInUse, timeouts, waitMs: latencyStats(this.waitHist), dbMs: latencyStats(this.dbHist), hdr: { wait: encodeHistogram(this.waitHist), db: encodeHistogram(this.dbHist) } };
   }
 

@@ -4,16 +4,10 @@
  * waits for a session (pool wait), then runs (database time). Waiters are served first come, first served.
  */
 
-export interface PoolOptions {
-  /** Concurrent application users (each a closed loop: next request as soon as the last one answers). */
-  users: number;
-  /** Persistent connections (SQLAlchemy pool_size, HikariCP maximumPoolSize). */
-  size: number;
-  /** Extra connections when all are busy (SQLAlchemy max_overflow; 0 for a fixed pool). */
-  maxOverflow: number;
-  /** How long a request waits for a connection before failing (SQLAlchemy pool_timeout). */
-  timeoutMs: number;
-}
+import type { PoolSettings } from '../../shared/result';
+
+/** The pool the users share: pool_size + max_overflow sessions, and how long a request waits for one. */
+export type PoolOptions = PoolSettings;
 
 export class PoolTimeout extends Error {
   readonly code = 'POOL_TIMEOUT';

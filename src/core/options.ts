@@ -20,6 +20,8 @@ export interface ProfileOptions {
   requests?: number;
   /** Run for this long instead of a number of requests. */
   durationMs?: number;
+  /** Start the clients in steps over this time, then hold them all (a ramp; needs durationMs). */
+  rampMs?: number;
   /** Requests per client run before the barrier and left out of the statistics. */
   warmupPerClient: number;
   /** Warm single executions after the cold one. */

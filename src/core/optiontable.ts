@@ -33,6 +33,7 @@ export interface OptionRow {
     | 'clients'
     | 'requests'
     | 'durationMs'
+    | 'rampMs'
     | 'warmupPerClient'
     | 'baselineRuns'
     | 'thresholdMs'
@@ -79,6 +80,7 @@ export const RUN_OPTION_TABLE: readonly OptionRow[] = [
   { key: 'clients', flag: 'clients', yaml: 'clients', setting: { name: 'clients', unit: 'count' }, kind: 'count', min: 1, max: MAX_CLIENTS, arg: 'N', group: 'how much', help: 'Concurrent clients, each on its own session (default 10).', example: '--clients 100' },
   { key: 'requests', flag: 'requests', yaml: 'requests', setting: { name: 'requests', unit: 'count' }, kind: 'count', min: 1, max: 1_000_000_000, arg: 'N', group: 'how much', help: 'Total requests across all clients (default 200).', example: '--requests 5000' },
   { key: 'durationMs', flag: 'duration', yaml: 'duration', setting: { name: 'durationSeconds', unit: 's', zeroIsUnset: true, editorDefault: 10 }, kind: 'duration', bare: 's', min: 100, max: 86_400_000, arg: 'TIME', group: 'how much', help: 'Run for a time instead of a number of requests.', example: '--duration 30s' },
+  { key: 'rampMs', flag: 'ramp', yaml: 'ramp', kind: 'duration', bare: 's', min: 100, max: 86_400_000, arg: 'TIME', group: 'how much', help: 'Start the clients in up to 10 steps over this time, then run them all until --duration ends; the report gives each stage (sessions all open at the start).', example: '--ramp 10s' },
   { key: 'warmupPerClient', flag: 'warmup', yaml: 'warmup', kind: 'count', min: 0, max: 1_000_000, arg: 'N', group: 'how much', help: 'Requests per client before timing starts, not counted (default 0).', example: '--warmup 5' },
   { key: 'baselineRuns', flag: 'baseline-runs', yaml: 'baselineRuns', kind: 'count', min: 1, max: 10_000, arg: 'N', group: 'how much', help: 'Warm single executions after the cold one (default 5).', example: '--baseline-runs 20' },
   { key: 'thresholdMs', flag: 'threshold', yaml: 'threshold', setting: { name: 'thresholdMs', unit: 'ms' }, kind: 'duration', bare: 'ms', min: 1, max: 3_600_000, arg: 'TIME', group: 'limits', help: 'Count requests slower than this (default 500ms).', example: '--threshold 200ms' },

@@ -9,8 +9,10 @@
 
 import type { PoolResult, PoolSettings } from './modes/pool';
 import type { OpenLoopResult, RateSettings } from './modes/rate';
+import type { RampResult } from './modes/ramp';
 export type { PoolResult, PoolSettings } from './modes/pool';
 export type { OpenLoopResult, RateSettings } from './modes/rate';
+export type { RampResult, RampStage } from './modes/ramp';
 
 export const RESULT_SCHEMA_VERSION = 1 as const;
 
@@ -201,6 +203,8 @@ export interface ResultOptions {
   pool?: PoolSettings;
   /** The fixed arrival rate, when the run used one. */
   rate?: RateSettings;
+  /** With a ramp: clients were added in steps over this time, then held (load.ramp has each stage). */
+  rampMs?: number;
   /** Generators of `$1 … $n` (as written, e.g. `int:1..100000`) and the first values drawn, when the statement has parameters. */
   params?: Array<{ index: number; spec: string; sample: Array<string | null> }>;
   /** The statement ran as a named prepared statement (parsed and planned once per session, like pgbench -M prepared). */
@@ -256,6 +260,8 @@ export interface LoadResult {
   pool?: PoolResult;
   /** With a fixed arrival rate: `latency` counts from each request's intended start; this holds the rest. */
   openLoop?: OpenLoopResult;
+  /** With a ramp: each stage's clients and figures. */
+  ramp?: RampResult;
   /** pgload's own cost during the load: when it is high, the latencies include client-side queueing. */
   client?: ClientOverhead;
   /** Windows from a lost session (server restart, terminated backend) to the next successful request. */

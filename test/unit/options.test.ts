@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { DEFAULTS, normalizeOptions } from '../../src/core/options';
+import { rampSteps } from '../../src/core/load/modes/ramp';
 import { executionModeFor } from '../../src/core/safety';
 import { ensureParser, parseSingleStatement } from '../../src/core/sql';
 import { parseDurationMs, parseWholeNumber } from '../../src/core/units';
@@ -25,16 +26,37 @@ describe('Run options', () => {
     for (const [extra, re] of bad) assert.throws(() => normalizeOptions({ sql: 'SELECT 1', ...extra }), re);
   });
 
-  it('one way of sending the load: an application pool and a fixed rate refuse each other, and each checks its own ranges', () => {
+  it('a ramp needs a duration longer than it and at least 2 clients, and is one way of sending the load among the others', () => {
     const pool = { users: 10, size: 2, maxOverflow: 0, timeoutMs: 1000 };
     const rate = { perSecond: 10, distribution: 'constant' as const, maxOutstanding: 100, seed: 1 };
     const bad: Array<[object, RegExp]> = [
+      [{ rampMs: 1000 }, /A ramp runs for a time: give a duration longer than the ramp \(e\.g\. --duration 10s --ramp 1s\)/],
+      [{ rampMs: 1000, requests: 500 }, /A ramp runs for a time/],
+      [{ rampMs: 5000, durationMs: 5000 }, /The ramp \(5000 ms\) must end before the duration \(5000 ms\) does/],
+      [{ rampMs: 1000, durationMs: 5000, clients: 1 }, /at least 2 clients, got 1/],
+      [{ rampMs: 50, durationMs: 5000 }, /ramp \(ms\) must be at least 100, got 50/],
+      [{ rampMs: 1000, durationMs: 5000, pool }, /Give one way of sending the load, not an application pool and a ramp/],
       [{ durationMs: 5000, pool, rate }, /not an application pool and a fixed arrival rate/],
       [{ durationMs: 5000, rate, reconnect: true }, /Reconnecting works with clients of their own \(--clients\), not with a fixed arrival rate/],
       [{ durationMs: 5000, pool: { ...pool, users: 0 } }, /users must be from 1 to 100000, got 0/],
       [{ durationMs: 5000, pool: { ...pool, size: 20_000 } }, /pool size must be from 1 to 10000, got 20000/],
     ];
     for (const [extra, re] of bad) assert.throws(() => normalizeOptions({ sql: 'SELECT 1', ...extra }), re);
+    const ok = normalizeOptions({ sql: 'SELECT 1', clients: 8, durationMs: 3000, rampMs: 1000, reconnect: true });
+    assert.equal(ok.rampMs, 1000);
+  });
+
+  it('the ramp starts ⌈(k+1)·n/steps⌉ clients at step k, at most 10 steps, and reaches every client before the ramp ends', () => {
+    assert.deepEqual(rampSteps(4, 1000), [
+      { clients: 1, fromMs: 0, toMs: 250 },
+      { clients: 2, fromMs: 250, toMs: 500 },
+      { clients: 3, fromMs: 500, toMs: 750 },
+      { clients: 4, fromMs: 750, toMs: 1000 },
+    ]);
+    const many = rampSteps(100, 10_000);
+    assert.equal(many.length, 10);
+    assert.deepEqual(many.map((s) => s.clients), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+    assert.equal(many[9].toMs, 10_000);
   });
 });
 

@@ -6,10 +6,11 @@ import type { ProfileResult, ResultOptions } from '../result';
 import { closedText } from './closed';
 import type { ModeText } from './mode';
 import { poolText } from './pool';
+import { rampText } from './ramp';
 import { rateText } from './rate';
 
 /** In the order they are asked; the closed loop, last, describes any run the others do not claim. */
-export const MODE_TEXTS: readonly ModeText[] = [poolText, rateText, closedText];
+export const MODE_TEXTS: readonly ModeText[] = [poolText, rateText, rampText, closedText];
 
 /** The load in one phrase: `100 users over a pool of 20 + 100 overflow … × 10 s`. */
 export function describeLoad(o: ResultOptions, amount: string, warm: string): string {

@@ -8,12 +8,13 @@ import type { ProfileOptions } from '../../options';
 import { closedMode } from './closed';
 import type { LoadMode } from './mode';
 import { poolMode } from './pool';
+import { rampMode } from './ramp';
 import { rateMode } from './rate';
 
 export type { LoadMode, ModeDriver, ModeFigures, LoadEnd } from './mode';
 
 /** Every mode but the default; at most one may be selected. */
-const SELECTABLE: readonly LoadMode[] = [poolMode, rateMode];
+const SELECTABLE: readonly LoadMode[] = [poolMode, rateMode, rampMode];
 
 /** The mode the options select: one of the selectable ones, else the closed loop. */
 export function loadModeOf(o: ProfileOptions): LoadMode {

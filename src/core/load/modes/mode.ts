@@ -9,7 +9,7 @@ import type { ProfileOptions } from '../../options';
 import type { LoadClient, LoadDriver, Requests } from '../driver';
 
 /** The mode's own figures in the result's `load` (each mode fills its own field). */
-export type ModeFigures = Partial<Pick<LoadResult, 'pool' | 'openLoop'>>;
+export type ModeFigures = Partial<Pick<LoadResult, 'pool' | 'openLoop' | 'ramp'>>;
 
 /** What a mode's driver is told when the load is over. */
 export interface LoadEnd {

@@ -1,6 +1,6 @@
 // Lint: typescript-eslint's recommended rules, and the architecture rules: the engine (src/core), the CLI and
 // src/shared never import 'vscode', not even for types; src/shared depends on nothing else; the webview takes from
-// src/shared only.
+// src/shared only; the engine and the CLI never import the panel's messages (src/shared/protocol.ts).
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -19,7 +19,10 @@ export default tseslint.config(
         'error',
         {
           paths: [{ name: 'vscode', message: 'src/core, src/shared and src/cli are pure Node: only src/extension may import vscode.' }],
-          patterns: [{ group: ['**/extension/**'], message: 'The engine must not depend on the VS Code layer.' }],
+          patterns: [
+            { group: ['**/extension/**'], message: 'The engine must not depend on the VS Code layer.' },
+            { group: ['**/shared/protocol'], message: "The panel's messages are the extension's and the webview's: the engine and the CLI use the result types (shared/result, shared/panelstate)." },
+          ],
         },
       ],
     },

@@ -37,7 +37,7 @@ const APP_LIMITS: Record<keyof AppPoolSetting, { setting: string; min: number; m
   users: { setting: Settings.appUsers, ...APP_POOL_LIMITS.users },
   poolSize: { setting: Settings.appPoolSize, ...APP_POOL_LIMITS.size },
   maxOverflow: { setting: Settings.appMaxOverflow, ...APP_POOL_LIMITS.maxOverflow },
-  poolTimeoutSeconds: { setting: Settings.appPoolTimeoutSeconds, min: APP_POOL_LIMITS.timeoutMs.min / 1000, max: APP_POOL_LIMITS.timeoutMs.max / 1000 },
+  poolTimeoutSeconds: { setting: Settings.appPoolTimeoutSeconds, min: Math.ceil(APP_POOL_LIMITS.timeoutMs.min / 1000), max: APP_POOL_LIMITS.timeoutMs.max / 1000 },
 };
 
 /** The application's pool for a diagnosis: pgload.app.*, with what the connection overrides (checked when read). */

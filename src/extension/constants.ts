@@ -1,4 +1,8 @@
-/** Every id the extension contributes, in one place (package.json must match; a test checks it). */
+/**
+ * Every id the extension contributes, in one place (package.json must match: test/unit/contributes.test.ts checks it).
+ * The run options' settings (pgload.clients, pgload.thresholdMs, …) are named in the option table
+ * (src/core/optiontable.ts), not here.
+ */
 export const Commands = {
   profileSelection: 'pgload.profileSelection',
   profileStatement: 'pgload.profileStatement',
@@ -31,21 +35,12 @@ export const Settings = {
   section: 'pgload',
   connections: 'connections',
   defaultConnection: 'defaultConnection',
-  clients: 'clients',
-  requests: 'requests',
-  durationSeconds: 'durationSeconds',
-  thresholdMs: 'thresholdMs',
-  statementTimeoutMs: 'statementTimeoutMs',
   codeLensEnabled: 'codeLens.enabled',
   askBeforeRun: 'askBeforeRun',
-  serverVcpus: 'serverVcpus',
-  applicationName: 'applicationName',
-  explain: 'explain',
-  sampleIntervalMs: 'sampleIntervalMs',
-  prepared: 'prepared',
   sweepMaxClients: 'sweep.maxClients',
   sweepStepSeconds: 'sweep.stepSeconds',
   historyMaxRuns: 'history.maxRuns',
+  topLimit: 'top.limit',
   appUsers: 'app.users',
   appPoolSize: 'app.poolSize',
   appMaxOverflow: 'app.maxOverflow',

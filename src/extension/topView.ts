@@ -15,6 +15,7 @@ import { Disposable } from './lifecycle';
 import type { Log } from './log';
 import type { Ui } from './ui';
 import { inEditorWords } from './words';
+import { Settings } from './constants';
 
 type Node = { kind: 'statement'; s: TopStatement; rank: number };
 
@@ -58,7 +59,7 @@ export class TopView extends Disposable implements vscode.TreeDataProvider<Node>
     if (!connection) return undefined;
     this.setMessage(`Reading pg_stat_statements on ${connection.name}…`);
     try {
-      const limit = vscode.workspace.getConfiguration('pgload').get<number>('top.limit') ?? 50;
+      const limit = vscode.workspace.getConfiguration(Settings.section).get<number>(Settings.topLimit) ?? 50;
       this.result = await this.connections.withPassword(connection, (input) => topStatements({ connection: input, limit, order: this.order }));
       this.setMessage(
         `${this.result.statements.length} statements by ${ORDER_LABEL[this.order]} on ${connection.name}${this.result.statsSince ? `, since ${new Date(this.result.statsSince).toLocaleString()}` : ''}${this.result.notes.length ? ` — ${this.result.notes.join(' ')}` : ''}`,

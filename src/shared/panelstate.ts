@@ -2,8 +2,36 @@
  * The panel's state built from stored results, in one place: the extension's panel, its restore after a reload and the
  * HTML export all show a run (or a sweep) the same way.
  */
-import type { PanelResult, PanelState } from './protocol';
-import type { ProfileResult, SweepResult } from './result';
+import type { Comparison, DiagnoseResult, ProfileResult, ProgressView, SweepResult } from './result';
+
+/** The result as the panel receives it: the result object without the HDR encodings it has no use for. */
+export type PanelResult = Omit<ProfileResult, 'hdr'>;
+
+export type RunState = 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface PanelState {
+  /** Identifies the run the panel shows; the serializer uses it to restore the panel after a reload. */
+  runId: string;
+  fingerprint: string;
+  sql: string;
+  connectionLabel: string;
+  state: RunState;
+  progress?: ProgressView;
+  result?: PanelResult;
+  /** One sentence when the run failed. */
+  error?: string;
+  /** What is running or failed: a profile run (the default) or a concurrency sweep. */
+  activity?: 'run' | 'sweep' | 'diagnose';
+  /** The statement's latest concurrency sweep, for the Scaling tab. */
+  sweep?: SweepResult;
+  /** Two runs compared (from the Runs view), for the Compare tab. */
+  comparison?: Comparison;
+  /** A diagnosis (the Answers tab): its answers, phases and the measurements behind them. */
+  diagnosis?: DiagnoseResult;
+  /** When this run failed or was cancelled: the statement's last good report, one click away. */
+  lastGood?: PanelState;
+}
+
 
 /** The result without the HDR encodings: the panel needs only chart-ready data. */
 export function toPanelResult(r: ProfileResult): PanelResult {

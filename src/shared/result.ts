@@ -781,3 +781,23 @@ export interface TopResult {
   statements: TopStatement[];
   notes: string[];
 }
+
+/** A run's live progress, as the core reports it and the panel shows it. */
+export interface ProgressView {
+  phase: 'preparing' | 'connecting' | 'baseline' | 'load' | 'closing';
+  /** Requests done in the load phase so far (successful and failed). */
+  done: number;
+  /** Planned requests (request mode) or null (duration mode). */
+  total: number | null;
+  /** Milliseconds since the barrier (load), else since the phase started. */
+  elapsedMs: number;
+  /** Planned length in duration mode, else null. */
+  plannedMs: number | null;
+  /** Successful requests per second over the last second or more. */
+  qps: number;
+  /** p95 of the whole load so far, in ms (null before the first response). */
+  p95Ms: number | null;
+  errors: number;
+  /** A phase change worth a line ("opening 50 sessions"), or '' for a plain update. */
+  message: string;
+}

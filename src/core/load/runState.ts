@@ -6,7 +6,7 @@
 
 import type { Client, QueryArrayConfig } from 'pg';
 import type { CapturedPlan, ExecutionMode, GenericPlanCheck, PoolerSummary, RunStatus, ServerInfo, WaitSampling } from '../../shared/result';
-import type { ProgressView } from '../../shared/protocol';
+import type { ProgressView } from '../../shared/result';
 import {
   backendPid,
   clientTimeoutMs,

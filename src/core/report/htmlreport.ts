@@ -7,7 +7,7 @@ import { stateFromStored } from '../../shared/panelstate';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { PanelState } from '../../shared/protocol';
+import type { PanelState } from '../../shared/panelstate';
 import type { DiagnoseResult, ProfileResult } from '../../shared/result';
 import { oneLine } from '../../shared/text';
 

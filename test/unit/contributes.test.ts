@@ -1,0 +1,42 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { APP_POOL_LIMITS, RUN_OPTION_TABLE } from '../../src/core/optiontable';
+import { Commands, Settings } from '../../src/extension/constants';
+
+const root = path.resolve(__dirname, '../..');
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  contributes: { commands: Array<{ command: string }>; configuration: { properties: Record<string, { minimum?: number; maximum?: number }> } };
+};
+const extensionSource = fs
+  .readdirSync(path.join(root, 'src/extension'), { recursive: true, withFileTypes: true })
+  .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+  .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'utf8'))
+  .join('\n');
+
+describe('What the extension contributes, named once', () => {
+  it('every setting in package.json is a Settings constant or an option-table row, and each constant is read somewhere', () => {
+    const declared = Object.keys(pkg.contributes.configuration.properties).sort();
+    const { section, ...named } = Settings;
+    const known = [...Object.values(named), ...RUN_OPTION_TABLE.flatMap((r) => (r.setting ? [r.setting.name] : []))].map((n) => `${section}.${n}`).sort();
+    assert.deepEqual(declared, known);
+    for (const key of Object.keys(named)) assert.match(extensionSource, new RegExp(`Settings\\.${key}\\b`), `Settings.${key} is declared but never read`);
+  });
+
+  it('every command in package.json is a Commands constant, and each constant is used', () => {
+    assert.deepEqual(pkg.contributes.commands.map((c) => c.command).sort(), Object.values(Commands).sort());
+    for (const key of Object.keys(Commands)) assert.match(extensionSource, new RegExp(`Commands\\.${key}\\b`), `Commands.${key} is declared but never used`);
+  });
+
+  it('the application pool settings have the ranges of APP_POOL_LIMITS', () => {
+    const p = pkg.contributes.configuration.properties;
+    const expect: Array<[string, { min: number; max: number }]> = [
+      [`pgload.${Settings.appUsers}`, APP_POOL_LIMITS.users],
+      [`pgload.${Settings.appPoolSize}`, APP_POOL_LIMITS.size],
+      [`pgload.${Settings.appMaxOverflow}`, APP_POOL_LIMITS.maxOverflow],
+      // The setting is in whole seconds: its least is the first whole second the limit allows.
+      [`pgload.${Settings.appPoolTimeoutSeconds}`, { min: Math.ceil(APP_POOL_LIMITS.timeoutMs.min / 1000), max: APP_POOL_LIMITS.timeoutMs.max / 1000 }],
+    ];
+    for (const [name, { min, max }] of expect) assert.deepEqual([p[name].minimum, p[name].maximum], [min, max], name);
+  });
+});

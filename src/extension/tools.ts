@@ -9,7 +9,7 @@ import { ensureParser, parseSingleStatement } from '../core/sql';
 import { errorMessage } from '../core/errors';
 import { formatMarkdownReport } from '../shared/format';
 import { oneLine } from '../shared/text';
-import { formatDiagnoseMarkdown } from '../shared/diagnoseformat';
+import { formatDiagnoseMarkdown } from '../shared/report/diagnose';
 import { readConnections, readDefaultConnectionName, type ConnectionSetting } from './config';
 import type { RunController } from './runController';
 import type { ResultStore } from './resultStore';

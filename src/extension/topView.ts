@@ -9,7 +9,7 @@ import { parseParamSpec, type ParamInput } from '../core/load/params';
 import { errorMessage } from '../core/errors';
 import type { TopResult, TopStatement } from '../shared/result';
 import { oneLine } from '../shared/text';
-import { topFigures } from '../shared/topformat';
+import { topFigures } from '../shared/report/top';
 import type { ConnectionManager } from './connections';
 import { Disposable } from './lifecycle';
 import type { Log } from './log';

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { formatTopReport } from '../../src/shared/topformat';
+import { formatTopReport } from '../../src/shared/report/top';
 import type { ParamSuggestion, TopResult, TopStatement } from '../../src/shared/result';
 
 const none = (index: number): ParamSuggestion => ({ index, spec: null, source: null, why: `pgload could not tell which column $${index} is compared with: write a generator` });

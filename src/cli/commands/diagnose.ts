@@ -1,7 +1,7 @@
 /** `pgload diagnose`: the four questions — pool, settings, the query under concurrency, ORM or raw SQL — in one planned run. */
 import { APP_POOL_LIMITS } from '../../core/optiontable';
 import type { ParseArgsConfig } from 'node:util';
-import { formatDiagnoseMarkdown, formatDiagnosePlan, formatDiagnoseReport } from '../../shared/diagnoseformat';
+import { formatDiagnoseMarkdown, formatDiagnosePlan, formatDiagnoseReport } from '../../shared/report/diagnose';
 import { formatMs } from '../../shared/format';
 import { diagnose } from '../../core/analysis/diagnose';
 import { buildHtmlReport, diagnosisState, loadReportAssets } from '../../core/report/htmlreport';

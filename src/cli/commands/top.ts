@@ -1,7 +1,7 @@
 /** `pgload top`: the server's top statements from pg_stat_statements, with generators suggested for their `$n`. */
 import type { ParseArgsConfig } from 'node:util';
 import { TOP_ORDERS, topStatements, type TopOrder } from '../../core/insight/top';
-import { formatTopMarkdown, formatTopReport } from '../../shared/topformat';
+import { formatTopMarkdown, formatTopReport } from '../../shared/report/top';
 import { EXIT, CliIO, usage, emitJson, writeOutput, checkOutputPaths } from '../io';
 import { connectionFromFlags, parseCommand, whole } from '../flags';
 

@@ -2,9 +2,10 @@
  * A diagnosis as text and Markdown: the plan of its phases, then the four answers with their evidence, then the
  * measurements behind them. Reads the result only.
  */
-import type { DiagnosePhase, DiagnoseResult } from './result';
-import { formatMs, formatQps, formatSweepReport } from './format';
-import { mdBlock, mdCode, mdText, oneLine } from './text';
+import type { DiagnosePhase, DiagnoseResult } from '../result';
+import { formatMs, formatQps } from '../numbers';
+import { formatSweepReport } from './compare';
+import { mdBlock, mdCode, mdText, oneLine } from '../text';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 

@@ -1,7 +1,7 @@
 /** `pgload top` as text and Markdown: one formatter for the CLI and the editor (browser-safe, no Node). */
-import { formatCount, formatMs } from './format';
-import type { TopResult, TopStatement } from './result';
-import { mdCode, mdText, oneLine } from './text';
+import { formatCount, formatMs } from '../numbers';
+import type { TopResult, TopStatement } from '../result';
+import { mdCode, mdText, oneLine } from '../text';
 
 const ORDER_WORDS: Record<TopResult['order'], string> = { total: 'total time', mean: 'mean time', temp: 'temporary-file blocks', calls: 'calls' };
 

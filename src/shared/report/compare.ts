@@ -1,0 +1,184 @@
+/** Reports over several runs or steps: a sweep, pool configurations side by side, a comparison, an A/B test, check outcomes, and the timeline as CSV. */
+import type { AbResult, CheckOutcome, Comparison, ComparisonMetric, SweepResult } from '../result';
+import { oneLine } from '../text';
+import { formatCount, formatMs, formatQps } from '../numbers';
+import { type ReportInput, describePlan, target } from './lines';
+import { mdCell } from './text';
+
+/** `pgload ab`: the legs, the two statements when they differ, then the comparison. */
+export function formatAbReport(r: AbResult, sql?: { a: string; b: string }): string {
+  const lines = [`A/B in ${r.order.length} alternating legs (${r.order.join(' ')}), ${describePlan(r.a)} per side`];
+  if (sql) lines.push(`  A: ${oneLine(sql.a, 100)}`, `  B: ${oneLine(sql.b, 100)}`);
+  lines.push(formatComparison(r.comparison));
+  return lines.join('\n');
+}
+
+
+/** The sweep report: a table per step, the fitted law and the pool size to use. */
+export function formatSweepReport(r: SweepResult): string {
+  const lines: string[] = [];
+  lines.push(`pgload ${r.tool.version} sweep — ${oneLine(r.sql, 100)}`);
+  lines.push(`  ${r.connection.user}@${r.connection.host}:${r.connection.port}/${r.connection.database} · PostgreSQL ${r.server.version} · ${formatMs(r.stepDurationMs)} per step, 1 warm-up request per client excluded`);
+  lines.push('');
+  lines.push(`  ${'clients'.padStart(7)}  ${'queries/s'.padStart(10)}  ${'± noise'.padStart(8)}  ${'p50'.padStart(9)}  ${'p95'.padStart(9)}  ${'p99'.padStart(9)}  ${'failed'.padStart(6)}  ${'ran'.padStart(8)}  ${'USL fit'.padStart(10)}`);
+  for (const s of r.steps) {
+    const fitted = r.usl ? formatQps(r.usl.lambda * s.clients / (1 + r.usl.sigma * (s.clients - 1) + r.usl.kappa * s.clients * (s.clients - 1))) : '–';
+    // ± two standard errors (batch means); '?' when the step had too few batches to tell.
+    const noise = s.throughputSe === null ? '?' : `± ${formatQps(2 * s.throughputSe)}`;
+    const ran = s.wallMs !== undefined ? `${formatMs(s.wallMs)}${s.extended === 'extended' ? '+' : s.extended === 'capped' ? '!' : ''}` : '–';
+    lines.push(`  ${String(s.clients).padStart(7)}  ${formatQps(s.throughputQps).padStart(10)}  ${noise.padStart(8)}  ${formatMs(s.p50Ms).padStart(9)}  ${formatMs(s.p95Ms).padStart(9)}  ${formatMs(s.p99Ms).padStart(9)}  ${String(s.failed).padStart(6)}  ${ran.padStart(8)}  ${fitted.padStart(10)}`);
+  }
+  if (r.steps.some((s) => s.extended)) lines.push(`  (+ a step ran longer than planned to complete enough requests; ! it stopped at the step cap before that)`);
+  lines.push('');
+  if (r.usl) {
+    lines.push(
+      `  Universal Scalability Law: λ ${r.usl.lambda.toFixed(2)} q/s per client, σ ${r.usl.sigma.toFixed(4)} (contention), κ ${r.usl.kappa.toFixed(6)} (coherency), R² ${r.usl.r2.toFixed(3)}; ` +
+        (r.usl.peakClients === null ? 'no peak' : `peak throughput at N* ≈ ${r.usl.peakClients.toFixed(1)} clients`),
+    );
+  }
+  if (r.recommendation) lines.push(`  Pool size: ${r.recommendation.poolSize}${r.recommendation.saturated === false ? ' or more' : ''}. ${r.recommendation.reason}`);
+  for (const n of r.notes) lines.push(`  Note: ${n}`);
+  return lines.join('\n');
+}
+
+/** Application-pool configurations side by side (same statement, same users, one after the other). */
+export function formatPoolComparison(runs: ReportInput[]): string {
+  const lines: string[] = [];
+  const first = runs[0];
+  lines.push(`pgload ${first.tool.version} pools — ${oneLine(first.sql, 100)}`);
+  const o = first.options;
+  lines.push(`  ${o.pool?.users ?? first.load.clients} users · ${o.requests !== null ? `${formatCount(o.requests)} requests` : formatMs(o.durationMs)} per configuration, one after the other · ${target(first)}`);
+  lines.push('');
+  const head = ['pool', 'sessions', 'queries/s', 'p50', 'p95', 'p99', 'p95 wait', 'p95 db', 'wait %', 'timeouts', 'failed'];
+  const rows = runs.map((r) => {
+    const p = r.load.pool;
+    const l = r.load.latency;
+    const wait = p && l.meanMs > 0 ? `${((p.waitMs.meanMs * 100) / l.meanMs).toFixed(0)} %` : '–';
+    return [
+      p ? `${p.size}${p.maxOverflow ? ` + ${p.maxOverflow}` : ''}` : `${r.load.clients} clients`,
+      String(p?.sessions ?? r.load.clients),
+      formatQps(r.load.throughputQps),
+      formatMs(l.p50Ms),
+      formatMs(l.p95Ms),
+      formatMs(l.p99Ms),
+      p ? formatMs(p.waitMs.p95Ms) : '–',
+      p ? formatMs(p.dbMs.p95Ms) : '–',
+      wait,
+      formatCount(p?.timeouts ?? 0),
+      formatCount(r.load.requests.failed),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`;
+  lines.push(line(head));
+  for (const r of rows) lines.push(line(r));
+  lines.push('');
+  for (const r of runs) {
+    const p = r.load.pool;
+    if (!p) continue;
+    const share = r.load.latency.meanMs > 0 ? (p.waitMs.meanMs * 100) / r.load.latency.meanMs : 0;
+    lines.push(
+      `  ${p.size}${p.maxOverflow ? ` + ${p.maxOverflow}` : ''}: ${p.sessions} sessions for ${p.users} users; ${share >= 50 ? `${share.toFixed(0)} % of a request's time is waiting for a connection (queueing in the application)` : `${(100 - share).toFixed(0)} % of a request's time is in the database`}; the database's own p95 is ${formatMs(p.dbMs.p95Ms)}.`,
+    );
+  }
+  const label = (r: ReportInput) => (r.load.pool ? `${r.load.pool.size}${r.load.pool.maxOverflow ? ` + ${r.load.pool.maxOverflow}` : ''}` : `${r.load.clients} clients`);
+  const fastest = runs.reduce((a, b) => (b.load.throughputQps > a.load.throughputQps ? b : a));
+  const steadiest = runs.reduce((a, b) => (b.load.latency.p95Ms < a.load.latency.p95Ms ? b : a));
+  lines.push(
+    `  Highest throughput: ${label(fastest)} (${formatQps(fastest.load.throughputQps)} q/s) · lowest p95: ${label(steadiest)} (${formatMs(steadiest.load.latency.p95Ms)}). ` +
+      'When a smaller pool matches the throughput, the extra sessions of the larger one only queue inside the database.',
+  );
+  return lines.join('\n');
+}
+
+/** `pgload compare`: the figures side by side with their intervals, the verdict, hints and plans. */
+export function formatComparison(c: Comparison): string {
+  const [la, lb] = c.labels;
+  const lines: string[] = [];
+  lines.push(`pgload ${c.tool.version} compare — ${la} → ${lb}`);
+  lines.push(`  ${la}: ${oneLine(c.a.sql, 90)} (${c.a.clients} clients, ${formatCount(c.a.requests)} requests, ${c.a.startedAt})`);
+  lines.push(`  ${lb}: ${oneLine(c.b.sql, 90)} (${c.b.clients} clients, ${formatCount(c.b.requests)} requests, ${c.b.startedAt})`);
+  lines.push('');
+  const fmt = (m: ComparisonMetric, v: number) => (m.unit === 'ms' ? formatMs(v) : `${formatQps(v)} q/s`);
+  const rows = c.metrics.map((m) => [
+    m.name,
+    fmt(m, m.a),
+    `[${fmt(m, m.ciA[0])} – ${fmt(m, m.ciA[1])}]`,
+    fmt(m, m.b),
+    `[${fmt(m, m.ciB[0])} – ${fmt(m, m.ciB[1])}]`,
+    `${m.change >= 0 ? '+' : '−'}${Math.abs(m.change * 100).toFixed(1)} %`,
+    m.significant ? (m.better === 'b' ? `${lb} better` : `${la} better`) : 'within noise',
+  ]);
+  const head = ['', la, '95 % interval', lb, '95 % interval', 'change', ''];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `  ${cells.map((x, i) => (i === 0 || i === cells.length - 1 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ')}`.trimEnd();
+  lines.push(line(head));
+  for (const r of rows) lines.push(line(r));
+  lines.push('');
+  lines.push(`  ${c.summary}`);
+  for (const n of c.notes) lines.push(`  Note: ${n}`);
+  if (c.hints.appeared.length || c.hints.disappeared.length) {
+    lines.push('');
+    for (const h of c.hints.appeared) lines.push(`  + hint in ${lb}: [${h.severity}] ${h.title}${h.node ? ` — ${h.node}` : ''}`);
+    for (const h of c.hints.disappeared) lines.push(`  − hint gone in ${lb}: [${h.severity}] ${h.title}${h.node ? ` — ${h.node}` : ''}`);
+  }
+  if (c.plan) {
+    lines.push('');
+    for (const n of c.plan.notes) lines.push(`  Plan: ${n}`);
+  }
+  return lines.join('\n');
+}
+
+/** The timeline as CSV (one row per interval), for a spreadsheet or a plotting tool. */
+export function formatTimelineCsv(r: ReportInput): string {
+  const head = 't_ms,duration_ms,count,errors,qps,p50_ms,p95_ms,max_ms';
+  const cell = (v: number | null) => (v === null || v === undefined ? '' : String(Math.round(v * 1000) / 1000));
+  const rows = r.timeline.map((p) => [p.tMs, p.durationMs, p.count, p.errors, p.qps, p.p50Ms, p.p95Ms, p.maxMs].map(cell).join(','));
+  return [head, ...rows].join('\n') + '\n';
+}
+
+/** `pgload check`: one row per check, then what failed. */
+export function formatCheckReport(outcomes: CheckOutcome[], file: string): string {
+  const lines: string[] = [`pgload check ${file}`, ''];
+  const head = ['check', 'clients', 'p50', 'p95', 'p99', 'queries/s', 'failed', 'result'];
+  const rows = outcomes.map((o) => {
+    const r = o.result;
+    return [
+      oneLine(o.name, 40),
+      r ? String(r.load.clients) : '–',
+      r ? formatMs(r.load.latency.p50Ms) : '–',
+      r ? formatMs(r.load.latency.p95Ms) : '–',
+      r ? formatMs(r.load.latency.p99Ms) : '–',
+      r ? formatQps(r.load.throughputQps) : '–',
+      r ? formatCount(r.load.requests.failed) : '–',
+      o.status === 'passed' ? 'PASS' : o.status === 'failed' ? 'FAIL' : 'ERROR',
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`.trimEnd();
+  lines.push(line(head), ...rows.map(line), '');
+  for (const o of outcomes) for (const f of o.failures) lines.push(`  ${o.status === 'failed' ? 'FAIL' : 'ERROR'} ${o.name}: ${f}`);
+  const count = (s: CheckOutcome['status']) => outcomes.filter((o) => o.status === s).length;
+  lines.push(`${count('passed')} passed, ${count('failed')} failed${count('error') ? `, ${count('error')} could not run` : ''}`);
+  return lines.join('\n');
+}
+
+/** The same as a Markdown table, for a pull-request comment or a job summary. */
+export function formatCheckMarkdown(outcomes: CheckOutcome[]): string {
+  const out = ['| check | clients | p50 | p95 | p99 | q/s | budgets | result |', '|---|---:|---:|---:|---:|---:|---|---|'];
+  for (const o of outcomes) {
+    const r = o.result;
+    const cells = [
+      mdCell(o.name),
+      r ? String(r.load.clients) : '–',
+      r ? formatMs(r.load.latency.p50Ms) : '–',
+      r ? formatMs(r.load.latency.p95Ms) : '–',
+      r ? formatMs(r.load.latency.p99Ms) : '–',
+      r ? formatQps(r.load.throughputQps) : '–',
+      mdCell(o.budgets.join(', ')),
+      o.status === 'passed' ? '✅ pass' : `❌ ${mdCell(o.failures.join('; '))}`,
+    ];
+    out.push(`| ${cells.join(' | ')} |`);
+  }
+  return out.join('\n') + '\n';
+}

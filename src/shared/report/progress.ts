@@ -1,0 +1,38 @@
+/** A run as it goes and as the CodeLens remembers it: live progress, the status bar's words, the lens title. */
+import type { ProgressView } from '../protocol';
+import type { ProfileResult } from '../result';
+import { formatAgo, formatCount, formatMs, formatQps } from '../numbers';
+
+/** The CodeLens title for a statement's last result: `p50 12 ms · p95 48 ms · 50 clients · 3 min ago`. */
+export function formatLensTitle(r: Pick<ProfileResult, 'load' | 'finishedAt' | 'status'>, now: number, stale: boolean): string {
+  const parts = [`p50 ${formatMs(r.load.latency.p50Ms)}`, `p95 ${formatMs(r.load.latency.p95Ms)}`, `${r.load.clients} client${r.load.clients === 1 ? '' : 's'}`, formatAgo(r.finishedAt, now)];
+  if (r.load.requests.failed > 0) parts.push(`${formatCount(r.load.requests.failed)} failed`);
+  if (r.status !== 'completed') parts.push(r.status);
+  return `${stale ? '$(history) stale: ' : ''}${parts.join(' · ')}`;
+}
+
+/** The live progress of the load, as every layer shows it: `500 / 1,000 requests · 105 q/s · p95 25.0 ms · 0 errors`. */
+export function formatProgress(p: ProgressView): string {
+  const count = p.total !== null ? `${formatCount(p.done)} / ${formatCount(p.total)} requests` : `${formatCount(p.done)} requests · ${formatMs(p.elapsedMs)} of ${formatMs(p.plannedMs)}`;
+  return `${count} · ${formatProgressRate(p)} · ${p.errors} errors`;
+}
+
+/** The short form for a status bar: `105 q/s · p95 25.0 ms`. */
+export function formatProgressRate(p: Pick<ProgressView, 'qps' | 'p95Ms'>): string {
+  return `${formatQps(p.qps)} q/s · p95 ${formatMs(p.p95Ms)}`;
+}
+
+/** The status bar's words for where a run is: the phase, then the live rate once the load runs. */
+export function statusForProgress(p: Pick<ProgressView, 'phase' | 'qps' | 'p95Ms'>): string {
+  switch (p.phase) {
+    case 'preparing':
+    case 'connecting':
+      return 'pgload connecting…';
+    case 'baseline':
+      return 'pgload baseline…';
+    case 'closing':
+      return 'pgload closing sessions…';
+    case 'load':
+      return `pgload ${formatProgressRate(p)}`;
+  }
+}

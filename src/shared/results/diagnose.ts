@@ -1,0 +1,94 @@
+/** `pgload diagnose`'s result: the planned phases, the measurements and the four answers. */
+import type { ProfileResult } from '../result';
+import type { SweepResult } from './sweep';
+import type { AbResult } from './compare';
+
+/** The phases of `pgload diagnose`, in the order they run. */
+export type DiagnosePhaseId = 'load' | 'sweep' | 'pools' | 'settings' | 'orm' | 'sql-b';
+
+/** One phase of a diagnosis: what was planned before anything ran, and what happened. */
+export interface DiagnosePhase {
+  id: DiagnosePhaseId;
+  label: string;
+  plannedMs: number;
+  /** How long it took (null until it ran). */
+  actualMs: number | null;
+  /** `cut`: the budget left was too small, so it was skipped or shortened; `skipped`: nothing to measure (said in `note`). */
+  status: 'planned' | 'done' | 'cut' | 'skipped' | 'cancelled' | 'failed';
+  note?: string;
+}
+
+/** How a setting A/B came out, as figures: B against A, in percent (negative latency = faster). */
+export interface MeasuredChange {
+  p50ChangePct: number;
+  p95ChangePct: number;
+  throughputChangePct: number;
+  /** The difference is outside both runs' noise (the comparison's verdict). */
+  significant: boolean;
+  /** Requests per side, and the comparison's one-sentence summary. */
+  requests: { a: number; b: number };
+  summary: string;
+}
+
+export interface PoolFigures {
+  size: number;
+  maxOverflow: number;
+  p95Ms: number;
+  throughputQps: number;
+  poolWaitP95Ms: number;
+  /** Time in the database at p95 (once a request has its connection). */
+  dbP95Ms: number;
+}
+
+export interface DiagnoseAnswers {
+  pool: {
+    current: PoolFigures;
+    recommended: (PoolFigures & { poolSize: number }) | null;
+    saturationClients: number | null;
+    text: string;
+    evidence: 'strong' | 'weak';
+  } | null;
+  settings: Array<{
+    name: string;
+    value: string;
+    sql: string;
+    scope: 'query' | 'server';
+    measured: MeasuredChange | null;
+    /** What the setting costs in memory at the pool sizes, when it is a memory setting. */
+    memory: string | null;
+    /** Whether it helped: measured, significant and faster. */
+    helps: boolean;
+    text: string;
+  }>;
+  query: Array<{ title: string; node?: string; evidence: string; action: string; sql?: string; impactMs: number | null }>;
+  orm: {
+    prepared: MeasuredChange | null;
+    alternative: MeasuredChange | null;
+    text: string;
+    cannotSee: string;
+  } | null;
+}
+
+/** `pgload diagnose`: the four questions answered from one planned set of measurements. */
+export interface DiagnoseResult {
+  schemaVersion: 1;
+  kind: 'diagnose';
+  tool: { name: 'pgload'; version: string };
+  sql: string;
+  fingerprint: string;
+  sqlB?: string;
+  startedAt: string;
+  finishedAt: string;
+  /** `partial`: cancelled, or a phase cut short by the budget — the answers say which. */
+  status: 'completed' | 'partial';
+  budgetMs: number;
+  elapsedMs: number;
+  app: { users: number; poolSize: number; maxOverflow: number; poolTimeoutMs: number; serverVcpus: number | null };
+  /** The concurrency the setting, prepared and SQL A/Bs ran at (the recommended pool, when there is one). */
+  abClients: number;
+  phases: DiagnosePhase[];
+  answers: DiagnoseAnswers;
+  /** The measurements behind the answers. */
+  runs: { load: ProfileResult; sweep: SweepResult | null; pools: AbResult | null; settings: AbResult[]; orm: AbResult | null; sqlB: AbResult | null };
+  notes: string[];
+}

@@ -1,0 +1,59 @@
+/** `pgload sweep`'s result: throughput and latency per concurrency step, the fitted law, the pool size to use. */
+import type { RESULT_SCHEMA_VERSION} from '../result';
+import { type ConnectionSummary, type ServerInfo } from '../result';
+
+/** One step of a concurrency sweep. */
+export interface SweepStep {
+  clients: number;
+  throughputQps: number;
+  /**
+   * Standard error of the step's throughput from batch means (batches of ≥ 3 p95 latencies); null when the step
+   * had too few batches to estimate it.
+   */
+  throughputSe: number | null;
+  /** How many batches the noise was estimated from. */
+  batches?: number;
+  /** How long the step ran (ms), warm-up excluded. */
+  wallMs?: number;
+  /**
+   * null: the planned step length sufficed; 'extended': it ran longer to complete ≥ 20 requests per client and
+   * ≥ 10 p95 latencies; 'capped': it stopped at the step cap before that.
+   */
+  extended?: 'extended' | 'capped' | null;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  ok: number;
+  failed: number;
+}
+
+export interface SweepRecommendation {
+  poolSize: number;
+  /** One sentence with the numbers behind it: why this size, and how firm that is. */
+  reason: string;
+  /** false: throughput still rose at the largest step, so poolSize is a lower bound (sweep higher). */
+  saturated?: boolean;
+  /** 'weak' when a step's noise is unknown, above ± 15 %, or a step hit its cap. */
+  evidence?: 'strong' | 'weak';
+}
+
+/** `pgload sweep`: throughput and latency against concurrency, the USL fit and the pool size to use. */
+export interface SweepResult {
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  kind: 'sweep';
+  tool: { name: 'pgload'; version: string };
+  sql: string;
+  fingerprint: string;
+  startedAt: string;
+  finishedAt: string;
+  connection: ConnectionSummary;
+  server: ServerInfo;
+  stepDurationMs: number;
+  steps: SweepStep[];
+  usl: { lambda: number; sigma: number; kappa: number; r2: number; peakClients: number | null } | null;
+  /** The fitted curve at the measured client counts and between them, for the chart. */
+  curve: Array<{ clients: number; throughputQps: number }>;
+  recommendation: SweepRecommendation | null;
+  /** Steps trimmed to the server's free connections, a poor fit, noisy data… */
+  notes: string[];
+}

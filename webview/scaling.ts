@@ -1,0 +1,86 @@
+/** The Scaling tab: the statement's concurrency sweep, its recommendation and the fitted chart. */
+import type { SweepResult } from '../src/shared/result';
+import { h } from './dom';
+import { formatCount, formatMs, formatQps, formatSweepReport } from '../src/shared/format';
+import { button, theme, chart, chartBox, tile, copyButton } from './host';
+
+// ---- scaling (concurrency sweep) -------------------------------------------------------------------------------
+export function scalingSection(sw: SweepResult | undefined): HTMLElement {
+  const section = h('section', { id: 'scaling' });
+  if (!sw) {
+    section.append(
+      h('p', { class: 'muted' }, 'No concurrency sweep of this statement yet. A sweep runs it at 1, 2, 4, … clients, fits the Universal Scalability Law to the throughput and recommends a pool size.'),
+      h('div', { class: 'actions' }, button('Find the right pool size', 'sweep', 'primary')),
+    );
+    return section;
+  }
+  const rec = sw.recommendation;
+  const usl = sw.usl;
+  section.append(
+    h('div', { class: 'actions' }, button('Run the sweep again', 'sweep', 'primary'), copyButton(formatSweepReport(sw), 'Copy as text')),
+    h(
+      'div',
+      { class: 'tiles' },
+      tile('Recommended pool size', rec ? `${rec.poolSize}${rec.saturated === false ? ' or more' : ''}` : '–', 'tile-pool-size'),
+      tile('Peak throughput at', usl ? (usl.peakClients === null ? 'no peak' : `${usl.peakClients.toFixed(1)} clients`) : '–', 'tile-peak'),
+      tile('Steps', sw.steps.length ? `${sw.steps.length} (${sw.steps[0].clients}–${sw.steps[sw.steps.length - 1].clients} clients)` : '0', 'tile-steps'),
+      tile('Fit R²', usl ? usl.r2.toFixed(3) : '–', 'tile-r2'),
+    ),
+    h('p', { id: 'recommendation', class: rec ? 'recommendation' : 'status-detail' }, rec ? rec.reason : 'No pool size can be recommended from this sweep: see the notes below.'),
+  );
+  if (usl) section.append(h('p', { class: 'muted', id: 'usl' }, `Universal Scalability Law X(N) = λN / (1 + σ(N−1) + κN(N−1)): λ ${usl.lambda.toFixed(2)} q/s per client · σ ${usl.sigma.toFixed(4)} (contention) · κ ${usl.kappa.toFixed(6)} (coherency) · ${formatMs(sw.stepDurationMs)} per step`));
+  const grid = h('div', { class: 'charts' });
+  section.append(grid);
+  drawScalingChart(sw, grid);
+  section.append(
+    h(
+      'table',
+      { class: 'steps', id: 'sweep-steps' },
+      h('thead', {}, h('tr', {}, ...['clients', 'queries/s', '± noise', 'p50', 'p95', 'p99', 'failed', 'ran'].map((c) => h('th', {}, c)))),
+      h(
+        'tbody',
+        {},
+        ...sw.steps.map((x) =>
+          h(
+            'tr',
+            rec && x.clients === rec.poolSize ? { class: 'picked' } : {},
+            h('th', {}, String(x.clients)),
+            h('td', {}, formatQps(x.throughputQps)),
+            h('td', { title: 'two standard errors, from batch means' }, x.throughputSe === null || x.throughputSe === undefined ? '?' : `± ${formatQps(2 * x.throughputSe)}`),
+            h('td', {}, formatMs(x.p50Ms)),
+            h('td', {}, formatMs(x.p95Ms)),
+            h('td', {}, formatMs(x.p99Ms)),
+            h('td', {}, formatCount(x.failed)),
+            h('td', x.extended ? { title: x.extended === 'capped' ? 'stopped at the step cap before 20 requests per client' : 'ran longer than planned to complete 20 requests per client and 10 p95 latencies' } : {}, x.wallMs === undefined ? '–' : `${formatMs(x.wallMs)}${x.extended === 'extended' ? '+' : x.extended === 'capped' ? '!' : ''}`),
+          ),
+        ),
+      ),
+    ),
+  );
+  if (sw.notes.length) section.append(h('ul', { class: 'facts', id: 'sweep-notes' }, ...sw.notes.map((n) => h('li', {}, n))));
+  return section;
+}
+
+function drawScalingChart(sw: SweepResult, grid: HTMLElement): void {
+  const t = theme();
+  const box = chartBox('chart-scaling', 'Throughput and p95 against concurrent clients', 'Points: measured steps; line: the fitted Universal Scalability Law; red: p95 (right axis).');
+  grid.append(box.box);
+  const rec = sw.recommendation?.poolSize;
+  chart(box.canvas, {
+    type: 'line',
+    data: {
+      datasets: [
+        { label: 'queries/s (measured)', data: sw.steps.map((x) => ({ x: x.clients, y: x.throughputQps })), borderColor: t.green, backgroundColor: t.green, showLine: false, pointRadius: sw.steps.map((x) => (x.clients === rec ? 7 : 4)), yAxisID: 'y' },
+        { label: 'queries/s (USL fit)', data: sw.curve.map((c) => ({ x: c.clients, y: c.throughputQps })), borderColor: t.blue, backgroundColor: t.blue, pointRadius: 0, borderDash: [6, 4], yAxisID: 'y' },
+        { label: 'p95 ms', data: sw.steps.map((x) => ({ x: x.clients, y: x.p95Ms })), borderColor: t.red, backgroundColor: t.red, pointRadius: 3, yAxisID: 'y1' },
+      ],
+    },
+    options: {
+      scales: {
+        x: { type: 'linear', min: 0, title: { display: true, text: 'concurrent clients' } },
+        y: { beginAtZero: true, position: 'left', title: { display: true, text: 'queries/s' } },
+        y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: 'p95 ms' } },
+      },
+    },
+  });
+}

@@ -1,0 +1,299 @@
+/**
+ * Running what was asked: one run at a time, with progress in the status bar and the panel, cancel, the stored result,
+ * refreshed CodeLens and the failure's way back (edit or select the connection). A profile, a sweep and a diagnosis
+ * each have their own execute step here.
+ */
+import { randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import { errorMessage, isPgloadError } from '../../core/errors';
+import { formatMs, formatProgress, statusForProgress } from '../../shared/format';
+import { profile, type Progress } from '../../core/load/runner';
+import { sweep } from '../../core/analysis/sweep';
+import { diagnose } from '../../core/analysis/diagnose';
+import { inEditorWords } from '../words';
+import { executionModeFor, describeNode } from '../../core/safety';
+import { ensureParser, parseSingleStatement, type SqlStatement } from '../../core/sql';
+import { prepareScripts } from '../../core/load/script';
+import { oneLine } from '../../shared/text';
+import type { PanelState } from '../../shared/protocol';
+import type { DiagnoseResult, ProfileResult, SweepResult } from '../../shared/result';
+import { readAppPool, readDiagnoseBudgetMs, readRunDefaults, SettingsError, type ConnectionSetting, type RunDefaults } from '../config';
+import { ContextKeys } from '../constants';
+import { setContext } from '../lifecycle';
+import { stateFromStored, stateFromSweep } from '../panel';
+import { type LoadPlan, type RunRequest, type ActiveRun, runInput, RunQuestions } from './questions';
+
+/** Runs a request: profile, sweep or diagnosis, tracked the same way. */
+export abstract class RunExecution extends RunQuestions {
+
+  protected async start(req: RunRequest): Promise<ProfileResult | SweepResult | DiagnoseResult | undefined> {
+    if (this.active) {
+      const pick = await this.ui.warn('pgload: a run is in progress. Cancel it first.', 'Cancel Run');
+      if (pick === 'Cancel Run') this.cancel();
+      return undefined;
+    }
+    await ensureParser();
+    let statement: SqlStatement;
+    try {
+      // A transaction stands as one statement (its writes asked about below); DDL or BEGIN inside is refused here.
+      statement = req.transaction ? prepareScripts([{ name: this.scriptName(req), weight: 1, sql: req.transaction.join(';\n') }], true).statement : parseSingleStatement(req.sql);
+    } catch (err) {
+      if (req.document && !req.transaction) this.reportSqlError(req.document, req.baseOffset, err);
+      else void this.ui.error(`pgload: ${errorMessage(err)}`);
+      return undefined;
+    }
+    // Safety first: DDL and utility statements are refused with the reason; DML needs an explicit yes.
+    let allowWrites = req.allowWrites ?? false;
+    try {
+      executionModeFor(statement, allowWrites);
+    } catch (err) {
+      if (statement.kind !== 'dml') {
+        void this.ui.error(`pgload: ${errorMessage(err)}`);
+        return undefined;
+      }
+      const yes = await this.ui.confirm(
+        `This ${describeNode(statement.nodeType)} changes data. pgload will run every request inside a transaction that is rolled back, so no row is kept — but locks are taken while it runs. Profile it?`,
+        'Profile with Rollback',
+      );
+      if (yes !== 'Profile with Rollback') return undefined;
+      allowWrites = true;
+    }
+    let defaults: RunDefaults;
+    try {
+      defaults = readRunDefaults();
+    } catch (err) {
+      await this.connections.reportSettings(err instanceof SettingsError ? err : new SettingsError('pgload', errorMessage(err)));
+      return undefined;
+    }
+    let params = req.params ?? [];
+    if (statement.paramCount > 0 && params.length !== statement.paramCount) {
+      const asked = await this.askParams(statement, req.document, false);
+      if (!asked) return undefined;
+      params = asked;
+    }
+    const kind = req.kind ?? 'run';
+    if (req.transaction && kind !== 'run') {
+      void this.ui.error(`pgload: a ${kind === 'sweep' ? 'concurrency sweep' : 'diagnosis'} takes one statement; select one of the transaction's statements (Profile under load runs them together).`);
+      return undefined;
+    }
+    // The connection first: no question about the load before it is known there is somewhere to run it.
+    const connection = req.connection ?? (await this.connections.forRun());
+    if (!connection) return undefined;
+    const plan = kind === 'sweep' || kind === 'diagnose' ? (req.plan ?? { clients: 1 }) : (req.plan ?? (await this.pickPlan(defaults, connection)));
+    if (!plan) return undefined;
+    if (plan.requests !== undefined && plan.requests < plan.clients) plan.requests = plan.clients;
+    const full: RunRequest & { plan: LoadPlan; connection: ConnectionSetting } = { ...req, plan, allowWrites, connection, params };
+    // Remembered for the panel's buttons; a sweep keeps the load plan of the last run (if any).
+    this.lastRequest.set(statement.text, { ...full, kind: undefined, plan: kind === 'run' ? plan : this.lastRequest.get(statement.text)?.plan });
+    if (kind === 'diagnose') return this.executeDiagnose(full, statement, defaults);
+    return kind === 'sweep' ? this.executeSweep(full, statement, defaults) : this.execute(full, statement, defaults);
+  }
+
+  /**
+   * The frame of every run and sweep: one at a time, the "running" context key, a progress notification
+   * with Cancel, the panel's live state, the status bar, and the same handling of failure and cancel.
+   */
+  protected async track<T>(
+    req: RunRequest & { connection: ConnectionSetting },
+    statement: SqlStatement,
+    activity: 'run' | 'sweep' | 'diagnose',
+    body: (signal: AbortSignal, onProgress: (p: Progress) => void) => Promise<T>,
+    done: (runId: string, value: T) => Promise<void>,
+  ): Promise<T | undefined> {
+    const run: ActiveRun = { id: randomUUID(), controller: new AbortController(), fingerprint: statement.fingerprint };
+    this.active = run;
+    let finish!: () => void;
+    this.runFinished = new Promise((r) => (finish = r));
+    await setContext(ContextKeys.running, true);
+    const base: PanelState = { runId: run.id, fingerprint: statement.fingerprint, sql: statement.text, connectionLabel: req.connection.name, state: 'running', activity };
+    const panel = this.panels.show(base);
+    let lastStatus = 0;
+    let lastPhase: Progress['phase'] | undefined;
+    let reportProgress: ((p: Progress) => void) | undefined;
+    const onProgress = (p: Progress) => {
+      panel.progress(run.id, p);
+      reportProgress?.(p);
+      // The phase as soon as it changes (not "connecting…" through the whole baseline); the live rate twice a second.
+      const now = Date.now();
+      if (p.phase !== lastPhase || (p.phase === 'load' && now - lastStatus > 500)) {
+        lastPhase = p.phase;
+        lastStatus = now;
+        this.connections.setRunStatus(statusForProgress(p));
+      }
+    };
+    try {
+      const value = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `pgload${activity === 'run' ? '' : ` ${activity}`}: ${oneLine(statement.text, 50)}`, cancellable: true },
+        async (progress, token) => {
+          token.onCancellationRequested(() => run.controller.abort());
+          let lastPct = 0;
+          reportProgress = (p) => {
+            const pct = p.phase === 'load' ? (p.total ? (p.done / p.total) * 100 : p.plannedMs ? (p.elapsedMs / p.plannedMs) * 100 : 0) : 0;
+            const inc = Math.max(0, Math.min(100, pct) - lastPct);
+            lastPct += inc;
+            progress.report({ message: p.message || formatProgress(p), increment: inc });
+          };
+          this.connections.setRunStatus('pgload connecting…');
+          return body(run.controller.signal, onProgress);
+        },
+      );
+      await done(run.id, value);
+      return value;
+    } catch (err) {
+      const cancelled = isPgloadError(err) && err.kind === 'cancelled';
+      const message = inEditorWords(errorMessage(err));
+      this.panels.show({ ...base, state: cancelled ? 'cancelled' : 'failed', error: message });
+      if (cancelled) this.ui.info(`pgload: ${message}`);
+      else {
+        if (isPgloadError(err) && err.location && req.document) this.reportSqlError(req.document, req.baseOffset, err);
+        else if (isPgloadError(err) && err.kind === 'connection') void this.connectionFailed(message, req.connection);
+        else void this.ui.error(`pgload: ${message}`);
+      }
+      return undefined;
+    } finally {
+      this.active = undefined;
+      this.connections.setRunStatus(undefined);
+      // Settled before the context key is set: while the window closes, the workbench may no longer answer.
+      finish();
+      await setContext(ContextKeys.running, false);
+    }
+  }
+
+  protected execute(req: RunRequest & { plan: LoadPlan; connection: ConnectionSetting }, statement: SqlStatement, defaults: RunDefaults): Promise<ProfileResult | undefined> {
+    return this.track(
+      req,
+      statement,
+      'run',
+      (signal, onProgress) =>
+        this.connections.withPassword(req.connection, (input) =>
+          profile(
+            {
+              ...runInput(defaults, statement, input, req.connection, req),
+              scripts: req.transaction ? [{ name: this.scriptName(req), weight: 1, sql: req.transaction.join(';\n') }] : undefined,
+              clients: req.plan.clients,
+              requests: req.plan.requests,
+              durationMs: req.plan.durationMs,
+              pool: req.plan.pool,
+              rate: req.plan.ratePerSecond !== undefined ? { perSecond: req.plan.ratePerSecond, distribution: 'constant', maxOutstanding: Math.max(100, Math.ceil(req.plan.ratePerSecond * 10)), seed: defaults.runOptions.seed ?? 1 } : undefined,
+              measuredPool: this.measuredPool(statement.fingerprint),
+            },
+            { signal, logger: this.log, onProgress },
+          ),
+        ),
+      async (runId, result) => {
+        await this.store.save({ runId, result, connectionName: req.connection.name, uri: req.document?.uri.toString(), statementIndex: req.statementIndex });
+        this.panels.show(stateFromStored(runId, result, req.connection.name), result);
+        this.lenses.refresh();
+        if (result.status === 'cancelled') this.ui.info('pgload: run cancelled; the report shows what ran before.');
+        else if (result.status !== 'completed') void this.ui.error(`pgload: ${result.statusDetail ?? result.status}`);
+      },
+    );
+  }
+
+  /** A concurrency sweep (1, 2, 4, … clients) of the statement; the panel opens on its Scaling tab. */
+  protected executeSweep(req: RunRequest & { connection: ConnectionSetting }, statement: SqlStatement, defaults: RunDefaults): Promise<SweepResult | undefined> {
+    const stepMs = defaults.sweepStepSeconds * 1000;
+    return this.track(
+      req,
+      statement,
+      'sweep',
+      (signal, onProgress) =>
+        this.connections.withPassword(req.connection, (input) =>
+          sweep(
+            {
+              sql: statement.text,
+              connection: input,
+              maxClients: defaults.sweepMaxClients,
+              stepDurationMs: stepMs,
+              statementTimeoutMs: defaults.statementTimeoutMs,
+              allowWrites: req.allowWrites ?? false,
+              params: req.params,
+              prepared: defaults.runOptions.prepared,
+              applicationName: defaults.runOptions.applicationName,
+            },
+            {
+              signal,
+              logger: this.log,
+              onStep: (i, of, clients, p) =>
+                onProgress(
+                  p && p.phase === 'load'
+                    ? { ...p, message: '' }
+                    : { phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs: stepMs, qps: 0, p95Ms: null, errors: 0, message: `step ${i} of ${of}: ${clients} client${clients === 1 ? '' : 's'} for ${formatMs(stepMs)}` },
+                ),
+            },
+          ),
+        ),
+      async (runId, result) => {
+        await this.store.saveSweep({ sweep: result, connectionName: req.connection.name });
+        // Kept in Runs too, beside the statement's runs.
+        this.history?.keepSweep(runId, result, req.connection.name);
+        const run = this.store.bySql(result.sql);
+        this.panels.show(stateFromSweep(runId, result, req.connection.name, run?.result), run?.result);
+        if (result.recommendation) this.ui.info(`pgload: pool size ${result.recommendation.poolSize} for this statement — see the Scaling tab.`);
+        else void this.ui.warn(`pgload: the sweep could not recommend a pool size${result.notes.length ? `: ${result.notes[0]}` : ''}`);
+      },
+    );
+  }
+
+  /**
+   * A diagnosis: the application's pool from the settings (or the connection), the budget, the plan of phases shown
+   * before anything runs; the panel opens on its Answers tab and the application load's run is kept.
+   */
+  protected executeDiagnose(req: RunRequest & { connection: ConnectionSetting }, statement: SqlStatement, defaults: RunDefaults): Promise<DiagnoseResult | undefined> {
+    let app;
+    let budgetMs: number;
+    try {
+      app = readAppPool(req.connection);
+      budgetMs = readDiagnoseBudgetMs();
+    } catch (err) {
+      void this.connections.reportSettings(err instanceof SettingsError ? err : new SettingsError('pgload', errorMessage(err)));
+      return Promise.resolve(undefined);
+    }
+    let phaseText = '';
+    return this.track(
+      req,
+      statement,
+      'diagnose',
+      (signal, onProgress) =>
+        this.connections.withPassword(req.connection, (input) =>
+          diagnose(
+            {
+              base: runInput(defaults, statement, input, req.connection, req),
+              app: { users: app.users, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutSeconds * 1000 },
+              budgetMs,
+            },
+            {
+              signal,
+              logger: this.log,
+              onPlan: (phases) => this.log.info(`diagnose plan: ${phases.map((p) => `${p.id} ${Math.round(p.plannedMs / 1000)} s`).join(', ')} (budget ${Math.round(budgetMs / 1000)} s)`),
+              onPhase: (p, i, of, ms) => {
+                phaseText = `phase ${i} of ${of}: ${p.label}`;
+                onProgress({ phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs: ms, qps: 0, p95Ms: null, errors: 0, message: `${phaseText} (${formatMs(ms)})` });
+              },
+              onProgress: (p) => onProgress({ ...p, message: p.message ? `${phaseText} — ${p.message}` : '' }),
+            },
+          ),
+        ),
+      async (runId, d) => {
+        await this.store.save({ runId, result: d.runs.load, connectionName: req.connection.name, uri: req.document?.uri.toString(), statementIndex: req.statementIndex });
+        // One entry in Runs: the diagnosis takes over its application load's run (which it holds).
+        this.history?.keepDiagnosis(runId, d, req.connection.name);
+        if (d.runs.sweep) await this.store.saveSweep({ sweep: d.runs.sweep, connectionName: req.connection.name });
+        await this.store.saveDiagnosis({ diagnosis: d, connectionName: req.connection.name });
+        this.panels.show({ ...stateFromStored(runId, d.runs.load, req.connection.name, d.runs.sweep ?? undefined), activity: 'diagnose', diagnosis: d }, d.runs.load);
+        this.lenses.refresh();
+        const pool = d.answers.pool?.recommended ? ` Pool: ${d.answers.pool.recommended.poolSize}.` : '';
+        if (d.status === 'partial') void this.ui.warn(`pgload: the diagnosis is partial (see its phases).${pool}`);
+        else this.ui.info(`pgload: diagnosis done in ${Math.round(d.elapsedMs / 1000)} s.${pool} See the Answers tab.`);
+      },
+    );
+  }
+
+  /** A connection that failed: the reason, and the buttons that fix it (edit this connection, pick another). */
+  protected async connectionFailed(message: string, connection: ConnectionSetting): Promise<void> {
+    const pick = await this.ui.error(`pgload: ${message}`, 'Edit Connection', 'Select Connection');
+    if (pick === 'Edit Connection') await vscode.commands.executeCommand('workbench.action.openSettingsJson', { revealSetting: { key: 'pgload.connections' } });
+    else if (pick === 'Select Connection') await this.connections.select();
+    this.log.info(`connection "${connection.name}" failed: ${message}`);
+  }
+}

@@ -8,43 +8,27 @@
  * Stopping is explicit: an AbortSignal (the user), `maxErrors` (bail-out), the end of the requests or the
  * duration. In-flight queries are cancelled on the server when the run is stopped early.
  */
-import type { CapturedPlan, ClientOverhead, ErrorGroup, ProfileResult, RunStatus } from '../../shared/result';
-import {
-  clientTimeoutMs,
-  closeSession,
-  connectionSummary,
-  describeTarget,
-  markInternal,
-  type OpenedSession,
-  type ResolvedConnection,
-  transactionWrap,
-} from '../connection/connection';
-import { CLIENT_TIMEOUT, measureEnvelopeUs } from '../connection/wire';
+import type { CapturedPlan, ErrorGroup, ProfileResult, RunStatus } from '../../shared/result';
+import { clientTimeoutMs, closeSession, connectionSummary, describeTarget, type OpenedSession, transactionWrap } from '../connection/connection';
+import { measureEnvelopeUs } from '../connection/wire';
 import { asDriverError, codePointToUtf16, errorMessage, locate, PgloadError } from '../errors';
-import { errorIdentity, isSessionFatal } from '../errortally';
+import { errorIdentity } from '../errortally';
 import { createHistogram, recordUs, type Histogram } from './histogram';
-import { type ProfileInput } from '../options';
-import { assertCapacity, cancelBackends, readCapacity, readServerInfo, superuserNote } from '../connection/server';
-import { assembleResult, type LoadOutcome } from './assemble';
+import type { ProfileInput } from '../options';
+import { assertCapacity, readCapacity, readServerInfo, superuserNote } from '../connection/server';
+import { assembleResult } from './assemble';
 import { captureExplain } from '../insight/explain';
 import { checkEscapes } from '../escapes';
 import { checkGenericPlan, CUSTOM_PLANS_BEFORE_GENERIC } from '../insight/genericplan';
 import { parseMemoryKB } from '../insight/plan';
-import { WaitSampler } from '../insight/sampler';
 import { checkWithHypopg, indexCandidates, withoutExistingIndexes } from '../insight/indexadvice';
-import { snapshotCounters } from '../insight/serverstats';
-import { OverheadMeter } from '../insight/overhead';
-import * as os from 'node:os';
 import { oneLine } from '../../shared/text';
-import { chooseIntervalMs, Timeline } from './timeline';
-import { WorkerGroup } from './workers';
-import type { LoadClient, LoadSink, Requests } from './driver';
-import { loadModeOf, type ModeDriver } from './modes';
-import { WorkerThreads } from './workerThreads';
+import type { LoadClient } from './driver';
 import { isPrepared, prepareRun, type PreparedRun } from './prepare';
 import { plural, type RunContext } from './runState';
-import { AFTER_LOAD_MS, bounded, RunEnd } from './runEnd';
 import { scriptFigures } from './script';
+import { LoadPhase } from './loadPhase';
+
 export { prepareRun, withOptions, type PreparedRun } from './prepare';
 export type { Progress, Phase, RunContext } from './runState';
 export type { ErrorGroup };
@@ -58,9 +42,9 @@ export async function profile(input: ProfileInput | PreparedRun, ctx: RunContext
   return new Run(prepared, ctx).execute();
 }
 
-class Run extends RunEnd {
+class Run extends LoadPhase {
   /** A transaction's or a mix's plans alone, per script and statement. */
-  private readonly statementPlans: CapturedPlan[][] = [];
+  protected readonly statementPlans: CapturedPlan[][] = [];
 
   async execute(): Promise<ProfileResult> {
     const startedAt = new Date();
@@ -172,7 +156,7 @@ class Run extends RunEnd {
     }
   }
 
-  private async runBaseline(): Promise<{ coldMs: number; hist: Histogram; envelopeUs?: number }> {
+  protected async runBaseline(): Promise<{ coldMs: number; hist: Histogram; envelopeUs?: number }> {
     const o = this.o;
     // A prepared statement with parameters may switch to its generic plan after five executions: the baseline runs
     // past that point, so the session shows which plan it ends up with.
@@ -256,7 +240,7 @@ class Run extends RunEnd {
   }
 
   /** What the read-only envelope costs a request here (empty requests with and without it); undefined if it failed. */
-  private async measureEnvelope(session: OpenedSession): Promise<number | undefined> {
+  protected async measureEnvelope(session: OpenedSession): Promise<number | undefined> {
     this.wires.get(session)?.detach();
     this.wires.delete(session);
     try {
@@ -267,7 +251,7 @@ class Run extends RunEnd {
     }
   }
 
-  private statementFailed(err: unknown, when: string): PgloadError {
+  protected statementFailed(err: unknown, when: string): PgloadError {
     const e = asDriverError(err);
     const { code, message } = errorIdentity(err);
     let location;
@@ -284,278 +268,5 @@ class Run extends RunEnd {
       location,
       cause: err,
     });
-  }
-
-  private async runLoad(baselineMeanMs: number): Promise<LoadOutcome> {
-    const o = this.o;
-    const started = performance.now();
-    this.progress({ phase: 'connecting', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `opening ${plural(o.clients, 'session')}` });
-    const loops = this.loopCount();
-    let shared: Int32Array | undefined;
-    let connectTimes: number[];
-    if (loops > 1) {
-      const remaining = new SharedArrayBuffer(4);
-      shared = new Int32Array(remaining);
-      shared[0] = o.requests ?? -1;
-      const connection: Partial<ResolvedConnection> = { ...this.conn };
-      delete connection.redact;
-      const group = new WorkerGroup(
-        {
-          connection: connection as Omit<ResolvedConnection, 'redact'>,
-          settings: this.sessionSettings(),
-          useSsl: this.sslDecided.useSsl,
-          statement: this.wireStatement,
-          clientTimeoutMs: clientTimeoutMs(o.statementTimeoutMs),
-          warmupPerClient: o.warmupPerClient,
-          thresholdUs: o.thresholdMs * 1000,
-          params: this.params,
-          values: this.values,
-          remaining,
-          batchMs: 50,
-        },
-        o.clients,
-        loops,
-        o.seed,
-      );
-      this.group = group;
-      this.onHalt = () => group.stop();
-      try {
-        await group.open();
-      } catch (err) {
-        if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled while opening sessions; nothing was measured under load.');
-        const pe = err instanceof PgloadError ? err : new PgloadError('connection', errorMessage(err));
-        const failed = (err as { failedClients?: number }).failedClients;
-        throw new PgloadError(pe.kind, `${failed ?? 'Some'} of ${o.clients} clients could not open a session, so the load did not start: ${pe.message}`, { code: pe.code });
-      }
-      for (const pid of group.pids) this.pids.add(pid);
-      connectTimes = [...group.connectMs];
-      for (const f of group.warmupFailures) this.errors.add(Object.assign(new Error(f.message), { code: f.code }), 'warmup', -1);
-      this.log.info(`load: ${o.clients} sessions open on ${loops} event loops (worker threads) in ${(performance.now() - started).toFixed(0)} ms`);
-    } else {
-      connectTimes = await this.openClients();
-      this.log.info(`load: ${o.clients} sessions open in ${(performance.now() - started).toFixed(0)} ms`);
-      if (o.warmupPerClient > 0) {
-        this.progress({ phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: this.errors.total, message: `warm-up: ${plural(o.warmupPerClient, 'request')} per client` });
-        await Promise.all(this.loadClients.map((c) => this.warmup(c)));
-      }
-    }
-    if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled before the load started; nothing was measured under load.');
-
-    // Insight sessions are opened before the barrier too, so that nothing connects while the load runs.
-    let explainSession: OpenedSession | undefined;
-    let samplerSession: OpenedSession | undefined;
-    if (this.insightSessions) {
-      try {
-        // The EXPLAIN session has the statement's settings and the plain application name (the sampler must not count it).
-        // A transaction or a mix has each statement's plan alone; under load a single plan would not say which request it was.
-        if (o.explain && !this.scripts) explainSession = await this.open({ ...this.sessionSettings(), applicationName: o.applicationName });
-        if (o.sampleIntervalMs > 0) samplerSession = await this.open({ statementTimeoutMs: 5000, readOnly: true });
-        // What they send is pgload's own (EXPLAIN, sampling): marked for pgload top.
-        for (const s of [explainSession, samplerSession]) if (s) markInternal(s.client);
-      } catch (err) {
-        this.insightNotes.push(`The extra sessions for EXPLAIN under load and wait sampling could not be opened (${errorMessage(err)}); the run goes on without them.`);
-      }
-    }
-    this.countersBefore = await snapshotCounters(this.control!.client, this.server!.versionNum);
-    await this.poolerCountersBefore();
-
-    const hist = createHistogram();
-    // Under load a request is slower than alone; twice the baseline is a fair first guess for the interval.
-    const expectedMs = o.durationMs ?? (o.requests! / o.clients) * Math.max(0.05, baselineMeanMs) * 2;
-    const timeline = new Timeline(o.intervalMs > 0 ? o.intervalMs : chooseIntervalMs(expectedMs));
-    const counters = { ok: 0, failed: 0, over: 0 };
-    this.remaining = o.requests ?? null;
-    const thresholdUs = o.thresholdMs * 1000;
-    const maxErrors = o.maxErrors;
-
-    const sinceStartMs = () => Number(process.hrtime.bigint() - this.t0) / 1e6;
-    const loadPids = this.group ? [...this.group.pids] : this.loadClients.map((c) => c.pid);
-    // Through a pooler the process ids are the pooler's: the server sessions it lends are found by the run's application_name.
-    const sampled = this.pooler ? { applicationName: this.loadApplicationName() } : { pids: loadPids };
-    const sampler = samplerSession ? new WaitSampler(samplerSession.client, sampled, o.sampleIntervalMs, sinceStartMs, Math.max(1000, timeline.intervalMs)) : undefined;
-    if (sampler) await sampler.calibrate().catch(() => undefined);
-
-    // A background load starts now (after the baseline, which stays alone), and is running at the barrier.
-    let aroundStarted = false;
-    if (this.aroundLoad) {
-      this.progress({ phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'starting the background load' });
-      aroundStarted = true;
-      try {
-        await this.aroundLoad.start();
-      } catch (err) {
-        await this.aroundLoad.stop().catch(() => undefined);
-        throw err;
-      }
-      if (this.cancelled) {
-        await this.aroundLoad.stop().catch(() => undefined);
-        throw new PgloadError('cancelled', 'The run was cancelled before the load started; nothing was measured under load.');
-      }
-    }
-    // The barrier: every session is open (and warm); all clients start on the same tick.
-    const meter = new OverheadMeter();
-    this.resetScriptStats();
-    this.t0 = process.hrtime.bigint();
-    const t0Epoch = performance.timeOrigin + performance.now();
-    let ticker: NodeJS.Timeout | undefined;
-    // The live rate is measured over windows of at least a second: slow queries complete too rarely
-    // for a per-tick rate to mean anything.
-    const rate = { fromMs: 0, fromOk: 0, qps: 0 };
-    const scheduleTicker = () => {
-      ticker = setInterval(() => {
-        const now = sinceStartMs();
-        if (now - rate.fromMs >= 1000) {
-          rate.qps = ((counters.ok - rate.fromOk) * 1000) / (now - rate.fromMs);
-          rate.fromMs = now;
-          rate.fromOk = counters.ok;
-        }
-        if (timeline.tick(now)) {
-          clearInterval(ticker);
-          scheduleTicker();
-        }
-        maybeExplain();
-        this.progress({
-          phase: 'load',
-          done: counters.ok + counters.failed,
-          total: o.requests ?? null,
-          elapsedMs: now,
-          plannedMs: o.durationMs ?? null,
-          qps: rate.qps,
-          p95Ms: hist.totalCount > 0 ? hist.getValueAtPercentile(95) / 1000 : null,
-          errors: counters.failed,
-        });
-      }, timeline.intervalMs);
-    };
-    sampler?.start();
-    // The plan under load is taken once the load is well under way (40 % of the planned requests or time).
-    let explainUnderLoad: Promise<CapturedPlan> | undefined;
-    const mode = loadModeOf(o);
-    const maybeExplain = () => {
-      if (explainUnderLoad || !explainSession || this.stop) return;
-      const done = counters.ok + counters.failed;
-      const progress = o.requests !== undefined ? done / o.requests : sinceStartMs() / o.durationMs!;
-      if (o.requests !== undefined ? progress < 0.4 : sinceStartMs() < mode.explainAtMs({ ...o, durationMs: o.durationMs! })) return;
-      this.log.info(`EXPLAIN ANALYZE under load at ${(progress * 100).toFixed(0)} % of the run`);
-      explainUnderLoad = captureExplain(explainSession.client, this.stmt.text, this.server!.versionNum, 'under-load', this.nextQuery().values as Array<string | null> | undefined, this.transactionStart());
-    };
-    /** Counts one failed request; returns true when the client's loop must end (our own cancel, or a lost session). */
-    const onFailure = (failure: unknown, c: LoadClient | undefined, atMs = sinceStartMs()): boolean => {
-      // Queries we cancelled ourselves (user stop, bail-out) are not the database's failures.
-      if (this.stop && (this.cancelled || this.bailed) && errorIdentity(failure).code === '57014') return true;
-      counters.failed++;
-      timeline.error();
-      this.errors.add(failure, 'load', atMs);
-      // No answer within the statement timeout + margin: from here on nothing waits for the server (see silenceDuringLoad).
-      if (errorIdentity(failure).code === CLIENT_TIMEOUT) this.silent = true;
-      if (maxErrors > 0 && counters.failed >= maxErrors && !this.stop) {
-        this.bailed = true;
-        this.halt();
-        this.log.warn(`bail-out: ${counters.failed} failed requests (max errors ${maxErrors})`);
-        void this.cancelInFlight();
-      }
-      if (c && (c.session.broken || isSessionFatal(failure))) {
-        c.alive = false;
-        this.log.warn(`client pid ${c.pid} lost its session: ${errorMessage(failure)}`);
-        return true;
-      }
-      return false;
-    };
-    const sink: LoadSink = {
-      sinceStartMs,
-      stopping: () => this.stop,
-      claim: () => {
-        if (this.remaining === null) return true;
-        if (this.remaining <= 0) return false;
-        this.remaining--;
-        return true;
-      },
-      succeeded: (us) => {
-        recordUs(hist, us);
-        timeline.record(us < 1 ? 1 : Math.round(us));
-        counters.ok++;
-        if (us > thresholdUs) counters.over++;
-      },
-      recorded: (h, ok, over) => {
-        if (h) {
-          hist.add(h);
-          timeline.addHistogram(h);
-        }
-        counters.ok += ok;
-        counters.over += over;
-      },
-      failed: onFailure,
-      sessionsLost: (n, atMs) => {
-        const open = this.outages[this.outages.length - 1];
-        if (open && open.endMs === null) open.lostSessions += n;
-        else this.outages.push({ startMs: atMs, endMs: null, lostSessions: n });
-      },
-      // The outage ends with the first request served on a session opened after it began: requests that were
-      // already running when the server went down may still complete, and prove nothing.
-      served: (c) => {
-        const open = this.outages[this.outages.length - 1];
-        if (open && open.endMs === null && c.reopenedAtMs !== undefined && c.reopenedAtMs >= open.startMs) open.endMs = sinceStartMs();
-      },
-    };
-    const requests: Requests = { once: (s) => this.execOnce(s), backToBack: (s, after) => this.backToBack(s, after), reconnect: (c) => this.reconnect(c) };
-    // Worker threads carry plain closed-loop clients; on one loop the mode the options select sends the load.
-    const driver: ModeDriver = this.group ? new WorkerThreads(this.group, t0Epoch) : mode.driver(this.loadClients, o, requests);
-    this.onHalt = () => driver.stop();
-
-    scheduleTicker();
-    // At the end of the duration a closed loop stops; an open loop stops scheduling and serves its backlog.
-    const durationTimer = o.durationMs !== undefined ? setTimeout(() => (driver.atDurationEnd === 'drain' ? driver.endDuration?.() : this.halt()), o.durationMs) : undefined;
-    let wallMs: number;
-    let client: ClientOverhead;
-    try {
-      await driver.run(sink);
-    } finally {
-      wallMs = sinceStartMs();
-      const latencyNow = hist.totalCount > 0 ? { p50Ms: hist.getValueAtPercentile(50) / 1000, p99Ms: hist.getValueAtPercentile(99) / 1000 } : { p50Ms: 0, p99Ms: 0 };
-      const threads = driver.delay ? { loops, delay: driver.delay } : undefined;
-      client = meter.finish(counters.ok + counters.failed, latencyNow, threads, this.roundTripsPerRequest());
-      // Every timer and the sampler end here, whether the load finished, failed or was cancelled.
-      clearInterval(ticker);
-      clearTimeout(durationTimer);
-      this.halt();
-      // A silent server never answers the sample in flight: its session is dropped with the others instead.
-      if (sampler) await bounded(sampler.stop(), this.silent ? 100 : AFTER_LOAD_MS, 'stopping the wait sampler').catch(() => undefined);
-      if (aroundStarted) await this.aroundLoad!.stop();
-    }
-    if (sampler) {
-      const local = this.serverIsLocal();
-      const vcpus = o.serverVcpus ?? (local ? os.cpus().length : null);
-      this.waits = sampler.result(wallMs, vcpus, o.serverVcpus !== undefined ? 'given' : local ? 'local machine' : null);
-      if (this.pooler) this.pooler.summary.serverSessionsSeen = sampler.serverSessions();
-    }
-    if (explainSession) {
-      if (explainUnderLoad && this.silent) {
-        this.planUnderLoad = { when: 'under-load', options: [], planningMs: null, executionMs: null, json: null, unavailable: 'The server stopped answering during the load.' };
-      } else if (explainUnderLoad) {
-        // A plan still running when the load ended is stopped: it would no longer be "under load".
-        const timer = setTimeout(() => void cancelBackends(this.control!.client, [this.pidOf(explainSession!)]).catch(() => undefined), 2000);
-        this.planUnderLoad = await explainUnderLoad;
-        clearTimeout(timer);
-      } else {
-        this.planUnderLoad = { when: 'under-load', options: [], planningMs: null, executionMs: null, json: null, unavailable: this.cancelled ? 'The run was cancelled before the plan under load was taken.' : 'The load ended before the plan under load was taken (the run was too short); run longer to get it.' };
-      }
-    }
-    const points = timeline.finish(wallMs);
-    this.progress({ phase: 'closing', done: counters.ok + counters.failed, total: o.requests ?? null, elapsedMs: wallMs, plannedMs: o.durationMs ?? null, qps: 0, p95Ms: hist.totalCount > 0 ? hist.getValueAtPercentile(95) / 1000 : null, errors: counters.failed, message: 'closing sessions' });
-
-    connectTimes.sort((a, b) => a - b);
-    const unclaimed = shared ? Atomics.load(shared, 0) > 0 : this.remaining !== null && this.remaining > 0;
-    const allLost = driver.lost !== undefined ? driver.lost >= o.clients : this.loadClients.every((c) => !c.alive);
-    const lostAll = allLost && (o.requests === undefined ? !this.cancelled && !this.bailed : unclaimed);
-    return {
-      hist,
-      ok: counters.ok,
-      failed: counters.failed,
-      over: counters.over,
-      wallMs,
-      connect: { p50Ms: connectTimes[Math.floor((connectTimes.length - 1) / 2)] ?? 0, maxMs: connectTimes[connectTimes.length - 1] ?? 0 },
-      timeline: points,
-      lostAll,
-      client,
-      modeFigures: driver.figures?.({ ok: counters.ok, wallMs, errors: this.errors.list() }) ?? {},
-    };
   }
 }

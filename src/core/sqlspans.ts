@@ -40,118 +40,134 @@ const isIdentStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122
 const isIdentChar = (c: number) => isIdentStart(c) || isDigit(c) || c === DOLLAR;
 
 export function statementSpans(text: string): StatementSpan[] {
-  const out: StatementSpan[] = [];
-  const n = text.length;
-  let i = 0;
-  // The statement being read: its first and last token, nesting, and what it starts with.
-  let first = -1;
-  let last = -1;
-  let maxParam = 0;
-  let parens = 0;
-  let blocks = 0;
-  let words = 0;
-  let routine = false; // CREATE [OR REPLACE] FUNCTION|PROCEDURE: BEGIN … END bodies hold semicolons
-  let lead = '';
+  return new SpanReader(text).read();
+}
 
-  const token = (from: number, to: number) => {
-    if (first < 0) first = from;
-    last = to;
-  };
-  const finish = () => {
-    if (first >= 0) out.push({ index: out.length, text: text.slice(first, last), start: first, end: last, paramCount: maxParam });
-    first = last = -1;
-    maxParam = parens = blocks = words = 0;
-    routine = false;
-    lead = '';
-  };
+/** The statement splitter's state: where the statement being read starts and ends, its nesting, and how it starts. */
+class SpanReader {
+  private readonly out: StatementSpan[] = [];
+  private readonly n: number;
+  private first = -1;
+  private last = -1;
+  private maxParam = 0;
+  private parens = 0;
+  private blocks = 0;
+  private words = 0;
+  /** CREATE [OR REPLACE] FUNCTION|PROCEDURE: BEGIN … END bodies hold semicolons. */
+  private routine = false;
+  private lead = '';
 
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (isSpace(c)) {
-      i++;
-    } else if (c === DASH && text.charCodeAt(i + 1) === DASH) {
-      const eol = text.indexOf('\n', i);
-      i = eol < 0 ? n : eol + 1;
-    } else if (c === SLASH && text.charCodeAt(i + 1) === STAR) {
-      let depth = 1;
-      i += 2;
-      while (i < n && depth > 0) {
-        if (text.charCodeAt(i) === SLASH && text.charCodeAt(i + 1) === STAR) {
-          depth++;
-          i += 2;
-        } else if (text.charCodeAt(i) === STAR && text.charCodeAt(i + 1) === SLASH) {
-          depth--;
-          i += 2;
-        } else i++;
-      }
-    } else if (c === SEMI && parens === 0 && blocks === 0) {
-      i++;
-      finish();
-    } else if (c === QUOTE) {
-      const from = i;
-      i = skipQuoted(text, i, QUOTE, false);
-      token(from, i);
-    } else if (c === DQUOTE) {
-      const from = i;
-      i = skipQuoted(text, i, DQUOTE, false);
-      token(from, i);
-    } else if (c === DOLLAR) {
-      const from = i;
-      let j = i + 1;
-      if (isDigit(text.charCodeAt(j))) {
-        let v = 0;
-        while (j < n && isDigit(text.charCodeAt(j))) v = v * 10 + (text.charCodeAt(j++) - 48);
-        if (v > maxParam) maxParam = v;
-        i = j;
-      } else {
-        if (isIdentStart(text.charCodeAt(j))) {
-          j++;
-          while (j < n && (isIdentStart(text.charCodeAt(j)) || isDigit(text.charCodeAt(j)))) j++;
-        }
-        if (text.charCodeAt(j) === DOLLAR) {
-          const tag = text.slice(i, j + 1);
-          const close = text.indexOf(tag, j + 1);
-          i = close < 0 ? n : close + tag.length;
-        } else i++;
-      }
-      token(from, i);
-    } else if (isIdentStart(c)) {
-      const from = i;
-      while (i < n && isIdentChar(text.charCodeAt(i))) i++;
-      const next = text.charCodeAt(i);
-      const len = i - from;
-      // E'…' takes backslash escapes; B'…', X'…', N'…' and U&'…' quote as standard strings.
-      if (next === QUOTE && len === 1) {
-        const e = c === 69 || c === 101;
-        i = skipQuoted(text, i, QUOTE, e);
-      } else if (len === 1 && (c === 85 || c === 117) && next === 38 && (text.charCodeAt(i + 1) === QUOTE || text.charCodeAt(i + 1) === DQUOTE)) {
-        i = skipQuoted(text, i + 1, text.charCodeAt(i + 1), false);
-      } else {
-        // Only the first words (CREATE [OR REPLACE] FUNCTION|PROCEDURE) and, in such a statement, BEGIN/CASE/END matter.
-        if (words < 4 || routine) {
-          const word = len <= 9 ? text.slice(from, i).toLowerCase() : '';
-          if (words < 4) {
-            lead += `${word} `;
-            routine ||= /^create (or replace )?(function|procedure) $/.test(lead);
-          }
-          if (routine) {
-            if (word === 'begin') blocks++;
-            else if (word === 'case' && blocks > 0) blocks++;
-            else if (word === 'end' && blocks > 0) blocks--;
-          }
-        }
-        words++;
-      }
-      token(from, i);
-    } else {
-      if (c === LPAREN) parens++;
-      else if (c === RPAREN && parens > 0) parens--;
-      token(i, i + 1);
-      i++;
-    }
+  constructor(private readonly text: string) {
+    this.n = text.length;
   }
-  finish();
-  return out;
+
+  read(): StatementSpan[] {
+    const { text, n } = this;
+    let i = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (isSpace(c)) i++;
+      else if ((c === DASH && text.charCodeAt(i + 1) === DASH) || (c === SLASH && text.charCodeAt(i + 1) === STAR)) i = this.skipComment(i);
+      else if (c === SEMI && this.parens === 0 && this.blocks === 0) {
+        i++;
+        this.finish();
+      } else if (c === QUOTE || c === DQUOTE) i = this.token(i, skipQuoted(text, i, c, false));
+      else if (c === DOLLAR) i = this.token(i, this.dollar(i));
+      else if (isIdentStart(c)) i = this.token(i, this.word(i));
+      else {
+        if (c === LPAREN) this.parens++;
+        else if (c === RPAREN && this.parens > 0) this.parens--;
+        i = this.token(i, i + 1);
+      }
+    }
+    this.finish();
+    return this.out;
+  }
+
+  /** A token from `from` to `to` belongs to the statement; returns `to`. */
+  private token(from: number, to: number): number {
+    if (this.first < 0) this.first = from;
+    this.last = to;
+    return to;
+  }
+
+  private finish(): void {
+    const { first, last } = this;
+    if (first >= 0) this.out.push({ index: this.out.length, text: this.text.slice(first, last), start: first, end: last, paramCount: this.maxParam });
+    this.first = this.last = -1;
+    this.maxParam = this.parens = this.blocks = this.words = 0;
+    this.routine = false;
+    this.lead = '';
+  }
+
+  /** Past a -- line comment or a (nested) block comment. */
+  private skipComment(at: number): number {
+    const { text, n } = this;
+    if (text.charCodeAt(at) === DASH) {
+      const eol = text.indexOf('\n', at);
+      return eol < 0 ? n : eol + 1;
+    }
+    let depth = 1;
+    let i = at + 2;
+    while (i < n && depth > 0) {
+      if (text.charCodeAt(i) === SLASH && text.charCodeAt(i + 1) === STAR) {
+        depth++;
+        i += 2;
+      } else if (text.charCodeAt(i) === STAR && text.charCodeAt(i + 1) === SLASH) {
+        depth--;
+        i += 2;
+      } else i++;
+    }
+    return i;
+  }
+
+  /** A `$n` parameter (counted), a dollar-quoted string, or a lone `$`; returns where it ends. */
+  private dollar(i: number): number {
+    const { text, n } = this;
+    let j = i + 1;
+    if (isDigit(text.charCodeAt(j))) {
+      let v = 0;
+      while (j < n && isDigit(text.charCodeAt(j))) v = v * 10 + (text.charCodeAt(j++) - 48);
+      if (v > this.maxParam) this.maxParam = v;
+      return j;
+    }
+    if (isIdentStart(text.charCodeAt(j))) {
+      j++;
+      while (j < n && (isIdentStart(text.charCodeAt(j)) || isDigit(text.charCodeAt(j)))) j++;
+    }
+    if (text.charCodeAt(j) !== DOLLAR) return i + 1;
+    const tag = text.slice(i, j + 1);
+    const close = text.indexOf(tag, j + 1);
+    return close < 0 ? n : close + tag.length;
+  }
+
+  /** A word, or a prefixed string (E'…', B'…', X'…', N'…', U&'…'); returns where it ends. */
+  private word(from: number): number {
+    const { text, n } = this;
+    const c = text.charCodeAt(from);
+    let i = from;
+    while (i < n && isIdentChar(text.charCodeAt(i))) i++;
+    const next = text.charCodeAt(i);
+    const len = i - from;
+    // E'…' takes backslash escapes; B'…', X'…', N'…' and U&'…' quote as standard strings.
+    if (next === QUOTE && len === 1) return skipQuoted(text, i, QUOTE, c === 69 || c === 101);
+    if (len === 1 && (c === 85 || c === 117) && next === 38 && (text.charCodeAt(i + 1) === QUOTE || text.charCodeAt(i + 1) === DQUOTE)) return skipQuoted(text, i + 1, text.charCodeAt(i + 1), false);
+    // Only the first words (CREATE [OR REPLACE] FUNCTION|PROCEDURE) and, in such a statement, BEGIN/CASE/END matter.
+    if (this.words < 4 || this.routine) {
+      const word = len <= 9 ? text.slice(from, i).toLowerCase() : '';
+      if (this.words < 4) {
+        this.lead += `${word} `;
+        this.routine ||= /^create (or replace )?(function|procedure) $/.test(this.lead);
+      }
+      if (this.routine) {
+        if (word === 'begin') this.blocks++;
+        else if (word === 'case' && this.blocks > 0) this.blocks++;
+        else if (word === 'end' && this.blocks > 0) this.blocks--;
+      }
+    }
+    this.words++;
+    return i;
+  }
 }
 
 /** The offset just past a quoted string or identifier that opens at `at`. An unclosed one runs to the end. */

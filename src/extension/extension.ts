@@ -47,6 +47,32 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
   const runs = new RunController(log, connections, store, panels, lenses, ui);
   activeRuns = runs;
   context.subscriptions.push(runs);
+  const { history, runsView, keepInHistory } = setUpHistory(context, { store, panels, ui, log, runs });
+  // pgload.yml checks in the Test Explorer; each check's run is kept in Runs, named after the check.
+  const checks = new CheckTests(connections, log, (runId, result, connectionName, name) =>
+    keepInHistory('check run', () => {
+      history.add(runId, result, connectionName);
+      history.rename(runId, name);
+    }),
+  );
+  context.subscriptions.push(checks);
+  // The server's top statements (pg_stat_statements), profiled from there with suggested generators.
+  const topView = new TopView(connections, ui, log, (sql, params) => runs.profileWithParams(sql, params));
+  topView.attach(vscode.window.createTreeView(TOP_VIEW, { treeDataProvider: topView }));
+  context.subscriptions.push(topView);
+  // For agents in the editor: the same runs and results, the same confirmations (tools.ts).
+  context.subscriptions.push(vscode.lm.registerTool(TOOL_PROFILE, new ProfileTool(runs, ui)), vscode.lm.registerTool(TOOL_LAST_RESULT, new LastResultTool(store)));
+  void setContext(ContextKeys.running, false);
+
+  registerCommands(context, { runs, connections, topView, runsView, log, ui });
+
+  log.info(`pgload activated (VS Code ${vscode.version}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'} UI)`);
+  return { runs, store, lenses, connections, ui, history, runsView, log, panels, checks, topView };
+}
+
+/** The Runs view: every run, sweep, A/B and diagnosis kept in the workspace's storage folder, bounded by a setting. */
+function setUpHistory(context: vscode.ExtensionContext, x: { store: ResultStore; panels: ReportPanels; ui: Ui; log: Log; runs: RunController }) {
+  const { store, panels, ui, log, runs } = x;
   // Every run is kept in the workspace's storage folder (the global one without a workspace), bounded by a setting.
   const maxRuns = () => {
     const v = vscode.workspace.getConfiguration(Settings.section).get<number>(Settings.historyMaxRuns);
@@ -88,22 +114,12 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
     keepDiagnosis: (runId, d, connectionName) => keepInHistory('diagnosis', () => history.addDiagnosis(runId, d, connectionName)),
     keepSweep: (runId, sweep, connectionName) => keepInHistory('sweep', () => history.addSweep(runId, sweep, connectionName)),
   };
-  // pgload.yml checks in the Test Explorer; each check's run is kept in Runs, named after the check.
-  const checks = new CheckTests(connections, log, (runId, result, connectionName, name) =>
-    keepInHistory('check run', () => {
-      history.add(runId, result, connectionName);
-      history.rename(runId, name);
-    }),
-  );
-  context.subscriptions.push(checks);
-  // The server's top statements (pg_stat_statements), profiled from there with suggested generators.
-  const topView = new TopView(connections, ui, log, (sql, params) => runs.profileWithParams(sql, params));
-  topView.attach(vscode.window.createTreeView(TOP_VIEW, { treeDataProvider: topView }));
-  context.subscriptions.push(topView);
-  // For agents in the editor: the same runs and results, the same confirmations (tools.ts).
-  context.subscriptions.push(vscode.lm.registerTool(TOOL_PROFILE, new ProfileTool(runs, ui)), vscode.lm.registerTool(TOOL_LAST_RESULT, new LastResultTool(store)));
-  void setContext(ContextKeys.running, false);
+  return { history, runsView, keepInHistory };
+}
 
+/** Every contributed command, each guarded: a command never fails silently or with a stack trace. */
+function registerCommands(context: vscode.ExtensionContext, x: { runs: RunController; connections: ConnectionManager; topView: TopView; runsView: RunsView; log: Log; ui: Ui }): void {
+  const { runs, connections, topView, runsView, log, ui } = x;
   const command = (id: string, fn: (...args: never[]) => unknown) =>
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (...args: never[]) => {
@@ -142,9 +158,6 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
   command(Commands.runsDelete, (node: unknown) => runsView.delete(node));
   command(Commands.runsExport, (node: unknown) => runsView.export(node));
   command(Commands.runsCompare, (node: unknown, other: unknown) => runsView.compare(node, other));
-
-  log.info(`pgload activated (VS Code ${vscode.version}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'} UI)`);
-  return { runs, store, lenses, connections, ui, history, runsView, log, panels, checks, topView };
 }
 
 /** The run controller of this activation, for deactivate. */

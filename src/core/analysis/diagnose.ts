@@ -17,7 +17,7 @@ import { PgloadError } from '../errors';
 import type { Logger } from '../logger';
 import type { ProfileInput } from '../options';
 import { APP_POOL_LIMITS } from '../optiontable';
-import { prepareRun, profile, withOptions, type Progress } from '../load/runner';
+import { prepareRun, profile, withOptions, type PreparedRun, type Progress } from '../load/runner';
 import { VERSION } from '../version';
 import { abTest, type AbChange } from './ab';
 import { buildAnswers, settingCandidates } from './answers';
@@ -99,6 +99,19 @@ export function sweepCeiling(sessions: number, serverVcpus: number | undefined):
 }
 
 export async function diagnose(o: DiagnoseOptions, ctx: DiagnoseContext = {}): Promise<DiagnoseResult> {
+  checkApp(o);
+  const phases = planDiagnosis(o.budgetMs, o.sqlB !== undefined);
+  const base: ProfileInput = { ...o.base, clients: undefined, requests: undefined, durationMs: undefined, pool: undefined, rate: undefined };
+  // Everything that can be refused without a server is refused before the plan is printed: SQL, safety, options.
+  const app = o.app;
+  const prepared = await prepareRun({ ...base, pool: { users: app.users, size: app.poolSize, maxOverflow: app.maxOverflow, timeoutMs: app.poolTimeoutMs }, durationMs: 1000 }, ctx.environment);
+  if (o.sqlB !== undefined) await prepareRun({ ...base, sql: o.sqlB, durationMs: 1000 }, ctx.environment);
+  ctx.onPlan?.(phases.map((p) => ({ ...p })));
+  return new Diagnosis(o, ctx, phases, base, prepared).run();
+}
+
+/** The application's pool and the alternative SQL, refused with the option to fix before anything runs. */
+function checkApp(o: DiagnoseOptions): void {
   const app = o.app;
   const whole = (name: string, v: number, { min, max }: { min: number; max: number }) => {
     if (!Number.isInteger(v) || v < min) throw new PgloadError('usage', `${name} must be a whole number of at least ${min}, got ${v}`);
@@ -109,68 +122,140 @@ export async function diagnose(o: DiagnoseOptions, ctx: DiagnoseContext = {}): P
   whole('The pool overflow (--max-overflow)', app.maxOverflow, APP_POOL_LIMITS.maxOverflow);
   if (!(app.poolTimeoutMs >= APP_POOL_LIMITS.timeoutMs.min && app.poolTimeoutMs <= APP_POOL_LIMITS.timeoutMs.max)) throw new PgloadError('usage', `The pool timeout must be from ${APP_POOL_LIMITS.timeoutMs.min} ms to ${APP_POOL_LIMITS.timeoutMs.max / 1000} s, got ${app.poolTimeoutMs} ms`);
   if (o.sqlB !== undefined && o.sqlB.trim() === '') throw new PgloadError('usage', 'The alternative SQL is empty; give the statement to compare against, or leave it out');
-  const phases = planDiagnosis(o.budgetMs, o.sqlB !== undefined);
-  const base: ProfileInput = { ...o.base, clients: undefined, requests: undefined, durationMs: undefined, pool: undefined, rate: undefined };
-  // Everything that can be refused without a server is refused before the plan is printed: SQL, safety, options.
-  const prepared = await prepareRun({ ...base, pool: { users: app.users, size: app.poolSize, maxOverflow: app.maxOverflow, timeoutMs: app.poolTimeoutMs }, durationMs: 1000 }, ctx.environment);
-  if (o.sqlB !== undefined) await prepareRun({ ...base, sql: o.sqlB, durationMs: 1000 }, ctx.environment);
-  ctx.onPlan?.(phases.map((p) => ({ ...p })));
-  const log = ctx.logger;
-  const notes: string[] = [];
-  const started = Date.now();
-  const startedAt = new Date(started).toISOString();
-  const elapsed = () => Date.now() - started;
+}
 
-  // The pool the server can hold: a pool larger than its free connections is capped (and said).
-  let sessionsWanted = Math.min(app.users, app.poolSize + app.maxOverflow);
-  let current = { size: app.poolSize, maxOverflow: app.maxOverflow };
-  {
-    const conn = resolveConnection(prepared.options.connection, ctx.environment);
+/** One diagnosis as it runs: its phases in order, the time they carry over, and the runs they keep. */
+class Diagnosis {
+  private readonly app: AppPoolSettings;
+  private readonly log: Logger | undefined;
+  private readonly notes: string[] = [];
+  private readonly started = Date.now();
+  /** The pool as emulated (the application's, capped to the server's free connections), and the sessions it opens. */
+  private current: { size: number; maxOverflow: number };
+  private sessionsWanted: number;
+  /** Time the phases so far left over (or overran). */
+  private carry = 0;
+  /** What a run costs outside its measured load (connecting, the baseline, EXPLAIN, closing), for planning the legs. */
+  private legOverheadMs = 1_500;
+  private partial = false;
+  private cancelled = false;
+  private readonly runs: DiagnoseResult['runs'] = { load: undefined as unknown as ProfileResult, sweep: null, pools: null, settings: [], orm: null, sqlB: null };
+  /** The latency at n concurrent queries, from the application's load (set once it ran). */
+  private latencyAt: (n: number) => number = () => 0;
+
+  constructor(
+    private readonly o: DiagnoseOptions,
+    private readonly ctx: DiagnoseContext,
+    private readonly phases: DiagnosePhase[],
+    private readonly base: ProfileInput,
+    private readonly prepared: PreparedRun,
+  ) {
+    this.app = o.app;
+    this.log = ctx.logger;
+    this.current = { size: this.app.poolSize, maxOverflow: this.app.maxOverflow };
+    this.sessionsWanted = Math.min(this.app.users, this.app.poolSize + this.app.maxOverflow);
+  }
+
+  async run(): Promise<DiagnoseResult> {
+    const { o, app } = this;
+    const startedAt = new Date(this.started).toISOString();
+    await this.fitPoolToServer();
+    const load = await this.loadPhase();
+    const rec = (await this.sweepPhase())?.recommendation ?? null;
+    const currentSessions = Math.min(app.users, this.current.size + this.current.maxOverflow);
+    await this.poolsPhase(rec, currentSessions, load);
+    // The A/Bs of settings and of the ORM's way of sending run at the concurrency the server can use.
+    const abClients = Math.max(1, Math.min(currentSessions, rec?.poolSize ?? Math.min(8, currentSessions)));
+    const closedLoop: ProfileInput = { ...this.base, clients: abClients, baselineRuns: 1 };
+    if (!rec) this.notes.push(`Without a measured pool size, the A/Bs ran at ${abClients} concurrent queries.`);
+    const candidates = await this.settingsPhase(load, closedLoop, abClients);
+    // 5. Unnamed with parameters (what most ORMs send) against prepared statements.
+    this.runs.orm =
+      (await this.phase('orm', async (budgetMs, note) =>
+        this.ab(budgetMs, { ...closedLoop, prepared: false, explain: false, sampleIntervalMs: 0 }, { prepared: true, label: 'prepared' }, note, this.latencyAt(abClients)),
+      )) ?? null;
+    // 6. The user's alternative SQL.
+    if (o.sqlB !== undefined) {
+      this.runs.sqlB =
+        (await this.phase('sql-b', async (budgetMs, note) => this.ab(budgetMs, { ...closedLoop, sampleIntervalMs: 0 }, { sql: o.sqlB, label: 'your alternative SQL' }, note, this.latencyAt(abClients)))) ?? null;
+    }
+
+    const elapsedMs = Date.now() - this.started;
+    const { phases, runs, notes } = this;
+    if (this.cancelled) notes.push('The diagnosis was cancelled: the answers below stand on the phases that ran, and say which are missing.');
+    for (const p of phases) if (p.status === 'cut') notes.push(`${p.label}: cut short by the budget — ${p.note ?? ''}.`);
+    return {
+      schemaVersion: RESULT_SCHEMA_VERSION,
+      kind: 'diagnose',
+      tool: { name: 'pgload', version: VERSION },
+      sql: this.prepared.statement.text,
+      fingerprint: this.prepared.statement.fingerprint,
+      ...(o.sqlB !== undefined ? { sqlB: o.sqlB } : {}),
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      status: this.partial || this.cancelled ? 'partial' : 'completed',
+      budgetMs: o.budgetMs,
+      elapsedMs,
+      app: { users: app.users, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutMs, serverVcpus: o.base.serverVcpus ?? null },
+      abClients,
+      phases,
+      answers: buildAnswers({ app, emulated: this.current, load, sweep: runs.sweep, pools: runs.pools, settings: runs.settings, candidates, orm: runs.orm, sqlB: runs.sqlB, abClients, phases }),
+      runs,
+      notes,
+    };
+  }
+
+  /** The pool the server can hold: a pool larger than its free connections is capped (and said). */
+  private async fitPoolToServer(): Promise<void> {
+    const { app, prepared } = this;
+    const conn = resolveConnection(prepared.options.connection, this.ctx.environment);
     const { session, detectedBy } = await openControlSession(conn, { statementTimeoutMs: 10_000, readOnly: true, applicationName: prepared.options.applicationName });
     try {
-      if (detectedBy === null) {
-        const capacity = await readCapacity(session.client);
-        // Two more for EXPLAIN under load and the wait sampler.
-        const room = capacity.free - 2;
-        if (room < 1) throw new PgloadError('capacity', `The server has ${capacity.free} free connections (${capacity.limitedBy}); a diagnosis needs at least 3. Close other sessions first; nothing was run.`);
-        if (sessionsWanted > room) {
-          const size = Math.min(app.poolSize, room);
-          const overflow = Math.max(0, Math.min(app.maxOverflow, room - size));
-          notes.push(
-            `Your pool allows ${app.poolSize} + ${app.maxOverflow} = ${app.poolSize + app.maxOverflow} sessions and ${app.users} users would open ${sessionsWanted}; the server has ${capacity.free} free connections (${capacity.limitedBy}). ` +
-              `pgload emulated ${size} + ${overflow} = ${size + overflow} (two connections kept for EXPLAIN and the wait sampler). On this server your application would get "too many clients" errors past that.`,
-          );
-          current = { size, maxOverflow: overflow };
-          sessionsWanted = Math.min(app.users, size + overflow);
-        }
-      } else {
-        notes.push(`A connection pooler stands in front of the server (${detectedBy}): the sessions below are the pooler's; past its pool size requests wait in the pooler's queue.`);
+      if (detectedBy !== null) {
+        this.notes.push(`A connection pooler stands in front of the server (${detectedBy}): the sessions below are the pooler's; past its pool size requests wait in the pooler's queue.`);
+        return;
+      }
+      const capacity = await readCapacity(session.client);
+      // Two more for EXPLAIN under load and the wait sampler.
+      const room = capacity.free - 2;
+      if (room < 1) throw new PgloadError('capacity', `The server has ${capacity.free} free connections (${capacity.limitedBy}); a diagnosis needs at least 3. Close other sessions first; nothing was run.`);
+      if (this.sessionsWanted > room) {
+        const size = Math.min(app.poolSize, room);
+        const overflow = Math.max(0, Math.min(app.maxOverflow, room - size));
+        this.notes.push(
+          `Your pool allows ${app.poolSize} + ${app.maxOverflow} = ${app.poolSize + app.maxOverflow} sessions and ${app.users} users would open ${this.sessionsWanted}; the server has ${capacity.free} free connections (${capacity.limitedBy}). ` +
+            `pgload emulated ${size} + ${overflow} = ${size + overflow} (two connections kept for EXPLAIN and the wait sampler). On this server your application would get "too many clients" errors past that.`,
+        );
+        this.current = { size, maxOverflow: overflow };
+        this.sessionsWanted = Math.min(app.users, size + overflow);
       }
     } finally {
       await closeSession(session);
     }
   }
-  const poolFor = (p: { size: number; maxOverflow: number }) => ({ users: app.users, size: p.size, maxOverflow: p.maxOverflow, timeoutMs: app.poolTimeoutMs });
 
-  let carry = 0;
-  let legOverheadMs = 1_500;
-  let partial = false;
-  let cancelled = false;
-  const runs: DiagnoseResult['runs'] = { load: undefined as unknown as ProfileResult, sweep: null, pools: null, settings: [], orm: null, sqlB: null };
+  private poolFor(p: { size: number; maxOverflow: number }) {
+    return { users: this.app.users, size: p.size, maxOverflow: p.maxOverflow, timeoutMs: this.app.poolTimeoutMs };
+  }
+
+  private runContext() {
+    return { signal: this.ctx.signal, logger: this.log, environment: this.ctx.environment, onProgress: this.ctx.onProgress };
+  }
 
   /** Runs one phase within its time (planned + what earlier phases left); a failure is noted, a cancel ends the diagnosis. */
-  const phase = async <T>(id: DiagnosePhaseId, body: (budgetMs: number, note: Note) => Promise<T | 'skip'>): Promise<T | undefined> => {
+  private async phase<T>(id: DiagnosePhaseId, body: (budgetMs: number, note: Note) => Promise<T | 'skip'>): Promise<T | undefined> {
+    const { phases, ctx } = this;
     const i = phases.findIndex((p) => p.id === id);
     const p = phases[i];
-    const budgetMs = p.plannedMs + carry;
-    if (cancelled || ctx.signal?.aborted) {
+    const budgetMs = p.plannedMs + this.carry;
+    if (this.cancelled || ctx.signal?.aborted) {
       p.status = 'cancelled';
       p.note = 'not run: the diagnosis was cancelled';
-      cancelled = true;
+      this.cancelled = true;
       return undefined;
     }
     ctx.onPhase?.({ ...p }, i + 1, phases.length, budgetMs);
-    log?.info(`diagnose: phase ${id} with ${budgetMs} ms`);
+    this.log?.info(`diagnose: phase ${id} with ${budgetMs} ms`);
     const t0 = Date.now();
     const notes: string[] = [];
     let cut = false;
@@ -182,60 +267,61 @@ export async function diagnose(o: DiagnoseOptions, ctx: DiagnoseContext = {}): P
     });
     try {
       const value = await body(budgetMs, note);
-      if (cut) partial = true;
+      if (cut) this.partial = true;
       p.status = cut ? 'cut' : value === 'skip' ? 'skipped' : 'done';
       return value === 'skip' ? undefined : value;
     } catch (err) {
       if (err instanceof PgloadError && err.kind === 'cancelled') {
         p.status = 'cancelled';
-        cancelled = true;
-        partial = true;
+        this.cancelled = true;
+        this.partial = true;
         notes.push('cancelled while it ran');
         return undefined;
       }
       // The application's load is what every answer stands on: without it there is nothing to answer.
       if (id === 'load') throw err;
       p.status = 'failed';
-      partial = true;
+      this.partial = true;
       notes.push(`failed: ${err instanceof Error ? err.message : String(err)}`);
       return undefined;
     } finally {
       p.actualMs = Date.now() - t0;
-      carry = budgetMs - p.actualMs;
+      this.carry = budgetMs - p.actualMs;
       if (notes.length) p.note = notes.join('; ');
     }
-  };
-
-  // 1. Baseline, EXPLAIN and the application's load at its concurrency, through its pool.
-  const load = await phase('load', async (budgetMs) => {
-    const r = await profile(withOptions(prepared, { pool: poolFor(current), durationMs: Math.max(3_000, Math.round(budgetMs * 0.65 - 2_000)) }), { signal: ctx.signal, logger: log, environment: ctx.environment, onProgress: ctx.onProgress });
-    // What a run costs outside its measured load (connecting, the baseline, EXPLAIN, closing), for planning the legs.
-    legOverheadMs = Math.min(5_000, Math.max(300, (Date.parse(r.finishedAt) - Date.parse(r.startedAt) - r.load.wallMs) * 0.5));
-    return r;
-  });
-  if (!load) throw new PgloadError('cancelled', 'The diagnosis was cancelled before the application load ran; nothing to answer.');
-  runs.load = load;
-  if (load.status === 'cancelled') {
-    cancelled = true;
-    partial = true;
   }
-  if (load.load.requests.ok === 0) throw new PgloadError('statement', `No request succeeded under the application's load (${load.errors[0]?.message ?? load.statusDetail ?? load.status}); nothing to answer.`);
 
-  // A leg ends a latency after its planned time (the requests in flight finish): Little's law with the throughput the
-  // application's load reached gives the latency at n concurrent queries, never below the statement alone.
-  const aloneMs = load.baseline.latency.meanMs;
-  const satQps = Math.max(load.load.throughputQps, 1e-3);
-  const latencyAt = (n: number) => 1.2 * Math.max(aloneMs, (n * 1000) / satQps);
+  /** 1. Baseline, EXPLAIN and the application's load at its concurrency, through its pool. */
+  private async loadPhase(): Promise<ProfileResult> {
+    const load = await this.phase('load', async (budgetMs) => {
+      const r = await profile(withOptions(this.prepared, { pool: this.poolFor(this.current), durationMs: Math.max(3_000, Math.round(budgetMs * 0.65 - 2_000)) }), this.runContext());
+      this.legOverheadMs = Math.min(5_000, Math.max(300, (Date.parse(r.finishedAt) - Date.parse(r.startedAt) - r.load.wallMs) * 0.5));
+      return r;
+    });
+    if (!load) throw new PgloadError('cancelled', 'The diagnosis was cancelled before the application load ran; nothing to answer.');
+    this.runs.load = load;
+    if (load.status === 'cancelled') {
+      this.cancelled = true;
+      this.partial = true;
+    }
+    if (load.load.requests.ok === 0) throw new PgloadError('statement', `No request succeeded under the application's load (${load.errors[0]?.message ?? load.statusDetail ?? load.status}); nothing to answer.`);
+    // A leg ends a latency after its planned time (the requests in flight finish): Little's law with the throughput the
+    // application's load reached gives the latency at n concurrent queries, never below the statement alone.
+    const aloneMs = load.baseline.latency.meanMs;
+    const satQps = Math.max(load.load.throughputQps, 1e-3);
+    this.latencyAt = (n: number) => 1.2 * Math.max(aloneMs, (n * 1000) / satQps);
+    return load;
+  }
 
   /** An A/B within a phase's time: ABBA legs, each side's total load what the time allows after each leg's start-up and drain. */
-  const ab = async (budgetMs: number, input: ProfileInput, b: AbChange, note: Note, drainMs: number): Promise<AbResult | 'skip'> => {
+  private async ab(budgetMs: number, input: ProfileInput, b: AbChange, note: Note, drainMs: number): Promise<AbResult | 'skip'> {
     // A B B A when the time holds it; else A then B once (a drift during the phase is then not cancelled out).
-    const legTime = (legs: number) => (budgetMs - legs * (legOverheadMs + drainMs)) / legs;
+    const legTime = (legs: number) => (budgetMs - legs * (this.legOverheadMs + drainMs)) / legs;
     const rounds = legTime(2 * AB_ROUNDS) >= MIN_LEG_MS ? AB_ROUNDS : 1;
     const legs = 2 * rounds;
     const legMs = legTime(legs);
     if (legMs < MIN_LEG_MS) {
-      const short = 2 * (legOverheadMs + drainMs + MIN_LEG_MS) - budgetMs;
+      const short = 2 * (this.legOverheadMs + drainMs + MIN_LEG_MS) - budgetMs;
       note.cut(
         `the ${secs(budgetMs)} left could not hold 2 legs of at least ${secs(MIN_LEG_MS)} each (each also starts its sessions and waits ${secs(drainMs)} for the requests in flight); about ${secs(short)} more budget would`,
       );
@@ -243,130 +329,98 @@ export async function diagnose(o: DiagnoseOptions, ctx: DiagnoseContext = {}): P
     }
     if (rounds === 1) note.cut(`ran A then B once: the ${secs(budgetMs)} left could not hold A B B A`);
     const t0 = Date.now();
-    const r = await abTest({ base: { ...input, durationMs: Math.round(legMs * rounds) }, b, rounds }, { signal: ctx.signal, logger: log, environment: ctx.environment, onProgress: ctx.onProgress });
+    const r = await abTest({ base: { ...input, durationMs: Math.round(legMs * rounds) }, b, rounds }, this.runContext());
     const measured = r.a.load.wallMs + r.b.load.wallMs;
-    legOverheadMs = Math.min(5_000, Math.max(300, (Date.now() - t0 - measured) / legs));
+    this.legOverheadMs = Math.min(5_000, Math.max(300, (Date.now() - t0 - measured) / legs));
     if (r.a.status === 'cancelled' || r.b.status === 'cancelled') {
-      cancelled = true;
+      this.cancelled = true;
       note('cancelled; the legs so far are kept');
     }
     return r;
-  };
-
-  // 2. The sweep, to where throughput stops growing.
-  const sweepResult = await phase<SweepResult>('sweep', async (budgetMs, note) => {
-    let steps = defaultSteps(sweepCeiling(sessionsWanted, o.base.serverVcpus));
-    // Each step: its start-up, its planned time (up to 1.2 × when extended to count enough requests), its drain.
-    const stepTime = (list: number[]) => (budgetMs - list.reduce((n, c) => n + legOverheadMs + latencyAt(c), 0)) / (STEP_STRETCH * list.length);
-    let stepMs = stepTime(steps);
-    while (stepMs < MIN_LEG_MS && steps.length > 3) {
-      steps = steps.slice(0, -1);
-      stepMs = stepTime(steps);
-    }
-    if (stepMs < MIN_LEG_MS) {
-      note.cut(`the ${secs(budgetMs)} left could not hold 3 steps of ${secs(MIN_LEG_MS)}`);
-      return 'skip';
-    }
-    const t0 = Date.now();
-    const r = await sweep(
-      {
-        sql: prepared.statement.text,
-        connection: prepared.options.connection,
-        steps,
-        maxClients: steps[steps.length - 1],
-        stepDurationMs: Math.round(stepMs),
-        // A slow step may run a fifth longer to count enough requests; the budget holds no more.
-        maxStepMs: Math.round(stepMs * STEP_STRETCH),
-        statementTimeoutMs: prepared.options.statementTimeoutMs,
-        allowWrites: prepared.options.allowWrites,
-        applicationName: prepared.options.applicationName,
-        settings: prepared.options.settings,
-        params: prepared.options.params,
-        prepared: prepared.options.prepared,
-        seed: prepared.options.seed,
-      },
-      { signal: ctx.signal, logger: log, environment: ctx.environment, onStep: (_i, _of, _clients, p) => p && ctx.onProgress?.(p) },
-    );
-    const measured = r.steps.reduce((n, s) => n + (s.wallMs ?? 0), 0);
-    legOverheadMs = Math.min(5_000, Math.max(300, (Date.now() - t0 - measured) / Math.max(1, r.steps.length)));
-    if (r.notes.some((n) => n.startsWith('Cancelled'))) {
-      cancelled = true;
-      note('cancelled; the steps so far are kept');
-    }
-    return r;
-  });
-  runs.sweep = sweepResult ?? null;
-  const rec = sweepResult?.recommendation ?? null;
-
-  // 3. The current pool against the recommended one, same users.
-  const currentSessions = Math.min(app.users, current.size + current.maxOverflow);
-  runs.pools =
-    (await phase('pools', async (budgetMs, note) => {
-      if (!rec) {
-        note('the sweep gave no pool size to compare with');
-        return 'skip';
-      }
-      if (rec.poolSize >= currentSessions) {
-        note(`the recommended pool (${rec.poolSize}) is not smaller than the ${currentSessions} sessions your pool opens for ${app.users} users: nothing to compare`);
-        return 'skip';
-      }
-      return ab(budgetMs, { ...base, pool: poolFor(current), explain: false, sampleIntervalMs: 0, baselineRuns: 1 }, { pool: poolFor({ size: rec.poolSize, maxOverflow: 0 }), label: `pool ${rec.poolSize} + 0` }, note, 1.2 * load.load.latency.p95Ms);
-    })) ?? null;
-
-  // The A/Bs of settings and of the ORM's way of sending run at the concurrency the server can use.
-  const abClients = Math.max(1, Math.min(currentSessions, rec?.poolSize ?? Math.min(8, currentSessions)));
-  const closedLoop: ProfileInput = { ...base, clients: abClients, baselineRuns: 1 };
-  if (!rec) notes.push(`Without a measured pool size, the A/Bs ran at ${abClients} concurrent queries.`);
-
-  // 4. Each setting the hints suggest, measured.
-  const candidates = settingCandidates(load).slice(0, MAX_SETTINGS);
-  await phase('settings', async (budgetMs, note) => {
-    if (candidates.length === 0) {
-      note('no hint suggested a setting to try');
-      return 'skip';
-    }
-    const t0 = Date.now();
-    for (const [i, c] of candidates.entries()) {
-      if (cancelled) break;
-      const share = (budgetMs - (Date.now() - t0)) / (candidates.length - i);
-      const r = await ab(share, { ...closedLoop, sampleIntervalMs: 0 }, { settings: { [c.name]: c.value } }, note, latencyAt(abClients));
-      if (r !== 'skip') runs.settings.push(r);
-    }
-    return runs.settings.length ? runs.settings : 'skip';
-  });
-
-  // 5. Unnamed with parameters (what most ORMs send) against prepared statements.
-  runs.orm =
-    (await phase('orm', async (budgetMs, note) =>
-      ab(budgetMs, { ...closedLoop, prepared: false, explain: false, sampleIntervalMs: 0 }, { prepared: true, label: 'prepared' }, note, latencyAt(abClients)),
-    )) ?? null;
-
-  // 6. The user's alternative SQL.
-  if (o.sqlB !== undefined) {
-    runs.sqlB =
-      (await phase('sql-b', async (budgetMs, note) => ab(budgetMs, { ...closedLoop, sampleIntervalMs: 0 }, { sql: o.sqlB, label: 'your alternative SQL' }, note, latencyAt(abClients)))) ?? null;
   }
 
-  const elapsedMs = elapsed();
-  if (cancelled) notes.push('The diagnosis was cancelled: the answers below stand on the phases that ran, and say which are missing.');
-  for (const p of phases) if (p.status === 'cut') notes.push(`${p.label}: cut short by the budget — ${p.note ?? ''}.`);
-  return {
-    schemaVersion: RESULT_SCHEMA_VERSION,
-    kind: 'diagnose',
-    tool: { name: 'pgload', version: VERSION },
-    sql: prepared.statement.text,
-    fingerprint: prepared.statement.fingerprint,
-    ...(o.sqlB !== undefined ? { sqlB: o.sqlB } : {}),
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    status: partial || cancelled ? 'partial' : 'completed',
-    budgetMs: o.budgetMs,
-    elapsedMs,
-    app: { users: app.users, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutMs, serverVcpus: o.base.serverVcpus ?? null },
-    abClients,
-    phases,
-    answers: buildAnswers({ app, emulated: current, load, sweep: runs.sweep, pools: runs.pools, settings: runs.settings, candidates, orm: runs.orm, sqlB: runs.sqlB, abClients, phases }),
-    runs,
-    notes,
-  };
+  /** 2. The sweep, to where throughput stops growing. */
+  private async sweepPhase(): Promise<SweepResult | undefined> {
+    const { prepared, ctx } = this;
+    const result = await this.phase<SweepResult>('sweep', async (budgetMs, note) => {
+      let steps = defaultSteps(sweepCeiling(this.sessionsWanted, this.o.base.serverVcpus));
+      // Each step: its start-up, its planned time (up to 1.2 × when extended to count enough requests), its drain.
+      const stepTime = (list: number[]) => (budgetMs - list.reduce((n, c) => n + this.legOverheadMs + this.latencyAt(c), 0)) / (STEP_STRETCH * list.length);
+      let stepMs = stepTime(steps);
+      while (stepMs < MIN_LEG_MS && steps.length > 3) {
+        steps = steps.slice(0, -1);
+        stepMs = stepTime(steps);
+      }
+      if (stepMs < MIN_LEG_MS) {
+        note.cut(`the ${secs(budgetMs)} left could not hold 3 steps of ${secs(MIN_LEG_MS)}`);
+        return 'skip';
+      }
+      const t0 = Date.now();
+      const po = prepared.options;
+      const r = await sweep(
+        {
+          sql: prepared.statement.text,
+          connection: po.connection,
+          steps,
+          maxClients: steps[steps.length - 1],
+          stepDurationMs: Math.round(stepMs),
+          // A slow step may run a fifth longer to count enough requests; the budget holds no more.
+          maxStepMs: Math.round(stepMs * STEP_STRETCH),
+          statementTimeoutMs: po.statementTimeoutMs,
+          allowWrites: po.allowWrites,
+          applicationName: po.applicationName,
+          settings: po.settings,
+          params: po.params,
+          prepared: po.prepared,
+          seed: po.seed,
+        },
+        { signal: ctx.signal, logger: this.log, environment: ctx.environment, onStep: (_i, _of, _clients, p) => p && ctx.onProgress?.(p) },
+      );
+      const measured = r.steps.reduce((n, s) => n + (s.wallMs ?? 0), 0);
+      this.legOverheadMs = Math.min(5_000, Math.max(300, (Date.now() - t0 - measured) / Math.max(1, r.steps.length)));
+      if (r.notes.some((n) => n.startsWith('Cancelled'))) {
+        this.cancelled = true;
+        note('cancelled; the steps so far are kept');
+      }
+      return r;
+    });
+    this.runs.sweep = result ?? null;
+    return result;
+  }
+
+  /** 3. The current pool against the recommended one, same users. */
+  private async poolsPhase(rec: SweepResult['recommendation'], currentSessions: number, load: ProfileResult): Promise<void> {
+    this.runs.pools =
+      (await this.phase('pools', async (budgetMs, note) => {
+        if (!rec) {
+          note('the sweep gave no pool size to compare with');
+          return 'skip';
+        }
+        if (rec.poolSize >= currentSessions) {
+          note(`the recommended pool (${rec.poolSize}) is not smaller than the ${currentSessions} sessions your pool opens for ${this.app.users} users: nothing to compare`);
+          return 'skip';
+        }
+        return this.ab(budgetMs, { ...this.base, pool: this.poolFor(this.current), explain: false, sampleIntervalMs: 0, baselineRuns: 1 }, { pool: this.poolFor({ size: rec.poolSize, maxOverflow: 0 }), label: `pool ${rec.poolSize} + 0` }, note, 1.2 * load.load.latency.p95Ms);
+      })) ?? null;
+  }
+
+  /** 4. Each setting the hints suggest, measured; returns the candidates. */
+  private async settingsPhase(load: ProfileResult, closedLoop: ProfileInput, abClients: number) {
+    const candidates = settingCandidates(load).slice(0, MAX_SETTINGS);
+    await this.phase('settings', async (budgetMs, note) => {
+      if (candidates.length === 0) {
+        note('no hint suggested a setting to try');
+        return 'skip';
+      }
+      const t0 = Date.now();
+      for (const [i, c] of candidates.entries()) {
+        if (this.cancelled) break;
+        const share = (budgetMs - (Date.now() - t0)) / (candidates.length - i);
+        const r = await this.ab(share, { ...closedLoop, sampleIntervalMs: 0 }, { settings: { [c.name]: c.value } }, note, this.latencyAt(abClients));
+        if (r !== 'skip') this.runs.settings.push(r);
+      }
+      return this.runs.settings.length ? this.runs.settings : 'skip';
+    });
+    return candidates;
+  }
 }

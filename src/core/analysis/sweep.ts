@@ -4,14 +4,14 @@
  * A step runs for the planned time, then longer when it has not yet completed ≥ 20 requests per client and lasted
  * ≥ 10 p95 latencies (up to the step cap), so that slow statements are measured, not sampled.
  */
-import type { ProfileResult, SweepResult, SweepStep } from '../../shared/result';
+import type { ProfileResult, ServerInfo, SweepResult, SweepStep } from '../../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../../shared/result';
 import { closeSession, connectionSummary, resolveConnection, type ConnectionInput, type ResolveEnvironment } from '../connection/connection';
 import { openControlSession } from '../connection/pooler';
 import { PgloadError } from '../errors';
 import type { Logger } from '../logger';
 import { mergeLegs } from './ab';
-import { prepareRun, profile, withOptions, type Progress } from '../load/runner';
+import { prepareRun, profile, withOptions, type PreparedRun, type Progress } from '../load/runner';
 import { recommendPoolSize, stepDurationNeededMs, stepIsEnough, throughputNoise } from './scaling';
 import type { ParamInput } from '../load/params';
 import { readCapacity, readServerInfo } from '../connection/server';
@@ -95,7 +95,54 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
   const conn = resolveConnection(o.connection, ctx.environment);
   const startedAt = new Date();
   // One look at the server: its version and how many sessions fit.
-  const { session: control, detectedBy } = await openControlSession(conn, { statementTimeoutMs: 10_000, readOnly: true, applicationName: o.applicationName });
+  const look = await lookAtServer(conn, o.applicationName, steps, notes);
+  steps = look.steps;
+  if (steps.length === 0) throw new PgloadError('capacity', 'The server has no free connection for the sweep; close other sessions first.');
+
+  const measured: SweepStep[] = [];
+  const maxStepMs = o.maxStepMs ?? Math.max(60_000, 10 * o.stepDurationMs);
+  for (let i = 0; i < steps.length; i++) {
+    if (ctx.signal?.aborted) {
+      notes.push(`Cancelled after ${measured.length} of ${steps.length} steps.`);
+      break;
+    }
+    const clients = steps[i];
+    const { legs, extended, cancelled } = await measureStep(o, ctx, prepared, { clients, index: i, of: steps.length, maxStepMs });
+    if (cancelled && legs.length === 0) {
+      notes.push(`Cancelled during the step with ${clients} clients.`);
+      break;
+    }
+    const r = mergeLegs(legs);
+    measured.push(stepFigures(clients, r, extended));
+    if (cancelled || r.status === 'cancelled') {
+      notes.push(`Cancelled during the step with ${clients} clients; that step is partial.`);
+      break;
+    }
+  }
+  const { fit, curve } = fitAndNotes(measured, o.stepDurationMs, notes);
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    kind: 'sweep',
+    tool: { name: 'pgload', version: VERSION },
+    sql: statement.text,
+    fingerprint: statement.fingerprint,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    connection: connectionSummary(conn, look.ssl),
+    server: look.server,
+    stepDurationMs: o.stepDurationMs,
+    steps: measured,
+    usl: fit,
+    curve,
+    recommendation: recommendPoolSize(measured),
+    notes,
+  };
+}
+
+/** One look at the server: its version, TLS, and the steps that fit its free connections (said in the notes). */
+async function lookAtServer(conn: ReturnType<typeof resolveConnection>, applicationName: string | undefined, wanted: number[], notes: string[]): Promise<{ steps: number[]; server: ServerInfo; ssl: boolean }> {
+  let steps = wanted;
+  const { session: control, detectedBy } = await openControlSession(conn, { statementTimeoutMs: 10_000, readOnly: true, applicationName });
   let server;
   let ssl = control.ssl;
   try {
@@ -112,76 +159,75 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
   } finally {
     await closeSession(control);
   }
-  if (steps.length === 0) throw new PgloadError('capacity', 'The server has no free connection for the sweep; close other sessions first.');
+  return { steps, server: server!, ssl };
+}
 
-  const measured: SweepStep[] = [];
-  const maxStepMs = o.maxStepMs ?? Math.max(60_000, 10 * o.stepDurationMs);
-  for (let i = 0; i < steps.length; i++) {
-    if (ctx.signal?.aborted) {
-      notes.push(`Cancelled after ${measured.length} of ${steps.length} steps.`);
-      break;
-    }
-    const clients = steps[i];
-    ctx.onStep?.(i + 1, steps.length, clients);
-    const runStep = (durationMs: number, stepSignal: AbortSignal | undefined) =>
-      profile(withOptions(prepared, { clients, durationMs }), { signal: stepSignal, logger: ctx.logger, environment: ctx.environment, onProgress: (p) => ctx.onStep?.(i + 1, steps.length, clients, p) });
-    const legs: ProfileResult[] = [];
-    let extended: SweepStep['extended'] = null;
-    let cancelled = false;
-    try {
-      legs.push(await runStep(o.stepDurationMs, ctx.signal));
-      // Too short to measure (slow statement, many clients): run on until the step has enough, up to the cap.
-      let merged = legs[0];
-      while (merged.status === 'completed' && !ctx.signal?.aborted && !stepIsEnough({ clients, ok: merged.load.requests.ok, wallMs: merged.load.wallMs, p95Ms: merged.load.latency.p95Ms })) {
-        const needMs = stepDurationNeededMs(clients, merged.load.latency.meanMs, merged.load.latency.p95Ms) * 1.1 - merged.load.wallMs;
-        const roomMs = maxStepMs - merged.load.wallMs;
-        if (roomMs < 500) {
-          extended = 'capped';
-          break;
-        }
-        extended = 'extended';
-        const moreMs = Math.min(roomMs, Math.max(500, needMs));
-        ctx.logger?.info(`sweep step ${clients}: ${merged.load.requests.ok} requests in ${Math.round(merged.load.wallMs)} ms is too few; running ${Math.round(moreMs)} ms more`);
-        legs.push(await runStep(moreMs, ctx.signal));
-        merged = mergeLegs(legs);
-        if (moreMs === roomMs && !stepIsEnough({ clients, ok: merged.load.requests.ok, wallMs: merged.load.wallMs, p95Ms: merged.load.latency.p95Ms })) {
-          extended = 'capped';
-          break;
-        }
+/** One step of the sweep: its planned time, then more legs while it has too few requests to measure (up to the cap). */
+async function measureStep(
+  o: SweepOptions,
+  ctx: SweepContext,
+  prepared: PreparedRun,
+  step: { clients: number; index: number; of: number; maxStepMs: number },
+): Promise<{ legs: ProfileResult[]; extended: SweepStep['extended']; cancelled: boolean }> {
+  const { clients, maxStepMs } = step;
+  ctx.onStep?.(step.index + 1, step.of, clients);
+  const runStep = (durationMs: number, stepSignal: AbortSignal | undefined) =>
+    profile(withOptions(prepared, { clients, durationMs }), { signal: stepSignal, logger: ctx.logger, environment: ctx.environment, onProgress: (p) => ctx.onStep?.(step.index + 1, step.of, clients, p) });
+  const legs: ProfileResult[] = [];
+  let extended: SweepStep['extended'] = null;
+  let cancelled = false;
+  try {
+    legs.push(await runStep(o.stepDurationMs, ctx.signal));
+    // Too short to measure (slow statement, many clients): run on until the step has enough, up to the cap.
+    let merged = legs[0];
+    while (merged.status === 'completed' && !ctx.signal?.aborted && !stepIsEnough({ clients, ok: merged.load.requests.ok, wallMs: merged.load.wallMs, p95Ms: merged.load.latency.p95Ms })) {
+      const needMs = stepDurationNeededMs(clients, merged.load.latency.meanMs, merged.load.latency.p95Ms) * 1.1 - merged.load.wallMs;
+      const roomMs = maxStepMs - merged.load.wallMs;
+      if (roomMs < 500) {
+        extended = 'capped';
+        break;
       }
-    } catch (err) {
-      if (err instanceof PgloadError && err.kind === 'cancelled') {
-        cancelled = true;
-        if (legs.length === 0) {
-          notes.push(`Cancelled during the step with ${clients} clients.`);
-          break;
-        }
-      } else throw err;
+      extended = 'extended';
+      const moreMs = Math.min(roomMs, Math.max(500, needMs));
+      ctx.logger?.info(`sweep step ${clients}: ${merged.load.requests.ok} requests in ${Math.round(merged.load.wallMs)} ms is too few; running ${Math.round(moreMs)} ms more`);
+      legs.push(await runStep(moreMs, ctx.signal));
+      merged = mergeLegs(legs);
+      if (moreMs === roomMs && !stepIsEnough({ clients, ok: merged.load.requests.ok, wallMs: merged.load.wallMs, p95Ms: merged.load.latency.p95Ms })) {
+        extended = 'capped';
+        break;
+      }
     }
-    const r = mergeLegs(legs);
-    const noise = throughputNoise(r.timeline, r.load.latency.p95Ms, r.load.latency.meanMs);
-    measured.push({
-      clients,
-      throughputQps: r.load.throughputQps,
-      throughputSe: noise.se,
-      batches: noise.batches,
-      wallMs: r.load.wallMs,
-      extended,
-      p50Ms: r.load.latency.p50Ms,
-      p95Ms: r.load.latency.p95Ms,
-      p99Ms: r.load.latency.p99Ms,
-      ok: r.load.requests.ok,
-      failed: r.load.requests.failed,
-    });
-    if (cancelled || r.status === 'cancelled') {
-      notes.push(`Cancelled during the step with ${clients} clients; that step is partial.`);
-      break;
-    }
+  } catch (err) {
+    if (!(err instanceof PgloadError && err.kind === 'cancelled')) throw err;
+    cancelled = true;
   }
+  return { legs, extended, cancelled };
+}
+
+/** A step's figures from its merged legs, with the throughput's noise (batch means). */
+function stepFigures(clients: number, r: ProfileResult, extended: SweepStep['extended']): SweepStep {
+  const noise = throughputNoise(r.timeline, r.load.latency.p95Ms, r.load.latency.meanMs);
+  return {
+    clients,
+    throughputQps: r.load.throughputQps,
+    throughputSe: noise.se,
+    batches: noise.batches,
+    wallMs: r.load.wallMs,
+    extended,
+    p50Ms: r.load.latency.p50Ms,
+    p95Ms: r.load.latency.p95Ms,
+    p99Ms: r.load.latency.p99Ms,
+    ok: r.load.requests.ok,
+    failed: r.load.requests.failed,
+  };
+}
+
+/** The scalability law fitted to the steps and its curve, with what the steps and the fit let the notes say. */
+function fitAndNotes(measured: SweepStep[], stepDurationMs: number, notes: string[]): { fit: ReturnType<typeof fitUsl>; curve: SweepResult['curve'] } {
   const longer = measured.filter((s) => s.extended);
   if (longer.length > 0) {
     notes.push(
-      `Steps run longer than ${Math.round(o.stepDurationMs / 100) / 10} s to complete ≥ 20 requests per client and ≥ 10 p95 latencies: ` +
+      `Steps run longer than ${Math.round(stepDurationMs / 100) / 10} s to complete ≥ 20 requests per client and ≥ 10 p95 latencies: ` +
         longer.map((s) => `${s.clients} client${s.clients === 1 ? '' : 's'} ${((s.wallMs ?? 0) / 1000).toFixed(1)} s${s.extended === 'capped' ? ' (stopped at the cap)' : ''}`).join(', ') +
         '.',
     );
@@ -197,21 +243,5 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
   }
   const failedSteps = measured.filter((s) => s.failed > 0);
   if (failedSteps.length) notes.push(`Requests failed at ${failedSteps.map((s) => `${s.clients} clients (${s.failed})`).join(', ')}: those steps' figures count only the successful ones.`);
-  return {
-    schemaVersion: RESULT_SCHEMA_VERSION,
-    kind: 'sweep',
-    tool: { name: 'pgload', version: VERSION },
-    sql: statement.text,
-    fingerprint: statement.fingerprint,
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    connection: connectionSummary(conn, ssl),
-    server: server!,
-    stepDurationMs: o.stepDurationMs,
-    steps: measured,
-    usl: fit,
-    curve,
-    recommendation: recommendPoolSize(measured),
-    notes,
-  };
+  return { fit, curve };
 }

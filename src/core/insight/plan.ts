@@ -141,150 +141,182 @@ export function analyzePlan(plan: CapturedPlan, ctx: PlanContext): Hint[] {
   const root = plan.json?.Plan as Json | undefined;
   if (!root) return [];
   const nodes = flattenPlan(root);
-  const hints: Hint[] = [];
   const spills: Spill[] = [];
-  const blocks = (b: number) => formatBytes(b * ctx.blockSize);
-  const workMem = formatMemoryKB(ctx.workMemKB);
+  const hints: Hint[] = nodes.flatMap((n) => [...spillHints(n, ctx, spills), ...estimateHints(n), ...repeatHints(n, ctx)]);
+  hints.push(...otherSpillHints(nodes, ctx, spills), ...tempIoHints(nodes, ctx, spills), ...wholePlanHints(root, plan, ctx));
+  const advice = workMemAdvice(spills, ctx);
+  if (advice) hints.push(advice);
+  return hints;
+}
 
-  for (const n of nodes) {
-    const r = n.raw;
-    const loops = num(r, 'Actual Loops');
-    // Sort spilled to disk.
-    const sortType = str(r, 'Sort Space Type');
-    const sortMethod = str(r, 'Sort Method') ?? '';
-    if (n.type === 'Sort' && (sortType === 'Disk' || /external/i.test(sortMethod))) {
-      const usedKB = num(r, 'Sort Space Used');
-      spills.push({ node: n, neededKB: usedKB * 2, hash: false });
-      const key = Array.isArray(r['Sort Key']) ? (r['Sort Key'] as string[]).join(', ') : '';
+const blocksText = (b: number, ctx: PlanContext) => formatBytes(b * ctx.blockSize);
+
+/** A sort, a hash join's table or a hash aggregate that spilled to disk (each added to `spills` with the memory it needed). */
+function spillHints(n: PlanNode, ctx: PlanContext, spills: Spill[]): Hint[] {
+  const r = n.raw;
+  const loops = num(r, 'Actual Loops');
+  const hints: Hint[] = [];
+  const workMem = formatMemoryKB(ctx.workMemKB);
+  // Sort spilled to disk.
+  const sortType = str(r, 'Sort Space Type');
+  const sortMethod = str(r, 'Sort Method') ?? '';
+  if (n.type === 'Sort' && (sortType === 'Disk' || /external/i.test(sortMethod))) {
+    const usedKB = num(r, 'Sort Space Used');
+    spills.push({ node: n, neededKB: usedKB * 2, hash: false });
+    const key = Array.isArray(r['Sort Key']) ? (r['Sort Key'] as string[]).join(', ') : '';
+    hints.push({
+      id: 'sort-spill',
+      severity: 'warning',
+      title: 'A sort spilled to disk',
+      detail: `${n.label} sorted ${fmtInt(num(r, 'Actual Rows') * Math.max(1, loops))} rows${key ? ` by ${key}` : ''} with "${sortMethod}" and wrote ${formatMemoryKB(usedKB)} to temporary files: work_mem (${workMem}) was too small.`,
+      node: n.label,
+      action: `Give this query more sort memory (SET LOCAL work_mem = '${formatMemoryKB(roundUpMB(usedKB * 2))}' in its transaction), or an index that delivers the rows in ${key ? 'that' : 'sorted'} order so no sort is needed.`,
+      sql: `SET LOCAL work_mem = '${formatMemoryKB(roundUpMB(usedKB * 2))}';`,
+    });
+  }
+  // Hash join batches.
+  const batches = num(r, 'Hash Batches');
+  if (n.type === 'Hash' && batches > 1) {
+    const original = num(r, 'Original Hash Batches');
+    const peak = num(r, 'Peak Memory Usage');
+    spills.push({ node: n, neededKB: peak * batches * 1.25, hash: true });
+    const grew = original > 0 && original < batches;
+    hints.push({
+      id: 'hash-batches',
+      severity: 'warning',
+      title: 'A hash join split its hash table into batches on disk',
+      detail: `${n.label} used ${fmtInt(batches)} batches${grew ? ` (planned ${fmtInt(original)}: the planner expected fewer rows)` : ''}, ${formatMemoryKB(peak)} in memory per batch, for ${fmtInt(num(r, 'Actual Rows'))} rows; the limit is work_mem × hash_mem_multiplier = ${formatMemoryKB(ctx.workMemKB * ctx.hashMemMultiplier)}.`,
+      node: n.label,
+      action: grew
+        ? 'Refresh statistics (ANALYZE) so the planner sizes the hash right, and give the query more hash memory for this query only.'
+        : `Give this query more hash memory (SET LOCAL work_mem or hash_mem_multiplier in its transaction), or reduce the rows hashed (filter earlier, hash the smaller side).`,
+      sql: `SET LOCAL work_mem = '${formatMemoryKB(roundUpMB((peak * batches * 1.25) / ctx.hashMemMultiplier))}';`,
+    });
+  }
+  // Hash aggregate spilled.
+  const aggBatches = num(r, 'HashAgg Batches');
+  if (aggBatches > 1) {
+    const disk = num(r, 'Disk Usage');
+    const peak = num(r, 'Peak Memory Usage');
+    spills.push({ node: n, neededKB: (peak + disk) * 1.5, hash: true });
+    hints.push({
+      id: 'hashagg-spill',
+      severity: 'warning',
+      title: 'A hash aggregate spilled to disk',
+      detail: `${n.label} used ${fmtInt(aggBatches)} batches, ${formatMemoryKB(peak)} in memory and ${formatMemoryKB(disk)} on disk for ${fmtInt(num(r, 'Actual Rows'))} groups; the limit is work_mem × hash_mem_multiplier = ${formatMemoryKB(ctx.workMemKB * ctx.hashMemMultiplier)}.`,
+      node: n.label,
+      action: 'Give this query more hash memory for its transaction, or aggregate fewer groups (filter before grouping).',
+      sql: `SET LOCAL work_mem = '${formatMemoryKB(roundUpMB(((peak + disk) * 1.5) / ctx.hashMemMultiplier))}';`,
+    });
+  }
+  return hints;
+}
+
+/** Where the plan's picture was wrong or its resources short: workers not launched, rows misestimated, most rows filtered away. */
+function estimateHints(n: PlanNode): Hint[] {
+  const r = n.raw;
+  const loops = num(r, 'Actual Loops');
+  const hints: Hint[] = [];
+  // Parallel workers planned but not launched.
+  if (n.type === 'Gather' || n.type === 'Gather Merge') {
+    const planned = num(r, 'Workers Planned');
+    const launched = num(r, 'Workers Launched');
+    if (planned > 0 && launched < planned) {
       hints.push({
-        id: 'sort-spill',
+        id: 'workers-not-launched',
         severity: 'warning',
-        title: 'A sort spilled to disk',
-        detail: `${n.label} sorted ${fmtInt(num(r, 'Actual Rows') * Math.max(1, loops))} rows${key ? ` by ${key}` : ''} with "${sortMethod}" and wrote ${formatMemoryKB(usedKB)} to temporary files: work_mem (${workMem}) was too small.`,
+        title: 'Parallel workers were planned but not launched',
+        detail: `${n.label} planned ${planned} workers and got ${launched}: the server's pool of parallel workers (max_parallel_workers, max_worker_processes) was used up — typical when many sessions run parallel plans at once. The leader then does all the work the plan divided.`,
         node: n.label,
-        action: `Give this query more sort memory (SET LOCAL work_mem = '${formatMemoryKB(roundUpMB(usedKB * 2))}' in its transaction), or an index that delivers the rows in ${key ? 'that' : 'sorted'} order so no sort is needed.`,
-        sql: `SET LOCAL work_mem = '${formatMemoryKB(roundUpMB(usedKB * 2))}';`,
-      });
-    }
-    // Hash join batches.
-    const batches = num(r, 'Hash Batches');
-    if (n.type === 'Hash' && batches > 1) {
-      const original = num(r, 'Original Hash Batches');
-      const peak = num(r, 'Peak Memory Usage');
-      spills.push({ node: n, neededKB: peak * batches * 1.25, hash: true });
-      const grew = original > 0 && original < batches;
-      hints.push({
-        id: 'hash-batches',
-        severity: 'warning',
-        title: 'A hash join split its hash table into batches on disk',
-        detail: `${n.label} used ${fmtInt(batches)} batches${grew ? ` (planned ${fmtInt(original)}: the planner expected fewer rows)` : ''}, ${formatMemoryKB(peak)} in memory per batch, for ${fmtInt(num(r, 'Actual Rows'))} rows; the limit is work_mem × hash_mem_multiplier = ${formatMemoryKB(ctx.workMemKB * ctx.hashMemMultiplier)}.`,
-        node: n.label,
-        action: grew
-          ? 'Refresh statistics (ANALYZE) so the planner sizes the hash right, and give the query more hash memory for this query only.'
-          : `Give this query more hash memory (SET LOCAL work_mem or hash_mem_multiplier in its transaction), or reduce the rows hashed (filter earlier, hash the smaller side).`,
-        sql: `SET LOCAL work_mem = '${formatMemoryKB(roundUpMB((peak * batches * 1.25) / ctx.hashMemMultiplier))}';`,
-      });
-    }
-    // Hash aggregate spilled.
-    const aggBatches = num(r, 'HashAgg Batches');
-    if (aggBatches > 1) {
-      const disk = num(r, 'Disk Usage');
-      const peak = num(r, 'Peak Memory Usage');
-      spills.push({ node: n, neededKB: (peak + disk) * 1.5, hash: true });
-      hints.push({
-        id: 'hashagg-spill',
-        severity: 'warning',
-        title: 'A hash aggregate spilled to disk',
-        detail: `${n.label} used ${fmtInt(aggBatches)} batches, ${formatMemoryKB(peak)} in memory and ${formatMemoryKB(disk)} on disk for ${fmtInt(num(r, 'Actual Rows'))} groups; the limit is work_mem × hash_mem_multiplier = ${formatMemoryKB(ctx.workMemKB * ctx.hashMemMultiplier)}.`,
-        node: n.label,
-        action: 'Give this query more hash memory for its transaction, or aggregate fewer groups (filter before grouping).',
-        sql: `SET LOCAL work_mem = '${formatMemoryKB(roundUpMB(((peak + disk) * 1.5) / ctx.hashMemMultiplier))}';`,
-      });
-    }
-    // Parallel workers planned but not launched.
-    if (n.type === 'Gather' || n.type === 'Gather Merge') {
-      const planned = num(r, 'Workers Planned');
-      const launched = num(r, 'Workers Launched');
-      if (planned > 0 && launched < planned) {
-        hints.push({
-          id: 'workers-not-launched',
-          severity: 'warning',
-          title: 'Parallel workers were planned but not launched',
-          detail: `${n.label} planned ${planned} workers and got ${launched}: the server's pool of parallel workers (max_parallel_workers, max_worker_processes) was used up — typical when many sessions run parallel plans at once. The leader then does all the work the plan divided.`,
-          node: n.label,
-          action: 'Under concurrency, parallelism does not add capacity: consider max_parallel_workers_per_gather = 0 for this query (SET LOCAL) so its plan is costed for one process, or raise max_parallel_workers if the server has idle cores.',
-          sql: 'SET LOCAL max_parallel_workers_per_gather = 0;',
-        });
-      }
-    }
-    // Row misestimate.
-    if (loops > 0 && typeof r['Plan Rows'] === 'number') {
-      const actual = num(r, 'Actual Rows') * loops;
-      const planned = num(r, 'Plan Rows') * loops;
-      const ratio = Math.max(actual, planned) / Math.max(1, Math.min(actual, planned));
-      const stoppedEarly = n.underLimit && actual < planned;
-      if (ratio >= 10 && Math.max(actual, planned) >= 100 && !stoppedEarly) {
-        hints.push({
-          id: 'row-misestimate',
-          severity: ratio >= 100 ? 'warning' : 'info',
-          title: `The planner misestimated rows ${Math.round(ratio)}×`,
-          detail: `${n.label} expected ${fmtInt(planned)} rows and got ${fmtInt(actual)}${str(r, 'Filter') ? ` (filter: ${str(r, 'Filter')})` : ''}. Plans built on wrong row counts pick wrong join methods and memory sizes.`,
-          node: n.label,
-          action: 'Run ANALYZE on the tables involved; for correlated columns in the filter, CREATE STATISTICS (dependencies, mcv) on them.',
-        });
-      }
-    }
-    // Most rows removed by a filter.
-    const removed = (num(r, 'Rows Removed by Filter') + num(r, 'Rows Removed by Join Filter')) * Math.max(1, loops);
-    const kept = num(r, 'Actual Rows') * Math.max(1, loops);
-    if (removed >= 10_000 && removed / (removed + kept) >= 0.9) {
-      hints.push({
-        id: 'filter-removes-most',
-        severity: 'info',
-        title: 'Most rows read were thrown away by a filter',
-        detail: `${n.label} read ${fmtInt(removed + kept)} rows and kept ${fmtInt(kept)} (${((kept * 100) / (removed + kept)).toFixed(1)} %)${str(r, 'Filter') ? `; filter: ${str(r, 'Filter')}` : ''}.`,
-        node: n.label,
-        action: 'An index on the filtered columns (or a partial index for this condition) lets the server read only the rows it keeps.',
-      });
-    }
-    // Loop amplification.
-    if (loops >= 1000) {
-      hints.push({
-        id: 'loop-amplification',
-        severity: 'info',
-        title: `A node ran ${fmtInt(loops)} times`,
-        detail: `${n.label} was executed ${fmtInt(loops)} times (inside a nested loop), ${(num(r, 'Actual Total Time') * loops).toFixed(1)} ms in all.`,
-        node: n.label,
-        action: 'If the outer side is large, a hash or merge join (or an index that makes each loop cheap) scales better than repeating this node.',
-      });
-    }
-    // Memoize evictions.
-    if (n.type === 'Memoize' && num(r, 'Cache Evictions') > 0) {
-      hints.push({
-        id: 'memoize-evictions',
-        severity: 'info',
-        title: 'A memoize cache overflowed',
-        detail: `${n.label} evicted ${fmtInt(num(r, 'Cache Evictions'))} entries (${fmtInt(num(r, 'Cache Hits'))} hits, ${fmtInt(num(r, 'Cache Misses'))} misses): its memory (work_mem × hash_mem_multiplier) was too small.`,
-        node: n.label,
-        action: 'More hash memory for this query keeps the cache whole.',
-      });
-    }
-    // Lossy bitmap heap scan.
-    if (num(r, 'Lossy Heap Blocks') > 0) {
-      hints.push({
-        id: 'lossy-bitmap',
-        severity: 'info',
-        title: 'A bitmap scan became lossy',
-        detail: `${n.label} had ${fmtInt(num(r, 'Lossy Heap Blocks'))} lossy heap blocks (and ${fmtInt(num(r, 'Exact Heap Blocks'))} exact): with work_mem ${workMem} the bitmap kept whole pages, and every row on them had to be rechecked.`,
-        node: n.label,
-        action: 'More work_mem for this query keeps the bitmap exact.',
+        action: 'Under concurrency, parallelism does not add capacity: consider max_parallel_workers_per_gather = 0 for this query (SET LOCAL) so its plan is costed for one process, or raise max_parallel_workers if the server has idle cores.',
+        sql: 'SET LOCAL max_parallel_workers_per_gather = 0;',
       });
     }
   }
+  // Row misestimate.
+  if (loops > 0 && typeof r['Plan Rows'] === 'number') {
+    const actual = num(r, 'Actual Rows') * loops;
+    const planned = num(r, 'Plan Rows') * loops;
+    const ratio = Math.max(actual, planned) / Math.max(1, Math.min(actual, planned));
+    const stoppedEarly = n.underLimit && actual < planned;
+    if (ratio >= 10 && Math.max(actual, planned) >= 100 && !stoppedEarly) {
+      hints.push({
+        id: 'row-misestimate',
+        severity: ratio >= 100 ? 'warning' : 'info',
+        title: `The planner misestimated rows ${Math.round(ratio)}×`,
+        detail: `${n.label} expected ${fmtInt(planned)} rows and got ${fmtInt(actual)}${str(r, 'Filter') ? ` (filter: ${str(r, 'Filter')})` : ''}. Plans built on wrong row counts pick wrong join methods and memory sizes.`,
+        node: n.label,
+        action: 'Run ANALYZE on the tables involved; for correlated columns in the filter, CREATE STATISTICS (dependencies, mcv) on them.',
+      });
+    }
+  }
+  // Most rows removed by a filter.
+  const removed = (num(r, 'Rows Removed by Filter') + num(r, 'Rows Removed by Join Filter')) * Math.max(1, loops);
+  const kept = num(r, 'Actual Rows') * Math.max(1, loops);
+  if (removed >= 10_000 && removed / (removed + kept) >= 0.9) {
+    hints.push({
+      id: 'filter-removes-most',
+      severity: 'info',
+      title: 'Most rows read were thrown away by a filter',
+      detail: `${n.label} read ${fmtInt(removed + kept)} rows and kept ${fmtInt(kept)} (${((kept * 100) / (removed + kept)).toFixed(1)} %)${str(r, 'Filter') ? `; filter: ${str(r, 'Filter')}` : ''}.`,
+      node: n.label,
+      action: 'An index on the filtered columns (or a partial index for this condition) lets the server read only the rows it keeps.',
+    });
+  }
+  return hints;
+}
 
-  // Every other node that wrote temporary files spilled too (sorts inside aggregates, window functions,
-  // materialized and CTE results, a hash join's outer batches, …): EXPLAIN gives no memory figure for those, so the
-  // memory it would need is estimated from what it wrote.
+/** Work repeated or redone: a node run thousands of times, a memoize cache overflowing, a lossy bitmap. */
+function repeatHints(n: PlanNode, ctx: PlanContext): Hint[] {
+  const r = n.raw;
+  const loops = num(r, 'Actual Loops');
+  const hints: Hint[] = [];
+  const workMem = formatMemoryKB(ctx.workMemKB);
+  // Loop amplification.
+  if (loops >= 1000) {
+    hints.push({
+      id: 'loop-amplification',
+      severity: 'info',
+      title: `A node ran ${fmtInt(loops)} times`,
+      detail: `${n.label} was executed ${fmtInt(loops)} times (inside a nested loop), ${(num(r, 'Actual Total Time') * loops).toFixed(1)} ms in all.`,
+      node: n.label,
+      action: 'If the outer side is large, a hash or merge join (or an index that makes each loop cheap) scales better than repeating this node.',
+    });
+  }
+  // Memoize evictions.
+  if (n.type === 'Memoize' && num(r, 'Cache Evictions') > 0) {
+    hints.push({
+      id: 'memoize-evictions',
+      severity: 'info',
+      title: 'A memoize cache overflowed',
+      detail: `${n.label} evicted ${fmtInt(num(r, 'Cache Evictions'))} entries (${fmtInt(num(r, 'Cache Hits'))} hits, ${fmtInt(num(r, 'Cache Misses'))} misses): its memory (work_mem × hash_mem_multiplier) was too small.`,
+      node: n.label,
+      action: 'More hash memory for this query keeps the cache whole.',
+    });
+  }
+  // Lossy bitmap heap scan.
+  if (num(r, 'Lossy Heap Blocks') > 0) {
+    hints.push({
+      id: 'lossy-bitmap',
+      severity: 'info',
+      title: 'A bitmap scan became lossy',
+      detail: `${n.label} had ${fmtInt(num(r, 'Lossy Heap Blocks'))} lossy heap blocks (and ${fmtInt(num(r, 'Exact Heap Blocks'))} exact): with work_mem ${workMem} the bitmap kept whole pages, and every row on them had to be rechecked.`,
+      node: n.label,
+      action: 'More work_mem for this query keeps the bitmap exact.',
+    });
+  }
+  return hints;
+}
+
+/**
+ * Every other node that wrote temporary files spilled too (sorts inside aggregates, window functions, materialized and
+ * CTE results, a hash join's outer batches, …): EXPLAIN gives no memory figure for those, so the memory it would need is
+ * estimated from what it wrote.
+ */
+function otherSpillHints(nodes: PlanNode[], ctx: PlanContext, spills: Spill[]): Hint[] {
+  const hints: Hint[] = [];
+  const workMem = formatMemoryKB(ctx.workMemKB);
+  const blocks = (b: number) => blocksText(b, ctx);
   const covered = new Set(spills.map((x) => x.node));
   // Scans of one CTE share its stored rows: one hint for the CTE, with what all its scans wrote.
   const cteWritten = new Map<string, number>();
@@ -324,7 +356,13 @@ export function analyzePlan(plan: CapturedPlan, ctx: PlanContext): Hint[] {
       sql: `SET LOCAL work_mem = '${setting}';`,
     });
   }
+  return hints;
+}
 
+/** Temporary file I/O by node, pointing at the spills behind it. */
+function tempIoHints(nodes: PlanNode[], ctx: PlanContext, spills: Spill[]): Hint[] {
+  const hints: Hint[] = [];
+  const blocks = (b: number) => blocksText(b, ctx);
   // Temp I/O by node.
   const temp = nodes.map((n) => ({ n, ...exclusiveTemp(n) })).filter((t) => t.written + t.read > 0).sort((a, b) => b.written + b.read - (a.written + a.read));
   if (temp.length > 0) {
@@ -343,7 +381,13 @@ export function analyzePlan(plan: CapturedPlan, ctx: PlanContext): Hint[] {
         : 'More memory for this query (SET LOCAL work_mem), or less data into the nodes that wrote them.',
     });
   }
+  return hints;
+}
 
+/** Figures of the whole plan: cache misses (the root's buffers count everything), JIT and planning time. */
+function wholePlanHints(root: Json, plan: CapturedPlan, ctx: PlanContext): Hint[] {
+  const hints: Hint[] = [];
+  const blocks = (b: number) => blocksText(b, ctx);
   // Cache misses (whole plan: the root's buffer counts include everything).
   const hit = num(root, 'Shared Hit Blocks');
   const read = num(root, 'Shared Read Blocks');
@@ -381,9 +425,6 @@ export function analyzePlan(plan: CapturedPlan, ctx: PlanContext): Hint[] {
       action: 'Prepared statements (or your driver\'s statement cache) plan once and execute many times; for an ORM, check that it reuses prepared statements.',
     });
   }
-
-  const advice = workMemAdvice(spills, ctx);
-  if (advice) hints.push(advice);
   return hints;
 }
 

@@ -69,12 +69,37 @@ async function main(init: WorkerInit): Promise<void> {
   });
 
   // Open this worker's sessions, 8 at a time.
+  const { sessions, connectMs, failures } = await openSessions(init, conn, sslDecided, () => stop);
+  const closeAll = () => Promise.all(sessions.map((s) => closeSession(s)));
+  if (failures.size > 0 || stop) {
+    await closeAll();
+    post(failures.size > 0 ? { type: 'open-failed', failures: [...failures.values()] } : { type: 'done', delay: { p50Ms: 0, p99Ms: 0, maxMs: 0, watchedMs: 0 } });
+    return;
+  }
+  post({ type: 'opened', pids: sessions.map((s) => backendPid(s.client)), connectMs });
+
+  const sources = makeSources(init.params, init.values, init.seed);
+  const nextValues = () => (sources.length === 0 ? undefined : sources.map((s) => s()));
+  const wires = sessions.map((s) => new WireSession(s.client, init.statement, init.clientTimeoutMs, transactionWrap(init.settings)));
+
+  // Warm-up before the barrier; its failures are counted as warm-up, and a session lost in it takes no part.
+  const { alive, warmupFailures } = await warmUp(init, sessions, wires, nextValues, () => stop);
+  post({ type: 'ready', warmupFailures });
+  await go;
+
+  const delay = await runLoad(init, { sessions, wires, alive, nextValues, post, goAt, stopped: () => stop });
+  await closeAll();
+  post({ type: 'done', delay });
+}
+
+/** Opens a worker's sessions, 8 at a time, until all are open or the run stops; failures grouped by message. */
+async function openSessions(init: WorkerInit, conn: ResolvedConnection, sslDecided: { useSsl: boolean } | undefined, stopped: () => boolean) {
   const sessions: OpenedSession[] = [];
   const connectMs: number[] = [];
   const failures = new Map<string, { message: string; kind: string; code?: string; count: number }>();
   let next = 0;
   const opener = async () => {
-    while (next < init.clients && !stop) {
+    while (next < init.clients && !stopped()) {
       next++;
       try {
         const s = await openSession(conn, init.settings, sslDecided);
@@ -89,22 +114,14 @@ async function main(init: WorkerInit): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, init.clients) }, opener));
-  const closeAll = () => Promise.all(sessions.map((s) => closeSession(s)));
-  if (failures.size > 0 || stop) {
-    await closeAll();
-    post(failures.size > 0 ? { type: 'open-failed', failures: [...failures.values()] } : { type: 'done', delay: { p50Ms: 0, p99Ms: 0, maxMs: 0, watchedMs: 0 } });
-    return;
-  }
-  post({ type: 'opened', pids: sessions.map((s) => backendPid(s.client)), connectMs });
+  return { sessions, connectMs, failures };
+}
 
-  const sources = makeSources(init.params, init.values, init.seed);
-  const nextValues = () => (sources.length === 0 ? undefined : sources.map((s) => s()));
-  const wires = sessions.map((s) => new WireSession(s.client, init.statement, init.clientTimeoutMs, transactionWrap(init.settings)));
-
-  // Warm-up before the barrier; its failures are counted as warm-up, and a session lost in it takes no part.
+/** The warm-up before the barrier: its failures are counted as warm-up, and a session lost in it takes no part. */
+async function warmUp(init: WorkerInit, sessions: OpenedSession[], wires: WireSession[], nextValues: () => Array<string | null> | undefined, stopped: () => boolean) {
   const alive = sessions.map(() => true);
   const warmupFailures: Array<{ code: string; message: string }> = [];
-  for (let i = 0; i < init.warmupPerClient && !stop; i++) {
+  for (let i = 0; i < init.warmupPerClient && !stopped(); i++) {
     await Promise.all(
       wires.map((w, k) =>
         alive[k]
@@ -119,9 +136,15 @@ async function main(init: WorkerInit): Promise<void> {
       ),
     );
   }
-  post({ type: 'ready', warmupFailures });
-  await go;
+  return { alive, warmupFailures };
+}
 
+/** The load on this worker's sessions after the barrier; its figures go to the main thread in batches. Returns the loop's delay. */
+async function runLoad(
+  init: WorkerInit,
+  ctx: { sessions: OpenedSession[]; wires: WireSession[]; alive: boolean[]; nextValues: () => Array<string | null> | undefined; post: (m: ToMain) => void; goAt: number; stopped: () => boolean },
+): Promise<LoopDelay> {
+  const { sessions, wires, alive, nextValues, post, goAt } = ctx;
   const loop = startLoopDelay();
   const claim = claimer(init.remaining);
   let hist = createHistogram();
@@ -142,7 +165,7 @@ async function main(init: WorkerInit): Promise<void> {
   const batches = setInterval(flush, init.batchMs);
   await Promise.all(
     wires.map((w, k) =>
-      alive[k] && !stop && claim()
+      alive[k] && !ctx.stopped() && claim()
         ? w.loop(nextValues, (us, err) => {
             if (err === undefined) {
               recordUs(hist, us);
@@ -159,7 +182,7 @@ async function main(init: WorkerInit): Promise<void> {
                 return false;
               }
             }
-            return !stop && claim();
+            return !ctx.stopped() && claim();
           })
         : undefined,
     ),
@@ -167,8 +190,7 @@ async function main(init: WorkerInit): Promise<void> {
   clearInterval(batches);
   const delay = loop.stop();
   flush();
-  await closeAll();
-  post({ type: 'done', delay });
+  return delay;
 }
 
 if (parentPort && workerData) {

@@ -8,7 +8,7 @@
  * Stopping is explicit: an AbortSignal (the user), `maxErrors` (bail-out), the end of the requests or the
  * duration. In-flight queries are cancelled on the server when the run is stopped early.
  */
-import type { CapturedPlan, ErrorGroup, ProfileResult, RunStatus } from '../../shared/result';
+import type { CapturedPlan, ErrorGroup, PoolerSummary, ProfileResult, RunStatus, ServerCounters, ServerInfo } from '../../shared/result';
 import { clientTimeoutMs, closeSession, connectionSummary, describeTarget, type OpenedSession, transactionWrap } from '../connection/connection';
 import { measureEnvelopeUs } from '../connection/wire';
 import { asDriverError, codePointToUtf16, errorMessage, locate, PgloadError } from '../errors';
@@ -16,7 +16,7 @@ import { errorIdentity } from '../errortally';
 import { createHistogram, recordUs, type Histogram } from './histogram';
 import type { ProfileInput } from '../options';
 import { assertCapacity, readCapacity, readServerInfo, superuserNote } from '../connection/server';
-import { assembleResult } from './assemble';
+import { assembleResult, type LoadOutcome, type RunFacts } from './assemble';
 import { captureExplain } from '../insight/explain';
 import { checkEscapes } from '../escapes';
 import { checkGenericPlan, CUSTOM_PLANS_BEFORE_GENERIC } from '../insight/genericplan';
@@ -60,23 +60,7 @@ class Run extends LoadPhase {
     this.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       this.progress({ phase: 'connecting', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `connecting to ${describeTarget(this.conn)}` });
-      this.control = await this.openControl();
-      this.usedSsl = this.control.ssl;
-      const server = await readServerInfo(this.control.client);
-      this.server = server;
-      // What the statements reach in the catalog: nothing may act outside the transaction a ROLLBACK ends.
-      await checkEscapes(this.control.client, [...(this.scripts ? this.scripts.flatMap((sc) => sc.statements.map((st) => st.text)) : [this.stmt.text]), ...this.samplingQueries()]);
-      if (server.role?.superuser) this.insightNotes.push(superuserNote(server.role.name));
-      this.log.info(`server: PostgreSQL ${server.version}; ${Object.entries(server.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-      const wantInsight = o.explain || o.sampleIntervalMs > 0;
-      // Through a pooler the clients hold the pooler's connections, not the server's: its slots do not limit them.
-      const capacity = this.pooler ? undefined : await readCapacity(this.control.client);
-      if (capacity) assertCapacity(capacity, o.clients, `${o.clients} clients`);
-      await this.loadParamValues(this.control.client);
-      this.insightSessions = wantInsight && (!capacity || capacity.free >= o.clients + 2);
-      if (wantInsight && capacity && !this.insightSessions) {
-        this.insightNotes.push(`No plan under load and no wait sampling: they need 2 more connections than the ${o.clients} clients, and the server has ${capacity.free} free.`);
-      }
+      const server = await this.openAndCheck();
       this.checkAborted();
 
       const baseline = await this.runBaseline();
@@ -93,48 +77,7 @@ class Run extends LoadPhase {
       const left = await this.cleanup();
       const leftover = closed === null || left === null ? null : closed;
       const status: RunStatus = this.cancelled ? 'cancelled' : this.bailed ? 'bailed-out' : load.lostAll ? 'clients-lost' : 'completed';
-      const result = assembleResult({
-        options: o,
-        statement: this.stmt,
-        mode: this.mode,
-        connection: { ...connectionSummary(this.conn, this.usedSsl), ...(pooler ? { pooler } : {}) },
-        server,
-        startedAt,
-        finishedAt,
-        status,
-        statusDetail: status === 'completed' ? undefined : this.statusDetail(status),
-        params: this.params.map((p, i) => ({ index: p.index, spec: p.spec, sample: this.sample.map((v) => v[i]) })),
-        baseline,
-        load,
-        outages: this.outages,
-        reconnects: this.reconnects,
-        errors: this.errors.list(),
-        plans: { alone: this.planAlone, underLoad: this.planUnderLoad, generic: this.genericPlan },
-        indexAdvice: this.indexAdvice,
-        waits: this.waits,
-        counters: { ...counters, notes: [...this.insightNotes, ...counters.notes] },
-        planContext: {
-          blockSize: Number(server.settings.block_size) || 8192,
-          // What the run's sessions had: the settings given for the run, else the server's.
-          workMemKB: parseMemoryKB(this.sessionSetting('work_mem') ?? server.settings.work_mem) ?? 4096,
-          hashMemMultiplier: Number(this.sessionSetting('hash_mem_multiplier') ?? server.settings.hash_mem_multiplier) || 1,
-          sharedBuffersKB: parseMemoryKB(server.settings.shared_buffers) ?? 131072,
-          clients: o.clients,
-          ...this.serverMemory(),
-        },
-        leftover,
-        silence,
-      });
-      if (this.scripts) {
-        const figures = scriptFigures(this.scripts, this.scriptStats, result.load.wallMs, this.statementPlans);
-        result.load.statements = figures.statements;
-        if (this.scripts.length > 1) result.load.scripts = figures.scripts;
-        // pg_stat_statements counts statements, not requests: the entry it would show is one of several.
-        if (result.insight.counters.statement) {
-          result.insight.counters.statement = null;
-          result.insight.counters.notes.push("pg_stat_statements' per-statement figures are left out for a transaction or a mix: each statement's own latency is in the statements above.");
-        }
-      }
+      const result = this.result({ server, startedAt, finishedAt, status, baseline, load, counters, pooler, leftover, silence });
       const loadStats = result.load.latency;
       this.log.info(
         `done: status=${status} ok=${load.ok} failed=${load.failed} qps=${result.load.throughputQps.toFixed(1)} ` +
@@ -203,26 +146,7 @@ class Run extends LoadPhase {
         this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'EXPLAIN ANALYZE alone' });
         c.busy = true;
         this.planAlone = await captureExplain(this.pgClient(session), this.stmt.text, this.server!.versionNum, 'alone', this.nextQuery().values as Array<string | null> | undefined, this.transactionStart());
-        let candidates = indexCandidates(this.planAlone);
-        if (candidates.length > 0 && !this.stop) {
-          try {
-            candidates = await withoutExistingIndexes(this.pgClient(session), candidates, this.insightNotes);
-          } catch (err) {
-            // Unsure what exists, suggest nothing: an index the table already has would be a wrong answer.
-            this.insightNotes.push(`No index is suggested: the table's existing indexes could not be read (${errorMessage(err)}).`);
-            candidates = [];
-          }
-        }
-        if (candidates.length > 0 && !this.stop) {
-          this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `checking ${plural(candidates.length, 'index candidate')} with HypoPG` });
-          try {
-            const checked = await checkWithHypopg(this.pgClient(session), this.stmt.text, this.nextQuery().values as Array<string | null> | undefined, candidates, this.transactionStart());
-            this.indexAdvice = { candidates, checked };
-            if (checked) this.insightNotes.push(...checked.notes);
-          } catch (err) {
-            this.insightNotes.push(`The index candidates could not be checked: ${errorMessage(err)}`);
-          }
-        }
+        await this.adviseIndexes(session, warmRuns);
         if (this.checksGenericPlan() && !this.stop) {
           this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: 'generic plan of the prepared statement' });
           this.genericPlan = await checkGenericPlan(this.pgClient(session), this.stmt.text, this.server!.versionNum, this.wireStatement.name!, this.nextValues() ?? [], this.transactionStart());
@@ -268,5 +192,112 @@ class Run extends LoadPhase {
       location,
       cause: err,
     });
+  }
+
+  /** The control session: the server, what the statements reach in the catalog, its free connections, the parameter values. */
+  private async openAndCheck(): Promise<ServerInfo> {
+    const o = this.o;
+  this.control = await this.openControl();
+  this.usedSsl = this.control.ssl;
+  const server = await readServerInfo(this.control.client);
+  this.server = server;
+  // What the statements reach in the catalog: nothing may act outside the transaction a ROLLBACK ends.
+  await checkEscapes(this.control.client, [...(this.scripts ? this.scripts.flatMap((sc) => sc.statements.map((st) => st.text)) : [this.stmt.text]), ...this.samplingQueries()]);
+  if (server.role?.superuser) this.insightNotes.push(superuserNote(server.role.name));
+  this.log.info(`server: PostgreSQL ${server.version}; ${Object.entries(server.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  const wantInsight = o.explain || o.sampleIntervalMs > 0;
+  // Through a pooler the clients hold the pooler's connections, not the server's: its slots do not limit them.
+  const capacity = this.pooler ? undefined : await readCapacity(this.control.client);
+  if (capacity) assertCapacity(capacity, o.clients, `${o.clients} clients`);
+  await this.loadParamValues(this.control.client);
+  this.insightSessions = wantInsight && (!capacity || capacity.free >= o.clients + 2);
+  if (wantInsight && capacity && !this.insightSessions) {
+    this.insightNotes.push(`No plan under load and no wait sampling: they need 2 more connections than the ${o.clients} clients, and the server has ${capacity.free} free.`);
+  }
+    return server;
+  }
+
+  /** The result object from what the run measured; a transaction's or a mix's own figures added. */
+  private result(f: {
+    server: ServerInfo;
+    startedAt: Date;
+    finishedAt: Date;
+    status: RunStatus;
+    baseline: RunFacts['baseline'];
+    load: LoadOutcome;
+    counters: ServerCounters;
+    pooler: PoolerSummary | undefined;
+    leftover: number | null;
+    silence: RunFacts['silence'];
+  }): ProfileResult {
+    const o = this.o;
+    const { server, startedAt, finishedAt, status, baseline, load, counters, pooler, leftover, silence } = f;
+  const result = assembleResult({
+    options: o,
+    statement: this.stmt,
+    mode: this.mode,
+    connection: { ...connectionSummary(this.conn, this.usedSsl), ...(pooler ? { pooler } : {}) },
+    server,
+    startedAt,
+    finishedAt,
+    status,
+    statusDetail: status === 'completed' ? undefined : this.statusDetail(status),
+    params: this.params.map((p, i) => ({ index: p.index, spec: p.spec, sample: this.sample.map((v) => v[i]) })),
+    baseline,
+    load,
+    outages: this.outages,
+    reconnects: this.reconnects,
+    errors: this.errors.list(),
+    plans: { alone: this.planAlone, underLoad: this.planUnderLoad, generic: this.genericPlan },
+    indexAdvice: this.indexAdvice,
+    waits: this.waits,
+    counters: { ...counters, notes: [...this.insightNotes, ...counters.notes] },
+    planContext: {
+      blockSize: Number(server.settings.block_size) || 8192,
+      // What the run's sessions had: the settings given for the run, else the server's.
+      workMemKB: parseMemoryKB(this.sessionSetting('work_mem') ?? server.settings.work_mem) ?? 4096,
+      hashMemMultiplier: Number(this.sessionSetting('hash_mem_multiplier') ?? server.settings.hash_mem_multiplier) || 1,
+      sharedBuffersKB: parseMemoryKB(server.settings.shared_buffers) ?? 131072,
+      clients: o.clients,
+      ...this.serverMemory(),
+    },
+    leftover,
+    silence,
+  });
+  if (this.scripts) {
+    const figures = scriptFigures(this.scripts, this.scriptStats, result.load.wallMs, this.statementPlans);
+    result.load.statements = figures.statements;
+    if (this.scripts.length > 1) result.load.scripts = figures.scripts;
+    // pg_stat_statements counts statements, not requests: the entry it would show is one of several.
+    if (result.insight.counters.statement) {
+      result.insight.counters.statement = null;
+      result.insight.counters.notes.push("pg_stat_statements' per-statement figures are left out for a transaction or a mix: each statement's own latency is in the statements above.");
+    }
+  }
+    return result;
+  }
+
+  /** Index candidates from the plan alone, less those the table has, checked with HypoPG when it is there. */
+  private async adviseIndexes(session: OpenedSession, warmRuns: number): Promise<void> {
+    let candidates = indexCandidates(this.planAlone);
+    if (candidates.length > 0 && !this.stop) {
+      try {
+        candidates = await withoutExistingIndexes(this.pgClient(session), candidates, this.insightNotes);
+      } catch (err) {
+        // Unsure what exists, suggest nothing: an index the table already has would be a wrong answer.
+        this.insightNotes.push(`No index is suggested: the table's existing indexes could not be read (${errorMessage(err)}).`);
+        candidates = [];
+      }
+    }
+    if (candidates.length > 0 && !this.stop) {
+      this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `checking ${plural(candidates.length, 'index candidate')} with HypoPG` });
+      try {
+        const checked = await checkWithHypopg(this.pgClient(session), this.stmt.text, this.nextQuery().values as Array<string | null> | undefined, candidates, this.transactionStart());
+        this.indexAdvice = { candidates, checked };
+        if (checked) this.insightNotes.push(...checked.notes);
+      } catch (err) {
+        this.insightNotes.push(`The index candidates could not be checked: ${errorMessage(err)}`);
+      }
+    }
   }
 }

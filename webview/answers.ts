@@ -38,8 +38,16 @@ export function answersSection(d: DiagnoseResult, deps: AnswerDeps): HTMLElement
     ),
   );
   if (d.status === 'partial') section.append(h('p', { class: 'status-detail', id: 'diagnose-partial' }, `Partial: ${partial.map((p) => `${p.label} — ${p.status}${p.note ? ` (${p.note})` : ''}`).join('; ')}. The answers say what they stand on.`));
+  section.append(poolCard(d, deps), settingsCard(d, deps), queryCard(d, deps));
+  // 4. ORM
+  section.append(card('answer-orm', 4, 'Would raw SQL beat the ORM?', h('p', {}, a.orm?.text ?? 'Not answered.'), a.orm ? h('p', { class: 'muted small', id: 'cannot-see' }, `What pgload cannot see: ${a.orm.cannotSee}`) : null));
+  section.append(...phasesPart(d, deps));
+  return section;
+}
 
-  // 1. Pool
+/** 1. The pool: the answer, both pools' figures, and the stacked p95 chart. */
+function poolCard(d: DiagnoseResult, deps: AnswerDeps): HTMLElement {
+  const a = d.answers;
   const pool = card('answer-pool', 1, 'Are my pool settings right?', h('p', {}, a.pool?.text ?? 'Not answered: the application load did not run.'));
   if (a.pool?.recommended) {
     const c = a.pool.current;
@@ -76,9 +84,12 @@ export function answersSection(d: DiagnoseResult, deps: AnswerDeps): HTMLElement
     });
   }
   if (a.pool) pool.append(h('p', { class: `evidence ${a.pool.evidence}` }, a.pool.evidence === 'strong' ? 'Evidence: strong.' : 'Evidence: weak — read the sentence above for why.'));
-  section.append(pool);
+  return pool;
+}
 
-  // 2. Settings
+/** 2. The settings the hints suggested, each with its measured change and its SQL. */
+function settingsCard(d: DiagnoseResult, deps: AnswerDeps): HTMLElement {
+  const a = d.answers;
   const settings = card('answer-settings', 2, 'Which server parameters?');
   if (a.settings.length === 0) settings.append(h('p', { class: 'muted' }, 'No hint suggested a setting for this statement: its plan neither spilled nor showed parallel or JIT overhead worth a change.'));
   for (const s of a.settings) {
@@ -93,9 +104,12 @@ export function answersSection(d: DiagnoseResult, deps: AnswerDeps): HTMLElement
       ),
     );
   }
-  section.append(settings);
+  return settings;
+}
 
-  // 3. Query
+/** 3. The plan's findings, each with its evidence, action and SQL. */
+function queryCard(d: DiagnoseResult, deps: AnswerDeps): HTMLElement {
+  const a = d.answers;
   const query = card('answer-query', 3, 'How do I make this query hold up under concurrency?');
   if (a.query.length === 0) query.append(h('p', { class: 'muted' }, 'No plan finding: the plan shows no spill, misestimate or wasted work.'));
   else {
@@ -116,16 +130,16 @@ export function answersSection(d: DiagnoseResult, deps: AnswerDeps): HTMLElement
       ),
     );
   }
-  section.append(query);
+  return query;
+}
 
-  // 4. ORM
-  const orm = card('answer-orm', 4, 'Would raw SQL beat the ORM?', h('p', {}, a.orm?.text ?? 'Not answered.'), a.orm ? h('p', { class: 'muted small', id: 'cannot-see' }, `What pgload cannot see: ${a.orm.cannotSee}`) : null);
-  section.append(orm);
-
-  if (d.notes.length) section.append(h('ul', { class: 'facts', id: 'diagnose-notes' }, ...d.notes.map((n) => h('li', {}, n))));
+/** The diagnosis's notes, and its phases as planned and as they ran. */
+function phasesPart(d: DiagnoseResult, deps: AnswerDeps): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  if (d.notes.length) out.push(h('ul', { class: 'facts', id: 'diagnose-notes' }, ...d.notes.map((n) => h('li', {}, n))));
   const report = h('button', { class: 'show-node', id: 'show-app-load' }, "Show the application load's full report");
   report.addEventListener('click', () => deps.showReport());
-  section.append(
+  out.push(
     h('h3', {}, 'Phases'),
     h(
       'table',
@@ -135,5 +149,5 @@ export function answersSection(d: DiagnoseResult, deps: AnswerDeps): HTMLElement
     ),
     h('p', {}, report),
   );
-  return section;
+  return out;
 }

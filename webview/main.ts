@@ -4,7 +4,7 @@
  */
 import { ArcElement, BarController, DoughnutController, BarElement, CategoryScale, Chart, Filler, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
 import { provideVSCodeDesignSystem, vsCodeBadge, vsCodeButton, vsCodeDivider, vsCodeProgressRing } from '@vscode/webview-ui-toolkit';
-import type { PanelState, ProgressView, ToWebview } from '../src/shared/protocol';
+import type { PanelResult, PanelState, ProgressView, ToWebview } from '../src/shared/protocol';
 import { h } from './dom';
 import { planSection, timedPlans } from './plan';
 import { answersSection } from './answers';
@@ -101,22 +101,8 @@ function render(): void {
     return;
   }
   app.append(header(s));
-  if (s.state === 'running') {
-    if (s.activity === 'sweep') app.append(h('p', { class: 'muted' }, 'Concurrency sweep: the statement runs at 1, 2, 4, … clients, one step after the other.'));
-    if (s.activity === 'diagnose') app.append(h('p', { class: 'muted' }, 'Diagnosis: the application load through its pool, a sweep, your pool against the recommended one, the settings the hints suggest and how the ORM sends it against prepared — one phase after the other, within the budget.'));
-    app.append(progressSection(s));
-    const grid = h('div', { class: 'charts' });
-    app.append(grid);
-    drawLiveChart(grid);
-    return;
-  }
-  if (s.state === 'failed' || (s.state === 'cancelled' && !s.result && !s.sweep)) {
-    const what = s.activity === 'sweep' ? 'sweep' : s.activity === 'diagnose' ? 'diagnosis' : 'run';
-    app.append(h('section', { class: 'failure', id: 'failure' }, h('h3', {}, s.state === 'failed' ? `The ${what} failed` : `The ${what} was cancelled`), h('p', {}, s.error ?? '')));
-    app.append(h('div', { class: 'actions' }, what === 'sweep' ? button('Run the sweep again', 'sweep', 'primary') : what === 'diagnosis' ? button('Diagnose again', 'diagnose', 'primary') : button('Re-run', 'rerun', 'primary'), button('Show log', 'showLog')));
-    if (s.lastGood?.result) app.append(lastGoodLink(s, s.lastGood));
-    return;
-  }
+  if (s.state === 'running') return renderRunning(app, s);
+  if (s.state === 'failed' || (s.state === 'cancelled' && !s.result && !s.sweep)) return renderFailed(app, s);
   if (view.tab === 'compare' && !s.comparison) view.tab = 'report';
   if (view.tab === 'answers' && !s.diagnosis) view.tab = 'report';
   if (!s.result && (view.tab === 'report' || view.tab === 'plan')) view.tab = s.comparison ? 'compare' : 'scaling';
@@ -125,30 +111,7 @@ function render(): void {
     app.append(compareSection(s.comparison!));
     return;
   }
-  if (view.tab === 'answers') {
-    const save = (label: string, format: 'json' | 'markdown' | 'html') => {
-      const b = h('vscode-button', { appearance: 'secondary', 'data-action': `exportDiagnosis-${format}` }, label);
-      b.addEventListener('click', () => vscode.postMessage({ type: 'exportDiagnosis', requestId: nextRequestId(), format }));
-      return b;
-    };
-    app.append(h('div', { class: 'actions' }, button('Diagnose again', 'diagnose', 'primary'), save('Save JSON', 'json'), save('Save Markdown', 'markdown'), save('Export HTML', 'html'), button('Show log', 'showLog')));
-    app.append(h('div', { class: 'toast', id: 'toast', role: 'status' }));
-    const t = theme();
-    app.append(
-      answersSection(s.diagnosis!, {
-        chartBox,
-        chart,
-        colors: { blue: t.blue, orange: t.orange, green: t.green, red: t.red },
-        tryButton,
-        copyButton,
-        showReport: () => {
-          view.tab = 'report';
-          render();
-        },
-      }),
-    );
-    return;
-  }
+  if (view.tab === 'answers') return renderAnswers(app, s);
   if (view.tab === 'scaling') {
     app.append(h('div', { class: 'toast', id: 'toast', role: 'status' }));
     app.append(scalingSection(s.sweep));
@@ -163,7 +126,55 @@ function render(): void {
     );
     return;
   }
-  const r = s.result!;
+  renderReport(app, s.result!);
+}
+
+
+/** A run in progress: what runs, the progress, the live chart. */
+function renderRunning(app: HTMLElement, s: PanelState): void {
+  if (s.activity === 'sweep') app.append(h('p', { class: 'muted' }, 'Concurrency sweep: the statement runs at 1, 2, 4, … clients, one step after the other.'));
+  if (s.activity === 'diagnose') app.append(h('p', { class: 'muted' }, 'Diagnosis: the application load through its pool, a sweep, your pool against the recommended one, the settings the hints suggest and how the ORM sends it against prepared — one phase after the other, within the budget.'));
+  app.append(progressSection(s));
+  const grid = h('div', { class: 'charts' });
+  app.append(grid);
+  drawLiveChart(grid);
+}
+
+/** A failed (or cancelled, with nothing to show) run: the reason, a way to run again, the last good report. */
+function renderFailed(app: HTMLElement, s: PanelState): void {
+  const what = s.activity === 'sweep' ? 'sweep' : s.activity === 'diagnose' ? 'diagnosis' : 'run';
+  app.append(h('section', { class: 'failure', id: 'failure' }, h('h3', {}, s.state === 'failed' ? `The ${what} failed` : `The ${what} was cancelled`), h('p', {}, s.error ?? '')));
+  app.append(h('div', { class: 'actions' }, what === 'sweep' ? button('Run the sweep again', 'sweep', 'primary') : what === 'diagnosis' ? button('Diagnose again', 'diagnose', 'primary') : button('Re-run', 'rerun', 'primary'), button('Show log', 'showLog')));
+  if (s.lastGood?.result) app.append(lastGoodLink(s, s.lastGood));
+}
+
+/** The Answers tab of a diagnosis, with its exports. */
+function renderAnswers(app: HTMLElement, s: PanelState): void {
+  const save = (label: string, format: 'json' | 'markdown' | 'html') => {
+    const b = h('vscode-button', { appearance: 'secondary', 'data-action': `exportDiagnosis-${format}` }, label);
+    b.addEventListener('click', () => vscode.postMessage({ type: 'exportDiagnosis', requestId: nextRequestId(), format }));
+    return b;
+  };
+  app.append(h('div', { class: 'actions' }, button('Diagnose again', 'diagnose', 'primary'), save('Save JSON', 'json'), save('Save Markdown', 'markdown'), save('Export HTML', 'html'), button('Show log', 'showLog')));
+  app.append(h('div', { class: 'toast', id: 'toast', role: 'status' }));
+  const t = theme();
+  app.append(
+    answersSection(s.diagnosis!, {
+      chartBox,
+      chart,
+      colors: { blue: t.blue, orange: t.orange, green: t.green, red: t.red },
+      tryButton,
+      copyButton,
+      showReport: () => {
+        view.tab = 'report';
+        render();
+      },
+    }),
+  );
+}
+
+/** The Report tab: the actions, the figures, the charts, the hints, the server and the errors. */
+function renderReport(app: HTMLElement, r: PanelResult): void {
   app.append(
     h(
       'div',

@@ -1,6 +1,6 @@
 /** `pgload run`: one statement alone, then under load; the report, JSON/Markdown/HTML/CSV, the --max-p95/--max-p99 gates. */
 import type { ParseArgsConfig } from 'node:util';
-import type { ProfileResult } from '../../shared/result';
+import type { PoolSettings, ProfileResult, RateSettings } from '../../shared/result';
 import { formatMarkdownReport, formatTimelineCsv, formatTextReport } from '../../shared/format';
 import { buildHtmlReport, exportState, loadReportAssets } from '../../core/report/htmlreport';
 import { profile } from '../../core/load/runner';
@@ -132,6 +132,9 @@ export const RUN_OPTIONS = {
 } satisfies ParseArgsConfig['options'];
 
 
+/** The flags as parsed for `pgload run`. */
+type RunValues = NonNullable<ReturnType<typeof parseCommand<typeof RUN_OPTIONS>>>['values'];
+
 export async function runCommand(args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommand(args, RUN_OPTIONS, 'run', RUN_HELP, io);
   if (!parsed) return EXIT.ok;
@@ -145,32 +148,9 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   // Every option of the table, parsed and range-checked as the table says.
   const t = tableValues(v);
   const clients = t.clients as number | undefined;
-  const users = whole('users', v.users, APP_POOL_LIMITS.users.min, APP_POOL_LIMITS.users.max);
-  const poolSize = whole('pool-size', v['pool-size'], APP_POOL_LIMITS.size.min, APP_POOL_LIMITS.size.max);
-  const maxOverflow = whole('max-overflow', v['max-overflow'], APP_POOL_LIMITS.maxOverflow.min, APP_POOL_LIMITS.maxOverflow.max);
-  const poolTimeoutMs = duration('pool-timeout', v['pool-timeout'], 's', 0);
-  if ((users === undefined) !== (poolSize === undefined)) usage('An application pool needs both --users and --pool-size');
-  if (users === undefined && (maxOverflow !== undefined || poolTimeoutMs !== undefined)) usage('--max-overflow and --pool-timeout need --users and --pool-size');
-  if (users !== undefined && clients !== undefined) usage('Give either --clients or --users with --pool-size, not both');
-  const pool = users !== undefined ? { users, size: poolSize!, maxOverflow: maxOverflow ?? 0, timeoutMs: poolTimeoutMs ?? 30_000 } : undefined;
+  const pool = poolFromFlags(v, clients);
   const { params, prepared, seed } = paramsFromFlags(v);
-  let rate;
-  if (v.rate !== undefined) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*s|\/\s*sec|per\s*s)?\s*$/i.exec(v.rate);
-    if (!m || Number(m[1]) <= 0) usage(`--rate ${v.rate}: write requests per second, like --rate 100/s`);
-    if (pool) usage('Give either --rate or --users with --pool-size, not both');
-    const arrival = (v.arrival ?? 'constant').toLowerCase();
-    if (arrival !== 'constant' && arrival !== 'poisson') usage(`--arrival ${v.arrival}: use constant or poisson`);
-    const perSecond = Number(m[1]);
-    rate = {
-      perSecond,
-      distribution: arrival as 'constant' | 'poisson',
-      maxOutstanding: whole('max-outstanding', v['max-outstanding'], RATE_LIMITS.maxOutstanding.min, RATE_LIMITS.maxOutstanding.max) ?? Math.max(100, Math.ceil(perSecond * 10)),
-      seed,
-    };
-  } else if (v.arrival !== undefined || v['max-outstanding'] !== undefined) {
-    usage('--arrival and --max-outstanding go with --rate');
-  }
+  const rate = rateFromFlags(v, pool !== undefined, seed);
   const settings = settingsFromFlags(v.set);
   const maxP95 = duration('max-p95', v['max-p95'], 'ms', 0);
   const maxP99 = duration('max-p99', v['max-p99'], 'ms', 0);
@@ -205,24 +185,7 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
     printer.done();
   }
 
-  const out = emitJson(io, v.json, result);
-  if (v.markdown !== undefined) writeOutput(io, v.markdown, formatMarkdownReport(result), 'Markdown report');
-  if (v.csv !== undefined) writeOutput(io, v.csv, formatTimelineCsv(result), 'timeline CSV');
-  if (v.html !== undefined) writeOutput(io, v.html, buildHtmlReport(exportState(result, result.connection.host), loadReportAssets()), 'HTML report');
-  out(formatTextReport(result) + '\n');
-
-  if (result.status === 'cancelled') return EXIT.cancelled;
-  const gates = evaluateBudgets(
-    result,
-    [...(maxP95 !== undefined ? [{ metric: 'p95' as const, limit: maxP95, text: v['max-p95']! }] : []), ...(maxP99 !== undefined ? [{ metric: 'p99' as const, limit: maxP99, text: v['max-p99']! }] : [])],
-    (metric) => `--max-${metric}`,
-  );
-  if (gates.length > 0) {
-    for (const g of gates) io.stderr(`pgload: GATE FAILED: ${g}\n`);
-    return EXIT.gate;
-  }
-  if (result.load.requests.failed > 0 || result.status !== 'completed') return EXIT.failures;
-  return EXIT.ok;
+  return report(io, v, result, { maxP95, maxP99 });
 }
 
 /** --background PATH with its clients or rate and parameters; undefined without --background. */
@@ -270,4 +233,61 @@ function scriptsFromFlags(v: { sql?: string; file?: string; statement?: string; 
   if (v.file !== undefined) return [{ name: v.file, weight: 1, sql: readSqlFile(v.file) }];
   if (v.sql !== undefined) return [{ name: '--sql', weight: 1, sql: v.sql }];
   return usage('--transaction needs --file endpoint.sql (or --sql "s1; s2")');
+}
+
+/** --users with --pool-size (and --max-overflow, --pool-timeout): an application pool; undefined without them. */
+function poolFromFlags(v: RunValues, clients: number | undefined): PoolSettings | undefined {
+  const users = whole('users', v.users, APP_POOL_LIMITS.users.min, APP_POOL_LIMITS.users.max);
+  const poolSize = whole('pool-size', v['pool-size'], APP_POOL_LIMITS.size.min, APP_POOL_LIMITS.size.max);
+  const maxOverflow = whole('max-overflow', v['max-overflow'], APP_POOL_LIMITS.maxOverflow.min, APP_POOL_LIMITS.maxOverflow.max);
+  const poolTimeoutMs = duration('pool-timeout', v['pool-timeout'], 's', 0);
+  if ((users === undefined) !== (poolSize === undefined)) usage('An application pool needs both --users and --pool-size');
+  if (users === undefined && (maxOverflow !== undefined || poolTimeoutMs !== undefined)) usage('--max-overflow and --pool-timeout need --users and --pool-size');
+  if (users !== undefined && clients !== undefined) usage('Give either --clients or --users with --pool-size, not both');
+  const pool = users !== undefined ? { users, size: poolSize!, maxOverflow: maxOverflow ?? 0, timeoutMs: poolTimeoutMs ?? 30_000 } : undefined;
+  return pool;
+}
+
+/** --rate with --arrival and --max-outstanding: a fixed arrival rate; undefined without --rate. */
+function rateFromFlags(v: RunValues, withPool: boolean, seed: number): RateSettings | undefined {
+  if (v.rate !== undefined) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*s|\/\s*sec|per\s*s)?\s*$/i.exec(v.rate);
+    if (!m || Number(m[1]) <= 0) usage(`--rate ${v.rate}: write requests per second, like --rate 100/s`);
+    if (withPool) usage('Give either --rate or --users with --pool-size, not both');
+    const arrival = (v.arrival ?? 'constant').toLowerCase();
+    if (arrival !== 'constant' && arrival !== 'poisson') usage(`--arrival ${v.arrival}: use constant or poisson`);
+    const perSecond = Number(m[1]);
+    return {
+      perSecond,
+      distribution: arrival as 'constant' | 'poisson',
+      maxOutstanding: whole('max-outstanding', v['max-outstanding'], RATE_LIMITS.maxOutstanding.min, RATE_LIMITS.maxOutstanding.max) ?? Math.max(100, Math.ceil(perSecond * 10)),
+      seed,
+    };
+  } else if (v.arrival !== undefined || v['max-outstanding'] !== undefined) {
+    usage('--arrival and --max-outstanding go with --rate');
+  }
+  return undefined;
+}
+
+/** The outputs asked for, the report, and the exit code: cancelled, a gate failed, failures, or ok. */
+function report(io: CliIO, v: RunValues, result: ProfileResult, limits: { maxP95?: number; maxP99?: number }): number {
+  const { maxP95, maxP99 } = limits;
+  const out = emitJson(io, v.json, result);
+  if (v.markdown !== undefined) writeOutput(io, v.markdown, formatMarkdownReport(result), 'Markdown report');
+  if (v.csv !== undefined) writeOutput(io, v.csv, formatTimelineCsv(result), 'timeline CSV');
+  if (v.html !== undefined) writeOutput(io, v.html, buildHtmlReport(exportState(result, result.connection.host), loadReportAssets()), 'HTML report');
+  out(formatTextReport(result) + '\n');
+
+  if (result.status === 'cancelled') return EXIT.cancelled;
+  const gates = evaluateBudgets(
+    result,
+    [...(maxP95 !== undefined ? [{ metric: 'p95' as const, limit: maxP95, text: v['max-p95']! }] : []), ...(maxP99 !== undefined ? [{ metric: 'p99' as const, limit: maxP99, text: v['max-p99']! }] : [])],
+    (metric) => `--max-${metric}`,
+  );
+  if (gates.length > 0) {
+    for (const g of gates) io.stderr(`pgload: GATE FAILED: ${g}\n`);
+    return EXIT.gate;
+  }
+  if (result.load.requests.failed > 0 || result.status !== 'completed') return EXIT.failures;
+  return EXIT.ok;
 }

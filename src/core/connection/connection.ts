@@ -185,43 +185,8 @@ export function resolveConnection(input: ConnectionInput, environment: ResolveEn
   }
   const connectTimeoutMs = Math.max(1000, Number(timeoutText) * 1000);
 
-  let password: string | undefined;
-  let passwordSource: PasswordSource = 'none';
-  if (input.password !== undefined && input.password !== '') {
-    password = input.password;
-    passwordSource = 'given';
-  } else if (fromUrl.password !== undefined && fromUrl.password !== '') {
-    password = fromUrl.password;
-    passwordSource = 'url';
-  } else if (env.PGPASSWORD) {
-    password = env.PGPASSWORD;
-    passwordSource = 'environment';
-  } else {
-    const file = env.PGPASSFILE || path.join(environment.homedir ?? os.homedir(), '.pgpass');
-    const found = lookupPgpass(file, { host, port, database, user }, warnings);
-    if (found !== undefined) {
-      password = found;
-      passwordSource = 'pgpass';
-    }
-  }
-
-  let ca: string | undefined;
-  if (sslrootcert && sslmode !== 'disable') {
-    try {
-      ca = readInputText(sslrootcert, 'certificate', `The CA file "${sslrootcert}" (sslrootcert)`);
-    } catch (err) {
-      const code = (err as PgloadError).code;
-      throw new PgloadError(
-        'usage',
-        code === 'ENOENT'
-          ? `The CA file "${sslrootcert}" (sslrootcert) does not exist; give the path of the server's root certificate in PEM format`
-          : `${errorMessage(err)}; check the path and its permissions`,
-      );
-    }
-    if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new PgloadError('usage', `The CA file "${sslrootcert}" (sslrootcert) holds no PEM certificate; give the server's root certificate in PEM format`);
-    }
-  }
+  const { password, passwordSource } = findPassword(input, fromUrl, env, { host, port, database, user, homedir: environment.homedir }, warnings);
+  const ca = sslrootcert && sslmode !== 'disable' ? readCa(sslrootcert) : undefined;
   if (sslmode === 'verify-ca' && !ca) {
     throw new PgloadError('usage', 'sslmode=verify-ca needs the CA that signed the server certificate: set sslrootcert (or PGSSLROOTCERT) to its PEM file');
   }
@@ -240,6 +205,51 @@ export function resolveConnection(input: ConnectionInput, environment: ResolveEn
     warnings,
     redact: makeRedactor([password]),
   };
+}
+
+/** The password as libpq finds it: given, in the URL, PGPASSWORD, or the first matching line of ~/.pgpass (PGPASSFILE). */
+function findPassword(input: ConnectionInput, fromUrl: Fields, env: NodeJS.ProcessEnv, target: { host: string; port: number; database: string; user: string; homedir?: string }, warnings: string[]): { password: string | undefined; passwordSource: PasswordSource } {
+  const { host, port, database, user } = target;
+  let password: string | undefined;
+  let passwordSource: PasswordSource = 'none';
+  if (input.password !== undefined && input.password !== '') {
+    password = input.password;
+    passwordSource = 'given';
+  } else if (fromUrl.password !== undefined && fromUrl.password !== '') {
+    password = fromUrl.password;
+    passwordSource = 'url';
+  } else if (env.PGPASSWORD) {
+    password = env.PGPASSWORD;
+    passwordSource = 'environment';
+  } else {
+    const file = env.PGPASSFILE || path.join(target.homedir ?? os.homedir(), '.pgpass');
+    const found = lookupPgpass(file, { host, port, database, user }, warnings);
+    if (found !== undefined) {
+      password = found;
+      passwordSource = 'pgpass';
+    }
+  }
+  return { password, passwordSource };
+}
+
+/** The CA certificate (sslrootcert): a PEM file, refused with what to give when it is missing or not a certificate. */
+function readCa(sslrootcert: string): string {
+  let ca: string;
+  try {
+    ca = readInputText(sslrootcert, 'certificate', `The CA file "${sslrootcert}" (sslrootcert)`);
+  } catch (err) {
+    const code = (err as PgloadError).code;
+    throw new PgloadError(
+      'usage',
+      code === 'ENOENT'
+        ? `The CA file "${sslrootcert}" (sslrootcert) does not exist; give the path of the server's root certificate in PEM format`
+        : `${errorMessage(err)}; check the path and its permissions`,
+    );
+  }
+  if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new PgloadError('usage', `The CA file "${sslrootcert}" (sslrootcert) holds no PEM certificate; give the server's root certificate in PEM format`);
+  }
+  return ca;
 }
 
 function safeOsUser(): string {

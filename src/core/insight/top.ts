@@ -59,40 +59,9 @@ export async function topStatements(o: TopOptions, env: ResolveEnvironment = {})
   const client = session.client;
   try {
     const version = Number((await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0].v);
-    const ext = await client.query<{ schema: string }>("SELECT extnamespace::regnamespace::text AS schema FROM pg_extension WHERE extname = 'pg_stat_statements'");
-    if (ext.rowCount === 0) {
-      const preloaded = (await client.query<{ v: string }>("SELECT current_setting('shared_preload_libraries') AS v")).rows[0].v;
-      const loaded = /(^|,)\s*pg_stat_statements\s*(,|$)/.test(preloaded);
-      throw new PgloadError(
-        'input',
-        `pg_stat_statements is not installed in database "${conn.database}"${loaded ? ' (it is in shared_preload_libraries, so only the extension is missing)' : ''}. To see the top statements:\n${
-          loaded ? ENABLE_PG_STAT_STATEMENTS.split('\n')[1] : ENABLE_PG_STAT_STATEMENTS
-        }`,
-      );
-    }
-    const schema = ext.rows[0].schema;
+    const schema = await statementsSchema(client, conn.database);
     const t = version >= 130000 ? { total: 'total_exec_time', mean: 'mean_exec_time', stddev: 'stddev_exec_time' } : { total: 'total_time', mean: 'mean_time', stddev: 'stddev_time' };
-    let rows: Row[];
-    try {
-      rows = (
-        await client.query<Row>(
-          `WITH s AS (
-             SELECT queryid::text AS queryid, query, calls::float8 AS calls, ${t.total}::float8 AS total, ${t.mean}::float8 AS mean,
-                    ${t.stddev}::float8 AS stddev, rows::float8 AS rows, shared_blks_hit::float8 AS shared_hit,
-                    shared_blks_read::float8 AS shared_read, temp_blks_read::float8 AS temp_read, temp_blks_written::float8 AS temp_written
-             FROM ${quoteIdent(schema)}.pg_stat_statements
-             WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query IS NOT NULL AND calls > 0
-               AND strpos(query, $2) = 0)
-           SELECT * FROM s ORDER BY ${ORDER_SQL[o.order]} LIMIT $1`,
-          [o.limit, INTERNAL_MARK],
-        )
-      ).rows;
-    } catch (err) {
-      throw new PgloadError(
-        'input',
-        `pg_stat_statements could not be read (${errorMessage(err)}). It must be in shared_preload_libraries (then restart the server) and the role needs pg_read_all_stats to see other users' statements:\n${ENABLE_PG_STAT_STATEMENTS}`,
-      );
-    }
+    const rows = await readTop(client, schema, t, o);
     const totals = (
       await client.query<{ total: number | null; since: string | null; own: number }>(
         `SELECT (SELECT sum(${t.total})::float8 FROM ${quoteIdent(schema)}.pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())) AS total,
@@ -103,31 +72,7 @@ export async function topStatements(o: TopOptions, env: ResolveEnvironment = {})
     const notes: string[] = [];
     if (totals.own > 0) notes.push(`${totals.own} statement${totals.own === 1 ? '' : 's'} pgload itself sent (its checks, EXPLAIN, wait sampling) ${totals.own === 1 ? 'is' : 'are'} left out; their time still counts in the total.`);
     if (rows.some((r) => r.query === '<insufficient privilege>')) notes.push("Some statements are hidden: this role needs pg_read_all_stats (GRANT pg_read_all_stats TO …) to see other users' statements.");
-    const statements: TopStatement[] = [];
-    for (const r of rows) {
-      const share = totals.total && totals.total > 0 ? r.total / totals.total : 0;
-      const what = classify(r.query);
-      const params = what.params > 0 && what.kind !== 'refused' ? await suggestParams(client, r.query, what.params) : [];
-      statements.push({
-        queryid: r.queryid,
-        query: r.query,
-        calls: r.calls,
-        totalMs: r.total,
-        meanMs: r.mean,
-        stddevMs: r.stddev,
-        rows: r.rows,
-        rowsPerCall: r.calls > 0 ? r.rows / r.calls : 0,
-        sharedBlksHit: r.shared_hit,
-        sharedBlksRead: r.shared_read,
-        hitRatio: r.shared_hit + r.shared_read > 0 ? r.shared_hit / (r.shared_hit + r.shared_read) : null,
-        tempBlksRead: r.temp_read,
-        tempBlksWritten: r.temp_written,
-        shareOfTotal: share,
-        profile: what.kind,
-        profileNote: what.note,
-        params,
-      });
-    }
+    const statements = await toStatements(client, rows, totals.total);
     return {
       schemaVersion: 1,
       kind: 'top',
@@ -358,4 +303,74 @@ export function fromStats(s: StatsRow, where: string): { spec: string | null; wh
   }
   // The histogram's bounds split the other rows into equal parts: drawing among them follows the data's spread.
   return { spec: listOf(bounds), why: `${bounds.length} values spread as ${where}'s rows are (its histogram bounds in pg_stats)` };
+}
+
+/** The schema pg_stat_statements is installed in; refused with the lines that enable it when it is not there. */
+async function statementsSchema(client: Client, database: string): Promise<string> {
+  const ext = await client.query<{ schema: string }>("SELECT extnamespace::regnamespace::text AS schema FROM pg_extension WHERE extname = 'pg_stat_statements'");
+  if (ext.rowCount === 0) {
+    const preloaded = (await client.query<{ v: string }>("SELECT current_setting('shared_preload_libraries') AS v")).rows[0].v;
+    const loaded = /(^|,)\s*pg_stat_statements\s*(,|$)/.test(preloaded);
+    throw new PgloadError(
+      'input',
+      `pg_stat_statements is not installed in database "${database}"${loaded ? ' (it is in shared_preload_libraries, so only the extension is missing)' : ''}. To see the top statements:\n${
+        loaded ? ENABLE_PG_STAT_STATEMENTS.split('\n')[1] : ENABLE_PG_STAT_STATEMENTS
+      }`,
+    );
+  }
+  return ext.rows[0].schema;
+}
+
+/** The top statements of this database in the order asked, pgload's own left out. */
+async function readTop(client: Client, schema: string, t: { total: string; mean: string; stddev: string }, o: TopOptions): Promise<Row[]> {
+  try {
+    return (
+      await client.query<Row>(
+        `WITH s AS (
+           SELECT queryid::text AS queryid, query, calls::float8 AS calls, ${t.total}::float8 AS total, ${t.mean}::float8 AS mean,
+                  ${t.stddev}::float8 AS stddev, rows::float8 AS rows, shared_blks_hit::float8 AS shared_hit,
+                  shared_blks_read::float8 AS shared_read, temp_blks_read::float8 AS temp_read, temp_blks_written::float8 AS temp_written
+           FROM ${quoteIdent(schema)}.pg_stat_statements
+           WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query IS NOT NULL AND calls > 0
+             AND strpos(query, $2) = 0)
+         SELECT * FROM s ORDER BY ${ORDER_SQL[o.order]} LIMIT $1`,
+        [o.limit, INTERNAL_MARK],
+      )
+    ).rows;
+  } catch (err) {
+    throw new PgloadError(
+      'input',
+      `pg_stat_statements could not be read (${errorMessage(err)}). It must be in shared_preload_libraries (then restart the server) and the role needs pg_read_all_stats to see other users' statements:\n${ENABLE_PG_STAT_STATEMENTS}`,
+    );
+  }
+}
+
+/** Each row as the result has it, with its share of the total, whether it can be profiled, and generators for its $n. */
+async function toStatements(client: Client, rows: Row[], total: number | null): Promise<TopStatement[]> {
+  const statements: TopStatement[] = [];
+  for (const r of rows) {
+    const share = total && total > 0 ? r.total / total : 0;
+    const what = classify(r.query);
+    const params = what.params > 0 && what.kind !== 'refused' ? await suggestParams(client, r.query, what.params) : [];
+    statements.push({
+      queryid: r.queryid,
+      query: r.query,
+      calls: r.calls,
+      totalMs: r.total,
+      meanMs: r.mean,
+      stddevMs: r.stddev,
+      rows: r.rows,
+      rowsPerCall: r.calls > 0 ? r.rows / r.calls : 0,
+      sharedBlksHit: r.shared_hit,
+      sharedBlksRead: r.shared_read,
+      hitRatio: r.shared_hit + r.shared_read > 0 ? r.shared_hit / (r.shared_hit + r.shared_read) : null,
+      tempBlksRead: r.temp_read,
+      tempBlksWritten: r.temp_written,
+      shareOfTotal: share,
+      profile: what.kind,
+      profileNote: what.note,
+      params,
+    });
+  }
+  return statements;
 }

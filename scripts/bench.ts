@@ -201,6 +201,11 @@ function timeIt(fn: () => void): number {
 }
 
 async function budgets(): Promise<Budget[]> {
+  return [...recordingBudgets(), ...planBudgets(), ...payloadBudgets(), ...activationBudgets(), ...(await lensBudgets())];
+}
+
+/** HDR recording: time per sample and memory. */
+function recordingBudgets(): Budget[] {
   const out: Budget[] = [];
   // Recording: 10 M samples (1 M in quick mode) of realistic latencies.
   const n = quick ? 1_000_000 : 10_000_000;
@@ -216,7 +221,12 @@ async function budgets(): Promise<Budget[]> {
   const footprint = (h as unknown as { estimatedFootprintInBytes: number }).estimatedFootprintInBytes;
   const heapGrowth = Math.max(0, process.memoryUsage().heapUsed - heapBefore);
   out.push({ name: `Memory for ${n.toLocaleString('en-US')} samples`, measured: `${(footprint / 1024).toFixed(0)} kB histogram (heap +${(heapGrowth / 1024 / 1024).toFixed(1)} MB while recording)`, target: '< 5 MB', met: footprint < 5 * 1024 * 1024 });
+  return out;
+}
 
+/** Analysing a real 5,001-node plan. */
+function planBudgets(): Budget[] {
+  const out: Budget[] = [];
   // A real 5,001-node plan (PostgreSQL 18: an Append over 5,000 scans, with buffers and timing).
   const big = JSON.parse(gunzipSync(fs.readFileSync(path.resolve(__dirname, '../test/fixtures/plans/pg18-append-5000.json.gz'))).toString('utf8')) as { plan: CapturedPlan };
   const plan = big.plan;
@@ -231,7 +241,12 @@ async function budgets(): Promise<Budget[]> {
   const planTimes = copies.slice(1).map((p) => timeIt(runOn(p))).sort((a, b) => a - b);
   const planMs = planTimes[2];
   out.push({ name: 'Analysing a real 5,001-node plan (hints and time per node)', measured: `${planMs.toFixed(1)} ms (first call ${firstPlanMs.toFixed(1)} ms)`, target: '< 50 ms', met: planMs < 50 });
+  return out;
+}
 
+/** The panel's payload of a long run. */
+function payloadBudgets(): Budget[] {
+  const out: Budget[] = [];
   // The webview payload of a 1 M-request run (60 s): histogram, percentiles, buckets, the adaptive timeline.
   const reqs = quick ? 100_000 : 1_000_000;
   const load = createHistogram();
@@ -246,7 +261,12 @@ async function budgets(): Promise<Budget[]> {
   const payload = { latency: latencyStats(load), percentiles: percentileCurve(load), histogram: logBuckets(load), timeline: timeline.finish(60_000) };
   const bytes = Buffer.byteLength(JSON.stringify(payload));
   out.push({ name: `Webview payload of a ${reqs.toLocaleString('en-US')}-request run`, measured: `${(bytes / 1024).toFixed(1)} kB (${payload.timeline.length} timeline points)`, target: '< 200 kB', met: bytes < 200 * 1024 });
+  return out;
+}
 
+/** Loading the extension bundle (activation). */
+function activationBudgets(): Budget[] {
+  const out: Budget[] = [];
   // Extension activation: loading the bundle (vscode stubbed: only module load is timed).
   const original = (Module as unknown as { _load: (r: string, ...a: unknown[]) => unknown })._load;
   (Module as unknown as { _load: (r: string, ...a: unknown[]) => unknown })._load = function (request: string, ...rest: unknown[]) {
@@ -258,7 +278,12 @@ async function budgets(): Promise<Budget[]> {
   const loadMs = timeIt(() => require(bundle));
   (Module as unknown as { _load: unknown })._load = original;
   out.push({ name: 'Extension bundle load (activation)', measured: `${loadMs.toFixed(1)} ms`, target: '< 50 ms', met: loadMs < 50 });
+  return out;
+}
 
+/** CodeLens on a 1,000-statement file, with and without stored runs. */
+async function lensBudgets(): Promise<Budget[]> {
+  const out: Budget[] = [];
   // CodeLens on a 1,000-statement file: the statement ranges (lexical, ./sqlspans), which stored run goes above
   // each (./lensMatch) and the titles — what the provider computes on each new version of the document.
   // Median of 5 after one warm-up call; the cold first call is reported too.
@@ -302,34 +327,12 @@ async function main(): Promise<void> {
   const server = external ? undefined : await startEmbeddedPostgres({ settings: { max_connections: '300', shared_buffers: '256MB' } });
   const url = external ?? server!.url;
   const started = Date.now();
-  const rows: Array<{ c: Case; pgload: ToolFigures[]; pgbench: ToolFigures[]; r?: { qps: Ratio; p50: Ratio; p95: Ratio; p99: Ratio }; clientBound: number }> = [];
+  const rows: CaseRow[] = [];
   const envelope: EnvelopeRow[] = [];
   try {
     console.log(`bench: ${external ? 'PGLOAD_BENCH_URL' : `embedded PostgreSQL on port ${server!.port}`} · ${os.cpus().length} cores · ${repeats} repeat(s) × ${durationS} s per tool and case${quick ? ' (quick)' : ''}`);
     await prepareData(pgbench, url);
-    for (const c of cases()) {
-      const row = { c, pgload: [] as ToolFigures[], pgbench: [] as ToolFigures[], clientBound: 0 };
-      for (let i = 0; i < repeats; i++) {
-        // Alternating, pgbench first on even repeats: drift in the machine hits both tools alike.
-        const order = i % 2 === 0 ? (['pgbench', 'pgload'] as const) : (['pgload', 'pgbench'] as const);
-        for (const tool of order) {
-          if (tool === 'pgbench' && !pgbench) continue;
-          if (tool === 'pgbench') row.pgbench.push(await runPgbench(pgbench!, url, c));
-          else {
-            const f = await runPgload(url, c);
-            if (f.client?.clientBound) row.clientBound++;
-            row.pgload.push(f);
-          }
-        }
-      }
-      const r = row.pgbench.length ? { qps: ratios(row.pgload, row.pgbench, 'qps'), p50: ratios(row.pgload, row.pgbench, 'p50Ms'), p95: ratios(row.pgload, row.pgbench, 'p95Ms'), p99: ratios(row.pgload, row.pgbench, 'p99Ms') } : undefined;
-      rows.push({ ...row, r });
-      const med = (fs: ToolFigures[], k: keyof ToolFigures) => (fs.length ? [...fs.map((x) => x[k] as number)].sort((a, b) => a - b)[Math.floor(fs.length / 2)] : NaN);
-      console.log(
-        `${c.name.padEnd(24)} ${c.protocol.padEnd(8)} ${String(c.clients).padStart(3)} clients · pgload ${med(row.pgload, 'qps').toFixed(0)} q/s p95 ${med(row.pgload, 'p95Ms').toFixed(2)} ms` +
-          (r ? ` · pgbench ${med(row.pgbench, 'qps').toFixed(0)} q/s p95 ${med(row.pgbench, 'p95Ms').toFixed(2)} ms · qps ×${r.qps.median.toFixed(2)} p50 ×${r.p50.median.toFixed(2)} p95 ×${r.p95.median.toFixed(2)}${c.target.minQps > 0 && !meetsTarget(r, c.target) ? '  (target missed)' : ''}` : ''),
-      );
-    }
+    rows.push(...(await runCases(pgbench, url)));
     if (pgbench) envelope.push(...(await envelopeRows(pgbench, url)));
   } finally {
     await server?.stop();
@@ -337,6 +340,44 @@ async function main(): Promise<void> {
   const b = await budgets();
   for (const x of b) console.log(`budget: ${x.name}: ${x.measured} (target ${x.target})${x.met ? '' : '  (target missed)'}`);
 
+  writeReport(pgbench, rows, envelope, b, started);
+  console.log(`bench: wrote ${path.relative(process.cwd(), path.join(outDir, 'bench.md'))} and bench.json`);
+}
+
+/** One case's figures: each tool's repeats, their ratios, and how often pgload's report said it was client-bound. */
+type CaseRow = { c: Case; pgload: ToolFigures[]; pgbench: ToolFigures[]; r?: { qps: Ratio; p50: Ratio; p95: Ratio; p99: Ratio }; clientBound: number };
+
+/** Every case, each tool in alternating order per repeat, a line printed per case. */
+async function runCases(pgbench: string | null, url: string): Promise<CaseRow[]> {
+  const rows: CaseRow[] = [];
+  for (const c of cases()) {
+    const row = { c, pgload: [] as ToolFigures[], pgbench: [] as ToolFigures[], clientBound: 0 };
+    for (let i = 0; i < repeats; i++) {
+      // Alternating, pgbench first on even repeats: drift in the machine hits both tools alike.
+      const order = i % 2 === 0 ? (['pgbench', 'pgload'] as const) : (['pgload', 'pgbench'] as const);
+      for (const tool of order) {
+        if (tool === 'pgbench' && !pgbench) continue;
+        if (tool === 'pgbench') row.pgbench.push(await runPgbench(pgbench!, url, c));
+        else {
+          const f = await runPgload(url, c);
+          if (f.client?.clientBound) row.clientBound++;
+          row.pgload.push(f);
+        }
+      }
+    }
+    const r = row.pgbench.length ? { qps: ratios(row.pgload, row.pgbench, 'qps'), p50: ratios(row.pgload, row.pgbench, 'p50Ms'), p95: ratios(row.pgload, row.pgbench, 'p95Ms'), p99: ratios(row.pgload, row.pgbench, 'p99Ms') } : undefined;
+    rows.push({ ...row, r });
+    const med = (fs: ToolFigures[], k: keyof ToolFigures) => (fs.length ? [...fs.map((x) => x[k] as number)].sort((a, b) => a - b)[Math.floor(fs.length / 2)] : NaN);
+    console.log(
+      `${c.name.padEnd(24)} ${c.protocol.padEnd(8)} ${String(c.clients).padStart(3)} clients · pgload ${med(row.pgload, 'qps').toFixed(0)} q/s p95 ${med(row.pgload, 'p95Ms').toFixed(2)} ms` +
+        (r ? ` · pgbench ${med(row.pgbench, 'qps').toFixed(0)} q/s p95 ${med(row.pgbench, 'p95Ms').toFixed(2)} ms · qps ×${r.qps.median.toFixed(2)} p50 ×${r.p50.median.toFixed(2)} p95 ×${r.p95.median.toFixed(2)}${c.target.minQps > 0 && !meetsTarget(r, c.target) ? '  (target missed)' : ''}` : ''),
+    );
+  }
+  return rows;
+}
+
+/** bench.md (the tables) and bench.json (every figure) in the output folder. */
+function writeReport(pgbench: string | null, rows: CaseRow[], envelope: EnvelopeRow[], b: Budget[], started: number): void {
   fs.mkdirSync(outDir, { recursive: true });
   const fmtR = (r?: Ratio) => (r ? (Number.isFinite(r.median) ? `${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : 'n/a (pgbench clock)') : '–');
   const med = (fs: ToolFigures[], k: keyof ToolFigures) => (fs.length ? [...fs.map((x) => x[k] as number)].sort((a, b) => a - b)[Math.floor(fs.length / 2)] : NaN);
@@ -376,7 +417,6 @@ async function main(): Promise<void> {
   ].join('\n');
   fs.writeFileSync(path.join(outDir, 'bench.md'), md);
   fs.writeFileSync(path.join(outDir, 'bench.json'), JSON.stringify({ quick, repeats, durationS, cases: rows, envelope, budgets: b }, null, 2) + '\n');
-  console.log(`bench: wrote ${path.relative(process.cwd(), path.join(outDir, 'bench.md'))} and bench.json`);
 }
 
 main().catch((err) => {

@@ -4,6 +4,7 @@
  * (PGLOAD_VSCODE_CACHE, default `.vscode-e2e/` inside the checkout, so nothing is written outside it) and
  * reused. Started with throwaway HOME/XDG/TMP folders in its own process group; stopped by killing that group.
  */
+import { startWaitMs, waitedText } from './patience';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -118,40 +119,7 @@ export async function startCodeServer(options: { env?: Record<string, string>; s
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...options.settings }, null, 2));
   const port = await freePort();
   const output: string[] = [];
-  const child = spawn(
-    install.node,
-    [
-      install.entry,
-      '--bind-addr',
-      `127.0.0.1:${port}`,
-      '--auth',
-      'none',
-      '--user-data-dir',
-      userDataDir,
-      '--extensions-dir',
-      extensionsDir,
-      '--disable-telemetry',
-      '--disable-update-check',
-      '--disable-workspace-trust',
-      '--disable-getting-started-override',
-      '--vscode-option',
-      'enable-smoke-test-driver',
-    ],
-    {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: home,
-        XDG_CONFIG_HOME: path.join(home, '.config'),
-        XDG_DATA_HOME: path.join(home, '.local', 'share'),
-        XDG_CACHE_HOME: path.join(home, '.cache'),
-        TMPDIR: tmp,
-        LANG: 'C.UTF-8',
-        ...options.env,
-      },
-    },
-  );
+  const child = spawnCodeServer(install, port, { home, userDataDir, extensionsDir, tmp }, options.env);
   const keep = (d: Buffer) => {
     for (const line of d.toString().split('\n')) if (line.trim()) output.push(line);
     if (output.length > 500) output.splice(0, output.length - 500);
@@ -159,53 +127,8 @@ export async function startCodeServer(options: { env?: Record<string, string>; s
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(() => {
-        try {
-          process.kill(-child.pid!, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-        resolve();
-      }, 5000);
-      child.once('exit', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      if (child.exitCode !== null) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    fs.rmSync(base, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`code-server exited with code ${child.exitCode}:\n${output.slice(-30).join('\n')}`);
-    }
-    try {
-      const r = await fetch(`${url}/healthz`);
-      if (r.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`code-server did not answer /healthz within 60 s:\n${output.slice(-30).join('\n')}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const stop = stopper(child, base);
+  await waitHealthy(child, url, stop, output);
   const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${path.resolve(p)}`;
   return {
     url,
@@ -262,4 +185,100 @@ export async function launchChromium(): Promise<Browser> {
   });
   browser.once('disconnected', () => fs.rmSync(base, { recursive: true, force: true }));
   return browser;
+}
+
+/** code-server on `port`, in its own process group, with throwaway HOME and data folders. */
+function spawnCodeServer(install: { node: string; entry: string }, port: number, dirs: { home: string; userDataDir: string; extensionsDir: string; tmp: string }, env: Record<string, string> | undefined): ChildProcess {
+  const { home, userDataDir, extensionsDir, tmp } = dirs;
+  const options = { env };
+  return spawn(
+    install.node,
+    [
+      install.entry,
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--vscode-option',
+      'enable-smoke-test-driver',
+    ],
+    {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: home,
+        XDG_CONFIG_HOME: path.join(home, '.config'),
+        XDG_DATA_HOME: path.join(home, '.local', 'share'),
+        XDG_CACHE_HOME: path.join(home, '.cache'),
+        TMPDIR: tmp,
+        LANG: 'C.UTF-8',
+        ...options.env,
+      },
+    },
+  );
+}
+
+/** Stops code-server (its whole process group: TERM, then KILL after 5 s) and removes its folders; once. */
+function stopper(child: ChildProcess, base: string): () => Promise<void> {
+  let stopped = false;
+  return async () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        resolve();
+      }, 5000);
+      child.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      if (child.exitCode !== null) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    fs.rmSync(base, { recursive: true, force: true });
+  };
+}
+
+/** Waits until code-server answers /healthz: the usual minute, longer on a busy machine; stops it when it never does. */
+async function waitHealthy(child: ChildProcess, url: string, stop: () => Promise<void>, output: string[]): Promise<void> {
+  const waitMs = startWaitMs(60_000);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`code-server exited with code ${child.exitCode}:\n${output.slice(-30).join('\n')}`);
+    }
+    try {
+      const r = await fetch(`${url}/healthz`);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`code-server did not answer /healthz ${waitedText(waitMs)}:\n${output.slice(-30).join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

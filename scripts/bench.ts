@@ -19,9 +19,9 @@ import Module from 'node:module';
 import { Client } from 'pg';
 import { createHistogram, logBuckets, latencyStats, percentileCurve, recordUs } from '../src/core/load/histogram';
 import { analyzePlan } from '../src/core/insight/plan';
-import { nodeTimes } from '../src/core/insight/nodetime';
+import { nodeTimes } from '../src/core/insight/nodeTime';
 import { ensureParser, fingerprintOf } from '../src/core/sql';
-import { statementSpans } from '../src/core/sqlspans';
+import { statementSpans } from '../src/core/sqlSpans';
 import { matchRuns } from '../src/extension/lensMatch';
 import { formatLensTitle } from '../src/shared/format';
 import { Timeline } from '../src/core/load/timeline';
@@ -284,7 +284,7 @@ function activationBudgets(): Budget[] {
 /** CodeLens on a 1,000-statement file, with and without stored runs. */
 async function lensBudgets(): Promise<Budget[]> {
   const out: Budget[] = [];
-  // CodeLens on a 1,000-statement file: the statement ranges (lexical, ./sqlspans), which stored run goes above
+  // CodeLens on a 1,000-statement file: the statement ranges (lexical, ./sqlSpans), which stored run goes above
   // each (./lensMatch) and the titles — what the provider computes on each new version of the document.
   // Median of 5 after one warm-up call; the cold first call is reported too.
   await ensureParser();

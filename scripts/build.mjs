@@ -30,7 +30,7 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: [join(root, 'src/cli/index.ts')], outfile: join(dist, 'cli.js'), banner: { js: '#!/usr/bin/env node' } }),
   // The load worker thread (both the CLI and the extension start it from dist/).
-  build({ ...common, entryPoints: [join(root, 'src/core/load/loadworker.ts')], outfile: join(dist, 'loadworker.js'), minify: true }),
+  build({ ...common, entryPoints: [join(root, 'src/core/load/loadWorker.ts')], outfile: join(dist, 'loadWorker.js'), minify: true }),
   // The extension: `vscode` is provided by the host.
   build({ ...common, entryPoints: [join(root, 'src/extension/extension.ts')], outfile: join(dist, 'extension.js'), external: [...common.external, 'vscode'], minify: true }),
   // The report panel: a browser bundle with Chart.js and the webview UI toolkit inside (no CDN).

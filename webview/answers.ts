@@ -5,7 +5,7 @@
 import type { ChartConfiguration } from 'chart.js';
 import type { DiagnoseResult } from '../src/shared/result';
 import { formatMs, formatQps } from '../src/shared/format';
-import { isTryable } from '../src/shared/hintsql';
+import { isTryable } from '../src/shared/hintSql';
 import { h } from './dom';
 
 export interface AnswerDeps {

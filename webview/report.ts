@@ -1,9 +1,9 @@
 /** The Report tab: the run's figures, its charts, the hints, what the server did, and the errors. */
 import type { PanelResult } from '../src/shared/protocol';
 import { h } from './dom';
-import { waitColor } from '../src/shared/waitcolors';
+import { waitColor } from '../src/shared/waitColors';
 import { timedPlans } from './plan';
-import { isTryable } from '../src/shared/hintsql';
+import { isTryable } from '../src/shared/hintSql';
 import { shortRunWarning, estimateText, modeText, formatCount, formatMs, formatPercent, formatQps, describePlan, paramsLine, poolerLine, modeLines, backgroundLines, scriptLines, statementLines } from '../src/shared/format';
 import { inEditor, view, rerender, theme, chart, chartBox, tile, tryButton, copyButton } from './host';
 
@@ -176,7 +176,7 @@ export function serverSection(r: PanelResult): HTMLElement | null {
 
 function drawWaitCharts(r: PanelResult, grid: HTMLElement): void {
   const w = r.insight.waits!;
-  // One colour per wait and class, the same in both charts and in every run (../src/shared/waitcolors).
+  // One colour per wait and class, the same in both charts and in every run (../src/shared/waitColors).
   const colour = (event: string) => waitColor(event);
   const shown = w.shares.filter((s) => s.share >= 0.005).slice(0, 6);
   const doughnut = chartBox('chart-waits', 'What the sessions waited on', 'Share of samples: CPU = running, IO:BufFile = temp files, Lock/LWLock = contention, Idle = waiting for the client.');

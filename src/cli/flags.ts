@@ -5,8 +5,8 @@ import { formatMs } from '../shared/format';
 import { parseParamFlag, type ParamInput } from '../core/load/params';
 import { parseDurationMs, parseWholeNumber } from '../core/units';
 import { ensureParser, splitStatements } from '../core/sql';
-import { readInputText } from '../core/inputfile';
-import { parseOption, rowByFlag, RUN_OPTION_TABLE, type OptionRow, type OptionValue } from '../core/optiontable';
+import { readInputText } from '../core/inputFile';
+import { parseOption, rowByFlag, RUN_OPTION_TABLE, type OptionRow, type OptionValue } from '../core/optionTable';
 import { usage } from './io';
 
 /** How every command reports: JSON, progress, log lines, help. */

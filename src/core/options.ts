@@ -6,10 +6,10 @@ import type { ConnectionInput } from './connection/connection';
 import type { PoolOptions } from './load/sessionPool';
 import type { RateSettings } from '../shared/result';
 import type { ParamInput } from './load/params';
-import { checkOptionValue, MAX_CLIENTS, RUN_OPTION_TABLE } from './optiontable';
+import { checkOptionValue, MAX_CLIENTS, RUN_OPTION_TABLE } from './optionTable';
 import { checkLoadMode } from './load/modes';
 import { usageError } from './errors';
-export { MAX_CLIENTS } from './optiontable';
+export { MAX_CLIENTS } from './optionTable';
 
 export interface ProfileOptions {
   sql: string;

@@ -16,7 +16,7 @@ import type { ConnectionManager } from './connections';
 import { Disposable } from './lifecycle';
 import type { Log } from './log';
 import { inEditorWords } from './words';
-import { INPUT_LIMITS, readInputText } from '../core/inputfile';
+import { INPUT_LIMITS, readInputText } from '../core/inputFile';
 
 export const CHECK_FILE_GLOB = '**/{pgload.yml,pgload.yaml,*.pgload.yml,*.pgload.yaml}';
 

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { formatAgo, formatLensTitle, formatMs } from '../shared/format';
 import type { StatementFigures } from '../shared/result';
 import { ensureParser, fingerprintOf } from '../core/sql';
-import { statementSpans, type StatementSpan } from '../core/sqlspans';
+import { statementSpans, type StatementSpan } from '../core/sqlSpans';
 import { codeLensEnabled } from './config';
 import { Commands, SQL_LANGUAGES } from './constants';
 import { Disposable } from './lifecycle';
@@ -41,7 +41,7 @@ export class PgloadCodeLensProvider extends Disposable implements vscode.CodeLen
   }
 
   /**
-   * The statements of a document, found by PostgreSQL's lexical rules (./sqlspans: no parse, so a file of
+   * The statements of a document, found by PostgreSQL's lexical rules (./sqlSpans: no parse, so a file of
    * thousands of statements, or one with a syntax error, still gets its lenses at once). Whatever is run is
    * parsed again by the real parser. Exported for tests and the CodeLens commands.
    */

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { Settings } from './constants';
 import type { ProfileInput } from '../core/options';
-import { APP_POOL_LIMITS, MAX_CLIENTS, parseOption, RUN_OPTION_TABLE, type OptionRow } from '../core/optiontable';
+import { APP_POOL_LIMITS, MAX_CLIENTS, parseOption, RUN_OPTION_TABLE, type OptionRow } from '../core/optionTable';
 import { parseSizeKB } from '../core/units';
 
 export interface ConnectionSetting {

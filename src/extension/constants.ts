@@ -1,7 +1,7 @@
 /**
  * Every id the extension contributes, in one place (package.json must match: test/unit/contributes.test.ts checks it).
  * The run options' settings (pgload.clients, pgload.thresholdMs, …) are named in the option table
- * (src/core/optiontable.ts), not here.
+ * (src/core/optionTable.ts), not here.
  */
 export const Commands = {
   profileSelection: 'pgload.profileSelection',

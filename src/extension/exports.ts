@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatMarkdownReport, formatTimelineCsv } from '../shared/format';
-import { buildHtmlReport, diagnosisState, exportState, loadReportAssets } from '../core/report/htmlreport';
+import { buildHtmlReport, diagnosisState, exportState, loadReportAssets } from '../core/report/htmlReport';
 import { formatDiagnoseMarkdown } from '../shared/report/diagnose';
 import type { DiagnoseResult, ProfileResult, SweepResult } from '../shared/result';
 import type { Ui } from './ui';

@@ -7,7 +7,7 @@
  *     statement of this document has that run's exact text (different statements can share a fingerprint).
  * The runs are indexed once per call; fingerprints are asked for only when some run could match by one.
  */
-import type { StatementSpan } from '../core/sqlspans';
+import type { StatementSpan } from '../core/sqlSpans';
 import type { ProfileResult } from '../shared/result';
 
 export interface RunRef {

@@ -2,7 +2,7 @@
  * The report panel: one per statement text (two statements that differ only in a constant get a panel each),
  * created or revealed when a run starts, updated live, restored after a reload from the stored result. Messages wait for the webview's "ready".
  */
-import { stateFromStored, stateFromSweep } from '../shared/panelstate';
+import { stateFromStored, stateFromSweep } from '../shared/panelState';
 import * as vscode from 'vscode';
 import { formatMarkdownReport } from '../shared/format';
 import { exportResult } from './exports';

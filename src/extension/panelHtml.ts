@@ -2,7 +2,7 @@
  * The report panel's HTML shell. Pure (no vscode import) so that the webview tests render exactly this page.
  * Strict CSP: nothing by default, scripts only with the nonce, styles and fonts only from the extension.
  */
-import { makeNonce } from '../core/report/htmlreport';
+import { makeNonce } from '../core/report/htmlReport';
 import type { PanelState } from '../shared/protocol';
 
 export interface PanelHtmlOptions {

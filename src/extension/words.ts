@@ -3,7 +3,7 @@
  * settings and dialogs. One table turns the flags into the editor's words, so every message reads as VS Code's.
  * Pure: unit-tested without VS Code.
  */
-import { RUN_OPTION_TABLE } from '../core/optiontable';
+import { RUN_OPTION_TABLE } from '../core/optionTable';
 
 /** Flags that are not rows of the option table, and phrases that have no flag at all. */
 const PHRASES: Array<[RegExp, string]> = [

@@ -4,9 +4,9 @@
  * that the extension answers with `ack`. The extension validates every message before acting on it.
  */
 import type { ProgressView } from './result';
-import type { PanelState } from './panelstate';
+import type { PanelState } from './panelState';
 export type { ProgressView } from './result';
-export type { PanelResult, PanelState, RunState } from './panelstate';
+export type { PanelResult, PanelState, RunState } from './panelState';
 
 export type ToWebview =
   | { type: 'show'; panel: PanelState }

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { mannWhitney, normalTail, percentileInterval } from '../../src/core/analysis/compare';
 import { createHistogram, recordUs } from '../../src/core/load/histogram';
-import { parseResult } from '../../src/core/report/resultfile';
+import { parseResult } from '../../src/core/report/resultFile';
 import { seededRandom } from '../../src/core/load/random';
 
 /** A histogram of n log-normal latencies around `medianMs` (a realistic, skewed shape). */

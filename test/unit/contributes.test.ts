@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { APP_POOL_LIMITS, RUN_OPTION_TABLE } from '../../src/core/optiontable';
+import { APP_POOL_LIMITS, RUN_OPTION_TABLE } from '../../src/core/optionTable';
 import { Commands, Settings } from '../../src/extension/constants';
 
 const root = path.resolve(__dirname, '../..');

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { planDiagnosis, sweepCeiling } from '../../src/core/analysis/diagnose';
 import { buildAnswers, settingCandidates, type AnswerInput } from '../../src/core/analysis/answers';
 import { formatMs, formatQps } from '../../src/shared/format';
-import { isTryable, parseSetLocal } from '../../src/shared/hintsql';
+import { isTryable, parseSetLocal } from '../../src/shared/hintSql';
 import type { AbResult, Comparison, ComparisonMetric, DiagnosePhase, Hint, ProfileResult, SweepResult, SweepStep } from '../../src/shared/result';
 
 const root = path.resolve(__dirname, '../..');

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { waitColor } from '../../src/shared/waitcolors';
+import { waitColor } from '../../src/shared/waitColors';
 import { statusForProgress } from '../../src/shared/format';
 
 describe('Wait colours: one per wait, the same everywhere', () => {

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../../scripts/lib/code-server';
 import { formatMs } from '../../src/shared/format';
 import { panelHtml } from '../../src/extension/panelHtml';
-import { buildHtmlReport, diagnosisState, exportState, loadReportAssets } from '../../src/core/report/htmlreport';
+import { buildHtmlReport, diagnosisState, exportState, loadReportAssets } from '../../src/core/report/htmlReport';
 import * as zlib from 'node:zlib';
 import { compareResults } from '../../src/core/analysis/compare';
 import type { PanelState } from '../../src/shared/protocol';

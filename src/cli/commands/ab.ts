@@ -1,5 +1,5 @@
 /** `pgload ab`: two variants (settings or SQL) in alternating legs, compared as `pgload compare` does. */
-import { MAX_CLIENTS } from '../../core/optiontable';
+import { MAX_CLIENTS } from '../../core/optionTable';
 import type { ParseArgsConfig } from 'node:util';
 import { formatAbReport } from '../../shared/format';
 import { regressions } from '../../core/analysis/compare';

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { formatComparison } from '../../shared/format';
 import { compareResults, regressions } from '../../core/analysis/compare';
-import { readResultFile } from '../../core/report/resultfile';
+import { readResultFile } from '../../core/report/resultFile';
 import { EXIT, CliIO, usage, emitJson, checkOutputPaths } from '../io';
 import { parseCommand, percentFlag } from '../flags';
 

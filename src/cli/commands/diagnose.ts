@@ -1,10 +1,10 @@
 /** `pgload diagnose`: the four questions — pool, settings, the query under concurrency, ORM or raw SQL — in one planned run. */
-import { APP_POOL_LIMITS } from '../../core/optiontable';
+import { APP_POOL_LIMITS } from '../../core/optionTable';
 import type { ParseArgsConfig } from 'node:util';
 import { formatDiagnoseMarkdown, formatDiagnosePlan, formatDiagnoseReport } from '../../shared/report/diagnose';
 import { formatMs } from '../../shared/format';
 import { diagnose } from '../../core/analysis/diagnose';
-import { buildHtmlReport, diagnosisState, loadReportAssets } from '../../core/report/htmlreport';
+import { buildHtmlReport, diagnosisState, loadReportAssets } from '../../core/report/htmlReport';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson, writeOutput, checkOutputPaths } from '../io';
 import { COMMON_OPTIONS, parseCommand, duration, whole, sqlFromFlags, sqlBFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags, tableFlags, tableValues } from '../flags';
 

@@ -1,5 +1,5 @@
 /** `pgload pools`: application-pool configurations side by side, same statement and users. */
-import { APP_POOL_LIMITS } from '../../core/optiontable';
+import { APP_POOL_LIMITS } from '../../core/optionTable';
 import type { ParseArgsConfig } from 'node:util';
 import type { ProfileResult } from '../../shared/result';
 import { formatPoolComparison } from '../../shared/format';

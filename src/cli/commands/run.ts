@@ -2,7 +2,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { PoolSettings, ProfileResult, RateSettings } from '../../shared/result';
 import { formatMarkdownReport, formatTimelineCsv, formatTextReport } from '../../shared/format';
-import { buildHtmlReport, exportState, loadReportAssets } from '../../core/report/htmlreport';
+import { buildHtmlReport, exportState, loadReportAssets } from '../../core/report/htmlReport';
 import { profile } from '../../core/load/runner';
 import { profileWithBackground, type BackgroundInput } from '../../core/load/background';
 import { parseParamFlag } from '../../core/load/params';
@@ -11,7 +11,7 @@ import { PgloadError } from '../../core/errors';
 import type { ScriptInput } from '../../core/options';
 import { evaluateBudgets } from '../../core/analysis/check';
 import type { ProfileInput } from '../../core/options';
-import { APP_POOL_LIMITS, optionHelp, RATE_LIMITS } from '../../core/optiontable';
+import { APP_POOL_LIMITS, optionHelp, RATE_LIMITS } from '../../core/optionTable';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, writeOutput, emitJson, checkOutputPaths } from '../io';
 import { COMMON_OPTIONS, parseCommand, duration, whole, readSqlFile, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, tableFlags, tableValues } from '../flags';
 
@@ -106,7 +106,7 @@ Examples:
 
 export const RUN_OPTIONS = {
   ...COMMON_OPTIONS,
-  // Everything in the option table (src/core/optiontable.ts); the rest is shaped by this command.
+  // Everything in the option table (src/core/optionTable.ts); the rest is shaped by this command.
   ...(tableFlags() as Record<never, never>),
   clients: { type: 'string' },
   requests: { type: 'string' },

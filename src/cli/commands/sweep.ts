@@ -1,5 +1,5 @@
 /** `pgload sweep`: the statement at 1, 2, 4, … clients; the scalability fit and the pool size the steps support. */
-import { MAX_CLIENTS } from '../../core/optiontable';
+import { MAX_CLIENTS } from '../../core/optionTable';
 import type { ParseArgsConfig } from 'node:util';
 import { formatMs, formatSweepReport } from '../../shared/format';
 import { sweep } from '../../core/analysis/sweep';

@@ -5,7 +5,7 @@
 import type { AbResult, Comparison, DiagnoseAnswers, DiagnosePhase, Hint, MeasuredChange, PoolFigures, ProfileResult, SweepResult } from '../../shared/result';
 import { formatMs, formatPercent, formatQps } from '../../shared/format';
 import { flattenPlan, formatMemoryKB, parseMemoryKB } from '../insight/plan';
-import { parseSetLocal, TRIED_SETTINGS } from '../../shared/hintsql';
+import { parseSetLocal, TRIED_SETTINGS } from '../../shared/hintSql';
 
 /** plan_cache_mode matters only to prepared statements, which a diagnosis measures in its own phase. */
 const DIAGNOSED_SETTINGS = TRIED_SETTINGS.filter((s) => s !== 'plan_cache_mode');

@@ -17,12 +17,12 @@ import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { HintSeverity, ProfileResult } from '../../shared/result';
 import { errorMessage, PgloadError } from '../errors';
-import { readInputText } from '../inputfile';
+import { readInputText } from '../inputFile';
 import { formatMs } from '../../shared/format';
 import type { ProfileInput } from '../options';
 import type { ParamInput } from '../load/params';
 import { ensureParser, splitStatements } from '../sql';
-import { parseOption, RUN_OPTION_TABLE } from '../optiontable';
+import { parseOption, RUN_OPTION_TABLE } from '../optionTable';
 import { parseDurationMs } from '../units';
 
 export interface Budget {

@@ -16,7 +16,7 @@ import { readCapacity } from '../connection/server';
 import { PgloadError } from '../errors';
 import type { Logger } from '../logger';
 import type { ProfileInput } from '../options';
-import { APP_POOL_LIMITS } from '../optiontable';
+import { APP_POOL_LIMITS } from '../optionTable';
 import { prepareRun, profile, withOptions, type PreparedRun, type Progress } from '../load/runner';
 import { VERSION } from '../version';
 import { abTest, type AbChange } from './ab';

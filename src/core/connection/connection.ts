@@ -13,7 +13,7 @@ import { checkServerIdentity, type ConnectionOptions as TlsOptions, type PeerCer
 import { Client, type ClientConfig } from 'pg';
 import type { ConnectionSummary } from '../../shared/result';
 import { asDriverError, errorMessage, PgloadError } from '../errors';
-import { readInputText } from '../inputfile';
+import { readInputText } from '../inputFile';
 import { makeRedactor, maskUrlCredentials } from './redact';
 import { literal, settingPairs, transactionWrap, withInternalMark, wrapStart, type SessionSettings } from './envelope';
 

@@ -5,11 +5,11 @@
  *  - OFFSET pagination: rows computed on every request only to be skipped;
  *  - an aggregate over DISTINCT values, which sorts its whole input on every request;
  *  - a correlated SubPlan run once per outer row.
- * Each needs the plan's times (./nodetime) to say how much of the execution it is.
+ * Each needs the plan's times (./nodeTime) to say how much of the execution it is.
  */
 import type { CapturedPlan, Hint } from '../../shared/result';
 import type { SqlStatement } from '../sql';
-import { timeNodes, type TimedNode } from './nodetime';
+import { timeNodes, type TimedNode } from './nodeTime';
 import type { PlanNode } from './plan';
 
 type Json = Record<string, unknown>;

@@ -4,18 +4,18 @@
  */
 import type { CapturedPlan, ClientOverhead, ConnectionSummary, ErrorGroup, ExecutionMode, GenericPlanCheck, Hint, ProfileResult, RunStatus, ServerCounters, ServerInfo, TimelinePoint, WaitSampling } from '../../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../../shared/result';
-import { genericPlanHint } from '../insight/genericplan';
+import { genericPlanHint } from '../insight/genericPlan';
 import { encodeHistogram, latencyStats, logBuckets, percentileCurve, type Histogram } from './histogram';
 import type { ProfileOptions } from '../options';
 import { loadModeOf, type ModeFigures } from './modes';
 import { envelopeHint, overheadHint } from '../insight/overhead';
 import { analyzePlan, combineHints, diffPlans, type PlanContext } from '../insight/plan';
-import { nodeTimes } from '../insight/nodetime';
+import { nodeTimes } from '../insight/nodeTime';
 import { concurrencyHints } from '../insight/concurrency';
-import { indexHints, type IndexAdvice } from '../insight/indexadvice';
+import { indexHints, type IndexAdvice } from '../insight/indexAdvice';
 import type { SqlStatement } from '../sql';
 import { VERSION } from '../version';
-import { waitHints } from '../insight/waithints';
+import { waitHints } from '../insight/waitHints';
 
 /** What the load phase measured. */
 export interface LoadOutcome {
@@ -105,7 +105,7 @@ export function rankHints(hints: Hint[], plans: RunFacts['plans'], meanLoadMs: n
   });
 }
 
-/** The plan with every node's own time (./insight/nodetime), computed once for the result and the hints. */
+/** The plan with every node's own time (./insight/nodeTime), computed once for the result and the hints. */
 function withNodeTimes(p: CapturedPlan | undefined): CapturedPlan | undefined {
   return p?.json?.Plan ? { ...p, nodes: nodeTimes(p.json.Plan as Record<string, unknown>) } : p;
 }

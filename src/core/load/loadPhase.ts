@@ -7,13 +7,13 @@ import type { CapturedPlan, ClientOverhead, TimelinePoint } from '../../shared/r
 import { clientTimeoutMs, markInternal, type OpenedSession, type ResolvedConnection } from '../connection/connection';
 import { CLIENT_TIMEOUT } from '../connection/wire';
 import { errorMessage, PgloadError } from '../errors';
-import { errorIdentity, isSessionFatal } from '../errortally';
+import { errorIdentity, isSessionFatal } from '../errorTally';
 import { createHistogram, recordUs, type Histogram } from './histogram';
 import { cancelBackends } from '../connection/server';
 import type { LoadOutcome } from './assemble';
 import { captureExplain } from '../insight/explain';
 import { WaitSampler } from '../insight/sampler';
-import { snapshotCounters } from '../insight/serverstats';
+import { snapshotCounters } from '../insight/serverStats';
 import { OverheadMeter } from '../insight/overhead';
 import * as os from 'node:os';
 import { chooseIntervalMs, Timeline } from './timeline';

@@ -11,7 +11,7 @@
  * Specs are parsed and checked without a server; CSV files are read and the sampling queries run before
  * any timing starts, so a bad generator is reported before anything is measured.
  */
-import { readInputText } from '../inputfile';
+import { readInputText } from '../inputFile';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { PgloadError } from '../errors';
 import { seededRandom } from './random';

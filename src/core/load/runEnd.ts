@@ -10,7 +10,7 @@ import { readPoolerCounters, sendCancelRequest } from '../connection/pooler';
 import { cancelBackends, ensureGone, ensureRequestsGone } from '../connection/server';
 import { CLIENT_TIMEOUT } from '../connection/wire';
 import { errorMessage } from '../errors';
-import { counterDelta, snapshotCounters } from '../insight/serverstats';
+import { counterDelta, snapshotCounters } from '../insight/serverStats';
 import { plural, RunState } from './runState';
 
 export abstract class RunEnd extends RunState {

@@ -1,5 +1,5 @@
 /**
- * The main thread's side of the load workers (./loadworker): several event loops, each with its share of the
+ * The main thread's side of the load workers (./loadWorker): several event loops, each with its share of the
  * clients, when one loop would be the bottleneck (like `pgbench -j`). Their latencies arrive as HDR
  * histograms and are added exactly; their sessions' pids join the run's (cancel, wait sampling, the check
  * that none is left).
@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PgloadError, type PgloadErrorKind } from '../errors';
-import type { FromMain, ToMain, WorkerInit } from './loadworker';
+import type { FromMain, ToMain, WorkerInit } from './loadWorker';
 
 /** Clients per event loop above which another loop helps, and the most loops `auto` picks. */
 const CLIENTS_PER_LOOP = 32;
@@ -31,10 +31,10 @@ export function shareClients(clients: number, workers: number): number[] {
 }
 
 function workerEntry(): { file: string; execArgv?: string[] } {
-  const bundled = path.join(__dirname, 'loadworker.js');
+  const bundled = path.join(__dirname, 'loadWorker.js');
   if (fs.existsSync(bundled)) return { file: bundled };
   // From the sources (tests run TypeScript through tsx): the worker loads tsx's require hook too.
-  return { file: path.join(__dirname, 'loadworker.ts'), execArgv: ['--require', require.resolve('tsx/cjs')] };
+  return { file: path.join(__dirname, 'loadWorker.ts'), execArgv: ['--require', require.resolve('tsx/cjs')] };
 }
 
 export interface Batch {

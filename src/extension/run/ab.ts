@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { errorMessage } from '../../core/errors';
 import { abTest, type AbChange } from '../../core/analysis/ab';
-import { isTryable, parseSetLocal } from '../../shared/hintsql';
+import { isTryable, parseSetLocal } from '../../shared/hintSql';
 import { ensureParser, parseSingleStatement, type SqlStatement } from '../../core/sql';
 import { oneLine } from '../../shared/text';
 import type { AbResult } from '../../shared/result';

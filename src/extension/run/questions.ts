@@ -9,7 +9,7 @@ import { errorMessage, isPgloadError } from '../../core/errors';
 import { parseParamSpec, type ParamInput } from '../../core/load/params';
 import type { ConnectionInput } from '../../core/connection/connection';
 import type { ProfileInput } from '../../core/options';
-import { APP_POOL_LIMITS, MAX_CLIENTS } from '../../core/optiontable';
+import { APP_POOL_LIMITS, MAX_CLIENTS } from '../../core/optionTable';
 import type { PoolOptions } from '../../core/load/sessionPool';
 import * as path from 'node:path';
 import { ensureParser, parseSingleStatement, splitStatements, statementAt, type SqlStatement } from '../../core/sql';

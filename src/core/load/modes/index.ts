@@ -1,7 +1,7 @@
 /**
  * The load modes, registered once. The run and the option checks ask this list: which mode the options select, its
  * checks, its driver and its part of the result. A new mode is one file in this folder, one row here, its report text
- * in src/shared/modes/ and its options (a row of ../../optiontable.ts, a field of the result).
+ * in src/shared/modes/ and its options (a row of ../../optionTable.ts, a field of the result).
  */
 import { usageError } from '../../errors';
 import type { ProfileOptions } from '../../options';

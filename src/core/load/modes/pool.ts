@@ -3,8 +3,8 @@
  * then runs; the wait and the time in the database are recorded apart.
  */
 import type { PoolResult } from '../../../shared/result';
-import { isSessionFatal } from '../../errortally';
-import { APP_POOL_LIMITS } from '../../optiontable';
+import { isSessionFatal } from '../../errorTally';
+import { APP_POOL_LIMITS } from '../../optionTable';
 import { usageError } from '../../errors';
 import { createHistogram, encodeHistogram, latencyStats, recordUs } from '../histogram';
 import { PoolClosed, SessionPool, type PoolOptions } from '../sessionPool';

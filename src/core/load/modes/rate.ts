@@ -7,7 +7,7 @@ import type { OpenLoopResult } from '../../../shared/result';
 import { createHistogram, latencyStats, recordUs } from '../histogram';
 import type { RateOptions } from '../../options';
 import { usageError } from '../../errors';
-import { RATE_LIMITS } from '../../optiontable';
+import { RATE_LIMITS } from '../../optionTable';
 import { poissonGapMs, seededRandom } from '../random';
 import type { LoadClient, LoadSink, Requests } from '../driver';
 import { fortyPercent, type LoadEnd, type LoadMode, type ModeDriver } from './mode';

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { genericPlanHint } from '../../src/core/insight/genericplan';
+import { genericPlanHint } from '../../src/core/insight/genericPlan';
 import type { CapturedPlan } from '../../src/shared/result';
 
 /** An Aggregate over one scan of `t`, with the rows the planner expected and the rows it found. */

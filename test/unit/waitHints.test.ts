@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { IDLE } from '../../src/core/insight/sampler';
-import { waitHints } from '../../src/core/insight/waithints';
+import { waitHints } from '../../src/core/insight/waitHints';
 import type { WaitSampling } from '../../src/shared/result';
 
 /** Sessions on CPU, more of them than the server's CPUs: the case of the CPU-saturation hint. */

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { RUN_HELP } from '../../src/cli/commands/run';
 import { parseCheckFile } from '../../src/core/analysis/check';
 import { DEFAULTS } from '../../src/core/options';
-import { parseOption, RUN_OPTION_TABLE, rowByFlag, type OptionRow } from '../../src/core/optiontable';
+import { parseOption, RUN_OPTION_TABLE, rowByFlag, type OptionRow } from '../../src/core/optionTable';
 
 const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, { type: string; default?: unknown; minimum?: number; maximum?: number }> } } };
 const settings = pkg.contributes.configuration.properties;

@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { backendPid, closeSession, openSession, transactionWrap, type OpenedSession, type ResolvedConnection, type SessionSettings } from '../connection/connection';
-import { errorIdentity, isSessionFatal } from '../errortally';
+import { errorIdentity, isSessionFatal } from '../errorTally';
 import { createHistogram, encodeHistogram, recordUs } from './histogram';
 import { makeSources, type ParamInput, type ParamSpec } from './params';
 import { startLoopDelay, type LoopDelay } from '../insight/overhead';

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { ensureParser, splitStatements } from '../../src/core/sql';
-import { statementSpans } from '../../src/core/sqlspans';
+import { statementSpans } from '../../src/core/sqlSpans';
 import { seededRandom } from '../../src/core/load/random';
 
 /** What the editor's lexical split must agree on with the real parser: every range, text and `$n` count. */

@@ -3,11 +3,11 @@
  * opens anywhere — offline, without VS Code, without any network request — and draws the same charts.
  * The page's CSP allows nothing but its own inline scripts (by nonce) and inline styles.
  */
-import { stateFromStored } from '../../shared/panelstate';
+import { stateFromStored } from '../../shared/panelState';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { PanelState } from '../../shared/panelstate';
+import type { PanelState } from '../../shared/panelState';
 import type { DiagnoseResult, ProfileResult } from '../../shared/result';
 import { oneLine } from '../../shared/text';
 

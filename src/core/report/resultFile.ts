@@ -2,7 +2,7 @@
 import type { ProfileResult } from '../../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../../shared/result';
 import { PgloadError } from '../errors';
-import { readInputText } from '../inputfile';
+import { readInputText } from '../inputFile';
 
 export function parseResult(text: string, source: string): ProfileResult {
   const bad = (why: string): never => {

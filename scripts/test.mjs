@@ -2,8 +2,8 @@
 // closing line "N passed, N failed". Exits non-zero when anything failed.
 // Usage: node scripts/test.mjs [tier …]   (tiers: typecheck lint unit integration webview extension e2e bench)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -66,7 +66,7 @@ function run(name, { cmd, args }) {
   return new Promise((resolve) => {
     const started = Date.now();
     console.log(`\n=== ${name}: ${[cmd.replace(root + '/', ''), ...args].join(' ')}`);
-    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', ...RUN_ENV } });
     let out = '';
     const tee = (stream, target) =>
       stream.on('data', (d) => {
@@ -103,6 +103,19 @@ function homeEntries() {
 const ownedByNpm = (p) => p.startsWith(join(homedir(), '.npm'));
 const homeBefore = homeEntries();
 
+/**
+ * A clean guest in the temp folder too. What the tiers share there lives in one folder of this run, removed at the end:
+ * the embedded PostgreSQL's binaries (copied where its server user can enter them), and tsx keeps no cache. After each
+ * tier, anything it left in the temp folder under pgload's or its tools' names is a failure of that tier (and removed).
+ */
+const runDir = mkdtempSync(join(tmpdir(), 'pgload-test-run-'));
+chmodSync(runDir, 0o755);
+const RUN_ENV = { PGLOAD_EMBEDDED_CACHE: runDir, TSX_DISABLE_CACHE: '1' };
+const OURS = /^(pgload-|tsx-|playwright|node-compile-cache$)/;
+const tmpOurs = () => new Set(readdirSync(tmpdir()).filter((n) => OURS.test(n) && join(tmpdir(), n) !== runDir));
+let tmpBefore = tmpOurs();
+process.on('exit', () => rmSync(runDir, { recursive: true, force: true }));
+
 const rows = [];
 /** Mocha's failure report of each tier, repeated after the summary so that a log cut to its end still says which
  * test failed and why. */
@@ -137,6 +150,13 @@ for (const name of order) {
     else failed += 1;
     rows.push(`${name.padEnd(12)} ${r.code === 0 ? 'ok' : 'FAILED'}  ${r.seconds.toFixed(1)} s`);
   }
+  const left = [...tmpOurs()].filter((n) => !tmpBefore.has(n));
+  if (left.length > 0) {
+    failed += 1;
+    rows.push(`${'tmp'.padEnd(12)} FAILED  ${name} left in ${tmpdir()}: ${left.slice(0, 6).join(', ')}${left.length > 6 ? ` and ${left.length - 6} more` : ''}`);
+    for (const n of left) rmSync(join(tmpdir(), n), { recursive: true, force: true });
+  }
+  tmpBefore = tmpOurs();
 }
 const written = [...homeEntries()].filter((p) => !homeBefore.has(p) && !ownedByNpm(p));
 if (written.length > 0) {

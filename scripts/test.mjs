@@ -16,10 +16,11 @@ const TIERS = {
   unit: { cmd: bin('mocha'), args: ['--config', 'test/.mocharc.unit.json'], counts: true },
   integration: { cmd: bin('mocha'), args: ['--config', 'test/.mocharc.integration.json'], counts: true },
   webview: { cmd: bin('mocha'), args: ['--config', 'test/.mocharc.webview.json'], counts: true },
-  extension: { cmd: bin('tsx'), args: ['scripts/test-vscode.ts'], counts: true },
+  // Scripts run under node with tsx's loader, not tsx's command (which keeps an IPC folder in the temp folder).
+  extension: { cmd: process.execPath, args: ['--require', 'tsx/cjs', 'scripts/test-vscode.ts'], counts: true },
   e2e: { cmd: bin('mocha'), args: ['--config', 'test/.mocharc.e2e.json'], counts: true },
   // The benchmark's smoke run (a few seconds) so that it never rots; its timings are printed, not asserted.
-  bench: { cmd: bin('tsx'), args: ['scripts/bench.ts', '--quick', '--out', 'test-results/bench'], counts: false },
+  bench: { cmd: process.execPath, args: ['--require', 'tsx/cjs', 'scripts/bench.ts', '--quick', '--out', 'test-results/bench'], counts: false },
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

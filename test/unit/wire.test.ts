@@ -113,6 +113,25 @@ describe('wire: the load loop\'s protocol messages', () => {
     assert.deepEqual(pgData, ['pg']);
   });
 
+  it('a silent server fails the request at its deadline: a timer that fires a little early waits for the rest, not for a whole timeout more', async () => {
+    const stream = new FakeStream();
+    const client = { connection: { stream } } as unknown as Client;
+    const wire = new WireSession(client, { text: 'SELECT 1' }, 400, transactionWrap({ statementTimeoutMs: 1000, readOnly: true }));
+    const p = wire.request(undefined);
+    const failed = p.then(
+      () => Infinity,
+      (e: { code?: string }) => (assert.equal(e.code, 'CLIENT_TIMEOUT'), performance.now()),
+    );
+    // By construction: the request is 398 ms old when its timer fires, 2 ms short of its 400 ms deadline.
+    const internals = wire as unknown as { started: number; timedOut(): void };
+    internals.started = performance.now() - 398;
+    const firedAt = performance.now();
+    internals.timedOut();
+    const at = await failed;
+    assert.ok(at - firedAt < 200, `failed ${(at - firedAt).toFixed(0)} ms after the early firing; its deadline was 2 ms away`);
+    assert.equal(stream.destroyed, true, 'the silent socket is dropped');
+  });
+
   it('a second request while one runs is refused instead of mixing their answers', async () => {
     const { stream, wire } = session();
     const p = wire.request(['x']);

@@ -241,8 +241,14 @@ export class WireSession {
 
   private timedOut(): void {
     if (!this.busy) return;
-    if (performance.now() - this.started < this.timeoutMs) {
-      this.timer!.refresh();
+    // The timer is re-armed by each request; it may also fire a little before the request's own deadline (the timer
+    // clock and performance.now() differ by up to a millisecond or so): then it waits for what is left, never for a
+    // whole timeout more.
+    const left = this.timeoutMs - (performance.now() - this.started);
+    if (left > 1) {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.timedOut(), Math.ceil(left));
+      this.timer.unref();
       return;
     }
     this.fail(clientError(CLIENT_TIMEOUT, 'No answer from the server within the statement timeout + 5 s: the network or the server stopped responding'));

@@ -25,7 +25,8 @@ export function cacheDir(): string {
  * The environment of an install in the cache, as if typed in a fresh shell: without what an outer npm command
  * (`npm test`) exports to its children. npm passes `npm_config_user_agent` (which names the outer Node, 20) and
  * the project's own config on; code-server's postinstall reads the Node version from that user agent and refuses
- * to install. npm's download cache goes into the install cache too, so nothing is written in the user's home.
+ * to install. npm's download cache goes into the install cache too, so nothing is written in the user's home, and
+ * no compile cache is kept in the temp folder.
  */
 export function installEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -34,6 +35,8 @@ export function installEnv(extra: Record<string, string> = {}): NodeJS.ProcessEn
     env[k] = v;
   }
   env.npm_config_cache = path.join(cacheDir(), 'npm-cache');
+  // Node 22+ tools (npm 11 among them) keep a module compile cache in the system temp folder: not from here.
+  env.NODE_DISABLE_COMPILE_CACHE = '1';
   return { ...env, ...extra };
 }
 

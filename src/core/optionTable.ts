@@ -169,8 +169,11 @@ export function checkOptionValue(row: OptionRow, v: unknown): string | null {
   switch (row.kind) {
     case 'flag':
       return typeof v === 'boolean' ? null : `${name} must be true or false, got ${JSON.stringify(v)}`;
-    case 'name':
-      return typeof v !== 'string' ? `${name} must be text, got ${JSON.stringify(v)}` : checkApplicationName(v) && `The application name ${JSON.stringify(v)} cannot be used: ${checkApplicationName(v)}`;
+    case 'name': {
+      if (typeof v !== 'string') return `${name} must be text, got ${JSON.stringify(v)}`;
+      const problem = checkApplicationName(v);
+      return problem && `The application name ${JSON.stringify(v)} cannot be used: ${problem}`;
+    }
     case 'workers':
     case 'count':
       if (row.kind === 'workers' && v === 'auto') return null;

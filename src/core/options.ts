@@ -11,6 +11,8 @@ import { checkLoadMode } from './load/modes';
 import { usageError } from './errors';
 export { MAX_CLIENTS } from './optionTable';
 
+const CLIENTS_ROW = RUN_OPTION_TABLE.find((r) => r.key === 'clients')!;
+
 export interface ProfileOptions {
   sql: string;
   connection: ConnectionInput;
@@ -132,6 +134,9 @@ export function normalizeOptions(input: ProfileInput): ProfileOptions {
   }
   // The load mode's own options (an application pool sets the sessions it needs as clients).
   const mode = checkLoadMode(o);
+  // An application pool sets the sessions it needs as clients: they are held to the same range.
+  const clientsProblem = checkOptionValue(CLIENTS_ROW, o.clients);
+  if (clientsProblem) bad(clientsProblem);
   if (o.requests === undefined && o.durationMs === undefined) o.requests = DEFAULT_REQUESTS;
   const concurrency = mode.concurrency(o);
   if (o.requests !== undefined && o.requests < concurrency.count) {

@@ -69,11 +69,13 @@ export abstract class LoadPhase extends RunEnd {
     // The plan under load is taken once the load is well under way (40 % of the planned requests or time).
     let explainUnderLoad: Promise<CapturedPlan> | undefined;
     const mode = loadModeOf(o);
+    // When the plan under load is due: 40 % of the requests, or the moment the mode says in a timed run (decided once).
+    const explainAtMs = o.durationMs !== undefined ? mode.explainAtMs({ ...o, durationMs: o.durationMs }) : undefined;
     const maybeExplain = () => {
       if (explainUnderLoad || !explainSession || this.stop) return;
       const done = counters.ok + counters.failed;
       const progress = o.requests !== undefined ? done / o.requests : sinceStartMs() / o.durationMs!;
-      if (o.requests !== undefined ? progress < 0.4 : sinceStartMs() < mode.explainAtMs({ ...o, durationMs: o.durationMs! })) return;
+      if (explainAtMs === undefined ? progress < 0.4 : sinceStartMs() < explainAtMs) return;
       this.log.info(`EXPLAIN ANALYZE under load at ${(progress * 100).toFixed(0)} % of the run`);
       explainUnderLoad = captureExplain(explainSession.client, this.stmt.text, this.server!.versionNum, 'under-load', this.nextQuery().values as Array<string | null> | undefined, this.transactionStart());
     };

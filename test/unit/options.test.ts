@@ -40,6 +40,7 @@ describe('Run options', () => {
       [{ durationMs: 5000, rate, reconnect: true }, /Reconnecting works with clients of their own \(--clients\), not with a fixed arrival rate/],
       [{ durationMs: 5000, pool: { ...pool, users: 0 } }, /users must be from 1 to 100000, got 0/],
       [{ durationMs: 5000, pool: { ...pool, size: 20_000 } }, /pool size must be from 1 to 10000, got 20000/],
+      [{ durationMs: 5000, pool: { users: 20_000, size: 10_000, maxOverflow: 10_000, timeoutMs: 1000 } }, /clients must be from 1 to 10000, got 20000/],
     ];
     for (const [extra, re] of bad) assert.throws(() => normalizeOptions({ sql: 'SELECT 1', ...extra }), re);
     const ok = normalizeOptions({ sql: 'SELECT 1', clients: 8, durationMs: 3000, rampMs: 1000, reconnect: true });

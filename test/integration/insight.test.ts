@@ -148,4 +148,33 @@ describe('pg_stat_statements', function () {
     assert.ok(st.calls >= 40 && st.calls <= 50, `calls ${st.calls}`);
     assert.ok(st.meanExecMs >= 5 && st.meanExecMs < 20, `mean ${st.meanExecMs}`);
   });
+
+  it("finds the statement's own entry by its query id, not the busiest one", async () => {
+    await withAdmin((c) => c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements'));
+    // Another statement runs many more times during the run: the entry whose calls grew most is not ours.
+    let busy = true;
+    const noise = withAdmin(async (c) => {
+      while (busy) await c.query('SELECT 1 AS noise_of_another_client');
+    });
+    try {
+      const r = await profile({ sql: 'SELECT pg_sleep(0.005), 43 AS answer', connection: conn(), clients: 2, requests: 40, baselineRuns: 1 });
+      assert.ok(r.insight.plans.find((p) => p.when === 'alone')?.queryId, 'the plan carries the query id');
+      const st = r.insight.counters.statement;
+      assert.ok(st, JSON.stringify(r.insight.counters.notes));
+      assert.ok(st.calls >= 40 && st.calls <= 50, `calls ${st.calls}`);
+      assert.ok(st.meanExecMs >= 5 && st.meanExecMs < 20, `mean ${st.meanExecMs}`);
+    } finally {
+      busy = false;
+      await noise;
+    }
+  });
+
+  it("a rolled-back DELETE shows the DELETE's figures, not its ROLLBACK's", async () => {
+    await withAdmin((c) => c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements; DROP TABLE IF EXISTS pss_del; CREATE TABLE pss_del AS SELECT g AS id FROM generate_series(1, 100) g'));
+    const r = await profile({ sql: 'WITH s AS (SELECT pg_sleep(0.004)) DELETE FROM pss_del WHERE id > 50 AND EXISTS (SELECT 1 FROM s)', connection: conn(), clients: 2, requests: 30, allowWrites: true, baselineRuns: 1 });
+    const st = r.insight.counters.statement;
+    assert.ok(st, JSON.stringify(r.insight.counters.notes));
+    assert.ok(st.meanExecMs >= 4, `mean ${st.meanExecMs} ms is the DELETE's (it sleeps 4 ms), not the ROLLBACK's`);
+    assert.equal((await withAdmin((c) => c.query('SELECT count(*)::int AS n FROM pss_del'))).rows[0].n, 100);
+  });
 });

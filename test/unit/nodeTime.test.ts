@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { nodeTimes, timeNodes } from '../../src/core/insight/nodeTime';
 import { rankHints } from '../../src/core/load/assemble';
-import { comparedColumns, indexCandidates, indexSql } from '../../src/core/insight/indexAdvice';
+import { comparedColumns, indexCandidates, indexSql, rowsRead } from '../../src/core/insight/indexAdvice';
 import { ensureParser, parseSingleStatement } from '../../src/core/sql';
 import { concurrencyHints } from '../../src/core/insight/concurrency';
 import { INSIGHT_SCENARIOS } from '../support/insight';
@@ -138,8 +138,13 @@ describe('Index candidates from a plan', () => {
       c.map((x) => indexSql(x)),
       ['CREATE INDEX CONCURRENTLY ON purchases (customer)', 'CREATE INDEX CONCURRENTLY ON purchase_lines (purchase_id)'],
     );
-    assert.match(c[0].reason, /reads 100,000 rows and its filter keeps 20/);
-    assert.match(c[1].reason, /reads all 100,000 rows of purchase_lines to feed Hash Join #3/);
+    assert.match(c[0].reason, /reads 100,000 rows of purchases and keeps 20 \(\(customer = 42\)\)/);
+    assert.match(c[1].reason, /reads 100,000 rows of purchase_lines to feed Hash Join #3/);
+    // A scan that ran twice (a hash built in each of two processes) read its table twice, not a table twice as big.
+    const twice = node('Seq Scan', 20, 2, { 'Relation Name': 'customers', 'Actual Rows': 50_000 });
+    assert.equal(rowsRead(twice, 'customers'), 'reads 50,000 rows of customers per execution, 2 times (100,000 rows in all)');
+    const filtered = node('Seq Scan', 20, 1, { 'Relation Name': 'orders', 'Actual Rows': 133_334, 'Rows Removed by Filter': 66_666 });
+    assert.equal(rowsRead(filtered, 'orders'), 'reads 200,000 rows of orders and keeps 133,334');
     // A sort under a Limit over one table's scan: the index in the sort's order.
     const sorted = node('Limit', 10, 1, { 'Actual Rows': 10 }, [node('Sort', 9, 1, { 'Sort Key': ['created DESC', 'id'] }, [node('Seq Scan', 4, 1, { 'Relation Name': 'events', 'Actual Rows': 50_000 })])]);
     assert.deepEqual(indexCandidates({ when: 'alone', options: [], planningMs: 0, executionMs: 10, json: { Plan: sorted } }).map((x) => indexSql(x)), ['CREATE INDEX CONCURRENTLY ON events (created DESC, id)']);

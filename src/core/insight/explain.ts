@@ -31,12 +31,14 @@ export async function captureExplain(client: Client, sql: string, versionNum: nu
       const parsed = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
       const top = (Array.isArray(parsed) ? parsed[0] : parsed) as Record<string, unknown> | undefined;
       if (!top || typeof top !== 'object' || !top.Plan) return { ...empty, unavailable: 'The server returned no plan.' };
+      const queryId = versionNum >= 140000 ? await readQueryId(client, sql, values) : null;
       return {
         when,
         options,
         planningMs: typeof top['Planning Time'] === 'number' ? (top['Planning Time'] as number) : null,
         executionMs: typeof top['Execution Time'] === 'number' ? (top['Execution Time'] as number) : null,
         json: top,
+        ...(queryId ? { queryId } : {}),
       };
     } finally {
       await client.query(withInternalMark('ROLLBACK')).catch(() => undefined);
@@ -45,5 +47,20 @@ export async function captureExplain(client: Client, sql: string, versionNum: nu
     const code = (err as { code?: string }).code;
     const reason = code === '42601' ? 'EXPLAIN cannot take this kind of statement' : `EXPLAIN failed: ${errorMessage(err)}`;
     return { ...empty, unavailable: `${reason}; the run itself is not affected.` };
+  }
+}
+
+/**
+ * The statement's query identifier, as pg_stat_statements keys it: EXPLAIN VERBOSE (planning only) prints it when the
+ * server computes one (compute_query_id, on with pg_stat_statements loaded). Read from the text: it is a 64-bit
+ * integer, which a JSON number would round. Null when the server computes none or EXPLAIN fails.
+ */
+async function readQueryId(client: Client, sql: string, values: Array<string | null> | undefined): Promise<string | null> {
+  try {
+    const r = await client.query({ text: withInternalMark(`EXPLAIN (VERBOSE, FORMAT JSON) ${sql}`), rowMode: 'array', queryMode: 'extended', types: { getTypeParser: () => (v: string) => v }, ...(values?.length ? { values } : {}) });
+    const m = /"Query Identifier":\s*(-?\d+)/.exec(String(r.rows[0]?.[0] ?? ''));
+    return m && m[1] !== '0' ? m[1] : null;
+  } catch {
+    return null;
   }
 }

@@ -113,7 +113,7 @@ export function indexCandidates(plan: CapturedPlan | undefined): IndexCandidate[
         table,
         columns: indexColumns(comparedColumns(filter), alias, table),
         node: n.label,
-        reason: `${n.label} reads ${fmtInt(removed + kept)} rows and its filter keeps ${fmtInt(kept)} (${filter})`,
+        reason: `${n.label} ${rowsRead(r, table)} (${filter})`,
       });
     }
     // A sequential scan feeding a join on an equality: an index on its join column lets a nested loop look rows up.
@@ -127,7 +127,7 @@ export function indexCandidates(plan: CapturedPlan | undefined): IndexCandidate[
           table,
           columns: [...new Set(cols.map((u) => u.column))],
           node: n.label,
-          reason: `${n.label} reads all ${fmtInt(num(r, 'Actual Rows') * loops)} rows of ${table} to feed ${up.label} (${cond})`,
+          reason: `${n.label} ${rowsRead(r, table)} to feed ${up.label} (${cond})`,
         });
       }
     }
@@ -205,7 +205,7 @@ export async function checkWithHypopg(
   begin: string[],
 ): Promise<{ checked: CheckedCandidate[]; notes: string[] } | null> {
   if (candidates.length === 0) return { checked: [], notes: [] };
-  const installed = (await client.query<{ v: string }>("SELECT extversion AS v FROM pg_extension WHERE extname = 'hypopg'")).rows.length > 0;
+  const installed = (await client.query<{ v: string }>(withInternalMark("SELECT extversion AS v FROM pg_extension WHERE extname = 'hypopg'"))).rows.length > 0;
   if (!installed) return null;
   const explain = async () => {
     const r = await client.query({ text: withInternalMark(`EXPLAIN (FORMAT JSON) ${sql}`), rowMode: 'array', queryMode: 'extended', ...(values?.length ? { values } : {}) });
@@ -215,15 +215,15 @@ export async function checkWithHypopg(
   };
   const checked: CheckedCandidate[] = [];
   const notes: string[] = [];
-  for (const q of begin) await client.query(q);
+  for (const q of begin) await client.query(withInternalMark(q));
   try {
     const before = await explain();
     const costBefore = num(before, 'Total Cost');
     for (const c of candidates) {
       try {
-        const made = (await client.query<{ indexname: string }>('SELECT indexname FROM hypopg_create_index($1)', [indexSql(c, false)])).rows[0];
+        const made = (await client.query<{ indexname: string }>(withInternalMark('SELECT indexname FROM hypopg_create_index($1)'), [indexSql(c, false)])).rows[0];
         const after = await explain();
-        await client.query('SELECT hypopg_reset()');
+        await client.query(withInternalMark('SELECT hypopg_reset()'));
         const costAfter = num(after, 'Total Cost');
         const used = made !== undefined && JSON.stringify(after).includes(made.indexname);
         const helps = used && costAfter <= costBefore * 0.9;
@@ -235,7 +235,7 @@ export async function checkWithHypopg(
       }
     }
   } finally {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query(withInternalMark('ROLLBACK')).catch(() => undefined);
   }
   return { checked, notes };
 }
@@ -266,4 +266,16 @@ export function indexHints(candidates: IndexCandidate[], result: { checked: Chec
       sql: `${indexSql(c)};`,
       verified: v,
     }));
+}
+
+/**
+ * What a scan read, as its own figures say: the rows it read and kept per execution, and how often it ran (a scan
+ * under a nested loop, or a hash built in every parallel worker, reads its table more than once).
+ */
+export function rowsRead(r: Json, table: string): string {
+  const loops = Math.max(1, num(r, 'Actual Loops'));
+  const kept = num(r, 'Actual Rows');
+  const removed = num(r, 'Rows Removed by Filter');
+  const once = `${fmtInt(kept + removed)} rows of ${table}${removed > 0 ? ` and keeps ${fmtInt(kept)}` : ''}`;
+  return loops > 1 ? `reads ${once} per execution, ${fmtInt(loops)} times (${fmtInt((kept + removed) * loops)} rows in all)` : `reads ${once}`;
 }

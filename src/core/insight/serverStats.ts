@@ -19,6 +19,8 @@ interface StatementRow {
   temp_written: number;
   shared_read: number;
   shared_hit: number;
+  /** Transaction control or a setting (BEGIN, ROLLBACK, SET…), never the statement itself. */
+  control: boolean;
 }
 
 export interface CounterSnapshot {
@@ -46,7 +48,8 @@ export async function snapshotCounters(control: Client, versionNum: number): Pro
       const r = await control.query<StatementRow>(
         `SELECT queryid::text AS queryid, calls::float8 AS calls, ${t.total}::float8 AS total, ${t.stddev}::float8 AS stddev,
                 temp_blks_read::float8 AS temp_read, temp_blks_written::float8 AS temp_written,
-                shared_blks_read::float8 AS shared_read, shared_blks_hit::float8 AS shared_hit
+                shared_blks_read::float8 AS shared_read, shared_blks_hit::float8 AS shared_hit,
+                query ~* '^\\s*(begin|start|commit|end|rollback|savepoint|release|set|reset|show|discard|deallocate)\\M' AS control
          FROM pg_stat_statements
          WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND userid = (SELECT oid FROM pg_roles WHERE rolname = current_user)
            AND query NOT LIKE '%${INTERNAL_MARK}%'`,
@@ -59,7 +62,12 @@ export async function snapshotCounters(control: Client, versionNum: number): Pro
   return { db, statements, notes };
 }
 
-export function counterDelta(before: CounterSnapshot, after: CounterSnapshot, requests: number): ServerCounters {
+/**
+ * The run's server counters. The statement's pg_stat_statements entry is the one with its query identifier (from
+ * EXPLAIN VERBOSE); without one (before PostgreSQL 14, compute_query_id off) the entry whose calls grew the most,
+ * transaction control left out, and only when it grew by at least half the requests.
+ */
+export function counterDelta(before: CounterSnapshot, after: CounterSnapshot, requests: number, queryId?: string): ServerCounters {
   const notes = [...new Set([...before.notes, ...after.notes])];
   let database: ServerCounters['database'] = null;
   if (before.db && after.db) {
@@ -67,14 +75,8 @@ export function counterDelta(before: CounterSnapshot, after: CounterSnapshot, re
   }
   let statement: ServerCounters['statement'] = null;
   if (before.statements && after.statements) {
-    // Our statement is the one whose calls grew the most over the run.
-    let best: { a: StatementRow; b?: StatementRow; calls: number } | undefined;
-    for (const [id, a] of after.statements) {
-      const b = before.statements.get(id);
-      const calls = a.calls - (b?.calls ?? 0);
-      if (!best || calls > best.calls) best = { a, b, calls };
-    }
-    if (best && best.calls > 0 && best.calls >= requests * 0.5) {
+    const best = queryId !== undefined ? byQueryId(before.statements, after.statements, queryId) : grewMost(before.statements, after.statements);
+    if (best && best.calls > 0 && (queryId !== undefined || best.calls >= requests * 0.5)) {
       const { a, b, calls } = best;
       const total = a.total - (b?.total ?? 0);
       const mean = total / calls;
@@ -91,8 +93,29 @@ export function counterDelta(before: CounterSnapshot, after: CounterSnapshot, re
         sharedBlksHit: a.shared_hit - (b?.shared_hit ?? 0),
       };
     } else if (before.statements) {
-      notes.push('pg_stat_statements did not show this statement (tracking may be off for it, or its entries were evicted).');
+      notes.push(`pg_stat_statements did not show this statement${queryId !== undefined ? ` (query id ${queryId})` : ''} (tracking may be off for it, or its entries were evicted).`);
     }
   }
   return { database, statement, notes };
+}
+
+type Growth = { a: StatementRow; b?: StatementRow; calls: number };
+
+function byQueryId(before: Map<string, StatementRow>, after: Map<string, StatementRow>, queryId: string): Growth | undefined {
+  const a = after.get(queryId);
+  if (!a) return undefined;
+  const b = before.get(queryId);
+  return { a, b, calls: a.calls - (b?.calls ?? 0) };
+}
+
+/** The entry whose calls grew the most over the run (BEGIN, ROLLBACK and the like grow as much, and are left out). */
+function grewMost(before: Map<string, StatementRow>, after: Map<string, StatementRow>): Growth | undefined {
+  let best: Growth | undefined;
+  for (const [id, a] of after) {
+    if (a.control) continue;
+    const b = before.get(id);
+    const calls = a.calls - (b?.calls ?? 0);
+    if (!best || calls > best.calls) best = { a, b, calls };
+  }
+  return best;
 }

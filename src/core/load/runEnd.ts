@@ -163,7 +163,7 @@ export abstract class RunEnd extends RunState {
   }
 
   /** The server's counters over the load; a control session lost meanwhile (a restart) is opened again. */
-  protected async countersAfter(versionNum: number, requests: number): Promise<ServerCounters> {
+  protected async countersAfter(versionNum: number, requests: number, queryId?: string): Promise<ServerCounters> {
     if (!this.countersBefore) return { database: null, statement: null, notes: ['The server counters were not read.'] };
     if (this.silent) return { database: null, statement: null, notes: ['The server counters were not read after the load: the server stopped answering.'] };
     try {
@@ -171,7 +171,7 @@ export abstract class RunEnd extends RunState {
         if (this.control) this.sessions.delete(this.control);
         this.control = await bounded(this.open({ statementTimeoutMs: 15_000, readOnly: true }), AFTER_LOAD_MS, 'opening a session for the counters');
       }
-      const delta = counterDelta(this.countersBefore, await bounded(snapshotCounters(this.control.client, versionNum), AFTER_LOAD_MS, 'reading the counters'), requests);
+      const delta = counterDelta(this.countersBefore, await bounded(snapshotCounters(this.control.client, versionNum), AFTER_LOAD_MS, 'reading the counters'), requests, queryId);
       if (this.outages.length) delta.notes.push('Sessions were lost during the run (e.g. a server restart): the counters span it, and a crash may have reset them.');
       return delta;
     } catch (err) {

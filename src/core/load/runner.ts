@@ -72,7 +72,7 @@ class Run extends LoadPhase {
       // The clients' sessions are closed (and gone) before the counters are read: a backend flushes its
       // statistics when it exits.
       const closed = await this.closeWorkers();
-      const counters = await this.countersAfter(server.versionNum, load.ok + load.failed);
+      const counters = await this.countersAfter(server.versionNum, load.ok + load.failed, this.planAlone?.queryId);
       const pooler = await this.finishPoolerSummary(load.ok, load.hist.totalCount > 0 ? load.hist.mean / 1000 : 0, load.wallMs);
       const left = await this.cleanup();
       const leftover = closed === null || left === null ? null : closed;

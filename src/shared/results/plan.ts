@@ -31,6 +31,8 @@ export interface CapturedPlan {
   unavailable?: string;
   /** Where the time went: every node's own time and share, in the plan's order (depth first). */
   nodes?: PlanNodeTime[];
+  /** The statement's query identifier (EXPLAIN VERBOSE, PostgreSQL 14+), the key of its pg_stat_statements entry. */
+  queryId?: string;
 }
 
 /** One row of the plan comparison, alone vs under load, for nodes at the same place in both plans. */

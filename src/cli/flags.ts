@@ -6,7 +6,8 @@ import { parseParamFlag, type ParamInput } from '../core/load/params';
 import { parseDurationMs, parseWholeNumber } from '../core/units';
 import { ensureParser, splitStatements } from '../core/sql';
 import { readInputText } from '../core/inputFile';
-import { parseOption, rowByFlag, RUN_OPTION_TABLE, type OptionRow, type OptionValue } from '../core/optionTable';
+import { parseOption, rowByFlag, RUN_OPTION_TABLE, THINK_TIME_LIMITS_MS, type OptionRow, type OptionValue } from '../core/optionTable';
+import type { ThinkTimeDistribution } from '../shared/result';
 import { usage } from './io';
 
 /** How every command reports: JSON, progress, log lines, help. */
@@ -119,6 +120,25 @@ export function percentFlag(flag: string, text: string | undefined): number | un
   const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
   if (!m) usage(`--${flag} ${text}: write a percentage, like 10%`);
   return Number(m![1]) / 100;
+}
+
+/** The users' pauses between requests (with --users): the flags `run`, `diagnose` and `capacity` share. */
+export const THINK_FLAGS = {
+  'think-time': { type: 'string' },
+  'think-dist': { type: 'string' },
+} satisfies ParseArgsConfig['options'];
+
+/** --think-time TIME (0: back to back) and --think-dist exponential|constant; nothing without --think-time. */
+export function thinkFromFlags(v: { 'think-time'?: string; 'think-dist'?: string }): { thinkTimeMs?: number; thinkTimeDistribution?: ThinkTimeDistribution } {
+  const ms = duration('think-time', v['think-time'], 's', -1);
+  const dist = v['think-dist']?.trim().toLowerCase();
+  if (dist !== undefined && dist !== 'exponential' && dist !== 'constant') usage(`--think-dist ${v['think-dist']}: use exponential (as users pause, the default) or constant`);
+  if (ms === undefined) {
+    if (dist !== undefined) usage('--think-dist goes with --think-time');
+    return {};
+  }
+  if (ms > THINK_TIME_LIMITS_MS.max) usage(`--think-time ${v['think-time']}: must be at most ${THINK_TIME_LIMITS_MS.max / 60_000} minutes`);
+  return { thinkTimeMs: ms, thinkTimeDistribution: (dist ?? 'exponential') as ThinkTimeDistribution };
 }
 
 export function whole(flag: string, text: string | undefined, min: number, max: number): number | undefined {

@@ -18,6 +18,9 @@ export const APP_POOL_LIMITS = {
   timeoutMs: { min: 1, max: 3_600_000 },
 } as const;
 
+/** An application user's pause between requests (--think-time; pgload.app.thinkTimeSeconds), in ms. */
+export const THINK_TIME_LIMITS_MS = { min: 0, max: 3_600_000 } as const;
+
 /** A fixed arrival rate's ranges (--rate, --max-outstanding, the seed). */
 export const RATE_LIMITS = {
   perSecond: { min: 0.01, max: 1_000_000 },

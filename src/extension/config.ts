@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { Settings } from './constants';
 import type { ProfileInput } from '../core/options';
-import { APP_POOL_LIMITS, MAX_CLIENTS, parseOption, RUN_OPTION_TABLE, type OptionRow } from '../core/optionTable';
+import { APP_POOL_LIMITS, MAX_CLIENTS, parseOption, RUN_OPTION_TABLE, THINK_TIME_LIMITS_MS, type OptionRow } from '../core/optionTable';
 import { parseSizeKB } from '../core/units';
 
 export interface ConnectionSetting {
@@ -31,6 +31,8 @@ export interface AppPoolSetting {
   poolSize: number;
   maxOverflow: number;
   poolTimeoutSeconds: number;
+  /** Each user's pause between requests (exponential around it); 0: back to back. */
+  thinkTimeSeconds: number;
 }
 
 const APP_LIMITS: Record<keyof AppPoolSetting, { setting: string; min: number; max: number }> = {
@@ -38,14 +40,17 @@ const APP_LIMITS: Record<keyof AppPoolSetting, { setting: string; min: number; m
   poolSize: { setting: Settings.appPoolSize, ...APP_POOL_LIMITS.size },
   maxOverflow: { setting: Settings.appMaxOverflow, ...APP_POOL_LIMITS.maxOverflow },
   poolTimeoutSeconds: { setting: Settings.appPoolTimeoutSeconds, min: Math.ceil(APP_POOL_LIMITS.timeoutMs.min / 1000), max: APP_POOL_LIMITS.timeoutMs.max / 1000 },
+  thinkTimeSeconds: { setting: Settings.appThinkTimeSeconds, min: THINK_TIME_LIMITS_MS.min / 1000, max: THINK_TIME_LIMITS_MS.max / 1000 },
 };
+/** The settings that may have a fraction (seconds of think time); the others are whole numbers. */
+const FRACTIONAL: ReadonlySet<keyof AppPoolSetting> = new Set(['thinkTimeSeconds']);
 
 /** The application's pool for a diagnosis: pgload.app.*, with what the connection overrides (checked when read). */
 export function readAppPool(c: ConnectionSetting): AppPoolSetting {
   const out = {} as AppPoolSetting;
   for (const key of Object.keys(APP_LIMITS) as Array<keyof AppPoolSetting>) {
     const { setting, min, max } = APP_LIMITS[key];
-    out[key] = c.app?.[key] ?? wholeSetting(setting, min, max);
+    out[key] = c.app?.[key] ?? (FRACTIONAL.has(key) ? numberSetting(setting, min, max) : wholeSetting(setting, min, max));
   }
   return out;
 }
@@ -78,6 +83,14 @@ export class SettingsError extends Error {
 
 function cfg(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration(Settings.section);
+}
+
+function numberSetting(name: string, min: number, max: number): number {
+  const v = cfg().get<unknown>(name);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    throw new SettingsError(`pgload.${name}`, `The setting pgload.${name} is ${JSON.stringify(v)}; it must be a number from ${min} to ${max}.`);
+  }
+  return v;
 }
 
 function wholeSetting(name: string, min: number, max: number): number {
@@ -184,8 +197,9 @@ export function readConnections(): ConnectionSetting[] {
       for (const [k, v] of Object.entries(conn.app)) {
         const limits = APP_LIMITS[k as keyof AppPoolSetting];
         if (!limits) throw new SettingsError('pgload.connections', `Connection "${conn.name}" has an unknown app field "${k}"; the fields are ${Object.keys(APP_LIMITS).join(', ')}.`);
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < limits.min || v > limits.max) {
-          throw new SettingsError('pgload.connections', `Connection "${conn.name}" has app.${k} ${JSON.stringify(v)}; give a whole number from ${limits.min} to ${limits.max}.`);
+        const whole = !FRACTIONAL.has(k as keyof AppPoolSetting);
+        if (typeof v !== 'number' || !Number.isFinite(v) || (whole && !Number.isInteger(v)) || v < limits.min || v > limits.max) {
+          throw new SettingsError('pgload.connections', `Connection "${conn.name}" has app.${k} ${JSON.stringify(v)}; give ${whole ? 'a whole number' : 'a number'} from ${limits.min} to ${limits.max}.`);
         }
       }
     }

@@ -45,6 +45,7 @@ export const Settings = {
   appPoolSize: 'app.poolSize',
   appMaxOverflow: 'app.maxOverflow',
   appPoolTimeoutSeconds: 'app.poolTimeoutSeconds',
+  appThinkTimeSeconds: 'app.thinkTimeSeconds',
   diagnoseBudgetSeconds: 'diagnose.budgetSeconds',
 } as const;
 

@@ -19,7 +19,7 @@ export type { ComparisonMetric, Comparison, ComparedRun, ComparedPlan, CheckOutc
 export type { DiagnosePhaseId, DiagnosePhase, MeasuredChange, PoolFigures, DiagnoseAnswers, DiagnoseResult } from './results/diagnose';
 export type { ParamSuggestion, TopStatement, TopResult } from './results/top';
 
-export type { PoolResult, PoolSettings } from './modes/pool';
+export type { PoolResult, PoolSettings, ThinkTimeDistribution } from './modes/pool';
 export type { OpenLoopResult, RateSettings } from './modes/rate';
 export type { RampResult, RampStage } from './modes/ramp';
 

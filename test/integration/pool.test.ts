@@ -6,6 +6,7 @@ import { testDb, waitNoPgloadSessions } from '../support/server';
 import { pgload, tmp } from '../support/cli';
 import * as fs from 'node:fs';
 import type { ProfileResult } from '../../src/shared/result';
+import { formatTextReport } from '../../src/shared/format';
 
 const conn = () => ({ url: testDb().url });
 
@@ -26,6 +27,27 @@ describe('Application pool emulation', function () {
     const expected = 4 / (p.dbMs.meanMs / 1000);
     assert.ok(r.load.throughputQps > 0.85 * expected && r.load.throughputQps <= 80, `${r.load.throughputQps} q/s for 4 sessions of ${p.dbMs.meanMs} ms`);
     assert.equal(p.timeouts, 0);
+    assert.equal(await waitNoPgloadSessions(2000), 0);
+  });
+
+  it('users who pause between requests send what Little\'s law says, far below the same users back to back', async () => {
+    const pool = { users: 40, size: 4, maxOverflow: 0, timeoutMs: 30_000 };
+    const input = { sql: 'SELECT pg_sleep(0.02)', connection: conn(), durationMs: 3000, baselineRuns: 1, explain: false, sampleIntervalMs: 0 };
+    const stampede = await profile({ ...input, pool });
+    const paused = await profile({ ...input, pool: { ...pool, thinkTimeMs: 500, thinkTimeDistribution: 'exponential' } });
+    const p = paused.load.pool!;
+    assert.ok(p.think, 'the pauses are measured');
+    assert.ok(p.think.meanMs >= 500 * 0.75 && p.think.meanMs <= 500 * 1.35, `mean pause ${p.think.meanMs} ms for 500 asked`);
+    // N = X × (R + Z): 40 users each cycling through a latency and a pause.
+    const little = (40 * 1000) / (paused.load.latency.meanMs + p.think.meanMs);
+    assert.ok(Math.abs(paused.load.throughputQps - little) / little < 0.2, `${paused.load.throughputQps} q/s measured, ${little} by Little's law`);
+    assert.ok(Math.abs(p.think.expectedQps - little) / little < 0.05, `the result's own figure ${p.think.expectedQps}`);
+    // 4 sessions of 20 ms serve at most ~200 q/s; 40 users pausing 0.5 s ask ~77 q/s: the pool is rarely full.
+    assert.ok(paused.load.throughputQps < 0.6 * stampede.load.throughputQps, `${paused.load.throughputQps} q/s pausing against ${stampede.load.throughputQps} back to back`);
+    assert.ok(p.waitMs.p50Ms < stampede.load.pool!.waitMs.p50Ms / 5, `pool wait p50 ${p.waitMs.p50Ms} ms pausing, ${stampede.load.pool!.waitMs.p50Ms} ms back to back`);
+    const text = formatTextReport(paused);
+    assert.match(text, /40 users pausing 500 ms \(exponential\) between requests over a pool of 4/);
+    assert.match(text, /Demand: 40 users ÷ \(latency \S+ ms \+ pause \S+ ms, means\) = \S+ q\/s by Little's law; measured \S+ q\/s/);
     assert.equal(await waitNoPgloadSessions(2000), 0);
   });
 
@@ -58,6 +80,12 @@ describe('Application pool emulation', function () {
     const bad = run(['--sql', 'SELECT 1', '--users', '10']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /An application pool needs both --users and --pool-size/);
+    const alone = run(['--sql', 'SELECT 1', '--clients', '2', '--think-time', '2s']);
+    assert.equal(alone.status, 2);
+    assert.match(alone.stderr, /--think-time is the pause of each application user: give --users and --pool-size with it/);
+    const dist = run(['--sql', 'SELECT 1', '--users', '2', '--pool-size', '2', '--think-time', '2s', '--think-dist', 'poisson']);
+    assert.equal(dist.status, 2);
+    assert.match(dist.stderr, /--think-dist poisson: use exponential \(as users pause, the default\) or constant/);
   });
 
   it('pgload pools compares two configurations side by side: the small pool queues in the application at the same database time', async () => {

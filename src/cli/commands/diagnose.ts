@@ -6,7 +6,7 @@ import { formatMs } from '../../shared/format';
 import { diagnose } from '../../core/analysis/diagnose';
 import { buildHtmlReport, diagnosisState, loadReportAssets } from '../../core/report/htmlReport';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson, writeOutput, checkOutputPaths } from '../io';
-import { COMMON_OPTIONS, parseCommand, duration, whole, sqlFromFlags, sqlBFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags, tableFlags, tableValues } from '../flags';
+import { COMMON_OPTIONS, parseCommand, duration, whole, THINK_FLAGS, thinkFromFlags, sqlFromFlags, sqlBFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags, tableFlags, tableValues } from '../flags';
 
 export const DIAGNOSE_HELP = `Usage: pgload diagnose (--sql TEXT | --file PATH [--statement N]) [options]
 
@@ -25,6 +25,8 @@ Your application:
   --pool-size N            The pool's size (default 5, SQLAlchemy's).               e.g. --pool-size 20
   --max-overflow N         Connections beyond it (default 10, SQLAlchemy's).        e.g. --max-overflow 100
   --pool-timeout TIME      How long a request waits for a connection (default 30s).
+  --think-time TIME        Each user's pause between requests (exponential; default 0: back to back). Your
+                           metrics give it: users ÷ requests per second − latency.   e.g. --think-time 5s
   --server-vcpus N         The server's CPUs (bounds the sweep; used in the hints). e.g. --server-vcpus 2
   --server-memory SIZE     The server's memory (what work_mem × the pool costs).    e.g. --server-memory 16GB
 Run:
@@ -48,6 +50,7 @@ export const DIAGNOSE_OPTIONS = {
   'pool-size': { type: 'string' },
   'max-overflow': { type: 'string' },
   'pool-timeout': { type: 'string' },
+  ...THINK_FLAGS,
   budget: { type: 'string' },
   'sql-b': { type: 'string' },
   'file-b': { type: 'string' },
@@ -79,7 +82,7 @@ export async function diagnoseCommand(args: string[], io: CliIO): Promise<number
     result = await diagnose(
       {
         base: { sql, connection, ...commonRunFlags(v), settings: settingsFromFlags(v.set), ...paramsFromFlags(v), serverVcpus: t.serverVcpus as number | undefined, serverMemoryKB: t.serverMemoryKB as number | undefined },
-        app: { users, poolSize, maxOverflow, poolTimeoutMs },
+        app: { users, poolSize, maxOverflow, poolTimeoutMs, ...thinkFromFlags(v) },
         budgetMs,
         sqlB,
       },

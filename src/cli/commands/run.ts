@@ -13,7 +13,7 @@ import { evaluateBudgets } from '../../core/analysis/check';
 import type { ProfileInput } from '../../core/options';
 import { APP_POOL_LIMITS, optionHelp, RATE_LIMITS } from '../../core/optionTable';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, writeOutput, emitJson, checkOutputPaths } from '../io';
-import { COMMON_OPTIONS, parseCommand, duration, whole, readSqlFile, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, tableFlags, tableValues } from '../flags';
+import { COMMON_OPTIONS, parseCommand, duration, whole, THINK_FLAGS, thinkFromFlags, readSqlFile, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, tableFlags, tableValues } from '../flags';
 
 export const RUN_HELP = `Usage: pgload run (--sql TEXT | --file PATH [--statement N]) [options]
 
@@ -45,6 +45,9 @@ Application pool (instead of --clients: users share a pool, as SQLAlchemy's Queu
   --pool-size N            Connections in the pool (pool_size).                       e.g. --pool-size 20
   --max-overflow N         Extra connections when all are busy (default 0: fixed pool). e.g. --max-overflow 100
   --pool-timeout TIME      How long a request waits for a connection (default 30s).   e.g. --pool-timeout 30s
+  --think-time TIME        Each user's pause between requests, holding no connection (default 0: back to back).
+                           Exponential around TIME, as users pause; --think-dist constant for exactly TIME.
+                                                                                      e.g. --think-time 5s
                            The report splits every request into pool wait + database time.
 
 Fixed arrival rate (open loop; latency from each request's intended start, coordinated-omission corrected):
@@ -121,6 +124,7 @@ export const RUN_OPTIONS = {
   'pool-size': { type: 'string' },
   'max-overflow': { type: 'string' },
   'pool-timeout': { type: 'string' },
+  ...THINK_FLAGS,
   transaction: { type: 'boolean' },
   mix: { type: 'string', multiple: true },
   background: { type: 'string' },
@@ -244,7 +248,9 @@ function poolFromFlags(v: RunValues, clients: number | undefined): PoolSettings 
   if ((users === undefined) !== (poolSize === undefined)) usage('An application pool needs both --users and --pool-size');
   if (users === undefined && (maxOverflow !== undefined || poolTimeoutMs !== undefined)) usage('--max-overflow and --pool-timeout need --users and --pool-size');
   if (users !== undefined && clients !== undefined) usage('Give either --clients or --users with --pool-size, not both');
-  const pool = users !== undefined ? { users, size: poolSize!, maxOverflow: maxOverflow ?? 0, timeoutMs: poolTimeoutMs ?? 30_000 } : undefined;
+  const think = thinkFromFlags(v);
+  if (users === undefined && think.thinkTimeMs !== undefined) usage('--think-time is the pause of each application user: give --users and --pool-size with it');
+  const pool = users !== undefined ? { users, size: poolSize!, maxOverflow: maxOverflow ?? 0, timeoutMs: poolTimeoutMs ?? 30_000, ...think } : undefined;
   return pool;
 }
 

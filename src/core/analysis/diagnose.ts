@@ -8,7 +8,7 @@
  * alternating legs (pool against pool, setting against none, prepared against unnamed, SQL against SQL). The answers
  * are built from those results only (answers.ts).
  */
-import type { AbResult, DiagnosePhase, DiagnosePhaseId, DiagnoseResult, ProfileResult, SweepResult } from '../../shared/result';
+import type { AbResult, ThinkTimeDistribution, DiagnosePhase, DiagnosePhaseId, DiagnoseResult, ProfileResult, SweepResult } from '../../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../../shared/result';
 import { closeSession, resolveConnection, type ResolveEnvironment } from '../connection/connection';
 import { openControlSession } from '../connection/pooler';
@@ -31,6 +31,9 @@ export interface AppPoolSettings {
   poolSize: number;
   maxOverflow: number;
   poolTimeoutMs: number;
+  /** Each user's pause between requests (absent or 0: back to back, a stampede). */
+  thinkTimeMs?: number;
+  thinkTimeDistribution?: ThinkTimeDistribution;
 }
 
 export interface DiagnoseOptions {
@@ -104,7 +107,7 @@ export async function diagnose(o: DiagnoseOptions, ctx: DiagnoseContext = {}): P
   const base: ProfileInput = { ...o.base, clients: undefined, requests: undefined, durationMs: undefined, pool: undefined, rate: undefined };
   // Everything that can be refused without a server is refused before the plan is printed: SQL, safety, options.
   const app = o.app;
-  const prepared = await prepareRun({ ...base, pool: { users: app.users, size: app.poolSize, maxOverflow: app.maxOverflow, timeoutMs: app.poolTimeoutMs }, durationMs: 1000 }, ctx.environment);
+  const prepared = await prepareRun({ ...base, pool: { users: app.users, size: app.poolSize, maxOverflow: app.maxOverflow, timeoutMs: app.poolTimeoutMs, thinkTimeMs: app.thinkTimeMs, thinkTimeDistribution: app.thinkTimeDistribution }, durationMs: 1000 }, ctx.environment);
   if (o.sqlB !== undefined) await prepareRun({ ...base, sql: o.sqlB, durationMs: 1000 }, ctx.environment);
   ctx.onPlan?.(phases.map((p) => ({ ...p })));
   return new Diagnosis(o, ctx, phases, base, prepared).run();
@@ -196,7 +199,7 @@ class Diagnosis {
       status: this.partial || this.cancelled ? 'partial' : 'completed',
       budgetMs: o.budgetMs,
       elapsedMs,
-      app: { users: app.users, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutMs, serverVcpus: o.base.serverVcpus ?? null },
+      app: { users: app.users, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutMs, serverVcpus: o.base.serverVcpus ?? null, ...(app.thinkTimeMs ? { thinkTimeMs: app.thinkTimeMs } : {}) },
       abClients,
       phases,
       answers: buildAnswers({ app, emulated: this.current, load, sweep: runs.sweep, pools: runs.pools, settings: runs.settings, candidates, orm: runs.orm, sqlB: runs.sqlB, abClients, phases }),
@@ -235,7 +238,8 @@ class Diagnosis {
   }
 
   private poolFor(p: { size: number; maxOverflow: number }) {
-    return { users: this.app.users, size: p.size, maxOverflow: p.maxOverflow, timeoutMs: this.app.poolTimeoutMs };
+    const { thinkTimeMs, thinkTimeDistribution } = this.app;
+    return { users: this.app.users, size: p.size, maxOverflow: p.maxOverflow, timeoutMs: this.app.poolTimeoutMs, ...(thinkTimeMs ? { thinkTimeMs, thinkTimeDistribution: thinkTimeDistribution ?? 'exponential' } : {}) };
   }
 
   private runContext() {

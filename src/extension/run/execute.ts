@@ -259,7 +259,7 @@ export abstract class RunExecution extends RunQuestions {
           diagnose(
             {
               base: runInput(defaults, statement, input, req.connection, req),
-              app: { users: app.users, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutSeconds * 1000 },
+              app: { users: app.users, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutSeconds * 1000, ...(app.thinkTimeSeconds > 0 ? { thinkTimeMs: app.thinkTimeSeconds * 1000 } : {}) },
               budgetMs,
             },
             {

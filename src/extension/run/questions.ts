@@ -315,7 +315,7 @@ export abstract class RunQuestions extends Disposable {
       await this.connections.reportSettings(err instanceof SettingsError ? err : new SettingsError('pgload.app', errorMessage(err)));
       return undefined;
     }
-    const users = await this.ui.input({ title: 'pgload: application users (each sends its next request when the last one answers)', value: String(app.users), validateInput: WHOLE(APP_POOL_LIMITS.users.min, APP_POOL_LIMITS.users.max) });
+    const users = await this.ui.input({ title: `pgload: application users (each sends its next request ${app.thinkTimeSeconds > 0 ? `${app.thinkTimeSeconds} s, on average, after` : 'as soon as'} the last one answers — pgload.app.thinkTimeSeconds)`, value: String(app.users), validateInput: WHOLE(APP_POOL_LIMITS.users.min, APP_POOL_LIMITS.users.max) });
     if (users === undefined) return undefined;
     const size = await this.ui.input({ title: 'pgload: pool_size (persistent connections in the pool)', value: String(app.poolSize), validateInput: WHOLE(APP_POOL_LIMITS.size.min, APP_POOL_LIMITS.size.max) });
     if (size === undefined) return undefined;
@@ -323,7 +323,7 @@ export abstract class RunQuestions extends Disposable {
     if (overflow === undefined) return undefined;
     const durationMs = await this.askDuration(defaults);
     if (durationMs === undefined) return undefined;
-    const pool: PoolOptions = { users: Number(users), size: Number(size), maxOverflow: Number(overflow), timeoutMs: app.poolTimeoutSeconds * 1000 };
+    const pool: PoolOptions = { users: Number(users), size: Number(size), maxOverflow: Number(overflow), timeoutMs: app.poolTimeoutSeconds * 1000, ...(app.thinkTimeSeconds > 0 ? { thinkTimeMs: app.thinkTimeSeconds * 1000 } : {}) };
     return { clients: Math.min(pool.users, pool.size + pool.maxOverflow), durationMs, pool };
   }
 

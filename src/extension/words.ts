@@ -17,6 +17,7 @@ const PHRASES: Array<[RegExp, string]> = [
   [/--users/g, 'pgload.app.users'],
   [/--pool-size/g, 'pgload.app.poolSize'],
   [/--max-overflow/g, 'pgload.app.maxOverflow'],
+  [/--think-time/g, 'pgload.app.thinkTimeSeconds'],
   [/--budget/g, 'pgload.diagnose.budgetSeconds'],
   [/--clients/g, 'pgload.clients'],
 ];

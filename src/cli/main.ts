@@ -16,11 +16,13 @@ import { poolsCommand } from './commands/pools';
 import { abCommand } from './commands/ab';
 import { diagnoseCommand } from './commands/diagnose';
 import { topCommand } from './commands/top';
+import { capacityCommand } from './commands/capacity';
 
 export const MAIN_HELP = `pgload ${VERSION} — profile a PostgreSQL query under concurrent load
 
 Usage:
   pgload diagnose (--sql TEXT | --file PATH) [--users 100 --pool-size 20 --max-overflow 100] [--budget 3m] [--sql-b B]
+  pgload capacity (--sql TEXT | --file PATH) --max-p95 500ms [--think-time 5s --pool-size 20 --max-overflow 100]
   pgload run (--sql TEXT | --file PATH [--statement N]) [options]
   pgload sweep (--sql TEXT | --file PATH [--statement N]) [--max-clients 64] [--steps 1,2,4] [--step-duration 5s]
   pgload pools (--sql TEXT | --file PATH) --users N --pool 20+100 --pool 4 [--duration 10s]
@@ -32,6 +34,7 @@ Usage:
 
 Commands:
   diagnose Answer the four questions in one planned run: pool size, settings, the query under load, ORM or raw SQL.
+  capacity The most users (or requests/s) that meet a p95 objective, found by a search that brackets it.
   run     Run a statement alone (baseline) and then with N concurrent clients; print the report.
   sweep   Run it at 1, 2, 4, … clients; fit the Universal Scalability Law; recommend a pool size.
   pools   Compare application-pool configurations side by side (pool wait vs database time).
@@ -78,6 +81,7 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     if (command === 'check') return await checkCommand(rest, io);
     if (command === 'ab') return await abCommand(rest, io);
     if (command === 'diagnose') return await diagnoseCommand(rest, io);
+    if (command === 'capacity') return await capacityCommand(rest, io);
     if (command === 'top') return await topCommand(rest, io);
     usage(`Unknown command "${command}"; the commands are "diagnose", "run", "sweep", "pools", "compare", "check", "ab" and "top" (see "pgload --help")`);
   } catch (err) {

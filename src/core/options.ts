@@ -37,6 +37,12 @@ export interface ProfileOptions {
   maxErrors: number;
   /** Timeline interval; 0 chooses one from the expected length of the run. */
   intervalMs: number;
+  /**
+   * The steady state: requests that end `fromMs` or more after the start are also counted apart (`load.steady`), so
+   * that a queue's build-up at the start does not count (a capacity step), and in batches of `batchMs` (their p95s
+   * vary as much as the queue does). Absent: not counted apart.
+   */
+  steady?: { fromMs: number; batchMs: number };
   /** Session settings for every session of the run (e.g. { work_mem: '64MB' }). */
   settings: Record<string, string>;
   /** Capture EXPLAIN ANALYZE alone and under load. */
@@ -143,6 +149,9 @@ export function normalizeOptions(input: ProfileInput): ProfileOptions {
     bad(`${o.requests} requests cannot keep ${concurrency.count} ${concurrency.noun} busy; give at least as many requests as ${concurrency.noun}`);
   }
   if (typeof o.intervalMs !== 'number' || !(o.intervalMs >= 0)) bad(`interval (ms) must be 0 or more, got ${JSON.stringify(o.intervalMs)}`);
+  if (o.steady !== undefined && !(o.steady.fromMs >= 0 && o.steady.batchMs >= 100 && o.durationMs !== undefined && o.steady.fromMs < o.durationMs)) {
+    bad(`the steady state must start within the run's duration, in batches of 100 ms or more; got ${JSON.stringify(o.steady)} for ${o.durationMs ?? 'no duration'}`);
+  }
   if (!Array.isArray(o.params) || o.params.some((p) => !p || typeof p.spec !== 'string' || !Number.isInteger(p.index))) {
     bad('params must be a list of { index, spec } generators, like { index: 1, spec: "int:1..100000" }');
   }

@@ -18,6 +18,7 @@ export type { SweepStep, SweepRecommendation, SweepResult } from './results/swee
 export type { ComparisonMetric, Comparison, ComparedRun, ComparedPlan, CheckOutcome, AbResult } from './results/compare';
 export type { DiagnosePhaseId, DiagnosePhase, MeasuredChange, PoolFigures, DiagnoseAnswers, DiagnoseResult } from './results/diagnose';
 export type { ParamSuggestion, TopStatement, TopResult } from './results/top';
+export type { CapacityDemand, CapacityVerdict, CapacityStep, CapacityBoundary, CapacityResult } from './results/capacity';
 
 export type { PoolResult, PoolSettings, ThinkTimeDistribution } from './modes/pool';
 export type { OpenLoopResult, RateSettings } from './modes/rate';
@@ -252,12 +253,30 @@ export interface BaselineResult {
   envelopeUs?: number;
 }
 
+/** The requests that ended after the run's first `fromMs` (its steady state), counted apart. */
+export interface SteadyState {
+  fromMs: number;
+  ok: number;
+  failed: number;
+  /** From `fromMs` to the last response. */
+  wallMs: number;
+  throughputQps: number;
+  latency: LatencyStats;
+  /** Their HDR histogram (µs, compressed base64). */
+  hdr: string;
+  /** The same requests in consecutive batches of `batchMs`: how much the p95 varies over time. */
+  batchMs: number;
+  batches: Array<{ ok: number; p95Ms: number }>;
+}
+
 export interface LoadResult {
   clients: number;
   requests: { total: number; ok: number; failed: number };
   /** From the barrier release to the last response. */
   wallMs: number;
   throughputQps: number;
+  /** With `steadyFromMs`: the requests after the start-up, apart. */
+  steady?: SteadyState;
   latency: LatencyStats;
   overThreshold: { thresholdMs: number; count: number; percent: number };
   /** Load mean ÷ baseline warm mean. */

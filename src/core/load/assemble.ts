@@ -2,12 +2,13 @@
  * The result object, put together once from what a run measured: the only shape that leaves the engine (CLI, JSON,
  * panel, CodeLens, exports). Hints are derived here from the plans, the waits and pgload's own overhead.
  */
-import type { CapturedPlan, ClientOverhead, ConnectionSummary, ErrorGroup, ExecutionMode, GenericPlanCheck, Hint, ProfileResult, RunStatus, ServerCounters, ServerInfo, TimelinePoint, WaitSampling } from '../../shared/result';
+import type { CapturedPlan, ClientOverhead, ConnectionSummary, ErrorGroup, ExecutionMode, GenericPlanCheck, Hint, ProfileResult, RunStatus, ServerCounters, ServerInfo, SteadyState, TimelinePoint, WaitSampling } from '../../shared/result';
 import { RESULT_SCHEMA_VERSION } from '../../shared/result';
 import { genericPlanHint } from '../insight/genericPlan';
 import { encodeHistogram, latencyStats, logBuckets, percentileCurve, type Histogram } from './histogram';
 import type { ProfileOptions } from '../options';
 import { loadModeOf, type ModeFigures } from './modes';
+import type { SteadyTally } from './loadPhase';
 import { envelopeHint, overheadHint } from '../insight/overhead';
 import { analyzePlan, combineHints, diffPlans, type PlanContext } from '../insight/plan';
 import { nodeTimes } from '../insight/nodeTime';
@@ -30,6 +31,8 @@ export interface LoadOutcome {
   client: ClientOverhead;
   /** The load mode's own figures (an application pool's split, an open loop's arrivals, a ramp's stages). */
   modeFigures: ModeFigures;
+  /** The requests after the start-up, when asked for. */
+  steady?: SteadyTally;
 }
 
 export interface RunFacts {
@@ -153,6 +156,7 @@ export function assembleResult(facts: RunFacts): ProfileResult {
       requests: { total: load.ok + load.failed, ok: load.ok, failed: load.failed },
       wallMs: load.wallMs,
       throughputQps: load.wallMs > 0 ? (load.ok * 1000) / load.wallMs : 0,
+      ...(load.steady ? { steady: steadyState(load.steady, load.wallMs) } : {}),
       latency: loadStats,
       overThreshold: { thresholdMs: o.thresholdMs, count: load.over, percent: load.ok > 0 ? (load.over * 100) / load.ok : 0 },
       slowdown: baseStats.meanMs > 0 && loadStats.count > 0 ? loadStats.meanMs / baseStats.meanMs : null,
@@ -179,5 +183,21 @@ export function assembleResult(facts: RunFacts): ProfileResult {
       f.leftover === null
         ? { leftoverSessions: null, note: "pgload could not check whether pgload's sessions are gone: the server stopped answering. The server ends any left at its idle_in_transaction_session_timeout (set by pgload for its sessions) or when their connections close." }
         : { leftoverSessions: f.leftover },
+  };
+}
+
+/** The steady state's figures: its requests from `fromMs` to the end of the load. */
+function steadyState(s: NonNullable<LoadOutcome['steady']>, wallMs: number): SteadyState {
+  const span = Math.max(0, wallMs - s.fromMs);
+  return {
+    fromMs: s.fromMs,
+    ok: s.ok,
+    failed: s.failed,
+    wallMs: span,
+    throughputQps: span > 0 ? (s.ok * 1000) / span : 0,
+    latency: latencyStats(s.hist),
+    hdr: encodeHistogram(s.hist),
+    batchMs: s.batchMs,
+    batches: s.batches.map((h) => ({ ok: h.totalCount, p95Ms: h.totalCount > 0 ? h.getValueAtPercentile(95) / 1000 : 0 })),
   };
 }

@@ -30,6 +30,8 @@ interface LoadTally {
   timeline: Timeline;
   counters: { ok: number; failed: number; over: number };
   sinceStartMs: () => number;
+  /** The steady state's own count, when asked for (options.steady). */
+  steady?: SteadyTally;
 }
 
 /** The load phase; runner.ts's Run adds the baseline and the whole run around it. */
@@ -56,7 +58,7 @@ export abstract class LoadPhase extends RunEnd {
     this.remaining = o.requests ?? null;
 
     const sinceStartMs = () => Number(process.hrtime.bigint() - this.t0) / 1e6;
-    const tally: LoadTally = { hist, timeline, counters, sinceStartMs };
+    const tally: LoadTally = { hist, timeline, counters, sinceStartMs, ...(o.steady ? { steady: { ...o.steady, hist: createHistogram(), ok: 0, failed: 0, batches: [] } } : {}) };
     const sampler = samplerSession ? await this.newSampler(samplerSession, tally) : undefined;
 
     const aroundStarted = await this.startAroundLoad();
@@ -263,7 +265,7 @@ export abstract class LoadPhase extends RunEnd {
   }
 
   /** What the drivers report to: counts, latencies into the histogram and timeline, failures, outages, the budget. */
-  protected loadSink({ hist, timeline, counters, sinceStartMs }: LoadTally): LoadSink {
+  protected loadSink({ hist, timeline, counters, sinceStartMs, steady }: LoadTally): LoadSink {
     const thresholdUs = this.o.thresholdMs * 1000;
     const maxErrors = this.o.maxErrors;
     /** Counts one failed request; returns true when the client's loop must end (our own cancel, or a lost session). */
@@ -271,6 +273,7 @@ export abstract class LoadPhase extends RunEnd {
       // Queries we cancelled ourselves (user stop, bail-out) are not the database's failures.
       if (this.stop && (this.cancelled || this.bailed) && errorIdentity(failure).code === '57014') return true;
       counters.failed++;
+      if (steady && atMs >= steady.fromMs) steady.failed++;
       timeline.error();
       this.errors.add(failure, 'load', atMs);
       // No answer within the statement timeout + margin: from here on nothing waits for the server (see silenceDuringLoad).
@@ -301,6 +304,7 @@ export abstract class LoadPhase extends RunEnd {
         recordUs(hist, us);
         timeline.record(us < 1 ? 1 : Math.round(us));
         counters.ok++;
+        if (steady) recordSteady(steady, sinceStartMs(), us);
         if (us > thresholdUs) counters.over++;
       },
       recorded: (h, ok, over) => {
@@ -338,7 +342,7 @@ export abstract class LoadPhase extends RunEnd {
 
   /** What the load phase measured, as the result is assembled from it; whether every client was lost. */
   protected outcome(
-    { hist, counters }: LoadTally,
+    { hist, counters, steady }: LoadTally,
     driver: ModeDriver,
     end: { wallMs: number; client: ClientOverhead; points: TimelinePoint[]; connectTimes: number[]; shared?: Int32Array },
   ): LoadOutcome {
@@ -359,6 +363,26 @@ export abstract class LoadPhase extends RunEnd {
       lostAll,
       client,
       modeFigures: driver.figures?.({ ok: counters.ok, wallMs, errors: this.errors.list() }) ?? {},
+      ...(steady ? { steady } : {}),
     };
   }
+}
+
+/** The steady state as it is counted: the whole of it, and by batch of time. */
+export interface SteadyTally {
+  fromMs: number;
+  batchMs: number;
+  hist: Histogram;
+  ok: number;
+  failed: number;
+  batches: Histogram[];
+}
+
+function recordSteady(s: SteadyTally, atMs: number, us: number): void {
+  if (atMs < s.fromMs) return;
+  recordUs(s.hist, us);
+  s.ok++;
+  const i = Math.floor((atMs - s.fromMs) / s.batchMs);
+  while (s.batches.length <= i) s.batches.push(createHistogram());
+  recordUs(s.batches[i], us);
 }

@@ -1,0 +1,153 @@
+import * as assert from 'node:assert/strict';
+import { batchInterval, CapacitySearch, judge, quantileRanks, type SearchRange } from '../../src/core/analysis/capacitySearch';
+import { capacityAnswer, type AnswerInput } from '../../src/core/analysis/capacityAnswer';
+import { stepLength } from '../../src/core/analysis/capacity';
+import type { CapacityStep, CapacityVerdict } from '../../src/shared/result';
+import { mdcRateFor, mdcSojournQuantile } from '../support/queue';
+
+/** Runs the search against a verdict known for every demand; returns the demands tried and the boundary. */
+function searchWith(range: SearchRange, verdict: (d: number) => CapacityVerdict, limit = 40) {
+  const s = new CapacitySearch(range);
+  const tried: number[] = [];
+  for (let d = s.next(); d !== null && tried.length < limit; d = s.next()) {
+    tried.push(d);
+    s.record(d, verdict(d));
+  }
+  return { tried, boundary: s.boundary(), contradictions: s.contradictions() };
+}
+
+describe('Capacity: the p95 interval and the verdict', () => {
+  it('the ranks around the 95th of 200 requests, and no upper end for 20', () => {
+    const r = quantileRanks(200, 0.95);
+    assert.ok(r.low >= 182 && r.low <= 185, `low rank ${r.low}`);
+    assert.ok(r.high !== null && r.high >= 196 && r.high <= 199, `high rank ${r.high}`);
+    assert.equal(quantileRanks(20, 0.95).high, null);
+  });
+
+  it('batches whose p95s move give a wide interval; steady ones a narrow one; the partial last batch is left out', () => {
+    const calm = batchInterval([20, 21, 20, 19, 20].map((p95Ms) => ({ ok: 200, p95Ms })))!;
+    const stormy = batchInterval([12, 60, 15, 45, 20].map((p95Ms) => ({ ok: 200, p95Ms })))!;
+    assert.ok(calm.highMs - calm.lowMs < 3, JSON.stringify(calm));
+    assert.ok(stormy.lowMs < 10 && stormy.highMs > 50, JSON.stringify(stormy));
+    const withTail = batchInterval([...[20, 21, 20, 19, 20].map((p95Ms) => ({ ok: 200, p95Ms })), { ok: 3, p95Ms: 900 }])!;
+    assert.deepEqual(withTail, calm);
+    assert.equal(batchInterval([{ ok: 100, p95Ms: 10 }, { ok: 100, p95Ms: 11 }]), null);
+  });
+
+  it('meets or misses only when the interval is on one side of the objective', () => {
+    assert.equal(judge({ lowMs: 100, highMs: 140 }, 150), 'meets');
+    assert.equal(judge({ lowMs: 160, highMs: 200 }, 150), 'fails');
+    assert.equal(judge({ lowMs: 120, highMs: 170 }, 150), 'unclear');
+    assert.equal(judge({ lowMs: 100, highMs: null }, 150), 'unclear');
+  });
+});
+
+describe('Capacity: the search', () => {
+  it('users: brackets a boundary at 37 from a start of 20 and narrows it to one user', () => {
+    const { tried, boundary } = searchWith({ start: 20, min: 1, max: 1000, precision: 0.05, whole: true }, (d) => (d <= 37 ? 'meets' : 'fails'));
+    assert.deepEqual(boundary, { kind: 'bracketed', meets: 37, fails: 38 });
+    assert.ok(tried.length <= 8, `${tried.length} steps: ${tried.join(', ')}`);
+  });
+
+  it('a rate: halves the headroom below the ceiling (never runs it) down to the precision', () => {
+    const { tried, boundary } = searchWith({ start: 50, min: 1, max: 10_000, precision: 0.05, whole: false, ceiling: 100 }, (d) => (d <= 71.3 ? 'meets' : 'fails'));
+    assert.ok(!tried.includes(100) && tried.every((d) => d < 100), tried.join(', '));
+    assert.equal(boundary.kind, 'bracketed');
+    if (boundary.kind !== 'bracketed') return;
+    assert.ok(boundary.meets <= 71.3 && boundary.fails > 71.3 && (boundary.fails - boundary.meets) / boundary.meets <= 0.05, JSON.stringify(boundary));
+  });
+
+  it('steps too close to tell narrow nothing: the bracket stays between the steps that were judged', () => {
+    const { boundary, tried } = searchWith({ start: 20, min: 1, max: 1000, precision: 0.05, whole: true }, (d) => (d <= 34 ? 'meets' : d < 41 ? 'unclear' : 'fails'));
+    assert.equal(boundary.kind, 'bracketed');
+    if (boundary.kind !== 'bracketed') return;
+    assert.equal(boundary.meets, 34);
+    assert.ok(boundary.fails >= 41 && boundary.fails <= 43, `fails at ${boundary.fails}`);
+    assert.ok(tried.length < 40, 'it ends');
+  });
+
+  it('every step misses: below the minimum; every step meets: above the maximum, nothing claimed beyond', () => {
+    assert.deepEqual(searchWith({ start: 40, min: 1, max: 1000, precision: 0.05, whole: true }, () => 'fails').boundary, { kind: 'below-minimum', fails: 1 });
+    assert.deepEqual(searchWith({ start: 40, min: 1, max: 300, precision: 0.05, whole: true }, () => 'meets').boundary, { kind: 'above-maximum', meets: 300 });
+  });
+
+  it('a step that met above one that missed is reported as a contradiction, not used', () => {
+    const s = new CapacitySearch({ start: 20, min: 1, max: 100, precision: 0.05, whole: true });
+    s.record(20, 'meets');
+    s.record(40, 'fails');
+    s.record(50, 'meets');
+    assert.deepEqual(s.boundary(), { kind: 'bracketed', meets: 20, fails: 40 });
+    assert.deepEqual(s.contradictions(), [{ met: 50, failed: 40 }]);
+  });
+
+  it('a step near saturation measures for many relaxation times and warms up first; far from it, for its requests', () => {
+    const rate = { kind: 'rate' as const, sessions: 4 };
+    const far = stepLength(rate, 100, 10, 30, 400);
+    const near = stepLength(rate, 380, 10, 30, 400);
+    assert.equal(far.wantMs, 3000);
+    assert.ok(near.wantMs > 10 * far.wantMs && near.warmMs > far.warmMs, `${JSON.stringify(near)} against ${JSON.stringify(far)}`);
+  });
+});
+
+describe('Capacity: the answer in words', () => {
+  const step = (demand: number, p95Ms: number, verdict: CapacityVerdict, extra: Partial<CapacityStep> = {}): CapacityStep => ({
+    demand,
+    wallMs: 10_000,
+    ok: 500,
+    failed: 0,
+    throughputQps: demand,
+    p50Ms: p95Ms / 2,
+    p95Ms,
+    p95Interval: { lowMs: p95Ms * 0.9, highMs: p95Ms * 1.1 },
+    verdict,
+    poolWaitP95Ms: null,
+    dbP95Ms: null,
+    ...extra,
+  });
+  const base: AnswerInput = {
+    objective: { p95Ms: 500 },
+    demand: { kind: 'users', thinkTimeMs: 5000, thinkTimeDistribution: 'exponential', poolSize: 20, maxOverflow: 100, poolTimeoutMs: 30_000 },
+    alone: { p50Ms: 60, p95Ms: 70 },
+    saturation: { sessions: 120, throughputQps: 17, p95Ms: 7000 },
+    steps: [],
+    boundary: { kind: 'unresolved', meets: null, fails: null },
+    precision: 0.05,
+    max: 1000,
+  };
+
+  it('a statement that alone takes 600 ms: no load meets 500 ms', () => {
+    const a = capacityAnswer({ ...base, alone: { p50Ms: 600, p95Ms: 640 }, boundary: { kind: 'below-minimum', fails: 1 } });
+    assert.match(a.answer, /^The statement alone takes p50 600 ms \(p95 640 ms\), more than the objective p95 ≤ 500 ms: no load meets it\./);
+  });
+
+  it('bracketed by users: the two steps, the precision, and the server as the limit when it served near its most', () => {
+    const a = capacityAnswer({ ...base, steps: [step(37, 420, 'meets', { throughputQps: 6.5 }), step(41, 620, 'fails', { throughputQps: 16 })], boundary: { kind: 'bracketed', meets: 37, fails: 41 } });
+    assert.match(a.answer, /^37 users pausing 5\.00 s meet p95 ≤ 500 ms \(p95 420 ms, .*\); 41 users pausing 5\.00 s miss it \(p95 620 ms/);
+    assert.match(a.answer, /The capacity within the objective is 37 users, known to within 4 \(11 %\)\./);
+    assert.match(a.limitedBy!, /^the throughput 120 sessions give this statement: .* 94 % of the most they served back to back \(17\.0 q\/s\)/);
+  });
+
+  it('a pool whose wait exceeds the database time is named as the limit', () => {
+    const a = capacityAnswer({ ...base, steps: [step(30, 400, 'meets'), step(34, 700, 'fails', { poolWaitP95Ms: 500, dbP95Ms: 150, throughputQps: 5 })], boundary: { kind: 'bracketed', meets: 30, fails: 34 } });
+    assert.match(a.limitedBy!, /^the application's pool: at 34 users pausing 5\.00 s its sessions are all busy/);
+  });
+
+  it('above the maximum: met everywhere it looked, nothing claimed beyond', () => {
+    const a = capacityAnswer({ ...base, steps: [step(1000, 90, 'meets')], boundary: { kind: 'above-maximum', meets: 1000 } });
+    assert.match(a.answer, /the most this search tried — meet p95 ≤ 500 ms .*nothing is claimed beyond it\. Search further with --max-users\./);
+    assert.equal(a.limitedBy, null);
+  });
+});
+
+describe('The M/D/c queue the capacity test is checked against', function () {
+  this.timeout(30_000);
+  it('an M/D/1 at 80 %: a fifth of the arrivals find the server free (time D), the rest wait — P(wait = 0) = 1 − ρ', () => {
+    // Deterministic 10 ms service: exactly the arrivals that found the server idle spend 10 ms in the system.
+    const q20 = mdcSojournQuantile(80, 1, 10, 0.19, 50_000);
+    const q25 = mdcSojournQuantile(80, 1, 10, 0.25, 50_000);
+    assert.ok(Math.abs(q20 - 10) < 1e-9 && q25 > 10, `${q20} then ${q25}`);
+    // Four servers at 10 ms serve at most 400/s: the rate that keeps p95 under 30 ms lies below it, above half of it.
+    const rate = mdcRateFor(30, 4, 10.5);
+    assert.ok(rate > 250 && rate < 380, `rate ${rate}`);
+  });
+});

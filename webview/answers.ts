@@ -34,10 +34,21 @@ export function answersSection(d: DiagnoseResult, deps: AnswerDeps): HTMLElement
     h(
       'p',
       { class: 'muted', id: 'diagnose-summary' },
-      `${d.app.users} users on a pool of ${d.app.poolSize} + ${d.app.maxOverflow} · took ${secs(d.elapsedMs)} of a ${secs(d.budgetMs)} budget · ${d.phases.filter((p) => p.status === 'done').length} of ${d.phases.length} phases measured`,
+      `${d.app.users} users${d.app.thinkTimeMs ? ` pausing ${formatMs(d.app.thinkTimeMs)}` : ''} on a pool of ${d.app.poolSize} + ${d.app.maxOverflow} · took ${secs(d.elapsedMs)} of a ${secs(d.budgetMs)} budget · ${d.phases.filter((p) => p.status === 'done').length} of ${d.phases.length} phases measured`,
     ),
   );
   if (d.status === 'partial') section.append(h('p', { class: 'status-detail', id: 'diagnose-partial' }, `Partial: ${partial.map((p) => `${p.label} — ${p.status}${p.note ? ` (${p.note})` : ''}`).join('; ')}. The answers say what they stand on.`));
+  if (a.demand) {
+    section.append(
+      h(
+        'section',
+        { class: 'answer headline', id: 'answer-demand' },
+        h('h3', {}, 'At your demand'),
+        h('p', {}, a.demand.text),
+        h('p', { class: `evidence ${a.demand.evidence}` }, a.demand.evidence === 'strong' ? 'Evidence: strong.' : 'Evidence: weak — read the sentence above for why.'),
+      ),
+    );
+  }
   section.append(poolCard(d, deps), settingsCard(d, deps), queryCard(d, deps));
   // 4. ORM
   section.append(card('answer-orm', 4, 'Would raw SQL beat the ORM?', h('p', {}, a.orm?.text ?? 'Not answered.'), a.orm ? h('p', { class: 'muted small', id: 'cannot-see' }, `What pgload cannot see: ${a.orm.cannotSee}`) : null));

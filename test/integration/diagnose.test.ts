@@ -83,6 +83,18 @@ describe('pgload diagnose (real server)', function () {
       assert.match(s.text, s.helps ? /helps: .* a significant improvement/ : /does not help/);
     });
 
+    it('the headline says it assumed back-to-back users, and its figures satisfy Little\'s law', () => {
+      const h = d.answers.demand!;
+      assert.equal(h.backToBack, true);
+      assert.match(h.text, /^Assuming back-to-back users: no pause between requests was given/);
+      assert.equal(h.rateQps, d.runs.load.load.throughputQps);
+      // A short load phase (a 50 s budget) cuts requests in flight at its end: the headline must say when the figures disagree.
+      const apart = Math.abs(h.littleQps - h.rateQps) / h.littleQps;
+      assert.equal(/the run was too short for the users to settle, so these figures are weak/.test(h.text), apart > 0.1, `${h.littleQps} against ${h.rateQps}: ${h.text}`);
+      if (apart > 0.1) assert.equal(h.evidence, 'weak');
+      if (h.utilization !== null) assert.ok(h.utilization > 0.5, `back-to-back users use ${h.utilization} of the server`);
+    });
+
     it('the query and ORM answers carry their evidence and what pgload cannot see', () => {
       assert.ok(d.answers.query.length >= 1);
       assert.ok(d.answers.query.some((q) => /spill|sort/i.test(q.title)), d.answers.query.map((q) => q.title).join('\n'));

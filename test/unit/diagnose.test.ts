@@ -195,7 +195,7 @@ describe('diagnose: settings, findings and the ORM answer', () => {
     assert.equal(s.measured!.p95ChangePct, -40);
     assert.equal(s.measured!.throughputChangePct, 50);
     assert.equal(s.measured!.significant, true);
-    assert.match(s.text, /^work_mem = 64MB helps: p50 .*, p95 −40 %, throughput \+50 % at 2 concurrent queries .* a significant improvement; with it, these are gone from the plan: A sort spilled to disk \(Sort #2\)\./);
+    assert.match(s.text, /^work_mem = 64MB helps: p50 .*, p95 −40 %, throughput \+50 % with 2 concurrent queries .* a significant improvement; with it, these are gone from the plan: A sort spilled to disk \(Sort #2\)\./);
     assert.equal(s.scope, 'query');
   });
 
@@ -242,5 +242,43 @@ describe('diagnose: settings, findings and the ORM answer', () => {
     const cut = buildAnswers(input({ phases: [...PHASES, { ...done('sql-b'), status: 'cut', note: 'the 1 s left could not hold 2 legs' }] })).orm!;
     assert.equal(cut.alternative, null);
     assert.match(cut.text, /Your alternative SQL was not measured: the 1 s left could not hold 2 legs\./);
+  });
+});
+
+describe('diagnose: the headline at the application demand', () => {
+  /** The recorded pool run with the figures a case needs: rate, latencies, pauses and CPU share. */
+  function demandRun(f: { qps: number; meanMs: number; p50: number; p95: number; pauseMs?: number; cpu?: number }): ProfileResult {
+    const r = run({ p95: f.p95, qps: f.qps });
+    r.load.latency.meanMs = f.meanMs;
+    r.load.latency.p50Ms = f.p50;
+    r.baseline.latency.p50Ms = 60;
+    if (f.pauseMs !== undefined) r.load.pool!.think = { meanMs: f.pauseMs, expectedQps: 0 };
+    r.insight.waits = { intervalMs: 100, samples: 100, shares: [{ event: 'CPU', samples: 95, share: f.cpu ?? 0.95, avgSessions: 2 }] } as unknown as ProfileResult['insight']['waits'];
+    return r;
+  }
+  const saturating = sweepOf([step(1, 10), step(2, 17.9), step(4, 17.5)], 2);
+
+  it('100 users pausing 5.5 s at 17 q/s on a server that gives 17.9 q/s: 95 % used, requests queue, Little\'s law holds', () => {
+    // N = X (R + Z): 100 = 17 × (0.38 + 5.5) — the figures agree by construction.
+    const d = buildAnswers(input({ app: { users: 100, poolSize: 20, maxOverflow: 100, poolTimeoutMs: 30_000, thinkTimeMs: 5500 }, load: demandRun({ qps: 17, meanMs: 380, p50: 311, p95: 1770, pauseMs: 5502 }), sweep: saturating })).demand!;
+    assert.equal(d.backToBack, false);
+    assert.ok(Math.abs(d.utilization! - 17 / 17.9) < 1e-9);
+    assert.match(d.text, /^At your demand, 100 users pausing 5\.50 s between requests sent 17\.0 q\/s\. Each request costs the server about 55\.9 ms of its capacity for this statement \(the most the sweep got was 17\.9 q\/s, at 2 concurrent queries\); its sessions were on CPU in 95 % of the samples: the demand uses 95 % of it\./);
+    assert.match(d.text, /At 95 % requests queue: p95 1\.77 s is 5\.7× p50 \(311 ms\) and 29\.5× the statement alone \(60\.0 ms\)\. The pool only decides where they wait; less work per request \(answer 3\), or more server capacity \(CPUs\), is what moves it\./);
+    assert.match(d.text, /Little's law: 100 users ÷ \(latency 380 ms \+ pause 5\.50 s\) = 17\.0 q\/s against 17\.0 q\/s measured\.$/);
+    assert.equal(d.evidence, 'strong');
+  });
+
+  it('no pause given: says it assumed back-to-back users and what that means', () => {
+    const d = buildAnswers(input({ load: demandRun({ qps: 17, meanMs: 5880, p50: 5800, p95: 7800 }), sweep: saturating })).demand!;
+    assert.equal(d.backToBack, true);
+    assert.match(d.text, /^Assuming back-to-back users: no pause between requests was given \(--think-time\), so each of the 100 users sends its next request as soon as the last one answers — a stampede that holds the server at its limit whatever the pool\./);
+  });
+
+  it('figures that break Little\'s law are said to disagree, and the evidence is weak; a server with room says so', () => {
+    const d = buildAnswers(input({ app: { users: 100, poolSize: 20, maxOverflow: 100, poolTimeoutMs: 30_000, thinkTimeMs: 5500 }, load: demandRun({ qps: 5, meanMs: 70, p50: 62, p95: 90, pauseMs: 5500 }), sweep: saturating })).demand!;
+    assert.match(d.text, /At 28 % the server has room: p95 90\.0 ms is 1\.5× p50/);
+    assert.match(d.text, /= 18\.0 q\/s against 5\.0 q\/s measured — 72 % apart: the run was too short for the users to settle, so these figures are weak\.$/);
+    assert.equal(d.evidence, 'weak');
   });
 });

@@ -6,6 +6,7 @@ import type { AbResult, Comparison, DiagnoseAnswers, DiagnosePhase, Hint, Measur
 import { formatMs, formatPercent, formatQps } from '../../shared/format';
 import { flattenPlan, formatMemoryKB, parseMemoryKB } from '../insight/plan';
 import { parseSetLocal, TRIED_SETTINGS } from '../../shared/hintSql';
+import { demandAnswer } from './demand';
 
 /** plan_cache_mode matters only to prepared statements, which a diagnosis measures in its own phase. */
 const DIAGNOSED_SETTINGS = TRIED_SETTINGS.filter((s) => s !== 'plan_cache_mode');
@@ -92,7 +93,7 @@ function poolFigures(r: ProfileResult, p: { size: number; maxOverflow: number })
 }
 
 export interface AnswerInput {
-  app: { users: number; poolSize: number; maxOverflow: number; poolTimeoutMs: number };
+  app: { users: number; poolSize: number; maxOverflow: number; poolTimeoutMs: number; thinkTimeMs?: number };
   /** The pool pgload emulated (the application's, capped to the server's free connections). */
   emulated: { size: number; maxOverflow: number };
   load: ProfileResult;
@@ -102,13 +103,15 @@ export interface AnswerInput {
   candidates: SettingCandidate[];
   orm: AbResult | null;
   sqlB: AbResult | null;
-  /** The concurrency the setting and ORM A/Bs ran at. */
+  /** The concurrency the ORM and SQL A/Bs ran at. */
   abClients: number;
+  /** The load the setting A/Bs ran at, in words (the application's users through its pool); absent: abClients. */
+  settingsLoad?: string;
   phases: DiagnosePhase[];
 }
 
 export function buildAnswers(x: AnswerInput): DiagnoseAnswers {
-  return { pool: poolAnswer(x), settings: settingAnswers(x), query: queryAnswers(x), orm: ormAnswer(x) };
+  return { demand: demandAnswer({ app: x.app, load: x.load, sweep: x.sweep }), pool: poolAnswer(x), settings: settingAnswers(x), query: queryAnswers(x), orm: ormAnswer(x) };
 }
 
 function phaseOf(x: AnswerInput, id: DiagnosePhase['id']): DiagnosePhase | undefined {
@@ -226,7 +229,7 @@ function settingAnswers(x: AnswerInput): DiagnoseAnswers['settings'] {
     const m = measuredChange(r.comparison, r.a, r.b);
     const good = helped(r.comparison);
     const gone = r.comparison.hints.disappeared.filter((h) => c.hints.some((s) => s.id === h.id || s.node === h.node));
-    const figures = `p50 ${signed(m.p50ChangePct)}, p95 ${signed(m.p95ChangePct)}, throughput ${signed(m.throughputChangePct)} at ${queries(x.abClients)} (${m.requests.a.toLocaleString('en-US')} and ${m.requests.b.toLocaleString('en-US')} requests, A B B A)`;
+    const figures = `p50 ${signed(m.p50ChangePct)}, p95 ${signed(m.p95ChangePct)}, throughput ${signed(m.throughputChangePct)} with ${x.settingsLoad ?? queries(x.abClients)} (${m.requests.a.toLocaleString('en-US')} and ${m.requests.b.toLocaleString('en-US')} requests, A B B A)`;
     const text = good
       ? `${c.name} = ${c.value} helps: ${figures} — a significant improvement${gone.length ? `; with it, these are gone from the plan: ${gone.map((h) => `${h.title}${h.node ? ` (${h.node})` : ''}`).join('; ')}` : ''}. Set it for this query only: ${c.sql}`
       : m.significant

@@ -19,6 +19,7 @@ import type { ProfileInput } from '../options';
 import { APP_POOL_LIMITS } from '../optionTable';
 import { prepareRun, profile, withOptions, type PreparedRun, type Progress } from '../load/runner';
 import { VERSION } from '../version';
+import { formatMs } from '../../shared/format';
 import { abTest, type AbChange } from './ab';
 import { buildAnswers, settingCandidates } from './answers';
 import { defaultSteps, sweep } from './sweep';
@@ -171,7 +172,7 @@ class Diagnosis {
     const abClients = Math.max(1, Math.min(currentSessions, rec?.poolSize ?? Math.min(8, currentSessions)));
     const closedLoop: ProfileInput = { ...this.base, clients: abClients, baselineRuns: 1 };
     if (!rec) this.notes.push(`Without a measured pool size, the A/Bs ran at ${abClients} concurrent queries.`);
-    const candidates = await this.settingsPhase(load, closedLoop, abClients);
+    const candidates = await this.settingsPhase(load);
     // 5. Unnamed with parameters (what most ORMs send) against prepared statements.
     this.runs.orm =
       (await this.phase('orm', async (budgetMs, note) =>
@@ -202,7 +203,7 @@ class Diagnosis {
       app: { users: app.users, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutMs, serverVcpus: o.base.serverVcpus ?? null, ...(app.thinkTimeMs ? { thinkTimeMs: app.thinkTimeMs } : {}) },
       abClients,
       phases,
-      answers: buildAnswers({ app, emulated: this.current, load, sweep: runs.sweep, pools: runs.pools, settings: runs.settings, candidates, orm: runs.orm, sqlB: runs.sqlB, abClients, phases }),
+      answers: buildAnswers({ app, emulated: this.current, load, sweep: runs.sweep, pools: runs.pools, settings: runs.settings, candidates, orm: runs.orm, sqlB: runs.sqlB, abClients, phases, settingsLoad: this.demandWords() }),
       runs,
       notes,
     };
@@ -235,6 +236,12 @@ class Diagnosis {
     } finally {
       await closeSession(session);
     }
+  }
+
+  /** The application's load as the answers name it: "100 users pausing 5.00 s over your pool (20 + 100)". */
+  private demandWords(): string {
+    const think = this.app.thinkTimeMs ? ` pausing ${formatMs(this.app.thinkTimeMs)}` : ' back to back';
+    return `${this.app.users} users${think} over your pool (${this.current.size} + ${this.current.maxOverflow})`;
   }
 
   private poolFor(p: { size: number; maxOverflow: number }) {
@@ -408,8 +415,12 @@ class Diagnosis {
       })) ?? null;
   }
 
-  /** 4. Each setting the hints suggest, measured; returns the candidates. */
-  private async settingsPhase(load: ProfileResult, closedLoop: ProfileInput, abClients: number) {
+  /**
+   * 4. Each setting the hints suggest, measured at the load where the hints showed: the application's users through
+   * its pool (a spill under concurrency does not show at one or two queries). Returns the candidates.
+   */
+  private async settingsPhase(load: ProfileResult) {
+    const atDemand: ProfileInput = { ...this.base, pool: this.poolFor(this.current), sampleIntervalMs: 0, baselineRuns: 1 };
     const candidates = settingCandidates(load).slice(0, MAX_SETTINGS);
     await this.phase('settings', async (budgetMs, note) => {
       if (candidates.length === 0) {
@@ -420,7 +431,7 @@ class Diagnosis {
       for (const [i, c] of candidates.entries()) {
         if (this.cancelled) break;
         const share = (budgetMs - (Date.now() - t0)) / (candidates.length - i);
-        const r = await this.ab(share, { ...closedLoop, sampleIntervalMs: 0 }, { settings: { [c.name]: c.value } }, note, this.latencyAt(abClients));
+        const r = await this.ab(share, atDemand, { settings: { [c.name]: c.value } }, note, 1.2 * load.load.latency.p95Ms);
         if (r !== 'skip') this.runs.settings.push(r);
       }
       return this.runs.settings.length ? this.runs.settings : 'skip';

@@ -26,10 +26,15 @@ export function formatDiagnoseReport(r: DiagnoseResult): string {
   const lines: string[] = [];
   lines.push(`pgload ${r.tool.version} diagnose — ${oneLine(r.sql, 100)}`);
   lines.push(
-    `  ${r.app.users} users on a pool of ${pool(r.app.poolSize, r.app.maxOverflow)} · ${r.runs.load.connection.host}:${r.runs.load.connection.port}/${r.runs.load.connection.database} · PostgreSQL ${r.runs.load.server.version} · ` +
+    `  ${r.app.users} users${r.app.thinkTimeMs ? ` pausing ${formatMs(r.app.thinkTimeMs)}` : ''} on a pool of ${pool(r.app.poolSize, r.app.maxOverflow)} · ${r.runs.load.connection.host}:${r.runs.load.connection.port}/${r.runs.load.connection.database} · PostgreSQL ${r.runs.load.server.version} · ` +
       `took ${secs(r.elapsedMs)} of a ${secs(r.budgetMs)} budget${r.status === 'partial' ? ' · PARTIAL: see the phases' : ''}`,
   );
   lines.push('');
+  if (a.demand) {
+    lines.push(`At your demand${a.demand.evidence === 'weak' ? ' (weak evidence)' : ''}:`);
+    lines.push(`   ${a.demand.text}`);
+    lines.push('');
+  }
   lines.push('1. Are my pool settings right?');
   lines.push(`   ${a.pool ? a.pool.text : 'Not answered.'}`);
   if (a.pool?.recommended) {
@@ -83,6 +88,7 @@ export function formatDiagnoseMarkdown(r: DiagnoseResult): string {
   const out: string[] = [];
   out.push(`# pgload diagnose${r.status === 'partial' ? ' (partial)' : ''}`, '', ...mdBlock(r.sql.trim(), 'sql'), '');
   out.push(`${r.app.users} users on a pool of ${pool(r.app.poolSize, r.app.maxOverflow)}; PostgreSQL ${r.runs.load.server.version}; ${secs(r.elapsedMs)} of a ${secs(r.budgetMs)} budget.`, '');
+  if (a.demand) out.push(`## At your demand${a.demand.evidence === 'weak' ? ' (weak evidence)' : ''}`, '', md(a.demand.text), '');
   out.push('## 1. Pool settings', '', a.pool ? md(a.pool.text) : 'Not answered.', '');
   if (a.pool?.recommended) {
     const c = a.pool.current;

@@ -41,6 +41,21 @@ export interface PoolFigures {
 }
 
 export interface DiagnoseAnswers {
+  /**
+   * The headline: what the server does at the application's demand — the rate the users sent, the server time a
+   * request costs (from the sweep's best throughput), the utilization, what queueing does there, and Little's law on
+   * the figures. Absent in results from before it was answered.
+   */
+  demand?: {
+    text: string;
+    rateQps: number;
+    utilization: number | null;
+    serviceMs: number | null;
+    littleQps: number;
+    /** No pause was given: the users were assumed to send back to back. */
+    backToBack: boolean;
+    evidence: 'strong' | 'weak';
+  };
   pool: {
     current: PoolFigures;
     recommended: (PoolFigures & { poolSize: number }) | null;

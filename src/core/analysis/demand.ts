@@ -1,0 +1,67 @@
+/**
+ * The diagnosis's headline: what the server does at the application's demand. The rate the users really sent, the
+ * most the sweep got from the server for this statement (so the server time one request costs, and the utilization
+ * the demand puts on it), what queueing does at that utilization, and Little's law checking the figures against each
+ * other. Pure: built from the load phase and the sweep only.
+ */
+import type { DiagnoseAnswers, ProfileResult, SweepResult } from '../../shared/result';
+import { formatMs, formatQps } from '../../shared/format';
+
+/** Little's law may miss by this much before the figures are said to disagree. */
+const LITTLE_TOLERANCE = 0.1;
+
+export interface DemandInput {
+  app: { users: number; thinkTimeMs?: number };
+  load: ProfileResult;
+  sweep: SweepResult | null;
+}
+
+export function demandAnswer(x: DemandInput): NonNullable<DiagnoseAnswers['demand']> {
+  const { load, app } = x;
+  const rate = load.load.throughputQps;
+  const think = app.thinkTimeMs ?? 0;
+  const best = x.sweep?.steps.reduce<SweepResult['steps'][number] | null>((b, s) => (b === null || s.throughputQps > b.throughputQps ? s : b), null) ?? null;
+  const utilization = best && best.throughputQps > 0 ? rate / best.throughputQps : null;
+  const serviceMs = best && best.throughputQps > 0 ? 1000 / best.throughputQps : null;
+  // N = X × (R + Z): the users, the rate they sent, their latency and their pause must agree.
+  const pauseMs = load.load.pool?.think?.meanMs ?? think;
+  const littleQps = (app.users * 1000) / Math.max(1e-6, load.load.latency.meanMs + pauseMs);
+  const littleOff = littleQps > 0 ? Math.abs(rate - littleQps) / littleQps : 0;
+  const cpu = load.insight.waits?.shares.find((s) => s.event === 'CPU');
+  const p50 = load.load.latency.p50Ms;
+  const p95 = load.load.latency.p95Ms;
+  const alone = load.baseline.latency.p50Ms;
+  const who = think > 0 ? `${app.users} users pausing ${formatMs(think)} between requests` : `${app.users} users sending back to back`;
+  const parts: string[] = [];
+  if (think <= 0) {
+    parts.push(
+      `Assuming back-to-back users: no pause between requests was given (--think-time), so each of the ${app.users} users sends its next request as soon as the last one answers — a stampede that holds the server at its limit whatever the pool.`,
+    );
+  }
+  parts.push(`${think > 0 ? 'At your demand, ' : ''}${who} sent ${formatQps(rate)} q/s.`);
+  if (utilization !== null && best && serviceMs !== null) {
+    const cost = `Each request costs the server about ${formatMs(serviceMs)} of its capacity for this statement (the most the sweep got was ${formatQps(best.throughputQps)} q/s, at ${best.clients} concurrent quer${best.clients === 1 ? 'y' : 'ies'})`;
+    const onCpu = cpu && cpu.share >= 0.5 ? `; its sessions were on CPU in ${Math.round(cpu.share * 100)} % of the samples` : '';
+    parts.push(`${cost}${onCpu}: the demand uses ${Math.round(utilization * 100)} % of it.`);
+    parts.push(queueingSentence(utilization, p50, p95, alone));
+  } else {
+    parts.push(`How much of the server that uses was not measured (the sweep did not run): p95 ${formatMs(p95)} against ${formatMs(alone)} alone.`);
+  }
+  parts.push(
+    `Little's law: ${app.users} users ÷ (latency ${formatMs(load.load.latency.meanMs)} + pause ${formatMs(pauseMs)}) = ${formatQps(littleQps)} q/s against ${formatQps(rate)} q/s measured` +
+      (littleOff > LITTLE_TOLERANCE ? ` — ${Math.round(littleOff * 100)} % apart: the run was too short for the users to settle, so these figures are weak.` : '.'),
+  );
+  const weak = utilization === null || x.sweep?.recommendation?.evidence === 'weak' || littleOff > LITTLE_TOLERANCE;
+  return { text: parts.join(' '), rateQps: rate, utilization, serviceMs, littleQps, backToBack: think <= 0, evidence: weak ? 'weak' : 'strong' };
+}
+
+/** What queueing does at that utilization, with the figures that show it. */
+function queueingSentence(u: number, p50: number, p95: number, alone: number): string {
+  const spread = p50 > 0 ? p95 / p50 : 0;
+  const figures = `p95 ${formatMs(p95)} is ${spread.toFixed(1)}× p50 (${formatMs(p50)}) and ${(p95 / Math.max(alone, 1e-6)).toFixed(1)}× the statement alone (${formatMs(alone)})`;
+  if (u >= 0.8) {
+    return `At ${Math.round(u * 100)} % requests queue: ${figures}. The pool only decides where they wait; less work per request (answer 3), or more server capacity (CPUs), is what moves it.`;
+  }
+  if (u >= 0.5) return `At ${Math.round(u * 100)} % requests begin to queue when they arrive together: ${figures}.`;
+  return `At ${Math.round(u * 100)} % the server has room: ${figures}; the latency is mostly the statement's own.`;
+}

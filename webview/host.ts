@@ -18,7 +18,7 @@ export const vscode = acquireVsCodeApi();
 export const inEditor: 'editor' | 'cli' = document.body.classList.contains('static') ? 'cli' : 'editor';
 export const charts: Chart[] = [];
 /** What the panel shows of the current state: the tab, and the Plan tab's plan (alone or under load) and node. */
-export const view: { tab: 'answers' | 'report' | 'scaling' | 'compare' | 'plan'; planView: PlanView } = { tab: 'report', planView: { when: 'under-load', selected: null } };
+export const view: { tab: 'answers' | 'report' | 'scaling' | 'compare' | 'plan' | 'capacity'; planView: PlanView } = { tab: 'report', planView: { when: 'under-load', selected: null } };
 let requestSeq = 0;
 /** The id of the next request to the extension (it answers with an ack carrying it). */
 export function nextRequestId(): number {

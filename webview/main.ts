@@ -13,6 +13,7 @@ import { vscode, charts, view, nextRequestId, onRerender, button, theme, destroy
 import { summary, drawPoolChart, hintsSection, serverSection, errorsSection, drawResultCharts } from './report';
 import { scalingSection } from './scaling';
 import { compareSection } from './compare';
+import { capacitySection } from './capacity';
 
 provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeBadge(), vsCodeDivider(), vsCodeProgressRing());
 Chart.register(LineController, BarController, DoughnutController, ArcElement, LineElement, BarElement, PointElement, LinearScale, LogarithmicScale, CategoryScale, Tooltip, Legend, Filler);
@@ -65,6 +66,7 @@ function tabs(s: PanelState): HTMLElement {
     'div',
     { class: 'tabs', role: 'tablist' },
     s.diagnosis ? tabButton('answers', 'Answers', true) : null,
+    s.capacity ? tabButton('capacity', 'Capacity', true) : null,
     tabButton('report', 'Report', !!s.result),
     s.result ? tabButton('plan', 'Plan', timedPlans(s.result).length > 0) : null,
     tabButton('scaling', 'Scaling', true),
@@ -102,11 +104,16 @@ function render(): void {
   }
   app.append(header(s));
   if (s.state === 'running') return renderRunning(app, s);
-  if (s.state === 'failed' || (s.state === 'cancelled' && !s.result && !s.sweep)) return renderFailed(app, s);
+  if (s.state === 'failed' || (s.state === 'cancelled' && !s.result && !s.sweep && !s.capacity)) return renderFailed(app, s);
+  if (view.tab === 'capacity' && !s.capacity) view.tab = 'report';
   if (view.tab === 'compare' && !s.comparison) view.tab = 'report';
   if (view.tab === 'answers' && !s.diagnosis) view.tab = 'report';
-  if (!s.result && (view.tab === 'report' || view.tab === 'plan')) view.tab = s.comparison ? 'compare' : 'scaling';
+  if (!s.result && (view.tab === 'report' || view.tab === 'plan')) view.tab = s.comparison ? 'compare' : s.capacity ? 'capacity' : 'scaling';
   app.append(tabs(s));
+  if (view.tab === 'capacity') {
+    app.append(h('div', { class: 'toast', id: 'toast', role: 'status' }), capacitySection(s.capacity!));
+    return;
+  }
   if (view.tab === 'compare') {
     app.append(compareSection(s.comparison!));
     return;
@@ -133,6 +140,7 @@ function render(): void {
 /** A run in progress: what runs, the progress, the live chart. */
 function renderRunning(app: HTMLElement, s: PanelState): void {
   if (s.activity === 'sweep') app.append(h('p', { class: 'muted' }, 'Concurrency sweep: the statement runs at 1, 2, 4, … clients, one step after the other.'));
+  if (s.activity === 'capacity') app.append(h('p', { class: 'muted' }, 'Capacity: the statement alone and back to back, then one demand after another until the most that meets the p95 objective is bracketed.'));
   if (s.activity === 'diagnose') app.append(h('p', { class: 'muted' }, 'Diagnosis: the application load through its pool, a sweep, your pool against the recommended one, the settings the hints suggest and how the ORM sends it against prepared — one phase after the other, within the budget.'));
   app.append(progressSection(s));
   const grid = h('div', { class: 'charts' });
@@ -142,9 +150,10 @@ function renderRunning(app: HTMLElement, s: PanelState): void {
 
 /** A failed (or cancelled, with nothing to show) run: the reason, a way to run again, the last good report. */
 function renderFailed(app: HTMLElement, s: PanelState): void {
-  const what = s.activity === 'sweep' ? 'sweep' : s.activity === 'diagnose' ? 'diagnosis' : 'run';
+  const what = s.activity === 'sweep' ? 'sweep' : s.activity === 'diagnose' ? 'diagnosis' : s.activity === 'capacity' ? 'capacity search' : 'run';
+  const again = { sweep: button('Run the sweep again', 'sweep', 'primary'), diagnosis: button('Diagnose again', 'diagnose', 'primary'), 'capacity search': button('Find capacity again', 'capacity', 'primary'), run: button('Re-run', 'rerun', 'primary') }[what];
   app.append(h('section', { class: 'failure', id: 'failure' }, h('h3', {}, s.state === 'failed' ? `The ${what} failed` : `The ${what} was cancelled`), h('p', {}, s.error ?? '')));
-  app.append(h('div', { class: 'actions' }, what === 'sweep' ? button('Run the sweep again', 'sweep', 'primary') : what === 'diagnosis' ? button('Diagnose again', 'diagnose', 'primary') : button('Re-run', 'rerun', 'primary'), button('Show log', 'showLog')));
+  app.append(h('div', { class: 'actions' }, again, button('Show log', 'showLog')));
   if (s.lastGood?.result) app.append(lastGoodLink(s, s.lastGood));
 }
 
@@ -253,7 +262,7 @@ function show(panel: PanelState): void {
     live.length = 0;
     liveOffset = 0;
     // A new run opens on its report, a sweep on the Scaling tab, a comparison on the Compare tab.
-    view.tab = panel.comparison ? 'compare' : panel.activity === 'diagnose' && panel.diagnosis ? 'answers' : panel.activity === 'sweep' ? 'scaling' : 'report';
+    view.tab = panel.comparison ? 'compare' : panel.activity === 'diagnose' && panel.diagnosis ? 'answers' : panel.activity === 'capacity' && panel.capacity ? 'capacity' : panel.activity === 'sweep' ? 'scaling' : 'report';
     view.planView = { when: 'under-load', selected: null };
   }
   current = panel;

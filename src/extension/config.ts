@@ -55,6 +55,11 @@ export function readAppPool(c: ConnectionSetting): AppPoolSetting {
   return out;
 }
 
+/** The p95 objective "Find capacity" offers first (pgload.app.maxP95Ms). */
+export function readCapacityObjective(): number {
+  return wholeSetting(Settings.appMaxP95Ms, 1, 3_600_000);
+}
+
 export function readDiagnoseBudgetMs(): number {
   return wholeSetting(Settings.diagnoseBudgetSeconds, 1, 7200) * 1000;
 }

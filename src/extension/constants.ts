@@ -7,6 +7,7 @@ export const Commands = {
   profileSelection: 'pgload.profileSelection',
   profileStatement: 'pgload.profileStatement',
   findPoolSize: 'pgload.findPoolSize',
+  findCapacity: 'pgload.findCapacity',
   diagnose: 'pgload.diagnose',
   diagnoseStatement: 'pgload.diagnoseStatement',
   tryHint: 'pgload.tryHint',
@@ -46,6 +47,7 @@ export const Settings = {
   appMaxOverflow: 'app.maxOverflow',
   appPoolTimeoutSeconds: 'app.poolTimeoutSeconds',
   appThinkTimeSeconds: 'app.thinkTimeSeconds',
+  appMaxP95Ms: 'app.maxP95Ms',
   diagnoseBudgetSeconds: 'diagnose.budgetSeconds',
 } as const;
 

@@ -136,6 +136,7 @@ function registerCommands(context: vscode.ExtensionContext, x: { runs: RunContro
   command(Commands.profileSelection, () => runs.profileSelection());
   command(Commands.profileStatement, (uri: vscode.Uri, index: number) => runs.profileStatement(uri, index));
   command(Commands.findPoolSize, () => runs.findPoolSize());
+  command(Commands.findCapacity, () => runs.findCapacity());
   command(Commands.diagnose, () => runs.diagnose());
   command(Commands.diagnoseStatement, (uri: vscode.Uri, index: number) => runs.diagnoseStatement(uri, index));
   command(Commands.tryHint, (sql: string, hintSql: string) => runs.tryHint(sql, hintSql));

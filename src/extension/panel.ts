@@ -24,6 +24,8 @@ export interface PanelActions {
   sweep(sql: string): Promise<void>;
   /** Diagnoses the statement with this exact text. */
   diagnose(sql: string): Promise<void>;
+  /** Finds the capacity of the statement with this exact text within the objective. */
+  capacity(sql: string): Promise<void>;
   /** An A/B of the statement against what the user picks (a setting, a second statement, prepared). */
   abTest(sql: string): Promise<void>;
   /** A/B of a hint's setting (`SET LOCAL …`) against the statement. */
@@ -146,6 +148,10 @@ export class ReportPanel extends Disposable {
           ack(true);
           await this.actions.diagnose(this.state.sql);
           return;
+        case 'capacity':
+          ack(true);
+          await this.actions.capacity(this.state.sql);
+          return;
         case 'exportDiagnosis': {
           const d = this.state.diagnosis;
           if (!d) return ack(false, 'No diagnosis to save.');
@@ -198,7 +204,7 @@ function titleFor(sql: string): string {
 /** All report panels, one per statement (its exact text), and their restoration after a reload. */
 export class ReportPanels extends Disposable implements vscode.WebviewPanelSerializer<WebviewPersistedState> {
   private readonly panels = new Map<string, ReportPanel>();
-  actions: PanelActions = { rerun: async () => undefined, sweep: async () => undefined, diagnose: async () => undefined, tryHint: async () => undefined, abTest: async () => undefined, cancel: () => undefined };
+  actions: PanelActions = { rerun: async () => undefined, sweep: async () => undefined, diagnose: async () => undefined, capacity: async () => undefined, tryHint: async () => undefined, abTest: async () => undefined, cancel: () => undefined };
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -252,6 +258,7 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
         rerun: (sql) => this.actions.rerun(sql),
         sweep: (sql) => this.actions.sweep(sql),
         diagnose: (sql) => this.actions.diagnose(sql),
+        capacity: (sql) => this.actions.capacity(sql),
         tryHint: (sql, hintSql) => this.actions.tryHint(sql, hintSql),
         abTest: (sql) => this.actions.abTest(sql),
         cancel: () => this.actions.cancel(),

@@ -1,7 +1,7 @@
 /** Validation of messages from the webview: type and shape are checked before the extension acts. */
 import type { FromWebview } from '../shared/protocol';
 
-const WITH_REQUEST = new Set(['rerun', 'sweep', 'diagnose', 'abTest', 'cancel', 'copyMarkdown', 'saveJson', 'exportHtml', 'exportCsv', 'showLog']);
+const WITH_REQUEST = new Set(['rerun', 'sweep', 'diagnose', 'capacity', 'abTest', 'cancel', 'copyMarkdown', 'saveJson', 'exportHtml', 'exportCsv', 'showLog']);
 
 export function parseFromWebview(raw: unknown): FromWebview | undefined {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;

@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import type { ParamInput } from '../core/load/params';
 import { ensureParser, parseSingleStatement } from '../core/sql';
-import type { DiagnoseResult, ProfileResult, SweepResult } from '../shared/result';
+import type { CapacityResult, DiagnoseResult, ProfileResult, SweepResult } from '../shared/result';
 import type { ConnectionSetting } from './config';
 import { stateFromStored } from './panel';
 import type { LoadPlan } from './run/questions';
@@ -22,6 +22,7 @@ export class RunController extends RunAb {
       rerun: (f) => this.rerun(f),
       sweep: (f) => this.sweepAgain(f),
       diagnose: (f) => this.diagnoseAgain(f),
+      capacity: (f) => this.capacityAgain(f),
       tryHint: async (f, hintSql) => void (await this.tryHint(f, hintSql)),
       abTest: async (f) => void (await this.abTestFrom(f)),
       cancel: () => this.cancel(),
@@ -79,6 +80,17 @@ export class RunController extends RunAb {
   async findPoolSize(editor = vscode.window.activeTextEditor): Promise<SweepResult | undefined> {
     const req = await this.requestFromEditor(editor, 'sweep');
     return req ? ((await this.start({ ...req, kind: 'sweep' })) as SweepResult | undefined) : undefined;
+  }
+
+  /** The command "Find capacity": the most users within the p95 objective, for the selection or the statement under the cursor. */
+  async findCapacity(editor = vscode.window.activeTextEditor): Promise<CapacityResult | undefined> {
+    const req = await this.requestFromEditor(editor, 'find the capacity of');
+    return req ? ((await this.start({ ...req, kind: 'capacity' })) as CapacityResult | undefined) : undefined;
+  }
+
+  async capacityAgain(sql: string): Promise<void> {
+    const last = this.lastRequest.get(sql);
+    await this.start({ ...(last ?? { sql, baseOffset: 0 }), kind: 'capacity' });
   }
 
   /** The command "Diagnose under load": the four answers for the selection or the statement under the cursor. */

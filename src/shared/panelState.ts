@@ -2,7 +2,7 @@
  * The panel's state built from stored results, in one place: the extension's panel, its restore after a reload and the
  * HTML export all show a run (or a sweep) the same way.
  */
-import type { Comparison, DiagnoseResult, ProfileResult, ProgressView, SweepResult } from './result';
+import type { CapacityResult, Comparison, DiagnoseResult, ProfileResult, ProgressView, SweepResult } from './result';
 
 /** The result as the panel receives it: the result object without the HDR encodings it has no use for. */
 export type PanelResult = Omit<ProfileResult, 'hdr'>;
@@ -21,13 +21,15 @@ export interface PanelState {
   /** One sentence when the run failed. */
   error?: string;
   /** What is running or failed: a profile run (the default) or a concurrency sweep. */
-  activity?: 'run' | 'sweep' | 'diagnose';
+  activity?: 'run' | 'sweep' | 'diagnose' | 'capacity';
   /** The statement's latest concurrency sweep, for the Scaling tab. */
   sweep?: SweepResult;
   /** Two runs compared (from the Runs view), for the Compare tab. */
   comparison?: Comparison;
   /** A diagnosis (the Answers tab): its answers, phases and the measurements behind them. */
   diagnosis?: DiagnoseResult;
+  /** A capacity search (the Capacity tab): its steps, boundary and answer. */
+  capacity?: CapacityResult;
   /** When this run failed or was cancelled: the statement's last good report, one click away. */
   lastGood?: PanelState;
 }
@@ -64,4 +66,9 @@ export function stateFromSweep(runId: string, sweep: SweepResult, connectionName
     sweep,
     ...(run ? { result: toPanelResult(run) } : {}),
   };
+}
+
+/** A panel showing a capacity search (the Capacity tab). */
+export function stateFromCapacity(runId: string, c: CapacityResult, connectionName: string): PanelState {
+  return { runId, fingerprint: c.fingerprint, sql: c.sql, connectionLabel: connectionName, state: c.status === 'cancelled' ? 'cancelled' : 'done', activity: 'capacity', capacity: c };
 }

@@ -22,6 +22,8 @@ export type FromWebview =
   | { type: 'abTest'; requestId: number }
   /** Diagnose the panel's statement (again). */
   | { type: 'diagnose'; requestId: number }
+  /** Find the capacity of the panel's statement within the objective (again). */
+  | { type: 'capacity'; requestId: number }
   /** Try a hint's setting (`SET LOCAL work_mem = '64MB';`): an A/B against the panel's statement. */
   | { type: 'tryHint'; requestId: number; sql: string }
   /** Save the panel's diagnosis (the Answers tab) as JSON, Markdown or a self-contained HTML report. */

@@ -49,6 +49,12 @@ describe('Capacity: the search', () => {
     assert.ok(tried.length <= 8, `${tried.length} steps: ${tried.join(', ')}`);
   });
 
+  it('users: tries the Little\'s-law bound before doubling past it', () => {
+    const { tried, boundary } = searchWith({ start: 21, min: 1, max: 1000, precision: 0.05, whole: true, upperGuess: 57.9 }, (d) => (d <= 50 ? 'meets' : 'fails'));
+    assert.deepEqual(tried.slice(0, 3), [21, 42, 58]);
+    assert.ok(boundary.kind === 'bracketed' && boundary.meets === 50 && boundary.fails <= 52, JSON.stringify(boundary));
+  });
+
   it('a rate: halves the headroom below the ceiling (never runs it) down to the precision', () => {
     const { tried, boundary } = searchWith({ start: 50, min: 1, max: 10_000, precision: 0.05, whole: false, ceiling: 100 }, (d) => (d <= 71.3 ? 'meets' : 'fails'));
     assert.ok(!tried.includes(100) && tried.every((d) => d < 100), tried.join(', '));

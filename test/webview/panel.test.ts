@@ -4,21 +4,15 @@
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../../scripts/lib/code-server';
 import { formatMs } from '../../src/shared/format';
-import { panelHtml } from '../../src/extension/panelHtml';
 import { buildHtmlReport, diagnosisState, exportState, loadReportAssets } from '../../src/core/report/htmlReport';
 import * as zlib from 'node:zlib';
 import { compareResults } from '../../src/core/analysis/compare';
 import type { PanelState } from '../../src/shared/protocol';
 import type { DiagnoseResult, ProfileResult, SweepResult } from '../../src/shared/result';
+import { panelBench, results, root } from './harness';
 
-const root = path.resolve(__dirname, '../..');
-const results = path.join(root, 'test-results');
 const fixture = <T>(name: string) => JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures', name), 'utf8')) as T;
 const recorded = fixture<ProfileResult>('result-demo-50-clients.json');
 /** Recorded from real runs: a sweep of a CPU-bound query on this 2-core machine, and 40 users on a pool of 4 + 2. */
@@ -29,42 +23,6 @@ const shopRecorded = fixture<ProfileResult>('result-shop-exists-15.json');
 const poolerRecorded = fixture<ProfileResult>('result-pgbouncer-transaction.json');
 /** Recorded from a real `pgload diagnose` of the demo query: 100 users on a pool of 20 + 100, a 4-minute budget, 2 cores. */
 const diagnosisRecorded = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(root, 'test/fixtures/diagnose-demo-100-users.json.gz'))).toString('utf8')) as DiagnoseResult;
-
-/** The CSS variables VS Code injects, for a light and a dark theme (a subset: what the panel uses). */
-const THEMES: Record<string, { bodyClass: string; vars: Record<string, string> }> = {
-  light: {
-    bodyClass: 'vscode-light',
-    vars: {
-      '--vscode-foreground': '#3b3b3b',
-      '--vscode-editor-background': '#ffffff',
-      '--vscode-descriptionForeground': '#717171',
-      '--vscode-panel-border': '#e5e5e5',
-      '--vscode-textCodeBlock-background': '#f2f2f2',
-      '--vscode-charts-blue': '#1a85ff',
-      '--vscode-charts-orange': '#d18616',
-      '--vscode-charts-red': '#e51400',
-      '--vscode-charts-green': '#388a34',
-      '--vscode-font-family': 'sans-serif',
-      '--vscode-editor-font-family': 'monospace',
-    },
-  },
-  dark: {
-    bodyClass: 'vscode-dark',
-    vars: {
-      '--vscode-foreground': '#cccccc',
-      '--vscode-editor-background': '#1f1f1f',
-      '--vscode-descriptionForeground': '#9d9d9d',
-      '--vscode-panel-border': '#2b2b2b',
-      '--vscode-textCodeBlock-background': '#2b2b2b',
-      '--vscode-charts-blue': '#3794ff',
-      '--vscode-charts-orange': '#d18616',
-      '--vscode-charts-red': '#f14c4c',
-      '--vscode-charts-green': '#89d185',
-      '--vscode-font-family': 'sans-serif',
-      '--vscode-editor-font-family': 'monospace',
-    },
-  },
-};
 
 function withoutHdr(r: ProfileResult): PanelState['result'] {
   const { hdr: _hdr, ...rest } = r;
@@ -77,88 +35,8 @@ function stateOf(r: ProfileResult, over: Partial<PanelState> = {}): PanelState {
 
 describe('Report panel in Chromium', function () {
   this.timeout(60_000);
-  let server: http.Server;
-  let origin: string;
-  let browser: Browser;
-  const pageHtml = new Map<string, string>();
-
-  before(async () => {
-    assert.ok(fs.existsSync(path.join(root, 'dist/webview/main.js')), 'the webview bundle is built');
-    fs.mkdirSync(results, { recursive: true });
-    server = http.createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const page = pageHtml.get(url.pathname);
-      if (page) {
-        res.writeHead(200, { 'content-type': 'text/html' }).end(page);
-        return;
-      }
-      const file = path.join(root, path.normalize(url.pathname));
-      if (!file.startsWith(path.join(root, 'dist')) && !file.startsWith(path.join(root, 'media'))) {
-        res.writeHead(404).end();
-        return;
-      }
-      fs.readFile(file, (err, data) => {
-        if (err) res.writeHead(404).end();
-        else res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'application/octet-stream' }).end(data);
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await new Promise((r) => server?.close(r));
-  });
-
-  /** Serves the panel's HTML (from the extension's own builder) with the VS Code stub and a theme. */
-  async function openPanel(theme: keyof typeof THEMES, o: { state?: PanelState; javaScript?: boolean } = {}): Promise<Page> {
-    const nonce = 'testnonce' + theme;
-    const t = THEMES[theme];
-    let html = panelHtml({ cspSource: origin, scriptUri: `${origin}/dist/webview/main.js`, styleUri: `${origin}/media/panel.css`, nonce, title: 'pgload report', state: o.state });
-    const stub = `<script nonce="${nonce}">
-      window.__sent = []; window.__state = undefined;
-      window.acquireVsCodeApi = () => ({ postMessage: (m) => window.__sent.push(m), setState: (s) => { window.__state = s; }, getState: () => window.__state });
-    </script>`;
-    const vars = `<style>body { ${Object.entries(t.vars).map(([k, v]) => `${k}: ${v};`).join(' ')} }</style>`;
-    html = html.replace('<script nonce=', `${stub}\n<script nonce=`).replace('</head>', `${vars}\n</head>`).replace('<body>', `<body class="${t.bodyClass}">`);
-    const route = `/panel-${theme}${o.state ? `-${o.state.runId}` : ''}.html`;
-    pageHtml.set(route, html);
-    const page = await browser.newPage({ viewport: { width: 1200, height: 1400 }, javaScriptEnabled: o.javaScript ?? true });
-    const cspViolations: string[] = [];
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
-    (page as unknown as { cspViolations: string[] }).cspViolations = cspViolations;
-    await page.goto(origin + route);
-    if (o.javaScript === false) return page;
-    await page.waitForFunction(() => (window as unknown as { __sent: Array<{ type: string }> }).__sent.some((m) => m.type === 'ready'));
-    return page;
-  }
-
-  /** Posts a message to the panel as the extension host would, and resolves once the panel's handlers have run. */
-  const post = (page: Page, message: unknown) =>
-    page.evaluate(
-      (m) =>
-        new Promise<void>((resolve) => {
-          window.addEventListener('message', () => setTimeout(resolve, 0), { once: true });
-          window.postMessage(m, '*');
-        }),
-      message,
-    );
-  const show = (page: Page, state: PanelState) => post(page, { type: 'show', panel: state });
-
-  /** Non-background pixels drawn on a canvas (0 for a blank chart). */
-  const inkOf = (page: Page, id: string) =>
-    page.evaluate((cid) => {
-      const c = document.getElementById(cid) as HTMLCanvasElement | null;
-      if (!c || c.width === 0 || c.height === 0) return 0;
-      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      let n = 0;
-      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
-      return n;
-    }, id);
+  const bench = panelBench();
+  const { openPanel, post, show, inkOf } = bench;
 
   for (const theme of ['light', 'dark'] as const) {
     it(`renders the summary and every chart of a recorded run (${theme} theme)`, async () => {
@@ -327,7 +205,7 @@ describe('Report panel in Chromium', function () {
   it('the exported HTML report opens from a file with the network cut, draws every chart and makes no request', async () => {
     const file = path.join(results, 'report-export.html');
     fs.writeFileSync(file, buildHtmlReport(exportState(recorded, 'demo', { sweep: sweepRecorded }), loadReportAssets(path.join(root, 'dist'))));
-    const context = await browser.newContext({ offline: true, viewport: { width: 1200, height: 1400 } });
+    const context = await bench.browser().newContext({ offline: true, viewport: { width: 1200, height: 1400 } });
     const page = await context.newPage();
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
@@ -396,7 +274,7 @@ describe('Report panel in Chromium', function () {
 
     const file = path.join(results, 'diagnosis-export.html');
     fs.writeFileSync(file, buildHtmlReport(diagnosisState(d, 'demo'), loadReportAssets(path.join(root, 'dist'))));
-    const context = await browser.newContext({ offline: true, viewport: { width: 1200, height: 1400 } });
+    const context = await bench.browser().newContext({ offline: true, viewport: { width: 1200, height: 1400 } });
     const exported = await context.newPage();
     const errors: string[] = [];
     exported.on('pageerror', (e) => errors.push(e.message));

@@ -5,6 +5,7 @@ import { capacity } from '../../core/analysis/capacity';
 import type { CapacityDemand } from '../../shared/result';
 import { formatMs } from '../../shared/format';
 import { formatCapacityMarkdown, formatCapacityReport, demandWords } from '../../shared/report/capacity';
+import { buildHtmlReport, capacityState, loadReportAssets } from '../../core/report/htmlReport';
 import { EXIT, CliIO, usage, stderrLogger, emitJson, checkOutputPaths, writeOutput } from '../io';
 import { COMMON_OPTIONS, parseCommand, duration, percentFlag, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags, THINK_FLAGS, thinkFromFlags } from '../flags';
 
@@ -38,6 +39,7 @@ A gate (exit 3 when the capacity is below it):
 Output:
   --json PATH|-            Write { kind: "capacity", steps, boundary, capacity, answer } as JSON.
   --markdown PATH          Write the steps and the answer as Markdown.
+  --html PATH              Write a self-contained HTML report (the chart of p95 against the demand; opens offline).
   --no-progress            No progress output.
 
 Exit codes: 0 answered · 2 bad usage · 3 the capacity is below --min-users/--min-rate · 130 cancelled.
@@ -61,6 +63,7 @@ export const CAPACITY_OPTIONS = {
   'min-users': { type: 'string' },
   'min-rate': { type: 'string' },
   markdown: { type: 'string' },
+  html: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 /** "100/s", "100" → 100; undefined without the flag. */
@@ -103,7 +106,7 @@ export async function capacityCommand(args: string[], io: CliIO): Promise<number
   const minWanted = demand.kind === 'users' ? whole('min-users', v['min-users'], 1, APP_POOL_LIMITS.users.max) : rateFlag('min-rate', v['min-rate']);
   const budgetMs = duration('budget', v.budget, 's', 0) ?? 180_000;
   const precision = percentFlag('precision', v.precision);
-  checkOutputPaths(v, ['json', 'markdown']);
+  checkOutputPaths(v, ['json', 'markdown', 'html']);
   const connection = connectionFromFlags(v.url);
   const sql = await sqlFromFlags(v, positionals);
   const logger = stderrLogger(io, v.verbose === true);
@@ -123,6 +126,7 @@ export async function capacityCommand(args: string[], io: CliIO): Promise<number
   );
   const out = emitJson(io, v.json, result);
   if (v.markdown !== undefined) writeOutput(io, v.markdown, formatCapacityMarkdown(result), 'Markdown report');
+  if (v.html !== undefined && writeOutput(io, v.html, buildHtmlReport(capacityState(result, result.connection.host), loadReportAssets()), 'HTML report')) io.stderr(`pgload: HTML report written to ${v.html}\n`);
   out(formatCapacityReport(result) + '\n');
   if (io.signal?.aborted || result.status === 'cancelled') return EXIT.cancelled;
   if (minWanted !== undefined && (result.capacity === null || result.capacity < minWanted)) {

@@ -92,7 +92,8 @@ class CapacityRun {
       precision: o.precision ?? 0.05,
       whole: d.kind === 'users',
       // Arrivals at the most the sessions serve back to back queue without end: no objective is met there.
-      ...(d.kind === 'rate' ? { ceiling: Math.round(saturation.throughputQps * 1000) / 1000 } : {}),
+      // Users beyond the most served × (objective + pause) wait longer than the objective on average (Little's law).
+      ...(d.kind === 'rate' ? { ceiling: Math.round(saturation.throughputQps * 1000) / 1000 } : { upperGuess: (saturation.throughputQps * (o.objectiveP95Ms + d.thinkTimeMs)) / 1000 }),
     });
     // The statement alone already misses the objective at its median: no demand can meet it.
     if (alone.p50Ms > o.objectiveP95Ms) search.record(min, 'fails');
@@ -186,7 +187,8 @@ class CapacityRun {
 
 /**
  * How long a step runs: a warm-up, not counted, while the queue builds up to its steady state, then the measurement.
- * Near saturation a queue forgets its past slowly — its relaxation time is about 1 / (X·(1 − √ρ)²) (heavy-traffic
+ * Users (a closed system) settle within a few of their cycles (≥ 3 s, ≥ 10 objectives, ≥ 200 requests). Arrivals at a
+ * rate, near saturation, forget their past slowly — its relaxation time is about 1 / (X·(1 − √ρ)²) (heavy-traffic
  * queueing) — so a p95 over less than many relaxation times samples one calm or one stormy stretch. The measurement
  * is ≥ 3 s, ≥ 10 objectives, ≥ 200 requests at the expected rate and ≥ 10 relaxation times (up to 60 s); the warm-up
  * a few objectives, a quarter of the measurement and 2 relaxation times (up to 30 s).
@@ -194,9 +196,16 @@ class CapacityRun {
 export function stepLength(d: CapacityDemand, demand: number, aloneP50Ms: number, objectiveMs: number, saturationQps: number): { warmMs: number; wantMs: number } {
   // Users cycle through a latency (at most about the objective near the boundary) and a pause.
   const rate = d.kind === 'users' ? (demand * 1000) / (Math.max(aloneP50Ms, 0.5 * objectiveMs, 0.1) + d.thinkTimeMs) : demand;
+  const served = Math.min(rate, saturationQps > 0 ? saturationQps : rate);
+  const base = Math.max(MIN_STEP_MS, 10 * objectiveMs, (STEP_REQUESTS / Math.max(served, 1e-3)) * 1000);
+  if (d.kind === 'users') {
+    // A closed system settles within a few of its users' cycles (latency + pause), whatever the load.
+    const cycleMs = 0.5 * objectiveMs + d.thinkTimeMs;
+    return { warmMs: Math.round(Math.max(2_000, 3 * objectiveMs, 3 * cycleMs, 0.25 * base)), wantMs: base };
+  }
   const rho = saturationQps > 0 ? Math.min(0.98, rate / saturationQps) : 0;
   const relaxMs = saturationQps > 0 ? 1000 / (saturationQps * (1 - Math.sqrt(rho)) ** 2) : 0;
-  const wantMs = Math.max(MIN_STEP_MS, 10 * objectiveMs, (STEP_REQUESTS / Math.max(rate, 1e-3)) * 1000, Math.min(60_000, 10 * relaxMs));
+  const wantMs = Math.max(base, Math.min(60_000, 10 * relaxMs));
   return { warmMs: Math.round(Math.max(2_000, 3 * objectiveMs, 0.25 * wantMs, Math.min(30_000, 2 * relaxMs))), wantMs };
 }
 

@@ -24,12 +24,16 @@ export function capacityAnswer(x: AnswerInput): { answer: string; limitedBy: str
       const f = step(b.fails);
       const unit = x.demand.kind === 'users' ? 'users' : 'requests/s';
       const width = b.fails - b.meets;
-      const between = x.steps.filter((s) => s.verdict === 'unclear' && s.demand > b.meets && s.demand < b.fails);
+      const between = x.steps.filter((s) => s.verdict === 'unclear' && s.demand > b.meets && s.demand < b.fails).sort((p, q) => p.demand - q.demand);
       return {
         answer:
           `${words(b.meets)} meet ${objective} (${interval(m)}); ` +
           (f ? `${words(b.fails)} miss it (${interval(f)}). ` : `${words(b.fails)} cannot meet it: that is the most the sessions served back to back, and arrivals at that rate queue without end. `) +
-          (between.length ? `Between them, ${between.map((s) => `${words(s.demand)} (p95 ${formatMs(s.p95Ms)})`).join(' and ')} ${between.length === 1 ? 'was' : 'were'} too close to the objective to tell. ` : '') +
+          (between.length === 1
+            ? `Between them, ${words(between[0].demand)} (p95 ${formatMs(between[0].p95Ms)}) was too close to the objective to tell. `
+            : between.length > 1
+              ? `Between them, ${between.length} steps from ${x.demand.kind === 'users' ? between[0].demand : formatQps(between[0].demand)} to ${words(between[between.length - 1].demand)} (p95 ${formatMs(between[0].p95Ms)}–${formatMs(between[between.length - 1].p95Ms)}) were too close to the objective to tell. `
+              : '') +
           `The capacity within the objective is ${x.demand.kind === 'users' ? b.meets : formatQps(b.meets)} ${unit}, known to within ${x.demand.kind === 'users' ? width : formatQps(width)} (${Math.round((100 * width) / b.meets)} %).`,
         limitedBy: f ? limit(x, f) : `the throughput the sessions give this statement (${formatQps(b.fails)} q/s back to back): ${x.saturation ? `${x.saturation.sessions} sessions` : 'they'} serve no more, so the objective is met only below it`,
       };

@@ -64,6 +64,11 @@ export interface SearchRange {
    * sessions serve (the queue grows without end). The search approaches it by halving the headroom, never runs it.
    */
   ceiling?: number;
+  /**
+   * Where the boundary most likely lies at the latest, tried before doubling: for users, the most the sessions serve
+   * times (objective + pause) — beyond it their mean latency alone exceeds the objective (Little's law).
+   */
+  upperGuess?: number;
 }
 
 export class CapacitySearch {
@@ -114,18 +119,19 @@ export class CapacitySearch {
         const below = this.clamp(Math.min(...this.tried.keys()) / 2);
         return fresh(below);
       }
-      return top >= max ? null : fresh(this.clamp(top * 2));
+      const guess = this.range.upperGuess;
+      return top >= max ? null : fresh(this.clamp(guess !== undefined && top < guess ? Math.min(top * 2, Math.ceil(guess)) : top * 2));
     }
     if (lo === undefined) {
       if (hi <= min) return null;
       const lowest = Math.min(...this.tried.keys());
       return lowest <= min ? null : fresh(this.clamp(lowest / 2));
     }
-    // Bracketed: halve the widest gap between the steps inside it (unclear steps split it too).
-    const inside = [...new Set([lo, ...[...this.tried.keys()].filter((d) => d > lo && d < hi), hi])].sort((a, b) => a - b);
-    let gap: [number, number] | undefined;
-    for (let i = 1; i < inside.length; i++) if (!gap || inside[i] - inside[i - 1] > gap[1] - gap[0]) gap = [inside[i - 1], inside[i]];
-    const [a, b] = gap!;
+    // Bracketed: halve the wider of the gaps at its ends. Steps too close to tell sit in the middle; measuring between
+    // two of them at the same length would only be too close to tell again.
+    const unclear = [...this.tried.keys()].filter((d) => d > lo && d < hi).sort((a, b) => a - b);
+    const gaps: Array<[number, number]> = unclear.length ? [[lo, unclear[0]], [unclear[unclear.length - 1], hi]] : [[lo, hi]];
+    const [a, b] = gaps.reduce((w, g) => (g[1] - g[0] > w[1] - w[0] ? g : w));
     if (b - a <= Math.max(precision * a, whole ? 1 : 0)) return null;
     const mid = whole ? Math.floor((a + b) / 2) : (a + b) / 2;
     return mid <= a || mid >= b ? null : fresh(this.clamp(mid));

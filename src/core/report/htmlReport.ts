@@ -3,12 +3,12 @@
  * opens anywhere — offline, without VS Code, without any network request — and draws the same charts.
  * The page's CSP allows nothing but its own inline scripts (by nonce) and inline styles.
  */
-import { stateFromStored } from '../../shared/panelState';
+import { stateFromCapacity, stateFromStored } from '../../shared/panelState';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PanelState } from '../../shared/panelState';
-import type { DiagnoseResult, ProfileResult } from '../../shared/result';
+import type { CapacityResult, DiagnoseResult, ProfileResult } from '../../shared/result';
 import { oneLine } from '../../shared/text';
 
 export interface ReportAssets {
@@ -68,6 +68,11 @@ export function exportState(r: ProfileResult, connectionLabel: string, extra: Pa
 /** The panel state of an exported diagnosis: the Answers tab, with the application load's report and the sweep. */
 export function diagnosisState(d: DiagnoseResult, connectionLabel: string): PanelState {
   return { ...stateFromStored(`export-${d.startedAt}`, d.runs.load, connectionLabel, d.runs.sweep ?? undefined), activity: 'diagnose', diagnosis: d };
+}
+
+/** The panel state of an exported capacity search: the Capacity tab. */
+export function capacityState(c: CapacityResult, connectionLabel: string): PanelState {
+  return stateFromCapacity(`export-${c.startedAt}`, c, connectionLabel);
 }
 
 export function buildHtmlReport(state: PanelState, assets: ReportAssets): string {

@@ -10,23 +10,26 @@ import { formatMs, formatProgress, statusForProgress } from '../../shared/format
 import { profile, type Progress } from '../../core/load/runner';
 import { sweep } from '../../core/analysis/sweep';
 import { diagnose } from '../../core/analysis/diagnose';
+import { capacity } from '../../core/analysis/capacity';
+import { demandWords } from '../../shared/report/capacity';
+import { stateFromCapacity } from '../../shared/panelState';
 import { inEditorWords } from '../words';
 import { executionModeFor, describeNode } from '../../core/safety';
 import { ensureParser, parseSingleStatement, type SqlStatement } from '../../core/sql';
 import { prepareScripts } from '../../core/load/script';
 import { oneLine } from '../../shared/text';
 import type { PanelState } from '../../shared/protocol';
-import type { DiagnoseResult, ProfileResult, SweepResult } from '../../shared/result';
-import { readAppPool, readDiagnoseBudgetMs, readRunDefaults, SettingsError, type ConnectionSetting, type RunDefaults } from '../config';
+import type { CapacityResult, DiagnoseResult, ProfileResult, SweepResult } from '../../shared/result';
+import { readAppPool, readCapacityObjective, readDiagnoseBudgetMs, readRunDefaults, SettingsError, type ConnectionSetting, type RunDefaults } from '../config';
 import { ContextKeys } from '../constants';
 import { setContext } from '../lifecycle';
 import { stateFromStored, stateFromSweep } from '../panel';
-import { type LoadPlan, type RunRequest, type ActiveRun, runInput, RunQuestions } from './questions';
+import { type LoadPlan, type RunRequest, type ActiveRun, durationInput, runInput, RunQuestions } from './questions';
 
 /** Runs a request: profile, sweep or diagnosis, tracked the same way. */
 export abstract class RunExecution extends RunQuestions {
 
-  protected async start(req: RunRequest): Promise<ProfileResult | SweepResult | DiagnoseResult | undefined> {
+  protected async start(req: RunRequest): Promise<ProfileResult | SweepResult | DiagnoseResult | CapacityResult | undefined> {
     if (this.active) {
       const pick = await this.ui.warn('pgload: a run is in progress. Cancel it first.', 'Cancel Run');
       if (pick === 'Cancel Run') this.cancel();
@@ -73,19 +76,20 @@ export abstract class RunExecution extends RunQuestions {
     }
     const kind = req.kind ?? 'run';
     if (req.transaction && kind !== 'run') {
-      void this.ui.error(`pgload: a ${kind === 'sweep' ? 'concurrency sweep' : 'diagnosis'} takes one statement; select one of the transaction's statements (Profile under load runs them together).`);
+      void this.ui.error(`pgload: a ${kind === 'sweep' ? 'concurrency sweep' : kind === 'capacity' ? 'capacity search' : 'diagnosis'} takes one statement; select one of the transaction's statements (Profile under load runs them together).`);
       return undefined;
     }
     // The connection first: no question about the load before it is known there is somewhere to run it.
     const connection = req.connection ?? (await this.connections.forRun());
     if (!connection) return undefined;
-    const plan = kind === 'sweep' || kind === 'diagnose' ? (req.plan ?? { clients: 1 }) : (req.plan ?? (await this.pickPlan(defaults, connection)));
+    const plan = kind === 'sweep' || kind === 'diagnose' || kind === 'capacity' ? (req.plan ?? { clients: 1 }) : (req.plan ?? (await this.pickPlan(defaults, connection)));
     if (!plan) return undefined;
     if (plan.requests !== undefined && plan.requests < plan.clients) plan.requests = plan.clients;
     const full: RunRequest & { plan: LoadPlan; connection: ConnectionSetting } = { ...req, plan, allowWrites, connection, params };
     // Remembered for the panel's buttons; a sweep keeps the load plan of the last run (if any).
     this.lastRequest.set(statement.text, { ...full, kind: undefined, plan: kind === 'run' ? plan : this.lastRequest.get(statement.text)?.plan });
     if (kind === 'diagnose') return this.executeDiagnose(full, statement, defaults);
+    if (kind === 'capacity') return this.executeCapacity(full, statement, defaults);
     return kind === 'sweep' ? this.executeSweep(full, statement, defaults) : this.execute(full, statement, defaults);
   }
 
@@ -96,7 +100,7 @@ export abstract class RunExecution extends RunQuestions {
   protected async track<T>(
     req: RunRequest & { connection: ConnectionSetting },
     statement: SqlStatement,
-    activity: 'run' | 'sweep' | 'diagnose',
+    activity: 'run' | 'sweep' | 'diagnose' | 'capacity',
     body: (signal: AbortSignal, onProgress: (p: Progress) => void) => Promise<T>,
     done: (runId: string, value: T) => Promise<void>,
   ): Promise<T | undefined> {
@@ -287,6 +291,61 @@ export abstract class RunExecution extends RunQuestions {
         else this.ui.info(`pgload: diagnosis done in ${Math.round(d.elapsedMs / 1000)} s.${pool} See the Answers tab.`);
       },
     );
+  }
+
+  /**
+   * "Find capacity": the most application users (pgload.app.*: the pool, the users' pause) whose p95 meets the
+   * objective (asked, pgload.app.maxP95Ms as its default), within the diagnosis budget; the panel opens on its tab.
+   */
+  protected async executeCapacity(req: RunRequest & { connection: ConnectionSetting }, statement: SqlStatement, defaults: RunDefaults): Promise<CapacityResult | undefined> {
+    let app;
+    let budgetMs: number;
+    let objectiveMs: number | undefined;
+    try {
+      app = readAppPool(req.connection);
+      budgetMs = readDiagnoseBudgetMs();
+      objectiveMs = await this.askObjective(readCapacityObjective());
+    } catch (err) {
+      void this.connections.reportSettings(err instanceof SettingsError ? err : new SettingsError('pgload', errorMessage(err)));
+      return undefined;
+    }
+    if (objectiveMs === undefined) return undefined;
+    const demand = { kind: 'users' as const, thinkTimeMs: app.thinkTimeSeconds * 1000, thinkTimeDistribution: 'exponential' as const, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutSeconds * 1000 };
+    return this.track(
+      req,
+      statement,
+      'capacity',
+      (signal, onProgress) =>
+        this.connections.withPassword(req.connection, (input) =>
+          capacity(
+            { base: runInput(defaults, statement, input, req.connection, req), objectiveP95Ms: objectiveMs, demand, max: Math.max(2, Math.min(100_000, 10 * app.users)), budgetMs },
+            {
+              signal,
+              logger: this.log,
+              onStep: (i, d, p) => {
+                const what = i === 0 ? 'the statement alone, then back to back' : `step ${i}: ${demandWords(demand, d!)}`;
+                onProgress(p && p.phase === 'load' ? { ...p, message: '' } : { phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: what });
+              },
+            },
+          ),
+        ),
+      async (runId, c) => {
+        this.panels.show(stateFromCapacity(runId, c, req.connection.name));
+        const found = c.capacity === null ? 'no load meets it' : `${demandWords(demand, c.capacity)} meet it`;
+        this.ui.info(`pgload: within p95 ≤ ${formatMs(objectiveMs)}, ${found}. See the Capacity tab.`);
+      },
+    );
+  }
+
+  /** The p95 objective, the setting's value offered first. */
+  private async askObjective(defaultMs: number): Promise<number | undefined> {
+    const v = await this.ui.input({
+      title: 'pgload: the latency objective — p95 at most (pgload.app.maxP95Ms)',
+      prompt: 'A duration, e.g. 500ms or 1s: the search finds the most users whose p95 stays within it',
+      value: `${defaultMs}ms`,
+      validateInput: (x) => (durationInput(x) !== undefined ? undefined : 'A duration of at least 100ms, like 500ms or 1s'),
+    });
+    return v === undefined ? undefined : durationInput(v);
   }
 
   /** A connection that failed: the reason, and the buttons that fix it (edit this connection, pick another). */

@@ -46,7 +46,7 @@ export function planLabel(p: LoadPlan): string {
 const WHOLE = (min: number, max: number) => (v: string) => (/^\s*\d+\s*$/.test(v) && Number(v) >= min && Number(v) <= max ? undefined : `A whole number from ${min} to ${max.toLocaleString('en-US')}`);
 
 /** "30s", "2m", "500ms" in ms, or undefined. */
-function durationInput(v: string): number | undefined {
+export function durationInput(v: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)\s*$/i.exec(v);
   if (!m) return undefined;
   const unit = m[2].toLowerCase();
@@ -67,7 +67,7 @@ export interface RunRequest {
   allowWrites?: boolean;
   connection?: ConnectionSetting;
   /** A profile run (default), a concurrency sweep or a diagnosis. */
-  kind?: 'run' | 'sweep' | 'diagnose';
+  kind?: 'run' | 'sweep' | 'diagnose' | 'capacity';
   /** Values for `$1 … $n` (asked once, then remembered per statement). */
   params?: ParamInput[];
   /** Several statements profiled as one request (a transaction), in this order. */

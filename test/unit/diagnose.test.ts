@@ -223,6 +223,16 @@ describe('diagnose: settings, findings and the ORM answer', () => {
     assert.match(q[0].evidence, /Measured: work_mem = 64MB gave p95 −40 %\./);
   });
 
+  it('one cause, one finding: a spill seen as its node and as its temporary files is said once; the work_mem advice is answer 2\'s', () => {
+    const est = { share: 0.11, perRequestMs: 1173, plan: 'under-load' as const };
+    const hashSpill: Hint = { ...spill, id: 'hashagg-spill', title: 'A hash aggregate spilled to disk', node: 'Aggregate #3', estimate: est };
+    const temp: Hint = { ...spill, id: 'temp-io', title: 'Temporary files were written and read', node: 'Aggregate #3', sql: undefined, estimate: est };
+    const advice: Hint = { id: 'work-mem-advice', severity: 'info', title: 'work_mem 8MB would keep this query in memory', detail: 'd', action: 'a' };
+    const q = buildAnswers(input({ load: run({ p95: 1770, qps: 17, hints: [hashSpill, temp, advice] }), candidates })).query;
+    assert.deepEqual(q.map((x) => x.title), ['A hash aggregate spilled to disk']);
+    assert.match(q[0].evidence, /\(Also seen as: temporary files were written and read\.\)/);
+  });
+
   it('the ORM answer: prepared not faster → "costs nothing measurable"; no alternative SQL → how to give one; always what pgload cannot see', () => {
     const orm = buildAnswers(input({ orm: ab(run({ p95: 100, qps: 20 }), run({ p95: 99, qps: 20.1 }), {}) })).orm!;
     assert.match(orm.text, /costs nothing measurable in the database against prepared statements/);

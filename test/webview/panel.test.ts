@@ -250,8 +250,13 @@ describe('Report panel in Chromium', function () {
     assert.equal(await page.locator('#diagnose-phases tbody tr').count(), d.phases.length);
     if (d.answers.pool?.recommended) assert.ok((await inkOf(page, 'chart-answer-pool')) > 1000, 'the pool chart has drawn');
     await page.screenshot({ path: path.join(results, 'webview-answers.png'), fullPage: true });
+    // A setting measured as not helping offers no Try it, and says why; one that helped (or was not measured) does.
+    for (const x of d.answers.settings.filter((s) => s.measured && !s.helps)) {
+      assert.equal(await page.locator(`#answer-settings [data-setting="${x.name}"] vscode-button[data-action="tryHint"]`).count(), 0, x.name);
+      assert.match((await page.textContent(`#answer-settings [data-setting="${x.name}"] .try-why-not`)) ?? '', /no need to try it again here/);
+    }
     // Try it sends the setting's SQL with a request id.
-    const tryable = d.answers.settings.find((x) => /^SET LOCAL /.test(x.sql))!;
+    const tryable = d.answers.settings.find((x) => /^SET LOCAL /.test(x.sql) && !(x.measured && !x.helps))!;
     assert.ok(tryable, 'the recorded diagnosis has a setting to try');
     await page.click(`#answer-settings vscode-button[data-action="tryHint"][data-sql="${tryable.sql}"]`);
     const sent = await page.evaluate(() => (window as unknown as { __sent: Array<{ type: string; sql?: string; requestId?: number }> }).__sent.filter((m) => m.type === 'tryHint'));

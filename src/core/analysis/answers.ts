@@ -262,9 +262,18 @@ function queryAnswers(x: AnswerInput): DiagnoseAnswers['query'] {
     }
   }
   const measuredWorkMem = x.settings.find((s) => s.b.options.settings.work_mem !== undefined);
+  const workMemAnswered = x.candidates.some((c) => c.name === 'work_mem');
   for (const h of x.load.hints) {
     // About pgload's own way of measuring, not the statement: not a finding.
     if (['sessions-idle', 'client-bound', 'rollback-round-trips', 'envelope-cost'].includes(h.id)) continue;
+    // The work_mem value and what it costs are answer 2's, measured there: not a finding of its own here.
+    if (h.id === 'work-mem-advice' && workMemAnswered) continue;
+    // One cause, one finding: a spill seen as a spilling node and as its temporary files is one finding, said once.
+    const same = h.node && h.estimate ? out.find((q) => q.node === h.node && q.impactMs === h.estimate!.perRequestMs) : undefined;
+    if (same) {
+      same.evidence += ` (Also seen as: ${h.title.toLowerCase()}.)`;
+      continue;
+    }
     let evidence = h.detail;
     if (measuredWorkMem && /spill|temp|work-mem|hash-batches/.test(h.id)) {
       const m = measuredChange(measuredWorkMem.comparison, measuredWorkMem.a, measuredWorkMem.b);

@@ -5,7 +5,7 @@
 import type { ChartConfiguration } from 'chart.js';
 import type { DiagnoseResult } from '../src/shared/result';
 import { formatMs, formatQps } from '../src/shared/format';
-import { isTryable } from '../src/shared/hintSql';
+import { isTryable, parseSetLocal } from '../src/shared/hintSql';
 import { h } from './dom';
 
 export interface AnswerDeps {
@@ -113,7 +113,7 @@ function settingsCard(d: DiagnoseResult, deps: AnswerDeps): HTMLElement {
         s.memory ? h('p', { class: 'muted small' }, `Memory: ${s.memory}`) : null,
         // Measured as not helping: trying it again at the same load would measure the same. Said, not offered.
         s.measured && !s.helps ? h('p', { class: 'muted small try-why-not' }, 'Measured above at your load: no need to try it again here. It may still matter where this load does not reach — more rows, a larger spill, more users.') : null,
-        h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, s.sql), deps.copyButton(s.sql), isTryable(s.sql) && !(s.measured && !s.helps) ? deps.tryButton(s.sql) : null),
+        h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, s.sql), deps.copyButton(s.sql), isTryable(s.sql) && !measuredNoHelp(d, s.sql) ? deps.tryButton(s.sql) : null),
       ),
     );
   }
@@ -137,13 +137,19 @@ function queryCard(d: DiagnoseResult, deps: AnswerDeps): HTMLElement {
             h('div', { class: 'hint-title' }, q.title, q.impactMs !== null ? h('span', { class: 'muted' }, ` — up to ${formatMs(q.impactMs)} per request`) : null),
             h('div', {}, q.evidence),
             h('div', { class: 'hint-action' }, `→ ${q.action}`),
-            q.sql ? h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, q.sql), deps.copyButton(q.sql), isTryable(q.sql) ? deps.tryButton(q.sql) : null) : null,
+            q.sql ? h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, q.sql), deps.copyButton(q.sql), isTryable(q.sql) && !measuredNoHelp(d, q.sql) ? deps.tryButton(q.sql) : null) : null,
           ),
         ),
       ),
     );
   }
   return query;
+}
+
+/** The setting this SQL sets was measured in answer 2 and did not help: no Try it for it anywhere. */
+function measuredNoHelp(d: DiagnoseResult, sql: string): boolean {
+  const set = parseSetLocal(sql);
+  return !!set && d.answers.settings.some((s) => s.name === set.name && s.measured !== null && !s.helps);
 }
 
 /** The diagnosis's notes, and its phases as planned and as they ran. */

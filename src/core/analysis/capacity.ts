@@ -56,8 +56,10 @@ export async function capacity(o: CapacityOptions, ctx: CapacityContext = {}): P
   checkCapacityOptions(o);
   const d = o.demand;
   const sessions = d.kind === 'users' ? d.poolSize + d.maxOverflow : d.sessions;
+  // The load is the search's own: the base's clients, requests, duration, pool, rate and ramp do not apply.
+  const base: ProfileInput = { ...o.base, clients: undefined, requests: undefined, durationMs: undefined, pool: undefined, rate: undefined, rampMs: undefined };
   // Everything a step could refuse (SQL, safety, options) is refused before anything runs.
-  const prepared = await prepareRun({ ...o.base, ...demandInput(o.demand, Math.min(o.max, sessions), 1000) }, ctx.environment);
+  const prepared = await prepareRun({ ...base, ...demandInput(o.demand, Math.min(o.max, sessions), 1000) }, ctx.environment);
   return new CapacityRun(o, ctx, prepared, sessions).run();
 }
 

@@ -343,9 +343,9 @@ export abstract class RunExecution extends RunQuestions {
       title: 'pgload: the latency objective — p95 at most (pgload.app.maxP95Ms)',
       prompt: 'A duration, e.g. 500ms or 1s: the search finds the most users whose p95 stays within it',
       value: `${defaultMs}ms`,
-      validateInput: (x) => (durationInput(x) !== undefined ? undefined : 'A duration of at least 100ms, like 500ms or 1s'),
+      validateInput: (x) => (durationInput(x, 1) !== undefined ? undefined : 'A duration of at least 1ms, like 500ms or 1s'),
     });
-    return v === undefined ? undefined : durationInput(v);
+    return v === undefined ? undefined : durationInput(v, 1);
   }
 
   /** A connection that failed: the reason, and the buttons that fix it (edit this connection, pick another). */

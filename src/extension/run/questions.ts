@@ -45,14 +45,14 @@ export function planLabel(p: LoadPlan): string {
 
 const WHOLE = (min: number, max: number) => (v: string) => (/^\s*\d+\s*$/.test(v) && Number(v) >= min && Number(v) <= max ? undefined : `A whole number from ${min} to ${max.toLocaleString('en-US')}`);
 
-/** "30s", "2m", "500ms" in ms, or undefined. */
-export function durationInput(v: string): number | undefined {
+/** "30s", "2m", "500ms" in ms (at least `minMs`), or undefined. */
+export function durationInput(v: string, minMs = 100): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)\s*$/i.exec(v);
   if (!m) return undefined;
   const unit = m[2].toLowerCase();
   const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'h' ? 3_600_000 : 60_000;
   const ms = Number(m[1]) * factor;
-  return ms >= 100 ? ms : undefined;
+  return ms >= minMs ? ms : undefined;
 }
 
 export interface RunRequest {

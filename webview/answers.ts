@@ -38,6 +38,7 @@ export function answersSection(d: DiagnoseResult, deps: AnswerDeps): HTMLElement
     ),
   );
   if (d.status === 'partial') section.append(h('p', { class: 'status-detail', id: 'diagnose-partial' }, `Partial: ${partial.map((p) => `${p.label} — ${p.status}${p.note ? ` (${p.note})` : ''}`).join('; ')}. The answers say what they stand on.`));
+  if (a.best) section.append(h('p', { class: 'recommendation', id: 'answer-best' }, a.best.text));
   if (a.demand) {
     section.append(
       h(

@@ -292,3 +292,23 @@ describe('diagnose: the headline at the application demand', () => {
     assert.equal(d.evidence, 'weak');
   });
 });
+
+describe('diagnose: the first line is the best measured fix', () => {
+  const sweep = sweepOf([step(1, 10), step(2, 19), step(4, 19.5), step(8, 19)], 2);
+
+  it('the pool that lowered p95 most leads, the setting that also helped follows; figures from their comparisons', () => {
+    const pools = ab(run({ p95: 1770, qps: 17 }), run({ p95: 900, qps: 19, wait: 800, db: 110 }), { p95: true });
+    const setting = ab(run({ p95: 100, qps: 20 }), run({ p95: 60, qps: 30, settings: { work_mem: '64MB' } }), { p95: true });
+    const candidates = [{ name: 'work_mem', value: '64MB', sql: "SET LOCAL work_mem = '64MB';", hints: [] }];
+    const best = buildAnswers(input({ sweep, pools, settings: [setting], candidates, settingsLoad: '100 users back to back over your pool (20 + 100)' })).best!;
+    assert.equal(best.answer, 1);
+    assert.equal(best.text, "Best measured fix: pool_size = 2, max_overflow = 0 — p95 1.77 s → 900 ms (−49.2 %) with 100 users back to back over your pool (20 + 100) (answer 1). Also significant: SET LOCAL work_mem = '64MB'; (p95 −40 %).");
+  });
+
+  it('nothing significantly better: says so, and claims no fix', () => {
+    const pools = ab(run({ p95: 1770, qps: 17 }), run({ p95: 1700, qps: 17 }), {});
+    const best = buildAnswers(input({ sweep, pools })).best!;
+    assert.equal(best.p95ChangePct, null);
+    assert.match(best.text, /^No change measured here lowered p95 significantly\./);
+  });
+});

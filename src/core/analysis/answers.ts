@@ -7,6 +7,7 @@ import { formatMs, formatPercent, formatQps } from '../../shared/format';
 import { flattenPlan, formatMemoryKB, parseMemoryKB } from '../insight/plan';
 import { parseSetLocal, TRIED_SETTINGS } from '../../shared/hintSql';
 import { demandAnswer } from './demand';
+import { bestFix } from './bestFix';
 
 /** plan_cache_mode matters only to prepared statements, which a diagnosis measures in its own phase. */
 const DIAGNOSED_SETTINGS = TRIED_SETTINGS.filter((s) => s !== 'plan_cache_mode');
@@ -111,7 +112,9 @@ export interface AnswerInput {
 }
 
 export function buildAnswers(x: AnswerInput): DiagnoseAnswers {
-  return { demand: demandAnswer({ app: x.app, load: x.load, sweep: x.sweep }), pool: poolAnswer(x), settings: settingAnswers(x), query: queryAnswers(x), orm: ormAnswer(x) };
+  const answers = { demand: demandAnswer({ app: x.app, load: x.load, sweep: x.sweep }), pool: poolAnswer(x), settings: settingAnswers(x), query: queryAnswers(x), orm: ormAnswer(x) };
+  const best = bestFix({ answers, pools: x.pools, settings: x.settings, orm: x.orm, sqlB: x.sqlB, demandWords: x.settingsLoad ?? `${x.app.users} users`, abWords: queries(x.abClients) });
+  return { best, ...answers };
 }
 
 function phaseOf(x: AnswerInput, id: DiagnosePhase['id']): DiagnosePhase | undefined {

@@ -30,6 +30,7 @@ export function formatDiagnoseReport(r: DiagnoseResult): string {
       `took ${secs(r.elapsedMs)} of a ${secs(r.budgetMs)} budget${r.status === 'partial' ? ' · PARTIAL: see the phases' : ''}`,
   );
   lines.push('');
+  if (a.best) lines.push(a.best.text, '');
   if (a.demand) {
     lines.push(`At your demand${a.demand.evidence === 'weak' ? ' (weak evidence)' : ''}:`);
     lines.push(`   ${a.demand.text}`);
@@ -88,6 +89,7 @@ export function formatDiagnoseMarkdown(r: DiagnoseResult): string {
   const out: string[] = [];
   out.push(`# pgload diagnose${r.status === 'partial' ? ' (partial)' : ''}`, '', ...mdBlock(r.sql.trim(), 'sql'), '');
   out.push(`${r.app.users} users on a pool of ${pool(r.app.poolSize, r.app.maxOverflow)}; PostgreSQL ${r.runs.load.server.version}; ${secs(r.elapsedMs)} of a ${secs(r.budgetMs)} budget.`, '');
+  if (a.best) out.push(`**${md(a.best.text)}**`, '');
   if (a.demand) out.push(`## At your demand${a.demand.evidence === 'weak' ? ' (weak evidence)' : ''}`, '', md(a.demand.text), '');
   out.push('## 1. Pool settings', '', a.pool ? md(a.pool.text) : 'Not answered.', '');
   if (a.pool?.recommended) {

@@ -41,6 +41,8 @@ export interface PoolFigures {
 }
 
 export interface DiagnoseAnswers {
+  /** The first line: the measured change that lowered p95 the most, or that none did. Absent in older results. */
+  best?: { text: string; p95ChangePct: number | null; answer: number | null };
   /**
    * The headline: what the server does at the application's demand — the rate the users sent, the server time a
    * request costs (from the sweep's best throughput), the utilization, what queueing does there, and Little's law on

@@ -1,0 +1,63 @@
+/**
+ * The diagnosis's first line: the measured change that lowered p95 the most — a pool, a setting, prepared statements
+ * or the user's own SQL — with what it bought and where it was measured. Only changes whose A/B called the p95
+ * significantly better count; without one, it says so and points at what would move the latency.
+ */
+import type { AbResult, DiagnoseAnswers } from '../../shared/result';
+import { formatMs } from '../../shared/format';
+
+interface Candidate {
+  what: string;
+  where: string;
+  answer: number;
+  ab: AbResult;
+}
+
+export interface BestFixInput {
+  answers: Omit<DiagnoseAnswers, 'best'>;
+  pools: AbResult | null;
+  settings: AbResult[];
+  orm: AbResult | null;
+  sqlB: AbResult | null;
+  /** The application's load and the ORM A/B's load, in words. */
+  demandWords: string;
+  abWords: string;
+}
+
+/** p95 significantly lower with B. */
+function p95Better(ab: AbResult): { a: number; b: number } | null {
+  const m = ab.comparison.metrics.find((x) => x.name === 'p95');
+  return m && m.significant && m.better === 'b' ? { a: m.a, b: m.b } : null;
+}
+
+export function bestFix(x: BestFixInput): NonNullable<DiagnoseAnswers['best']> {
+  const found: Candidate[] = [];
+  const rec = x.answers.pool?.recommended;
+  if (x.pools && rec) found.push({ what: `pool_size = ${rec.poolSize}, max_overflow = 0`, where: x.demandWords, answer: 1, ab: x.pools });
+  for (const s of x.answers.settings) {
+    const r = x.settings.find((ab) => ab.b.options.settings[s.name] === s.value);
+    if (r && s.helps) found.push({ what: s.sql, where: x.demandWords, answer: 2, ab: r });
+  }
+  if (x.orm) found.push({ what: 'prepared statements', where: x.abWords, answer: 4, ab: x.orm });
+  if (x.sqlB) found.push({ what: 'your alternative SQL', where: x.abWords, answer: 4, ab: x.sqlB });
+  const ranked = found
+    .map((c) => ({ c, p: p95Better(c.ab) }))
+    .filter((e): e is { c: Candidate; p: { a: number; b: number } } => e.p !== null)
+    .sort((e, f) => e.p.b / e.p.a - f.p.b / f.p.a);
+  if (ranked.length === 0) {
+    return {
+      text: 'No change measured here lowered p95 significantly. What would move it is in the headline: less work per request (answer 3), or more server capacity when the demand uses most of it.',
+      p95ChangePct: null,
+      answer: null,
+    };
+  }
+  const { c, p } = ranked[0];
+  const pct = Math.round((1000 * (p.b - p.a)) / p.a) / 10;
+  const signed = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v)} %`;
+  const others = ranked.slice(1).map((e) => `${e.c.what} (p95 ${signed(Math.round((100 * (e.p.b - e.p.a)) / e.p.a))})`);
+  return {
+    text: `Best measured fix: ${c.what} — p95 ${formatMs(p.a)} → ${formatMs(p.b)} (${signed(pct)}) with ${c.where} (answer ${c.answer}).${others.length ? ` Also significant: ${others.join(', ')}.` : ''}`,
+    p95ChangePct: pct,
+    answer: c.answer,
+  };
+}

@@ -22,7 +22,7 @@ export function scalingSection(sw: SweepResult | undefined): HTMLElement {
       'div',
       { class: 'tiles' },
       tile('Recommended pool size', rec ? `${rec.poolSize}${rec.saturated === false ? ' or more' : ''}` : '–', 'tile-pool-size'),
-      tile('Peak throughput at', usl ? (usl.peakClients === null ? 'no peak' : `${usl.peakClients.toFixed(1)} clients`) : '–', 'tile-peak'),
+      tile('Peak throughput at', usl ? (usl.r2 < 0.9 ? 'fit too poor' : usl.peakClients === null ? 'no peak' : `${usl.peakClients.toFixed(1)} clients`) : '–', 'tile-peak'),
       tile('Steps', sw.steps.length ? `${sw.steps.length} (${sw.steps[0].clients}–${sw.steps[sw.steps.length - 1].clients} clients)` : '0', 'tile-steps'),
       tile('Fit R²', usl ? usl.r2.toFixed(3) : '–', 'tile-r2'),
     ),

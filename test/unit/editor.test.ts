@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { waitColor } from '../../src/shared/waitColors';
-import { statusForProgress } from '../../src/shared/format';
+import { formatProgress, statusForProgress } from '../../src/shared/format';
 
 describe('Wait colours: one per wait, the same everywhere', () => {
   it('is stable: the same wait gets the same colour in every call, chart and run', () => {
@@ -46,6 +46,13 @@ describe('Editor words for a run in progress', () => {
     assert.equal(statusForProgress({ ...p, phase: 'baseline' }), 'pgload baseline…');
     assert.equal(statusForProgress({ ...p, phase: 'load' }), 'pgload 123 q/s · p95 5.20 ms');
     assert.equal(statusForProgress({ ...p, phase: 'closing' }), 'pgload closing sessions…');
+  });
+
+  it('progress past the planned time says it is finishing the requests in flight, never "4.31 s of 3.88 s"; one request is one', () => {
+    const p = { phase: 'load' as const, total: null, qps: 10, p95Ms: 5, errors: 1, message: '' };
+    assert.equal(formatProgress({ ...p, done: 1, elapsedMs: 4310, plannedMs: 3880 }), '1 request · 3.88 s done, finishing the requests in flight · 10.0 q/s · p95 5.00 ms · 1 error');
+    assert.equal(formatProgress({ ...p, done: 20, elapsedMs: 1000, plannedMs: 3880 }), '20 requests · 1.00 s of 3.88 s · 10.0 q/s · p95 5.00 ms · 1 error');
+    assert.equal(formatProgress({ ...p, done: 20, elapsedMs: 1000, plannedMs: null }), '20 requests · 1.00 s · 10.0 q/s · p95 5.00 ms · 1 error');
   });
 
   it('"Profile under load" comes first in the editor menu, then "Diagnose under load", "Find the right pool size", then Cancel', () => {

@@ -33,7 +33,8 @@ export function formatSweepReport(r: SweepResult): string {
   if (r.usl) {
     lines.push(
       `  Universal Scalability Law: λ ${r.usl.lambda.toFixed(2)} q/s per client, σ ${r.usl.sigma.toFixed(4)} (contention), κ ${r.usl.kappa.toFixed(6)} (coherency), R² ${r.usl.r2.toFixed(3)}; ` +
-        (r.usl.peakClients === null ? 'no peak' : `peak throughput at N* ≈ ${r.usl.peakClients.toFixed(1)} clients`),
+        // A curve that fits poorly claims no peak: the steps are the answer (see the note).
+        (r.usl.r2 < 0.9 ? 'the fit is too poor to place a peak' : r.usl.peakClients === null ? 'no peak' : `peak throughput at N* ≈ ${r.usl.peakClients.toFixed(1)} clients`),
     );
   }
   if (r.recommendation) lines.push(`  Pool size: ${r.recommendation.poolSize}${r.recommendation.saturated === false ? ' or more' : ''}. ${r.recommendation.reason}`);

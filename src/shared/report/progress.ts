@@ -13,8 +13,11 @@ export function formatLensTitle(r: Pick<ProfileResult, 'load' | 'finishedAt' | '
 
 /** The live progress of the load, as every layer shows it: `500 / 1,000 requests · 105 q/s · p95 25.0 ms · 0 errors`. */
 export function formatProgress(p: ProgressView): string {
-  const count = p.total !== null ? `${formatCount(p.done)} / ${formatCount(p.total)} requests` : `${formatCount(p.done)} requests · ${formatMs(p.elapsedMs)} of ${formatMs(p.plannedMs)}`;
-  return `${count} · ${formatProgressRate(p)} · ${p.errors} errors`;
+  const requests = (n: number) => `${formatCount(n)} request${n === 1 ? '' : 's'}`;
+  // Past its planned time a run is waiting for the requests still in flight: said so, never "4.31 s of 3.88 s".
+  const time = p.plannedMs === null ? formatMs(p.elapsedMs) : p.elapsedMs > p.plannedMs ? `${formatMs(p.plannedMs)} done, finishing the requests in flight` : `${formatMs(p.elapsedMs)} of ${formatMs(p.plannedMs)}`;
+  const count = p.total !== null ? `${formatCount(p.done)} / ${requests(p.total)}` : `${requests(p.done)} · ${time}`;
+  return `${count} · ${formatProgressRate(p)} · ${p.errors} error${p.errors === 1 ? '' : 's'}`;
 }
 
 /** The short form for a status bar: `105 q/s · p95 25.0 ms`. */

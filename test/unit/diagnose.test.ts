@@ -5,11 +5,13 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { formatDiagnoseReport } from '../../src/shared/report/diagnose';
 import { planDiagnosis, sweepCeiling } from '../../src/core/analysis/diagnose';
 import { buildAnswers, settingCandidates, type AnswerInput } from '../../src/core/analysis/answers';
 import { formatMs, formatQps } from '../../src/shared/format';
 import { isTryable, parseSetLocal } from '../../src/shared/hintSql';
-import type { AbResult, Comparison, ComparisonMetric, DiagnosePhase, Hint, ProfileResult, SweepResult, SweepStep } from '../../src/shared/result';
+import type { AbResult, Comparison, ComparisonMetric, DiagnosePhase, DiagnoseResult, Hint, ProfileResult, SweepResult, SweepStep } from '../../src/shared/result';
 
 const root = path.resolve(__dirname, '../..');
 const base = JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures/result-pool-40-users.json'), 'utf8')) as ProfileResult;
@@ -310,5 +312,16 @@ describe('diagnose: the first line is the best measured fix', () => {
     const best = buildAnswers(input({ sweep, pools })).best!;
     assert.equal(best.p95ChangePct, null);
     assert.match(best.text, /^No change measured here lowered p95 significantly\./);
+  });
+});
+
+describe('diagnose: the report shows the nodes its findings name', () => {
+  it('every node a finding names ("Aggregate #3") is in the plan tree the terminal report prints', () => {
+    const d = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(root, 'test/fixtures/diagnose-demo-100-users.json.gz'))).toString('utf8')) as DiagnoseResult;
+    const text = formatDiagnoseReport(d);
+    const tree = text.slice(text.indexOf('Plan (under load; each node'));
+    const named = d.answers.query.flatMap((q) => (q.node ? [q.node] : []));
+    assert.ok(named.length >= 2, named.join(', '));
+    for (const node of named) assert.match(tree, new RegExp(`^ +${node.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} — \\S+ m?s own, `, 'm'), node);
   });
 });

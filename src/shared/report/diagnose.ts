@@ -5,6 +5,7 @@
 import type { DiagnosePhase, DiagnoseResult } from '../result';
 import { formatMs, formatQps } from '../numbers';
 import { formatSweepReport } from './compare';
+import { planTreeLines } from './lines';
 import { mdBlock, mdCode, mdText, oneLine } from '../text';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
@@ -74,6 +75,8 @@ export function formatDiagnoseReport(r: DiagnoseResult): string {
   lines.push(formatDiagnosePlan(r.phases, r.budgetMs));
   const L = r.runs.load.load;
   lines.push('');
+  const tree = planTreeLines(r.runs.load, [...a.query.flatMap((q) => (q.node ? [q.node] : [])), ...r.runs.load.hints.flatMap((h) => (h.node ? [h.node] : []))]);
+  if (tree.length) lines.push(...tree, '');
   lines.push(`The application's load: ${L.requests.ok} requests in ${secs(L.wallMs)}, ${formatQps(L.throughputQps)} q/s, p50 ${formatMs(L.latency.p50Ms)} · p95 ${formatMs(L.latency.p95Ms)} · p99 ${formatMs(L.latency.p99Ms)} · max ${formatMs(L.latency.maxMs)}; alone ${formatMs(r.runs.load.baseline.latency.p50Ms)}.`);
   if (r.runs.sweep) {
     lines.push('');

@@ -177,6 +177,20 @@ export function topNodeLines(r: Pick<ReportInput, 'insight'>, max = 3): string[]
     .map((n) => `${formatPercent(n.share * 100)} ${n.node} (${formatMs(n.exclusiveMs)}): ${n.what}`);
 }
 
+/**
+ * The lead plan as a tree, one node a line with its own time and share — so that a finding's "Aggregate #3" can be
+ * found in the terminal as in the Plan tab. Nodes under 1 % of the time that no finding names are left out (counted).
+ */
+export function planTreeLines(r: Pick<ReportInput, 'insight'>, referenced: readonly string[] = []): string[] {
+  const plan = leadPlan(r);
+  if (!plan?.nodes) return [];
+  // A node a finding names is always shown, however little time it took.
+  const shown = plan.nodes.filter((n) => n.share >= 0.01 || n.depth === 0 || referenced.includes(n.node));
+  const lines = shown.map((n) => `${'  '.repeat(n.depth)}${n.node} — ${formatMs(n.exclusiveMs)} own, ${formatPercent(n.share * 100)}`);
+  const hidden = plan.nodes.length - shown.length;
+  return [`Plan (${plan.when === 'under-load' ? 'under load' : 'alone'}; each node's own time):`, ...lines.map((l) => `  ${l}`), ...(hidden ? [`  (${hidden} node${hidden === 1 ? '' : 's'} under 1 % not shown)`] : [])];
+}
+
 export function serverLine(r: ReportInput): string {
   const s = r.server.settings;
   return `PostgreSQL ${r.server.version} · work_mem ${s.work_mem} · shared_buffers ${s.shared_buffers} · max_connections ${s.max_connections} · parallel workers/gather ${s.max_parallel_workers_per_gather} · jit ${s.jit}`;

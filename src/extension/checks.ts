@@ -7,9 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import { budgetOutcomes, parseCheckFile, type CheckSpec } from '../core/analysis/check';
+import { parseCheckFile, runCheck, type CheckSpec } from '../core/analysis/check';
 import { errorMessage, isPgloadError } from '../core/errors';
-import { profile } from '../core/load/runner';
 import type { ConnectionInput } from '../core/connection/connection';
 import type { ProfileResult } from '../shared/result';
 import type { ConnectionManager } from './connections';
@@ -167,15 +166,16 @@ export class CheckTests extends Disposable {
         run.errored(item, new vscode.TestMessage(m), Date.now() - started);
         return { name, status: 'errored', messages: [m] };
       }
-      const go = (connection: ConnectionInput) => profile({ ...d.spec.input, connection }, { signal, logger: this.log });
-      const result = selected ? await this.connections.withPassword(selected, go) : await go({ url: d.url });
+      const go = (connection: ConnectionInput) => runCheck(d.spec, connection, { signal, logger: this.log });
+      const ran = selected ? await this.connections.withPassword(selected, go) : await go({ url: d.url });
       const connectionName = selected?.name ?? 'check file url';
-      this.keep(randomUUID(), result, connectionName, `Check: ${name}`);
-      const outcomes = budgetOutcomes(result, d.spec.budgets);
+      const result = ran.result;
+      if (result) this.keep(randomUUID(), result, connectionName, `Check: ${name}`);
+      const outcomes = ran.outcomes;
       for (const o of outcomes) run.appendOutput(`${name}: ${o.ok ? '✓' : '✗'} ${o.text}\r\n`, where, item);
-      const ms = result.load.wallMs;
-      if (result.status !== 'completed') {
-        const m = `The run ended early: ${result.statusDetail ?? result.status}`;
+      const ms = ran.ms;
+      if (ran.endedEarly) {
+        const m = `The run ended early: ${ran.endedEarly}`;
         run.errored(item, withLocation(new vscode.TestMessage(m), where), ms);
         return { name, status: 'errored', messages: [m], result };
       }

@@ -62,6 +62,23 @@ checks:
     assert.match(fs.readFileSync(md, 'utf8'), /\| too slow for its budget \| 2 \| .* \| ❌ p95 .* above the budget/);
   });
 
+  it('a capacity check: the search runs instead of one load; a capacity below min-users fails the gate with both figures', async () => {
+    const file = checkFile(`
+checks:
+  - name: holds ten users
+    sql: SELECT 1
+    capacity: { thinkTime: 50ms, poolSize: 2, maxOverflow: 0, maxUsers: 8, budget: 20s }
+    budgets: { p95: 300ms, min-users: 10 }
+`);
+    const json = tmp('capacity-check.json');
+    const r = await pgload(['check', file, '--url', url(), '--json', json, '--no-progress']);
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.match(r.stdout, /FAIL holds ten users: the capacity within p95 ≤ 300 ms is 8 users pausing 50\.0 ms, below the budget 10 users pausing 50\.0 ms/);
+    const out = JSON.parse(fs.readFileSync(json, 'utf8')) as { checks: CheckOutcome[] };
+    assert.equal(out.checks[0].capacity!.boundary.kind, 'above-maximum');
+    assert.equal(await waitNoPgloadSessions(2000), 0);
+  });
+
   it('a wrong check file: exit 2 with where and what, before anything runs', async () => {
     const cases: Array<[string, RegExp]> = [
       ['checks:\n  - name: x\n   sql: [\n', /is not valid YAML at line \d+, column \d+/],

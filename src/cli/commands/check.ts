@@ -2,9 +2,9 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { CheckOutcome } from '../../shared/result';
 import { PgloadError, errorMessage } from '../../core/errors';
-import { formatCheckMarkdown, formatCheckReport } from '../../shared/format';
-import { prepareRun, profile } from '../../core/load/runner';
-import { evaluateBudgets, loadCheckFile } from '../../core/analysis/check';
+import { formatCheckMarkdown, formatCheckReport, formatMs } from '../../shared/format';
+import { prepareRun } from '../../core/load/runner';
+import { loadCheckFile, runCheck, type CheckSpec } from '../../core/analysis/check';
 import { EXIT, CliIO, usage, stderrLogger, writeOutput, emitJson, checkOutputPaths } from '../io';
 import { OUTPUT_OPTIONS, parseCommand } from '../flags';
 
@@ -29,6 +29,12 @@ summary table. Everything in the file is checked before anything runs.
         qps: 100                              # at least this throughput
         errors: 0                             # at most this many failed requests
         hints: warning                        # no hint of this severity or above (info, warning, critical)
+    - name: the report holds 100 users        # a capacity check: a search instead of one load (pgload capacity)
+      file: queries/report.sql
+      capacity: { thinkTime: 5s, poolSize: 20, maxOverflow: 100, budget: 2m }   # maxUsers, maxRate, poolTimeout too
+      budgets:
+        p95: 500ms                            # the objective
+        min-users: 100                        # the capacity within it: at least this many users (or min-rate: 50)
 
 Run options: clients, requests, duration, warmup, statementTimeout, threshold, settings, params, prepared,
 seed, allowWrites, explain.
@@ -67,13 +73,14 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
     if (io.signal?.aborted) break;
     if (!v['no-progress']) io.stderr(`pgload: check ${i + 1} of ${file.checks.length}: ${c.name}\n`);
     try {
-      const result = await profile({ ...c.input, connection }, { signal: io.signal, logger, environment: { env: io.env } });
-      const failures = evaluateBudgets(result, c.budgets);
-      if (result.status !== 'completed') failures.unshift(`the run ended early: ${result.statusDetail ?? result.status}`);
-      outcomes.push({ name: c.name, status: result.status !== 'completed' ? 'error' : failures.length ? 'failed' : 'passed', failures, budgets: c.budgets.map((b) => `${b.metric} ${b.text}`), result });
+      const ran = await runCheck(c, connection, { signal: io.signal, logger, environment: { env: io.env } });
+      const failures = ran.outcomes.filter((o) => !o.ok).map((o) => o.text);
+      if (ran.endedEarly) failures.unshift(`the run ended early: ${ran.endedEarly}`);
+      const status = ran.endedEarly ? 'error' : failures.length ? 'failed' : 'passed';
+      outcomes.push({ name: c.name, status, failures, budgets: budgetWords(c), ...(ran.result ? { result: ran.result } : {}), ...(ran.capacity ? { capacity: ran.capacity } : {}) });
     } catch (err) {
       if (err instanceof PgloadError && err.kind === 'cancelled') break;
-      outcomes.push({ name: c.name, status: 'error', failures: [errorMessage(err)], budgets: c.budgets.map((b) => `${b.metric} ${b.text}`) });
+      outcomes.push({ name: c.name, status: 'error', failures: [errorMessage(err)], budgets: budgetWords(c) });
     }
   }
   const out = emitJson(io, v.json, { schemaVersion: 1, kind: 'check', file: positionals[0], checks: outcomes });
@@ -82,4 +89,9 @@ export async function checkCommand(args: string[], io: CliIO): Promise<number> {
   if (io.signal?.aborted || outcomes.length < file.checks.length) return EXIT.cancelled;
   if (outcomes.some((o) => o.status === 'error')) return EXIT.failures;
   return outcomes.some((o) => o.status === 'failed') ? EXIT.gate : EXIT.ok;
+}
+
+/** The budgets as the report lists them; a capacity check's p95 is its objective. */
+function budgetWords(c: CheckSpec): string[] {
+  return [...(c.capacity ? [`p95 objective ${formatMs(c.capacity.objectiveMs)}`] : []), ...c.budgets.map((b) => `${b.metric} ${b.text}`)];
 }

@@ -15,7 +15,10 @@
  */
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
-import type { HintSeverity, ProfileResult } from '../../shared/result';
+import type { CapacityDemand, CapacityResult, HintSeverity, ProfileResult } from '../../shared/result';
+import { demandWords } from '../../shared/report/capacity';
+import { profile, type RunContext } from '../load/runner';
+import { capacity } from './capacity';
 import { errorMessage, PgloadError } from '../errors';
 import { readInputText } from '../inputFile';
 import { formatMs } from '../../shared/format';
@@ -26,8 +29,11 @@ import { parseOption, RUN_OPTION_TABLE } from '../optionTable';
 import { parseDurationMs } from '../units';
 
 export interface Budget {
-  /** What is measured: a latency percentile (an upper bound), throughput (a lower bound), failed requests, hints. */
-  metric: 'p50' | 'p90' | 'p95' | 'p99' | 'max' | 'mean' | 'qps' | 'errors' | 'hints';
+  /**
+   * What is measured: a latency percentile (an upper bound), throughput (a lower bound), failed requests, hints; or
+   * the capacity within the p95 budget (a lower bound: users, or requests per second), found by a capacity search.
+   */
+  metric: 'p50' | 'p90' | 'p95' | 'p99' | 'max' | 'mean' | 'qps' | 'errors' | 'hints' | 'min-users' | 'min-rate';
   /** The bound: ms for latencies, q/s, a count of failed requests, or the lowest hint severity not allowed. */
   limit: number | HintSeverity;
   /** As written, for messages. */
@@ -42,6 +48,15 @@ export interface CheckSpec {
   at: { line: number; column: number };
   /** Where its statement is when it comes from a file: the path (absolute) and the statement's UTF-16 offsets. */
   source?: { file: string; start: number; end: number };
+  /** A capacity check (a min-users or min-rate budget): the search it runs instead of one load, its p95 budget the objective. */
+  capacity?: CapacityCheck;
+}
+
+export interface CapacityCheck {
+  objectiveMs: number;
+  demand: CapacityDemand;
+  max: number;
+  budgetMs: number;
 }
 
 export interface CheckFile {
@@ -50,10 +65,12 @@ export interface CheckFile {
 }
 
 const LATENCY = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'] as const;
-const BUDGET_KEYS = [...LATENCY, 'qps', 'errors', 'hints'];
+const BUDGET_KEYS = [...LATENCY, 'qps', 'errors', 'hints', 'min-users', 'min-rate'];
+/** A capacity check's search: its demand (users who pause through a pool, or a rate) and its limits. */
+const CAPACITY_KEYS = ['thinkTime', 'poolSize', 'maxOverflow', 'poolTimeout', 'maxUsers', 'maxRate', 'budget'];
 /** The run options a check file takes: every option of the table with a YAML key, and settings and params. */
 const RUN_KEYS = [...RUN_OPTION_TABLE.flatMap((r) => (r.yaml ? [r.yaml] : [])), 'settings', 'params'];
-const CHECK_KEYS = ['name', 'sql', 'file', 'statement', 'budgets', ...RUN_KEYS];
+const CHECK_KEYS = ['name', 'sql', 'file', 'statement', 'budgets', 'capacity', ...RUN_KEYS];
 const SEVERITY_ORDER: HintSeverity[] = ['info', 'warning', 'critical'];
 
 type Obj = Record<string, unknown>;
@@ -115,12 +132,16 @@ export async function parseCheckFile(text: string, file: string): Promise<CheckF
     const { sql, source } = statementOf(raw, path.dirname(file), label, bad);
     const offset = (checkNodes?.items[i] as { range?: [number, number, number] } | undefined)?.range?.[0] ?? 0;
     const before = text.slice(0, offset).split('\n');
+    const budgets = budgetsOf(raw.budgets, label, bad);
+    const capacity = capacityOf(raw, budgets, label, bad);
     return {
       name: name as string,
       input: { ...runInput(merged, label, bad), sql },
-      budgets: budgetsOf(raw.budgets, label, bad),
+      // A capacity check's p95 budget is its search's objective; its budget is the capacity.
+      budgets: capacity ? budgets.filter((b) => b.metric !== 'p95') : budgets,
       at: { line: before.length - 1, column: before[before.length - 1].length },
       source,
+      ...(capacity ? { capacity } : {}),
     };
   });
   return { url: root.url as string | undefined, checks };
@@ -199,7 +220,7 @@ function budgetsOf(raw: unknown, label: string, bad: (m: string) => never): Budg
     if (!BUDGET_KEYS.includes(metric)) bad(`${label}: unknown budget "${metric}"; the budgets are ${BUDGET_KEYS.join(', ')}`);
     const text = String(value).trim();
     // "< 200ms", "> 100", or just the bound: the direction is the metric's own.
-    const expect = metric === 'qps' ? '>' : metric === 'hints' ? '' : '<';
+    const expect = metric === 'qps' || metric.startsWith('min-') ? '>' : metric === 'hints' ? '' : '<';
     const op = /^([<>]=?)\s*/.exec(text)?.[1];
     if (op && op[0] !== expect) bad(`${label}: budget ${metric} ${text}: ${metric} is a ${expect === '>' ? 'lower' : 'upper'} bound, write it as ${metric}: ${expect} …`);
     const bound = text.replace(/^[<>]=?\s*/, '');
@@ -207,6 +228,11 @@ function budgetsOf(raw: unknown, label: string, bad: (m: string) => never): Budg
       const sev = bound.replace(/^no\s+/i, '').toLowerCase();
       if (!SEVERITY_ORDER.includes(sev as HintSeverity)) bad(`${label}: budget hints ${text}: give the lowest severity not allowed: info, warning or critical`);
       return { metric: 'hints' as const, limit: sev as HintSeverity, text };
+    }
+    if (metric === 'min-users' || metric === 'min-rate') {
+      const n = Number(bound.replace(/\s*(users|\/s|q\/s)$/i, ''));
+      if (!(n > 0) || (metric === 'min-users' && !Number.isInteger(n))) bad(`${label}: budget ${metric} ${text}: give ${metric === 'min-users' ? 'a whole number of users, like 100' : 'requests per second, like 50'}`);
+      return { metric: metric as Budget['metric'], limit: n, text };
     }
     if (metric === 'qps' || metric === 'errors') {
       const n = Number(bound.replace(/\s*(q\/s|qps|\/s)$/i, ''));
@@ -264,4 +290,78 @@ export function evaluateBudgets(r: ProfileResult, budgets: Budget[], bound: (met
   return budgetOutcomes(r, budgets, bound)
     .filter((o) => !o.ok)
     .map((o) => o.text);
+}
+
+/**
+ * A check with a min-users or min-rate budget searches the capacity within its p95 budget: the two are required
+ * together, and nothing else is measured by it. `capacity:` describes the demand; without it, users back to back
+ * through a pool of 5 + 10 (SQLAlchemy's defaults), or a rate on those sessions.
+ */
+function capacityOf(raw: Obj, budgets: Budget[], label: string, bad: (m: string) => never): CapacityCheck | undefined {
+  const min = budgets.filter((b) => b.metric === 'min-users' || b.metric === 'min-rate');
+  if (min.length === 0) {
+    if (raw.capacity !== undefined) bad(`${label}: "capacity" describes the search of a min-users or min-rate budget; give one, like budgets: { p95: 500ms, min-users: 100 }`);
+    return undefined;
+  }
+  if (min.length > 1) bad(`${label}: give min-users or min-rate, not both`);
+  const p95 = budgets.find((b) => b.metric === 'p95');
+  if (!p95) bad(`${label}: ${min[0].metric} is the capacity within a p95 objective; give the p95 budget too, like budgets: { p95: 500ms, ${min[0].metric}: ${min[0].text} }`);
+  const others = budgets.filter((b) => b.metric !== 'p95' && b !== min[0]);
+  if (others.length) bad(`${label}: a capacity check measures its capacity only; put ${others.map((b) => b.metric).join(', ')} in a check of its own`);
+  const c = raw.capacity ?? {};
+  if (!isObj(c)) return bad(`${label}: "capacity" must be a mapping like { thinkTime: 5s, poolSize: 20, maxOverflow: 100, budget: 2m }`);
+  unknownKeys(c, CAPACITY_KEYS, `${label}'s "capacity"`, bad);
+  const ms = (key: string, fallback: number, min = 0): number => {
+    if (c[key] === undefined) return fallback;
+    const r = typeof c[key] === 'number' ? { ok: true as const, ms: (c[key] as number) * 1000 } : parseDurationMs(String(c[key]), 's');
+    if (!r.ok || r.ms < min) bad(`${label}: capacity ${key} ${JSON.stringify(c[key])}: give a duration like 5s`);
+    return (r as { ms: number }).ms;
+  };
+  const whole = (key: string, fallback: number, lo: number): number => {
+    const v = c[key] ?? fallback;
+    if (!Number.isInteger(v) || (v as number) < lo) bad(`${label}: capacity ${key} ${JSON.stringify(c[key])}: give a whole number of at least ${lo}`);
+    return v as number;
+  };
+  const poolSize = whole('poolSize', 5, 1);
+  const maxOverflow = whole('maxOverflow', 10, 0);
+  const budgetMs = ms('budget', 180_000, 20_000);
+  const byRate = min[0].metric === 'min-rate';
+  if (byRate && c.thinkTime !== undefined) bad(`${label}: "thinkTime" is the pause of users; min-rate searches an arrival rate`);
+  const demand: CapacityDemand = byRate
+    ? { kind: 'rate', sessions: poolSize + maxOverflow }
+    : { kind: 'users', thinkTimeMs: ms('thinkTime', 0), thinkTimeDistribution: 'exponential', poolSize, maxOverflow, poolTimeoutMs: ms('poolTimeout', 30_000, 1) };
+  if (c.maxRate !== undefined && !(typeof c.maxRate === 'number' && c.maxRate > 1)) bad(`${label}: capacity maxRate ${JSON.stringify(c.maxRate)}: give requests per second above 1, like 500`);
+  const max = byRate ? ((c.maxRate as number | undefined) ?? 10_000) : whole('maxUsers', 1000, 2);
+  return { objectiveMs: p95!.limit as number, demand, max, budgetMs };
+}
+
+/** A capacity check's budget against its search: the capacity found, at or above the budget. */
+export function capacityOutcomes(c: CapacityResult, budgets: Budget[]): BudgetOutcome[] {
+  return budgets.map((b) => {
+    const ok = c.capacity !== null && c.capacity >= (b.limit as number);
+    const found = c.capacity === null ? 'none (no load meets it)' : demandWords(c.demand, c.capacity);
+    return { budget: b, ok, text: `the capacity within p95 ≤ ${formatMs(c.objective.p95Ms)} is ${found}, ${ok ? 'at or above' : 'below'} the budget ${demandWords(c.demand, b.limit as number)}` };
+  });
+}
+
+/** One check as it ran: its budgets' outcomes, and the run (or the capacity search) they stand on. */
+export interface CheckRun {
+  outcomes: BudgetOutcome[];
+  /** Why the check could not be judged (its run ended early), else null. */
+  endedEarly: string | null;
+  result?: ProfileResult;
+  capacity?: CapacityResult;
+  ms: number;
+}
+
+/** Runs one check: its load and budgets, or its capacity search (CLI and editor alike). */
+export async function runCheck(spec: CheckSpec, connection: ProfileInput['connection'], ctx: RunContext = {}): Promise<CheckRun> {
+  const input = { ...spec.input, connection };
+  if (spec.capacity) {
+    const k = spec.capacity;
+    const c = await capacity({ base: input, objectiveP95Ms: k.objectiveMs, demand: k.demand, max: k.max, budgetMs: k.budgetMs }, { signal: ctx.signal, logger: ctx.logger, environment: ctx.environment });
+    return { outcomes: capacityOutcomes(c, spec.budgets), endedEarly: c.status === 'cancelled' ? 'the search was cancelled' : null, capacity: c, ms: c.search.elapsedMs };
+  }
+  const result = await profile(input, ctx);
+  return { outcomes: budgetOutcomes(result, spec.budgets), endedEarly: result.status !== 'completed' ? (result.statusDetail ?? result.status) : null, result, ms: result.load.wallMs };
 }

@@ -1,5 +1,6 @@
 /** Results that set runs side by side: a comparison, an A/B test, the checks of a check file. */
 import type { PercentilePoint, Hint, ProfileResult } from '../result';
+import type { CapacityResult } from './capacity';
 import type { CapturedPlan } from './plan';
 
 /** One figure of a comparison: both values, their 95 % intervals, and whether the change is real. */
@@ -63,6 +64,8 @@ export interface CheckOutcome {
   failures: string[];
   budgets: string[];
   result?: ProfileResult;
+  /** A capacity check's search. */
+  capacity?: CapacityResult;
 }
 
 /** `pgload ab`: two variants run in alternating legs, each side merged, and their comparison. */

@@ -11,6 +11,8 @@ interface Candidate {
   where: string;
   answer: number;
   ab: AbResult;
+  /** Its answer said its evidence is weak. */
+  weak: boolean;
 }
 
 export interface BestFixInput {
@@ -33,13 +35,15 @@ function p95Better(ab: AbResult): { a: number; b: number } | null {
 export function bestFix(x: BestFixInput): NonNullable<DiagnoseAnswers['best']> {
   const found: Candidate[] = [];
   const rec = x.answers.pool?.recommended;
-  if (x.pools && rec) found.push({ what: `pool_size = ${rec.poolSize}, max_overflow = 0`, where: x.demandWords, answer: 1, ab: x.pools });
+  const weakText = (t: string) => /evidence is weak/.test(t);
+  if (x.pools && rec) found.push({ what: `pool_size = ${rec.poolSize}, max_overflow = 0`, where: x.demandWords, answer: 1, ab: x.pools, weak: x.answers.pool?.evidence === 'weak' });
   for (const s of x.answers.settings) {
     const r = x.settings.find((ab) => ab.b.options.settings[s.name] === s.value);
-    if (r && s.helps) found.push({ what: s.sql, where: x.demandWords, answer: 2, ab: r });
+    if (r && s.helps) found.push({ what: s.sql, where: x.demandWords, answer: 2, ab: r, weak: weakText(s.text) });
   }
-  if (x.orm) found.push({ what: 'prepared statements', where: x.abWords, answer: 4, ab: x.orm });
-  if (x.sqlB) found.push({ what: 'your alternative SQL', where: x.abWords, answer: 4, ab: x.sqlB });
+  const orm = x.answers.orm?.text ?? '';
+  if (x.orm) found.push({ what: 'prepared statements', where: x.abWords, answer: 4, ab: x.orm, weak: weakText(orm) });
+  if (x.sqlB) found.push({ what: 'your alternative SQL', where: x.abWords, answer: 4, ab: x.sqlB, weak: weakText(orm) });
   const ranked = found
     .map((c) => ({ c, p: p95Better(c.ab) }))
     .filter((e): e is { c: Candidate; p: { a: number; b: number } } => e.p !== null)
@@ -56,7 +60,9 @@ export function bestFix(x: BestFixInput): NonNullable<DiagnoseAnswers['best']> {
   const signed = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v)} %`;
   const others = ranked.slice(1).map((e) => `${e.c.what} (p95 ${signed(Math.round((100 * (e.p.b - e.p.a)) / e.p.a))})`);
   return {
-    text: `Best measured fix: ${c.what} — p95 ${formatMs(p.a)} → ${formatMs(p.b)} (${signed(pct)}) with ${c.where} (answer ${c.answer}).${others.length ? ` Also significant: ${others.join(', ')}.` : ''}`,
+    text:
+      `Best measured fix: ${c.what} — p95 ${formatMs(p.a)} → ${formatMs(p.b)} (${signed(pct)}) with ${c.where} (answer ${c.answer}${c.weak ? ', whose evidence is weak: read why there' : ''}).` +
+      (others.length ? ` Also significant: ${others.join(', ')}.` : ''),
     p95ChangePct: pct,
     answer: c.answer,
   };

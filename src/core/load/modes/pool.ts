@@ -130,7 +130,9 @@ export class AppPool implements ModeDriver {
 
 /**
  * The users' pauses between requests: drawn from one seeded sequence (exponential around the mean, or the mean
- * itself), each ended at once when the run stops, and their mean as really slept (timers run late on a busy loop).
+ * itself), each ended at once when the run stops. Their mean is of every pause drawn after the first (those the stop
+ * cut short included, at their drawn length: counting only the pauses that ended would leave out the longest ones),
+ * each at least what it really slept (a timer runs late on a busy loop).
  */
 export class UserPauses {
   private readonly random: () => number;
@@ -153,7 +155,11 @@ export class UserPauses {
   }
 
   pause(): Promise<void> {
-    return this.sleep(this.draw(), true);
+    if (this.meanMsWanted <= 0 || this.stopped) return Promise.resolve();
+    const ms = this.draw();
+    this.count++;
+    this.totalMs += ms;
+    return this.sleep(ms, true);
   }
 
   /** The measured mean pause, ms; null without a think time or before any pause ended. */
@@ -177,10 +183,8 @@ export class UserPauses {
       const done = () => {
         clearTimeout(timer);
         this.sleeping.delete(done);
-        if (counted && !this.stopped) {
-          this.count++;
-          this.totalMs += performance.now() - t0;
-        }
+        // A timer that fired late: the pause was that much longer than drawn.
+        if (counted && !this.stopped) this.totalMs += Math.max(0, performance.now() - t0 - ms);
         resolve();
       };
       const timer = setTimeout(done, ms);

@@ -6,7 +6,6 @@
  * ≥ 200 requests, as the budget allows), and is judged only when its interval says so.
  */
 import type { CapacityDemand, CapacityResult, CapacityStep, ProfileResult } from '../../shared/result';
-import { RESULT_SCHEMA_VERSION } from '../../shared/result';
 import { PgloadError } from '../errors';
 import type { Logger } from '../logger';
 import type { ProfileInput } from '../options';
@@ -14,7 +13,7 @@ import { APP_POOL_LIMITS, RATE_LIMITS } from '../optionTable';
 import type { ResolveEnvironment } from '../connection/connection';
 import { decodeHistogram } from '../load/histogram';
 import { prepareRun, profile, withOptions, type PreparedRun, type Progress } from '../load/runner';
-import { VERSION } from '../version';
+import { resultHead } from '../version';
 import { batchInterval, CapacitySearch, judge, quantileRanks } from './capacitySearch';
 import { capacityAnswer } from './capacityAnswer';
 import { demandWords } from '../../shared/report/capacity';
@@ -104,11 +103,7 @@ class CapacityRun {
     const boundary = search.boundary();
     const { answer, limitedBy } = capacityAnswer({ objective: { p95Ms: o.objectiveP95Ms }, demand: d, alone, saturation, steps: this.steps, boundary, precision: o.precision ?? 0.05, max: o.max });
     return {
-      schemaVersion: RESULT_SCHEMA_VERSION,
-      kind: 'capacity',
-      tool: { name: 'pgload', version: VERSION },
-      sql: this.prepared.statement.text,
-      fingerprint: this.prepared.statement.fingerprint,
+      ...resultHead('capacity', this.prepared.statement),
       startedAt: new Date(this.started).toISOString(),
       finishedAt: new Date().toISOString(),
       status: this.status,

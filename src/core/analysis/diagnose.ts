@@ -9,7 +9,6 @@
  * are built from those results only (answers.ts).
  */
 import type { AbResult, ThinkTimeDistribution, DiagnosePhase, DiagnosePhaseId, DiagnoseResult, ProfileResult, SweepResult } from '../../shared/result';
-import { RESULT_SCHEMA_VERSION } from '../../shared/result';
 import { closeSession, resolveConnection, type ResolveEnvironment } from '../connection/connection';
 import { openControlSession } from '../connection/pooler';
 import { readCapacity } from '../connection/server';
@@ -18,7 +17,7 @@ import type { Logger } from '../logger';
 import type { ProfileInput } from '../options';
 import { APP_POOL_LIMITS } from '../optionTable';
 import { prepareRun, profile, withOptions, type PreparedRun, type Progress } from '../load/runner';
-import { VERSION } from '../version';
+import { resultHead } from '../version';
 import { formatMs } from '../../shared/format';
 import { abTest, type AbChange } from './ab';
 import { buildAnswers, settingCandidates } from './answers';
@@ -189,11 +188,7 @@ class Diagnosis {
     if (this.cancelled) notes.push('The diagnosis was cancelled: the answers below stand on the phases that ran, and say which are missing.');
     for (const p of phases) if (p.status === 'cut') notes.push(`${p.label}: cut short by the budget — ${p.note ?? ''}.`);
     return {
-      schemaVersion: RESULT_SCHEMA_VERSION,
-      kind: 'diagnose',
-      tool: { name: 'pgload', version: VERSION },
-      sql: this.prepared.statement.text,
-      fingerprint: this.prepared.statement.fingerprint,
+      ...resultHead('diagnose', this.prepared.statement),
       ...(o.sqlB !== undefined ? { sqlB: o.sqlB } : {}),
       startedAt,
       finishedAt: new Date().toISOString(),

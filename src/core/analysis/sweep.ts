@@ -5,7 +5,6 @@
  * ≥ 10 p95 latencies (up to the step cap), so that slow statements are measured, not sampled.
  */
 import type { ProfileResult, ServerInfo, SweepResult, SweepStep } from '../../shared/result';
-import { RESULT_SCHEMA_VERSION } from '../../shared/result';
 import { closeSession, connectionSummary, resolveConnection, type ConnectionInput, type ResolveEnvironment } from '../connection/connection';
 import { openControlSession } from '../connection/pooler';
 import { PgloadError } from '../errors';
@@ -16,7 +15,7 @@ import { recommendPoolSize, stepDurationNeededMs, stepIsEnough, throughputNoise 
 import type { ParamInput } from '../load/params';
 import { readCapacity, readServerInfo } from '../connection/server';
 import { fitUsl, uslThroughput } from './usl';
-import { VERSION } from '../version';
+import { resultHead } from '../version';
 
 export interface SweepOptions {
   sql: string;
@@ -121,11 +120,7 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
   }
   const { fit, curve } = fitAndNotes(measured, o.stepDurationMs, notes);
   return {
-    schemaVersion: RESULT_SCHEMA_VERSION,
-    kind: 'sweep',
-    tool: { name: 'pgload', version: VERSION },
-    sql: statement.text,
-    fingerprint: statement.fingerprint,
+    ...resultHead('sweep', statement),
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     connection: connectionSummary(conn, look.ssl),

@@ -218,12 +218,7 @@ export abstract class RunExecution extends RunQuestions {
             {
               signal,
               logger: this.log,
-              onStep: (i, of, clients, p) =>
-                onProgress(
-                  p && p.phase === 'load'
-                    ? { ...p, message: '' }
-                    : { phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs: stepMs, qps: 0, p95Ms: null, errors: 0, message: `step ${i} of ${of}: ${clients} client${clients === 1 ? '' : 's'} for ${formatMs(stepMs)}` },
-                ),
+              onStep: (i, of, clients, p) => onProgress(stepProgress(p, `step ${i} of ${of}: ${clients} client${clients === 1 ? '' : 's'} for ${formatMs(stepMs)}`, stepMs)),
             },
           ),
         ),
@@ -272,7 +267,7 @@ export abstract class RunExecution extends RunQuestions {
               onPlan: (phases) => this.log.info(`diagnose plan: ${phases.map((p) => `${p.id} ${Math.round(p.plannedMs / 1000)} s`).join(', ')} (budget ${Math.round(budgetMs / 1000)} s)`),
               onPhase: (p, i, of, ms) => {
                 phaseText = `phase ${i} of ${of}: ${p.label}`;
-                onProgress({ phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs: ms, qps: 0, p95Ms: null, errors: 0, message: `${phaseText} (${formatMs(ms)})` });
+                onProgress(stepProgress(undefined, `${phaseText} (${formatMs(ms)})`, ms));
               },
               onProgress: (p) => onProgress({ ...p, message: p.message ? `${phaseText} — ${p.message}` : '' }),
             },
@@ -324,7 +319,7 @@ export abstract class RunExecution extends RunQuestions {
               logger: this.log,
               onStep: (i, d, p) => {
                 const what = i === 0 ? 'the statement alone, then back to back' : `step ${i}: ${demandWords(demand, d!)}`;
-                onProgress(p && p.phase === 'load' ? { ...p, message: '' } : { phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: what });
+                onProgress(stepProgress(p, what, null));
               },
             },
           ),
@@ -355,4 +350,9 @@ export abstract class RunExecution extends RunQuestions {
     else if (pick === 'Select Connection') await this.connections.select();
     this.log.info(`connection "${connection.name}" failed: ${message}`);
   }
+}
+
+/** A step of a sweep, a phase or a search as progress: its live load once it runs, else what starts and for how long. */
+function stepProgress(p: Progress | undefined, starting: string, plannedMs: number | null): Progress {
+  return p && p.phase === 'load' ? { ...p, message: '' } : { phase: 'load', done: 0, total: null, elapsedMs: 0, plannedMs, qps: 0, p95Ms: null, errors: 0, message: starting };
 }

@@ -325,3 +325,18 @@ describe('diagnose: the report shows the nodes its findings name', () => {
     for (const node of named) assert.match(tree, new RegExp(`^ +${node.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} — \\S+ m?s own, `, 'm'), node);
   });
 });
+
+describe('diagnose: the node that grew most names the load and what busy sessions waited on', () => {
+  it('with users who pause: the load in their words; an idle session (a user pausing) is not what the server waited on', () => {
+    const d = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(root, 'test/fixtures/diagnose-demo-100-users.json.gz'))).toString('utf8')) as DiagnoseResult;
+    const load = structuredClone(d.runs.load);
+    load.insight.waits!.shares = [
+      { event: 'Idle (waiting for the client)', samples: 56, share: 0.56, avgSessions: 50 },
+      { event: 'CPU', samples: 30, share: 0.3, avgSessions: 30 },
+    ];
+    const q = buildAnswers(input({ load, settingsLoad: '100 users pausing 5.50 s over your pool (20 + 100)' })).query;
+    const grew = q.find((x) => /grew most under load/.test(x.title))!;
+    assert.match(grew.title, / with 100 users pausing 5\.50 s over your pool \(20 \+ 100\)$/);
+    assert.match(grew.evidence, /the sessions mostly waited on CPU \(30 % of samples\)/);
+  });
+});

@@ -254,9 +254,10 @@ function queryAnswers(x: AnswerInput): DiagnoseAnswers['query'] {
       if (n.exclusiveMs - a > (grew ? grew.b - grew.a : 0)) grew = { node: n.node, a, b: n.exclusiveMs, what: n.what };
     }
     if (grew && grew.b - grew.a >= 1) {
-      const top = x.load.insight.waits?.shares.find((s) => s.event !== 'Idle');
+      // What the busy sessions waited on: an idle session (its user pausing, or pgload between requests) is not waiting on the server.
+      const top = x.load.insight.waits?.shares.find((s) => !s.event.startsWith('Idle'));
       out.push({
-        title: `${grew.node} grew most under load: ${formatMs(grew.a)} alone, ${formatMs(grew.b)} with ${queries(x.load.load.clients)}`,
+        title: `${grew.node} grew most under load: ${formatMs(grew.a)} alone, ${formatMs(grew.b)} with ${x.settingsLoad ?? queries(x.load.load.clients)}`,
         node: grew.node,
         evidence: `${grew.what}. Its own time (children excluded) in EXPLAIN ANALYZE alone and on an extra session during the load${top ? `; the sessions mostly waited on ${top.event} (${formatPercent(top.share * 100)} of samples)` : ''}.`,
         action: 'Fewer queries at once (the pool answer) shortens the wait it shares with the others; less work in this node (the findings below) shortens it at every concurrency.',

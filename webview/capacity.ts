@@ -2,10 +2,9 @@
 import type { CapacityResult } from '../src/shared/result';
 import { h } from './dom';
 import { formatMs, formatQps } from '../src/shared/format';
-import { demandSetup, formatCapacityReport } from '../src/shared/report/capacity';
+import { demandSetup, formatCapacityReport, intervalWords, VERDICT_WORDS } from '../src/shared/report/capacity';
 import { button, theme, chart, chartBox, tile, copyButton } from './host';
 
-const VERDICT = { meets: 'meets', fails: 'misses', unclear: 'too close to tell' } as const;
 
 export function capacitySection(c: CapacityResult): HTMLElement {
   const unit = c.demand.kind === 'users' ? 'users' : 'requests/s';
@@ -55,8 +54,8 @@ function stepsTable(c: CapacityResult, amount: (n: number) => string): HTMLEleme
           h('td', {}, formatQps(s.throughputQps)),
           h('td', {}, formatMs(s.p50Ms)),
           h('td', {}, formatMs(s.p95Ms)),
-          h('td', {}, `${formatMs(s.p95Interval.lowMs)}–${s.p95Interval.highMs === null ? '∞' : formatMs(s.p95Interval.highMs)}`),
-          h('td', {}, VERDICT[s.verdict]),
+          h('td', {}, intervalWords(s, '∞')),
+          h('td', {}, VERDICT_WORDS[s.verdict]),
         ),
       ),
     ),

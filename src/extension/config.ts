@@ -50,18 +50,18 @@ export function readAppPool(c: ConnectionSetting): AppPoolSetting {
   const out = {} as AppPoolSetting;
   for (const key of Object.keys(APP_LIMITS) as Array<keyof AppPoolSetting>) {
     const { setting, min, max } = APP_LIMITS[key];
-    out[key] = c.app?.[key] ?? (FRACTIONAL.has(key) ? numberSetting(setting, min, max) : wholeSetting(setting, min, max));
+    out[key] = c.app?.[key] ?? numberSetting(setting, min, max, !FRACTIONAL.has(key));
   }
   return out;
 }
 
 /** The p95 objective "Find capacity" offers first (pgload.app.maxP95Ms). */
 export function readCapacityObjective(): number {
-  return wholeSetting(Settings.appMaxP95Ms, 1, 3_600_000);
+  return numberSetting(Settings.appMaxP95Ms, 1, 3_600_000);
 }
 
 export function readDiagnoseBudgetMs(): number {
-  return wholeSetting(Settings.diagnoseBudgetSeconds, 1, 7200) * 1000;
+  return numberSetting(Settings.diagnoseBudgetSeconds, 1, 7200) * 1000;
 }
 
 export interface RunDefaults {
@@ -90,18 +90,11 @@ function cfg(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration(Settings.section);
 }
 
-function numberSetting(name: string, min: number, max: number): number {
+/** A numeric setting held to its range (a whole number unless `whole` is false), refused with what to write. */
+function numberSetting(name: string, min: number, max: number, whole = true): number {
   const v = cfg().get<unknown>(name);
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-    throw new SettingsError(`pgload.${name}`, `The setting pgload.${name} is ${JSON.stringify(v)}; it must be a number from ${min} to ${max}.`);
-  }
-  return v;
-}
-
-function wholeSetting(name: string, min: number, max: number): number {
-  const v = cfg().get<unknown>(name);
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new SettingsError(`pgload.${name}`, `The setting pgload.${name} is ${JSON.stringify(v)}; it must be a whole number from ${min} to ${max}.`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || (whole && !Number.isInteger(v)) || v < min || v > max) {
+    throw new SettingsError(`pgload.${name}`, `The setting pgload.${name} is ${JSON.stringify(v)}; it must be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}.`);
   }
   return v;
 }
@@ -112,7 +105,7 @@ function tableSetting(key: OptionRow['key']): number {
   const unit = row.setting!.unit;
   const scale = unit === 's' ? 1000 : 1;
   const min = row.setting!.zeroIsUnset || row.zeroIsOff ? 0 : Math.ceil(row.min! / scale);
-  return wholeSetting(row.setting!.name, min, Math.floor(row.max! / scale));
+  return numberSetting(row.setting!.name, min, Math.floor(row.max! / scale));
 }
 
 /**
@@ -146,8 +139,8 @@ export function readRunDefaults(): RunDefaults {
     durationSeconds: tableSetting('durationMs'),
     statementTimeoutMs: tableSetting('statementTimeoutMs'),
     runOptions,
-    sweepMaxClients: wholeSetting(Settings.sweepMaxClients, 1, MAX_CLIENTS),
-    sweepStepSeconds: wholeSetting(Settings.sweepStepSeconds, 1, 3600),
+    sweepMaxClients: numberSetting(Settings.sweepMaxClients, 1, MAX_CLIENTS),
+    sweepStepSeconds: numberSetting(Settings.sweepStepSeconds, 1, 3600),
   };
 }
 

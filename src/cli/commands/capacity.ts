@@ -4,7 +4,7 @@ import { APP_POOL_LIMITS, RATE_LIMITS } from '../../core/optionTable';
 import { capacity } from '../../core/analysis/capacity';
 import type { CapacityDemand } from '../../shared/result';
 import { formatMs } from '../../shared/format';
-import { formatCapacityMarkdown, formatCapacityReport, demandWords } from '../../shared/report/capacity';
+import { formatCapacityMarkdown, formatCapacityReport, demandWords, intervalWords, VERDICT_WORDS } from '../../shared/report/capacity';
 import { buildHtmlReport, capacityState, loadReportAssets } from '../../core/report/htmlReport';
 import { EXIT, CliIO, usage, stderrLogger, emitJson, checkOutputPaths, writeOutput } from '../io';
 import { COMMON_OPTIONS, parseCommand, duration, percentFlag, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags, THINK_FLAGS, thinkFromFlags } from '../flags';
@@ -121,7 +121,7 @@ export async function capacityCommand(args: string[], io: CliIO): Promise<number
         if (quiet || p) return;
         io.stderr(i === 0 ? 'pgload: the statement alone, then back to back on the sessions (where the search starts from)\n' : `pgload: step ${i}: ${demandWords(demand, d!)}\n`);
       },
-      onJudged: (s) => quiet || io.stderr(`pgload:   p95 ${formatMs(s.p95Ms)} (${formatMs(s.p95Interval.lowMs)}–${s.p95Interval.highMs === null ? 'unbounded' : formatMs(s.p95Interval.highMs)}): ${s.verdict === 'fails' ? 'misses' : s.verdict === 'meets' ? 'meets' : 'too close to tell'}\n`),
+      onJudged: (s) => quiet || io.stderr(`pgload:   p95 ${formatMs(s.p95Ms)} (${intervalWords(s)}): ${VERDICT_WORDS[s.verdict]}\n`),
     },
   );
   const out = emitJson(io, v.json, result);

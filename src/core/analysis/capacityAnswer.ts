@@ -5,12 +5,12 @@
  */
 import type { CapacityBoundary, CapacityResult, CapacityStep } from '../../shared/result';
 import { formatMs, formatQps } from '../../shared/format';
-import { demandWords } from '../../shared/report/capacity';
+import { demandWords, intervalWords } from '../../shared/report/capacity';
 
 export type AnswerInput = Pick<CapacityResult, 'objective' | 'demand' | 'alone' | 'saturation' | 'steps' | 'boundary'> & { precision: number; max: number };
 
 function interval(s: CapacityStep): string {
-  return `p95 ${formatMs(s.p95Ms)}, 95 % interval ${formatMs(s.p95Interval.lowMs)}–${s.p95Interval.highMs === null ? 'unbounded' : formatMs(s.p95Interval.highMs)}, ${s.ok.toLocaleString('en-US')} requests`;
+  return `p95 ${formatMs(s.p95Ms)}, 95 % interval ${intervalWords(s)}, ${s.ok.toLocaleString('en-US')} requests`;
 }
 
 export function capacityAnswer(x: AnswerInput): { answer: string; limitedBy: string | null } {

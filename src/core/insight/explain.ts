@@ -18,7 +18,16 @@ export function explainOptions(versionNum: number): string[] {
  * text holds). `begin` opens it (BEGIN READ ONLY unless writes are allowed; through a pooler in transaction pooling
  * also the run's settings, which the session itself does not carry).
  */
-export async function captureExplain(client: Client, sql: string, versionNum: number, when: CapturedPlan['when'], values: Array<string | null> | undefined, begin: string[]): Promise<CapturedPlan> {
+export async function captureExplain(
+  client: Client,
+  sql: string,
+  versionNum: number,
+  when: CapturedPlan['when'],
+  values: Array<string | null> | undefined,
+  begin: string[],
+  /** Also read the statement's query id (one more planning): only for the plan whose counters the run reports. */
+  withQueryId = false,
+): Promise<CapturedPlan> {
   const options = explainOptions(versionNum);
   const empty = { when, options, planningMs: null, executionMs: null, json: null };
   try {
@@ -31,7 +40,7 @@ export async function captureExplain(client: Client, sql: string, versionNum: nu
       const parsed = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
       const top = (Array.isArray(parsed) ? parsed[0] : parsed) as Record<string, unknown> | undefined;
       if (!top || typeof top !== 'object' || !top.Plan) return { ...empty, unavailable: 'The server returned no plan.' };
-      const queryId = versionNum >= 140000 ? await readQueryId(client, sql, values) : null;
+      const queryId = withQueryId && versionNum >= 140000 ? await readQueryId(client, sql, values) : null;
       return {
         when,
         options,

@@ -17,18 +17,23 @@ export function demandSetup(d: CapacityDemand): string {
   return `users ${pause}, through a pool of ${d.poolSize} + ${d.maxOverflow}`;
 }
 
-const VERDICT: Record<CapacityStep['verdict'], string> = { meets: 'meets', fails: 'misses', unclear: 'too close to tell' };
+/** A step's verdict as every report says it. */
+export const VERDICT_WORDS: Record<CapacityStep['verdict'], string> = { meets: 'meets', fails: 'misses', unclear: 'too close to tell' };
+
+/** A step's p95 interval: "70.9 ms–93.9 ms" (no upper end when too few requests bound it). */
+export function intervalWords(s: CapacityStep, unbounded = 'unbounded'): string {
+  return `${formatMs(s.p95Interval.lowMs)}–${s.p95Interval.highMs === null ? unbounded : formatMs(s.p95Interval.highMs)}`;
+}
 
 function stepRow(r: CapacityResult, s: CapacityStep): string[] {
-  const hi = s.p95Interval.highMs === null ? 'unbounded' : formatMs(s.p95Interval.highMs);
   return [
     r.demand.kind === 'users' ? String(s.demand) : formatQps(s.demand),
     s.ok.toLocaleString('en-US'),
     formatQps(s.throughputQps),
     formatMs(s.p50Ms),
     formatMs(s.p95Ms),
-    `${formatMs(s.p95Interval.lowMs)}–${hi}`,
-    VERDICT[s.verdict],
+    intervalWords(s),
+    VERDICT_WORDS[s.verdict],
   ];
 }
 

@@ -74,15 +74,17 @@ export class AppPool implements ModeDriver {
 
   /** The pool's figures for the result; `timeouts` comes from the run's errors. */
   private result(timeouts: number): PoolResult {
-    const latency = latencyStats(this.dbHist).meanMs + latencyStats(this.waitHist).meanMs;
+    const waitMs = latencyStats(this.waitHist);
+    const dbMs = latencyStats(this.dbHist);
+    const latency = waitMs.meanMs + dbMs.meanMs;
     const think = this.pauses.meanMs();
     return {
       ...this.options,
       sessions: this.clients.length,
       maxInUse: this.pool.maxInUse,
       timeouts,
-      waitMs: latencyStats(this.waitHist),
-      dbMs: latencyStats(this.dbHist),
+      waitMs,
+      dbMs,
       hdr: { wait: encodeHistogram(this.waitHist), db: encodeHistogram(this.dbHist) },
       ...(think !== null ? { think: { meanMs: think, expectedQps: latency + think > 0 ? (this.options.users * 1000) / (latency + think) : 0 } } : {}),
     };

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { formatDiagnoseReport } from '../../src/shared/report/diagnose';
-import { planDiagnosis, sweepCeiling } from '../../src/core/analysis/diagnose';
+import { phaseBudget, planDiagnosis, sweepCeiling } from '../../src/core/analysis/diagnose';
 import { buildAnswers, settingCandidates, type AnswerInput } from '../../src/core/analysis/answers';
 import { formatMs, formatQps } from '../../src/shared/format';
 import { isTryable, parseSetLocal } from '../../src/shared/hintSql';
@@ -83,6 +83,20 @@ describe('diagnose: the plan within the budget', () => {
       (e: Error) => /A budget of 20 s is too small for a diagnosis: its phases need at least 48 s \(load 8 s, sweep 12 s, pools 10 s, settings 10 s, orm 8 s\)\. Give a budget of 48 s or more .*nothing was run\./.test(e.message),
     );
     assert.throws(() => planDiagnosis(50_000, true), /need at least 56 s/);
+  });
+
+  it('an overrun before the pool comparison is taken from the optional phases after it, never from the pool question', () => {
+    // The load phase ran 9 s over its plan: the sweep and the pool comparison keep theirs, the debt passes on.
+    let carry = -9_000;
+    const spent: Record<string, number> = {};
+    for (const id of ['sweep', 'pools', 'settings', 'orm'] as const) {
+      const { budgetMs, debtMs } = phaseBudget(id, 20_000, carry);
+      spent[id] = budgetMs;
+      carry = budgetMs - budgetMs + debtMs; // each phase uses exactly its time
+    }
+    assert.deepEqual(spent, { sweep: 20_000, pools: 20_000, settings: 11_000, orm: 20_000 });
+    // Time left over flows to every phase, the kept ones too.
+    assert.deepEqual(phaseBudget('pools', 20_000, 5_000), { budgetMs: 25_000, debtMs: 0 });
   });
 
   it('sweeps up to four clients per vCPU (at least 8), within the sessions the pool opens', () => {

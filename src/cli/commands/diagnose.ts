@@ -17,8 +17,9 @@ Answers four questions with measurements, within a time budget:
   3. How does the query hold up?   The plan's findings ranked by what they cost per request under load.
   4. ORM or raw SQL?               Unnamed statements with parameters (what ORMs send) against prepared, and your
                                    alternative SQL against the statement when you give one.
-The phases and their time are printed before anything runs; the budget is kept (± 20 %). Ctrl-C keeps the answers
-so far, marked partial.
+The phases and their time are printed before anything runs; the budget is kept (± 20 %), and a phase that runs
+over is paid for by the optional phases after the pool comparison, never by the pool question. Ctrl-C keeps the
+answers so far, marked partial.
 
 Your application:
   --users N                Concurrent users of the application (default 100).       e.g. --users 100

@@ -96,6 +96,19 @@ export function planDiagnosis(budgetMs: number, withSqlB: boolean): DiagnosePhas
   return ids.map((id) => ({ id, label: PHASE_LABELS[id], plannedMs: Math.round(PHASE_FLOOR_MS[id] + (spare * PHASE_SHARE[id]) / shares), actualMs: null, status: 'planned' }));
 }
 
+/** The phases that answer the first question (the pool): an earlier overrun is not taken from them. */
+const KEPT_PHASES: ReadonlySet<DiagnosePhaseId> = new Set(['load', 'sweep', 'pools']);
+
+/**
+ * A phase's time: its plan plus what the phases before it left over. An overrun is taken from the next phase, except
+ * from those that answer the pool question: they keep their plan and the debt passes on to the optional phases after
+ * them (settings, ORM, the alternative SQL). `debtMs` (≤ 0) is what is still owed after this phase.
+ */
+export function phaseBudget(id: DiagnosePhaseId, plannedMs: number, carryMs: number): { budgetMs: number; debtMs: number } {
+  if (KEPT_PHASES.has(id) && carryMs < 0) return { budgetMs: plannedMs, debtMs: carryMs };
+  return { budgetMs: plannedMs + carryMs, debtMs: 0 };
+}
+
 /** The clients the sweep goes up to: past the server's cores the throughput of a CPU-bound query stops growing. */
 export function sweepCeiling(sessions: number, serverVcpus: number | undefined): number {
   return Math.max(1, Math.min(sessions, serverVcpus ? Math.max(8, 4 * serverVcpus) : 32));
@@ -253,7 +266,7 @@ class Diagnosis {
     const { phases, ctx } = this;
     const i = phases.findIndex((p) => p.id === id);
     const p = phases[i];
-    const budgetMs = p.plannedMs + this.carry;
+    const { budgetMs, debtMs } = phaseBudget(id, p.plannedMs, this.carry);
     if (this.cancelled || ctx.signal?.aborted) {
       p.status = 'cancelled';
       p.note = 'not run: the diagnosis was cancelled';
@@ -292,7 +305,7 @@ class Diagnosis {
       return undefined;
     } finally {
       p.actualMs = Date.now() - t0;
-      this.carry = budgetMs - p.actualMs;
+      this.carry = budgetMs - p.actualMs + debtMs;
       if (notes.length) p.note = notes.join('; ');
     }
   }

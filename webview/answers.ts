@@ -6,6 +6,7 @@ import type { ChartConfiguration } from 'chart.js';
 import type { DiagnoseResult } from '../src/shared/result';
 import { formatMs, formatQps } from '../src/shared/format';
 import { isTryable, parseSetLocal } from '../src/shared/hintSql';
+import { appDemandWords } from '../src/shared/report/diagnose';
 import { h } from './dom';
 
 export interface AnswerDeps {
@@ -34,7 +35,7 @@ export function answersSection(d: DiagnoseResult, deps: AnswerDeps): HTMLElement
     h(
       'p',
       { class: 'muted', id: 'diagnose-summary' },
-      `${d.app.users} users${d.app.thinkTimeMs ? ` pausing ${formatMs(d.app.thinkTimeMs)}` : ''} on a pool of ${d.app.poolSize} + ${d.app.maxOverflow} · took ${secs(d.elapsedMs)} of a ${secs(d.budgetMs)} budget · ${d.phases.filter((p) => p.status === 'done').length} of ${d.phases.length} phases measured`,
+      `${appDemandWords(d.app)} on a pool of ${d.app.poolSize} + ${d.app.maxOverflow} · took ${secs(d.elapsedMs)} of a ${secs(d.budgetMs)} budget · ${d.phases.filter((p) => p.status === 'done').length} of ${d.phases.length} phases measured`,
     ),
   );
   if (d.status === 'partial') section.append(h('p', { class: 'status-detail', id: 'diagnose-partial' }, `Partial: ${partial.map((p) => `${p.label} — ${p.status}${p.note ? ` (${p.note})` : ''}`).join('; ')}. The answers say what they stand on.`));
@@ -81,7 +82,7 @@ function poolCard(d: DiagnoseResult, deps: AnswerDeps): HTMLElement {
     );
     const grid = h('div', { class: 'charts' });
     pool.append(grid);
-    const box = deps.chartBox('chart-answer-pool', `p95 of a request, ${d.app.users} users`, 'Each bar: the p95 wait for a pooled connection, and the p95 time inside PostgreSQL once it has one.');
+    const box = deps.chartBox('chart-answer-pool', `p95 of a request, ${appDemandWords(d.app)}`, 'Each bar: the p95 wait for a pooled connection, and the p95 time inside PostgreSQL once it has one.');
     grid.append(box.box);
     deps.chart(box.canvas, {
       type: 'bar',

@@ -6,7 +6,7 @@ import { parseParamFlag, type ParamInput } from '../core/load/params';
 import { parseDurationMs, parseWholeNumber } from '../core/units';
 import { ensureParser, splitStatements } from '../core/sql';
 import { readInputText } from '../core/inputFile';
-import { parseOption, rowByFlag, RUN_OPTION_TABLE, THINK_TIME_LIMITS_MS, type OptionRow, type OptionValue } from '../core/optionTable';
+import { parseOption, rowByFlag, RATE_LIMITS, RUN_OPTION_TABLE, THINK_TIME_LIMITS_MS, type OptionRow, type OptionValue } from '../core/optionTable';
 import type { ThinkTimeDistribution } from '../shared/result';
 import { usage } from './io';
 
@@ -139,6 +139,15 @@ export function thinkFromFlags(v: { 'think-time'?: string; 'think-dist'?: string
   }
   if (ms > THINK_TIME_LIMITS_MS.max) usage(`--think-time ${v['think-time']}: must be at most ${THINK_TIME_LIMITS_MS.max / 60_000} minutes`);
   return { thinkTimeMs: ms, thinkTimeDistribution: (dist ?? 'exponential') as ThinkTimeDistribution };
+}
+
+/** "100/s", "100 per s", "100" → 100 requests per second (at least `min`); undefined without the flag. */
+export function perSecondFlag(flag: string, text: string | undefined, min: number = RATE_LIMITS.perSecond.min): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*s|\/\s*sec|per\s*s)?\s*$/i.exec(text);
+  const n = m ? Number(m[1]) : NaN;
+  if (!(n >= min) || n > RATE_LIMITS.perSecond.max) usage(`--${flag} ${text}: write requests per second from ${min} to ${RATE_LIMITS.perSecond.max.toLocaleString('en-US')}, like --${flag} 100/s`);
+  return n;
 }
 
 export function whole(flag: string, text: string | undefined, min: number, max: number): number | undefined {

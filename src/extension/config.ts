@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { Settings } from './constants';
 import type { ProfileInput } from '../core/options';
-import { APP_POOL_LIMITS, MAX_CLIENTS, parseOption, RUN_OPTION_TABLE, THINK_TIME_LIMITS_MS, type OptionRow } from '../core/optionTable';
+import { APP_POOL_LIMITS, MAX_CLIENTS, parseOption, RATE_LIMITS, RUN_OPTION_TABLE, THINK_TIME_LIMITS_MS, type OptionRow } from '../core/optionTable';
 import { parseSizeKB } from '../core/units';
 
 export interface ConnectionSetting {
@@ -33,6 +33,8 @@ export interface AppPoolSetting {
   poolTimeoutSeconds: number;
   /** Each user's pause between requests (exponential around it); 0: back to back. */
   thinkTimeSeconds: number;
+  /** Or the requests per second the application's metrics show (arrivals on the pool's sessions); 0: users. */
+  requestsPerSecond: number;
 }
 
 const APP_LIMITS: Record<keyof AppPoolSetting, { setting: string; min: number; max: number }> = {
@@ -41,9 +43,20 @@ const APP_LIMITS: Record<keyof AppPoolSetting, { setting: string; min: number; m
   maxOverflow: { setting: Settings.appMaxOverflow, ...APP_POOL_LIMITS.maxOverflow },
   poolTimeoutSeconds: { setting: Settings.appPoolTimeoutSeconds, min: Math.ceil(APP_POOL_LIMITS.timeoutMs.min / 1000), max: APP_POOL_LIMITS.timeoutMs.max / 1000 },
   thinkTimeSeconds: { setting: Settings.appThinkTimeSeconds, min: THINK_TIME_LIMITS_MS.min / 1000, max: THINK_TIME_LIMITS_MS.max / 1000 },
+  requestsPerSecond: { setting: Settings.appRequestsPerSecond, min: 0, max: RATE_LIMITS.perSecond.max },
 };
 /** The settings that may have a fraction (seconds of think time); the others are whole numbers. */
-const FRACTIONAL: ReadonlySet<keyof AppPoolSetting> = new Set(['thinkTimeSeconds']);
+const FRACTIONAL: ReadonlySet<keyof AppPoolSetting> = new Set(['thinkTimeSeconds', 'requestsPerSecond']);
+
+/**
+ * The diagnosis's demand from the settings: a rate when pgload.app.requestsPerSecond is set (it then stands for the
+ * users and their pause), else the users pausing pgload.app.thinkTimeSeconds.
+ */
+export function appDemand(app: AppPoolSetting): { users: number; poolSize: number; maxOverflow: number; poolTimeoutMs: number; thinkTimeMs?: number; rateQps?: number } {
+  const pool = { poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutSeconds * 1000 };
+  if (app.requestsPerSecond > 0) return { ...pool, users: Math.min(APP_POOL_LIMITS.users.max, app.poolSize + app.maxOverflow), rateQps: app.requestsPerSecond };
+  return { ...pool, users: app.users, ...(app.thinkTimeSeconds > 0 ? { thinkTimeMs: app.thinkTimeSeconds * 1000 } : {}) };
+}
 
 /** The application's pool for a diagnosis: pgload.app.*, with what the connection overrides (checked when read). */
 export function readAppPool(c: ConnectionSetting): AppPoolSetting {

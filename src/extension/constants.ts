@@ -47,6 +47,7 @@ export const Settings = {
   appMaxOverflow: 'app.maxOverflow',
   appPoolTimeoutSeconds: 'app.poolTimeoutSeconds',
   appThinkTimeSeconds: 'app.thinkTimeSeconds',
+  appRequestsPerSecond: 'app.requestsPerSecond',
   appMaxP95Ms: 'app.maxP95Ms',
   diagnoseBudgetSeconds: 'diagnose.budgetSeconds',
 } as const;

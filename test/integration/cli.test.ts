@@ -177,7 +177,7 @@ describe('pgload CLI', function () {
       { name: 'a bad --set', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--set', 'work_mem'], expect: /--set work_mem: write it as NAME=VALUE/ },
       { name: '--set of a setting pgload owns', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--set', 'default_transaction_read_only=off'], expect: /default_transaction_read_only cannot be set: pgload makes every request read-only itself unless writes are allowed/ },
       { name: 'a bad --param', args: () => ['run', '--url', url(), '--sql', 'SELECT $1::int', '--param', '1=int:9..1'], expect: /low end above its high end/ },
-      { name: 'a bad --rate', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--rate', 'fast'], expect: /--rate fast: write requests per second, like --rate 100\/s/ },
+      { name: 'a bad --rate', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--rate', 'fast'], expect: /--rate fast: write requests per second from 0\.01 to 1,000,000, like --rate 100\/s/ },
       { name: 'a bad --arrival', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--rate', '10/s', '--arrival', 'bursty'], expect: /--arrival bursty: use constant or poisson/ },
       { name: '--pool-size without --users', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--pool-size', '5'], expect: /An application pool needs both --users and --pool-size/ },
       { name: 'a bad --max-p95', args: () => ['run', '--url', url(), '--sql', 'SELECT 1', '--max-p95', 'soon'], expect: /--max-p95/ },

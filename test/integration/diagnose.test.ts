@@ -104,6 +104,29 @@ describe('pgload diagnose (real server)', function () {
     });
   });
 
+  it('the demand as a rate: 100 requests/s of pg_sleep(0.02) on a pool of 2 + 2 use half of what 4 sessions serve, and flow balances', async () => {
+    // By construction: each session serves at most 50 requests/s of a 20 ms sleep, so 4 sessions at most ~200/s.
+    const d = await diagnose({ base: { sql: 'SELECT pg_sleep(0.02)', connection: { url: testDb().url } }, app: { users: 4, poolSize: 2, maxOverflow: 2, poolTimeoutMs: 30_000, rateQps: 100 }, budgetMs: 50_000 });
+    const load = d.runs.load.load;
+    assert.equal(load.openLoop?.targetQps, 100);
+    assert.equal(load.clients, 4);
+    assert.equal(d.app.rateQps, 100);
+    const h = d.answers.demand!;
+    assert.equal(h.backToBack, false);
+    assert.doesNotMatch(h.text, /Assuming back-to-back/);
+    assert.match(h.text, /At your demand, 100 requests\/s arriving \(Poisson\) on your pool's 4 sessions were served at [\d.]+ q\/s\./);
+    // What arrived was served (within 10 %), and the sentence says so; Little's law gives how many were inside.
+    assert.ok(Math.abs(load.throughputQps - 100) / 100 < 0.1, `served ${load.throughputQps} q/s of 100`);
+    assert.match(h.text, /the server kept up\./);
+    const inside = (100 * load.latency.meanMs) / 1000;
+    assert.ok(h.text.includes(`= ${inside.toFixed(1)} requests inside on average`), h.text);
+    assert.ok(h.utilization !== null && h.utilization > 0.4 && h.utilization < 0.7, `utilization ${h.utilization}: ${h.text}`);
+    // The arrivals wait for a session apart from the time in PostgreSQL, as a pool's users do.
+    assert.ok(load.openLoop!.waitMs!.p95Ms >= 0 && load.openLoop!.uncorrected.p50Ms >= 20);
+    assert.match(d.answers.settings.length ? d.answers.settings[0].text : 'no setting', /no setting|requests\/s arriving over your pool/);
+    assert.equal(await waitNoPgloadSessions(), 0);
+  });
+
   it('a statement that fails alone stops the diagnosis before any load, with the server’s error', async () => {
     const t0 = Date.now();
     await assert.rejects(
@@ -127,6 +150,12 @@ describe('pgload diagnose (real server)', function () {
     const users = await pgload(['diagnose', '--sql', 'SELECT 1', '--url', nowhere.url, '--users', '0']);
     assert.equal(users.code, 2);
     assert.match(users.stderr, /--users 0/);
+    const both = await pgload(['diagnose', '--sql', 'SELECT 1', '--url', nowhere.url, '--rate', '17/s', '--users', '100']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--rate is the demand as requests per second; --users and --think-time describe it as users who pause\. Give one or the other/);
+    const rate = await pgload(['diagnose', '--sql', 'SELECT 1', '--url', nowhere.url, '--rate', 'lots']);
+    assert.equal(rate.code, 2);
+    assert.match(rate.stderr, /--rate lots: write requests per second from 1 to 1,000,000, like --rate 100\/s/);
   });
 
   it('cancelled during the application load: the answers so far come back marked partial, every session closed', async () => {

@@ -60,6 +60,6 @@ describe('Fixed arrival rate (open loop)', function () {
     assert.match(ok.stdout, /from sending \(uncorrected\): p50 2\d\.\d ms/);
     const bad = run(['--sql', 'SELECT 1', '--rate', 'fast']);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /--rate fast: write requests per second, like --rate 100\/s/);
+    assert.match(bad.stderr, /--rate fast: write requests per second from 0\.01 to 1,000,000, like --rate 100\/s/);
   });
 });

@@ -307,6 +307,26 @@ describe('diagnose: the headline at the application demand', () => {
     assert.match(d.text, /= 18\.0 q\/s against 5\.0 q\/s measured — 72 % apart: the run was too short for the users to settle, so these figures are weak\.$/);
     assert.equal(d.evidence, 'weak');
   });
+
+  it('a rate the server cannot serve: more than 100 % of it, the queue grew, the evidence is weak; a rate it serves: kept up', () => {
+    const app = { users: 120, poolSize: 20, maxOverflow: 100, poolTimeoutMs: 30_000, rateQps: 25 };
+    const over = demandRun({ qps: 17.5, meanMs: 9000, p50: 8000, p95: 16000 });
+    over.load.clients = 120;
+    over.load.openLoop = { targetQps: 25, distribution: 'poisson', achievedQps: 17.5, uncorrected: over.load.latency, late: 900, dropped: 40, maxOutstanding: 250 };
+    const d = buildAnswers(input({ app, load: over, sweep: saturating })).demand!;
+    assert.equal(d.backToBack, false);
+    assert.ok(Math.abs(d.utilization! - 25 / 17.9) < 1e-9, 'the rate that arrived, not the one served');
+    assert.match(d.text, /^At your demand, 25\.0 requests\/s arriving \(Poisson\) on your pool's 120 sessions were served at 17\.5 q\/s\./);
+    assert.match(d.text, /At 140 % — more than the server serves of this statement — requests queue without end/);
+    assert.match(d.text, /Little's law: 25\.0 requests\/s × mean latency 9\.00 s = 225\.0 requests inside on average, on the 120 sessions or waiting for one\. Only 17\.5 q\/s were served of 25\.0 arriving \(30 % apart\), and 40 requests were dropped when 250 were outstanding: the server fell behind/);
+    assert.equal(d.evidence, 'weak');
+    const kept = demandRun({ qps: 10.1, meanMs: 80, p50: 70, p95: 150 });
+    kept.load.clients = 120;
+    kept.load.openLoop = { targetQps: 10, distribution: 'poisson', achievedQps: 10.1, uncorrected: kept.load.latency, late: 0, dropped: 0, maxOutstanding: 100 };
+    const k = buildAnswers(input({ app: { ...app, rateQps: 10 }, load: kept, sweep: saturating })).demand!;
+    assert.match(k.text, /= 0\.8 requests inside on average, on the 120 sessions or waiting for one; 10\.1 q\/s served of 10\.0 arriving: the server kept up\.$/);
+    assert.equal(k.evidence, 'strong');
+  });
 });
 
 describe('diagnose: the first line is the best measured fix', () => {

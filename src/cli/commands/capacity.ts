@@ -7,7 +7,7 @@ import { formatMs } from '../../shared/format';
 import { formatCapacityMarkdown, formatCapacityReport, demandWords, intervalWords, VERDICT_WORDS } from '../../shared/report/capacity';
 import { buildHtmlReport, capacityState, loadReportAssets } from '../../core/report/htmlReport';
 import { EXIT, CliIO, usage, stderrLogger, emitJson, checkOutputPaths, writeOutput } from '../io';
-import { COMMON_OPTIONS, parseCommand, duration, percentFlag, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags, THINK_FLAGS, thinkFromFlags } from '../flags';
+import { COMMON_OPTIONS, parseCommand, duration, percentFlag, whole, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags, THINK_FLAGS, thinkFromFlags, perSecondFlag } from '../flags';
 
 export const CAPACITY_HELP = `Usage: pgload capacity (--sql TEXT | --file PATH [--statement N]) --max-p95 TIME [options]
 
@@ -66,14 +66,6 @@ export const CAPACITY_OPTIONS = {
   html: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
-/** "100/s", "100" → 100; undefined without the flag. */
-function rateFlag(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*s)?\s*$/i.exec(text);
-  if (!m || !(Number(m[1]) >= RATE_LIMITS.perSecond.min * 100) || Number(m[1]) > RATE_LIMITS.perSecond.max) usage(`--${flag} ${text}: write requests per second from ${RATE_LIMITS.perSecond.min * 100} to ${RATE_LIMITS.perSecond.max}, like 200/s`);
-  return Number(m![1]);
-}
-
 type CapacityValues = Record<string, string | boolean | string[] | undefined>;
 
 /** The demand the flags describe, and the most of it to try. */
@@ -87,7 +79,7 @@ function demandFromFlags(v: CapacityValues): { demand: CapacityDemand; max: numb
   if (by === 'rate') {
     if (think.thinkTimeMs !== undefined) usage('--think-time is the pause of users; with --by rate the arrivals come at the rate searched');
     if (v['max-users'] !== undefined || v['min-users'] !== undefined) usage('--max-users and --min-users go with --by users; with --by rate give --max-rate and --min-rate');
-    return { demand: { kind: 'rate', sessions: poolSize + maxOverflow }, max: rateFlag('max-rate', v['max-rate'] as string | undefined) ?? 10_000 };
+    return { demand: { kind: 'rate', sessions: poolSize + maxOverflow }, max: perSecondFlag('max-rate', v['max-rate'] as string | undefined, RATE_LIMITS.perSecond.min * 100) ?? 10_000 };
   }
   if (v['max-rate'] !== undefined || v['min-rate'] !== undefined) usage('--max-rate and --min-rate go with --by rate');
   return {
@@ -103,7 +95,7 @@ export async function capacityCommand(args: string[], io: CliIO): Promise<number
   const objective = duration('max-p95', v['max-p95'], 'ms', 0);
   if (objective === undefined) usage('--max-p95 is the objective the search holds the p95 to: give it, like --max-p95 500ms');
   const { demand, max } = demandFromFlags(v);
-  const minWanted = demand.kind === 'users' ? whole('min-users', v['min-users'], 1, APP_POOL_LIMITS.users.max) : rateFlag('min-rate', v['min-rate']);
+  const minWanted = demand.kind === 'users' ? whole('min-users', v['min-users'], 1, APP_POOL_LIMITS.users.max) : perSecondFlag('min-rate', v['min-rate'], RATE_LIMITS.perSecond.min * 100);
   const budgetMs = duration('budget', v.budget, 's', 0) ?? 180_000;
   const precision = percentFlag('precision', v.precision);
   checkOutputPaths(v, ['json', 'markdown', 'html']);

@@ -1,12 +1,12 @@
 /** `pgload diagnose`: the four questions — pool, settings, the query under concurrency, ORM or raw SQL — in one planned run. */
-import { APP_POOL_LIMITS } from '../../core/optionTable';
+import { APP_POOL_LIMITS, RATE_LIMITS } from '../../core/optionTable';
 import type { ParseArgsConfig } from 'node:util';
 import { formatDiagnoseMarkdown, formatDiagnosePlan, formatDiagnoseReport } from '../../shared/report/diagnose';
 import { formatMs } from '../../shared/format';
 import { diagnose } from '../../core/analysis/diagnose';
 import { buildHtmlReport, diagnosisState, loadReportAssets } from '../../core/report/htmlReport';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson, writeOutput, checkOutputPaths } from '../io';
-import { COMMON_OPTIONS, parseCommand, duration, whole, THINK_FLAGS, thinkFromFlags, sqlFromFlags, sqlBFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags, tableFlags, tableValues } from '../flags';
+import { COMMON_OPTIONS, parseCommand, duration, whole, THINK_FLAGS, thinkFromFlags, perSecondFlag, sqlFromFlags, sqlBFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags, tableFlags, tableValues } from '../flags';
 
 export const DIAGNOSE_HELP = `Usage: pgload diagnose (--sql TEXT | --file PATH [--statement N]) [options]
 
@@ -28,6 +28,8 @@ Your application:
   --pool-timeout TIME      How long a request waits for a connection (default 30s).
   --think-time TIME        Each user's pause between requests (exponential; default 0: back to back). Your
                            metrics give it: users ÷ requests per second − latency.   e.g. --think-time 5s
+  --rate R/s               Or the requests per second your metrics show, arriving whatever the responses
+                           (Poisson), each waiting for one of the pool's sessions (instead of --users). e.g. --rate 17/s
   --server-vcpus N         The server's CPUs (bounds the sweep; used in the hints). e.g. --server-vcpus 2
   --server-memory SIZE     The server's memory (what work_mem × the pool costs).    e.g. --server-memory 16GB
 Run:
@@ -52,6 +54,7 @@ export const DIAGNOSE_OPTIONS = {
   'max-overflow': { type: 'string' },
   'pool-timeout': { type: 'string' },
   ...THINK_FLAGS,
+  rate: { type: 'string' },
   budget: { type: 'string' },
   'sql-b': { type: 'string' },
   'file-b': { type: 'string' },
@@ -65,9 +68,12 @@ export async function diagnoseCommand(args: string[], io: CliIO): Promise<number
   if (!parsed) return EXIT.ok;
   const { values: v, positionals } = parsed;
   const connection = connectionFromFlags(v.url);
-  const users = whole('users', v.users, APP_POOL_LIMITS.users.min, APP_POOL_LIMITS.users.max) ?? 100;
+  const rateQps = perSecondFlag('rate', v.rate, RATE_LIMITS.perSecond.min * 100);
+  if (rateQps !== undefined && (v.users !== undefined || v['think-time'] !== undefined)) usage('--rate is the demand as requests per second; --users and --think-time describe it as users who pause. Give one or the other');
   const poolSize = whole('pool-size', v['pool-size'], APP_POOL_LIMITS.size.min, APP_POOL_LIMITS.size.max) ?? 5;
   const maxOverflow = whole('max-overflow', v['max-overflow'], APP_POOL_LIMITS.maxOverflow.min, APP_POOL_LIMITS.maxOverflow.max) ?? 10;
+  // Arrivals at a rate may use every session the pool has.
+  const users = rateQps !== undefined ? Math.min(APP_POOL_LIMITS.users.max, poolSize + maxOverflow) : (whole('users', v.users, APP_POOL_LIMITS.users.min, APP_POOL_LIMITS.users.max) ?? 100);
   const poolTimeoutMs = duration('pool-timeout', v['pool-timeout'], 's', 0) ?? 30_000;
   if (poolTimeoutMs <= 0) usage(`--pool-timeout ${v['pool-timeout']}: must be more than 0`);
   const budgetMs = duration('budget', v.budget, 's', 0) ?? 180_000;
@@ -83,7 +89,7 @@ export async function diagnoseCommand(args: string[], io: CliIO): Promise<number
     result = await diagnose(
       {
         base: { sql, connection, ...commonRunFlags(v), settings: settingsFromFlags(v.set), ...paramsFromFlags(v), serverVcpus: t.serverVcpus as number | undefined, serverMemoryKB: t.serverMemoryKB as number | undefined },
-        app: { users, poolSize, maxOverflow, poolTimeoutMs, ...thinkFromFlags(v) },
+        app: { users, poolSize, maxOverflow, poolTimeoutMs, ...thinkFromFlags(v), ...(rateQps !== undefined ? { rateQps } : {}) },
         budgetMs,
         sqlB,
       },

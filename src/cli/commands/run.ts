@@ -13,7 +13,7 @@ import { evaluateBudgets } from '../../core/analysis/check';
 import type { ProfileInput } from '../../core/options';
 import { APP_POOL_LIMITS, optionHelp, RATE_LIMITS } from '../../core/optionTable';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, writeOutput, emitJson, checkOutputPaths } from '../io';
-import { COMMON_OPTIONS, parseCommand, duration, whole, THINK_FLAGS, thinkFromFlags, readSqlFile, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, tableFlags, tableValues } from '../flags';
+import { COMMON_OPTIONS, parseCommand, duration, whole, THINK_FLAGS, thinkFromFlags, perSecondFlag, readSqlFile, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, tableFlags, tableValues } from '../flags';
 
 export const RUN_HELP = `Usage: pgload run (--sql TEXT | --file PATH [--statement N]) [options]
 
@@ -256,13 +256,11 @@ function poolFromFlags(v: RunValues, clients: number | undefined): PoolSettings 
 
 /** --rate with --arrival and --max-outstanding: a fixed arrival rate; undefined without --rate. */
 function rateFromFlags(v: RunValues, withPool: boolean, seed: number): RateSettings | undefined {
-  if (v.rate !== undefined) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*s|\/\s*sec|per\s*s)?\s*$/i.exec(v.rate);
-    if (!m || Number(m[1]) <= 0) usage(`--rate ${v.rate}: write requests per second, like --rate 100/s`);
+  const perSecond = perSecondFlag('rate', v.rate);
+  if (perSecond !== undefined) {
     if (withPool) usage('Give either --rate or --users with --pool-size, not both');
     const arrival = (v.arrival ?? 'constant').toLowerCase();
     if (arrival !== 'constant' && arrival !== 'poisson') usage(`--arrival ${v.arrival}: use constant or poisson`);
-    const perSecond = Number(m[1]);
     return {
       perSecond,
       distribution: arrival as 'constant' | 'poisson',

@@ -28,6 +28,8 @@ export interface AbChange {
   settings?: Record<string, string>;
   prepared?: boolean;
   pool?: ProfileInput['pool'];
+  /** B's sessions (arrivals at a rate served by fewer or more sessions). */
+  clients?: number;
   /** B's label in the comparison (default: what it changes). */
   label?: string;
 }
@@ -40,6 +42,7 @@ export function changeLabel(b: AbChange): string {
   if (b.settings) parts.push(...Object.entries(b.settings).map(([k, v]) => `${k}=${v}`));
   if (b.prepared !== undefined) parts.push(b.prepared ? 'prepared' : 'unnamed');
   if (b.pool) parts.push(`pool ${b.pool.size} + ${b.pool.maxOverflow}`);
+  if (b.clients !== undefined) parts.push(`${b.clients} sessions`);
   return `B (${parts.join(', ')})`;
 }
 
@@ -58,7 +61,7 @@ export async function abTest(o: AbOptions, ctx: AbContext = {}): Promise<AbResul
   const rounds = o.rounds ?? 4;
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) throw new PgloadError('usage', `rounds must be a whole number from 1 to 50, got ${rounds}`);
   const noChange =
-    !o.b.sql && (!o.b.settings || Object.keys(o.b.settings).length === 0) && (o.b.prepared === undefined || o.b.prepared === (o.base.prepared ?? false)) && o.b.pool === undefined;
+    !o.b.sql && (!o.b.settings || Object.keys(o.b.settings).length === 0) && (o.b.prepared === undefined || o.b.prepared === (o.base.prepared ?? false)) && o.b.pool === undefined && o.b.clients === undefined;
   if (noChange) throw new PgloadError('usage', 'B is the same as A: give B other SQL (--sql-b / --file-b) or other settings (--setting NAME=VALUE)');
   const sideInput = (side: 'A' | 'B'): ProfileInput =>
     side === 'A'
@@ -69,6 +72,7 @@ export async function abTest(o: AbOptions, ctx: AbContext = {}): Promise<AbResul
           settings: { ...(o.base.settings ?? {}), ...(o.b.settings ?? {}) },
           ...(o.b.prepared !== undefined ? { prepared: o.b.prepared } : {}),
           ...(o.b.pool !== undefined ? { pool: o.b.pool } : {}),
+          ...(o.b.clients !== undefined ? { clients: o.b.clients } : {}),
         };
   // Both variants are validated before the first leg runs.
   const prepared = { A: await prepareRun(sideInput('A'), ctx.environment), B: await prepareRun(sideInput('B'), ctx.environment) };

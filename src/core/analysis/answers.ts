@@ -8,6 +8,7 @@ import { flattenPlan, formatMemoryKB, parseMemoryKB } from '../insight/plan';
 import { parseSetLocal, TRIED_SETTINGS } from '../../shared/hintSql';
 import { demandAnswer } from './demand';
 import { bestFix } from './bestFix';
+import { appSessions } from './appDemand';
 
 /** plan_cache_mode matters only to prepared statements, which a diagnosis measures in its own phase. */
 const DIAGNOSED_SETTINGS = TRIED_SETTINGS.filter((s) => s !== 'plan_cache_mode');
@@ -88,13 +89,14 @@ function poolFigures(r: ProfileResult, p: { size: number; maxOverflow: number })
     maxOverflow: p.maxOverflow,
     p95Ms: r.load.latency.p95Ms,
     throughputQps: r.load.throughputQps,
-    poolWaitP95Ms: r.load.pool?.waitMs.p95Ms ?? 0,
-    dbP95Ms: r.load.pool?.dbMs.p95Ms ?? r.load.latency.p95Ms,
+    // Users through the pool, or arrivals at a rate waiting for one of its sessions.
+    poolWaitP95Ms: r.load.pool?.waitMs.p95Ms ?? r.load.openLoop?.waitMs?.p95Ms ?? 0,
+    dbP95Ms: r.load.pool?.dbMs.p95Ms ?? r.load.openLoop?.uncorrected.p95Ms ?? r.load.latency.p95Ms,
   };
 }
 
 export interface AnswerInput {
-  app: { users: number; poolSize: number; maxOverflow: number; poolTimeoutMs: number; thinkTimeMs?: number };
+  app: { users: number; poolSize: number; maxOverflow: number; poolTimeoutMs: number; thinkTimeMs?: number; rateQps?: number };
   /** The pool pgload emulated (the application's, capped to the server's free connections). */
   emulated: { size: number; maxOverflow: number };
   load: ProfileResult;
@@ -122,13 +124,13 @@ function phaseOf(x: AnswerInput, id: DiagnosePhase['id']): DiagnosePhase | undef
 }
 
 function poolAnswer(x: AnswerInput): DiagnoseAnswers['pool'] {
-  const { users } = x.app;
+  const { users, rateQps } = x.app;
   const total = x.app.poolSize + x.app.maxOverflow;
-  const atOnce = Math.min(users, x.emulated.size + x.emulated.maxOverflow);
+  const atOnce = appSessions(x.app, x.emulated);
   const capped = x.emulated.size !== x.app.poolSize || x.emulated.maxOverflow !== x.app.maxOverflow;
   const intro =
     `Your pool lets ${total} queries run at once (pool_size ${x.app.poolSize} + max_overflow ${x.app.maxOverflow})` +
-    (users < total ? `; with ${users} users, up to ${users} do` : '') +
+    (!rateQps && users < total ? `; with ${users} users, up to ${users} do` : '') +
     (capped ? `; this server's free connections held ${x.emulated.size} + ${x.emulated.maxOverflow}, so that is what was measured` : '') +
     '.';
   const currentRun = x.pools?.a ?? x.load;
@@ -159,7 +161,7 @@ function poolAnswer(x: AnswerInput): DiagnoseAnswers['pool'] {
   const recommended = { ...poolFigures(x.pools.b, { size: saturation, maxOverflow: 0 }), poolSize: saturation };
   const p95 = x.pools.comparison.metrics.find((m) => m.name === 'p95')!;
   const qps = x.pools.comparison.metrics.find((m) => m.name === 'qps')!;
-  const same = `the same ${users} users`;
+  const same = rateQps ? `the same ${formatQps(rateQps)} requests/s` : `the same ${users} users`;
   let verdict: string;
   const rate = (q: number) => `${formatQps(q)} q/s`;
   // Throughput said as it went: more, less (the smaller pool leaves the server idle part of the time), or the same.
@@ -210,7 +212,7 @@ function memoryText(name: string, value: string, x: AnswerInput, recommended: nu
   }
   if (sorts + hashes === 0) return null;
   const perQuery = kb * (sorts + hashes * mult);
-  const sessions = Math.min(x.app.users, x.emulated.size + x.emulated.maxOverflow);
+  const sessions = appSessions(x.app, x.emulated);
   const at = (n: number) => `${formatMemoryKB(perQuery * n)} with ${queries(n)}`;
   return (
     `Up to ${formatMemoryKB(perQuery)} per execution (${sorts ? `${sorts} sort node${sorts === 1 ? '' : 's'}` : ''}${sorts && hashes ? ' and ' : ''}${hashes ? `${hashes} hash node${hashes === 1 ? '' : 's'} × hash_mem_multiplier ${mult}` : ''}), ` +

@@ -8,33 +8,26 @@
  * alternating legs (pool against pool, setting against none, prepared against unnamed, SQL against SQL). The answers
  * are built from those results only (answers.ts).
  */
-import type { AbResult, ThinkTimeDistribution, DiagnosePhase, DiagnosePhaseId, DiagnoseResult, ProfileResult, SweepResult } from '../../shared/result';
+import type { AbResult, DiagnosePhase, DiagnosePhaseId, DiagnoseResult, ProfileResult, SweepResult } from '../../shared/result';
 import { closeSession, resolveConnection, type ResolveEnvironment } from '../connection/connection';
 import { openControlSession } from '../connection/pooler';
 import { readCapacity } from '../connection/server';
 import { PgloadError } from '../errors';
 import type { Logger } from '../logger';
 import type { ProfileInput } from '../options';
-import { APP_POOL_LIMITS } from '../optionTable';
+import { APP_POOL_LIMITS, RATE_LIMITS } from '../optionTable';
 import { prepareRun, profile, withOptions, type PreparedRun, type Progress } from '../load/runner';
 import { resultHead } from '../version';
-import { formatMs } from '../../shared/format';
+import { formatMs, formatQps } from '../../shared/format';
 import { abTest, type AbChange } from './ab';
+import { appSessions, demandRun, type AppPoolSettings } from './appDemand';
 import { buildAnswers, settingCandidates } from './answers';
 import { defaultSteps, sweep } from './sweep';
 
 /** A phase's notes; `cut` marks it cut short by the budget (the diagnosis is then partial). */
 type Note = ((text: string) => void) & { cut: (text: string) => void };
 
-export interface AppPoolSettings {
-  users: number;
-  poolSize: number;
-  maxOverflow: number;
-  poolTimeoutMs: number;
-  /** Each user's pause between requests (absent or 0: back to back, a stampede). */
-  thinkTimeMs?: number;
-  thinkTimeDistribution?: ThinkTimeDistribution;
-}
+export type { AppPoolSettings } from './appDemand';
 
 export interface DiagnoseOptions {
   /** The statement and everything every phase shares: connection, parameters, seed, settings, timeouts, vCPUs… */
@@ -120,7 +113,7 @@ export async function diagnose(o: DiagnoseOptions, ctx: DiagnoseContext = {}): P
   const base: ProfileInput = { ...o.base, clients: undefined, requests: undefined, durationMs: undefined, pool: undefined, rate: undefined };
   // Everything that can be refused without a server is refused before the plan is printed: SQL, safety, options.
   const app = o.app;
-  const prepared = await prepareRun({ ...base, pool: { users: app.users, size: app.poolSize, maxOverflow: app.maxOverflow, timeoutMs: app.poolTimeoutMs, thinkTimeMs: app.thinkTimeMs, thinkTimeDistribution: app.thinkTimeDistribution }, durationMs: 1000 }, ctx.environment);
+  const prepared = await prepareRun({ ...base, ...demandRun(app, { size: app.poolSize, maxOverflow: app.maxOverflow }, o.base.seed), durationMs: 1000 }, ctx.environment);
   if (o.sqlB !== undefined) await prepareRun({ ...base, sql: o.sqlB, durationMs: 1000 }, ctx.environment);
   ctx.onPlan?.(phases.map((p) => ({ ...p })));
   return new Diagnosis(o, ctx, phases, base, prepared).run();
@@ -136,6 +129,10 @@ function checkApp(o: DiagnoseOptions): void {
   whole('The application users (--users)', app.users, APP_POOL_LIMITS.users);
   whole('The pool size (--pool-size)', app.poolSize, APP_POOL_LIMITS.size);
   whole('The pool overflow (--max-overflow)', app.maxOverflow, APP_POOL_LIMITS.maxOverflow);
+  if (app.rateQps !== undefined) {
+    if (!(app.rateQps >= RATE_LIMITS.perSecond.min * 100 && app.rateQps <= RATE_LIMITS.perSecond.max)) throw new PgloadError('usage', `The application's rate must be from ${RATE_LIMITS.perSecond.min * 100} to ${RATE_LIMITS.perSecond.max} requests per second, got ${app.rateQps}`);
+    if (app.thinkTimeMs) throw new PgloadError('usage', 'Give the demand as users who pause (--think-time) or as a rate (--rate), not both');
+  }
   if (!(app.poolTimeoutMs >= APP_POOL_LIMITS.timeoutMs.min && app.poolTimeoutMs <= APP_POOL_LIMITS.timeoutMs.max)) throw new PgloadError('usage', `The pool timeout must be from ${APP_POOL_LIMITS.timeoutMs.min} ms to ${APP_POOL_LIMITS.timeoutMs.max / 1000} s, got ${app.poolTimeoutMs} ms`);
   if (o.sqlB !== undefined && o.sqlB.trim() === '') throw new PgloadError('usage', 'The alternative SQL is empty; give the statement to compare against, or leave it out');
 }
@@ -169,7 +166,7 @@ class Diagnosis {
     this.app = o.app;
     this.log = ctx.logger;
     this.current = { size: this.app.poolSize, maxOverflow: this.app.maxOverflow };
-    this.sessionsWanted = Math.min(this.app.users, this.app.poolSize + this.app.maxOverflow);
+    this.sessionsWanted = appSessions(this.app, { size: this.app.poolSize, maxOverflow: this.app.maxOverflow });
   }
 
   async run(): Promise<DiagnoseResult> {
@@ -178,7 +175,7 @@ class Diagnosis {
     await this.fitPoolToServer();
     const load = await this.loadPhase();
     const rec = (await this.sweepPhase())?.recommendation ?? null;
-    const currentSessions = Math.min(app.users, this.current.size + this.current.maxOverflow);
+    const currentSessions = appSessions(app, this.current);
     await this.poolsPhase(rec, currentSessions, load);
     // The A/Bs of settings and of the ORM's way of sending run at the concurrency the server can use.
     const abClients = Math.max(1, Math.min(currentSessions, rec?.poolSize ?? Math.min(8, currentSessions)));
@@ -208,7 +205,7 @@ class Diagnosis {
       status: this.partial || this.cancelled ? 'partial' : 'completed',
       budgetMs: o.budgetMs,
       elapsedMs,
-      app: { users: app.users, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutMs, serverVcpus: o.base.serverVcpus ?? null, ...(app.thinkTimeMs ? { thinkTimeMs: app.thinkTimeMs } : {}) },
+      app: { users: app.users, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutMs, serverVcpus: o.base.serverVcpus ?? null, ...(app.thinkTimeMs ? { thinkTimeMs: app.thinkTimeMs } : {}), ...(app.rateQps ? { rateQps: app.rateQps } : {}) },
       abClients,
       phases,
       answers: buildAnswers({ app, emulated: this.current, load, sweep: runs.sweep, pools: runs.pools, settings: runs.settings, candidates, orm: runs.orm, sqlB: runs.sqlB, abClients, phases, settingsLoad: this.demandWords() }),
@@ -235,11 +232,11 @@ class Diagnosis {
         const size = Math.min(app.poolSize, room);
         const overflow = Math.max(0, Math.min(app.maxOverflow, room - size));
         this.notes.push(
-          `Your pool allows ${app.poolSize} + ${app.maxOverflow} = ${app.poolSize + app.maxOverflow} sessions and ${app.users} users would open ${this.sessionsWanted}; the server has ${capacity.free} free connections (${capacity.limitedBy}). ` +
+          `Your pool allows ${app.poolSize} + ${app.maxOverflow} = ${app.poolSize + app.maxOverflow} sessions and ${app.rateQps ? 'its arrivals' : `${app.users} users`} would open ${this.sessionsWanted}; the server has ${capacity.free} free connections (${capacity.limitedBy}). ` +
             `pgload emulated ${size} + ${overflow} = ${size + overflow} (two connections kept for EXPLAIN and the wait sampler). On this server your application would get "too many clients" errors past that.`,
         );
         this.current = { size, maxOverflow: overflow };
-        this.sessionsWanted = Math.min(app.users, size + overflow);
+        this.sessionsWanted = appSessions(app, this.current);
       }
     } finally {
       await closeSession(session);
@@ -248,13 +245,14 @@ class Diagnosis {
 
   /** The application's load as the answers name it: "100 users pausing 5.00 s over your pool (20 + 100)". */
   private demandWords(): string {
+    const pool = ` over your pool (${this.current.size} + ${this.current.maxOverflow})`;
+    if (this.app.rateQps) return `${formatQps(this.app.rateQps)} requests/s arriving${pool}`;
     const think = this.app.thinkTimeMs ? ` pausing ${formatMs(this.app.thinkTimeMs)}` : ' back to back';
-    return `${this.app.users} users${think} over your pool (${this.current.size} + ${this.current.maxOverflow})`;
+    return `${this.app.users} users${think}${pool}`;
   }
 
-  private poolFor(p: { size: number; maxOverflow: number }) {
-    const { thinkTimeMs, thinkTimeDistribution } = this.app;
-    return { users: this.app.users, size: p.size, maxOverflow: p.maxOverflow, timeoutMs: this.app.poolTimeoutMs, ...(thinkTimeMs ? { thinkTimeMs, thinkTimeDistribution: thinkTimeDistribution ?? 'exponential' } : {}) };
+  private demandOn(p: { size: number; maxOverflow: number }): Partial<ProfileInput> {
+    return demandRun(this.app, p, this.prepared.options.seed);
   }
 
   private runContext() {
@@ -313,7 +311,7 @@ class Diagnosis {
   /** 1. Baseline, EXPLAIN and the application's load at its concurrency, through its pool. */
   private async loadPhase(): Promise<ProfileResult> {
     const load = await this.phase('load', async (budgetMs) => {
-      const r = await profile(withOptions(this.prepared, { pool: this.poolFor(this.current), durationMs: Math.max(3_000, Math.round(budgetMs * 0.65 - 2_000)) }), this.runContext());
+      const r = await profile(withOptions(this.prepared, { ...this.demandOn(this.current), durationMs: Math.max(3_000, Math.round(budgetMs * 0.65 - 2_000)) }), this.runContext());
       this.legOverheadMs = Math.min(5_000, Math.max(300, (Date.parse(r.finishedAt) - Date.parse(r.startedAt) - r.load.wallMs) * 0.5));
       return r;
     });
@@ -416,10 +414,12 @@ class Diagnosis {
           return 'skip';
         }
         if (rec.poolSize >= currentSessions) {
-          note(`the recommended pool (${rec.poolSize}) is not smaller than the ${currentSessions} sessions your pool opens for ${this.app.users} users: nothing to compare`);
+          note(`the recommended pool (${rec.poolSize}) is not smaller than the ${currentSessions} sessions your pool opens for ${this.app.rateQps ? 'its arrivals' : `${this.app.users} users`}: nothing to compare`);
           return 'skip';
         }
-        return this.ab(budgetMs, { ...this.base, pool: this.poolFor(this.current), explain: false, sampleIntervalMs: 0, baselineRuns: 1 }, { pool: this.poolFor({ size: rec.poolSize, maxOverflow: 0 }), label: `pool ${rec.poolSize} + 0` }, note, 1.2 * load.load.latency.p95Ms);
+        const smaller = this.demandOn({ size: rec.poolSize, maxOverflow: 0 });
+        const b = smaller.pool ? { pool: smaller.pool } : { clients: smaller.clients };
+        return this.ab(budgetMs, { ...this.base, ...this.demandOn(this.current), explain: false, sampleIntervalMs: 0, baselineRuns: 1 }, { ...b, label: `pool ${rec.poolSize} + 0` }, note, 1.2 * load.load.latency.p95Ms);
       })) ?? null;
   }
 
@@ -428,7 +428,7 @@ class Diagnosis {
    * its pool (a spill under concurrency does not show at one or two queries). Returns the candidates.
    */
   private async settingsPhase(load: ProfileResult) {
-    const atDemand: ProfileInput = { ...this.base, pool: this.poolFor(this.current), sampleIntervalMs: 0, baselineRuns: 1 };
+    const atDemand: ProfileInput = { ...this.base, ...this.demandOn(this.current), sampleIntervalMs: 0, baselineRuns: 1 };
     const candidates = settingCandidates(load).slice(0, MAX_SETTINGS);
     await this.phase('settings', async (budgetMs, note) => {
       if (candidates.length === 0) {

@@ -20,7 +20,7 @@ import { prepareScripts } from '../../core/load/script';
 import { oneLine } from '../../shared/text';
 import type { PanelState } from '../../shared/protocol';
 import type { CapacityResult, DiagnoseResult, ProfileResult, SweepResult } from '../../shared/result';
-import { readAppPool, readCapacityObjective, readDiagnoseBudgetMs, readRunDefaults, SettingsError, type ConnectionSetting, type RunDefaults } from '../config';
+import { appDemand, readAppPool, readCapacityObjective, readDiagnoseBudgetMs, readRunDefaults, SettingsError, type ConnectionSetting, type RunDefaults } from '../config';
 import { ContextKeys } from '../constants';
 import { setContext } from '../lifecycle';
 import { stateFromStored, stateFromSweep } from '../panel';
@@ -258,7 +258,7 @@ export abstract class RunExecution extends RunQuestions {
           diagnose(
             {
               base: runInput(defaults, statement, input, req.connection, req),
-              app: { users: app.users, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutSeconds * 1000, ...(app.thinkTimeSeconds > 0 ? { thinkTimeMs: app.thinkTimeSeconds * 1000 } : {}) },
+              app: appDemand(app),
               budgetMs,
             },
             {

@@ -21,6 +21,8 @@ export interface OpenLoopResult {
   achievedQps: number;
   /** Latency from the moment the request was sent (what a closed-loop tool would report). */
   uncorrected: LatencyStats;
+  /** Time each request waited for a free session (from its intended start until it was sent). */
+  waitMs?: LatencyStats;
   /** Requests sent later than intended because every session was busy (> 1 ms late). */
   late: number;
   /** Requests not sent because max outstanding was reached. */

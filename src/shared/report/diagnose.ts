@@ -22,12 +22,18 @@ export function formatDiagnosePlan(phases: DiagnosePhase[], budgetMs: number): s
 
 const pool = (size: number, overflow: number) => `${size} + ${overflow}`;
 
+/** The application's demand as the diagnosis ran it: "100 users pausing 5.50 s" or "17 requests/s arriving". */
+export function appDemandWords(app: DiagnoseResult['app']): string {
+  if (app.rateQps) return `${formatQps(app.rateQps)} requests/s arriving`;
+  return `${app.users} users${app.thinkTimeMs ? ` pausing ${formatMs(app.thinkTimeMs)}` : ''}`;
+}
+
 export function formatDiagnoseReport(r: DiagnoseResult): string {
   const a = r.answers;
   const lines: string[] = [];
   lines.push(`pgload ${r.tool.version} diagnose — ${oneLine(r.sql, 100)}`);
   lines.push(
-    `  ${r.app.users} users${r.app.thinkTimeMs ? ` pausing ${formatMs(r.app.thinkTimeMs)}` : ''} on a pool of ${pool(r.app.poolSize, r.app.maxOverflow)} · ${r.runs.load.connection.host}:${r.runs.load.connection.port}/${r.runs.load.connection.database} · PostgreSQL ${r.runs.load.server.version} · ` +
+    `  ${appDemandWords(r.app)} on a pool of ${pool(r.app.poolSize, r.app.maxOverflow)} · ${r.runs.load.connection.host}:${r.runs.load.connection.port}/${r.runs.load.connection.database} · PostgreSQL ${r.runs.load.server.version} · ` +
       `took ${secs(r.elapsedMs)} of a ${secs(r.budgetMs)} budget${r.status === 'partial' ? ' · PARTIAL: see the phases' : ''}`,
   );
   lines.push('');
@@ -91,7 +97,7 @@ export function formatDiagnoseMarkdown(r: DiagnoseResult): string {
   const a = r.answers;
   const out: string[] = [];
   out.push(`# pgload diagnose${r.status === 'partial' ? ' (partial)' : ''}`, '', ...mdBlock(r.sql.trim(), 'sql'), '');
-  out.push(`${r.app.users} users on a pool of ${pool(r.app.poolSize, r.app.maxOverflow)}; PostgreSQL ${r.runs.load.server.version}; ${secs(r.elapsedMs)} of a ${secs(r.budgetMs)} budget.`, '');
+  out.push(`${appDemandWords(r.app)} on a pool of ${pool(r.app.poolSize, r.app.maxOverflow)}; PostgreSQL ${r.runs.load.server.version}; ${secs(r.elapsedMs)} of a ${secs(r.budgetMs)} budget.`, '');
   if (a.best) out.push(`**${md(a.best.text)}**`, '');
   if (a.demand) out.push(`## At your demand${a.demand.evidence === 'weak' ? ' (weak evidence)' : ''}`, '', md(a.demand.text), '');
   out.push('## 1. Pool settings', '', a.pool ? md(a.pool.text) : 'Not answered.', '');

@@ -100,7 +100,7 @@ export interface DiagnoseResult {
   status: 'completed' | 'partial';
   budgetMs: number;
   elapsedMs: number;
-  app: { users: number; poolSize: number; maxOverflow: number; poolTimeoutMs: number; serverVcpus: number | null; thinkTimeMs?: number };
+  app: { users: number; poolSize: number; maxOverflow: number; poolTimeoutMs: number; serverVcpus: number | null; thinkTimeMs?: number; rateQps?: number };
   /** The concurrency the setting, prepared and SQL A/Bs ran at (the recommended pool, when there is one). */
   abClients: number;
   phases: DiagnosePhase[];

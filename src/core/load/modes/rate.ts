@@ -40,6 +40,7 @@ export class OpenLoop implements ModeDriver {
   private late = 0;
   private dropped = 0;
   private readonly uncorrected = createHistogram();
+  private readonly waited = createHistogram();
   private wake: (() => void) | undefined;
 
   constructor(
@@ -62,7 +63,7 @@ export class OpenLoop implements ModeDriver {
 
   private result(ok: number, wallMs: number): OpenLoopResult {
     const r = this.rate;
-    return { targetQps: r.perSecond, distribution: r.distribution, achievedQps: wallMs > 0 ? (ok * 1000) / wallMs : 0, uncorrected: latencyStats(this.uncorrected), late: this.late, dropped: this.dropped, maxOutstanding: r.maxOutstanding };
+    return { targetQps: r.perSecond, distribution: r.distribution, achievedQps: wallMs > 0 ? (ok * 1000) / wallMs : 0, uncorrected: latencyStats(this.uncorrected), waitMs: latencyStats(this.waited), late: this.late, dropped: this.dropped, maxOutstanding: r.maxOutstanding };
   }
 
   run(sink: LoadSink): Promise<void> {
@@ -92,9 +93,10 @@ export class OpenLoop implements ModeDriver {
           .once(c.session)
           .then(
             (us) => {
-              const correctedUs = (sink.sinceStartMs() - intendedMs) * 1000;
-              sink.succeeded(Math.max(us, correctedUs));
+              const correctedUs = Math.max(us, (sink.sinceStartMs() - intendedMs) * 1000);
+              sink.succeeded(correctedUs);
               recordUs(this.uncorrected, us);
+              recordUs(this.waited, correctedUs - us);
             },
             (err: unknown) => {
               if (sink.failed(err, c)) c.alive = false;

@@ -40,17 +40,16 @@ export function answersSection(d: DiagnoseResult, deps: AnswerDeps): HTMLElement
   );
   if (d.status === 'partial') section.append(h('p', { class: 'status-detail', id: 'diagnose-partial' }, `Partial: ${partial.map((p) => `${p.label} — ${p.status}${p.note ? ` (${p.note})` : ''}`).join('; ')}. The answers say what they stand on.`));
   if (a.best) section.append(h('p', { class: 'recommendation', id: 'answer-best' }, a.best.text));
-  if (a.demand) {
-    section.append(
-      h(
-        'section',
-        { class: 'answer headline', id: 'answer-demand' },
-        h('h3', {}, 'At your demand'),
-        h('p', {}, a.demand.text),
-        h('p', { class: `evidence ${a.demand.evidence}` }, a.demand.evidence === 'strong' ? 'Evidence: strong.' : 'Evidence: weak — read the sentence above for why.'),
-      ),
+  const headline = (id: string, title: string, x: { text: string; evidence: 'strong' | 'weak' }) =>
+    h(
+      'section',
+      { class: 'answer headline', id },
+      h('h3', {}, title),
+      h('p', {}, x.text),
+      h('p', { class: `evidence ${x.evidence}` }, x.evidence === 'strong' ? 'Evidence: strong.' : 'Evidence: weak — read the sentence above for why.'),
     );
-  }
+  if (a.demand) section.append(headline('answer-demand', 'At your demand', a.demand));
+  if (a.capacity) section.append(headline('answer-capacity', 'Capacity within the objective', a.capacity));
   section.append(poolCard(d, deps), settingsCard(d, deps), queryCard(d, deps));
   // 4. ORM
   section.append(card('answer-orm', 4, 'Would raw SQL beat the ORM?', h('p', {}, a.orm?.text ?? 'Not answered.'), a.orm ? h('p', { class: 'muted small', id: 'cannot-see' }, `What pgload cannot see: ${a.orm.cannotSee}`) : null));

@@ -232,7 +232,7 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
     // The Answers tab shows the statement's latest diagnosis beside any run.
     if (!state.diagnosis) {
       const d = this.store.diagnosisBySql(state.sql)?.diagnosis;
-      if (d) state = { ...state, diagnosis: d };
+      if (d) state = { ...state, diagnosis: d, ...(d.runs.capacity && !state.capacity ? { capacity: d.runs.capacity.asIs } : {}) };
     }
     // A failed or cancelled run without figures does not take the last good report away: it stays one click away.
     if ((state.state === 'failed' || state.state === 'cancelled') && !state.result) {

@@ -11,6 +11,7 @@ import { Disposable } from './lifecycle';
 import { EXPORT_FORMATS, exportResult } from './exports';
 import type { HistoryEntry, HistoryStore } from './historyStore';
 import { stateFromStored, stateFromSweep, type ReportPanels } from './panel';
+import { stateFromDiagnosis } from '../shared/panelState';
 import type { Ui } from './ui';
 
 type Node = { kind: 'group'; fingerprint: string; sql: string; runs: HistoryEntry[] } | { kind: 'run'; entry: HistoryEntry };
@@ -117,7 +118,7 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
     if (e.kind === 'diagnosis') {
       const d = this.history.diagnosis(e.runId);
       if (!d) void this.ui.error(`pgload: the file of the diagnosis "${runLabel(e)}" is missing or damaged; delete it from the list.`);
-      else this.panels.show({ ...stateFromStored(e.runId, d.runs.load, e.connectionName, d.runs.sweep ?? undefined), activity: 'diagnose', diagnosis: d }, d.runs.load);
+      else this.panels.show(stateFromDiagnosis(e.runId, d, e.connectionName), d.runs.load);
       return;
     }
     const r = this.history.result(e.runId);

@@ -72,3 +72,8 @@ export function stateFromSweep(runId: string, sweep: SweepResult, connectionName
 export function stateFromCapacity(runId: string, c: CapacityResult, connectionName: string): PanelState {
   return { runId, fingerprint: c.fingerprint, sql: c.sql, connectionLabel: connectionName, state: c.status === 'cancelled' ? 'cancelled' : 'done', activity: 'capacity', capacity: c };
 }
+
+/** A panel showing a diagnosis (the Answers tab first), with its load, its sweep and its capacity search when there was one. */
+export function stateFromDiagnosis(runId: string, d: DiagnoseResult, connectionName: string): PanelState {
+  return { ...stateFromStored(runId, d.runs.load, connectionName, d.runs.sweep ?? undefined), activity: 'diagnose', diagnosis: d, ...(d.runs.capacity ? { capacity: d.runs.capacity.asIs } : {}) };
+}

@@ -32,6 +32,8 @@ Your application:
                            (Poisson), each waiting for one of the pool's sessions (instead of --users). e.g. --rate 17/s
   --server-vcpus N         The server's CPUs (bounds the sweep; used in the hints). e.g. --server-vcpus 2
   --server-memory SIZE     The server's memory (what work_mem × the pool costs).    e.g. --server-memory 16GB
+  --max-p95 TIME           Your latency objective: adds a phase that finds the most demand (users with their
+                           pause, or the rate) whose p95 meets it, as is and with the best measured fix. e.g. --max-p95 500ms
 Run:
   --budget TIME            The time the whole diagnosis may take (default 3m).     e.g. --budget 4m
   --sql-b TEXT / --file-b PATH [--statement-b N]   Your hand-written alternative, measured against the statement.
@@ -55,6 +57,7 @@ export const DIAGNOSE_OPTIONS = {
   'pool-timeout': { type: 'string' },
   ...THINK_FLAGS,
   rate: { type: 'string' },
+  'max-p95': { type: 'string' },
   budget: { type: 'string' },
   'sql-b': { type: 'string' },
   'file-b': { type: 'string' },
@@ -77,6 +80,8 @@ export async function diagnoseCommand(args: string[], io: CliIO): Promise<number
   const poolTimeoutMs = duration('pool-timeout', v['pool-timeout'], 's', 0) ?? 30_000;
   if (poolTimeoutMs <= 0) usage(`--pool-timeout ${v['pool-timeout']}: must be more than 0`);
   const budgetMs = duration('budget', v.budget, 's', 0) ?? 180_000;
+  const objectiveP95Ms = duration('max-p95', v['max-p95'], 'ms', 0);
+  if (objectiveP95Ms !== undefined && objectiveP95Ms <= 0) usage(`--max-p95 ${v['max-p95']}: the objective must be above 0, like --max-p95 500ms`);
   const t = tableValues(v, ['server-vcpus', 'server-memory']);
   checkOutputPaths(v, ['json', 'markdown', 'html']);
   const sql = await sqlFromFlags(v, positionals);
@@ -92,6 +97,7 @@ export async function diagnoseCommand(args: string[], io: CliIO): Promise<number
         app: { users, poolSize, maxOverflow, poolTimeoutMs, ...thinkFromFlags(v), ...(rateQps !== undefined ? { rateQps } : {}) },
         budgetMs,
         sqlB,
+        ...(objectiveP95Ms !== undefined ? { objectiveP95Ms } : {}),
       },
       {
         signal: io.signal,

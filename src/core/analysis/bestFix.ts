@@ -13,7 +13,10 @@ interface Candidate {
   ab: AbResult;
   /** Its answer said its evidence is weak. */
   weak: boolean;
+  change: Change;
 }
+
+type Change = NonNullable<NonNullable<DiagnoseAnswers['best']>['change']>;
 
 export interface BestFixInput {
   answers: Omit<DiagnoseAnswers, 'best'>;
@@ -36,14 +39,14 @@ export function bestFix(x: BestFixInput): NonNullable<DiagnoseAnswers['best']> {
   const found: Candidate[] = [];
   const rec = x.answers.pool?.recommended;
   const weakText = (t: string) => /evidence is weak/.test(t);
-  if (x.pools && rec) found.push({ what: `pool_size = ${rec.poolSize}, max_overflow = 0`, where: x.demandWords, answer: 1, ab: x.pools, weak: x.answers.pool?.evidence === 'weak' });
+  if (x.pools && rec) found.push({ what: `pool_size = ${rec.poolSize}, max_overflow = 0`, where: x.demandWords, answer: 1, ab: x.pools, weak: x.answers.pool?.evidence === 'weak', change: { pool: { size: rec.poolSize, maxOverflow: 0 } } });
   for (const s of x.answers.settings) {
     const r = x.settings.find((ab) => ab.b.options.settings[s.name] === s.value);
-    if (r && s.helps) found.push({ what: s.sql, where: x.demandWords, answer: 2, ab: r, weak: weakText(s.text) });
+    if (r && s.helps) found.push({ what: s.sql, where: x.demandWords, answer: 2, ab: r, weak: weakText(s.text), change: { settings: { [s.name]: s.value } } });
   }
   const orm = x.answers.orm?.text ?? '';
-  if (x.orm) found.push({ what: 'prepared statements', where: x.abWords, answer: 4, ab: x.orm, weak: weakText(orm) });
-  if (x.sqlB) found.push({ what: 'your alternative SQL', where: x.abWords, answer: 4, ab: x.sqlB, weak: weakText(orm) });
+  if (x.orm) found.push({ what: 'prepared statements', where: x.abWords, answer: 4, ab: x.orm, weak: weakText(orm), change: { prepared: true } });
+  if (x.sqlB) found.push({ what: 'your alternative SQL', where: x.abWords, answer: 4, ab: x.sqlB, weak: weakText(orm), change: { sqlB: true } });
   const ranked = found
     .map((c) => ({ c, p: p95Better(c.ab) }))
     .filter((e): e is { c: Candidate; p: { a: number; b: number } } => e.p !== null)
@@ -65,5 +68,6 @@ export function bestFix(x: BestFixInput): NonNullable<DiagnoseAnswers['best']> {
       (others.length ? ` Also significant: ${others.join(', ')}.` : ''),
     p95ChangePct: pct,
     answer: c.answer,
+    change: c.change,
   };
 }

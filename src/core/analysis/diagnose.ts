@@ -8,7 +8,7 @@
  * alternating legs (pool against pool, setting against none, prepared against unnamed, SQL against SQL). The answers
  * are built from those results only (answers.ts).
  */
-import type { AbResult, DiagnosePhase, DiagnosePhaseId, DiagnoseResult, ProfileResult, SweepResult } from '../../shared/result';
+import type { AbResult, DiagnoseAnswers, DiagnosePhase, DiagnosePhaseId, DiagnoseResult, ProfileResult, SweepResult } from '../../shared/result';
 import { closeSession, resolveConnection, type ResolveEnvironment } from '../connection/connection';
 import { openControlSession } from '../connection/pooler';
 import { readCapacity } from '../connection/server';
@@ -21,6 +21,8 @@ import { resultHead } from '../version';
 import { formatMs, formatQps } from '../../shared/format';
 import { abTest, type AbChange } from './ab';
 import { appSessions, demandRun, type AppPoolSettings } from './appDemand';
+import { MIN_CAPACITY_BUDGET_MS } from './capacity';
+import { capacityPhase, capacityPhaseAnswer, fixWords } from './diagnoseCapacity';
 import { buildAnswers, settingCandidates } from './answers';
 import { defaultSteps, sweep } from './sweep';
 
@@ -36,6 +38,8 @@ export interface DiagnoseOptions {
   budgetMs: number;
   /** The user's alternative SQL (a hand-written rewrite of what the ORM sends). */
   sqlB?: string;
+  /** The latency objective (--max-p95): adds the capacity phase. */
+  objectiveP95Ms?: number;
 }
 
 export interface DiagnoseContext {
@@ -56,12 +60,14 @@ export const PHASE_LABELS: Record<DiagnosePhaseId, string> = {
   settings: 'A/B of each setting the hints suggest (A B B A)',
   orm: 'Unnamed statements with parameters (as ORMs send) against prepared (A B B A)',
   'sql-b': 'Your alternative SQL against the statement (A B B A)',
+  capacity: 'Capacity within the objective: the most demand whose p95 meets it, as is and with the best measured fix',
 };
 
 /** The least each phase needs to measure anything worth reading, and its share of the rest of the budget. */
-const PHASE_FLOOR_MS: Record<DiagnosePhaseId, number> = { load: 8_000, sweep: 12_000, pools: 10_000, settings: 10_000, orm: 8_000, 'sql-b': 8_000 };
+const PHASE_FLOOR_MS: Record<DiagnosePhaseId, number> = { load: 8_000, sweep: 12_000, pools: 10_000, settings: 10_000, orm: 8_000, 'sql-b': 8_000, capacity: MIN_CAPACITY_BUDGET_MS };
 // The pool comparison gets the largest share: its legs run the application's users, and each ends a latency late.
-const PHASE_SHARE: Record<DiagnosePhaseId, number> = { load: 0.16, sweep: 0.2, pools: 0.28, settings: 0.2, orm: 0.16, 'sql-b': 0.16 };
+// A capacity search is two searches when there is a fix to search with.
+const PHASE_SHARE: Record<DiagnosePhaseId, number> = { load: 0.16, sweep: 0.2, pools: 0.28, settings: 0.2, orm: 0.16, 'sql-b': 0.16, capacity: 0.5 };
 /** Legs of every A/B: A B B A. */
 const AB_ROUNDS = 2;
 /** A leg or a sweep step shorter than this measures start-up more than the statement. */
@@ -74,8 +80,8 @@ const MAX_SETTINGS = 3;
 const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
 
 /** The phases and their time, before anything runs; refuses a budget below what the phases need. */
-export function planDiagnosis(budgetMs: number, withSqlB: boolean): DiagnosePhase[] {
-  const ids: DiagnosePhaseId[] = ['load', 'sweep', 'pools', 'settings', 'orm', ...(withSqlB ? (['sql-b'] as const) : [])];
+export function planDiagnosis(budgetMs: number, withSqlB: boolean, withCapacity = false): DiagnosePhase[] {
+  const ids: DiagnosePhaseId[] = ['load', 'sweep', 'pools', 'settings', 'orm', ...(withSqlB ? (['sql-b'] as const) : []), ...(withCapacity ? (['capacity'] as const) : [])];
   const floor = ids.reduce((n, id) => n + PHASE_FLOOR_MS[id], 0);
   if (!Number.isFinite(budgetMs) || budgetMs < floor) {
     throw new PgloadError(
@@ -109,7 +115,7 @@ export function sweepCeiling(sessions: number, serverVcpus: number | undefined):
 
 export async function diagnose(o: DiagnoseOptions, ctx: DiagnoseContext = {}): Promise<DiagnoseResult> {
   checkApp(o);
-  const phases = planDiagnosis(o.budgetMs, o.sqlB !== undefined);
+  const phases = planDiagnosis(o.budgetMs, o.sqlB !== undefined, o.objectiveP95Ms !== undefined);
   const base: ProfileInput = { ...o.base, clients: undefined, requests: undefined, durationMs: undefined, pool: undefined, rate: undefined };
   // Everything that can be refused without a server is refused before the plan is printed: SQL, safety, options.
   const app = o.app;
@@ -134,6 +140,7 @@ function checkApp(o: DiagnoseOptions): void {
     if (app.thinkTimeMs) throw new PgloadError('usage', 'Give the demand as users who pause (--think-time) or as a rate (--rate), not both');
   }
   if (!(app.poolTimeoutMs >= APP_POOL_LIMITS.timeoutMs.min && app.poolTimeoutMs <= APP_POOL_LIMITS.timeoutMs.max)) throw new PgloadError('usage', `The pool timeout must be from ${APP_POOL_LIMITS.timeoutMs.min} ms to ${APP_POOL_LIMITS.timeoutMs.max / 1000} s, got ${app.poolTimeoutMs} ms`);
+  if (o.objectiveP95Ms !== undefined && !(o.objectiveP95Ms > 0 && o.objectiveP95Ms <= 3_600_000)) throw new PgloadError('usage', `The objective must be a p95 above 0 ms and at most an hour, like --max-p95 500ms; got ${o.objectiveP95Ms}`);
   if (o.sqlB !== undefined && o.sqlB.trim() === '') throw new PgloadError('usage', 'The alternative SQL is empty; give the statement to compare against, or leave it out');
 }
 
@@ -193,8 +200,10 @@ class Diagnosis {
         (await this.phase('sql-b', async (budgetMs, note) => this.ab(budgetMs, { ...closedLoop, sampleIntervalMs: 0 }, { sql: o.sqlB, label: 'your alternative SQL' }, note, this.latencyAt(abClients)))) ?? null;
     }
 
-    const elapsedMs = Date.now() - this.started;
     const { phases, runs, notes } = this;
+    const answers = buildAnswers({ app, emulated: this.current, load, sweep: runs.sweep, pools: runs.pools, settings: runs.settings, candidates, orm: runs.orm, sqlB: runs.sqlB, abClients, phases, settingsLoad: this.demandWords() });
+    if (o.objectiveP95Ms !== undefined) await this.capacityPhase(o.objectiveP95Ms, answers);
+    const elapsedMs = Date.now() - this.started;
     if (this.cancelled) notes.push('The diagnosis was cancelled: the answers below stand on the phases that ran, and say which are missing.');
     for (const p of phases) if (p.status === 'cut') notes.push(`${p.label}: cut short by the budget — ${p.note ?? ''}.`);
     return {
@@ -205,10 +214,19 @@ class Diagnosis {
       status: this.partial || this.cancelled ? 'partial' : 'completed',
       budgetMs: o.budgetMs,
       elapsedMs,
-      app: { users: app.users, poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutMs, serverVcpus: o.base.serverVcpus ?? null, ...(app.thinkTimeMs ? { thinkTimeMs: app.thinkTimeMs } : {}), ...(app.rateQps ? { rateQps: app.rateQps } : {}) },
+      app: {
+        users: app.users,
+        poolSize: app.poolSize,
+        maxOverflow: app.maxOverflow,
+        poolTimeoutMs: app.poolTimeoutMs,
+        serverVcpus: o.base.serverVcpus ?? null,
+        ...(app.thinkTimeMs ? { thinkTimeMs: app.thinkTimeMs } : {}),
+        ...(app.rateQps ? { rateQps: app.rateQps } : {}),
+        ...(o.objectiveP95Ms !== undefined ? { objectiveP95Ms: o.objectiveP95Ms } : {}),
+      },
       abClients,
       phases,
-      answers: buildAnswers({ app, emulated: this.current, load, sweep: runs.sweep, pools: runs.pools, settings: runs.settings, candidates, orm: runs.orm, sqlB: runs.sqlB, abClients, phases, settingsLoad: this.demandWords() }),
+      answers,
       runs,
       notes,
     };
@@ -403,6 +421,36 @@ class Diagnosis {
     });
     this.runs.sweep = result ?? null;
     return result;
+  }
+
+  /**
+   * 7. The capacity within the objective, as is and with the best measured fix (the budget permitting): the best fix's
+   * line then says what it buys in capacity.
+   */
+  private async capacityPhase(objectiveP95Ms: number, answers: DiagnoseAnswers): Promise<void> {
+    const best = answers.best;
+    const fix = best?.change && best.answer !== null ? { what: fixWords(best.change), change: best.change } : null;
+    const out = await this.phase('capacity', async (budgetMs, note) => {
+      const { ctx } = this;
+      const r = await capacityPhase(
+        { base: this.base, sqlB: this.o.sqlB, app: this.app, pool: this.current, objectiveP95Ms, budgetMs, fix },
+        { signal: ctx.signal, logger: this.log, environment: ctx.environment, onStep: (_i, _d, p) => p && ctx.onProgress?.(p) },
+      );
+      const searches = [r.asIs, ...(r.withFix ? [r.withFix] : [])];
+      if (searches.some((c) => c.status === 'cancelled')) {
+        this.cancelled = true;
+        note('cancelled; the steps so far are kept');
+      } else if (searches.some((c) => c.status === 'partial')) note.cut('the budget ended a search before its precision');
+      return r;
+    });
+    if (!out) return;
+    this.runs.capacity = { asIs: out.asIs, withFix: out.withFix };
+    answers.capacity = capacityPhaseAnswer(out, fix?.what ?? null);
+    const w = answers.capacity.withFix;
+    if (best && w) {
+      const n = (v: number | null) => (v === null ? 'none' : out.asIs.demand.kind === 'users' ? `${v} users` : `${formatQps(v)} requests/s`);
+      best.text += ` Capacity within p95 ≤ ${formatMs(objectiveP95Ms)}: ${n(out.asIs.capacity)} as it is, ${n(w.capacity)} with it${w.differs ? '' : ' — the searches cannot tell these apart'}.`;
+    }
   }
 
   /** 3. The current pool against the recommended one, same users. */

@@ -3,7 +3,7 @@
  * opens anywhere — offline, without VS Code, without any network request — and draws the same charts.
  * The page's CSP allows nothing but its own inline scripts (by nonce) and inline styles.
  */
-import { stateFromCapacity, stateFromStored } from '../../shared/panelState';
+import { stateFromCapacity, stateFromDiagnosis, stateFromStored } from '../../shared/panelState';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -67,7 +67,7 @@ export function exportState(r: ProfileResult, connectionLabel: string, extra: Pa
 
 /** The panel state of an exported diagnosis: the Answers tab, with the application load's report and the sweep. */
 export function diagnosisState(d: DiagnoseResult, connectionLabel: string): PanelState {
-  return { ...stateFromStored(`export-${d.startedAt}`, d.runs.load, connectionLabel, d.runs.sweep ?? undefined), activity: 'diagnose', diagnosis: d };
+  return stateFromDiagnosis(`export-${d.startedAt}`, d, connectionLabel);
 }
 
 /** The panel state of an exported capacity search: the Capacity tab. */

@@ -12,7 +12,7 @@ import { sweep } from '../../core/analysis/sweep';
 import { diagnose } from '../../core/analysis/diagnose';
 import { capacity } from '../../core/analysis/capacity';
 import { demandWords } from '../../shared/report/capacity';
-import { stateFromCapacity } from '../../shared/panelState';
+import { stateFromCapacity, stateFromDiagnosis } from '../../shared/panelState';
 import { inEditorWords } from '../words';
 import { executionModeFor, describeNode } from '../../core/safety';
 import { ensureParser, parseSingleStatement, type SqlStatement } from '../../core/sql';
@@ -279,7 +279,7 @@ export abstract class RunExecution extends RunQuestions {
         this.history?.keepDiagnosis(runId, d, req.connection.name);
         if (d.runs.sweep) await this.store.saveSweep({ sweep: d.runs.sweep, connectionName: req.connection.name });
         await this.store.saveDiagnosis({ diagnosis: d, connectionName: req.connection.name });
-        this.panels.show({ ...stateFromStored(runId, d.runs.load, req.connection.name, d.runs.sweep ?? undefined), activity: 'diagnose', diagnosis: d }, d.runs.load);
+        this.panels.show(stateFromDiagnosis(runId, d, req.connection.name), d.runs.load);
         this.lenses.refresh();
         const pool = d.answers.pool?.recommended ? ` Pool: ${d.answers.pool.recommended.poolSize}.` : '';
         if (d.status === 'partial') void this.ui.warn(`pgload: the diagnosis is partial (see its phases).${pool}`);

@@ -43,6 +43,7 @@ export function formatDiagnoseReport(r: DiagnoseResult): string {
     lines.push(`   ${a.demand.text}`);
     lines.push('');
   }
+  if (a.capacity) lines.push(`Capacity${a.capacity.evidence === 'weak' ? ' (weak evidence)' : ''}:`, `   ${a.capacity.text}`, '');
   lines.push('1. Are my pool settings right?');
   lines.push(`   ${a.pool ? a.pool.text : 'Not answered.'}`);
   if (a.pool?.recommended) {
@@ -100,6 +101,7 @@ export function formatDiagnoseMarkdown(r: DiagnoseResult): string {
   out.push(`${appDemandWords(r.app)} on a pool of ${pool(r.app.poolSize, r.app.maxOverflow)}; PostgreSQL ${r.runs.load.server.version}; ${secs(r.elapsedMs)} of a ${secs(r.budgetMs)} budget.`, '');
   if (a.best) out.push(`**${md(a.best.text)}**`, '');
   if (a.demand) out.push(`## At your demand${a.demand.evidence === 'weak' ? ' (weak evidence)' : ''}`, '', md(a.demand.text), '');
+  if (a.capacity) out.push(`## Capacity${a.capacity.evidence === 'weak' ? ' (weak evidence)' : ''}`, '', md(a.capacity.text), '');
   out.push('## 1. Pool settings', '', a.pool ? md(a.pool.text) : 'Not answered.', '');
   if (a.pool?.recommended) {
     const c = a.pool.current;

@@ -2,9 +2,10 @@
 import type { ProfileResult } from '../result';
 import type { SweepResult } from './sweep';
 import type { AbResult } from './compare';
+import type { CapacityResult } from './capacity';
 
 /** The phases of `pgload diagnose`, in the order they run. */
-export type DiagnosePhaseId = 'load' | 'sweep' | 'pools' | 'settings' | 'orm' | 'sql-b';
+export type DiagnosePhaseId = 'load' | 'sweep' | 'pools' | 'settings' | 'orm' | 'sql-b' | 'capacity';
 
 /** One phase of a diagnosis: what was planned before anything ran, and what happened. */
 export interface DiagnosePhase {
@@ -42,7 +43,23 @@ export interface PoolFigures {
 
 export interface DiagnoseAnswers {
   /** The first line: the measured change that lowered p95 the most, or that none did. Absent in older results. */
-  best?: { text: string; p95ChangePct: number | null; answer: number | null };
+  best?: {
+    text: string;
+    p95ChangePct: number | null;
+    answer: number | null;
+    /** The fix as a change to apply (the capacity phase searches again with it); absent when there is none. */
+    change?: { settings?: Record<string, string>; prepared?: boolean; sqlB?: boolean; pool?: { size: number; maxOverflow: number } };
+  };
+  /**
+   * With an objective (--max-p95): the most demand whose p95 meets it, as the statement is and with the best measured
+   * fix; `withFix.differs` only when the two brackets do not overlap.
+   */
+  capacity?: {
+    text: string;
+    capacity: number | null;
+    withFix: { what: string; capacity: number | null; differs: boolean } | null;
+    evidence: 'strong' | 'weak';
+  };
   /**
    * The headline: what the server does at the application's demand — the rate the users sent, the server time a
    * request costs (from the sweep's best throughput), the utilization, what queueing does there, and Little's law on
@@ -100,12 +117,21 @@ export interface DiagnoseResult {
   status: 'completed' | 'partial';
   budgetMs: number;
   elapsedMs: number;
-  app: { users: number; poolSize: number; maxOverflow: number; poolTimeoutMs: number; serverVcpus: number | null; thinkTimeMs?: number; rateQps?: number };
+  app: { users: number; poolSize: number; maxOverflow: number; poolTimeoutMs: number; serverVcpus: number | null; thinkTimeMs?: number; rateQps?: number; objectiveP95Ms?: number };
   /** The concurrency the setting, prepared and SQL A/Bs ran at (the recommended pool, when there is one). */
   abClients: number;
   phases: DiagnosePhase[];
   answers: DiagnoseAnswers;
   /** The measurements behind the answers. */
-  runs: { load: ProfileResult; sweep: SweepResult | null; pools: AbResult | null; settings: AbResult[]; orm: AbResult | null; sqlB: AbResult | null };
+  runs: {
+    load: ProfileResult;
+    sweep: SweepResult | null;
+    pools: AbResult | null;
+    settings: AbResult[];
+    orm: AbResult | null;
+    sqlB: AbResult | null;
+    /** The capacity searches (--max-p95): as is, and with the best fix. */
+    capacity?: { asIs: CapacityResult; withFix: CapacityResult | null } | null;
+  };
   notes: string[];
 }

@@ -1,0 +1,116 @@
+/**
+ * The diagnosis's capacity phase (`--max-p95`): the largest demand of the application's kind — its users who pause,
+ * or its arrival rate — whose p95 meets the objective, searched as `pgload capacity` searches it, first as the
+ * statement is and then, when the budget holds both, with the best measured fix applied. The two capacities are said
+ * to differ only when their brackets do not overlap.
+ */
+import type { CapacityBoundary, CapacityDemand, CapacityResult, DiagnoseAnswers } from '../../shared/result';
+import { formatMs, formatQps } from '../../shared/format';
+import type { ProfileInput } from '../options';
+import { APP_POOL_LIMITS, RATE_LIMITS } from '../optionTable';
+import type { AppPoolSettings } from './appDemand';
+import { capacity, MIN_CAPACITY_BUDGET_MS, type CapacityContext } from './capacity';
+
+/** A measured fix as the capacity search applies it (from the best-fix answer). */
+export type FixChange = NonNullable<NonNullable<DiagnoseAnswers['best']>['change']>;
+
+/** The application's demand as the search grows it, on the pool as emulated (or the pool the fix recommends). */
+export function capacityDemand(app: AppPoolSettings, pool: { size: number; maxOverflow: number }): { demand: CapacityDemand; max: number } {
+  if (app.rateQps) return { demand: { kind: 'rate', sessions: pool.size + pool.maxOverflow }, max: Math.min(RATE_LIMITS.perSecond.max, Math.max(10, 4 * app.rateQps)) };
+  return {
+    demand: { kind: 'users', thinkTimeMs: app.thinkTimeMs ?? 0, thinkTimeDistribution: app.thinkTimeDistribution ?? 'exponential', poolSize: pool.size, maxOverflow: pool.maxOverflow, poolTimeoutMs: app.poolTimeoutMs },
+    max: Math.min(APP_POOL_LIMITS.users.max, Math.max(10, 4 * app.users)),
+  };
+}
+
+export interface CapacityPhaseInput {
+  base: ProfileInput;
+  sqlB?: string;
+  app: AppPoolSettings;
+  pool: { size: number; maxOverflow: number };
+  objectiveP95Ms: number;
+  budgetMs: number;
+  /** The best measured fix, when there is one; searched again with it when the budget holds two searches. */
+  fix: { what: string; change: FixChange } | null;
+}
+
+export interface CapacityPhaseOutput {
+  asIs: CapacityResult;
+  withFix: CapacityResult | null;
+  /** Why the search with the fix did not run (no fix, or no budget for it). */
+  fixNote: string | null;
+}
+
+export async function capacityPhase(x: CapacityPhaseInput, ctx: CapacityContext): Promise<CapacityPhaseOutput> {
+  const both = x.fix !== null && x.budgetMs >= 2 * MIN_CAPACITY_BUDGET_MS;
+  const t0 = Date.now();
+  const asIsBudget = both ? x.budgetMs / 2 : x.budgetMs;
+  const { demand, max } = capacityDemand(x.app, x.pool);
+  const asIs = await capacity({ base: x.base, objectiveP95Ms: x.objectiveP95Ms, demand, max, budgetMs: Math.max(MIN_CAPACITY_BUDGET_MS, asIsBudget) }, ctx);
+  if (!x.fix) return { asIs, withFix: null, fixNote: 'no change measured here lowered p95 significantly, so there was no fix to search with' };
+  const left = x.budgetMs - (Date.now() - t0);
+  if (!both || left < MIN_CAPACITY_BUDGET_MS || ctx.signal?.aborted) {
+    return { asIs, withFix: null, fixNote: `the ${Math.round(Math.max(0, left) / 1000)} s left could not hold a second search (${MIN_CAPACITY_BUDGET_MS / 1000} s at least) with ${x.fix.what}` };
+  }
+  const c = x.fix.change;
+  const base: ProfileInput = {
+    ...x.base,
+    ...(c.settings ? { settings: { ...(x.base.settings ?? {}), ...c.settings } } : {}),
+    ...(c.prepared ? { prepared: true } : {}),
+    ...(c.sqlB && x.sqlB !== undefined ? { sql: x.sqlB } : {}),
+  };
+  const fixed = capacityDemand(x.app, c.pool ?? x.pool);
+  const withFix = await capacity({ base, objectiveP95Ms: x.objectiveP95Ms, demand: fixed.demand, max: fixed.max, budgetMs: left }, ctx);
+  return { asIs, withFix, fixNote: null };
+}
+
+/** The fix in words: "work_mem = 8MB", "pool_size = 4, max_overflow = 0", "prepared statements", "your alternative SQL". */
+export function fixWords(c: FixChange): string {
+  const parts: string[] = [];
+  if (c.settings) parts.push(...Object.entries(c.settings).map(([k, v]) => `${k} = ${v}`));
+  if (c.pool) parts.push(`pool_size = ${c.pool.size}, max_overflow = ${c.pool.maxOverflow}`);
+  if (c.prepared) parts.push('prepared statements');
+  if (c.sqlB) parts.push('your alternative SQL');
+  return parts.join(', ');
+}
+
+/** The lowest and highest the capacity can be from a boundary: [meets, fails), or open where the search found no end. */
+function range(b: CapacityBoundary): { low: number; high: number } {
+  switch (b.kind) {
+    case 'bracketed':
+      return { low: b.meets, high: b.fails };
+    case 'below-minimum':
+      return { low: 0, high: b.fails };
+    case 'above-maximum':
+      return { low: b.meets, high: Infinity };
+    case 'unresolved':
+      return { low: b.meets ?? 0, high: b.fails ?? Infinity };
+  }
+}
+
+/** The capacity answer: the capacity as is, and with the fix — more, less, or not told apart (brackets that overlap). */
+export function capacityPhaseAnswer(out: CapacityPhaseOutput, fixWhat: string | null): NonNullable<DiagnoseAnswers['capacity']> {
+  const a = out.asIs;
+  const unit = a.demand.kind === 'users' ? 'users' : 'requests/s';
+  const n = (v: number | null) => (v === null ? 'none' : a.demand.kind === 'users' ? String(v) : formatQps(v));
+  const head = `Within p95 ≤ ${formatMs(a.objective.p95Ms)}: ${a.answer}`;
+  const weak = a.status !== 'completed' || a.boundary.kind === 'unresolved';
+  if (!out.withFix || !fixWhat) {
+    return { text: `${head}${out.fixNote ? ` Not searched with a fix: ${out.fixNote}.` : ''}`, capacity: a.capacity, withFix: null, evidence: weak ? 'weak' : 'strong' };
+  }
+  const f = out.withFix;
+  const r0 = range(a.boundary);
+  const r1 = range(f.boundary);
+  const apart = r1.low >= r0.high || r0.low >= r1.high;
+  const verdict = !apart
+    ? `the two brackets overlap (${n(r0.low)}–${n(r0.high === Infinity ? null : r0.high)} against ${n(r1.low)}–${n(r1.high === Infinity ? null : r1.high)} ${unit}), so no difference in capacity can be claimed`
+    : r1.low >= r0.high
+      ? `more than the ${n(a.capacity)} as it is, beyond both searches' precision`
+      : `less than the ${n(a.capacity)} as it is: the fix that lowered p95 at your demand does not raise what meets the objective`;
+  return {
+    text: `${head} With ${fixWhat}: ${n(f.capacity)} ${unit} — ${verdict}. ${f.answer}`,
+    capacity: a.capacity,
+    withFix: { what: fixWhat, capacity: f.capacity, differs: apart },
+    evidence: weak || f.status !== 'completed' ? 'weak' : 'strong',
+  };
+}

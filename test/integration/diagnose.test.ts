@@ -127,6 +127,30 @@ describe('pgload diagnose (real server)', function () {
     assert.equal(await waitNoPgloadSessions(), 0);
   });
 
+  it('--max-p95: a capacity phase finds the rate within p95 ≤ 200 ms of a 50 ms statement on 4 sessions, below what they serve', async () => {
+    // By construction: 4 sessions serve at most 80 requests/s of pg_sleep(0.05); at the capacity the steps meet 200 ms.
+    const r = await pgload(['diagnose', '--url', testDb().url, '--sql', 'SELECT pg_sleep(0.05)', '--rate', '10/s', '--pool-size', '2', '--max-overflow', '2', '--max-p95', '200ms', '--budget', '80s', '--no-progress', '--json', '-'], {}, 150_000);
+    assert.equal(r.code, 0, r.stderr);
+    const d = JSON.parse(r.stdout) as DiagnoseResult;
+    assert.equal(d.app.objectiveP95Ms, 200);
+    assert.equal(d.phases.at(-1)!.id, 'capacity');
+    const c = d.runs.capacity!.asIs;
+    assert.deepEqual(c.demand, { kind: 'rate', sessions: 4 });
+    assert.equal(c.objective.p95Ms, 200);
+    const a = d.answers.capacity!;
+    assert.match(a.text, /^Within p95 ≤ 200 ms: /);
+    assert.equal(a.capacity, c.capacity);
+    if (c.capacity !== null) assert.ok(c.capacity >= 20 && c.capacity < 80, `capacity ${c.capacity}/s: ${a.text}`);
+    // Every step that met the objective served what arrived (flow balance), and its p95 is the one judged.
+    for (const s of c.steps.filter((x) => x.verdict === 'meets')) assert.ok(Math.abs(s.throughputQps - s.demand) / s.demand < 0.15, `${s.demand}/s served at ${s.throughputQps}`);
+    // With a best fix the search ran again with it or says why not; without one, it says there was none.
+    const best = d.answers.best!;
+    if (best.change) assert.ok(d.runs.capacity!.withFix !== null || /Not searched with a fix: the \d+ s left could not hold/.test(a.text), a.text);
+    else assert.match(a.text, /Not searched with a fix: no change measured here lowered p95 significantly/);
+    if (process.env.PGLOAD_TEST_SHOW) console.log(d.phases.map((p) => `${p.id} ${p.plannedMs} → ${p.actualMs} ${p.status} ${p.note ?? ''}`).join('\n'), '\n', best.text, '\n', a.text);
+    assert.equal(await waitNoPgloadSessions(), 0);
+  });
+
   it('a statement that fails alone stops the diagnosis before any load, with the server’s error', async () => {
     const t0 = Date.now();
     await assert.rejects(

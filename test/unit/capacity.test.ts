@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { batchInterval, CapacitySearch, judge, quantileRanks, type SearchRange } from '../../src/core/analysis/capacitySearch';
 import { capacityAnswer, type AnswerInput } from '../../src/core/analysis/capacityAnswer';
 import { stepLength } from '../../src/core/analysis/capacity';
-import type { CapacityStep, CapacityVerdict } from '../../src/shared/result';
+import type { CapacityResult, CapacityStep, CapacityVerdict } from '../../src/shared/result';
+import { capacityPhaseAnswer, fixWords } from '../../src/core/analysis/diagnoseCapacity';
 import { mdcRateFor, mdcSojournQuantile } from '../support/queue';
 
 /** Runs the search against a verdict known for every demand; returns the demands tried and the boundary. */
@@ -155,5 +156,32 @@ describe('The M/D/c queue the capacity test is checked against', function () {
     // Four servers at 10 ms serve at most 400/s: the rate that keeps p95 under 30 ms lies below it, above half of it.
     const rate = mdcRateFor(30, 4, 10.5);
     assert.ok(rate > 250 && rate < 380, `rate ${rate}`);
+  });
+});
+
+describe('diagnose --max-p95: the capacity as is and with the best fix', () => {
+  const search = (boundary: CapacityResult['boundary'], capacity: number | null, status: CapacityResult['status'] = 'completed') =>
+    ({ objective: { p95Ms: 500 }, demand: { kind: 'users', thinkTimeMs: 5500, thinkTimeDistribution: 'exponential', poolSize: 20, maxOverflow: 100, poolTimeoutMs: 30_000 }, boundary, capacity, status, answer: '(the search’s own answer)' }) as CapacityResult;
+
+  it('brackets that do not overlap: more capacity with the fix, said with both figures, the evidence strong', () => {
+    const a = capacityPhaseAnswer({ asIs: search({ kind: 'bracketed', meets: 37, fails: 41 }, 37), withFix: search({ kind: 'bracketed', meets: 45, fails: 48 }, 45), fixNote: null }, 'work_mem = 8MB');
+    assert.match(a.text, /^Within p95 ≤ 500 ms: \(the search’s own answer\) With work_mem = 8MB: 45 users — more than the 37 as it is, beyond both searches' precision\./);
+    assert.deepEqual(a.withFix, { what: 'work_mem = 8MB', capacity: 45, differs: true });
+    assert.equal(a.evidence, 'strong');
+  });
+
+  it('brackets that overlap: no difference claimed, whatever the two capacities', () => {
+    const a = capacityPhaseAnswer({ asIs: search({ kind: 'bracketed', meets: 37, fails: 41 }, 37), withFix: search({ kind: 'bracketed', meets: 39, fails: 44 }, 39), fixNote: null }, 'prepared statements');
+    assert.match(a.text, /With prepared statements: 39 users — the two brackets overlap \(37–41 against 39–44 users\), so no difference in capacity can be claimed\./);
+    assert.equal(a.withFix!.differs, false);
+  });
+
+  it('no fix, or a search cut by the budget: said, and the evidence weak when the search did not finish', () => {
+    const a = capacityPhaseAnswer({ asIs: search({ kind: 'unresolved', meets: 20, fails: null }, 20, 'partial'), withFix: null, fixNote: 'no change measured here lowered p95 significantly, so there was no fix to search with' }, null);
+    assert.match(a.text, /Not searched with a fix: no change measured here lowered p95 significantly/);
+    assert.equal(a.withFix, null);
+    assert.equal(a.evidence, 'weak');
+    assert.equal(fixWords({ pool: { size: 4, maxOverflow: 0 } }), 'pool_size = 4, max_overflow = 0');
+    assert.equal(fixWords({ settings: { work_mem: '8MB' } }), 'work_mem = 8MB');
   });
 });

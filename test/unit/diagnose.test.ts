@@ -89,14 +89,20 @@ describe('diagnose: the plan within the budget', () => {
     // The load phase ran 9 s over its plan: the sweep and the pool comparison keep theirs, the debt passes on.
     let carry = -9_000;
     const spent: Record<string, number> = {};
-    for (const id of ['sweep', 'pools', 'settings', 'orm'] as const) {
-      const { budgetMs, debtMs } = phaseBudget(id, 20_000, carry);
+    const ids = ['sweep', 'pools', 'settings', 'orm'] as const;
+    for (const [i, id] of ids.entries()) {
+      const { budgetMs, passOnMs } = phaseBudget(id, 20_000, carry, 20_000 * (ids.length - i));
       spent[id] = budgetMs;
-      carry = budgetMs - budgetMs + debtMs; // each phase uses exactly its time
+      carry = budgetMs - budgetMs + passOnMs; // each phase uses exactly its time
     }
     assert.deepEqual(spent, { sweep: 20_000, pools: 20_000, settings: 11_000, orm: 20_000 });
-    // Time left over flows to every phase, the kept ones too.
-    assert.deepEqual(phaseBudget('pools', 20_000, 5_000), { budgetMs: 25_000, debtMs: 0 });
+  });
+
+  it('time a phase left (a skipped phase) is shared by the phases still to run in proportion to their plans', () => {
+    // 30 s left over, three phases of 10, 10 and 20 s to run: the first takes a quarter, passes on the rest.
+    assert.deepEqual(phaseBudget('orm', 10_000, 30_000, 40_000), { budgetMs: 17_500, passOnMs: 22_500 });
+    assert.deepEqual(phaseBudget('pools', 20_000, 5_000, 20_000), { budgetMs: 25_000, passOnMs: 0 });
+    assert.deepEqual(phaseBudget('capacity', 20_000, 22_500 - 7_500, 30_000), { budgetMs: 30_000, passOnMs: 5_000 });
   });
 
   it('sweeps up to four clients per vCPU (at least 8), within the sessions the pool opens', () => {

@@ -3,7 +3,7 @@
  * which server settings, how does this query hold up under concurrency, would raw SQL beat the ORM.
  *
  * The phases are planned within the time budget before anything runs (each has a floor below which it would measure
- * nothing worth reading); time a phase does not use flows to the next, an overrun is taken from the next. Each phase
+ * nothing worth reading); time a phase does not use is shared by the phases still to run, an overrun is taken from the next optional one. Each phase
  * reuses an existing measurement: a profile through the application's pool, a concurrency sweep, and A/Bs in
  * alternating legs (pool against pool, setting against none, prepared against unnamed, SQL against SQL). The answers
  * are built from those results only (answers.ts).
@@ -60,7 +60,7 @@ export const PHASE_LABELS: Record<DiagnosePhaseId, string> = {
   settings: 'A/B of each setting the hints suggest (A B B A)',
   orm: 'Unnamed statements with parameters (as ORMs send) against prepared (A B B A)',
   'sql-b': 'Your alternative SQL against the statement (A B B A)',
-  capacity: 'Capacity within the objective: the most demand whose p95 meets it, as is and with the best measured fix',
+  capacity: 'Capacity within the objective, as is and with the best measured fix',
 };
 
 /** The least each phase needs to measure anything worth reading, and its share of the rest of the budget. */
@@ -99,13 +99,15 @@ export function planDiagnosis(budgetMs: number, withSqlB: boolean, withCapacity 
 const KEPT_PHASES: ReadonlySet<DiagnosePhaseId> = new Set(['load', 'sweep', 'pools']);
 
 /**
- * A phase's time: its plan plus what the phases before it left over. An overrun is taken from the next phase, except
- * from those that answer the pool question: they keep their plan and the debt passes on to the optional phases after
- * them (settings, ORM, the alternative SQL). `debtMs` (≤ 0) is what is still owed after this phase.
+ * A phase's time: its plan plus its share of what the phases before it left over (in proportion to its plan among the
+ * phases still to run, so that a skipped phase's time is not all taken by the next). An overrun is taken from the
+ * next phase, except from those that answer the pool question: they keep their plan and the debt passes on to the
+ * optional phases after them (settings, ORM, the alternative SQL, capacity). `passOnMs` is carried past this phase.
  */
-export function phaseBudget(id: DiagnosePhaseId, plannedMs: number, carryMs: number): { budgetMs: number; debtMs: number } {
-  if (KEPT_PHASES.has(id) && carryMs < 0) return { budgetMs: plannedMs, debtMs: carryMs };
-  return { budgetMs: plannedMs + carryMs, debtMs: 0 };
+export function phaseBudget(id: DiagnosePhaseId, plannedMs: number, carryMs: number, restPlannedMs: number): { budgetMs: number; passOnMs: number } {
+  if (carryMs < 0) return KEPT_PHASES.has(id) ? { budgetMs: plannedMs, passOnMs: carryMs } : { budgetMs: plannedMs + carryMs, passOnMs: 0 };
+  const share = restPlannedMs > plannedMs ? (carryMs * plannedMs) / restPlannedMs : carryMs;
+  return { budgetMs: plannedMs + share, passOnMs: carryMs - share };
 }
 
 /** The clients the sweep goes up to: past the server's cores the throughput of a CPU-bound query stops growing. */
@@ -282,7 +284,8 @@ class Diagnosis {
     const { phases, ctx } = this;
     const i = phases.findIndex((p) => p.id === id);
     const p = phases[i];
-    const { budgetMs, debtMs } = phaseBudget(id, p.plannedMs, this.carry);
+    const rest = phases.slice(i).reduce((n, q) => n + q.plannedMs, 0);
+    const { budgetMs, passOnMs } = phaseBudget(id, p.plannedMs, this.carry, rest);
     if (this.cancelled || ctx.signal?.aborted) {
       p.status = 'cancelled';
       p.note = 'not run: the diagnosis was cancelled';
@@ -321,7 +324,7 @@ class Diagnosis {
       return undefined;
     } finally {
       p.actualMs = Date.now() - t0;
-      this.carry = budgetMs - p.actualMs + debtMs;
+      this.carry = budgetMs - p.actualMs + passOnMs;
       if (notes.length) p.note = notes.join('; ');
     }
   }

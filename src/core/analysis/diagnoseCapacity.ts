@@ -16,10 +16,11 @@ export type FixChange = NonNullable<NonNullable<DiagnoseAnswers['best']>['change
 
 /** The application's demand as the search grows it, on the pool as emulated (or the pool the fix recommends). */
 export function capacityDemand(app: AppPoolSettings, pool: { size: number; maxOverflow: number }): { demand: CapacityDemand; max: number } {
-  if (app.rateQps) return { demand: { kind: 'rate', sessions: pool.size + pool.maxOverflow }, max: Math.min(RATE_LIMITS.perSecond.max, Math.max(10, 4 * app.rateQps)) };
+  // As far as \`pgload capacity\` looks by default (the search stops at what the sessions serve, or at the objective).
+  if (app.rateQps) return { demand: { kind: 'rate', sessions: pool.size + pool.maxOverflow }, max: Math.min(RATE_LIMITS.perSecond.max, Math.max(10_000, 4 * app.rateQps)) };
   return {
     demand: { kind: 'users', thinkTimeMs: app.thinkTimeMs ?? 0, thinkTimeDistribution: app.thinkTimeDistribution ?? 'exponential', poolSize: pool.size, maxOverflow: pool.maxOverflow, poolTimeoutMs: app.poolTimeoutMs },
-    max: Math.min(APP_POOL_LIMITS.users.max, Math.max(10, 4 * app.users)),
+    max: Math.min(APP_POOL_LIMITS.users.max, Math.max(1_000, 4 * app.users)),
   };
 }
 

@@ -80,9 +80,18 @@ const MAX_SETTINGS = 3;
 const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
 
 /** The phases and their time, before anything runs; refuses a budget below what the phases need. */
+function phaseIds(withSqlB: boolean, withCapacity: boolean): DiagnosePhaseId[] {
+  return ['load', 'sweep', 'pools', 'settings', 'orm', ...(withSqlB ? (['sql-b'] as const) : []), ...(withCapacity ? (['capacity'] as const) : [])];
+}
+
+/** The least budget a diagnosis with these phases takes. */
+export function diagnosisFloorMs(withSqlB: boolean, withCapacity: boolean): number {
+  return phaseIds(withSqlB, withCapacity).reduce((n, id) => n + PHASE_FLOOR_MS[id], 0);
+}
+
 export function planDiagnosis(budgetMs: number, withSqlB: boolean, withCapacity = false): DiagnosePhase[] {
-  const ids: DiagnosePhaseId[] = ['load', 'sweep', 'pools', 'settings', 'orm', ...(withSqlB ? (['sql-b'] as const) : []), ...(withCapacity ? (['capacity'] as const) : [])];
-  const floor = ids.reduce((n, id) => n + PHASE_FLOOR_MS[id], 0);
+  const ids = phaseIds(withSqlB, withCapacity);
+  const floor = diagnosisFloorMs(withSqlB, withCapacity);
   if (!Number.isFinite(budgetMs) || budgetMs < floor) {
     throw new PgloadError(
       'usage',

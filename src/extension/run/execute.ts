@@ -9,7 +9,7 @@ import { errorMessage, isPgloadError } from '../../core/errors';
 import { formatMs, formatProgress, statusForProgress } from '../../shared/format';
 import { profile, type Progress } from '../../core/load/runner';
 import { sweep } from '../../core/analysis/sweep';
-import { diagnose } from '../../core/analysis/diagnose';
+import { diagnose, diagnosisFloorMs } from '../../core/analysis/diagnose';
 import { capacity } from '../../core/analysis/capacity';
 import { demandWords } from '../../shared/report/capacity';
 import { stateFromCapacity, stateFromDiagnosis } from '../../shared/panelState';
@@ -241,9 +241,13 @@ export abstract class RunExecution extends RunQuestions {
   protected executeDiagnose(req: RunRequest & { connection: ConnectionSetting }, statement: SqlStatement, defaults: RunDefaults): Promise<DiagnoseResult | undefined> {
     let app;
     let budgetMs: number;
+    let objectiveP95Ms: number | undefined;
     try {
       app = readAppPool(req.connection);
       budgetMs = readDiagnoseBudgetMs();
+      // The capacity within pgload.app.maxP95Ms is a phase when the budget holds it beside the four questions.
+      if (budgetMs >= diagnosisFloorMs(false, true)) objectiveP95Ms = readCapacityObjective();
+      else this.log.info(`diagnose: a budget of ${Math.round(budgetMs / 1000)} s leaves out the capacity phase (it needs ${diagnosisFloorMs(false, true) / 1000} s or more)`);
     } catch (err) {
       void this.connections.reportSettings(err instanceof SettingsError ? err : new SettingsError('pgload', errorMessage(err)));
       return Promise.resolve(undefined);
@@ -260,6 +264,7 @@ export abstract class RunExecution extends RunQuestions {
               base: runInput(defaults, statement, input, req.connection, req),
               app: appDemand(app),
               budgetMs,
+              ...(objectiveP95Ms !== undefined ? { objectiveP95Ms } : {}),
             },
             {
               signal,

@@ -2,9 +2,16 @@
 import type { SweepResult } from '../src/shared/result';
 import { h } from './dom';
 import { formatCount, formatMs, formatQps, formatSweepReport } from '../src/shared/format';
+import { peakClaim } from '../src/shared/report/compare';
 import { button, theme, chart, chartBox, tile, copyButton } from './host';
 
 // ---- scaling (concurrency sweep) -------------------------------------------------------------------------------
+/** The peak tile: the clients, or why the curve claims none. */
+function peakTile(c: ReturnType<typeof peakClaim>): string {
+  if (typeof c === 'number') return `${c.toFixed(1)} clients`;
+  return c === null ? '–' : c === 'poor' ? 'fit too poor' : c === 'unclaimed' ? 'beyond the steps' : 'no peak';
+}
+
 export function scalingSection(sw: SweepResult | undefined): HTMLElement {
   const section = h('section', { id: 'scaling' });
   if (!sw) {
@@ -22,7 +29,7 @@ export function scalingSection(sw: SweepResult | undefined): HTMLElement {
       'div',
       { class: 'tiles' },
       tile('Recommended pool size', rec ? `${rec.poolSize}${rec.saturated === false ? ' or more' : ''}` : '–', 'tile-pool-size'),
-      tile('Peak throughput at', usl ? (usl.r2 < 0.9 ? 'fit too poor' : usl.peakClients === null ? 'no peak' : `${usl.peakClients.toFixed(1)} clients`) : '–', 'tile-peak'),
+      tile('Peak throughput at', peakTile(peakClaim(sw)), 'tile-peak'),
       tile('Steps', sw.steps.length ? `${sw.steps.length} (${sw.steps[0].clients}–${sw.steps[sw.steps.length - 1].clients} clients)` : '0', 'tile-steps'),
       tile('Fit R²', usl ? usl.r2.toFixed(3) : '–', 'tile-r2'),
     ),

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import type { SweepStep } from '../../src/shared/result';
 import { fitUsl, uslThroughput } from '../../src/core/analysis/usl';
-import { fitNotes } from '../../src/core/analysis/sweep';
+import { fitNotes, holdoutCheck } from '../../src/core/analysis/sweep';
+import { peakClaim } from '../../src/shared/report/compare';
 
 const STEPS = [1, 2, 4, 8, 16, 32, 64];
 
@@ -132,5 +133,29 @@ describe('What a sweep says from its fitted curve', () => {
   it('throughput that grows in proportion with the clients (a good fit, κ = 0) is said to keep growing', () => {
     const fit = fitUsl([1, 2, 4, 8, 16].map((n) => ({ clients: n, throughput: 20 * n })))!;
     assert.deepEqual(fitNotes(fit, 16), ['No peak within range: throughput kept growing with clients (κ = 0).']);
+  });
+
+  it('the curve\'s error is measured on the last step, left out of the fit; a peak beyond the steps is claimed only within 10 %', () => {
+    // Steps from a known curve (λ 10, σ 0.02, κ 0.0005: peak at √((1 − σ)/κ) ≈ 44 clients), up to 32: beyond the steps.
+    const truth = { lambda: 10, sigma: 0.02, kappa: 0.0005 };
+    const exact = [1, 2, 4, 8, 16, 32].map((n) => ({ clients: n, throughputQps: uslThroughput(n, truth) }));
+    const h = holdoutCheck(exact)!;
+    assert.equal(h.clients, 32);
+    assert.equal(h.fittedUpTo, 16);
+    assert.ok(Math.abs(h.errorPct) < 1, `error ${h.errorPct} %`);
+    const fit = { ...fitUsl(exact.map((p) => ({ clients: p.clients, throughput: p.throughputQps })))!, holdout: h };
+    assert.ok(fit.peakClients! > 32 && Math.abs(fit.peakClients! - 44.3) < 2, String(fit.peakClients));
+    assert.match(fitNotes(fit, 32, h)[0], /the fitted peak is at 44 clients, beyond 32 \(an extrapolation; fitted on the steps up to 16 clients, the curve predicted [\d.]+ q\/s at 32, measured [\d.]+ \(error [+−]0\.\d %\)\)/);
+    assert.ok(typeof peakClaim({ usl: fit, steps: exact as never }) === 'number');
+    // The last step fell 30 % below the curve (a limit the first steps did not show): the error is measured, and a
+    // curve that missed it by that much claims nothing beyond the steps.
+    const bent = exact.map((p, i) => (i === exact.length - 1 ? { ...p, throughputQps: p.throughputQps * 0.7 } : p));
+    const hb = holdoutCheck(bent)!;
+    assert.ok(Math.abs(hb.errorPct - 100 * (1 / 0.7 - 1)) < 2, `error ${hb.errorPct} %`);
+    const missed = { ...fit, holdout: hb };
+    assert.match(fitNotes(missed, 32, hb)[0], /^No peak within the range measured; where the curve would peak beyond 32 clients is not claimed: fitted on the steps up to 16 clients, the curve predicted [\d.]+ q\/s at 32, measured [\d.]+ \(error \+4\d\.\d %\)\.$/);
+    assert.equal(peakClaim({ usl: missed, steps: exact as never }), 'unclaimed');
+    // Three steps: no step left to test on, so no error and no extrapolation.
+    assert.equal(holdoutCheck(exact.slice(0, 3)), null);
   });
 });

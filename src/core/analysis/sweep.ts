@@ -15,6 +15,7 @@ import { recommendPoolSize, stepDurationNeededMs, stepIsEnough, throughputNoise 
 import type { ParamInput } from '../load/params';
 import { readCapacity, readServerInfo } from '../connection/server';
 import { fitUsl, uslThroughput } from './usl';
+import { holdoutWords, HOLDOUT_TOLERANCE_PCT } from '../../shared/report/compare';
 import { resultHead } from '../version';
 
 export interface SweepOptions {
@@ -51,14 +52,34 @@ export function defaultSteps(maxClients: number): number[] {
   return steps;
 }
 
+type Holdout = NonNullable<NonNullable<SweepResult['usl']>['holdout']>;
+
+/**
+ * The curve's measured error: fitted on every step but the last (at least three), its prediction of the last step
+ * against what that step measured. Null with fewer than four steps.
+ */
+export function holdoutCheck(points: Array<{ clients: number; throughputQps: number }>): Holdout | null {
+  if (points.length < 4) return null;
+  const last = points[points.length - 1];
+  const fit = fitUsl(points.slice(0, -1).map((s) => ({ clients: s.clients, throughput: s.throughputQps })));
+  if (!fit || !(last.throughputQps > 0)) return null;
+  const predictedQps = uslThroughput(last.clients, fit);
+  return { clients: last.clients, fittedUpTo: points[points.length - 2].clients, predictedQps, measuredQps: last.throughputQps, errorPct: (100 * (predictedQps - last.throughputQps)) / last.throughputQps };
+}
+
+
 /**
  * What the fitted scalability curve lets the sweep say. Its peak (or its having none) is a claim only when the curve fits
  * the steps: with a poor fit the note says to trust the steps, and nothing is claimed from the curve.
  */
-export function fitNotes(fit: ReturnType<typeof fitUsl>, maxN: number): string[] {
+export function fitNotes(fit: ReturnType<typeof fitUsl>, maxN: number, holdout: Holdout | null = null): string[] {
   if (!fit) return ['Fewer than three steps: no scalability curve was fitted.'];
   if (fit.r2 < 0.9) return [`The scalability law fits poorly (R² ${fit.r2.toFixed(2)}): the throughput was too noisy or shaped otherwise; trust the measured steps over the curve.`];
-  if (fit.peakClients !== null && fit.peakClients > maxN) return [`No peak within the range measured: the fitted peak is at ${Math.round(fit.peakClients)} clients, beyond ${maxN}.`];
+  if (fit.peakClients !== null && fit.peakClients > maxN) {
+    // Beyond the steps is an extrapolation: said only when the curve predicted a step it was not fitted on.
+    if (holdout && Math.abs(holdout.errorPct) <= HOLDOUT_TOLERANCE_PCT) return [`No peak within the range measured: the fitted peak is at ${Math.round(fit.peakClients)} clients, beyond ${maxN} (an extrapolation; ${holdoutWords(holdout)}).`];
+    return [`No peak within the range measured; where the curve would peak beyond ${maxN} clients is not claimed: ${holdout ? holdoutWords(holdout) : 'too few steps to test the curve on one it was not fitted on'}.`];
+  }
   if (fit.peakClients === null) return ['No peak within range: throughput kept growing with clients (κ = 0).'];
   return [];
 }
@@ -228,9 +249,11 @@ function fitAndNotes(measured: SweepStep[], stepDurationMs: number, notes: strin
     );
   }
 
-  const fit = fitUsl(measured.map((s) => ({ clients: s.clients, throughput: s.throughputQps })));
+  const fitted = fitUsl(measured.map((s) => ({ clients: s.clients, throughput: s.throughputQps })));
+  const holdout = holdoutCheck(measured);
+  const fit = fitted ? { ...fitted, holdout } : null;
   const maxN = measured.length ? measured[measured.length - 1].clients : 0;
-  notes.push(...fitNotes(fit, maxN));
+  notes.push(...fitNotes(fit, maxN, holdout));
   const curve: SweepResult['curve'] = [];
   if (fit) {
     for (let n = 1; n <= maxN; n = n < 8 ? n + 1 : Math.ceil(n * 1.25)) curve.push({ clients: n, throughputQps: uslThroughput(n, fit) });

@@ -15,6 +15,32 @@ export function formatAbReport(r: AbResult, sql?: { a: string; b: string }): str
 
 
 /** The sweep report: a table per step, the fitted law and the pool size to use. */
+/** How far the scalability curve may miss a step it was not fitted on before it may extrapolate beyond the steps. */
+export const HOLDOUT_TOLERANCE_PCT = 10;
+
+/** The curve's measured error on a step it was not fitted on, in words. */
+export function holdoutWords(h: { clients: number; fittedUpTo: number; predictedQps: number; measuredQps: number; errorPct: number }): string {
+  return `fitted on the steps up to ${h.fittedUpTo} clients, the curve predicted ${h.predictedQps.toFixed(1)} q/s at ${h.clients}, measured ${h.measuredQps.toFixed(1)} (error ${h.errorPct >= 0 ? '+' : '−'}${Math.abs(h.errorPct).toFixed(1)} %)`;
+}
+
+/**
+ * What the curve may claim about its peak: the clients (within the steps, or beyond them when its measured error
+ * allows), or why not — a poor fit, no peak at all, or a peak beyond the steps its error does not allow claiming.
+ */
+export function peakClaim(r: Pick<SweepResult, 'usl' | 'steps'>): number | 'poor' | 'none' | 'unclaimed' | null {
+  const u = r.usl;
+  if (!u) return null;
+  if (u.r2 < 0.9) return 'poor';
+  if (u.peakClients === null) return 'none';
+  const beyond = u.peakClients > (r.steps.at(-1)?.clients ?? 0);
+  return beyond && !(u.holdout && Math.abs(u.holdout.errorPct) <= HOLDOUT_TOLERANCE_PCT) ? 'unclaimed' : u.peakClients;
+}
+
+function peakText(c: ReturnType<typeof peakClaim>): string {
+  if (typeof c === 'number') return `peak throughput at N* ≈ ${c.toFixed(1)} clients`;
+  return c === 'poor' ? 'the fit is too poor to place a peak' : c === 'unclaimed' ? 'no peak within the steps (beyond them is not claimed: see the note)' : 'no peak';
+}
+
 export function formatSweepReport(r: SweepResult): string {
   const lines: string[] = [];
   lines.push(`pgload ${r.tool.version} sweep — ${oneLine(r.sql, 100)}`);
@@ -34,8 +60,9 @@ export function formatSweepReport(r: SweepResult): string {
     lines.push(
       `  Universal Scalability Law: λ ${r.usl.lambda.toFixed(2)} q/s per client, σ ${r.usl.sigma.toFixed(4)} (contention), κ ${r.usl.kappa.toFixed(6)} (coherency), R² ${r.usl.r2.toFixed(3)}; ` +
         // A curve that fits poorly claims no peak: the steps are the answer (see the note).
-        (r.usl.r2 < 0.9 ? 'the fit is too poor to place a peak' : r.usl.peakClients === null ? 'no peak' : `peak throughput at N* ≈ ${r.usl.peakClients.toFixed(1)} clients`),
+        peakText(peakClaim(r)),
     );
+    if (r.usl.holdout) lines.push(`  The curve's measured error: ${holdoutWords(r.usl.holdout)}.`);
   }
   if (r.recommendation) lines.push(`  Pool size: ${r.recommendation.poolSize}${r.recommendation.saturated === false ? ' or more' : ''}. ${r.recommendation.reason}`);
   for (const n of r.notes) lines.push(`  Note: ${n}`);

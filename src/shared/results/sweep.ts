@@ -50,7 +50,15 @@ export interface SweepResult {
   server: ServerInfo;
   stepDurationMs: number;
   steps: SweepStep[];
-  usl: { lambda: number; sigma: number; kappa: number; r2: number; peakClients: number | null } | null;
+  usl: {
+    lambda: number;
+    sigma: number;
+    kappa: number;
+    r2: number;
+    peakClients: number | null;
+    /** The curve's measured error: fitted without the last step, its prediction of that step (null: fewer than 4 steps). */
+    holdout?: { clients: number; fittedUpTo: number; predictedQps: number; measuredQps: number; errorPct: number } | null;
+  } | null;
   /** The fitted curve at the measured client counts and between them, for the chart. */
   curve: Array<{ clients: number; throughputQps: number }>;
   recommendation: SweepRecommendation | null;

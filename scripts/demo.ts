@@ -82,9 +82,11 @@ async function main(): Promise<void> {
   // The application pgload exists for: 100 users of a FastAPI + SQLAlchemy app on pool_size 20 + max_overflow 100,
   // sending ~17 requests/s between them — each pausing about 100 ÷ 17 − 0.3 ≈ 5.5 s (users ÷ rate − latency). A slower
   // server than theirs (2 cores serve ~8/s of this query) is saturated by the same users: the headline says so.
-  const budget = process.env.PGLOAD_DEMO_BUDGET ?? '4m';
+  // And their objective, p95 ≤ 500 ms: the last phase finds how many such users the server holds within it, as it is
+  // and with the best fix the diagnosis measured.
+  const budget = process.env.PGLOAD_DEMO_BUDGET ?? '8m';
   const html = path.join(outDir, 'diagnosis.html');
-  step(`pgload diagnose --file demo/query.sql --users 100 --think-time 5.5s --pool-size 20 --max-overflow 100 --budget ${budget}`);
+  step(`pgload diagnose --file demo/query.sql --users 100 --think-time 5.5s --pool-size 20 --max-overflow 100 --max-p95 500ms --budget ${budget}`);
   const diagnosed = await runCli(
     [
       'diagnose',
@@ -98,6 +100,8 @@ async function main(): Promise<void> {
       '20',
       '--max-overflow',
       '100',
+      '--max-p95',
+      '500ms',
       '--budget',
       budget,
       '--json',

@@ -14,6 +14,21 @@ import { sleep, testDb, waitNoPgloadSessions, withAdmin } from '../support/serve
 /** ~10–30 ms alone: a sort that spills at work_mem 64kB (so a hint suggests more), on the CPUs. */
 const SORT_SQL = 'SELECT count(*) FROM (SELECT md5(g::text) AS k FROM generate_series(1, 20000) g ORDER BY 1) s';
 
+/**
+ * Little's law on a diagnosis: users = rate × (latency + pause) for users, rate served = rate arriving for arrivals;
+ * when the figures are more than 10 % apart the headline must say so and call its evidence weak.
+ */
+function assertLittle(d: DiagnoseResult): void {
+  const h = d.answers.demand!;
+  const load = d.runs.load.load;
+  const pause = load.pool?.think?.meanMs ?? 0;
+  const expected = d.app.rateQps ?? (d.app.users * 1000) / (load.latency.meanMs + pause);
+  assert.ok(Math.abs(h.littleQps - expected) / expected < 1e-9, `Little's figure ${h.littleQps} against ${expected}`);
+  const apart = Math.abs(load.throughputQps - expected) / expected > 0.1 || (load.openLoop?.dropped ?? 0) > 0;
+  assert.equal(/these figures are weak/.test(h.text), apart, `${load.throughputQps} q/s against ${expected}: ${h.text}`);
+  if (apart) assert.equal(h.evidence, 'weak');
+}
+
 describe('pgload diagnose (real server)', function () {
   this.timeout(240_000);
 
@@ -93,6 +108,7 @@ describe('pgload diagnose (real server)', function () {
       assert.equal(/the run was too short for the users to settle, so these figures are weak/.test(h.text), apart > 0.1, `${h.littleQps} against ${h.rateQps}: ${h.text}`);
       if (apart > 0.1) assert.equal(h.evidence, 'weak');
       if (h.utilization !== null) assert.ok(h.utilization > 0.5, `back-to-back users use ${h.utilization} of the server`);
+      assertLittle(d);
     });
 
     it('the query and ORM answers carry their evidence and what pgload cannot see', () => {
@@ -124,6 +140,7 @@ describe('pgload diagnose (real server)', function () {
     // The arrivals wait for a session apart from the time in PostgreSQL, as a pool's users do.
     assert.ok(load.openLoop!.waitMs!.p95Ms >= 0 && load.openLoop!.uncorrected.p50Ms >= 20);
     assert.match(d.answers.settings.length ? d.answers.settings[0].text : 'no setting', /no setting|requests\/s arriving over your pool/);
+    assertLittle(d);
     assert.equal(await waitNoPgloadSessions(), 0);
   });
 
@@ -147,6 +164,7 @@ describe('pgload diagnose (real server)', function () {
     const best = d.answers.best!;
     if (best.change) assert.ok(d.runs.capacity!.withFix !== null || /Not searched with a fix: the \d+ s left could not hold/.test(a.text), a.text);
     else assert.match(a.text, /Not searched with a fix: no change measured here lowered p95 significantly/);
+    assertLittle(d);
     if (process.env.PGLOAD_TEST_SHOW) console.log(d.phases.map((p) => `${p.id} ${p.plannedMs} → ${p.actualMs} ${p.status} ${p.note ?? ''}`).join('\n'), '\n', best.text, '\n', a.text);
     assert.equal(await waitNoPgloadSessions(), 0);
   });

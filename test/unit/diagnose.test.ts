@@ -314,6 +314,19 @@ describe('diagnose: the headline at the application demand', () => {
     assert.equal(d.evidence, 'weak');
   });
 
+  it('estimated fixes follow the measured ones, ranked by what they would buy: an index HypoPG checked, twice the CPUs at 95 %', () => {
+    const load = demandRun({ qps: 17, meanMs: 380, p50: 311, p95: 1770, pauseMs: 5502 });
+    const index = { id: 'missing-index', severity: 'warning', title: 'Index candidate', detail: '', action: '', node: 'Seq Scan #4', sql: 'CREATE INDEX ON orders (customer_id);', verified: { method: 'hypopg', costBefore: 1000, costAfter: 820, planShape: '' } } as unknown as Hint;
+    load.hints = [index, { ...index, sql: 'CREATE INDEX ON orders (status);', verified: { method: 'hypopg', costBefore: 1000, costAfter: 1000, planShape: '' } } as unknown as Hint];
+    const best = buildAnswers(input({ app: { users: 100, poolSize: 20, maxOverflow: 100, poolTimeoutMs: 30_000, thinkTimeMs: 5500 }, load, sweep: saturating })).best!;
+    assert.match(best.text, /^No change measured here lowered p95 significantly\./);
+    assert.match(best.text, /Estimated, not measured: twice the CPUs — the demand would use about 47 % of the server instead of 95 %, estimated on the assumption that this statement's throughput grows with the cores \(its sessions were on CPU in 95 % of the samples\); CREATE INDEX ON orders \(customer_id\) — plan cost −18 % \(1000 → 820\), estimated with a hypothetical index \(answer 3\)\.$/);
+    assert.doesNotMatch(best.text, /status/, 'an index that does not lower the cost is no fix');
+    // A server with room: no CPUs offered.
+    const calm = demandRun({ qps: 5, meanMs: 70, p50: 62, p95: 90, pauseMs: 5500 });
+    assert.doesNotMatch(buildAnswers(input({ app: { users: 100, poolSize: 20, maxOverflow: 100, poolTimeoutMs: 30_000, thinkTimeMs: 5500 }, load: calm, sweep: saturating })).best!.text, /CPUs —/);
+  });
+
   it('a rate the server cannot serve: more than 100 % of it, the queue grew, the evidence is weak; a rate it serves: kept up', () => {
     const app = { users: 120, poolSize: 20, maxOverflow: 100, poolTimeoutMs: 30_000, rateQps: 25 };
     const over = demandRun({ qps: 17.5, meanMs: 9000, p50: 8000, p95: 16000 });

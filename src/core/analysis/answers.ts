@@ -115,7 +115,7 @@ export interface AnswerInput {
 
 export function buildAnswers(x: AnswerInput): DiagnoseAnswers {
   const answers = { demand: demandAnswer({ app: x.app, load: x.load, sweep: x.sweep }), pool: poolAnswer(x), settings: settingAnswers(x), query: queryAnswers(x), orm: ormAnswer(x) };
-  const best = bestFix({ answers, pools: x.pools, settings: x.settings, orm: x.orm, sqlB: x.sqlB, demandWords: x.settingsLoad ?? `${x.app.users} users`, abWords: queries(x.abClients) });
+  const best = bestFix({ answers, pools: x.pools, settings: x.settings, orm: x.orm, sqlB: x.sqlB, demandWords: x.settingsLoad ?? `${x.app.users} users`, abWords: queries(x.abClients), hints: x.load.hints });
   return { best, ...answers };
 }
 

@@ -3,7 +3,7 @@
  * or the user's own SQL — with what it bought and where it was measured. Only changes whose A/B called the p95
  * significantly better count; without one, it says so and points at what would move the latency.
  */
-import type { AbResult, DiagnoseAnswers } from '../../shared/result';
+import type { AbResult, DiagnoseAnswers, Hint } from '../../shared/result';
 import { formatMs } from '../../shared/format';
 
 interface Candidate {
@@ -27,6 +27,31 @@ export interface BestFixInput {
   /** The application's load and the ORM A/B's load, in words. */
   demandWords: string;
   abWords: string;
+  /** The plan's hints under the application's load: an index HypoPG checked is an estimated fix. */
+  hints?: Hint[];
+}
+
+/**
+ * Fixes estimated, not measured, ranked by what they would buy: an index the planner's cost says helps (HypoPG's
+ * hypothetical index), and more CPUs when the demand uses most of a server whose sessions are on CPU.
+ */
+function estimatedFixes(x: BestFixInput): string[] {
+  const out: Array<{ gain: number; text: string }> = [];
+  for (const h of x.hints ?? []) {
+    const v = h.verified;
+    if (!v || !h.sql || !(v.costBefore > 0) || !(v.costAfter < v.costBefore)) continue;
+    const pct = Math.round((100 * (v.costBefore - v.costAfter)) / v.costBefore);
+    out.push({ gain: pct / 100, text: `${h.sql.replace(/;\s*$/, '')} — plan cost −${pct} % (${Math.round(v.costBefore)} → ${Math.round(v.costAfter)}), estimated with a hypothetical index (answer 3)` });
+  }
+  const d = x.answers.demand;
+  if (d && d.utilization !== null && d.utilization >= 0.8 && d.cpuShare !== undefined && d.cpuShare >= 0.5) {
+    const u = Math.round(d.utilization * 100);
+    out.push({
+      gain: 1 - 1 / 2,
+      text: `twice the CPUs — the demand would use about ${Math.round(d.utilization * 50)} % of the server instead of ${u} %, estimated on the assumption that this statement's throughput grows with the cores (its sessions were on CPU in ${Math.round(d.cpuShare * 100)} % of the samples)`,
+    });
+  }
+  return out.sort((a, b) => b.gain - a.gain).map((e) => e.text);
 }
 
 /** p95 significantly lower with B. */
@@ -51,9 +76,11 @@ export function bestFix(x: BestFixInput): NonNullable<DiagnoseAnswers['best']> {
     .map((c) => ({ c, p: p95Better(c.ab) }))
     .filter((e): e is { c: Candidate; p: { a: number; b: number } } => e.p !== null)
     .sort((e, f) => e.p.b / e.p.a - f.p.b / f.p.a);
+  const estimated = estimatedFixes(x);
+  const estimatedText = estimated.length ? ` Estimated, not measured: ${estimated.join('; ')}.` : '';
   if (ranked.length === 0) {
     return {
-      text: 'No change measured here lowered p95 significantly. What would move it is in the headline: less work per request (answer 3), or more server capacity when the demand uses most of it.',
+      text: `No change measured here lowered p95 significantly. What would move it is in the headline: less work per request (answer 3), or more server capacity when the demand uses most of it.${estimatedText}`,
       p95ChangePct: null,
       answer: null,
     };
@@ -65,7 +92,8 @@ export function bestFix(x: BestFixInput): NonNullable<DiagnoseAnswers['best']> {
   return {
     text:
       `Best measured fix: ${c.what} — p95 ${formatMs(p.a)} → ${formatMs(p.b)} (${signed(pct)}) with ${c.where} (answer ${c.answer}${c.weak ? ', whose evidence is weak: read why there' : ''}).` +
-      (others.length ? ` Also significant: ${others.join(', ')}.` : ''),
+      (others.length ? ` Also significant: ${others.join(', ')}.` : '') +
+      estimatedText,
     p95ChangePct: pct,
     answer: c.answer,
     change: c.change,

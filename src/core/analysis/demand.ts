@@ -57,7 +57,7 @@ export function demandAnswer(x: DemandInput): NonNullable<DiagnoseAnswers['deman
   parts.push(app.rateQps ? flowSentence(app.rateQps, rate, load) : `Little's law: ${app.users} users ÷ (latency ${formatMs(load.load.latency.meanMs)} + pause ${formatMs(pauseMs)}) = ${formatQps(littleQps)} q/s against ${formatQps(rate)} q/s measured` +
       (littleOff > LITTLE_TOLERANCE ? ` — ${Math.round(littleOff * 100)} % apart: the run was too short for the users to settle, so these figures are weak.` : '.'));
   const weak = utilization === null || x.sweep?.recommendation?.evidence === 'weak' || littleOff > LITTLE_TOLERANCE;
-  return { text: parts.join(' '), rateQps: rate, utilization, serviceMs, littleQps, backToBack: think <= 0 && !app.rateQps, evidence: weak ? 'weak' : 'strong' };
+  return { text: parts.join(' '), rateQps: rate, utilization, serviceMs, littleQps, backToBack: think <= 0 && !app.rateQps, ...(cpu ? { cpuShare: cpu.share } : {}), evidence: weak ? 'weak' : 'strong' };
 }
 
 /**

@@ -67,7 +67,7 @@ export const PHASE_LABELS: Record<DiagnosePhaseId, string> = {
 const PHASE_FLOOR_MS: Record<DiagnosePhaseId, number> = { load: 8_000, sweep: 12_000, pools: 10_000, settings: 10_000, orm: 8_000, 'sql-b': 8_000, capacity: MIN_CAPACITY_BUDGET_MS };
 // The pool comparison gets the largest share: its legs run the application's users, and each ends a latency late.
 // A capacity search is two searches when there is a fix to search with.
-const PHASE_SHARE: Record<DiagnosePhaseId, number> = { load: 0.16, sweep: 0.2, pools: 0.28, settings: 0.2, orm: 0.16, 'sql-b': 0.16, capacity: 0.5 };
+const PHASE_SHARE: Record<DiagnosePhaseId, number> = { load: 0.16, sweep: 0.2, pools: 0.28, settings: 0.2, orm: 0.16, 'sql-b': 0.16, capacity: 0.8 };
 /** Legs of every A/B: A B B A. */
 const AB_ROUNDS = 2;
 /** A leg or a sweep step shorter than this measures start-up more than the statement. */

@@ -73,6 +73,8 @@ export interface DiagnoseAnswers {
     littleQps: number;
     /** No pause was given: the users were assumed to send back to back. */
     backToBack: boolean;
+    /** The share of wait samples on CPU under the application's load (absent: not sampled). */
+    cpuShare?: number;
     evidence: 'strong' | 'weak';
   };
   pool: {

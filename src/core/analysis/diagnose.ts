@@ -168,6 +168,8 @@ class Diagnosis {
   private carry = 0;
   /** What a run costs outside its measured load (connecting, the baseline, EXPLAIN, closing), for planning the legs. */
   private legOverheadMs = 1_500;
+  /** The sessions the server has room for (its free connections less two), once read; unbounded behind a pooler. */
+  private room = Infinity;
   private partial = false;
   private cancelled = false;
   private readonly runs: DiagnoseResult['runs'] = { load: undefined as unknown as ProfileResult, sweep: null, pools: null, settings: [], orm: null, sqlB: null };
@@ -256,6 +258,7 @@ class Diagnosis {
       const capacity = await readCapacity(session.client);
       // Two more for EXPLAIN under load and the wait sampler.
       const room = capacity.free - 2;
+      this.room = room;
       if (room < 1) throw new PgloadError('capacity', `The server has ${capacity.free} free connections (${capacity.limitedBy}); a diagnosis needs at least 3. Close other sessions first; nothing was run.`);
       if (this.sessionsWanted > room) {
         const size = Math.min(app.poolSize, room);
@@ -445,9 +448,10 @@ class Diagnosis {
     const out = await this.phase('capacity', async (budgetMs, note) => {
       const { ctx } = this;
       const r = await capacityPhase(
-        { base: this.base, sqlB: this.o.sqlB, app: this.app, pool: this.current, objectiveP95Ms, budgetMs, fix },
+        { base: this.base, sqlB: this.o.sqlB, app: this.app, pool: this.current, room: this.room, objectiveP95Ms, budgetMs, fix },
         { signal: ctx.signal, logger: this.log, environment: ctx.environment, onStep: (_i, _d, p) => p && ctx.onProgress?.(p) },
       );
+      if (r.cappedTo !== null) note(`the search's pool was capped to ${r.cappedTo} sessions, the server's free connections less two`);
       const searches = [r.asIs, ...(r.withFix ? [r.withFix] : [])];
       if (searches.some((c) => c.status === 'cancelled')) {
         this.cancelled = true;

@@ -29,6 +29,8 @@ export interface CapacityPhaseInput {
   sqlB?: string;
   app: AppPoolSettings;
   pool: { size: number; maxOverflow: number };
+  /** The sessions the server has room for: the search's pools are capped to it (a probe opens every session). */
+  room: number;
   objectiveP95Ms: number;
   budgetMs: number;
   /** The best measured fix, when there is one; searched again with it when the budget holds two searches. */
@@ -40,18 +42,28 @@ export interface CapacityPhaseOutput {
   withFix: CapacityResult | null;
   /** Why the search with the fix did not run (no fix, or no budget for it). */
   fixNote: string | null;
+  /** The sessions the pool was capped to (the server's room), or null when it fit. */
+  cappedTo: number | null;
+}
+
+/** A pool within the server's room: the size first, then what overflow fits. */
+function capped(pool: { size: number; maxOverflow: number }, room: number): { size: number; maxOverflow: number } {
+  const size = Math.max(1, Math.min(pool.size, room));
+  return { size, maxOverflow: Math.max(0, Math.min(pool.maxOverflow, room - size)) };
 }
 
 export async function capacityPhase(x: CapacityPhaseInput, ctx: CapacityContext): Promise<CapacityPhaseOutput> {
   const both = x.fix !== null && x.budgetMs >= 2 * MIN_CAPACITY_BUDGET_MS;
   const t0 = Date.now();
   const asIsBudget = both ? x.budgetMs / 2 : x.budgetMs;
-  const { demand, max } = capacityDemand(x.app, x.pool);
+  const pool = capped(x.pool, x.room);
+  const cappedTo = pool.size + pool.maxOverflow < x.pool.size + x.pool.maxOverflow ? pool.size + pool.maxOverflow : null;
+  const { demand, max } = capacityDemand(x.app, pool);
   const asIs = await capacity({ base: x.base, objectiveP95Ms: x.objectiveP95Ms, demand, max, budgetMs: Math.max(MIN_CAPACITY_BUDGET_MS, asIsBudget) }, ctx);
-  if (!x.fix) return { asIs, withFix: null, fixNote: 'no change measured here lowered p95 significantly, so there was no fix to search with' };
+  if (!x.fix) return { asIs, withFix: null, fixNote: 'no change measured here lowered p95 significantly, so there was no fix to search with', cappedTo };
   const left = x.budgetMs - (Date.now() - t0);
   if (!both || left < MIN_CAPACITY_BUDGET_MS || ctx.signal?.aborted) {
-    return { asIs, withFix: null, fixNote: `the ${Math.round(Math.max(0, left) / 1000)} s left could not hold a second search (${MIN_CAPACITY_BUDGET_MS / 1000} s at least) with ${x.fix.what}` };
+    return { asIs, withFix: null, fixNote: `the ${Math.round(Math.max(0, left) / 1000)} s left could not hold a second search (${MIN_CAPACITY_BUDGET_MS / 1000} s at least) with ${x.fix.what}`, cappedTo };
   }
   const c = x.fix.change;
   const base: ProfileInput = {
@@ -60,9 +72,9 @@ export async function capacityPhase(x: CapacityPhaseInput, ctx: CapacityContext)
     ...(c.prepared ? { prepared: true } : {}),
     ...(c.sqlB && x.sqlB !== undefined ? { sql: x.sqlB } : {}),
   };
-  const fixed = capacityDemand(x.app, c.pool ?? x.pool);
+  const fixed = capacityDemand(x.app, capped(c.pool ?? x.pool, x.room));
   const withFix = await capacity({ base, objectiveP95Ms: x.objectiveP95Ms, demand: fixed.demand, max: fixed.max, budgetMs: left }, ctx);
-  return { asIs, withFix, fixNote: null };
+  return { asIs, withFix, fixNote: null, cappedTo };
 }
 
 /** The fix in words: "work_mem = 8MB", "pool_size = 4, max_overflow = 0", "prepared statements", "your alternative SQL". */
@@ -90,7 +102,7 @@ function range(b: CapacityBoundary): { low: number; high: number } {
 }
 
 /** The capacity answer: the capacity as is, and with the fix — more, less, or not told apart (brackets that overlap). */
-export function capacityPhaseAnswer(out: CapacityPhaseOutput, fixWhat: string | null): NonNullable<DiagnoseAnswers['capacity']> {
+export function capacityPhaseAnswer(out: Omit<CapacityPhaseOutput, 'cappedTo'>, fixWhat: string | null): NonNullable<DiagnoseAnswers['capacity']> {
   const a = out.asIs;
   const unit = a.demand.kind === 'users' ? 'users' : 'requests/s';
   const n = (v: number | null) => (v === null ? 'none' : a.demand.kind === 'users' ? String(v) : formatQps(v));

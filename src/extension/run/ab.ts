@@ -16,7 +16,8 @@ export abstract class RunAb extends RunExecution {
 
   /**
    * "Try it" on a hint that carries a setting (`SET LOCAL work_mem = '64MB';`): the statement with and without it in
-   * alternating legs, at the concurrency of its last run; the comparison opens in the panel and B is kept as a run.
+   * alternating legs, at the load of its last run (a diagnosis's: the application's users through its pool); the
+   * comparison opens in the panel and B is kept as a run.
    */
   async tryHint(sql: string, hintSql: string): Promise<AbResult | undefined> {
     const setting = parseSetLocal(hintSql);
@@ -119,8 +120,13 @@ export abstract class RunAb extends RunExecution {
     // request that may have been refused), else the settings.
     const diagnosis = this.store.diagnosisBySql(sql)?.diagnosis;
     const clients = diagnosis && diagnosis.runs.load.startedAt === stored?.result.startedAt ? diagnosis.abClients : (stored?.result.load.clients ?? defaults.clients);
-    // Each side runs as long as a run of the settings would (split over its legs), at least 4 s.
-    const durationMs = Math.max(4_000, (defaults.durationSeconds || 10) * 1000);
+    // A setting (Try it) is measured at the load its hint came from — the last run's users through their pool, its
+    // arrival rate, or its clients — where a spill under concurrency shows; not at a lighter load.
+    const from = change.settings ? stored?.result : undefined;
+    const load = from?.options.pool ? { pool: from.options.pool, rate: undefined } : from?.options.rate ? { clients: from.load.clients, rate: from.options.rate, pool: undefined } : { clients, pool: undefined, rate: undefined };
+    // Each side runs as long as a run of the settings would (split over its legs), at least 4 s, and users who pause
+    // for several of their cycles.
+    const durationMs = Math.max(4_000, (defaults.durationSeconds || 10) * 1000, 6 * (load.pool?.thinkTimeMs ?? 0));
     const req = { ...last, connection, kind: undefined, params: last.params ?? stored?.result.options.params?.map((p) => ({ index: p.index, spec: p.spec })) };
     return this.track(
       req,
@@ -131,7 +137,7 @@ export abstract class RunAb extends RunExecution {
           abTest(
             {
               // Time-based: the settings' request count would split unevenly over the legs.
-              base: { ...runInput(defaults, statement, input, connection, { allowWrites: last.allowWrites, params: req.params }), clients, requests: undefined, durationMs, pool: undefined, rate: undefined },
+              base: { ...runInput(defaults, statement, input, connection, { allowWrites: last.allowWrites, params: req.params }), clients, requests: undefined, durationMs, ...load },
               b: { ...change, label: labels[1] },
               rounds: 2,
             },

@@ -55,7 +55,7 @@ function stepsTable(c: CapacityResult, amount: (n: number) => string): HTMLEleme
           h('td', {}, formatMs(s.p50Ms)),
           h('td', {}, formatMs(s.p95Ms)),
           h('td', {}, intervalWords(s, '∞')),
-          h('td', {}, VERDICT_WORDS[s.verdict]),
+          h('td', {}, VERDICT_WORDS[s.verdict] + (s.source ? ` (${s.source})` : '')),
         ),
       ),
     ),

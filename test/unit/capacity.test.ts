@@ -185,3 +185,33 @@ describe('diagnose --max-p95: the capacity as is and with the best fix', () => {
     assert.equal(fixWords({ settings: { work_mem: '8MB' } }), 'work_mem = 8MB');
   });
 });
+
+describe('A capacity search that starts from a load already judged', () => {
+  it('a known failure at 100 users: the search starts at its start below it and brackets between, never above 100', () => {
+    const { tried, boundary } = (() => {
+      const s = new CapacitySearch({ start: 14, min: 1, max: 1000, precision: 0.05, whole: true, upperGuess: 59 });
+      s.seed(100, 'fails');
+      const out: number[] = [];
+      for (let d = s.next(); d !== null && out.length < 20; d = s.next()) {
+        out.push(d);
+        s.record(d, d <= 37 ? 'meets' : 'fails');
+      }
+      return { tried: out, boundary: s.boundary() };
+    })();
+    assert.equal(tried[0], 14);
+    assert.ok(tried.every((d) => d < 100), tried.join(', '));
+    assert.deepEqual(boundary, { kind: 'bracketed', meets: 37, fails: 38 });
+  });
+
+  it('a known success above the start: the search goes up from it; a known failure below the start: it halves below', () => {
+    const up = new CapacitySearch({ start: 14, min: 1, max: 1000, precision: 0.05, whole: true });
+    up.seed(100, 'meets');
+    assert.equal(up.next(), 200);
+    const start = new CapacitySearch({ start: 39, min: 1, max: 1000, precision: 0.05, whole: true });
+    start.seed(10, 'meets');
+    assert.equal(start.next(), 39, 'a known success below the start: the start');
+    const down = new CapacitySearch({ start: 14, min: 1, max: 1000, precision: 0.05, whole: true });
+    down.seed(10, 'fails');
+    assert.equal(down.next(), 5);
+  });
+});

@@ -28,6 +28,11 @@ export interface CapacityOptions {
   budgetMs: number;
   /** Stop when the bracket is this close (relative, default 0.05). */
   precision?: number;
+  /**
+   * A run of the same load measured before the search (a diagnosis's application load, same pool and pause): judged
+   * from its whole histogram and kept as a step, so the search and the report agree with it.
+   */
+  known?: { demand: number; run: ProfileResult; source: string };
 }
 
 export interface CapacityContext {
@@ -96,6 +101,11 @@ class CapacityRun {
       // Users beyond the most served × (objective + pause) wait longer than the objective on average (Little's law).
       ...(d.kind === 'rate' ? { ceiling: Math.round(saturation.throughputQps * 1000) / 1000 } : { upperGuess: (saturation.throughputQps * (o.objectiveP95Ms + d.thinkTimeMs)) / 1000 }),
     });
+    if (o.known) {
+      const k = { ...runStep(o.known.demand, o.known.run, o.objectiveP95Ms), source: o.known.source };
+      this.steps.push(k);
+      search.seed(k.demand, k.verdict);
+    }
     // The statement alone already misses the objective at its median: no demand can meet it.
     if (alone.p50Ms > o.objectiveP95Ms) search.record(min, 'fails');
     else await this.search(search, alone.p50Ms, saturation.throughputQps);
@@ -222,13 +232,29 @@ function demandInput(d: CapacityDemand, demand: number, durationMs: number, seed
 export function stepOf(demand: number, r: ProfileResult, objectiveMs: number): CapacityStep {
   const s = r.load.steady;
   if (!s) throw new Error('a capacity step is measured in its steady state');
+  return judgedStep(demand, s, s.batches, r, objectiveMs);
+}
+
+/** A whole run judged as a step (its warm-up included: no batches, the order statistics' interval only). */
+export function runStep(demand: number, r: ProfileResult, objectiveMs: number): CapacityStep {
+  const l = r.load;
+  return judgedStep(demand, { hdr: r.hdr.load, ok: l.requests.ok, failed: l.requests.failed, wallMs: l.wallMs, throughputQps: l.throughputQps, latency: l.latency }, null, r, objectiveMs);
+}
+
+function judgedStep(
+  demand: number,
+  s: { hdr: string; ok: number; failed: number; wallMs: number; throughputQps: number; latency: { p50Ms: number; p95Ms: number } },
+  batchList: NonNullable<ProfileResult['load']['steady']>['batches'] | null,
+  r: ProfileResult,
+  objectiveMs: number,
+): CapacityStep {
   const h = decodeHistogram(s.hdr);
   const n = h.totalCount;
   const ranks = quantileRanks(n, 0.95);
   const at = (rank: number) => h.getValueAtPercentile((100 * rank) / n) / 1000;
   // The wider of two intervals: order statistics (independent requests) and batch means (a queue's correlated ones).
   const order = n > 0 ? { lowMs: at(ranks.low), highMs: ranks.high === null ? null : at(ranks.high) } : { lowMs: 0, highMs: null };
-  const batches = batchInterval(s.batches);
+  const batches = batchList ? batchInterval(batchList) : null;
   const p95Interval = batches ? { lowMs: Math.min(order.lowMs, batches.lowMs), highMs: order.highMs === null ? null : Math.max(order.highMs, batches.highMs) } : { lowMs: order.lowMs, highMs: null };
   return {
     demand,

@@ -73,6 +73,8 @@ export interface SearchRange {
 
 export class CapacitySearch {
   private readonly tried = new Map<number, CapacityVerdict>();
+  /** Demands judged before the search (a diagnosis's application load): known, not chosen by it. */
+  private readonly seeded = new Set<number>();
 
   constructor(private readonly range: SearchRange) {
     if (!(range.min > 0 && range.max >= range.min)) throw new RangeError(`capacity search range ${range.min}–${range.max}`);
@@ -80,6 +82,12 @@ export class CapacitySearch {
 
   record(demand: number, verdict: CapacityVerdict): void {
     this.tried.set(demand, verdict);
+  }
+
+  /** A demand already judged elsewhere (the same load, measured before the search): the search starts from it. */
+  seed(demand: number, verdict: CapacityVerdict): void {
+    this.record(demand, verdict);
+    this.seeded.add(demand);
   }
 
   /** The largest demand that met the objective below the smallest that failed (a noisy met above a fail is ignored). */
@@ -108,9 +116,14 @@ export class CapacitySearch {
   /** The next demand to measure, or null when the boundary is found (or cannot be narrowed further). */
   next(): number | null {
     const { min, max, whole, precision, start } = this.range;
-    if (this.tried.size === 0) return this.clamp(start);
     const { lo, hi } = this.ends();
     const fresh = (d: number) => (this.tried.has(d) ? null : d);
+    // Its own first step is the start when that lies between what is already known (a load judged before the search);
+    // else it goes on from the known steps as from its own.
+    if ([...this.tried.keys()].every((d) => this.seeded.has(d))) {
+      const s = this.clamp(start);
+      if ((hi === undefined || s < hi) && (lo === undefined || s > lo)) return fresh(s);
+    }
     if (hi === undefined) {
       // Nothing failed yet: up from the highest demand that met or was unclear, twice as much each time.
       const top = Math.max(...this.tried.keys());

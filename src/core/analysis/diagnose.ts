@@ -448,7 +448,7 @@ class Diagnosis {
     const out = await this.phase('capacity', async (budgetMs, note) => {
       const { ctx } = this;
       const r = await capacityPhase(
-        { base: this.base, sqlB: this.o.sqlB, app: this.app, pool: this.current, room: this.room, objectiveP95Ms, budgetMs, fix },
+        { base: this.base, sqlB: this.o.sqlB, app: this.app, pool: this.current, room: this.room, objectiveP95Ms, budgetMs, fix, load: this.runs.load },
         { signal: ctx.signal, logger: this.log, environment: ctx.environment, onStep: (_i, _d, p) => p && ctx.onProgress?.(p) },
       );
       if (r.cappedTo !== null) note(`the search's pool was capped to ${r.cappedTo} sessions, the server's free connections less two`);

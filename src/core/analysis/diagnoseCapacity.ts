@@ -4,7 +4,7 @@
  * statement is and then, when the budget holds both, with the best measured fix applied. The two capacities are said
  * to differ only when their brackets do not overlap.
  */
-import type { CapacityBoundary, CapacityDemand, CapacityResult, DiagnoseAnswers } from '../../shared/result';
+import type { CapacityBoundary, CapacityDemand, CapacityResult, DiagnoseAnswers, ProfileResult } from '../../shared/result';
 import { formatMs, formatQps } from '../../shared/format';
 import type { ProfileInput } from '../options';
 import { APP_POOL_LIMITS, RATE_LIMITS } from '../optionTable';
@@ -35,6 +35,8 @@ export interface CapacityPhaseInput {
   budgetMs: number;
   /** The best measured fix, when there is one; searched again with it when the budget holds two searches. */
   fix: { what: string; change: FixChange } | null;
+  /** The application's load the diagnosis measured (its users through this pool, or its rate): a step already judged. */
+  load?: ProfileResult;
 }
 
 export interface CapacityPhaseOutput {
@@ -59,7 +61,11 @@ export async function capacityPhase(x: CapacityPhaseInput, ctx: CapacityContext)
   const pool = capped(x.pool, x.room);
   const cappedTo = pool.size + pool.maxOverflow < x.pool.size + x.pool.maxOverflow ? pool.size + pool.maxOverflow : null;
   const { demand, max } = capacityDemand(x.app, pool);
-  const asIs = await capacity({ base: x.base, objectiveP95Ms: x.objectiveP95Ms, demand, max, budgetMs: Math.max(MIN_CAPACITY_BUDGET_MS, asIsBudget) }, ctx);
+  // The application's load is a step of this search when it ran the same: its users opened no more sessions than the
+  // capped pool has (same size), or its arrivals had the same sessions.
+  const same = x.app.rateQps ? cappedTo === null : pool.size === x.pool.size && x.app.users <= pool.size + pool.maxOverflow;
+  const known = x.load && same ? { demand: x.app.rateQps ?? x.app.users, run: x.load, source: "the diagnosis's application load" } : undefined;
+  const asIs = await capacity({ base: x.base, objectiveP95Ms: x.objectiveP95Ms, demand, max, budgetMs: Math.max(MIN_CAPACITY_BUDGET_MS, asIsBudget), ...(known ? { known } : {}) }, ctx);
   if (!x.fix) return { asIs, withFix: null, fixNote: 'no change measured here lowered p95 significantly, so there was no fix to search with', cappedTo };
   const left = x.budgetMs - (Date.now() - t0);
   if (!both || left < MIN_CAPACITY_BUDGET_MS || ctx.signal?.aborted) {

@@ -33,7 +33,7 @@ function stepRow(r: CapacityResult, s: CapacityStep): string[] {
     formatMs(s.p50Ms),
     formatMs(s.p95Ms),
     intervalWords(s),
-    VERDICT_WORDS[s.verdict],
+    VERDICT_WORDS[s.verdict] + (s.source ? ` (${s.source})` : ''),
   ];
 }
 

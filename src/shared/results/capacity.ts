@@ -25,6 +25,8 @@ export interface CapacityStep {
   /** With an application pool: the p95 of waiting for a connection, and of the time in the database. */
   poolWaitP95Ms: number | null;
   dbP95Ms: number | null;
+  /** Measured before the search rather than by it (a diagnosis's application load), in words. */
+  source?: string;
 }
 
 /** Where the boundary is: between two steps, below the first, above the search's limit, or not told apart from noise. */

@@ -165,14 +165,16 @@ describe('diagnose --max-p95: the capacity as is and with the best fix', () => {
 
   it('brackets that do not overlap: more capacity with the fix, said with both figures, the evidence strong', () => {
     const a = capacityPhaseAnswer({ asIs: search({ kind: 'bracketed', meets: 37, fails: 41 }, 37), withFix: search({ kind: 'bracketed', meets: 45, fails: 48 }, 45), fixNote: null }, 'work_mem = 8MB');
-    assert.match(a.text, /^Within p95 ≤ 500 ms: \(the search’s own answer\) With work_mem = 8MB: 45 users — more than the 37 as it is, beyond both searches' precision\./);
+    assert.match(a.text, /^Within p95 ≤ 500 ms: \(the search’s own answer\) With work_mem = 8MB: 45 users — more than the 37 users as it is, beyond both searches' precision\./);
     assert.deepEqual(a.withFix, { what: 'work_mem = 8MB', capacity: 45, differs: true });
     assert.equal(a.evidence, 'strong');
   });
 
   it('brackets that overlap: no difference claimed, whatever the two capacities', () => {
     const a = capacityPhaseAnswer({ asIs: search({ kind: 'bracketed', meets: 37, fails: 41 }, 37), withFix: search({ kind: 'bracketed', meets: 39, fails: 44 }, 39), fixNote: null }, 'prepared statements');
-    assert.match(a.text, /With prepared statements: 39 users — the two brackets overlap \(37–41 against 39–44 users\), so no difference in capacity can be claimed\./);
+    assert.match(a.text, /With prepared statements: 39 users — the two brackets overlap \(37–41 as it is, 39–44 with it\), so no difference in capacity can be claimed\./);
+    const none = capacityPhaseAnswer({ asIs: search({ kind: 'unresolved', meets: null, fails: 100 }, null), withFix: search({ kind: 'unresolved', meets: null, fails: null }, null), fixNote: null }, 'pool_size = 1, max_overflow = 0');
+    assert.match(none.text, /With pool_size = 1, max_overflow = 0: no demand found to meet it — the two brackets overlap \(below 100 as it is, not bounded with it\)/);
     assert.equal(a.withFix!.differs, false);
   });
 

@@ -22,7 +22,7 @@ import { formatMs, formatQps } from '../../shared/format';
 import { abTest, type AbChange } from './ab';
 import { appSessions, demandRun, type AppPoolSettings } from './appDemand';
 import { MIN_CAPACITY_BUDGET_MS } from './capacity';
-import { capacityPhase, capacityPhaseAnswer, fixWords } from './diagnoseCapacity';
+import { capacityPhase, capacityPhaseAnswer, capacityWords, fixWords } from './diagnoseCapacity';
 import { buildAnswers, settingCandidates } from './answers';
 import { defaultSteps, sweep } from './sweep';
 
@@ -464,8 +464,11 @@ class Diagnosis {
     answers.capacity = capacityPhaseAnswer(out, fix?.what ?? null);
     const w = answers.capacity.withFix;
     if (best && w) {
-      const n = (v: number | null) => (v === null ? 'none' : out.asIs.demand.kind === 'users' ? `${v} users` : `${formatQps(v)} requests/s`);
-      best.text += ` Capacity within p95 ≤ ${formatMs(objectiveP95Ms)}: ${n(out.asIs.capacity)} as it is, ${n(w.capacity)} with it${w.differs ? '' : ' — the searches cannot tell these apart'}.`;
+      const kind = out.asIs.demand.kind;
+      best.text +=
+        out.asIs.capacity === null && w.capacity === null
+          ? ` Capacity within p95 ≤ ${formatMs(objectiveP95Ms)}: neither search found a demand that meets it, as it is or with it (see the capacity answer).`
+          : ` Capacity within p95 ≤ ${formatMs(objectiveP95Ms)}: ${capacityWords(out.asIs.capacity, kind)} as it is, ${capacityWords(w.capacity, kind)} with it${w.differs ? '' : ' — the searches cannot tell these apart'}.`;
     }
   }
 

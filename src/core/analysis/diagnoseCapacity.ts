@@ -107,11 +107,21 @@ function range(b: CapacityBoundary): { low: number; high: number } {
   }
 }
 
+function amountWords(v: number, kind: CapacityDemand['kind']): string {
+  return kind === 'users' ? String(v) : formatQps(v);
+}
+
+/** A capacity in words: "37 users", "58.6 requests/s", or that no demand was found to meet the objective. */
+export function capacityWords(v: number | null, kind: CapacityDemand['kind']): string {
+  return v === null ? 'no demand found to meet it' : `${amountWords(v, kind)} ${kind === 'users' ? 'users' : 'requests/s'}`;
+}
+
 /** The capacity answer: the capacity as is, and with the fix — more, less, or not told apart (brackets that overlap). */
 export function capacityPhaseAnswer(out: Omit<CapacityPhaseOutput, 'cappedTo'>, fixWhat: string | null): NonNullable<DiagnoseAnswers['capacity']> {
   const a = out.asIs;
-  const unit = a.demand.kind === 'users' ? 'users' : 'requests/s';
-  const n = (v: number | null) => (v === null ? 'none' : a.demand.kind === 'users' ? String(v) : formatQps(v));
+  const n = (v: number) => amountWords(v, a.demand.kind);
+  const bracket = (r: { low: number; high: number }) =>
+    r.low > 0 && r.high < Infinity ? `${n(r.low)}–${n(r.high)}` : r.high < Infinity ? `below ${n(r.high)}` : r.low > 0 ? `${n(r.low)} or more` : 'not bounded';
   const head = `Within p95 ≤ ${formatMs(a.objective.p95Ms)}: ${a.answer}`;
   const weak = a.status !== 'completed' || a.boundary.kind === 'unresolved';
   if (!out.withFix || !fixWhat) {
@@ -122,12 +132,12 @@ export function capacityPhaseAnswer(out: Omit<CapacityPhaseOutput, 'cappedTo'>, 
   const r1 = range(f.boundary);
   const apart = r1.low >= r0.high || r0.low >= r1.high;
   const verdict = !apart
-    ? `the two brackets overlap (${n(r0.low)}–${n(r0.high === Infinity ? null : r0.high)} against ${n(r1.low)}–${n(r1.high === Infinity ? null : r1.high)} ${unit}), so no difference in capacity can be claimed`
+    ? `the two brackets overlap (${bracket(r0)} as it is, ${bracket(r1)} with it), so no difference in capacity can be claimed`
     : r1.low >= r0.high
-      ? `more than the ${n(a.capacity)} as it is, beyond both searches' precision`
-      : `less than the ${n(a.capacity)} as it is: the fix that lowered p95 at your demand does not raise what meets the objective`;
+      ? `more than the ${capacityWords(a.capacity, a.demand.kind)} as it is, beyond both searches' precision`
+      : `less than the ${capacityWords(a.capacity, a.demand.kind)} as it is: the fix that lowered p95 at your demand does not raise what meets the objective`;
   return {
-    text: `${head} With ${fixWhat}: ${n(f.capacity)} ${unit} — ${verdict}. ${f.answer}`,
+    text: `${head} With ${fixWhat}: ${capacityWords(f.capacity, a.demand.kind)} — ${verdict}. ${f.answer}`,
     capacity: a.capacity,
     withFix: { what: fixWhat, capacity: f.capacity, differs: apart },
     evidence: weak || f.status !== 'completed' ? 'weak' : 'strong',

@@ -6,7 +6,13 @@ import { demandSetup, formatCapacityReport, intervalWords, VERDICT_WORDS } from 
 import { button, theme, chart, chartBox, tile, copyButton } from './host';
 
 
-export function capacitySection(c: CapacityResult): HTMLElement {
+/** The same search with a diagnosis's best fix applied, drawn beside it. */
+export interface FixSearch {
+  what: string;
+  result: CapacityResult;
+}
+
+export function capacitySection(c: CapacityResult, fix?: FixSearch): HTMLElement {
   const unit = c.demand.kind === 'users' ? 'users' : 'requests/s';
   const amount = (n: number) => (c.demand.kind === 'users' ? String(n) : formatQps(n));
   const b = c.boundary;
@@ -25,11 +31,12 @@ export function capacitySection(c: CapacityResult): HTMLElement {
     ),
     h('p', { class: 'recommendation', id: 'capacity-answer' }, c.answer),
     c.limitedBy ? h('p', { id: 'capacity-limit' }, h('strong', {}, 'What limits it: '), c.limitedBy) : '',
+    fix ? h('p', { id: 'capacity-fix-answer' }, h('strong', {}, `With ${fix.what}: `), fix.result.answer) : '',
   );
   if (c.steps.length) {
     const grid = h('div', { class: 'charts' });
     section.append(grid);
-    drawCapacityChart(c, grid);
+    drawCapacityChart(c, grid, fix);
     section.append(stepsTable(c, amount));
   }
   if (c.notes.length) section.append(h('ul', { class: 'facts', id: 'capacity-notes' }, ...c.notes.map((n) => h('li', {}, n))));
@@ -63,13 +70,18 @@ function stepsTable(c: CapacityResult, amount: (n: number) => string): HTMLEleme
 }
 
 /** p95 against the demand, each step with its interval, the objective as a line and the boundary's two ends marked. */
-function drawCapacityChart(c: CapacityResult, grid: HTMLElement): void {
+function drawCapacityChart(c: CapacityResult, grid: HTMLElement, fix?: FixSearch): void {
   const t = theme();
-  const box = chartBox('chart-capacity', `p95 against the demand (${c.demand.kind === 'users' ? 'users' : 'requests/s'})`, 'Points: each step’s p95, with its 95 % interval; green meets the objective, red misses it, grey is too close to tell. Dashed: the objective.');
+  const box = chartBox(
+    'chart-capacity',
+    `p95 against the demand (${c.demand.kind === 'users' ? 'users' : 'requests/s'})`,
+    `Points: each step’s p95, with its 95 % interval; green meets the objective, red misses it, grey is too close to tell. Dashed: the objective.${fix ? ` Purple: the same search with ${fix.what}.` : ''}`,
+  );
   grid.append(box.box);
   const sorted = [...c.steps].sort((a, b) => a.demand - b.demand);
+  const fixed = fix ? [...fix.result.steps].sort((a, b) => a.demand - b.demand) : [];
   const colour = (v: string) => (v === 'meets' ? t.green : v === 'fails' ? t.red : t.fg);
-  const xs = sorted.map((s) => s.demand);
+  const xs = [...sorted, ...fixed].map((s) => s.demand);
   const lo = Math.min(...xs);
   const hi = Math.max(...xs);
   const pad = Math.max(1, (hi - lo) * 0.08);
@@ -82,6 +94,9 @@ function drawCapacityChart(c: CapacityResult, grid: HTMLElement): void {
         { label: 'p95', data: sorted.map((s) => ({ x: s.demand, y: s.p95Ms })), borderColor: t.blue, backgroundColor: sorted.map((s) => colour(s.verdict)), pointBackgroundColor: sorted.map((s) => colour(s.verdict)), pointRadius: sorted.map((s) => (s.demand === c.capacity ? 7 : 5)), showLine: true },
         { label: 'interval low', data: sorted.map((s) => ({ x: s.demand, y: s.p95Interval.lowMs })), borderColor: t.blue, backgroundColor: t.blue, pointRadius: 7, showLine: false, pointStyle: 'dash' },
         { label: 'interval high', data: sorted.filter((s) => s.p95Interval.highMs !== null).map((s) => ({ x: s.demand, y: s.p95Interval.highMs! })), borderColor: t.blue, backgroundColor: t.blue, pointRadius: 7, showLine: false, pointStyle: 'dash' },
+        ...(fix
+          ? [{ label: `p95 with ${fix.what}`, data: fixed.map((s) => ({ x: s.demand, y: s.p95Ms })), borderColor: t.purple, backgroundColor: fixed.map((s) => colour(s.verdict)), pointBackgroundColor: fixed.map((s) => colour(s.verdict)), pointRadius: 5, pointStyle: 'rectRot' as const, showLine: true }]
+          : []),
         { label: `objective ${formatMs(c.objective.p95Ms)}`, data: [{ x: lo - pad, y: c.objective.p95Ms }, { x: hi + pad, y: c.objective.p95Ms }], borderColor: t.orange, borderDash: [6, 4], pointRadius: 0 },
       ],
     },

@@ -111,7 +111,10 @@ function render(): void {
   if (!s.result && (view.tab === 'report' || view.tab === 'plan')) view.tab = s.comparison ? 'compare' : s.capacity ? 'capacity' : 'scaling';
   app.append(tabs(s));
   if (view.tab === 'capacity') {
-    app.append(h('div', { class: 'toast', id: 'toast', role: 'status' }), capacitySection(s.capacity!));
+    // A diagnosis's capacity phase: its search with the best fix beside the search as it is.
+    const phase = s.diagnosis?.runs.capacity;
+    const fix = phase && phase.asIs.startedAt === s.capacity!.startedAt && phase.withFix && s.diagnosis!.answers.capacity?.withFix ? { what: s.diagnosis!.answers.capacity.withFix.what, result: phase.withFix } : undefined;
+    app.append(h('div', { class: 'toast', id: 'toast', role: 'status' }), capacitySection(s.capacity!, fix));
     return;
   }
   if (view.tab === 'compare') {

@@ -10,6 +10,7 @@ import { buildHtmlReport, diagnosisState, exportState, loadReportAssets } from '
 import * as zlib from 'node:zlib';
 import { compareResults } from '../../src/core/analysis/compare';
 import type { PanelState } from '../../src/shared/protocol';
+import { stateFromDiagnosis } from '../../src/shared/panelState';
 import type { DiagnoseResult, ProfileResult, SweepResult } from '../../src/shared/result';
 import { panelBench, results, root } from './harness';
 
@@ -237,7 +238,7 @@ describe('Report panel in Chromium', function () {
     const page = await openPanel('light');
     // As the extension sends it: the running diagnosis, then the same run finished with its answers.
     await show(page, { runId: 'run-1', fingerprint: d.fingerprint, sql: d.sql, connectionLabel: 'demo', state: 'running', activity: 'diagnose' });
-    await show(page, { ...stateOf(d.runs.load), activity: 'diagnose', diagnosis: d, sweep: d.runs.sweep ?? undefined });
+    await show(page, stateFromDiagnosis('run-1', d, 'demo'));
     await page.waitForSelector('#answers');
     assert.equal(await page.getAttribute('#tab-answers', 'aria-selected'), 'true');
     // The tab renders the answers' own sentences: nothing recomputed.
@@ -247,6 +248,11 @@ describe('Report panel in Chromium', function () {
     const query = (await page.textContent('#answer-query')) ?? '';
     for (const q of d.answers.query) assert.ok(query.includes(q.title), q.title);
     assert.ok(((await page.textContent('#answer-orm')) ?? '').includes(d.answers.orm!.text));
+    // The headline and the capacity within the objective, each with its evidence.
+    assert.ok(((await page.textContent('#answer-demand')) ?? '').includes(d.answers.demand!.text));
+    assert.ok(d.answers.capacity, 'the recorded demo diagnosis has its capacity phase (--max-p95 500ms)');
+    assert.ok(((await page.textContent('#answer-capacity')) ?? '').includes(d.answers.capacity.text));
+    assert.match((await page.textContent('#answer-capacity .evidence')) ?? '', d.answers.capacity.evidence === 'weak' ? /^Evidence: weak/ : /^Evidence: strong/);
     assert.equal(await page.locator('#diagnose-phases tbody tr').count(), d.phases.length);
     if (d.answers.pool?.recommended) assert.ok((await inkOf(page, 'chart-answer-pool')) > 1000, 'the pool chart has drawn');
     await page.screenshot({ path: path.join(results, 'webview-answers.png'), fullPage: true });
@@ -256,8 +262,13 @@ describe('Report panel in Chromium', function () {
       assert.match((await page.textContent(`#answer-settings [data-setting="${x.name}"] .try-why-not`)) ?? '', /no need to try it again here/);
     }
     // Try it sends the setting's SQL with a request id.
-    const tryable = d.answers.settings.find((x) => /^SET LOCAL /.test(x.sql) && !(x.measured && !x.helps))!;
-    assert.ok(tryable, 'the recorded diagnosis has a setting to try');
+    // (The recorded demo measured its only setting as not helping: a setting the budget left unmeasured has Try it.)
+    const unmeasured = { name: 'max_parallel_workers_per_gather', value: '0', sql: 'SET LOCAL max_parallel_workers_per_gather = 0;', scope: 'query' as const, measured: null, memory: null, helps: false, text: 'max_parallel_workers_per_gather = 0 was not measured: the phase was cut short. A suggestion, not an answer.' };
+    const withTry: DiagnoseResult = { ...d, answers: { ...d.answers, settings: [...d.answers.settings, unmeasured] } };
+    await show(page, stateFromDiagnosis('run-1', withTry, 'demo'));
+    await page.waitForSelector(`#answer-settings [data-setting="${unmeasured.name}"]`);
+    const tryable = withTry.answers.settings.find((x) => /^SET LOCAL /.test(x.sql) && !(x.measured && !x.helps))!;
+    assert.equal(tryable.name, unmeasured.name);
     await page.click(`#answer-settings vscode-button[data-action="tryHint"][data-sql="${tryable.sql}"]`);
     const sent = await page.evaluate(() => (window as unknown as { __sent: Array<{ type: string; sql?: string; requestId?: number }> }).__sent.filter((m) => m.type === 'tryHint'));
     assert.deepEqual(sent.map((m) => m.sql), [tryable.sql]);
@@ -286,6 +297,17 @@ describe('Report panel in Chromium', function () {
     await exported.goto('file://' + file);
     await exported.waitForSelector('#answers');
     assert.equal(await exported.locator('vscode-button[data-action="tryHint"]').first().isVisible(), false, 'Try it needs VS Code: hidden in the file');
+    // The capacity searches' chart, from the diagnosis's own result: p95 against the users, the objective drawn.
+    await exported.click('#tab-capacity');
+    await exported.waitForSelector('#chart-capacity');
+    assert.ok((await bench.inkOf(exported, 'chart-capacity')) > 1000, 'the capacity chart has drawn');
+    // The search with the best fix, beside the search as it is: its answer, and its own line on the chart.
+    const withFix = d.runs.capacity!.withFix!;
+    assert.ok(withFix, 'the recorded demo searched again with its best fix');
+    assert.equal((await exported.textContent('#capacity-fix-answer'))?.trim(), `With ${d.answers.capacity!.withFix!.what}: ${withFix.answer}`);
+    assert.match((await exported.textContent('section.chart:has(#chart-capacity) p.muted')) ?? '', new RegExp(`Purple: the same search with ${d.answers.capacity!.withFix!.what.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.$`));
+    await exported.screenshot({ path: path.join(results, 'diagnosis-export-capacity.png'), fullPage: true });
+    await exported.click('#tab-answers');
     await exported.click('#show-app-load');
     await exported.waitForSelector('#summary');
     assert.deepEqual(errors, []);

@@ -5,6 +5,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { diagnose } from '../../src/core/analysis/diagnose';
+import { profile } from '../../src/core/load/runner';
 import { PgloadError } from '../../src/core/errors';
 import { formatMs } from '../../src/shared/format';
 import type { DiagnoseResult } from '../../src/shared/result';
@@ -140,6 +141,24 @@ describe('pgload diagnose (real server)', function () {
     // The arrivals wait for a session apart from the time in PostgreSQL, as a pool's users do.
     assert.ok(load.openLoop!.waitMs!.p95Ms >= 0 && load.openLoop!.uncorrected.p50Ms >= 20);
     assert.match(d.answers.settings.length ? d.answers.settings[0].text : 'no setting', /no setting|requests\/s arriving over your pool/);
+    assertLittle(d);
+    assert.equal(await waitNoPgloadSessions(), 0);
+  });
+
+  it('a CPU-bound statement at half the saturation the test measured first: the headline says about half of the server, kept up', async () => {
+    // The saturation, measured first: back to back on 4 sessions (2 cores here: more sessions only queue).
+    const cpu = 'SELECT count(*) FROM (SELECT md5(g::text) FROM generate_series(1, 30000) g) s';
+    const sat = await profile({ sql: cpu, connection: { url: testDb().url }, clients: 4, durationMs: 4_000, explain: false, sampleIntervalMs: 0 });
+    const xmax = sat.load.throughputQps;
+    const rate = Math.round(xmax / 2);
+    const d = await diagnose({ base: { sql: cpu, connection: { url: testDb().url }, serverVcpus: 2 }, app: { users: 4, poolSize: 2, maxOverflow: 2, poolTimeoutMs: 30_000, rateQps: rate }, budgetMs: 50_000 });
+    const h = d.answers.demand!;
+    // The sweep's best throughput is the same saturation measured again: the utilization is about a half, and the
+    // server time a request costs about 1 / saturation (a busy 2-core machine moves both: generous bounds).
+    assert.ok(h.utilization !== null && h.utilization > 0.3 && h.utilization < 0.8, `utilization ${h.utilization} at ${rate}/s of ${xmax.toFixed(1)}/s: ${h.text}`);
+    assert.ok(h.serviceMs !== null && Math.abs(h.serviceMs - 1000 / xmax) / (1000 / xmax) < 0.4, `service ${h.serviceMs} ms against ${(1000 / xmax).toFixed(1)} ms`);
+    assert.match(h.text, new RegExp(`the demand uses ${Math.round(h.utilization * 100)} % of it\\.`));
+    assert.match(h.text, h.utilization >= 0.5 ? /requests begin to queue when they arrive together/ : /the server has room/);
     assertLittle(d);
     assert.equal(await waitNoPgloadSessions(), 0);
   });

@@ -44,7 +44,9 @@ function estimatedFixes(x: BestFixInput): string[] {
     out.push({ gain: pct / 100, text: `${h.sql.replace(/;\s*$/, '')} — plan cost −${pct} % (${Math.round(v.costBefore)} → ${Math.round(v.costAfter)}), estimated with a hypothetical index (answer 3)` });
   }
   const d = x.answers.demand;
-  if (d && d.utilization !== null && d.utilization >= 0.8 && d.cpuShare !== undefined && d.cpuShare >= 0.5) {
+  // Only a demand that does not grow with the server (users who pause, a rate): back-to-back users would send
+  // twice as much to twice the CPUs and keep them as busy.
+  if (d && !d.backToBack && d.utilization !== null && d.utilization >= 0.8 && d.cpuShare !== undefined && d.cpuShare >= 0.5) {
     const u = Math.round(d.utilization * 100);
     out.push({
       gain: 1 - 1 / 2,

@@ -91,11 +91,11 @@ function drawCapacityChart(c: CapacityResult, grid: HTMLElement, fix?: FixSearch
     type: 'line',
     data: {
       datasets: [
-        { label: 'p95', data: sorted.map((s) => ({ x: s.demand, y: s.p95Ms })), borderColor: t.blue, backgroundColor: sorted.map((s) => colour(s.verdict)), pointBackgroundColor: sorted.map((s) => colour(s.verdict)), pointRadius: sorted.map((s) => (s.demand === c.capacity ? 7 : 5)), showLine: true },
+        { label: 'p95', data: sorted.map((s) => ({ x: s.demand, y: s.p95Ms })), borderColor: t.blue, backgroundColor: t.blue, pointBackgroundColor: sorted.map((s) => colour(s.verdict)), pointRadius: sorted.map((s) => (s.demand === c.capacity ? 7 : 5)), showLine: true },
         { label: 'interval low', data: sorted.map((s) => ({ x: s.demand, y: s.p95Interval.lowMs })), borderColor: t.blue, backgroundColor: t.blue, pointRadius: 7, showLine: false, pointStyle: 'dash' },
         { label: 'interval high', data: sorted.filter((s) => s.p95Interval.highMs !== null).map((s) => ({ x: s.demand, y: s.p95Interval.highMs! })), borderColor: t.blue, backgroundColor: t.blue, pointRadius: 7, showLine: false, pointStyle: 'dash' },
         ...(fix
-          ? [{ label: `p95 with ${fix.what}`, data: fixed.map((s) => ({ x: s.demand, y: s.p95Ms })), borderColor: t.purple, backgroundColor: fixed.map((s) => colour(s.verdict)), pointBackgroundColor: fixed.map((s) => colour(s.verdict)), pointRadius: 5, pointStyle: 'rectRot' as const, showLine: true }]
+          ? [{ label: `p95 with ${fix.what}`, data: fixed.map((s) => ({ x: s.demand, y: s.p95Ms })), borderColor: t.purple, backgroundColor: t.purple, pointBackgroundColor: fixed.map((s) => colour(s.verdict)), pointRadius: 5, pointStyle: 'rectRot' as const, showLine: true }]
           : []),
         { label: `objective ${formatMs(c.objective.p95Ms)}`, data: [{ x: lo - pad, y: c.objective.p95Ms }, { x: hi + pad, y: c.objective.p95Ms }], borderColor: t.orange, borderDash: [6, 4], pointRadius: 0 },
       ],

@@ -6,6 +6,7 @@ import { buildHtmlReport, diagnosisState, exportState, loadReportAssets } from '
 import { formatDiagnoseMarkdown } from '../shared/report/diagnose';
 import type { DiagnoseResult, ProfileResult, SweepResult } from '../shared/result';
 import type { Ui } from './ui';
+import { exportFileName } from '../shared/text';
 
 export type ExportFormat = 'json' | 'markdown' | 'html' | 'csv';
 
@@ -52,7 +53,7 @@ export function exportContent(format: ExportFormat, r: ProfileResult, connection
 /** Asks where, writes the file; returns whether it was saved and a sentence for the user. */
 export async function exportResult(ui: Ui, format: ExportFormat, r: ProfileResult, connectionLabel: string, extensionUri: vscode.Uri, extra: ExportExtras = {}): Promise<[boolean, string]> {
   const e = EXT[format];
-  const name = `pgload-${extra.diagnosis && format !== 'csv' ? 'diagnosis-' : ''}${r.fingerprint}${format === 'csv' ? '-timeline' : ''}.${e.ext}`;
+  const name = exportFileName(extra.diagnosis && format !== 'csv' ? 'diagnosis' : format === 'csv' ? 'timeline' : 'report', r.sql, r.startedAt, e.ext);
   const target = await ui.saveTarget(`Save ${e.what}`, name, { [e.filter]: [e.ext] });
   if (!target) return [false, 'Not saved.'];
   await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(exportContent(format, r, connectionLabel, extensionUri, extra)));

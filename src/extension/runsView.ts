@@ -12,6 +12,7 @@ import { EXPORT_FORMATS, exportResult } from './exports';
 import type { HistoryEntry, HistoryStore } from './historyStore';
 import { stateFromStored, stateFromSweep, type ReportPanels } from './panel';
 import { stateFromDiagnosis } from '../shared/panelState';
+import { exportFileName } from '../shared/text';
 import type { Ui } from './ui';
 
 type Node = { kind: 'group'; fingerprint: string; sql: string; runs: HistoryEntry[] } | { kind: 'run'; entry: HistoryEntry };
@@ -180,16 +181,16 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
   /** A sweep is saved as its result object (JSON) or its report (text). */
   private exportSweep(e: HistoryEntry): Promise<boolean> {
     const sw = this.history.sweep(e.runId);
-    return this.exportWhole(e, 'sweep', sw && { fingerprint: sw.fingerprint, json: sw, text: formatSweepReport(sw), detail: 'the sweep result: steps, the fitted curve, the recommendation' });
+    return this.exportWhole(e, 'sweep', sw && { sql: sw.sql, startedAt: sw.startedAt, json: sw, text: formatSweepReport(sw), detail: 'the sweep result: steps, the fitted curve, the recommendation' });
   }
 
   /** An A/B is saved as its result object (both sides and the comparison) or its report (text), as `pgload ab` writes them. */
   private exportAb(e: HistoryEntry): Promise<boolean> {
     const ab = this.history.ab(e.runId);
-    return this.exportWhole(e, 'A/B', ab && { fingerprint: ab.b.fingerprint, json: ab, text: formatAbReport(ab, ab.a.sql !== ab.b.sql ? { a: ab.a.sql, b: ab.b.sql } : undefined), detail: 'the A/B result: both sides, the legs, the comparison' });
+    return this.exportWhole(e, 'A/B', ab && { sql: ab.b.sql, startedAt: ab.a.startedAt, json: ab, text: formatAbReport(ab, ab.a.sql !== ab.b.sql ? { a: ab.a.sql, b: ab.b.sql } : undefined), detail: 'the A/B result: both sides, the legs, the comparison' });
   }
 
-  private async exportWhole(e: HistoryEntry, what: string, v: { fingerprint: string; json: unknown; text: string; detail: string } | undefined): Promise<boolean> {
+  private async exportWhole(e: HistoryEntry, what: string, v: { sql: string; startedAt: string; json: unknown; text: string; detail: string } | undefined): Promise<boolean> {
     if (!v) {
       void this.ui.error(`pgload: the file of the ${what} "${runLabel(e)}" is missing or damaged.`);
       return false;
@@ -203,7 +204,7 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
     );
     if (!f) return false;
     const slug = what === 'A/B' ? 'ab' : what;
-    const target = await this.ui.saveTarget(`Save the ${what} as ${f.label}`, `pgload-${slug}-${v.fingerprint}.${f.ext}`, { [f.label]: [f.ext] });
+    const target = await this.ui.saveTarget(`Save the ${what} as ${f.label}`, exportFileName(slug, v.sql, v.startedAt, f.ext), { [f.label]: [f.ext] });
     if (!target) return false;
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(f.text));
     this.ui.info(`pgload: Saved to ${target.fsPath}.`);

@@ -40,3 +40,21 @@ export function mdBlock(text: string, lang = ''): string[] {
   const fence = '`'.repeat(longest + 1);
   return [`${fence}${lang}`, body, fence];
 }
+
+/**
+ * An export's file name, after what it holds and when it ran: `pgload-diagnosis-select-c-id-c-name-2026-12-03-1820.html`
+ * — the kind, the statement's first words (letters and digits, at most 40 characters; comments left out) and the
+ * run's start in the user's local time.
+ */
+export function exportFileName(kind: string, sql: string, startedAt: string, ext: string): string {
+  const words = sql
+    .replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  const cut = words.length <= 40 ? words : words.slice(0, 40).replace(/-[^-]*$/, '');
+  const t = new Date(startedAt);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const when = Number.isNaN(t.getTime()) ? '' : `-${t.getFullYear()}-${two(t.getMonth() + 1)}-${two(t.getDate())}-${two(t.getHours())}${two(t.getMinutes())}`;
+  return `pgload-${kind}${cut ? `-${cut}` : ''}${when}.${ext}`;
+}

@@ -1,5 +1,6 @@
 /** The engine's command-line words, said as VS Code says them. */
 import * as assert from 'node:assert/strict';
+import { exportFileName } from '../../src/shared/text';
 import { inEditorWords } from '../../src/extension/words';
 
 describe('messages in the editor’s words', () => {
@@ -20,5 +21,19 @@ describe('messages in the editor’s words', () => {
     const plain = 'The run was cancelled during the baseline; nothing was measured under load.';
     assert.equal(inEditorWords(plain), plain);
     assert.doesNotMatch(inEditorWords('--statement-timeout-x'), /pgload\./);
+  });
+});
+
+describe('an export is named after what it holds and when it ran', () => {
+  it('the kind, the statement’s first words and the local start time; comments and punctuation left out; never a hash', () => {
+    const startedAt = '2026-12-03T18:20:41.000Z';
+    const t = new Date(startedAt);
+    const two = (n: number) => String(n).padStart(2, '0');
+    const local = `${t.getFullYear()}-${two(t.getMonth() + 1)}-${two(t.getDate())}-${two(t.getHours())}${two(t.getMinutes())}`;
+    const sql = "-- the shop report\nSELECT c.id, c.name, count(*) FROM customers c JOIN orders o ON o.customer_id = c.id WHERE o.status = 'shipped'";
+    assert.equal(exportFileName('diagnosis', sql, startedAt, 'html'), `pgload-diagnosis-select-c-id-c-name-count-from-customers-${local}.html`);
+    assert.equal(exportFileName('report', 'SELECT 1', startedAt, 'json'), `pgload-report-select-1-${local}.json`);
+    // Nothing usable in the statement, a start that does not parse: still a name, never a broken one.
+    assert.equal(exportFileName('report', '/* only a comment */', 'not a date', 'md'), 'pgload-report.md');
   });
 });

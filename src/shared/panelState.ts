@@ -61,7 +61,7 @@ export function stateFromSweep(runId: string, sweep: SweepResult, connectionName
     fingerprint: sweep.fingerprint,
     sql: sweep.sql,
     connectionLabel: connectionName,
-    state: 'done',
+    state: sweep.status === 'cancelled' ? 'cancelled' : 'done',
     activity: 'sweep',
     sweep,
     ...(run ? { result: toPanelResult(run) } : {}),

@@ -97,4 +97,33 @@ describe('pgload in VS Code: parameters and the concurrency sweep', function () 
       await cfg.update('sweep.stepSeconds', undefined, vscode.ConfigurationTarget.Workspace);
     }
   });
+
+  it('a sweep cancelled part-way is said cancelled — in its result, the panel and the message — and no pool size is claimed as a finding', async () => {
+    const cfg = vscode.workspace.getConfiguration('pgload');
+    await cfg.update('sweep.maxClients', 8, vscode.ConfigurationTarget.Workspace);
+    await cfg.update('sweep.stepSeconds', 2, vscode.ConfigurationTarget.Workspace);
+    try {
+      const doc = await vscode.workspace.openTextDocument(workspaceFile('queries.sql'));
+      const editor = await vscode.window.showTextDocument(doc);
+      await selectText(editor, 'SELECT pg_sleep(0.01) AS first');
+      let sweep: SweepResult | undefined;
+      const messages = await messagesDuring(async () => {
+        const running = vscode.commands.executeCommand('pgload.findPoolSize');
+        // Cancelled once the step with 4 clients runs (4 sessions on the server).
+        await waitFor('the step with 4 clients', async () => ((await pgloadSessions()) >= 4 ? true : undefined), 60_000);
+        await vscode.commands.executeCommand('pgload.cancel');
+        sweep = (await running) as SweepResult | undefined;
+      });
+      assert.ok(sweep, `the steps measured are kept: ${JSON.stringify(messages)}`);
+      assert.equal(sweep.status, 'cancelled');
+      assert.ok(sweep.steps.length < 4, JSON.stringify(sweep.steps.map((x) => x.clients)));
+      assert.ok(messages.some((m) => /^pgload: the sweep was cancelled after \d steps?: its figures are partial/.test(m.message)), JSON.stringify(messages));
+      assert.ok(!messages.some((m) => /^pgload: pool size \d+ for this statement/.test(m.message)), JSON.stringify(messages));
+      assert.equal(api.panels.shown('SELECT pg_sleep(0.01) AS first')?.state, 'cancelled');
+      assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
+    } finally {
+      await cfg.update('sweep.maxClients', undefined, vscode.ConfigurationTarget.Workspace);
+      await cfg.update('sweep.stepSeconds', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
 });

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatRate } from '../../src/shared/format';
 import { sweep } from '../../src/core/analysis/sweep';
+import { stateFromSweep } from '../../src/shared/panelState';
 import type { SweepResult } from '../../src/shared/result';
 import { testDb } from '../support/server';
 import { scratchDir } from '../support/scratch';
@@ -46,6 +47,21 @@ describe('Concurrency sweep on a real PostgreSQL', function () {
     assert.ok(r.recommendation.reason.includes(formatRate(pick.throughputQps, pick.throughputSe)), `${r.recommendation.reason} / ${pick.throughputQps}`);
     // Past the CPUs latency grows with the clients while throughput does not (Little's law: latency ≈ N ÷ throughput).
     assert.ok(r.steps[4].p50Ms > 3 * r.steps[1].p50Ms, `p50 at 16 ${r.steps[4].p50Ms} vs at 2 ${r.steps[1].p50Ms}`);
+  });
+
+  it('cancelled during its third step: the result says cancelled, keeps the steps measured, and the panel shows it cancelled', async () => {
+    const ac = new AbortController();
+    const r = await sweep(
+      { sql: 'SELECT pg_sleep(0.02)', connection: { url: testDb().url }, steps: [1, 2, 4, 8], maxClients: 8, stepDurationMs: 800 },
+      { signal: ac.signal, onStep: (i) => i === 3 && setTimeout(() => ac.abort(), 200) },
+    );
+    assert.equal(r.status, 'cancelled');
+    assert.ok(r.steps.length >= 2 && r.steps.length <= 3, `${r.steps.length} steps`);
+    assert.ok(r.notes.some((n) => /^Cancelled (during the step with 4 clients|after \d of 4 steps)/.test(n)), r.notes.join(' | '));
+    assert.equal(stateFromSweep('run-1', r, 'test').state, 'cancelled');
+    const whole = await sweep({ sql: 'SELECT 1', connection: { url: testDb().url }, steps: [1, 2], maxClients: 2, stepDurationMs: 500 });
+    assert.equal(whole.status, 'completed');
+    assert.equal(stateFromSweep('run-2', whole, 'test').state, 'done');
   });
 
   it('the statement is prepared once: a CSV parameter file deleted after the first step does not break the later steps', async () => {

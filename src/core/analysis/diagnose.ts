@@ -428,7 +428,7 @@ class Diagnosis {
       );
       const measured = r.steps.reduce((n, s) => n + (s.wallMs ?? 0), 0);
       this.legOverheadMs = Math.min(5_000, Math.max(300, (Date.now() - t0 - measured) / Math.max(1, r.steps.length)));
-      if (r.notes.some((n) => n.startsWith('Cancelled'))) {
+      if (r.status === 'cancelled') {
         this.cancelled = true;
         note('cancelled; the steps so far are kept');
       }

@@ -120,30 +120,33 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
   if (steps.length === 0) throw new PgloadError('capacity', 'The server has no free connection for the sweep; close other sessions first.');
 
   const measured: SweepStep[] = [];
+  let cancelledAt: string | null = null;
   const maxStepMs = o.maxStepMs ?? Math.max(60_000, 10 * o.stepDurationMs);
   for (let i = 0; i < steps.length; i++) {
     if (ctx.signal?.aborted) {
-      notes.push(`Cancelled after ${measured.length} of ${steps.length} steps.`);
+      cancelledAt = `Cancelled after ${measured.length} of ${steps.length} steps.`;
       break;
     }
     const clients = steps[i];
     const { legs, extended, cancelled } = await measureStep(o, ctx, prepared, { clients, index: i, of: steps.length, maxStepMs });
     if (cancelled && legs.length === 0) {
-      notes.push(`Cancelled during the step with ${clients} clients.`);
+      cancelledAt = `Cancelled during the step with ${clients} clients.`;
       break;
     }
     const r = mergeLegs(legs);
     measured.push(stepFigures(clients, r, extended));
     if (cancelled || r.status === 'cancelled') {
-      notes.push(`Cancelled during the step with ${clients} clients; that step is partial.`);
+      cancelledAt = `Cancelled during the step with ${clients} clients; that step is partial.`;
       break;
     }
   }
+  if (cancelledAt) notes.push(cancelledAt);
   const { fit, curve } = fitAndNotes(measured, o.stepDurationMs, notes);
   return {
     ...resultHead('sweep', statement),
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
+    status: cancelledAt ? 'cancelled' : 'completed',
     connection: connectionSummary(conn, look.ssl),
     server: look.server,
     stepDurationMs: o.stepDurationMs,

@@ -228,7 +228,12 @@ export abstract class RunExecution extends RunQuestions {
         this.history?.keepSweep(runId, result, req.connection.name);
         const run = this.store.bySql(result.sql);
         this.panels.show(stateFromSweep(runId, result, req.connection.name, run?.result), run?.result);
-        if (result.recommendation) this.ui.info(`pgload: pool size ${result.recommendation.poolSize} for this statement — see the Scaling tab.`);
+        if (result.status === 'cancelled') {
+          void this.ui.warn(
+            `pgload: the sweep was cancelled after ${result.steps.length} step${result.steps.length === 1 ? '' : 's'}: its figures are partial` +
+              (result.recommendation ? `, and the pool size ${result.recommendation.poolSize} stands only on the steps measured — see the Scaling tab.` : '.'),
+          );
+        } else if (result.recommendation) this.ui.info(`pgload: pool size ${result.recommendation.poolSize} for this statement — see the Scaling tab.`);
         else void this.ui.warn(`pgload: the sweep could not recommend a pool size${result.notes.length ? `: ${result.notes[0]}` : ''}`);
       },
     );

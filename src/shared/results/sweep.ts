@@ -46,6 +46,8 @@ export interface SweepResult {
   fingerprint: string;
   startedAt: string;
   finishedAt: string;
+  /** `cancelled`: stopped before its last step (its figures are the steps measured). Absent in older results. */
+  status?: 'completed' | 'cancelled';
   connection: ConnectionSummary;
   server: ServerInfo;
   stepDurationMs: number;

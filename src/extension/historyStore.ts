@@ -268,7 +268,7 @@ export class HistoryStore {
       sql: sweep.sql,
       fingerprint: sweep.fingerprint,
       startedAt: sweep.startedAt,
-      status: 'completed',
+      status: sweep.status === 'cancelled' ? 'cancelled' : 'completed',
       clients: sweep.steps.length ? Math.max(...sweep.steps.map((x) => x.clients)) : 0,
       p50Ms: at?.p50Ms ?? 0,
       p95Ms: at?.p95Ms ?? 0,

@@ -55,7 +55,8 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
     const e = node.entry;
     if (e.kind === 'sweep') {
       const item = new vscode.TreeItem(runLabel(e), vscode.TreeItemCollapsibleState.None);
-      item.description = `${e.connectionName} · sweep to ${e.clients} clients · ${e.poolSize ? `pool size ${e.poolSize}` : 'no pool size'} · best ${e.qps.toFixed(1)} q/s`;
+      const cut = e.status === 'cancelled' ? ' · cancelled: partial' : '';
+      item.description = `${e.connectionName} · sweep to ${e.clients} client${e.clients === 1 ? '' : 's'}${cut} · ${e.poolSize ? `pool size ${e.poolSize}` : 'no pool size'} · best ${e.qps.toFixed(1)} q/s`;
       item.tooltip = new vscode.MarkdownString(`**Concurrency sweep** ${runLabel(e)}\n\n${e.startedAt} on ${e.connectionName}\n\nup to ${e.clients} clients · best ${e.qps.toFixed(1)} q/s · ${e.poolSize ? `recommended pool size ${e.poolSize}` : 'no pool size could be recommended'}`);
       item.contextValue = `pgload.run.sweep${e.pinned ? '.pinned' : ''}`;
       item.iconPath = new vscode.ThemeIcon('graph-line');

@@ -120,6 +120,11 @@ describe('pgload in VS Code: parameters and the concurrency sweep', function () 
       assert.ok(messages.some((m) => /^pgload: the sweep was cancelled after \d steps?: its figures are partial/.test(m.message)), JSON.stringify(messages));
       assert.ok(!messages.some((m) => /^pgload: pool size \d+ for this statement/.test(m.message)), JSON.stringify(messages));
       assert.equal(api.panels.shown('SELECT pg_sleep(0.01) AS first')?.state, 'cancelled');
+      // Runs keeps it as what happened.
+      const kept = api.history.list().find((e) => e.kind === 'sweep' && e.startedAt === sweep!.startedAt);
+      assert.equal(kept?.status, 'cancelled');
+      const node = api.runsView.getChildren().flatMap((g) => api.runsView.getChildren(g)).find((x) => x.kind === 'run' && x.entry.runId === kept!.runId)!;
+      assert.match(String(api.runsView.getTreeItem(node).description), /^\S+ · sweep to \d clients? · cancelled: partial · /);
       assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
     } finally {
       await cfg.update('sweep.maxClients', undefined, vscode.ConfigurationTarget.Workspace);

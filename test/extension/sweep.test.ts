@@ -4,6 +4,22 @@ import * as vscode from 'vscode';
 import type { ProfileResult, SweepResult } from '../../src/shared/result';
 import { answers, api, messagesDuring, pgloadSessions, selectText, waitFor, workspaceFile } from './helpers';
 
+/** With the sweep's settings for one test, the first statement of queries.sql selected; the settings reset after. */
+async function withSweepOfFirst(maxClients: number, stepSeconds: number, body: () => Promise<void>): Promise<void> {
+  const cfg = vscode.workspace.getConfiguration('pgload');
+  await cfg.update('sweep.maxClients', maxClients, vscode.ConfigurationTarget.Workspace);
+  await cfg.update('sweep.stepSeconds', stepSeconds, vscode.ConfigurationTarget.Workspace);
+  try {
+    const doc = await vscode.workspace.openTextDocument(workspaceFile('queries.sql'));
+    const editor = await vscode.window.showTextDocument(doc);
+    await selectText(editor, 'SELECT pg_sleep(0.01) AS first');
+    await body();
+  } finally {
+    await cfg.update('sweep.maxClients', undefined, vscode.ConfigurationTarget.Workspace);
+    await cfg.update('sweep.stepSeconds', undefined, vscode.ConfigurationTarget.Workspace);
+  }
+}
+
 describe('pgload in VS Code: parameters and the concurrency sweep', function () {
   afterEach(() => {
     answers.input = () => undefined;
@@ -61,13 +77,7 @@ describe('pgload in VS Code: parameters and the concurrency sweep', function () 
   });
 
   it('"Find the right pool size" runs a sweep, stores it, and recommends a pool size; no session is left', async () => {
-    const cfg = vscode.workspace.getConfiguration('pgload');
-    await cfg.update('sweep.maxClients', 4, vscode.ConfigurationTarget.Workspace);
-    await cfg.update('sweep.stepSeconds', 1, vscode.ConfigurationTarget.Workspace);
-    try {
-      const doc = await vscode.workspace.openTextDocument(workspaceFile('queries.sql'));
-      const editor = await vscode.window.showTextDocument(doc);
-      await selectText(editor, 'SELECT pg_sleep(0.01) AS first');
+    await withSweepOfFirst(4, 1, async () => {
       let sweep: SweepResult | undefined;
       const messages = await messagesDuring(async () => {
         sweep = (await vscode.commands.executeCommand('pgload.findPoolSize')) as SweepResult | undefined;
@@ -92,20 +102,11 @@ describe('pgload in VS Code: parameters and the concurrency sweep', function () 
       await vscode.commands.executeCommand('pgload.runs.open', kept.runId);
       assert.equal(api.panels.shown('SELECT pg_sleep(0.01) AS first')?.activity, 'sweep');
       assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
-    } finally {
-      await cfg.update('sweep.maxClients', undefined, vscode.ConfigurationTarget.Workspace);
-      await cfg.update('sweep.stepSeconds', undefined, vscode.ConfigurationTarget.Workspace);
-    }
+    });
   });
 
   it('a sweep cancelled part-way is said cancelled — in its result, the panel and the message — and no pool size is claimed as a finding', async () => {
-    const cfg = vscode.workspace.getConfiguration('pgload');
-    await cfg.update('sweep.maxClients', 8, vscode.ConfigurationTarget.Workspace);
-    await cfg.update('sweep.stepSeconds', 2, vscode.ConfigurationTarget.Workspace);
-    try {
-      const doc = await vscode.workspace.openTextDocument(workspaceFile('queries.sql'));
-      const editor = await vscode.window.showTextDocument(doc);
-      await selectText(editor, 'SELECT pg_sleep(0.01) AS first');
+    await withSweepOfFirst(8, 2, async () => {
       let sweep: SweepResult | undefined;
       const messages = await messagesDuring(async () => {
         const running = vscode.commands.executeCommand('pgload.findPoolSize');
@@ -126,9 +127,6 @@ describe('pgload in VS Code: parameters and the concurrency sweep', function () 
       const node = api.runsView.getChildren().flatMap((g) => api.runsView.getChildren(g)).find((x) => x.kind === 'run' && x.entry.runId === kept!.runId)!;
       assert.match(String(api.runsView.getTreeItem(node).description), /^\S+ · sweep to \d clients? · cancelled: partial · /);
       assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
-    } finally {
-      await cfg.update('sweep.maxClients', undefined, vscode.ConfigurationTarget.Workspace);
-      await cfg.update('sweep.stepSeconds', undefined, vscode.ConfigurationTarget.Workspace);
-    }
+    });
   });
 });

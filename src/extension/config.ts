@@ -7,6 +7,7 @@ import { Settings } from './constants';
 import type { ProfileInput } from '../core/options';
 import { APP_POOL_LIMITS, MAX_CLIENTS, parseOption, RATE_LIMITS, RUN_OPTION_TABLE, THINK_TIME_LIMITS_MS, type OptionRow } from '../core/optionTable';
 import { parseSizeKB } from '../core/units';
+import { usersForRate } from '../core/analysis/appDemand';
 
 export interface ConnectionSetting {
   name: string;
@@ -54,7 +55,7 @@ const FRACTIONAL: ReadonlySet<keyof AppPoolSetting> = new Set(['thinkTimeSeconds
  */
 export function appDemand(app: AppPoolSetting): { users: number; poolSize: number; maxOverflow: number; poolTimeoutMs: number; thinkTimeMs?: number; rateQps?: number } {
   const pool = { poolSize: app.poolSize, maxOverflow: app.maxOverflow, poolTimeoutMs: app.poolTimeoutSeconds * 1000 };
-  if (app.requestsPerSecond > 0) return { ...pool, users: Math.min(APP_POOL_LIMITS.users.max, app.poolSize + app.maxOverflow), rateQps: app.requestsPerSecond };
+  if (app.requestsPerSecond > 0) return { ...pool, users: usersForRate(app.poolSize, app.maxOverflow), rateQps: app.requestsPerSecond };
   return { ...pool, users: app.users, ...(app.thinkTimeSeconds > 0 ? { thinkTimeMs: app.thinkTimeSeconds * 1000 } : {}) };
 }
 

@@ -4,6 +4,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { formatDiagnoseMarkdown, formatDiagnosePlan, formatDiagnoseReport } from '../../shared/report/diagnose';
 import { formatMs } from '../../shared/format';
 import { diagnose } from '../../core/analysis/diagnose';
+import { usersForRate } from '../../core/analysis/appDemand';
 import { buildHtmlReport, diagnosisState, loadReportAssets } from '../../core/report/htmlReport';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, emitJson, writeOutput, checkOutputPaths } from '../io';
 import { COMMON_OPTIONS, parseCommand, duration, whole, THINK_FLAGS, thinkFromFlags, perSecondFlag, sqlFromFlags, sqlBFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, commonRunFlags, tableFlags, tableValues } from '../flags';
@@ -76,7 +77,7 @@ export async function diagnoseCommand(args: string[], io: CliIO): Promise<number
   const poolSize = whole('pool-size', v['pool-size'], APP_POOL_LIMITS.size.min, APP_POOL_LIMITS.size.max) ?? 5;
   const maxOverflow = whole('max-overflow', v['max-overflow'], APP_POOL_LIMITS.maxOverflow.min, APP_POOL_LIMITS.maxOverflow.max) ?? 10;
   // Arrivals at a rate may use every session the pool has.
-  const users = rateQps !== undefined ? Math.min(APP_POOL_LIMITS.users.max, poolSize + maxOverflow) : (whole('users', v.users, APP_POOL_LIMITS.users.min, APP_POOL_LIMITS.users.max) ?? 100);
+  const users = rateQps !== undefined ? usersForRate(poolSize, maxOverflow) : (whole('users', v.users, APP_POOL_LIMITS.users.min, APP_POOL_LIMITS.users.max) ?? 100);
   const poolTimeoutMs = duration('pool-timeout', v['pool-timeout'], 's', 0) ?? 30_000;
   if (poolTimeoutMs <= 0) usage(`--pool-timeout ${v['pool-timeout']}: must be more than 0`);
   const budgetMs = duration('budget', v.budget, 's', 0) ?? 180_000;

@@ -49,7 +49,7 @@ function estimatedFixes(x: BestFixInput): string[] {
   if (d && !d.backToBack && d.utilization !== null && d.utilization >= 0.8 && d.cpuShare !== undefined && d.cpuShare >= 0.5) {
     const u = Math.round(d.utilization * 100);
     out.push({
-      gain: 1 - 1 / 2,
+      gain: 0.5,
       text: `twice the CPUs — the demand would use about ${Math.round(d.utilization * 50)} % of the server instead of ${u} %, estimated on the assumption that this statement's throughput grows with the cores (its sessions were on CPU in ${Math.round(d.cpuShare * 100)} % of the samples)`,
     });
   }

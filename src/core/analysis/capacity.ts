@@ -16,6 +16,7 @@ import { prepareRun, profile, withOptions, type PreparedRun, type Progress } fro
 import { resultHead } from '../version';
 import { batchInterval, CapacitySearch, judge, quantileRanks } from './capacitySearch';
 import { capacityAnswer } from './capacityAnswer';
+import { demandOptions } from './appDemand';
 import { demandWords } from '../../shared/report/capacity';
 
 export interface CapacityOptions {
@@ -63,7 +64,7 @@ export async function capacity(o: CapacityOptions, ctx: CapacityContext = {}): P
   // The load is the search's own: the base's clients, requests, duration, pool, rate and ramp do not apply.
   const base: ProfileInput = { ...o.base, clients: undefined, requests: undefined, durationMs: undefined, pool: undefined, rate: undefined, rampMs: undefined };
   // Everything a step could refuse (SQL, safety, options) is refused before anything runs.
-  const prepared = await prepareRun({ ...base, ...demandInput(o.demand, Math.min(o.max, sessions), 1000) }, ctx.environment);
+  const prepared = await prepareRun({ ...base, ...demandOptions(o.demand, Math.min(o.max, sessions)), durationMs: 1000 }, ctx.environment);
   return new CapacityRun(o, ctx, prepared, sessions).run();
 }
 
@@ -184,7 +185,7 @@ class CapacityRun {
     // Each step its own arrivals and pauses: one seed for all would replay the same calm (or stormy) stretch.
     const seed = (this.prepared.options.seed + index) >>> 0;
     const r = await profile(
-      withOptions(this.prepared, { ...demandInput(o.demand, demand, warmMs + measureMs, seed), seed, steady: { fromMs: warmMs, batchMs: Math.max(100, Math.round(measureMs / STEP_BATCHES)) }, baselineRuns: 1, explain: false, sampleIntervalMs: 0 }),
+      withOptions(this.prepared, { ...demandOptions(o.demand, demand, seed), durationMs: warmMs + measureMs, seed, steady: { fromMs: warmMs, batchMs: Math.max(100, Math.round(measureMs / STEP_BATCHES)) }, baselineRuns: 1, explain: false, sampleIntervalMs: 0 }),
       { ...runCtx(ctx), onProgress: (p) => ctx.onStep?.(index, demand, p) },
     );
     this.overheadMs = Math.min(5_000, Math.max(300, Date.now() - t0 - r.load.wallMs));
@@ -218,14 +219,6 @@ export function stepLength(d: CapacityDemand, demand: number, aloneP50Ms: number
 
 function runCtx(ctx: CapacityContext) {
   return { signal: ctx.signal, logger: ctx.logger, environment: ctx.environment };
-}
-
-/** A step's run options: the users through the pool, or the rate on the sessions. */
-function demandInput(d: CapacityDemand, demand: number, durationMs: number, seed = 1): Partial<ProfileInput> {
-  if (d.kind === 'users') {
-    return { durationMs, clients: undefined, pool: { users: demand, size: d.poolSize, maxOverflow: d.maxOverflow, timeoutMs: d.poolTimeoutMs, thinkTimeMs: d.thinkTimeMs, thinkTimeDistribution: d.thinkTimeDistribution } };
-  }
-  return { durationMs, clients: d.sessions, pool: undefined, rate: { perSecond: demand, distribution: 'poisson', maxOutstanding: Math.max(100, Math.ceil(demand * 10)), seed } };
 }
 
 /** A step's figures, the 95 % interval of its p95 (from its histogram) and its verdict. */

@@ -18,9 +18,10 @@ import type { ProfileInput } from '../options';
 import { APP_POOL_LIMITS, RATE_LIMITS } from '../optionTable';
 import { prepareRun, profile, withOptions, type PreparedRun, type Progress } from '../load/runner';
 import { resultHead } from '../version';
-import { formatMs, formatQps } from '../../shared/format';
+import { formatMs } from '../../shared/format';
 import { abTest, type AbChange } from './ab';
-import { appSessions, demandRun, type AppPoolSettings } from './appDemand';
+import { appSessions, capPool, demandRun, type AppPoolSettings } from './appDemand';
+import { appDemandWords } from '../../shared/report/diagnose';
 import { MIN_CAPACITY_BUDGET_MS } from './capacity';
 import { capacityPhase, capacityPhaseAnswer, capacityWords, fixWords } from './diagnoseCapacity';
 import { buildAnswers, settingCandidates } from './answers';
@@ -261,8 +262,7 @@ class Diagnosis {
       this.room = room;
       if (room < 1) throw new PgloadError('capacity', `The server has ${capacity.free} free connections (${capacity.limitedBy}); a diagnosis needs at least 3. Close other sessions first; nothing was run.`);
       if (this.sessionsWanted > room) {
-        const size = Math.min(app.poolSize, room);
-        const overflow = Math.max(0, Math.min(app.maxOverflow, room - size));
+        const { size, maxOverflow: overflow } = capPool({ size: app.poolSize, maxOverflow: app.maxOverflow }, room);
         this.notes.push(
           `Your pool allows ${app.poolSize} + ${app.maxOverflow} = ${app.poolSize + app.maxOverflow} sessions and ${app.rateQps ? 'its arrivals' : `${app.users} users`} would open ${this.sessionsWanted}; the server has ${capacity.free} free connections (${capacity.limitedBy}). ` +
             `pgload emulated ${size} + ${overflow} = ${size + overflow} (two connections kept for EXPLAIN and the wait sampler). On this server your application would get "too many clients" errors past that.`,
@@ -277,10 +277,8 @@ class Diagnosis {
 
   /** The application's load as the answers name it: "100 users pausing 5.00 s over your pool (20 + 100)". */
   private demandWords(): string {
-    const pool = ` over your pool (${this.current.size} + ${this.current.maxOverflow})`;
-    if (this.app.rateQps) return `${formatQps(this.app.rateQps)} requests/s arriving${pool}`;
-    const think = this.app.thinkTimeMs ? ` pausing ${formatMs(this.app.thinkTimeMs)}` : ' back to back';
-    return `${this.app.users} users${think}${pool}`;
+    const { rateQps, thinkTimeMs } = this.app;
+    return `${appDemandWords(this.app)}${rateQps || thinkTimeMs ? '' : ' back to back'} over your pool (${this.current.size} + ${this.current.maxOverflow})`;
   }
 
   private demandOn(p: { size: number; maxOverflow: number }): Partial<ProfileInput> {

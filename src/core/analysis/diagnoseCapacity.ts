@@ -8,7 +8,7 @@ import type { CapacityBoundary, CapacityDemand, CapacityResult, DiagnoseAnswers,
 import { formatMs, formatQps } from '../../shared/format';
 import type { ProfileInput } from '../options';
 import { APP_POOL_LIMITS, RATE_LIMITS } from '../optionTable';
-import type { AppPoolSettings } from './appDemand';
+import { appDemandKind, capPool, type AppPoolSettings } from './appDemand';
 import { capacity, MIN_CAPACITY_BUDGET_MS, type CapacityContext } from './capacity';
 
 /** A measured fix as the capacity search applies it (from the best-fix answer). */
@@ -16,12 +16,9 @@ export type FixChange = NonNullable<NonNullable<DiagnoseAnswers['best']>['change
 
 /** The application's demand as the search grows it, on the pool as emulated (or the pool the fix recommends). */
 export function capacityDemand(app: AppPoolSettings, pool: { size: number; maxOverflow: number }): { demand: CapacityDemand; max: number } {
-  // As far as \`pgload capacity\` looks by default (the search stops at what the sessions serve, or at the objective).
-  if (app.rateQps) return { demand: { kind: 'rate', sessions: pool.size + pool.maxOverflow }, max: Math.min(RATE_LIMITS.perSecond.max, Math.max(10_000, 4 * app.rateQps)) };
-  return {
-    demand: { kind: 'users', thinkTimeMs: app.thinkTimeMs ?? 0, thinkTimeDistribution: app.thinkTimeDistribution ?? 'exponential', poolSize: pool.size, maxOverflow: pool.maxOverflow, poolTimeoutMs: app.poolTimeoutMs },
-    max: Math.min(APP_POOL_LIMITS.users.max, Math.max(1_000, 4 * app.users)),
-  };
+  // As far as `pgload capacity` looks by default (the search stops at what the sessions serve, or at the objective).
+  const max = app.rateQps ? Math.min(RATE_LIMITS.perSecond.max, Math.max(10_000, 4 * app.rateQps)) : Math.min(APP_POOL_LIMITS.users.max, Math.max(1_000, 4 * app.users));
+  return { demand: appDemandKind(app, pool), max };
 }
 
 export interface CapacityPhaseInput {
@@ -48,17 +45,11 @@ export interface CapacityPhaseOutput {
   cappedTo: number | null;
 }
 
-/** A pool within the server's room: the size first, then what overflow fits. */
-function capped(pool: { size: number; maxOverflow: number }, room: number): { size: number; maxOverflow: number } {
-  const size = Math.max(1, Math.min(pool.size, room));
-  return { size, maxOverflow: Math.max(0, Math.min(pool.maxOverflow, room - size)) };
-}
-
 export async function capacityPhase(x: CapacityPhaseInput, ctx: CapacityContext): Promise<CapacityPhaseOutput> {
   const both = x.fix !== null && x.budgetMs >= 2 * MIN_CAPACITY_BUDGET_MS;
   const t0 = Date.now();
   const asIsBudget = both ? x.budgetMs / 2 : x.budgetMs;
-  const pool = capped(x.pool, x.room);
+  const pool = capPool(x.pool, x.room);
   const cappedTo = pool.size + pool.maxOverflow < x.pool.size + x.pool.maxOverflow ? pool.size + pool.maxOverflow : null;
   const { demand, max } = capacityDemand(x.app, pool);
   // The application's load is a step of this search when it ran the same: its users opened no more sessions than the
@@ -78,7 +69,7 @@ export async function capacityPhase(x: CapacityPhaseInput, ctx: CapacityContext)
     ...(c.prepared ? { prepared: true } : {}),
     ...(c.sqlB && x.sqlB !== undefined ? { sql: x.sqlB } : {}),
   };
-  const fixed = capacityDemand(x.app, capped(c.pool ?? x.pool, x.room));
+  const fixed = capacityDemand(x.app, capPool(c.pool ?? x.pool, x.room));
   const withFix = await capacity({ base, objectiveP95Ms: x.objectiveP95Ms, demand: fixed.demand, max: fixed.max, budgetMs: left }, ctx);
   return { asIs, withFix, fixNote: null, cappedTo };
 }

@@ -67,7 +67,6 @@ export function holdoutCheck(points: Array<{ clients: number; throughputQps: num
   return { clients: last.clients, fittedUpTo: points[points.length - 2].clients, predictedQps, measuredQps: last.throughputQps, errorPct: (100 * (predictedQps - last.throughputQps)) / last.throughputQps };
 }
 
-
 /**
  * What the fitted scalability curve lets the sweep say. Its peak (or its having none) is a claim only when the curve fits
  * the steps: with a poor fit the note says to trust the steps, and nothing is claimed from the curve.

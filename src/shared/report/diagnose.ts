@@ -23,7 +23,7 @@ export function formatDiagnosePlan(phases: DiagnosePhase[], budgetMs: number): s
 const pool = (size: number, overflow: number) => `${size} + ${overflow}`;
 
 /** The application's demand as the diagnosis ran it: "100 users pausing 5.50 s" or "17 requests/s arriving". */
-export function appDemandWords(app: DiagnoseResult['app']): string {
+export function appDemandWords(app: Pick<DiagnoseResult['app'], 'users' | 'thinkTimeMs' | 'rateQps'>): string {
   if (app.rateQps) return `${formatQps(app.rateQps)} requests/s arriving`;
   return `${app.users} users${app.thinkTimeMs ? ` pausing ${formatMs(app.thinkTimeMs)}` : ''}`;
 }

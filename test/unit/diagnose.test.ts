@@ -305,6 +305,12 @@ describe('diagnose: the headline at the application demand', () => {
     const d = buildAnswers(input({ load: demandRun({ qps: 17, meanMs: 5880, p50: 5800, p95: 7800 }), sweep: saturating })).demand!;
     assert.equal(d.backToBack, true);
     assert.match(d.text, /^Assuming back-to-back users: no pause between requests was given \(--think-time\), so each of the 100 users sends its next request as soon as the last one answers — a stampede that holds the server at its limit whatever the pool\./);
+    // Back-to-back users hold the server at its limit (the e2e diagnosis: 55.3 q/s of 55.3): they queue, but no more
+    // than all of them — never "without end", which only arrivals at a rate can do.
+    const full = buildAnswers(input({ load: demandRun({ qps: 17.9, meanMs: 5600, p50: 5500, p95: 7800 }), sweep: saturating })).demand!;
+    assert.ok(full.utilization! >= 1);
+    assert.match(full.text, /At 100 % requests queue: .* The pool only decides where they wait/);
+    assert.doesNotMatch(full.text, /without end/);
   });
 
   it('figures that break Little\'s law are said to disagree, and the evidence is weak; a server with room says so', () => {

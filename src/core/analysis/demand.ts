@@ -50,7 +50,7 @@ export function demandAnswer(x: DemandInput): NonNullable<DiagnoseAnswers['deman
     const cost = `Each request costs the server about ${formatMs(serviceMs)} of its capacity for this statement (the most the sweep got was ${formatQps(best.throughputQps)} q/s, at ${best.clients} concurrent quer${best.clients === 1 ? 'y' : 'ies'})`;
     const onCpu = cpu && cpu.share >= 0.5 ? `; its sessions were on CPU in ${Math.round(cpu.share * 100)} % of the samples` : '';
     parts.push(`${cost}${onCpu}: the demand uses ${Math.round(utilization * 100)} % of it.`);
-    parts.push(queueingSentence(utilization, p50, p95, alone));
+    parts.push(queueingSentence(utilization, p50, p95, alone, app.rateQps !== undefined));
   } else {
     parts.push(`How much of the server that uses was not measured (the sweep did not run): p95 ${formatMs(p95)} against ${formatMs(alone)} alone.`);
   }
@@ -78,11 +78,15 @@ function flowSentence(offered: number, served: number, load: ProfileResult): str
   );
 }
 
-/** What queueing does at that utilization, with the figures that show it. */
-function queueingSentence(u: number, p50: number, p95: number, alone: number): string {
+/**
+ * What queueing does at that utilization, with the figures that show it. Only arrivals at a rate (an open demand) can
+ * ask for more than the server serves and queue without end; users wait for their answer before they ask again, so
+ * at most all of them queue.
+ */
+function queueingSentence(u: number, p50: number, p95: number, alone: number, open: boolean): string {
   const spread = p50 > 0 ? p95 / p50 : 0;
   const figures = `p95 ${formatMs(p95)} is ${spread.toFixed(1)}× p50 (${formatMs(p50)}) and ${(p95 / Math.max(alone, 1e-6)).toFixed(1)}× the statement alone (${formatMs(alone)})`;
-  if (u >= 1) {
+  if (u >= 1 && open) {
     return `At ${Math.round(u * 100)} % — more than the server serves of this statement — requests queue without end: ${figures}. No pool fixes that; less work per request (answer 3), more server capacity (CPUs), or less demand.`;
   }
   if (u >= 0.8) {

@@ -145,14 +145,31 @@ export interface Hint {
   sql?: string;
   /**
    * What acting on it could save at most: its node's share of the plan's time × the mean request latency under load
-   * (the node's time cannot shrink below 0). Hints are ranked by it; absent when the hint has no node or no timing.
+   * (the node's time cannot shrink below 0); for an index checked with HypoPG (`basis: 'planner-cost'`), the share by
+   * which the planner's cost falls, since an index changes the plan beyond its node. Hints are ranked by it; absent
+   * when the hint has no node or no timing.
    */
-  estimate?: { share: number; perRequestMs: number; plan: 'alone' | 'under-load' };
+  estimate?: { share: number; perRequestMs: number; plan: 'alone' | 'under-load'; basis?: 'node' | 'planner-cost' };
   /**
    * Index suggestions: how the index was checked — HypoPG's hypothetical index, the planner's cost without and with it
    * and the plan it would get — or null when it could not be checked (HypoPG not installed).
    */
-  verified?: { method: 'hypopg'; costBefore: number; costAfter: number; planShape: string } | null;
+  verified?: IndexVerified | null;
+}
+
+/** An index checked with HypoPG: the planner's cost without and with it, and what it would change. */
+export interface IndexVerified {
+  method: 'hypopg';
+  costBefore: number;
+  costAfter: number;
+  /** The first nodes of the plan it would get. */
+  planShape: string;
+  /** HypoPG's estimate of the index's size (for a pair, both). */
+  sizeBytes?: number;
+  /** Where the plan changes: "the EXISTS's Seq Scan on order_lines becomes an Index Only Scan". */
+  change?: string;
+  /** A pair: the cost with the first index alone. */
+  costWithFirst?: number;
 }
 
 export interface ConnectionSummary {

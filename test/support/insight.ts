@@ -91,3 +91,27 @@ export const PLAN_SHAPES: Array<{ name: string; sql: string; settings: Record<st
   { name: 'nested-loop-index', sql: 'SELECT count(*) FROM ins_outer o JOIN ins_idx x ON x.id = o.inner_id WHERE o.id <= 2000', settings: { max_parallel_workers_per_gather: '0', jit: 'off', enable_hashjoin: 'off', enable_mergejoin: 'off' } },
   { name: 'initplan', sql: 'SELECT id FROM ins_sort WHERE id = (SELECT max(id) FROM ins_inner)', settings: { max_parallel_workers_per_gather: '0', jit: 'off' } },
 ];
+
+/**
+ * The shape pgload exists for, as #28 describes it: four tables joined, an EXISTS over a join of two filtered on a
+ * category, a filter on a status and a date, ORDER BY … LIMIT; every foreign-key column already indexed. `lines` rows
+ * in the largest table (random but seeded, so every run plans the same).
+ */
+export const SHOP4_SQL = (lines: number): string => `
+SELECT setseed(0.42);
+CREATE TABLE customers (id int PRIMARY KEY, region int NOT NULL);
+CREATE TABLE products (id int PRIMARY KEY, category int NOT NULL);
+CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers, status text NOT NULL, created date NOT NULL);
+CREATE TABLE order_lines (order_id int NOT NULL REFERENCES orders, product_id int NOT NULL REFERENCES products, qty int NOT NULL);
+INSERT INTO customers SELECT g, g % 20 FROM generate_series(1, 20000) g;
+INSERT INTO products SELECT g, g % 50 FROM generate_series(1, 5000) g;
+INSERT INTO orders SELECT g, 1 + g % 20000, (ARRAY['paid','shipped','cancelled','new'])[1 + floor(random() * 4)::int], date '2026-01-01' + (random() * 330)::int FROM generate_series(1, ${lines / 4}) g;
+INSERT INTO order_lines SELECT 1 + (random() * (${lines / 4} - 1))::int, 1 + (random() * 4999)::int, 1 + g % 3 FROM generate_series(1, ${lines}) g;
+CREATE INDEX ON orders (customer_id);
+CREATE INDEX ON order_lines (order_id);
+CREATE INDEX ON order_lines (product_id);`;
+export const SHOP4_ANALYZE = 'VACUUM ANALYZE customers, products, orders, order_lines';
+export const SHOP4_QUERY = `SELECT o.id, o.created, c.region FROM orders o JOIN customers c ON c.id = o.customer_id
+WHERE o.status = 'paid' AND o.created >= date '2026-06-01'
+  AND EXISTS (SELECT 1 FROM order_lines ol JOIN products p ON p.id = ol.product_id WHERE ol.order_id = o.id AND p.category = 7)
+ORDER BY o.created DESC LIMIT 50`;

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { nodeTimes, timeNodes } from '../../src/core/insight/nodeTime';
 import { rankHints } from '../../src/core/load/assemble';
-import { comparedColumns, indexCandidates, indexSql, rowsRead } from '../../src/core/insight/indexAdvice';
+import { comparedColumns, conjuncts, indexCandidates, indexSql, rowsRead } from '../../src/core/insight/indexes/candidates';
+import { planChange } from '../../src/core/insight/indexes/search';
 import { ensureParser, parseSingleStatement } from '../../src/core/sql';
 import { concurrencyHints } from '../../src/core/insight/concurrency';
 import { INSIGHT_SCENARIOS } from '../support/insight';
@@ -124,7 +125,7 @@ describe('Index candidates from a plan', () => {
     assert.deepEqual(cols('this is not sql ((('), []);
   });
 
-  it('a scan whose filter keeps few rows, a seq scan feeding a join, a sort under a Limit: each gives one candidate with its reason', () => {
+  it('candidates as an advisor builds them: the filter and the order wanted, the join key both ways, covering variants when outputs are known', () => {
     const plan = node('Limit', 50, 1, { 'Actual Rows': 20 }, [
       node('Sort', 49, 1, { 'Sort Key': ['p.created DESC'], 'Actual Rows': 20 }, [
         node('Hash Join', 48, 1, { 'Join Type': 'Semi', 'Hash Cond': '(l.purchase_id = p.id)', 'Actual Rows': 20 }, [
@@ -133,13 +134,26 @@ describe('Index candidates from a plan', () => {
         ]),
       ]),
     ]);
-    const c = indexCandidates({ when: 'alone', options: [], planningMs: 0, executionMs: 50, json: { Plan: plan } });
+    const captured = { when: 'alone' as const, options: [], planningMs: 0, executionMs: 50, json: { Plan: plan } };
+    const c = indexCandidates(captured);
+    // The scans take turns: each one's most specific shape first.
     assert.deepEqual(
       c.map((x) => indexSql(x)),
-      ['CREATE INDEX CONCURRENTLY ON purchases (customer)', 'CREATE INDEX CONCURRENTLY ON purchase_lines (purchase_id)'],
+      [
+        'CREATE INDEX CONCURRENTLY ON purchases (customer, created DESC)',
+        'CREATE INDEX CONCURRENTLY ON purchase_lines (purchase_id)',
+        'CREATE INDEX CONCURRENTLY ON purchases (id, customer)',
+        'CREATE INDEX CONCURRENTLY ON purchases (customer, id)',
+        'CREATE INDEX CONCURRENTLY ON purchases (id)',
+      ],
     );
-    assert.match(c[0].reason, /reads 100,000 rows of purchases and keeps 20 \(\(customer = 42\)\)/);
+    assert.deepEqual(c.map((x) => x.kind), ['composite', 'single', 'composite', 'composite', 'single']);
+    assert.match(c[0].reason, /reads 100,000 rows of purchases and keeps 20 \(\(customer = 42\)\); Sort #2 sorts 20 rows of purchases for a Limit of 20/);
     assert.match(c[1].reason, /reads 100,000 rows of purchase_lines to feed Hash Join #3/);
+    // With the columns each scan outputs (EXPLAIN VERBOSE), covering variants: the EXISTS's side can be index-only.
+    const covering = indexCandidates(captured, new Map([['l', ['purchase_id', 'qty']], ['p', ['id', 'created']]])).filter((x) => x.kind === 'covering').map((x) => indexSql(x));
+    assert.ok(covering.includes('CREATE INDEX CONCURRENTLY ON purchase_lines (purchase_id) INCLUDE (qty)'), covering.join('\n'));
+    assert.ok(covering.includes('CREATE INDEX CONCURRENTLY ON purchases (customer, created DESC) INCLUDE (id)'), covering.join('\n'));
     // A scan that ran twice (a hash built in each of two processes) read its table twice, not a table twice as big.
     const twice = node('Seq Scan', 20, 2, { 'Relation Name': 'customers', 'Actual Rows': 50_000 });
     assert.equal(rowsRead(twice, 'customers'), 'reads 50,000 rows of customers per execution, 2 times (100,000 rows in all)');
@@ -148,6 +162,39 @@ describe('Index candidates from a plan', () => {
     // A sort under a Limit over one table's scan: the index in the sort's order.
     const sorted = node('Limit', 10, 1, { 'Actual Rows': 10 }, [node('Sort', 9, 1, { 'Sort Key': ['created DESC', 'id'] }, [node('Seq Scan', 4, 1, { 'Relation Name': 'events', 'Actual Rows': 50_000 })])]);
     assert.deepEqual(indexCandidates({ when: 'alone', options: [], planningMs: 0, executionMs: 10, json: { Plan: sorted } }).map((x) => indexSql(x)), ['CREATE INDEX CONCURRENTLY ON events (created DESC, id)']);
+  });
+
+  it("partial indexes for a constant word, expression indexes for a function over a column; a number or a parameter is a request's value", () => {
+    const scan = (filter: string) =>
+      indexCandidates({ when: 'alone', options: [], planningMs: 0, executionMs: 50, json: { Plan: node('Seq Scan', 20, 1, { 'Relation Name': 'users', Filter: filter, 'Actual Rows': 20, 'Rows Removed by Filter': 99_980 }) } }).map((x) => `${x.kind}: ${indexSql(x, false)}`);
+    assert.deepEqual(scan("((lower(email) = 'a@b.c'::text) AND (status = ANY ('{paid,new}'::text[])) AND (created >= $1))"), [
+      'composite: CREATE INDEX ON users (status, created)',
+      "partial: CREATE INDEX ON users (created) WHERE status = ANY ('{paid,new}'::text[])",
+      'expression: CREATE INDEX ON users ((lower(email)))',
+    ]);
+    // customer = 42 is one customer's requests: no partial index for it; nor for a parameter.
+    assert.deepEqual(scan('((customer = 42) AND (created >= $1))'), ['composite: CREATE INDEX ON users (customer, created)']);
+    assert.deepEqual(scan('((customer = $2) AND (created >= $1))'), ['composite: CREATE INDEX ON users (customer, created)']);
+    // A qualified predicate loses its alias in the index's WHERE; quotes and parentheses inside literals are kept whole.
+    assert.deepEqual(conjuncts("((o.status = 'a) AND (b'::text) AND (o.created >= '2026-06-01'::date))"), ["(o.status = 'a) AND (b'::text)", "(o.created >= '2026-06-01'::date)"]);
+    const aliased = indexCandidates({
+      when: 'alone',
+      options: [],
+      planningMs: 0,
+      executionMs: 50,
+      json: { Plan: node('Seq Scan', 20, 1, { 'Relation Name': 'orders', Alias: 'o', Filter: "((o.status = 'paid'::text) AND (o.created >= '2026-06-01'::date))", 'Actual Rows': 20, 'Rows Removed by Filter': 99_980 }) },
+    });
+    assert.ok(aliased.some((x) => indexSql(x, false) === "CREATE INDEX ON orders (created) WHERE status = 'paid'::text"), aliased.map((x) => indexSql(x)).join('\n'));
+  });
+
+  it("the plan's change where the new index is used: inside the EXISTS only below a semi join's inner side", () => {
+    const scan = (type: string, table: string, extra: Json = {}) => node(type, 1, 1, { 'Relation Name': table, Alias: table[0], ...extra });
+    const before = node('Hash Join', 10, 1, { 'Join Type': 'Semi' }, [scan('Seq Scan', 'orders'), node('Hash', 5, 1, {}, [scan('Seq Scan', 'lines')])]);
+    const inner = node('Nested Loop', 10, 1, { 'Join Type': 'Semi' }, [scan('Seq Scan', 'orders'), scan('Index Only Scan', 'lines', { 'Index Name': '<1>btree_lines_a' })]);
+    assert.equal(planChange(before, inner, '<1>btree_lines_a'), "the EXISTS's Seq Scan on lines becomes an Index Only Scan");
+    const outer = node('Nested Loop', 10, 1, { 'Join Type': 'Semi' }, [scan('Index Scan', 'orders', { 'Index Name': '<2>btree_orders_b' }), scan('Index Scan', 'lines')]);
+    assert.equal(planChange(before, outer, '<2>btree_orders_b'), 'Seq Scan on orders becomes an Index Scan');
+    assert.equal(planChange(before, outer, '<3>btree_unused'), undefined);
   });
 });
 

@@ -41,7 +41,9 @@ function estimatedFixes(x: BestFixInput): string[] {
     const v = h.verified;
     if (!v || !h.sql || !(v.costBefore > 0) || !(v.costAfter < v.costBefore)) continue;
     const pct = Math.round((100 * (v.costBefore - v.costAfter)) / v.costBefore);
-    out.push({ gain: pct / 100, text: `${h.sql.replace(/;\s*$/, '')} — plan cost −${pct} % (${Math.round(v.costBefore)} → ${Math.round(v.costAfter)}), estimated with a hypothetical index (answer 3)` });
+    const statements = h.sql.split(/;\s*/).filter((x) => x.trim());
+    const what = statements.length > 1 ? `${statements.join(' and ')} together` : statements[0];
+    out.push({ gain: pct / 100, text: `${what} — plan cost −${pct} % (${Math.round(v.costBefore)} → ${Math.round(v.costAfter)}), estimated with ${statements.length > 1 ? 'hypothetical indexes' : 'a hypothetical index'} (answer 3)` });
   }
   const d = x.answers.demand;
   // Only a demand that does not grow with the server (users who pause, a rate): back-to-back users would send

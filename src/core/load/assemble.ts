@@ -13,7 +13,7 @@ import { envelopeHint, overheadHint } from '../insight/overhead';
 import { analyzePlan, combineHints, diffPlans, type PlanContext } from '../insight/plan';
 import { nodeTimes } from '../insight/nodeTime';
 import { concurrencyHints } from '../insight/concurrency';
-import { indexHints, type IndexAdvice } from '../insight/indexAdvice';
+import { indexHints, type IndexAdvice } from '../insight/indexes/advice';
 import type { SqlStatement } from '../sql';
 import { VERSION } from '../version';
 import { waitHints } from '../insight/waitHints';
@@ -71,7 +71,7 @@ export function runHints(f: RunFacts): Hint[] {
       transaction: f.options.scripts ? { roundTrips: f.load.client.roundTripsPerRequest ?? 1, clientBound: f.load.client.clientBound } : undefined,
     }),
     ...concurrencyHints(alone ?? underLoad, f.statement),
-    ...(f.indexAdvice ? indexHints(f.indexAdvice.candidates, f.indexAdvice.checked) : []),
+    ...(f.indexAdvice ? indexHints(f.indexAdvice) : []),
   ];
   const genericHint = genericPlanHint(generic);
   if (genericHint) hints.push(genericHint);
@@ -94,6 +94,12 @@ export function rankHints(hints: Hint[], plans: RunFacts['plans'], meanLoadMs: n
     .map((x) => ({ when: x.when, byLabel: new Map(x.nodes!.map((n) => [n.node, n])) }));
   const ranked = hints.map((h) => {
     if (!h.node || meanLoadMs <= 0) return h;
+    // An index changes the plan beyond its node: what the planner's cost says it saves.
+    const v = h.verified;
+    if (v && v.costBefore > 0) {
+      const share = Math.max(0, 1 - v.costAfter / v.costBefore);
+      return { ...h, estimate: { share, perRequestMs: Math.round(share * meanLoadMs * 1000) / 1000, plan: 'alone' as const, basis: 'planner-cost' as const } };
+    }
     for (const s of sources) {
       const n = s.byLabel.get(h.node);
       if (n) return { ...h, estimate: { share: n.share, perRequestMs: Math.round(n.share * meanLoadMs * 1000) / 1000, plan: s.when } };

@@ -29,7 +29,7 @@ import { ErrorTally, errorIdentity, isSessionFatal } from '../errorTally';
 import { redactingLogger, silentLogger, type Logger } from '../logger';
 import { type ProfileOptions } from '../options';
 import { type PlanContext } from '../insight/plan';
-import type { IndexAdvice } from '../insight/indexAdvice';
+import type { IndexAdvice } from '../insight/indexes/advice';
 import { type CounterSnapshot } from '../insight/serverStats';
 import * as os from 'node:os';
 import { type SqlStatement } from '../sql';

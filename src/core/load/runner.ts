@@ -21,7 +21,7 @@ import { captureExplain } from '../insight/explain';
 import { checkEscapes } from '../escapes';
 import { checkGenericPlan, CUSTOM_PLANS_BEFORE_GENERIC } from '../insight/genericPlan';
 import { parseMemoryKB } from '../insight/plan';
-import { checkWithHypopg, indexCandidates, withoutExistingIndexes } from '../insight/indexAdvice';
+import { adviseIndexes } from '../insight/indexes/advice';
 import { oneLine } from '../../shared/text';
 import type { LoadClient } from './driver';
 import { isPrepared, prepareRun, type PreparedRun } from './prepare';
@@ -277,27 +277,24 @@ class Run extends LoadPhase {
     return result;
   }
 
-  /** Index candidates from the plan alone, less those the table has, checked with HypoPG when it is there. */
+  /** Index candidates from the plan alone, less those the tables have, searched with HypoPG when it is there. */
   private async adviseIndexes(session: OpenedSession, warmRuns: number): Promise<void> {
-    let candidates = indexCandidates(this.planAlone);
-    if (candidates.length > 0 && !this.stop) {
-      try {
-        candidates = await withoutExistingIndexes(this.pgClient(session), candidates, this.insightNotes);
-      } catch (err) {
-        // Unsure what exists, suggest nothing: an index the table already has would be a wrong answer.
-        this.insightNotes.push(`No index is suggested: the table's existing indexes could not be read (${errorMessage(err)}).`);
-        candidates = [];
-      }
-    }
-    if (candidates.length > 0 && !this.stop) {
-      this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `checking ${plural(candidates.length, 'index candidate')} with HypoPG` });
-      try {
-        const checked = await checkWithHypopg(this.pgClient(session), this.stmt.text, this.nextQuery().values as Array<string | null> | undefined, candidates, this.transactionStart());
-        this.indexAdvice = { candidates, checked };
-        if (checked) this.insightNotes.push(...checked.notes);
-      } catch (err) {
-        this.insightNotes.push(`The index candidates could not be checked: ${errorMessage(err)}`);
-      }
+    if (this.stop) return;
+    try {
+      this.indexAdvice =
+        (await adviseIndexes({
+          client: this.pgClient(session),
+          sql: this.stmt.text,
+          values: this.nextQuery().values as Array<string | null> | undefined,
+          plan: this.planAlone,
+          begin: this.transactionStart(),
+          notes: this.insightNotes,
+          stopped: () => !!this.stop,
+          searching: (n) =>
+            this.progress({ phase: 'baseline', done: warmRuns + 1, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `checking ${plural(n, 'index candidate')} with HypoPG` }),
+        })) ?? undefined;
+    } catch (err) {
+      this.insightNotes.push(`The index candidates could not be checked: ${errorMessage(err)}`);
     }
   }
 }

@@ -157,6 +157,7 @@ export function poolerLine(r: Pick<ReportInput, 'connection'>): string | undefin
 export function estimateText(h: Hint): string | undefined {
   const e = h.estimate;
   if (!e) return undefined;
+  if (e.basis === 'planner-cost') return `could save about ${formatMs(e.perRequestMs)} per request — the planner's cost falls by ${formatPercent(e.share * 100)} (an estimate)`;
   return `could save up to ${formatMs(e.perRequestMs)} per request — its node is ${formatPercent(e.share * 100)} of the plan's time${e.plan === 'under-load' ? ' under load' : ' alone'}`;
 }
 

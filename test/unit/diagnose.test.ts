@@ -328,6 +328,10 @@ describe('diagnose: the headline at the application demand', () => {
     assert.match(best.text, /^No change measured here lowered p95 significantly\./);
     assert.match(best.text, /Estimated, not measured: twice the CPUs — the demand would use about 47 % of the server instead of 95 %, estimated on the assumption that this statement's throughput grows with the cores \(its sessions were on CPU in 95 % of the samples\); CREATE INDEX ON orders \(customer_id\) — plan cost −18 % \(1000 → 820\), estimated with a hypothetical index \(answer 3\)\.$/);
     assert.doesNotMatch(best.text, /status/, 'an index that does not lower the cost is no fix');
+    // A pair of indexes (the search's best second index given the first) is one fix, said as both together.
+    load.hints = [{ ...index, sql: 'CREATE INDEX ON orders (status, created);\nCREATE INDEX ON lines (order_id, qty);', verified: { method: 'hypopg', costBefore: 1000, costAfter: 100, planShape: '', costWithFirst: 400 } } as unknown as Hint];
+    const pair = buildAnswers(input({ app: { users: 100, poolSize: 20, maxOverflow: 100, poolTimeoutMs: 30_000, thinkTimeMs: 5500 }, load, sweep: saturating })).best!;
+    assert.match(pair.text, /Estimated, not measured: CREATE INDEX ON orders \(status, created\) and CREATE INDEX ON lines \(order_id, qty\) together — plan cost −90 % \(1000 → 100\), estimated with hypothetical indexes \(answer 3\); twice the CPUs/);
     // Back-to-back users would keep twice the CPUs as busy: no CPUs offered; nor on a server with room.
     assert.doesNotMatch(buildAnswers(input({ load, sweep: saturating })).best!.text, /CPUs —/);
     const calm = demandRun({ qps: 5, meanMs: 70, p50: 62, p95: 90, pauseMs: 5500 });

@@ -1,7 +1,21 @@
 /** The `pgload` executable: wires the process (argv, streams, Ctrl-C, exit code) to `main`. */
 import { EXIT } from './io';
 import { main } from './main';
+import { createInterface } from 'node:readline/promises';
 import { visibleControls } from '../shared/text';
+
+/** A yes/no question on the terminal: only "y" or "yes" is a yes; Ctrl-C is a no. */
+async function confirmOnTerminal(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${visibleControls(question)} [y/N] `, { signal: controller.signal });
+    return /^\s*y(es)?\s*$/i.test(answer);
+  } catch {
+    return false;
+  } finally {
+    rl.close();
+  }
+}
 
 const controller = new AbortController();
 /** How long a cancel may take (cancelling running queries, closing sessions) before the process quits anyway. */
@@ -34,6 +48,7 @@ main(process.argv.slice(2), {
   stderr: (t) => process.stderr.write(visibleControls(t)),
   control: (t) => process.stderr.write(t),
   isTTY: process.stderr.isTTY === true,
+  ...(process.stdin.isTTY ? { confirm: confirmOnTerminal } : {}),
   env: process.env,
   signal: controller.signal,
 }).then((code) => {

@@ -21,6 +21,8 @@ export interface CliIO {
    * and `stderr` show every control character in the text as visible code. Without it nothing is cleared.
    */
   control?: (sequence: string) => void;
+  /** Asks a yes/no question on the terminal; absent when stdin is not a terminal (nobody to answer). */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 export class UsageError extends Error {}

@@ -24,6 +24,8 @@ export interface ConnectionSetting {
   serverMemory?: string;
   /** The application's pool on this connection, for "Diagnose under load" (overrides pgload.app.*). */
   app?: Partial<AppPoolSetting>;
+  /** A scratch or development database where Try it may build an index suggestion to measure it (off by default). */
+  allowIndexTrials?: boolean;
 }
 
 /** The application's pool as the settings give it (seconds for the timeout, as people write it). */
@@ -166,7 +168,7 @@ export function askBeforeRun(): boolean {
   return cfg().get<boolean>(Settings.askBeforeRun) !== false;
 }
 
-const CONNECTION_FIELDS = new Set(['name', 'url', 'host', 'port', 'database', 'user', 'sslmode', 'sslrootcert', 'serverVcpus', 'serverMemory', 'app']);
+const CONNECTION_FIELDS = new Set(['name', 'url', 'host', 'port', 'database', 'user', 'sslmode', 'sslrootcert', 'serverVcpus', 'serverMemory', 'app', 'allowIndexTrials']);
 
 /** The configured connections; entries that are not objects with a name are reported, not ignored. */
 export function readConnections(): ConnectionSetting[] {
@@ -196,6 +198,9 @@ export function readConnections(): ConnectionSetting[] {
     }
     if (conn.port !== undefined && (typeof conn.port !== 'number' || !Number.isInteger(conn.port) || conn.port < 1 || conn.port > 65535)) {
       throw new SettingsError('pgload.connections', `Connection "${conn.name}" has port ${JSON.stringify(conn.port)}; give a number from 1 to 65535.`);
+    }
+    if (conn.allowIndexTrials !== undefined && typeof conn.allowIndexTrials !== 'boolean') {
+      throw new SettingsError('pgload.connections', `Connection "${conn.name}" has allowIndexTrials ${JSON.stringify(conn.allowIndexTrials)}; give true (a scratch database where indexes may be built to measure them) or false.`);
     }
     if (conn.serverVcpus !== undefined && (typeof conn.serverVcpus !== 'number' || !Number.isInteger(conn.serverVcpus) || conn.serverVcpus < 1 || conn.serverVcpus > 4096)) {
       throw new SettingsError('pgload.connections', `Connection "${conn.name}" has serverVcpus ${JSON.stringify(conn.serverVcpus)}; give the server's CPU count, a whole number from 1 to 4096.`);

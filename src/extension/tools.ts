@@ -4,6 +4,7 @@
  * request rolled back), and a run against a server that is not on this machine confirmed first. In chat, VS Code asks
  * with the messages prepareInvocation returns; invoked without a chat (lm.invokeTool from code), pgload asks itself.
  */
+import { isLocalHost } from '../core/connection/local';
 import * as vscode from 'vscode';
 import { ensureParser, parseSingleStatement } from '../core/sql';
 import { errorMessage } from '../core/errors';
@@ -30,8 +31,6 @@ export interface LastResultToolInput {
   sql?: string;
 }
 
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
-
 /** Whether a connection's server is this machine (a local host name or a Unix socket folder). */
 export function isLocalConnection(c: Pick<ConnectionSetting, 'host' | 'url'>): boolean {
   let host = c.host;
@@ -42,8 +41,7 @@ export function isLocalConnection(c: Pick<ConnectionSetting, 'host' | 'url'>): b
       return false;
     }
   }
-  host = host ?? process.env.PGHOST ?? 'localhost';
-  return host === '' || host.startsWith('/') || LOCAL_HOSTS.has(host.toLowerCase());
+  return isLocalHost(host ?? process.env.PGHOST ?? 'localhost');
 }
 
 function text(...parts: string[]): vscode.LanguageModelToolResult {

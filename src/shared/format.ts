@@ -7,7 +7,7 @@ export { describePlan, statementLines, scriptLines, backgroundLines, outageLines
 export type { ReportInput } from './report/lines';
 export { formatTextReport, formatMarkdownReport } from './report/text';
 export { formatLensTitle, formatProgress, formatProgressRate, statusForProgress } from './report/progress';
-export { formatAbReport, formatSweepReport, formatPoolComparison, formatComparison, formatTimelineCsv, formatCheckReport, formatCheckMarkdown } from './report/compare';
+export { formatAbReport, indexTrialLines, formatSweepReport, formatPoolComparison, formatComparison, formatTimelineCsv, formatCheckReport, formatCheckMarkdown } from './report/compare';
 
 export { formatAgo, formatCount, formatMs, formatPercent, formatQps, formatRate } from './numbers';
 export { describeLoad, modeLines } from './modes';

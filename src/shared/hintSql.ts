@@ -15,3 +15,14 @@ export function isTryable(sql: string | undefined): boolean {
   const s = parseSetLocal(sql);
   return s !== null && (TRIED_SETTINGS as readonly string[]).includes(s.name);
 }
+
+/** A hint's CREATE INDEX statements (an index suggestion: one, or a pair), or null when it is anything else. */
+export function indexStatements(sql: string | undefined): string[] | null {
+  const parts = (sql ?? '').split(/;\s*/).map((x) => x.trim()).filter((x) => x.length > 0);
+  return parts.length > 0 && parts.every((x) => /^CREATE\s+INDEX\b/i.test(x)) ? parts : null;
+}
+
+/** What Try it does with a hint's SQL: an A/B of a setting, an index trial, or nothing. */
+export function tryKind(sql: string | undefined): 'setting' | 'index' | null {
+  return isTryable(sql) ? 'setting' : indexStatements(sql) ? 'index' : null;
+}

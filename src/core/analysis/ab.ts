@@ -32,6 +32,8 @@ export interface AbChange {
   clients?: number;
   /** B's label in the comparison (default: what it changes). */
   label?: string;
+  /** A change made outside the sessions, around B's legs (`AbContext.beforeLeg`): indexes built, in words. */
+  outside?: string;
 }
 
 /** B's label: what it changes, e.g. `B (work_mem=64MB)`, `B (prepared)`, `B (pool 2 + 0)`. */
@@ -43,11 +45,14 @@ export function changeLabel(b: AbChange): string {
   if (b.prepared !== undefined) parts.push(b.prepared ? 'prepared' : 'unnamed');
   if (b.pool) parts.push(`pool ${b.pool.size} + ${b.pool.maxOverflow}`);
   if (b.clients !== undefined) parts.push(`${b.clients} sessions`);
+  if (b.outside) parts.push(b.outside);
   return `B (${parts.join(', ')})`;
 }
 
 export interface AbContext extends RunContext {
   onLeg?: (leg: number, of: number, side: 'A' | 'B') => void;
+  /** Called before each leg, after `onLeg`: makes the outside change for B (an index built) or undoes it for A. */
+  beforeLeg?: (side: 'A' | 'B') => Promise<void>;
 }
 
 /** The order of the legs: A B, then B A, then A B … (an ABBA design). */
@@ -61,7 +66,7 @@ export async function abTest(o: AbOptions, ctx: AbContext = {}): Promise<AbResul
   const rounds = o.rounds ?? 4;
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) throw new PgloadError('usage', `rounds must be a whole number from 1 to 50, got ${rounds}`);
   const noChange =
-    !o.b.sql && (!o.b.settings || Object.keys(o.b.settings).length === 0) && (o.b.prepared === undefined || o.b.prepared === (o.base.prepared ?? false)) && o.b.pool === undefined && o.b.clients === undefined;
+    !o.b.sql && (!o.b.settings || Object.keys(o.b.settings).length === 0) && (o.b.prepared === undefined || o.b.prepared === (o.base.prepared ?? false)) && o.b.pool === undefined && o.b.clients === undefined && !o.b.outside;
   if (noChange) throw new PgloadError('usage', 'B is the same as A: give B other SQL (--sql-b / --file-b) or other settings (--setting NAME=VALUE)');
   const sideInput = (side: 'A' | 'B'): ProfileInput =>
     side === 'A'
@@ -86,6 +91,8 @@ export async function abTest(o: AbOptions, ctx: AbContext = {}): Promise<AbResul
   for (const [i, side] of order.entries()) {
     if (ctx.signal?.aborted) break;
     ctx.onLeg?.(i + 1, order.length, side);
+    await ctx.beforeLeg?.(side);
+    if (ctx.signal?.aborted) break;
     const first = legs[side].length === 0;
     const r = await profile(
       withOptions(prepared[side], {

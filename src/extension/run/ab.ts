@@ -2,7 +2,9 @@
 import * as vscode from 'vscode';
 import { errorMessage } from '../../core/errors';
 import { abTest, type AbChange } from '../../core/analysis/ab';
-import { isTryable, parseSetLocal } from '../../shared/hintSql';
+import { indexStatements, isTryable, parseSetLocal } from '../../shared/hintSql';
+import { indexTrial } from '../../core/analysis/indexTrial';
+import { indexTrialLines } from '../../shared/format';
 import { ensureParser, parseSingleStatement, type SqlStatement } from '../../core/sql';
 import { oneLine } from '../../shared/text';
 import type { AbResult } from '../../shared/result';
@@ -20,6 +22,8 @@ export abstract class RunAb extends RunExecution {
    * comparison opens in the panel and B is kept as a run.
    */
   async tryHint(sql: string, hintSql: string): Promise<AbResult | undefined> {
+    const indexes = indexStatements(hintSql);
+    if (indexes) return this.tryIndexes(sql, indexes);
     const setting = parseSetLocal(hintSql);
     if (!setting || !isTryable(hintSql)) {
       void this.ui.error(`pgload: "${oneLine(hintSql, 60)}" is not a setting pgload can try (it tries SET LOCAL name = value).`);
@@ -27,6 +31,25 @@ export abstract class RunAb extends RunExecution {
     }
     const label = `${setting.name}=${setting.value}`;
     return this.runAb(sql, { settings: { [setting.name]: setting.value } }, ['without', `with ${label}`], `Try it: ${label}`, 'Try it compares a setting against its last run');
+  }
+
+  /**
+   * "Try it" on an index suggestion: on a connection marked `"allowIndexTrials": true` only, the index is built for B's
+   * legs and dropped before A's and at the end (a server that is not this machine is asked about first); elsewhere
+   * the user is told why nothing is built and how to allow it on a scratch copy.
+   */
+  private async tryIndexes(sql: string, indexes: string[]): Promise<AbResult | undefined> {
+    const last = this.lastRequest.get(sql);
+    const connection = last?.connection ?? (await this.connections.forRun());
+    if (!connection) return undefined;
+    if (connection.allowIndexTrials !== true) {
+      void this.ui.error(
+        `pgload: Try it builds an index only on a database marked for it, and "${connection.name}" is not: nothing was built. On a scratch or development copy, add "allowIndexTrials": true to that connection in pgload.connections, then Try it again. Elsewhere the suggestion is the planner's estimate.`,
+      );
+      return undefined;
+    }
+    const label = `+ ${indexes.length === 1 ? 'index' : `${indexes.length} indexes`}`;
+    return this.runAb(sql, { outside: label }, ['without', `with ${indexes.length === 1 ? 'the index' : 'the indexes'}`], `Try it: ${oneLine(indexes.join(' + '), 60)}`, 'Try it compares an index against its last run', indexes);
   }
 
   /**
@@ -92,7 +115,7 @@ export abstract class RunAb extends RunExecution {
    * Runs an A/B (A B B A) of the statement against `change`, at the concurrency its last answer was measured at,
    * keeps it in Runs as one entry named `name`, and opens the panel on the comparison labelled `labels`.
    */
-  protected async runAb(sql: string, change: AbChange, labels: [string, string], name: string, firstRun = 'an A/B test compares against its last run'): Promise<AbResult | undefined> {
+  protected async runAb(sql: string, change: AbChange, labels: [string, string], name: string, firstRun = 'an A/B test compares against its last run', indexes?: string[]): Promise<AbResult | undefined> {
     if (this.active) {
       const pick = await this.ui.warn('pgload: a run is in progress. Cancel it first.', 'Cancel Run');
       if (pick === 'Cancel Run') this.cancel();
@@ -122,7 +145,7 @@ export abstract class RunAb extends RunExecution {
     const clients = diagnosis && diagnosis.runs.load.startedAt === stored?.result.startedAt ? diagnosis.abClients : (stored?.result.load.clients ?? defaults.clients);
     // A setting (Try it) is measured at the load its hint came from — the last run's users through their pool, its
     // arrival rate, or its clients — where a spill under concurrency shows; not at a lighter load.
-    const from = change.settings ? stored?.result : undefined;
+    const from = change.settings || indexes ? stored?.result : undefined;
     const load = from?.options.pool ? { pool: from.options.pool, rate: undefined } : from?.options.rate ? { clients: from.load.clients, rate: from.options.rate, pool: undefined } : { clients, pool: undefined, rate: undefined };
     // Each side runs as long as a run of the settings would (split over its legs), at least 4 s, and users who pause
     // for several of their cycles.
@@ -133,17 +156,19 @@ export abstract class RunAb extends RunExecution {
       statement,
       'run',
       (signal, onProgress) =>
-        this.connections.withPassword(connection, (input) =>
-          abTest(
-            {
-              // Time-based: the settings' request count would split unevenly over the legs.
-              base: { ...runInput(defaults, statement, input, connection, { allowWrites: last.allowWrites, params: req.params }), clients, requests: undefined, durationMs, ...load },
-              b: { ...change, label: labels[1] },
-              rounds: 2,
-            },
-            { signal, logger: this.log, onProgress },
-          ).then((r): AbResult => ({ ...r, comparison: { ...r.comparison, labels } })),
-        ),
+        this.connections.withPassword(connection, (input) => {
+          // Time-based: the settings' request count would split unevenly over the legs.
+          const base = { ...runInput(defaults, statement, input, connection, { allowWrites: last.allowWrites, params: req.params }), clients, requests: undefined, durationMs, ...load };
+          const ctx = { signal, logger: this.log, onProgress };
+          const run = indexes
+            ? indexTrial(
+                { base, indexes, allowIndexTrials: connection.allowIndexTrials === true, rounds: 2, label: labels[1] },
+                { ...ctx, confirmRemote: async (target) => (await this.ui.confirm(`Build and drop ${indexes.length === 1 ? 'an index' : 'indexes'} on ${target}, a server that is not this machine? The load itself stays read-only.`, 'Build and measure')) === 'Build and measure' },
+              )
+            : abTest({ base, b: { ...change, label: labels[1] }, rounds: 2 }, ctx);
+          // An index trial's builds (their times, sizes, whether dropped) lead the comparison's notes in the panel.
+          return run.then((r): AbResult => ({ ...r, comparison: { ...r.comparison, labels, notes: [...(r.indexTrial ? indexTrialLines(r.indexTrial) : []), ...r.comparison.notes] } }));
+        }),
       async (runId, ab) => {
         // Kept in Runs as one entry, named after what B changes (the statement's CodeLens keeps its own last run);
         // the panel opens on the comparison.

@@ -1,7 +1,7 @@
 /** Reports over several runs or steps: a sweep, pool configurations side by side, a comparison, an A/B test, check outcomes, and the timeline as CSV. */
 import type { AbResult, CheckOutcome, Comparison, ComparisonMetric, SweepResult } from '../result';
 import { oneLine } from '../text';
-import { formatCount, formatMs, formatQps } from '../numbers';
+import { formatBytesShort, formatCount, formatMs, formatQps } from '../numbers';
 import { type ReportInput, describePlan, target } from './lines';
 import { mdCell } from './text';
 
@@ -9,8 +9,20 @@ import { mdCell } from './text';
 export function formatAbReport(r: AbResult, sql?: { a: string; b: string }): string {
   const lines = [`A/B in ${r.order.length} alternating legs (${r.order.join(' ')}), ${describePlan(r.a)} per side`];
   if (sql) lines.push(`  A: ${oneLine(sql.a, 100)}`, `  B: ${oneLine(sql.b, 100)}`);
+  if (r.indexTrial) lines.push(...indexTrialLines(r.indexTrial));
   lines.push(formatComparison(r.comparison));
   return lines.join('\n');
+}
+
+/** An index trial in words: each index, its builds, its size, and whether it is still there. */
+export function indexTrialLines(t: NonNullable<AbResult['indexTrial']>): string[] {
+  const out = [`Index trial on ${t.target} (allowed for this database): built before B's legs, dropped before A's.`];
+  for (const x of t.indexes) {
+    const builds = x.buildMs.length ? `built ${x.buildMs.length === 1 ? 'once' : `${x.buildMs.length} times`} in ${x.buildMs.map((m) => formatMs(m)).join(', ')}` : 'never built (the trial stopped first)';
+    out.push(`  ${x.sql}: ${builds}${x.sizeBytes !== null ? `, ${formatBytesShort(x.sizeBytes)}` : ''}; ${x.kept ? 'kept, as asked' : 'dropped at the end'}.`);
+  }
+  if (t.dropFailed) out.push(`  NOT DROPPED: ${t.dropFailed}.`);
+  return out;
 }
 
 

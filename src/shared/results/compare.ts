@@ -79,4 +79,26 @@ export interface AbResult {
   a: ProfileResult;
   b: ProfileResult;
   comparison: Comparison;
+  /** B was the statement with indexes built for its legs (an index trial on a database marked for it). */
+  indexTrial?: IndexTrialFacts;
+}
+
+/** An index trial: what was built before B's legs and dropped before A's, each build timed. */
+export interface IndexTrialFacts {
+  indexes: Array<{
+    /** The statement as run, with its name and CONCURRENTLY. */
+    sql: string;
+    name: string;
+    table: string;
+    /** Each build's time (one per run of B legs, and one more when kept). */
+    buildMs: number[];
+    /** The built index's size (pg_relation_size). */
+    sizeBytes: number | null;
+    /** Still there after the trial (asked for), or dropped. */
+    kept: boolean;
+  }>;
+  /** The database the trial built them in, as `user@host:port/database` (never a password). */
+  target: string;
+  /** An index pgload could not drop at the end (the session was lost), with the statement that drops it. */
+  dropFailed?: string;
 }

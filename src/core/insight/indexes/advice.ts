@@ -6,6 +6,7 @@
  */
 import type { Client } from 'pg';
 import type { CapturedPlan, Hint, IndexVerified } from '../../../shared/result';
+import { formatBytesShort } from '../../../shared/numbers';
 import { withInternalMark } from '../../connection/connection';
 import { errorMessage } from '../../errors';
 import { indexCandidates, indexSql, scanOutputs, type IndexCandidate } from './candidates';
@@ -18,6 +19,10 @@ export interface IndexAdvice {
   search: IndexSearch | null;
   writes: TableWrites[];
 }
+
+/** How to measure a suggestion before building it for good: an index trial, only where the database's owner allows it. */
+export const TRY_WORDS =
+  'To measure it first on a scratch or development copy: Try it, on a connection marked "allowIndexTrials": true (VS Code), or pgload ab --index "…" --allow-index-trials — built for B\'s legs, dropped after.';
 
 /** Candidates shown unchecked when HypoPG is missing: the first few, not a list to wade through. */
 const UNCHECKED_SHOWN = 3;
@@ -70,7 +75,7 @@ async function againstExisting(x: AdviseInput, candidates: IndexCandidate[]): Pr
 }
 
 const cols = (c: IndexCandidate) => `${c.table} (${c.columns.join(', ')})${c.include?.length ? ` INCLUDE (${c.include.join(', ')})` : ''}${c.where ? ` WHERE ${c.where}` : ''}`;
-const mb = (bytes: number | undefined) => (bytes === undefined ? 'size not known' : bytes >= 1 << 20 ? `about ${(bytes / (1 << 20)).toFixed(1)} MB` : `about ${Math.max(1, Math.round(bytes / 1024))} kB`);
+const mb = (bytes: number | undefined) => (bytes === undefined ? 'size not known' : `about ${formatBytesShort(bytes)}`);
 const times = (v: IndexVerified) => `${(v.costBefore / Math.max(v.costAfter, 0.01)).toFixed(1)}×`;
 
 function costWords(c: IndexCandidate, v: IndexVerified, writes: TableWrites[], sizeWords = 'Size'): string {
@@ -110,7 +115,7 @@ export function indexHints(advice: IndexAdvice): Hint[] {
         `${p.second.reason}. With the first alone the planner's estimate drops from ${v.costBefore.toFixed(0)} to ${(v.costWithFirst ?? v.costBefore).toFixed(0)}; with the second as well, to ${v.costAfter.toFixed(0)}` +
         `${v.change ? `: ${v.change}` : ''}, with the plan ${v.planShape}. ${costWords(p.second, v, advice.writes, 'Both together')} Costs are the planner's estimates: measure after building them.`,
       node: p.second.node,
-      action: 'Build both without blocking writes (CONCURRENTLY, outside a transaction), then profile again to measure the gain under load.',
+      action: `Build both without blocking writes (CONCURRENTLY, outside a transaction), then profile again to measure the gain under load. ${TRY_WORDS}`,
       sql: `${indexSql(p.first)};\n${indexSql(p.second)};`,
       verified: v,
     });
@@ -124,7 +129,7 @@ export function indexHints(advice: IndexAdvice): Hint[] {
       title: `An index on ${cols(c)} would cut the plan's cost ${times(v!)} (checked with HypoPG)`,
       detail: `${c.reason}. With a hypothetical index the planner's estimate drops from ${v!.costBefore.toFixed(0)} to ${v!.costAfter.toFixed(0)}${v!.change ? `: ${v!.change}` : ''}, with the plan ${v!.planShape}. ${costWords(c, v!, advice.writes)} Costs are the planner's estimates: measure after building it.`,
       node: c.node,
-      action: 'Build it without blocking writes (CONCURRENTLY, outside a transaction), then profile again to measure the gain under load.',
+      action: `Build it without blocking writes (CONCURRENTLY, outside a transaction), then profile again to measure the gain under load. ${TRY_WORDS}`,
       sql: `${indexSql(c)};`,
       verified: v,
     });

@@ -5,7 +5,7 @@
 import type { ChartConfiguration } from 'chart.js';
 import type { DiagnoseResult } from '../src/shared/result';
 import { formatMs, formatQps } from '../src/shared/format';
-import { isTryable, parseSetLocal } from '../src/shared/hintSql';
+import { parseSetLocal, tryKind } from '../src/shared/hintSql';
 import { appDemandWords } from '../src/shared/report/diagnose';
 import { h } from './dom';
 
@@ -114,7 +114,7 @@ function settingsCard(d: DiagnoseResult, deps: AnswerDeps): HTMLElement {
         s.memory ? h('p', { class: 'muted small' }, `Memory: ${s.memory}`) : null,
         // Measured as not helping: trying it again at the same load would measure the same. Said, not offered.
         s.measured && !s.helps ? h('p', { class: 'muted small try-why-not' }, 'Measured above at your load: no need to try it again here. It may still matter where this load does not reach — more rows, a larger spill, more users.') : null,
-        h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, s.sql), deps.copyButton(s.sql), isTryable(s.sql) && !measuredNoHelp(d, s.sql) ? deps.tryButton(s.sql) : null),
+        h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, s.sql), deps.copyButton(s.sql), tryKind(s.sql) && !measuredNoHelp(d, s.sql) ? deps.tryButton(s.sql) : null),
       ),
     );
   }
@@ -138,7 +138,7 @@ function queryCard(d: DiagnoseResult, deps: AnswerDeps): HTMLElement {
             h('div', { class: 'hint-title' }, q.title, q.impactMs !== null ? h('span', { class: 'muted' }, ` — up to ${formatMs(q.impactMs)} per request`) : null),
             h('div', {}, q.evidence),
             h('div', { class: 'hint-action' }, `→ ${q.action}`),
-            q.sql ? h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, q.sql), deps.copyButton(q.sql), isTryable(q.sql) && !measuredNoHelp(d, q.sql) ? deps.tryButton(q.sql) : null) : null,
+            q.sql ? h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, q.sql), deps.copyButton(q.sql), tryKind(q.sql) && !measuredNoHelp(d, q.sql) ? deps.tryButton(q.sql) : null) : null,
           ),
         ),
       ),

@@ -2,6 +2,7 @@
  * What every part of the panel shares: the way to the extension (messages with request ids), the view state (tab, plan
  * view), the theme's colours and the charts drawn (destroyed before each render), and the small buttons.
  */
+import { indexStatements } from '../src/shared/hintSql';
 import { Chart, type ChartConfiguration } from 'chart.js';
 import type { FromWebview, WebviewPersistedState } from '../src/shared/protocol';
 import { h } from './dom';
@@ -86,9 +87,15 @@ export function tile(label: string, value: string, id: string): HTMLElement {
   return h('div', { class: 'tile', id }, h('div', { class: 'tile-value' }, value), h('div', { class: 'tile-label' }, label));
 }
 
-/** Try it: an A/B of the hint's setting against the statement, run by the extension (hidden in an exported report). */
+/**
+ * Try it: an A/B of the hint's setting against the statement, or an index trial (built for B's legs on a connection
+ * that allows it), run by the extension (hidden in an exported report).
+ */
 export function tryButton(sql: string): HTMLElement {
-  const b = h('vscode-button', { appearance: 'secondary', title: 'Run the statement with and without this setting in alternating legs, and compare', 'data-action': 'tryHint', 'data-sql': sql }, 'Try it');
+  const title = indexStatements(sql)
+    ? 'On a scratch database (a connection with "allowIndexTrials": true): build the index for half the legs, compare with and without, then drop it'
+    : 'Run the statement with and without this setting in alternating legs, and compare';
+  const b = h('vscode-button', { appearance: 'secondary', title, 'data-action': 'tryHint', 'data-sql': sql }, 'Try it');
   b.addEventListener('click', () => vscode.postMessage({ type: 'tryHint', requestId: nextRequestId(), sql }));
   return b;
 }

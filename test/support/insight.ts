@@ -92,6 +92,32 @@ export const PLAN_SHAPES: Array<{ name: string; sql: string; settings: Record<st
   { name: 'initplan', sql: 'SELECT id FROM ins_sort WHERE id = (SELECT max(id) FROM ins_inner)', settings: { max_parallel_workers_per_gather: '0', jit: 'off' } },
 ];
 
+/** A table for the index shapes: people with an email, a status (few blocked), a customer and a date. */
+export const INDEX_SETUP_SQL = `
+DROP TABLE IF EXISTS ix_people;
+CREATE TABLE ix_people AS
+  SELECT g AS id, 'user' || g || '@Example.com' AS email, CASE WHEN g % 100 = 0 THEN 'blocked' ELSE 'active' END AS status,
+         g % 2000 AS customer, date '2026-01-01' + (g % 330) AS created
+    FROM generate_series(1, 100000) g;
+ANALYZE ix_people;
+`;
+
+/**
+ * Plans where an index of a given kind is the right answer (the candidate it needs, written as pgload writes it),
+ * and one where no index helps (no candidate at all).
+ */
+export const INDEX_SHAPES: Array<{ name: string; sql: string; settings: Record<string, string>; want: string[] }> = [
+  { name: 'index-composite', sql: "SELECT id FROM ix_people WHERE customer = 42 AND created >= date '2026-06-01'", settings: SMALL, want: ['CREATE INDEX ON ix_people (customer, created)'] },
+  {
+    name: 'index-partial',
+    sql: "SELECT id, email FROM ix_people WHERE status = 'blocked' ORDER BY created DESC LIMIT 20",
+    settings: SMALL,
+    want: ["CREATE INDEX ON ix_people (created DESC) WHERE status = 'blocked'::text", 'CREATE INDEX ON ix_people (status, created DESC)'],
+  },
+  { name: 'index-expression', sql: "SELECT id FROM ix_people WHERE lower(email) = 'user42@example.com'", settings: SMALL, want: ['CREATE INDEX ON ix_people ((lower(email)))'] },
+  { name: 'index-none', sql: "SELECT count(*) FROM ix_people WHERE status <> 'blocked'", settings: SMALL, want: [] },
+];
+
 /**
  * The shape pgload exists for, as #28 describes it: four tables joined, an EXISTS over a join of two filtered on a
  * category, a filter on a status and a date, ORDER BY … LIMIT; every foreign-key column already indexed. `lines` rows

@@ -8,7 +8,7 @@ import { comparedColumns, conjuncts, indexCandidates, indexSql, rowsRead } from 
 import { planChange } from '../../src/core/insight/indexes/search';
 import { ensureParser, parseSingleStatement } from '../../src/core/sql';
 import { concurrencyHints } from '../../src/core/insight/concurrency';
-import { INSIGHT_SCENARIOS } from '../support/insight';
+import { INDEX_SHAPES, INSIGHT_SCENARIOS } from '../support/insight';
 import type { CapturedPlan, Hint } from '../../src/shared/result';
 
 type Json = Record<string, unknown>;
@@ -218,6 +218,16 @@ describe('Real plans of PostgreSQL 13 to 18 (test/fixtures/plans)', () => {
       }
       // The EXISTS's table gets an index candidate on the column it correlates on.
       assert.ok(indexCandidates(load(major, 'exists-hash-semi')).some((c) => indexSql(c) === 'CREATE INDEX CONCURRENTLY ON ins_par (k)'), `PostgreSQL ${major}`);
+    }
+  });
+
+  it('index candidates on every major: the composite, partial and expression index each shape needs, none where no index helps', () => {
+    for (const major of majors) {
+      for (const shape of INDEX_SHAPES) {
+        const got = indexCandidates(load(major, shape.name)).map((c) => indexSql(c, false));
+        for (const want of shape.want) assert.ok(got.includes(want), `PostgreSQL ${major}, ${shape.name}: ${want} not in\n${got.join('\n')}`);
+        if (shape.want.length === 0) assert.deepEqual(got, [], `PostgreSQL ${major}, ${shape.name}: no index helps a filter that keeps most rows`);
+      }
     }
   });
 

@@ -9,5 +9,5 @@ export { formatTextReport, formatMarkdownReport } from './report/text';
 export { formatLensTitle, formatProgress, formatProgressRate, statusForProgress } from './report/progress';
 export { formatAbReport, indexTrialLines, formatSweepReport, formatPoolComparison, formatComparison, formatTimelineCsv, formatCheckReport, formatCheckMarkdown } from './report/compare';
 
-export { formatAgo, formatCount, formatMs, formatPercent, formatQps, formatRate } from './numbers';
+export { formatAgo, formatBytesShort, formatCount, formatMs, formatPercent, formatQps, formatRate } from './numbers';
 export { describeLoad, modeLines } from './modes';

@@ -75,6 +75,9 @@ describe('diagnose: the plan within the budget', () => {
       assert.ok(plan.every((p) => p.status === 'planned' && p.actualMs === null));
     }
     assert.equal(planDiagnosis(240_000, true).at(-1)!.id, 'sql-b');
+    // On a database marked for index trials, the index phase comes before capacity; its floor is 10 s.
+    assert.deepEqual(planDiagnosis(240_000, false, true, true).map((p) => p.id), ['load', 'sweep', 'pools', 'settings', 'orm', 'index', 'capacity']);
+    assert.throws(() => planDiagnosis(50_000, false, false, true), /need at least 58 s \(load 8 s, sweep 12 s, pools 10 s, settings 10 s, orm 8 s, index 10 s\)/);
   });
 
   it('refuses a budget smaller than the phases need, saying what fits and that nothing ran', () => {
@@ -318,6 +321,25 @@ describe('diagnose: the headline at the application demand', () => {
     assert.match(d.text, /At 28 % the server has room: p95 90\.0 ms is 1\.5× p50/);
     assert.match(d.text, /= 18\.0 q\/s against 5\.0 q\/s measured — 72 % apart: the run was too short for the users to settle, so these figures are weak\.$/);
     assert.equal(d.evidence, 'weak');
+  });
+
+  it('an index built in the index phase is a measured fix (answer 3): it leads the best fix and its finding, and is no longer an estimate', () => {
+    const suggestion = { id: 'index-suggestion', severity: 'warning', title: 'An index on orders (status, created DESC) would cut the plan cost 12.6×', detail: 'Seq Scan on orders reads 250,000 rows.', action: '', node: 'Seq Scan on orders #5', sql: 'CREATE INDEX CONCURRENTLY ON orders (status, created DESC);', verified: { method: 'hypopg', costBefore: 24412, costAfter: 1935, planShape: '' }, estimate: { share: 0.92, perRequestMs: 280, plan: 'alone', basis: 'planner-cost' } } as unknown as Hint;
+    const spill: Hint = { id: 'node-spill', severity: 'warning', title: 'spilled', detail: '', node: 'Sort #2', action: '', sql: "SET LOCAL work_mem = '8MB';", estimate: { share: 0.1, perRequestMs: 30, plan: 'alone' } };
+    const load = run({ p95: 600, qps: 24, hints: [spill, suggestion] });
+    const a = run({ p95: 600, qps: 24 });
+    a.load.latency.p50Ms = 312;
+    const b = run({ p95: 40, qps: 326 });
+    b.load.latency.p50Ms = 22.5;
+    const index = { ...ab(a, b, { p50: true, p95: true, qps: true }), indexTrial: { target: 'postgres@localhost:5432/shop', indexes: [{ sql: 'CREATE INDEX CONCURRENTLY pgload_trial_1_orders ON orders (status, created DESC)', name: 'pgload_trial_1_orders', table: 'orders', buildMs: [261, 283], sizeBytes: 1_782_784, kept: false }] } };
+    const answers = buildAnswers(input({ load, index }));
+    assert.match(answers.best!.text, /^Best measured fix: an index on orders \(status, created DESC\) — p95 600 ms → 40\.0 ms \(−93\.3 %\) with 2 concurrent queries \(answer 3\)\./);
+    assert.doesNotMatch(answers.best!.text, /Estimated, not measured: CREATE INDEX/);
+    assert.deepEqual(answers.best!.change, { indexes: ['CREATE INDEX CONCURRENTLY pgload_trial_1_orders ON orders (status, created DESC)'] });
+    const first = answers.query[0];
+    assert.equal(first.sql, suggestion.sql);
+    assert.match(first.evidence, /Measured on this database \(an index trial, A B B A at 2 concurrent queries\): p50 −93 %, p95 −93 %, throughput \+1258 %; pgload_trial_1_orders built in 261 ms, 283 ms, 1\.7 MB; dropped after\./);
+    assert.equal(first.impactMs, 289.5);
   });
 
   it('estimated fixes follow the measured ones, ranked by what they would buy: an index HypoPG checked, twice the CPUs at 95 %', () => {

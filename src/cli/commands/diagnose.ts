@@ -35,6 +35,9 @@ Your application:
   --server-memory SIZE     The server's memory (what work_mem × the pool costs).    e.g. --server-memory 16GB
   --max-p95 TIME           Your latency objective: adds a phase that finds the most demand (users with their
                            pause, or the rate) whose p95 meets it, as is and with the best measured fix. e.g. --max-p95 500ms
+  --allow-index-trials     This database is a scratch or development copy: adds a phase that builds the best index
+                           suggestion (HypoPG-checked) for B's legs of an A/B and drops it (asked first on a server
+                           that is not this machine). Without it nothing is built.
 Run:
   --budget TIME            The time the whole diagnosis may take (default 3m).     e.g. --budget 4m
   --sql-b TEXT / --file-b PATH [--statement-b N]   Your hand-written alternative, measured against the statement.
@@ -59,6 +62,7 @@ export const DIAGNOSE_OPTIONS = {
   ...THINK_FLAGS,
   rate: { type: 'string' },
   'max-p95': { type: 'string' },
+  'allow-index-trials': { type: 'boolean' },
   budget: { type: 'string' },
   'sql-b': { type: 'string' },
   'file-b': { type: 'string' },
@@ -99,9 +103,11 @@ export async function diagnoseCommand(args: string[], io: CliIO): Promise<number
         budgetMs,
         sqlB,
         ...(objectiveP95Ms !== undefined ? { objectiveP95Ms } : {}),
+        ...(v['allow-index-trials'] ? { allowIndexTrials: true } : {}),
       },
       {
         signal: io.signal,
+        ...(io.confirm ? { confirmRemote: (target: string) => io.confirm!(`pgload: build and drop the suggested index on ${target}, a server that is not this machine?`) } : {}),
         logger,
         environment: { env: io.env },
         // The plan goes where the report goes, before anything runs.

@@ -3,7 +3,7 @@
  * it, names the reason, and says when the evidence is weak. Pure: tested on results whose right answer is known.
  */
 import type { AbResult, Comparison, DiagnoseAnswers, DiagnosePhase, Hint, MeasuredChange, PoolFigures, ProfileResult, SweepResult } from '../../shared/result';
-import { formatMs, formatPercent, formatQps } from '../../shared/format';
+import { formatBytesShort, formatMs, formatPercent, formatQps } from '../../shared/format';
 import { flattenPlan, formatMemoryKB, parseMemoryKB } from '../insight/plan';
 import { parseSetLocal, TRIED_SETTINGS } from '../../shared/hintSql';
 import { demandAnswer } from './demand';
@@ -106,6 +106,8 @@ export interface AnswerInput {
   candidates: SettingCandidate[];
   orm: AbResult | null;
   sqlB: AbResult | null;
+  /** The best index suggestion built for B's legs (a database marked for index trials), or null. */
+  index?: AbResult | null;
   /** The concurrency the ORM and SQL A/Bs ran at. */
   abClients: number;
   /** The load the setting A/Bs ran at, in words (the application's users through its pool); absent: abClients. */
@@ -115,7 +117,7 @@ export interface AnswerInput {
 
 export function buildAnswers(x: AnswerInput): DiagnoseAnswers {
   const answers = { demand: demandAnswer({ app: x.app, load: x.load, sweep: x.sweep }), pool: poolAnswer(x), settings: settingAnswers(x), query: queryAnswers(x), orm: ormAnswer(x) };
-  const best = bestFix({ answers, pools: x.pools, settings: x.settings, orm: x.orm, sqlB: x.sqlB, demandWords: x.settingsLoad ?? `${x.app.users} users`, abWords: queries(x.abClients), hints: x.load.hints });
+  const best = bestFix({ answers, pools: x.pools, settings: x.settings, orm: x.orm, sqlB: x.sqlB, index: x.index ?? null, demandWords: x.settingsLoad ?? `${x.app.users} users`, abWords: queries(x.abClients), hints: x.load.hints });
   return { best, ...answers };
 }
 
@@ -289,12 +291,31 @@ function queryAnswers(x: AnswerInput): DiagnoseAnswers['query'] {
     const action = h.id === 'cpu-saturation' && measuredPool !== undefined ? `Let at most ${measuredPool} run at once: answer 1 measured where this server stops gaining throughput.` : h.action;
     out.push({ title: h.title, ...(h.node ? { node: h.node } : {}), evidence, action, ...(h.sql ? { sql: h.sql } : {}), impactMs: h.estimate?.perRequestMs ?? null });
   }
+  measuredIndex(x, out);
   // Largest measured impact first; findings without a timed node keep their order after them.
   return out
     .map((q, i) => ({ q, i }))
     .sort((a, b) => (b.q.impactMs ?? -1) - (a.q.impactMs ?? -1) || a.i - b.i)
     .map(({ q }) => q)
     .slice(0, 8);
+}
+
+/**
+ * The index suggestion the index phase built (a database marked for trials): its finding says what it measured and
+ * what it cost, and its impact becomes the p50 it saved, measured — so that a verified change leads the findings.
+ */
+function measuredIndex(x: AnswerInput, out: DiagnoseAnswers['query']): void {
+  const trial = x.index?.indexTrial;
+  const tried = x.load.hints.find((h) => h.id === 'index-suggestion' && h.verified && h.sql);
+  const q = tried ? out.find((f) => f.sql === tried.sql) : undefined;
+  if (!x.index || !trial || !q) return;
+  const m = measuredChange(x.index.comparison, x.index.a, x.index.b);
+  const built = trial.indexes.map((i) => `${i.name} built in ${i.buildMs.map((b) => formatMs(b)).join(', ')}${i.sizeBytes !== null ? `, ${formatBytesShort(i.sizeBytes)}` : ''}`).join('; ');
+  q.evidence +=
+    ` Measured on this database (an index trial, A B B A at ${queries(x.abClients)}): p50 ${signed(m.p50ChangePct)}, p95 ${signed(m.p95ChangePct)}, throughput ${signed(m.throughputChangePct)}` +
+    `${m.significant ? '' : ' — not significant'}; ${built}; ${trial.indexes.every((i) => i.kept) ? 'kept' : 'dropped after'}.`;
+  const saved = x.index.a.load.latency.p50Ms - x.index.b.load.latency.p50Ms;
+  q.impactMs = helped(x.index.comparison) && saved > 0 ? Math.round(saved * 1000) / 1000 : 0;
 }
 
 const CANNOT_SEE =

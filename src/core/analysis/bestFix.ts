@@ -24,6 +24,8 @@ export interface BestFixInput {
   settings: AbResult[];
   orm: AbResult | null;
   sqlB: AbResult | null;
+  /** The best index suggestion, built for B's legs (an index trial), or null. */
+  index?: AbResult | null;
   /** The application's load and the ORM A/B's load, in words. */
   demandWords: string;
   abWords: string;
@@ -37,7 +39,10 @@ export interface BestFixInput {
  */
 function estimatedFixes(x: BestFixInput): string[] {
   const out: Array<{ gain: number; text: string }> = [];
+  // The suggestion the index phase built is measured: not an estimate any more.
+  const tried = x.index?.indexTrial ? (x.hints ?? []).find((h) => h.id === 'index-suggestion' && h.verified && h.sql) : undefined;
   for (const h of x.hints ?? []) {
+    if (h === tried) continue;
     const v = h.verified;
     if (!v || !h.sql || !(v.costBefore > 0) || !(v.costAfter < v.costBefore)) continue;
     const pct = Math.round((100 * (v.costBefore - v.costAfter)) / v.costBefore);
@@ -76,6 +81,11 @@ export function bestFix(x: BestFixInput): NonNullable<DiagnoseAnswers['best']> {
   const orm = x.answers.orm?.text ?? '';
   if (x.orm) found.push({ what: 'prepared statements', where: x.abWords, answer: 4, ab: x.orm, weak: weakText(orm), change: { prepared: true } });
   if (x.sqlB) found.push({ what: 'your alternative SQL', where: x.abWords, answer: 4, ab: x.sqlB, weak: weakText(orm), change: { sqlB: true } });
+  const trial = x.index?.indexTrial;
+  if (x.index && trial) {
+    const built = trial.indexes.map((i) => i.sql.replace(/^CREATE INDEX CONCURRENTLY \S+ ON /, 'an index on ')).join(' and ');
+    found.push({ what: built, where: x.abWords, answer: 3, ab: x.index, weak: false, change: { indexes: trial.indexes.map((i) => i.sql) } });
+  }
   const ranked = found
     .map((c) => ({ c, p: p95Better(c.ab) }))
     .filter((e): e is { c: Candidate; p: { a: number; b: number } } => e.p !== null)

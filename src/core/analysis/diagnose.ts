@@ -25,6 +25,8 @@ import { appDemandWords } from '../../shared/report/diagnose';
 import { MIN_CAPACITY_BUDGET_MS } from './capacity';
 import { capacityPhase, capacityPhaseAnswer, capacityWords, fixWords } from './diagnoseCapacity';
 import { buildAnswers, settingCandidates } from './answers';
+import { indexTrial } from './indexTrial';
+import { indexStatements } from '../../shared/hintSql';
 import { defaultSteps, sweep } from './sweep';
 
 /** A phase's notes; `cut` marks it cut short by the budget (the diagnosis is then partial). */
@@ -41,6 +43,8 @@ export interface DiagnoseOptions {
   sqlB?: string;
   /** The latency objective (--max-p95): adds the capacity phase. */
   objectiveP95Ms?: number;
+  /** A database marked for index trials (--allow-index-trials): adds the phase that builds the best index suggestion. */
+  allowIndexTrials?: boolean;
 }
 
 export interface DiagnoseContext {
@@ -52,6 +56,8 @@ export interface DiagnoseContext {
   /** A phase starts (1-based), with the time it has. */
   onPhase?: (phase: DiagnosePhase, index: number, of: number, budgetMs: number) => void;
   onProgress?: (p: Progress) => void;
+  /** Asked before an index is built on a server that is not this machine (the index phase). */
+  confirmRemote?: (target: string) => Promise<boolean>;
 }
 
 export const PHASE_LABELS: Record<DiagnosePhaseId, string> = {
@@ -61,14 +67,15 @@ export const PHASE_LABELS: Record<DiagnosePhaseId, string> = {
   settings: 'A/B of each setting the hints suggest (A B B A)',
   orm: 'Unnamed statements with parameters (as ORMs send) against prepared (A B B A)',
   'sql-b': 'Your alternative SQL against the statement (A B B A)',
+  index: 'The best index suggestion, built on this database for B (A B B A)',
   capacity: 'Capacity within the objective, as is and with the best measured fix',
 };
 
 /** The least each phase needs to measure anything worth reading, and its share of the rest of the budget. */
-const PHASE_FLOOR_MS: Record<DiagnosePhaseId, number> = { load: 8_000, sweep: 12_000, pools: 10_000, settings: 10_000, orm: 8_000, 'sql-b': 8_000, capacity: MIN_CAPACITY_BUDGET_MS };
+const PHASE_FLOOR_MS: Record<DiagnosePhaseId, number> = { load: 8_000, sweep: 12_000, pools: 10_000, settings: 10_000, orm: 8_000, 'sql-b': 8_000, index: 10_000, capacity: MIN_CAPACITY_BUDGET_MS };
 // The pool comparison gets the largest share: its legs run the application's users, and each ends a latency late.
 // A capacity search is two searches when there is a fix to search with.
-const PHASE_SHARE: Record<DiagnosePhaseId, number> = { load: 0.16, sweep: 0.2, pools: 0.28, settings: 0.2, orm: 0.16, 'sql-b': 0.16, capacity: 0.8 };
+const PHASE_SHARE: Record<DiagnosePhaseId, number> = { load: 0.16, sweep: 0.2, pools: 0.28, settings: 0.2, orm: 0.16, 'sql-b': 0.16, index: 0.2, capacity: 0.8 };
 /** Legs of every A/B: A B B A. */
 const AB_ROUNDS = 2;
 /** A leg or a sweep step shorter than this measures start-up more than the statement. */
@@ -81,18 +88,18 @@ const MAX_SETTINGS = 3;
 const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
 
 /** The phases and their time, before anything runs; refuses a budget below what the phases need. */
-function phaseIds(withSqlB: boolean, withCapacity: boolean): DiagnosePhaseId[] {
-  return ['load', 'sweep', 'pools', 'settings', 'orm', ...(withSqlB ? (['sql-b'] as const) : []), ...(withCapacity ? (['capacity'] as const) : [])];
+function phaseIds(withSqlB: boolean, withCapacity: boolean, withIndex: boolean): DiagnosePhaseId[] {
+  return ['load', 'sweep', 'pools', 'settings', 'orm', ...(withSqlB ? (['sql-b'] as const) : []), ...(withIndex ? (['index'] as const) : []), ...(withCapacity ? (['capacity'] as const) : [])];
 }
 
 /** The least budget a diagnosis with these phases takes. */
-export function diagnosisFloorMs(withSqlB: boolean, withCapacity: boolean): number {
-  return phaseIds(withSqlB, withCapacity).reduce((n, id) => n + PHASE_FLOOR_MS[id], 0);
+export function diagnosisFloorMs(withSqlB: boolean, withCapacity: boolean, withIndex = false): number {
+  return phaseIds(withSqlB, withCapacity, withIndex).reduce((n, id) => n + PHASE_FLOOR_MS[id], 0);
 }
 
-export function planDiagnosis(budgetMs: number, withSqlB: boolean, withCapacity = false): DiagnosePhase[] {
-  const ids = phaseIds(withSqlB, withCapacity);
-  const floor = diagnosisFloorMs(withSqlB, withCapacity);
+export function planDiagnosis(budgetMs: number, withSqlB: boolean, withCapacity = false, withIndex = false): DiagnosePhase[] {
+  const ids = phaseIds(withSqlB, withCapacity, withIndex);
+  const floor = diagnosisFloorMs(withSqlB, withCapacity, withIndex);
   if (!Number.isFinite(budgetMs) || budgetMs < floor) {
     throw new PgloadError(
       'usage',
@@ -127,7 +134,7 @@ export function sweepCeiling(sessions: number, serverVcpus: number | undefined):
 
 export async function diagnose(o: DiagnoseOptions, ctx: DiagnoseContext = {}): Promise<DiagnoseResult> {
   checkApp(o);
-  const phases = planDiagnosis(o.budgetMs, o.sqlB !== undefined, o.objectiveP95Ms !== undefined);
+  const phases = planDiagnosis(o.budgetMs, o.sqlB !== undefined, o.objectiveP95Ms !== undefined, o.allowIndexTrials === true);
   const base: ProfileInput = { ...o.base, clients: undefined, requests: undefined, durationMs: undefined, pool: undefined, rate: undefined };
   // Everything that can be refused without a server is refused before the plan is printed: SQL, safety, options.
   const app = o.app;
@@ -213,9 +220,11 @@ class Diagnosis {
       this.runs.sqlB =
         (await this.phase('sql-b', async (budgetMs, note) => this.ab(budgetMs, { ...closedLoop, sampleIntervalMs: 0 }, { sql: o.sqlB, label: 'your alternative SQL' }, note, this.latencyAt(abClients)))) ?? null;
     }
+    // 7. The best index suggestion, built for B's legs, where the database is marked for index trials.
+    if (o.allowIndexTrials) this.runs.index = (await this.phase('index', async (budgetMs, note) => this.indexPhase(budgetMs, closedLoop, load, note, abClients))) ?? null;
 
     const { phases, runs, notes } = this;
-    const answers = buildAnswers({ app, emulated: this.current, load, sweep: runs.sweep, pools: runs.pools, settings: runs.settings, candidates, orm: runs.orm, sqlB: runs.sqlB, abClients, phases, settingsLoad: this.demandWords() });
+    const answers = buildAnswers({ app, emulated: this.current, load, sweep: runs.sweep, pools: runs.pools, settings: runs.settings, candidates, orm: runs.orm, sqlB: runs.sqlB, index: runs.index ?? null, abClients, phases, settingsLoad: this.demandWords() });
     if (o.objectiveP95Ms !== undefined) await this.capacityPhase(o.objectiveP95Ms, answers);
     const elapsedMs = Date.now() - this.started;
     if (this.cancelled) notes.push('The diagnosis was cancelled: the answers below stand on the phases that ran, and say which are missing.');
@@ -362,7 +371,7 @@ class Diagnosis {
   }
 
   /** An A/B within a phase's time: ABBA legs, each side's total load what the time allows after each leg's start-up and drain. */
-  private async ab(budgetMs: number, input: ProfileInput, b: AbChange, note: Note, drainMs: number): Promise<AbResult | 'skip'> {
+  private async ab(budgetMs: number, input: ProfileInput, b: AbChange, note: Note, drainMs: number, run: (input: ProfileInput, rounds: number) => Promise<AbResult> = (base, rounds) => abTest({ base, b, rounds }, this.runContext())): Promise<AbResult | 'skip'> {
     // A B B A when the time holds it; else A then B once (a drift during the phase is then not cancelled out).
     const legTime = (legs: number) => (budgetMs - legs * (this.legOverheadMs + drainMs)) / legs;
     const rounds = legTime(2 * AB_ROUNDS) >= MIN_LEG_MS ? AB_ROUNDS : 1;
@@ -377,7 +386,7 @@ class Diagnosis {
     }
     if (rounds === 1) note.cut(`ran A then B once: the ${secs(budgetMs)} left could not hold A B B A`);
     const t0 = Date.now();
-    const r = await abTest({ base: { ...input, durationMs: Math.round(legMs * rounds) }, b, rounds }, this.runContext());
+    const r = await run({ ...input, durationMs: Math.round(legMs * rounds) }, rounds);
     const measured = r.a.load.wallMs + r.b.load.wallMs;
     this.legOverheadMs = Math.min(5_000, Math.max(300, (Date.now() - t0 - measured) / legs));
     if (r.a.status === 'cancelled' || r.b.status === 'cancelled') {
@@ -385,6 +394,22 @@ class Diagnosis {
       note('cancelled; the legs so far are kept');
     }
     return r;
+  }
+
+  /**
+   * 7. The best index suggestion HypoPG checked (the first of the load's ranked hints), built before B's legs and
+   * dropped before A's and at the end, at the A/Bs' concurrency. Without one there is nothing to build.
+   */
+  private async indexPhase(budgetMs: number, closedLoop: ProfileInput, load: ProfileResult, note: Note, abClients: number): Promise<AbResult | 'skip'> {
+    const best = load.hints.find((h) => h.id === 'index-suggestion' && h.verified && h.sql);
+    const indexes = indexStatements(best?.sql);
+    if (!best || !indexes) {
+      note('no index suggestion was checked with HypoPG (not installed, or no index would lower the cost), so none was built');
+      return 'skip';
+    }
+    return this.ab(budgetMs, { ...closedLoop, sampleIntervalMs: 0 }, { outside: 'the suggested index' }, note, this.latencyAt(abClients), (base, rounds) =>
+      indexTrial({ base, indexes, allowIndexTrials: true, rounds, label: `+ ${indexes.length === 1 ? 'the suggested index' : 'the suggested indexes'}` }, { ...this.runContext(), confirmRemote: this.ctx.confirmRemote }),
+    );
   }
 
   /** 2. The sweep, to where throughput stops growing. */
@@ -447,7 +472,7 @@ class Diagnosis {
       const { ctx } = this;
       const r = await capacityPhase(
         { base: this.base, sqlB: this.o.sqlB, app: this.app, pool: this.current, room: this.room, objectiveP95Ms, budgetMs, fix, load: this.runs.load },
-        { signal: ctx.signal, logger: this.log, environment: ctx.environment, onStep: (_i, _d, p) => p && ctx.onProgress?.(p) },
+        { signal: ctx.signal, logger: this.log, environment: ctx.environment, confirmRemote: ctx.confirmRemote, onStep: (_i, _d, p) => p && ctx.onProgress?.(p) },
       );
       if (r.cappedTo !== null) note(`the search's pool was capped to ${r.cappedTo} sessions, the server's free connections less two`);
       const searches = [r.asIs, ...(r.withFix ? [r.withFix] : [])];

@@ -4,6 +4,7 @@
  * statement is and then, when the budget holds both, with the best measured fix applied. The two capacities are said
  * to differ only when their brackets do not overlap.
  */
+import { TrialIndexes, type IndexTrialContext } from './indexTrial';
 import type { CapacityBoundary, CapacityDemand, CapacityResult, DiagnoseAnswers, ProfileResult } from '../../shared/result';
 import { formatMs, formatQps } from '../../shared/format';
 import type { ProfileInput } from '../options';
@@ -45,7 +46,7 @@ export interface CapacityPhaseOutput {
   cappedTo: number | null;
 }
 
-export async function capacityPhase(x: CapacityPhaseInput, ctx: CapacityContext): Promise<CapacityPhaseOutput> {
+export async function capacityPhase(x: CapacityPhaseInput, ctx: CapacityContext & Pick<IndexTrialContext, 'confirmRemote'>): Promise<CapacityPhaseOutput> {
   const both = x.fix !== null && x.budgetMs >= 2 * MIN_CAPACITY_BUDGET_MS;
   const t0 = Date.now();
   const asIsBudget = both ? x.budgetMs / 2 : x.budgetMs;
@@ -70,8 +71,20 @@ export async function capacityPhase(x: CapacityPhaseInput, ctx: CapacityContext)
     ...(c.sqlB && x.sqlB !== undefined ? { sql: x.sqlB } : {}),
   };
   const fixed = capacityDemand(x.app, capPool(c.pool ?? x.pool, x.room));
-  const withFix = await capacity({ base, objectiveP95Ms: x.objectiveP95Ms, demand: fixed.demand, max: fixed.max, budgetMs: left }, ctx);
+  const search = () => capacity({ base, objectiveP95Ms: x.objectiveP95Ms, demand: fixed.demand, max: fixed.max, budgetMs: left }, ctx);
+  // An index measured in the index phase (a database marked for trials) is built again for this search, then dropped.
+  const withFix = c.indexes ? await withIndexes(x.base, c.indexes, ctx, search) : await search();
   return { asIs, withFix, fixNote: null, cappedTo };
+}
+
+async function withIndexes<T>(base: ProfileInput, indexes: string[], ctx: CapacityContext & IndexTrialContext, body: () => Promise<T>): Promise<T> {
+  const trial = await TrialIndexes.open(base.connection, indexes, true, ctx);
+  try {
+    await trial.build();
+    return await body();
+  } finally {
+    await trial.finish(false);
+  }
 }
 
 /** The fix in words: "work_mem = 8MB", "pool_size = 4, max_overflow = 0", "prepared statements", "your alternative SQL". */
@@ -81,6 +94,7 @@ export function fixWords(c: FixChange): string {
   if (c.pool) parts.push(`pool_size = ${c.pool.size}, max_overflow = ${c.pool.maxOverflow}`);
   if (c.prepared) parts.push('prepared statements');
   if (c.sqlB) parts.push('your alternative SQL');
+  if (c.indexes) parts.push(c.indexes.length === 1 ? 'the suggested index' : 'the suggested indexes');
   return parts.join(', ');
 }
 

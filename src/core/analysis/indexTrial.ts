@@ -6,7 +6,7 @@
  * read-only. A server that is not this machine is asked about first.
  */
 import type { AbResult, IndexTrialFacts } from '../../shared/result';
-import { closeSession, describeTarget, openSession, resolveConnection, withInternalMark, type OpenedSession } from '../connection/connection';
+import { closeSession, describeTarget, openSession, resolveConnection, withInternalMark, type ConnectionInput, type OpenedSession } from '../connection/connection';
 import { isLocalHost } from '../connection/local';
 import { PgloadError, errorMessage } from '../errors';
 import { ensureParser, parseTree } from '../sql';
@@ -65,71 +65,112 @@ export async function planIndexes(statements: string[]): Promise<PlannedIndex[]>
   });
 }
 
+/**
+ * The indexes of a trial on their own write session: checked (the opt-in, the server, the names), built and dropped
+ * on request, and at `finish` dropped unless kept — whatever happened before (a failed build leaves an invalid index
+ * behind); nothing it did not build is touched. Shared by the A/B and a diagnosis's capacity search with the fix.
+ */
+export class TrialIndexes {
+  /** An index may exist (from the first statement of a build until its drop). */
+  private built = false;
+
+  private constructor(
+    private readonly session: OpenedSession,
+    private readonly planned: PlannedIndex[],
+    readonly facts: IndexTrialFacts,
+    private readonly ctx: IndexTrialContext,
+  ) {}
+
+  static async open(connection: ConnectionInput | undefined, indexes: string[], allowIndexTrials: boolean, ctx: IndexTrialContext): Promise<TrialIndexes> {
+    if (!allowIndexTrials) throw new PgloadError('usage', INDEX_TRIALS_REFUSED);
+    const planned = await planIndexes(indexes);
+    const resolved = resolveConnection(connection ?? {}, ctx.environment);
+    const target = describeTarget(resolved);
+    if (!isLocalHost(resolved.host) && !(await ctx.confirmRemote?.(target))) {
+      throw new PgloadError('usage', `${target} is not this machine: pgload builds an index on another server only once you confirm it there (run in a terminal to be asked, or in VS Code). Nothing was run.`);
+    }
+    const session = await openSession(resolved, { statementTimeoutMs: INDEX_BUILD_TIMEOUT_MS, readOnly: false, applicationName: 'pgload index trial' });
+    try {
+      for (const p of planned) {
+        const there = (await session.client.query<{ r: string | null }>(withInternalMark('SELECT to_regclass($1)::text AS r'), [p.name])).rows[0]?.r;
+        if (there) throw new PgloadError('usage', `An index named ${p.name} exists already: an index trial builds and drops its own. Give the index another name, or drop that one if it is a trial's left behind.`);
+      }
+    } catch (err) {
+      await closeSession(session);
+      throw err;
+    }
+    return new TrialIndexes(session, planned, { target, indexes: planned.map((p) => ({ ...p, buildMs: [], sizeBytes: null, kept: false })) }, ctx);
+  }
+
+  get isBuilt(): boolean {
+    return this.built;
+  }
+
+  /** B's label: `+ index on orders`. */
+  get label(): string {
+    return `+ ${this.planned.length === 1 ? 'index' : 'indexes'} on ${[...new Set(this.planned.map((p) => p.table))].join(', ')}`;
+  }
+
+  async build(): Promise<void> {
+    this.built = true;
+    const c = this.session.client;
+    for (const [i, p] of this.planned.entries()) {
+      const t = performance.now();
+      await c.query(withInternalMark(p.sql));
+      this.facts.indexes[i].buildMs.push(Math.round(performance.now() - t));
+      this.facts.indexes[i].sizeBytes = Number((await c.query<{ b: string }>(withInternalMark('SELECT pg_relation_size(to_regclass($1))::text AS b'), [p.name])).rows[0].b);
+    }
+  }
+
+  async drop(): Promise<void> {
+    for (const p of this.planned) await this.session.client.query(withInternalMark(`DROP INDEX CONCURRENTLY IF EXISTS ${p.name}`));
+    this.built = false;
+  }
+
+  /** Keeps the indexes (built once more if they are not there) or drops what may be there; closes the session. */
+  async finish(keep: boolean): Promise<void> {
+    try {
+      if (keep) {
+        if (!this.built) await this.build();
+        for (const x of this.facts.indexes) x.kept = true;
+        return;
+      }
+      if (!this.built) return;
+      for (const p of this.planned) {
+        const dropSql = `DROP INDEX CONCURRENTLY IF EXISTS ${p.name}`;
+        if (this.session.broken) {
+          this.facts.dropFailed = `the session was lost before ${p.name} could be dropped: drop it yourself with ${dropSql}`;
+          continue;
+        }
+        await this.session.client.query(withInternalMark(dropSql)).catch((err: unknown) => {
+          this.facts.dropFailed = `${p.name} could not be dropped (${errorMessage(err)}): drop it yourself with ${dropSql}`;
+          this.ctx.logger?.warn(`pgload: ${this.facts.dropFailed}`);
+        });
+      }
+    } finally {
+      await closeSession(this.session);
+    }
+  }
+}
+
 /** Runs the trial: A B B A with the indexes built for B's legs. */
 export async function indexTrial(o: IndexTrialOptions, ctx: IndexTrialContext = {}): Promise<AbResult> {
-  if (!o.allowIndexTrials) throw new PgloadError('usage', INDEX_TRIALS_REFUSED);
-  const planned = await planIndexes(o.indexes);
-  const resolved = resolveConnection(o.base.connection ?? {}, ctx.environment);
-  const target = describeTarget(resolved);
-  if (!isLocalHost(resolved.host) && !(await ctx.confirmRemote?.(target))) {
-    throw new PgloadError('usage', `${target} is not this machine: pgload builds an index on another server only once you confirm it there (run in a terminal to be asked, or in VS Code). Nothing was run.`);
-  }
-  let session: OpenedSession | undefined;
-  const facts: IndexTrialFacts = { target, indexes: planned.map((p) => ({ ...p, buildMs: [], sizeBytes: null, kept: false })) };
-  let built = false;
+  const trial = await TrialIndexes.open(o.base.connection, o.indexes, o.allowIndexTrials, ctx);
+  let keep = false;
   try {
-    session = await openSession(resolved, { statementTimeoutMs: INDEX_BUILD_TIMEOUT_MS, readOnly: false, applicationName: 'pgload index trial' });
-    const s = session;
-    for (const p of planned) {
-      const there = (await s.client.query<{ r: string | null }>(withInternalMark('SELECT to_regclass($1)::text AS r'), [p.name])).rows[0]?.r;
-      if (there) throw new PgloadError('usage', `An index named ${p.name} exists already: an index trial builds and drops its own. Give the index another name, or drop that one if it is a trial's left behind.`);
-    }
-    const build = async () => {
-      // From the first statement on, an index may exist (a failed CONCURRENTLY build leaves an invalid one).
-      built = true;
-      for (const [i, p] of planned.entries()) {
-        const t = performance.now();
-        await s.client.query(withInternalMark(p.sql));
-        facts.indexes[i].buildMs.push(Math.round(performance.now() - t));
-        facts.indexes[i].sizeBytes = Number((await s.client.query<{ b: string }>(withInternalMark('SELECT pg_relation_size(to_regclass($1))::text AS b'), [p.name])).rows[0].b);
-      }
-    };
-    const drop = async () => {
-      for (const p of planned) await s.client.query(withInternalMark(`DROP INDEX CONCURRENTLY IF EXISTS ${p.name}`));
-      built = false;
-    };
     const ab = await abTest(
-      { base: o.base, b: { outside: `+ ${planned.length === 1 ? 'index' : 'indexes'} on ${[...new Set(planned.map((p) => p.table))].join(', ')}`, label: o.label }, rounds: o.rounds },
+      { base: o.base, b: { outside: trial.label, label: o.label }, rounds: o.rounds },
       {
         ...ctx,
         beforeLeg: async (side) => {
-          if (side === 'B' && !built) await build();
-          if (side === 'A' && built) await drop();
+          if (side === 'B' && !trial.isBuilt) await trial.build();
+          if (side === 'A' && trial.isBuilt) await trial.drop();
         },
       },
     );
-    const completed = ab.a.status === 'completed' && ab.b.status === 'completed';
-    if (o.keep && completed) {
-      if (!built) await build();
-      for (const x of facts.indexes) x.kept = true;
-    }
-    return { ...ab, indexTrial: facts };
+    keep = o.keep === true && ab.a.status === 'completed' && ab.b.status === 'completed';
+    return { ...ab, indexTrial: trial.facts };
   } finally {
-    // Whatever happened — a failed build leaves an invalid index behind — nothing the trial built stays unless kept;
-    // nothing it did not build is touched (a refused trial, an index of that name already there).
-    if (built && !facts.indexes.every((x) => x.kept)) {
-      for (const p of planned) {
-        const dropSql = `DROP INDEX CONCURRENTLY IF EXISTS ${p.name}`;
-        if (!session || session.broken) {
-          facts.dropFailed = `the session was lost before ${p.name} could be dropped: drop it yourself with ${dropSql}`;
-          continue;
-        }
-        await session.client.query(withInternalMark(dropSql)).catch((err: unknown) => {
-          facts.dropFailed = `${p.name} could not be dropped (${errorMessage(err)}): drop it yourself with ${dropSql}`;
-          ctx.logger?.warn(`pgload: ${facts.dropFailed}`);
-        });
-      }
-    }
-    if (session) await closeSession(session);
+    await trial.finish(keep);
   }
 }

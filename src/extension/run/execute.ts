@@ -247,12 +247,17 @@ export abstract class RunExecution extends RunQuestions {
     let app;
     let budgetMs: number;
     let objectiveP95Ms: number | undefined;
+    let allowIndexTrials = false;
     try {
       app = readAppPool(req.connection);
       budgetMs = readDiagnoseBudgetMs();
       // The capacity within pgload.app.maxP95Ms is a phase when the budget holds it beside the four questions.
       if (budgetMs >= diagnosisFloorMs(false, true)) objectiveP95Ms = readCapacityObjective();
       else this.log.info(`diagnose: a budget of ${Math.round(budgetMs / 1000)} s leaves out the capacity phase (it needs ${diagnosisFloorMs(false, true) / 1000} s or more)`);
+      // On a connection marked for index trials, the best index suggestion is built and measured when the budget holds it.
+      const indexFloor = diagnosisFloorMs(false, objectiveP95Ms !== undefined, true);
+      allowIndexTrials = req.connection.allowIndexTrials === true && budgetMs >= indexFloor;
+      if (req.connection.allowIndexTrials && !allowIndexTrials) this.log.info(`diagnose: a budget of ${Math.round(budgetMs / 1000)} s leaves out the index phase (it needs ${indexFloor / 1000} s or more)`);
     } catch (err) {
       void this.connections.reportSettings(err instanceof SettingsError ? err : new SettingsError('pgload', errorMessage(err)));
       return Promise.resolve(undefined);
@@ -270,10 +275,12 @@ export abstract class RunExecution extends RunQuestions {
               app: appDemand(app),
               budgetMs,
               ...(objectiveP95Ms !== undefined ? { objectiveP95Ms } : {}),
+              ...(allowIndexTrials ? { allowIndexTrials } : {}),
             },
             {
               signal,
               logger: this.log,
+              confirmRemote: async (target) => (await this.ui.confirm(`Build and drop the suggested index on ${target}, a server that is not this machine? The load itself stays read-only.`, 'Build and measure')) === 'Build and measure',
               onPlan: (phases) => this.log.info(`diagnose plan: ${phases.map((p) => `${p.id} ${Math.round(p.plannedMs / 1000)} s`).join(', ')} (budget ${Math.round(budgetMs / 1000)} s)`),
               onPhase: (p, i, of, ms) => {
                 phaseText = `phase ${i} of ${of}: ${p.label}`;

@@ -5,7 +5,7 @@ import type { AbResult } from './compare';
 import type { CapacityResult } from './capacity';
 
 /** The phases of `pgload diagnose`, in the order they run. */
-export type DiagnosePhaseId = 'load' | 'sweep' | 'pools' | 'settings' | 'orm' | 'sql-b' | 'capacity';
+export type DiagnosePhaseId = 'load' | 'sweep' | 'pools' | 'settings' | 'orm' | 'sql-b' | 'index' | 'capacity';
 
 /** One phase of a diagnosis: what was planned before anything ran, and what happened. */
 export interface DiagnosePhase {
@@ -48,7 +48,7 @@ export interface DiagnoseAnswers {
     p95ChangePct: number | null;
     answer: number | null;
     /** The fix as a change to apply (the capacity phase searches again with it); absent when there is none. */
-    change?: { settings?: Record<string, string>; prepared?: boolean; sqlB?: boolean; pool?: { size: number; maxOverflow: number } };
+    change?: { settings?: Record<string, string>; prepared?: boolean; sqlB?: boolean; pool?: { size: number; maxOverflow: number }; indexes?: string[] };
   };
   /**
    * With an objective (--max-p95): the most demand whose p95 meets it, as the statement is and with the best measured
@@ -132,6 +132,8 @@ export interface DiagnoseResult {
     settings: AbResult[];
     orm: AbResult | null;
     sqlB: AbResult | null;
+    /** The best index suggestion built for B's legs (--allow-index-trials, a database marked for it). */
+    index?: AbResult | null;
     /** The capacity searches (--max-p95): as is, and with the best fix. */
     capacity?: { asIs: CapacityResult; withFix: CapacityResult | null } | null;
   };

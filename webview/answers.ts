@@ -5,6 +5,7 @@
 import type { ChartConfiguration } from 'chart.js';
 import type { DiagnoseResult } from '../src/shared/result';
 import { formatMs, formatQps } from '../src/shared/format';
+import { impactWords } from '../src/shared/report/diagnose';
 import { parseSetLocal, tryKind } from '../src/shared/hintSql';
 import { appDemandWords } from '../src/shared/report/diagnose';
 import { h } from './dom';
@@ -135,7 +136,7 @@ function queryCard(d: DiagnoseResult, deps: AnswerDeps): HTMLElement {
           h(
             'li',
             {},
-            h('div', { class: 'hint-title' }, q.title, q.impactMs !== null ? h('span', { class: 'muted' }, ` — up to ${formatMs(q.impactMs)} per request`) : null),
+            h('div', { class: 'hint-title' }, q.title, q.impactMs !== null ? h('span', { class: 'muted' }, ` — ${impactWords(q)}`) : null),
             h('div', {}, q.evidence),
             h('div', { class: 'hint-action' }, `→ ${q.action}`),
             q.sql ? h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, q.sql), deps.copyButton(q.sql), tryKind(q.sql) && !measuredNoHelp(d, q.sql) ? deps.tryButton(q.sql) : null) : null,

@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { Client } from 'pg';
 import { profile } from '../../src/core/load/runner';
+import { diagnose } from '../../src/core/analysis/diagnose';
 import { formatTextReport } from '../../src/shared/format';
 import type { ProfileResult } from '../../src/shared/result';
 import { startPostgresFromBinaries } from '../../scripts/lib/embedded-pg';
@@ -129,6 +130,37 @@ describe('Plan insight: time per node, ranked hints, index advice', function () 
         }
       } finally {
         await c.query('DROP TABLE ix_people');
+        await c.end();
+      }
+    });
+
+    it('diagnose with index trials allowed: the best suggestion is built for B, measured, leads the query answer and the best fix, and is gone after', async () => {
+      const c = new Client({ connectionString: server.url });
+      c.on('error', () => undefined);
+      await c.connect();
+      try {
+        await c.query(SHOP4_SQL(200_000));
+        await c.query(SHOP4_ANALYZE);
+        const before = await indexCount();
+        const d = await diagnose({
+          base: { sql: SHOP4_QUERY, connection: { url: server.url }, settings: quick.settings },
+          app: { users: 4, poolSize: 2, maxOverflow: 0, poolTimeoutMs: 30_000 },
+          budgetMs: 60_000,
+          allowIndexTrials: true,
+        });
+        const phase = d.phases.find((p) => p.id === 'index')!;
+        assert.equal(phase.status, 'done', JSON.stringify(d.phases));
+        const trial = d.runs.index!.indexTrial!;
+        assert.ok(trial.indexes.every((i) => i.buildMs.length >= 1 && !i.kept), JSON.stringify(trial));
+        // By construction (a sort of every paid order against an index in the Limit's order) the index wins by far.
+        assert.equal(d.runs.index!.comparison.verdict, 'faster', d.runs.index!.comparison.summary);
+        assert.equal(d.answers.best?.answer, 3, d.answers.best?.text);
+        assert.match(d.answers.best!.text, /^Best measured fix: an index on orders/);
+        assert.equal(d.answers.query[0].measured, true);
+        assert.match(d.answers.query[0].evidence, /Measured on this database \(an index trial/);
+        assert.equal(await indexCount(), before, 'the trial dropped what it built');
+      } finally {
+        await c.query('DROP TABLE order_lines, orders, products, customers');
         await c.end();
       }
     });

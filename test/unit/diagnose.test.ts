@@ -2,6 +2,7 @@
  * A diagnosis without a server: its plan within the budget, the settings it tries, and its answers on measurements
  * whose right answer is known by construction (the answers read figures; these figures are set, not measured).
  */
+import { impactWords } from '../../src/shared/report/diagnose';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -340,6 +341,9 @@ describe('diagnose: the headline at the application demand', () => {
     assert.equal(first.sql, suggestion.sql);
     assert.match(first.evidence, /Measured on this database \(an index trial, A B B A at 2 concurrent queries\): p50 −93 %, p95 −93 %, throughput \+1258 %; pgload_trial_1_orders built in 261 ms, 283 ms, 1\.7 MB; dropped after\./);
     assert.equal(first.impactMs, 289.5);
+    assert.equal(first.measured, true);
+    assert.equal(impactWords(first), 'saved 290 ms per request at p50, measured');
+    assert.equal(impactWords({ impactMs: 30 }), 'up to 30.0 ms per request');
   });
 
   it('estimated fixes follow the measured ones, ranked by what they would buy: an index HypoPG checked, twice the CPUs at 95 %', () => {

@@ -292,10 +292,10 @@ function queryAnswers(x: AnswerInput): DiagnoseAnswers['query'] {
     out.push({ title: h.title, ...(h.node ? { node: h.node } : {}), evidence, action, ...(h.sql ? { sql: h.sql } : {}), impactMs: h.estimate?.perRequestMs ?? null });
   }
   measuredIndex(x, out);
-  // Largest measured impact first; findings without a timed node keep their order after them.
+  // A measured change first; then the largest impact; findings without a timed node keep their order after them.
   return out
     .map((q, i) => ({ q, i }))
-    .sort((a, b) => (b.q.impactMs ?? -1) - (a.q.impactMs ?? -1) || a.i - b.i)
+    .sort((a, b) => Number(b.q.measured ?? false) - Number(a.q.measured ?? false) || (b.q.impactMs ?? -1) - (a.q.impactMs ?? -1) || a.i - b.i)
     .map(({ q }) => q)
     .slice(0, 8);
 }
@@ -316,6 +316,7 @@ function measuredIndex(x: AnswerInput, out: DiagnoseAnswers['query']): void {
     `${m.significant ? '' : ' — not significant'}; ${built}; ${trial.indexes.every((i) => i.kept) ? 'kept' : 'dropped after'}.`;
   const saved = x.index.a.load.latency.p50Ms - x.index.b.load.latency.p50Ms;
   q.impactMs = helped(x.index.comparison) && saved > 0 ? Math.round(saved * 1000) / 1000 : 0;
+  q.measured = true;
 }
 
 const CANNOT_SEE =

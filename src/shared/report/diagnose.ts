@@ -64,7 +64,7 @@ export function formatDiagnoseReport(r: DiagnoseResult): string {
   lines.push('3. How do I make this query hold up under concurrency?');
   if (a.query.length === 0) lines.push('   No plan finding: the plan shows no spill, misestimate or wasted work.');
   for (const [i, q] of a.query.entries()) {
-    lines.push(`   ${i + 1}) ${q.title}${q.impactMs !== null ? ` — up to ${formatMs(q.impactMs)} per request` : ''}`);
+    lines.push(`   ${i + 1}) ${q.title}${q.impactMs !== null ? ` — ${impactWords(q)}` : ''}`);
     lines.push(`      ${q.evidence}`);
     lines.push(`      → ${q.action}`);
     if (q.sql) lines.push(`      ${q.sql}`);
@@ -114,10 +114,16 @@ export function formatDiagnoseMarkdown(r: DiagnoseResult): string {
   if (a.settings.length === 0) out.push('No hint suggested a setting for this statement.', '');
   for (const s of a.settings) out.push(`- ${s.helps ? '**Helps**' : 'Does not help'}: ${md(s.text)}${s.memory ? ` Memory: ${md(s.memory)}` : ''}`);
   out.push('', '## 3. The query under concurrency', '');
-  for (const q of a.query) out.push(`1. **${md(q.title)}**${q.impactMs !== null ? ` (up to ${formatMs(q.impactMs)} per request)` : ''} — ${md(q.evidence)} → ${md(q.action)}${q.sql ? ` ${mdCode(q.sql)}` : ''}`);
+  for (const q of a.query) out.push(`1. **${md(q.title)}**${q.impactMs !== null ? ` (${impactWords(q)})` : ''} — ${md(q.evidence)} → ${md(q.action)}${q.sql ? ` ${mdCode(q.sql)}` : ''}`);
   out.push('', '## 4. ORM or raw SQL', '', a.orm ? md(a.orm.text) : 'Not answered.', '', `*What pgload cannot see:* ${md(a.orm?.cannotSee ?? '')}`, '');
   out.push('## Phases', '', '| phase | planned | took | status |', '|---|---:|---:|---|');
   for (const p of r.phases) out.push(`| ${md(p.label)} | ${secs(p.plannedMs)} | ${p.actualMs === null ? '–' : secs(p.actualMs)} | ${p.status}${p.note ? ` — ${md(p.note)}` : ''} |`);
   if (r.notes.length) out.push('', ...r.notes.map((n) => `- ${md(n)}`));
   return out.join('\n') + '\n';
+}
+
+/** What a query finding buys: measured ("saved 187 ms per request at p50, measured") or at most, from the plan. */
+export function impactWords(q: { impactMs: number | null; measured?: boolean }): string {
+  if (q.impactMs === null) return '';
+  return q.measured ? `saved ${formatMs(q.impactMs)} per request at p50, measured` : `up to ${formatMs(q.impactMs)} per request`;
 }

@@ -96,7 +96,8 @@ export interface DiagnoseAnswers {
     helps: boolean;
     text: string;
   }>;
-  query: Array<{ title: string; node?: string; evidence: string; action: string; sql?: string; impactMs: number | null }>;
+  /** `measured`: its impact was measured (an index trial's p50 saved), not estimated from the plan. */
+  query: Array<{ title: string; node?: string; evidence: string; action: string; sql?: string; impactMs: number | null; measured?: boolean }>;
   orm: {
     prepared: MeasuredChange | null;
     alternative: MeasuredChange | null;

@@ -3,9 +3,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AbResult, DiagnoseResult } from '../../src/shared/result';
+import type { AbResult, DiagnoseResult, ProfileResult } from '../../src/shared/result';
+import { Client } from 'pg';
 import * as os from 'node:os';
-import { answers, api, messagesDuring, pgloadSessions, selectText, setSettings, waitFor, workspaceFile } from './helpers';
+import { ADMIN_URL, answers, api, messagesDuring, pgloadSessions, selectText, setSettings, waitFor, workspaceFile } from './helpers';
 
 describe('pgload in VS Code: Diagnose under load and Try it', function () {
   const SQL = 'SELECT pg_sleep(0.01) AS first';
@@ -87,8 +88,57 @@ describe('pgload in VS Code: Diagnose under load and Try it', function () {
     assert.deepEqual(exported.order, ['A', 'B', 'B', 'A']);
     assert.equal(exported.b.options.settings.work_mem, '8MB');
     // A hint that is not a setting pgload tries is refused with the reason.
-    const refused = await messagesDuring(() => vscode.commands.executeCommand('pgload.tryHint', SQL, 'CREATE INDEX ON t (a);'));
+    const refused = await messagesDuring(() => vscode.commands.executeCommand('pgload.tryHint', SQL, 'VACUUM t;'));
     assert.ok(refused.some((m) => /is not a setting pgload can try/.test(m.message)), JSON.stringify(refused));
     assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
+  });
+
+  it('Try it on an index suggestion: refused on a connection not marked for trials (nothing built); on one marked allowIndexTrials, built for B, measured, dropped', async () => {
+    const TABLE_SQL = 'SELECT count(*) FROM it_ext WHERE k = 7';
+    const admin = new Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    const cfg = vscode.workspace.getConfiguration('pgload');
+    const connections = cfg.get<Array<Record<string, unknown>>>('connections') ?? [];
+    const indexes = async () => (await admin.query<{ n: string }>("SELECT indexname AS n FROM pg_indexes WHERE tablename = 'it_ext'")).rows.map((r) => r.n);
+    try {
+      await admin.query('DROP TABLE IF EXISTS it_ext; CREATE TABLE it_ext AS SELECT g AS id, g % 5000 AS k FROM generate_series(1, 200000) g; ANALYZE it_ext;');
+      await setSettings({ durationSeconds: 4 });
+      const doc = await vscode.workspace.openTextDocument({ language: 'sql', content: `${TABLE_SQL};\n` });
+      await selectText(await vscode.window.showTextDocument(doc), TABLE_SQL);
+      const r = (await vscode.commands.executeCommand('pgload.profileSelection')) as ProfileResult | undefined;
+      const suggestion = r?.hints.find((h) => h.id === 'index-suggestion' && /it_ext \(k\)/.test(h.sql ?? ''));
+      assert.ok(suggestion, JSON.stringify(r?.hints.map((h) => h.sql)));
+      assert.match(suggestion.action, /allowIndexTrials/);
+      const refused = await messagesDuring(() => vscode.commands.executeCommand('pgload.tryHint', TABLE_SQL, suggestion.sql));
+      assert.ok(refused.some((m) => /Try it builds an index only on a database marked for it, and "test" is not: nothing was built/.test(m.message)), JSON.stringify(refused));
+      assert.deepEqual(await indexes(), []);
+
+      await cfg.update('connections', connections.map((c) => ({ ...c, allowIndexTrials: true })), vscode.ConfigurationTarget.Workspace);
+      let ab: AbResult | undefined;
+      // The user keeps the index from the message that reports the trial.
+      answers.message = (m) => (m.actions.includes('Keep the index') ? 'Keep the index' : undefined);
+      const tried = await messagesDuring(async () => {
+        ab = (await vscode.commands.executeCommand('pgload.tryHint', TABLE_SQL, suggestion.sql)) as AbResult | undefined;
+      });
+      assert.ok(ab?.indexTrial, `Try it ran: ${JSON.stringify(tried)}`);
+      assert.equal(ab.indexTrial.indexes[0].buildMs.length, 1);
+      assert.equal(ab.comparison.verdict, 'faster', ab.comparison.summary);
+      assert.ok(tried.some((m) => /The index was dropped\.$/.test(m.message) && m.actions.includes('Keep the index')), JSON.stringify(tried));
+      // Kept on request: built once more, under the trial's name, and said.
+      assert.deepEqual(await waitFor('the kept index', async () => ((await indexes()).length ? await indexes() : undefined), 20_000), ['pgload_trial_1_it_ext']);
+      assert.ok(await waitFor('the message', () => api.ui.shown.find((m) => /^pgload: kept pgload_trial_1_it_ext \(built in [\d.]+ ms\) on "test"\.$/.test(m.message)), 5_000));
+      answers.message = () => undefined;
+      // The panel shows the comparison with the trial's builds first; the A/B is kept in Runs.
+      const shown = api.panels.shown(TABLE_SQL);
+      assert.deepEqual(shown?.comparison?.labels, ['without', 'with the index']);
+      assert.match(shown?.comparison?.notes[0] ?? '', /^Index trial on .*: built before B's legs, dropped before A's\.$/);
+      assert.ok(api.history.list().some((e) => e.kind === 'ab' && (e.name ?? '').startsWith('Try it: CREATE INDEX CONCURRENTLY ON it_ext (k)')), JSON.stringify(api.history.list().map((e) => e.name)));
+      assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
+    } finally {
+      answers.message = () => undefined;
+      await cfg.update('connections', connections, vscode.ConfigurationTarget.Workspace);
+      await admin.query('DROP TABLE IF EXISTS it_ext');
+      await admin.end();
+    }
   });
 });

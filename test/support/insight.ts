@@ -114,6 +114,8 @@ export const INDEX_SHAPES: Array<{ name: string; sql: string; settings: Record<s
     settings: SMALL,
     want: ["CREATE INDEX ON ix_people (created DESC) WHERE status = 'blocked'::text", 'CREATE INDEX ON ix_people (status, created DESC)'],
   },
+  // The scan outputs email: an index on the filter that INCLUDEs it answers from the index alone.
+  { name: 'index-covering', sql: 'SELECT email FROM ix_people WHERE customer = 42', settings: SMALL, want: ['CREATE INDEX ON ix_people (customer) INCLUDE (email)'] },
   { name: 'index-expression', sql: "SELECT id FROM ix_people WHERE lower(email) = 'user42@example.com'", settings: SMALL, want: ['CREATE INDEX ON ix_people ((lower(email)))'] },
   { name: 'index-none', sql: "SELECT count(*) FROM ix_people WHERE status <> 'blocked'", settings: SMALL, want: [] },
 ];

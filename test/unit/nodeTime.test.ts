@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { nodeTimes, timeNodes } from '../../src/core/insight/nodeTime';
 import { rankHints } from '../../src/core/load/assemble';
-import { comparedColumns, conjuncts, indexCandidates, indexSql, rowsRead } from '../../src/core/insight/indexes/candidates';
+import { comparedColumns, conjuncts, indexCandidates, indexSql, rowsRead, scanOutputs } from '../../src/core/insight/indexes/candidates';
 import { planChange } from '../../src/core/insight/indexes/search';
 import { ensureParser, parseSingleStatement } from '../../src/core/sql';
 import { concurrencyHints } from '../../src/core/insight/concurrency';
@@ -221,10 +221,11 @@ describe('Real plans of PostgreSQL 13 to 18 (test/fixtures/plans)', () => {
     }
   });
 
-  it('index candidates on every major: the composite, partial and expression index each shape needs, none where no index helps', () => {
+  it('index candidates on every major: the composite, covering, partial and expression index each shape needs, none where no index helps', () => {
     for (const major of majors) {
       for (const shape of INDEX_SHAPES) {
-        const got = indexCandidates(load(major, shape.name)).map((c) => indexSql(c, false));
+        const fixture = JSON.parse(fs.readFileSync(path.join(dir, `pg${major}-${shape.name}.json`), 'utf8')) as { plan: CapturedPlan; verbose?: Record<string, unknown> };
+        const got = indexCandidates(fixture.plan, scanOutputs(fixture.verbose)).map((c) => indexSql(c, false));
         for (const want of shape.want) assert.ok(got.includes(want), `PostgreSQL ${major}, ${shape.name}: ${want} not in\n${got.join('\n')}`);
         if (shape.want.length === 0) assert.deepEqual(got, [], `PostgreSQL ${major}, ${shape.name}: no index helps a filter that keeps most rows`);
       }

@@ -3,15 +3,18 @@ import * as vscode from 'vscode';
 import { errorMessage } from '../../core/errors';
 import { abTest, type AbChange } from '../../core/analysis/ab';
 import { indexStatements, isTryable, parseSetLocal } from '../../shared/hintSql';
-import { indexTrial } from '../../core/analysis/indexTrial';
-import { indexTrialLines } from '../../shared/format';
+import { indexTrial, TrialIndexes } from '../../core/analysis/indexTrial';
+import { formatMs, indexTrialLines } from '../../shared/format';
 import { ensureParser, parseSingleStatement, type SqlStatement } from '../../core/sql';
 import { oneLine } from '../../shared/text';
 import type { AbResult } from '../../shared/result';
-import { readRunDefaults, type RunDefaults } from '../config';
+import { readRunDefaults, type ConnectionSetting, type RunDefaults } from '../config';
 import { stateFromStored } from '../panel';
 import { runInput } from './questions';
 import { RunExecution } from './execute';
+
+/** The action that keeps an index after its trial (built once more). */
+const KEEP_INDEX = 'Keep the index';
 
 /** A/B tests: B with a setting or a second statement, run in alternating legs and kept as one entry. */
 export abstract class RunAb extends RunExecution {
@@ -40,8 +43,16 @@ export abstract class RunAb extends RunExecution {
    */
   private async tryIndexes(sql: string, indexes: string[]): Promise<AbResult | undefined> {
     const last = this.lastRequest.get(sql);
-    const connection = last?.connection ?? (await this.connections.forRun());
-    if (!connection) return undefined;
+    const remembered = last?.connection ?? (await this.connections.forRun());
+    if (!remembered) return undefined;
+    // The opt-in as the settings say now (it may have been given since the statement's last run).
+    let connection = remembered;
+    try {
+      connection = this.connections.available().find((c) => c.name === remembered.name) ?? remembered;
+    } catch (err) {
+      await this.connections.reportSettings(err);
+      return undefined;
+    }
     if (connection.allowIndexTrials !== true) {
       void this.ui.error(
         `pgload: Try it builds an index only on a database marked for it, and "${connection.name}" is not: nothing was built. On a scratch or development copy, add "allowIndexTrials": true to that connection in pgload.connections, then Try it again. Elsewhere the suggestion is the planner's estimate.`,
@@ -162,7 +173,8 @@ export abstract class RunAb extends RunExecution {
           const ctx = { signal, logger: this.log, onProgress };
           const run = indexes
             ? indexTrial(
-                { base, indexes, allowIndexTrials: connection.allowIndexTrials === true, rounds: 2, label: labels[1] },
+                // tryIndexes checked the opt-in in the settings as they are now.
+                { base, indexes, allowIndexTrials: true, rounds: 2, label: labels[1] },
                 { ...ctx, confirmRemote: async (target) => (await this.ui.confirm(`Build and drop ${indexes.length === 1 ? 'an index' : 'indexes'} on ${target}, a server that is not this machine? The load itself stays read-only.`, 'Build and measure')) === 'Build and measure' },
               )
             : abTest({ base, b: { ...change, label: labels[1] }, rounds: 2 }, ctx);
@@ -177,8 +189,30 @@ export abstract class RunAb extends RunExecution {
         const side = ab.a.sql === ab.b.sql ? ab.b : ab.a;
         this.panels.show({ ...stateFromStored(runId, side, connection.name), comparison: ab.comparison }, side);
         this.lenses.refresh();
-        this.ui.info(`pgload: ${name.replace(/^(Try it|A\/B): /, '')} — ${ab.comparison.summary}`);
+        const said = `pgload: ${name.replace(/^(Try it|A\/B): /, '')} — ${ab.comparison.summary}`;
+        if (!ab.indexTrial) return void this.ui.info(said);
+        // An index trial drops what it built; the user may keep it (built once more, on its own session).
+        if (ab.indexTrial.dropFailed) return void this.ui.warn(`${said} ${ab.indexTrial.dropFailed}.`);
+        void this.ui.info(`${said} The index was dropped.`, KEEP_INDEX).then((pick) => (pick === KEEP_INDEX ? this.keepIndexes(connection, indexes ?? []) : undefined));
       },
     );
+  }
+
+  /** Builds a tried index again and keeps it (the user's choice after a trial), saying how long it took. */
+  protected async keepIndexes(connection: ConnectionSetting, indexes: string[]): Promise<void> {
+    try {
+      const facts = await this.connections.withPassword(connection, async (input) => {
+        const trial = await TrialIndexes.open(input, indexes, connection.allowIndexTrials === true, { logger: this.log });
+        try {
+          await trial.build();
+        } finally {
+          await trial.finish(true);
+        }
+        return trial.facts;
+      });
+      void this.ui.info(`pgload: kept ${facts.indexes.map((i) => `${i.name} (built in ${formatMs(i.buildMs.at(-1) ?? null)})`).join(', ')} on "${connection.name}".`);
+    } catch (err) {
+      void this.ui.error(`pgload: the index was not kept: ${errorMessage(err)}`);
+    }
   }
 }

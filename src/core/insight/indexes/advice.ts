@@ -92,7 +92,7 @@ export function indexHints(advice: IndexAdvice): Hint[] {
       title: `An index on ${cols(c)} may help — not checked`,
       detail: `${c.reason}; not checked — install HypoPG to check: pgload then asks the planner with a hypothetical index, which builds nothing.`,
       node: c.node,
-      action: 'CREATE EXTENSION hypopg (Debian/Ubuntu: the postgresql-NN-hypopg package; on RDS and Aurora it is available), then run again; or try the index on a copy of the database.',
+      action: `CREATE EXTENSION hypopg (Debian/Ubuntu: the postgresql-NN-hypopg package; on RDS and Aurora it is available), then run again. ${TRY_WORDS}`,
       sql: `${indexSql(c)};`,
       verified: null,
     }));

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Client } from 'pg';
 import { profile } from '../src/core/load/runner';
-import { INDEX_SETUP_SQL, INDEX_SHAPES, INSIGHT_SCENARIOS, INSIGHT_SETUP_SQL, PLAN_SHAPES } from '../test/support/insight';
+import { INDEX_SETUP_SQL, INDEX_SHAPES, INDEX_VACUUM_SQL, INSIGHT_SCENARIOS, INSIGHT_SETUP_SQL, PLAN_SHAPES } from '../test/support/insight';
 import { startEmbeddedPostgres, startPostgresFromBinaries } from './lib/embedded-pg';
 
 const out = path.resolve(__dirname, '../test/fixtures/plans');
@@ -24,13 +24,29 @@ async function capture(url: string, tag: string): Promise<void> {
   await admin.connect();
   await admin.query(INSIGHT_SETUP_SQL);
   await admin.query(INDEX_SETUP_SQL);
+  await admin.query(INDEX_VACUUM_SQL);
   await admin.end();
   for (const s of [...INSIGHT_SCENARIOS, ...PLAN_SHAPES, ...INDEX_SHAPES].filter((x) => x.name.startsWith(only))) {
     const r = await profile({ sql: s.sql, connection: { url, sslmode: 'disable' }, clients: 2, requests: 4, baselineRuns: 1, settings: s.settings, sampleIntervalMs: 0 });
     const plan = r.insight.plans.find((p) => p.when === 'alone');
-    const fixture = { server: r.server.version, scenario: s.name, settings: { ...r.server.settings, ...s.settings }, plan };
+    // Index shapes also keep the plan's outputs (EXPLAIN VERBOSE): what a covering index must hold.
+    const verbose = s.name.startsWith('index-') ? await verbosePlan(url, s.sql, s.settings) : undefined;
+    const fixture = { server: r.server.version, scenario: s.name, settings: { ...r.server.settings, ...s.settings }, plan, ...(verbose ? { verbose } : {}) };
     fs.writeFileSync(path.join(out, `${tag}-${s.name}.json`), JSON.stringify(fixture, null, 1) + '\n');
     console.log(`${tag}-${s.name}: ${r.hints.map((h) => h.id).join(', ')}`);
+  }
+}
+
+/** EXPLAIN (VERBOSE) of a statement (planning only), with its settings. */
+async function verbosePlan(url: string, sql: string, settings: Record<string, string>): Promise<unknown> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    for (const [k, v] of Object.entries(settings)) await c.query('SELECT set_config($1, $2, false)', [k, v]);
+    const r = await c.query(`EXPLAIN (VERBOSE, FORMAT JSON) ${sql}`);
+    return (r.rows[0] as Record<string, Array<{ Plan: unknown }>>)['QUERY PLAN'][0].Plan;
+  } finally {
+    await c.end();
   }
 }
 

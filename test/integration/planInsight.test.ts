@@ -11,7 +11,7 @@ import { diagnose } from '../../src/core/analysis/diagnose';
 import { formatTextReport } from '../../src/shared/format';
 import type { ProfileResult } from '../../src/shared/result';
 import { startPostgresFromBinaries } from '../../scripts/lib/embedded-pg';
-import { INDEX_SETUP_SQL, INDEX_SHAPES, INSIGHT_SCENARIOS, INSIGHT_SETUP_SQL, SHOP4_ANALYZE, SHOP4_QUERY, SHOP4_SQL } from '../support/insight';
+import { INDEX_SETUP_SQL, INDEX_SHAPES, INDEX_VACUUM_SQL, INSIGHT_SCENARIOS, INSIGHT_SETUP_SQL, SHOP4_ANALYZE, SHOP4_QUERY, SHOP4_SQL } from '../support/insight';
 import { testDb, withAdmin } from '../support/server';
 
 const DEBIAN_PG = '/usr/lib/postgresql/15/bin';
@@ -114,12 +114,13 @@ describe('Plan insight: time per node, ranked hints, index advice', function () 
       }
     });
 
-    it('the composite, partial and expression shapes: HypoPG confirms the index each needs; where no index helps, none is suggested', async () => {
+    it('the composite, covering, partial and expression shapes: HypoPG confirms the index each needs; where no index helps, none is suggested', async () => {
       const c = new Client({ connectionString: server.url });
       c.on('error', () => undefined);
       await c.connect();
       try {
         await c.query(INDEX_SETUP_SQL);
+        await c.query(INDEX_VACUUM_SQL);
         for (const shape of INDEX_SHAPES) {
           const r = await profile({ sql: shape.sql, connection: { url: server.url }, ...quick, settings: shape.settings });
           const sqls = suggestionsOf(r).map((h) => h.sql!);

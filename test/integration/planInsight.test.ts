@@ -64,6 +64,20 @@ describe('Plan insight: time per node, ranked hints, index advice', function () 
       for (const b of built) await c.query(`DROP INDEX ${b.i}`);
     };
 
+    /** Runs `body` with tables made by `setup` (statements run one by one) and dropped by `teardown` after, whatever happens. */
+    const withTables = async (setup: string[], teardown: string, body: () => Promise<void>) => {
+      const c = new Client({ connectionString: server.url });
+      c.on('error', () => undefined);
+      await c.connect();
+      try {
+        for (const q of setup) await c.query(q);
+        await body();
+      } finally {
+        await c.query(teardown);
+        await c.end();
+      }
+    };
+
     it('the EXISTS query: HypoPG searches the candidates (composite, covering, then the best pair); each suggestion has its cost, size and write cost; none is built', async () => {
       const before = await indexCount();
       const r: ProfileResult = await profile({ sql: EXISTS_SQL, connection: { url: server.url }, ...quick });
@@ -115,12 +129,7 @@ describe('Plan insight: time per node, ranked hints, index advice', function () 
     });
 
     it('the composite, covering, partial and expression shapes: HypoPG confirms the index each needs; where no index helps, none is suggested', async () => {
-      const c = new Client({ connectionString: server.url });
-      c.on('error', () => undefined);
-      await c.connect();
-      try {
-        await c.query(INDEX_SETUP_SQL);
-        await c.query(INDEX_VACUUM_SQL);
+      await withTables([INDEX_SETUP_SQL, INDEX_VACUUM_SQL], 'DROP TABLE ix_people', async () => {
         for (const shape of INDEX_SHAPES) {
           const r = await profile({ sql: shape.sql, connection: { url: server.url }, ...quick, settings: shape.settings });
           const sqls = suggestionsOf(r).map((h) => h.sql!);
@@ -129,19 +138,11 @@ describe('Plan insight: time per node, ranked hints, index advice', function () 
           // One of the shapes it needs is suggested (the planner picks between a partial index and a composite one).
           else assert.ok(shape.want.some((w) => sqls.some((x) => x.startsWith(w.replace('CREATE INDEX', 'CREATE INDEX CONCURRENTLY')))), said);
         }
-      } finally {
-        await c.query('DROP TABLE ix_people');
-        await c.end();
-      }
+      });
     });
 
     it('diagnose with index trials allowed: the best suggestion is built for B, measured, leads the query answer and the best fix, and is gone after', async () => {
-      const c = new Client({ connectionString: server.url });
-      c.on('error', () => undefined);
-      await c.connect();
-      try {
-        await c.query(SHOP4_SQL(200_000));
-        await c.query(SHOP4_ANALYZE);
+      await withTables([SHOP4_SQL(200_000), SHOP4_ANALYZE], 'DROP TABLE order_lines, orders, products, customers', async () => {
         const before = await indexCount();
         const d = await diagnose({
           base: { sql: SHOP4_QUERY, connection: { url: server.url }, settings: quick.settings },
@@ -160,19 +161,11 @@ describe('Plan insight: time per node, ranked hints, index advice', function () 
         assert.equal(d.answers.query[0].measured, true);
         assert.match(d.answers.query[0].evidence, /Measured on this database \(an index trial/);
         assert.equal(await indexCount(), before, 'the trial dropped what it built');
-      } finally {
-        await c.query('DROP TABLE order_lines, orders, products, customers');
-        await c.end();
-      }
+      });
     });
 
     it("the shape of #28 (four tables, EXISTS over a join, status and date, ORDER BY … LIMIT, foreign keys indexed): past 'already indexed' to the index that fits the plan", async () => {
-      const c = new Client({ connectionString: server.url });
-      c.on('error', () => undefined);
-      await c.connect();
-      try {
-        await c.query(SHOP4_SQL(200_000));
-        await c.query(SHOP4_ANALYZE);
+      await withTables([SHOP4_SQL(200_000), SHOP4_ANALYZE], 'DROP TABLE order_lines, orders, products, customers', async () => {
         const before = await indexCount();
         const r = await profile({ sql: SHOP4_QUERY, connection: { url: server.url }, ...quick });
         const suggestions = suggestionsOf(r);
@@ -187,10 +180,7 @@ describe('Plan insight: time per node, ranked hints, index advice', function () 
         const lines = suggestions.find((h) => /ON order_lines \(product_id, order_id\)/.test(h.sql ?? ''));
         if (lines) assert.match(lines.detail, /make order_lines_product_id_idx redundant/);
         assert.equal(await indexCount(), before, 'no index was built');
-      } finally {
-        await c.query('DROP TABLE order_lines, orders, products, customers');
-        await c.end();
-      }
+      });
     });
   });
 

@@ -78,9 +78,13 @@ const cols = (c: IndexCandidate) => `${c.table} (${c.columns.join(', ')})${c.inc
 const mb = (bytes: number | undefined) => (bytes === undefined ? 'size not known' : `about ${formatBytesShort(bytes)}`);
 const times = (v: IndexVerified) => `${(v.costBefore / Math.max(v.costAfter, 0.01)).toFixed(1)}×`;
 
-function costWords(c: IndexCandidate, v: IndexVerified, writes: TableWrites[], sizeWords = 'Size'): string {
-  const redundant = c.replaces ? ` It would make ${c.replaces} redundant (its columns lead this one's): drop that one once this one is built, so that writes pay for one index, not two.` : '';
-  return `${sizeWords} ${mb(v.sizeBytes)} (HypoPG's estimate); ${writesWords(writes.find((w) => w.table === c.table))}.${redundant}`;
+function costWords(cs: IndexCandidate[], v: IndexVerified, writes: TableWrites[], sizeWords = 'Size'): string {
+  const redundant = cs
+    .filter((c) => c.replaces)
+    .map((c) => ` ${cs.length > 1 ? `The one on ${c.table} (${c.columns.join(', ')})` : 'It'} would make ${c.replaces} redundant (its columns lead this one's): drop that one once this one is built, so that writes pay for one index, not two.`)
+    .join('');
+  const tables = [...new Set(cs.map((c) => c.table))];
+  return `${sizeWords} ${mb(v.sizeBytes)} (HypoPG's estimate); ${tables.map((t) => writesWords(writes.find((w) => w.table === t))).join('; ')}.${redundant}`;
 }
 
 /** Hints from the advice: the best pair (when it beats one index), then up to two other suggestions, one per table and leading column, best first. */
@@ -113,7 +117,7 @@ export function indexHints(advice: IndexAdvice): Hint[] {
       title: `Two indexes, ${cols(p.first)} and ${cols(p.second)}, would cut the plan's cost ${times(v)} (checked with HypoPG)`,
       detail:
         `${p.second.reason}. With the first alone the planner's estimate drops from ${v.costBefore.toFixed(0)} to ${(v.costWithFirst ?? v.costBefore).toFixed(0)}; with the second as well, to ${v.costAfter.toFixed(0)}` +
-        `${v.change ? `: ${v.change}` : ''}, with the plan ${v.planShape}. ${costWords(p.second, v, advice.writes, 'Both together')} Costs are the planner's estimates: measure after building them.`,
+        `${v.change ? `: ${v.change}` : ''}, with the plan ${v.planShape}. ${costWords([p.first, p.second], v, advice.writes, 'Both together')} Costs are the planner's estimates: measure after building them.`,
       node: p.second.node,
       action: `Build both without blocking writes (CONCURRENTLY, outside a transaction), then profile again to measure the gain under load. ${TRY_WORDS}`,
       sql: `${indexSql(p.first)};\n${indexSql(p.second)};`,
@@ -127,7 +131,7 @@ export function indexHints(advice: IndexAdvice): Hint[] {
       id: 'index-suggestion',
       severity: v!.costAfter <= v!.costBefore * 0.5 ? 'warning' : 'info',
       title: `An index on ${cols(c)} would cut the plan's cost ${times(v!)} (checked with HypoPG)`,
-      detail: `${c.reason}. With a hypothetical index the planner's estimate drops from ${v!.costBefore.toFixed(0)} to ${v!.costAfter.toFixed(0)}${v!.change ? `: ${v!.change}` : ''}, with the plan ${v!.planShape}. ${costWords(c, v!, advice.writes)} Costs are the planner's estimates: measure after building it.`,
+      detail: `${c.reason}. With a hypothetical index the planner's estimate drops from ${v!.costBefore.toFixed(0)} to ${v!.costAfter.toFixed(0)}${v!.change ? `: ${v!.change}` : ''}, with the plan ${v!.planShape}. ${costWords([c], v!, advice.writes)} Costs are the planner's estimates: measure after building it.`,
       node: c.node,
       action: `Build it without blocking writes (CONCURRENTLY, outside a transaction), then profile again to measure the gain under load. ${TRY_WORDS}`,
       sql: `${indexSql(c)};`,

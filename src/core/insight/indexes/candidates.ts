@@ -256,28 +256,38 @@ function shapesOf(s: ScanNeeds, outputs: string[] | undefined): Array<Omit<Index
     const cols = uniq(columns).filter((c) => c.length > 0);
     if (cols.length > 0) out.push({ columns: cols, kind: extra.kind ?? kindOf(cols), ...extra });
   };
-  // The filter's equalities, then the range or the order wanted.
+  // Partial: a constant predicate becomes the index's WHERE, the rest its key — led by the order or range wanted
+  // (ORDER BY … LIMIT reads the first rows of the index), or by the join key.
+  const partials = () => {
+    for (const t of s.constants) {
+      const col = t.uses[0].column;
+      const others = eq.filter((c) => c !== col);
+      const ownTail = tail.filter((c) => c.replace(/ DESC$/, '') !== col);
+      const where = s.alias ? t.text.split(`${s.alias}.`).join('') : t.text;
+      if (ownTail.length) push([...others, ...ownTail], { where, kind: 'partial' });
+      if (s.joinEq.length) push([s.joinEq[0], ...others], { where, kind: 'partial' });
+      if (!ownTail.length && !s.joinEq.length && others.length) push(others, { where, kind: 'partial' });
+    }
+  };
+  // The filter's equalities, then the range or the order wanted; then the same within a constant predicate.
   push([...eq, ...tail.filter((c) => !eq.includes(c.replace(/ DESC$/, '')))]);
+  const lookups = out.slice();
+  partials();
   // A lookup by the join key, narrowed by the filter; and the other way round.
   for (const j of s.joinEq) {
+    const first = out.length;
     push([j, ...eq, ...s.joinEq.filter((x) => x !== j)]);
+    if (out.length > first && lookups.length < 2) lookups.push(out[first]);
     if (eq.length) push([...eq, j]);
   }
   for (const j of s.joinEq) push([j]);
-  // Covering: the first lookup shape with the columns the scan outputs, so that it can be index-only.
+  // Covering: the first shapes with the columns the scan outputs, so that it can be index-only.
   if (outputs) {
-    for (const base of out.slice(0, 2)) {
+    for (const base of lookups.slice(0, 2)) {
       const key = base.columns.map((c) => c.replace(/ DESC$/, ''));
       const include = uniq([...outputs, ...s.filterEq, ...s.filterRange]).filter((c) => !key.includes(c));
       if (include.length > 0 && include.length <= 4) out.push({ columns: base.columns, include, kind: 'covering' });
     }
-  }
-  // Partial: a constant predicate becomes the index's WHERE, the rest its key.
-  for (const t of s.constants) {
-    const col = t.uses[0].column;
-    const rest = [...s.joinEq, ...eq.filter((c) => c !== col), ...tail].filter((c) => c.replace(/ DESC$/, '') !== col);
-    const where = s.alias ? t.text.split(`${s.alias}.`).join('') : t.text;
-    if (rest.length) push(rest.slice(0, 3), { where, kind: 'partial' });
   }
   // Expression: the function the filter applies.
   for (const t of s.expressions) {

@@ -44,15 +44,8 @@ export abstract class RunAb extends RunExecution {
   private async tryIndexes(sql: string, indexes: string[]): Promise<AbResult | undefined> {
     const last = this.lastRequest.get(sql);
     const remembered = last?.connection ?? (await this.connections.forRun());
-    if (!remembered) return undefined;
-    // The opt-in as the settings say now (it may have been given since the statement's last run).
-    let connection = remembered;
-    try {
-      connection = this.connections.available().find((c) => c.name === remembered.name) ?? remembered;
-    } catch (err) {
-      await this.connections.reportSettings(err);
-      return undefined;
-    }
+    const connection = remembered && (await this.asConfiguredNow(remembered));
+    if (!connection) return undefined;
     if (connection.allowIndexTrials !== true) {
       void this.ui.error(
         `pgload: Try it builds an index only on a database marked for it, and "${connection.name}" is not: nothing was built. On a scratch or development copy, add "allowIndexTrials": true to that connection in pgload.connections, then Try it again. Elsewhere the suggestion is the planner's estimate.`,
@@ -198,8 +191,20 @@ export abstract class RunAb extends RunExecution {
     );
   }
 
+  /** A connection as the settings say now (its opt-in may have been given since the statement's last run). */
+  private async asConfiguredNow(c: ConnectionSetting): Promise<ConnectionSetting | undefined> {
+    try {
+      return this.connections.available().find((x) => x.name === c.name) ?? c;
+    } catch (err) {
+      await this.connections.reportSettings(err);
+      return undefined;
+    }
+  }
+
   /** Builds a tried index again and keeps it (the user's choice after a trial), saying how long it took. */
-  protected async keepIndexes(connection: ConnectionSetting, indexes: string[]): Promise<void> {
+  protected async keepIndexes(remembered: ConnectionSetting, indexes: string[]): Promise<void> {
+    const connection = await this.asConfiguredNow(remembered);
+    if (!connection) return;
     try {
       const facts = await this.connections.withPassword(connection, async (input) => {
         const trial = await TrialIndexes.open(input, indexes, connection.allowIndexTrials === true, { logger: this.log });

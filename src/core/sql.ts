@@ -244,8 +244,8 @@ function syntaxError(text: string, err: unknown): PgloadError {
 }
 
 /** The statement whose range holds the offset (or the nearest one before it on the same stretch of text). */
-export function statementAt(statements: readonly SqlStatement[], offset: number): SqlStatement | undefined {
-  let best: SqlStatement | undefined;
+export function statementAt<T extends { start: number; end: number }>(statements: readonly T[], offset: number): T | undefined {
+  let best: T | undefined;
   for (const s of statements) {
     if (offset >= s.start && offset <= s.end) return s;
     if (s.end <= offset) best = s;

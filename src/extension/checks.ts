@@ -77,6 +77,8 @@ export class CheckTests extends Disposable {
     const reload: vscode.Uri[] = [];
     this.controller.items.forEach((file) => {
       if (file.uri?.toString() === uri.toString()) return;
+      // A check file that failed (e.g. on a syntax error in the SQL it points at) is read again on any save.
+      if (file.error !== undefined && file.uri) reload.push(file.uri);
       file.children.forEach((c) => {
         if (this.data.get(c)?.spec.source?.file === uri.fsPath && file.uri) reload.push(file.uri);
       });

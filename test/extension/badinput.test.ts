@@ -87,6 +87,30 @@ describe('pgload in VS Code: bad input gets a specific message and nothing runs'
     assert.match(messages[0].message, /there is no SQL statement in this file to profile/);
   });
 
+  it('a syntax error in statement 3 never blocks statement 1; with the cursor in statement 3, the error is placed in the file', async () => {
+    const uri = workspaceFile('broken-later.sql');
+    const text = 'SELECT 1 AS fine;\nSELECT 2 AS also_fine;\n\nSELECT 3 FROM WHERE broken;\n';
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await waitFor('the file read', () => (doc.getText() === text ? true : undefined));
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(0, 3, 0, 3);
+    let result: unknown;
+    await messagesDuring(async () => {
+      result = await vscode.commands.executeCommand('pgload.profileSelection');
+    });
+    assert.equal((result as ProfileResult | undefined)?.sql, 'SELECT 1 AS fine');
+    editor.selection = new vscode.Selection(3, 2, 3, 2);
+    const messages = await messagesDuring(async () => {
+      result = await vscode.commands.executeCommand('pgload.profileSelection');
+    });
+    assert.equal(result, undefined);
+    assert.match(messages[0].message, /SQL syntax error at line 4, column 15 \(statement 3\): syntax error at or near "WHERE"/);
+    const d = vscode.languages.getDiagnostics(uri).filter((x) => x.source === 'pgload');
+    assert.equal(d.length, 1);
+    assert.deepEqual([d[0].range.start.line, d[0].range.start.character], [3, 14]);
+  });
+
   it('a selection with two statements: offers to pick one, and profiles the one picked', async () => {
     let offered: string[] = [];
     answers.pick = (title, labels) => {

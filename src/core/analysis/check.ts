@@ -24,7 +24,8 @@ import { readInputText } from '../inputFile';
 import { formatMs } from '../../shared/format';
 import type { ProfileInput } from '../options';
 import type { ParamInput } from '../load/params';
-import { ensureParser, splitStatements } from '../sql';
+import { ensureParser } from '../sql';
+import { statementNumber } from '../sqlApart';
 import { parseOption, RUN_OPTION_TABLE } from '../optionTable';
 import { parseDurationMs } from '../units';
 
@@ -170,19 +171,17 @@ function statementOf(raw: Obj, dir: string, label: string, bad: (m: string) => n
   } catch (err) {
     return bad(`${errorMessage(err)}${(err as PgloadError).code === 'ENOENT' ? ' (paths are relative to the check file)' : ''}`);
   }
-  let statements;
-  try {
-    statements = splitStatements(text);
-  } catch (err) {
-    return bad(`${label}: ${raw.file}: ${(err as Error).message}`);
-  }
-  if (statements.length === 0) bad(`${label}: ${raw.file} holds no statement`);
   const n = raw.statement ?? 1;
-  if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > statements.length) {
-    bad(`${label}: "statement" must be from 1 to ${statements.length} (the statements in ${raw.file}), got ${JSON.stringify(raw.statement)}`);
+  if (!Number.isInteger(n) || (n as number) < 1) bad(`${label}: "statement" must be a whole number from 1 (the statements of ${raw.file} in order), got ${JSON.stringify(raw.statement)}`);
+  // Only the statement checked is parsed: a syntax error in another statement of the file does not fail this check.
+  let found: ReturnType<typeof statementNumber>;
+  try {
+    found = statementNumber(text, n as number);
+  } catch (err) {
+    return bad(`${label}: ${raw.file}: ${errorMessage(err)}`);
   }
-  if (raw.statement === undefined && statements.length > 1) bad(`${label}: ${raw.file} holds ${statements.length} statements; say which with "statement: N"`);
-  const st = statements[(n as number) - 1];
+  if (raw.statement === undefined && found.count > 1) bad(`${label}: ${raw.file} holds ${found.count} statements; say which with "statement: N"`);
+  const st = found.statement;
   return { sql: st.text, source: { file, start: st.start, end: st.end } };
 }
 

@@ -13,6 +13,8 @@ import { APP_POOL_LIMITS, MAX_CLIENTS } from '../../core/optionTable';
 import type { PoolOptions } from '../../core/load/sessionPool';
 import * as path from 'node:path';
 import { ensureParser, parseSingleStatement, splitStatements, statementAt, type SqlStatement } from '../../core/sql';
+import { parseSpan, statementsApart } from '../../core/sqlApart';
+import { statementSpans } from '../../core/sqlSpans';
 import { oneLine } from '../../shared/text';
 import type { PgloadCodeLensProvider } from '../codelens';
 import { askBeforeRun, connectionServerMemoryKB, readAppPool, SettingsError, type ConnectionSetting, type RunDefaults } from '../config';
@@ -138,13 +140,9 @@ export abstract class RunQuestions extends Disposable {
     const seen = new Set<string>([a.text.trim()]);
     for (const doc of vscode.workspace.textDocuments) {
       if (!SQL_LANGUAGES.includes(doc.languageId)) continue;
-      let statements: SqlStatement[] = [];
-      try {
-        statements = splitStatements(doc.getText());
-      } catch {
-        continue;
-      }
-      for (const st of statements) {
+      // Every statement that parses on its own (one with a syntax error is left out, not the whole file).
+      for (const { statement: st } of statementsApart(doc.getText())) {
+        if (!st) continue;
         if (seen.has(st.text.trim())) continue;
         seen.add(st.text.trim());
         items.push({ label: oneLine(st.text, 70), description: path.basename(doc.uri.fsPath), sql: st.text });
@@ -200,18 +198,21 @@ export abstract class RunQuestions extends Disposable {
       if (text.trim() !== '') return this.fromText(doc, text, doc.offsetAt(sel.start), verb);
     }
     await ensureParser();
-    let statements: SqlStatement[];
-    try {
-      statements = splitStatements(doc.getText());
-    } catch (err) {
-      this.reportSqlError(doc, 0, err);
+    // Only the statement under the cursor is parsed: a syntax error elsewhere in the file never blocks it.
+    const text = doc.getText();
+    const spans = statementSpans(text);
+    const span = statementAt(spans, doc.offsetAt(sel.active));
+    if (!span) {
+      this.ui.warn(
+        spans.length === 0 ? `pgload: there is no SQL statement in this file to ${verb}.` : `pgload: the cursor is not in a statement; put it inside one, or select the SQL to ${verb}.`,
+      );
       return undefined;
     }
-    const at = statementAt(statements, doc.offsetAt(sel.active));
-    if (!at) {
-      this.ui.warn(
-        statements.length === 0 ? `pgload: there is no SQL statement in this file to ${verb}.` : `pgload: the cursor is not in a statement; put it inside one, or select the SQL to ${verb}.`,
-      );
+    let at: SqlStatement;
+    try {
+      at = parseSpan(text, span);
+    } catch (err) {
+      this.reportSqlError(doc, 0, err);
       return undefined;
     }
     return { sql: at.text, document: doc, baseOffset: at.start, statementIndex: at.index };

@@ -19,6 +19,8 @@ export interface StoredRun {
 const KEY = 'pgload.results.v1';
 const SWEEPS = 'pgload.sweeps.v1';
 const PARAMS = 'pgload.params.v1';
+/** Per connection, the heavy-load ranges the user said not to ask about again. */
+const HEAVY = 'pgload.heavyAccepted';
 const DIAGNOSES = 'pgload.diagnoses.v1';
 
 export interface StoredDiagnosis {
@@ -120,6 +122,18 @@ export class ResultStore {
     delete all[fingerprint];
     const entries = [[fingerprint, specs] as const, ...Object.entries(all)].slice(0, 500);
     await this.memento.update(PARAMS, Object.fromEntries(entries));
+  }
+
+  /** The heavy-load ranges accepted without asking again on this connection. */
+  heavyAccepted(connection: string): string[] {
+    const v = this.memento.get<Record<string, unknown>>(HEAVY)?.[connection];
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  }
+
+  async acceptHeavy(connection: string, signature: string): Promise<void> {
+    const all = { ...(this.memento.get<Record<string, unknown>>(HEAVY) ?? {}) };
+    all[connection] = [signature, ...this.heavyAccepted(connection).filter((x) => x !== signature)].slice(0, 20);
+    await this.memento.update(HEAVY, all);
   }
 
   dispose(): void {

@@ -15,6 +15,25 @@ export function trim3(v: number): string {
   return v.toFixed(3);
 }
 
+/** A span of time as people plan around it: 45 s, 1 min 10 s, 2 h 5 min (to the second below an hour). */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return s % 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s / 60} min`;
+  const m = Math.round(s / 60);
+  return m % 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m / 60} h`;
+}
+
+/**
+ * A moment as every view of pgload writes it (Runs, Compare, Top statements, the panel): the locale's medium date
+ * and time, to the second — one style wherever a run's time is shown.
+ */
+export function formatWhen(iso: string | number | Date, locale?: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return d.toLocaleString(locale, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }

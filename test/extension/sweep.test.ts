@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ProfileResult, SweepResult } from '../../src/shared/result';
-import { answers, api, messagesDuring, pgloadSessions, selectText, waitFor, workspaceFile } from './helpers';
+import { answers, api, messagesDuring, pgloadSessions, selectText, setSettings, waitFor, workspaceFile } from './helpers';
 
 /** With the sweep's settings for one test, the first statement of queries.sql selected; the settings reset after. */
 async function withSweepOfFirst(maxClients: number, stepSeconds: number, body: () => Promise<void>): Promise<void> {
@@ -128,5 +128,45 @@ describe('pgload in VS Code: parameters and the concurrency sweep', function () 
       assert.match(String(api.runsView.getTreeItem(node).description), /^\S+ · sweep to \d clients? · cancelled: partial · /);
       assert.equal(await waitFor('no session left', async () => ((await pgloadSessions()) === 0 ? true : undefined), 2000), true);
     });
+  });
+
+  it('with the load asked before runs, a sweep asks first with its range and duration (Cancel first: nothing runs); "do not ask again" holds for that range on that connection only', async () => {
+    await setSettings({ askBeforeRun: true });
+    try {
+      await withSweepOfFirst(2, 1, async () => {
+        let asked: string[] = [];
+        answers.pick = (title, labels) => {
+          asked = [title, ...labels];
+          return 0;
+        };
+        const before = api.store.sweepBySql('SELECT pg_sleep(0.01) AS first')?.sweep.finishedAt;
+        assert.equal(await vscode.commands.executeCommand('pgload.findPoolSize'), undefined);
+        assert.equal(asked[0], 'Find the right pool size runs 2 steps of 1 s (1, 2 clients) on "test": about 2 s, up to 2 sessions at once.');
+        assert.deepEqual(asked.slice(1, 3), ['$(close) Cancel', '$(play) Run it']);
+        assert.equal(api.store.sweepBySql('SELECT pg_sleep(0.01) AS first')?.sweep.finishedAt, before, 'cancelled: no sweep ran');
+        // Run, and do not ask again: the next sweep of this range on "test" starts at once.
+        answers.pick = (title, labels) => (title.startsWith('Find the right pool size runs') ? labels.findIndex((l) => l.includes('do not ask again on "test"')) : undefined);
+        assert.ok(await vscode.commands.executeCommand('pgload.findPoolSize'), 'the sweep ran');
+        asked = [];
+        answers.pick = (title, labels) => {
+          asked = [title, ...labels];
+          return undefined;
+        };
+        assert.ok(await vscode.commands.executeCommand('pgload.findPoolSize'), 'the same range ran without a question');
+        assert.deepEqual(asked, []);
+      });
+      // A wider range asks again.
+      await withSweepOfFirst(4, 1, async () => {
+        let title = '';
+        answers.pick = (t) => {
+          title = t;
+          return 0;
+        };
+        assert.equal(await vscode.commands.executeCommand('pgload.findPoolSize'), undefined);
+        assert.match(title, /runs 3 steps of 1 s \(1, 2, 4 clients\) on "test": about 3 s, up to 4 sessions at once\.$/);
+      });
+    } finally {
+      await setSettings({ askBeforeRun: false });
+    }
   });
 });

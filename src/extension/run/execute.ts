@@ -20,7 +20,9 @@ import { prepareScripts } from '../../core/load/script';
 import { oneLine } from '../../shared/text';
 import type { PanelState } from '../../shared/protocol';
 import type { CapacityResult, DiagnoseResult, ProfileResult, SweepResult } from '../../shared/result';
-import { appDemand, readAppPool, readCapacityObjective, readDiagnoseBudgetMs, readRunDefaults, SettingsError, type ConnectionSetting, type RunDefaults } from '../config';
+import { appDemand, askBeforeRun, readAppPool, readCapacityObjective, readDiagnoseBudgetMs, readRunDefaults, SettingsError, type ConnectionSetting, type RunDefaults } from '../config';
+import { appSessions } from '../../core/analysis/appDemand';
+import { appLoadPlan, remembered, sweepPlan, type HeavyKind, type HeavyPlan } from './heavy';
 import { ContextKeys } from '../constants';
 import { setContext } from '../lifecycle';
 import { stateFromStored, stateFromSweep } from '../panel';
@@ -82,6 +84,8 @@ export abstract class RunExecution extends RunQuestions {
     // The connection first: no question about the load before it is known there is somewhere to run it.
     const connection = req.connection ?? (await this.connections.forRun());
     if (!connection) return undefined;
+    // Heavy load (a sweep, a capacity search, a diagnosis) is asked about first, with its range and how long.
+    if (kind !== 'run' && !(await this.askHeavy(kind, connection, defaults))) return undefined;
     const plan = kind === 'sweep' || kind === 'diagnose' || kind === 'capacity' ? (req.plan ?? { clients: 1 }) : (req.plan ?? (await this.pickPlan(defaults, connection)));
     if (!plan) return undefined;
     if (plan.requests !== undefined && plan.requests < plan.clients) plan.requests = plan.clients;
@@ -91,6 +95,34 @@ export abstract class RunExecution extends RunQuestions {
     if (kind === 'diagnose') return this.executeDiagnose(full, statement, defaults);
     if (kind === 'capacity') return this.executeCapacity(full, statement, defaults);
     return kind === 'sweep' ? this.executeSweep(full, statement, defaults) : this.execute(full, statement, defaults);
+  }
+
+  /** The question before heavy load (when pgload.askBeforeRun is on): Cancel first, the range, "don't ask again" per connection. */
+  protected async askHeavy(kind: HeavyKind, connection: ConnectionSetting, defaults: RunDefaults): Promise<boolean> {
+    if (!askBeforeRun()) return true;
+    let plan: HeavyPlan;
+    try {
+      if (kind === 'sweep') plan = sweepPlan(connection.name, defaults.sweepMaxClients, defaults.sweepStepSeconds);
+      else {
+        const app = readAppPool(connection);
+        const sessions = kind === 'capacity' ? app.poolSize + app.maxOverflow : appSessions(appDemand(app), { size: app.poolSize, maxOverflow: app.maxOverflow });
+        plan = appLoadPlan(kind, connection.name, sessions, readDiagnoseBudgetMs());
+      }
+    } catch (err) {
+      await this.connections.reportSettings(err instanceof SettingsError ? err : new SettingsError('pgload', errorMessage(err)));
+      return false;
+    }
+    if (remembered(this.store.heavyAccepted(connection.name), plan)) return true;
+    const items = [
+      { label: '$(close) Cancel', description: 'nothing runs', answer: 'cancel' as const },
+      { label: '$(play) Run it', description: plan.signature, answer: 'run' as const },
+      { label: `$(check-all) Run it, and do not ask again on "${connection.name}"`, description: 'for this range; a wider one asks again', answer: 'always' as const },
+      { label: '$(settings-gear) Change the range…', description: plan.setting, answer: 'settings' as const },
+    ];
+    const picked = await this.ui.pick(items, { title: plan.sentence, placeHolder: 'Enter cancels; choose Run it to start', ignoreFocusOut: true });
+    if (picked?.answer === 'settings') await vscode.commands.executeCommand('workbench.action.openSettings', plan.setting);
+    if (picked?.answer === 'always') await this.store.acceptHeavy(connection.name, plan.signature);
+    return picked?.answer === 'run' || picked?.answer === 'always';
   }
 
   /**

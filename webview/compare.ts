@@ -1,7 +1,8 @@
 /** The Compare tab: two runs, their verdict, both percentile curves, the figures with intervals. */
 import type { Comparison } from '../src/shared/result';
 import { h } from './dom';
-import { formatCount, formatMs, formatQps } from '../src/shared/format';
+import { formatMs, formatQps } from '../src/shared/format';
+import { formatWhen, plural } from '../src/shared/numbers';
 import { theme, chart, chartBox } from './host';
 
 // ---- compare (two runs) ------------------------------------------------------------------------------------------
@@ -18,7 +19,7 @@ export function compareSection(c: Comparison): HTMLElement {
       ...([
         [la, c.a],
         [lb, c.b],
-      ] as const).map(([label, r]) => h('li', {}, h('strong', {}, label), `: ${new Date(r.startedAt).toLocaleString()} · ${r.clients} clients · ${formatCount(r.requests)} requests`)),
+      ] as const).map(([label, r]) => h('li', {}, h('strong', {}, label), `: ${formatWhen(r.startedAt)} · ${r.users !== undefined ? `${plural(r.users, 'user')} on ${plural(r.clients, 'session')}` : plural(r.clients, 'client')} · ${plural(r.requests, 'request')}`)),
     ),
     // Each figure with its 95 % interval under it: four columns fit a half-width panel.
     h(

@@ -9,6 +9,7 @@ import { h } from './dom';
 import { planSection, timedPlans } from './plan';
 import { answersSection } from './answers';
 import { formatMs, formatProgress } from '../src/shared/format';
+import { formatWhen, plural } from '../src/shared/numbers';
 import { vscode, charts, view, nextRequestId, onRerender, button, theme, destroyCharts, chart, chartBox, tryButton, copyButton } from './host';
 import { summary, drawPoolChart, hintsSection, serverSection, errorsSection, drawResultCharts } from './report';
 import { scalingSection } from './scaling';
@@ -217,7 +218,7 @@ function renderReport(app: HTMLElement, r: PanelResult): void {
 /** The statement's last good report, one click away from a failed or cancelled run (and back). */
 function lastGoodLink(failed: PanelState, good: PanelState): HTMLElement {
   const r = good.result!;
-  const b = h('button', { class: 'show-node', id: 'show-last-good' }, `Show the last report (${new Date(r.startedAt).toLocaleString()}: ${r.load.clients} clients, p95 ${formatMs(r.load.latency.p95Ms)})`);
+  const b = h('button', { class: 'show-node', id: 'show-last-good' }, `Show the last report (${formatWhen(r.startedAt)}: ${r.options.pool ? plural(r.options.pool.users, 'user') : plural(r.load.clients, 'client')}, p95 ${formatMs(r.load.latency.p95Ms)})`);
   b.addEventListener('click', () => {
     failedBehind = failed;
     current = good;

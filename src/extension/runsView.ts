@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { autoLabels, compareResults } from '../core/analysis/compare';
 import { formatAbReport, formatMs, formatSweepReport } from '../shared/format';
+import { formatWhen } from '../shared/numbers';
 import { oneLine } from '../shared/text';
 import type { Comparison } from '../shared/result';
 import { Disposable } from './lifecycle';
@@ -18,7 +19,7 @@ import type { Ui } from './ui';
 type Node = { kind: 'group'; fingerprint: string; sql: string; runs: HistoryEntry[] } | { kind: 'run'; entry: HistoryEntry };
 
 export function runLabel(e: HistoryEntry): string {
-  return e.name ?? new Date(e.startedAt).toLocaleString('en-GB', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return e.name ?? formatWhen(e.startedAt);
 }
 
 export class RunsView extends Disposable implements vscode.TreeDataProvider<Node> {

@@ -9,6 +9,7 @@ import { parseParamSpec, type ParamInput } from '../core/load/params';
 import { errorMessage } from '../core/errors';
 import type { TopResult, TopStatement } from '../shared/result';
 import { oneLine } from '../shared/text';
+import { formatWhen } from '../shared/numbers';
 import { topFigures } from '../shared/report/top';
 import type { ConnectionManager } from './connections';
 import { Disposable } from './lifecycle';
@@ -62,7 +63,7 @@ export class TopView extends Disposable implements vscode.TreeDataProvider<Node>
       const limit = vscode.workspace.getConfiguration(Settings.section).get<number>(Settings.topLimit) ?? 50;
       this.result = await this.connections.withPassword(connection, (input) => topStatements({ connection: input, limit, order: this.order }));
       this.setMessage(
-        `${this.result.statements.length} statements by ${ORDER_LABEL[this.order]} on ${connection.name}${this.result.statsSince ? `, since ${new Date(this.result.statsSince).toLocaleString()}` : ''}${this.result.notes.length ? ` — ${this.result.notes.join(' ')}` : ''}`,
+        `${this.result.statements.length} statements by ${ORDER_LABEL[this.order]} on ${connection.name}${this.result.statsSince ? `, since ${formatWhen(this.result.statsSince)}` : ''}${this.result.notes.length ? ` — ${this.result.notes.join(' ')}` : ''}`,
       );
       if (this.view) this.view.description = `by ${ORDER_LABEL[this.order]}`;
       this.changed.fire(undefined);

@@ -17,6 +17,7 @@ import { flattenPlan, hintKey } from '../insight/plan';
 import { throughputSe } from './scaling';
 import { VERSION } from '../version';
 import { formatMs, formatQps } from '../../shared/format';
+import { formatWhen, plural } from '../../shared/numbers';
 
 /**
  * Changes below 10 % of the baseline are treated as run-to-run noise by default: two runs of the same query
@@ -173,6 +174,7 @@ function runFacts(r: ProfileResult): Comparison['a'] {
     fingerprint: r.fingerprint,
     startedAt: r.startedAt,
     clients: r.load.clients,
+    ...(r.options.pool ? { users: r.options.pool.users } : {}),
     requests: r.load.requests.ok,
     settings: r.options.settings,
     server: `${r.connection.host}:${r.connection.port}/${r.connection.database}`,
@@ -229,10 +231,11 @@ export function autoLabels(a: ProfileResult, b: ProfileResult): [string, string]
     return [side(a), side(b)];
   }
   if (a.fingerprint !== b.fingerprint) return ['SQL A', 'SQL B'];
-  if (a.load.clients !== b.load.clients) return [`${a.load.clients} clients`, `${b.load.clients} clients`];
+  const users = (r: ProfileResult) => r.options.pool?.users;
+  if (users(a) !== users(b) && users(a) !== undefined && users(b) !== undefined) return [plural(users(a)!, 'user'), plural(users(b)!, 'user')];
+  if (a.load.clients !== b.load.clients) return [plural(a.load.clients, 'client'), plural(b.load.clients, 'client')];
   if ((a.options.prepared ?? false) !== (b.options.prepared ?? false)) return [a.options.prepared ? 'prepared' : 'unnamed', b.options.prepared ? 'prepared' : 'unnamed'];
-  const when = (r: ProfileResult) => new Date(r.startedAt).toLocaleString('en-GB', { day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-  return [when(a), when(b)];
+  return [formatWhen(a.startedAt), formatWhen(b.startedAt)];
 }
 
 /** Whether B regressed against A beyond `maxRegression` (a fraction): significant and larger than allowed. */

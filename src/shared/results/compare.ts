@@ -45,6 +45,8 @@ export interface ComparedRun {
   fingerprint: string;
   startedAt: string;
   clients: number;
+  /** The application's users behind the clients (sessions), when the run went through a pool. */
+  users?: number;
   requests: number;
   settings: Record<string, string>;
   server: string;

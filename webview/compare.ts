@@ -66,8 +66,8 @@ export function compareSection(c: Comparison): HTMLElement {
     options: { scales: { y: { type: 'logarithmic', title: { display: true, text: 'ms' } } } },
   });
   const hintItems = [
-    ...c.hints.appeared.map((x) => h('li', { class: 'hint-appeared' }, `New in ${lb}: [${x.severity}] ${x.title}${x.node ? ` — ${x.node}` : ''}`)),
-    ...c.hints.disappeared.map((x) => h('li', { class: 'hint-gone' }, `Gone in ${lb}: [${x.severity}] ${x.title}${x.node ? ` — ${x.node}` : ''}`)),
+    ...c.hints.appeared.map((x) => h('li', { class: 'hint-appeared' }, `New in ${lb}: ${x.title}${x.node ? ` — ${x.node}` : ''}`)),
+    ...c.hints.disappeared.map((x) => h('li', { class: 'hint-gone' }, `Gone in ${lb}: ${x.title}${x.node ? ` — ${x.node}` : ''}`)),
   ];
   if (hintItems.length) section.append(h('h3', {}, 'Hints'), h('ul', { class: 'facts', id: 'compare-hints' }, ...hintItems));
   if (c.plan) section.append(h('h3', {}, 'Plans'), h('ul', { class: 'facts', id: 'compare-plan' }, ...c.plan.notes.map((n) => h('li', {}, n))));

@@ -4,6 +4,7 @@
  */
 import { stateFromStored, stateFromSweep } from '../shared/panelState';
 import * as vscode from 'vscode';
+import { inEditorWordsDeep } from './words';
 import { formatMarkdownReport } from '../shared/format';
 import { exportResult } from './exports';
 import type { Ui } from './ui';
@@ -82,7 +83,7 @@ export class ReportPanel extends Disposable {
       scriptUri: w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', 'main.js')).toString(),
       styleUri: w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'panel.css')).toString(),
       title: 'pgload report',
-      state: this.state,
+      state: inEditorWordsDeep(this.state),
     });
   }
 
@@ -102,7 +103,7 @@ export class ReportPanel extends Disposable {
   show(state: PanelState, reveal: boolean): void {
     this.state = state;
     this.panel.title = titleFor(state.sql);
-    this.post({ type: 'show', panel: state });
+    this.post({ type: 'show', panel: inEditorWordsDeep(state) });
     if (reveal) this.panel.reveal(this.panel.viewColumn ?? vscode.ViewColumn.Beside, true);
   }
 
@@ -121,7 +122,7 @@ export class ReportPanel extends Disposable {
     if (m.type === 'ready') {
       // Also after the webview reloads: it gets the whole current state again.
       this.ready = true;
-      void this.panel.webview.postMessage({ type: 'show', panel: this.state } satisfies ToWebview);
+      void this.panel.webview.postMessage({ type: 'show', panel: inEditorWordsDeep(this.state) } satisfies ToWebview);
       for (const a of this.queue.splice(0)) void this.panel.webview.postMessage(a);
       return;
     }

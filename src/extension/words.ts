@@ -9,7 +9,12 @@ import { RUN_OPTION_TABLE } from '../core/optionTable';
 const PHRASES: Array<[RegExp, string]> = [
   [/\(--url, PGHOST, PGPORT\)/g, "(the connection's host and port: Edit Connection)"],
   [/--allow-writes/g, 'confirming the write when pgload asks'],
-  [/--sql-b or --file-b/g, 'a second statement (pgload ab --sql-b in a terminal)'],
+  [/\(--sql-b or --file-b\)/g, '(in the panel: "A/B test…", B a second statement)'],
+  [/--sql-b or --file-b/g, 'a second statement ("A/B test…" in the panel)'],
+  [/(measure it|compare the two|Measure a rewrite)(:| with) pgload ab --sql-b/g, '$1 with "A/B test…" in the panel (B the rewrite)'],
+  [/\(pgload sweep --max-clients (\d+)\)/g, '(set pgload.sweep.maxClients to $1 and Find the right pool size again)'],
+  [/`pgload sweep` \(or "Find the right pool size"\)/g, '"Find the right pool size"'],
+  [/\(a sweep tells: pgload sweep\)/g, '(Find the right pool size tells)'],
   [/--param N=GENERATOR|--param/g, "the statement's parameter values (its $n CodeLens)"],
   [/--max-clients (\d+)/g, 'pgload.sweep.maxClients = $1'],
   [/--max-clients/g, 'pgload.sweep.maxClients'],
@@ -24,6 +29,24 @@ const PHRASES: Array<[RegExp, string]> = [
 
 /** A flag of the option table → its setting, when it has one. */
 const SETTINGS: Array<[RegExp, string]> = RUN_OPTION_TABLE.filter((r) => r.setting).map((r) => [new RegExp(`--${r.flag}(?![\\w-])`, 'g'), `pgload.${r.setting!.name}`]);
+
+/** Keys whose strings are SQL, names or figures the user wrote or the server gave: never reworded. */
+const VERBATIM = new Set(['sql', 'sqlB', 'query', 'statement', 'statements', 'transaction', 'fingerprint', 'indexStatements', 'plan', 'plans', 'settings', 'params', 'connection', 'connectionLabel', 'name', 'file']);
+
+/**
+ * A panel's state in the editor's words: every sentence of the engine (hints, answers, notes, verdicts) with its flags
+ * turned into settings and dialogs; SQL, plans and names left exactly as they are. A copy; the state is not changed.
+ */
+export function inEditorWordsDeep<T>(value: T): T {
+  const walk = (v: unknown, key: string | undefined): unknown => {
+    if (key !== undefined && VERBATIM.has(key)) return v;
+    if (typeof v === 'string') return v.includes('--') || v.includes('pgload sweep') ? inEditorWords(v) : v;
+    if (Array.isArray(v)) return v.map((x) => walk(x, undefined));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));
+    return v;
+  };
+  return walk(value, undefined) as T;
+}
 
 export function inEditorWords(message: string): string {
   let out = message;

@@ -1,7 +1,7 @@
 /** The engine's command-line words, said as VS Code says them. */
 import * as assert from 'node:assert/strict';
 import { exportFileName } from '../../src/shared/text';
-import { inEditorWords } from '../../src/extension/words';
+import { inEditorWords, inEditorWordsDeep } from '../../src/extension/words';
 
 describe('messages in the editor’s words', () => {
   it('a refused connection points at the connection, not at --url / PGHOST / PGPORT', () => {
@@ -15,6 +15,32 @@ describe('messages in the editor’s words', () => {
     assert.equal(inEditorWords('run longer steps (--step-duration) for a firmer answer'), 'run longer steps (pgload.sweep.stepSeconds) for a firmer answer');
     assert.match(inEditorWords('unless writes are allowed (--allow-writes: every request …)'), /unless writes are allowed \(confirming the write when pgload asks: every request …\)/);
     assert.equal(inEditorWords('The application users (--users) must be a whole number of at least 1'), 'The application users (pgload.app.users) must be a whole number of at least 1');
+  });
+
+  it('the engine\'s advice names what the editor does: the panel\'s A/B test, Find the right pool size, the setting', () => {
+    assert.equal(inEditorWords('Rewrite it as a JOIN and compare the two with pgload ab --sql-b.'), 'Rewrite it as a JOIN and compare the two with "A/B test…" in the panel (B the rewrite).');
+    assert.equal(inEditorWords('Give the hand-written SQL (--sql-b or --file-b) to measure it'), 'Give the hand-written SQL (in the panel: "A/B test…", B a second statement) to measure it');
+    assert.equal(inEditorWords('Sweep further (pgload sweep --max-clients 128).'), 'Sweep further (set pgload.sweep.maxClients to 128 and Find the right pool size again).');
+    assert.equal(inEditorWords('; `pgload sweep` (or "Find the right pool size") measures the right number'), '; "Find the right pool size" measures the right number');
+  });
+
+  it('a panel\'s state: every sentence reworded, SQL and names kept exactly, the state itself unchanged', () => {
+    const state = {
+      sql: 'SELECT 1 --clients',
+      hints: [{ title: 'Sort spills', action: 'raise --work-mem? no: run longer steps (--step-duration)', sql: "SET LOCAL work_mem = '8MB' --step-duration" }],
+      answers: { pool: { text: 'Sweep further (pgload sweep --max-clients 64).' } },
+      settings: { application_name: '--users' },
+      n: 3,
+    };
+    const copy = JSON.parse(JSON.stringify(state));
+    const out = inEditorWordsDeep(state);
+    assert.equal(out.hints[0].action, 'raise --work-mem? no: run longer steps (pgload.sweep.stepSeconds)');
+    assert.equal(out.answers.pool.text, 'Sweep further (set pgload.sweep.maxClients to 64 and Find the right pool size again).');
+    assert.equal(out.sql, state.sql);
+    assert.equal(out.hints[0].sql, state.hints[0].sql);
+    assert.deepEqual(out.settings, state.settings);
+    assert.equal(out.n, 3);
+    assert.deepEqual(state, copy);
   });
 
   it('leaves a sentence without flags as it is, and never touches a longer flag that starts like a shorter one', () => {

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { formatAgo, formatLensTitle, formatMs } from '../shared/format';
 import type { StatementFigures } from '../shared/result';
+import { plural } from '../shared/numbers';
 import { ensureParser, fingerprintOf } from '../core/sql';
 import { statementSpans, type StatementSpan } from '../core/sqlSpans';
 import { codeLensEnabled } from './config';
@@ -147,7 +148,7 @@ export class PgloadCodeLensProvider extends Disposable implements vscode.CodeLen
         const f = inTx.figures;
         lenses.push(
           new vscode.CodeLens(range, {
-            title: `p50 ${formatMs(f.latency.p50Ms)} · p95 ${formatMs(f.latency.p95Ms)} · statement ${f.index} of a transaction · ${inTx.run.result.load.clients} clients · ${formatAgo(inTx.run.result.finishedAt, now)}`,
+            title: `p50 ${formatMs(f.latency.p50Ms)} · p95 ${formatMs(f.latency.p95Ms)} · statement ${f.index} of a transaction at ${plural(inTx.run.result.load.clients, 'client')} · ${formatAgo(inTx.run.result.finishedAt, now)}`,
             command: Commands.showLastReport,
             arguments: [inTx.run.runId],
             tooltip: `Inside a transaction of ${inTx.run.result.load.statements!.length} statements: ${(f.shareOfRequest * 100).toFixed(0)} % of each request — click for its report`,
@@ -157,10 +158,14 @@ export class PgloadCodeLensProvider extends Disposable implements vscode.CodeLen
       if (info.run && !inTx) {
         lenses.push(
           new vscode.CodeLens(range, {
-            title: formatLensTitle(info.run.result, now, info.stale),
+            title: formatLensTitle(info.run.result, now, info.stale, info.unfinished?.result),
             command: Commands.showLastReport,
             arguments: [info.run.runId],
-            tooltip: info.stale ? 'The statement changed since this run — click for its report' : 'Click for the report of the last run',
+            tooltip: info.stale
+              ? 'The statement changed since this run — click for its report'
+              : info.unfinished
+                ? `The last completed run — the newest (${info.unfinished.result.status}) is in Runs; click for this one's report`
+                : 'Click for the report of the last run',
           }),
         );
       }

@@ -49,7 +49,18 @@ export class ResultStore {
   }
 
   async save(run: StoredRun): Promise<void> {
-    const rest = this.all().filter((r) => r.result.sql !== run.result.sql && r.runId !== run.runId);
+    // One run per statement text, the newest; when it did not complete, the newest that did is kept beside it (the
+    // CodeLens shows figures that finished, and says the newest was cancelled or failed).
+    let keepCompleted = run.result.status !== 'completed';
+    const rest = this.all().filter((r) => {
+      if (r.runId === run.runId) return false;
+      if (r.result.sql !== run.result.sql) return true;
+      if (keepCompleted && r.result.status === 'completed') {
+        keepCompleted = false;
+        return true;
+      }
+      return false;
+    });
     await this.memento.update(KEY, [run, ...rest].slice(0, this.max));
     this.changed.fire(run);
   }

@@ -194,7 +194,7 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
   });
 
   it('after the run the CodeLens shows the p50/p95 of the profiled statement', async () => {
-    const resultLens = page.locator('.monaco-editor .codelens-decoration a', { hasText: /^p50 .* · p95 .* · 2 clients · just now$/ });
+    const resultLens = page.locator('.monaco-editor .codelens-decoration a', { hasText: /^p50 .* · p95 .* at 2 clients · just now$/ });
     await resultLens.first().waitFor({ timeout: 30_000 });
     // Only the profiled statement: `SELECT pg_sleep(5) AS slow` shares its fingerprint but not its numbers.
     assert.equal(await page.locator('.monaco-editor .codelens-decoration a', { hasText: /p50 / }).count(), 1);
@@ -222,7 +222,7 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
     const frame = await reportFrame(page, '#summary');
     assert.match((await frame.textContent('#summary')) ?? '', /20 ok · 0 failed/);
     await page.locator('.tab', { hasText: 'queries.sql' }).first().click();
-    await page.locator('.monaco-editor .codelens-decoration a', { hasText: /^p50 .* · 2 clients · / }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.monaco-editor .codelens-decoration a', { hasText: /^p50 .* at 2 clients · / }).first().waitFor({ timeout: 60_000 });
     await page.screenshot({ path: path.join(results, 'e2e-after-reload.png') });
   });
 

@@ -141,7 +141,7 @@ describe('pgload in VS Code: bad input gets a specific message and nothing runs'
     const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 50)) ?? [];
     const titles = lenses.map((l) => l.command?.title ?? '').filter((t) => / of a transaction · /.test(t));
     assert.equal(titles.length, 3, lenses.map((l) => l.command?.title).join(' | '));
-    assert.match(titles[1], /^p50 .+ · p95 .+ · statement 2 of a transaction · 2 clients · just now$/);
+    assert.match(titles[1], /^p50 .+ · p95 .+ · statement 2 of a transaction at 2 clients · just now$/);
 
     await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('SELECT 1;\nDROP TABLE pg_class_copy;\n'));
     const doc2 = await vscode.workspace.openTextDocument(uri);

@@ -63,7 +63,30 @@ describe('pgload in VS Code', function () {
     assert.equal(resultLenses.length, 1, 'only the profiled statement has numbers — not pg_sleep(5) AS slow, which shares its fingerprint');
     const resultLens = resultLenses[0];
     assert.equal(resultLens.range.start.line, line);
-    assert.equal(resultLens.command!.title, `p50 ${formatMs(first.load.latency.p50Ms)} · p95 ${formatMs(first.load.latency.p95Ms)} · 2 clients · just now`);
+    assert.equal(resultLens.command!.title, `p50 ${formatMs(first.load.latency.p50Ms)} · p95 ${formatMs(first.load.latency.p95Ms)} at 2 clients · just now`);
+  });
+
+  it('a run cancelled during its load does not replace the lens\'s figures: they stay the last completed run\'s, and the lens says the newest was cancelled', async () => {
+    const sql = 'SELECT pg_sleep(0.01) AS first';
+    const completed = api.store.all().find((r) => r.result.sql === sql && r.result.status === 'completed');
+    assert.ok(completed, 'the statement has a completed run (profiled above)');
+    await setSettings({ durationSeconds: 30 });
+    try {
+      const doc = await vscode.workspace.openTextDocument(workspaceFile('queries.sql'));
+      await selectText(await vscode.window.showTextDocument(doc), sql);
+      const running = vscode.commands.executeCommand('pgload.profileSelection');
+      await waitFor('the load phase', () => (api.panels.shown(sql)?.progress?.phase === 'load' && (api.panels.shown(sql)?.progress?.done ?? 0) > 0 ? true : undefined), 60_000);
+      await vscode.commands.executeCommand('pgload.cancel');
+      const cancelled = (await running) as ProfileResult | undefined;
+      assert.equal(cancelled?.status, 'cancelled');
+      const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 20)) ?? [];
+      const title = lenses.map((l) => l.command?.title ?? '').find((t) => t.startsWith('p50 ') && t.includes('last run cancelled'));
+      const L = completed.result.load.latency;
+      assert.equal(title?.split(' · last run')[0].replace(/ · [^·]+ ago$| · just now$/, ''), `p50 ${formatMs(L.p50Ms)} · p95 ${formatMs(L.p95Ms)} at 2 clients`, lenses.map((l) => l.command?.title).join(' | '));
+      assert.match(title!, / · last run cancelled just now$/);
+    } finally {
+      await setSettings({ durationSeconds: 0 });
+    }
   });
 
   it('marks the numbers stale after the statement is edited', async () => {

@@ -1,14 +1,29 @@
 /** A run as it goes and as the CodeLens remembers it: live progress, the status bar's words, the lens title. */
 import type { ProgressView } from '../protocol';
 import type { ProfileResult } from '../result';
-import { formatAgo, formatCount, formatMs, formatQps } from '../numbers';
+import { formatAgo, formatCount, formatMs, formatQps, plural } from '../numbers';
 
-/** The CodeLens title for a statement's last result: `p50 12 ms · p95 48 ms · 50 clients · 3 min ago`. */
-export function formatLensTitle(r: Pick<ProfileResult, 'load' | 'finishedAt' | 'status'>, now: number, stale: boolean): string {
-  const parts = [`p50 ${formatMs(r.load.latency.p50Ms)}`, `p95 ${formatMs(r.load.latency.p95Ms)}`, `${r.load.clients} client${r.load.clients === 1 ? '' : 's'}`, formatAgo(r.finishedAt, now)];
+/**
+ * A statement's CodeLens: its figures with the load they were measured at (`p50 12.3 ms · p95 40.1 ms at 20 clients ·
+ * 5 min ago`), and, when the newest run of it did not complete, that run's fate after them.
+ */
+export function formatLensTitle(
+  r: Pick<ProfileResult, 'load' | 'finishedAt' | 'status' | 'options'>,
+  now: number,
+  stale: boolean,
+  unfinished?: Pick<ProfileResult, 'finishedAt' | 'status'>,
+): string {
+  const parts = [`p50 ${formatMs(r.load.latency.p50Ms)}`, `p95 ${formatMs(r.load.latency.p95Ms)} at ${loadWords(r)}`, formatAgo(r.finishedAt, now)];
   if (r.load.requests.failed > 0) parts.push(`${formatCount(r.load.requests.failed)} failed`);
   if (r.status !== 'completed') parts.push(r.status);
+  if (unfinished) parts.push(`last run ${unfinished.status} ${formatAgo(unfinished.finishedAt, now)}`);
   return `${stale ? '$(history) stale: ' : ''}${parts.join(' · ')}`;
+}
+
+/** The load a run's figures were measured at: its users through the application's pool, else its clients. */
+export function loadWords(r: Pick<ProfileResult, 'load' | 'options'>): string {
+  const users = r.options?.pool?.users;
+  return users !== undefined ? plural(users, 'user') : plural(r.load.clients, 'client');
 }
 
 /** The live progress of the load, as every layer shows it: `500 / 1,000 requests · 105 q/s · p95 25.0 ms · 0 errors`. */

@@ -31,11 +31,11 @@ describe('the CodeLens of a statement: the last completed profile of exactly it,
   });
 
   it('only unfinished runs: the newest is shown with its state (nothing better to show); a completed newest stands alone', () => {
-    const failed = run('SELECT 1 AS a', 'failed', '2026-12-04T11:58:00Z');
+    const failed = run('SELECT 1 AS a', 'bailed-out', '2026-12-04T11:58:00Z');
     const [a] = matchRuns(spans, [failed], 'file:///q.sql', () => undefined);
     assert.equal(a.run, failed);
     assert.equal(a.unfinished, undefined);
-    assert.match(formatLensTitle(a.run!.result, now, false), / · failed$/);
+    assert.match(formatLensTitle(a.run!.result, now, false), / · stopped after too many errors$/);
     const newer = run('SELECT 1 AS a', 'completed', '2026-12-04T11:59:00Z');
     const [c] = matchRuns(spans, [newer, failed], 'file:///q.sql', () => undefined);
     assert.deepEqual([c.run, c.unfinished], [newer, undefined]);

@@ -15,10 +15,18 @@ export function formatLensTitle(
 ): string {
   const parts = [`p50 ${formatMs(r.load.latency.p50Ms)}`, `p95 ${formatMs(r.load.latency.p95Ms)} at ${loadWords(r)}`, formatAgo(r.finishedAt, now)];
   if (r.load.requests.failed > 0) parts.push(`${formatCount(r.load.requests.failed)} failed`);
-  if (r.status !== 'completed') parts.push(r.status);
-  if (unfinished) parts.push(`last run ${unfinished.status} ${formatAgo(unfinished.finishedAt, now)}`);
+  if (r.status !== 'completed') parts.push(STATUS_WORDS[r.status]);
+  if (unfinished) parts.push(`last run ${STATUS_WORDS[unfinished.status]} ${formatAgo(unfinished.finishedAt, now)}`);
   return `${stale ? '$(history) stale: ' : ''}${parts.join(' · ')}`;
 }
+
+/** A run's state as a lens says it. */
+const STATUS_WORDS: Record<ProfileResult['status'], string> = {
+  completed: 'completed',
+  cancelled: 'cancelled',
+  'bailed-out': 'stopped after too many errors',
+  'clients-lost': 'lost its sessions',
+};
 
 /** The load a run's figures were measured at: its users through the application's pool, else its clients. */
 export function loadWords(r: Pick<ProfileResult, 'load' | 'options'>): string {

@@ -238,8 +238,14 @@ export function connectionServerMemoryKB(c: ConnectionSetting): number | undefin
   return r?.ok ? r.kb : undefined;
 }
 
-/** Appends a connection to the user's settings. */
-export async function addConnectionSetting(c: ConnectionSetting): Promise<void> {
-  const current = (cfg().inspect<ConnectionSetting[]>(Settings.connections)?.globalValue ?? []).filter((x) => x.name !== c.name);
-  await cfg().update(Settings.connections, [...current, c], vscode.ConfigurationTarget.Global);
+/**
+ * Appends a connection where the connections are set: the workspace's settings when it has its own list (a User
+ * setting would be hidden by it), else the User settings. Returns which, for the sentence that says so.
+ */
+export async function addConnectionSetting(c: ConnectionSetting): Promise<'workspace' | 'user'> {
+  const inspected = cfg().inspect<ConnectionSetting[]>(Settings.connections);
+  const inWorkspace = inspected?.workspaceValue !== undefined;
+  const current = ((inWorkspace ? inspected?.workspaceValue : inspected?.globalValue) ?? []).filter((x) => x.name !== c.name);
+  await cfg().update(Settings.connections, [...current, c], inWorkspace ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+  return inWorkspace ? 'workspace' : 'user';
 }

@@ -7,6 +7,8 @@ import { isPasswordProblem, type ConnectionInput } from '../core/connection/conn
 import { PgloadError, errorMessage } from '../core/errors';
 import { probeConnection } from '../core/connection/probe';
 import { addConnectionSetting, readConnections, readDefaultConnectionName, SettingsError, type ConnectionSetting } from './config';
+import { isLocalHost } from '../core/connection/local';
+import { inEditorWords } from './words';
 import { Commands, SQL_LANGUAGES } from './constants';
 import { Disposable } from './lifecycle';
 import type { Log } from './log';
@@ -56,9 +58,18 @@ export class ConnectionManager extends Disposable {
   }
 
   /** The active connection's name: this workspace's choice, else pgload.defaultConnection, else the only one. */
+  private isConfigured(name: string): boolean {
+    try {
+      return this.available().some((c) => c.name === name);
+    } catch {
+      return true;
+    }
+  }
+
   activeName(): string | undefined {
     const chosen = this.context.workspaceState.get<string>(ACTIVE_KEY);
-    if (chosen) return chosen;
+    // A connection chosen once and since removed from the settings is not the active one any more.
+    if (chosen && this.isConfigured(chosen)) return chosen;
     const def = readDefaultConnectionName();
     if (def) return def;
     try {
@@ -89,7 +100,7 @@ export class ConnectionManager extends Disposable {
       return;
     }
     const name = this.activeName();
-    this.status.text = `$(database) ${name ?? 'pgload: no connection'}`;
+    this.status.text = `$(database) pgload: ${name ?? 'no connection'}`;
     this.status.tooltip = name ? `pgload profiles against "${name}" — click to switch` : 'pgload has no connection — click to choose or add one';
     this.status.command = Commands.selectConnection;
     this.status.show();
@@ -114,10 +125,16 @@ export class ConnectionManager extends Disposable {
     return picked.connection;
   }
 
-  /** A few questions, then the connection is added to the user settings (no password there). */
+  /**
+   * Seven questions, each titled with its step, then the connection is added to the user settings (no password there:
+   * it goes to the system keychain) and tried at once: the server's version, or what failed and how to fix it.
+   */
   async add(): Promise<ConnectionSetting | undefined> {
+    const STEPS = 7;
+    let step = 0;
+    const title = () => `pgload: add connection (${++step}/${STEPS})`;
     const ask = (prompt: string, value: string, validate?: (v: string) => string | undefined) =>
-      this.ui.input({ title: 'pgload: add connection', prompt, value, ignoreFocusOut: true, validateInput: validate });
+      this.ui.input({ title: title(), prompt, value, ignoreFocusOut: true, validateInput: validate });
     const existing = new Set(this.available().map((c) => c.name));
     const name = await ask('A name for this connection', 'local', (v) => (v.trim() === '' ? 'Give a name' : existing.has(v.trim()) ? `"${v.trim()}" exists already` : undefined));
     if (name === undefined) return undefined;
@@ -129,11 +146,23 @@ export class ConnectionManager extends Disposable {
     if (database === undefined) return undefined;
     const user = await ask('User', 'postgres', (v) => (v.trim() === '' ? 'Give a user' : undefined));
     if (user === undefined) return undefined;
-    const c: ConnectionSetting = { name: name.trim(), host: host.trim(), port: Number(port), database: database.trim(), user: user.trim() };
-    await addConnectionSetting(c);
+    const local = isLocalHost(host.trim());
+    const modes = [
+      { label: 'prefer', description: 'TLS when the server offers it, else plain (libpq\'s default)', mode: 'prefer' },
+      { label: 'require', description: 'TLS always; the certificate is not checked', mode: 'require' },
+      { label: 'verify-full', description: "TLS, and the server's certificate and host name are checked (managed services: RDS, Aurora, Cloud SQL)", mode: 'verify-full' },
+      { label: 'disable', description: 'never TLS (a server on this machine or a trusted network)', mode: 'disable' },
+    ];
+    const picked = await this.ui.pick(local ? [modes[3], ...modes.slice(0, 3)] : modes, { title: `${title()}: TLS (sslmode)`, placeHolder: local ? 'A server on this machine: disable is usual' : 'A server elsewhere: require or verify-full', ignoreFocusOut: true });
+    if (!picked) return undefined;
+    const password = await this.ui.input({ title: title(), prompt: 'Password (empty: none, or asked when the server wants one). Kept in the system keychain, never in settings.', password: true, ignoreFocusOut: true });
+    if (password === undefined) return undefined;
+    const c: ConnectionSetting = { name: name.trim(), host: host.trim(), port: Number(port), database: database.trim(), user: user.trim(), sslmode: picked.mode };
+    const where = await addConnectionSetting(c);
+    if (password !== '') await this.context.secrets.store(secretKey(c.name), password);
     await this.context.workspaceState.update(ACTIVE_KEY, c.name);
     this.updateStatus();
-    this.ui.info(`pgload: connection "${c.name}" added to your settings. pgload asks for its password on first use and keeps it in the system keychain.`);
+    await this.test(c, `connection "${c.name}" added to ${where === 'workspace' ? "this workspace's settings (where its connections are)" : 'your User settings'}`);
     return c;
   }
 
@@ -230,8 +259,9 @@ export class ConnectionManager extends Disposable {
     this.ui.info(`pgload forgot the password of "${picked.label}".`);
   }
 
-  async test(): Promise<void> {
-    const c = await this.forRun();
+  /** Connects once and says to what (the server's version), or what failed; `added` begins the sentence after Add Connection. */
+  async test(given?: ConnectionSetting, added?: string): Promise<void> {
+    const c = given ?? (await this.forRun());
     if (!c) return;
     try {
       const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `pgload: connecting to "${c.name}"…` }, () =>
@@ -240,11 +270,17 @@ export class ConnectionManager extends Disposable {
       for (const w of r.warnings) this.log.warn(w);
       const through = r.pooler ? ` through a connection pooler (${r.pooler})` : '';
       this.log.info(`test connection "${c.name}": ${r.target} PostgreSQL ${r.version}${r.ssl ? ' (TLS)' : ''}${through}`);
-      this.ui.info(`pgload: connected to ${r.target} — PostgreSQL ${r.version}${r.ssl ? ' over TLS' : ''}${through}.`);
+      this.ui.info(`pgload: ${added ? `${added}; ` : ''}connected to ${r.target} — PostgreSQL ${r.version}${r.ssl ? ' over TLS' : ''}${through}.`);
     } catch (err) {
       if (err instanceof PgloadError && err.kind === 'cancelled') return;
-      const msg = err instanceof PgloadError ? err.message : errorMessage(err);
-      await this.ui.error(`pgload: ${msg}`);
+      const msg = inEditorWords(err instanceof PgloadError ? err.message : errorMessage(err));
+      if (!added) {
+        await this.ui.error(`pgload: ${msg}`);
+        return;
+      }
+      const pick = await this.ui.error(`pgload: ${added}, but connecting failed: ${msg}`, 'Edit Connection', 'Test Again');
+      if (pick === 'Edit Connection') await vscode.commands.executeCommand('workbench.action.openSettingsJson', { revealSetting: { key: 'pgload.connections' } });
+      if (pick === 'Test Again') await this.test(c, added);
     }
   }
 }

@@ -205,9 +205,9 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
   it('the status bar shows the active connection', async () => {
     const texts = await poll('the pgload status bar item', async () => {
       const all = (await page.locator('.statusbar-item').allTextContents()).map((t) => t.trim());
-      return all.includes('test') ? all : undefined;
+      return all.includes('pgload: test') ? all : undefined;
     });
-    assert.ok(texts.includes('test'), texts.join(' | '));
+    assert.ok(texts.includes('pgload: test'), texts.join(' | '));
   });
 
   it('after a window reload the report panel is restored from the stored result, and the CodeLens keeps its numbers', async () => {

@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import * as vscode from 'vscode';
 import type { ProfileResult } from '../../src/shared/result';
 import type { ShownMessage } from '../../src/extension/ui';
-import { ADMIN_URL, answers, api, messagesDuring, pgloadSessions, selectText, setSettings, waitFor, workspaceFile } from './helpers';
+import { ADMIN_URL, PASSWORD, answers, api, asked, messagesDuring, pgloadSessions, selectText, setSettings, waitFor, workspaceFile } from './helpers';
 
 describe('pgload in VS Code: bad input gets a specific message and nothing runs', function () {
   const original = {
@@ -77,6 +77,34 @@ describe('pgload in VS Code: bad input gets a specific message and nothing runs'
     assert.equal(r.result, undefined);
     assert.match(r.messages.find((m) => m.kind === 'error')?.message ?? '', /5000 clients need 5000 connections, but the server has \d+ free/);
     assert.equal(await pgloadSessions(), 0);
+  });
+
+  it('Add connection: numbered steps with TLS (sslmode) and the password, added where the connections are, then tried: the server and its version are said', async () => {
+    const test = (vscode.workspace.getConfiguration('pgload').get<Array<Record<string, unknown>>>('connections') ?? []).find((c) => c.name === 'test')!;
+    const titles: string[] = [];
+    const values: Array<[string, string]> = [['A name', 'added'], ['Host', String(test.host)], ['Port', String(test.port)], ['Database', String(test.database)], ['User', String(test.user)]];
+    answers.input = (title, prompt) => {
+      titles.push(title);
+      return values.find(([k]) => prompt.startsWith(k))?.[1];
+    };
+    let tls: string[] = [];
+    answers.pick = (title, labels) => {
+      titles.push(title);
+      tls = labels;
+      return labels.indexOf('disable');
+    };
+    answers.passwords = [PASSWORD];
+    const messages = await messagesDuring(() => vscode.commands.executeCommand('pgload.addConnection'));
+    assert.deepEqual(titles.map((t) => /\((\d)\/7\)/.exec(t)?.[1]), ['1', '2', '3', '4', '5', '6']);
+    // A server on this machine: "disable" offered first; the others still there.
+    assert.deepEqual(tls, ['disable', 'prefer', 'require', 'verify-full']);
+    assert.ok(asked.at(-1)?.startsWith('pgload: add connection (7/7): Password'), asked.at(-1));
+    const info = messages.find((m) => m.kind === 'info');
+    assert.match(info?.message ?? '', new RegExp(`^pgload: connection "added" added to this workspace's settings \\(where its connections are\\); connected to .*${test.port}.* — PostgreSQL \\d+`), JSON.stringify(messages));
+    const added = (vscode.workspace.getConfiguration('pgload').get<Array<Record<string, unknown>>>('connections') ?? []).find((c) => c.name === 'added');
+    assert.deepEqual(added, { name: 'added', host: test.host, port: test.port, database: test.database, user: test.user, sslmode: 'disable' });
+    assert.ok(!JSON.stringify(added).includes(PASSWORD), 'no password in settings');
+    assert.equal(await api.connections.hasStoredPassword('added'), true);
   });
 
   it('no statement under the cursor: says where to put it', async () => {

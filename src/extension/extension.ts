@@ -1,5 +1,6 @@
 /** The VS Code layer: wires commands, CodeLens, the report panel, connections and the log to the core. */
 import * as vscode from 'vscode';
+import { watchShadowedSettings } from './settingsShadow';
 import { PgloadCodeLensProvider } from './codelens';
 import { ConnectionManager } from './connections';
 import { CheckTests } from './checks';
@@ -94,6 +95,7 @@ function setUpHistory(context: vscode.ExtensionContext, x: { store: ResultStore;
       }
       runsView.refresh();
     }),
+    watchShadowedSettings(ui),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(`${Settings.section}.${Settings.historyMaxRuns}`)) return;
       history.enforceLimit();

@@ -54,3 +54,15 @@ export function inEditorWords(message: string): string {
   for (const [re, setting] of SETTINGS) out = out.replace(re, `the ${setting} setting`);
   return out;
 }
+
+/** The sentence for a User setting the workspace overrides, or undefined when it does not. */
+export function shadowSentence(key: string, inspected: { globalValue?: unknown; workspaceValue?: unknown; workspaceFolderValue?: unknown } | undefined): string | undefined {
+  if (!inspected || inspected.globalValue === undefined) return undefined;
+  const [where, value] = inspected.workspaceFolderValue !== undefined ? ["this folder's", inspected.workspaceFolderValue] : ["this workspace's", inspected.workspaceValue];
+  if (value === undefined || JSON.stringify(value) === JSON.stringify(inspected.globalValue)) return undefined;
+  if (typeof value === 'object' || typeof inspected.globalValue === 'object') {
+    return `pgload: pgload.${key} is set in ${where} settings too, which take precedence over your User setting: runs here use ${where.replace("this ", 'the ')} list.`;
+  }
+  const show = (v: unknown) => JSON.stringify(v);
+  return `pgload: pgload.${key} is ${show(value)} in ${where} settings, which take precedence over your User setting (${show(inspected.globalValue)}): runs here use ${show(value)}.`;
+}

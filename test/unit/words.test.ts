@@ -1,7 +1,7 @@
 /** The engine's command-line words, said as VS Code says them. */
 import * as assert from 'node:assert/strict';
 import { exportFileName } from '../../src/shared/text';
-import { inEditorWords, inEditorWordsDeep } from '../../src/extension/words';
+import { inEditorWords, inEditorWordsDeep, shadowSentence } from '../../src/extension/words';
 
 describe('messages in the editor’s words', () => {
   it('a refused connection points at the connection, not at --url / PGHOST / PGPORT', () => {
@@ -41,6 +41,15 @@ describe('messages in the editor’s words', () => {
     assert.deepEqual(out.settings, state.settings);
     assert.equal(out.n, 3);
     assert.deepEqual(state, copy);
+  });
+
+  it('a User setting the workspace overrides is said with the value runs use; nothing is said when nothing hides it', () => {
+    assert.equal(shadowSentence('clients', { globalValue: 50, workspaceValue: 2 }), "pgload: pgload.clients is 2 in this workspace's settings, which take precedence over your User setting (50): runs here use 2.");
+    assert.match(shadowSentence('clients', { globalValue: 50, workspaceValue: 2, workspaceFolderValue: 8 })!, /is 8 in this folder's settings/);
+    assert.match(shadowSentence('connections', { globalValue: [{ name: 'a' }], workspaceValue: [{ name: 'b' }] })!, /is set in this workspace's settings too, .* runs here use the workspace's list\.$/);
+    assert.equal(shadowSentence('clients', { globalValue: 50 }), undefined);
+    assert.equal(shadowSentence('clients', { workspaceValue: 2 }), undefined);
+    assert.equal(shadowSentence('clients', { globalValue: 2, workspaceValue: 2 }), undefined);
   });
 
   it('leaves a sentence without flags as it is, and never touches a longer flag that starts like a shorter one', () => {

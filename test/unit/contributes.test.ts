@@ -28,6 +28,29 @@ describe('What the extension contributes, named once', () => {
     for (const key of Object.keys(Commands)) assert.match(extensionSource, new RegExp(`Commands\\.${key}\\b`), `Commands.${key} is declared but never used`);
   });
 
+  it('the walkthrough: four steps (connect, profile, read the report, diagnose), each with its page shipped in the VSIX and links to commands that exist', () => {
+    const contributes = pkg.contributes as unknown as {
+      walkthroughs: Array<{ id: string; steps: Array<{ id: string; description: string; media: { markdown: string }; completionEvents: string[] }> }>;
+      viewsWelcome: Array<{ view: string; contents: string }>;
+    };
+    const [w] = contributes.walkthroughs;
+    assert.deepEqual(w.steps.map((s) => s.id), ['connect', 'profile', 'report', 'diagnose']);
+    const commands = new Set(pkg.contributes.commands.map((c) => c.command));
+    const shipped = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8');
+    for (const step of w.steps) {
+      const page = fs.readFileSync(path.join(root, step.media.markdown), 'utf8');
+      assert.match(page, /^## /, `${step.media.markdown} has a heading`);
+      assert.ok(step.media.markdown.startsWith('media/') && shipped.includes('!media/**'), `${step.media.markdown} is in the VSIX`);
+      const linked = [...step.description.matchAll(/\(command:([\w.]+)\)/g)].map((m) => m[1]);
+      assert.ok(linked.length > 0, `${step.id} has a button`);
+      for (const c of [...linked, ...step.completionEvents.filter((e) => e.startsWith('onCommand:')).map((e) => e.slice('onCommand:'.length))]) assert.ok(commands.has(c), `${step.id}: ${c} is a contributed command`);
+    }
+    // The Runs view's empty state says what a first run needs, and opens this walkthrough.
+    const runs = contributes.viewsWelcome.find((v) => v.view === 'pgload.runs')!.contents;
+    assert.match(runs, /\[Add connection\]\(command:pgload\.addConnection\)/);
+    assert.ok(runs.includes(`workbench.action.openWalkthrough?${encodeURIComponent(JSON.stringify(`${(pkg as unknown as { publisher: string }).publisher}.pgload#${w.id}`))}`), runs);
+  });
+
   it('the application pool settings have the ranges of APP_POOL_LIMITS', () => {
     const p = pkg.contributes.configuration.properties;
     const expect: Array<[string, { min: number; max: number }]> = [

@@ -204,11 +204,12 @@ function renderReport(app: HTMLElement, r: PanelResult): void {
   app.append(h('div', { class: 'toast', id: 'toast', role: 'status' }));
   if (failedBehind) app.append(failedNote(failedBehind));
   app.append(summary(r));
+  // The verdict first: the figures, then what to do about them, then the charts behind them.
+  app.append(hintsSection(r));
   const grid = h('div', { class: 'charts' });
   app.append(grid);
   drawPoolChart(r, grid);
   drawResultCharts(r, grid);
-  app.append(hintsSection(r));
   const server = serverSection(r);
   if (server) app.append(server);
   const errs = errorsSection(r);

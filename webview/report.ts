@@ -4,6 +4,7 @@ import { h } from './dom';
 import { waitColor } from '../src/shared/waitColors';
 import { timedPlans } from './plan';
 import { tryKind } from '../src/shared/hintSql';
+import { hintCauses } from '../src/shared/report/hintCauses';
 import { shortRunWarning, estimateText, modeText, formatCount, formatMs, formatPercent, formatQps, describePlan, paramsLine, poolerLine, modeLines, backgroundLines, scriptLines, statementLines } from '../src/shared/format';
 import { inEditor, view, rerender, theme, chart, chartBox, tile, tryButton, copyButton } from './host';
 
@@ -77,23 +78,31 @@ export function drawPoolChart(r: PanelResult, grid: HTMLElement): void {
 
 export function hintsSection(r: PanelResult): HTMLElement {
   if (r.hints.length === 0) return h('section', { id: 'hints' }, h('h3', {}, 'Hints'), h('p', { class: 'muted' }, 'No hints for this run.'));
+  const causes = hintCauses(r.hints);
   return h(
     'section',
     { id: 'hints' },
-    h('h3', {}, 'Hints'),
+    h('h3', {}, causes.length === 1 ? 'Hint' : `Hints (${causes.length})`),
     h(
       'ul',
       { class: 'hints' },
-      ...r.hints.map((x) =>
+      ...causes.map(({ lead: x, also, sql, action }) =>
         h(
           'li',
-          { class: `hint sev-${x.severity}` },
+          { class: `hint sev-${x.severity}`, 'data-hint': x.id },
           h('div', { class: 'hint-title' }, h('span', { class: 'sev' }, x.severity), ' ', x.title, x.node ? h('span', { class: 'muted' }, ` — ${x.node}`) : null),
-          h('div', {}, x.detail),
-          h('div', { class: 'hint-action' }, `→ ${x.action}`),
           estimateText(x) ? h('div', { class: 'muted small hint-estimate' }, estimateText(x)!) : null,
-          x.sql ? h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, x.sql), copyButton(x.sql), tryKind(x.sql) ? tryButton(x.sql) : null) : null,
+          h('div', { class: 'hint-action' }, `→ ${action}`),
+          sql ? h('div', { class: 'hint-sql' }, h('pre', { class: 'sql small' }, sql), copyButton(sql), tryKind(sql) ? tryButton(sql) : null) : null,
           x.node && timedPlans(r).some((p) => p.nodes!.some((n) => n.node === x.node)) ? showNodeButton(r, x.node) : null,
+          // The evidence, and what else the same cause showed, one click away.
+          h(
+            'details',
+            { class: 'hint-details' },
+            h('summary', {}, also.length > 0 ? `Details (also seen as: ${also.map((a) => a.title.toLowerCase()).join('; ')})` : 'Details'),
+            h('div', {}, x.detail),
+            ...also.map((a) => h('div', { class: 'hint-also', 'data-hint': a.id }, h('strong', {}, a.title), a.node ? ` — ${a.node}` : '', `: ${a.detail}`)),
+          ),
         ),
       ),
     ),

@@ -1,4 +1,5 @@
 /** One run's whole report: for a terminal, and in Markdown for a pull request or a ticket. */
+import { hintCauses } from './hintCauses';
 import { mdBlock, mdCode, mdText, oneLine } from '../text';
 import { formatCount, formatMs, formatPercent, formatQps } from '../numbers';
 import { modeLines } from '../modes';
@@ -65,11 +66,12 @@ export function formatTextReport(r: ReportInput): string {
   if (r.hints.length > 0) {
     lines.push('');
     lines.push('Why');
-    for (const h of r.hints) {
-      lines.push(`  [${h.severity}] ${h.title}${h.node ? ` — ${h.node}` : ''}\n    ${h.detail}\n    → ${h.action}`);
+    for (const { lead: h, also, action, sql } of hintCauses(r.hints)) {
+      lines.push(`  [${h.severity}] ${h.title}${h.node ? ` — ${h.node}` : ''}\n    ${h.detail}\n    → ${action}`);
       const saving = estimateText(h);
       if (saving) lines.push(`    (${saving})`);
-      if (h.sql) lines.push(`    ${h.sql}`);
+      if (sql) lines.push(`    ${sql}`);
+      for (const a of also) lines.push(`    also seen as: ${a.title}${a.node ? ` — ${a.node}` : ''}: ${a.detail}`);
     }
   }
   lines.push(...serverLines(r).map((l) => (l === '' ? l : `  ${l}`)));
@@ -141,9 +143,10 @@ export function formatMarkdownReport(r: ReportInput): string {
   }
   if (r.hints.length > 0) {
     out.push('', '### Why', '');
-    for (const h of r.hints) {
+    for (const { lead: h, also, action, sql } of hintCauses(r.hints)) {
       const saving = estimateText(h);
-      out.push(`- **${h.severity}: ${mdCell(h.title)}**${h.node ? ` (${mdCell(h.node)})` : ''} — ${mdCell(h.detail)} → ${mdCell(h.action)}${h.sql ? ` ${mdCode(h.sql)}` : ''}${saving ? ` _(${mdCell(saving)})_` : ''}`);
+      out.push(`- **${h.severity}: ${mdCell(h.title)}**${h.node ? ` (${mdCell(h.node)})` : ''} — ${mdCell(h.detail)} → ${mdCell(action)}${sql ? ` ${mdCode(sql)}` : ''}${saving ? ` _(${mdCell(saving)})_` : ''}`);
+      for (const a of also) out.push(`  - also seen as: ${mdCell(a.title)}${a.node ? ` (${mdCell(a.node)})` : ''} — ${mdCell(a.detail)}`);
     }
   }
   const server = serverLines(r);

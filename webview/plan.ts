@@ -5,6 +5,7 @@
  * has: a plan tree is rows of text and bars, and a plan-viewer library (PEV2 is Vue-based, several hundred kB)
  * would not fit the panel's budget.
  */
+import { hintCauses } from '../src/shared/report/hintCauses';
 import type { PanelResult } from '../src/shared/protocol';
 import type { CapturedPlan, Hint, PlanNodeTime } from '../src/shared/result';
 import { estimateText, formatCount, formatMs, formatPercent } from '../src/shared/format';
@@ -46,7 +47,8 @@ export function planSection(r: PanelResult, view: PlanView, changed: (v: PlanVie
     toggle,
   );
   const hintsByNode = new Map<string, Hint[]>();
-  for (const x of r.hints) if (x.node) hintsByNode.set(x.node, [...(hintsByNode.get(x.node) ?? []), x]);
+  // One hint per cause on its node (a spill and its temporary files are one), as the Report tab lists them.
+  for (const { lead: x } of hintCauses(r.hints)) if (x.node) hintsByNode.set(x.node, [...(hintsByNode.get(x.node) ?? []), x]);
   const maxShare = Math.max(...plan.nodes!.map((n) => n.share), 0.0001);
   const table = h(
     'table',

@@ -237,8 +237,9 @@ export class ReportPanels extends Disposable implements vscode.WebviewPanelSeria
     }
     // A failed or cancelled run without figures does not take the last good report away: it stays one click away.
     if ((state.state === 'failed' || state.state === 'cancelled') && !state.result) {
-      const good = this.store.bySql(state.sql);
-      if (good && good.result.status !== 'cancelled') state = { ...state, lastGood: stateFromStored(good.runId, good.result, good.connectionName, state.sweep) };
+      // The last run of the statement that completed (the store keeps it beside a newer cancelled one).
+      const good = this.store.all().find((r) => r.result.sql === state.sql && r.result.status === 'completed');
+      if (good) state = { ...state, lastGood: stateFromStored(good.runId, good.result, good.connectionName, state.sweep) };
     }
     let p = this.panels.get(state.sql);
     if (!p) {

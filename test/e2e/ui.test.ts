@@ -408,7 +408,7 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
       await palette(page, 'pgload: Select connection');
       await pickRow(page, 'test');
     }
-    await poll('the status bar on test', async () => ((await page.locator('.statusbar-item').allTextContents()).map((t) => t.trim()).includes('test') ? true : undefined)).catch(async (err: Error) => {
+    await poll('the status bar on test', async () => ((await page.locator('.statusbar-item').allTextContents()).map((t) => t.trim()).includes('pgload: test') ? true : undefined)).catch(async (err: Error) => {
       await page.screenshot({ path: path.join(results, 'e2e-connection-not-back.png') });
       throw new Error(`${err.message}; status bar: ${(await page.locator('.statusbar-item').allTextContents()).join(' | ')}`);
     });

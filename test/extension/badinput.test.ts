@@ -167,7 +167,7 @@ describe('pgload in VS Code: bad input gets a specific message and nothing runs'
     assert.deepEqual(r.load.statements?.map((s) => s.sql), ['SELECT 1 AS a', 'SELECT pg_sleep(0.003) AS b', 'SELECT 2 AS c']);
     assert.ok(r.load.statements![1].latency.p50Ms >= 3);
     const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 50)) ?? [];
-    const titles = lenses.map((l) => l.command?.title ?? '').filter((t) => / of a transaction · /.test(t));
+    const titles = lenses.map((l) => l.command?.title ?? '').filter((t) => / of a transaction at /.test(t));
     assert.equal(titles.length, 3, lenses.map((l) => l.command?.title).join(' | '));
     assert.match(titles[1], /^p50 .+ · p95 .+ · statement 2 of a transaction at 2 clients · just now$/);
 

@@ -8,7 +8,7 @@ import type { PanelResult, PanelState, ProgressView, ToWebview } from '../src/sh
 import { h } from './dom';
 import { planSection, timedPlans } from './plan';
 import { answersSection } from './answers';
-import { formatMs, formatProgress } from '../src/shared/format';
+import { formatMs, formatProgress, formatStage, progressFraction } from '../src/shared/format';
 import { formatWhen, plural } from '../src/shared/numbers';
 import { vscode, charts, view, nextRequestId, onRerender, button, theme, destroyCharts, chart, chartBox, tryButton, copyButton } from './host';
 import { summary, drawPoolChart, hintsSection, serverSection, errorsSection, drawResultCharts } from './report';
@@ -40,13 +40,26 @@ function header(s: PanelState): HTMLElement {
 
 function progressSection(s: PanelState): HTMLElement {
   const p = s.progress;
-  const text = p ? describeProgress(p) : 'Starting…';
   return h(
     'section',
     { class: 'progress', id: 'progress' },
-    h('div', { class: 'progress-row' }, h('vscode-progress-ring', {}), h('span', { id: 'progress-text' }, text)),
+    h('div', { class: 'progress-row' }, h('vscode-progress-ring', {}), h('strong', { id: 'progress-stage' }, p?.stage ? stageText(p.stage, s.activity) : '')),
+    h('progress', { id: 'progress-bar', max: '1', ...(p ? progressValue(p) : {}) }),
+    h('div', { id: 'progress-text' }, p ? describeProgress(p) : 'Starting…'),
     h('div', { class: 'actions' }, button('Cancel run', 'cancel', 'primary'), button('Show log', 'showLog')),
   );
+}
+
+/** A run of steps where it is, in the activity's noun: "Phase 2 of 5: … · about 1 min 10 s left". */
+function stageText(stage: NonNullable<ProgressView['stage']>, activity: PanelState['activity']): string {
+  const text = formatStage(stage, activity === 'diagnose' ? 'phase' : 'step');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** How far the run is, as a <progress> value; none (indeterminate) when unknown. */
+function progressValue(p: ProgressView): { value?: string } {
+  const fraction = progressFraction(p);
+  return fraction === null ? {} : { value: String(fraction) };
 }
 
 function describeProgress(p: ProgressView): string {
@@ -75,6 +88,11 @@ function tabs(s: PanelState): HTMLElement {
   );
 }
 
+/** One live series as (seconds, value) points. */
+function livePoints(key: 'qps' | 'p95'): Array<{ x: number; y: number | null }> {
+  return live.map((p) => ({ x: p.t / 1000, y: p[key] }));
+}
+
 function drawLiveChart(grid: HTMLElement): void {
   const t = theme();
   const box = chartBox('chart-live', 'Live: throughput and p95', 'Updated while the run is in progress.');
@@ -82,13 +100,19 @@ function drawLiveChart(grid: HTMLElement): void {
   chart(box.canvas, {
     type: 'line',
     data: {
-      labels: live.map((p) => (p.t / 1000).toFixed(1)),
       datasets: [
-        { label: 'queries/s', data: live.map((p) => p.qps), borderColor: t.green, backgroundColor: t.green, pointRadius: 0, yAxisID: 'y' },
-        { label: 'p95 ms', data: live.map((p) => p.p95), borderColor: t.red, backgroundColor: t.red, pointRadius: 0, yAxisID: 'y1', spanGaps: true },
+        { label: 'queries/s', data: livePoints('qps'), borderColor: t.green, backgroundColor: t.green, pointRadius: 0, yAxisID: 'y' },
+        { label: 'p95 ms', data: livePoints('p95'), borderColor: t.red, backgroundColor: t.red, pointRadius: 0, yAxisID: 'y1', spanGaps: true },
       ],
     },
-    options: { scales: { y: { beginAtZero: true, position: 'left' }, y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } } } },
+    // Time on a linear axis in seconds: ticks at round seconds however unevenly the reports arrive.
+    options: {
+      scales: {
+        x: { type: 'linear', min: 0, title: { display: true, text: 's since the load started' }, ticks: { precision: 0 } },
+        y: { beginAtZero: true, position: 'left' },
+        y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } },
+      },
+    },
   });
 }
 
@@ -245,6 +269,14 @@ function onProgress(p: ProgressView): void {
   current.progress = p;
   const el = document.getElementById('progress-text');
   if (el) el.textContent = describeProgress(p);
+  const stage = document.getElementById('progress-stage');
+  if (stage) stage.textContent = p.stage ? stageText(p.stage, current.activity) : '';
+  const bar = document.getElementById('progress-bar') as HTMLProgressElement | null;
+  if (bar) {
+    const v = progressValue(p).value;
+    if (v === undefined) bar.removeAttribute('value');
+    else bar.value = Number(v);
+  }
   if (p.phase === 'load' && !p.message) {
     // A sweep's steps (a diagnosis's phases) each start their clock at 0: the live chart's time runs on across them.
     const last = live[live.length - 1];
@@ -253,9 +285,8 @@ function onProgress(p: ProgressView): void {
     if (live.length > 600) live.splice(0, live.length - 600);
     const c = charts[0];
     if (c) {
-      c.data.labels = live.map((x) => (x.t / 1000).toFixed(1));
-      c.data.datasets[0].data = live.map((x) => x.qps);
-      c.data.datasets[1].data = live.map((x) => x.p95);
+      c.data.datasets[0].data = livePoints('qps');
+      c.data.datasets[1].data = livePoints('p95');
       c.update('none');
     }
   }

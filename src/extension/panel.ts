@@ -65,6 +65,18 @@ export class ReportPanel extends Disposable {
     return this.state.sql;
   }
 
+  /** Whether a person can see the panel now (not behind another tab, not closed). */
+  get visible(): boolean {
+    return !this.isDisposed && this.panel.visible;
+  }
+
+  /** Calls `fn` with the panel's visibility whenever it changes; closing the panel counts as hidden. */
+  onVisibility(fn: (visible: boolean) => void): vscode.Disposable {
+    const a = this.panel.onDidChangeViewState((e) => fn(e.webviewPanel.visible));
+    const b = this.panel.onDidDispose(() => fn(false));
+    return { dispose: () => (a.dispose(), b.dispose()) };
+  }
+
   get runId(): string {
     return this.state.runId;
   }

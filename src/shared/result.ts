@@ -450,4 +450,10 @@ export interface ProgressView {
   errors: number;
   /** A phase change worth a line ("opening 50 sessions"), or '' for a plain update. */
   message: string;
+  /**
+   * Where a run of several steps is (a sweep's steps, a diagnosis's phases), set by the editor, which knows the plan:
+   * the step (1-based) of how many, what it does, the time left for all the steps still to run and the share of the
+   * planned time done (both null when a step has no planned length).
+   */
+  stage?: { index: number; of: number; label: string; leftMs: number | null; fraction: number | null };
 }

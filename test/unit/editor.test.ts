@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { waitColor } from '../../src/shared/waitColors';
-import { formatProgress, statusForProgress } from '../../src/shared/format';
+import { formatProgress, formatStage, stagesLeftMs, statusForProgress } from '../../src/shared/format';
 
 describe('Wait colours: one per wait, the same everywhere', () => {
   it('is stable: the same wait gets the same colour in every call, chart and run', () => {
@@ -46,6 +46,21 @@ describe('Editor words for a run in progress', () => {
     assert.equal(statusForProgress({ ...p, phase: 'baseline' }), 'pgload baseline…');
     assert.equal(statusForProgress({ ...p, phase: 'load' }), 'pgload 123 q/s · p95 5.20 ms');
     assert.equal(statusForProgress({ ...p, phase: 'closing' }), 'pgload closing sessions…');
+  });
+
+  it('a run of steps says which step of how many and the time left: the rest of this step, then every later one', () => {
+    // Five phases of 10, 20, 30, 40 and 50 s, 4 s into the second: 16 s of it, then 120 s.
+    assert.equal(stagesLeftMs([10_000, 20_000, 30_000, 40_000, 50_000], 1, 4000), 136_000);
+    // A phase past its plan adds nothing of its own; an unplanned phase still to come makes the time unknown.
+    assert.equal(stagesLeftMs([10_000, 20_000], 1, 25_000), 0);
+    assert.equal(stagesLeftMs([10_000, null, 5000], 0, 1000), null);
+    const stage = { index: 2, of: 5, label: 'Concurrency sweep to the saturation point', leftMs: 136_000, fraction: 0.09 };
+    assert.equal(formatStage(stage, 'phase'), 'phase 2 of 5: Concurrency sweep to the saturation point · about 2 min 16 s left');
+    assert.equal(formatStage({ ...stage, leftMs: 0 }), 'step 2 of 5: Concurrency sweep to the saturation point · finishing');
+    assert.equal(formatStage({ ...stage, leftMs: null }), 'step 2 of 5: Concurrency sweep to the saturation point');
+    // The status bar: pgload, the step, the live rate once the load runs, the time left.
+    assert.equal(statusForProgress({ phase: 'baseline', qps: 0, p95Ms: null, stage }), 'pgload 2/5 · about 2 min 16 s left');
+    assert.equal(statusForProgress({ phase: 'load', qps: 123.4, p95Ms: 5.2, stage }), 'pgload 2/5 · 123 q/s · p95 5.20 ms · about 2 min 16 s left');
   });
 
   it('progress past the planned time says it is finishing the requests in flight, never "4.31 s of 3.88 s"; one request is one', () => {

@@ -149,6 +149,23 @@ describe('Report panel in Chromium', function () {
     await page.close();
   });
 
+  it('a diagnosis in progress leads with its phase of how many and the time left; the live chart runs on across phases', async () => {
+    const page = await openPanel('dark');
+    await show(page, { runId: 'run-d', fingerprint: 'f', sql: 'SELECT 1', connectionLabel: 'demo', state: 'running', activity: 'diagnose' });
+    await page.waitForSelector('#progress');
+    const stage = { index: 2, of: 5, label: 'Concurrency sweep to the saturation point', leftMs: 136_000, fraction: 0.1 };
+    // Two phases' loads, each with its clock starting at 0.
+    for (const [i, s] of [[1, { ...stage, index: 1, leftMs: 150_000 }], [2, stage]] as const) {
+      for (let t = 1; t <= 4; t++) await post(page, { type: 'progress', runId: 'run-d', progress: { phase: 'load', done: t * 50, total: null, elapsedMs: t * 700, plannedMs: 3000, qps: 60 * i + t, p95Ms: 10 + t, errors: 0, message: '', stage: s } });
+    }
+    assert.equal(await page.textContent('#progress-stage'), 'Phase 2 of 5: Concurrency sweep to the saturation point · about 2 min 16 s left');
+    assert.equal(await page.textContent('#progress-text'), '200 requests · 2.80 s of 3.00 s · 124 q/s · p95 14.0 ms · 0 errors');
+    assert.equal(await page.evaluate(() => (document.getElementById('progress-bar') as HTMLProgressElement).value), 0.1, 'the bar shows the share of the plan done');
+    assert.ok((await inkOf(page, 'chart-live')) > 1000, 'the live chart has drawn');
+    await page.locator('#progress').screenshot({ path: path.join(results, 'webview-progress-diagnose.png') });
+    await page.close();
+  });
+
   it('an application-pool run shows the pool wait and the database time stacked per percentile', async () => {
     const page = await openPanel('light');
     await show(page, stateOf(poolRecorded));

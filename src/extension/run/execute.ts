@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import { errorMessage, isPgloadError } from '../../core/errors';
-import { formatMs, formatProgress, statusForProgress } from '../../shared/format';
+import { formatMs } from '../../shared/format';
+import { plural } from '../../shared/numbers';
+import { RunProgress } from './progress';
 import { profile, type Progress } from '../../core/load/runner';
 import { sweep } from '../../core/analysis/sweep';
 import { diagnose, diagnosisFloorMs } from '../../core/analysis/diagnose';
@@ -126,14 +128,14 @@ export abstract class RunExecution extends RunQuestions {
   }
 
   /**
-   * The frame of every run and sweep: one at a time, the "running" context key, a progress notification
-   * with Cancel, the panel's live state, the status bar, and the same handling of failure and cancel.
+   * The frame of every run and sweep: one at a time, the "running" context key, one progress indicator (the panel,
+   * the status bar, a notification only while the panel is hidden), and the same handling of failure and cancel.
    */
   protected async track<T>(
     req: RunRequest & { connection: ConnectionSetting },
     statement: SqlStatement,
     activity: 'run' | 'sweep' | 'diagnose' | 'capacity',
-    body: (signal: AbortSignal, onProgress: (p: Progress) => void) => Promise<T>,
+    body: (signal: AbortSignal, onProgress: (p: Progress) => void, steps: RunProgress) => Promise<T>,
     done: (runId: string, value: T) => Promise<void>,
   ): Promise<T | undefined> {
     const run: ActiveRun = { id: randomUUID(), controller: new AbortController(), fingerprint: statement.fingerprint };
@@ -143,36 +145,11 @@ export abstract class RunExecution extends RunQuestions {
     await setContext(ContextKeys.running, true);
     const base: PanelState = { runId: run.id, fingerprint: statement.fingerprint, sql: statement.text, connectionLabel: req.connection.name, state: 'running', activity };
     const panel = this.panels.show(base);
-    let lastStatus = 0;
-    let lastPhase: Progress['phase'] | undefined;
-    let reportProgress: ((p: Progress) => void) | undefined;
-    const onProgress = (p: Progress) => {
-      panel.progress(run.id, p);
-      reportProgress?.(p);
-      // The phase as soon as it changes (not "connecting…" through the whole baseline); the live rate twice a second.
-      const now = Date.now();
-      if (p.phase !== lastPhase || (p.phase === 'load' && now - lastStatus > 500)) {
-        lastPhase = p.phase;
-        lastStatus = now;
-        this.connections.setRunStatus(statusForProgress(p));
-      }
-    };
+    const title = `pgload${activity === 'run' ? '' : ` ${activity}`}: ${oneLine(statement.text, 50)}`;
+    const steps = new RunProgress(panel, run.id, title, (t) => this.connections.setRunStatus(t), () => run.controller.abort(), activity === 'diagnose' ? 'phase' : 'step');
     try {
-      const value = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `pgload${activity === 'run' ? '' : ` ${activity}`}: ${oneLine(statement.text, 50)}`, cancellable: true },
-        async (progress, token) => {
-          token.onCancellationRequested(() => run.controller.abort());
-          let lastPct = 0;
-          reportProgress = (p) => {
-            const pct = p.phase === 'load' ? (p.total ? (p.done / p.total) * 100 : p.plannedMs ? (p.elapsedMs / p.plannedMs) * 100 : 0) : 0;
-            const inc = Math.max(0, Math.min(100, pct) - lastPct);
-            lastPct += inc;
-            progress.report({ message: p.message || formatProgress(p), increment: inc });
-          };
-          this.connections.setRunStatus('pgload connecting…');
-          return body(run.controller.signal, onProgress);
-        },
-      );
+      const value = await body(run.controller.signal, (p) => steps.update(p), steps);
+      steps.dispose();
       await done(run.id, value);
       return value;
     } catch (err) {
@@ -187,8 +164,8 @@ export abstract class RunExecution extends RunQuestions {
       }
       return undefined;
     } finally {
+      steps.dispose();
       this.active = undefined;
-      this.connections.setRunStatus(undefined);
       // Settled before the context key is set: while the window closes, the workbench may no longer answer.
       finish();
       await setContext(ContextKeys.running, false);
@@ -233,7 +210,7 @@ export abstract class RunExecution extends RunQuestions {
       req,
       statement,
       'sweep',
-      (signal, onProgress) =>
+      (signal, onProgress, steps) =>
         this.connections.withPassword(req.connection, (input) =>
           sweep(
             {
@@ -250,7 +227,14 @@ export abstract class RunExecution extends RunQuestions {
             {
               signal,
               logger: this.log,
-              onStep: (i, of, clients, p) => onProgress(stepProgress(p, `step ${i} of ${of}: ${clients} client${clients === 1 ? '' : 's'} for ${formatMs(stepMs)}`, stepMs)),
+              onStep: (i, of, clients, p) => {
+                if (!p) {
+                  // A step starts: the plan is every step at its length; the label is its clients.
+                  if (i === 1) steps.plan(Array.from({ length: of }, () => ({ label: '', plannedMs: stepMs })));
+                  steps.enter(i, { label: `${plural(clients, 'client')} for ${formatMs(stepMs)}` });
+                }
+                onProgress(stepProgress(p, `opening ${plural(clients, 'session')}`, stepMs));
+              },
             },
           ),
         ),
@@ -294,12 +278,11 @@ export abstract class RunExecution extends RunQuestions {
       void this.connections.reportSettings(err instanceof SettingsError ? err : new SettingsError('pgload', errorMessage(err)));
       return Promise.resolve(undefined);
     }
-    let phaseText = '';
     return this.track(
       req,
       statement,
       'diagnose',
-      (signal, onProgress) =>
+      (signal, onProgress, steps) =>
         this.connections.withPassword(req.connection, (input) =>
           diagnose(
             {
@@ -313,12 +296,15 @@ export abstract class RunExecution extends RunQuestions {
               signal,
               logger: this.log,
               confirmRemote: async (target) => (await this.ui.confirm(`Build and drop the suggested index on ${target}, a server that is not this machine? The load itself stays read-only.`, 'Build and measure')) === 'Build and measure',
-              onPlan: (phases) => this.log.info(`diagnose plan: ${phases.map((p) => `${p.id} ${Math.round(p.plannedMs / 1000)} s`).join(', ')} (budget ${Math.round(budgetMs / 1000)} s)`),
-              onPhase: (p, i, of, ms) => {
-                phaseText = `phase ${i} of ${of}: ${p.label}`;
-                onProgress(stepProgress(undefined, `${phaseText} (${formatMs(ms)})`, ms));
+              onPlan: (phases) => {
+                steps.plan(phases.map((p) => ({ label: p.label, plannedMs: p.plannedMs })));
+                this.log.info(`diagnose plan: ${phases.map((p) => `${p.id} ${Math.round(p.plannedMs / 1000)} s`).join(', ')} (budget ${Math.round(budgetMs / 1000)} s)`);
               },
-              onProgress: (p) => onProgress({ ...p, message: p.message ? `${phaseText} — ${p.message}` : '' }),
+              onPhase: (p, i, _of, ms) => {
+                steps.enter(i, { label: p.label, plannedMs: ms });
+                onProgress(stepProgress(undefined, 'starting', ms));
+              },
+              onProgress,
             },
           ),
         ),

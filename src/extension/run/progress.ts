@@ -15,7 +15,8 @@ export interface RunStep {
 }
 
 interface Notice {
-  progress: vscode.Progress<{ message?: string; increment?: number }>;
+  /** Given by VS Code once the notification is up (not at once). */
+  progress?: vscode.Progress<{ message?: string; increment?: number }>;
   close: () => void;
   shownPct: number;
 }
@@ -30,6 +31,7 @@ export class RunProgress implements vscode.Disposable {
   private notice: Notice | undefined;
   private readonly watch: vscode.Disposable;
   private ended = false;
+  private firstLook: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly panel: ReportPanel,
@@ -41,7 +43,10 @@ export class RunProgress implements vscode.Disposable {
   ) {
     this.watch = panel.onVisibility((visible) => (visible ? this.closeNotice() : this.openNotice()));
     setStatus('pgload connecting…');
-    if (!panel.visible) this.openNotice();
+    // A panel opened for this run reports itself visible a moment later: look once it has had the time to.
+    this.firstLook = setTimeout(() => {
+      if (!panel.visible) this.openNotice();
+    }, 750);
   }
 
   /** The run's steps as planned (a sweep's steps, a diagnosis's phases): the time left is theirs. */
@@ -101,20 +106,24 @@ export class RunProgress implements vscode.Disposable {
     return p.stage ? `${formatStage(p.stage, this.noun)} — ${live}` : live;
   }
 
+  /** The notice is kept from the moment it is asked for, so that closing it before VS Code shows it still closes it. */
   private openNotice(): void {
     if (this.notice || this.ended) return;
+    let close!: () => void;
+    const closed = new Promise<void>((resolve) => (close = resolve));
+    const notice: Notice = { close, shownPct: 0 };
+    this.notice = notice;
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: this.title, cancellable: true }, (progress, token) => {
       token.onCancellationRequested(() => this.cancel());
-      return new Promise<void>((resolve) => {
-        this.notice = { progress, close: resolve, shownPct: 0 };
-        this.reportNotice();
-      });
+      notice.progress = progress;
+      if (this.notice === notice) this.reportNotice();
+      return closed;
     });
   }
 
   private reportNotice(): void {
     const n = this.notice;
-    if (!n) return;
+    if (!n?.progress) return;
     const pct = this.percent();
     const increment = pct === undefined ? undefined : Math.max(0, pct - n.shownPct);
     if (increment) n.shownPct += increment;
@@ -130,6 +139,7 @@ export class RunProgress implements vscode.Disposable {
   dispose(): void {
     if (this.ended) return;
     this.ended = true;
+    clearTimeout(this.firstLook);
     this.watch.dispose();
     this.closeNotice();
     this.setStatus(undefined);

@@ -59,6 +59,8 @@ describe('pgload installed from its VSIX, notifications on (code-server + Chromi
     workspace = path.join(scratch, 'workspace');
     fs.mkdirSync(workspace);
     fs.writeFileSync(path.join(workspace, 'first.sql'), 'SELECT 1 AS first;\n');
+    // A file whose second statement does not parse: the first is profiled all the same.
+    fs.writeFileSync(path.join(workspace, 'two.sql'), 'SELECT 2 AS fine;\n\nSELEC oops FROM nowhere;\n');
     server = await startCodeServer({
       vsix,
       settings: {
@@ -71,7 +73,9 @@ describe('pgload installed from its VSIX, notifications on (code-server + Chromi
       },
     });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+    // The clipboard as a user's browser allows it to VS Code, so that Copy Markdown can be read back.
+    const context = await browser.newContext({ viewport: { width: 1500, height: 950 }, permissions: ['clipboard-read', 'clipboard-write'] });
+    page = await context.newPage();
     await page.goto(server.workbenchUrl(workspace));
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
   });
@@ -147,6 +151,45 @@ describe('pgload installed from its VSIX, notifications on (code-server + Chromi
     await pickRow(page, 'Light Modern');
     await poll('the light theme', async () => ((await page.locator('.monaco-workbench.vs').count()) > 0 ? true : undefined), 30_000);
     await shot(page, 'report-light');
+  });
+
+  it('Copy Markdown and Export HTML say what they did; the file is named after the statement and the time, never a hash', async () => {
+    const frame = await visibleReportFrame(page, '#summary');
+    await frame.locator('vscode-button, button', { hasText: 'Copy Markdown' }).first().click();
+    await poll('the copy confirmed in the panel', async () => ((await frame.textContent('#toast')) === 'Markdown report copied.' ? true : undefined), 15_000);
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    assert.match(copied, /SELECT c\.id/);
+    assert.match(copied, /p95/);
+    await frame.locator('vscode-button, button', { hasText: 'Export HTML' }).first().click();
+    const input = page.locator('.quick-input-widget input:visible');
+    await input.waitFor({ timeout: 30_000 });
+    const proposed = await poll('the proposed file name', async () => {
+      const v = await input.inputValue();
+      return v.endsWith('.html') ? v : undefined;
+    }, 15_000);
+    assert.match(path.basename(proposed), /^pgload-report-select-c-id-c-name-c-country-[a-z-]*\d{4}-\d{2}-\d{2}-\d{4}\.html$/, proposed);
+    await shot(page, 'export-name');
+    await page.keyboard.press('Enter');
+    const saved = await poll('the save confirmed in the panel', async () => {
+      const t = (await frame.textContent('#toast')) ?? '';
+      return t.startsWith('Saved to ') ? t : undefined;
+    }, 30_000);
+    const file = saved.slice('Saved to '.length, -1);
+    assert.match(fs.readFileSync(file, 'utf8'), /<html/i);
+  });
+
+  it('a statement that does not parse, further down the file, blocks nothing: the first is profiled; profiling the broken one marks it where it is wrong', async () => {
+    await openFromExplorer(page, 'two.sql');
+    await page.locator('.monaco-editor .view-line', { hasText: 'SELECT 2 AS fine;' }).first().click();
+    await palette(page, 'pgload: Profile under load');
+    const frame = await visibleReportFrame(page, '#sql', 120_000);
+    assert.match((await frame.textContent('#sql')) ?? '', /^\s*SELECT 2 AS fine\s*$/);
+    await poll('the report of SELECT 2', async () => (/Under load \(10 clients\)/.test((await frame.textContent('#summary').catch(() => '')) ?? '') ? true : undefined), 120_000);
+    await openFromExplorer(page, 'two.sql');
+    await page.locator('.monaco-editor .view-line', { hasText: 'SELEC oops FROM nowhere;' }).first().click();
+    await palette(page, 'pgload: Profile under load');
+    await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 60_000 });
+    await shot(page, 'syntax-error-marked');
   });
 
   it('Stop the sample database stops its server and says it starts again on the next profile', async () => {

@@ -8,7 +8,7 @@ import type { PanelResult, PanelState, ProgressView, ToWebview } from '../src/sh
 import { h } from './dom';
 import { planSection, timedPlans } from './plan';
 import { answersSection } from './answers';
-import { formatMs, formatProgress, formatStage, progressFraction } from '../src/shared/format';
+import { formatMs, formatStage, progressFraction, progressLine } from '../src/shared/format';
 import { formatWhen, plural } from '../src/shared/numbers';
 import { vscode, charts, view, nextRequestId, onRerender, button, theme, destroyCharts, chart, chartBox, tryButton, copyButton } from './host';
 import { summary, drawPoolChart, hintsSection, serverSection, errorsSection, drawResultCharts } from './report';
@@ -45,7 +45,7 @@ function progressSection(s: PanelState): HTMLElement {
     { class: 'progress', id: 'progress' },
     h('div', { class: 'progress-row' }, h('vscode-progress-ring', {}), h('strong', { id: 'progress-stage' }, p?.stage ? stageText(p.stage, s.activity) : '')),
     h('progress', { id: 'progress-bar', max: '1', ...(p ? progressValue(p) : {}) }),
-    h('div', { id: 'progress-text' }, p ? describeProgress(p) : 'Starting…'),
+    h('div', { id: 'progress-text' }, p ? progressLine(p) : 'Starting…'),
     h('div', { class: 'actions' }, button('Cancel run', 'cancel', 'primary'), button('Show log', 'showLog')),
   );
 }
@@ -62,10 +62,6 @@ function progressValue(p: ProgressView): { value?: string } {
   return fraction === null ? {} : { value: String(fraction) };
 }
 
-function describeProgress(p: ProgressView): string {
-  if (p.phase !== 'load' || p.message) return p.message || p.phase;
-  return formatProgress(p);
-}
 
 function tabs(s: PanelState): HTMLElement {
   const tabButton = (id: typeof view.tab, label: string, enabled: boolean) => {
@@ -268,7 +264,7 @@ function onProgress(p: ProgressView): void {
   if (!current || current.state !== 'running') return;
   current.progress = p;
   const el = document.getElementById('progress-text');
-  if (el) el.textContent = describeProgress(p);
+  if (el) el.textContent = progressLine(p);
   const stage = document.getElementById('progress-stage');
   if (stage) stage.textContent = p.stage ? stageText(p.stage, current.activity) : '';
   const bar = document.getElementById('progress-bar') as HTMLProgressElement | null;

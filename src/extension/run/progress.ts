@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { ProgressView } from '../../shared/protocol';
-import { formatProgress, formatStage, progressFraction, stagesLeftMs, statusForProgress } from '../../shared/format';
+import { formatStage, progressFraction, progressLine, stagesLeftMs, statusForProgress } from '../../shared/format';
 import type { ReportPanel } from '../panel';
 
 /** A step of a run as planned: what it does and how long it should take (null when unknown). */
@@ -102,7 +102,7 @@ export class RunProgress implements vscode.Disposable {
   private message(): string {
     const p = this.last;
     if (!p) return 'connecting…';
-    const live = p.phase === 'load' && !p.message ? formatProgress(p) : p.message || p.phase;
+    const live = progressLine(p);
     return p.stage ? `${formatStage(p.stage, this.noun)} — ${live}` : live;
   }
 

@@ -48,6 +48,12 @@ export function formatProgressRate(p: Pick<ProgressView, 'qps' | 'p95Ms'>): stri
   return `${formatQps(p.qps)} q/s · p95 ${formatMs(p.p95Ms)}`;
 }
 
+/** A progress report in one line: its message when it has one ("opening 50 sessions"), the live figures during the load, else the phase. */
+export function progressLine(p: ProgressView): string {
+  if (p.phase === 'load' && !p.message) return formatProgress(p);
+  return p.message || p.phase;
+}
+
 /**
  * The time left for a run of steps: what the current step still has of its plan (never below nothing: a step past
  * its plan is finishing), then every later step's plan. Null when a step still to run has no planned length.

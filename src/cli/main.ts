@@ -17,6 +17,7 @@ import { abCommand } from './commands/ab';
 import { diagnoseCommand } from './commands/diagnose';
 import { topCommand } from './commands/top';
 import { capacityCommand } from './commands/capacity';
+import { mergeCommand } from './commands/merge';
 
 export const MAIN_HELP = `pgload ${VERSION} — profile a PostgreSQL query under concurrent load
 
@@ -30,6 +31,7 @@ Usage:
   pgload check pgload.yml [--url URL] [--json PATH|-] [--markdown PATH]
   pgload ab (--sql A | --file A) (--setting NAME=VALUE | --sql-b B | --file-b B) [--rounds 4]
   pgload top [--url URL] [--limit 20] [--order total|mean|temp|calls]
+  pgload merge SHARD.json … --json all.json [--max-p95 500ms]
   pgload --help | --version
 
 Commands:
@@ -42,6 +44,7 @@ Commands:
   check   Run a list of statements with budgets (p95 < 200ms, qps > 100, no warning hint): a CI gate.
   ab      A against B in alternating legs (other settings, or other SQL such as an ORM query vs a rewrite).
   top     The database's top statements from pg_stat_statements, with generators suggested for their $1 … $n.
+  merge   The shards of a run split across processes or machines (run --shard i/n) as one result, merged exactly.
 
 Run "pgload COMMAND --help" (e.g. "pgload diagnose --help") for every option. Connection: --url, or the PG* environment variables
 (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT) and ~/.pgpass.
@@ -83,7 +86,8 @@ async function dispatch(argv: string[], io: CliIO): Promise<number> {
     if (command === 'diagnose') return await diagnoseCommand(rest, io);
     if (command === 'capacity') return await capacityCommand(rest, io);
     if (command === 'top') return await topCommand(rest, io);
-    usage(`Unknown command "${command}"; the commands are "diagnose", "run", "sweep", "pools", "compare", "check", "ab" and "top" (see "pgload --help")`);
+    if (command === 'merge') return mergeCommand(rest, io);
+    usage(`Unknown command "${command}"; the commands are "diagnose", "run", "sweep", "pools", "compare", "check", "ab", "top" and "merge" (see "pgload --help")`);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`pgload: ${redact(err.message)}\n`);

@@ -9,6 +9,7 @@ import type { ParamInput } from './load/params';
 import { checkOptionValue, MAX_CLIENTS, RUN_OPTION_TABLE } from './optionTable';
 import { checkLoadMode } from './load/modes';
 import { usageError } from './errors';
+import { isSplit, splitOptions, type ShardInput, type ShardOptions } from './load/shard/split';
 export { MAX_CLIENTS } from './optionTable';
 
 const CLIENTS_ROW = RUN_OPTION_TABLE.find((r) => r.key === 'clients')!;
@@ -84,6 +85,11 @@ export interface ProfileOptions {
    * result; each script's statements run in order, several as one transaction.
    */
   scripts?: ScriptInput[];
+  /**
+   * One shard of a run split across processes (`--shard i/n`): as asked for, then (once the options are checked) with
+   * its share of the totals and how the shards meet; `splitShard` gives the latter.
+   */
+  shard?: ShardInput | ShardOptions;
 }
 
 /** One script of a run: its statements (SQL text), its weight among the scripts, and a name for the report. */
@@ -138,6 +144,8 @@ export function normalizeOptions(input: ProfileInput): ProfileOptions {
     const problem = checkOptionValue(row, v);
     if (problem) bad(problem);
   }
+  // A shard of a split run takes its share of every total (once: options already split carry their totals).
+  if (o.shard && !isSplit(o.shard)) Object.assign(o, splitOptions(o, o.shard, DEFAULT_REQUESTS));
   // The load mode's own options (an application pool sets the sessions it needs as clients).
   const mode = checkLoadMode(o);
   // An application pool sets the sessions it needs as clients: they are held to the same range.

@@ -13,12 +13,14 @@ import type { PoolResult, PoolSettings } from './modes/pool';
 import type { OpenLoopResult, RateSettings } from './modes/rate';
 import type { RampResult } from './modes/ramp';
 import type { CapturedPlan, ServerInsight } from './results/plan';
+import type { MergedShards, ShardFacts } from './results/shard';
 export type { PlanNodeTime, CapturedPlan, PlanDiffRow, PlanNodeFigures, PlanDiff, WaitShare, WaitSampling, ServerCounters, ServerInsight, GenericPlanCheck } from './results/plan';
 export type { SweepStep, SweepRecommendation, SweepResult } from './results/sweep';
 export type { ComparisonMetric, Comparison, ComparedRun, ComparedPlan, CheckOutcome, AbResult, IndexTrialFacts } from './results/compare';
 export type { DiagnosePhaseId, DiagnosePhase, MeasuredChange, PoolFigures, DiagnoseAnswers, DiagnoseResult } from './results/diagnose';
 export type { ParamSuggestion, TopStatement, TopResult } from './results/top';
 export type { CapacityDemand, CapacityVerdict, CapacityStep, CapacityBoundary, CapacityResult } from './results/capacity';
+export type { ShardFacts, MergedShards, ShardStartHow } from './results/shard';
 
 export type { PoolResult, PoolSettings, ThinkTimeDistribution } from './modes/pool';
 export type { OpenLoopResult, RateSettings } from './modes/rate';
@@ -430,6 +432,10 @@ export interface ProfileResult {
    * could not reach the server (a silent network): `note` then says so.
    */
   cleanup: { leftoverSessions: number | null; note?: string };
+  /** A shard of a run split across processes (`--shard i/n`): its share, its start and its raw intervals. */
+  shard?: ShardFacts;
+  /** The merge of a split run's shards (`pgload merge`): the figures above are all shards' requests together. */
+  shards?: MergedShards;
 }
 
 /** A run's live progress, as the core reports it and the panel shows it. */

@@ -13,6 +13,7 @@ import { evaluateBudgets } from '../../core/analysis/check';
 import type { ProfileInput } from '../../core/options';
 import { APP_POOL_LIMITS, optionHelp, RATE_LIMITS } from '../../core/optionTable';
 import { EXIT, CliIO, usage, progressPrinter, stderrLogger, writeOutput, emitJson, checkOutputPaths } from '../io';
+import { SHARD_FLAGS, SHARD_HELP, shardBackground, shardFromFlags } from '../shardFlags';
 import { COMMON_OPTIONS, parseCommand, duration, whole, THINK_FLAGS, thinkFromFlags, perSecondFlag, readSqlFile, sqlFromFlags, paramsFromFlags, settingsFromFlags, connectionFromFlags, tableFlags, tableValues } from '../flags';
 
 export const RUN_HELP = `Usage: pgload run (--sql TEXT | --file PATH [--statement N]) [options]
@@ -94,6 +95,8 @@ Output:
   --no-progress            No progress output.
   --verbose                Log what pgload does to stderr.
 
+${SHARD_HELP}
+
 Gates (exit code 3 when exceeded):
   --max-p95 TIME           Fail when the p95 under load is above this.                  e.g. --max-p95 200ms
   --max-p99 TIME           Fail when the p99 under load is above this.                  e.g. --max-p99 1s
@@ -133,6 +136,7 @@ export const RUN_OPTIONS = {
   'background-param': { type: 'string', multiple: true },
   'max-p95': { type: 'string' },
   'max-p99': { type: 'string' },
+  ...SHARD_FLAGS,
 } satisfies ParseArgsConfig['options'];
 
 
@@ -156,13 +160,13 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
   const { params, prepared, seed } = paramsFromFlags(v);
   const rate = rateFromFlags(v, pool !== undefined, seed);
   const settings = settingsFromFlags(v.set);
-  const maxP95 = duration('max-p95', v['max-p95'], 'ms', 0);
-  const maxP99 = duration('max-p99', v['max-p99'], 'ms', 0);
+  const limits = gateLimits(v);
   checkOutputPaths(v, ['json', 'markdown', 'html', 'csv']);
 
   const scripts = scriptsFromFlags(v);
   const sql = scripts ? scripts.map((x) => x.sql).join(';\n') : await sqlFromFlags(v, positionals);
-  const background = backgroundFromFlags(v);
+  const shard = shardFromFlags(v, io.env);
+  const background = shardBackground(backgroundFromFlags(v), shard);
 
   const showProgress = !v['no-progress'];
   const printer = progressPrinter(io);
@@ -182,6 +186,7 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
         prepared,
         seed,
         scripts,
+        shard,
       };
     const ctx = { signal: io.signal, logger, onProgress: showProgress ? printer.onProgress : undefined, environment: { env: io.env } };
     result = background ? await profileWithBackground(input, background, ctx) : await profile(input, ctx);
@@ -189,7 +194,7 @@ export async function runCommand(args: string[], io: CliIO): Promise<number> {
     printer.done();
   }
 
-  return report(io, v, result, { maxP95, maxP99 });
+  return report(io, v, result, limits);
 }
 
 /** --background PATH with its clients or rate and parameters; undefined without --background. */
@@ -273,8 +278,13 @@ function rateFromFlags(v: RunValues, withPool: boolean, seed: number): RateSetti
   return undefined;
 }
 
+/** --max-p95 and --max-p99, read before anything runs. */
+export function gateLimits(v: Pick<RunValues, 'max-p95' | 'max-p99'>): { maxP95?: number; maxP99?: number } {
+  return { maxP95: duration('max-p95', v['max-p95'], 'ms', 0), maxP99: duration('max-p99', v['max-p99'], 'ms', 0) };
+}
+
 /** The outputs asked for, the report, and the exit code: cancelled, a gate failed, failures, or ok. */
-function report(io: CliIO, v: RunValues, result: ProfileResult, limits: { maxP95?: number; maxP99?: number }): number {
+export function report(io: CliIO, v: Pick<RunValues, 'json' | 'markdown' | 'csv' | 'html' | 'max-p95' | 'max-p99'>, result: ProfileResult, limits: { maxP95?: number; maxP99?: number }): number {
   const { maxP95, maxP99 } = limits;
   const out = emitJson(io, v.json, result);
   if (v.markdown !== undefined) writeOutput(io, v.markdown, formatMarkdownReport(result), 'Markdown report');

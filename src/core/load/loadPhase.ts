@@ -23,6 +23,8 @@ import { loadModeOf, type ModeDriver } from './modes';
 import { WorkerThreads } from './workerThreads';
 import { plural } from './runState';
 import { AFTER_LOAD_MS, bounded, RunEnd } from './runEnd';
+import { splitShard, type ShardOptions } from './shard/split';
+import { meetShards, type ShardStart } from './shard/meet';
 
 /** What the load phase counts as it goes, shared by the sink, the ticker and the end of the load. */
 interface LoadTally {
@@ -36,6 +38,10 @@ interface LoadTally {
 
 /** The load phase; runner.ts's Run adds the baseline and the whole run around it. */
 export abstract class LoadPhase extends RunEnd {
+  /** A shard's start as it happened: the agreed instant and its own release, both on the server's clock. */
+  protected shardStart?: ShardStart & { releasedServerMs: number };
+  /** A shard's timeline intervals as recorded and its sessions' connect times, for the merge. */
+  protected shardRecord?: { slots: NonNullable<Timeline['raw']>; connectMs: number[] };
 
   protected async runLoad(baselineMeanMs: number): Promise<LoadOutcome> {
     const o = this.o;
@@ -45,15 +51,13 @@ export abstract class LoadPhase extends RunEnd {
     const { connectTimes, shared } = await this.openLoadSessions(loops, started);
     if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled before the load started; nothing was measured under load.');
 
-    // Insight sessions are opened before the barrier too, so that nothing connects while the load runs.
-    const { explainSession, samplerSession } = await this.openInsightSessions();
-    this.countersBefore = await snapshotCounters(this.control!.client, this.server!.versionNum);
-    await this.poolerCountersBefore();
+    const { explainSession, samplerSession } = await this.beforeBarrier();
 
     const hist = createHistogram();
     // Under load a request is slower than alone; twice the baseline is a fair first guess for the interval.
     const expectedMs = o.durationMs ?? (o.requests! / o.clients) * Math.max(0.05, baselineMeanMs) * 2;
-    const timeline = new Timeline(o.intervalMs > 0 ? o.intervalMs : chooseIntervalMs(expectedMs));
+    const shard = splitShard(o);
+    const timeline = new Timeline(o.intervalMs > 0 ? o.intervalMs : chooseIntervalMs(expectedMs), shard !== undefined);
     const counters = { ok: 0, failed: 0, over: 0 };
     this.remaining = o.requests ?? null;
 
@@ -61,12 +65,14 @@ export abstract class LoadPhase extends RunEnd {
     const tally: LoadTally = { hist, timeline, counters, sinceStartMs, ...(o.steady ? { steady: { ...o.steady, hist: createHistogram(), ok: 0, failed: 0, batches: [] } } : {}) };
     const sampler = samplerSession ? await this.newSampler(samplerSession, tally) : undefined;
 
+    const meeting = shard ? await this.meetShards(shard) : undefined;
     const aroundStarted = await this.startAroundLoad();
     // The barrier: every session is open (and warm); all clients start on the same tick.
     const meter = new OverheadMeter();
     this.resetScriptStats();
     this.t0 = process.hrtime.bigint();
     const t0Epoch = performance.timeOrigin + performance.now();
+    if (meeting) this.released(meeting, t0Epoch);
     sampler?.start();
     // The plan under load is taken once the load is well under way (40 % of the planned requests or time).
     let explainUnderLoad: Promise<CapturedPlan> | undefined;
@@ -111,7 +117,43 @@ export abstract class LoadPhase extends RunEnd {
     const points = timeline.finish(wallMs);
     this.progress({ phase: 'closing', done: counters.ok + counters.failed, total: o.requests ?? null, elapsedMs: wallMs, plannedMs: o.durationMs ?? null, qps: 0, p95Ms: hist.totalCount > 0 ? hist.getValueAtPercentile(95) / 1000 : null, errors: counters.failed, message: 'closing sessions' });
 
+    if (timeline.raw) this.shardRecord = { slots: timeline.raw, connectMs: connectTimes.map((ms) => Math.round(ms * 100) / 100) };
     return this.outcome(tally, driver, { wallMs, client, points, connectTimes, shared });
+  }
+
+  /**
+   * Insight sessions are opened before the barrier too, so that nothing connects while the load runs; the counters
+   * (read once per run: by shard 1 of a split run) are read before it.
+   */
+  private async beforeBarrier(): Promise<{ explainSession?: OpenedSession; samplerSession?: OpenedSession }> {
+    const sessions = await this.openInsightSessions();
+    if (this.insightShard) this.countersBefore = await snapshotCounters(this.control!.client, this.server!.versionNum);
+    await this.poolerCountersBefore();
+    return sessions;
+  }
+
+  /** Shard 1 of a split run, or a run that is not split: it measures what runs once per run. */
+  protected get insightShard(): boolean {
+    return (splitShard(this.o)?.index ?? 1) === 1;
+  }
+
+  /** A shard's release, on the server's clock, against the instant it planned. */
+  private released(meeting: ShardStart, t0Epoch: number): void {
+    this.shardStart = { ...meeting, releasedServerMs: t0Epoch + meeting.clock.offsetMs };
+    this.log.info(`shard released its clients ${(this.shardStart.releasedServerMs - meeting.plannedServerMs).toFixed(2)} ms after the planned instant`);
+  }
+
+  /** A shard waits for the others (or for --start-at) on its control session, then until the agreed instant. */
+  private async meetShards(shard: ShardOptions): Promise<ShardStart> {
+    if (this.pooler && shard.startAtMs === undefined) {
+      throw new PgloadError('usage', `Shards meet in pg_stat_activity, and a connection pooler (${this.pooler.summary.name}) is in between: its sessions do not show where each shard is. Give all shards one instant with --start-at instead.`);
+    }
+    const waiting = (here: number[]) =>
+      this.progress({ phase: 'connecting', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `shard ${shard.index} of ${shard.count}: ${shard.startAtMs !== undefined ? 'waiting for --start-at' : `waiting for the other shards (ready: ${here.join(', ') || 'none yet'})`}` });
+    waiting([shard.index]);
+    const start = await meetShards(this.control!.client, shard, { signal: this.signal, onWaiting: waiting, log: (line) => this.log.info(line) });
+    if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled while its shard waited for the others; nothing was measured under load.');
+    return start;
   }
 
   /** Opens the load's sessions, on worker threads or on this loop (and warms them); returns their connect times. */

@@ -28,6 +28,7 @@ import { isPrepared, prepareRun, type PreparedRun } from './prepare';
 import { plural, type RunContext } from './runState';
 import { scriptFigures } from './script';
 import { LoadPhase } from './loadPhase';
+import { onShardOne, shardFacts, splitShard } from './shard/split';
 
 export { prepareRun, withOptions, type PreparedRun } from './prepare';
 export type { Progress, Phase, RunContext } from './runState';
@@ -104,6 +105,8 @@ class Run extends LoadPhase {
     // A prepared statement with parameters may switch to its generic plan after five executions: the baseline runs
     // past that point, so the session shows which plan it ends up with.
     const warmRuns = this.checksGenericPlan() ? Math.max(o.baselineRuns, CUSTOM_PLANS_BEFORE_GENERIC) : o.baselineRuns;
+    // A split run's baseline is shard 1's: the others would run theirs beside it, and it would not be alone.
+    if (!this.insightShard) return { coldMs: 0, hist: createHistogram() };
     this.progress({ phase: 'baseline', done: 0, total: warmRuns + 1, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `baseline: 1 cold + ${warmRuns} warm executions on one session` });
     const session = await this.open(this.sessionSettings());
     const c: LoadClient = { session, pid: this.pidOf(session), busy: false, alive: true };
@@ -274,6 +277,11 @@ class Run extends LoadPhase {
       result.insight.counters.notes.push("pg_stat_statements' per-statement figures are left out for a transaction or a mix: each statement's own latency is in the statements above.");
     }
   }
+    const shard = splitShard(o);
+    if (shard && this.shardStart && this.shardRecord) {
+      result.shard = shardFacts(shard, this.shardStart, this.shardRecord, this.insightShard);
+      if (!this.insightShard) result.insight.counters.notes = [onShardOne(shard)];
+    }
     return result;
   }
 

@@ -31,9 +31,12 @@ export class Timeline {
   private current: Slot;
   private _intervalMs: number;
 
-  constructor(intervalMs: number) {
+  /** The intervals as recorded, each with its histogram encoded, kept by finish() when asked (a shard's, for the merge). */
+  raw?: Array<{ tMs: number; durationMs: number; errors: number; hdr: string }>;
+
+  constructor(intervalMs: number, private readonly keepRaw = false) {
     this._intervalMs = intervalMs;
-    this.current = { startMs: 0, endMs: 0, hist: hdr().build(INTERVAL_SETTINGS), errors: 0 };
+    this.current = { startMs: 0, endMs: 0, hist: intervalHistogram(), errors: 0 };
   }
 
   get intervalMs(): number {
@@ -58,7 +61,7 @@ export class Timeline {
   tick(nowMs: number): boolean {
     this.current.endMs = nowMs;
     this.slots.push(this.current);
-    this.current = { startMs: nowMs, endMs: nowMs, hist: hdr().build(INTERVAL_SETTINGS), errors: 0 };
+    this.current = { startMs: nowMs, endMs: nowMs, hist: intervalHistogram(), errors: 0 };
     if (this.slots.length >= MAX_POINTS) {
       this.slots = mergePairs(this.slots);
       this._intervalMs *= 2;
@@ -84,23 +87,32 @@ export class Timeline {
         this.slots.push(this.current);
       }
     }
+    if (this.keepRaw) this.raw = this.slots.map((s) => ({ tMs: s.startMs, durationMs: Math.max(0, s.endMs - s.startMs), errors: s.errors, hdr: hdr().encodeIntoCompressedBase64(s.hist) }));
     while (this.slots.length >= 2 * MIN_POINTS && medianCount(this.slots) < MIN_PER_POINT) this.slots = mergePairs(this.slots);
-    return this.slots.map((s) => {
-      const durationMs = Math.max(0, s.endMs - s.startMs);
-      const count = s.hist.totalCount;
-      const has = count > 0;
-      return {
-        tMs: s.startMs,
-        durationMs,
-        count,
-        errors: s.errors,
-        qps: durationMs > 0 ? (count * 1000) / durationMs : 0,
-        p50Ms: has ? s.hist.getValueAtPercentile(50) / 1000 : null,
-        p95Ms: has ? s.hist.getValueAtPercentile(95) / 1000 : null,
-        maxMs: has ? s.hist.maxValue / 1000 : null,
-      };
-    });
+    return this.slots.map(timelinePoint);
   }
+}
+
+/** One interval as the chart draws it: its requests, errors and rate, and its latency percentiles. */
+export function timelinePoint(s: { startMs: number; endMs: number; hist: HdrModule.Histogram; errors: number }): TimelinePoint {
+  const durationMs = Math.max(0, s.endMs - s.startMs);
+  const count = s.hist.totalCount;
+  const has = count > 0;
+  return {
+    tMs: s.startMs,
+    durationMs,
+    count,
+    errors: s.errors,
+    qps: durationMs > 0 ? (count * 1000) / durationMs : 0,
+    p50Ms: has ? s.hist.getValueAtPercentile(50) / 1000 : null,
+    p95Ms: has ? s.hist.getValueAtPercentile(95) / 1000 : null,
+    maxMs: has ? s.hist.maxValue / 1000 : null,
+  };
+}
+
+/** An empty interval histogram (2 significant digits), as every interval has. */
+export function intervalHistogram(): HdrModule.Histogram {
+  return hdr().build(INTERVAL_SETTINGS);
 }
 
 function mergePairs(slots: Slot[]): Slot[] {

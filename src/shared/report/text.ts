@@ -3,12 +3,12 @@ import { hintCauses } from './hintCauses';
 import { mdBlock, mdCode, mdText, oneLine } from '../text';
 import { formatCount, formatMs, formatPercent, formatQps } from '../numbers';
 import { modeLines } from '../modes';
+import { shardLines } from './shards';
 import { type ReportInput, describePlan, statementLines, scriptLines, backgroundLines, outageLines, clientLine, paramsLine, shortRunWarning, statusLine, target, modeText, poolerLine, estimateText, leadPlan, topNodeLines, serverLine, percentileLine, errorLines, serverLines } from './lines';
 
 /** The terminal report, like a "Results Summary" but complete. */
 export function formatTextReport(r: ReportInput): string {
   const L = r.load;
-  const b = r.baseline.latency;
   const lines: string[] = [];
   const row = (label: string, value: string) => lines.push(`  ${label.padEnd(18)}${value}`);
   lines.push(`pgload ${r.tool.version} — ${oneLine(r.sql, 100)}`);
@@ -23,10 +23,11 @@ export function formatTextReport(r: ReportInput): string {
   row('Mode', modeText(r));
   const params = paramsLine(r);
   if (params) row('Parameters', params);
+  const shards = shardLines(r);
+  if (shards.length) row('Shards', shards.join('\n' + ' '.repeat(20)));
   lines.push('');
   lines.push('Baseline (1 client, one request at a time)');
-  row('Cold (first run)', formatMs(r.baseline.coldMs));
-  row('Warm', `mean ${formatMs(b.meanMs)} · p50 ${formatMs(b.p50Ms)} · p95 ${formatMs(b.p95Ms)} · max ${formatMs(b.maxMs)} (${b.count} runs)`);
+  for (const [label, value] of baselineRows(r)) row(label, value);
   lines.push('');
   lines.push(`Under load (${describePlan(r)})`);
   row('Total time', formatMs(L.wallMs));
@@ -84,6 +85,15 @@ export function formatTextReport(r: ReportInput): string {
   return lines.join('\n');
 }
 
+/** The baseline's rows: its cold and warm runs, or the shard that measured it. */
+function baselineRows(r: ReportInput): Array<[string, string]> {
+  const b = r.baseline.latency;
+  if (b.count === 0 && r.shard && !r.shard.insight) return [['Measured by', `shard 1 of ${r.shard.count} (it runs once per run)`]];
+  return [
+    ['Cold (first run)', formatMs(r.baseline.coldMs)],
+    ['Warm', `mean ${formatMs(b.meanMs)} · p50 ${formatMs(b.p50Ms)} · p95 ${formatMs(b.p95Ms)} · max ${formatMs(b.maxMs)} (${b.count} runs)`],
+  ];
+}
 
 export const mdCell = mdText;
 
@@ -107,6 +117,8 @@ export function formatMarkdownReport(r: ReportInput): string {
   if (params) out.push(`- **Parameters:** ${mdCell(params)}`);
   const own = clientLine(r);
   if (own) out.push(`- **pgload itself:** ${mdCell(own)}`);
+  const shards = shardLines(r);
+  if (shards.length) out.push(`- **Shards:** ${mdCell(shards[0])}`, ...shards.slice(1).map((l) => `  - ${mdCell(l)}`));
   out.push('');
   out.push('| | Baseline (1 client) | Under load |');
   out.push('|---|---:|---:|');

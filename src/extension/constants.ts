@@ -26,6 +26,7 @@ export const Commands = {
   showLastReport: 'pgload.showLastReport',
   showLog: 'pgload.showLog',
   runsOpen: 'pgload.runs.open',
+  runsImport: 'pgload.runs.import',
   runsRename: 'pgload.runs.rename',
   runsPin: 'pgload.runs.pin',
   runsUnpin: 'pgload.runs.unpin',

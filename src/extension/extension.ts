@@ -162,6 +162,7 @@ function registerCommands(context: vscode.ExtensionContext, x: { runs: RunContro
   command(Commands.showLastReport, (runId: string) => runs.showReport(runId));
   command(Commands.showLog, () => log.show());
   command(Commands.runsOpen, (node: unknown) => runsView.open(node));
+  command(Commands.runsImport, () => runsView.importFile());
   command(Commands.runsRename, (node: unknown) => runsView.rename(node));
   command(Commands.runsPin, (node: unknown) => runsView.pin(node, true));
   command(Commands.runsUnpin, (node: unknown) => runsView.pin(node, false));

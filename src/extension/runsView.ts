@@ -3,6 +3,10 @@
  * open, rename, pin, delete, export, and compare two runs.
  */
 import * as vscode from 'vscode';
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { readResultFile } from '../core/report/resultFile';
+import { errorMessage } from '../core/errors';
 import { autoLabels, compareResults } from '../core/analysis/compare';
 import { formatAbReport, formatMs, formatSweepReport } from '../shared/format';
 import { formatWhen } from '../shared/numbers';
@@ -130,6 +134,28 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
       return;
     }
     this.panels.show(stateFromStored(e.runId, r, e.connectionName), r);
+  }
+
+  /**
+   * A result file written elsewhere (`pgload run --json`, `pgload merge --json` of a split run's shards) into Runs,
+   * opened like any run. A file that is not a result is refused with what is wrong and nothing is added.
+   */
+  async importFile(): Promise<boolean> {
+    const uri = await this.ui.openTarget('pgload: open a result file (pgload run --json, pgload merge --json)', { 'pgload result': ['json'] });
+    if (!uri) return false;
+    let result;
+    try {
+      result = readResultFile(uri.fsPath);
+    } catch (err) {
+      void this.ui.error(`pgload: ${errorMessage(err)}`);
+      return false;
+    }
+    const runId = randomUUID();
+    const connectionName = `${result.connection.database} on ${result.connection.host}`;
+    this.history.add(runId, result, connectionName);
+    this.history.rename(runId, result.shards ? `${path.basename(uri.fsPath)} (${result.shards.count} shards merged)` : path.basename(uri.fsPath));
+    this.panels.show(stateFromStored(runId, result, connectionName), result);
+    return true;
   }
 
   async rename(arg: unknown): Promise<void> {

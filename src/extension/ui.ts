@@ -23,6 +23,8 @@ export interface UiResponder {
   input?(title: string, prompt: string, password: boolean): string | undefined;
   /** A file path for a save dialog (undefined: cancelled). */
   save?(title: string, defaultName: string): string | undefined;
+  /** A file path for an open dialog (undefined: cancelled). */
+  open?(title: string): string | undefined;
 }
 
 export class Ui {
@@ -104,6 +106,16 @@ export class Ui {
       filters,
       defaultUri: vscode.Uri.joinPath(vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir()), defaultName),
     });
+  }
+
+  /** A file to open: the open dialog, starting in the workspace folder. */
+  async openTarget(title: string, filters: Record<string, string[]>): Promise<vscode.Uri | undefined> {
+    if (this.responder) {
+      const p = this.responder.open?.(title);
+      return p === undefined ? undefined : vscode.Uri.file(p);
+    }
+    const picked = await vscode.window.showOpenDialog({ title, filters, canSelectMany: false, defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
+    return picked?.[0];
   }
 
   async input(options: vscode.InputBoxOptions & { title: string }): Promise<string | undefined> {

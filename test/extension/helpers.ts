@@ -56,6 +56,8 @@ export const answers = {
   input: (_title: string, _prompt: string): string | undefined => undefined,
   /** Save dialogs: the path chosen. */
   save: (_title: string, _defaultName: string): string | undefined => undefined,
+  /** Open dialogs: the path chosen. */
+  open: (_title: string): string | undefined => undefined,
 };
 export const asked: string[] = [];
 
@@ -75,6 +77,7 @@ before(async () => {
     message: (m) => answers.message(m),
     pick: (title, labels) => answers.pick(title, labels),
     save: (title, name) => answers.save(title, name),
+    open: (title) => answers.open(title),
   };
 });
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Comparison, ProfileResult } from '../../src/shared/result';
 import * as os from 'node:os';
-import { PASSWORD, answers, api, selectText, waitFor, workspaceFile } from './helpers';
+import { PASSWORD, answers, api, messagesDuring, selectText, waitFor, workspaceFile } from './helpers';
 
 describe('pgload in VS Code: the Runs view (history), compare and export', function () {
   afterEach(async () => {
@@ -80,6 +80,27 @@ describe('pgload in VS Code: the Runs view (history), compare and export', funct
     assert.match(html, /^<!DOCTYPE html>/);
     assert.ok(html.includes(JSON.stringify(b.fingerprint)));
     assert.ok(!html.includes(PASSWORD));
+  });
+
+  it('Open a Result File adds a result written elsewhere (pgload run or merge --json) to Runs and opens it; a file that is not one is refused', async () => {
+    const [latest] = api.history.list().filter((e) => e.kind === 'run');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgload-import-'));
+    const file = path.join(dir, 'from-ci.json');
+    fs.writeFileSync(file, JSON.stringify(api.history.result(latest.runId)));
+    const before = api.history.list().length;
+    answers.open = () => file;
+    assert.equal(await vscode.commands.executeCommand('pgload.runs.import'), true);
+    const added = api.history.list().find((e) => e.name === 'from-ci.json');
+    assert.ok(added, 'the file is in Runs under its name');
+    assert.equal(api.history.list().length, before + 1);
+    assert.equal(api.history.result(added.runId)!.fingerprint, api.history.result(latest.runId)!.fingerprint);
+
+    fs.writeFileSync(file, '{"not": "a result"}');
+    const shown = await messagesDuring(async () => assert.equal(await vscode.commands.executeCommand('pgload.runs.import'), false));
+    assert.match(shown.map((m) => m.message).join('\n'), /from-ci\.json.*(not a pgload result|missing parts of a result)/);
+    assert.equal(api.history.list().length, before + 1, 'nothing added');
+    answers.open = () => undefined;
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('pgload.history.maxRuns prunes to the newest runs at once, keeping pinned ones', async () => {

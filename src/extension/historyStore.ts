@@ -172,9 +172,14 @@ export class HistoryStore {
     return undefined;
   }
 
-  /** Newest first. */
+  /** Newest first: the reverse of the order prune() drops runs in. */
   list(): HistoryEntry[] {
-    return [...this.entries].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+    return this.oldestFirst().reverse();
+  }
+
+  /** By start; two that started at the same time (a result opened from a file, and its run) by their file's name. */
+  private oldestFirst(): HistoryEntry[] {
+    return [...this.entries].sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.file.localeCompare(b.file));
   }
 
   /** Runs grouped by statement (fingerprint), groups ordered by their newest run. */
@@ -331,7 +336,7 @@ export class HistoryStore {
   /** Keeps at most maxRuns: the oldest unpinned go first; pinned runs are never dropped. */
   private prune(): void {
     const max = Math.max(1, this.maxRuns());
-    const byAge = [...this.entries].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    const byAge = this.oldestFirst();
     let excess = this.entries.length - max;
     for (const e of byAge) {
       if (excess <= 0) break;

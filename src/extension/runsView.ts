@@ -26,6 +26,12 @@ export function runLabel(e: HistoryEntry): string {
   return e.name ?? formatWhen(e.startedAt);
 }
 
+/** The load of a run in words, the same in the Runs view and the Compare picker: a diagnosis's load is its users. */
+export function loadWords(e: Pick<HistoryEntry, 'kind' | 'clients'>): string {
+  const noun = e.kind === 'diagnosis' ? 'user' : 'client';
+  return `${e.clients} ${noun}${e.clients === 1 ? '' : 's'}`;
+}
+
 export class RunsView extends Disposable implements vscode.TreeDataProvider<Node> {
   private readonly changed = this._register(new vscode.EventEmitter<Node | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
@@ -62,7 +68,7 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
       const item = new vscode.TreeItem(runLabel(e), vscode.TreeItemCollapsibleState.None);
       const cut = e.status === 'cancelled' ? ' · cancelled: partial' : '';
       item.description = `${e.connectionName} · sweep to ${e.clients} client${e.clients === 1 ? '' : 's'}${cut} · ${e.poolSize ? `pool size ${e.poolSize}` : 'no pool size'} · best ${e.qps.toFixed(1)} q/s`;
-      item.tooltip = new vscode.MarkdownString(`**Concurrency sweep** ${runLabel(e)}\n\n${e.startedAt} on ${e.connectionName}\n\nup to ${e.clients} clients · best ${e.qps.toFixed(1)} q/s · ${e.poolSize ? `recommended pool size ${e.poolSize}` : 'no pool size could be recommended'}`);
+      item.tooltip = new vscode.MarkdownString(`**Concurrency sweep** ${runLabel(e)}\n\n${formatWhen(e.startedAt)} on ${e.connectionName}\n\nup to ${e.clients} clients · best ${e.qps.toFixed(1)} q/s · ${e.poolSize ? `recommended pool size ${e.poolSize}` : 'no pool size could be recommended'}`);
       item.contextValue = `pgload.run.sweep${e.pinned ? '.pinned' : ''}`;
       item.iconPath = new vscode.ThemeIcon('graph-line');
       item.command = { command: 'pgload.runs.open', title: 'Open', arguments: [node] };
@@ -71,16 +77,16 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
     if (e.kind === 'ab' || e.kind === 'diagnosis') {
       const ab = e.kind === 'ab';
       const item = new vscode.TreeItem(runLabel(e), vscode.TreeItemCollapsibleState.None);
-      item.description = `${e.connectionName} · ${ab ? 'A/B' : 'diagnosis'} · ${e.clients} ${ab ? 'clients' : 'users'} · ${ab ? `B p95 ${formatMs(e.p95Ms)}` : (e.summary ?? '')}${e.mode === 'rolled-back' ? ' · rolled back' : ''}`;
-      item.tooltip = new vscode.MarkdownString(`**${ab ? 'A/B test' : 'Diagnosis'}** ${runLabel(e)}${e.pinned ? ' (pinned)' : ''}\n\n${e.startedAt} on ${e.connectionName}\n\n${e.summary ?? ''}`);
+      item.description = `${e.connectionName} · ${ab ? 'A/B' : 'diagnosis'} · ${loadWords(e)} · ${ab ? `B p95 ${formatMs(e.p95Ms)}` : (e.summary ?? '')}${e.mode === 'rolled-back' ? ' · rolled back' : ''}`;
+      item.tooltip = new vscode.MarkdownString(`**${ab ? 'A/B test' : 'Diagnosis'}** ${runLabel(e)}${e.pinned ? ' (pinned)' : ''}\n\n${formatWhen(e.startedAt)} on ${e.connectionName}\n\n${e.summary ?? ''}`);
       item.contextValue = `pgload.run.${e.kind}${e.pinned ? '.pinned' : ''}`;
       item.iconPath = new vscode.ThemeIcon(ab ? 'git-compare' : 'question');
       item.command = { command: 'pgload.runs.open', title: 'Open', arguments: [node] };
       return item;
     }
     const item = new vscode.TreeItem(runLabel(e), vscode.TreeItemCollapsibleState.None);
-    item.description = `${e.connectionName} · ${e.clients} clients · p50 ${formatMs(e.p50Ms)} · p95 ${formatMs(e.p95Ms)}${e.mode === 'rolled-back' ? ' · rolled back' : ''}${e.status === 'completed' ? '' : ` · ${e.status}`}`;
-    item.tooltip = new vscode.MarkdownString(`**${runLabel(e)}**${e.pinned ? ' (pinned)' : ''}\n\n${e.startedAt} on ${e.connectionName}\n\n${e.clients} clients · ${e.qps.toFixed(1)} q/s · p50 ${formatMs(e.p50Ms)} · p95 ${formatMs(e.p95Ms)}`);
+    item.description = `${e.connectionName} · ${loadWords(e)} · p50 ${formatMs(e.p50Ms)} · p95 ${formatMs(e.p95Ms)}${e.mode === 'rolled-back' ? ' · rolled back' : ''}${e.status === 'completed' ? '' : ` · ${e.status}`}`;
+    item.tooltip = new vscode.MarkdownString(`**${runLabel(e)}**${e.pinned ? ' (pinned)' : ''}\n\n${formatWhen(e.startedAt)} on ${e.connectionName}\n\n${loadWords(e)} · ${e.qps.toFixed(1)} q/s · p50 ${formatMs(e.p50Ms)} · p95 ${formatMs(e.p95Ms)}`);
     item.contextValue = e.pinned ? 'pgload.run.pinned' : 'pgload.run';
     item.iconPath = new vscode.ThemeIcon(e.pinned ? 'pinned' : e.status === 'completed' ? 'pulse' : 'warning');
     item.command = { command: 'pgload.runs.open', title: 'Open', arguments: [node] };
@@ -97,7 +103,7 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
       return undefined;
     }
     const picked = await this.ui.pick(
-      runs.map((e) => ({ label: runLabel(e), description: oneLine(e.sql, 60), detail: `${e.connectionName} · ${e.clients} clients · p95 ${formatMs(e.p95Ms)}`, e })),
+      runs.map((e) => ({ label: runLabel(e), description: oneLine(e.sql, 60), detail: `${e.connectionName} · ${loadWords(e)} · p95 ${formatMs(e.p95Ms)}`, e })),
       { title },
     );
     return picked?.e;
@@ -257,7 +263,7 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
       // Runs of the same statement first: the usual before/after.
       candidates.sort((x, y) => Number(y.fingerprint === b.fingerprint) - Number(x.fingerprint === b.fingerprint));
       const picked = await this.ui.pick(
-        candidates.map((x) => ({ label: runLabel(x), description: x.fingerprint === b.fingerprint ? 'same statement' : oneLine(x.sql, 50), detail: `${x.connectionName} · ${x.clients} clients · p95 ${formatMs(x.p95Ms)}`, x })),
+        candidates.map((x) => ({ label: runLabel(x), description: x.fingerprint === b.fingerprint ? 'same statement' : oneLine(x.sql, 50), detail: `${x.connectionName} · ${loadWords(x)} · p95 ${formatMs(x.p95Ms)}`, x })),
         { title: `pgload: compare "${runLabel(b)}" with which run (A, the baseline)?` },
       );
       if (!picked) return undefined;

@@ -106,9 +106,10 @@ describe('pgload in VS Code: the Runs view (history), compare and export', funct
   it('pgload.history.maxRuns prunes to the newest runs at once, keeping pinned ones', async () => {
     const pinned = api.history.list().filter((e) => e.pinned).map((e) => e.runId);
     const newest = api.history.list().filter((e) => !e.pinned)[0].runId;
+    const seen = JSON.stringify(api.history.list().map((e) => [e.runId.slice(0, 8), e.startedAt, e.file.slice(0, 40), e.pinned, e.kind, e.name]));
     await vscode.workspace.getConfiguration('pgload').update('history.maxRuns', 1 + pinned.length, vscode.ConfigurationTarget.Workspace);
     await waitFor('pruned', () => (api.history.list().length === 1 + pinned.length ? true : undefined), 5000);
-    assert.deepEqual(api.history.list().map((e) => e.runId).sort(), [newest, ...pinned].sort());
+    assert.deepEqual(api.history.list().map((e) => e.runId).sort(), [newest, ...pinned].sort(), seen);
   });
 });
 

@@ -5,7 +5,7 @@ import { waitColor } from '../src/shared/waitColors';
 import { timedPlans } from './plan';
 import { tryKind } from '../src/shared/hintSql';
 import { hintCauses } from '../src/shared/report/hintCauses';
-import { shortRunWarning, estimateText, modeText, formatCount, formatMs, formatPercent, formatQps, describePlan, paramsLine, poolerLine, modeLines, backgroundLines, scriptLines, statementLines } from '../src/shared/format';
+import { shortRunWarning, estimateText, modeText, formatCount, formatMs, formatPercent, formatQps, describePlan, paramsLine, poolerLine, modeLines, backgroundLines, scriptLines, statementLines, shardLines } from '../src/shared/format';
 import { inEditor, view, rerender, theme, chart, chartBox, tile, tryButton, copyButton } from './host';
 
 export function summary(r: PanelResult): HTMLElement {
@@ -46,6 +46,7 @@ export function summary(r: PanelResult): HTMLElement {
     h('p', { class: `mode mode-${r.options.executionMode}`, id: 'mode' }, `Mode: ${modeText(r)}`),
     paramsLine(r) ? h('p', { class: 'muted', id: 'params' }, `Parameters: ${paramsLine(r)}`) : null,
     poolerLine(r) ? h('div', { id: 'pooler' }, h('p', { class: 'muted' }, `Pooler: ${poolerLine(r)}`), h('ul', { class: 'facts' }, ...(r.connection.pooler?.notes ?? []).map((n) => h('li', {}, n)))) : null,
+    shardLines(r).length > 0 ? h('ul', { class: 'facts', id: 'shards' }, ...shardLines(r).map((l) => h('li', {}, l))) : null,
     tiles,
     table,
     modeLines(r).length > 0 ? h('ul', { class: 'facts', id: r.load.pool ? 'pool-split' : 'mode-figures' }, ...modeLines(r).map((l) => h('li', {}, l))) : null,

@@ -6,6 +6,7 @@
 export { describePlan, statementLines, scriptLines, backgroundLines, outageLines, requestInflation, clientLine, paramsLine, SHORT_RUN, shortRunWarning, modeText, poolerLine, estimateText, leadPlan, topNodeLines, serverLines } from './report/lines';
 export type { ReportInput } from './report/lines';
 export { formatTextReport, formatMarkdownReport } from './report/text';
+export { shardLines } from './report/shards';
 export { formatLensTitle, formatProgress, formatProgressRate, formatStage, formatTimeLeft, progressFraction, progressLine, stagesLeftMs, statusForProgress } from './report/progress';
 export { formatAbReport, indexTrialLines, formatSweepReport, formatPoolComparison, formatComparison, formatTimelineCsv, formatCheckReport, formatCheckMarkdown } from './report/compare';
 

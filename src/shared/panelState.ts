@@ -35,10 +35,10 @@ export interface PanelState {
 }
 
 
-/** The result without the HDR encodings: the panel needs only chart-ready data. */
+/** The result without the HDR encodings (a shard's intervals' too): the panel needs only chart-ready data. */
 export function toPanelResult(r: ProfileResult): PanelResult {
   const { hdr: _hdr, ...rest } = r;
-  return rest;
+  return r.shard ? { ...rest, shard: { ...r.shard, slots: [], connectMs: [] } } : rest;
 }
 
 /** A panel showing a finished (or cancelled) run, with the statement's sweep when there is one. */

@@ -20,6 +20,14 @@ const root = path.resolve(__dirname, '../..');
 const results = path.join(root, 'test-results');
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(results, `e2e-vsix-${name}.png`) });
 
+/** Closes the Settings editor, which code-server opens as a modal over the workbench. */
+async function closeSettings(page: Page): Promise<void> {
+  const modal = page.locator('.monaco-modal-editor-block');
+  await palette(page, 'View: Close Editor');
+  if (await modal.count()) await modal.locator('.codicon-close, .codicon-chrome-close').first().click({ timeout: 5_000 }).catch(() => undefined);
+  await poll('the Settings editor closed', async () => ((await modal.count()) === 0 ? true : undefined), 15_000);
+}
+
 /** The notification toasts on screen now, as their text. */
 async function toasts(page: Page): Promise<string[]> {
   return page.locator('.notifications-toasts .notification-toast').allTextContents();
@@ -202,6 +210,7 @@ describe('pgload installed from its VSIX, notifications on (code-server + Chromi
     await ask.waitFor({ timeout: 30_000 });
     await ask.locator('.setting-value-checkbox').click();
     await poll('askBeforeRun on', async () => ((await ask.locator('.setting-value-checkbox.checked, .setting-value-checkbox[aria-checked="true"]').count()) > 0 ? true : undefined), 15_000);
+    await closeSettings(page);
 
     await openFromExplorer(page, 'first.sql');
     await page.locator('.monaco-editor .view-line', { hasText: 'SELECT 1 AS first;' }).first().click();
@@ -219,6 +228,7 @@ describe('pgload installed from its VSIX, notifications on (code-server + Chromi
     await max.locator('input').first().fill('4');
     await page.keyboard.press('Tab');
     await shot(page, 'settings-ui-range');
+    await closeSettings(page);
     await openFromExplorer(page, 'first.sql');
     await page.locator('.monaco-editor .view-line', { hasText: 'SELECT 1 AS first;' }).first().click();
     await palette(page, 'pgload: Find the right pool size');

@@ -22,6 +22,8 @@ const poolRecorded = fixture<ProfileResult>('result-pool-40-users.json');
 /** Recorded from real runs: the EXISTS query of a shop on PostgreSQL 15 with HypoPG (8 clients), and 20 clients through PgBouncer. */
 const shopRecorded = fixture<ProfileResult>('result-shop-exists-15.json');
 const poolerRecorded = fixture<ProfileResult>('result-pgbouncer-transaction.json');
+/** 4 shards of pg_sleep(0.01) × 40 clients for 15 s, merged by pgload merge. */
+const mergedRecorded = fixture<ProfileResult>('result-merged-4-shards.json');
 /** Recorded from a real `pgload diagnose` of the demo query: 100 users on a pool of 20 + 100, a 4-minute budget, 2 cores. */
 const diagnosisRecorded = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(root, 'test/fixtures/diagnose-demo-100-users.json.gz'))).toString('utf8')) as DiagnoseResult;
 
@@ -478,6 +480,22 @@ describe('Report panel in Chromium', function () {
     const alone = shopRecorded.insight.plans.find((p) => p.when === 'alone')!;
     assert.equal(await page.getAttribute('#plan-alone', 'aria-pressed'), 'true');
     assert.match((await page.textContent('#plan')) ?? '', new RegExp(formatMs(alone.executionMs).replace('.', '\\.')));
+    await page.close();
+  });
+
+  it('a merged run of 4 shards opens like any run, saying how its shards started and what each measured', async () => {
+    const page = await openPanel('dark');
+    await show(page, stateOf(mergedRecorded));
+    await page.waitForSelector('#shards');
+    const lines = await page.locator('#shards li').allTextContents();
+    const m = mergedRecorded.shards!;
+    assert.equal(lines.length, 1 + m.count + m.notes.length);
+    assert.match(lines[0], new RegExp(`^4 shards \\(run ${m.runId}\\) released their clients together once all were ready, within ${formatMs(m.start.spreadMs).replace('.', '\\.')} of each other`));
+    assert.match(lines[1], /^shard 1: 10 clients · [\d,]+ ok · 0 failed · p50 /);
+    // The summary is the merged figures: all 40 clients and every request.
+    assert.match((await page.textContent('#summary')) ?? '', /Under load \(40 clients\)/);
+    assert.ok(((await page.textContent('#summary')) ?? '').includes(`${mergedRecorded.load.requests.ok.toLocaleString('en-US')} ok`));
+    await page.locator('#shards').screenshot({ path: path.join(results, 'webview-merged-shards.png') });
     await page.close();
   });
 

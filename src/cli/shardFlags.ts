@@ -1,7 +1,7 @@
 /** `--shard i/n` with `--run-id`, `--shard-wait` and `--start-at`: one shard of a run split across processes. */
 import type { ParseArgsConfig } from 'node:util';
 import { parseShard, shareOf, type ShardInput } from '../core/load/shard/split';
-import type { BackgroundInput } from '../core/load/background';
+import { DEFAULT_BACKGROUND_CLIENTS, type BackgroundInput } from '../core/load/background';
 import { duration } from './flags';
 import { usage } from './io';
 
@@ -48,7 +48,7 @@ export function shardFromFlags(v: ShardValues, env: Record<string, string | unde
 /** A background load is a total too: this shard's share of its clients and rate (none when its share is empty). */
 export function shardBackground(background: BackgroundInput | undefined, shard: ShardInput | undefined): BackgroundInput | undefined {
   if (!background || !shard) return background;
-  const clients = shareOf(background.clients ?? 2, shard.index, shard.count);
+  const clients = shareOf(background.clients ?? DEFAULT_BACKGROUND_CLIENTS, shard.index, shard.count);
   if (clients < 1) return undefined;
   return { ...background, clients, ...(background.ratePerSecond !== undefined ? { ratePerSecond: background.ratePerSecond / shard.count } : {}) };
 }

@@ -21,12 +21,15 @@ export interface BackgroundInput {
   params?: ParamInput[];
 }
 
+/** Sessions a background load runs on when none are given. */
+export const DEFAULT_BACKGROUND_CLIENTS = 2;
+
 /** Longer than any load: the background is stopped by the profiled run, not by its own budget. */
 const OPEN_ENDED_MS = 24 * 3600 * 1000;
 
 /** Checks the background statement before anything runs; its errors name it as the background's. */
 export async function prepareBackground(main: ProfileInput, bg: BackgroundInput, environment?: RunContext['environment']): Promise<PreparedRun> {
-  const clients = bg.clients ?? 2;
+  const clients = bg.clients ?? DEFAULT_BACKGROUND_CLIENTS;
   const input: ProfileInput = {
     sql: bg.sql,
     connection: main.connection,

@@ -117,7 +117,7 @@ export abstract class LoadPhase extends RunEnd {
     const points = timeline.finish(wallMs);
     this.progress({ phase: 'closing', done: counters.ok + counters.failed, total: o.requests ?? null, elapsedMs: wallMs, plannedMs: o.durationMs ?? null, qps: 0, p95Ms: hist.totalCount > 0 ? hist.getValueAtPercentile(95) / 1000 : null, errors: counters.failed, message: 'closing sessions' });
 
-    if (timeline.raw) this.shardRecord = { slots: timeline.raw, connectMs: connectTimes.map((ms) => Math.round(ms * 100) / 100) };
+    if (timeline.raw) this.shardRecord = { slots: timeline.raw, connectMs: [...connectTimes] };
     return this.outcome(tally, driver, { wallMs, client, points, connectTimes, shared });
   }
 

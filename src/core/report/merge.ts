@@ -9,6 +9,7 @@ import type { ClientOverhead, ErrorGroup, Hint, MergedShards, ProfileResult, Run
 import { PgloadError } from '../errors';
 import { createHistogram, decodeHistogram, encodeHistogram, latencyStats, logBuckets, percentileCurve } from '../load/histogram';
 import { intervalHistogram, timelinePoint } from '../load/timeline';
+import { hundredths } from '../load/shard/split';
 
 type Shard = ProfileResult & { shard: ShardFacts };
 
@@ -194,7 +195,7 @@ function mergedFacts(shards: Shard[], notes: string[]): MergedShards {
   // Each shard's release less its phase: all equal if every shard released at the one agreed instant.
   const lateness = shards.map((s) => s.shard.start.releasedServerMs - s.shard.start.phaseMs);
   const earliest = Math.min(...lateness);
-  const r2 = (x: number) => Math.round(x * 100) / 100;
+  const r2 = hundredths;
   return {
     count: shards.length,
     runId: shards[0].shard.runId,

@@ -55,11 +55,13 @@ export function announcement(runId: string, index: number, count: number, readyS
   return `${PREFIX} ${runId} ${index}/${count} ${Math.round(readyServerMs)}`;
 }
 
+const ANNOUNCEMENT = new RegExp(`^${PREFIX} (\\S+) (\\d+)/(\\d+) (\\d+)$`);
+
 /** Reads the announcements of one run seen in pg_stat_activity; throws when they contradict this shard. */
 export function readAnnouncements(names: string[], shard: Pick<ShardOptions, 'runId' | 'index' | 'count'>): Map<number, number> {
   const seen = new Map<number, number>();
   for (const name of names) {
-    const m = new RegExp(`^${PREFIX} (\\S+) (\\d+)/(\\d+) (\\d+)$`).exec(name);
+    const m = ANNOUNCEMENT.exec(name);
     if (!m || m[1] !== shard.runId) continue;
     const [index, count, ready] = [Number(m[2]), Number(m[3]), Number(m[4])];
     if (count !== shard.count) {

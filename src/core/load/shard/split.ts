@@ -133,6 +133,9 @@ export function splitOptions<T extends Splittable>(o: T, input: ShardInput, defa
   return { ...out, shard: { index, count, runId, waitMs: input.waitMs ?? DEFAULT_SHARD_WAIT_MS, ...(input.startAtMs !== undefined ? { startAtMs: input.startAtMs } : {}), totals, phaseMs } };
 }
 
+/** Milliseconds kept to hundredths in a shard's facts and their merge. */
+export const hundredths = (ms: number): number => Math.round(ms * 100) / 100;
+
 /** What a shard other than the first says about what it did not measure. */
 export function onShardOne(shard: Pick<ShardOptions, 'index' | 'count'>): string {
   return `Shard ${shard.index} of ${shard.count}: the baseline, EXPLAIN, wait sampling and the server's counters run once per run, on shard 1.`;
@@ -145,7 +148,7 @@ export function shardFacts(
   record: { slots: ShardFacts['slots']; connectMs: number[] },
   insight: boolean,
 ): ShardFacts {
-  const r2 = (x: number) => Math.round(x * 100) / 100;
+  const r2 = hundredths;
   return {
     index: shard.index,
     count: shard.count,
@@ -161,7 +164,7 @@ export function shardFacts(
       waitedMs: Math.round(start.waitedMs),
     },
     slots: record.slots,
-    connectMs: record.connectMs,
+    connectMs: record.connectMs.map(hundredths),
     insight,
   };
 }

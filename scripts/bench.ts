@@ -27,7 +27,7 @@ import { formatLensTitle } from '../src/shared/format';
 import { Timeline } from '../src/core/load/timeline';
 import type { CapturedPlan, ProfileResult } from '../src/shared/result';
 import { startEmbeddedPostgres } from './lib/embedded-pg';
-import { figuresFromLatencies, meetsTarget, parsePgbenchLog, parsePgbenchTps, ratios, type Ratio, type ToolFigures } from './lib/benchlib';
+import { caseVerdict, cpuTotal, figuresFromLatencies, hasTarget, parseChildTimes, parsePgbenchLog, parsePgbenchTps, PAIRS_FOR_A_VERDICT, ratios, type CpuPerRequest, type Ratio, type Target, type ToolFigures, type Verdict } from './lib/benchlib';
 
 const root = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
@@ -57,7 +57,7 @@ interface Case {
   protocol: 'simple' | 'prepared';
   /** pgbench -j and pgload --workers: the same number of threads on both sides. */
   threads: number;
-  target: { minQps: number; maxP50?: number; maxP95?: number };
+  target: Target;
 }
 
 function cases(): Case[] {
@@ -66,10 +66,12 @@ function cases(): Case[] {
 }
 
 function allCases(): Case[] {
-  if (quick) return [{ name: 'SELECT 1', sql: 'SELECT 1', clients: 10, protocol: 'prepared', threads: 1, target: { minQps: 0.8 } }];
+  // SELECT 1 prepared on one thread is the per-request cost case: pgbench's throughput and its CPU per request.
+  const select1 = { minQps: 0.9, maxCpu: 1.8 };
+  if (quick) return [{ name: 'SELECT 1', sql: 'SELECT 1', clients: 10, protocol: 'prepared', threads: 1, target: select1 }];
   const out: Case[] = [];
   for (const protocol of ['simple', 'prepared'] as const) {
-    for (const clients of [10, 50, 100]) out.push({ name: 'SELECT 1', sql: 'SELECT 1', clients, protocol, threads: 1, target: { minQps: protocol === 'prepared' ? 0.8 : 0 } });
+    for (const clients of [10, 50, 100]) out.push({ name: 'SELECT 1', sql: 'SELECT 1', clients, protocol, threads: 1, target: protocol === 'prepared' ? select1 : { minQps: 0 } });
     for (const clients of [1, 10, 50, 100]) out.push({ name: 'DB-bound JOIN + EXISTS', sql: DB_QUERY, clients, protocol, threads: 1, target: { minQps: 0.98, maxP50: 1.05, maxP95: 1.1 } });
   }
   // Two threads on each side: pgbench -j 2 against pgload --workers 2.
@@ -85,16 +87,22 @@ function findPgbench(): string | null {
   return null;
 }
 
-function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+/** A command's output and its CPU time (user and system, its threads and children included), measured by a parent shell. */
+function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string; cpu: { userMs: number; sysMs: number } | null }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', '"$@"; rc=$?; times >&2; exit $rc', 'bench', cmd, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.on('close', (code) => {
+      const t = parseChildTimes(stderr);
+      resolve({ code: code ?? 1, stdout, stderr: t ? t.rest : stderr, cpu: t });
+    });
   });
 }
+
+const perRequest = (cpu: { userMs: number; sysMs: number }, requests: number): CpuPerRequest => ({ userUs: (cpu.userMs * 1000) / requests, sysUs: (cpu.sysMs * 1000) / requests });
 
 function runPgbench(pgbench: string, url: string, c: Case): Promise<ToolFigures> {
   return pgbenchScript(pgbench, url, c.sql.replace(/\s*\n\s*/g, ' ') + ';\n', c.protocol, c.clients, c.threads);
@@ -117,7 +125,8 @@ async function pgbenchScript(pgbench: string, url: string, body: string, protoco
       latencies = latencies.concat(parsed.latenciesUs);
       failed += parsed.failed;
     }
-    return figuresFromLatencies(latencies, failed, parsePgbenchTps(r.stdout) ?? latencies.length / durationS);
+    const f = figuresFromLatencies(latencies, failed, parsePgbenchTps(r.stdout) ?? latencies.length / durationS);
+    return r.cpu && f.count > 0 ? { ...f, cpu: perRequest(r.cpu, f.count + f.failed) } : f;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -159,7 +168,11 @@ async function runPgload(url: string, c: Case): Promise<ToolFigures & { client?:
   if (r.code !== 0) throw new Error(`pgload failed (${r.code}): ${r.stderr}`);
   const res = JSON.parse(r.stdout) as ProfileResult;
   const l = res.load.latency;
-  return { qps: res.load.throughputQps, p50Ms: l.p50Ms, p95Ms: l.p95Ms, p99Ms: l.p99Ms, count: res.load.requests.ok, failed: res.load.requests.failed, client: res.load.client };
+  const total = res.load.requests.total;
+  const cl = res.load.client;
+  const cpu = cl && cl.cpuSystemMs !== undefined && total > 0 ? perRequest({ userMs: cl.cpuMs - cl.cpuSystemMs, sysMs: cl.cpuSystemMs }, total) : undefined;
+  const processCpu = r.cpu && total > 0 ? perRequest(r.cpu, total) : undefined;
+  return { qps: res.load.throughputQps, p50Ms: l.p50Ms, p95Ms: l.p95Ms, p99Ms: l.p99Ms, count: res.load.requests.ok, failed: res.load.requests.failed, client: cl, cpu, processCpu };
 }
 
 async function prepareData(pgbench: string | null, url: string): Promise<void> {
@@ -344,14 +357,24 @@ async function main(): Promise<void> {
   console.log(`bench: wrote ${path.relative(process.cwd(), path.join(outDir, 'bench.md'))} and bench.json`);
 }
 
-/** One case's figures: each tool's repeats, their ratios, and how often pgload's report said it was client-bound. */
-type CaseRow = { c: Case; pgload: ToolFigures[]; pgbench: ToolFigures[]; r?: { qps: Ratio; p50: Ratio; p95: Ratio; p99: Ratio }; clientBound: number };
+/** One case's figures: each tool's repeats, their ratios, its verdict, and how often pgload's report said it was client-bound. */
+type CaseRow = { c: Case; pgload: ToolFigures[]; pgbench: ToolFigures[]; r?: CaseRatios; verdict?: { verdict: Verdict; met: number; pairs: number }; clientBound: number };
+type CaseRatios = { qps: Ratio; p50: Ratio; p95: Ratio; p99: Ratio; cpu: Ratio };
+
+const med = (xs: ToolFigures[], k: keyof ToolFigures) => (xs.length ? [...xs.map((x) => x[k] as number)].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
+/** The median leg's CPU per request (by total), user and system as measured in that leg. */
+const medCpu = (xs: ToolFigures[], k: 'cpu' | 'processCpu' = 'cpu'): CpuPerRequest | undefined => {
+  const cs = xs.map((x) => x[k]).filter((c): c is CpuPerRequest => c !== undefined).sort((a, b) => cpuTotal(a) - cpuTotal(b));
+  return cs[Math.floor(cs.length / 2)];
+};
+const fmtCpu = (c?: CpuPerRequest) => (c ? `${cpuTotal(c).toFixed(1)} µs (${c.userUs.toFixed(1)} user + ${c.sysUs.toFixed(1)} sys)` : '–');
+const verdictText = (row: CaseRow) => (!row.verdict ? '–' : !hasTarget(row.c.target) ? 'no target' : `${row.verdict.verdict} (${row.verdict.met}/${row.verdict.pairs} leg pairs${row.verdict.pairs < PAIRS_FOR_A_VERDICT ? `; ${PAIRS_FOR_A_VERDICT} needed` : ''})`);
 
 /** Every case, each tool in alternating order per repeat, a line printed per case. */
 async function runCases(pgbench: string | null, url: string): Promise<CaseRow[]> {
   const rows: CaseRow[] = [];
   for (const c of cases()) {
-    const row = { c, pgload: [] as ToolFigures[], pgbench: [] as ToolFigures[], clientBound: 0 };
+    const row: CaseRow = { c, pgload: [], pgbench: [], clientBound: 0 };
     for (let i = 0; i < repeats; i++) {
       // Alternating, pgbench first on even repeats: drift in the machine hits both tools alike.
       const order = i % 2 === 0 ? (['pgbench', 'pgload'] as const) : (['pgload', 'pgbench'] as const);
@@ -365,12 +388,15 @@ async function runCases(pgbench: string | null, url: string): Promise<CaseRow[]>
         }
       }
     }
-    const r = row.pgbench.length ? { qps: ratios(row.pgload, row.pgbench, 'qps'), p50: ratios(row.pgload, row.pgbench, 'p50Ms'), p95: ratios(row.pgload, row.pgbench, 'p95Ms'), p99: ratios(row.pgload, row.pgbench, 'p99Ms') } : undefined;
-    rows.push({ ...row, r });
-    const med = (fs: ToolFigures[], k: keyof ToolFigures) => (fs.length ? [...fs.map((x) => x[k] as number)].sort((a, b) => a - b)[Math.floor(fs.length / 2)] : NaN);
+    if (row.pgbench.length) {
+      row.r = { qps: ratios(row.pgload, row.pgbench, 'qps'), p50: ratios(row.pgload, row.pgbench, 'p50Ms'), p95: ratios(row.pgload, row.pgbench, 'p95Ms'), p99: ratios(row.pgload, row.pgbench, 'p99Ms'), cpu: ratios(row.pgload, row.pgbench, 'cpu') };
+      row.verdict = caseVerdict(row.pgload, row.pgbench, c.target);
+    }
+    rows.push(row);
+    const r = row.r;
     console.log(
-      `${c.name.padEnd(24)} ${c.protocol.padEnd(8)} ${String(c.clients).padStart(3)} clients · pgload ${med(row.pgload, 'qps').toFixed(0)} q/s p95 ${med(row.pgload, 'p95Ms').toFixed(2)} ms` +
-        (r ? ` · pgbench ${med(row.pgbench, 'qps').toFixed(0)} q/s p95 ${med(row.pgbench, 'p95Ms').toFixed(2)} ms · qps ×${r.qps.median.toFixed(2)} p50 ×${r.p50.median.toFixed(2)} p95 ×${r.p95.median.toFixed(2)}${c.target.minQps > 0 && !meetsTarget(r, c.target) ? '  (target missed)' : ''}` : ''),
+      `${c.name.padEnd(24)} ${c.protocol.padEnd(8)} ${String(c.clients).padStart(3)} clients · pgload ${med(row.pgload, 'qps').toFixed(0)} q/s p95 ${med(row.pgload, 'p95Ms').toFixed(2)} ms ${fmtCpu(medCpu(row.pgload))}` +
+        (r ? ` · pgbench ${med(row.pgbench, 'qps').toFixed(0)} q/s p95 ${med(row.pgbench, 'p95Ms').toFixed(2)} ms ${fmtCpu(medCpu(row.pgbench))} · qps ×${r.qps.median.toFixed(2)} p50 ×${r.p50.median.toFixed(2)} p95 ×${r.p95.median.toFixed(2)} cpu ×${r.cpu.median.toFixed(2)} · ${verdictText(row)}` : ''),
     );
   }
   return rows;
@@ -380,7 +406,6 @@ async function runCases(pgbench: string | null, url: string): Promise<CaseRow[]>
 function writeReport(pgbench: string | null, rows: CaseRow[], envelope: EnvelopeRow[], b: Budget[], started: number): void {
   fs.mkdirSync(outDir, { recursive: true });
   const fmtR = (r?: Ratio) => (r ? (Number.isFinite(r.median) ? `${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)})` : 'n/a (pgbench clock)') : '–');
-  const med = (fs: ToolFigures[], k: keyof ToolFigures) => (fs.length ? [...fs.map((x) => x[k] as number)].sort((a, b) => a - b)[Math.floor(fs.length / 2)] : NaN);
   const md = [
     `# pgload vs pgbench — ${new Date().toISOString()}`,
     '',
@@ -388,11 +413,22 @@ function writeReport(pgbench: string | null, rows: CaseRow[], envelope: Envelope
     '',
     "pgbench's percentiles come from its per-transaction log. With many clients on one thread pgbench reads its clock once per pass over its clients, and logs most transactions as taking 0 µs; where more than 5 % are 0 µs its percentiles are not compared (\"n/a (pgbench clock)\"; the 0 µs share is in bench.json).",
     '',
-    '| statement | protocol | clients | pgload q/s | pgbench q/s | qps ratio | pgload p50 | pgbench p50 | p50 ratio | pgload p95 | pgbench p95 | p95 ratio | p99 ratio | pgload client-bound | target |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
-    ...rows.map(({ c, pgload, pgbench: pb, r, clientBound }) =>
-      `| ${c.name} | ${c.protocol} | ${c.clients} | ${med(pgload, 'qps').toFixed(0)} | ${pb.length ? med(pb, 'qps').toFixed(0) : '–'} | ${fmtR(r?.qps)} | ${med(pgload, 'p50Ms').toFixed(3)} | ${pb.length ? med(pb, 'p50Ms').toFixed(3) : '–'} | ${fmtR(r?.p50)} | ${med(pgload, 'p95Ms').toFixed(3)} | ${pb.length ? med(pb, 'p95Ms').toFixed(3) : '–'} | ${fmtR(r?.p95)} | ${fmtR(r?.p99)} | ${clientBound}/${pgload.length} | ${!r ? '–' : c.target.minQps === 0 && c.target.maxP50 === undefined ? 'no target' : meetsTarget(r, c.target) ? 'met' : 'missed'} |`,
-    ),
+    '| statement | protocol | clients | threads | pgload q/s | pgbench q/s | qps ratio | pgload p50 | pgbench p50 | p50 ratio | pgload p95 | pgbench p95 | p95 ratio | p99 ratio | pgload client-bound | target |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...rows.map((row) => {
+      const { c, pgload, pgbench: pb, r, clientBound } = row;
+      return `| ${c.name} | ${c.protocol} | ${c.clients} | ${c.threads} | ${med(pgload, 'qps').toFixed(0)} | ${pb.length ? med(pb, 'qps').toFixed(0) : '–'} | ${fmtR(r?.qps)} | ${med(pgload, 'p50Ms').toFixed(3)} | ${pb.length ? med(pb, 'p50Ms').toFixed(3) : '–'} | ${fmtR(r?.p50)} | ${med(pgload, 'p95Ms').toFixed(3)} | ${pb.length ? med(pb, 'p95Ms').toFixed(3) : '–'} | ${fmtR(r?.p95)} | ${fmtR(r?.p99)} | ${clientBound}/${pgload.length} | ${verdictText(row)} |`;
+    }),
+    '',
+    `A verdict needs ${PAIRS_FOR_A_VERDICT} leg pairs: "met" when every pair met the target, "missed" when none did, "undecided" otherwise (run more repeats: --repeats N).`,
+    '',
+    '## Client CPU per request',
+    '',
+    "User + system time of each tool's process, divided by its completed and failed requests; median leg (by total), ratio pgload ÷ pgbench pair by pair. pgbench: its whole process, measured by the shell that started it. pgload: its own reading over the load phase (worker threads included), so Node's start-up and the baseline are not spread over the requests; its whole process is given beside it.",
+    '',
+    '| statement | protocol | clients | threads | pgload (load phase) | pgload (whole process) | pgbench | CPU ratio |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(({ c, pgload, pgbench: pb, r }) => `| ${c.name} | ${c.protocol} | ${c.clients} | ${c.threads} | ${fmtCpu(medCpu(pgload))} | ${fmtCpu(medCpu(pgload, 'processCpu'))} | ${fmtCpu(medCpu(pb))} | ${fmtR(r?.cpu)} |`),
     '',
     "\"pgload client-bound\": runs whose own report said pgload was a bottleneck (the event-loop delay it added, p99, above 10 % of the median latency and 1 ms, or > 85 % of a core). On a 2-core machine shared with the server, the server's backends take the cores and pgload waits for one.",
     '',

@@ -16,6 +16,13 @@ export interface ToolFigures {
    * clients on one thread most transactions are logged as taking 0 µs, and its percentiles mean nothing.
    */
   zeroShare?: number;
+  /**
+   * Client CPU per request: pgbench's whole process (from its parent shell), pgload's load phase (its own reading of
+   * the process's CPU over the load, worker threads included), so that its start-up (Node, the baseline) is not spread
+   * over the requests. `processCpu` is pgload's whole process, for comparison.
+   */
+  cpu?: CpuPerRequest;
+  processCpu?: CpuPerRequest;
 }
 
 /** pgbench's log percentiles are trusted only when almost no transaction was logged as taking 0 µs. */
@@ -78,21 +85,76 @@ export interface Ratio {
 }
 
 /** pgload ÷ pgbench for one figure, repeat by repeat (each pair ran back to back), then the median and the spread. */
-export function ratios(pgload: ToolFigures[], pgbench: ToolFigures[], key: keyof Pick<ToolFigures, 'qps' | 'p50Ms' | 'p95Ms' | 'p99Ms'>): Ratio {
+export function ratios(pgload: ToolFigures[], pgbench: ToolFigures[], key: keyof Pick<ToolFigures, 'qps' | 'p50Ms' | 'p95Ms' | 'p99Ms'> | 'cpu'): Ratio {
   const r: number[] = [];
+  const of = (f: ToolFigures) => (key === 'cpu' ? (f.cpu ? cpuTotal(f.cpu) : NaN) : f[key]);
   for (let i = 0; i < Math.min(pgload.length, pgbench.length); i++) {
     // Latency ratios only against pgbench figures that mean something (see zeroShare).
-    if (key !== 'qps' && !percentilesReliable(pgbench[i])) continue;
-    if (pgbench[i][key] > 0) r.push(pgload[i][key] / pgbench[i][key]);
+    if (key !== 'qps' && key !== 'cpu' && !percentilesReliable(pgbench[i])) continue;
+    const [a, b] = [of(pgload[i]), of(pgbench[i])];
+    if (b > 0 && Number.isFinite(a)) r.push(a / b);
   }
   return r.length ? { median: median(r), min: Math.min(...r), max: Math.max(...r) } : { median: NaN, min: NaN, max: NaN };
 }
 
-/** Whether a case meets its target: qps at least `minQps` × pgbench; p50 and p95 within the given bounds. */
-export function meetsTarget(r: { qps: Ratio; p50: Ratio; p95: Ratio }, t: { minQps: number; maxP50?: number; maxP95?: number }): boolean {
-  if (!(r.qps.median >= t.minQps)) return false;
-  // A latency ratio that could not be computed (pgbench's clock) neither meets nor misses: it is reported as such.
-  if (t.maxP50 !== undefined && Number.isFinite(r.p50.median) && !(r.p50.median <= t.maxP50)) return false;
-  if (t.maxP95 !== undefined && Number.isFinite(r.p95.median) && !(r.p95.median <= t.maxP95)) return false;
+/** CPU time per completed request, user and system apart, in µs. */
+export interface CpuPerRequest {
+  userUs: number;
+  sysUs: number;
+}
+
+export const cpuTotal = (c: CpuPerRequest): number => c.userUs + c.sysUs;
+
+/**
+ * A finished child's CPU time from bash's `times` builtin, printed after it as the last two lines of stderr (the shell's
+ * own, then its children's: `0m1.234s 0m0.567s`, user then system). Returns the children's, and stderr without them.
+ */
+export function parseChildTimes(stderr: string): { userMs: number; sysMs: number; rest: string } | null {
+  const lines = stderr.replace(/\n+$/, '').split('\n');
+  const m = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(lines[lines.length - 1] ?? '');
+  if (!m || lines.length < 2) return null;
+  const ms = (min: string, sec: string) => Number(min) * 60_000 + Number(sec) * 1000;
+  return { userMs: ms(m[1], m[2]), sysMs: ms(m[3], m[4]), rest: lines.slice(0, -2).join('\n') };
+}
+
+/** What a case must reach against pgbench: ratios pgload ÷ pgbench (CPU: per request, user + system). */
+export interface Target {
+  minQps: number;
+  maxP50?: number;
+  maxP95?: number;
+  maxCpu?: number;
+}
+
+/** Whether a target asks anything at all. */
+export const hasTarget = (t: Target): boolean => t.minQps > 0 || t.maxP50 !== undefined || t.maxP95 !== undefined || t.maxCpu !== undefined;
+
+/**
+ * One pair of legs (pgload and pgbench back to back) against the target. A latency ratio pgbench's clock cannot give
+ * (see zeroShare), or a CPU figure one side did not measure, neither meets nor misses.
+ */
+export function pairMeets(a: ToolFigures, b: ToolFigures, t: Target): boolean {
+  if (!(b.qps > 0 && a.qps / b.qps >= t.minQps)) return false;
+  if (percentilesReliable(b)) {
+    if (t.maxP50 !== undefined && !(a.p50Ms / b.p50Ms <= t.maxP50)) return false;
+    if (t.maxP95 !== undefined && !(a.p95Ms / b.p95Ms <= t.maxP95)) return false;
+  }
+  if (t.maxCpu !== undefined && a.cpu && b.cpu && !(cpuTotal(a.cpu) / cpuTotal(b.cpu) <= t.maxCpu)) return false;
   return true;
+}
+
+export type Verdict = 'met' | 'missed' | 'undecided';
+
+/** Leg pairs a verdict needs: fewer says "undecided", whatever they showed. */
+export const PAIRS_FOR_A_VERDICT = 3;
+
+/**
+ * A case's verdict from its leg pairs: "met" when every pair met the target, "missed" when none did, "undecided"
+ * when they disagree or when there are fewer than PAIRS_FOR_A_VERDICT — one leg that happened to be fast is not a result.
+ */
+export function caseVerdict(pgload: ToolFigures[], pgbench: ToolFigures[], t: Target): { verdict: Verdict; met: number; pairs: number } {
+  const pairs = Math.min(pgload.length, pgbench.length);
+  let met = 0;
+  for (let i = 0; i < pairs; i++) if (pairMeets(pgload[i], pgbench[i], t)) met++;
+  const verdict: Verdict = pairs < PAIRS_FOR_A_VERDICT ? 'undecided' : met === pairs ? 'met' : met === 0 ? 'missed' : 'undecided';
+  return { verdict, met, pairs };
 }

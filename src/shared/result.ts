@@ -378,6 +378,8 @@ export interface BackgroundSummary {
 export interface ClientOverhead {
   /** CPU time of the pgload process during the load (user + system). */
   cpuMs: number;
+  /** Of which in the kernel (system time: sockets, timers); absent in results from before it was kept. */
+  cpuSystemMs?: number;
   cpuUsPerRequest: number;
   /** CPU time ÷ wall time: 1 is one core busy all the time. */
   cpuShareOfOneCore: number;

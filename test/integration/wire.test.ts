@@ -28,10 +28,11 @@ describe('The request path of the load loop (wire) on a real PostgreSQL', functi
       // The session is still usable after a failed request, and node-postgres gets its socket back.
       assert.ok((await wire.request(['ünï € 😀', null, '', -7])) > 0);
       wire.detach();
-      const prepared = await s.client.query('SELECT name FROM pg_prepared_statements');
+      // The envelope's BEGIN READ ONLY and ROLLBACK are named once per session, beside a prepared statement of the user's.
+      const prepared = await s.client.query('SELECT name FROM pg_prepared_statements ORDER BY name');
       assert.deepEqual(
         prepared.rows.map((r) => r.name),
-        name ? [name] : [],
+        ['pgload_begin_read_only', 'pgload_rollback', ...(name ? [name] : [])],
       );
       await closeSession(s);
       session = undefined;

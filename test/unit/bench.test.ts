@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { figuresFromLatencies, meetsTarget, median, parsePgbenchLog, parsePgbenchTps, percentileOf, percentilesReliable, ratios } from '../../scripts/lib/benchlib';
+import { caseVerdict, figuresFromLatencies, median, pairMeets, parseChildTimes, parsePgbenchLog, parsePgbenchTps, percentileOf, percentilesReliable, ratios, type ToolFigures } from '../../scripts/lib/benchlib';
 
 describe('Benchmark arithmetic (npm run bench)', () => {
   it('reads pgbench per-transaction logs, counting failed and skipped transactions apart', () => {
@@ -21,24 +21,42 @@ describe('Benchmark arithmetic (npm run bench)', () => {
     assert.equal(parsePgbenchTps('no tps here'), null);
   });
 
-  it('ratios pgload ÷ pgbench per repeat, their median and spread, and the target check', () => {
+  it('ratios pgload ÷ pgbench per repeat, their median and spread, and each leg pair against the target', () => {
     const f = (qps: number, p50Ms: number, p95Ms: number) => ({ qps, p50Ms, p95Ms, p99Ms: p95Ms, count: 1, failed: 0 });
     const pgload = [f(80, 11, 22), f(90, 10, 20), f(100, 10.5, 21)];
     const pgbench = [f(100, 10, 20), f(100, 10, 20), f(100, 10, 20)];
     const q = ratios(pgload, pgbench, 'qps');
     assert.deepEqual(q, { median: 0.9, min: 0.8, max: 1 });
     assert.equal(median([3, 1, 2, 10]), 2.5);
-    const r = { qps: q, p50: ratios(pgload, pgbench, 'p50Ms'), p95: ratios(pgload, pgbench, 'p95Ms') };
-    assert.equal(meetsTarget(r, { minQps: 0.8 }), true);
-    assert.equal(meetsTarget(r, { minQps: 0.98 }), false);
-    assert.equal(meetsTarget(r, { minQps: 0.8, maxP50: 1.05, maxP95: 1.1 }), true);
-    assert.equal(meetsTarget(r, { minQps: 0.8, maxP50: 1.01 }), false);
+    assert.equal(pairMeets(pgload[0], pgbench[0], { minQps: 0.8 }), true);
+    assert.equal(pairMeets(pgload[0], pgbench[0], { minQps: 0.81 }), false);
+    assert.equal(pairMeets(pgload[2], pgbench[2], { minQps: 0.8, maxP50: 1.05, maxP95: 1.1 }), true);
+    assert.equal(pairMeets(pgload[0], pgbench[0], { minQps: 0.8, maxP50: 1.05 }), false, 'p50 ×1.1');
+  });
+
+  it('a verdict needs three leg pairs that agree: one fast leg is "undecided", mixed pairs are "undecided", none met is "missed"', () => {
+    const f = (qps: number, userUs: number, sysUs: number): ToolFigures => ({ qps, p50Ms: 1, p95Ms: 2, p99Ms: 3, count: 1, failed: 0, cpu: { userUs, sysUs } });
+    const pgbench = [f(1000, 1, 4), f(1000, 1, 4), f(1000, 1, 4)];
+    const t = { minQps: 0.9, maxCpu: 1.8 };
+    // 8 µs ÷ 5 µs = 1.6: within 1.8; 10 µs ÷ 5 µs = 2: not.
+    assert.deepEqual(caseVerdict([f(950, 4, 4)], [pgbench[0]], t), { verdict: 'undecided', met: 1, pairs: 1 });
+    assert.deepEqual(caseVerdict([f(950, 4, 4), f(950, 4, 4), f(950, 4, 4)], pgbench, t), { verdict: 'met', met: 3, pairs: 3 });
+    assert.deepEqual(caseVerdict([f(950, 4, 4), f(950, 5, 5), f(950, 4, 4)], pgbench, t), { verdict: 'undecided', met: 2, pairs: 3 });
+    assert.deepEqual(caseVerdict([f(850, 4, 4), f(950, 5, 5), f(800, 4, 4)], pgbench, t), { verdict: 'missed', met: 0, pairs: 3 });
+    assert.deepEqual(ratios([f(950, 4, 4), f(950, 5, 5), f(950, 4, 4)], pgbench, 'cpu'), { median: 1.6, min: 1.6, max: 2 });
+    // A side without a CPU figure neither meets nor misses the CPU bound.
+    assert.equal(pairMeets({ ...f(950, 0, 0), cpu: undefined }, pgbench[0], t), true);
+  });
+
+  it("reads a child's user and system time from bash's times, leaving the rest of stderr", () => {
+    assert.deepEqual(parseChildTimes('warning: x\n0m0.004s 0m0.001s\n0m2.345s 1m1.500s\n'), { userMs: 2345, sysMs: 61_500, rest: 'warning: x' });
+    assert.equal(parseChildTimes('no times here\n'), null);
   });
 });
 
 describe("Benchmark arithmetic: pgbench's lazy clock", () => {
   it('latencies logged as 0 µs make pgbench percentiles unreliable: no latency ratio, and no target missed for it', () => {
-    const [fig, rat, meets] = [figuresFromLatencies, ratios, meetsTarget];
+    const [fig, rat] = [figuresFromLatencies, ratios];
     const lazy = fig([0, 0, 0, 0, 0, 0, 0, 0, 350, 400], 0, 30_000);
     assert.equal(lazy.zeroShare, 0.8);
     assert.equal(percentilesReliable(lazy), false);
@@ -46,6 +64,6 @@ describe("Benchmark arithmetic: pgbench's lazy clock", () => {
     const p50 = rat([ours], [lazy], 'p50Ms');
     assert.ok(Number.isNaN(p50.median));
     assert.equal(rat([ours], [lazy], 'qps').median, 20_000 / 30_000);
-    assert.equal(meets({ qps: rat([ours], [lazy], 'qps'), p50, p95: p50 }, { minQps: 0.6, maxP50: 1.05 }), true);
+    assert.equal(pairMeets(ours, lazy, { minQps: 0.6, maxP50: 1.05 }), true);
   });
 });

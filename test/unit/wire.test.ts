@@ -29,12 +29,12 @@ const msg = (type: string, body: Buffer = Buffer.alloc(0)) => {
 };
 const errorBody = (fields: Record<string, string>) => Buffer.concat([...Object.entries(fields).map(([k, v]) => Buffer.from(`${k}${v}\0`)), Buffer.from([0])]);
 
-function session(): { stream: FakeStream; wire: WireSession; pgData: string[] } {
+function session(): { stream: FakeStream; wire: WireSession; pgData: string[]; client: Client } {
   const stream = new FakeStream();
   const pgData: string[] = [];
   stream.on('data', () => pgData.push('pg'));
   const client = { connection: { stream } } as unknown as Client;
-  return { stream, wire: new WireSession(client, { text: 'SELECT $1', name: 's1' }, 60_000, transactionWrap({ statementTimeoutMs: 1000, readOnly: true })), pgData };
+  return { stream, wire: new WireSession(client, { text: 'SELECT $1', name: 's1' }, 60_000, transactionWrap({ statementTimeoutMs: 1000, readOnly: true })), pgData, client };
 }
 
 describe('wire: the load loop\'s protocol messages', () => {
@@ -93,6 +93,34 @@ describe('wire: the load loop\'s protocol messages', () => {
     assert.ok(stream.written[0].includes('SELECT $1'), 'the first request parses the named statement');
     assert.ok(!stream.written[1].includes('SELECT $1'), 'the second only binds it');
     assert.deepEqual(pgData, [], 'node-postgres saw none of it');
+  });
+
+  it("on a session of its own the envelope's BEGIN READ ONLY and ROLLBACK are parsed by the first request only, before anything runs, and once per session", async () => {
+    const { stream, wire, client } = session();
+    const text = (b: Buffer) => b.toString('latin1');
+    // The first answer: the envelope's two ParseCompletes, BEGIN, the statement's ParseComplete and row, ROLLBACK.
+    const first = Buffer.concat([msg('1'), msg('1'), msg('2'), msg('C', Buffer.from('BEGIN\0')), msg('1'), msg('2'), msg('C', Buffer.from('SELECT 1\0')), msg('2'), msg('C', Buffer.from('ROLLBACK\0')), msg('Z', Buffer.from('I'))]);
+    const later = Buffer.concat([msg('2'), msg('C', Buffer.from('BEGIN\0')), msg('2'), msg('C', Buffer.from('SELECT 1\0')), msg('2'), msg('C', Buffer.from('ROLLBACK\0')), msg('Z', Buffer.from('I'))]);
+    const p = wire.request(['x']);
+    stream.emit('data', first);
+    await p;
+    const sent0 = text(stream.written[0]);
+    const at = (t: string) => sent0.indexOf(t);
+    assert.ok(at('pgload_begin_read_only\0BEGIN /* pgload */ READ ONLY') === 5, `the envelope's Parse comes first: ${JSON.stringify(sent0)}`);
+    assert.ok(at('pgload_rollback\0ROLLBACK /* pgload */') > 0 && at('pgload_rollback\0ROLLBACK') < at('SELECT $1'), 'both named before the statement runs');
+    const q = wire.request(['y']);
+    stream.emit('data', later);
+    await q;
+    const sent1 = text(stream.written[1]);
+    assert.ok(!sent1.includes('BEGIN /* pgload */') && !sent1.includes('ROLLBACK /* pgload */') && !sent1.includes('SELECT $1'), `then only bound: ${JSON.stringify(sent1)}`);
+    assert.ok(sent1.indexOf('pgload_begin_read_only') < sent1.indexOf('\0s1\0') && sent1.indexOf('\0s1\0') < sent1.indexOf('pgload_rollback'), `BEGIN, the statement, ROLLBACK in that order: ${JSON.stringify(sent1)}`);
+    // Another request path on the same session (after node-postgres had it) does not parse them again (42P05).
+    wire.detach();
+    const again = new WireSession(client, { text: 'SELECT $1', name: 's1' }, 60_000, transactionWrap({ statementTimeoutMs: 1000, readOnly: true }));
+    const r = again.request(['z']);
+    stream.emit('data', later);
+    await r;
+    assert.ok(!text(stream.written[2]).includes('BEGIN /* pgload */') && !text(stream.written[2]).includes('SELECT $1'));
   });
 
   it('an error and its ReadyForQuery in one chunk reject with the error; notices in between are skipped', async () => {
@@ -222,7 +250,7 @@ describe('session settings: how they reach the server', () => {
     assert.equal(writes.end, 'ROLLBACK /* pgload */');
   });
 
-  it('a request on a direct session is BEGIN READ ONLY, the statement (Parse/Bind/Execute), ROLLBACK and one Sync, in one write', async () => {
+  it('a request on a direct session is BEGIN READ ONLY, the statement (Parse/Bind/Execute), ROLLBACK and one Sync, in one write (the first one naming BEGIN and ROLLBACK first)', async () => {
     const stream = new FakeStream();
     const client = { connection: { stream } } as unknown as Client;
     const wire = new WireSession(client, { text: 'SELECT 1' }, 60_000, transactionWrap({ statementTimeoutMs: 1500, readOnly: true }));
@@ -230,9 +258,11 @@ describe('session settings: how they reach the server', () => {
     const sent = stream.written[0];
     const types: string[] = [];
     for (let at = 0; at < sent.length; at += 1 + sent.readInt32BE(at + 1)) types.push(String.fromCharCode(sent[at]));
-    assert.deepEqual(types.join(''), 'PBEPBEPBES');
+    assert.deepEqual(types.join(''), 'PPBEPBEBES');
     const text = sent.toString('latin1');
-    assert.ok(text.indexOf('BEGIN /* pgload */ READ ONLY') < text.indexOf('SELECT 1') && text.indexOf('SELECT 1') < text.indexOf('ROLLBACK /* pgload */'), text);
+    const run = text.slice(text.indexOf('ROLLBACK /* pgload */'));
+    assert.ok(text.indexOf('BEGIN /* pgload */ READ ONLY') < text.indexOf('ROLLBACK /* pgload */'), text);
+    assert.ok(run.indexOf('pgload_begin_read_only') < run.indexOf('SELECT 1') && run.indexOf('SELECT 1') < run.indexOf('pgload_rollback'), text);
     stream.emit('data', msg('Z', Buffer.from('I')));
     assert.ok((await ok) >= 0);
   });

@@ -86,6 +86,7 @@ export class OverheadMeter {
     const loops = workers?.loops ?? 1;
     return {
       cpuMs,
+      cpuSystemMs: cpu.system / 1000,
       cpuUsPerRequest: requests > 0 ? (cpuMs * 1000) / requests : 0,
       cpuShareOfOneCore: cpuShare,
       eventLoopDelayP50Ms: delay.p50Ms,

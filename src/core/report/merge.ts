@@ -129,6 +129,7 @@ function mergedClient(shards: Shard[]): ClientOverhead | undefined {
   const requests = sum(shards, (s) => s.load.requests.total);
   return {
     cpuMs,
+    ...(cs.every((c) => c.cpuSystemMs !== undefined) ? { cpuSystemMs: sum(cs, (c) => c.cpuSystemMs!) } : {}),
     cpuUsPerRequest: requests > 0 ? (cpuMs * 1000) / requests : 0,
     cpuShareOfOneCore: Math.max(...cs.map((c) => c.cpuShareOfOneCore)),
     eventLoopDelayP99Ms: Math.max(...cs.map((c) => c.eventLoopDelayP99Ms)),

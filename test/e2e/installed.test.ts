@@ -19,6 +19,8 @@ import { openFromExplorer, packageVsix, palette, pickRow, poll, visibleReportFra
 const root = path.resolve(__dirname, '../..');
 const results = path.join(root, 'test-results');
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(results, `e2e-vsix-${name}.png`) });
+/** A quick pick fades in: its picture is taken once it is drawn in full. */
+const settled = (page: Page) => page.waitForTimeout(400);
 
 /** The notification toasts on screen now, as their text. */
 async function toasts(page: Page): Promise<string[]> {
@@ -206,10 +208,119 @@ describe('pgload installed from its VSIX, notifications on (code-server + Chromi
     await title.filter({ hasText: /^Find the right pool size runs/ }).waitFor({ timeout: 30_000 });
     assert.match((await title.textContent()) ?? '', /runs 7 steps of 5 s \(1, 2, 4, 8, 16, 32, 64 clients\) on "sample shop": about 35 s, up to 64 sessions at once\./);
     assert.match((await question.locator('.monaco-list-row:visible').allTextContents())[0], /Cancel/);
+    await settled(page);
     await shot(page, 'sweep-question');
     await page.keyboard.press('Enter');
     await poll('the question closed', async () => ((await question.isVisible()) ? undefined : true), 15_000);
     assert.equal(await page.locator('.statusbar-item', { hasText: /pgload \d+\/\d+/ }).count(), 0, 'no sweep runs');
+  });
+
+  it('"Change the range…" opens the Settings UI on pgload.sweep.maxClients; a value typed there reaches the next sweep\'s question without a reload', async () => {
+    await openFromExplorer(page, 'first.sql');
+    await page.locator('.monaco-editor .view-line', { hasText: 'SELECT 1 AS first;' }).first().click();
+    await palette(page, 'pgload: Find the right pool size');
+    const title = page.locator('.quick-input-widget .quick-input-title');
+    await title.filter({ hasText: /^Find the right pool size runs/ }).waitFor({ timeout: 30_000 });
+    await pickRow(page, 'Change the range');
+    // The Settings UI, searched to the setting: the number typed as a person types it.
+    const input = page.locator('.settings-editor .setting-item-number input').first();
+    await input.waitFor({ timeout: 30_000 });
+    await input.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('4');
+    await shot(page, 'settings-ui-max-clients');
+    // The Settings UI writes the file it edits (User or Workspace, whichever tab it opened on).
+    const files = [path.join(server.userDataDir, 'User', 'settings.json'), path.join(workspace, '.vscode', 'settings.json')];
+    const written = await poll('pgload.sweep.maxClients = 4 written by the Settings UI', async () => files.find((f) => fs.existsSync(f) && /"pgload\.sweep\.maxClients":\s*4\b/.test(fs.readFileSync(f, 'utf8'))), 30_000);
+    await page.keyboard.press('Escape');
+    const settings = page.locator('.settings-editor');
+    // code-server opens Settings as a modal editor: a click beside it closes it when Escape did not.
+    if (await settings.isVisible().catch(() => false)) await page.mouse.click(12, 450);
+    await poll('the Settings UI closed', async () => ((await settings.isVisible().catch(() => false)) ? undefined : true), 15_000);
+    await openFromExplorer(page, 'first.sql');
+    await page.locator('.monaco-editor .view-line', { hasText: 'SELECT 1 AS first;' }).first().click();
+    await palette(page, 'pgload: Find the right pool size');
+    const asked = await poll('the sweep question with the new range', async () => {
+      const t = (await title.textContent().catch(() => '')) ?? '';
+      return /^Find the right pool size runs/.test(t) ? t : undefined;
+    }, 30_000);
+    assert.match(asked, /runs 3 steps of 5 s \(1, 2, 4 clients\) on "sample shop": about 15 s, up to 4 sessions at once\./, `${asked} (the setting was written to ${written})`);
+    await settled(page);
+    await shot(page, 'sweep-question-after-settings-ui');
+    await page.keyboard.press('Escape');
+  });
+
+  it('a sweep cancelled part-way says so and names no pool size; Runs lists it as cancelled; the CodeLens keeps the last completed profile with its load, then says when a profile was cancelled', async () => {
+    await openFromExplorer(page, 'two.sql');
+    const line = page.locator('.monaco-editor .view-line', { hasText: 'SELECT 2 AS fine;' }).first();
+    await line.click();
+    await palette(page, 'pgload: Find the right pool size');
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: /^Find the right pool size runs 3 steps/ }).waitFor({ timeout: 30_000 });
+    await pickRow(page, 'Run it');
+    // The second step running (the status bar says which): cancelled.
+    await page.locator('.statusbar-item', { hasText: /pgload 2\/3/ }).first().waitFor({ timeout: 60_000 });
+    const panel = await visibleReportFrame(page, 'vscode-button[data-action="cancel"]');
+    const askedAt = Date.now();
+    await panel.click('vscode-button[data-action="cancel"]');
+    const said = await toast(page, /the sweep was cancelled after \d steps?/, 60_000);
+    assert.match(said, /its figures are partial/);
+    assert.equal((await toasts(page)).filter((t) => /pool size \d+ for this statement/.test(t)).length, 0, 'no pool size claimed from a cancelled sweep');
+    await shot(page, 'sweep-cancelled');
+    const tookMs = Date.now() - askedAt;
+    assert.ok(tookMs < 4000, `the sweep stopped ${tookMs} ms after Cancel run (a step lasts 5 s)`);
+    await palette(page, 'pgload: Focus on Runs View');
+    const row = page.locator('.monaco-list-row', { hasText: /sweep to 4 clients · cancelled: partial/ });
+    await row.first().waitFor({ timeout: 30_000 });
+    await shot(page, 'runs-sweep-cancelled');
+    // The lens of SELECT 2: still the completed profile of 10 clients (a sweep is not a profile of it).
+    await openFromExplorer(page, 'two.sql');
+    const lens = page.locator('.contentWidgets .codelens-decoration, .monaco-editor .codelens-decoration');
+    const profiled = await poll('the lens of the completed profile', async () => (await lens.allTextContents()).find((t) => /p50 .* at 10 clients/.test(t)), 30_000);
+    assert.doesNotMatch(profiled, /cancelled/);
+    // A profile of it cancelled during its load: the lens keeps the figures and says the last run was cancelled.
+    await line.click();
+    await palette(page, 'pgload: Profile under load');
+    const howMuch = page.locator('.quick-input-widget .quick-input-title', { hasText: 'pgload: how much load?' });
+    await howMuch.waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    const loading = page.locator('.statusbar-item', { hasText: /pgload \S+ q\/s/ });
+    await loading.first().waitFor({ timeout: 60_000 });
+    await (await visibleReportFrame(page, 'vscode-button[data-action="cancel"]')).click('vscode-button[data-action="cancel"]');
+    await openFromExplorer(page, 'two.sql');
+    const after = await poll('the lens saying the last run was cancelled', async () => (await lens.allTextContents()).find((t) => /at 10 clients.*last run cancelled/.test(t)), 60_000);
+    assert.match(after, /p50 .* at 10 clients/);
+    // One editor column, so that the whole lens is in the picture.
+    await palette(page, 'View: Single Column Editor Layout');
+    await openFromExplorer(page, 'two.sql');
+    await lens.filter({ hasText: /last run cancelled/ }).first().waitFor({ timeout: 30_000 });
+    await shot(page, 'lens-last-run-cancelled');
+  });
+
+  it('the Compare picker lists runs with their load in words and their dates in the style of the Runs view', async () => {
+    await palette(page, 'pgload: Focus on Runs View');
+    const runRows = page.locator('.pane-body .monaco-list-row', { hasText: /10 clients · p50/ });
+    await runRows.first().waitFor({ timeout: 30_000 });
+    const shown = ((await runRows.first().textContent()) ?? '').trim();
+    await palette(page, 'pgload: Compare with another run');
+    const title = page.locator('.quick-input-widget .quick-input-title');
+    const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row:visible');
+    // B, then A (the baseline): both pickers list runs by date, with their load.
+    await title.filter({ hasText: /compare which run \(the newer one, B\)/ }).waitFor({ timeout: 30_000 });
+    await rows.first().waitFor({ timeout: 30_000 });
+    const picksB = await rows.allTextContents();
+    await page.keyboard.press('Enter');
+    await title.filter({ hasText: /with which run \(A, the baseline\)/ }).waitFor({ timeout: 30_000 });
+    await rows.first().waitFor({ timeout: 30_000 });
+    const picks = [...picksB, ...(await rows.allTextContents())];
+    await settled(page);
+    await shot(page, 'compare-picker');
+    await page.keyboard.press('Escape');
+    // One date style (the user's locale, medium): the Runs view's label and the picker's are the same kind.
+    const date = /[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}:\d{2}\s?[AP]M/;
+    assert.match(shown, date, shown);
+    assert.ok(picks.length >= 2 && picks.every((t) => date.test(t)), JSON.stringify(picks));
+    assert.ok(picks.some((t) => /\b10 clients\b/.test(t)), JSON.stringify(picks));
+    assert.ok(picks.every((t) => !/\b1 clients\b|\d{2}\/\d{2}\/\d{4}|T\d{2}:\d{2}:\d{2}/.test(t)), JSON.stringify(picks));
   });
 
   it('Stop the sample database stops its server and says it starts again on the next profile', async () => {

@@ -9,7 +9,7 @@ import { readResultFile } from '../core/report/resultFile';
 import { errorMessage } from '../core/errors';
 import { autoLabels, compareResults } from '../core/analysis/compare';
 import { formatAbReport, formatMs, formatSweepReport } from '../shared/format';
-import { formatWhen } from '../shared/numbers';
+import { formatWhen, plural } from '../shared/numbers';
 import { oneLine } from '../shared/text';
 import type { Comparison } from '../shared/result';
 import { Disposable } from './lifecycle';
@@ -68,7 +68,7 @@ export class RunsView extends Disposable implements vscode.TreeDataProvider<Node
       const item = new vscode.TreeItem(runLabel(e), vscode.TreeItemCollapsibleState.None);
       const cut = e.status === 'cancelled' ? ' · cancelled: partial' : '';
       item.description = `${e.connectionName} · sweep to ${e.clients} client${e.clients === 1 ? '' : 's'}${cut} · ${e.poolSize ? `pool size ${e.poolSize}` : 'no pool size'} · best ${e.qps.toFixed(1)} q/s`;
-      item.tooltip = new vscode.MarkdownString(`**Concurrency sweep** ${runLabel(e)}\n\n${formatWhen(e.startedAt)} on ${e.connectionName}\n\nup to ${e.clients} clients · best ${e.qps.toFixed(1)} q/s · ${e.poolSize ? `recommended pool size ${e.poolSize}` : 'no pool size could be recommended'}`);
+      item.tooltip = new vscode.MarkdownString(`**Concurrency sweep** ${runLabel(e)}\n\n${formatWhen(e.startedAt)} on ${e.connectionName}\n\nup to ${plural(e.clients, 'client')} · best ${e.qps.toFixed(1)} q/s · ${e.poolSize ? `recommended pool size ${e.poolSize}` : 'no pool size could be recommended'}`);
       item.contextValue = `pgload.run.sweep${e.pinned ? '.pinned' : ''}`;
       item.iconPath = new vscode.ThemeIcon('graph-line');
       item.command = { command: 'pgload.runs.open', title: 'Open', arguments: [node] };

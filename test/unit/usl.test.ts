@@ -89,6 +89,11 @@ describe('Pool-size recommendation', () => {
     assert.match(r.reason, /The evidence is weak: 2 clients \(too few batches to estimate the noise\); run longer steps \(--step-duration\)/);
   });
 
+  it('a noisy step of one client is "1 client", never "1 clients"', () => {
+    const r = recommendPoolSize([step(1, 27, 6, 40), step(2, 53, 0.6, 40), step(4, 52, 0.5, 80)])!;
+    assert.match(r.reason, /The evidence is weak: 1 client \(± 44 %\);/);
+  });
+
   it('steps too short to estimate their noise cannot make a small rise look significant: flat within their own noise, the fewest clients win, weakly', () => {
     // Recorded from a 4-minute diagnosis of the demo query (175 ms alone, parallel workers) on 2 cores: ~60 requests per step.
     const s = (clients: number, qps: number, se: number | null, ok: number, wallMs: number, batches: number): SweepStep => ({ clients, throughputQps: qps, throughputSe: se, batches, wallMs, p50Ms: 1, p95Ms: 2, p99Ms: 2, ok, failed: 0, extended: se === null ? 'capped' : null });

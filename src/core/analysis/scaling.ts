@@ -9,6 +9,7 @@
  */
 import type { SweepRecommendation, SweepStep, TimelinePoint } from '../../shared/result';
 import { formatMs, formatRate } from '../../shared/format';
+import { plural } from '../../shared/numbers';
 
 /** A batch spans at least this many p95 latencies … */
 export const BATCH_LATENCIES = 3;
@@ -151,7 +152,7 @@ export function recommendPoolSize(steps: SweepStep[]): SweepRecommendation | nul
   const weak = weakSteps.length > 0;
   const weakText = weak
     ? ` The evidence is weak: ${weakSteps
-        .map((s) => `${s.clients} clients (${s.throughputSe === null ? `too few batches to estimate the noise` : s.extended === 'capped' ? 'stopped at the step cap before enough requests' : `± ${Math.round(relativeNoise(s) * 100)} %`})`)
+        .map((s) => `${plural(s.clients, 'client')} (${s.throughputSe === null ? `too few batches to estimate the noise` : s.extended === 'capped' ? 'stopped at the step cap before enough requests' : `± ${Math.round(relativeNoise(s) * 100)} %`})`)
         .join(', ')}; run longer steps (--step-duration) for a firmer answer.`
     : '';
   const p95 = (s: SweepStep) => formatMs(s.p95Ms);

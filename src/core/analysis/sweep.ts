@@ -17,6 +17,7 @@ import { readCapacity, readServerInfo } from '../connection/server';
 import { fitUsl, uslThroughput } from './usl';
 import { holdoutWords, HOLDOUT_TOLERANCE_PCT } from '../../shared/report/compare';
 import { resultHead } from '../version';
+import { plural } from '../../shared/numbers';
 
 export interface SweepOptions {
   sql: string;
@@ -129,13 +130,13 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
     const clients = steps[i];
     const { legs, extended, cancelled } = await measureStep(o, ctx, prepared, { clients, index: i, of: steps.length, maxStepMs });
     if (cancelled && legs.length === 0) {
-      cancelledAt = `Cancelled during the step with ${clients} clients.`;
+      cancelledAt = `Cancelled during the step with ${plural(clients, 'client')}.`;
       break;
     }
     const r = mergeLegs(legs);
     measured.push(stepFigures(clients, r, extended));
     if (cancelled || r.status === 'cancelled') {
-      cancelledAt = `Cancelled during the step with ${clients} clients; that step is partial.`;
+      cancelledAt = `Cancelled during the step with ${plural(clients, 'client')}; that step is partial.`;
       break;
     }
   }
@@ -262,6 +263,6 @@ function fitAndNotes(measured: SweepStep[], stepDurationMs: number, notes: strin
     if (curve[curve.length - 1]?.clients !== maxN) curve.push({ clients: maxN, throughputQps: uslThroughput(maxN, fit) });
   }
   const failedSteps = measured.filter((s) => s.failed > 0);
-  if (failedSteps.length) notes.push(`Requests failed at ${failedSteps.map((s) => `${s.clients} clients (${s.failed})`).join(', ')}: those steps' figures count only the successful ones.`);
+  if (failedSteps.length) notes.push(`Requests failed at ${failedSteps.map((s) => `${plural(s.clients, 'client')} (${s.failed})`).join(', ')}: those steps' figures count only the successful ones.`);
   return { fit, curve };
 }

@@ -11,6 +11,7 @@ import type { ParamInput } from './params';
 import { prepareRun, type PreparedRun } from './prepare';
 import { profile } from './runner';
 import type { RunContext } from './runState';
+import { plural } from '../../shared/numbers';
 
 export interface BackgroundInput {
   sql: string;
@@ -107,7 +108,7 @@ export async function profileWithBackground(main: ProfileInput, bg: BackgroundIn
   const counters = result.insight.counters;
   const notes = [
     ...counters.notes,
-    `A background load ran beside this one (${summary.ratePerSecond !== null ? `${summary.ratePerSecond}/s` : `${summary.clients} clients`}, ${summary.throughputQps.toFixed(1)} q/s): the database's counters include its work; the latencies and waits are the profiled statement's alone.`,
+    `A background load ran beside this one (${summary.ratePerSecond !== null ? `${summary.ratePerSecond}/s` : plural(summary.clients, 'client')}, ${summary.throughputQps.toFixed(1)} q/s): the database's counters include its work; the latencies and waits are the profiled statement's alone.`,
   ];
   // pg_stat_statements' entry is the one whose calls grew most: with a busier background, that is the background's.
   let statement = counters.statement;

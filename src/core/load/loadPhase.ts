@@ -193,7 +193,7 @@ export abstract class LoadPhase extends RunEnd {
         if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled while opening sessions; nothing was measured under load.');
         const pe = err instanceof PgloadError ? err : new PgloadError('connection', errorMessage(err));
         const failed = (err as { failedClients?: number }).failedClients;
-        throw new PgloadError(pe.kind, `${failed ?? 'Some'} of ${o.clients} clients could not open a session, so the load did not start: ${pe.message}`, { code: pe.code });
+        throw new PgloadError(pe.kind, `${failed ?? 'Some'} of ${plural(o.clients, 'client')} could not open a session, so the load did not start: ${pe.message}`, { code: pe.code });
       }
       for (const pid of group.pids) this.pids.add(pid);
       connectTimes = [...group.connectMs];

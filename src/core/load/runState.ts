@@ -516,7 +516,7 @@ export abstract class RunState {
     if (failures.size > 0) {
       const failed = [...failures.values()].reduce((a, b) => a + b, 0);
       const reasons = [...failures.entries()].map(([m, n]) => `${n}× ${m}`).join('; ');
-      throw new PgloadError(firstFailure!.kind, `${failed} of ${o.clients} clients could not open a session, so the load did not start: ${reasons}`, {
+      throw new PgloadError(firstFailure!.kind, `${failed} of ${plural(o.clients, 'client')} could not open a session, so the load did not start: ${reasons}`, {
         code: firstFailure!.code,
       });
     }

@@ -211,11 +211,11 @@ class Run extends LoadPhase {
   const wantInsight = o.explain || o.sampleIntervalMs > 0;
   // Through a pooler the clients hold the pooler's connections, not the server's: its slots do not limit them.
   const capacity = this.pooler ? undefined : await readCapacity(this.control.client);
-  if (capacity) assertCapacity(capacity, o.clients, `${o.clients} clients`);
+  if (capacity) assertCapacity(capacity, o.clients, plural(o.clients, 'client'));
   await this.loadParamValues(this.control.client);
   this.insightSessions = wantInsight && (!capacity || capacity.free >= o.clients + 2);
   if (wantInsight && capacity && !this.insightSessions) {
-    this.insightNotes.push(`No plan under load and no wait sampling: they need 2 more connections than the ${o.clients} clients, and the server has ${capacity.free} free.`);
+    this.insightNotes.push(`No plan under load and no wait sampling: they need 2 more connections than the ${plural(o.clients, 'client')}, and the server has ${capacity.free} free.`);
   }
     return server;
   }

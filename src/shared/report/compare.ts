@@ -1,7 +1,7 @@
 /** Reports over several runs or steps: a sweep, pool configurations side by side, a comparison, an A/B test, check outcomes, and the timeline as CSV. */
 import type { AbResult, CheckOutcome, Comparison, ComparisonMetric, SweepResult } from '../result';
 import { oneLine } from '../text';
-import { formatBytesShort, formatCount, formatMs, formatQps } from '../numbers';
+import { formatBytesShort, formatCount, formatMs, formatQps, plural } from '../numbers';
 import { type ReportInput, describePlan, target } from './lines';
 import { mdCell } from './text';
 
@@ -95,7 +95,7 @@ export function formatPoolComparison(runs: ReportInput[]): string {
     const l = r.load.latency;
     const wait = p && l.meanMs > 0 ? `${((p.waitMs.meanMs * 100) / l.meanMs).toFixed(0)} %` : '–';
     return [
-      p ? `${p.size}${p.maxOverflow ? ` + ${p.maxOverflow}` : ''}` : `${r.load.clients} clients`,
+      p ? `${p.size}${p.maxOverflow ? ` + ${p.maxOverflow}` : ''}` : plural(r.load.clients, 'client'),
       String(p?.sessions ?? r.load.clients),
       formatQps(r.load.throughputQps),
       formatMs(l.p50Ms),
@@ -121,7 +121,7 @@ export function formatPoolComparison(runs: ReportInput[]): string {
       `  ${p.size}${p.maxOverflow ? ` + ${p.maxOverflow}` : ''}: ${p.sessions} sessions for ${p.users} users; ${share >= 50 ? `${share.toFixed(0)} % of a request's time is waiting for a connection (queueing in the application)` : `${(100 - share).toFixed(0)} % of a request's time is in the database`}; the database's own p95 is ${formatMs(p.dbMs.p95Ms)}.`,
     );
   }
-  const label = (r: ReportInput) => (r.load.pool ? `${r.load.pool.size}${r.load.pool.maxOverflow ? ` + ${r.load.pool.maxOverflow}` : ''}` : `${r.load.clients} clients`);
+  const label = (r: ReportInput) => (r.load.pool ? `${r.load.pool.size}${r.load.pool.maxOverflow ? ` + ${r.load.pool.maxOverflow}` : ''}` : plural(r.load.clients, 'client'));
   const fastest = runs.reduce((a, b) => (b.load.throughputQps > a.load.throughputQps ? b : a));
   const steadiest = runs.reduce((a, b) => (b.load.latency.p95Ms < a.load.latency.p95Ms ? b : a));
   lines.push(
@@ -136,8 +136,8 @@ export function formatComparison(c: Comparison): string {
   const [la, lb] = c.labels;
   const lines: string[] = [];
   lines.push(`pgload ${c.tool.version} compare — ${la} → ${lb}`);
-  lines.push(`  ${la}: ${oneLine(c.a.sql, 90)} (${c.a.clients} clients, ${formatCount(c.a.requests)} requests, ${c.a.startedAt})`);
-  lines.push(`  ${lb}: ${oneLine(c.b.sql, 90)} (${c.b.clients} clients, ${formatCount(c.b.requests)} requests, ${c.b.startedAt})`);
+  lines.push(`  ${la}: ${oneLine(c.a.sql, 90)} (${plural(c.a.clients, 'client')}, ${formatCount(c.a.requests)} requests, ${c.a.startedAt})`);
+  lines.push(`  ${lb}: ${oneLine(c.b.sql, 90)} (${plural(c.b.clients, 'client')}, ${formatCount(c.b.requests)} requests, ${c.b.startedAt})`);
   lines.push('');
   const fmt = (m: ComparisonMetric, v: number) => (m.unit === 'ms' ? formatMs(v) : `${formatQps(v)} q/s`);
   const rows = c.metrics.map((m) => [

@@ -138,6 +138,10 @@ export class WireSession {
    * until both ParseCompletes were seen; and Bind/Execute of each. Absent: the envelope is parsed with every request.
    */
   private readonly named?: { parse: Buffer; begin: string; end: string };
+  /** The user's statement, when named, is parsed on this session. */
+  private parsed: boolean;
+  /** The envelope's named statements still have to be parsed on this session. */
+  private envelopeToParse: boolean;
   /** The pipeline's head (BEGIN, settings) and tail (ROLLBACK, Sync), around the statement. */
   private readonly head: Buffer;
   private readonly tail: Buffer;
@@ -195,16 +199,9 @@ export class WireSession {
       this.head = Buffer.concat(start.map(step));
       this.tail = wrap ? Buffer.concat([step(wrap.end), SYNC]) : SYNC;
     }
-  }
-
-  /** Whether the user's statement, when named, is parsed on this session. */
-  private get parsed(): boolean {
-    return this.statement.name !== undefined && this.names.has(this.statement.name);
-  }
-
-  /** Whether the envelope's named statements still have to be parsed on this session. */
-  private get envelopeToParse(): boolean {
-    return this.named !== undefined && !(this.names.has(this.named.begin) && this.names.has(this.named.end));
+    // Read once here, kept up to date by parseComplete(): the request loop tests two booleans, not the set.
+    this.parsed = statement.name !== undefined && this.names.has(statement.name);
+    this.envelopeToParse = this.named !== undefined && !(this.names.has(this.named.begin) && this.names.has(this.named.end));
   }
 
   /** Sends one request and resolves with its time in µs, from the write to the server's ReadyForQuery. */
@@ -337,8 +334,13 @@ export class WireSession {
 
   /** The n-th ParseComplete of the answer: the envelope's names (first two when sent), then the statement's. */
   private parseComplete(n: number): void {
-    if (this.named && this.headSteps === 2 && n <= 2) this.names.add(n === 1 ? this.named.begin : this.named.end);
-    else if (n === this.headSteps + 1 && this.statement.name !== undefined) this.names.add(this.statement.name);
+    if (this.named && this.headSteps === 2 && n <= 2) {
+      this.names.add(n === 1 ? this.named.begin : this.named.end);
+      if (n === 2) this.envelopeToParse = false;
+    } else if (n === this.headSteps + 1 && this.statement.name !== undefined) {
+      this.names.add(this.statement.name);
+      this.parsed = true;
+    }
   }
 
   private ready(status: number): void {

@@ -15,6 +15,7 @@ import { ReportPanels } from './panel';
 import { ResultStore } from './resultStore';
 import { RunController } from './runController';
 import { Ui } from './ui';
+import { shareMainLoop } from '../core/load/hostLoop';
 import { SampleDatabase } from './sample';
 import { LastResultTool, ProfileTool, TOOL_LAST_RESULT, TOOL_PROFILE } from './tools';
 
@@ -34,6 +35,8 @@ export interface PgloadApi {
 }
 
 export function activate(context: vscode.ExtensionContext): PgloadApi {
+  // The extension host answers the window on its main loop: a load runs its clients on a worker thread instead.
+  shareMainLoop();
   const log = new Log();
   context.subscriptions.push(log);
   const ui = new Ui(log);

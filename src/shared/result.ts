@@ -395,7 +395,7 @@ export interface ClientOverhead {
    * loop: the figures include pgload's own queueing.
    */
   clientBound: boolean;
-  /** Event loops that ran the clients (worker threads; 1 = the main loop), and the worst loop's delay above. */
+  /** Event loops that ran the clients (worker threads; 1 = one loop: the main one, or a worker thread in the editor), and the worst loop's delay above. */
   loops?: number;
   /**
    * Round trips one request makes, on average (BEGIN, each statement, ROLLBACK of a script; 1 on the pipelined

@@ -2,6 +2,8 @@ import * as assert from 'node:assert/strict';
 import { profile } from '../../src/core/load/runner';
 import { fromNthExecution, testDb, waitNoPgloadSessions, withAdmin } from '../support/server';
 import { pgload } from '../support/cli';
+import { shareMainLoop } from '../../src/core/load/hostLoop';
+import { performance } from 'node:perf_hooks';
 
 const conn = () => ({ url: testDb().url });
 const quiet = { baselineRuns: 1, explain: false, sampleIntervalMs: 0, maxErrors: 0 };
@@ -120,6 +122,35 @@ describe('Load workers (several event loops) on a real PostgreSQL', function () 
     assert.equal(r.load.requests.failed, 0, 'queries we cancelled are not counted as failures');
     assert.equal(r.load.requests.ok, 12, 'the twelve short requests completed before the long ones');
     assert.equal(await waitNoPgloadSessions(2000), 0);
+  });
+
+  it('in a host whose main loop serves others (the editor), a busy load runs on a worker thread: that loop stays mostly idle where it was busy, and a cancel still ends the run at once', async () => {
+    const sql = 'SELECT count(*) FROM generate_series(1, 50)';
+    // How busy this process's main loop was while `run` ran (its event-loop utilisation, 0–1).
+    const busy = async (run: () => Promise<Awaited<ReturnType<typeof profile>>>) => {
+      const before = performance.eventLoopUtilization();
+      const r = await run();
+      return { r, elu: performance.eventLoopUtilization(before).utilization };
+    };
+    const onMain = await busy(() => profile({ ...quiet, sql, connection: conn(), clients: 2, durationMs: 1500 }));
+    assert.equal(onMain.r.load.client?.loops, 1);
+    shareMainLoop(true);
+    try {
+      const onThread = await busy(() => profile({ ...quiet, sql, connection: conn(), clients: 2, durationMs: 1500 }));
+      assert.equal(onThread.r.status, 'completed');
+      assert.equal(onThread.r.load.client?.loops, 1);
+      assert.equal(onThread.r.load.latency.count, onThread.r.load.requests.ok);
+      // Both figures are this machine's, measured now: on the main loop the load keeps it busy; on a thread it only
+      // takes the thread's batches, a few times a second.
+      assert.ok(onThread.elu < onMain.elu / 3, `main loop busy ${(onThread.elu * 100).toFixed(0)} % with the load on a thread, ${(onMain.elu * 100).toFixed(0)} % with it on the main loop`);
+      const ac = new AbortController();
+      const r = await profile({ ...quiet, sql, connection: conn(), clients: 2, durationMs: 60_000 }, { signal: ac.signal, onProgress: (p) => p.phase === 'load' && p.done > 200 && ac.abort() });
+      assert.equal(r.status, 'cancelled');
+      assert.ok(r.load.wallMs < 30_000, `ended after ${r.load.wallMs} ms of a planned minute`);
+      assert.equal(await waitNoPgloadSessions(2000), 0);
+    } finally {
+      shareMainLoop(false);
+    }
   });
 
   it('an application pool asked to run on 2 loops runs on one and says so', async () => {

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { chooseWorkers, shareClients } from '../../src/core/load/workers';
+import { loadLoops, shareMainLoop } from '../../src/core/load/hostLoop';
 
 describe('Load workers: how many event loops, and which clients on each', () => {
   it('auto: one loop per 32 clients, at most half the cores (the database may need the rest); a number asked for is kept, at most one per client', () => {
@@ -20,5 +21,18 @@ describe('Load workers: how many event loops, and which clients on each', () => 
       assert.equal(s.reduce((a, b) => a + b, 0), c);
       assert.ok(Math.max(...s) - Math.min(...s) <= 1);
     }
+  });
+
+  it('in the editor (its main loop shared) plain clients run on a worker thread even where one loop would do; a pool or a rate stays on the main loop, and a number of loops asked for in vain is said', () => {
+    assert.deepEqual(loadLoops('auto', 10, undefined, 2), { loops: 1, threads: false }, 'the CLI: one loop, the main one');
+    shareMainLoop(true);
+    try {
+      assert.deepEqual(loadLoops('auto', 10, undefined, 2), { loops: 1, threads: true });
+      assert.deepEqual(loadLoops(3, 10, undefined, 2), { loops: 3, threads: true });
+      assert.deepEqual(loadLoops('auto', 10, 'a fixed arrival rate', 2), { loops: 1, threads: false, note: undefined });
+    } finally {
+      shareMainLoop(false);
+    }
+    assert.deepEqual(loadLoops(2, 10, 'the application-pool emulation', 2), { loops: 1, threads: false, note: '2 event loops were asked for, and one was used: the application-pool emulation runs on one.' });
   });
 });

@@ -47,8 +47,8 @@ export abstract class LoadPhase extends RunEnd {
     const o = this.o;
     const started = performance.now();
     this.progress({ phase: 'connecting', done: 0, total: null, elapsedMs: 0, plannedMs: null, qps: 0, p95Ms: null, errors: 0, message: `opening ${plural(o.clients, 'session')}` });
-    const loops = this.loopCount();
-    const { connectTimes, shared } = await this.openLoadSessions(loops, started);
+    const { loops, threads } = this.loopCount();
+    const { connectTimes, shared } = await this.openLoadSessions(loops, threads, started);
     if (this.cancelled) throw new PgloadError('cancelled', 'The run was cancelled before the load started; nothing was measured under load.');
 
     const { explainSession, samplerSession } = await this.beforeBarrier();
@@ -157,11 +157,11 @@ export abstract class LoadPhase extends RunEnd {
   }
 
   /** Opens the load's sessions, on worker threads or on this loop (and warms them); returns their connect times. */
-  protected async openLoadSessions(loops: number, started: number): Promise<{ connectTimes: number[]; shared?: Int32Array }> {
+  protected async openLoadSessions(loops: number, threads: boolean, started: number): Promise<{ connectTimes: number[]; shared?: Int32Array }> {
     const o = this.o;
     let shared: Int32Array | undefined;
     let connectTimes: number[];
-    if (loops > 1) {
+    if (threads) {
       const remaining = new SharedArrayBuffer(4);
       shared = new Int32Array(remaining);
       shared[0] = o.requests ?? -1;
@@ -198,7 +198,7 @@ export abstract class LoadPhase extends RunEnd {
       for (const pid of group.pids) this.pids.add(pid);
       connectTimes = [...group.connectMs];
       for (const f of group.warmupFailures) this.errors.add(Object.assign(new Error(f.message), { code: f.code }), 'warmup', -1);
-      this.log.info(`load: ${o.clients} sessions open on ${loops} event loops (worker threads) in ${(performance.now() - started).toFixed(0)} ms`);
+      this.log.info(`load: ${o.clients} sessions open on ${plural(loops, 'worker thread')} in ${(performance.now() - started).toFixed(0)} ms`);
     } else {
       connectTimes = await this.openClients();
       this.log.info(`load: ${o.clients} sessions open in ${(performance.now() - started).toFixed(0)} ms`);

@@ -36,7 +36,8 @@ import { type SqlStatement } from '../sql';
 import { makeSources, type ValueSource } from './params';
 import { oneLine } from '../../shared/text';
 import { WireSession, type WireStatement } from '../connection/wire';
-import { chooseWorkers, WorkerGroup } from './workers';
+import { WorkerGroup } from './workers';
+import { loadLoops } from './hostLoop';
 import type { LoadClient } from './driver';
 import type { CheckedParam, PreparedRun } from './prepare';
 import { attributeToStatement, emptyScriptStats, pickByWeight, type PreparedScript } from './script';
@@ -389,15 +390,13 @@ export abstract class RunState {
     return backendPid(s.client);
   }
 
-  /** Event loops for the clients: worker threads only for plain closed-loop clients (see ProfileOptions.workers). */
-  protected loopCount(): number {
+  /** Event loops for the clients, and whether they are worker threads (see ./hostLoop's loadLoops). */
+  protected loopCount(): { loops: number; threads: boolean } {
     const o = this.o;
-    const wanted = chooseWorkers(o.workers, o.clients, os.availableParallelism?.() ?? os.cpus().length);
-    if (wanted <= 1) return 1;
     const why = this.scripts ? 'a transaction or a mix' : this.pooler ? 'a run through a connection pooler' : (loadModeOf(o).singleLoop ?? (o.reconnect ? 'reconnecting clients' : undefined));
-    if (!why) return wanted;
-    if (o.workers !== 'auto') this.insightNotes.push(`${o.workers} event loops were asked for, and one was used: ${why} runs on one.`);
-    return 1;
+    const { loops, threads, note } = loadLoops(o.workers, o.clients, why);
+    if (note) this.insightNotes.push(note);
+    return { loops, threads };
   }
 
   /** One request: a script, or the statement in its envelope on the session's own request path (./wire). Returns µs, or throws. */

@@ -27,6 +27,12 @@ async function toasts(page: Page): Promise<string[]> {
   return page.locator('.notifications-toasts .notification-toast').allTextContents();
 }
 
+/** The files under `dir` whose path matches. */
+function findFiles(dir: string, re: RegExp): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[]).map((f) => path.join(dir, f)).filter((f) => re.test(f));
+}
+
 /** Waits for a toast whose text matches, and gives its text. */
 function toast(page: Page, re: RegExp, ms = 60_000): Promise<string> {
   return poll(`a notification matching ${re}`, async () => (await toasts(page)).find((t) => re.test(t)), ms);
@@ -45,6 +51,8 @@ describe('pgload installed from its VSIX, notifications on (code-server + Chromi
     if (this.currentTest?.state !== 'failed' || !page) return;
     const slug = (this.currentTest.title.match(/[a-z0-9]+/gi) ?? []).slice(0, 6).join('-').toLowerCase();
     await shot(page, `failed-${slug}`).catch(() => undefined);
+    // pgload's own log (its output channel, which VS Code keeps as a file), to see what the extension did.
+    for (const f of findFiles(path.join(server.userDataDir, 'logs'), /pgload\.log$/)) fs.copyFileSync(f, path.join(results, `e2e-vsix-failed-${slug}.log`));
   });
 
   before(async () => {
@@ -293,6 +301,20 @@ describe('pgload installed from its VSIX, notifications on (code-server + Chromi
     await openFromExplorer(page, 'two.sql');
     await lens.filter({ hasText: /last run cancelled/ }).first().waitFor({ timeout: 30_000 });
     await shot(page, 'lens-last-run-cancelled');
+  });
+
+  it('a sweep of a statement that keeps the machine busy (SELECT 1, thousands a second) is cancelled from the command palette in the step it is in', async () => {
+    await openFromExplorer(page, 'first.sql');
+    await page.locator('.monaco-editor .view-line', { hasText: 'SELECT 1 AS first;' }).first().click();
+    await palette(page, 'pgload: Find the right pool size');
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: /^Find the right pool size runs 3 steps/ }).waitFor({ timeout: 30_000 });
+    await pickRow(page, 'Run it');
+    // The load of the second step is on: the status bar shows its rate.
+    await page.locator('.statusbar-item', { hasText: /pgload 2\/3 .*q\/s/ }).first().waitFor({ timeout: 60_000 });
+    await palette(page, 'pgload: Cancel the run');
+    const said = await toast(page, /the sweep was cancelled after \d steps?/, 60_000);
+    assert.match(said, /cancelled after [12] steps?:/, 'stopped in the step it was cancelled in, not after the last');
+    await shot(page, 'sweep-busy-cancelled-from-palette');
   });
 
   it('the Compare picker lists runs with their load in words and their dates in the style of the Runs view', async () => {

@@ -14,6 +14,9 @@ export interface RunStep {
   plannedMs: number | null;
 }
 
+/** The panel's live figures (and a notice's) are redrawn at most this often. */
+const PANEL_EVERY_MS = 250;
+
 interface Notice {
   /** Given by VS Code once the notification is up (not at once). */
   progress?: vscode.Progress<{ message?: string; increment?: number }>;
@@ -27,6 +30,7 @@ export class RunProgress implements vscode.Disposable {
   private stepStartedAt = 0;
   private last: ProgressView | undefined;
   private lastStatusAt = 0;
+  private lastShownAt = 0;
   private lastStatusText = '';
   private notice: Notice | undefined;
   private readonly watch: vscode.Disposable;
@@ -62,14 +66,20 @@ export class RunProgress implements vscode.Disposable {
     this.stepStartedAt = Date.now();
   }
 
-  /** A progress report of the engine: shown in the panel, the status bar (twice a second at most) and any notice. */
+  /**
+   * A progress report of the engine: shown in the panel and any notice (four times a second at most), and in the status
+   * bar (twice a second at most); a new phase or step at once. A short run ticks every 50 ms: each report is drawn by the
+   * window, and on a machine the load keeps busy, twenty a second queue up in it until a click on Cancel waits behind them.
+   */
   update(p: ProgressView): void {
     if (this.ended) return;
     const view = this.step >= 0 ? { ...p, stage: this.stage() } : p;
     const phaseChanged = view.phase !== this.last?.phase || view.stage?.index !== this.last?.stage?.index;
     this.last = view;
-    this.panel.progress(this.runId, view);
     const now = Date.now();
+    if (!phaseChanged && now - this.lastShownAt < PANEL_EVERY_MS) return;
+    this.lastShownAt = now;
+    this.panel.progress(this.runId, view);
     if (phaseChanged || now - this.lastStatusAt > 500) {
       this.lastStatusAt = now;
       this.showStatus(statusForProgress(view));

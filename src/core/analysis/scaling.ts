@@ -168,6 +168,8 @@ export function recommendPoolSize(steps: SweepStep[]): SweepRecommendation | nul
     };
   }
   let why: string;
+  // What more sessions than the pick do: at the best measured they only queue; below it they add too little to tell.
+  let beyond = 'only queue';
   if (pick === best) {
     const below = usable.filter((s) => s.clients < pick.clients);
     const prev = below[below.length - 1];
@@ -181,11 +183,12 @@ export function recommendPoolSize(steps: SweepStep[]): SweepRecommendation | nul
         ? ` — within 5 % of it (${shortfall <= 0 ? 'no less' : `${shortfall.toFixed(1)} % less`}).`
         : ` — ${shortfall.toFixed(1)} % less, which is not significantly below it: the difference is within the measurement noise.`) +
       ` p95 is ${p95(pick)} at ${pick.clients} instead of ${p95(best)} at ${best.clients}.`;
+    beyond = within ? 'add less than 5 % throughput' : 'add no throughput these steps can tell from the noise';
   }
   return {
     poolSize: pick.clients,
     saturated: true,
     evidence: weak ? 'weak' : 'strong',
-    reason: `${why} More concurrent queries than ${pick.clients} only queue: size the application's pool (pool_size + max_overflow) so that no more run at once.${weakText}`,
+    reason: `${why} More concurrent queries than ${pick.clients} ${beyond}: size the application's pool (pool_size + max_overflow) so that no more run at once.${weakText}`,
   };
 }

@@ -7,6 +7,7 @@ describe('heavy load is asked about with its range and how long', () => {
     const p = sweepPlan('shop', 64, 10);
     assert.equal(p.sentence, 'Find the right pool size runs 7 steps of 10 s (1, 2, 4, 8, 16, 32, 64 clients) on "shop": about 1 min 10 s, up to 64 sessions at once.');
     assert.equal(p.setting, 'pgload.sweep.maxClients');
+    assert.equal(p.brief, '7 steps up to 64 clients, about 1 min 10 s', 'beside "Run it": words, not the remembered signature');
   });
 
   it('a long range is shortened, not listed whole; one step is said in the singular', () => {
@@ -17,6 +18,7 @@ describe('heavy load is asked about with its range and how long', () => {
   it('a capacity search and a diagnosis say the sessions the application pool opens and the budget', () => {
     assert.match(appLoadPlan('capacity', 'shop', 120, 300_000).sentence, /^Find capacity raises the users of your application until p95 passes the objective on "shop": up to 5 min, up to 120 sessions at once\.$/);
     assert.match(appLoadPlan('diagnose', 'shop', 100, 150_000).sentence, /up to 2 min 30 s, up to 100 sessions at once\.$/);
+    assert.equal(appLoadPlan('diagnose', 'shop', 100, 150_000).brief, 'up to 100 sessions, up to 2 min 30 s');
   });
 
   it('"do not ask again" covers the same range only: more clients, longer steps or another budget ask again', () => {

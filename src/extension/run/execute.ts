@@ -117,7 +117,7 @@ export abstract class RunExecution extends RunQuestions {
     if (remembered(this.store.heavyAccepted(connection.name), plan)) return true;
     const items = [
       { label: '$(close) Cancel', description: 'nothing runs', answer: 'cancel' as const },
-      { label: '$(play) Run it', description: plan.signature, answer: 'run' as const },
+      { label: '$(play) Run it', description: plan.brief, answer: 'run' as const },
       { label: `$(check-all) Run it, and do not ask again on "${connection.name}"`, description: 'for this range; a wider one asks again', answer: 'always' as const },
       { label: '$(settings-gear) Change the range…', description: plan.setting, answer: 'settings' as const },
     ];

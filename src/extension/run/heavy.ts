@@ -12,8 +12,10 @@ export interface HeavyPlan {
   kind: HeavyKind;
   /** What will run, on which connection: the question's sentence. */
   sentence: string;
-  /** The range as remembered ("don't ask again" holds for exactly this one). */
+  /** The range as remembered ("don't ask again" holds for exactly this one); never shown. */
   signature: string;
+  /** The range in a few words, beside "Run it". */
+  brief: string;
   /** The setting that changes the range. */
   setting: string;
 }
@@ -28,6 +30,7 @@ export function sweepPlan(connection: string, maxClients: number, stepSeconds: n
       `Find the right pool size runs ${plural(steps.length, 'step')} of ${formatDuration(stepSeconds * 1000)} (${shown} client${maxClients === 1 ? '' : 's'}) on "${connection}": ` +
       `about ${formatDuration(steps.length * stepSeconds * 1000)}, up to ${plural(maxClients, 'session')} at once.`,
     signature: `sweep ${maxClients} × ${stepSeconds} s`,
+    brief: `${plural(steps.length, 'step')} up to ${plural(maxClients, 'client')}, about ${formatDuration(steps.length * stepSeconds * 1000)}`,
     setting: 'pgload.sweep.maxClients',
   };
 }
@@ -39,6 +42,7 @@ export function appLoadPlan(kind: 'capacity' | 'diagnose', connection: string, s
     kind,
     sentence: `${what} on "${connection}": up to ${formatDuration(budgetMs)}, up to ${plural(sessions, 'session')} at once.`,
     signature: `${kind} ${sessions} sessions ${Math.round(budgetMs / 1000)} s`,
+    brief: `up to ${plural(sessions, 'session')}, up to ${formatDuration(budgetMs)}`,
     setting: 'pgload.diagnose.budgetSeconds',
   };
 }

@@ -14,10 +14,6 @@ export function shareMainLoop(on = true): void {
   shared = on;
 }
 
-export function mainLoopShared(): boolean {
-  return shared;
-}
-
 /**
  * The event loops that run a load's clients, and whether they are worker threads: threads only for plain closed-loop
  * clients (`whyOne` names what runs on one loop otherwise: a pool, a rate, a script…), as many as `workers` asks; one

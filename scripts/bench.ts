@@ -58,6 +58,13 @@ interface Case {
   /** pgbench -j and pgload --workers: the same number of threads on both sides. */
   threads: number;
   target: Target;
+  /**
+   * pgbench sends the transaction pgload sends: BEGIN READ ONLY, the statement and ROLLBACK in one pipeline (named and
+   * parsed once per session under -M prepared, as pgload does on a session of its own). Both tools then ask the server
+   * for the same work, and the ratio is the load generator's alone; without it the ratio includes what the envelope
+   * costs the server, which pgload keeps by design.
+   */
+  sameTransaction?: boolean;
 }
 
 function cases(): Case[] {
@@ -76,6 +83,9 @@ function allCases(): Case[] {
   }
   // Two threads on each side: pgbench -j 2 against pgload --workers 2.
   for (const clients of [50, 100]) out.push({ name: 'SELECT 1, 2 threads', sql: 'SELECT 1', clients, protocol: 'prepared', threads: 2, target: { minQps: 0.8 } });
+  // The same targets with pgbench sending pgload's transaction: the load generators compared on the same server work.
+  out.push({ name: 'SELECT 1, same transaction', sql: 'SELECT 1', clients: 10, protocol: 'prepared', threads: 1, target: select1, sameTransaction: true });
+  out.push({ name: 'SELECT 1, 2 threads, same transaction', sql: 'SELECT 1', clients: 50, protocol: 'prepared', threads: 2, target: { minQps: 0.8 }, sameTransaction: true });
   return out;
 }
 
@@ -104,8 +114,12 @@ function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv): Promise<{ cod
 
 const perRequest = (cpu: { userMs: number; sysMs: number }, requests: number): CpuPerRequest => ({ userUs: (cpu.userMs * 1000) / requests, sysUs: (cpu.sysMs * 1000) / requests });
 
+/** pgload's transaction as a pgbench script: one pipeline, one round trip. */
+const inEnvelope = (sql: string) => `\\startpipeline\nBEGIN READ ONLY;\n${sql};\nROLLBACK;\n\\endpipeline\n`;
+
 function runPgbench(pgbench: string, url: string, c: Case): Promise<ToolFigures> {
-  return pgbenchScript(pgbench, url, c.sql.replace(/\s*\n\s*/g, ' ') + ';\n', c.protocol, c.clients, c.threads);
+  const sql = c.sql.replace(/\s*\n\s*/g, ' ');
+  return pgbenchScript(pgbench, url, c.sameTransaction ? inEnvelope(sql) : `${sql};\n`, c.protocol, c.clients, c.threads);
 }
 
 /** pgbench running a script of its own (one transaction = one pass through it): its rate and per-transaction latencies. */
@@ -150,7 +164,7 @@ async function envelopeRows(pgbench: string, url: string): Promise<EnvelopeRow[]
     const legs: Record<'alone' | 'enveloped', ToolFigures[]> = { alone: [], enveloped: [] };
     const order = quick ? (['alone', 'enveloped'] as const) : (['alone', 'enveloped', 'enveloped', 'alone', 'alone', 'enveloped'] as const);
     for (const leg of order) {
-      const body = leg === 'alone' ? `${sql};\n` : `\\startpipeline\nBEGIN READ ONLY;\n${sql};\nROLLBACK;\n\\endpipeline\n`;
+      const body = leg === 'alone' ? `${sql};\n` : inEnvelope(sql);
       legs[leg].push(await pgbenchScript(pgbench, url, body, 'extended', 10, 1));
     }
     const med = (xs: ToolFigures[], k: 'qps' | 'p50Ms') => [...xs.map((x) => x[k])].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -368,6 +382,8 @@ const medCpu = (xs: ToolFigures[], k: 'cpu' | 'processCpu' = 'cpu'): CpuPerReque
   return cs[Math.floor(cs.length / 2)];
 };
 const fmtCpu = (c?: CpuPerRequest) => (c ? `${cpuTotal(c).toFixed(1)} µs (${c.userUs.toFixed(1)} user + ${c.sysUs.toFixed(1)} sys)` : '–');
+/** A ratio's median for the console; n/a where pgbench's clock made its percentiles meaningless (see zeroShare). */
+const times = (r: Ratio) => (Number.isFinite(r.median) ? r.median.toFixed(2) : 'n/a');
 const verdictText = (row: CaseRow) => (!row.verdict ? '–' : !hasTarget(row.c.target) ? 'no target' : `${row.verdict.verdict} (${row.verdict.met}/${row.verdict.pairs} leg pairs${row.verdict.pairs < PAIRS_FOR_A_VERDICT ? `; ${PAIRS_FOR_A_VERDICT} needed` : ''})`);
 
 /** Every case, each tool in alternating order per repeat, a line printed per case. */
@@ -396,7 +412,7 @@ async function runCases(pgbench: string | null, url: string): Promise<CaseRow[]>
     const r = row.r;
     console.log(
       `${c.name.padEnd(24)} ${c.protocol.padEnd(8)} ${String(c.clients).padStart(3)} clients · pgload ${med(row.pgload, 'qps').toFixed(0)} q/s p95 ${med(row.pgload, 'p95Ms').toFixed(2)} ms ${fmtCpu(medCpu(row.pgload))}` +
-        (r ? ` · pgbench ${med(row.pgbench, 'qps').toFixed(0)} q/s p95 ${med(row.pgbench, 'p95Ms').toFixed(2)} ms ${fmtCpu(medCpu(row.pgbench))} · qps ×${r.qps.median.toFixed(2)} p50 ×${r.p50.median.toFixed(2)} p95 ×${r.p95.median.toFixed(2)} cpu ×${r.cpu.median.toFixed(2)} · ${verdictText(row)}` : ''),
+        (r ? ` · pgbench ${med(row.pgbench, 'qps').toFixed(0)} q/s p95 ${med(row.pgbench, 'p95Ms').toFixed(2)} ms ${fmtCpu(medCpu(row.pgbench))} · qps ×${times(r.qps)} p50 ×${times(r.p50)} p95 ×${times(r.p95)} cpu ×${times(r.cpu)} · ${verdictText(row)}` : ''),
     );
   }
   return rows;
@@ -419,6 +435,8 @@ function writeReport(pgbench: string | null, rows: CaseRow[], envelope: Envelope
       const { c, pgload, pgbench: pb, r, clientBound } = row;
       return `| ${c.name} | ${c.protocol} | ${c.clients} | ${c.threads} | ${med(pgload, 'qps').toFixed(0)} | ${pb.length ? med(pb, 'qps').toFixed(0) : '–'} | ${fmtR(r?.qps)} | ${med(pgload, 'p50Ms').toFixed(3)} | ${pb.length ? med(pb, 'p50Ms').toFixed(3) : '–'} | ${fmtR(r?.p50)} | ${med(pgload, 'p95Ms').toFixed(3)} | ${pb.length ? med(pb, 'p95Ms').toFixed(3) : '–'} | ${fmtR(r?.p95)} | ${fmtR(r?.p99)} | ${clientBound}/${pgload.length} | ${verdictText(row)} |`;
     }),
+    '',
+    '"same transaction": pgbench sends what pgload sends for every request (BEGIN READ ONLY, the statement, ROLLBACK, one pipeline), so both ask the server for the same work. In the other cases pgbench sends the statement alone, and the ratio includes what the envelope costs the server (its own table below).',
     '',
     `A verdict needs ${PAIRS_FOR_A_VERDICT} leg pairs: "met" when every pair met the target, "missed" when none did, "undecided" otherwise (run more repeats: --repeats N).`,
     '',

@@ -3,6 +3,7 @@ import { closeSession, openSession, resolveConnection, transactionWrap, type Ope
 
 const RO = transactionWrap({ statementTimeoutMs: 10_000, readOnly: true });
 import { WireSession } from '../../src/core/connection/wire';
+import { releaseReads, sessionSocket, takeReads } from '../../src/core/connection/socket';
 import { testDb, withAdmin } from '../support/server';
 
 /** The load loop's own request path against a real PostgreSQL: values, errors, big answers, lost sessions. */
@@ -64,6 +65,32 @@ describe('The request path of the load loop (wire) on a real PostgreSQL', functi
     assert.ok(again > 1000);
     wire.detach();
     assert.equal((await s.client.query('SELECT 41 + 1 AS n')).rows[0].n, 42);
+  });
+
+  it('sessions reading at once through the one read buffer: each many-chunk answer that fails on its last row is read whole, and node-postgres reads the socket again after', async () => {
+    const conn = resolveConnection({ url: testDb().url });
+    const sessions = await Promise.all([1, 2, 3].map(() => openSession(conn, { statementTimeoutMs: 10_000, readOnly: true })));
+    try {
+      for (const s of sessions) {
+        // Without TLS the loop reads the socket directly, not through its 'data' events.
+        const socket = sessionSocket(s.client);
+        assert.equal(takeReads(socket, () => undefined), true);
+        releaseReads(socket);
+      }
+      // Each session its own row width, so that a byte read for one and parsed as another's shows as a wrong message.
+      const wires = sessions.map((s, k) => new WireSession(s.client, { text: `SELECT g, repeat('${'abc'[k]}', ${90 + k * 7}) FROM generate_series(1, 20000) g WHERE 1 / (20000 - g + ${k}) >= 0` }, 10_000, RO));
+      const results = await Promise.allSettled(wires.map((w) => w.request()));
+      results.forEach((r, k) => {
+        if (k === 0) assert.ok(r.status === 'rejected' && (r.reason as { code?: string }).code === '22012' && /division by zero/.test((r.reason as Error).message), `session ${k}: ${JSON.stringify(r)}`);
+        else assert.ok(r.status === 'fulfilled' && r.value > 0, `session ${k}: ${JSON.stringify(r)}`);
+      });
+      // Every session answers its next request, and after detach node-postgres has the socket.
+      for (const w of wires) assert.ok((await w.request().catch(() => -1)) !== 0);
+      wires.forEach((w) => w.detach());
+      for (const [k, s] of sessions.entries()) assert.equal((await s.client.query('SELECT $1::int + 1 AS n', [k])).rows[0].n, k + 1);
+    } finally {
+      await Promise.all(sessions.map((s) => closeSession(s)));
+    }
   });
 
   it('the server-side statement timeout comes back as 57014 with its message, and the session goes on', async () => {

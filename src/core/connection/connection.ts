@@ -4,7 +4,6 @@
  * Opening sessions: every session carries application_name = 'pgload', an 'error' listener, and the
  * run's session settings; failures become one specific sentence.
  */
-import type { Socket } from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -15,6 +14,7 @@ import type { ConnectionSummary } from '../../shared/result';
 import { asDriverError, errorMessage, PgloadError } from '../errors';
 import { readInputText } from '../inputFile';
 import { makeRedactor, maskUrlCredentials } from './redact';
+import { directSocket } from './socket';
 import { literal, settingPairs, transactionWrap, withInternalMark, wrapStart, type SessionSettings } from './envelope';
 
 export * from './envelope';
@@ -362,6 +362,8 @@ function clientConfig(c: ResolvedConnection, s: SessionSettings, ssl: TlsOptions
     user: c.user,
     password: c.password ?? '',
     ssl: ssl === false ? false : ssl,
+    // Without TLS the load loop reads the socket directly (./socket); node-postgres gets what it reads as 'data' events.
+    ...(ssl === false ? { stream: directSocket } : {}),
     // application_name is the one setting poolers keep (PgBouncer tracks it per client), so it always goes at startup.
     application_name: s.applicationName ?? APPLICATION_NAME,
     ...(inStartup ? { statement_timeout: s.statementTimeoutMs, options: startup.join(' ') } : {}),
@@ -587,9 +589,4 @@ function passwordHint(c: ResolvedConnection): string {
 /** The server process (backend pid) serving this client's session; 0 before it connected. */
 export function backendPid(client: Client): number {
   return (client as unknown as { processID?: number }).processID ?? 0;
-}
-
-/** The socket under this client's session (the load loop writes its pre-built requests on it). */
-export function sessionSocket(client: Client): Socket {
-  return (client as unknown as { connection: { stream: Socket } }).connection.stream;
 }

@@ -23,7 +23,8 @@
 import type { Socket } from 'node:net';
 import { Client, DatabaseError } from 'pg';
 import { serialize } from 'pg-protocol';
-import { ROLLBACK, sessionSocket, wrapStart, type TransactionWrap } from './connection';
+import { ROLLBACK, wrapStart, type TransactionWrap } from './connection';
+import { releaseReads, sessionSocket, takeReads } from './socket';
 
 export interface WireStatement {
   text: string;
@@ -127,7 +128,9 @@ function clientError(code: string, text: string): Error {
 export class WireSession {
   private readonly stream: Socket;
   private readonly saved: Listener[];
-  private readonly onData = (chunk: Buffer) => this.receive(chunk);
+  private readonly onData = (chunk: Buffer) => this.receive(chunk, chunk.length);
+  /** The socket's reads come straight to receive() (a plain socket, see ./socket), not through its 'data' events. */
+  private readonly direct: boolean;
   private readonly onError = (err: Error) => this.fail(err);
   private readonly onClose = () => this.fail(clientError('CONNECTION_LOST', 'Connection terminated unexpectedly'));
   private readonly parse: Buffer;
@@ -178,9 +181,12 @@ export class WireSession {
   ) {
     if (wrap === null && statement.text !== '') throw new Error('WireSession: a statement runs only inside its envelope');
     this.stream = sessionSocket(client);
-    this.saved = this.stream.listeners('data') as Listener[];
-    this.stream.removeAllListeners('data');
-    this.stream.on('data', this.onData);
+    this.direct = takeReads(this.stream, (data, length) => this.receive(data, length));
+    this.saved = this.direct ? [] : (this.stream.listeners('data') as Listener[]);
+    if (!this.direct) {
+      this.stream.removeAllListeners('data');
+      this.stream.on('data', this.onData);
+    }
     this.stream.on('error', this.onError);
     this.stream.on('close', this.onClose);
     if (this.stream.destroyed) this.gone = clientError('CONNECTION_LOST', 'Connection terminated unexpectedly');
@@ -275,7 +281,8 @@ export class WireSession {
   detach(): void {
     if (this.busy) throw new Error('WireSession.detach while a request runs');
     clearTimeout(this.timer);
-    this.stream.off('data', this.onData);
+    if (this.direct) releaseReads(this.stream);
+    else this.stream.off('data', this.onData);
     this.stream.off('error', this.onError);
     this.stream.off('close', this.onClose);
     for (const l of this.saved) this.stream.on('data', l);
@@ -313,23 +320,25 @@ export class WireSession {
     this.settle(0, this.gone);
   }
 
-  private receive(chunk: Buffer): void {
+  /** An answer's bytes, `chunk[0, end)`: valid only during the call (a direct read's buffer is reused), so what is kept is copied. */
+  private receive(chunk: Buffer, end: number): void {
     let buf = chunk;
     if (this.pending) {
-      buf = Buffer.concat([this.pending, chunk]);
+      buf = Buffer.concat([this.pending, chunk.subarray(0, end)]);
+      end = buf.length;
       this.pending = undefined;
     }
     let at = 0;
-    while (buf.length - at >= 5) {
+    while (end - at >= 5) {
       const length = buf.readInt32BE(at + 1);
-      if (buf.length - at < 1 + length) break;
+      if (end - at < 1 + length) break;
       const type = buf[at];
       if (type === MSG.ready) this.ready(buf[at + 5]);
       else if (type === MSG.error) this.error ??= decodeError(buf.subarray(at + 5, at + 1 + length));
       else if (type === MSG.parseComplete) this.parseComplete(++this.parses);
       at += 1 + length;
     }
-    if (at < buf.length) this.pending = Buffer.from(buf.subarray(at));
+    if (at < end) this.pending = Buffer.from(buf.subarray(at, end));
   }
 
   /** The n-th ParseComplete of the answer: the envelope's names (first two when sent), then the statement's. */

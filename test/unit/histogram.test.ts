@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { createHistogram, decodeHistogram, encodeHistogram, latencyStats, logBuckets, percentileCurve, recordUs } from '../../src/core/load/histogram';
+import { addPairs, createHistogram, decodeHistogram, encodeHistogram, latencyStats, logBuckets, percentileCurve, recordedPairs, recordUs } from '../../src/core/load/histogram';
 import { Timeline, chooseIntervalMs } from '../../src/core/load/timeline';
 
 /** A seeded PRNG (mulberry32) so the sample is the same on every run. */
@@ -79,6 +79,30 @@ describe('HDR latency recording', () => {
     // min and max come back at the histogram's resolution (0.1 %).
     assert.ok(Math.abs(back.maxMs - orig.maxMs) / orig.maxMs <= 0.001);
     assert.ok(Math.abs(back.minMs - orig.minMs) / orig.minMs <= 0.001);
+  });
+
+  it("a worker thread's batches as value/count pairs add up to the same histogram as every latency recorded in one", () => {
+    // Ten batches of a long-tailed sample, each sent as pairs and added into a histogram the receiver reuses.
+    const all = sample(20_000);
+    const whole = createHistogram();
+    const merged = createHistogram();
+    const batch = createHistogram();
+    const received = createHistogram();
+    for (let b = 0; b < 10; b++) {
+      batch.reset();
+      for (const v of all.slice(b * 2000, (b + 1) * 2000)) {
+        recordUs(batch, v);
+        recordUs(whole, v);
+      }
+      received.reset();
+      addPairs(received, recordedPairs(batch));
+      merged.add(received);
+    }
+    const [a, w] = [latencyStats(merged), latencyStats(whole)];
+    assert.equal(a.count, 20_000);
+    for (const k of ['p50Ms', 'p90Ms', 'p95Ms', 'p99Ms', 'p999Ms'] as const) assert.equal(a[k], w[k], k);
+    // min and max at the histogram's resolution (0.1 %), as after encoding.
+    for (const k of ['minMs', 'maxMs'] as const) assert.ok(Math.abs(a[k] - w[k]) / w[k] <= 0.001, `${k}: ${a[k]} against ${w[k]}`);
   });
 
   it('an empty histogram gives zeros, no buckets and no curve', () => {

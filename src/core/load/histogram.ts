@@ -115,6 +115,22 @@ export function logBuckets(h: Histogram, target = 24, maxBuckets = 60): Histogra
   return out;
 }
 
+/**
+ * A histogram's recorded values as [value µs, count, value µs, count, …]: how a worker thread sends its latencies. Exact:
+ * each value is its bucket's own (the highest it holds), so it lands in the same bucket of a histogram with the same
+ * settings. A few hundred pairs where encoding (deflate, base64) and a new histogram per batch cost far more.
+ */
+export function recordedPairs(h: Histogram): Float64Array {
+  const pairs: number[] = [];
+  forEachRecorded(h, (v, c) => pairs.push(v, c));
+  return Float64Array.from(pairs);
+}
+
+/** Adds what recordedPairs() took from a histogram into `h`. */
+export function addPairs(h: Histogram, pairs: Float64Array): void {
+  for (let i = 0; i < pairs.length; i += 2) h.recordValueWithCount(pairs[i], pairs[i + 1]);
+}
+
 export function encodeHistogram(h: Histogram): string {
   return hdr().encodeIntoCompressedBase64(h);
 }

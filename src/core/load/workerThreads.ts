@@ -1,9 +1,9 @@
 /**
  * Plain closed-loop clients on worker threads, each with its own event loop and sessions (like pgbench -j). Their
- * latencies arrive every 50 ms as HDR histograms and are added exactly; failures and lost sessions are reported as
+ * latencies arrive every 50 ms as the pairs of an HDR histogram and are added exactly; failures and lost sessions are reported as
  * on one loop.
  */
-import { decodeHistogram } from './histogram';
+import { addPairs, createHistogram } from './histogram';
 import type { LoopDelay } from '../insight/overhead';
 import type { Batch, WorkerGroup } from './workers';
 import type { LoadDriver, LoadSink } from './driver';
@@ -26,8 +26,14 @@ export class WorkerThreads implements LoadDriver {
   }
 
   async run(sink: LoadSink): Promise<void> {
+    // One histogram takes each batch in turn (the sink adds it into its own).
+    const batch = createHistogram();
     this.group.go(this.t0Epoch, (b: Batch) => {
-      sink.recorded(b.hist ? decodeHistogram(b.hist) : null, b.ok, b.over);
+      if (b.pairs) {
+        batch.reset();
+        addPairs(batch, b.pairs);
+      }
+      sink.recorded(b.pairs ? batch : null, b.ok, b.over);
       for (const f of b.failures) sink.failed(Object.assign(new Error(f.message), { code: f.code }), undefined, f.atMs);
       if (b.lost > 0) {
         this.lost += b.lost;

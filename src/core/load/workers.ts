@@ -38,7 +38,8 @@ function workerEntry(): { file: string; execArgv?: string[] } {
 }
 
 export interface Batch {
-  hist: string | null;
+  /** The latencies since the last batch, as recordedPairs() gives them. */
+  pairs: Float64Array | null;
   ok: number;
   failed: number;
   over: number;

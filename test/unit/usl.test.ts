@@ -46,7 +46,7 @@ describe('Universal Scalability Law fit', () => {
 
 describe('Pool-size recommendation', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { recommendPoolSize, throughputNoise, intervalStandardError, fallbackThroughputSe } = require('../../src/core/analysis/scaling') as typeof import('../../src/core/analysis/scaling');
+  const { recommendPoolSize, sweepRecommendation, throughputNoise, intervalStandardError, fallbackThroughputSe } = require('../../src/core/analysis/scaling') as typeof import('../../src/core/analysis/scaling');
   const step = (clients: number, qps: number, se: number | null, p95: number, batches = 8): SweepStep => ({ clients, throughputQps: qps, throughputSe: se, batches, p50Ms: p95 / 2, p95Ms: p95, p99Ms: p95, ok: 100, failed: 0, extended: null });
 
   it('linear scaling (pg_sleep: 3.3, 6.6, 13.3, 26.5, 52.5 q/s) is not saturated: the largest step, a lower bound, "sweep higher"', () => {
@@ -110,6 +110,21 @@ describe('Pool-size recommendation', () => {
     const rising = [s(1, 10, null, 100, 10_000, 2), s(2, 20, null, 200, 10_000, 2), s(4, 40, null, 400, 10_000, 2)];
     assert.equal(recommendPoolSize(rising)!.saturated, false);
     assert.equal(fallbackThroughputSe({ clients: 4, ok: 400, wallMs: 10_000 }), (2 + 20) / 10);
+  });
+
+  it('a cancelled sweep: its partial step sizes nothing, one complete step claims no pool size, two or more give a weak one that says it was cancelled', () => {
+    // The screenshot's case: 1 client complete, 2 clients cut short below it. Not "1 concurrent query … more only queue".
+    assert.equal(sweepRecommendation([step(1, 18_863, 1_172, 0.09), step(2, 17_800, null, 0.16, 2)], 'in the last step'), null);
+    assert.equal(sweepRecommendation([step(1, 18_863, 1_172, 0.09)], 'between steps'), null);
+    // Three complete steps rising, then a partial 8-client step that reads far lower: the partial step does not make 4 the peak.
+    const rising = [step(1, 3.3, 0.05, 301), step(2, 6.6, 0.08, 301), step(4, 13.3, 0.1, 302), step(8, 2, null, 302, 1)];
+    const r = sweepRecommendation(rising, 'in the last step')!;
+    assert.equal(r.poolSize, 4);
+    assert.equal(r.saturated, false, r.reason);
+    assert.equal(r.evidence, 'weak');
+    assert.match(r.reason, /The sweep was cancelled after 3 complete steps: nothing above 4 clients was measured\.$/);
+    // A completed sweep is judged as before.
+    assert.deepEqual(sweepRecommendation(rising.slice(0, 3), 'no'), recommendPoolSize(rising.slice(0, 3)));
   });
 
   it('noise from batch means: 16 clients sleeping 300 ms complete in waves; per-interval rates swing 0 ↔ 160 q/s, the batches agree', () => {

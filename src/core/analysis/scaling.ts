@@ -192,3 +192,19 @@ export function recommendPoolSize(steps: SweepStep[]): SweepRecommendation | nul
     reason: `${why} More concurrent queries than ${pick.clients} ${beyond}: size the application's pool (pool_size + max_overflow) so that no more run at once.${weakText}`,
   };
 }
+
+/**
+ * The pool size a sweep's steps support. A step cut short by a cancel keeps its figures in the table but sizes nothing;
+ * a cancelled sweep needs two complete steps to compare, and what it recommends from them is weak evidence that says
+ * why (the steps above were never measured).
+ */
+export function sweepRecommendation(steps: SweepStep[], cancelled: 'no' | 'between steps' | 'in the last step'): SweepRecommendation | null {
+  if (cancelled === 'no') return recommendPoolSize(steps);
+  const complete = cancelled === 'in the last step' ? steps.slice(0, -1) : steps;
+  if (complete.length < 2) return null;
+  const rec = recommendPoolSize(complete);
+  if (!rec) return null;
+  const last = complete[complete.length - 1].clients;
+  return { ...rec, evidence: 'weak', reason: `${rec.reason} The sweep was cancelled after ${complete.length} complete steps: nothing above ${plural(last, 'client')} was measured.` };
+}
+

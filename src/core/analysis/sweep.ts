@@ -11,7 +11,7 @@ import { PgloadError } from '../errors';
 import type { Logger } from '../logger';
 import { mergeLegs } from './ab';
 import { prepareRun, profile, withOptions, type PreparedRun, type Progress } from '../load/runner';
-import { recommendPoolSize, stepDurationNeededMs, stepIsEnough, throughputNoise } from './scaling';
+import { stepDurationNeededMs, stepIsEnough, sweepRecommendation, throughputNoise } from './scaling';
 import type { ParamInput } from '../load/params';
 import { readCapacity, readServerInfo } from '../connection/server';
 import { fitUsl, uslThroughput } from './usl';
@@ -121,6 +121,7 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
 
   const measured: SweepStep[] = [];
   let cancelledAt: string | null = null;
+  let partialStep = false;
   const maxStepMs = o.maxStepMs ?? Math.max(60_000, 10 * o.stepDurationMs);
   for (let i = 0; i < steps.length; i++) {
     if (ctx.signal?.aborted) {
@@ -137,6 +138,7 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
     measured.push(stepFigures(clients, r, extended));
     if (cancelled || r.status === 'cancelled') {
       cancelledAt = `Cancelled during the step with ${plural(clients, 'client')}; that step is partial.`;
+      partialStep = true;
       break;
     }
   }
@@ -153,7 +155,7 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
     steps: measured,
     usl: fit,
     curve,
-    recommendation: recommendPoolSize(measured),
+    recommendation: sweepRecommendation(measured, !cancelledAt ? 'no' : partialStep ? 'in the last step' : 'between steps'),
     notes,
   };
 }

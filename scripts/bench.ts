@@ -27,19 +27,14 @@ import { formatLensTitle } from '../src/shared/format';
 import { Timeline } from '../src/core/load/timeline';
 import type { CapturedPlan, ProfileResult } from '../src/shared/result';
 import { startEmbeddedPostgres } from './lib/embedded-pg';
+import { hasFlag, optionValue } from './lib/args';
 import { caseVerdict, cpuTotal, figuresFromLatencies, hasTarget, parseChildTimes, parsePgbenchLog, parsePgbenchTps, PAIRS_FOR_A_VERDICT, ratios, type CpuPerRequest, type Ratio, type Target, type ToolFigures, type Verdict } from './lib/benchlib';
 
 const root = path.resolve(__dirname, '..');
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(`--${name}`);
-const value = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-};
-const quick = flag('quick');
-const repeats = Number(value('repeats', quick ? '1' : '3'));
-const durationS = Number(value('duration', quick ? '1' : '5'));
-const outDir = path.resolve(value('out', path.join(root, 'bench-results')));
+const quick = hasFlag('quick');
+const repeats = Number(optionValue('repeats', quick ? '1' : '3'));
+const durationS = Number(optionValue('duration', quick ? '1' : '5'));
+const outDir = path.resolve(optionValue('out', path.join(root, 'bench-results')));
 
 /** The DB-bound statement: JOIN + EXISTS + ORDER BY … LIMIT on pgbench's tables, ~10 ms alone at scale 10. */
 const DB_QUERY = `SELECT a.aid, a.abalance, b.bbalance
@@ -68,7 +63,7 @@ interface Case {
 }
 
 function cases(): Case[] {
-  const only = value('only', '').toLowerCase();
+  const only = optionValue('only', '').toLowerCase();
   return allCases().filter((c) => !only || `${c.name} ${c.protocol} ${c.clients}`.toLowerCase().includes(only));
 }
 

@@ -17,15 +17,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ProfileResult } from '../src/shared/result';
 import { startEmbeddedPostgres } from './lib/embedded-pg';
+import { optionValue } from './lib/args';
 
 const root = path.resolve(__dirname, '..');
-const args = process.argv.slice(2);
-const value = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-};
-const durationS = Number(value('duration', '10'));
-const outDir = path.resolve(value('out', path.join(root, 'bench-results')));
+const durationS = Number(optionValue('duration', '10'));
+const outDir = path.resolve(optionValue('out', path.join(root, 'bench-results')));
 
 interface Step {
   sessions: number;
@@ -105,7 +101,7 @@ const fmt = (r: Row) =>
 
 async function main(): Promise<void> {
   if (!fs.existsSync(path.join(root, 'dist', 'cli.js'))) throw new Error('dist/cli.js is not built: run "npm run build" first');
-  const steps = parseSteps(value('steps', '500,1000,2000,2000x2'));
+  const steps = parseSteps(optionValue('steps', '500,1000,2000,2000x2'));
   const most = Math.max(...steps.map((s) => s.sessions));
   console.log(`ceiling: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB (${(os.freemem() / 2 ** 30).toFixed(1)} GiB free); steps ${steps.map((s) => `${s.sessions}×${s.workers}`).join(', ')}; ${durationS} s each`);
   // Room for the largest step, pgload's control and sampling sessions, and the superuser's reserve.

@@ -10,15 +10,11 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { profile } from '../src/core/load/runner';
 import { startEmbeddedPostgres } from './lib/embedded-pg';
+import { optionValue } from './lib/args';
 
-const args = process.argv.slice(2);
-const value = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
-};
-const minutes = Number(value('minutes', '10'));
-const clients = Number(value('clients', '50'));
-const outDir = path.resolve(value('out', path.join(__dirname, '..', 'bench-results')));
+const minutes = Number(optionValue('minutes', '10'));
+const clients = Number(optionValue('clients', '50'));
+const outDir = path.resolve(optionValue('out', path.join(__dirname, '..', 'bench-results')));
 
 interface Sample {
   atS: number;

@@ -1,7 +1,7 @@
 /**
  * Plain closed-loop clients on worker threads, each with its own event loop and sessions (like pgbench -j). Their
- * latencies arrive every 50 ms as the pairs of an HDR histogram and are added exactly; failures and lost sessions are reported as
- * on one loop.
+ * latencies arrive every 50 ms as the value/count pairs of an HDR histogram and are added exactly; failures and lost
+ * sessions are reported as on one loop.
  */
 import { addPairs, createHistogram } from './histogram';
 import type { LoopDelay } from '../insight/overhead';

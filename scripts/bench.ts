@@ -28,7 +28,7 @@ import { Timeline } from '../src/core/load/timeline';
 import type { CapturedPlan, ProfileResult } from '../src/shared/result';
 import { startEmbeddedPostgres } from './lib/embedded-pg';
 import { hasFlag, optionValue } from './lib/args';
-import { caseVerdict, cpuTotal, figuresFromLatencies, hasTarget, parseChildTimes, parsePgbenchLog, parsePgbenchTps, PAIRS_FOR_A_VERDICT, ratios, type CpuPerRequest, type Ratio, type Target, type ToolFigures, type Verdict } from './lib/benchlib';
+import { caseVerdict, cpuTotal, envelopeCeilingNote, figuresFromLatencies, hasTarget, parseChildTimes, parsePgbenchLog, parsePgbenchTps, PAIRS_FOR_A_VERDICT, ratios, type CpuPerRequest, type Ratio, type Target, type ToolFigures, type Verdict } from './lib/benchlib';
 
 const root = path.resolve(__dirname, '..');
 const quick = hasFlag('quick');
@@ -54,10 +54,11 @@ interface Case {
   threads: number;
   target: Target;
   /**
-   * pgbench sends the transaction pgload sends: BEGIN READ ONLY, the statement and ROLLBACK in one pipeline (named and
-   * parsed once per session under -M prepared, as pgload does on a session of its own). Both tools then ask the server
-   * for the same work, and the ratio is the load generator's alone; without it the ratio includes what the envelope
-   * costs the server, which pgload keeps by design.
+   * A third leg per repeat: pgbench sending the transaction pgload sends (BEGIN READ ONLY, the statement and ROLLBACK in
+   * one pipeline, named and parsed once per session under -M prepared, as pgload does on a session of its own). Against
+   * it both tools ask the server for the same work and the ratio is the load generator's alone; against pgbench sending
+   * the statement alone, the ratio also holds what the envelope costs the server, which pgload keeps by design — and
+   * pgbench's own two rates, with the envelope ÷ without, show how much of the gap that is.
    */
   sameTransaction?: boolean;
 }
@@ -70,17 +71,14 @@ function cases(): Case[] {
 function allCases(): Case[] {
   // SELECT 1 prepared on one thread is the per-request cost case: pgbench's throughput and its CPU per request.
   const select1 = { minQps: 0.9, maxCpu: 1.8 };
-  if (quick) return [{ name: 'SELECT 1', sql: 'SELECT 1', clients: 10, protocol: 'prepared', threads: 1, target: select1 }];
+  if (quick) return [{ name: 'SELECT 1', sql: 'SELECT 1', clients: 10, protocol: 'prepared', threads: 1, target: select1, sameTransaction: true }];
   const out: Case[] = [];
   for (const protocol of ['simple', 'prepared'] as const) {
-    for (const clients of [10, 50, 100]) out.push({ name: 'SELECT 1', sql: 'SELECT 1', clients, protocol, threads: 1, target: protocol === 'prepared' ? select1 : { minQps: 0 } });
+    for (const clients of [10, 50, 100]) out.push({ name: 'SELECT 1', sql: 'SELECT 1', clients, protocol, threads: 1, target: protocol === 'prepared' ? select1 : { minQps: 0 }, sameTransaction: protocol === 'prepared' });
     for (const clients of [1, 10, 50, 100]) out.push({ name: 'DB-bound JOIN + EXISTS', sql: DB_QUERY, clients, protocol, threads: 1, target: { minQps: 0.98, maxP50: 1.05, maxP95: 1.1 } });
   }
   // Two threads on each side: pgbench -j 2 against pgload --workers 2.
-  for (const clients of [50, 100]) out.push({ name: 'SELECT 1, 2 threads', sql: 'SELECT 1', clients, protocol: 'prepared', threads: 2, target: { minQps: 0.8 } });
-  // The same targets with pgbench sending pgload's transaction: the load generators compared on the same server work.
-  out.push({ name: 'SELECT 1, same transaction', sql: 'SELECT 1', clients: 10, protocol: 'prepared', threads: 1, target: select1, sameTransaction: true });
-  out.push({ name: 'SELECT 1, 2 threads, same transaction', sql: 'SELECT 1', clients: 50, protocol: 'prepared', threads: 2, target: { minQps: 0.8 }, sameTransaction: true });
+  for (const clients of [50, 100]) out.push({ name: 'SELECT 1, 2 threads', sql: 'SELECT 1', clients, protocol: 'prepared', threads: 2, target: { minQps: 0.8 }, sameTransaction: true });
   return out;
 }
 
@@ -112,9 +110,10 @@ const perRequest = (cpu: { userMs: number; sysMs: number }, requests: number): C
 /** pgload's transaction as a pgbench script: one pipeline, one round trip. */
 const inEnvelope = (sql: string) => `\\startpipeline\nBEGIN READ ONLY;\n${sql};\nROLLBACK;\n\\endpipeline\n`;
 
-function runPgbench(pgbench: string, url: string, c: Case): Promise<ToolFigures> {
+/** pgbench on a case: the statement alone, or (`enveloped`) inside pgload's transaction. */
+function runPgbench(pgbench: string, url: string, c: Case, enveloped: boolean): Promise<ToolFigures> {
   const sql = c.sql.replace(/\s*\n\s*/g, ' ');
-  return pgbenchScript(pgbench, url, c.sameTransaction ? inEnvelope(sql) : `${sql};\n`, c.protocol, c.clients, c.threads);
+  return pgbenchScript(pgbench, url, enveloped ? inEnvelope(sql) : `${sql};\n`, c.protocol, c.clients, c.threads);
 }
 
 /** pgbench running a script of its own (one transaction = one pass through it): its rate and per-transaction latencies. */
@@ -366,10 +365,25 @@ async function main(): Promise<void> {
   console.log(`bench: wrote ${path.relative(process.cwd(), path.join(outDir, 'bench.md'))} and bench.json`);
 }
 
-/** One case's figures: each tool's repeats, their ratios, its verdict, and how often pgload's report said it was client-bound. */
-type CaseRow = { c: Case; pgload: ToolFigures[]; pgbench: ToolFigures[]; r?: CaseRatios; verdict?: { verdict: Verdict; met: number; pairs: number }; clientBound: number };
+/**
+ * One case's figures: each tool's repeats (pgbench alone, and with the envelope when the case asks), their ratios, the
+ * verdicts against both, and how often pgload's report said it was client-bound.
+ */
+type CaseRow = {
+  c: Case;
+  pgload: ToolFigures[];
+  pgbench: ToolFigures[];
+  /** pgbench sending pgload's transaction, in the same repeats. */
+  pgbenchSame: ToolFigures[];
+  r?: CaseRatios;
+  verdict?: CaseVerdict;
+  same?: { r: CaseRatios; verdict: CaseVerdict; ceiling: Ratio };
+  clientBound: number;
+};
 type CaseRatios = { qps: Ratio; p50: Ratio; p95: Ratio; p99: Ratio; cpu: Ratio };
+type CaseVerdict = { verdict: Verdict; met: number; pairs: number };
 
+const caseRatios = (a: ToolFigures[], b: ToolFigures[]): CaseRatios => ({ qps: ratios(a, b, 'qps'), p50: ratios(a, b, 'p50Ms'), p95: ratios(a, b, 'p95Ms'), p99: ratios(a, b, 'p99Ms'), cpu: ratios(a, b, 'cpu') });
 const med = (xs: ToolFigures[], k: keyof ToolFigures) => (xs.length ? [...xs.map((x) => x[k] as number)].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
 /** The median leg's CPU per request (by total), user and system as measured in that leg. */
 const medCpu = (xs: ToolFigures[], k: 'cpu' | 'processCpu' = 'cpu'): CpuPerRequest | undefined => {
@@ -379,19 +393,25 @@ const medCpu = (xs: ToolFigures[], k: 'cpu' | 'processCpu' = 'cpu'): CpuPerReque
 const fmtCpu = (c?: CpuPerRequest) => (c ? `${cpuTotal(c).toFixed(1)} µs (${c.userUs.toFixed(1)} user + ${c.sysUs.toFixed(1)} sys)` : '–');
 /** A ratio's median for the console; n/a where pgbench's clock made its percentiles meaningless (see zeroShare). */
 const times = (r: Ratio) => (Number.isFinite(r.median) ? r.median.toFixed(2) : 'n/a');
-const verdictText = (row: CaseRow) => (!row.verdict ? '–' : !hasTarget(row.c.target) ? 'no target' : `${row.verdict.verdict} (${row.verdict.met}/${row.verdict.pairs} leg pairs${row.verdict.pairs < PAIRS_FOR_A_VERDICT ? `; ${PAIRS_FOR_A_VERDICT} needed` : ''})`);
+const verdictText = (c: Case, v?: CaseVerdict) => (!v ? '–' : !hasTarget(c.target) ? 'no target' : `${v.verdict} (${v.met}/${v.pairs} leg pairs${v.pairs < PAIRS_FOR_A_VERDICT ? `; ${PAIRS_FOR_A_VERDICT} needed` : ''})`);
+/** The verdict against pgbench sending the statement alone, with what pgbench's own rates say about the envelope's share. */
+const aloneVerdictText = (row: CaseRow) => {
+  const note = row.same && row.verdict && row.verdict.verdict !== 'met' ? envelopeCeilingNote(row.same.ceiling, row.c.target, Math.min(row.pgbench.length, row.pgbenchSame.length)) : undefined;
+  return `${verdictText(row.c, row.verdict)}${note ? `; ${note}` : ''}`;
+};
 
-/** Every case, each tool in alternating order per repeat, a line printed per case. */
+type Tool = 'pgload' | 'pgbench' | 'pgbenchSame';
+
+/** Every case, each tool in rotating order per repeat, a line printed per case. */
 async function runCases(pgbench: string | null, url: string): Promise<CaseRow[]> {
   const rows: CaseRow[] = [];
   for (const c of cases()) {
-    const row: CaseRow = { c, pgload: [], pgbench: [], clientBound: 0 };
+    const row: CaseRow = { c, pgload: [], pgbench: [], pgbenchSame: [], clientBound: 0 };
+    const tools: Tool[] = !pgbench ? ['pgload'] : c.sameTransaction ? ['pgbench', 'pgload', 'pgbenchSame'] : ['pgbench', 'pgload'];
     for (let i = 0; i < repeats; i++) {
-      // Alternating, pgbench first on even repeats: drift in the machine hits both tools alike.
-      const order = i % 2 === 0 ? (['pgbench', 'pgload'] as const) : (['pgload', 'pgbench'] as const);
-      for (const tool of order) {
-        if (tool === 'pgbench' && !pgbench) continue;
-        if (tool === 'pgbench') row.pgbench.push(await runPgbench(pgbench!, url, c));
+      // The order rotates from repeat to repeat: drift in the machine hits every tool alike.
+      for (const tool of tools.map((_, k) => tools[(k + i) % tools.length])) {
+        if (tool !== 'pgload') row[tool].push(await runPgbench(pgbench!, url, c, tool === 'pgbenchSame'));
         else {
           const f = await runPgload(url, c);
           if (f.client?.clientBound) row.clientBound++;
@@ -400,14 +420,18 @@ async function runCases(pgbench: string | null, url: string): Promise<CaseRow[]>
       }
     }
     if (row.pgbench.length) {
-      row.r = { qps: ratios(row.pgload, row.pgbench, 'qps'), p50: ratios(row.pgload, row.pgbench, 'p50Ms'), p95: ratios(row.pgload, row.pgbench, 'p95Ms'), p99: ratios(row.pgload, row.pgbench, 'p99Ms'), cpu: ratios(row.pgload, row.pgbench, 'cpu') };
+      row.r = caseRatios(row.pgload, row.pgbench);
       row.verdict = caseVerdict(row.pgload, row.pgbench, c.target);
     }
+    if (row.pgbenchSame.length) {
+      row.same = { r: caseRatios(row.pgload, row.pgbenchSame), verdict: caseVerdict(row.pgload, row.pgbenchSame, c.target), ceiling: ratios(row.pgbenchSame, row.pgbench, 'qps') };
+    }
     rows.push(row);
-    const r = row.r;
+    const { r, same } = row;
     console.log(
-      `${c.name.padEnd(24)} ${c.protocol.padEnd(8)} ${String(c.clients).padStart(3)} clients · pgload ${med(row.pgload, 'qps').toFixed(0)} q/s p95 ${med(row.pgload, 'p95Ms').toFixed(2)} ms ${fmtCpu(medCpu(row.pgload))}` +
-        (r ? ` · pgbench ${med(row.pgbench, 'qps').toFixed(0)} q/s p95 ${med(row.pgbench, 'p95Ms').toFixed(2)} ms ${fmtCpu(medCpu(row.pgbench))} · qps ×${times(r.qps)} p50 ×${times(r.p50)} p95 ×${times(r.p95)} cpu ×${times(r.cpu)} · ${verdictText(row)}` : ''),
+      `${c.name.padEnd(20)} ${c.protocol.padEnd(8)} ${String(c.clients).padStart(3)} clients · pgload ${med(row.pgload, 'qps').toFixed(0)} q/s p95 ${med(row.pgload, 'p95Ms').toFixed(2)} ms ${fmtCpu(medCpu(row.pgload))}` +
+        (r ? ` · pgbench ${med(row.pgbench, 'qps').toFixed(0)} q/s p95 ${med(row.pgbench, 'p95Ms').toFixed(2)} ms ${fmtCpu(medCpu(row.pgbench))} · qps ×${times(r.qps)} p50 ×${times(r.p50)} p95 ×${times(r.p95)} cpu ×${times(r.cpu)} · ${aloneVerdictText(row)}` : '') +
+        (same ? `\n${' '.repeat(20)} same transaction: pgbench ${med(row.pgbenchSame, 'qps').toFixed(0)} q/s ${fmtCpu(medCpu(row.pgbenchSame))} · qps ×${times(same.r.qps)} cpu ×${times(same.r.cpu)} · ${verdictText(c, same.verdict)}` : ''),
     );
   }
   return rows;
@@ -428,11 +452,25 @@ function writeReport(pgbench: string | null, rows: CaseRow[], envelope: Envelope
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map((row) => {
       const { c, pgload, pgbench: pb, r, clientBound } = row;
-      return `| ${c.name} | ${c.protocol} | ${c.clients} | ${c.threads} | ${med(pgload, 'qps').toFixed(0)} | ${pb.length ? med(pb, 'qps').toFixed(0) : '–'} | ${fmtR(r?.qps)} | ${med(pgload, 'p50Ms').toFixed(3)} | ${pb.length ? med(pb, 'p50Ms').toFixed(3) : '–'} | ${fmtR(r?.p50)} | ${med(pgload, 'p95Ms').toFixed(3)} | ${pb.length ? med(pb, 'p95Ms').toFixed(3) : '–'} | ${fmtR(r?.p95)} | ${fmtR(r?.p99)} | ${clientBound}/${pgload.length} | ${verdictText(row)} |`;
+      return `| ${c.name} | ${c.protocol} | ${c.clients} | ${c.threads} | ${med(pgload, 'qps').toFixed(0)} | ${pb.length ? med(pb, 'qps').toFixed(0) : '–'} | ${fmtR(r?.qps)} | ${med(pgload, 'p50Ms').toFixed(3)} | ${pb.length ? med(pb, 'p50Ms').toFixed(3) : '–'} | ${fmtR(r?.p50)} | ${med(pgload, 'p95Ms').toFixed(3)} | ${pb.length ? med(pb, 'p95Ms').toFixed(3) : '–'} | ${fmtR(r?.p95)} | ${fmtR(r?.p99)} | ${clientBound}/${pgload.length} | ${aloneVerdictText(row)} |`;
     }),
     '',
-    '"same transaction": pgbench sends what pgload sends for every request (BEGIN READ ONLY, the statement, ROLLBACK, one pipeline), so both ask the server for the same work. In the other cases pgbench sends the statement alone, and the ratio includes what the envelope costs the server (its own table below).',
+    'Here pgbench sends the statement alone, so the ratios include what the envelope pgload keeps around every request (BEGIN READ ONLY, the statement, ROLLBACK) costs the server.',
     '',
+    ...(rows.some((row) => row.same)
+      ? [
+          '## The same server work',
+          '',
+          "In the same repeats, pgbench also sent pgload's own transaction (BEGIN READ ONLY, the statement, ROLLBACK, one pipeline, prepared), so both tools asked the server for the same work: the ratio is the load generators' alone, against the same target. \"envelope share\" is pgbench's own rate with the envelope ÷ without it: how much of pgbench's rate the envelope alone takes on this server.",
+          '',
+          '| statement | clients | threads | pgload q/s | pgbench q/s (same transaction) | qps ratio | CPU ratio | target | envelope share (pgbench ÷ pgbench) |',
+          '|---|---:|---:|---:|---:|---:|---:|---|---:|',
+          ...rows
+            .filter((row) => row.same)
+            .map(({ c, pgload, pgbenchSame, same }) => `| ${c.name} | ${c.clients} | ${c.threads} | ${med(pgload, 'qps').toFixed(0)} | ${med(pgbenchSame, 'qps').toFixed(0)} | ${fmtR(same!.r.qps)} | ${fmtR(same!.r.cpu)} | ${verdictText(c, same!.verdict)} | ${fmtR(same!.ceiling)} |`),
+          '',
+        ]
+      : []),
     `A verdict needs ${PAIRS_FOR_A_VERDICT} leg pairs: "met" when every pair met the target, "missed" when none did, "undecided" otherwise (run more repeats: --repeats N).`,
     '',
     '## Client CPU per request',

@@ -158,3 +158,19 @@ export function caseVerdict(pgload: ToolFigures[], pgbench: ToolFigures[], t: Ta
   const verdict: Verdict = pairs < PAIRS_FOR_A_VERDICT ? 'undecided' : met === pairs ? 'met' : met === 0 ? 'missed' : 'undecided';
   return { verdict, met, pairs };
 }
+
+/**
+ * What pgbench's own two rates say about a throughput target pgload did not meet against pgbench sending the statement
+ * alone: `envelopeShare` is pgbench sending pgload's transaction (BEGIN READ ONLY, the statement, ROLLBACK) ÷ pgbench
+ * sending the statement alone, repeat by repeat (`pairs` of them). Below the target in every one of at least
+ * PAIRS_FOR_A_VERDICT repeats, pgbench itself would miss the target with the envelope, and the sentence says so;
+ * otherwise it gives the share alone. Nothing when the share is unknown or ≥ 1.
+ */
+export function envelopeCeilingNote(envelopeShare: Ratio, t: Target, pairs: number): string | undefined {
+  if (!Number.isFinite(envelopeShare.median) || envelopeShare.median >= 1) return undefined;
+  const share = `×${envelopeShare.median.toFixed(2)} (${envelopeShare.min.toFixed(2)}–${envelopeShare.max.toFixed(2)})`;
+  if (pairs >= PAIRS_FOR_A_VERDICT && envelopeShare.max < t.minQps) {
+    return `pgbench itself, sending the envelope pgload keeps, reached ${share} of its rate without it — below ×${t.minQps} in every repeat, so on this server the envelope alone puts the target out of reach`;
+  }
+  return `pgbench itself, sending the envelope pgload keeps, reached ${share} of its rate without it`;
+}

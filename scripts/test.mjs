@@ -37,7 +37,9 @@ const order = wanted.length > 0 ? wanted : Object.keys(TIERS);
  * command to run. Each names the tiers that need it and why.
  */
 const SYSTEM_PACKAGES = [
-  { pkg: 'chromium', present: () => existsSync('/usr/bin/chromium'), tiers: ['webview', 'e2e'], why: 'the panel is rendered in a real Chromium' },
+  // Its fonts named, as recommends are not installed: chromium-common recommends udev, whose set-up runs systemd-tmpfiles,
+  // which creates /root/.ssh (seen with Debian's chromium 156).
+  { pkg: 'chromium', with: ['fonts-liberation'], present: () => existsSync('/usr/bin/chromium'), tiers: ['webview', 'e2e'], why: 'the panel is rendered in a real Chromium' },
   { pkg: 'libkrb5-dev', present: () => existsSync('/usr/include/krb5.h') || existsSync('/usr/include/gssapi/gssapi.h'), tiers: ['extension', 'e2e'], why: "code-server (the real VS Code the extension runs in) builds its kerberos module against these headers" },
   { pkg: 'pgbouncer', present: () => existsSync('/usr/sbin/pgbouncer'), tiers: ['integration'], why: 'the pooler tests put a real PgBouncer in front of the test server' },
   { pkg: 'postgresql-15-hypopg', present: () => existsSync('/usr/share/postgresql/15/extension/hypopg.control'), tiers: ['integration'], why: "the index advice is checked with HypoPG on Debian's PostgreSQL 15" },
@@ -46,8 +48,9 @@ const SYSTEM_PACKAGES = [
 function provision(tiers) {
   const missing = SYSTEM_PACKAGES.filter((p) => p.tiers.some((t) => tiers.includes(t)) && !p.present());
   if (missing.length === 0) return { ok: true };
-  const names = missing.map((p) => p.pkg);
-  const command = `apt-get update && apt-get install -y ${names.join(' ')}`;
+  const names = missing.flatMap((p) => [p.pkg, ...(p.with ?? [])]);
+  // Only what is named and what it depends on: recommended packages set up services and write outside the project.
+  const command = `apt-get update && apt-get install -y --no-install-recommends ${names.join(' ')}`;
   for (const p of missing) console.log(`npm test: ${p.pkg} is missing: ${p.why} (${p.tiers.join(', ')} tests)`);
   const apt = ['/usr/bin/apt-get', '/bin/apt-get'].find((x) => existsSync(x));
   if (!apt || process.getuid?.() !== 0) {
@@ -55,7 +58,7 @@ function provision(tiers) {
   }
   console.log(`npm test: installing ${names.join(', ')} from Debian's packages (apt-get, about a minute)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...names]]) {
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...names]]) {
     const r = spawnSync(apt, args, { stdio: ['ignore', 'ignore', 'pipe'], env, encoding: 'utf8' });
     if (r.status !== 0) return { ok: false, message: `apt-get ${args[0]} failed (${(r.stderr ?? '').trim().split('\n').slice(-2).join(' ')}): run "${command}" as root, then npm test again` };
   }

@@ -30,7 +30,7 @@ export function scalingSection(sw: SweepResult | undefined): HTMLElement {
       { class: 'tiles' },
       tile('Recommended pool size', rec ? `${rec.poolSize}${rec.saturated === false ? ' or more' : ''}` : '–', 'tile-pool-size'),
       tile('Peak throughput at', peakTile(peakClaim(sw)), 'tile-peak'),
-      tile('Steps', sw.steps.length ? `${sw.steps.length} (${sw.steps[0].clients}–${sw.steps[sw.steps.length - 1].clients} clients)` : '0', 'tile-steps'),
+      tile('Steps', sw.steps.length ? `${stepCount(sw)} (${sw.steps[0].clients}–${sw.steps[sw.steps.length - 1].clients} clients)` : '0', 'tile-steps'),
       tile('Fit R²', usl ? usl.r2.toFixed(3) : '–', 'tile-r2'),
     ),
     h('p', { id: 'recommendation', class: rec ? 'recommendation' : 'status-detail' }, rec ? rec.reason : 'No pool size can be recommended from this sweep: see the notes below.'),
@@ -50,8 +50,8 @@ export function scalingSection(sw: SweepResult | undefined): HTMLElement {
         ...sw.steps.map((x) =>
           h(
             'tr',
-            rec && x.clients === rec.poolSize ? { class: 'picked' } : {},
-            h('th', {}, String(x.clients)),
+            x.partial ? { class: 'partial', title: 'cut short by the cancel: shown, but neither fitted nor used for the pool size' } : rec && x.clients === rec.poolSize ? { class: 'picked' } : {},
+            h('th', {}, x.partial ? `${x.clients} (partial)` : String(x.clients)),
             h('td', {}, formatQps(x.throughputQps)),
             h('td', { title: 'two standard errors, from batch means' }, x.throughputSe === null || x.throughputSe === undefined ? '?' : `± ${formatQps(2 * x.throughputSe)}`),
             h('td', {}, formatMs(x.p50Ms)),
@@ -68,18 +68,25 @@ export function scalingSection(sw: SweepResult | undefined): HTMLElement {
   return section;
 }
 
+/** The steps measured, the one a cancel cut short counted apart: "3 + 1 partial". */
+function stepCount(sw: SweepResult): string {
+  const partial = sw.steps.filter((x) => x.partial).length;
+  return partial ? `${sw.steps.length - partial} + ${partial} partial` : String(sw.steps.length);
+}
+
 function drawScalingChart(sw: SweepResult, grid: HTMLElement): void {
   const t = theme();
-  const box = chartBox('chart-scaling', 'Throughput and p95 against concurrent clients', 'Points: measured steps; line: the fitted Universal Scalability Law; red: p95 (right axis).');
+  const cut = sw.steps.some((x) => x.partial);
+  const box = chartBox('chart-scaling', 'Throughput and p95 against concurrent clients', `Points: measured steps; line: the fitted Universal Scalability Law; red: p95 (right axis).${cut ? ' Hollow: the step cut short by the cancel, not fitted.' : ''}`);
   grid.append(box.box);
   const rec = sw.recommendation?.poolSize;
   chart(box.canvas, {
     type: 'line',
     data: {
       datasets: [
-        { label: 'queries/s (measured)', data: sw.steps.map((x) => ({ x: x.clients, y: x.throughputQps })), borderColor: t.green, backgroundColor: t.green, showLine: false, pointRadius: sw.steps.map((x) => (x.clients === rec ? 7 : 4)), yAxisID: 'y' },
+        { label: 'queries/s (measured)', data: sw.steps.map((x) => ({ x: x.clients, y: x.throughputQps })), borderColor: t.green, backgroundColor: t.green, pointBackgroundColor: sw.steps.map((x) => (x.partial ? 'transparent' : t.green)), showLine: false, pointRadius: sw.steps.map((x) => (x.clients === rec ? 7 : 4)), yAxisID: 'y' },
         { label: 'queries/s (USL fit)', data: sw.curve.map((c) => ({ x: c.clients, y: c.throughputQps })), borderColor: t.blue, backgroundColor: t.blue, pointRadius: 0, borderDash: [6, 4], yAxisID: 'y' },
-        { label: 'p95 ms', data: sw.steps.map((x) => ({ x: x.clients, y: x.p95Ms })), borderColor: t.red, backgroundColor: t.red, pointRadius: 3, yAxisID: 'y1' },
+        { label: 'p95 ms', data: sw.steps.map((x) => ({ x: x.clients, y: x.p95Ms })), borderColor: t.red, backgroundColor: t.red, pointBackgroundColor: sw.steps.map((x) => (x.partial ? 'transparent' : t.red)), pointRadius: 3, yAxisID: 'y1', segment: { borderDash: (ctx: { p1DataIndex: number }) => (sw.steps[ctx.p1DataIndex]?.partial ? [4, 4] : undefined) } },
       ],
     },
     options: {

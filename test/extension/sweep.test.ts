@@ -118,7 +118,10 @@ describe('pgload in VS Code: parameters and the concurrency sweep', function () 
       assert.ok(sweep, `the steps measured are kept: ${JSON.stringify(messages)}`);
       assert.equal(sweep.status, 'cancelled');
       assert.ok(sweep.steps.length < 4, JSON.stringify(sweep.steps.map((x) => x.clients)));
-      assert.ok(messages.some((m) => /^pgload: the sweep was cancelled after \d steps?: its figures are partial/.test(m.message)), JSON.stringify(messages));
+      // Cancelled in the 4-client step: the steps with 1 and 2 clients are complete, the 4-client one (if it got any figures) partial.
+      assert.deepEqual(sweep.steps.filter((x) => !x.partial).map((x) => x.clients), [1, 2]);
+      assert.ok(sweep.steps.every((x) => !x.partial || x.clients === 4), JSON.stringify(sweep.steps.map((x) => [x.clients, x.partial])));
+      assert.ok(messages.some((m) => /^pgload: the sweep was cancelled (during its step with 4 clients, )?after 2 complete steps: its figures are partial/.test(m.message)), JSON.stringify(messages));
       assert.ok(!messages.some((m) => /^pgload: pool size \d+ for this statement/.test(m.message)), JSON.stringify(messages));
       assert.equal(api.panels.shown('SELECT pg_sleep(0.01) AS first')?.state, 'cancelled');
       // Runs keeps it as what happened.

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { formatRate } from '../../src/shared/format';
+import { formatRate, formatSweepReport } from '../../src/shared/format';
 import { sweep } from '../../src/core/analysis/sweep';
 import { stateFromSweep } from '../../src/shared/panelState';
 import type { SweepResult } from '../../src/shared/result';
@@ -58,6 +58,14 @@ describe('Concurrency sweep on a real PostgreSQL', function () {
     assert.equal(r.status, 'cancelled');
     assert.ok(r.steps.length >= 2 && r.steps.length <= 3, `${r.steps.length} steps`);
     assert.ok(r.notes.some((n) => /^Cancelled (during the step with 4 clients|after \d of 4 steps)/.test(n)), r.notes.join(' | '));
+    // The step it was cancelled in keeps its figures, marked partial; the curve and the pool size stand on the complete steps.
+    assert.deepEqual(r.steps.filter((s) => !s.partial).map((s) => s.clients), [1, 2]);
+    const cut = r.steps.find((s) => s.partial);
+    if (cut) {
+      assert.equal(cut.clients, 4);
+      assert.match(formatSweepReport(r), /^\s+4\*\s/m);
+    }
+    assert.ok(r.curve.every((c) => c.clients <= 2), JSON.stringify(r.curve));
     assert.equal(stateFromSweep('run-1', r, 'test').state, 'cancelled');
     const whole = await sweep({ sql: 'SELECT 1', connection: { url: testDb().url }, steps: [1, 2], maxClients: 2, stepDurationMs: 500 });
     assert.equal(whole.status, 'completed');

@@ -114,17 +114,18 @@ describe('Pool-size recommendation', () => {
 
   it('a cancelled sweep: its partial step sizes nothing, one complete step claims no pool size, two or more give a weak one that says it was cancelled', () => {
     // The screenshot's case: 1 client complete, 2 clients cut short below it. Not "1 concurrent query … more only queue".
-    assert.equal(sweepRecommendation([step(1, 18_863, 1_172, 0.09), step(2, 17_800, null, 0.16, 2)], 'in the last step'), null);
-    assert.equal(sweepRecommendation([step(1, 18_863, 1_172, 0.09)], 'between steps'), null);
+    const cut = (x: SweepStep): SweepStep => ({ ...x, partial: true });
+    assert.equal(sweepRecommendation([step(1, 18_863, 1_172, 0.09), cut(step(2, 17_800, null, 0.16, 2))], true), null);
+    assert.equal(sweepRecommendation([step(1, 18_863, 1_172, 0.09)], true), null);
     // Three complete steps rising, then a partial 8-client step that reads far lower: the partial step does not make 4 the peak.
-    const rising = [step(1, 3.3, 0.05, 301), step(2, 6.6, 0.08, 301), step(4, 13.3, 0.1, 302), step(8, 2, null, 302, 1)];
-    const r = sweepRecommendation(rising, 'in the last step')!;
+    const rising = [step(1, 3.3, 0.05, 301), step(2, 6.6, 0.08, 301), step(4, 13.3, 0.1, 302), cut(step(8, 2, null, 302, 1))];
+    const r = sweepRecommendation(rising, true)!;
     assert.equal(r.poolSize, 4);
     assert.equal(r.saturated, false, r.reason);
     assert.equal(r.evidence, 'weak');
     assert.match(r.reason, /The sweep was cancelled after 3 complete steps: nothing above 4 clients was measured\.$/);
     // A completed sweep is judged as before.
-    assert.deepEqual(sweepRecommendation(rising.slice(0, 3), 'no'), recommendPoolSize(rising.slice(0, 3)));
+    assert.deepEqual(sweepRecommendation(rising.slice(0, 3), false), recommendPoolSize(rising.slice(0, 3)));
   });
 
   it('noise from batch means: 16 clients sleeping 300 ms complete in waves; per-interval rates swing 0 ↔ 160 q/s, the batches agree', () => {

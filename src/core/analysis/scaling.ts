@@ -194,13 +194,13 @@ export function recommendPoolSize(steps: SweepStep[]): SweepRecommendation | nul
 }
 
 /**
- * The pool size a sweep's steps support. A step cut short by a cancel keeps its figures in the table but sizes nothing;
- * a cancelled sweep needs two complete steps to compare, and what it recommends from them is weak evidence that says
- * why (the steps above were never measured).
+ * The pool size a sweep's steps support. A step cut short by a cancel (`partial`) keeps its figures in the table but
+ * sizes nothing; a cancelled sweep needs two complete steps to compare, and what it recommends from them is weak
+ * evidence that says why (the steps above were never measured).
  */
-export function sweepRecommendation(steps: SweepStep[], cancelled: 'no' | 'between steps' | 'in the last step'): SweepRecommendation | null {
-  if (cancelled === 'no') return recommendPoolSize(steps);
-  const complete = cancelled === 'in the last step' ? steps.slice(0, -1) : steps;
+export function sweepRecommendation(steps: SweepStep[], cancelled: boolean): SweepRecommendation | null {
+  const complete = steps.filter((s) => !s.partial);
+  if (!cancelled) return recommendPoolSize(complete);
   if (complete.length < 2) return null;
   const rec = recommendPoolSize(complete);
   if (!rec) return null;

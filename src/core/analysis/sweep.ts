@@ -121,7 +121,6 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
 
   const measured: SweepStep[] = [];
   let cancelledAt: string | null = null;
-  let partialStep = false;
   const maxStepMs = o.maxStepMs ?? Math.max(60_000, 10 * o.stepDurationMs);
   for (let i = 0; i < steps.length; i++) {
     if (ctx.signal?.aborted) {
@@ -135,10 +134,11 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
       break;
     }
     const r = mergeLegs(legs);
-    measured.push(stepFigures(clients, r, extended));
+    const step = stepFigures(clients, r, extended);
+    measured.push(step);
     if (cancelled || r.status === 'cancelled') {
-      cancelledAt = `Cancelled during the step with ${plural(clients, 'client')}; that step is partial.`;
-      partialStep = true;
+      cancelledAt = `Cancelled during the step with ${plural(clients, 'client')}: that step is partial, shown but neither fitted nor used for the pool size.`;
+      step.partial = true;
       break;
     }
   }
@@ -155,7 +155,7 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
     steps: measured,
     usl: fit,
     curve,
-    recommendation: sweepRecommendation(measured, !cancelledAt ? 'no' : partialStep ? 'in the last step' : 'between steps'),
+    recommendation: sweepRecommendation(measured, cancelledAt !== null),
     notes,
   };
 }
@@ -243,8 +243,12 @@ function stepFigures(clients: number, r: ProfileResult, extended: SweepStep['ext
   };
 }
 
-/** The scalability law fitted to the steps and its curve, with what the steps and the fit let the notes say. */
-function fitAndNotes(measured: SweepStep[], stepDurationMs: number, notes: string[]): { fit: ReturnType<typeof fitUsl>; curve: SweepResult['curve'] } {
+/**
+ * The scalability law fitted to the complete steps (a step cut short by a cancel is left out) and its curve, with what
+ * the steps and the fit let the notes say.
+ */
+function fitAndNotes(steps: SweepStep[], stepDurationMs: number, notes: string[]): { fit: ReturnType<typeof fitUsl>; curve: SweepResult['curve'] } {
+  const measured = steps.filter((s) => !s.partial);
   const longer = measured.filter((s) => s.extended);
   if (longer.length > 0) {
     notes.push(
@@ -264,7 +268,7 @@ function fitAndNotes(measured: SweepStep[], stepDurationMs: number, notes: strin
     for (let n = 1; n <= maxN; n = n < 8 ? n + 1 : Math.ceil(n * 1.25)) curve.push({ clients: n, throughputQps: uslThroughput(n, fit) });
     if (curve[curve.length - 1]?.clients !== maxN) curve.push({ clients: maxN, throughputQps: uslThroughput(maxN, fit) });
   }
-  const failedSteps = measured.filter((s) => s.failed > 0);
+  const failedSteps = steps.filter((s) => s.failed > 0);
   if (failedSteps.length) notes.push(`Requests failed at ${failedSteps.map((s) => `${plural(s.clients, 'client')} (${s.failed})`).join(', ')}: those steps' figures count only the successful ones.`);
   return { fit, curve };
 }

@@ -245,8 +245,10 @@ export abstract class RunExecution extends RunQuestions {
         const run = this.store.bySql(result.sql);
         this.panels.show(stateFromSweep(runId, result, req.connection.name, run?.result), run?.result);
         if (result.status === 'cancelled') {
+          const cut = result.steps.find((s) => s.partial);
+          const complete = result.steps.length - (cut ? 1 : 0);
           void this.ui.warn(
-            `pgload: the sweep was cancelled after ${result.steps.length} step${result.steps.length === 1 ? '' : 's'}: its figures are partial` +
+            `pgload: the sweep was cancelled ${cut ? `during its step with ${plural(cut.clients, 'client')}, ` : ''}after ${plural(complete, 'complete step')}: its figures are partial` +
               (result.recommendation ? `, and the pool size ${result.recommendation.poolSize} stands only on the steps measured — see the Scaling tab.` : '.'),
           );
         } else if (result.recommendation) this.ui.info(`pgload: pool size ${result.recommendation.poolSize} for this statement — see the Scaling tab.`);

@@ -60,13 +60,14 @@ export function formatSweepReport(r: SweepResult): string {
   lines.push('');
   lines.push(`  ${'clients'.padStart(7)}  ${'queries/s'.padStart(10)}  ${'± noise'.padStart(8)}  ${'p50'.padStart(9)}  ${'p95'.padStart(9)}  ${'p99'.padStart(9)}  ${'failed'.padStart(6)}  ${'ran'.padStart(8)}  ${'USL fit'.padStart(10)}`);
   for (const s of r.steps) {
-    const fitted = r.usl ? formatQps(r.usl.lambda * s.clients / (1 + r.usl.sigma * (s.clients - 1) + r.usl.kappa * s.clients * (s.clients - 1))) : '–';
+    const fitted = r.usl && !s.partial ? formatQps(r.usl.lambda * s.clients / (1 + r.usl.sigma * (s.clients - 1) + r.usl.kappa * s.clients * (s.clients - 1))) : '–';
     // ± two standard errors (batch means); '?' when the step had too few batches to tell.
     const noise = s.throughputSe === null ? '?' : `± ${formatQps(2 * s.throughputSe)}`;
     const ran = s.wallMs !== undefined ? `${formatMs(s.wallMs)}${s.extended === 'extended' ? '+' : s.extended === 'capped' ? '!' : ''}` : '–';
-    lines.push(`  ${String(s.clients).padStart(7)}  ${formatQps(s.throughputQps).padStart(10)}  ${noise.padStart(8)}  ${formatMs(s.p50Ms).padStart(9)}  ${formatMs(s.p95Ms).padStart(9)}  ${formatMs(s.p99Ms).padStart(9)}  ${String(s.failed).padStart(6)}  ${ran.padStart(8)}  ${fitted.padStart(10)}`);
+    lines.push(`  ${`${s.clients}${s.partial ? '*' : ''}`.padStart(7)}  ${formatQps(s.throughputQps).padStart(10)}  ${noise.padStart(8)}  ${formatMs(s.p50Ms).padStart(9)}  ${formatMs(s.p95Ms).padStart(9)}  ${formatMs(s.p99Ms).padStart(9)}  ${String(s.failed).padStart(6)}  ${ran.padStart(8)}  ${fitted.padStart(10)}`);
   }
   if (r.steps.some((s) => s.extended)) lines.push(`  (+ a step ran longer than planned to complete enough requests; ! it stopped at the step cap before that)`);
+  if (r.steps.some((s) => s.partial)) lines.push('  (* cut short by the cancel: shown, but neither fitted nor used for the pool size)');
   lines.push('');
   if (r.usl) {
     lines.push(

@@ -25,6 +25,11 @@ export interface SweepStep {
   p99Ms: number;
   ok: number;
   failed: number;
+  /**
+   * The step a cancel cut short: its figures are kept and shown, but the fitted curve and the pool size leave it out
+   * (part of its clients' requests were never sent). Absent on a complete step.
+   */
+  partial?: true;
 }
 
 export interface SweepRecommendation {

@@ -28,7 +28,7 @@ import { Timeline } from '../src/core/load/timeline';
 import type { CapturedPlan, ProfileResult } from '../src/shared/result';
 import { startEmbeddedPostgres } from './lib/embedded-pg';
 import { hasFlag, optionValue } from './lib/args';
-import { caseVerdict, cpuTotal, envelopeCeilingNote, figuresFromLatencies, hasTarget, parseChildTimes, parsePgbenchLog, parsePgbenchTps, PAIRS_FOR_A_VERDICT, ratios, type CpuPerRequest, type Ratio, type Target, type ToolFigures, type Verdict } from './lib/benchlib';
+import { caseVerdict, cpuTotal, envelopeShareNote, figuresFromLatencies, hasTarget, parseChildTimes, parsePgbenchLog, parsePgbenchTps, PAIRS_FOR_A_VERDICT, ratios, type CpuPerRequest, type Ratio, type Target, type ToolFigures, type Verdict } from './lib/benchlib';
 
 const root = path.resolve(__dirname, '..');
 const quick = hasFlag('quick');
@@ -377,7 +377,7 @@ type CaseRow = {
   pgbenchSame: ToolFigures[];
   r?: CaseRatios;
   verdict?: CaseVerdict;
-  same?: { r: CaseRatios; verdict: CaseVerdict; ceiling: Ratio };
+  same?: { r: CaseRatios; verdict: CaseVerdict; envelopeShare: Ratio };
   clientBound: number;
 };
 type CaseRatios = { qps: Ratio; p50: Ratio; p95: Ratio; p99: Ratio; cpu: Ratio };
@@ -396,7 +396,7 @@ const times = (r: Ratio) => (Number.isFinite(r.median) ? r.median.toFixed(2) : '
 const verdictText = (c: Case, v?: CaseVerdict) => (!v ? '–' : !hasTarget(c.target) ? 'no target' : `${v.verdict} (${v.met}/${v.pairs} leg pairs${v.pairs < PAIRS_FOR_A_VERDICT ? `; ${PAIRS_FOR_A_VERDICT} needed` : ''})`);
 /** The verdict against pgbench sending the statement alone, with what pgbench's own rates say about the envelope's share. */
 const aloneVerdictText = (row: CaseRow) => {
-  const note = row.same && row.verdict && row.verdict.verdict !== 'met' ? envelopeCeilingNote(row.same.ceiling, row.c.target, Math.min(row.pgbench.length, row.pgbenchSame.length)) : undefined;
+  const note = row.same && row.verdict && row.verdict.verdict !== 'met' ? envelopeShareNote(row.same.envelopeShare, row.c.target, Math.min(row.pgbench.length, row.pgbenchSame.length)) : undefined;
   return `${verdictText(row.c, row.verdict)}${note ? `; ${note}` : ''}`;
 };
 
@@ -424,7 +424,7 @@ async function runCases(pgbench: string | null, url: string): Promise<CaseRow[]>
       row.verdict = caseVerdict(row.pgload, row.pgbench, c.target);
     }
     if (row.pgbenchSame.length) {
-      row.same = { r: caseRatios(row.pgload, row.pgbenchSame), verdict: caseVerdict(row.pgload, row.pgbenchSame, c.target), ceiling: ratios(row.pgbenchSame, row.pgbench, 'qps') };
+      row.same = { r: caseRatios(row.pgload, row.pgbenchSame), verdict: caseVerdict(row.pgload, row.pgbenchSame, c.target), envelopeShare: ratios(row.pgbenchSame, row.pgbench, 'qps') };
     }
     rows.push(row);
     const { r, same } = row;
@@ -467,7 +467,7 @@ function writeReport(pgbench: string | null, rows: CaseRow[], envelope: Envelope
           '|---|---:|---:|---:|---:|---:|---:|---|---:|',
           ...rows
             .filter((row) => row.same)
-            .map(({ c, pgload, pgbenchSame, same }) => `| ${c.name} | ${c.clients} | ${c.threads} | ${med(pgload, 'qps').toFixed(0)} | ${med(pgbenchSame, 'qps').toFixed(0)} | ${fmtR(same!.r.qps)} | ${fmtR(same!.r.cpu)} | ${verdictText(c, same!.verdict)} | ${fmtR(same!.ceiling)} |`),
+            .map(({ c, pgload, pgbenchSame, same }) => `| ${c.name} | ${c.clients} | ${c.threads} | ${med(pgload, 'qps').toFixed(0)} | ${med(pgbenchSame, 'qps').toFixed(0)} | ${fmtR(same!.r.qps)} | ${fmtR(same!.r.cpu)} | ${verdictText(c, same!.verdict)} | ${fmtR(same!.envelopeShare)} |`),
           '',
         ]
       : []),

@@ -2,7 +2,7 @@
 import type { SweepResult } from '../src/shared/result';
 import { h } from './dom';
 import { formatCount, formatMs, formatQps, formatSweepReport } from '../src/shared/format';
-import { peakClaim } from '../src/shared/report/compare';
+import { PARTIAL_STEP, peakClaim } from '../src/shared/report/compare';
 import { button, theme, chart, chartBox, tile, copyButton } from './host';
 
 // ---- scaling (concurrency sweep) -------------------------------------------------------------------------------
@@ -50,7 +50,7 @@ export function scalingSection(sw: SweepResult | undefined): HTMLElement {
         ...sw.steps.map((x) =>
           h(
             'tr',
-            x.partial ? { class: 'partial', title: 'cut short by the cancel: shown, but neither fitted nor used for the pool size' } : rec && x.clients === rec.poolSize ? { class: 'picked' } : {},
+            x.partial ? { class: 'partial', title: PARTIAL_STEP } : rec && x.clients === rec.poolSize ? { class: 'picked' } : {},
             h('th', {}, x.partial ? `${x.clients} (partial)` : String(x.clients)),
             h('td', {}, formatQps(x.throughputQps)),
             h('td', { title: 'two standard errors, from batch means' }, x.throughputSe === null || x.throughputSe === undefined ? '?' : `± ${formatQps(2 * x.throughputSe)}`),

@@ -166,7 +166,7 @@ export function caseVerdict(pgload: ToolFigures[], pgbench: ToolFigures[], t: Ta
  * PAIRS_FOR_A_VERDICT repeats, pgbench itself would miss the target with the envelope, and the sentence says so;
  * otherwise it gives the share alone. Nothing when the share is unknown or ≥ 1.
  */
-export function envelopeCeilingNote(envelopeShare: Ratio, t: Target, pairs: number): string | undefined {
+export function envelopeShareNote(envelopeShare: Ratio, t: Target, pairs: number): string | undefined {
   if (!Number.isFinite(envelopeShare.median) || envelopeShare.median >= 1) return undefined;
   const share = `×${envelopeShare.median.toFixed(2)} (${envelopeShare.min.toFixed(2)}–${envelopeShare.max.toFixed(2)})`;
   if (pairs >= PAIRS_FOR_A_VERDICT && envelopeShare.max < t.minQps) {

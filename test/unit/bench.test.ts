@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { caseVerdict, envelopeCeilingNote, figuresFromLatencies, median, pairMeets, parseChildTimes, parsePgbenchLog, parsePgbenchTps, percentileOf, percentilesReliable, ratios, type ToolFigures } from '../../scripts/lib/benchlib';
+import { caseVerdict, envelopeShareNote, figuresFromLatencies, median, pairMeets, parseChildTimes, parsePgbenchLog, parsePgbenchTps, percentileOf, percentilesReliable, ratios, type ToolFigures } from '../../scripts/lib/benchlib';
 
 describe('Benchmark arithmetic (npm run bench)', () => {
   it('reads pgbench per-transaction logs, counting failed and skipped transactions apart', () => {
@@ -59,24 +59,24 @@ describe("Benchmark arithmetic: the envelope's share of pgbench's rate", () => {
   it('says the target is out of reach when pgbench itself, sending the envelope, stays below it in every repeat', () => {
     // pgbench alone 100k, with the envelope 76–80k: ×0.76–0.80, below a ×0.9 target each time.
     const share = ratios([f(78_000), f(76_000), f(80_000)], [f(100_000), f(100_000), f(100_000)], 'qps');
-    const note = envelopeCeilingNote(share, { minQps: 0.9 }, 3);
+    const note = envelopeShareNote(share, { minQps: 0.9 }, 3);
     assert.match(note!, /reached ×0\.78 \(0\.76–0\.80\) of its rate without it/);
     assert.match(note!, /below ×0\.9 in every repeat/);
     // One repeat is not enough to say so.
     const one = ratios([f(78_000)], [f(100_000)], 'qps');
-    assert.doesNotMatch(envelopeCeilingNote(one, { minQps: 0.9 }, 1)!, /out of reach/);
+    assert.doesNotMatch(envelopeShareNote(one, { minQps: 0.9 }, 1)!, /out of reach/);
   });
 
   it('gives the share without claiming the target is out of reach when one repeat reached it', () => {
     const share = ratios([f(85_000), f(92_000), f(88_000)], [f(100_000), f(100_000), f(100_000)], 'qps');
-    const note = envelopeCeilingNote(share, { minQps: 0.9 }, 3);
+    const note = envelopeShareNote(share, { minQps: 0.9 }, 3);
     assert.match(note!, /reached ×0\.88 \(0\.85–0\.92\)/);
     assert.doesNotMatch(note!, /out of reach/);
   });
 
   it('says nothing when the envelope cost pgbench nothing or was not measured', () => {
-    assert.equal(envelopeCeilingNote(ratios([f(101)], [f(100)], 'qps'), { minQps: 0.9 }, 3), undefined);
-    assert.equal(envelopeCeilingNote(ratios([], [], 'qps'), { minQps: 0.9 }, 3), undefined);
+    assert.equal(envelopeShareNote(ratios([f(101)], [f(100)], 'qps'), { minQps: 0.9 }, 3), undefined);
+    assert.equal(envelopeShareNote(ratios([], [], 'qps'), { minQps: 0.9 }, 3), undefined);
   });
 });
 

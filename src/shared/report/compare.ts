@@ -53,6 +53,9 @@ function peakText(c: ReturnType<typeof peakClaim>): string {
   return c === 'poor' ? 'the fit is too poor to place a peak' : c === 'unclaimed' ? 'no peak within the steps (beyond them is not claimed: see the note)' : 'no peak';
 }
 
+/** What a step cut short by a cancel is, in the text report's footnote and the panel's tooltip. */
+export const PARTIAL_STEP = 'cut short by the cancel: shown, but neither fitted nor used for the pool size';
+
 export function formatSweepReport(r: SweepResult): string {
   const lines: string[] = [];
   lines.push(`pgload ${r.tool.version} sweep — ${oneLine(r.sql, 100)}`);
@@ -67,7 +70,7 @@ export function formatSweepReport(r: SweepResult): string {
     lines.push(`  ${`${s.clients}${s.partial ? '*' : ''}`.padStart(7)}  ${formatQps(s.throughputQps).padStart(10)}  ${noise.padStart(8)}  ${formatMs(s.p50Ms).padStart(9)}  ${formatMs(s.p95Ms).padStart(9)}  ${formatMs(s.p99Ms).padStart(9)}  ${String(s.failed).padStart(6)}  ${ran.padStart(8)}  ${fitted.padStart(10)}`);
   }
   if (r.steps.some((s) => s.extended)) lines.push(`  (+ a step ran longer than planned to complete enough requests; ! it stopped at the step cap before that)`);
-  if (r.steps.some((s) => s.partial)) lines.push('  (* cut short by the cancel: shown, but neither fitted nor used for the pool size)');
+  if (r.steps.some((s) => s.partial)) lines.push(`  (* ${PARTIAL_STEP})`);
   lines.push('');
   if (r.usl) {
     lines.push(

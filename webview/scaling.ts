@@ -2,14 +2,15 @@
 import type { SweepResult } from '../src/shared/result';
 import { h } from './dom';
 import { formatCount, formatMs, formatQps, formatSweepReport } from '../src/shared/format';
-import { PARTIAL_STEP, peakClaim } from '../src/shared/report/compare';
+import { plural } from '../src/shared/numbers';
+import { PARTIAL_STEP, peakClaim, recheckWords, speedCheckLine } from '../src/shared/report/compare';
 import { button, theme, chart, chartBox, tile, copyButton } from './host';
 
 // ---- scaling (concurrency sweep) -------------------------------------------------------------------------------
 /** The peak tile: the clients, or why the curve claims none. */
 function peakTile(c: ReturnType<typeof peakClaim>): string {
   if (typeof c === 'number') return `${c.toFixed(1)} clients`;
-  return c === null ? '–' : c === 'poor' ? 'fit too poor' : c === 'unclaimed' ? 'beyond the steps' : 'no peak';
+  return c === null ? '–' : c === 'poor' ? 'fit too poor' : c === 'unclaimed' ? 'beyond the steps' : c === 'drifted' ? 'not claimed: speed changed' : 'no peak';
 }
 
 export function scalingSection(sw: SweepResult | undefined): HTMLElement {
@@ -33,8 +34,11 @@ export function scalingSection(sw: SweepResult | undefined): HTMLElement {
       tile('Steps', sw.steps.length ? `${stepCount(sw)} (${sw.steps[0].clients}–${sw.steps[sw.steps.length - 1].clients} clients)` : '0', 'tile-steps'),
       tile('Fit R²', usl ? usl.r2.toFixed(3) : '–', 'tile-r2'),
     ),
-    h('p', { id: 'recommendation', class: rec ? 'recommendation' : 'status-detail' }, rec ? rec.reason : 'No pool size can be recommended from this sweep: see the notes below.'),
+    h('p', { id: 'recommendation', class: rec ? 'recommendation' : 'status-detail' }, rec ? rec.reason : sw.recheck?.verdict === 'drifted' ? recheckWords(sw.recheck) : 'No pool size can be recommended from this sweep: see the notes below.'),
   );
+  // The speed check, unless it is the reason above.
+  const check = speedCheckLine(sw);
+  if (check) section.append(h('p', { id: 'recheck', class: sw.recheck?.verdict === 'shifted' ? 'status-detail' : 'muted' }, check));
   if (usl) section.append(h('p', { class: 'muted', id: 'usl' }, `Universal Scalability Law X(N) = λN / (1 + σ(N−1) + κN(N−1)): λ ${usl.lambda.toFixed(2)} q/s per client · σ ${usl.sigma.toFixed(4)} (contention) · κ ${usl.kappa.toFixed(6)} (coherency) · ${formatMs(sw.stepDurationMs)} per step`));
   const grid = h('div', { class: 'charts' });
   section.append(grid);
@@ -77,7 +81,12 @@ function stepCount(sw: SweepResult): string {
 function drawScalingChart(sw: SweepResult, grid: HTMLElement): void {
   const t = theme();
   const cut = sw.steps.some((x) => x.partial);
-  const box = chartBox('chart-scaling', 'Throughput and p95 against concurrent clients', `Points: measured steps; line: the fitted Universal Scalability Law; red: p95 (right axis).${cut ? ' Hollow: the step cut short by the cancel, not fitted.' : ''}`);
+  const again = sw.recheck;
+  const box = chartBox(
+    'chart-scaling',
+    'Throughput and p95 against concurrent clients',
+    `Points: measured steps; line: the fitted Universal Scalability Law; red: p95 (right axis).${cut ? ' Hollow: the step cut short by the cancel, not fitted.' : ''}${again ? ` Triangle: ${plural(again.clients, 'client')} measured again after the last step (the speed check).` : ''}`,
+  );
   grid.append(box.box);
   const rec = sw.recommendation?.poolSize;
   chart(box.canvas, {
@@ -86,6 +95,7 @@ function drawScalingChart(sw: SweepResult, grid: HTMLElement): void {
       datasets: [
         { label: 'queries/s (measured)', data: sw.steps.map((x) => ({ x: x.clients, y: x.throughputQps })), borderColor: t.green, backgroundColor: t.green, pointBackgroundColor: sw.steps.map((x) => (x.partial ? 'transparent' : t.green)), showLine: false, pointRadius: sw.steps.map((x) => (x.clients === rec ? 7 : 4)), yAxisID: 'y' },
         { label: 'queries/s (USL fit)', data: sw.curve.map((c) => ({ x: c.clients, y: c.throughputQps })), borderColor: t.blue, backgroundColor: t.blue, pointRadius: 0, borderDash: [6, 4], yAxisID: 'y' },
+        ...(again ? [{ label: 'queries/s (measured again at the end)', data: [{ x: again.clients, y: again.againQps }], borderColor: t.orange, backgroundColor: t.orange, pointStyle: 'triangle' as const, pointRadius: 7, showLine: false, yAxisID: 'y' }] : []),
         { label: 'p95 ms', data: sw.steps.map((x) => ({ x: x.clients, y: x.p95Ms })), borderColor: t.red, backgroundColor: t.red, pointBackgroundColor: sw.steps.map((x) => (x.partial ? 'transparent' : t.red)), pointRadius: 3, yAxisID: 'y1', segment: { borderDash: (ctx: { p1DataIndex: number }) => (sw.steps[ctx.p1DataIndex]?.partial ? [4, 4] : undefined) } },
       ],
     },

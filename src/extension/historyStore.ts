@@ -265,7 +265,9 @@ export class HistoryStore {
 
   private sweepFigures(runId: string, sweep: SweepResult, connectionName: string): Omit<HistoryEntry, 'file'> {
     const rec = sweep.recommendation;
-    const at = sweep.steps.find((x) => x.clients === rec?.poolSize) ?? sweep.steps[sweep.steps.length - 1];
+    // The recommended step's figures; without one, the last complete step's (a step a cancel cut short is no summary).
+    const complete = sweep.steps.filter((x) => !x.partial);
+    const at = sweep.steps.find((x) => x.clients === rec?.poolSize) ?? complete[complete.length - 1] ?? sweep.steps[sweep.steps.length - 1];
     return {
       runId,
       pinned: false,
@@ -277,7 +279,8 @@ export class HistoryStore {
       clients: sweep.steps.length ? Math.max(...sweep.steps.map((x) => x.clients)) : 0,
       p50Ms: at?.p50Ms ?? 0,
       p95Ms: at?.p95Ms ?? 0,
-      qps: sweep.steps.length ? Math.max(...sweep.steps.map((x) => x.throughputQps)) : 0,
+      // The best throughput measured: a partial step's rate counts only if nothing else was measured.
+      qps: (complete.length ? complete : sweep.steps).reduce((m, x) => Math.max(m, x.throughputQps), 0),
       kind: 'sweep',
       poolSize: rec?.poolSize ?? null,
     };

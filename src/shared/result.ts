@@ -15,7 +15,7 @@ import type { RampResult } from './modes/ramp';
 import type { CapturedPlan, ServerInsight } from './results/plan';
 import type { MergedShards, ShardFacts } from './results/shard';
 export type { PlanNodeTime, CapturedPlan, PlanDiffRow, PlanNodeFigures, PlanDiff, WaitShare, WaitSampling, ServerCounters, ServerInsight, GenericPlanCheck } from './results/plan';
-export type { SweepStep, SweepRecommendation, SweepResult } from './results/sweep';
+export type { SweepStep, SweepRecommendation, SweepRecheck, SweepResult } from './results/sweep';
 export type { ComparisonMetric, Comparison, ComparedRun, ComparedPlan, CheckOutcome, AbResult, IndexTrialFacts } from './results/compare';
 export type { DiagnosePhaseId, DiagnosePhase, MeasuredChange, PoolFigures, DiagnoseAnswers, DiagnoseResult } from './results/diagnose';
 export type { ParamSuggestion, TopStatement, TopResult } from './results/top';

@@ -144,7 +144,7 @@ describe('pgload in VS Code: parameters and the concurrency sweep', function () 
         };
         const before = api.store.sweepBySql('SELECT pg_sleep(0.01) AS first')?.sweep.finishedAt;
         assert.equal(await vscode.commands.executeCommand('pgload.findPoolSize'), undefined);
-        assert.equal(asked[0], 'Find the right pool size runs 2 steps of 1 s (1, 2 clients) on "test": about 2 s, up to 2 sessions at once.');
+        assert.equal(asked[0], 'Find the right pool size runs 2 steps of 1 s (1, 2 clients), then 1 again as a speed check, on "test": about 3 s, up to 2 sessions at once.');
         assert.deepEqual(asked.slice(1, 3), ['$(close) Cancel', '$(play) Run it']);
         assert.equal(api.store.sweepBySql('SELECT pg_sleep(0.01) AS first')?.sweep.finishedAt, before, 'cancelled: no sweep ran');
         // Run, and do not ask again: the next sweep of this range on "test" starts at once.

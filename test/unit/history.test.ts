@@ -55,6 +55,10 @@ describe('Run history (files in the extension storage folder)', () => {
     assert.equal(again.sweep('sweep-1')!.recommendation!.poolSize, sweep.recommendation!.poolSize);
     assert.equal(again.result('sweep-1'), undefined, 'a sweep is not read as a run');
     assert.equal(again.sweep('run-1'), undefined);
+    // Cancelled in its third step with no pool size: the summary is the last complete step's, not the partial one's.
+    const cut: SweepResult = { ...sweep, status: 'cancelled', recommendation: null, steps: [sweep.steps[0], sweep.steps[1], { ...sweep.steps[2], throughputQps: 999, p95Ms: 1, partial: true }] };
+    const c = h.addSweep('sweep-cut', cut, 'demo');
+    assert.deepEqual([c.status, c.poolSize, c.p95Ms, c.qps], ['cancelled', null, sweep.steps[1].p95Ms, Math.max(sweep.steps[0].throughputQps, sweep.steps[1].throughputQps)]);
   });
 
   it('an A/B is one entry with the figures of B (the side with the change), its verdict and name; read back whole, and as B when compared', () => {

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import type { SweepStep } from '../../src/shared/result';
 import { fitUsl, uslThroughput } from '../../src/core/analysis/usl';
 import { fitNotes, holdoutCheck } from '../../src/core/analysis/sweep';
-import { peakClaim } from '../../src/shared/report/compare';
+import { peakClaim, recheckWords } from '../../src/shared/report/compare';
 
 const STEPS = [1, 2, 4, 8, 16, 32, 64];
 
@@ -46,7 +46,7 @@ describe('Universal Scalability Law fit', () => {
 
 describe('Pool-size recommendation', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { recommendPoolSize, sweepRecommendation, throughputNoise, intervalStandardError, fallbackThroughputSe } = require('../../src/core/analysis/scaling') as typeof import('../../src/core/analysis/scaling');
+  const { recommendPoolSize, sweepRecommendation, recheckVerdict, throughputNoise, intervalStandardError, fallbackThroughputSe } = require('../../src/core/analysis/scaling') as typeof import('../../src/core/analysis/scaling');
   const step = (clients: number, qps: number, se: number | null, p95: number, batches = 8): SweepStep => ({ clients, throughputQps: qps, throughputSe: se, batches, p50Ms: p95 / 2, p95Ms: p95, p99Ms: p95, ok: 100, failed: 0, extended: null });
 
   it('linear scaling (pg_sleep: 3.3, 6.6, 13.3, 26.5, 52.5 q/s) is not saturated: the largest step, a lower bound, "sweep higher"', () => {
@@ -126,6 +126,44 @@ describe('Pool-size recommendation', () => {
     assert.match(r.reason, /The sweep was cancelled after 3 complete steps: nothing above 4 clients was measured\.$/);
     // A completed sweep is judged as before.
     assert.deepEqual(sweepRecommendation(rising.slice(0, 3), false), recommendPoolSize(rising.slice(0, 3)));
+  });
+
+  it('the first step measured again after the last: held keeps the pool size, too noisy or shifted 5–10 % makes it weak, drifted > 10 % withholds it and the peak', () => {
+    // The CPU-bound sweep that failed on this machine when its cores sped up before the last step: 1, 2, 4, 8 then 16
+    // clients at 15, 31, 32, 33, 44 q/s. Taken as it stands, 16 looks like the best pool; the first step again says why not.
+    const sped = [step(1, 15, 0.2, 70), step(2, 31, 0.3, 70), step(4, 32, 0.3, 130), step(8, 33, 0.4, 260), step(16, 44, 0.5, 380)];
+    const drifted = recheckVerdict(sped[0], step(1, 20.4, 0.2, 52));
+    assert.equal(drifted.verdict, 'drifted');
+    assert.equal(drifted.beyondNoise, true);
+    assert.ok(Math.abs(drifted.changePct - 36) < 1e-9, String(drifted.changePct));
+    assert.equal(sweepRecommendation(sped, false, drifted), null);
+    assert.equal(peakClaim({ usl: { lambda: 15, sigma: 0.1, kappa: 0.01, r2: 0.95, peakClients: 9 }, steps: sped, recheck: drifted }), 'drifted');
+    assert.match(recheckWords(drifted), /^No pool size: the server's speed changed during the sweep\. Measured again after the last step, 1 client gave 20\.4 ± 0\.4 q\/s against 15\.0 ± 0\.4 q\/s at the start \(\+36\.0 %, beyond the noise\), so steps measured at different times do not compare/);
+    // The same steps on a steady server: 16 is the best measured and is recommended as before.
+    const held = recheckVerdict(sped[0], step(1, 15.2, 0.2, 70));
+    assert.equal(held.verdict, 'held');
+    assert.deepEqual(sweepRecommendation(sped, false, held), recommendPoolSize(sped));
+    assert.match(recheckWords(held), /1 client gave 15\.2 ± 0\.4 q\/s against 15\.0 ± 0\.4 q\/s at the start \(\+1\.3 %, within 5 %\): the server's speed held through the sweep\.$/);
+    // 12 % slower but with noise of ± 20 %: neither "held" nor "changed" can be said; the pool size stands, weakly.
+    const noisy = recheckVerdict(step(1, 15, 1.5, 70), step(1, 13.2, 1.5, 70));
+    assert.equal(noisy.beyondNoise, false);
+    assert.equal(noisy.verdict, 'unclear');
+    const unclear = sweepRecommendation(sped, false, noisy)!;
+    assert.equal(unclear.evidence, 'weak');
+    assert.match(unclear.reason, /\(−12\.0 %, within the noise\): the steps are too noisy to tell whether the server's speed held, so the pool size is weak evidence; longer steps \(--step-duration\) tell\.$/);
+    // 8 % slower, beyond the noise: the pool size stands, as weak evidence that says why.
+    const plateau = [step(1, 27, 0.1, 40), step(2, 53, 0.2, 40), step(4, 52, 0.2, 80), step(8, 53.4, 0.2, 160)];
+    const shifted = recheckVerdict(plateau[0], step(1, 24.84, 0.1, 44));
+    assert.equal(shifted.verdict, 'shifted');
+    const weak = sweepRecommendation(plateau, false, shifted)!;
+    assert.equal(weak.poolSize, 2);
+    assert.equal(weak.evidence, 'weak');
+    assert.match(weak.reason, /−8\.0 %, beyond the noise\): the server's speed shifted by more than 5 % during the sweep, so the steps compare less well and the pool size is weak evidence\.$/);
+    // Cancelled while measuring the first step again: every step stands, the check is said not done.
+    const unchecked = sweepRecommendation(plateau, 'recheck', null)!;
+    assert.equal(unchecked.poolSize, 2);
+    assert.equal(unchecked.evidence, 'weak');
+    assert.match(unchecked.reason, /The sweep was cancelled while measuring 1 client again after the last step: whether the server's speed held was not checked\.$/);
   });
 
   it('noise from batch means: 16 clients sleeping 300 ms complete in waves; per-interval rates swing 0 ↔ 160 q/s, the batches agree', () => {

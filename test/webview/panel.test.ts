@@ -9,7 +9,6 @@ import { formatMs } from '../../src/shared/format';
 import { buildHtmlReport, diagnosisState, exportState, loadReportAssets } from '../../src/core/report/htmlReport';
 import * as zlib from 'node:zlib';
 import { compareResults } from '../../src/core/analysis/compare';
-import { sweepRecommendation } from '../../src/core/analysis/scaling';
 import type { PanelState } from '../../src/shared/protocol';
 import { stateFromDiagnosis } from '../../src/shared/panelState';
 import type { DiagnoseResult, ProfileResult, SweepResult } from '../../src/shared/result';
@@ -178,51 +177,6 @@ describe('Report panel in Chromium', function () {
     const split = (await page.textContent('#pool-split')) ?? '';
     assert.ok(split.includes(`p50 ${formatMs(poolRecorded.load.pool!.waitMs.p50Ms)} + ${formatMs(poolRecorded.load.pool!.dbMs.p50Ms)}`), split);
     await page.locator('#chart-pool-split').screenshot({ path: path.join(results, 'webview-pool-split.png') });
-    await page.close();
-  });
-
-  it('a sweep opens on the Scaling tab: recommendation, the fitted chart, the steps; its buttons send requests', async () => {
-    const page = await openPanel('dark');
-    await show(page, { runId: 'sweep-1', fingerprint: sweepRecorded.fingerprint, sql: sweepRecorded.sql, connectionLabel: 'demo', state: 'done', activity: 'sweep', sweep: sweepRecorded });
-    await page.waitForSelector('#scaling');
-    assert.equal(await page.getAttribute('#tab-scaling', 'aria-selected'), 'true');
-    assert.equal(await page.getAttribute('#tab-report', 'disabled'), '', 'no run yet: the Report tab is disabled');
-    assert.equal(await page.textContent('#tile-pool-size .tile-value'), String(sweepRecorded.recommendation!.poolSize));
-    assert.equal(await page.textContent('#recommendation'), sweepRecorded.recommendation!.reason);
-    assert.match((await page.textContent('#usl')) ?? '', new RegExp(`σ ${sweepRecorded.usl!.sigma.toFixed(4)}`));
-    assert.equal(await page.locator('#sweep-steps tbody tr').count(), sweepRecorded.steps.length);
-    assert.equal(await page.locator('#sweep-steps tr.picked th').textContent(), String(sweepRecorded.recommendation!.poolSize));
-    assert.equal(await page.locator('#sweep-notes li').count(), sweepRecorded.notes.length);
-    assert.ok((await inkOf(page, 'chart-scaling')) > 3000, 'the scaling chart has drawn');
-    await page.screenshot({ path: path.join(results, 'webview-scaling.png'), fullPage: true });
-    await page.click('vscode-button[data-action="sweep"]');
-    await page.click('vscode-button[data-action="copyText"]');
-    const sent = await page.evaluate(() => (window as unknown as { __sent: Array<{ type: string; text?: string }> }).__sent);
-    assert.deepEqual(sent.map((m) => m.type), ['ready', 'sweep', 'copyText']);
-    assert.match(sent[2].text!, new RegExp(`Pool size: ${sweepRecorded.recommendation!.poolSize}\\.`));
-    await page.close();
-  });
-
-  it('a sweep cancelled in its 8-client step shows that step as partial: in the table, hollow in the chart, starred in the copied text, never picked', async () => {
-    // The recorded steps 1, 2, 4, then the 8-client step cut short by a cancel (fewer requests: it reads low).
-    const steps = [...sweepRecorded.steps.slice(0, 3), { ...sweepRecorded.steps[3], throughputQps: 20, partial: true as const }];
-    const cancelled: SweepResult = { ...sweepRecorded, status: 'cancelled', steps, curve: sweepRecorded.curve.filter((c) => c.clients <= 4), recommendation: sweepRecommendation(steps, true), notes: ['Cancelled during the step with 8 clients: that step is partial, shown but neither fitted nor used for the pool size.'] };
-    const page = await openPanel('dark');
-    await show(page, { runId: 'sweep-2', fingerprint: cancelled.fingerprint, sql: cancelled.sql, connectionLabel: 'demo', state: 'cancelled', activity: 'sweep', sweep: cancelled });
-    await page.waitForSelector('#sweep-steps');
-    assert.equal(await page.locator('#sweep-steps tbody tr').count(), 4);
-    assert.equal(await page.locator('#sweep-steps tr.partial th').textContent(), '8 (partial)');
-    assert.equal(await page.textContent('#tile-steps .tile-value'), '3 + 1 partial (1–8 clients)');
-    assert.notEqual(await page.locator('#sweep-steps tr.picked th').textContent(), '8 (partial)');
-    assert.match((await page.textContent('#recommendation')) ?? '', /The sweep was cancelled after 3 complete steps: nothing above 4 clients was measured\./);
-    assert.match((await page.locator('section.chart', { has: page.locator('#chart-scaling') }).textContent()) ?? '', /Hollow: the step cut short by the cancel, not fitted\./);
-    assert.ok((await inkOf(page, 'chart-scaling')) > 3000, 'the scaling chart has drawn');
-    await page.screenshot({ path: path.join(results, 'webview-scaling-cancelled.png'), fullPage: true });
-    await page.click('vscode-button[data-action="copyText"]');
-    const sent = await page.evaluate(() => (window as unknown as { __sent: Array<{ type: string; text?: string }> }).__sent);
-    const text = sent.find((m) => m.type === 'copyText')!.text!;
-    assert.match(text, /^\s+8\*\s+20\.0/m);
-    assert.match(text, /\(\* cut short by the cancel: shown, but neither fitted nor used for the pool size\)/);
     await page.close();
   });
 

@@ -418,7 +418,11 @@ class Diagnosis {
     const result = await this.phase<SweepResult>('sweep', async (budgetMs, note) => {
       let steps = defaultSteps(sweepCeiling(this.sessionsWanted, this.o.base.serverVcpus));
       // Each step: its start-up, its planned time (up to 1.2 × when extended to count enough requests), its drain.
-      const stepTime = (list: number[]) => (budgetMs - list.reduce((n, c) => n + this.legOverheadMs + this.latencyAt(c), 0)) / (STEP_STRETCH * list.length);
+      // The sweep measures its first step again after the last (the speed check): the budget holds it too.
+      const stepTime = (plan: number[]) => {
+        const list = [...plan, plan[0]];
+        return (budgetMs - list.reduce((n, c) => n + this.legOverheadMs + this.latencyAt(c), 0)) / (STEP_STRETCH * list.length);
+      };
       let stepMs = stepTime(steps);
       while (stepMs < MIN_LEG_MS && steps.length > 3) {
         steps = steps.slice(0, -1);
@@ -449,8 +453,8 @@ class Diagnosis {
         },
         { signal: ctx.signal, logger: this.log, environment: ctx.environment, onStep: (_i, _of, _clients, p) => p && ctx.onProgress?.(p) },
       );
-      const measured = r.steps.reduce((n, s) => n + (s.wallMs ?? 0), 0);
-      this.legOverheadMs = Math.min(5_000, Math.max(300, (Date.now() - t0 - measured) / Math.max(1, r.steps.length)));
+      const measured = r.steps.reduce((n, s) => n + (s.wallMs ?? 0), 0) + (r.recheck?.wallMs ?? 0);
+      this.legOverheadMs = Math.min(5_000, Math.max(300, (Date.now() - t0 - measured) / Math.max(1, r.steps.length + (r.recheck ? 1 : 0))));
       if (r.status === 'cancelled') {
         this.cancelled = true;
         note('cancelled; the steps so far are kept');

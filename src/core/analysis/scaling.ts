@@ -7,9 +7,10 @@
  * the measurement's precision. The standard error comes from batch means instead: the step's timeline is cut
  * into consecutive batches, each several latencies long, and the spread of the batches' rates is used.
  */
-import type { SweepRecommendation, SweepStep, TimelinePoint } from '../../shared/result';
+import type { SweepRecheck, SweepRecommendation, SweepStep, TimelinePoint } from '../../shared/result';
 import { formatMs, formatRate } from '../../shared/format';
 import { plural } from '../../shared/numbers';
+import { recheckWords } from '../../shared/report/compare';
 
 /** A batch spans at least this many p95 latencies … */
 export const BATCH_LATENCIES = 3;
@@ -193,18 +194,40 @@ export function recommendPoolSize(steps: SweepStep[]): SweepRecommendation | nul
   };
 }
 
+/** A change of the re-measured first step beyond this fraction (and beyond the noise) makes the steps incomparable. */
+export const RECHECK_DRIFT = 0.1;
+
+/**
+ * The first step against itself measured again after the last: held (within 5 %), unclear (more, but within the noise),
+ * shifted (5–10 % and beyond the noise) or drifted (more). 5 % is the margin the pool size treats as equal; 10 % twice it.
+ */
+export function recheckVerdict(first: SweepStep, again: SweepStep): SweepRecheck {
+  const change = (again.throughputQps - first.throughputQps) / Math.max(1e-9, first.throughputQps);
+  const beyondNoise = significantlyBelow(first, again) || significantlyBelow(again, first);
+  const size = Math.abs(change);
+  const verdict = size <= PRACTICAL_EQUIVALENCE ? 'held' : !beyondNoise ? 'unclear' : size <= RECHECK_DRIFT ? 'shifted' : 'drifted';
+  return { clients: first.clients, firstQps: first.throughputQps, firstSe: first.throughputSe, againQps: again.throughputQps, againSe: again.throughputSe, wallMs: again.wallMs, changePct: change * 100, beyondNoise, verdict };
+}
+
 /**
  * The pool size a sweep's steps support. A step cut short by a cancel (`partial`) keeps its figures in the table but
  * sizes nothing; a cancelled sweep needs two complete steps to compare, and what it recommends from them is weak
- * evidence that says why (the steps above were never measured).
+ * evidence that says why (the steps above were never measured; `'recheck'`: all were, but not the first again, so the
+ * speed was not checked). A recheck that drifted withholds the pool size; one that shifted, or was too noisy to tell,
+ * makes it weak evidence.
  */
-export function sweepRecommendation(steps: SweepStep[], cancelled: boolean): SweepRecommendation | null {
+export function sweepRecommendation(steps: SweepStep[], cancelled: boolean | 'recheck', recheck: SweepRecheck | null = null): SweepRecommendation | null {
   const complete = steps.filter((s) => !s.partial);
-  if (!cancelled) return recommendPoolSize(complete);
-  if (complete.length < 2) return null;
-  const rec = recommendPoolSize(complete);
+  // Steps measured at different speeds: none of them is "as good as the best" of the others.
+  if (recheck?.verdict === 'drifted') return null;
+  const rec = !cancelled || complete.length >= 2 ? recommendPoolSize(complete) : null;
   if (!rec) return null;
-  const last = complete[complete.length - 1].clients;
-  return { ...rec, evidence: 'weak', reason: `${rec.reason} The sweep was cancelled after ${complete.length} complete steps: nothing above ${plural(last, 'client')} was measured.` };
+  if (cancelled) {
+    const last = complete[complete.length - 1].clients;
+    const what = cancelled === 'recheck' ? `while measuring ${plural(complete[0].clients, 'client')} again after the last step: whether the server's speed held was not checked` : `after ${complete.length} complete steps: nothing above ${plural(last, 'client')} was measured`;
+    return { ...rec, evidence: 'weak', reason: `${rec.reason} The sweep was cancelled ${what}.` };
+  }
+  if (recheck?.verdict === 'shifted' || recheck?.verdict === 'unclear') return { ...rec, evidence: 'weak', reason: `${rec.reason} ${recheckWords(recheck)}` };
+  return rec;
 }
 

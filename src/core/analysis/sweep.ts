@@ -2,16 +2,17 @@
  * The concurrency sweep: the statement at 1, 2, 4, … clients (warm-up excluded), throughput and latency per step,
  * the Universal Scalability Law fitted to the throughput, and the pool size the measurements support (scaling.ts).
  * A step runs for the planned time, then longer when it has not yet completed ≥ 20 requests per client and lasted
- * ≥ 10 p95 latencies (up to the step cap), so that slow statements are measured, not sampled.
+ * ≥ 10 p95 latencies (up to the step cap), so that slow statements are measured, not sampled. After the last step the
+ * first is measured again: steps measured while the server's speed changed do not compare, and the sweep says so.
  */
-import type { ProfileResult, ServerInfo, SweepResult, SweepStep } from '../../shared/result';
+import type { ProfileResult, ServerInfo, SweepRecheck, SweepResult, SweepStep } from '../../shared/result';
 import { closeSession, connectionSummary, resolveConnection, type ConnectionInput, type ResolveEnvironment } from '../connection/connection';
 import { openControlSession } from '../connection/pooler';
 import { PgloadError } from '../errors';
 import type { Logger } from '../logger';
 import { mergeLegs } from './ab';
 import { prepareRun, profile, withOptions, type PreparedRun, type Progress } from '../load/runner';
-import { stepDurationNeededMs, stepIsEnough, sweepRecommendation, throughputNoise } from './scaling';
+import { recheckVerdict, stepDurationNeededMs, stepIsEnough, sweepRecommendation, throughputNoise } from './scaling';
 import type { ParamInput } from '../load/params';
 import { readCapacity, readServerInfo } from '../connection/server';
 import { fitUsl, uslThroughput } from './usl';
@@ -37,6 +38,11 @@ export interface SweepOptions {
   seed?: number;
   /** The longest a step may run when it is extended (default: 10 × stepDurationMs, at least 60 s). */
   maxStepMs?: number;
+  /**
+   * Measure the first step again after the last (default true): steps measured while the server's speed changed do
+   * not compare, and the sweep then says so instead of sizing a pool from them.
+   */
+  recheck?: boolean;
 }
 
 export interface SweepContext {
@@ -85,9 +91,80 @@ export function fitNotes(fit: ReturnType<typeof fitUsl>, maxN: number, holdout: 
 }
 
 export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<SweepResult> {
-  // Everything a step would refuse (SQL, safety, generators, connection settings) is refused before the first.
-  // Parsed, checked and its parameter files read once; every step reuses it with its own clients and length.
-  const prepared = await prepareRun(
+  const prepared = await prepareSweep(o, ctx);
+  const statement = prepared.statement;
+  if (!Number.isInteger(o.maxClients) || o.maxClients < 1) throw new PgloadError('usage', `The sweep's maximum clients must be a whole number of at least 1, got ${o.maxClients}`);
+  if (!(o.stepDurationMs >= 500)) throw new PgloadError('usage', `Each sweep step must last at least 500ms, got ${o.stepDurationMs}ms`);
+  let steps = [...new Set(o.steps ?? defaultSteps(o.maxClients))].sort((a, b) => a - b);
+  if (steps.length === 0 || steps.some((n) => !Number.isInteger(n) || n < 1)) throw new PgloadError('usage', 'Sweep steps must be whole numbers of clients, at least 1, like 1,2,4,8');
+  const notes: string[] = [];
+  const conn = resolveConnection(o.connection, ctx.environment);
+  const startedAt = new Date();
+  // One look at the server: its version and how many sessions fit.
+  const look = await lookAtServer(conn, o.applicationName, steps, notes);
+  steps = look.steps;
+  if (steps.length === 0) throw new PgloadError('capacity', 'The server has no free connection for the sweep; close other sessions first.');
+
+  const measured: SweepStep[] = [];
+  let cancelledAt: string | null = null;
+  const maxStepMs = o.maxStepMs ?? Math.max(60_000, 10 * o.stepDurationMs);
+  const rechecking = o.recheck !== false && steps.length >= 2;
+  const of = steps.length + (rechecking ? 1 : 0);
+  for (let i = 0; i < steps.length; i++) {
+    if (ctx.signal?.aborted) {
+      cancelledAt = `Cancelled after ${measured.length} of ${steps.length} steps.`;
+      break;
+    }
+    const clients = steps[i];
+    const { legs, extended, cancelled } = await measureStep(o, ctx, prepared, { clients, index: i, of, maxStepMs });
+    if (cancelled && legs.length === 0) {
+      cancelledAt = `Cancelled during the step with ${plural(clients, 'client')}.`;
+      break;
+    }
+    const r = mergeLegs(legs);
+    const step = stepFigures(clients, r, extended);
+    measured.push(step);
+    if (cancelled || r.status === 'cancelled') {
+      cancelledAt = `Cancelled during the step with ${plural(clients, 'client')}: that step is partial, shown but neither fitted nor used for the pool size.`;
+      step.partial = true;
+      break;
+    }
+  }
+  // The first step again: did the server run at one speed from the first step to the last? (null: cancelled in it)
+  let recheck: SweepResult['recheck'];
+  let cancelledIn: boolean | 'recheck' = cancelledAt !== null;
+  if (rechecking && !cancelledAt && !ctx.signal?.aborted) {
+    recheck = await measureAgain(o, ctx, prepared, measured[0], { index: steps.length, of, maxStepMs });
+    if (recheck === null) {
+      cancelledAt = `Cancelled while measuring ${plural(measured[0].clients, 'client')} again after the last step: every step was measured, but whether the server's speed held was not checked.`;
+      cancelledIn = 'recheck';
+    }
+  }
+  if (cancelledAt) notes.push(cancelledAt);
+  const { fit, curve } = fitAndNotes(measured, o.stepDurationMs, notes, recheck?.verdict === 'drifted');
+  return {
+    ...resultHead('sweep', statement),
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    status: cancelledAt ? 'cancelled' : 'completed',
+    connection: connectionSummary(conn, look.ssl),
+    server: look.server,
+    stepDurationMs: o.stepDurationMs,
+    steps: measured,
+    usl: fit,
+    curve,
+    recommendation: sweepRecommendation(measured, cancelledIn, recheck ?? null),
+    ...(recheck !== undefined ? { recheck } : {}),
+    notes,
+  };
+}
+
+/**
+ * Everything a step would refuse (SQL, safety, generators, connection settings) is refused before the first: parsed,
+ * checked and its parameter files read once; every step reuses it with its own clients and length.
+ */
+function prepareSweep(o: SweepOptions, ctx: SweepContext): Promise<PreparedRun> {
+  return prepareRun(
     {
       sql: o.sql,
       connection: o.connection,
@@ -106,58 +183,6 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
     },
     ctx.environment,
   );
-  const statement = prepared.statement;
-  if (!Number.isInteger(o.maxClients) || o.maxClients < 1) throw new PgloadError('usage', `The sweep's maximum clients must be a whole number of at least 1, got ${o.maxClients}`);
-  if (!(o.stepDurationMs >= 500)) throw new PgloadError('usage', `Each sweep step must last at least 500ms, got ${o.stepDurationMs}ms`);
-  let steps = [...new Set(o.steps ?? defaultSteps(o.maxClients))].sort((a, b) => a - b);
-  if (steps.length === 0 || steps.some((n) => !Number.isInteger(n) || n < 1)) throw new PgloadError('usage', 'Sweep steps must be whole numbers of clients, at least 1, like 1,2,4,8');
-  const notes: string[] = [];
-  const conn = resolveConnection(o.connection, ctx.environment);
-  const startedAt = new Date();
-  // One look at the server: its version and how many sessions fit.
-  const look = await lookAtServer(conn, o.applicationName, steps, notes);
-  steps = look.steps;
-  if (steps.length === 0) throw new PgloadError('capacity', 'The server has no free connection for the sweep; close other sessions first.');
-
-  const measured: SweepStep[] = [];
-  let cancelledAt: string | null = null;
-  const maxStepMs = o.maxStepMs ?? Math.max(60_000, 10 * o.stepDurationMs);
-  for (let i = 0; i < steps.length; i++) {
-    if (ctx.signal?.aborted) {
-      cancelledAt = `Cancelled after ${measured.length} of ${steps.length} steps.`;
-      break;
-    }
-    const clients = steps[i];
-    const { legs, extended, cancelled } = await measureStep(o, ctx, prepared, { clients, index: i, of: steps.length, maxStepMs });
-    if (cancelled && legs.length === 0) {
-      cancelledAt = `Cancelled during the step with ${plural(clients, 'client')}.`;
-      break;
-    }
-    const r = mergeLegs(legs);
-    const step = stepFigures(clients, r, extended);
-    measured.push(step);
-    if (cancelled || r.status === 'cancelled') {
-      cancelledAt = `Cancelled during the step with ${plural(clients, 'client')}: that step is partial, shown but neither fitted nor used for the pool size.`;
-      step.partial = true;
-      break;
-    }
-  }
-  if (cancelledAt) notes.push(cancelledAt);
-  const { fit, curve } = fitAndNotes(measured, o.stepDurationMs, notes);
-  return {
-    ...resultHead('sweep', statement),
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    status: cancelledAt ? 'cancelled' : 'completed',
-    connection: connectionSummary(conn, look.ssl),
-    server: look.server,
-    stepDurationMs: o.stepDurationMs,
-    steps: measured,
-    usl: fit,
-    curve,
-    recommendation: sweepRecommendation(measured, cancelledAt !== null),
-    notes,
-  };
 }
 
 /** One look at the server: its version, TLS, and the steps that fit its free connections (said in the notes). */
@@ -225,6 +250,14 @@ async function measureStep(
   return { legs, extended, cancelled };
 }
 
+/** The first step measured again after the last, against itself (null: cancelled before it was measured). */
+async function measureAgain(o: SweepOptions, ctx: SweepContext, prepared: PreparedRun, first: SweepStep, at: { index: number; of: number; maxStepMs: number }): Promise<SweepRecheck | null> {
+  const again = await measureStep(o, ctx, prepared, { clients: first.clients, ...at });
+  const merged = again.legs.length ? mergeLegs(again.legs) : null;
+  if (again.cancelled || !merged || merged.status === 'cancelled') return null;
+  return recheckVerdict(first, stepFigures(first.clients, merged, again.extended));
+}
+
 /** A step's figures from its merged legs, with the throughput's noise (batch means). */
 function stepFigures(clients: number, r: ProfileResult, extended: SweepStep['extended']): SweepStep {
   const noise = throughputNoise(r.timeline, r.load.latency.p95Ms, r.load.latency.meanMs);
@@ -247,7 +280,7 @@ function stepFigures(clients: number, r: ProfileResult, extended: SweepStep['ext
  * The scalability law fitted to the complete steps (a step cut short by a cancel is left out) and its curve, with what
  * the steps and the fit let the notes say.
  */
-function fitAndNotes(steps: SweepStep[], stepDurationMs: number, notes: string[]): { fit: ReturnType<typeof fitUsl>; curve: SweepResult['curve'] } {
+function fitAndNotes(steps: SweepStep[], stepDurationMs: number, notes: string[], drifted: boolean): { fit: ReturnType<typeof fitUsl>; curve: SweepResult['curve'] } {
   const measured = steps.filter((s) => !s.partial);
   const longer = measured.filter((s) => s.extended);
   if (longer.length > 0) {
@@ -262,7 +295,8 @@ function fitAndNotes(steps: SweepStep[], stepDurationMs: number, notes: string[]
   const holdout = holdoutCheck(measured);
   const fit = fitted ? { ...fitted, holdout } : null;
   const maxN = measured.length ? measured[measured.length - 1].clients : 0;
-  notes.push(...fitNotes(fit, maxN, holdout));
+  // Steps measured at different speeds: the curve is drawn, but what it says of a peak is not claimed (see the recheck).
+  if (!drifted) notes.push(...fitNotes(fit, maxN, holdout));
   const curve: SweepResult['curve'] = [];
   if (fit) {
     for (let n = 1; n <= maxN; n = n < 8 ? n + 1 : Math.ceil(n * 1.25)) curve.push({ clients: n, throughputQps: uslThroughput(n, fit) });

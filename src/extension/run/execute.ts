@@ -14,6 +14,7 @@ import { sweep } from '../../core/analysis/sweep';
 import { diagnose, diagnosisFloorMs } from '../../core/analysis/diagnose';
 import { capacity } from '../../core/analysis/capacity';
 import { demandWords } from '../../shared/report/capacity';
+import { recheckWords } from '../../shared/report/compare';
 import { stateFromCapacity, stateFromDiagnosis } from '../../shared/panelState';
 import { inEditorWords } from '../words';
 import { executionModeFor, describeNode } from '../../core/safety';
@@ -206,6 +207,7 @@ export abstract class RunExecution extends RunQuestions {
   /** A concurrency sweep (1, 2, 4, … clients) of the statement; the panel opens on its Scaling tab. */
   protected executeSweep(req: RunRequest & { connection: ConnectionSetting }, statement: SqlStatement, defaults: RunDefaults): Promise<SweepResult | undefined> {
     const stepMs = defaults.sweepStepSeconds * 1000;
+    let firstClients = 0;
     return this.track(
       req,
       statement,
@@ -229,9 +231,13 @@ export abstract class RunExecution extends RunQuestions {
               logger: this.log,
               onStep: (i, of, clients, p) => {
                 if (!p) {
-                  // A step starts: the plan is every step at its length; the label is its clients.
-                  if (i === 1) steps.plan(Array.from({ length: of }, () => ({ label: '', plannedMs: stepMs })));
-                  steps.enter(i, { label: `${plural(clients, 'client')} for ${formatMs(stepMs)}` });
+                  // A step starts: the plan is every step at its length; the label is its clients. The last, the
+                  // first step's clients again, checks that the server's speed held.
+                  if (i === 1) {
+                    firstClients = clients;
+                    steps.plan(Array.from({ length: of }, () => ({ label: '', plannedMs: stepMs })));
+                  }
+                  steps.enter(i, { label: `${plural(clients, 'client')}${i > 1 && clients === firstClients ? ' again, the speed check,' : ''} for ${formatMs(stepMs)}` });
                 }
                 onProgress(stepProgress(p, `opening ${plural(clients, 'session')}`, stepMs));
               },
@@ -244,7 +250,11 @@ export abstract class RunExecution extends RunQuestions {
         this.history?.keepSweep(runId, result, req.connection.name);
         const run = this.store.bySql(result.sql);
         this.panels.show(stateFromSweep(runId, result, req.connection.name, run?.result), run?.result);
-        if (result.status === 'cancelled') {
+        if (result.status === 'cancelled' && result.recheck === null) {
+          void this.ui.warn(
+            `pgload: the sweep was cancelled while measuring its first step again: every step was measured${result.recommendation ? ` and the pool size ${result.recommendation.poolSize} stands on them` : ''}, but whether the server's speed held through them was not checked — see the Scaling tab.`,
+          );
+        } else if (result.status === 'cancelled') {
           const cut = result.steps.find((s) => s.partial);
           const complete = result.steps.length - (cut ? 1 : 0);
           void this.ui.warn(
@@ -252,6 +262,7 @@ export abstract class RunExecution extends RunQuestions {
               (result.recommendation ? `, and the pool size ${result.recommendation.poolSize} stands only on the steps measured — see the Scaling tab.` : '.'),
           );
         } else if (result.recommendation) this.ui.info(`pgload: pool size ${result.recommendation.poolSize} for this statement — see the Scaling tab.`);
+        else if (result.recheck?.verdict === 'drifted') void this.ui.warn(`pgload: ${recheckWords(result.recheck)}`);
         else void this.ui.warn(`pgload: the sweep could not recommend a pool size${result.notes.length ? `: ${result.notes[0]}` : ''}`);
       },
     );

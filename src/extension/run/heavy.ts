@@ -24,13 +24,16 @@ export interface HeavyPlan {
 export function sweepPlan(connection: string, maxClients: number, stepSeconds: number): HeavyPlan {
   const steps = defaultSteps(maxClients);
   const shown = steps.length > 8 ? `${steps.slice(0, 6).join(', ')}, … ${steps[steps.length - 1]}` : steps.join(', ');
+  // With two steps or more the first is measured again at the end, to check that the server's speed held.
+  const again = steps.length >= 2 ? 1 : 0;
+  const total = formatDuration((steps.length + again) * stepSeconds * 1000);
   return {
     kind: 'sweep',
     sentence:
-      `Find the right pool size runs ${plural(steps.length, 'step')} of ${formatDuration(stepSeconds * 1000)} (${shown} client${maxClients === 1 ? '' : 's'}) on "${connection}": ` +
-      `about ${formatDuration(steps.length * stepSeconds * 1000)}, up to ${plural(maxClients, 'session')} at once.`,
+      `Find the right pool size runs ${plural(steps.length, 'step')} of ${formatDuration(stepSeconds * 1000)} (${shown} client${maxClients === 1 ? '' : 's'})${again ? `, then ${steps[0]} again as a speed check,` : ''} on "${connection}": ` +
+      `about ${total}, up to ${plural(maxClients, 'session')} at once.`,
     signature: `sweep ${maxClients} × ${stepSeconds} s`,
-    brief: `${plural(steps.length, 'step')} up to ${plural(maxClients, 'client')}, about ${formatDuration(steps.length * stepSeconds * 1000)}`,
+    brief: `${plural(steps.length, 'step')} up to ${plural(maxClients, 'client')}${again ? ' and a speed check' : ''}, about ${total}`,
     setting: 'pgload.sweep.maxClients',
   };
 }

@@ -1,7 +1,7 @@
 /** Reports over several runs or steps: a sweep, pool configurations side by side, a comparison, an A/B test, check outcomes, and the timeline as CSV. */
-import type { AbResult, CheckOutcome, Comparison, ComparisonMetric, SweepResult } from '../result';
+import type { AbResult, CheckOutcome, Comparison, ComparisonMetric, SweepRecheck, SweepResult } from '../result';
 import { oneLine } from '../text';
-import { formatBytesShort, formatCount, formatMs, formatQps, plural } from '../numbers';
+import { formatBytesShort, formatCount, formatMs, formatQps, formatRate, plural } from '../numbers';
 import { type ReportInput, describePlan, target } from './lines';
 import { mdCell } from './text';
 
@@ -39,9 +39,11 @@ export function holdoutWords(h: { clients: number; fittedUpTo: number; predicted
  * What the curve may claim about its peak: the clients (within the steps, or beyond them when its measured error
  * allows), or why not — a poor fit, no peak at all, or a peak beyond the steps its error does not allow claiming.
  */
-export function peakClaim(r: Pick<SweepResult, 'usl' | 'steps'>): number | 'poor' | 'none' | 'unclaimed' | null {
+export function peakClaim(r: Pick<SweepResult, 'usl' | 'steps' | 'recheck'>): number | 'poor' | 'none' | 'unclaimed' | 'drifted' | null {
   const u = r.usl;
   if (!u) return null;
+  // Steps measured at different speeds: the curve through them is no law of the statement's.
+  if (r.recheck?.verdict === 'drifted') return 'drifted';
   if (u.r2 < 0.9) return 'poor';
   if (u.peakClients === null) return 'none';
   const beyond = u.peakClients > (r.steps.at(-1)?.clients ?? 0);
@@ -50,7 +52,33 @@ export function peakClaim(r: Pick<SweepResult, 'usl' | 'steps'>): number | 'poor
 
 function peakText(c: ReturnType<typeof peakClaim>): string {
   if (typeof c === 'number') return `peak throughput at N* ≈ ${c.toFixed(1)} clients`;
+  if (c === 'drifted') return "no peak is claimed: the server's speed changed during the sweep";
   return c === 'poor' ? 'the fit is too poor to place a peak' : c === 'unclaimed' ? 'no peak within the steps (beyond them is not claimed: see the note)' : 'no peak';
+}
+
+/**
+ * The speed check as a line of its own, beside the pool size: held, unclear or shifted, or not done (a cancel). Null when
+ * there is none, or when it drifted: then it is the reason there is no pool size, said in its place.
+ */
+export function speedCheckLine(r: Pick<SweepResult, 'recheck' | 'steps'>): string | null {
+  if (r.recheck === null) return `Speed check: not done — the sweep was cancelled while measuring ${plural(r.steps[0]?.clients ?? 1, 'client')} again after the last step.`;
+  if (!r.recheck || r.recheck.verdict === 'drifted') return null;
+  return `Speed check: ${recheckWords(r.recheck).replace(/^M/, 'm')}`;
+}
+
+/** The first step measured again at the end, in one sentence that says what it lets the sweep claim. */
+export function recheckWords(r: SweepRecheck): string {
+  const pct = `${r.changePct >= 0 ? '+' : '−'}${Math.abs(r.changePct).toFixed(1)} %`;
+  const measured = `${plural(r.clients, 'client')} gave ${formatRate(r.againQps, r.againSe)} against ${formatRate(r.firstQps, r.firstSe)} at the start (${pct}`;
+  if (r.verdict === 'held') return `Measured again after the last step, ${measured}, within 5 %): the server's speed held through the sweep.`;
+  if (r.verdict === 'unclear')
+    return `Measured again after the last step, ${measured}, within the noise): the steps are too noisy to tell whether the server's speed held, so the pool size is weak evidence; longer steps (--step-duration) tell.`;
+  if (r.verdict === 'shifted')
+    return `Measured again after the last step, ${measured}, beyond the noise): the server's speed shifted by more than 5 % during the sweep, so the steps compare less well and the pool size is weak evidence.`;
+  return (
+    `No pool size: the server's speed changed during the sweep. Measured again after the last step, ${measured}, beyond the noise), ` +
+    `so steps measured at different times do not compare (other load on the server, a cache that warmed up, a CPU's clock). Run the sweep again when the server is steady.`
+  );
 }
 
 /** What a step cut short by a cancel is, in the text report's footnote and the panel's tooltip. */
@@ -81,6 +109,9 @@ export function formatSweepReport(r: SweepResult): string {
     if (r.usl.holdout) lines.push(`  The curve's measured error: ${holdoutWords(r.usl.holdout)}.`);
   }
   if (r.recommendation) lines.push(`  Pool size: ${r.recommendation.poolSize}${r.recommendation.saturated === false ? ' or more' : ''}. ${r.recommendation.reason}`);
+  const check = speedCheckLine(r);
+  if (check) lines.push(`  ${check}`);
+  else if (r.recheck) lines.push(`  ${recheckWords(r.recheck)}`);
   for (const n of r.notes) lines.push(`  Note: ${n}`);
   return lines.join('\n');
 }

@@ -32,6 +32,32 @@ export interface SweepStep {
   partial?: true;
 }
 
+/**
+ * The first step measured again after the last: whether the server ran at the same speed through the sweep. Steps
+ * measured at different speeds (other load arriving, a cache warming, a CPU's clock changing) do not compare.
+ */
+export interface SweepRecheck {
+  clients: number;
+  /** The first step's throughput and its standard error (null: too few batches). */
+  firstQps: number;
+  firstSe: number | null;
+  /** The same client count measured again after the last step. */
+  againQps: number;
+  againSe: number | null;
+  /** How long the measurement again ran (ms), warm-up excluded. */
+  wallMs?: number;
+  /** (again − first) ÷ first, in %. */
+  changePct: number;
+  /** Whether the change is larger than the two measurements' joint noise (the same test the pool size uses). */
+  beyondNoise: boolean;
+  /**
+   * 'held': within 5 %; 'unclear': more than 5 % but within the noise (the pool size stands, as weak evidence);
+   * 'shifted': 5–10 % and beyond the noise (weak evidence too); 'drifted': more than 10 % and beyond the noise (no pool
+   * size and no peak are claimed).
+   */
+  verdict: 'held' | 'unclear' | 'shifted' | 'drifted';
+}
+
 export interface SweepRecommendation {
   poolSize: number;
   /** One sentence with the numbers behind it: why this size, and how firm that is. */
@@ -69,6 +95,11 @@ export interface SweepResult {
   /** The fitted curve at the measured client counts and between them, for the chart. */
   curve: Array<{ clients: number; throughputQps: number }>;
   recommendation: SweepRecommendation | null;
+  /**
+   * The first step measured again at the end. null: cancelled while it ran (every step was measured); absent: not run
+   * (cancelled earlier, fewer than two steps, or an older result).
+   */
+  recheck?: SweepRecheck | null;
   /** Steps trimmed to the server's free connections, a poor fit, noisy data… */
   notes: string[];
 }

@@ -14,7 +14,9 @@ throughput, its noise (± two standard errors from batch means) and p50/p95/p99 
 (at most 10 × the step or 60 s). Fits the Universal Scalability Law X(N) = λN / (1 + σ(N−1) + κN(N−1)) to the
 throughput, and recommends the fewest concurrent queries whose throughput is within 5 % of the best measured
 or not significantly below it — or, when throughput still rises at the largest step, says so (sweep higher).
-Steps above the server's free connections are left out with a notice.
+The first step is measured again at the end: if the server's speed changed by more than 10 % (beyond the
+noise), the steps do not compare and no pool size is claimed. Steps above the server's free connections are
+left out with a notice.
 
   --sql TEXT / --file PATH / --statement N / --url URL    as for "pgload run"
   --max-clients N          The largest step (default 64); steps are 1, 2, 4, … up to it.  e.g. --max-clients 32

@@ -14,7 +14,7 @@
  * The file is read and every check validated (SQL, safety, generators, budgets) before anything runs.
  */
 import * as path from 'node:path';
-import { parseDocument } from 'yaml';
+import type * as YamlModule from 'yaml';
 import type { CapacityDemand, CapacityResult, HintSeverity, ProfileResult } from '../../shared/result';
 import { demandWords } from '../../shared/report/capacity';
 import { profile, type RunContext } from '../load/runner';
@@ -70,6 +70,14 @@ const BUDGET_KEYS = [...LATENCY, 'qps', 'errors', 'hints', 'min-users', 'min-rat
 /** A capacity check's search: its demand (users who pause through a pool, or a rate) and its limits. */
 const CAPACITY_KEYS = ['thinkTime', 'poolSize', 'maxOverflow', 'poolTimeout', 'maxUsers', 'maxRate', 'budget'];
 /** The run options a check file takes: every option of the table with a YAML key, and settings and params. */
+let yamlLoaded: typeof YamlModule | undefined;
+/** The yaml library, loaded on first use: its start-up (~8 ms) is not the extension's activation's to pay. */
+function yaml(): typeof YamlModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  yamlLoaded ??= require('yaml') as typeof YamlModule;
+  return yamlLoaded;
+}
+
 const RUN_KEYS = [...RUN_OPTION_TABLE.flatMap((r) => (r.yaml ? [r.yaml] : [])), 'settings', 'params'];
 const CHECK_KEYS = ['name', 'sql', 'file', 'statement', 'budgets', 'capacity', ...RUN_KEYS];
 const SEVERITY_ORDER: HintSeverity[] = ['info', 'warning', 'critical'];
@@ -91,7 +99,7 @@ export async function parseCheckFile(text: string, file: string): Promise<CheckF
   const bad = (msg: string): never => {
     throw new PgloadError('usage', `${file}: ${msg}`);
   };
-  const doc = parseDocument(text, { uniqueKeys: true });
+  const doc = yaml().parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length) {
     const e = doc.errors[0];
     const at = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : 'somewhere';

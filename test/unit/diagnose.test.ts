@@ -10,6 +10,7 @@ import * as zlib from 'node:zlib';
 import { formatDiagnoseReport } from '../../src/shared/report/diagnose';
 import { phaseBudget, planDiagnosis, sweepCeiling } from '../../src/core/analysis/diagnose';
 import { buildAnswers, settingCandidates, type AnswerInput } from '../../src/core/analysis/answers';
+import { recheckVerdict, sweepRecommendation } from '../../src/core/analysis/scaling';
 import { formatMs, formatQps } from '../../src/shared/format';
 import { isTryable, parseSetLocal } from '../../src/shared/hintSql';
 import type { AbResult, Comparison, ComparisonMetric, DiagnosePhase, DiagnoseResult, Hint, ProfileResult, SweepResult, SweepStep } from '../../src/shared/result';
@@ -202,6 +203,20 @@ describe('diagnose: the pool answer says what the numbers say', () => {
     const a = buildAnswers(input({ phases: PHASES.map((p) => (p.id === 'sweep' ? { ...p, status: 'cut' as const, note: 'the 3 s left could not hold 3 steps of 1 s' } : p)) })).pool!;
     assert.equal(a.recommended, null);
     assert.match(a.text, /was not measured: the 3 s left could not hold 3 steps of 1 s\./);
+  });
+
+  it('a sweep whose server changed speed claims no pool size, and the pool answer and the headline say why, with the figures', () => {
+    // The steps saturate at 2, but the first step measured again at the end gave 40 % more: the steps do not compare.
+    const steps = [step(1, 10), step(2, 17.9), step(4, 17.5)];
+    const recheck = recheckVerdict(steps[0], { ...steps[0], throughputQps: 14 });
+    const drifted = { steps, recheck, recommendation: sweepRecommendation(steps, false, recheck) } as unknown as SweepResult;
+    assert.equal(drifted.recommendation, null);
+    const answers = buildAnswers(input({ sweep: drifted }));
+    assert.equal(answers.pool!.recommended, null);
+    assert.equal(answers.pool!.evidence, 'weak');
+    assert.match(answers.pool!.text, /Where this server stops gaining throughput is not claimed\. The server's speed changed during the sweep\. Measured again after the last step, 1 client gave 14\.0 ± [\d.]+ q\/s against 10\.0 ± [\d.]+ q\/s at the start \(\+40\.0 %, beyond the noise\)/);
+    assert.match(answers.demand!.text, /That capacity is uncertain: the server's speed changed during the sweep \(1 client gave 14\.0 q\/s after its last step against 10\.0 q\/s at its start\)\./);
+    assert.equal(answers.demand!.evidence, 'weak');
   });
 
   it('a pool capped to the server’s free connections says what was measured', () => {

@@ -6,6 +6,7 @@
  */
 import type { DiagnoseAnswers, ProfileResult, SweepResult } from '../../shared/result';
 import { formatMs, formatQps } from '../../shared/format';
+import { plural } from '../../shared/numbers';
 
 /** Little's law may miss by this much before the figures are said to disagree. */
 const LITTLE_TOLERANCE = 0.1;
@@ -51,12 +52,14 @@ export function demandAnswer(x: DemandInput): NonNullable<DiagnoseAnswers['deman
     const onCpu = cpu && cpu.share >= 0.5 ? `; its sessions were on CPU in ${Math.round(cpu.share * 100)} % of the samples` : '';
     parts.push(`${cost}${onCpu}: the demand uses ${Math.round(utilization * 100)} % of it.`);
     parts.push(queueingSentence(utilization, p50, p95, alone, app.rateQps !== undefined));
+    // The sweep's steps ran at different speeds: its best rate, and so this share, is uncertain.
+    if (x.sweep?.recheck?.verdict === 'drifted') parts.push(`That capacity is uncertain: the server's speed changed during the sweep (${plural(x.sweep.recheck.clients, 'client')} gave ${formatQps(x.sweep.recheck.againQps)} q/s after its last step against ${formatQps(x.sweep.recheck.firstQps)} q/s at its start).`);
   } else {
     parts.push(`How much of the server that uses was not measured (the sweep did not run): p95 ${formatMs(p95)} against ${formatMs(alone)} alone.`);
   }
   parts.push(app.rateQps ? flowSentence(app.rateQps, rate, load) : `Little's law: ${app.users} users ÷ (latency ${formatMs(load.load.latency.meanMs)} + pause ${formatMs(pauseMs)}) = ${formatQps(littleQps)} q/s against ${formatQps(rate)} q/s measured` +
       (littleOff > LITTLE_TOLERANCE ? ` — ${Math.round(littleOff * 100)} % apart: the run was too short for the users to settle, so these figures are weak.` : '.'));
-  const weak = utilization === null || x.sweep?.recommendation?.evidence === 'weak' || littleOff > LITTLE_TOLERANCE;
+  const weak = utilization === null || x.sweep?.recommendation?.evidence === 'weak' || x.sweep?.recheck?.verdict === 'drifted' || littleOff > LITTLE_TOLERANCE;
   return { text: parts.join(' '), rateQps: rate, utilization, serviceMs, littleQps, backToBack: think <= 0 && !app.rateQps, ...(cpu ? { cpuShare: cpu.share } : {}), evidence: weak ? 'weak' : 'strong' };
 }
 

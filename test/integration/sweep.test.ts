@@ -109,6 +109,20 @@ describe('Concurrency sweep on a real PostgreSQL', function () {
     assert.equal(stateFromSweep('run-2', whole, 'test').state, 'done');
   });
 
+  it('cancelled while measuring the first step again: every step stands, the pool size is weak and says the speed was not checked', async () => {
+    const ac = new AbortController();
+    const r = await sweep(
+      { sql: 'SELECT pg_sleep(0.02)', connection: { url: testDb().url }, steps: [1, 2, 4], maxClients: 4, stepDurationMs: 600 },
+      { signal: ac.signal, onStep: (i, of, clients, p) => i === of && !p && clients === 1 && setTimeout(() => ac.abort(), 200) },
+    );
+    assert.equal(r.status, 'cancelled');
+    assert.deepEqual(r.steps.map((s) => [s.clients, s.partial ?? false]), [[1, false], [2, false], [4, false]]);
+    assert.equal(r.recheck, null);
+    assert.equal(r.recommendation?.evidence, 'weak');
+    assert.match(r.recommendation!.reason, /The sweep was cancelled while measuring 1 client again after the last step: whether the server's speed held was not checked\.$/);
+    assert.match(formatSweepReport(r), /Speed check: not done — the sweep was cancelled while measuring 1 client again after the last step\./);
+  });
+
   it('the statement is prepared once: a CSV parameter file deleted after the first step does not break the later steps', async () => {
     const dir = scratchDir('pgload-sweep-csv-');
     const csv = path.join(dir, 'ids.csv');

@@ -269,8 +269,8 @@ describe('pgload installed from its VSIX, notifications on (code-server + Chromi
     await palette(page, 'pgload: Find the right pool size');
     await page.locator('.quick-input-widget .quick-input-title', { hasText: /^Find the right pool size runs 3 steps/ }).waitFor({ timeout: 30_000 });
     await pickRow(page, 'Run it');
-    // The second step running (the status bar says which): cancelled.
-    await page.locator('.statusbar-item', { hasText: /pgload 2\/3/ }).first().waitFor({ timeout: 60_000 });
+    // The second step running (the status bar says which, of 3 steps and the speed check): cancelled.
+    await page.locator('.statusbar-item', { hasText: /pgload 2\/4/ }).first().waitFor({ timeout: 60_000 });
     const panel = await visibleReportFrame(page, 'vscode-button[data-action="cancel"]');
     await panel.click('vscode-button[data-action="cancel"]');
     const said = await toast(page, /the sweep was cancelled (during|after)/, 60_000);
@@ -314,7 +314,7 @@ describe('pgload installed from its VSIX, notifications on (code-server + Chromi
     await page.locator('.quick-input-widget .quick-input-title', { hasText: /^Find the right pool size runs 3 steps/ }).waitFor({ timeout: 30_000 });
     await pickRow(page, 'Run it');
     // The load of the second step is on: the status bar shows its rate.
-    await page.locator('.statusbar-item', { hasText: /pgload 2\/3 .*q\/s/ }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.statusbar-item', { hasText: /pgload 2\/4 .*q\/s/ }).first().waitFor({ timeout: 60_000 });
     await palette(page, 'pgload: Cancel the run');
     // The window is slow while both cores are busy: the click may land in step 2 or 3, but the sweep must not complete.
     // The toast counts only complete steps, and names the step it was cut short in.

@@ -148,6 +148,10 @@ describe('Concurrency sweep on a real PostgreSQL', function () {
     assert.ok(result.notes.some((n) => /Steps above \d+ clients were left out: the server has \d+ free connections/.test(n)));
     assert.match(ok.stderr, /clients +queries\/s +± noise +p50 +p95 +p99 +failed +ran/);
     assert.match(ok.stderr, /Pool size: \d+( or more)?\./);
+    // Progress names each step, the speed check last.
+    const shown = spawnSync(process.execPath, [CLI, 'sweep', '--url', testDb().url, '--sql', 'SELECT 1', '--steps', '1,2,3', '--step-duration', '500ms'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stderr, /pgload: step 3\/4: 3 clients for 500 ms\npgload: step 4\/4: 1 client again \(the speed check\) for 500 ms\n/);
     const bad = run(['--sql', 'SELECT 1', '--steps', '1,2']);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--steps 1,2: give at least three steps/);

@@ -56,6 +56,7 @@ export async function sweepCommand(args: string[], io: CliIO): Promise<number> {
   const sql = await sqlFromFlags(v, positionals);
   const logger = stderrLogger(io, v.verbose === true);
   let lastLine = '';
+  let firstClients = 0;
   const result = await sweep(
     { sql, connection, steps, maxClients, stepDurationMs, ...commonRunFlags(v), settings: settingsFromFlags(v.set), ...paramsFromFlags(v) },
     {
@@ -63,7 +64,10 @@ export async function sweepCommand(args: string[], io: CliIO): Promise<number> {
       logger,
       environment: { env: io.env },
       onStep: (i, of, clients) => {
-        const line = `pgload: step ${i}/${of}: ${clients} client${clients === 1 ? '' : 's'} for ${formatMs(stepDurationMs)}`;
+        if (i === 1) firstClients = clients;
+        // The last step, the first's clients again, is the speed check.
+        const again = i > 1 && clients === firstClients ? ' again (the speed check)' : '';
+        const line = `pgload: step ${i}/${of}: ${clients} client${clients === 1 ? '' : 's'}${again} for ${formatMs(stepDurationMs)}`;
         if (!v['no-progress'] && line !== lastLine) io.stderr(`${line}\n`);
         lastLine = line;
       },

@@ -56,18 +56,14 @@ export async function sweepCommand(args: string[], io: CliIO): Promise<number> {
   const sql = await sqlFromFlags(v, positionals);
   const logger = stderrLogger(io, v.verbose === true);
   let lastLine = '';
-  let firstClients = 0;
   const result = await sweep(
     { sql, connection, steps, maxClients, stepDurationMs, ...commonRunFlags(v), settings: settingsFromFlags(v.set), ...paramsFromFlags(v) },
     {
       signal: io.signal,
       logger,
       environment: { env: io.env },
-      onStep: (i, of, clients) => {
-        if (i === 1) firstClients = clients;
-        // The last step, the first's clients again, is the speed check.
-        const again = i > 1 && clients === firstClients ? ' again (the speed check)' : '';
-        const line = `pgload: step ${i}/${of}: ${clients} client${clients === 1 ? '' : 's'}${again} for ${formatMs(stepDurationMs)}`;
+      onStep: (i, of, clients, _progress, again) => {
+        const line = `pgload: step ${i}/${of}: ${clients} client${clients === 1 ? '' : 's'}${again ? ' again (the speed check)' : ''} for ${formatMs(stepDurationMs)}`;
         if (!v['no-progress'] && line !== lastLine) io.stderr(`${line}\n`);
         lastLine = line;
       },

@@ -15,6 +15,7 @@
  */
 import * as path from 'node:path';
 import type * as YamlModule from 'yaml';
+import { onFirstUse } from '../lazy';
 import type { CapacityDemand, CapacityResult, HintSeverity, ProfileResult } from '../../shared/result';
 import { demandWords } from '../../shared/report/capacity';
 import { profile, type RunContext } from '../load/runner';
@@ -67,17 +68,14 @@ export interface CheckFile {
 
 const LATENCY = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'] as const;
 const BUDGET_KEYS = [...LATENCY, 'qps', 'errors', 'hints', 'min-users', 'min-rate'];
+
+/** The yaml library, loaded on first use: its start-up (~8 ms) is not the extension's activation's to pay. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const yaml = onFirstUse(() => require('yaml') as typeof YamlModule);
+
 /** A capacity check's search: its demand (users who pause through a pool, or a rate) and its limits. */
 const CAPACITY_KEYS = ['thinkTime', 'poolSize', 'maxOverflow', 'poolTimeout', 'maxUsers', 'maxRate', 'budget'];
 /** The run options a check file takes: every option of the table with a YAML key, and settings and params. */
-let yamlLoaded: typeof YamlModule | undefined;
-/** The yaml library, loaded on first use: its start-up (~8 ms) is not the extension's activation's to pay. */
-function yaml(): typeof YamlModule {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  yamlLoaded ??= require('yaml') as typeof YamlModule;
-  return yamlLoaded;
-}
-
 const RUN_KEYS = [...RUN_OPTION_TABLE.flatMap((r) => (r.yaml ? [r.yaml] : [])), 'settings', 'params'];
 const CHECK_KEYS = ['name', 'sql', 'file', 'statement', 'budgets', 'capacity', ...RUN_KEYS];
 const SEVERITY_ORDER: HintSeverity[] = ['info', 'warning', 'critical'];

@@ -38,19 +38,21 @@ export interface SweepOptions {
   seed?: number;
   /** The longest a step may run when it is extended (default: 10 × stepDurationMs, at least 60 s). */
   maxStepMs?: number;
-  /**
-   * Measure the first step again after the last (default true): steps measured while the server's speed changed do
-   * not compare, and the sweep then says so instead of sizing a pool from them.
-   */
-  recheck?: boolean;
 }
 
 export interface SweepContext {
   signal?: AbortSignal;
   logger?: Logger;
-  onStep?: (step: number, of: number, clients: number, progress?: Progress) => void;
+  /** A step starts (no progress) or reports progress; `again`: it is the speed check, the first step measured again. */
+  onStep?: (step: number, of: number, clients: number, progress?: Progress, again?: boolean) => void;
   environment?: ResolveEnvironment;
 }
+
+/**
+ * Whether a sweep of these steps ends with the speed check (its first step measured again after the last): steps
+ * measured while the server's speed changed do not compare, and the sweep then says so instead of sizing a pool.
+ */
+export const rechecks = (steps: number[]): boolean => steps.length >= 2;
 
 export function defaultSteps(maxClients: number): number[] {
   const steps: number[] = [];
@@ -108,7 +110,7 @@ export async function sweep(o: SweepOptions, ctx: SweepContext = {}): Promise<Sw
   const measured: SweepStep[] = [];
   let cancelledAt: string | null = null;
   const maxStepMs = o.maxStepMs ?? Math.max(60_000, 10 * o.stepDurationMs);
-  const rechecking = o.recheck !== false && steps.length >= 2;
+  const rechecking = rechecks(steps);
   const of = steps.length + (rechecking ? 1 : 0);
   for (let i = 0; i < steps.length; i++) {
     if (ctx.signal?.aborted) {
@@ -213,12 +215,12 @@ async function measureStep(
   o: SweepOptions,
   ctx: SweepContext,
   prepared: PreparedRun,
-  step: { clients: number; index: number; of: number; maxStepMs: number },
+  step: { clients: number; index: number; of: number; maxStepMs: number; again?: boolean },
 ): Promise<{ legs: ProfileResult[]; extended: SweepStep['extended']; cancelled: boolean }> {
-  const { clients, maxStepMs } = step;
-  ctx.onStep?.(step.index + 1, step.of, clients);
+  const { clients, maxStepMs, again } = step;
+  ctx.onStep?.(step.index + 1, step.of, clients, undefined, again);
   const runStep = (durationMs: number, stepSignal: AbortSignal | undefined) =>
-    profile(withOptions(prepared, { clients, durationMs }), { signal: stepSignal, logger: ctx.logger, environment: ctx.environment, onProgress: (p) => ctx.onStep?.(step.index + 1, step.of, clients, p) });
+    profile(withOptions(prepared, { clients, durationMs }), { signal: stepSignal, logger: ctx.logger, environment: ctx.environment, onProgress: (p) => ctx.onStep?.(step.index + 1, step.of, clients, p, again) });
   const legs: ProfileResult[] = [];
   let extended: SweepStep['extended'] = null;
   let cancelled = false;
@@ -252,7 +254,7 @@ async function measureStep(
 
 /** The first step measured again after the last, against itself (null: cancelled before it was measured). */
 async function measureAgain(o: SweepOptions, ctx: SweepContext, prepared: PreparedRun, first: SweepStep, at: { index: number; of: number; maxStepMs: number }): Promise<SweepRecheck | null> {
-  const again = await measureStep(o, ctx, prepared, { clients: first.clients, ...at });
+  const again = await measureStep(o, ctx, prepared, { clients: first.clients, ...at, again: true });
   const merged = again.legs.length ? mergeLegs(again.legs) : null;
   if (again.cancelled || !merged || merged.status === 'cancelled') return null;
   return recheckVerdict(first, stepFigures(first.clients, merged, again.extended));

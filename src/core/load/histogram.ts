@@ -4,19 +4,16 @@
  */
 import type * as HdrModule from 'hdr-histogram-js';
 import type { HistogramBucket, LatencyStats, PercentilePoint } from '../../shared/result';
+import { onFirstUse } from '../lazy';
 
 export type Histogram = HdrModule.Histogram;
 
-let loaded: typeof HdrModule | undefined;
 /**
  * hdr-histogram-js, loaded on first use: loading it builds an Intl.NumberFormat (ICU data), ~20 ms that the
  * extension's activation should not pay before anything is measured.
  */
-export function hdr(): typeof HdrModule {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  loaded ??= require('hdr-histogram-js') as typeof HdrModule;
-  return loaded;
-}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const hdr = onFirstUse(() => require('hdr-histogram-js') as typeof HdrModule);
 
 /** 1 µs to 1 hour at 3 significant digits (0.1 % resolution); ~90 KB per histogram whatever the count. */
 const SETTINGS: HdrModule.BuildRequest = {

@@ -207,7 +207,6 @@ export abstract class RunExecution extends RunQuestions {
   /** A concurrency sweep (1, 2, 4, … clients) of the statement; the panel opens on its Scaling tab. */
   protected executeSweep(req: RunRequest & { connection: ConnectionSetting }, statement: SqlStatement, defaults: RunDefaults): Promise<SweepResult | undefined> {
     const stepMs = defaults.sweepStepSeconds * 1000;
-    let firstClients = 0;
     return this.track(
       req,
       statement,
@@ -229,15 +228,12 @@ export abstract class RunExecution extends RunQuestions {
             {
               signal,
               logger: this.log,
-              onStep: (i, of, clients, p) => {
+              onStep: (i, of, clients, p, again) => {
                 if (!p) {
-                  // A step starts: the plan is every step at its length; the label is its clients. The last, the
-                  // first step's clients again, checks that the server's speed held.
-                  if (i === 1) {
-                    firstClients = clients;
-                    steps.plan(Array.from({ length: of }, () => ({ label: '', plannedMs: stepMs })));
-                  }
-                  steps.enter(i, { label: `${plural(clients, 'client')}${i > 1 && clients === firstClients ? ' again, the speed check,' : ''} for ${formatMs(stepMs)}` });
+                  // A step starts: the plan is every step at its length; the label is its clients (and, for the
+                  // last, that it checks the server's speed held).
+                  if (i === 1) steps.plan(Array.from({ length: of }, () => ({ label: '', plannedMs: stepMs })));
+                  steps.enter(i, { label: `${plural(clients, 'client')}${again ? ' again, the speed check,' : ''} for ${formatMs(stepMs)}` });
                 }
                 onProgress(stepProgress(p, `opening ${plural(clients, 'session')}`, stepMs));
               },

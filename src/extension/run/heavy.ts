@@ -3,7 +3,7 @@
  * sessions and how long, in one sentence, with Cancel first. The answer "don't ask again" is remembered per
  * connection for that range only: a wider range or a longer budget asks again. Pure: unit-tested without VS Code.
  */
-import { defaultSteps } from '../../core/analysis/sweep';
+import { defaultSteps, rechecks } from '../../core/analysis/sweep';
 import { formatDuration, plural } from '../../shared/numbers';
 
 export type HeavyKind = 'sweep' | 'capacity' | 'diagnose';
@@ -24,8 +24,8 @@ export interface HeavyPlan {
 export function sweepPlan(connection: string, maxClients: number, stepSeconds: number): HeavyPlan {
   const steps = defaultSteps(maxClients);
   const shown = steps.length > 8 ? `${steps.slice(0, 6).join(', ')}, … ${steps[steps.length - 1]}` : steps.join(', ');
-  // With two steps or more the first is measured again at the end, to check that the server's speed held.
-  const again = steps.length >= 2 ? 1 : 0;
+  // The first step measured again at the end, to check that the server's speed held.
+  const again = rechecks(steps) ? 1 : 0;
   const total = formatDuration((steps.length + again) * stepSeconds * 1000);
   return {
     kind: 'sweep',

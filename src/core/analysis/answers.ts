@@ -9,7 +9,8 @@ import { parseSetLocal, TRIED_SETTINGS } from '../../shared/hintSql';
 import { demandAnswer } from './demand';
 import { bestFix } from './bestFix';
 import { appSessions } from './appDemand';
-import { recheckWords } from '../../shared/report/compare';
+import { recheckFinding } from '../../shared/report/compare';
+import { upperFirst } from '../../shared/numbers';
 
 /** plan_cache_mode matters only to prepared statements, which a diagnosis measures in its own phase. */
 const DIAGNOSED_SETTINGS = TRIED_SETTINGS.filter((s) => s !== 'plan_cache_mode');
@@ -140,7 +141,7 @@ function poolAnswer(x: AnswerInput): DiagnoseAnswers['pool'] {
   const current = poolFigures(currentRun, x.emulated);
   const rec = x.sweep?.recommendation ?? null;
   if (x.sweep?.recheck?.verdict === 'drifted') {
-    return { current, recommended: null, saturationClients: null, evidence: 'weak', text: `${intro} Where this server stops gaining throughput is not claimed. ${recheckWords(x.sweep.recheck).replace(/^No pool size: t/, 'T')}` };
+    return { current, recommended: null, saturationClients: null, evidence: 'weak', text: `${intro} Where this server stops gaining throughput is not claimed. ${upperFirst(recheckFinding(x.sweep.recheck))}` };
   }
   if (!x.sweep || !rec) {
     const p = phaseOf(x, 'sweep');

@@ -1,7 +1,7 @@
 /** Reports over several runs or steps: a sweep, pool configurations side by side, a comparison, an A/B test, check outcomes, and the timeline as CSV. */
 import type { AbResult, CheckOutcome, Comparison, ComparisonMetric, SweepRecheck, SweepResult } from '../result';
 import { oneLine } from '../text';
-import { formatBytesShort, formatCount, formatMs, formatQps, formatRate, plural } from '../numbers';
+import { formatBytesShort, formatCount, formatMs, formatQps, formatRate, plural, upperFirst } from '../numbers';
 import { type ReportInput, describePlan, target } from './lines';
 import { mdCell } from './text';
 
@@ -63,20 +63,29 @@ function peakText(c: ReturnType<typeof peakClaim>): string {
 export function speedCheckLine(r: Pick<SweepResult, 'recheck' | 'steps'>): string | null {
   if (r.recheck === null) return `Speed check: not done — the sweep was cancelled while measuring ${plural(r.steps[0]?.clients ?? 1, 'client')} again after the last step.`;
   if (!r.recheck || r.recheck.verdict === 'drifted') return null;
-  return `Speed check: ${recheckWords(r.recheck).replace(/^M/, 'm')}`;
+  return `Speed check: ${recheckFinding(r.recheck)}`;
 }
 
 /** The first step measured again at the end, in one sentence that says what it lets the sweep claim. */
 export function recheckWords(r: SweepRecheck): string {
+  const finding = recheckFinding(r);
+  return r.verdict === 'drifted' ? `No pool size: ${finding}` : upperFirst(finding);
+}
+
+/**
+ * What the measurement again found and what it means, as a clause that can follow a label ("Speed check: …", "No pool
+ * size: …") or, capitalised, stand alone.
+ */
+export function recheckFinding(r: SweepRecheck): string {
   const pct = `${r.changePct >= 0 ? '+' : '−'}${Math.abs(r.changePct).toFixed(1)} %`;
   const measured = `${plural(r.clients, 'client')} gave ${formatRate(r.againQps, r.againSe)} against ${formatRate(r.firstQps, r.firstSe)} at the start (${pct}`;
-  if (r.verdict === 'held') return `Measured again after the last step, ${measured}, within 5 %): the server's speed held through the sweep.`;
+  if (r.verdict === 'held') return `measured again after the last step, ${measured}, within 5 %): the server's speed held through the sweep.`;
   if (r.verdict === 'unclear')
-    return `Measured again after the last step, ${measured}, within the noise): the steps are too noisy to tell whether the server's speed held, so the pool size is weak evidence; longer steps (--step-duration) tell.`;
+    return `measured again after the last step, ${measured}, within the noise): the steps are too noisy to tell whether the server's speed held, so the pool size is weak evidence; longer steps (--step-duration) tell.`;
   if (r.verdict === 'shifted')
-    return `Measured again after the last step, ${measured}, beyond the noise): the server's speed shifted by more than 5 % during the sweep, so the steps compare less well and the pool size is weak evidence.`;
+    return `measured again after the last step, ${measured}, beyond the noise): the server's speed shifted by more than 5 % during the sweep, so the steps compare less well and the pool size is weak evidence.`;
   return (
-    `No pool size: the server's speed changed during the sweep. Measured again after the last step, ${measured}, beyond the noise), ` +
+    `the server's speed changed during the sweep. Measured again after the last step, ${measured}, beyond the noise), ` +
     `so steps measured at different times do not compare (other load on the server, a cache that warmed up, a CPU's clock). Run the sweep again when the server is steady.`
   );
 }

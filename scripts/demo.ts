@@ -81,7 +81,7 @@ async function main(): Promise<void> {
 
   // The application pgload exists for: 100 users of a FastAPI + SQLAlchemy app on pool_size 20 + max_overflow 100,
   // sending ~17 requests/s between them — each pausing about 100 ÷ 17 − 0.3 ≈ 5.5 s (users ÷ rate − latency). A slower
-  // server than theirs (2 cores serve ~8/s of this query) is saturated by the same users: the headline says so.
+  // server than theirs (2 cores serve 8–18/s of this query, by their speed) is saturated by the same users: the headline says so.
   // And their objective, p95 ≤ 500 ms: the last phase finds how many such users the server holds within it, as it is
   // and with the best fix the diagnosis measured.
   const budget = process.env.PGLOAD_DEMO_BUDGET ?? '8m';

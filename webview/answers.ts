@@ -3,12 +3,13 @@
  * setting, and the phases as planned and as run. Renders the result only.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { DiagnoseResult } from '../src/shared/result';
+import type { DiagnoseResult, MeasuredChange, MeasuredFigure } from '../src/shared/result';
 import { formatMs, formatQps } from '../src/shared/format';
 import { impactWords } from '../src/shared/report/diagnose';
 import { parseSetLocal, tryKind } from '../src/shared/hintSql';
 import { appDemandWords } from '../src/shared/report/diagnose';
 import { h } from './dom';
+import { signedPct } from '../src/shared/numbers';
 
 export interface AnswerDeps {
   chartBox(id: string, title: string, note?: string): { box: HTMLElement; canvas: HTMLCanvasElement };
@@ -22,7 +23,6 @@ export interface AnswerDeps {
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
-const signed = (pct: number) => `${pct > 0 ? '+' : pct < 0 ? '−' : '±'}${Math.abs(pct).toFixed(Math.abs(pct) < 10 ? 1 : 0)} %`;
 
 function card(id: string, n: number, question: string, ...body: Array<Node | null>): HTMLElement {
   return h('section', { class: 'answer', id }, h('h3', {}, h('span', { class: 'answer-n' }, String(n)), ` ${question}`), ...body);
@@ -100,6 +100,19 @@ function poolCard(d: DiagnoseResult, deps: AnswerDeps): HTMLElement {
   return pool;
 }
 
+/**
+ * A setting's figures beside its verdict: those that moved beyond the noise first, then p95 and q/s marked "within
+ * noise" when they did not (results written before significance was kept per figure show p95 and q/s unmarked).
+ */
+function measuredLine(m: MeasuredChange): string {
+  const on = m.significantOn;
+  const all: Array<[MeasuredFigure, string, number | undefined]> = [['p50', 'p50', m.p50ChangePct], ['p95', 'p95', m.p95ChangePct], ['p99', 'p99', m.p99ChangePct], ['qps', 'q/s', m.throughputChangePct]];
+  if (!on) return ` · p95 ${signedPct(m.p95ChangePct)} · q/s ${signedPct(m.throughputChangePct)}`;
+  const sig = all.filter(([k]) => on[k]).map(([, n, pct]) => `${n} ${signedPct(pct ?? 0)}`);
+  const rest = all.filter(([k]) => !on[k] && (k === 'p95' || k === 'qps')).map(([, n, pct]) => `${n} ${signedPct(pct ?? 0)} (within noise)`);
+  return [...sig, ...rest].map((x) => ` · ${x}`).join('');
+}
+
 /** 2. The settings the hints suggested, each with its measured change and its SQL. */
 function settingsCard(d: DiagnoseResult, deps: AnswerDeps): HTMLElement {
   const a = d.answers;
@@ -110,7 +123,7 @@ function settingsCard(d: DiagnoseResult, deps: AnswerDeps): HTMLElement {
       h(
         'div',
         { class: `setting ${s.helps ? 'helps' : 'no-help'}`, 'data-setting': s.name },
-        h('div', { class: 'setting-title' }, h('span', { class: 'verdict' }, s.helps ? 'helps' : s.measured ? 'does not help' : 'not measured'), ` ${s.name} = ${s.value}`, s.measured ? h('span', { class: 'muted' }, ` · p95 ${signed(s.measured.p95ChangePct)} · q/s ${signed(s.measured.throughputChangePct)}`) : null),
+        h('div', { class: 'setting-title' }, h('span', { class: 'verdict' }, s.helps ? 'helps' : s.measured ? 'does not help' : 'not measured'), ` ${s.name} = ${s.value}`, s.measured ? h('span', { class: 'muted figures' }, measuredLine(s.measured)) : null),
         h('p', {}, s.text),
         s.memory ? h('p', { class: 'muted small' }, `Memory: ${s.memory}`) : null,
         // Measured as not helping: trying it again at the same load would measure the same. Said, not offered.

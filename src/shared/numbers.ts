@@ -46,6 +46,9 @@ export function formatQps(q: number): string {
   return q >= 100 ? formatCount(q) : q.toFixed(1);
 }
 
+/** A change in %, signed: "−13 %", "+1.7 %", "±0.0 %" (one decimal under 10). */
+export const signedPct = (pct: number): string => `${pct > 0 ? '+' : pct < 0 ? '−' : '±'}${Math.abs(pct).toFixed(Math.abs(pct) < 10 ? 1 : 0)} %`;
+
 /** The text with its first letter capitalised (a clause made a sentence). */
 export const upperFirst = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 

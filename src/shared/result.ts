@@ -17,7 +17,7 @@ import type { MergedShards, ShardFacts } from './results/shard';
 export type { PlanNodeTime, CapturedPlan, PlanDiffRow, PlanNodeFigures, PlanDiff, WaitShare, WaitSampling, ServerCounters, ServerInsight, GenericPlanCheck } from './results/plan';
 export type { SweepStep, SweepRecommendation, SweepRecheck, SweepResult } from './results/sweep';
 export type { ComparisonMetric, Comparison, ComparedRun, ComparedPlan, CheckOutcome, AbResult, IndexTrialFacts } from './results/compare';
-export type { DiagnosePhaseId, DiagnosePhase, MeasuredChange, PoolFigures, DiagnoseAnswers, DiagnoseResult } from './results/diagnose';
+export type { DiagnosePhaseId, DiagnosePhase, MeasuredChange, MeasuredFigure, PoolFigures, DiagnoseAnswers, DiagnoseResult } from './results/diagnose';
 export type { ParamSuggestion, TopStatement, TopResult } from './results/top';
 export type { CapacityDemand, CapacityVerdict, CapacityStep, CapacityBoundary, CapacityResult } from './results/capacity';
 export type { ShardFacts, MergedShards, ShardStartHow } from './results/shard';

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { mannWhitney, normalTail, percentileInterval } from '../../src/core/analysis/compare';
+import { mannWhitney, noDifferenceReason, normalTail, percentileInterval } from '../../src/core/analysis/compare';
 import { createHistogram, recordUs } from '../../src/core/load/histogram';
 import { parseResult } from '../../src/core/report/resultFile';
 import { seededRandom } from '../../src/core/load/random';
@@ -39,6 +39,17 @@ describe('Comparing runs: the statistics', () => {
     assert.ok(slower.p < 1e-6 && slower.cliffsDelta > 0.147, JSON.stringify(slower));
     const faster = mannWhitney(latencies(5000, 20, 1), latencies(5000, 10, 2))!;
     assert.ok(faster.cliffsDelta < -0.9, JSON.stringify(faster));
+  });
+
+  it('no difference says which test it failed: a change under the floor, intervals that overlap, a p not small enough, a negligible δ', () => {
+    assert.equal(noDifferenceReason({ change: -0.05, ciA: [90, 110], ciB: [50, 60] }, { p: 1e-9, cliffsDelta: -0.5 }, 0.1), 'a change under 10 % is not counted (two runs of the same query differ that much)');
+    // The demo's work_mem A/B: median −13 %, its intervals overlapping, Mann–Whitney p 0.0029, δ −0.12.
+    assert.equal(
+      noDifferenceReason({ change: -0.132, ciA: [600, 660], ciB: [520, 610] }, { p: 0.0029, cliffsDelta: -0.12 }, 0.1),
+      "the medians' 95 % intervals overlap, and Mann–Whitney's p is not below 0.001, and a Cliff's δ under 0.147 in size is a negligible shift",
+    );
+    assert.equal(noDifferenceReason({ change: -0.2, ciA: [90, 110], ciB: [70, 85] }, { p: 1e-6, cliffsDelta: -0.1 }, 0.1), "a Cliff's δ under 0.147 in size is a negligible shift");
+    assert.equal(noDifferenceReason({ change: 0.2, ciA: [90, 110], ciB: [120, 130] }, null, 0.1), 'too few requests to test the distributions');
   });
 
   it('normal tail: known values', () => {
@@ -94,6 +105,12 @@ describe('Comparing runs: names that say what differs, figures in the report for
     assert.deepEqual(autoLabels(variant((r) => (r.options.prepared = false)), variant((r) => (r.options.prepared = true))), ['unnamed', 'prepared']);
     const [a, b] = autoLabels(base, variant((r) => (r.startedAt = '2026-11-30T20:49:11.336Z')));
     assert.doesNotMatch(a + b, /T\d\d:|Z$/, 'no ISO timestamps');
+  });
+
+  it('a run against itself: no significant difference, because the change is under the floor', () => {
+    const c = compareResults(base, base);
+    assert.equal(c.verdict, 'no-significant-difference');
+    assert.match(c.summary, /^No significant difference: B's median is up 0 % on A's \(Mann–Whitney p 1\.0000, Cliff's δ 0\.00\), within the noise: a change under 10 % is not counted/);
   });
 
   it('the summary and the regression gate write latencies as the report does (3 significant figures, ms or s)', () => {

@@ -40,11 +40,11 @@ function metric(name: ComparisonMetric['name'], a: number, b: number, significan
 }
 
 /** An A/B whose comparison says what the test needs: each metric significant or not. */
-function ab(a: ProfileResult, b: ProfileResult, sig: { p50?: boolean; p95?: boolean; qps?: boolean }, disappeared: Hint[] = []): AbResult {
+function ab(a: ProfileResult, b: ProfileResult, sig: { p50?: boolean; p95?: boolean; p99?: boolean; qps?: boolean }, disappeared: Hint[] = []): AbResult {
   const metrics = [
     metric('p50', a.load.latency.p50Ms, b.load.latency.p50Ms, sig.p50 ?? false),
     metric('p95', a.load.latency.p95Ms, b.load.latency.p95Ms, sig.p95 ?? false),
-    metric('p99', a.load.latency.p99Ms, b.load.latency.p99Ms, false),
+    metric('p99', a.load.latency.p99Ms, b.load.latency.p99Ms, sig.p99 ?? false),
     metric('qps', a.load.throughputQps, b.load.throughputQps, sig.qps ?? false),
   ];
   const comparison = { metrics, summary: 'set by the test', hints: { appeared: [], disappeared, kept: [] }, plan: null } as unknown as Comparison;
@@ -236,8 +236,25 @@ describe('diagnose: settings, findings and the ORM answer', () => {
     assert.equal(s.measured!.p95ChangePct, -40);
     assert.equal(s.measured!.throughputChangePct, 50);
     assert.equal(s.measured!.significant, true);
-    assert.match(s.text, /^work_mem = 64MB helps: p50 .*, p95 −40 %, throughput \+50 % with 2 concurrent queries .* a significant improvement; with it, these are gone from the plan: A sort spilled to disk \(Sort #2\)\./);
+    assert.deepEqual(s.measured!.significantOn, { p95: 'better', qps: 'better' });
+    assert.match(s.text, /^work_mem = 64MB helps: p95 −40 % and throughput \+50 % significantly; p50 ±0\.0 % within the noise with 2 concurrent queries \(1,000 and 1,000 requests, A B B A\); with it, these are gone from the plan: A sort spilled to disk \(Sort #2\)\./);
     assert.equal(s.scope, 'query');
+  });
+
+  it('a setting that lowered p99 only: its answer names p99 as the figure that moved and p95 as within the noise, and the headline, which counts p95, says the two apart', () => {
+    // The demo's work_mem A/B: p95 −24 % within the noise, p99 significantly lower.
+    const a = run({ p95: 1970, qps: 14.4 });
+    const b = run({ p95: 1491, qps: 14.7, settings: { work_mem: '64MB' } });
+    a.load.latency.p99Ms = 2316;
+    b.load.latency.p99Ms = 1964;
+    const answers = buildAnswers(input({ settings: [ab(a, b, { p99: true })], candidates }));
+    const [s] = answers.settings;
+    assert.equal(s.helps, true);
+    assert.deepEqual(s.measured!.significantOn, { p99: 'better' });
+    assert.equal(s.measured!.p99ChangePct, -15.2);
+    assert.match(s.text, /^work_mem = 64MB helps: p99 −15 % significantly; p50 ±0\.0 %, p95 −24 % and throughput \+2\.1 % within the noise with /);
+    assert.doesNotMatch(s.text, /a significant improvement/);
+    assert.match(answers.best!.text, /^No change measured here lowered p95 significantly; SET LOCAL work_mem = '64MB' improved p99 −15 %, not p95 \(answer 2\)\. What would move it/);
   });
 
   it('a setting within the noise "does not help measurably"; one significantly worse "does not help"', () => {

@@ -261,9 +261,13 @@ describe('Report panel in Chromium', function () {
     // Try it sends the setting's SQL with a request id.
     // (The recorded demo measured its only setting as not helping: a setting the budget left unmeasured has Try it.)
     const unmeasured = { name: 'max_parallel_workers_per_gather', value: '0', sql: 'SET LOCAL max_parallel_workers_per_gather = 0;', scope: 'query' as const, measured: null, memory: null, helps: false, text: 'max_parallel_workers_per_gather = 0 was not measured: the phase was cut short. A suggestion, not an answer.' };
-    const withTry: DiagnoseResult = { ...d, answers: { ...d.answers, settings: [...d.answers.settings, unmeasured] } };
+    // A setting that moved p99 beyond the noise and nothing else: its figures say which moved and which did not.
+    const p99Only = { ...unmeasured, name: 'hash_mem_multiplier', value: '2', sql: 'SET LOCAL hash_mem_multiplier = 2;', helps: true, text: 'hash_mem_multiplier = 2 helps: p99 −15 % significantly.' };
+    const measured = { p50ChangePct: -13.2, p95ChangePct: -24.3, p99ChangePct: -15.2, throughputChangePct: 1.7, significant: true, significantOn: { p99: 'better' as const }, requests: { a: 424, b: 434 }, summary: '' };
+    const withTry: DiagnoseResult = { ...d, answers: { ...d.answers, settings: [...d.answers.settings, unmeasured, { ...p99Only, measured }] } };
     await show(page, stateFromDiagnosis('run-1', withTry, 'demo'));
     await page.waitForSelector(`#answer-settings [data-setting="${unmeasured.name}"]`);
+    assert.equal(await page.textContent(`#answer-settings [data-setting="hash_mem_multiplier"] .figures`), ' · p99 −15 % · p95 −24 % (within noise) · q/s +1.7 % (within noise)');
     const tryable = withTry.answers.settings.find((x) => /^SET LOCAL /.test(x.sql) && !(x.measured && !x.helps))!;
     assert.equal(tryable.name, unmeasured.name);
     await page.click(`#answer-settings vscode-button[data-action="tryHint"][data-sql="${tryable.sql}"]`);

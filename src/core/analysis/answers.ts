@@ -2,7 +2,7 @@
  * The four answers of a diagnosis, built from its measurements only: every sentence states the figures printed with
  * it, names the reason, and says when the evidence is weak. Pure: tested on results whose right answer is known.
  */
-import type { AbResult, Comparison, DiagnoseAnswers, DiagnosePhase, Hint, MeasuredChange, PoolFigures, ProfileResult, SweepResult } from '../../shared/result';
+import type { AbResult, Comparison, DiagnoseAnswers, DiagnosePhase, Hint, MeasuredChange, MeasuredFigure, PoolFigures, ProfileResult, SweepResult } from '../../shared/result';
 import { formatBytesShort, formatMs, formatPercent, formatQps } from '../../shared/format';
 import { flattenPlan, formatMemoryKB, parseMemoryKB } from '../insight/plan';
 import { parseSetLocal, TRIED_SETTINGS } from '../../shared/hintSql';
@@ -10,7 +10,7 @@ import { demandAnswer } from './demand';
 import { bestFix } from './bestFix';
 import { appSessions } from './appDemand';
 import { recheckFinding } from '../../shared/report/compare';
-import { upperFirst } from '../../shared/numbers';
+import { signedPct, upperFirst } from '../../shared/numbers';
 
 /** plan_cache_mode matters only to prepared statements, which a diagnosis measures in its own phase. */
 const DIAGNOSED_SETTINGS = TRIED_SETTINGS.filter((s) => s !== 'plan_cache_mode');
@@ -54,13 +54,17 @@ export function settingCandidates(r: Pick<ProfileResult, 'hints' | 'server' | 'o
 
 /** An A/B's comparison as percentages, B against A. */
 export function measuredChange(c: Comparison, a: ProfileResult, b: ProfileResult): MeasuredChange {
-  const m = (name: 'p50' | 'p95' | 'qps') => c.metrics.find((x) => x.name === name)!;
+  const m = (name: MeasuredFigure) => c.metrics.find((x) => x.name === name)!;
   const pct = (x: number) => Math.round(x * 1000) / 10;
+  const significantOn: NonNullable<MeasuredChange['significantOn']> = {};
+  for (const x of c.metrics) if (x.significant) significantOn[x.name as MeasuredFigure] = x.better === 'b' ? 'better' : 'worse';
   return {
     p50ChangePct: pct(m('p50').change),
     p95ChangePct: pct(m('p95').change),
+    p99ChangePct: pct(m('p99').change),
     throughputChangePct: pct(m('qps').change),
     significant: c.metrics.some((x) => x.significant),
+    significantOn,
     requests: { a: a.load.requests.ok, b: b.load.requests.ok },
     summary: c.summary,
   };
@@ -72,7 +76,25 @@ export function helped(c: Comparison): boolean {
   return sig.length > 0 && sig.every((x) => x.better === 'b');
 }
 
-const signed = (pct: number) => `${pct > 0 ? '+' : pct < 0 ? '−' : '±'}${Math.abs(pct).toFixed(Math.abs(pct) < 10 ? 1 : 0)} %`;
+/** The figures of an A/B that moved beyond the noise, then those that did not: "p99 −15 % significantly; p50 −13 % and p95 −24 % within the noise". */
+export function significanceWords(m: MeasuredChange): string {
+  const all: Array<[MeasuredFigure, string, number | undefined]> = [
+    ['p50', 'p50', m.p50ChangePct],
+    ['p95', 'p95', m.p95ChangePct],
+    ['p99', 'p99', m.p99ChangePct],
+    ['qps', 'throughput', m.throughputChangePct],
+  ];
+  const on = m.significantOn ?? {};
+  const words = (list: typeof all) => andList(list.map(([, name, pct]) => `${name} ${signedPct(pct ?? 0)}`));
+  const sig = all.filter(([k]) => on[k]);
+  // p99 is named only when it moved beyond the noise: the answers' figures are p50, p95 and throughput.
+  const rest = all.filter(([k, , pct]) => !on[k] && k !== 'p99' && pct !== undefined);
+  if (sig.length === 0) return `${words(rest)}, within the noise`;
+  return `${words(sig)} significantly${rest.length ? `; ${words(rest)} within the noise` : ''}`;
+}
+
+const andList = (items: string[]) => (items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`);
+
 const queries = (n: number) => `${n} concurrent quer${n === 1 ? 'y' : 'ies'}`;
 
 /** Why an A/B's figures are weak, or '' when they are not. */
@@ -176,11 +198,11 @@ function poolAnswer(x: AnswerInput): DiagnoseAnswers['pool'] {
     qps.significant && qps.better === 'b'
       ? `, and more throughput: ${rate(recommended.throughputQps)} instead of ${rate(current.throughputQps)}`
       : qps.significant
-        ? `, but less throughput: ${rate(recommended.throughputQps)} against ${rate(current.throughputQps)} (${signed(qps.change * 100)}) — at ${saturation} the server is not kept busy; a pool a step larger may keep both`
+        ? `, but less throughput: ${rate(recommended.throughputQps)} against ${rate(current.throughputQps)} (${signedPct(qps.change * 100)}) — at ${saturation} the server is not kept busy; a pool a step larger may keep both`
         : Math.abs(qps.change) < 0.1
           ? ` at about the same throughput (${rate(recommended.throughputQps)} against ${rate(current.throughputQps)})`
           : // A large change this comparison cannot call real is not "the same": the figures, and that it cannot tell.
-            `; throughput ${rate(recommended.throughputQps)} against ${rate(current.throughputQps)} (${signed(qps.change * 100)}), which this comparison cannot tell apart from noise`;
+            `; throughput ${rate(recommended.throughputQps)} against ${rate(current.throughputQps)} (${signedPct(qps.change * 100)}), which this comparison cannot tell apart from noise`;
   if (p95.significant && p95.better === 'b') {
     verdict =
       ` With pool_size = ${saturation} and max_overflow = 0 ${same} see p95 ${formatMs(recommended.p95Ms)} instead of ${formatMs(current.p95Ms)}${throughput}.` +
@@ -241,9 +263,9 @@ function settingAnswers(x: AnswerInput): DiagnoseAnswers['settings'] {
     const m = measuredChange(r.comparison, r.a, r.b);
     const good = helped(r.comparison);
     const gone = r.comparison.hints.disappeared.filter((h) => c.hints.some((s) => s.id === h.id || s.node === h.node));
-    const figures = `p50 ${signed(m.p50ChangePct)}, p95 ${signed(m.p95ChangePct)}, throughput ${signed(m.throughputChangePct)} with ${x.settingsLoad ?? queries(x.abClients)} (${m.requests.a.toLocaleString('en-US')} and ${m.requests.b.toLocaleString('en-US')} requests, A B B A)`;
+    const figures = `p50 ${signedPct(m.p50ChangePct)}, p95 ${signedPct(m.p95ChangePct)}, throughput ${signedPct(m.throughputChangePct)} with ${x.settingsLoad ?? queries(x.abClients)} (${m.requests.a.toLocaleString('en-US')} and ${m.requests.b.toLocaleString('en-US')} requests, A B B A)`;
     const text = good
-      ? `${c.name} = ${c.value} helps: ${figures} — a significant improvement${gone.length ? `; with it, these are gone from the plan: ${gone.map((h) => `${h.title}${h.node ? ` (${h.node})` : ''}`).join('; ')}` : ''}. Set it for this query only: ${c.sql}`
+      ? `${c.name} = ${c.value} helps: ${significanceWords(m)} with ${x.settingsLoad ?? queries(x.abClients)} (${m.requests.a.toLocaleString('en-US')} and ${m.requests.b.toLocaleString('en-US')} requests, A B B A)${gone.length ? `; with it, these are gone from the plan: ${gone.map((h) => `${h.title}${h.node ? ` (${h.node})` : ''}`).join('; ')}` : ''}. Set it for this query only: ${c.sql}`
       : m.significant
         ? `${c.name} = ${c.value} does not help: ${figures} — significantly worse on ${r.comparison.metrics.filter((q) => q.significant && q.better === 'a').map((q) => q.name).join(', ')}. Leave it as it is (${suggestedBy}).`
         : `${c.name} = ${c.value} does not help measurably: ${figures} — within the noise of one run against another, so no difference either way can be claimed. ${suggestedBy[0].toUpperCase()}${suggestedBy.slice(1)}.`;
@@ -290,7 +312,7 @@ function queryAnswers(x: AnswerInput): DiagnoseAnswers['query'] {
     let evidence = h.detail;
     if (measuredWorkMem && /spill|temp|work-mem|hash-batches/.test(h.id)) {
       const m = measuredChange(measuredWorkMem.comparison, measuredWorkMem.a, measuredWorkMem.b);
-      evidence += ` Measured: work_mem = ${measuredWorkMem.b.options.settings.work_mem} gave p95 ${signed(m.p95ChangePct)}${m.significant ? '' : ' (not significant)'}.`;
+      evidence += ` Measured: work_mem = ${measuredWorkMem.b.options.settings.work_mem} gave p95 ${signedPct(m.p95ChangePct)}${m.significant ? '' : ' (not significant)'}.`;
     }
     const measuredPool = x.sweep?.recommendation?.saturated !== false ? x.sweep?.recommendation?.poolSize : undefined;
     const action = h.id === 'cpu-saturation' && measuredPool !== undefined ? `Let at most ${measuredPool} run at once: answer 1 measured where this server stops gaining throughput.` : h.action;
@@ -317,7 +339,7 @@ function measuredIndex(x: AnswerInput, out: DiagnoseAnswers['query']): void {
   const m = measuredChange(x.index.comparison, x.index.a, x.index.b);
   const built = trial.indexes.map((i) => `${i.name} built in ${i.buildMs.map((b) => formatMs(b)).join(', ')}${i.sizeBytes !== null ? `, ${formatBytesShort(i.sizeBytes)}` : ''}`).join('; ');
   q.evidence +=
-    ` Measured on this database (an index trial, A B B A at ${queries(x.abClients)}): p50 ${signed(m.p50ChangePct)}, p95 ${signed(m.p95ChangePct)}, throughput ${signed(m.throughputChangePct)}` +
+    ` Measured on this database (an index trial, A B B A at ${queries(x.abClients)}): p50 ${signedPct(m.p50ChangePct)}, p95 ${signedPct(m.p95ChangePct)}, throughput ${signedPct(m.throughputChangePct)}` +
     `${m.significant ? '' : ' — not significant'}; ${built}; ${trial.indexes.every((i) => i.kept) ? 'kept' : 'dropped after'}.`;
   const saved = x.index.a.load.latency.p50Ms - x.index.b.load.latency.p50Ms;
   q.impactMs = helped(x.index.comparison) && saved > 0 ? Math.round(saved * 1000) / 1000 : 0;
@@ -335,7 +357,7 @@ function ormAnswer(x: AnswerInput): DiagnoseAnswers['orm'] {
     prepared = measuredChange(x.orm.comparison, x.orm.a, x.orm.b);
     const plan = x.load.insight.plans.find((p) => p.when === 'alone');
     const planning = plan?.planningMs != null && plan.executionMs != null ? ` Planning takes ${formatMs(plan.planningMs)} of each ${formatMs(plan.planningMs + plan.executionMs)} execution alone.` : '';
-    const figures = `p50 ${signed(prepared.p50ChangePct)}, p95 ${signed(prepared.p95ChangePct)}, throughput ${signed(prepared.throughputChangePct)} at ${queries(x.abClients)}`;
+    const figures = `p50 ${signedPct(prepared.p50ChangePct)}, p95 ${signedPct(prepared.p95ChangePct)}, throughput ${signedPct(prepared.throughputChangePct)} at ${queries(x.abClients)}`;
     if (helped(x.orm.comparison)) {
       parts.push(`Prepared statements were significantly faster than unnamed statements with parameters (what most ORMs send): ${figures}.${planning} A driver that prepares saves that (asyncpg prepares and caches statements; psycopg 3 prepares after prepare_threshold executions).`);
     } else if (prepared.significant) {
@@ -351,7 +373,7 @@ function ormAnswer(x: AnswerInput): DiagnoseAnswers['orm'] {
   let alternative: MeasuredChange | null = null;
   if (x.sqlB) {
     alternative = measuredChange(x.sqlB.comparison, x.sqlB.a, x.sqlB.b);
-    const figures = `p50 ${signed(alternative.p50ChangePct)}, p95 ${signed(alternative.p95ChangePct)}, throughput ${signed(alternative.throughputChangePct)} at ${queries(x.abClients)}`;
+    const figures = `p50 ${signedPct(alternative.p50ChangePct)}, p95 ${signedPct(alternative.p95ChangePct)}, throughput ${signedPct(alternative.throughputChangePct)} at ${queries(x.abClients)}`;
     const v = helped(x.sqlB.comparison) ? 'is significantly faster than the statement' : alternative.significant ? 'is not better: significantly worse on some figures' : 'makes no significant difference';
     parts.push(`Your alternative SQL ${v}: ${figures}.${x.sqlB.comparison.plan && !x.sqlB.comparison.plan.sameShape ? ' Its plan differs (see the comparison).' : ''}${weakness(x.sqlB, phaseOf(x, 'sql-b'))}`);
   } else if (phaseOf(x, 'sql-b')) {

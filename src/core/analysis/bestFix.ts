@@ -5,6 +5,7 @@
  */
 import type { AbResult, DiagnoseAnswers, Hint } from '../../shared/result';
 import { formatMs } from '../../shared/format';
+import { signedPct } from '../../shared/numbers';
 
 interface Candidate {
   what: string;
@@ -69,6 +70,13 @@ function p95Better(ab: AbResult): { a: number; b: number } | null {
   return m && m.significant && m.better === 'b' ? { a: m.a, b: m.b } : null;
 }
 
+/** What B improved beyond the noise when it is not p95 and nothing got worse ("p99 −15 %"), else null. */
+function betterOnOthers(ab: AbResult): string | null {
+  const sig = ab.comparison.metrics.filter((m) => m.significant);
+  if (sig.length === 0 || sig.some((m) => m.better !== 'b' || m.name === 'p95')) return null;
+  return sig.map((m) => `${m.name === 'qps' ? 'throughput' : m.name} ${signedPct(Math.round(m.change * 1000) / 10)}`).join(', ');
+}
+
 export function bestFix(x: BestFixInput): NonNullable<DiagnoseAnswers['best']> {
   const found: Candidate[] = [];
   const rec = x.answers.pool?.recommended;
@@ -93,8 +101,13 @@ export function bestFix(x: BestFixInput): NonNullable<DiagnoseAnswers['best']> {
   const estimated = estimatedFixes(x);
   const estimatedText = estimated.length ? ` Estimated, not measured: ${estimated.join('; ')}.` : '';
   if (ranked.length === 0) {
+    // A change that improved other figures is named, so that the headline and its answer agree.
+    const elsewhere = found.flatMap((c) => {
+      const w = betterOnOthers(c.ab);
+      return w ? [`${c.what.replace(/;\s*$/, '')} improved ${w}, not p95 (answer ${c.answer})`] : [];
+    });
     return {
-      text: `No change measured here lowered p95 significantly. What would move it is in the headline: less work per request (answer 3), or more server capacity when the demand uses most of it.${estimatedText}`,
+      text: `No change measured here lowered p95 significantly${elsewhere.length ? `; ${elsewhere.join('; ')}` : ''}. What would move it is in the headline: less work per request (answer 3), or more server capacity when the demand uses most of it.${estimatedText}`,
       p95ChangePct: null,
       answer: null,
     };

@@ -95,6 +95,24 @@ export interface CompareOptions {
   noiseFloor?: number;
 }
 
+/**
+ * Why a comparison found no difference, in the terms it tested: a median called different must change by at least the
+ * noise floor with its two 95 % intervals apart, and the whole distribution must have shifted (Mann–Whitney below
+ * P_SIGNIFICANT, with a Cliff's δ that is not negligible). Every test that failed is named.
+ */
+export function noDifferenceReason(median: Pick<ComparisonMetric, 'change' | 'ciA' | 'ciB'>, mw: { p: number; cliffsDelta: number } | null, floor: number): string {
+  if (Math.abs(median.change) < floor) return `a change under ${Math.round(floor * 100)} % is not counted (two runs of the same query differ that much)`;
+  const why: string[] = [];
+  const apart = median.ciB[0] > median.ciA[1] || median.ciA[0] > median.ciB[1];
+  if (!apart) why.push("the medians' 95 % intervals overlap");
+  if (!mw) why.push('too few requests to test the distributions');
+  else {
+    if (mw.p >= P_SIGNIFICANT) why.push(`Mann–Whitney's p is not below ${P_SIGNIFICANT}`);
+    if (Math.abs(mw.cliffsDelta) < NEGLIGIBLE_DELTA) why.push(`a Cliff's δ under ${NEGLIGIBLE_DELTA} in size is a negligible shift`);
+  }
+  return why.length ? why.join(', and ') : 'the tests disagree';
+}
+
 export function compareResults(a: ProfileResult, b: ProfileResult, options: CompareOptions = {}): Comparison {
   const [labelA, labelB] = options.labels ?? ['A', 'B'];
   const floor = options.noiseFloor ?? NOISE_FLOOR;
@@ -133,13 +151,12 @@ export function compareResults(a: ProfileResult, b: ProfileResult, options: Comp
   const median = metrics[0];
   const verdict: Comparison['verdict'] = shifted && median.significant ? (median.better === 'b' ? 'faster' : 'slower') : 'no-significant-difference';
   const pct = (x: number) => `${Math.abs(x * 100).toFixed(x !== 0 && Math.abs(x) < 0.1 ? 1 : 0)} %`;
+  const mwText = mw ? `Mann–Whitney p ${mw.p < 1e-4 ? '< 0.0001' : mw.p.toFixed(4)}, Cliff's δ ${mw.cliffsDelta.toFixed(2)}` : 'too few requests';
   const summary =
     verdict === 'no-significant-difference'
-      ? `No significant difference: ${labelB}'s median is ${median.b >= median.a ? 'up' : 'down'} ${pct(median.change)} on ${labelA}'s (${
-          mw ? `Mann–Whitney p ${mw.p < 1e-4 ? '< 0.0001' : mw.p.toFixed(4)}, Cliff's δ ${mw.cliffsDelta.toFixed(2)}` : 'too few requests'
-        }), within the noise of one run against another (changes under ${Math.round(floor * 100)} % are not counted).`
+      ? `No significant difference: ${labelB}'s median is ${median.b >= median.a ? 'up' : 'down'} ${pct(median.change)} on ${labelA}'s (${mwText}), within the noise: ${noDifferenceReason(median, mw, floor)}.`
       : `${labelB} is significantly ${verdict}: median ${formatMs(median.a)} → ${formatMs(median.b)} (${median.change < 0 ? '−' : '+'}${pct(median.change)}), ` +
-        `p95 ${formatMs(metrics[1].a)} → ${formatMs(metrics[1].b)}; Mann–Whitney p ${mw!.p < 1e-4 ? '< 0.0001' : mw!.p.toFixed(4)}, Cliff's δ ${mw!.cliffsDelta.toFixed(2)}.`;
+        `p95 ${formatMs(metrics[1].a)} → ${formatMs(metrics[1].b)}; ${mwText}.`;
 
   const key = hintKey;
   const keysA = new Set(a.hints.map(key));

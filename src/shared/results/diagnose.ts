@@ -20,12 +20,19 @@ export interface DiagnosePhase {
 }
 
 /** How a setting A/B came out, as figures: B against A, in percent (negative latency = faster). */
+/** The figures an A/B compares. */
+export type MeasuredFigure = 'p50' | 'p95' | 'p99' | 'qps';
+
 export interface MeasuredChange {
   p50ChangePct: number;
   p95ChangePct: number;
   throughputChangePct: number;
-  /** The difference is outside both runs' noise (the comparison's verdict). */
+  /** p99's change (absent in results written before it was kept). */
+  p99ChangePct?: number;
+  /** Some figure (p50, p95, p99 or throughput) differs beyond both runs' noise. */
   significant: boolean;
+  /** Which figures did, and for which side: B 'better' or 'worse' (absent in results written before it was kept). */
+  significantOn?: Partial<Record<MeasuredFigure, 'better' | 'worse'>>;
   /** Requests per side, and the comparison's one-sentence summary. */
   requests: { a: number; b: number };
   summary: string;

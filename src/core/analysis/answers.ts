@@ -263,11 +263,12 @@ function settingAnswers(x: AnswerInput): DiagnoseAnswers['settings'] {
     const m = measuredChange(r.comparison, r.a, r.b);
     const good = helped(r.comparison);
     const gone = r.comparison.hints.disappeared.filter((h) => c.hints.some((s) => s.id === h.id || s.node === h.node));
-    const figures = `p50 ${signedPct(m.p50ChangePct)}, p95 ${signedPct(m.p95ChangePct)}, throughput ${signedPct(m.throughputChangePct)} with ${x.settingsLoad ?? queries(x.abClients)} (${m.requests.a.toLocaleString('en-US')} and ${m.requests.b.toLocaleString('en-US')} requests, A B B A)`;
+    const where = `with ${x.settingsLoad ?? queries(x.abClients)} (${m.requests.a.toLocaleString('en-US')} and ${m.requests.b.toLocaleString('en-US')} requests, A B B A)`;
+    const figures = `p50 ${signedPct(m.p50ChangePct)}, p95 ${signedPct(m.p95ChangePct)}, throughput ${signedPct(m.throughputChangePct)} ${where}`;
     const text = good
-      ? `${c.name} = ${c.value} helps: ${significanceWords(m)} with ${x.settingsLoad ?? queries(x.abClients)} (${m.requests.a.toLocaleString('en-US')} and ${m.requests.b.toLocaleString('en-US')} requests, A B B A)${gone.length ? `; with it, these are gone from the plan: ${gone.map((h) => `${h.title}${h.node ? ` (${h.node})` : ''}`).join('; ')}` : ''}. Set it for this query only: ${c.sql}`
+      ? `${c.name} = ${c.value} helps: ${significanceWords(m)} ${where}${gone.length ? `; with it, these are gone from the plan: ${gone.map((h) => `${h.title}${h.node ? ` (${h.node})` : ''}`).join('; ')}` : ''}. Set it for this query only: ${c.sql}`
       : m.significant
-        ? `${c.name} = ${c.value} does not help: ${figures} — significantly worse on ${r.comparison.metrics.filter((q) => q.significant && q.better === 'a').map((q) => q.name).join(', ')}. Leave it as it is (${suggestedBy}).`
+        ? `${c.name} = ${c.value} does not help: ${significanceWords(m)} ${where} — significantly worse on ${r.comparison.metrics.filter((q) => q.significant && q.better === 'a').map((q) => q.name).join(', ')}. Leave it as it is (${suggestedBy}).`
         : `${c.name} = ${c.value} does not help measurably: ${figures} — within the noise of one run against another, so no difference either way can be claimed. ${suggestedBy[0].toUpperCase()}${suggestedBy.slice(1)}.`;
     return { ...base, measured: m, helps: good, text: text + weakness(r, phaseOf(x, 'settings')) };
   });
@@ -357,11 +358,12 @@ function ormAnswer(x: AnswerInput): DiagnoseAnswers['orm'] {
     prepared = measuredChange(x.orm.comparison, x.orm.a, x.orm.b);
     const plan = x.load.insight.plans.find((p) => p.when === 'alone');
     const planning = plan?.planningMs != null && plan.executionMs != null ? ` Planning takes ${formatMs(plan.planningMs)} of each ${formatMs(plan.planningMs + plan.executionMs)} execution alone.` : '';
-    const figures = `p50 ${signedPct(prepared.p50ChangePct)}, p95 ${signedPct(prepared.p95ChangePct)}, throughput ${signedPct(prepared.throughputChangePct)} at ${queries(x.abClients)}`;
+    const at = `at ${queries(x.abClients)}`;
+    const figures = `p50 ${signedPct(prepared.p50ChangePct)}, p95 ${signedPct(prepared.p95ChangePct)}, throughput ${signedPct(prepared.throughputChangePct)} ${at}`;
     if (helped(x.orm.comparison)) {
-      parts.push(`Prepared statements were significantly faster than unnamed statements with parameters (what most ORMs send): ${figures}.${planning} A driver that prepares saves that (asyncpg prepares and caches statements; psycopg 3 prepares after prepare_threshold executions).`);
+      parts.push(`Prepared statements were significantly faster than unnamed statements with parameters (what most ORMs send): ${significanceWords(prepared)} ${at}.${planning} A driver that prepares saves that (asyncpg prepares and caches statements; psycopg 3 prepares after prepare_threshold executions).`);
     } else if (prepared.significant) {
-      parts.push(`Prepared statements were significantly slower than unnamed statements with parameters: ${figures}. A prepared statement may switch to a generic plan after five executions; the way your ORM sends it is the better one here.`);
+      parts.push(`Prepared statements were significantly slower than unnamed statements with parameters: ${significanceWords(prepared)} ${at}. A prepared statement may switch to a generic plan after five executions; the way your ORM sends it is the better one here.`);
     } else {
       parts.push(`Sending it unnamed with parameters, as most ORMs do, costs nothing measurable in the database against prepared statements: ${figures}, within the noise.${planning}`);
     }
@@ -373,7 +375,7 @@ function ormAnswer(x: AnswerInput): DiagnoseAnswers['orm'] {
   let alternative: MeasuredChange | null = null;
   if (x.sqlB) {
     alternative = measuredChange(x.sqlB.comparison, x.sqlB.a, x.sqlB.b);
-    const figures = `p50 ${signedPct(alternative.p50ChangePct)}, p95 ${signedPct(alternative.p95ChangePct)}, throughput ${signedPct(alternative.throughputChangePct)} at ${queries(x.abClients)}`;
+    const figures = alternative.significant ? `${significanceWords(alternative)} at ${queries(x.abClients)}` : `p50 ${signedPct(alternative.p50ChangePct)}, p95 ${signedPct(alternative.p95ChangePct)}, throughput ${signedPct(alternative.throughputChangePct)} at ${queries(x.abClients)}`;
     const v = helped(x.sqlB.comparison) ? 'is significantly faster than the statement' : alternative.significant ? 'is not better: significantly worse on some figures' : 'makes no significant difference';
     parts.push(`Your alternative SQL ${v}: ${figures}.${x.sqlB.comparison.plan && !x.sqlB.comparison.plan.sameShape ? ' Its plan differs (see the comparison).' : ''}${weakness(x.sqlB, phaseOf(x, 'sql-b'))}`);
   } else if (phaseOf(x, 'sql-b')) {

@@ -178,6 +178,22 @@ describe('diagnose --max-p95: the capacity as is and with the best fix', () => {
     assert.equal(a.withFix!.differs, false);
   });
 
+  it("the sweep's speed check in the same diagnosis: a speed that moved beyond the noise makes the capacity weak evidence and says so; one that held, or was too noisy to tell, leaves it", () => {
+    const asIs = search({ kind: 'bracketed', meets: 73, fails: 96 }, 73);
+    const check = (verdict: 'held' | 'unclear' | 'shifted' | 'drifted', changePct: number, againQps: number) => ({ clients: 1, firstQps: 15.4, firstSe: 0.4, againQps, againSe: 0.35, changePct, beyondNoise: verdict === 'shifted' || verdict === 'drifted', verdict });
+    // The demo's: 1 client 15.4 → 13.1 q/s (−15.3 %, beyond the noise).
+    const drifted = capacityPhaseAnswer({ asIs, withFix: null, fixNote: null }, null, check('drifted', -15.3, 13.1));
+    assert.equal(drifted.evidence, 'weak');
+    assert.match(drifted.text, /The evidence is weak: the server's speed changed during this diagnosis \(the sweep's speed check: 1 client gave 13\.1 q\/s after its last step against 15\.4 q\/s at its start, −15\.3 %\), and the steps here were also measured at different times\.$/);
+    assert.equal(capacityPhaseAnswer({ asIs, withFix: search({ kind: 'bracketed', meets: 90, fails: 99 }, 90), fixNote: null }, 'work_mem = 8MB', check('shifted', 7.1, 16.5)).evidence, 'weak');
+    for (const [v, pct, q] of [['held', -4.3, 14.7], ['unclear', -6, 14.5]] as const) {
+      const a = capacityPhaseAnswer({ asIs, withFix: null, fixNote: null }, null, check(v, pct, q));
+      assert.equal(a.evidence, 'strong', v);
+      assert.doesNotMatch(a.text, /speed/, v);
+    }
+    assert.equal(capacityPhaseAnswer({ asIs, withFix: null, fixNote: null }, null).evidence, 'strong', 'no sweep in the diagnosis');
+  });
+
   it('no fix, or a search cut by the budget: said, and the evidence weak when the search did not finish', () => {
     const a = capacityPhaseAnswer({ asIs: search({ kind: 'unresolved', meets: 20, fails: null }, 20, 'partial'), withFix: null, fixNote: 'no change measured here lowered p95 significantly, so there was no fix to search with' }, null);
     assert.match(a.text, /Not searched with a fix: no change measured here lowered p95 significantly/);

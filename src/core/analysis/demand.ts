@@ -6,7 +6,7 @@
  */
 import type { DiagnoseAnswers, ProfileResult, SweepResult } from '../../shared/result';
 import { formatMs, formatQps } from '../../shared/format';
-import { plural } from '../../shared/numbers';
+import { recheckRates } from '../../shared/report/compare';
 
 /** Little's law may miss by this much before the figures are said to disagree. */
 const LITTLE_TOLERANCE = 0.1;
@@ -53,7 +53,7 @@ export function demandAnswer(x: DemandInput): NonNullable<DiagnoseAnswers['deman
     parts.push(`${cost}${onCpu}: the demand uses ${Math.round(utilization * 100)} % of it.`);
     parts.push(queueingSentence(utilization, p50, p95, alone, app.rateQps !== undefined));
     // The sweep's steps ran at different speeds: its best rate, and so this share, is uncertain.
-    if (x.sweep?.recheck?.verdict === 'drifted') parts.push(`That capacity is uncertain: the server's speed changed during the sweep (${plural(x.sweep.recheck.clients, 'client')} gave ${formatQps(x.sweep.recheck.againQps)} q/s after its last step against ${formatQps(x.sweep.recheck.firstQps)} q/s at its start).`);
+    if (x.sweep?.recheck?.verdict === 'drifted') parts.push(`That capacity is uncertain: the server's speed changed during the sweep (${recheckRates(x.sweep.recheck)}).`);
   } else {
     parts.push(`How much of the server that uses was not measured (the sweep did not run): p95 ${formatMs(p95)} against ${formatMs(alone)} alone.`);
   }

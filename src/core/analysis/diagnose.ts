@@ -488,7 +488,7 @@ class Diagnosis {
     });
     if (!out) return;
     this.runs.capacity = { asIs: out.asIs, withFix: out.withFix };
-    answers.capacity = capacityPhaseAnswer(out, fix?.what ?? null);
+    answers.capacity = capacityPhaseAnswer(out, fix?.what ?? null, this.runs.sweep?.recheck);
     const w = answers.capacity.withFix;
     if (best && w) {
       const kind = out.asIs.demand.kind;

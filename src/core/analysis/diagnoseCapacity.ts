@@ -5,8 +5,9 @@
  * to differ only when their brackets do not overlap.
  */
 import { TrialIndexes, type IndexTrialContext } from './indexTrial';
-import type { CapacityBoundary, CapacityDemand, CapacityResult, DiagnoseAnswers, ProfileResult } from '../../shared/result';
+import type { CapacityBoundary, CapacityDemand, CapacityResult, DiagnoseAnswers, ProfileResult, SweepRecheck } from '../../shared/result';
 import { formatMs, formatQps } from '../../shared/format';
+import { recheckChange, recheckRates } from '../../shared/report/compare';
 import type { ProfileInput } from '../options';
 import { APP_POOL_LIMITS, RATE_LIMITS } from '../optionTable';
 import { appDemandKind, capPool, type AppPoolSettings } from './appDemand';
@@ -121,16 +122,29 @@ export function capacityWords(v: number | null, kind: CapacityDemand['kind']): s
   return v === null ? 'no demand found to meet it' : `${amountWords(v, kind)} ${kind === 'users' ? 'users' : 'requests/s'}`;
 }
 
-/** The capacity answer: the capacity as is, and with the fix — more, less, or not told apart (brackets that overlap). */
-export function capacityPhaseAnswer(out: Omit<CapacityPhaseOutput, 'cappedTo'>, fixWhat: string | null): NonNullable<DiagnoseAnswers['capacity']> {
+/**
+ * What the sweep's speed check says about the capacity's steps: the server's speed moved beyond the noise during the
+ * same diagnosis (shifted or drifted), so steps measured at different times — the capacity's too — compare less well.
+ */
+function speedWords(speed: SweepRecheck | null | undefined): string {
+  if (!speed || (speed.verdict !== 'shifted' && speed.verdict !== 'drifted')) return '';
+  return ` The evidence is weak: the server's speed changed during this diagnosis (the sweep's speed check: ${recheckRates(speed)}, ${recheckChange(speed)}), and the steps here were also measured at different times.`;
+}
+
+/**
+ * The capacity answer: the capacity as is, and with the fix — more, less, or not told apart (brackets that overlap).
+ * `speed`: the sweep's speed check in the same diagnosis, when there was one.
+ */
+export function capacityPhaseAnswer(out: Omit<CapacityPhaseOutput, 'cappedTo'>, fixWhat: string | null, speed: SweepRecheck | null = null): NonNullable<DiagnoseAnswers['capacity']> {
   const a = out.asIs;
+  const moved = speedWords(speed);
   const n = (v: number) => amountWords(v, a.demand.kind);
   const bracket = (r: { low: number; high: number }) =>
     r.low > 0 && r.high < Infinity ? `${n(r.low)}–${n(r.high)}` : r.high < Infinity ? `below ${n(r.high)}` : r.low > 0 ? `${n(r.low)} or more` : 'not bounded';
   const head = `Within p95 ≤ ${formatMs(a.objective.p95Ms)}: ${a.answer}`;
-  const weak = a.status !== 'completed' || a.boundary.kind === 'unresolved';
+  const weak = a.status !== 'completed' || a.boundary.kind === 'unresolved' || moved !== '';
   if (!out.withFix || !fixWhat) {
-    return { text: `${head}${out.fixNote ? ` Not searched with a fix: ${out.fixNote}.` : ''}`, capacity: a.capacity, withFix: null, evidence: weak ? 'weak' : 'strong' };
+    return { text: `${head}${out.fixNote ? ` Not searched with a fix: ${out.fixNote}.` : ''}${moved}`, capacity: a.capacity, withFix: null, evidence: weak ? 'weak' : 'strong' };
   }
   const f = out.withFix;
   const r0 = range(a.boundary);
@@ -142,7 +156,7 @@ export function capacityPhaseAnswer(out: Omit<CapacityPhaseOutput, 'cappedTo'>, 
       ? `more than the ${capacityWords(a.capacity, a.demand.kind)} as it is, beyond both searches' precision`
       : `less than the ${capacityWords(a.capacity, a.demand.kind)} as it is: the fix that lowered p95 at your demand does not raise what meets the objective`;
   return {
-    text: `${head} With ${fixWhat}: ${capacityWords(f.capacity, a.demand.kind)} — ${verdict}. ${f.answer}`,
+    text: `${head} With ${fixWhat}: ${capacityWords(f.capacity, a.demand.kind)} — ${verdict}. ${f.answer}${moved}`,
     capacity: a.capacity,
     withFix: { what: fixWhat, capacity: f.capacity, differs: apart },
     evidence: weak || f.status !== 'completed' ? 'weak' : 'strong',

@@ -76,8 +76,14 @@ export function recheckWords(r: SweepRecheck): string {
  * What the measurement again found and what it means, as a clause that can follow a label ("Speed check: …", "No pool
  * size: …") or, capitalised, stand alone.
  */
+/** The speed check's change, signed to one decimal: "−15.3 %". */
+export const recheckChange = (r: SweepRecheck): string => `${r.changePct >= 0 ? '+' : '−'}${Math.abs(r.changePct).toFixed(1)} %`;
+
+/** The speed check's two rates, for a sentence about another answer: "1 client gave 13.1 q/s after its last step against 15.4 q/s at its start". */
+export const recheckRates = (r: SweepRecheck): string => `${plural(r.clients, 'client')} gave ${formatQps(r.againQps)} q/s after its last step against ${formatQps(r.firstQps)} q/s at its start`;
+
 export function recheckFinding(r: SweepRecheck): string {
-  const pct = `${r.changePct >= 0 ? '+' : '−'}${Math.abs(r.changePct).toFixed(1)} %`;
+  const pct = recheckChange(r);
   const measured = `${plural(r.clients, 'client')} gave ${formatRate(r.againQps, r.againSe)} against ${formatRate(r.firstQps, r.firstSe)} at the start (${pct}`;
   if (r.verdict === 'held') return `measured again after the last step, ${measured}, within 5 %): the server's speed held through the sweep.`;
   if (r.verdict === 'unclear')

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { formatDiagnoseReport } from '../../src/shared/report/diagnose';
-import { phaseBudget, planDiagnosis, sweepCeiling } from '../../src/core/analysis/diagnose';
+import { noPoolSizeNote, phaseBudget, planDiagnosis, sweepCeiling } from '../../src/core/analysis/diagnose';
 import { buildAnswers, settingCandidates, type AnswerInput } from '../../src/core/analysis/answers';
 import { recheckVerdict, sweepRecommendation } from '../../src/core/analysis/scaling';
 import { formatMs, formatQps } from '../../src/shared/format';
@@ -68,6 +68,11 @@ function input(over: Partial<AnswerInput>): AnswerInput {
 }
 
 describe('diagnose: the plan within the budget', () => {
+  it("without a pool size, the note names the A/Bs that ran at pgload's concurrency, and that the settings' ran at the application's load", () => {
+    assert.equal(noPoolSizeNote(8, false, false), "Without a measured pool size, the A/B of prepared statements against unnamed ran at 8 concurrent queries (at most 8 when the sweep gives no pool size); the settings' A/B ran at your application's load.");
+    assert.match(noPoolSizeNote(4, true, true), /^Without a measured pool size, the A\/Bs of prepared statements against unnamed, your alternative SQL, the index trial ran at 4 concurrent queries/);
+  });
+
   it('gives every phase at least its floor and adds up to the budget', () => {
     for (const budget of [48_000, 180_000, 240_000, 600_000]) {
       const plan = planDiagnosis(budget, false);

@@ -164,6 +164,15 @@ function checkApp(o: DiagnoseOptions): void {
 }
 
 /** One diagnosis as it runs: its phases in order, the time they carry over, and the runs they keep. */
+/**
+ * Which A/Bs ran at a concurrency pgload chose because the sweep gave no pool size: the settings' A/B runs at the
+ * application's load whatever the sweep found; prepared statements, the alternative SQL and the index trial at `abClients`.
+ */
+export function noPoolSizeNote(abClients: number, sqlB: boolean, indexTrial: boolean): string {
+  const which = ['prepared statements against unnamed', ...(sqlB ? ['your alternative SQL'] : []), ...(indexTrial ? ['the index trial'] : [])];
+  return `Without a measured pool size, the A/B${which.length > 1 ? 's' : ''} of ${which.join(', ')} ran at ${abClients} concurrent queries (at most 8 when the sweep gives no pool size); the settings' A/B ran at your application's load.`;
+}
+
 class Diagnosis {
   private readonly app: AppPoolSettings;
   private readonly log: Logger | undefined;
@@ -208,7 +217,7 @@ class Diagnosis {
     // The A/Bs of settings and of the ORM's way of sending run at the concurrency the server can use.
     const abClients = Math.max(1, Math.min(currentSessions, rec?.poolSize ?? Math.min(8, currentSessions)));
     const closedLoop: ProfileInput = { ...this.base, clients: abClients, baselineRuns: 1 };
-    if (!rec) this.notes.push(`Without a measured pool size, the A/Bs ran at ${abClients} concurrent queries.`);
+    if (!rec) this.notes.push(noPoolSizeNote(abClients, o.sqlB !== undefined, o.allowIndexTrials === true));
     const candidates = await this.settingsPhase(load);
     // 5. Unnamed with parameters (what most ORMs send) against prepared statements.
     this.runs.orm =

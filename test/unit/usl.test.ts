@@ -85,6 +85,15 @@ describe('Pool-size recommendation', () => {
     assert.match(r.reason, /^4 concurrent queries give the best throughput measured, 80\.0 ± 1\.2 q\/s; fewer are significantly slower \(40\.0 ± 0\.8 q\/s at 2\)/);
   });
 
+  it('a step significantly below a nearer one is not "as good as the best" because the best\'s own noise is unknown: the demo\'s 1 client against 2', () => {
+    // Recorded in the demo on a slow hour: 1 → 2 clients is a significant rise; 4–32 stopped at the step cap, their noise unknown.
+    const steps = [step(1, 6.8, 0.3, 197), step(2, 9.8, 0.4, 269), step(4, 9.5, null, 582, 2), step(8, 9.9, null, 1170, 2), step(16, 10.4, null, 2300, 2), step(32, 11.9, null, 3690, 2)].map((x) => ({ ...x, wallMs: 7000, ok: 70 }));
+    const r = recommendPoolSize(steps)!;
+    assert.equal(r.poolSize, 2, r.reason);
+    assert.equal(r.evidence, 'weak');
+    assert.match(r.reason, /^2 concurrent queries give 9\.8 ± 0\.8 q\/s; the best measured is 11\.9 q\/s \(noise unknown\) at 32 — 17\.6 % less, which is not significantly below it/);
+  });
+
   it('a step whose noise could not be estimated makes the evidence weak, and the sentence says which and what to do', () => {
     const steps = [step(1, 27, 0.4, 40), step(2, 53, null, 40, 2), step(4, 52, 0.5, 80)];
     const r = recommendPoolSize(steps)!;

@@ -138,14 +138,17 @@ const relativeNoise = (s: SweepStep) => (s.throughputSe === null ? Infinity : (2
 
 /**
  * The pool size the steps support: the fewest concurrent queries whose throughput is as good as the best measured —
- * within 5 % of it, or not significantly below it. When the largest step is still significantly gaining on the one
+ * within 5 % of it, or significantly below neither it nor any other step. When the largest step is still significantly gaining on the one
  * before, nothing has saturated: the answer is a lower bound and says to sweep higher.
  */
 export function recommendPoolSize(steps: SweepStep[]): SweepRecommendation | null {
   const usable = steps.filter((s) => s.ok > 0).sort((a, b) => a.clients - b.clients);
   if (usable.length === 0) return null;
   const best = usable.reduce((a, b) => (b.throughputQps > a.throughputQps ? b : a));
-  const equivalent = (s: SweepStep) => s.throughputQps >= best.throughputQps * (1 - PRACTICAL_EQUIVALENCE) || !significantlyBelow(s, best);
+  // As good as the best: within 5 % of it, or below it within the noise — and then below no step measured beyond the
+  // noise either (a step whose gap to the best is hidden by that step's unknown noise is not "as good" when a nearer
+  // step, with a known noise, is significantly faster).
+  const equivalent = (s: SweepStep) => s.throughputQps >= best.throughputQps * (1 - PRACTICAL_EQUIVALENCE) || usable.every((t) => !significantlyBelow(s, t));
   const pick = usable.find(equivalent) ?? best;
   const top = usable[usable.length - 1];
   const beforeTop = usable.length >= 2 ? usable[usable.length - 2] : undefined;

@@ -431,7 +431,7 @@ describe('diagnose: the first line is the best measured fix', () => {
     const candidates = [{ name: 'work_mem', value: '64MB', sql: "SET LOCAL work_mem = '64MB';", hints: [] }];
     const best = buildAnswers(input({ sweep, pools, settings: [setting], candidates, settingsLoad: '100 users back to back over your pool (20 + 100)' })).best!;
     assert.equal(best.answer, 1);
-    assert.equal(best.text, "Best measured fix: pool_size = 2, max_overflow = 0 — p95 1.77 s → 900 ms (−49.2 %) with 100 users back to back over your pool (20 + 100) (answer 1). Also significant: SET LOCAL work_mem = '64MB'; (p95 −40 %).");
+    assert.equal(best.text, "Best measured fix: pool_size = 2, max_overflow = 0 — p95 1.77 s → 900 ms (−49.2 %) with 100 users back to back over your pool (20 + 100) (answer 1). Also significant: SET LOCAL work_mem = '64MB' (p95 −40 %).");
   });
 
   it('nothing significantly better: says so, and claims no fix', () => {

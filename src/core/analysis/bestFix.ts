@@ -84,7 +84,7 @@ export function bestFix(x: BestFixInput): NonNullable<DiagnoseAnswers['best']> {
   if (x.pools && rec) found.push({ what: `pool_size = ${rec.poolSize}, max_overflow = 0`, where: x.demandWords, answer: 1, ab: x.pools, weak: x.answers.pool?.evidence === 'weak', change: { pool: { size: rec.poolSize, maxOverflow: 0 } } });
   for (const s of x.answers.settings) {
     const r = x.settings.find((ab) => ab.b.options.settings[s.name] === s.value);
-    if (r && s.helps) found.push({ what: s.sql, where: x.demandWords, answer: 2, ab: r, weak: weakText(s.text), change: { settings: { [s.name]: s.value } } });
+    if (r && s.helps) found.push({ what: s.sql.replace(/;\s*$/, ''), where: x.demandWords, answer: 2, ab: r, weak: weakText(s.text), change: { settings: { [s.name]: s.value } } });
   }
   const orm = x.answers.orm?.text ?? '';
   if (x.orm) found.push({ what: 'prepared statements', where: x.abWords, answer: 4, ab: x.orm, weak: weakText(orm), change: { prepared: true } });
@@ -104,7 +104,7 @@ export function bestFix(x: BestFixInput): NonNullable<DiagnoseAnswers['best']> {
     // A change that improved other figures is named, so that the headline and its answer agree.
     const elsewhere = found.flatMap((c) => {
       const w = betterOnOthers(c.ab);
-      return w ? [`${c.what.replace(/;\s*$/, '')} improved ${w}, not p95 (answer ${c.answer})`] : [];
+      return w ? [`${c.what} improved ${w}, not p95 (answer ${c.answer})`] : [];
     });
     return {
       text: `No change measured here lowered p95 significantly${elsewhere.length ? `; ${elsewhere.join('; ')}` : ''}. What would move it is in the headline: less work per request (answer 3), or more server capacity when the demand uses most of it.${estimatedText}`,

@@ -3,9 +3,9 @@
  * setting, and the phases as planned and as run. Renders the result only.
  */
 import type { ChartConfiguration } from 'chart.js';
-import type { DiagnoseResult, MeasuredChange, MeasuredFigure } from '../src/shared/result';
+import type { DiagnoseResult, MeasuredChange } from '../src/shared/result';
 import { formatMs, formatQps } from '../src/shared/format';
-import { impactWords } from '../src/shared/report/diagnose';
+import { impactWords, measuredFigures } from '../src/shared/report/diagnose';
 import { parseSetLocal, tryKind } from '../src/shared/hintSql';
 import { appDemandWords } from '../src/shared/report/diagnose';
 import { h } from './dom';
@@ -105,11 +105,11 @@ function poolCard(d: DiagnoseResult, deps: AnswerDeps): HTMLElement {
  * noise" when they did not (results written before significance was kept per figure show p95 and q/s unmarked).
  */
 function measuredLine(m: MeasuredChange): string {
-  const on = m.significantOn;
-  const all: Array<[MeasuredFigure, string, number | undefined]> = [['p50', 'p50', m.p50ChangePct], ['p95', 'p95', m.p95ChangePct], ['p99', 'p99', m.p99ChangePct], ['qps', 'q/s', m.throughputChangePct]];
-  if (!on) return ` · p95 ${signedPct(m.p95ChangePct)} · q/s ${signedPct(m.throughputChangePct)}`;
-  const sig = all.filter(([k]) => on[k]).map(([, n, pct]) => `${n} ${signedPct(pct ?? 0)}`);
-  const rest = all.filter(([k]) => !on[k] && (k === 'p95' || k === 'qps')).map(([, n, pct]) => `${n} ${signedPct(pct ?? 0)} (within noise)`);
+  if (!m.significantOn) return ` · p95 ${signedPct(m.p95ChangePct)} · q/s ${signedPct(m.throughputChangePct)}`;
+  const all = measuredFigures(m);
+  const words = (f: (typeof all)[number]) => `${f.figure === 'qps' ? 'q/s' : f.figure} ${signedPct(f.pct)}`;
+  const sig = all.filter((f) => f.significant).map(words);
+  const rest = all.filter((f) => !f.significant && (f.figure === 'p95' || f.figure === 'qps')).map((f) => `${words(f)} (within noise)`);
   return [...sig, ...rest].map((x) => ` · ${x}`).join('');
 }
 

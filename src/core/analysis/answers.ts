@@ -11,6 +11,7 @@ import { bestFix } from './bestFix';
 import { appSessions } from './appDemand';
 import { recheckFinding } from '../../shared/report/compare';
 import { signedPct, upperFirst } from '../../shared/numbers';
+import { measuredFigures } from '../../shared/report/diagnose';
 
 /** plan_cache_mode matters only to prepared statements, which a diagnosis measures in its own phase. */
 const DIAGNOSED_SETTINGS = TRIED_SETTINGS.filter((s) => s !== 'plan_cache_mode');
@@ -78,17 +79,11 @@ export function helped(c: Comparison): boolean {
 
 /** The figures of an A/B that moved beyond the noise, then those that did not: "p99 −15 % significantly; p50 −13 % and p95 −24 % within the noise". */
 export function significanceWords(m: MeasuredChange): string {
-  const all: Array<[MeasuredFigure, string, number | undefined]> = [
-    ['p50', 'p50', m.p50ChangePct],
-    ['p95', 'p95', m.p95ChangePct],
-    ['p99', 'p99', m.p99ChangePct],
-    ['qps', 'throughput', m.throughputChangePct],
-  ];
-  const on = m.significantOn ?? {};
-  const words = (list: typeof all) => andList(list.map(([, name, pct]) => `${name} ${signedPct(pct ?? 0)}`));
-  const sig = all.filter(([k]) => on[k]);
+  const all = measuredFigures(m);
+  const words = (list: typeof all) => andList(list.map((f) => `${f.figure === 'qps' ? 'throughput' : f.figure} ${signedPct(f.pct)}`));
+  const sig = all.filter((f) => f.significant);
   // p99 is named only when it moved beyond the noise: the answers' figures are p50, p95 and throughput.
-  const rest = all.filter(([k, , pct]) => !on[k] && k !== 'p99' && pct !== undefined);
+  const rest = all.filter((f) => !f.significant && f.figure !== 'p99');
   if (sig.length === 0) return `${words(rest)}, within the noise`;
   return `${words(sig)} significantly${rest.length ? `; ${words(rest)} within the noise` : ''}`;
 }
@@ -269,7 +264,7 @@ function settingAnswers(x: AnswerInput): DiagnoseAnswers['settings'] {
       ? `${c.name} = ${c.value} helps: ${significanceWords(m)} ${where}${gone.length ? `; with it, these are gone from the plan: ${gone.map((h) => `${h.title}${h.node ? ` (${h.node})` : ''}`).join('; ')}` : ''}. Set it for this query only: ${c.sql}`
       : m.significant
         ? `${c.name} = ${c.value} does not help: ${significanceWords(m)} ${where} — significantly worse on ${r.comparison.metrics.filter((q) => q.significant && q.better === 'a').map((q) => q.name).join(', ')}. Leave it as it is (${suggestedBy}).`
-        : `${c.name} = ${c.value} does not help measurably: ${figures} — within the noise of one run against another, so no difference either way can be claimed. ${suggestedBy[0].toUpperCase()}${suggestedBy.slice(1)}.`;
+        : `${c.name} = ${c.value} does not help measurably: ${figures} — within the noise of one run against another, so no difference either way can be claimed. ${upperFirst(suggestedBy)}.`;
     return { ...base, measured: m, helps: good, text: text + weakness(r, phaseOf(x, 'settings')) };
   });
 }

@@ -163,7 +163,6 @@ function checkApp(o: DiagnoseOptions): void {
   if (o.sqlB !== undefined && o.sqlB.trim() === '') throw new PgloadError('usage', 'The alternative SQL is empty; give the statement to compare against, or leave it out');
 }
 
-/** One diagnosis as it runs: its phases in order, the time they carry over, and the runs they keep. */
 /**
  * Which A/Bs ran at a concurrency pgload chose because the sweep gave no pool size: the settings' A/B runs at the
  * application's load whatever the sweep found; prepared statements, the alternative SQL and the index trial at `abClients`.
@@ -173,6 +172,7 @@ export function noPoolSizeNote(abClients: number, sqlB: boolean, indexTrial: boo
   return `Without a measured pool size, the A/B${which.length > 1 ? 's' : ''} of ${which.join(', ')} ran at ${abClients} concurrent queries (at most 8 when the sweep gives no pool size); the settings' A/B ran at your application's load.`;
 }
 
+/** One diagnosis as it runs: its phases in order, the time they carry over, and the runs they keep. */
 class Diagnosis {
   private readonly app: AppPoolSettings;
   private readonly log: Logger | undefined;

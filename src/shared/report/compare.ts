@@ -72,16 +72,16 @@ export function recheckWords(r: SweepRecheck): string {
   return r.verdict === 'drifted' ? `No pool size: ${finding}` : upperFirst(finding);
 }
 
-/**
- * What the measurement again found and what it means, as a clause that can follow a label ("Speed check: …", "No pool
- * size: …") or, capitalised, stand alone.
- */
 /** The speed check's change, signed to one decimal: "−15.3 %". */
 export const recheckChange = (r: SweepRecheck): string => `${r.changePct >= 0 ? '+' : '−'}${Math.abs(r.changePct).toFixed(1)} %`;
 
 /** The speed check's two rates, for a sentence about another answer: "1 client gave 13.1 q/s after its last step against 15.4 q/s at its start". */
 export const recheckRates = (r: SweepRecheck): string => `${plural(r.clients, 'client')} gave ${formatQps(r.againQps)} q/s after its last step against ${formatQps(r.firstQps)} q/s at its start`;
 
+/**
+ * What the measurement again found and what it means, as a clause that can follow a label ("Speed check: …", "No pool
+ * size: …") or, capitalised, stand alone.
+ */
 export function recheckFinding(r: SweepRecheck): string {
   const pct = recheckChange(r);
   const measured = `${plural(r.clients, 'client')} gave ${formatRate(r.againQps, r.againSe)} against ${formatRate(r.firstQps, r.firstSe)} at the start (${pct}`;

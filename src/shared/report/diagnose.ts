@@ -2,7 +2,7 @@
  * A diagnosis as text and Markdown: the plan of its phases, then the four answers with their evidence, then the
  * measurements behind them. Reads the result only.
  */
-import type { DiagnosePhase, DiagnoseResult } from '../result';
+import type { DiagnosePhase, DiagnoseResult, MeasuredChange, MeasuredFigure } from '../result';
 import { formatMs, formatQps } from '../numbers';
 import { formatSweepReport } from './compare';
 import { planTreeLines } from './lines';
@@ -126,4 +126,14 @@ export function formatDiagnoseMarkdown(r: DiagnoseResult): string {
 export function impactWords(q: { impactMs: number | null; measured?: boolean }): string {
   if (q.impactMs === null) return '';
   return q.measured ? `saved ${formatMs(q.impactMs)} per request at p50, measured` : `up to ${formatMs(q.impactMs)} per request`;
+}
+
+/**
+ * An A/B's figures in order — p50, p95, p99 (when the result kept it), throughput — each with its change in % and
+ * whether it moved beyond the noise. The answers' sentences and the panel's line both list them from here.
+ */
+export function measuredFigures(m: MeasuredChange): Array<{ figure: MeasuredFigure; pct: number; significant: boolean }> {
+  const on = m.significantOn ?? {};
+  const all: Array<[MeasuredFigure, number | undefined]> = [['p50', m.p50ChangePct], ['p95', m.p95ChangePct], ['p99', m.p99ChangePct], ['qps', m.throughputChangePct]];
+  return all.flatMap(([figure, pct]) => (pct === undefined ? [] : [{ figure, pct, significant: on[figure] !== undefined }]));
 }

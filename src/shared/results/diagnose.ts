@@ -19,10 +19,10 @@ export interface DiagnosePhase {
   note?: string;
 }
 
-/** How a setting A/B came out, as figures: B against A, in percent (negative latency = faster). */
 /** The figures an A/B compares. */
 export type MeasuredFigure = 'p50' | 'p95' | 'p99' | 'qps';
 
+/** How a setting A/B came out, as figures: B against A, in percent (negative latency = faster). */
 export interface MeasuredChange {
   p50ChangePct: number;
   p95ChangePct: number;

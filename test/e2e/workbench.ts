@@ -74,7 +74,26 @@ export async function pickRow(page: Page, text: string): Promise<void> {
   await input.waitFor({ timeout: 30_000 });
   await input.fill(text);
   await page.locator('.quick-input-widget .quick-input-list .monaco-list-row:visible', { hasText: text }).first().waitFor({ timeout: 30_000 });
-  await page.keyboard.press('Enter');
+  // An Enter that arrives while the list re-renders after the filter can be lost: the question then stays open with its
+  // row chosen (seen once in a fresh clone's run). It is pressed again only while the question still shows the text typed.
+  for (let tries = 0; tries < 3; tries++) {
+    await page.keyboard.press('Enter');
+    const taken = await page
+      .waitForFunction(
+        (typed) => {
+          const widget = document.querySelector<HTMLElement>('.quick-input-widget');
+          const field = widget?.querySelector<HTMLInputElement>('input');
+          return !widget || widget.offsetParent === null || !field || field.value !== typed;
+        },
+        text,
+        { timeout: 3_000 },
+      )
+      .then(
+        () => true,
+        () => false,
+      );
+    if (taken) return;
+  }
 }
 
 /** The frame of the pgload report webview, once it shows the element. */
